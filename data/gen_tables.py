@@ -1,0 +1,421 @@
+#!/usr/bin/env python3
+"""Generate the C source of libllmcarbon's bundled data tables.
+
+Usage (this is what the build runs):
+
+    python3 data/gen_tables.py --hardware data/hardware.csv \
+        --zones data/grid_intensity.csv --countries data/iso3166.csv \
+        --output tables.c
+
+The output defines every extern declared in lib/core/tables.h. The CSV files
+are validated first; on any problem the script prints
+``FILE:LINE: column N (NAME): message`` to stderr, writes nothing and exits
+with status 1. Python 3 standard library only; the output depends only on
+the bytes of the three input files.
+"""
+
+import argparse
+import csv
+import hashlib
+import io
+import math
+import re
+import sys
+from decimal import Decimal
+
+DATASET_VERSION = "2026.11"
+
+HW_HEADER = [
+    "name", "vendor", "kind", "tdp_w", "idle_w",
+    "bf16_dense_tflops", "fp16_dense_tflops", "tf32_tflops", "fp32_tflops",
+    "fp8_dense_tflops", "memory_gb", "die_mm2", "process_nm",
+    "embodied_kgco2e", "embodied_basis", "source",
+]
+ZONE_HEADER = ["zone", "kind", "gco2_per_kwh", "year", "basis", "source",
+               "licence"]
+COUNTRY_HEADER = ["alpha2", "alpha3", "name", "source"]
+
+HW_KINDS = ("gpu", "tpu", "accelerator", "board", "cpu")
+EMBODIED_BASES = ("die-only", "board-share", "board")
+ZONE_KINDS = ("country", "world", "us_state", "ca_province", "au_state",
+              "us_nerc_region", "cloud_region")
+# Values of enum llmc_basis in include/llmcarbon.h.
+BASES = {"lifecycle": 1, "direct": 2, "operational-generation": 3,
+         "marginal": 4}
+
+# CSV column -> struct llmc__hw_row member, and whether the value is in
+# TFLOPS (converted to FLOP/s).
+HW_NUMBERS = [
+    ("tdp_w", "tdp_w", False),
+    ("idle_w", "idle_w", False),
+    ("fp32_tflops", "fp32_flops", True),
+    ("tf32_tflops", "tf32_flops", True),
+    ("bf16_dense_tflops", "bf16_flops", True),
+    ("fp16_dense_tflops", "fp16_flops", True),
+    ("fp8_dense_tflops", "fp8_flops", True),
+    ("memory_gb", "memory_gb", False),
+    ("die_mm2", "die_mm2", False),
+    ("process_nm", "process_nm", False),
+    ("embodied_kgco2e", "embodied_kgco2e", False),
+]
+
+YEAR_MIN, YEAR_MAX = 1990, 2100
+# C11 5.2.4.1: 4095 characters is the longest string literal a compiler
+# must accept; gcc -Wpedantic warns beyond it.
+MAX_CELL_BYTES = 4000
+
+_NUMBER = re.compile(r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+_YEAR = re.compile(r"^[0-9]{4}$")
+
+
+class DataError(Exception):
+    """A validation failure, already formatted with file, line and column."""
+
+
+class Cell:
+    """Position of a value in a CSV file, for messages."""
+
+    def __init__(self, path, line, header, index):
+        self.path = path
+        self.line = line
+        self.header = header
+        self.index = index
+
+    def fail(self, message):
+        if self.index is None:
+            where = "%s:%d" % (self.path, self.line)
+        else:
+            where = "%s:%d: column %d (%s)" % (
+                self.path, self.line, self.index + 1, self.header[self.index])
+        raise DataError("%s: %s" % (where, message))
+
+
+def file_digest(data):
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def read_csv(path, header):
+    """Returns (bytes, [(line, {column: text})]) after the structural checks."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise DataError("%s: cannot read: %s" % (path, e.strerror))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise DataError("%s:%d: not valid UTF-8" % (path, line))
+    if "\r" in text:
+        line = text[:text.index("\r")].count("\n") + 1
+        raise DataError("%s:%d: carriage return found; line ends must be "
+                        "\\n" % (path, line))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows = []
+    try:
+        first = next(reader, None)
+        if first is None:
+            raise DataError("%s:1: empty file; expected header %s"
+                            % (path, ",".join(header)))
+        if first != header:
+            col = next((i for i in range(max(len(first), len(header)))
+                        if i >= len(first) or i >= len(header)
+                        or first[i] != header[i]), 0)
+            got = first[col] if col < len(first) else "(missing)"
+            raise DataError(
+                "%s:1: column %d: wrong header: got %r, expected %r "
+                "(expected header: %s)"
+                % (path, col + 1, got,
+                   header[col] if col < len(header) else "(end of line)",
+                   ",".join(header)))
+        for record in reader:
+            line = reader.line_num
+            if len(record) != len(header):
+                raise DataError(
+                    "%s:%d: column %d: wrong field count: %d fields, "
+                    "expected %d"
+                    % (path, line, min(len(record), len(header)) + 1,
+                       len(record), len(header)))
+            for i, value in enumerate(record):
+                if len(value.encode("utf-8")) > MAX_CELL_BYTES:
+                    Cell(path, line, header, i).fail(
+                        "cell longer than %d bytes" % MAX_CELL_BYTES)
+                if any(ord(c) < 0x20 for c in value):
+                    Cell(path, line, header, i).fail(
+                        "control character (newline or tab) in cell")
+            rows.append((line, dict(zip(header, record))))
+    except csv.Error as e:
+        raise DataError("%s:%d: malformed CSV: %s"
+                        % (path, reader.line_num, e))
+    if not rows:
+        raise DataError("%s:2: no data rows" % path)
+    return data, rows
+
+
+def parse_number(cell, text, required=False):
+    """Returns the Decimal of a non-negative finite number, or None if blank."""
+    if text == "":
+        if required:
+            cell.fail("value is required")
+        return None
+    if text.startswith("-") and _NUMBER.match(text[1:]):
+        cell.fail("negative number %r" % text)
+    if not _NUMBER.match(text):
+        cell.fail("not a number: %r (expected a plain non-negative "
+                  "decimal such as 12.5)" % text)
+    value = Decimal(text)
+    if not math.isfinite(float(value)):
+        cell.fail("number out of range: %r" % text)
+    return value
+
+
+def c_double(value, scale=0):
+    """C literal for a Decimal times 10**scale (None -> NAN).
+
+    NAN is a float; the cast keeps -Wdouble-promotion quiet.
+
+    The product is exact in decimal, rounded once to the nearest double, and
+    written with Python's shortest round-trip repr, so the C compiler reads
+    back exactly the same double."""
+    if value is None:
+        return "(double)NAN"
+    d = float(value.scaleb(scale))
+    if not math.isfinite(d):         # callers check; never emit "inf"
+        raise ValueError("number out of range: %s" % value)
+    return repr(d)
+
+
+def c_string(text):
+    out = ['"']
+    for b in text.encode("utf-8"):
+        if b == 0x5C:
+            out.append("\\\\")
+        elif b == 0x22:
+            out.append('\\"')
+        elif b == 0x3F:              # '?': never let "??x" form a trigraph
+            out.append("\\?")
+        elif 0x20 <= b < 0x7F:
+            out.append(chr(b))
+        else:                        # UTF-8 bytes kept, as 3-digit octal
+            out.append("\\%03o" % b)
+    out.append('"')
+    return "".join(out)
+
+
+def require_text(cell, text, what="value"):
+    if text.strip() == "":
+        cell.fail("empty %s" % what)
+    if text != text.strip():
+        cell.fail("leading or trailing blanks in %r" % text)
+
+
+def load_countries(path):
+    data, rows = read_csv(path, COUNTRY_HEADER)
+    out = []
+    seen2, seen3 = {}, {}
+    for line, row in rows:
+        cell = lambda col: Cell(path, line, COUNTRY_HEADER,
+                                COUNTRY_HEADER.index(col))
+        if not re.match(r"^[A-Z]{2}$", row["alpha2"]):
+            cell("alpha2").fail("expected two capital letters, got %r"
+                                % row["alpha2"])
+        if not re.match(r"^[A-Z]{3}$", row["alpha3"]):
+            cell("alpha3").fail("expected three capital letters, got %r"
+                                % row["alpha3"])
+        require_text(cell("name"), row["name"], "name")
+        require_text(cell("source"), row["source"], "source")
+        if row["alpha2"] in seen2:
+            cell("alpha2").fail("duplicate alpha-2 %r (first on line %d)"
+                                % (row["alpha2"], seen2[row["alpha2"]]))
+        if row["alpha3"] in seen3:
+            cell("alpha3").fail("duplicate alpha-3 %r (first on line %d)"
+                                % (row["alpha3"], seen3[row["alpha3"]]))
+        seen2[row["alpha2"]] = line
+        seen3[row["alpha3"]] = line
+        out.append({"alpha2": row["alpha2"], "alpha3": row["alpha3"],
+                    "name": row["name"]})
+    return data, out
+
+
+def load_hardware(path):
+    data, rows = read_csv(path, HW_HEADER)
+    out = []
+    seen = {}
+    for line, row in rows:
+        cell = lambda col: Cell(path, line, HW_HEADER, HW_HEADER.index(col))
+        for col in ("name", "vendor", "kind", "source"):
+            require_text(cell(col), row[col], col)
+        key = row["name"].casefold()
+        if key in seen:
+            cell("name").fail("duplicate hardware name %r (first on line %d)"
+                              % (row["name"], seen[key]))
+        seen[key] = line
+        if row["kind"] not in HW_KINDS:
+            cell("kind").fail("unknown kind %r (expected one of: %s)"
+                              % (row["kind"], ", ".join(HW_KINDS)))
+        rec = {"name": row["name"], "vendor": row["vendor"],
+               "kind": row["kind"], "source": row["source"]}
+        for col, member, tflops in HW_NUMBERS:
+            value = parse_number(cell(col), row[col])
+            if (value is not None and tflops
+                    and not math.isfinite(float(value.scaleb(12)))):
+                cell(col).fail("number out of range once converted to "
+                               "FLOP/s: %r TFLOPS" % row[col])
+            rec[member] = value
+            rec[member + "_c"] = c_double(value, 12 if tflops else 0)
+        basis = row["embodied_basis"]
+        if basis != "" and basis not in EMBODIED_BASES:
+            cell("embodied_basis").fail(
+                "unknown embodied_basis %r (expected one of: %s, or blank)"
+                % (basis, ", ".join(EMBODIED_BASES)))
+        if basis != "" and rec["embodied_kgco2e"] is None:
+            cell("embodied_basis").fail(
+                "embodied_basis %r set but embodied_kgco2e is blank" % basis)
+        if basis == "" and rec["embodied_kgco2e"] is not None:
+            cell("embodied_basis").fail(
+                "embodied_kgco2e is set but embodied_basis is blank")
+        rec["embodied_basis"] = basis
+        out.append(rec)
+    return data, out
+
+
+def load_zones(path, alpha3):
+    data, rows = read_csv(path, ZONE_HEADER)
+    out = []
+    seen = {}
+    for line, row in rows:
+        cell = lambda col: Cell(path, line, ZONE_HEADER,
+                                ZONE_HEADER.index(col))
+        for col in ("zone", "kind", "basis", "source", "licence"):
+            require_text(cell(col), row[col], col)
+        key = row["zone"].casefold()
+        if key in seen:
+            cell("zone").fail("duplicate zone %r (first on line %d; zones "
+                              "are compared case-insensitively)"
+                              % (row["zone"], seen[key]))
+        seen[key] = line
+        if row["kind"] not in ZONE_KINDS:
+            cell("kind").fail("unknown kind %r (expected one of: %s)"
+                              % (row["kind"], ", ".join(ZONE_KINDS)))
+        if row["kind"] == "country" and row["zone"] not in alpha3:
+            cell("zone").fail("country zone %r is not an ISO 3166-1 alpha-3 "
+                              "code listed in the countries file"
+                              % row["zone"])
+        value = parse_number(cell("gco2_per_kwh"), row["gco2_per_kwh"],
+                             required=True)
+        year = 0
+        if row["year"] != "":
+            if not _YEAR.match(row["year"]):
+                cell("year").fail("year %r is not a four-digit year"
+                                  % row["year"])
+            year = int(row["year"])
+            if not YEAR_MIN <= year <= YEAR_MAX:
+                cell("year").fail("year %d outside %d..%d"
+                                  % (year, YEAR_MIN, YEAR_MAX))
+        if row["basis"] not in BASES:
+            cell("basis").fail("unknown basis %r (expected one of: %s)"
+                               % (row["basis"], ", ".join(BASES)))
+        out.append({"zone": row["zone"], "kind": row["kind"],
+                    "gco2e_per_kwh": value,
+                    "gco2e_per_kwh_c": c_double(value),
+                    "year": year, "basis": BASES[row["basis"]],
+                    "basis_name": row["basis"],
+                    "source": row["source"], "licence": row["licence"]})
+    return data, out
+
+
+def render(hw_data, hw, zone_data, zones, countries):
+    hw_id = "llmcarbon-hardware %s sha256:%s" % (DATASET_VERSION,
+                                                 file_digest(hw_data))
+    grid_id = "llmcarbon-grid %s sha256:%s" % (DATASET_VERSION,
+                                               file_digest(zone_data))
+    o = []
+    o.append("/* Generated by data/gen_tables.py from data/hardware.csv, "
+             "data/grid_intensity.csv")
+    o.append(" * and data/iso3166.csv. Do not edit: edit the CSV files. */")
+    o.append("")
+    o.append("#include \"tables.h\"")
+    o.append("")
+    o.append("#include <math.h>")
+    o.append("")
+    o.append("const char llmc__hw_dataset[] = %s;" % c_string(hw_id))
+    o.append("const char llmc__grid_dataset[] = %s;" % c_string(grid_id))
+    o.append("")
+    o.append("const struct llmc__hw_row llmc__hw_rows[] = {")
+    for r in hw:
+        o.append("    {")
+        o.append("        .name = %s," % c_string(r["name"]))
+        o.append("        .vendor = %s," % c_string(r["vendor"]))
+        o.append("        .kind = %s," % c_string(r["kind"]))
+        for _col, member, _tflops in HW_NUMBERS:
+            o.append("        .%s = %s," % (member, r[member + "_c"]))
+        o.append("        .embodied_basis = %s,"
+                 % c_string(r["embodied_basis"]))
+        o.append("        .source = %s," % c_string(r["source"]))
+        o.append("    },")
+    o.append("};")
+    o.append("const size_t llmc__hw_count = "
+             "sizeof llmc__hw_rows / sizeof llmc__hw_rows[0];")
+    o.append("")
+    o.append("const struct llmc__zone_row llmc__zone_rows[] = {")
+    for r in zones:
+        o.append("    {")
+        o.append("        .zone = %s," % c_string(r["zone"]))
+        o.append("        .kind = %s," % c_string(r["kind"]))
+        o.append("        .gco2e_per_kwh = %s," % r["gco2e_per_kwh_c"])
+        o.append("        .year = %d," % r["year"])
+        o.append("        .basis = %d, /* %s */" % (r["basis"],
+                                                    r["basis_name"]))
+        o.append("        .source = %s," % c_string(r["source"]))
+        o.append("        .licence = %s," % c_string(r["licence"]))
+        o.append("    },")
+    o.append("};")
+    o.append("const size_t llmc__zone_count = "
+             "sizeof llmc__zone_rows / sizeof llmc__zone_rows[0];")
+    o.append("")
+    o.append("const struct llmc__country llmc__countries[] = {")
+    for r in countries:
+        o.append("    { .alpha2 = %s, .alpha3 = %s, .name = %s },"
+                 % (c_string(r["alpha2"]), c_string(r["alpha3"]),
+                    c_string(r["name"])))
+    o.append("};")
+    o.append("const size_t llmc__country_count = "
+             "sizeof llmc__countries / sizeof llmc__countries[0];")
+    o.append("")
+    return "\n".join(o)
+
+
+def generate(hardware, zones, countries):
+    """Validates the three files; returns the C source text."""
+    _cdata, country_rows = load_countries(countries)
+    hw_data, hw_rows = load_hardware(hardware)
+    zone_data, zone_rows = load_zones(
+        zones, {r["alpha3"] for r in country_rows})
+    return render(hw_data, hw_rows, zone_data, zone_rows, country_rows)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(
+        description="Generate the C source of libllmcarbon's data tables.")
+    p.add_argument("--hardware", required=True, help="hardware CSV")
+    p.add_argument("--zones", required=True, help="grid intensity CSV")
+    p.add_argument("--countries", required=True, help="ISO 3166-1 CSV")
+    p.add_argument("--output", required=True, help="C file to write")
+    args = p.parse_args(argv)
+    try:
+        text = generate(args.hardware, args.zones, args.countries)
+    except DataError as e:
+        sys.stderr.write("gen_tables.py: error: %s\n" % e)
+        return 1
+    try:
+        with open(args.output, "w", encoding="ascii", newline="\n") as f:
+            f.write(text)
+    except OSError as e:
+        sys.stderr.write("gen_tables.py: error: %s: cannot write: %s\n"
+                         % (args.output, e.strerror))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,514 @@
+#!/usr/bin/env python3
+"""Tests of data/gen_tables.py. Standard library only.
+
+Run from the repository root:  python3 data/test_gen_tables.py
+The C compile checks need gcc (skipped when it is missing) and
+lib/core/tables.h (or the directory named by $LLMC_TABLES_INCLUDE).
+"""
+
+import csv
+import importlib.util
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+DATA = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(DATA)
+GEN = os.path.join(DATA, "gen_tables.py")
+HW = os.path.join(DATA, "hardware.csv")
+ZONES = os.path.join(DATA, "grid_intensity.csv")
+COUNTRIES = os.path.join(DATA, "iso3166.csv")
+# Directory holding tables.h; overridable to test against another copy.
+TABLES_H_DIR = os.environ.get("LLMC_TABLES_INCLUDE",
+                              os.path.join(REPO, "lib", "core"))
+GCC = shutil.which("gcc")
+CFLAGS = ["-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
+
+sys.dont_write_bytecode = True     # no data/__pycache__
+_spec = importlib.util.spec_from_file_location("gen_tables", GEN)
+gen_tables = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(gen_tables)
+
+HW_HEADER = ",".join(gen_tables.HW_HEADER)
+ZONE_HEADER = ",".join(gen_tables.ZONE_HEADER)
+COUNTRY_HEADER = ",".join(gen_tables.COUNTRY_HEADER)
+
+# Small valid inputs; the tests below break one thing at a time.
+# Hardware columns: name,vendor,kind,tdp_w,idle_w,bf16,fp16,tf32,fp32,fp8,
+# memory_gb,die_mm2,process_nm,embodied_kgco2e,embodied_basis,source
+HW_ROWS = [
+    "Chip A,Acme,gpu,700,,989,989,494.5,67.0,1979,80,814,4,164,board-share,"
+    "doc A",
+    "Chip B,Acme,cpu,350,,,,,,,,,,,,doc B",
+]
+ZONE_ROWS = [
+    "FRA,country,56.039,2023,lifecycle,src F,CC-BY-4.0",
+    "gcp:x-1,cloud_region,100.5,,direct,src G,Apache-2.0",
+]
+COUNTRY_ROWS = [
+    "FR,FRA,France,ISO 3166-1",
+    "US,USA,United States,ISO 3166-1",
+]
+
+
+def csv_field_count(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return sum(1 for _ in csv.reader(f)) - 1
+
+
+class GenTestCase(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="gen_tables_test_")
+        self.addCleanup(shutil.rmtree, self.tmp)
+
+    def write(self, name, header, rows):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(header + "\n" + "".join(r + "\n" for r in rows))
+        return path
+
+    def run_gen(self, hw=None, zones=None, countries=None, out=None):
+        out = out or os.path.join(self.tmp, "out.c")
+        proc = subprocess.run(
+            [sys.executable, GEN, "--hardware", hw or HW,
+             "--zones", zones or ZONES, "--countries", countries or COUNTRIES,
+             "--output", out],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            universal_newlines=True, cwd=REPO)
+        return proc, out
+
+    def small(self, hw_rows=None, zone_rows=None, country_rows=None,
+              hw_header=HW_HEADER, zone_header=ZONE_HEADER,
+              country_header=COUNTRY_HEADER):
+        hw = self.write("hw.csv", hw_header,
+                        HW_ROWS if hw_rows is None else hw_rows)
+        zones = self.write("zones.csv", zone_header,
+                           ZONE_ROWS if zone_rows is None else zone_rows)
+        countries = self.write(
+            "countries.csv", country_header,
+            COUNTRY_ROWS if country_rows is None else country_rows)
+        return hw, zones, countries
+
+    def compile_c(self, c_file, extra=()):
+        obj = c_file + ".o"
+        proc = subprocess.run(
+            [GCC] + CFLAGS + ["-I", TABLES_H_DIR, "-c", c_file, "-o", obj]
+            + list(extra),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            universal_newlines=True)
+        self.assertEqual(proc.returncode, 0,
+                         "gcc failed on %s:\n%s" % (c_file, proc.stderr))
+        return obj
+
+
+class RealTables(GenTestCase):
+    def test_real_tables_generate(self):
+        proc, out = self.run_gen()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stderr, "")
+        with open(out, encoding="ascii") as f:
+            text = f.read()
+        self.assertIn('#include "tables.h"', text)
+        self.assertIn("#include <math.h>", text)
+        for name in ("llmc__hw_rows[]", "llmc__hw_count",
+                     "llmc__zone_rows[]", "llmc__zone_count",
+                     "llmc__countries[]", "llmc__country_count",
+                     "llmc__hw_dataset[]", "llmc__grid_dataset[]"):
+            self.assertIn("const ", text.split(name)[0][-40:], name)
+        self.assertEqual(text.count("        .zone = "),
+                         csv_field_count(ZONES))
+        self.assertEqual(text.count("        .name = "),
+                         csv_field_count(HW))
+        self.assertEqual(text.count("{ .alpha2 = "),
+                         csv_field_count(COUNTRIES))
+
+    def test_dataset_ids(self):
+        import hashlib
+        proc, out = self.run_gen()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(out, encoding="ascii") as f:
+            text = f.read()
+        for path, prefix in ((HW, "llmcarbon-hardware"),
+                             (ZONES, "llmcarbon-grid")):
+            with open(path, "rb") as f:
+                digest = hashlib.sha256(f.read()).hexdigest()[:12]
+            self.assertIn('"%s %s sha256:%s"'
+                          % (prefix, gen_tables.DATASET_VERSION, digest),
+                          text)
+
+    def test_deterministic(self):
+        proc1, out1 = self.run_gen(out=os.path.join(self.tmp, "a.c"))
+        # Same inputs named by other paths: same bytes.
+        proc2, out2 = self.run_gen(
+            hw=os.path.relpath(HW, REPO), zones=os.path.relpath(ZONES, REPO),
+            countries=os.path.relpath(COUNTRIES, REPO),
+            out=os.path.join(self.tmp, "b.c"))
+        self.assertEqual(proc1.returncode, 0, proc1.stderr)
+        self.assertEqual(proc2.returncode, 0, proc2.stderr)
+        with open(out1, "rb") as f1, open(out2, "rb") as f2:
+            self.assertEqual(f1.read(), f2.read())
+
+    def test_spot_values(self):
+        _d, countries = gen_tables.load_countries(COUNTRIES)
+        _d, hw = gen_tables.load_hardware(HW)
+        _d, zones = gen_tables.load_zones(
+            ZONES, {c["alpha3"] for c in countries})
+        h100 = [r for r in hw if r["name"] == "NVIDIA H100 SXM5 80GB"]
+        self.assertEqual(len(h100), 1)
+        self.assertEqual(float(h100[0]["bf16_flops"].scaleb(12)), 989e12)
+        self.assertEqual(float(h100[0]["tdp_w"]), 700.0)
+        self.assertEqual(h100[0]["embodied_basis"], "board-share")
+        fra = [r for r in zones if r["zone"] == "FRA"]
+        self.assertEqual(len(fra), 1)
+        self.assertEqual(float(fra[0]["gco2e_per_kwh"]), 56.039)
+        self.assertEqual(fra[0]["basis"], 1)
+        self.assertEqual(fra[0]["year"], 2023)
+        # And in the C text.
+        proc, out = self.run_gen()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(out, encoding="ascii") as f:
+            text = f.read()
+        block = text.split('.name = "NVIDIA H100 SXM5 80GB"')[1]
+        block = block.split("},")[0]
+        self.assertIn(".bf16_flops = 989000000000000.0,", block)
+        self.assertIn(".tdp_w = 700.0,", block)
+        self.assertIn(".idle_w = (double)NAN,", block)
+        block = text.split('.zone = "FRA"')[1].split("},")[0]
+        self.assertIn(".gco2e_per_kwh = 56.039,", block)
+        self.assertIn(".year = 2023,", block)
+        self.assertIn(".basis = 1,", block)
+
+    def test_every_zone_has_a_basis_and_every_country_alpha3_exists(self):
+        with open(COUNTRIES, newline="", encoding="utf-8") as f:
+            alpha3 = {r["alpha3"] for r in csv.DictReader(f)}
+        with open(ZONES, newline="", encoding="utf-8") as f:
+            for r in csv.DictReader(f):
+                self.assertIn(r["basis"], gen_tables.BASES, r["zone"])
+                if r["kind"] == "country":
+                    self.assertIn(r["zone"], alpha3)
+
+    @unittest.skipUnless(GCC, "gcc not found")
+    def test_real_tables_compile_and_read_back(self):
+        proc, out = self.run_gen()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        obj = self.compile_c(out)
+        main_c = os.path.join(self.tmp, "main.c")
+        with open(main_c, "w") as f:
+            f.write(r'''
+#include "tables.h"
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+int main(void) {
+    size_t i;
+    printf("%zu %zu %zu\n", llmc__hw_count, llmc__zone_count,
+           llmc__country_count);
+    for (i = 0; i < llmc__hw_count; i++)
+        if (strcmp(llmc__hw_rows[i].name, "NVIDIA H100 SXM5 80GB") == 0)
+            printf("%.17g %.17g %d %s\n", llmc__hw_rows[i].bf16_flops,
+                   llmc__hw_rows[i].tdp_w, isnan(llmc__hw_rows[i].idle_w),
+                   llmc__hw_rows[i].embodied_basis);
+    for (i = 0; i < llmc__zone_count; i++)
+        if (strcmp(llmc__zone_rows[i].zone, "FRA") == 0)
+            printf("%.17g %d %d\n", llmc__zone_rows[i].gco2e_per_kwh,
+                   llmc__zone_rows[i].year, llmc__zone_rows[i].basis);
+    for (i = 0; i < llmc__country_count; i++)
+        if (strcmp(llmc__countries[i].alpha2, "CI") == 0)
+            printf("%s\n", llmc__countries[i].name);
+    printf("%s\n%s\n", llmc__hw_dataset, llmc__grid_dataset);
+    return 0;
+}
+''')
+        main_o = self.compile_c(main_c)
+        exe = os.path.join(self.tmp, "readback")
+        link = subprocess.run([GCC, main_o, obj, "-o", exe, "-lm"],
+                              stderr=subprocess.PIPE,
+                              universal_newlines=True)
+        self.assertEqual(link.returncode, 0, link.stderr)
+        res = subprocess.run([exe], stdout=subprocess.PIPE)
+        self.assertEqual(res.returncode, 0)
+        lines = res.stdout.decode("utf-8").splitlines()
+        self.assertEqual(lines[0], "%d %d %d" % (
+            csv_field_count(HW), csv_field_count(ZONES),
+            csv_field_count(COUNTRIES)))
+        bf16, tdp, idle_nan, basis = lines[1].split()
+        self.assertEqual(float(bf16), 989e12)
+        self.assertEqual(float(tdp), 700.0)
+        self.assertNotEqual(idle_nan, "0")
+        self.assertEqual(basis, "board-share")
+        value, year, basis = lines[2].split()
+        self.assertEqual((float(value), int(year), int(basis)),
+                         (56.039, 2023, 1))
+        self.assertEqual(lines[3], "C\u00f4te d'Ivoire")
+        self.assertTrue(lines[4].startswith("llmcarbon-hardware 2026.11 "
+                                            "sha256:"))
+        self.assertTrue(lines[5].startswith("llmcarbon-grid 2026.11 "
+                                            "sha256:"))
+
+
+class SmallTables(GenTestCase):
+    def test_valid_small_tables(self):
+        proc, out = self.run_gen(*self.small())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(out, encoding="ascii") as f:
+            text = f.read()
+        self.assertIn(".bf16_flops = 989000000000000.0,", text)
+        self.assertIn(".tf32_flops = 494500000000000.0,", text)
+        self.assertIn(".year = 0,", text)
+        self.assertIn(".embodied_basis = \"\",", text)
+
+    def test_tflops_conversion_is_exact(self):
+        hw = ["Chip A,Acme,gpu,450,,165.15,165.15,82.58,82.6,330.30,24,"
+              "608.4,4,,,doc"]
+        proc, out = self.run_gen(*self.small(hw_rows=hw))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(out, encoding="ascii") as f:
+            text = f.read()
+        self.assertIn(".bf16_flops = 165150000000000.0,", text)
+        self.assertIn(".fp8_flops = 330300000000000.0,", text)
+        self.assertIn(".die_mm2 = 608.4,", text)
+
+    @unittest.skipUnless(GCC, "gcc not found")
+    def test_string_escapes_compile_and_round_trip(self):
+        tricky = 'Back\\slash "quoted" ??= trigraph? caf\u00e9 \u2013 \U0001F600'
+        cell = '"' + tricky.replace('"', '""') + '"'
+        hw = ["Chip A,Acme,gpu,1,,,,,,,,,,,," + cell]
+        proc, out = self.run_gen(*self.small(hw_rows=hw))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        obj = self.compile_c(out, ["-Wtrigraphs"])
+        main_c = os.path.join(self.tmp, "main.c")
+        with open(main_c, "w") as f:
+            f.write('#include "tables.h"\n#include <stdio.h>\n'
+                    'int main(void) { fputs(llmc__hw_rows[0].source, stdout);'
+                    ' return 0; }\n')
+        main_o = self.compile_c(main_c)
+        exe = os.path.join(self.tmp, "esc")
+        link = subprocess.run([GCC, main_o, obj, "-o", exe, "-lm"],
+                              stderr=subprocess.PIPE, universal_newlines=True)
+        self.assertEqual(link.returncode, 0, link.stderr)
+        res = subprocess.run([exe], stdout=subprocess.PIPE)
+        self.assertEqual(res.stdout, tricky.encode("utf-8"))
+
+
+class Validation(GenTestCase):
+    """Each case: rc 1, nothing written, message names file, line, column."""
+
+    def expect_error(self, files, path_key, where, *words):
+        hw, zones, countries = files
+        path = {"hw": hw, "zones": zones, "countries": countries}[path_key]
+        proc, out = self.run_gen(hw, zones, countries)
+        self.assertEqual(proc.returncode, 1,
+                         "expected failure, got rc %d, stderr %r"
+                         % (proc.returncode, proc.stderr))
+        self.assertFalse(os.path.exists(out), "output written on error")
+        self.assertIn(path + ":" + where, proc.stderr)
+        for w in words:
+            self.assertIn(w, proc.stderr)
+        return proc.stderr
+
+    # -- structure
+    def test_wrong_hardware_header(self):
+        h = HW_HEADER.replace("tdp_w", "tdp")
+        self.expect_error(self.small(hw_header=h), "hw", "1: column 4",
+                          "wrong header", "'tdp'", "'tdp_w'")
+
+    def test_missing_hardware_column(self):
+        h = HW_HEADER.replace(",embodied_basis", "")
+        rows = [r.replace(",board-share,", ",") for r in HW_ROWS]
+        rows = [r.replace(",,,doc B", ",,doc B") for r in rows]
+        self.expect_error(self.small(hw_header=h, hw_rows=rows), "hw",
+                          "1: column 15", "wrong header")
+
+    def test_wrong_zone_header(self):
+        h = ZONE_HEADER.replace(",basis", "")
+        self.expect_error(self.small(zone_header=h), "zones", "1: column 5",
+                          "wrong header")
+
+    def test_wrong_country_header(self):
+        h = "alpha2,alpha3,name"
+        self.expect_error(self.small(country_header=h), "countries",
+                          "1: column 4", "wrong header")
+
+    def test_wrong_field_count(self):
+        rows = [HW_ROWS[0], HW_ROWS[1] + ",extra"]
+        self.expect_error(self.small(hw_rows=rows), "hw", "3: column",
+                          "wrong field count", "17 fields", "expected 16")
+
+    def test_short_zone_row(self):
+        rows = [ZONE_ROWS[0], "gcp:x-1,cloud_region,100.5"]
+        self.expect_error(self.small(zone_rows=rows), "zones", "3: column",
+                          "wrong field count")
+
+    def test_no_data_rows(self):
+        self.expect_error(self.small(hw_rows=[]), "hw", "2", "no data rows")
+
+    # -- duplicates
+    def test_duplicate_zone_case_insensitive(self):
+        rows = ZONE_ROWS + ["GCP:X-1,cloud_region,1,2020,direct,s,l"]
+        self.expect_error(self.small(zone_rows=rows), "zones",
+                          "4: column 1 (zone)", "duplicate zone",
+                          "first on line 3")
+
+    def test_duplicate_hardware_name(self):
+        rows = HW_ROWS + ["chip a,Other,gpu,1,,,,,,,,,,,,doc"]
+        self.expect_error(self.small(hw_rows=rows), "hw",
+                          "4: column 1 (name)", "duplicate hardware name")
+
+    def test_duplicate_country(self):
+        rows = COUNTRY_ROWS + ["FX,FRA,France again,ISO 3166-1"]
+        self.expect_error(self.small(country_rows=rows), "countries",
+                          "4: column 2 (alpha3)", "duplicate alpha-3")
+
+    # -- numbers
+    def hw_number(self, value, col=4):
+        fields = HW_ROWS[1].split(",")
+        fields[col - 1] = value
+        return self.small(hw_rows=[HW_ROWS[0], ",".join(fields)])
+
+    def test_non_numeric(self):
+        self.expect_error(self.hw_number("350W"), "hw", "3: column 4 (tdp_w)",
+                          "not a number")
+
+    def test_negative(self):
+        self.expect_error(self.hw_number("-5", col=5), "hw",
+                          "3: column 5 (idle_w)", "negative")
+
+    def test_nan(self):
+        for text in ("nan", "NaN", "inf", "1e999", "1_000", " 5"):
+            with self.subTest(text=text):
+                self.expect_error(self.hw_number(text, col=11), "hw",
+                                  "3: column 11 (memory_gb)")
+
+    def test_tflops_overflow(self):
+        self.expect_error(self.hw_number("1" + "0" * 300, col=6), "hw",
+                          "3: column 6 (bf16_dense_tflops)", "out of range")
+
+    def test_zone_value_required_and_checked(self):
+        rows = [ZONE_ROWS[0], "gcp:x-1,cloud_region,,,direct,s,l"]
+        self.expect_error(self.small(zone_rows=rows), "zones",
+                          "3: column 3 (gco2_per_kwh)", "required")
+        rows = [ZONE_ROWS[0], "gcp:x-1,cloud_region,-1,,direct,s,l"]
+        self.expect_error(self.small(zone_rows=rows), "zones",
+                          "3: column 3 (gco2_per_kwh)", "negative")
+        rows = [ZONE_ROWS[0], "gcp:x-1,cloud_region,NaN,,direct,s,l"]
+        self.expect_error(self.small(zone_rows=rows), "zones",
+                          "3: column 3 (gco2_per_kwh)", "not a number")
+
+    # -- enumerations
+    def test_unknown_hardware_kind(self):
+        rows = [HW_ROWS[0], HW_ROWS[1].replace(",cpu,", ",npu,")]
+        self.expect_error(self.small(hw_rows=rows), "hw",
+                          "3: column 3 (kind)", "unknown kind 'npu'")
+
+    def test_unknown_zone_kind(self):
+        rows = [ZONE_ROWS[0], ZONE_ROWS[1].replace("cloud_region", "cloud")]
+        self.expect_error(self.small(zone_rows=rows), "zones",
+                          "3: column 2 (kind)", "unknown kind 'cloud'")
+
+    def test_unknown_basis(self):
+        rows = [ZONE_ROWS[0], ZONE_ROWS[1].replace(",direct,", ",average,")]
+        self.expect_error(self.small(zone_rows=rows), "zones",
+                          "3: column 5 (basis)", "unknown basis 'average'")
+
+    def test_empty_basis(self):
+        rows = [ZONE_ROWS[0], ZONE_ROWS[1].replace(",direct,", ",,")]
+        self.expect_error(self.small(zone_rows=rows), "zones",
+                          "3: column 5 (basis)", "empty basis")
+
+    def test_unknown_embodied_basis(self):
+        rows = [HW_ROWS[0].replace("board-share", "whole-server")]
+        self.expect_error(self.small(hw_rows=rows), "hw",
+                          "2: column 15 (embodied_basis)",
+                          "unknown embodied_basis 'whole-server'")
+
+    def test_embodied_basis_without_value(self):
+        rows = [HW_ROWS[0].replace(",164,", ",,")]
+        self.expect_error(self.small(hw_rows=rows), "hw",
+                          "2: column 15 (embodied_basis)",
+                          "embodied_kgco2e is blank")
+
+    def test_embodied_value_without_basis(self):
+        rows = [HW_ROWS[0].replace(",board-share,", ",,")]
+        self.expect_error(self.small(hw_rows=rows), "hw",
+                          "2: column 15 (embodied_basis)",
+                          "embodied_basis is blank")
+
+    # -- years
+    def test_year_out_of_range(self):
+        for year in ("1989", "2101"):
+            with self.subTest(year=year):
+                rows = [ZONE_ROWS[0].replace(",2023,", ",%s," % year)]
+                self.expect_error(self.small(zone_rows=rows), "zones",
+                                  "2: column 4 (year)", "outside 1990..2100")
+
+    def test_year_not_a_year(self):
+        rows = [ZONE_ROWS[0].replace(",2023,", ",2023.0,")]
+        self.expect_error(self.small(zone_rows=rows), "zones",
+                          "2: column 4 (year)", "not a four-digit year")
+
+    # -- required text
+    def test_empty_hardware_source(self):
+        rows = [HW_ROWS[0], HW_ROWS[1].replace(",doc B", ",")]
+        self.expect_error(self.small(hw_rows=rows), "hw",
+                          "3: column 16 (source)", "empty source")
+
+    def test_empty_zone_source(self):
+        rows = [ZONE_ROWS[0].replace(",src F,", ",,")]
+        self.expect_error(self.small(zone_rows=rows), "zones",
+                          "2: column 6 (source)", "empty source")
+
+    def test_blank_zone_source(self):
+        rows = [ZONE_ROWS[0].replace(",src F,", ",  ,")]
+        self.expect_error(self.small(zone_rows=rows), "zones",
+                          "2: column 6 (source)", "empty source")
+
+    def test_empty_licence(self):
+        rows = [ZONE_ROWS[0].replace(",CC-BY-4.0", ",")]
+        self.expect_error(self.small(zone_rows=rows), "zones",
+                          "2: column 7 (licence)", "empty licence")
+
+    def test_empty_country_source(self):
+        rows = [COUNTRY_ROWS[0].replace(",ISO 3166-1", ",")]
+        self.expect_error(self.small(country_rows=rows), "countries",
+                          "2: column 4 (source)", "empty source")
+
+    # -- countries
+    def test_country_zone_missing_from_iso3166(self):
+        rows = ZONE_ROWS + ["XYZ,country,1,2023,lifecycle,s,l"]
+        self.expect_error(self.small(zone_rows=rows), "zones",
+                          "4: column 1 (zone)", "'XYZ'", "alpha-3")
+
+    def test_country_zone_must_be_alpha3_not_alpha2(self):
+        rows = ZONE_ROWS + ["DE,country,1,2023,lifecycle,s,l"]
+        self.expect_error(self.small(zone_rows=rows), "zones",
+                          "4: column 1 (zone)", "alpha-3")
+
+    def test_bad_country_code(self):
+        rows = COUNTRY_ROWS + ["d,DEU,Germany,ISO 3166-1"]
+        self.expect_error(self.small(country_rows=rows), "countries",
+                          "4: column 1 (alpha2)", "two capital letters")
+
+    # -- encoding
+    def test_crlf_rejected(self):
+        hw, zones, countries = self.small()
+        with open(zones, "rb") as f:
+            data = f.read()
+        with open(zones, "wb") as f:
+            f.write(data.replace(b"\n", b"\r\n"))
+        self.expect_error((hw, zones, countries), "zones", "1",
+                          "carriage return")
+
+    def test_invalid_utf8_rejected(self):
+        hw, zones, countries = self.small()
+        with open(hw, "ab") as f:
+            f.write(b"Chip \xff,Acme,gpu,1,,,,,,,,,,,,doc\n")
+        self.expect_error((hw, zones, countries), "hw", "4",
+                          "not valid UTF-8")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=1)

@@ -1,0 +1,55 @@
+/*
+ * tables.h - the bundled data tables, generated at build time from data/ (CSV files)
+ * by data/gen_tables.py. Unknown numbers are NAN, never 0.
+ */
+#ifndef LLMC_CORE_TABLES_H
+#define LLMC_CORE_TABLES_H
+
+#include <stddef.h>
+
+struct llmc__hw_row {
+    const char *name;
+    const char *vendor;
+    const char *kind;           /* gpu, tpu, accelerator, board, cpu */
+    double tdp_w;
+    double idle_w;
+    double fp32_flops;          /* FLOP/s, dense */
+    double tf32_flops;
+    double bf16_flops;
+    double fp16_flops;
+    double fp8_flops;
+    double memory_gb;
+    double die_mm2;
+    double process_nm;
+    double embodied_kgco2e;
+    const char *embodied_basis; /* "die-only", "board-share", "board" or "" */
+    const char *source;
+};
+
+struct llmc__zone_row {
+    const char *zone;           /* as in the CSV: "FRA", "US-CA", "gcp:europe-west1" */
+    const char *kind;           /* country, world, us_state, ... */
+    double gco2e_per_kwh;
+    int year;                   /* 0 when the source gives none */
+    int basis;                  /* an llmc_basis value */
+    const char *source;
+    const char *licence;
+};
+
+struct llmc__country {
+    const char *alpha2;
+    const char *alpha3;
+    const char *name;
+};
+
+extern const struct llmc__hw_row llmc__hw_rows[];
+extern const size_t llmc__hw_count;
+extern const struct llmc__zone_row llmc__zone_rows[];
+extern const size_t llmc__zone_count;
+extern const struct llmc__country llmc__countries[];
+extern const size_t llmc__country_count;
+/* "llmcarbon-hardware 2026.11 sha256:0123456789ab" and the grid equivalent */
+extern const char llmc__hw_dataset[];
+extern const char llmc__grid_dataset[];
+
+#endif

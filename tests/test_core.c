@@ -1,0 +1,541 @@
+/*
+ * test_core.c - status codes and messages, thread-local errors, versions,
+ * the quantity parser, and the accounting core.
+ */
+#include <check.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llmcarbon.h"
+
+#define REL(a, b) (fabs((a) - (b)) <= 1e-12 * fmax(fabs(a), fabs(b)))
+#define ck_assert_rel(a, b)                                                   \
+    ck_assert_msg(REL((a), (b)), "%.17g != %.17g", (double)(a), (double)(b))
+#define ck_assert_error_mentions(text)                                        \
+    ck_assert_msg(strstr(llmc_last_error(), (text)) != NULL,                  \
+                  "'%s' not in message: %s", (text), llmc_last_error())
+
+/* ---- status codes ---------------------------------------------------- */
+
+START_TEST(test_status_codes_have_fixed_values)
+{
+    /* These numbers are ABI: they may never change. */
+    ck_assert_int_eq(LLMC_OK, 0);
+    ck_assert_int_eq(LLMC_EINVAL, -1);
+    ck_assert_int_eq(LLMC_ENOMEM, -2);
+    ck_assert_int_eq(LLMC_EPARSE, -3);
+    ck_assert_int_eq(LLMC_EUNIT, -4);
+    ck_assert_int_eq(LLMC_ERANGE, -5);
+    ck_assert_int_eq(LLMC_ENOTFOUND, -6);
+    ck_assert_int_eq(LLMC_EAMBIGUOUS, -7);
+    ck_assert_int_eq(LLMC_ENODATA, -8);
+    ck_assert_int_eq(LLMC_EIO, -9);
+    ck_assert_int_eq(LLMC_EFORMAT, -10);
+    ck_assert_int_eq(LLMC_EBUSY, -11);
+    ck_assert_int_eq(LLMC_ENOTSUP, -12);
+    ck_assert_int_eq(LLMC_ENODEV, -13);
+    ck_assert_int_eq(LLMC_EPERM, -14);
+    ck_assert_int_eq(LLMC_ESTATE, -15);
+}
+END_TEST
+
+START_TEST(test_status_names_and_messages_are_distinct)
+{
+    for (int a = 0; a >= LLMC_ESTATE; a--) {
+        ck_assert_str_ne(llmc_status_name(a), "LLMC_E?");
+        ck_assert_str_ne(llmc_strerror(a), "unknown status code");
+        for (int b = a - 1; b >= LLMC_ESTATE; b--) {
+            ck_assert_str_ne(llmc_status_name(a), llmc_status_name(b));
+            ck_assert_str_ne(llmc_strerror(a), llmc_strerror(b));
+        }
+    }
+    ck_assert_str_eq(llmc_status_name(LLMC_ENOTFOUND), "LLMC_ENOTFOUND");
+    ck_assert_str_eq(llmc_status_name(LLMC_OK), "LLMC_OK");
+}
+END_TEST
+
+START_TEST(test_unknown_status_is_never_null)
+{
+    ck_assert_ptr_nonnull(llmc_strerror(-9999));
+    ck_assert_str_eq(llmc_strerror(-9999), "unknown status code");
+    ck_assert_str_eq(llmc_status_name(12345), "LLMC_E?");
+}
+END_TEST
+
+static void *fail_in_thread(void *arg)
+{
+    double v;
+    (void)arg;
+    llmc_quantity_parse(&v, LLMC_DIM_ENERGY, "7 bananas", "kWh");
+    return strdup(llmc_last_error());
+}
+
+START_TEST(test_last_error_is_per_thread)
+{
+    pthread_t t;
+    void *other;
+    double v;
+
+    ck_assert_int_eq(llmc_quantity_parse(&v, LLMC_DIM_POWER, "-3W", "W"),
+                     LLMC_ERANGE);
+    ck_assert_error_mentions("-3W");
+    ck_assert_int_eq(pthread_create(&t, NULL, fail_in_thread, NULL), 0);
+    pthread_join(t, &other);
+    ck_assert_ptr_nonnull(strstr(other, "bananas"));
+    /* the other thread's failure did not overwrite this thread's detail */
+    ck_assert_error_mentions("-3W");
+    ck_assert_ptr_null(strstr(llmc_last_error(), "bananas"));
+    free(other);
+}
+END_TEST
+
+START_TEST(test_version_matches_header)
+{
+    ck_assert_int_eq(llmc_version_num(), LLMC_VERSION_NUM);
+    ck_assert_int_eq(LLMC_VERSION_NUM, 100);
+    ck_assert_str_eq(llmc_version_string(), "0.1.0");
+}
+END_TEST
+
+START_TEST(test_free_null_is_a_no_op)
+{
+    llmc_free(NULL);
+    llmc_profile_free(NULL);
+    llmc_grid_free(NULL);
+    llmc_estimate_free(NULL);
+    ck_assert_ptr_null(llmc_profile_ref(NULL));
+    ck_assert_ptr_null(llmc_grid_ref(NULL));
+}
+END_TEST
+
+/* ---- log callback ---------------------------------------------------- */
+
+static int log_calls;
+static char log_last[1024];
+
+static void capture_log(int level, const char *message, void *userdata)
+{
+    (void)level;
+    *(int *)userdata += 1;
+    snprintf(log_last, sizeof log_last, "%s", message);
+}
+
+START_TEST(test_log_callback_sees_failures_and_can_be_removed)
+{
+    double v;
+    log_calls = 0;
+    llmc_log_set(capture_log, &log_calls);
+    llmc_quantity_parse(&v, LLMC_DIM_ENERGY, "12 parsecs", "kWh");
+    ck_assert_int_ge(log_calls, 1);
+    ck_assert_ptr_nonnull(strstr(log_last, "parsecs"));
+    llmc_log_set(NULL, NULL);
+    log_calls = 0;
+    llmc_quantity_parse(&v, LLMC_DIM_ENERGY, "12 parsecs", "kWh");
+    ck_assert_int_eq(log_calls, 0);
+}
+END_TEST
+
+/* ---- quantities ------------------------------------------------------ */
+
+struct case_ok {
+    llmc_dimension dim;
+    const char *text;
+    const char *bare;
+    double want;
+};
+
+static const struct case_ok ok_cases[] = {
+    {LLMC_DIM_POWER, "700W", NULL, 700.0},
+    {LLMC_DIM_POWER, "0.7 kW", NULL, 700.0},
+    {LLMC_DIM_POWER, "1.5MW", NULL, 1.5e6},
+    {LLMC_DIM_POWER, "300", "W", 300.0},
+    {LLMC_DIM_POWER, "0.3", "kW", 300.0},
+    {LLMC_DIM_POWER, "2kw", NULL, 2000.0},
+    {LLMC_DIM_ENERGY, "5J", NULL, 5.0},
+    {LLMC_DIM_ENERGY, "2kJ", NULL, 2e3},
+    {LLMC_DIM_ENERGY, "3 MJ", NULL, 3e6},
+    {LLMC_DIM_ENERGY, "1Wh", NULL, 3600.0},
+    {LLMC_DIM_ENERGY, "1.5kWh", NULL, 5.4e6},
+    {LLMC_DIM_ENERGY, "2MWh", NULL, 7.2e9},
+    {LLMC_DIM_ENERGY, "1GWh", NULL, 3.6e12},
+    {LLMC_DIM_ENERGY, "1000", "kWh", 3.6e9},
+    {LLMC_DIM_ENERGY, "1000kwh", NULL, 3.6e9},
+    {LLMC_DIM_ENERGY, "1e3kWh", NULL, 3.6e9},
+    {LLMC_DIM_ENERGY, "+1.0e+3 kWh", NULL, 3.6e9},
+    {LLMC_DIM_ENERGY, ".5kWh", NULL, 1.8e6},
+    {LLMC_DIM_ENERGY, "0kWh", NULL, 0.0},
+    {LLMC_DIM_INTENSITY, "450g/kWh", NULL, 450.0},
+    {LLMC_DIM_INTENSITY, "0.5kg/kWh", NULL, 500.0},
+    {LLMC_DIM_INTENSITY, "450gCO2e/kWh", NULL, 450.0},
+    {LLMC_DIM_INTENSITY, "0.45 kgCO2e/kWh", NULL, 450.0},
+    {LLMC_DIM_INTENSITY, "0.3t/MWh", NULL, 300.0},
+    {LLMC_DIM_INTENSITY, "1000lb/MWh", NULL, 453.59237},
+    {LLMC_DIM_INTENSITY, "1000 lbCO2e/MWh", NULL, 453.59237},
+    {LLMC_DIM_INTENSITY, "56", "gCO2e/kWh", 56.0},
+    {LLMC_DIM_DURATION, "250ms", NULL, 0.25},
+    {LLMC_DIM_DURATION, "15s", NULL, 15.0},
+    {LLMC_DIM_DURATION, "2min", NULL, 120.0},
+    {LLMC_DIM_DURATION, "720h", NULL, 2592000.0},
+    {LLMC_DIM_DURATION, "14.8d", NULL, 14.8 * 86400.0},
+    {LLMC_DIM_DURATION, "720", "h", 2592000.0},
+    {LLMC_DIM_DURATION, "4y", NULL, 4 * 365.25 * 86400.0},
+    {LLMC_DIM_DURATION, "5", "y", 5 * 365.25 * 86400.0},
+    {LLMC_DIM_PUE, "1.1", NULL, 1.1},
+    {LLMC_DIM_PUE, "1", NULL, 1.0},
+    {LLMC_DIM_PUE, " 1.58 ", NULL, 1.58},
+    {LLMC_DIM_MASS, "164kg", NULL, 164.0},
+    {LLMC_DIM_MASS, "164 kgCO2e", NULL, 164.0},
+    {LLMC_DIM_MASS, "1.312t", NULL, 1312.0},
+    {LLMC_DIM_MASS, "2tCO2e", NULL, 2000.0},
+    {LLMC_DIM_MASS, "500g", NULL, 0.5},
+    {LLMC_DIM_MASS, "100lb", NULL, 45.359237},
+    {LLMC_DIM_MASS, "9.78", "kg", 9.78},
+};
+
+START_TEST(test_quantity_parses_every_documented_unit)
+{
+    const struct case_ok *c = &ok_cases[_i];
+    double v = -1.0;
+    int rc = llmc_quantity_parse(&v, c->dim, c->text, c->bare);
+    ck_assert_msg(rc == LLMC_OK, "'%s': %s", c->text, llmc_last_error());
+    ck_assert_msg(REL(v, c->want), "'%s' -> %.17g, want %.17g", c->text, v,
+                  c->want);
+}
+END_TEST
+
+struct case_bad {
+    llmc_dimension dim;
+    const char *text;
+    const char *bare;
+    int want;
+    const char *mention;
+};
+
+static const struct case_bad bad_cases[] = {
+    {LLMC_DIM_ENERGY, "nan", "kWh", LLMC_ERANGE, "'nan'"},
+    {LLMC_DIM_ENERGY, "NaN kWh", "kWh", LLMC_ERANGE, "NaN kWh"},
+    {LLMC_DIM_ENERGY, "inf", "kWh", LLMC_ERANGE, "'inf'"},
+    {LLMC_DIM_ENERGY, "-infinity", "kWh", LLMC_ERANGE, "-infinity"},
+    {LLMC_DIM_ENERGY, "1e400kWh", NULL, LLMC_ERANGE, "1e400kWh"},
+    {LLMC_DIM_ENERGY, "-5kWh", NULL, LLMC_ERANGE, "-5kWh"},
+    {LLMC_DIM_POWER, "-1W", NULL, LLMC_ERANGE, "-1W"},
+    {LLMC_DIM_DURATION, "-2h", NULL, LLMC_ERANGE, "-2h"},
+    {LLMC_DIM_INTENSITY, "-3g/kWh", NULL, LLMC_ERANGE, "-3g/kWh"},
+    {LLMC_DIM_PUE, "0.9", NULL, LLMC_ERANGE, "0.9"},
+    {LLMC_DIM_PUE, "-1.2", NULL, LLMC_ERANGE, "-1.2"},
+    {LLMC_DIM_PUE, "1.1x", NULL, LLMC_EPARSE, "1.1x"},
+    {LLMC_DIM_ENERGY, "5kWhx", NULL, LLMC_EUNIT, "kWhx"},
+    {LLMC_DIM_ENERGY, "5 W", NULL, LLMC_EUNIT, "'W'"},
+    {LLMC_DIM_POWER, "5kWh", NULL, LLMC_EUNIT, "W, kW, MW"},
+    {LLMC_DIM_POWER, "5mW", NULL, LLMC_EUNIT, "mW"}, /* milli, not mega */
+    {LLMC_DIM_ENERGY, "5mwh", NULL, LLMC_EUNIT, "mwh"},
+    {LLMC_DIM_INTENSITY, "5g/MWh", NULL, LLMC_EUNIT, "g/MWh"},
+    {LLMC_DIM_ENERGY, "kWh", NULL, LLMC_EPARSE, "'kWh'"},
+    {LLMC_DIM_ENERGY, "", "kWh", LLMC_EPARSE, "no number"},
+    {LLMC_DIM_ENERGY, "   ", "kWh", LLMC_EPARSE, "no number"},
+    {LLMC_DIM_ENERGY, "1,000kWh", NULL, LLMC_EUNIT, "1,000kWh"},
+    {LLMC_DIM_ENERGY, "1000", NULL, LLMC_EUNIT, "no unit"},
+    {LLMC_DIM_ENERGY, "1.5.2kWh", NULL, LLMC_EUNIT, "1.5.2kWh"},
+    {LLMC_DIM_ENERGY, "0x10kWh", NULL, LLMC_EUNIT, "0x10kWh"},
+    {LLMC_DIM_ENERGY, "1..2kWh", NULL, LLMC_EPARSE, "range"},
+};
+
+START_TEST(test_quantity_rejects_bad_input_with_named_text)
+{
+    const struct case_bad *c = &bad_cases[_i];
+    double v = 42.0;
+    int rc = llmc_quantity_parse(&v, c->dim, c->text, c->bare);
+    ck_assert_msg(rc == c->want, "'%s': got %s, want %s (%s)", c->text,
+                  llmc_status_name(rc), llmc_status_name(c->want),
+                  llmc_last_error());
+    ck_assert_error_mentions(c->mention);
+    ck_assert_msg(v == 42.0, "'%s' wrote the output on failure", c->text);
+}
+END_TEST
+
+START_TEST(test_quantity_rejects_null_and_bad_dimension)
+{
+    double v;
+    ck_assert_int_eq(llmc_quantity_parse(NULL, LLMC_DIM_POWER, "1W", NULL),
+                     LLMC_EINVAL);
+    ck_assert_int_eq(llmc_quantity_parse(&v, LLMC_DIM_POWER, NULL, NULL),
+                     LLMC_EINVAL);
+    ck_assert_int_eq(llmc_quantity_parse(&v, (llmc_dimension)99, "1W", NULL),
+                     LLMC_EINVAL);
+    ck_assert_error_mentions("99");
+    ck_assert_int_eq(llmc_quantity_parse(&v, LLMC_DIM_POWER, "1", "parsec"),
+                     LLMC_EINVAL);
+    ck_assert_error_mentions("parsec");
+}
+END_TEST
+
+START_TEST(test_quantity_reads_numbers_in_any_locale)
+{
+    double v;
+    /* A host program under a comma-decimal locale must not change parsing. */
+    const char *loc = setlocale(LC_NUMERIC, "de_DE.UTF-8");
+    if (!loc)
+        loc = setlocale(LC_NUMERIC, "fr_FR.UTF-8");
+    ck_assert_int_eq(llmc_quantity_parse(&v, LLMC_DIM_ENERGY, "1.5kWh", NULL),
+                     LLMC_OK);
+    ck_assert_rel(v, 5.4e6);
+    {
+        char buf[64];
+        ck_assert_int_eq(llmc_quantity_format(buf, sizeof buf, LLMC_DIM_ENERGY,
+                                              5.4e6),
+                         LLMC_OK);
+        ck_assert_str_eq(buf, "1.5 kWh");
+    }
+    setlocale(LC_NUMERIC, "C");
+}
+END_TEST
+
+START_TEST(test_range_parses_bounds_with_shared_units)
+{
+    double lo, hi;
+    ck_assert_int_eq(llmc_quantity_parse_range(&lo, &hi, LLMC_DIM_POWER,
+                                               "550W..700W", NULL),
+                     LLMC_OK);
+    ck_assert_rel(lo, 550.0);
+    ck_assert_rel(hi, 700.0);
+    ck_assert_int_eq(llmc_quantity_parse_range(&lo, &hi, LLMC_DIM_POWER,
+                                               "0.55..0.7kW", NULL),
+                     LLMC_OK);
+    ck_assert_rel(lo, 550.0); /* the bare low takes the high's unit: kW */
+    ck_assert_rel(hi, 700.0);
+    /* ...so "550..0.7kW" is 550 kW..700 W, which is inverted */
+    ck_assert_int_eq(llmc_quantity_parse_range(&lo, &hi, LLMC_DIM_POWER,
+                                               "550..0.7kW", NULL),
+                     LLMC_ERANGE);
+    ck_assert_int_eq(llmc_quantity_parse_range(&lo, &hi, LLMC_DIM_PUE,
+                                               "1.1..1.4", NULL),
+                     LLMC_OK);
+    ck_assert_rel(lo, 1.1);
+    ck_assert_rel(hi, 1.4);
+    ck_assert_int_eq(llmc_quantity_parse_range(&lo, &hi, LLMC_DIM_DURATION,
+                                               "10..20", "d"),
+                     LLMC_OK);
+    ck_assert_rel(lo, 864000.0);
+    ck_assert_rel(hi, 1728000.0);
+    ck_assert_int_eq(llmc_quantity_parse_range(&lo, &hi, LLMC_DIM_ENERGY,
+                                               "5kWh", NULL),
+                     LLMC_OK);
+    ck_assert_rel(lo, 1.8e7);
+    ck_assert_rel(hi, 1.8e7);
+}
+END_TEST
+
+START_TEST(test_range_rejects_inverted_and_malformed)
+{
+    double lo = 1, hi = 2;
+    ck_assert_int_eq(llmc_quantity_parse_range(&lo, &hi, LLMC_DIM_POWER,
+                                               "700W..550W", NULL),
+                     LLMC_ERANGE);
+    ck_assert_error_mentions("700W..550W");
+    ck_assert_int_eq(llmc_quantity_parse_range(&lo, &hi, LLMC_DIM_POWER,
+                                               "1W..2W..3W", NULL),
+                     LLMC_EPARSE);
+    ck_assert_int_eq(llmc_quantity_parse_range(&lo, &hi, LLMC_DIM_POWER,
+                                               "..700W", NULL),
+                     LLMC_EPARSE);
+    ck_assert_int_eq(llmc_quantity_parse_range(&lo, &hi, LLMC_DIM_PUE,
+                                               "0.9..1.2", NULL),
+                     LLMC_ERANGE);
+    ck_assert_int_eq(llmc_quantity_parse_range(&lo, &hi, LLMC_DIM_POWER,
+                                               "5W..nan", NULL),
+                     LLMC_ERANGE);
+    ck_assert_int_eq(llmc_quantity_parse_range(&lo, &hi, LLMC_DIM_POWER,
+                                               "5kWh..6kWh", NULL),
+                     LLMC_EUNIT);
+    ck_assert(lo == 1 && hi == 2);
+}
+END_TEST
+
+static const struct {
+    llmc_dimension dim;
+    double value;
+    const char *text;
+} formats[] = {
+    {LLMC_DIM_POWER, 700.0, "700 W"},
+    {LLMC_DIM_POWER, 1500.0, "1.5 kW"},
+    {LLMC_DIM_POWER, 2.5e6, "2.5 MW"},
+    {LLMC_DIM_ENERGY, 10.0, "10 J"},
+    {LLMC_DIM_ENERGY, 7200.0, "2 Wh"},
+    {LLMC_DIM_ENERGY, 3.6e9, "1 MWh"},
+    {LLMC_DIM_ENERGY, 1.8e9, "500 kWh"},
+    {LLMC_DIM_ENERGY, 1.2874e15 * 3.6, "1287.4 GWh"},
+    {LLMC_DIM_INTENSITY, 429.0, "429 gCO2e/kWh"},
+    {LLMC_DIM_DURATION, 0.25, "250 ms"},
+    {LLMC_DIM_DURATION, 90.0, "90 s"},
+    {LLMC_DIM_DURATION, 600.0, "10 min"},
+    {LLMC_DIM_DURATION, 72 * 3600.0, "72 h"},
+    {LLMC_DIM_DURATION, 2592000.0, "30 d"},
+    {LLMC_DIM_DURATION, 14.8 * 86400, "14.8 d"},
+    {LLMC_DIM_DURATION, 5 * 365.25 * 86400, "5 y"},
+    {LLMC_DIM_PUE, 1.1, "1.1"},
+    {LLMC_DIM_MASS, 0.5, "500 g"},
+    {LLMC_DIM_MASS, 552100.0, "552.1 t"},
+};
+
+START_TEST(test_format_writes_readable_units)
+{
+    char buf[64];
+    ck_assert_int_eq(llmc_quantity_format(buf, sizeof buf, formats[_i].dim,
+                                          formats[_i].value),
+                     LLMC_OK);
+    ck_assert_str_eq(buf, formats[_i].text);
+}
+END_TEST
+
+START_TEST(test_format_then_parse_round_trips)
+{
+    static const llmc_dimension dims[] = {LLMC_DIM_POWER, LLMC_DIM_ENERGY,
+                                          LLMC_DIM_INTENSITY, LLMC_DIM_DURATION,
+                                          LLMC_DIM_MASS};
+    /* values spread over many magnitudes, including awkward fractions */
+    for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
+        for (double v = 1e-3; v < 1e16; v *= 7.3) {
+            char buf[64];
+            double back;
+            ck_assert_int_eq(llmc_quantity_format(buf, sizeof buf, dims[d], v),
+                             LLMC_OK);
+            ck_assert_msg(llmc_quantity_parse(&back, dims[d], buf, NULL) ==
+                              LLMC_OK,
+                          "'%s': %s", buf, llmc_last_error());
+            ck_assert_msg(fabs(back - v) <= 1e-13 * v, "%.17g -> '%s' -> %.17g",
+                          v, buf, back);
+        }
+}
+END_TEST
+
+START_TEST(test_format_rejects_small_buffer_and_non_finite)
+{
+    char buf[4];
+    ck_assert_int_eq(llmc_quantity_format(buf, sizeof buf, LLMC_DIM_ENERGY,
+                                          3.6e9),
+                     LLMC_ERANGE);
+    ck_assert_int_eq(llmc_quantity_format(buf, sizeof buf, LLMC_DIM_ENERGY,
+                                          NAN),
+                     LLMC_ERANGE);
+    ck_assert_int_eq(llmc_quantity_format(NULL, 0, LLMC_DIM_ENERGY, 1.0),
+                     LLMC_EINVAL);
+}
+END_TEST
+
+/* ---- accounting ------------------------------------------------------ */
+
+START_TEST(test_operational_is_energy_times_pue_times_intensity)
+{
+    double kg;
+    /* the seed example: 1000 kWh at 0.5 kg/kWh is 500 kg */
+    ck_assert_int_eq(llmc_account_operational(&kg, 3.6e9, 1.0, 500.0), LLMC_OK);
+    ck_assert_rel(kg, 500.0);
+    /* GPT-3 (Patterson et al. 2021, Table 4): 1,287 MWh incl. PUE 1.1 at
+     * 0.429 kg/kWh is 552 tCO2e; the IT energy is 1287/1.1 MWh */
+    ck_assert_int_eq(llmc_account_operational(&kg, 1287e3 / 1.1 * 3.6e6, 1.1,
+                                              429.0),
+                     LLMC_OK);
+    ck_assert_rel(kg, 1287e3 * 0.429);
+    ck_assert_int_eq(llmc_account_operational(&kg, 0.0, 1.5, 300.0), LLMC_OK);
+    ck_assert(kg == 0.0);
+}
+END_TEST
+
+START_TEST(test_operational_rejects_bad_numbers)
+{
+    double kg = 7.0;
+    ck_assert_int_eq(llmc_account_operational(&kg, -1.0, 1.0, 100.0), LLMC_ERANGE);
+    ck_assert_error_mentions("energy");
+    ck_assert_int_eq(llmc_account_operational(&kg, NAN, 1.0, 100.0), LLMC_ERANGE);
+    ck_assert_int_eq(llmc_account_operational(&kg, 1.0, 0.99, 100.0), LLMC_ERANGE);
+    ck_assert_error_mentions("PUE");
+    ck_assert_int_eq(llmc_account_operational(&kg, 1.0, INFINITY, 100.0),
+                     LLMC_ERANGE);
+    ck_assert_int_eq(llmc_account_operational(&kg, 1.0, 1.0, -5.0), LLMC_ERANGE);
+    ck_assert_error_mentions("intensity");
+    ck_assert_int_eq(llmc_account_operational(NULL, 1.0, 1.0, 5.0), LLMC_EINVAL);
+    ck_assert(kg == 7.0);
+}
+END_TEST
+
+START_TEST(test_embodied_is_amortised_over_lifetime)
+{
+    double kg;
+    double lifetime_s = 5 * 365.25 * 86400;
+    /* 1024 H100 for 720 h: 164 kg x 737,280 h / 43,830 h */
+    ck_assert_int_eq(llmc_account_embodied(&kg, 164.0, 737280.0 * 3600,
+                                           lifetime_s),
+                     LLMC_OK);
+    ck_assert_rel(kg, 164.0 * 737280.0 / (5 * 365.25 * 24));
+    /* a whole lifetime of use carries the whole figure */
+    ck_assert_int_eq(llmc_account_embodied(&kg, 164.0, lifetime_s, lifetime_s),
+                     LLMC_OK);
+    ck_assert_rel(kg, 164.0);
+    ck_assert_int_eq(llmc_account_embodied(&kg, 164.0, 0.0, lifetime_s), LLMC_OK);
+    ck_assert(kg == 0.0);
+}
+END_TEST
+
+START_TEST(test_embodied_rejects_bad_numbers)
+{
+    double kg = 3.0;
+    ck_assert_int_eq(llmc_account_embodied(&kg, -1.0, 10.0, 100.0), LLMC_ERANGE);
+    ck_assert_int_eq(llmc_account_embodied(&kg, 1.0, -10.0, 100.0), LLMC_ERANGE);
+    ck_assert_int_eq(llmc_account_embodied(&kg, 1.0, 10.0, 0.0), LLMC_ERANGE);
+    ck_assert_error_mentions("lifetime");
+    ck_assert_int_eq(llmc_account_embodied(&kg, NAN, 10.0, 100.0), LLMC_ERANGE);
+    ck_assert_int_eq(llmc_account_embodied(&kg, 1.0, 10.0, INFINITY), LLMC_ERANGE);
+    ck_assert(kg == 3.0);
+}
+END_TEST
+
+static Suite *core_suite(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("status");
+    tcase_add_test(tc, test_status_codes_have_fixed_values);
+    tcase_add_test(tc, test_status_names_and_messages_are_distinct);
+    tcase_add_test(tc, test_unknown_status_is_never_null);
+    tcase_add_test(tc, test_last_error_is_per_thread);
+    tcase_add_test(tc, test_version_matches_header);
+    tcase_add_test(tc, test_free_null_is_a_no_op);
+    tcase_add_test(tc, test_log_callback_sees_failures_and_can_be_removed);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("units");
+    tcase_add_loop_test(tc, test_quantity_parses_every_documented_unit, 0,
+                        sizeof ok_cases / sizeof ok_cases[0]);
+    tcase_add_loop_test(tc, test_quantity_rejects_bad_input_with_named_text, 0,
+                        sizeof bad_cases / sizeof bad_cases[0]);
+    tcase_add_test(tc, test_quantity_rejects_null_and_bad_dimension);
+    tcase_add_test(tc, test_quantity_reads_numbers_in_any_locale);
+    tcase_add_test(tc, test_range_parses_bounds_with_shared_units);
+    tcase_add_test(tc, test_range_rejects_inverted_and_malformed);
+    tcase_add_loop_test(tc, test_format_writes_readable_units, 0,
+                        sizeof formats / sizeof formats[0]);
+    tcase_add_test(tc, test_format_then_parse_round_trips);
+    tcase_add_test(tc, test_format_rejects_small_buffer_and_non_finite);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("account");
+    tcase_add_test(tc, test_operational_is_energy_times_pue_times_intensity);
+    tcase_add_test(tc, test_operational_rejects_bad_numbers);
+    tcase_add_test(tc, test_embodied_is_amortised_over_lifetime);
+    tcase_add_test(tc, test_embodied_rejects_bad_numbers);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(core_suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,28 @@
+/* cli.h - what the llmcarbon subcommands share. */
+#ifndef LLMC_TOOLS_CLI_H
+#define LLMC_TOOLS_CLI_H
+
+#include <jansson.h>
+
+#include "llmcarbon.h"
+
+/* Exit statuses, documented in llmcarbon(1). */
+#define CLI_OK 0
+#define CLI_FAILED 1 /* the library refused an input or an operation */
+#define CLI_USAGE 2  /* the command line itself is wrong */
+
+int cmd_estimate(int argc, char **argv);
+int cmd_hw(int argc, char **argv);
+int cmd_grid(int argc, char **argv);
+
+/* "llmcarbon estimate: --zone 'XX': <library message>" on stderr. */
+int cli_fail(const char *cmd, const char *what, int status);
+int cli_usage(const char *cmd, const char *fmt, ...);
+/* Prints a JSON value to stdout (indent 2, keys in insertion order). */
+int cli_print_json(json_t *value);
+/* A number in a readable form: grouping for large values, few decimals. */
+const char *cli_num(char *buf, size_t size, double v);
+/* Writes s on stdout, wrapping after `width` columns with `indent`. */
+void cli_wrap(const char *s, int indent, int width);
+
+#endif

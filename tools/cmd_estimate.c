@@ -1,0 +1,252 @@
+/*
+ * cmd_estimate.c - `llmcarbon estimate`: energy and CO2e of a run, with every
+ * assumption and its source. The text report is drawn from the same JSON
+ * that --json prints, so the two cannot disagree.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char help[] =
+    "usage: llmcarbon estimate [OPTIONS]\n"
+    "\n"
+    "Energy and CO2e of a training run: from its energy, or from hardware,\n"
+    "device count and time. Quantities take units (1000kWh, 700W, 720h,\n"
+    "450g/kWh); a bare number is in the unit shown below.\n"
+    "\n"
+    "what ran:\n"
+    "  --energy E          IT energy used (bare: kWh)\n"
+    "  --hardware NAME     a catalogue profile (see `llmcarbon hw list`)\n"
+    "  --count N           number of devices (default 1)\n"
+    "  --hours H           wall-clock time, with --count (bare: hours)\n"
+    "  --device-hours H    device-hours in all (bare: hours)\n"
+    "  --power P           power per device, instead of the profile's TDP (bare: W)\n"
+    "where:\n"
+    "  --pue X             data-centre PUE (default 1.0: no overhead counted)\n"
+    "  --zone Z            bundled grid zone: FR, US-CA, gcp:europe-west1, ...\n"
+    "  --intensity I       grid intensity (bare: gCO2e/kWh)\n"
+    "  --grid SPEC         any grid source spec (static:FR, const:450g/kWh)\n"
+    "embodied carbon:\n"
+    "  --embodied KG       embodied CO2e per device, instead of the profile's (bare: kg)\n"
+    "  --no-embodied       leave embodied carbon out\n"
+    "  --lifetime Y        device lifetime for amortisation (bare: years; default 5)\n"
+    "output:\n"
+    "  --json              print one JSON object\n"
+    "  --help              print this help\n"
+    "\n"
+    "example:\n"
+    "  llmcarbon estimate --hardware \"NVIDIA H100 SXM5 80GB\" --count 1024 \\\n"
+    "      --hours 720h --pue 1.1 --zone US\n";
+
+enum { OPT_JSON = 1000, OPT_NO_EMBODIED, OPT_HELP };
+
+static const struct option options[] = {
+    {"energy", required_argument, NULL, 'e'},
+    {"hardware", required_argument, NULL, 'w'},
+    {"count", required_argument, NULL, 'n'},
+    {"hours", required_argument, NULL, 'H'},
+    {"device-hours", required_argument, NULL, 'D'},
+    {"power", required_argument, NULL, 'p'},
+    {"pue", required_argument, NULL, 'u'},
+    {"zone", required_argument, NULL, 'z'},
+    {"intensity", required_argument, NULL, 'i'},
+    {"grid", required_argument, NULL, 'g'},
+    {"embodied", required_argument, NULL, 'b'},
+    {"lifetime", required_argument, NULL, 'l'},
+    {"no-embodied", no_argument, NULL, OPT_NO_EMBODIED},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *flag_name(int c)
+{
+    for (const struct option *o = options; o->name; o++)
+        if (o->val == c)
+            return o->name;
+    return "?";
+}
+
+static const char *str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static double num(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void line(const char *label, double v, const char *unit,
+                 const char *note)
+{
+    char buf[64];
+    printf("  %-22s %16s %-10s%s%s\n", label, cli_num(buf, sizeof buf, v), unit,
+           note && *note ? "  " : "", note ? note : "");
+}
+
+static void assumption(const char *label, const char *text)
+{
+    printf("  %-12s", label);
+    cli_wrap(text, 14, 100);
+}
+
+static void print_report(json_t *j)
+{
+    json_t *a = json_object_get(j, "assumptions");
+    json_t *hw = json_object_get(a, "hardware");
+    json_t *pw = json_object_get(a, "power");
+    json_t *dh = json_object_get(a, "device_hours");
+    json_t *ci = json_object_get(a, "intensity");
+    json_t *emb = json_object_get(a, "embodied");
+    char buf[2048], n1[64], n2[64];
+    double total = num(j, "total_kgco2e");
+
+    puts("Estimate");
+    line("IT energy", num(j, "energy_kwh"), "kWh", "");
+    snprintf(buf, sizeof buf, "x PUE %s", cli_num(n1, sizeof n1, num(j, "pue")));
+    line("facility energy", num(j, "facility_energy_kwh"), "kWh", buf);
+    line("grid intensity", num(j, "intensity_gco2e_per_kwh"), "gCO2e/kWh", "");
+    line("operational", num(j, "operational_kgco2e"), "kgCO2e", "");
+    if (json_is_true(json_object_get(j, "embodied_included")))
+        line("embodied", num(j, "embodied_kgco2e"), "kgCO2e", "");
+    else
+        printf("  %-22s %16s %-10s  %s\n", "embodied", "not included", "",
+               str(emb, "note"));
+    snprintf(buf, sizeof buf, "= %s tCO2e", cli_num(n1, sizeof n1, total / 1000.0));
+    line("total", total, "kgCO2e", buf);
+
+    puts("\nAssumptions");
+    snprintf(buf, sizeof buf, "%s", str(json_object_get(a, "energy"), "source"));
+    assumption("energy", buf);
+    if (json_is_object(hw)) {
+        snprintf(buf, sizeof buf, "%s (%s %s) from %s; sources: %s",
+                 str(hw, "name"), str(hw, "vendor"), str(hw, "kind"),
+                 str(hw, "dataset"), str(hw, "source"));
+        assumption("hardware", buf);
+    }
+    if (json_is_object(pw)) {
+        snprintf(buf, sizeof buf, "%s W per device: %s",
+                 cli_num(n1, sizeof n1, num(pw, "value_w")),
+                 strcmp(str(pw, "source"), "given (--power)") == 0
+                     ? "given (--power)"
+                     : "the hardware's TDP");
+        assumption("power", buf);
+    }
+    if (json_is_object(dh)) {
+        snprintf(buf, sizeof buf, "%s device-hours: %s",
+                 cli_num(n1, sizeof n1, num(dh, "value_h")), str(dh, "source"));
+        assumption("device time", buf);
+    }
+    snprintf(buf, sizeof buf, "%s: %s",
+             cli_num(n1, sizeof n1, num(json_object_get(a, "pue"), "value")),
+             str(json_object_get(a, "pue"), "source"));
+    assumption("PUE", buf);
+    {
+        json_t *year = json_object_get(ci, "year");
+        char yr[16] = "year unknown";
+        if (json_is_integer(year))
+            snprintf(yr, sizeof yr, "%lld", (long long)json_integer_value(year));
+        if (strcmp(str(ci, "source"), "static") == 0)
+            snprintf(buf, sizeof buf,
+                     "%s gCO2e/kWh for zone %s (%s, %s basis) from %s; "
+                     "source: %s; licence: %s",
+                     cli_num(n1, sizeof n1, num(ci, "value_gco2e_per_kwh")),
+                     str(ci, "zone"), yr, str(ci, "basis"), str(ci, "dataset"),
+                     str(ci, "provenance"), str(ci, "licence"));
+        else
+            snprintf(buf, sizeof buf, "%s gCO2e/kWh: %s (%s)",
+                     cli_num(n1, sizeof n1, num(ci, "value_gco2e_per_kwh")),
+                     str(ci, "provenance"), str(ci, "spec"));
+        assumption("intensity", buf);
+    }
+    if (json_is_true(json_object_get(emb, "included"))) {
+        const char *basis = str(emb, "basis");
+        const char *src = str(emb, "source");
+        if (json_is_object(hw) && strcmp(src, str(hw, "source")) == 0)
+            src = "the hardware's sources above";
+        snprintf(buf, sizeof buf,
+                 "%s kgCO2e per device%s%s%s, amortised over %s years (%s); "
+                 "source: %s",
+                 cli_num(n1, sizeof n1, num(emb, "kgco2e_per_device")),
+                 *basis ? " (" : "", basis, *basis ? ")" : "",
+                 cli_num(n2, sizeof n2, num(emb, "lifetime_years")),
+                 str(emb, "lifetime_source"), src);
+        assumption("embodied", buf);
+    }
+}
+
+int cmd_estimate(int argc, char **argv)
+{
+    llmc_estimate *e = NULL;
+    llmc_estimate_result r;
+    int json = 0, c, rc, exit_status = CLI_OK;
+    char *text = NULL;
+
+    if ((rc = llmc_estimate_new(&e)) != LLMC_OK)
+        return cli_fail("estimate", "", rc);
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+        char what[256];
+        switch (c) {
+        case OPT_HELP:
+            fputs(help, stdout);
+            goto out;
+        case OPT_JSON:
+            json = 1;
+            break;
+        case OPT_NO_EMBODIED:
+            llmc_estimate_set(e, "embodied", "false");
+            break;
+        case '?':
+        case ':':
+            exit_status = optopt ? cli_usage("estimate", "'%s' needs a value",
+                                             argv[optind - 1])
+                                 : cli_usage("estimate", "'%s' is not an option",
+                                             argv[optind - 1]);
+            goto out;
+        default:
+            if ((rc = llmc_estimate_set(e, flag_name(c), optarg)) != LLMC_OK) {
+                snprintf(what, sizeof what, "--%s '%s'", flag_name(c), optarg);
+                exit_status = cli_fail("estimate", what, rc);
+                goto out;
+            }
+        }
+    }
+    if (optind < argc) {
+        exit_status = cli_usage("estimate", "unexpected argument '%s'",
+                                argv[optind]);
+        goto out;
+    }
+    llmc_estimate_result_init(&r);
+    if ((rc = llmc_estimate_compute(&r, e)) != LLMC_OK ||
+        (rc = llmc_estimate_json(&text, e)) != LLMC_OK) {
+        exit_status = cli_fail("estimate", "", rc);
+        goto out;
+    }
+    if (json) {
+        puts(text);
+    } else {
+        json_error_t err;
+        json_t *j = json_loads(text, 0, &err);
+        if (!j) {
+            fprintf(stderr, "llmcarbon estimate: internal JSON error: %s\n",
+                    err.text);
+            exit_status = CLI_FAILED;
+            goto out;
+        }
+        print_report(j);
+        json_decref(j);
+    }
+out:
+    llmc_free(text);
+    llmc_estimate_free(e);
+    return exit_status;
+}

@@ -1,0 +1,180 @@
+/*
+ * cmd_hw.c - `llmcarbon hw list|show NAME`: the hardware catalogue, each
+ * number with where it comes from.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char help[] =
+    "usage: llmcarbon hw list [--json]\n"
+    "       llmcarbon hw show NAME [--json]\n"
+    "\n"
+    "The bundled hardware catalogue. NAME is forgiving: case, spaces, dashes,\n"
+    "underscores and the vendor prefix do not matter (h100-sxm, MI300X).\n"
+    "Unknown values are shown as unknown, never as 0.\n";
+
+static const struct {
+    llmc_profile_field field;
+    const char *key;
+    const char *label;
+    double scale; /* displayed value = stored / scale */
+    const char *unit;
+} fields[] = {
+    {LLMC_PROFILE_TDP_W, "tdp_w", "TDP", 1, "W"},
+    {LLMC_PROFILE_IDLE_W, "idle_w", "idle power", 1, "W"},
+    {LLMC_PROFILE_PEAK_FP32_FLOPS, "peak_fp32_flops", "peak FP32", 1e12, "TFLOP/s"},
+    {LLMC_PROFILE_PEAK_TF32_FLOPS, "peak_tf32_flops", "peak TF32", 1e12, "TFLOP/s"},
+    {LLMC_PROFILE_PEAK_BF16_FLOPS, "peak_bf16_flops", "peak BF16", 1e12, "TFLOP/s"},
+    {LLMC_PROFILE_PEAK_FP16_FLOPS, "peak_fp16_flops", "peak FP16", 1e12, "TFLOP/s"},
+    {LLMC_PROFILE_PEAK_FP8_FLOPS, "peak_fp8_flops", "peak FP8", 1e12, "TFLOP/s"},
+    {LLMC_PROFILE_MEMORY_GB, "memory_gb", "memory", 1, "GB"},
+    {LLMC_PROFILE_EMBODIED_KGCO2E, "embodied_kgco2e", "embodied", 1, "kgCO2e"},
+    {LLMC_PROFILE_LIFETIME_S, "lifetime_s", "lifetime", 365.25 * 86400, "years"},
+    {LLMC_PROFILE_DIE_MM2, "die_mm2", "die area", 1, "mm2"},
+    {LLMC_PROFILE_PROCESS_NM, "process_nm", "process", 1, "nm"},
+};
+
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+static double get(const llmc_profile *p, llmc_profile_field f)
+{
+    double v;
+    return llmc_profile_get(&v, p, f) == LLMC_OK ? v : NAN;
+}
+
+static json_t *profile_json(const llmc_profile *p)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(llmc_profile_get_text(p, LLMC_PROFILE_NAME)));
+    json_object_set_new(o, "vendor", json_string(llmc_profile_get_text(p, LLMC_PROFILE_VENDOR)));
+    json_object_set_new(o, "kind", json_string(llmc_profile_get_text(p, LLMC_PROFILE_KIND)));
+    for (size_t i = 0; i < NFIELDS; i++) {
+        double v = get(p, fields[i].field);
+        json_object_set_new(o, fields[i].key, isnan(v) ? json_null() : json_real(v));
+    }
+    json_object_set_new(o, "embodied_basis",
+                        json_string(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS)));
+    json_object_set_new(o, "lifetime_source",
+                        json_string(llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE)));
+    json_object_set_new(o, "source", json_string(llmc_profile_get_text(p, LLMC_PROFILE_SOURCE)));
+    return o;
+}
+
+static const char *cell(char *buf, size_t size, double v, double scale)
+{
+    if (isnan(v))
+        return "-";
+    return cli_num(buf, size, v / scale);
+}
+
+static int list(int json)
+{
+    size_t n = llmc_profile_catalogue_count();
+    json_t *arr = json ? json_array() : NULL;
+
+    if (!json)
+        printf("%-44s %-7s %-11s %7s %10s %8s %10s\n", "NAME", "VENDOR", "KIND",
+               "TDP W", "BF16 TF/s", "MEM GB", "EMB kgCO2e");
+    for (size_t i = 0; i < n; i++) {
+        llmc_profile *p;
+        char a[32], b[32], c[32], d[32];
+        int rc = llmc_profile_catalogue_get(&p, i);
+        if (rc != LLMC_OK) {
+            json_decref(arr);
+            return cli_fail("hw list", "", rc);
+        }
+        if (json) {
+            json_array_append_new(arr, profile_json(p));
+        } else {
+            printf("%-44s %-7s %-11s %7s %10s %8s %10s\n",
+                   llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                   llmc_profile_get_text(p, LLMC_PROFILE_VENDOR),
+                   llmc_profile_get_text(p, LLMC_PROFILE_KIND),
+                   cell(a, sizeof a, get(p, LLMC_PROFILE_TDP_W), 1),
+                   cell(b, sizeof b, get(p, LLMC_PROFILE_PEAK_BF16_FLOPS), 1e12),
+                   cell(c, sizeof c, get(p, LLMC_PROFILE_MEMORY_GB), 1),
+                   cell(d, sizeof d, get(p, LLMC_PROFILE_EMBODIED_KGCO2E), 1));
+        }
+        llmc_profile_free(p);
+    }
+    if (json)
+        return cli_print_json(arr);
+    printf("\n%zu profiles; '-' = no source gives the value. "
+           "`llmcarbon hw show NAME` lists sources.\n", n);
+    return CLI_OK;
+}
+
+static int show(const char *name, int json)
+{
+    llmc_profile *p;
+    int rc = llmc_profile_lookup(&p, name);
+    char what[300];
+
+    if (rc != LLMC_OK) {
+        snprintf(what, sizeof what, "'%s'", name);
+        return cli_fail("hw show", what, rc);
+    }
+    if (json) {
+        rc = cli_print_json(profile_json(p));
+        llmc_profile_free(p);
+        return rc;
+    }
+    printf("%s\n", llmc_profile_get_text(p, LLMC_PROFILE_NAME));
+    printf("  %-14s %s\n", "vendor", llmc_profile_get_text(p, LLMC_PROFILE_VENDOR));
+    printf("  %-14s %s\n", "kind", llmc_profile_get_text(p, LLMC_PROFILE_KIND));
+    for (size_t i = 0; i < NFIELDS; i++) {
+        char buf[32];
+        double v = get(p, fields[i].field);
+        printf("  %-14s %s%s%s", fields[i].label,
+               isnan(v) ? "unknown" : cli_num(buf, sizeof buf, v / fields[i].scale),
+               isnan(v) ? "" : " ", isnan(v) ? "" : fields[i].unit);
+        if (fields[i].field == LLMC_PROFILE_EMBODIED_KGCO2E && !isnan(v))
+            printf(" (%s)", llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS));
+        putchar('\n');
+    }
+    printf("  %-14s ", "lifetime from");
+    cli_wrap(llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE), 17, 100);
+    printf("  %-14s ", "sources");
+    cli_wrap(llmc_profile_get_text(p, LLMC_PROFILE_SOURCE), 17, 100);
+    llmc_profile_free(p);
+    return CLI_OK;
+}
+
+int cmd_hw(int argc, char **argv)
+{
+    int json = 0;
+    const char *verb = NULL, *name = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(help, stdout);
+            return CLI_OK;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            return cli_usage("hw", "'%s' is not an option", argv[i]);
+        } else if (!verb) {
+            verb = argv[i];
+        } else if (!name) {
+            name = argv[i];
+        } else {
+            return cli_usage("hw", "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (!verb)
+        return cli_usage("hw", "say `hw list` or `hw show NAME`");
+    if (strcmp(verb, "list") == 0) {
+        if (name)
+            return cli_usage("hw", "`hw list` takes no name ('%s')", name);
+        return list(json);
+    }
+    if (strcmp(verb, "show") == 0) {
+        if (!name)
+            return cli_usage("hw", "`hw show` needs a NAME, e.g. `hw show h100-sxm`");
+        return show(name, json);
+    }
+    return cli_usage("hw", "'%s' is not a hw command; use list or show", verb);
+}
