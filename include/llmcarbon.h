@@ -13,7 +13,9 @@
  *     released by their _free function, which accepts NULL;
  *   - every quantity carries its unit in its name;
  *   - output structs start with a size field: initialise them with their
- *     _init function, and the library fills only what that size covers.
+ *     _init function and sizeof (llmc_intensity_init(&ci, sizeof ci)); the
+ *     library fills only what that size covers, so programs built against
+ *     an older or newer header keep working.
  *
  * This header compiles as C11 and as C++.
  */
@@ -102,7 +104,7 @@ LLMC_API void llmc_log_set(llmc_log_fn fn, void *userdata);
 
 typedef enum llmc_dimension {
     LLMC_DIM_POWER = 1,     /* canonical W;    W kW MW                          */
-    LLMC_DIM_ENERGY = 2,    /* canonical J;    J kJ MJ Wh kWh MWh GWh           */
+    LLMC_DIM_ENERGY = 2,    /* canonical J;    J kJ MJ GJ Wh kWh MWh GWh        */
     LLMC_DIM_INTENSITY = 3, /* canonical gCO2e/kWh; g/kWh kg/kWh gCO2e/kWh
                                kgCO2e/kWh t/MWh lb/MWh                        */
     LLMC_DIM_DURATION = 4,  /* canonical s;    ms s min h d y (y = 365.25 d)    */
@@ -215,7 +217,7 @@ LLMC_API const char *llmc_basis_name(llmc_basis basis);
 /* One answer of a grid source, with its provenance. Strings belong to the
  * grid (or to the bundled tables) and live as long as the grid does. */
 typedef struct llmc_intensity {
-    uint32_t size;                /* set by llmc_intensity_init           */
+    uint32_t size;                /* sizeof, set by llmc_intensity_init   */
     double gco2e_per_kwh;
     int64_t start_unix_s;         /* interval the value describes;        */
     int64_t duration_s;           /* 0 and 0 when it is not time-bound    */
@@ -230,7 +232,8 @@ typedef struct llmc_intensity {
     const char *licence;
 } llmc_intensity;
 
-LLMC_API void llmc_intensity_init(llmc_intensity *out);
+/* Zeroes size bytes of out and sets out->size = size; pass sizeof *out. */
+LLMC_API void llmc_intensity_init(llmc_intensity *out, size_t size);
 
 /* Makes a grid source from a spec: "static:FR", "FR", "US-CA",
  * "gcp:europe-west1", "const:450g/kWh". Unknown zones fail with
@@ -289,7 +292,9 @@ typedef struct llmc_estimate_result {
     int embodied_included;           /* 1 when embodied_kgco2e counts    */
 } llmc_estimate_result;
 
-LLMC_API void llmc_estimate_result_init(llmc_estimate_result *out);
+/* Zeroes size bytes of out and sets out->size = size; pass sizeof *out. */
+LLMC_API void llmc_estimate_result_init(llmc_estimate_result *out,
+                                        size_t size);
 LLMC_API int llmc_estimate_new(llmc_estimate **out);
 LLMC_API void llmc_estimate_free(llmc_estimate *estimate);
 /* Sets one input from text, with units ("1000kWh", "0.5kg/kWh", "720h").

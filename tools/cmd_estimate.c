@@ -87,8 +87,11 @@ static void line(const char *label, double v, const char *unit,
                  const char *note)
 {
     char buf[64];
-    printf("  %-22s %16s %-10s%s%s\n", label, cli_num(buf, sizeof buf, v), unit,
-           note && *note ? "  " : "", note ? note : "");
+    if (note && *note)
+        printf("  %-22s %16s %-10s  %s\n", label, cli_num(buf, sizeof buf, v),
+               unit, note);
+    else
+        printf("  %-22s %16s %s\n", label, cli_num(buf, sizeof buf, v), unit);
 }
 
 static void assumption(const char *label, const char *text)
@@ -205,12 +208,19 @@ int cmd_estimate(int argc, char **argv)
         case OPT_NO_EMBODIED:
             llmc_estimate_set(e, "embodied", "false");
             break;
-        case '?':
         case ':':
-            exit_status = optopt ? cli_usage("estimate", "'%s' needs a value",
-                                             argv[optind - 1])
-                                 : cli_usage("estimate", "'%s' is not an option",
-                                             argv[optind - 1]);
+            exit_status = cli_usage("estimate", "'%s' needs a value",
+                                    argv[optind - 1]);
+            goto out;
+        case '?':
+            /* a flag that takes no value given one ("--json=1"), or an
+             * option that does not exist */
+            if (optopt >= OPT_JSON && optopt <= OPT_HELP)
+                exit_status = cli_usage("estimate", "'--%s' takes no value",
+                                        flag_name(optopt));
+            else
+                exit_status = cli_usage("estimate", "'%s' is not an option",
+                                        argv[optind - 1]);
             goto out;
         default:
             if ((rc = llmc_estimate_set(e, flag_name(c), optarg)) != LLMC_OK) {
@@ -225,7 +235,7 @@ int cmd_estimate(int argc, char **argv)
                                 argv[optind]);
         goto out;
     }
-    llmc_estimate_result_init(&r);
+    llmc_estimate_result_init(&r, sizeof r);
     if ((rc = llmc_estimate_compute(&r, e)) != LLMC_OK ||
         (rc = llmc_estimate_json(&text, e)) != LLMC_OK) {
         exit_status = cli_fail("estimate", "", rc);

@@ -65,7 +65,7 @@ static int list(const char *kind, int json)
         const char *k;
         char buf[32], yr[8] = "-";
         int rc;
-        llmc_intensity_init(&ci);
+        llmc_intensity_init(&ci, sizeof ci);
         if ((rc = llmc_grid_zone_get(&ci, &k, i)) != LLMC_OK) {
             json_decref(arr);
             return cli_fail("grid list", "", rc);
@@ -87,7 +87,7 @@ static int list(const char *kind, int json)
         return cli_print_json(arr);
     if (n > 0) {
         llmc_intensity ci;
-        llmc_intensity_init(&ci);
+        llmc_intensity_init(&ci, sizeof ci);
         llmc_grid_zone_get(&ci, NULL, 0);
         printf("\n%zu zones from %s. `llmcarbon grid show ZONE` gives the "
                "source and licence.\n", shown, ci.dataset);
@@ -105,7 +105,7 @@ static int show(const char *spec, int json)
     snprintf(what, sizeof what, "'%s'", spec);
     if ((rc = llmc_grid_new(&g, spec)) != LLMC_OK)
         return cli_fail("grid show", what, rc);
-    llmc_intensity_init(&ci);
+    llmc_intensity_init(&ci, sizeof ci);
     if ((rc = llmc_grid_intensity_at(&ci, g, (int64_t)time(NULL))) != LLMC_OK) {
         llmc_grid_free(g);
         return cli_fail("grid show", what, rc);

@@ -31,6 +31,7 @@ static const struct unit units[] = {
     {LLMC_DIM_ENERGY, "J", 1.0},
     {LLMC_DIM_ENERGY, "kJ", 1e3},
     {LLMC_DIM_ENERGY, "MJ", 1e6},
+    {LLMC_DIM_ENERGY, "GJ", 1e9},
     {LLMC_DIM_ENERGY, "Wh", 3600.0},
     {LLMC_DIM_ENERGY, "kWh", 3.6e6},
     {LLMC_DIM_ENERGY, "MWh", 3.6e9},

@@ -14,12 +14,14 @@
 #include "../core/internal.h"
 #include "estimate.h"
 
-LLMC_API void llmc_estimate_result_init(llmc_estimate_result *out)
+LLMC_API void llmc_estimate_result_init(llmc_estimate_result *out,
+                                        size_t size)
 {
-    if (!out)
+    /* size is the caller's sizeof, which may differ from this library's */
+    if (!out || size < sizeof out->size || size > UINT32_MAX)
         return;
-    memset(out, 0, sizeof *out);
-    out->size = sizeof *out;
+    memset(out, 0, size);
+    out->size = (uint32_t)size;
 }
 
 LLMC_API int llmc_estimate_new(llmc_estimate **out)
@@ -385,7 +387,7 @@ LLMC_API int llmc_estimate_compute(llmc_estimate_result *out,
                           (unsigned)out->size);
     e->computed = 0;
     r = &e->result;
-    llmc_estimate_result_init(r);
+    llmc_estimate_result_init(r, sizeof *r);
     if ((rc = device_time(&device_s, e)) != LLMC_OK ||
         (rc = compute_energy(e, device_s)) != LLMC_OK)
         return rc;
@@ -394,7 +396,7 @@ LLMC_API int llmc_estimate_compute(llmc_estimate_result *out,
                           "no grid intensity; give --zone (e.g. FR, US-CA, "
                           "gcp:europe-west1), --intensity (e.g. 450g/kWh) or "
                           "--grid");
-    llmc_intensity_init(&e->intensity);
+    llmc_intensity_init(&e->intensity, sizeof e->intensity);
     if ((rc = llmc_grid_intensity_at(&e->intensity, e->grid,
                                      (int64_t)time(NULL))) != LLMC_OK)
         return rc;

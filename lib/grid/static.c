@@ -176,12 +176,13 @@ int llmc__intensity_copy_out(llmc_intensity *out, const llmc_intensity *full)
     return LLMC_OK;
 }
 
-LLMC_API void llmc_intensity_init(llmc_intensity *out)
+LLMC_API void llmc_intensity_init(llmc_intensity *out, size_t size)
 {
-    if (!out)
+    /* size is the caller's sizeof, which may differ from this library's */
+    if (!out || size < sizeof out->size || size > UINT32_MAX)
         return;
-    memset(out, 0, sizeof *out);
-    out->size = sizeof *out;
+    memset(out, 0, size);
+    out->size = (uint32_t)size;
 }
 
 LLMC_API const char *llmc_basis_name(llmc_basis basis)
@@ -208,7 +209,7 @@ LLMC_API int llmc_grid_zone_get(llmc_intensity *out, const char **out_kind,
     if (!out)
         return llmc__fail(LLMC_EINVAL, "out is NULL");
     if (index >= llmc__zone_count)
-        return llmc__fail(LLMC_ENOTFOUND,
+        return llmc__fail(LLMC_ERANGE,
                           "zone index %zu is past the table's %zu zones", index,
                           llmc__zone_count);
     llmc__zone_answer(&full, &llmc__zone_rows[index]);

@@ -125,7 +125,7 @@ LLMC_API int llmc_profile_catalogue_get(llmc_profile **out, size_t index)
         return llmc__fail(LLMC_EINVAL, "out is NULL");
     *out = NULL;
     if (index >= llmc__hw_count)
-        return llmc__fail(LLMC_ENOTFOUND,
+        return llmc__fail(LLMC_ERANGE,
                           "catalogue index %zu is past its %zu entries", index,
                           llmc__hw_count);
     return profile_from_row(out, &llmc__hw_rows[index]);

@@ -1,0 +1,1292 @@
+/*
+ * test_cli.c - the `llmcarbon` command line, run as a user runs it.
+ *
+ * Each test fork/execs $LLMC_CLI (never through a shell) with stdout and
+ * stderr on separate pipes, and checks the exit status, what went to each
+ * stream, and the values printed. Expected values come from the bundled
+ * CSV files under $LLMC_SOURCE_ROOT/data, or are computed here from the
+ * documented formulas:
+ *
+ *   operational = energy_kWh x PUE x intensity_g/kWh / 1000
+ *   embodied    = embodied_kg x device_hours / (lifetime_years x 365.25 x 24)
+ *
+ * Output hygiene is checked everywhere: a command that succeeds writes
+ * nothing on stderr; a command that fails writes nothing on stdout.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------
+ * Running the CLI
+ * ------------------------------------------------------------------------ */
+
+struct result {
+    int exited;      /* 1 when the process exited (not killed by a signal) */
+    int status;      /* exit status when exited; the signal number if not  */
+    char *out;       /* everything written on stdout, NUL-terminated       */
+    size_t out_len;
+    char *err;       /* everything written on stderr, NUL-terminated       */
+    size_t err_len;
+    char cmdline[1024]; /* for failure messages                            */
+};
+
+struct buf {
+    char *data;
+    size_t len, cap;
+};
+
+static void buf_append(struct buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (b->len + n + 1 > cap)
+            cap *= 2;
+        b->data = realloc(b->data, cap);
+        ck_assert_msg(b->data != NULL, "out of memory");
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static const char *cli_path(void)
+{
+    const char *p = getenv("LLMC_CLI");
+    ck_assert_msg(p && *p, "LLMC_CLI is not set (path of the llmcarbon "
+                           "executable)");
+    return p;
+}
+
+static void result_free(struct result *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+/* Runs $LLMC_CLI with the arguments in argv (NULL-terminated, without
+ * argv[0]); fills r. Reads stdout and stderr together with poll() so that
+ * neither pipe can fill up and block the child. */
+static void run(const char *const argv[], struct result *r)
+{
+    const char *cli = cli_path();
+    const char *full[64];
+    int outp[2], errp[2], wstatus;
+    size_t n = 0, used;
+    struct buf out = {0}, err = {0};
+    struct pollfd fds[2];
+    pid_t pid;
+
+    memset(r, 0, sizeof *r);
+    full[n++] = cli;
+    used = (size_t)snprintf(r->cmdline, sizeof r->cmdline, "llmcarbon");
+    for (size_t i = 0; argv[i]; i++) {
+        ck_assert_msg(n + 1 < sizeof full / sizeof full[0], "too many args");
+        full[n++] = argv[i];
+        if (used < sizeof r->cmdline)
+            used += (size_t)snprintf(r->cmdline + used,
+                                     sizeof r->cmdline - used, " '%s'",
+                                     argv[i]);
+    }
+    full[n] = NULL;
+
+    ck_assert_msg(pipe2(outp, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
+    ck_assert_msg(pipe2(errp, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
+    fflush(NULL);
+    pid = fork();
+    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 ||
+            dup2(outp[1], STDOUT_FILENO) < 0 ||
+            dup2(errp[1], STDERR_FILENO) < 0)
+            _exit(126);
+        /* A user's plain environment: no library debug logging on stderr. */
+        unsetenv("LLMC_DEBUG");
+        execv(cli, (char *const *)full);
+        dprintf(STDERR_FILENO, "test_cli: exec %s: %s\n", cli,
+                strerror(errno));
+        _exit(127);
+    }
+    close(outp[1]);
+    close(errp[1]);
+
+    fds[0].fd = outp[0];
+    fds[0].events = POLLIN;
+    fds[1].fd = errp[0];
+    fds[1].events = POLLIN;
+    while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+        int rc = poll(fds, 2, -1);
+        if (rc < 0) {
+            ck_assert_msg(errno == EINTR, "poll: %s", strerror(errno));
+            continue;
+        }
+        for (int i = 0; i < 2; i++) {
+            char chunk[8192];
+            ssize_t got;
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            got = read(fds[i].fd, chunk, sizeof chunk);
+            if (got < 0 && errno == EINTR)
+                continue;
+            ck_assert_msg(got >= 0, "read: %s", strerror(errno));
+            if (got == 0) {
+                close(fds[i].fd);
+                fds[i].fd = -1; /* poll ignores negative fds */
+                continue;
+            }
+            buf_append(i == 0 ? &out : &err, chunk, (size_t)got);
+        }
+    }
+    while (waitpid(pid, &wstatus, 0) < 0)
+        ck_assert_msg(errno == EINTR, "waitpid: %s", strerror(errno));
+
+    buf_append(&out, "", 0);
+    buf_append(&err, "", 0);
+    r->out = out.data;
+    r->out_len = out.len;
+    r->err = err.data;
+    r->err_len = err.len;
+    r->exited = WIFEXITED(wstatus);
+    r->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus);
+    ck_assert_msg(r->exited, "%s was killed by signal %d; stderr:\n%s",
+                  r->cmdline, r->status, r->err);
+    ck_assert_msg(r->status != 126 && r->status != 127,
+                  "%s could not be started: %s", r->cmdline, r->err);
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define RUN(r, ...) run(ARGS(__VA_ARGS__), (r))
+
+/* A success: exit 0, something on stdout, nothing on stderr. */
+static void expect_ok(const struct result *r)
+{
+    ck_assert_msg(r->status == 0, "%s: exit %d, want 0; stderr:\n%s",
+                  r->cmdline, r->status, r->err);
+    ck_assert_msg(r->err_len == 0, "%s: succeeded but wrote on stderr:\n%s",
+                  r->cmdline, r->err);
+    ck_assert_msg(r->out_len > 0, "%s: succeeded but printed nothing",
+                  r->cmdline);
+}
+
+/* A failure: the given exit status, nothing on stdout, a message on
+ * stderr that starts with the program's name. */
+static void expect_fail(const struct result *r, int want)
+{
+    ck_assert_msg(r->status == want, "%s: exit %d, want %d; stdout:\n%s\nstderr:\n%s",
+                  r->cmdline, r->status, want, r->out, r->err);
+    ck_assert_msg(r->out_len == 0, "%s: failed but wrote on stdout:\n%s",
+                  r->cmdline, r->out);
+    ck_assert_msg(r->err_len > 0, "%s: failed without a message on stderr",
+                  r->cmdline);
+    ck_assert_msg(strncmp(r->err, "llmcarbon", 9) == 0 ||
+                      strncmp(r->err, "usage: llmcarbon", 16) == 0,
+                  "%s: message does not name the program:\n%s", r->cmdline,
+                  r->err);
+}
+
+static void expect_contains(const struct result *r, const char *stream,
+                            const char *text, const char *needle)
+{
+    ck_assert_msg(strstr(text, needle) != NULL,
+                  "%s: %s does not contain \"%s\":\n%s", r->cmdline, stream,
+                  needle, text);
+}
+
+#define OUT_HAS(r, s) expect_contains((r), "stdout", (r)->out, (s))
+#define ERR_HAS(r, s) expect_contains((r), "stderr", (r)->err, (s))
+
+/* The text with every run of whitespace made one space: wrapped output. */
+static char *squeeze(const char *s)
+{
+    char *o = malloc(strlen(s) + 1), *w = o;
+    int space = 0;
+    ck_assert_ptr_nonnull(o);
+    for (; *s; s++) {
+        if (*s == ' ' || *s == '\n' || *s == '\t') {
+            space = 1;
+            continue;
+        }
+        if (space && w != o)
+            *w++ = ' ';
+        space = 0;
+        *w++ = *s;
+    }
+    *w = '\0';
+    return o;
+}
+
+/* ------------------------------------------------------------------------
+ * JSON helpers
+ * ------------------------------------------------------------------------ */
+
+static json_t *parse_json(const struct result *r)
+{
+    json_error_t e;
+    /* Flags 0: the whole of stdout must be one value (trailing whitespace
+     * only). */
+    json_t *j = json_loadb(r->out, r->out_len, 0, &e);
+    ck_assert_msg(j != NULL, "%s: stdout is not one JSON value: %s (line %d)\n%s",
+                  r->cmdline, e.text, e.line, r->out);
+    return j;
+}
+
+static json_t *parse_object(const struct result *r)
+{
+    json_t *j = parse_json(r);
+    ck_assert_msg(json_is_object(j), "%s: stdout is JSON but not an object",
+                  r->cmdline);
+    return j;
+}
+
+/* o["a"]["b"]... for a dotted path; NULL when a step is missing. */
+static json_t *jget(json_t *o, const char *path)
+{
+    char key[128];
+    while (o && *path) {
+        size_t n = strcspn(path, ".");
+        ck_assert_uint_lt(n, sizeof key);
+        memcpy(key, path, n);
+        key[n] = '\0';
+        o = json_object_get(o, key);
+        path += n;
+        if (*path == '.')
+            path++;
+    }
+    return o;
+}
+
+static double jnum(json_t *o, const char *path)
+{
+    json_t *v = jget(o, path);
+    ck_assert_msg(json_is_number(v), "JSON %s is missing or not a number",
+                  path);
+    return json_number_value(v);
+}
+
+static const char *jstr(json_t *o, const char *path)
+{
+    json_t *v = jget(o, path);
+    ck_assert_msg(json_is_string(v), "JSON %s is missing or not a string",
+                  path);
+    return json_string_value(v);
+}
+
+static void expect_rel(const char *what, double got, double want, double tol)
+{
+    double scale = fabs(want) > 1.0 ? fabs(want) : 1.0;
+    ck_assert_msg(isfinite(got) && fabs(got - want) <= tol * scale,
+                  "%s = %.17g, want %.17g (tolerance %g)", what, got, want,
+                  tol);
+}
+
+#define NUM_IS(j, path, want, tol) expect_rel(path, jnum((j), path), (want), (tol))
+
+static void expect_str(json_t *j, const char *path, const char *want)
+{
+    const char *got = jstr(j, path);
+    ck_assert_msg(strcmp(got, want) == 0, "JSON %s = \"%s\", want \"%s\"",
+                  path, got, want);
+}
+
+static void expect_nonempty(json_t *j, const char *path)
+{
+    ck_assert_msg(*jstr(j, path) != '\0', "JSON %s is empty", path);
+}
+
+/* Runs an estimate with --json appended; checks success and parses. */
+static json_t *estimate_json(const char *const argv[])
+{
+    const char *full[64];
+    size_t n = 0;
+    struct result r;
+    json_t *j;
+    full[n++] = "estimate";
+    for (size_t i = 0; argv[i]; i++) {
+        ck_assert_uint_lt(n + 2, sizeof full / sizeof full[0]);
+        full[n++] = argv[i];
+    }
+    full[n++] = "--json";
+    full[n] = NULL;
+    run(full, &r);
+    expect_ok(&r);
+    j = parse_object(&r);
+    result_free(&r);
+    return j;
+}
+
+#define ESTIMATE_JSON(...) estimate_json(ARGS(__VA_ARGS__))
+
+/* ------------------------------------------------------------------------
+ * The bundled CSV files (RFC 4180: quoted fields, "" escapes, CRLF or LF,
+ * line breaks inside quotes)
+ * ------------------------------------------------------------------------ */
+
+struct csv {
+    size_t rows, cols; /* data rows (the header is not counted) */
+    char ***cell;      /* cell[row][col], rows after the header  */
+    char **header;
+};
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    struct buf b = {0};
+    char chunk[8192];
+    size_t got;
+    ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&b, chunk, got);
+    fclose(f);
+    buf_append(&b, "", 0);
+    return b.data;
+}
+
+static void csv_load(struct csv *c, const char *file)
+{
+    const char *root = getenv("LLMC_SOURCE_ROOT");
+    char path[4096];
+    char *text, *p;
+    char **record = NULL;
+    size_t nfields = 0, nrecords = 0;
+    char ***records = NULL;
+
+    ck_assert_msg(root && *root, "LLMC_SOURCE_ROOT is not set");
+    snprintf(path, sizeof path, "%s/data/%s", root, file);
+    text = read_file(path);
+    p = text;
+    while (*p) {
+        struct buf field = {0};
+        int end_of_record = 0;
+        buf_append(&field, "", 0);
+        if (*p == '"') {
+            p++;
+            for (;;) {
+                ck_assert_msg(*p != '\0', "%s: unterminated quoted field", path);
+                if (*p == '"' && p[1] == '"') {
+                    buf_append(&field, "\"", 1);
+                    p += 2;
+                } else if (*p == '"') {
+                    p++;
+                    break;
+                } else {
+                    buf_append(&field, p++, 1);
+                }
+            }
+        }
+        while (*p && *p != ',' && *p != '\n' && *p != '\r')
+            buf_append(&field, p++, 1);
+        if (*p == ',') {
+            p++;
+        } else {
+            if (*p == '\r')
+                p++;
+            if (*p == '\n')
+                p++;
+            end_of_record = 1;
+        }
+        record = realloc(record, (nfields + 1) * sizeof *record);
+        ck_assert_ptr_nonnull(record);
+        record[nfields++] = field.data;
+        if (end_of_record || !*p) {
+            records = realloc(records, (nrecords + 1) * sizeof *records);
+            ck_assert_ptr_nonnull(records);
+            records[nrecords++] = record;
+            if (nrecords == 1)
+                c->cols = nfields;
+            ck_assert_msg(nfields == c->cols,
+                          "%s: record %zu has %zu fields, the header %zu",
+                          path, nrecords, nfields, c->cols);
+            record = NULL;
+            nfields = 0;
+        }
+    }
+    free(text);
+    ck_assert_msg(nrecords >= 2, "%s: no data rows", path);
+    c->header = records[0];
+    c->cell = records + 1;
+    c->rows = nrecords - 1;
+}
+
+static void csv_free(struct csv *c)
+{
+    char ***records = c->cell - 1;
+    for (size_t r = 0; r <= c->rows; r++) {
+        for (size_t i = 0; i < c->cols; i++)
+            free(records[r][i]);
+        free(records[r]);
+    }
+    free(records);
+    memset(c, 0, sizeof *c);
+}
+
+static size_t csv_col(const struct csv *c, const char *name)
+{
+    for (size_t i = 0; i < c->cols; i++)
+        if (strcmp(c->header[i], name) == 0)
+            return i;
+    ck_abort_msg("CSV has no column '%s'", name);
+    return 0;
+}
+
+/* Lines of a text, one by one: *line points into a copy owned by the
+ * caller's buffer. */
+static int next_line(char **cursor, char **line)
+{
+    char *nl;
+    if (!*cursor || !**cursor)
+        return 0;
+    *line = *cursor;
+    nl = strchr(*cursor, '\n');
+    if (nl) {
+        *nl = '\0';
+        *cursor = nl + 1;
+    } else {
+        *cursor += strlen(*cursor);
+    }
+    return 1;
+}
+
+/* Does some line of text start with word followed by a space? */
+static int has_line_starting(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    const char *p = text;
+    while (p && *p) {
+        if (strncmp(p, word, n) == 0 && (p[n] == ' ' || p[n] == '\n'))
+            return 1;
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Top level
+ * ------------------------------------------------------------------------ */
+
+START_TEST(version_prints_version_and_exits_0)
+{
+    struct result r;
+    RUN(&r, "--version");
+    expect_ok(&r);
+    ck_assert_str_eq(r.out, "llmcarbon 0.1.0\n");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(help_exits_0_and_lists_commands)
+{
+    struct result r;
+    RUN(&r, "--help");
+    expect_ok(&r);
+    OUT_HAS(&r, "usage: llmcarbon");
+    OUT_HAS(&r, "estimate");
+    OUT_HAS(&r, "hw");
+    OUT_HAS(&r, "grid");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(no_arguments_is_usage_error_on_stderr)
+{
+    struct result r;
+    run((const char *const[]){NULL}, &r);
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "usage: llmcarbon");
+    ERR_HAS(&r, "estimate");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(unknown_command_is_usage_error_naming_it)
+{
+    struct result r;
+    RUN(&r, "frobnicate");
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "frobnicate");
+    result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * estimate: the seed example and the README example
+ * ------------------------------------------------------------------------ */
+
+START_TEST(estimate_energy_intensity_json_is_500_kg)
+{
+    struct result r;
+    json_t *j;
+    RUN(&r, "estimate", "--energy", "1000kWh", "--intensity", "0.5kg/kWh",
+        "--json");
+    expect_ok(&r);
+    j = parse_object(&r);
+    NUM_IS(j, "total_kgco2e", 500.0, 1e-9);
+    NUM_IS(j, "operational_kgco2e", 500.0, 1e-9);
+    NUM_IS(j, "energy_kwh", 1000.0, 1e-9);
+    NUM_IS(j, "intensity_gco2e_per_kwh", 500.0, 1e-9);
+    ck_assert_msg(json_is_false(jget(j, "embodied_included")),
+                  "embodied_included is not false");
+    json_decref(j);
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(estimate_energy_intensity_text_is_500_kg)
+{
+    struct result r;
+    RUN(&r, "estimate", "--energy", "1000kWh", "--intensity", "0.5kg/kWh");
+    expect_ok(&r);
+    OUT_HAS(&r, "500");
+    OUT_HAS(&r, "kgCO2e");
+    ck_assert_msg(r.out[0] != '{', "text form printed JSON");
+    result_free(&r);
+}
+END_TEST
+
+#define README_ARGS                                                           \
+    "estimate", "--hardware", "NVIDIA H100 SXM5 80GB", "--count", "1024",     \
+        "--hours", "720h", "--pue", "1.1", "--zone", "US"
+
+/* 164 kgCO2e per H100 SXM5 (board share), 5-year default lifetime. */
+#define H100_EMBODIED_KG 164.0
+#define HOURS_PER_YEAR (365.25 * 24.0)
+
+START_TEST(estimate_readme_example_json_values)
+{
+    struct result r;
+    json_t *j;
+    double op = 516096.0 * 1.1 * 369.473 / 1000.0;
+    double emb = H100_EMBODIED_KG * 737280.0 / (5.0 * HOURS_PER_YEAR);
+    static const char *const keys[] = {
+        "energy_kwh", "facility_energy_kwh", "device_hours", "power_w", "pue",
+        "intensity_gco2e_per_kwh", "operational_kgco2e", "embodied_kgco2e",
+        "embodied_included", "total_kgco2e", "assumptions"};
+
+    RUN(&r, README_ARGS, "--json");
+    expect_ok(&r);
+    j = parse_object(&r);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        ck_assert_msg(json_object_get(j, keys[i]) != NULL,
+                      "JSON key %s is missing", keys[i]);
+    NUM_IS(j, "energy_kwh", 516096.0, 1e-9);
+    NUM_IS(j, "facility_energy_kwh", 516096.0 * 1.1, 1e-9);
+    NUM_IS(j, "device_hours", 737280.0, 1e-9);
+    NUM_IS(j, "power_w", 700.0, 1e-9);
+    NUM_IS(j, "pue", 1.1, 1e-9);
+    NUM_IS(j, "intensity_gco2e_per_kwh", 369.473, 1e-9);
+    NUM_IS(j, "operational_kgco2e", op, 1e-9);
+    NUM_IS(j, "embodied_kgco2e", emb, 1e-9);
+    NUM_IS(j, "total_kgco2e", op + emb, 1e-9);
+    ck_assert_msg(json_is_true(jget(j, "embodied_included")),
+                  "embodied_included is not true");
+
+    ck_assert_msg(json_is_object(jget(j, "assumptions")),
+                  "assumptions is not an object");
+    expect_str(j, "assumptions.intensity.zone", "USA");
+    ck_assert_msg(json_is_integer(jget(j, "assumptions.intensity.year")),
+                  "assumptions.intensity.year is not an integer");
+    ck_assert_int_eq(json_integer_value(jget(j, "assumptions.intensity.year")),
+                     2023);
+    expect_str(j, "assumptions.intensity.basis", "lifecycle");
+    expect_nonempty(j, "assumptions.intensity.dataset");
+    expect_nonempty(j, "assumptions.intensity.provenance");
+    expect_nonempty(j, "assumptions.intensity.licence");
+    NUM_IS(j, "assumptions.intensity.value_gco2e_per_kwh", 369.473, 1e-9);
+    expect_str(j, "assumptions.pue.source", "given (--pue)");
+    NUM_IS(j, "assumptions.pue.value", 1.1, 1e-9);
+    expect_str(j, "assumptions.embodied.basis", "board-share");
+    NUM_IS(j, "assumptions.embodied.kgco2e_per_device", H100_EMBODIED_KG, 1e-9);
+    NUM_IS(j, "assumptions.embodied.lifetime_years", 5.0, 1e-9);
+    expect_str(j, "assumptions.hardware.name", "NVIDIA H100 SXM5 80GB");
+    json_decref(j);
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(estimate_readme_example_text_states_assumptions)
+{
+    struct result r;
+    json_t *j = estimate_json(ARGS("--hardware", "NVIDIA H100 SXM5 80GB",
+                                   "--count", "1024", "--hours", "720h",
+                                   "--pue", "1.1", "--zone", "US"));
+    const char *dataset = jstr(j, "assumptions.intensity.dataset");
+    char *flat;
+
+    RUN(&r, README_ARGS);
+    expect_ok(&r);
+    ck_assert_msg(r.out[0] != '{', "text form printed JSON");
+    OUT_HAS(&r, "USA");
+    OUT_HAS(&r, "2023");
+    OUT_HAS(&r, "PUE");
+    OUT_HAS(&r, "1.1");
+    OUT_HAS(&r, "default");
+    OUT_HAS(&r, "NVIDIA H100 SXM5 80GB");
+    OUT_HAS(&r, "kgCO2e");
+    /* The report wraps long lines; the dataset must be there once the
+     * wrapping is undone. */
+    flat = squeeze(r.out);
+    ck_assert_msg(strstr(flat, dataset) != NULL,
+                  "text report does not name the dataset \"%s\":\n%s", dataset,
+                  r.out);
+    /* The lifetime is the default one, and the report says so. */
+    ck_assert_msg(strstr(flat, "5 years (") != NULL &&
+                      strstr(strstr(flat, "5 years ("), "default") != NULL,
+                  "the lifetime is not stated as a default:\n%s", r.out);
+    /* total 212,511 kgCO2e */
+    OUT_HAS(&r, "212,511");
+    free(flat);
+    json_decref(j);
+    result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * estimate: bare numbers are read in the documented units
+ * ------------------------------------------------------------------------ */
+
+START_TEST(estimate_bare_energy_is_kwh)
+{
+    json_t *j = ESTIMATE_JSON("--energy", "1000", "--intensity", "500g/kWh");
+    NUM_IS(j, "energy_kwh", 1000.0, 1e-12);
+    NUM_IS(j, "operational_kgco2e", 500.0, 1e-12);
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(estimate_bare_hours_is_hours)
+{
+    /* 700 W x 720 h = 504 kWh */
+    json_t *j = ESTIMATE_JSON("--hardware", "h100-sxm", "--hours", "720",
+                              "--intensity", "500g/kWh");
+    NUM_IS(j, "device_hours", 720.0, 1e-12);
+    NUM_IS(j, "energy_kwh", 504.0, 1e-12);
+    json_decref(j);
+    j = ESTIMATE_JSON("--hardware", "h100-sxm", "--hours", "30d",
+                      "--intensity", "500g/kWh");
+    NUM_IS(j, "device_hours", 720.0, 1e-12);
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(estimate_bare_power_is_watts)
+{
+    /* 350 W x 10 h = 3.5 kWh */
+    json_t *j = ESTIMATE_JSON("--power", "350", "--hours", "10h",
+                              "--intensity", "100g/kWh");
+    NUM_IS(j, "power_w", 350.0, 1e-12);
+    NUM_IS(j, "energy_kwh", 3.5, 1e-12);
+    NUM_IS(j, "operational_kgco2e", 0.35, 1e-12);
+    expect_str(j, "assumptions.power.source", "given (--power)");
+    json_decref(j);
+    /* and --power overrides the profile's TDP */
+    j = ESTIMATE_JSON("--hardware", "h100-sxm", "--power", "350", "--hours",
+                      "10h", "--intensity", "100g/kWh");
+    NUM_IS(j, "power_w", 350.0, 1e-12);
+    NUM_IS(j, "energy_kwh", 3.5, 1e-12);
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(estimate_bare_intensity_is_g_per_kwh)
+{
+    json_t *j = ESTIMATE_JSON("--energy", "1000kWh", "--intensity", "500");
+    NUM_IS(j, "intensity_gco2e_per_kwh", 500.0, 1e-12);
+    NUM_IS(j, "operational_kgco2e", 500.0, 1e-12);
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(estimate_bare_lifetime_is_years)
+{
+    double emb4 = H100_EMBODIED_KG * 720.0 / (4.0 * HOURS_PER_YEAR);
+    double emb5 = H100_EMBODIED_KG * 720.0 / (5.0 * HOURS_PER_YEAR);
+    json_t *j = ESTIMATE_JSON("--hardware", "h100-sxm", "--hours", "720h",
+                              "--intensity", "500", "--lifetime", "4");
+    json_t *jy = ESTIMATE_JSON("--hardware", "h100-sxm", "--hours", "720h",
+                               "--intensity", "500", "--lifetime", "4y");
+    json_t *jd = ESTIMATE_JSON("--hardware", "h100-sxm", "--hours", "720h",
+                               "--intensity", "500");
+
+    NUM_IS(j, "embodied_kgco2e", emb4, 1e-9);
+    NUM_IS(j, "assumptions.embodied.lifetime_years", 4.0, 1e-12);
+    expect_str(j, "assumptions.embodied.lifetime_source", "given (--lifetime)");
+    NUM_IS(j, "total_kgco2e", 504.0 * 500.0 / 1000.0 + emb4, 1e-9);
+    NUM_IS(jy, "embodied_kgco2e", emb4, 1e-9);
+    NUM_IS(jd, "embodied_kgco2e", emb5, 1e-9);
+    NUM_IS(jd, "assumptions.embodied.lifetime_years", 5.0, 1e-12);
+    ck_assert_msg(strstr(jstr(jd, "assumptions.embodied.lifetime_source"),
+                         "default") != NULL,
+                  "default lifetime is not called a default");
+    json_decref(j);
+    json_decref(jy);
+    json_decref(jd);
+}
+END_TEST
+
+START_TEST(estimate_default_pue_is_stated)
+{
+    json_t *j = ESTIMATE_JSON("--energy", "1000kWh", "--zone", "FR");
+    NUM_IS(j, "pue", 1.0, 0.0);
+    NUM_IS(j, "assumptions.pue.value", 1.0, 0.0);
+    NUM_IS(j, "facility_energy_kwh", 1000.0, 1e-12);
+    ck_assert_msg(strstr(jstr(j, "assumptions.pue.source"), "default") != NULL,
+                  "assumptions.pue.source \"%s\" does not say default",
+                  jstr(j, "assumptions.pue.source"));
+    /* FR = FRA, 56.039 g/kWh */
+    NUM_IS(j, "operational_kgco2e", 56.039, 1e-9);
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(estimate_no_embodied_leaves_it_out)
+{
+    json_t *j = ESTIMATE_JSON("--hardware", "h100-sxm", "--count", "8",
+                              "--hours", "100h", "--intensity", "400",
+                              "--no-embodied");
+    double op = 8 * 100 * 700 / 1000.0 * 400.0 / 1000.0;
+    ck_assert_msg(json_is_false(jget(j, "embodied_included")),
+                  "embodied_included is not false");
+    ck_assert_msg(json_is_false(jget(j, "assumptions.embodied.included")),
+                  "assumptions.embodied.included is not false");
+    NUM_IS(j, "embodied_kgco2e", 0.0, 0.0);
+    NUM_IS(j, "operational_kgco2e", op, 1e-9);
+    ck_assert_msg(jnum(j, "total_kgco2e") == jnum(j, "operational_kgco2e"),
+                  "total %.17g != operational %.17g", jnum(j, "total_kgco2e"),
+                  jnum(j, "operational_kgco2e"));
+    json_decref(j);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * estimate: errors
+ * ------------------------------------------------------------------------ */
+
+START_TEST(estimate_unknown_zone_fails_and_points_to_grid_list)
+{
+    struct result r;
+    RUN(&r, "estimate", "--energy", "1kWh", "--zone", "XX");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "'XX'");
+    ERR_HAS(&r, "llmcarbon grid list");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(estimate_ambiguous_hardware_lists_matches)
+{
+    struct result r;
+    RUN(&r, "estimate", "--hardware", "H100", "--hours", "1h", "--zone", "FR");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "NVIDIA H100 SXM5 80GB");
+    ERR_HAS(&r, "NVIDIA H100 PCIe 80GB");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(estimate_pue_below_1_fails)
+{
+    struct result r;
+    RUN(&r, "estimate", "--energy", "1kWh", "--zone", "FR", "--pue", "0.9");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "0.9");
+    ERR_HAS(&r, "--pue");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(estimate_negative_energy_fails)
+{
+    struct result r;
+    RUN(&r, "estimate", "--energy", "-5kWh", "--zone", "FR");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "-5kWh");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(estimate_nan_energy_fails)
+{
+    struct result r;
+    RUN(&r, "estimate", "--energy", "nan", "--zone", "FR");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "nan");
+    result_free(&r);
+    RUN(&r, "estimate", "--energy", "inf", "--zone", "FR");
+    expect_fail(&r, 1);
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(estimate_bad_unit_fails_naming_it)
+{
+    struct result r;
+    RUN(&r, "estimate", "--energy", "5kWhx", "--zone", "FR");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "kWhx");
+    ERR_HAS(&r, "kWh,"); /* lists the units it does accept */
+    result_free(&r);
+    /* a unit of the wrong dimension */
+    RUN(&r, "estimate", "--energy", "5W", "--zone", "FR");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "5W");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(estimate_unknown_option_is_usage_error)
+{
+    struct result r;
+    RUN(&r, "estimate", "--bogus");
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "--bogus");
+    ERR_HAS(&r, "not an option");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(estimate_unknown_short_option_is_not_an_option)
+{
+    /* -x is not an option at all; it does not "need a value". */
+    struct result r;
+    RUN(&r, "estimate", "-x", "--energy", "1kWh", "--zone", "FR");
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "-x");
+    ERR_HAS(&r, "not an option");
+    ck_assert_msg(strstr(r.err, "needs a value") == NULL,
+                  "%s: says an unknown option needs a value:\n%s", r.cmdline,
+                  r.err);
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(estimate_flag_given_a_value_is_usage_error)
+{
+    /* --json takes no value; the message must not claim it needs one. */
+    struct result r;
+    RUN(&r, "estimate", "--json=1", "--energy", "1kWh", "--zone", "FR");
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "--json");
+    ck_assert_msg(strstr(r.err, "needs a value") == NULL,
+                  "%s: says a flag without a value needs one:\n%s", r.cmdline,
+                  r.err);
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(estimate_option_without_value_is_usage_error)
+{
+    struct result r;
+    RUN(&r, "estimate", "--energy");
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "--energy");
+    ERR_HAS(&r, "needs a value");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(estimate_stray_argument_is_usage_error)
+{
+    struct result r;
+    RUN(&r, "estimate", "--energy", "1kWh", "--zone", "FR", "stray");
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "stray");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(estimate_without_inputs_says_give_energy)
+{
+    struct result r;
+    run(ARGS("estimate"), &r);
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "--energy");
+    result_free(&r);
+    RUN(&r, "estimate", "--zone", "FR");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "--energy");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(estimate_zone_and_intensity_conflict)
+{
+    struct result r;
+    RUN(&r, "estimate", "--energy", "1kWh", "--zone", "FR", "--intensity",
+        "500");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "--zone");
+    ERR_HAS(&r, "--intensity");
+    result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * hw
+ * ------------------------------------------------------------------------ */
+
+START_TEST(hw_list_has_every_catalogue_name)
+{
+    struct csv c;
+    struct result r;
+    size_t name = 0, lines = 0;
+    char *cursor, *line;
+
+    csv_load(&c, "hardware.csv");
+    name = csv_col(&c, "name");
+    RUN(&r, "hw", "list");
+    expect_ok(&r);
+    for (size_t i = 0; i < c.rows; i++)
+        ck_assert_msg(has_line_starting(r.out, c.cell[i][name]),
+                      "hw list has no line for '%s':\n%s", c.cell[i][name],
+                      r.out);
+    /* header, one line per profile, a blank line, a footer */
+    cursor = r.out;
+    while (next_line(&cursor, &line))
+        lines++;
+    ck_assert_uint_eq(lines, c.rows + 3);
+    result_free(&r);
+    csv_free(&c);
+}
+END_TEST
+
+START_TEST(hw_list_json_matches_the_csv)
+{
+    struct csv c;
+    struct result r;
+    json_t *arr;
+    size_t name, tdp, mem, emb;
+
+    csv_load(&c, "hardware.csv");
+    name = csv_col(&c, "name");
+    tdp = csv_col(&c, "tdp_w");
+    mem = csv_col(&c, "memory_gb");
+    emb = csv_col(&c, "embodied_kgco2e");
+    RUN(&r, "hw", "list", "--json");
+    expect_ok(&r);
+    arr = parse_json(&r);
+    ck_assert_msg(json_is_array(arr), "hw list --json is not an array");
+    ck_assert_uint_eq(json_array_size(arr), c.rows);
+    for (size_t i = 0; i < c.rows; i++) {
+        json_t *o = json_array_get(arr, i);
+        const struct {
+            size_t col;
+            const char *key;
+        } nums[] = {{tdp, "tdp_w"}, {mem, "memory_gb"}, {emb, "embodied_kgco2e"}};
+        ck_assert_msg(json_is_object(o), "element %zu is not an object", i);
+        expect_str(o, "name", c.cell[i][name]);
+        for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
+            const char *want = c.cell[i][nums[k].col];
+            json_t *v = json_object_get(o, nums[k].key);
+            if (!*want) {
+                ck_assert_msg(json_is_null(v), "%s %s: want null (unknown)",
+                              c.cell[i][name], nums[k].key);
+            } else {
+                ck_assert_msg(json_is_number(v), "%s %s: want %s, got %s",
+                              c.cell[i][name], nums[k].key, want,
+                              v ? "a non-number" : "nothing");
+                expect_rel(nums[k].key, json_number_value(v), strtod(want, NULL),
+                           1e-12);
+            }
+        }
+        if (strcmp(c.cell[i][name], "NVIDIA A10 24GB") == 0)
+            ck_assert_msg(json_is_null(json_object_get(o, "tdp_w")),
+                          "A10 tdp_w is not null");
+        if (strcmp(c.cell[i][name], "NVIDIA H100 SXM5 80GB") == 0)
+            NUM_IS(o, "tdp_w", 700.0, 0.0);
+    }
+    json_decref(arr);
+    result_free(&r);
+    csv_free(&c);
+}
+END_TEST
+
+START_TEST(hw_show_finds_h100_sxm)
+{
+    struct result r;
+    RUN(&r, "hw", "show", "h100-sxm");
+    expect_ok(&r);
+    ck_assert_msg(strncmp(r.out, "NVIDIA H100 SXM5 80GB\n", 22) == 0,
+                  "hw show does not start with the full name:\n%s", r.out);
+    OUT_HAS(&r, "700");
+    OUT_HAS(&r, "board-share");
+    OUT_HAS(&r, "164");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(hw_show_ambiguous_name_fails)
+{
+    struct result r;
+    RUN(&r, "hw", "show", "H100");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "NVIDIA H100 SXM5 80GB");
+    ERR_HAS(&r, "NVIDIA H100 PCIe 80GB");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(hw_show_without_name_is_usage_error)
+{
+    struct result r;
+    RUN(&r, "hw", "show");
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "NAME");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(hw_unknown_verb_is_usage_error)
+{
+    struct result r;
+    RUN(&r, "hw", "frob");
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "frob");
+    result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * grid
+ * ------------------------------------------------------------------------ */
+
+START_TEST(grid_list_has_every_zone)
+{
+    struct csv c;
+    struct result r;
+    size_t zone, lines = 0;
+    char *cursor, *line, footer[64];
+
+    csv_load(&c, "grid_intensity.csv");
+    zone = csv_col(&c, "zone");
+    ck_assert_uint_ge(c.rows, 200);
+    RUN(&r, "grid", "list");
+    expect_ok(&r);
+    for (size_t i = 0; i < c.rows; i++)
+        ck_assert_msg(has_line_starting(r.out, c.cell[i][zone]),
+                      "grid list has no line for '%s'", c.cell[i][zone]);
+    snprintf(footer, sizeof footer, "\n%zu zones from ", c.rows);
+    OUT_HAS(&r, footer);
+    /* header, one line per zone, a blank line, a footer */
+    cursor = r.out;
+    while (next_line(&cursor, &line))
+        lines++;
+    ck_assert_uint_eq(lines, c.rows + 3);
+    result_free(&r);
+    csv_free(&c);
+}
+END_TEST
+
+START_TEST(grid_list_kind_us_state_json_has_51)
+{
+    struct csv c;
+    struct result r;
+    json_t *arr;
+    size_t kind, want = 0;
+
+    csv_load(&c, "grid_intensity.csv");
+    kind = csv_col(&c, "kind");
+    for (size_t i = 0; i < c.rows; i++)
+        want += strcmp(c.cell[i][kind], "us_state") == 0;
+    ck_assert_uint_eq(want, 51);
+    RUN(&r, "grid", "list", "--kind", "us_state", "--json");
+    expect_ok(&r);
+    arr = parse_json(&r);
+    ck_assert_msg(json_is_array(arr), "grid list --json is not an array");
+    ck_assert_uint_eq(json_array_size(arr), 51);
+    for (size_t i = 0; i < json_array_size(arr); i++)
+        expect_str(json_array_get(arr, i), "kind", "us_state");
+    json_decref(arr);
+    result_free(&r);
+    csv_free(&c);
+}
+END_TEST
+
+START_TEST(grid_list_unknown_kind_is_usage_error)
+{
+    struct result r;
+    RUN(&r, "grid", "list", "--kind", "nope");
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "nope");
+    ERR_HAS(&r, "us_state");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(grid_show_fr_json)
+{
+    struct result r;
+    json_t *j;
+    RUN(&r, "grid", "show", "FR", "--json");
+    expect_ok(&r);
+    j = parse_object(&r);
+    NUM_IS(j, "intensity_gco2e_per_kwh", 56.039, 1e-12);
+    expect_str(j, "zone", "FRA");
+    ck_assert_msg(json_is_integer(json_object_get(j, "year")),
+                  "year is not an integer");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "year")), 2023);
+    expect_str(j, "basis", "lifecycle");
+    expect_nonempty(j, "dataset");
+    expect_nonempty(j, "provenance");
+    expect_nonempty(j, "licence");
+    json_decref(j);
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(grid_show_gcp_region_text)
+{
+    struct result r;
+    RUN(&r, "grid", "show", "gcp:europe-west1");
+    expect_ok(&r);
+    OUT_HAS(&r, "103.37");
+    OUT_HAS(&r, "2024");
+    OUT_HAS(&r, "gcp:europe-west1");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(grid_show_const_json)
+{
+    struct result r;
+    json_t *j;
+    RUN(&r, "grid", "show", "const:450g/kWh", "--json");
+    expect_ok(&r);
+    j = parse_object(&r);
+    NUM_IS(j, "intensity_gco2e_per_kwh", 450.0, 1e-12);
+    json_decref(j);
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(grid_show_typo_suggests_fra)
+{
+    struct result r;
+    RUN(&r, "grid", "show", "Frnace");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "Frnace");
+    ERR_HAS(&r, "'FRA'");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(grid_show_without_zone_is_usage_error)
+{
+    struct result r;
+    RUN(&r, "grid", "show");
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "ZONE");
+    result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Subcommand help
+ * ------------------------------------------------------------------------ */
+
+START_TEST(subcommand_help_goes_to_stdout)
+{
+    static const char *const cmds[] = {"estimate", "hw", "grid"};
+    struct result r;
+    char usage[64];
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        RUN(&r, cmds[i], "--help");
+        expect_ok(&r);
+        snprintf(usage, sizeof usage, "usage: llmcarbon %s", cmds[i]);
+        ck_assert_msg(strncmp(r.out, usage, strlen(usage)) == 0,
+                      "%s: help does not start with \"%s\":\n%s", r.cmdline,
+                      usage, r.out);
+        result_free(&r);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+
+static Suite *cli_suite(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *top = tcase_create("top");
+    TCase *est = tcase_create("estimate");
+    TCase *err = tcase_create("estimate-errors");
+    TCase *hw = tcase_create("hw");
+    TCase *grid = tcase_create("grid");
+
+    tcase_add_test(top, version_prints_version_and_exits_0);
+    tcase_add_test(top, help_exits_0_and_lists_commands);
+    tcase_add_test(top, no_arguments_is_usage_error_on_stderr);
+    tcase_add_test(top, unknown_command_is_usage_error_naming_it);
+    tcase_add_test(top, subcommand_help_goes_to_stdout);
+
+    tcase_add_test(est, estimate_energy_intensity_json_is_500_kg);
+    tcase_add_test(est, estimate_energy_intensity_text_is_500_kg);
+    tcase_add_test(est, estimate_readme_example_json_values);
+    tcase_add_test(est, estimate_readme_example_text_states_assumptions);
+    tcase_add_test(est, estimate_bare_energy_is_kwh);
+    tcase_add_test(est, estimate_bare_hours_is_hours);
+    tcase_add_test(est, estimate_bare_power_is_watts);
+    tcase_add_test(est, estimate_bare_intensity_is_g_per_kwh);
+    tcase_add_test(est, estimate_bare_lifetime_is_years);
+    tcase_add_test(est, estimate_default_pue_is_stated);
+    tcase_add_test(est, estimate_no_embodied_leaves_it_out);
+
+    tcase_add_test(err, estimate_unknown_zone_fails_and_points_to_grid_list);
+    tcase_add_test(err, estimate_ambiguous_hardware_lists_matches);
+    tcase_add_test(err, estimate_pue_below_1_fails);
+    tcase_add_test(err, estimate_negative_energy_fails);
+    tcase_add_test(err, estimate_nan_energy_fails);
+    tcase_add_test(err, estimate_bad_unit_fails_naming_it);
+    tcase_add_test(err, estimate_unknown_option_is_usage_error);
+    tcase_add_test(err, estimate_unknown_short_option_is_not_an_option);
+    tcase_add_test(err, estimate_flag_given_a_value_is_usage_error);
+    tcase_add_test(err, estimate_option_without_value_is_usage_error);
+    tcase_add_test(err, estimate_stray_argument_is_usage_error);
+    tcase_add_test(err, estimate_without_inputs_says_give_energy);
+    tcase_add_test(err, estimate_zone_and_intensity_conflict);
+
+    tcase_add_test(hw, hw_list_has_every_catalogue_name);
+    tcase_add_test(hw, hw_list_json_matches_the_csv);
+    tcase_add_test(hw, hw_show_finds_h100_sxm);
+    tcase_add_test(hw, hw_show_ambiguous_name_fails);
+    tcase_add_test(hw, hw_show_without_name_is_usage_error);
+    tcase_add_test(hw, hw_unknown_verb_is_usage_error);
+
+    tcase_add_test(grid, grid_list_has_every_zone);
+    tcase_add_test(grid, grid_list_kind_us_state_json_has_51);
+    tcase_add_test(grid, grid_list_unknown_kind_is_usage_error);
+    tcase_add_test(grid, grid_show_fr_json);
+    tcase_add_test(grid, grid_show_gcp_region_text);
+    tcase_add_test(grid, grid_show_const_json);
+    tcase_add_test(grid, grid_show_typo_suggests_fra);
+    tcase_add_test(grid, grid_show_without_zone_is_usage_error);
+
+    suite_add_tcase(s, top);
+    suite_add_tcase(s, est);
+    suite_add_tcase(s, err);
+    suite_add_tcase(s, hw);
+    suite_add_tcase(s, grid);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(cli_suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
