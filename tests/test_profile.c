@@ -1,24 +1,1234 @@
-/* test_profile.c - placeholder while the suite is being written. */
+/*
+ * test_profile.c - hardware profiles: forgiving catalogue lookup, the
+ * bundled catalogue against data/hardware.csv, setters and freezing, and
+ * profiles from JSON text and files.
+ *
+ * The values asserted here are those of data/hardware.csv, which the test
+ * reads at run time (LLMC_SOURCE_ROOT), so the catalogue compiled into the
+ * library is checked cell by cell against the table it was built from.
+ */
 #include <check.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-START_TEST(test_profile_placeholder)
+#include "llmcarbon.h"
+
+#define LIFETIME_5Y_S (5.0 * 365.25 * 86400.0)
+
+#define ck_assert_error_mentions(text)                                        \
+    ck_assert_msg(strstr(llmc_last_error(), (text)) != NULL,                  \
+                  "'%s' not in message: %s", (text), llmc_last_error())
+#define ck_assert_status(rc, want)                                            \
+    ck_assert_msg((rc) == (want), "got %s (%d), want %s: %s",                 \
+                  llmc_status_name(rc), (rc), llmc_status_name(want),         \
+                  llmc_last_error())
+
+/* ---- a small RFC 4180 reader for data/hardware.csv -------------------- */
+
+struct csv {
+    size_t nrows, ncols; /* data rows, without the header */
+    char **header;
+    char ***rows;
+};
+
+static char *slurp(const char *path)
 {
-    ck_assert_int_eq(0, 0);
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    if (buf)
+        buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Reads one record at *p into fields (malloc'd strings); returns the field
+ * count, 0 at the end of the text. */
+static size_t csv_record(const char **p, char ***out)
+{
+    const char *s = *p;
+    size_t nf = 0, cap = 8;
+    char **fields;
+    if (!*s)
+        return 0;
+    fields = malloc(cap * sizeof *fields);
+    for (;;) {
+        size_t len = 0, fcap = 64;
+        char *f = malloc(fcap);
+        if (*s == '"') {
+            s++;
+            for (;;) {
+                if (*s == '"' && s[1] == '"') {
+                    f[len++] = '"';
+                    s += 2;
+                } else if (*s == '"') {
+                    s++;
+                    break;
+                } else if (!*s) {
+                    break;
+                } else {
+                    f[len++] = *s++;
+                }
+                if (len + 1 >= fcap)
+                    f = realloc(f, fcap *= 2);
+            }
+        } else {
+            while (*s && *s != ',' && *s != '\n') {
+                f[len++] = *s++;
+                if (len + 1 >= fcap)
+                    f = realloc(f, fcap *= 2);
+            }
+        }
+        f[len] = '\0';
+        if (nf == cap)
+            fields = realloc(fields, (cap *= 2) * sizeof *fields);
+        fields[nf++] = f;
+        if (*s == ',') {
+            s++;
+            continue;
+        }
+        if (*s == '\n')
+            s++;
+        break;
+    }
+    *p = s;
+    *out = fields;
+    return nf;
+}
+
+static void csv_free(struct csv *c)
+{
+    for (size_t j = 0; j < c->ncols; j++)
+        free(c->header[j]);
+    free(c->header);
+    for (size_t i = 0; i < c->nrows; i++) {
+        for (size_t j = 0; j < c->ncols; j++)
+            free(c->rows[i][j]);
+        free(c->rows[i]);
+    }
+    free(c->rows);
+}
+
+static void csv_load(struct csv *c, const char *relpath)
+{
+    const char *root = getenv("LLMC_SOURCE_ROOT");
+    char path[4096];
+    char *text;
+    const char *p;
+    char **fields;
+    size_t n, cap = 64;
+
+    ck_assert_msg(root != NULL, "LLMC_SOURCE_ROOT is not set");
+    snprintf(path, sizeof path, "%s/%s", root, relpath);
+    text = slurp(path);
+    ck_assert_msg(text != NULL, "cannot read %s", path);
+    p = text;
+    memset(c, 0, sizeof *c);
+    c->ncols = csv_record(&p, &c->header);
+    ck_assert_uint_gt(c->ncols, 0);
+    c->rows = malloc(cap * sizeof *c->rows);
+    while ((n = csv_record(&p, &fields)) != 0) {
+        ck_assert_msg(n == c->ncols, "%s: row %zu has %zu fields, not %zu",
+                      path, c->nrows + 2, n, c->ncols);
+        if (c->nrows == cap)
+            c->rows = realloc(c->rows, (cap *= 2) * sizeof *c->rows);
+        c->rows[c->nrows++] = fields;
+    }
+    free(text);
+}
+
+static size_t csv_col(const struct csv *c, const char *name)
+{
+    for (size_t j = 0; j < c->ncols; j++)
+        if (strcmp(c->header[j], name) == 0)
+            return j;
+    ck_abort_msg("column %s is missing from the CSV", name);
+    return 0;
+}
+
+static const char *cell(const struct csv *c, size_t row, const char *column)
+{
+    return c->rows[row][csv_col(c, column)];
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static llmc_profile *lookup_ok(const char *name)
+{
+    llmc_profile *p = NULL;
+    int rc = llmc_profile_lookup(&p, name);
+    ck_assert_msg(rc == LLMC_OK, "lookup('%s') = %s: %s", name,
+                  llmc_status_name(rc), llmc_last_error());
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+static double get_ok(const llmc_profile *p, llmc_profile_field f)
+{
+    double v = -12345.0;
+    int rc = llmc_profile_get(&v, p, f);
+    ck_assert_msg(rc == LLMC_OK, "get(%d) of '%s' = %s: %s", (int)f,
+                  llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                  llmc_status_name(rc), llmc_last_error());
+    return v;
+}
+
+static void assert_unknown(const llmc_profile *p, llmc_profile_field f)
+{
+    double v = -12345.0;
+    int rc = llmc_profile_get(&v, p, f);
+    ck_assert_msg(rc == LLMC_ENODATA,
+                  "field %d of '%s' should be unknown (LLMC_ENODATA), got %s "
+                  "with %g",
+                  (int)f, llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                  llmc_status_name(rc), v);
+    /* never a silent 0: the out-parameter is left alone */
+    ck_assert_double_eq(v, -12345.0);
+}
+
+static const llmc_profile_field all_fields[] = {
+    LLMC_PROFILE_TDP_W,           LLMC_PROFILE_IDLE_W,
+    LLMC_PROFILE_PEAK_FP32_FLOPS, LLMC_PROFILE_PEAK_TF32_FLOPS,
+    LLMC_PROFILE_PEAK_BF16_FLOPS, LLMC_PROFILE_PEAK_FP16_FLOPS,
+    LLMC_PROFILE_PEAK_FP8_FLOPS,  LLMC_PROFILE_MEMORY_GB,
+    LLMC_PROFILE_EMBODIED_KGCO2E, LLMC_PROFILE_LIFETIME_S,
+    LLMC_PROFILE_DIE_MM2,         LLMC_PROFILE_PROCESS_NM,
+};
+#define NFIELDS (sizeof all_fields / sizeof all_fields[0])
+
+static char *fixture_path(char *buf, size_t size, const char *name)
+{
+    const char *root = getenv("LLMC_SOURCE_ROOT");
+    ck_assert_msg(root != NULL, "LLMC_SOURCE_ROOT is not set");
+    snprintf(buf, size, "%s/tests/fixtures/profiles/%s", root, name);
+    return buf;
+}
+
+static int load_text(llmc_profile **out, const char *json)
+{
+    return llmc_profile_load_json(out, json, strlen(json));
+}
+
+/* ---- lookup ----------------------------------------------------------- */
+
+START_TEST(test_profile_lookup_exact_catalogue_name)
+{
+    llmc_profile *p = lookup_ok("NVIDIA H100 SXM5 80GB");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                     "NVIDIA H100 SXM5 80GB");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_VENDOR), "NVIDIA");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_KIND), "gpu");
+    llmc_profile_free(p);
 }
 END_TEST
 
-int main(void)
+static const struct {
+    const char *query, *name;
+} forgiving[] = {
+    {"h100 sxm", "NVIDIA H100 SXM5 80GB"},
+    {"h100-sxm", "NVIDIA H100 SXM5 80GB"},
+    {"H100-SXM5-80GB", "NVIDIA H100 SXM5 80GB"},
+    {"nvidia_h100_sxm5_80gb", "NVIDIA H100 SXM5 80GB"},
+    {"  Nvidia  H100   sxm5 80gb ", "NVIDIA H100 SXM5 80GB"},
+    {"h100 pcie", "NVIDIA H100 PCIe 80GB"},
+    {"H100 NVL", "NVIDIA H100 NVL 94GB"},
+    {"h200 sxm", "NVIDIA H200 SXM 141GB"},
+    {"MI300X", "AMD Instinct MI300X"},
+    {"amd mi300x", "AMD Instinct MI300X"},
+    {"mi250x", "AMD Instinct MI250X"},
+    {"tpu v4", "Google TPU v4 (chip)"},
+    {"TPU-v3", "Google TPU v3 (chip)"},
+    {"google tpu v5e", "Google TPU v5e (chip)"},
+    {"tpu_v5p", "Google TPU v5p (chip)"},
+    {"gaudi2", "Intel Gaudi2"},
+    {"Gaudi 2", "Intel Gaudi2"},
+    {"intel gaudi-2", "Intel Gaudi2"},
+    {"L40S", "NVIDIA L40S"},
+    {"l4", "NVIDIA L4"}, /* a whole name wins over "L40S" */
+    {"T4", "NVIDIA T4"},
+    {"rtx 4090", "NVIDIA GeForce RTX 4090"},
+    {"geforce-rtx-4090", "NVIDIA GeForce RTX 4090"},
+    {"xeon 8480+", "Intel Xeon Platinum 8480+"},
+    {"epyc 9654", "AMD EPYC 9654"},
+    {"v100 sxm2", "NVIDIA V100 SXM2 32GB"},
+    {"V100-PCIE-16GB", "NVIDIA V100 PCIe 16GB"},
+    {"a100 sxm4 40gb", "NVIDIA A100 SXM4 40GB"},
+    {"A100-PCIE-80GB", "NVIDIA A100 PCIe 80GB"},
+    {"a10 24gb", "NVIDIA A10 24GB"},
+    {"hgx h100", "NVIDIA HGX H100 8-GPU baseboard"},
+};
+
+START_TEST(test_profile_lookup_ignores_case_separators_and_vendor)
+{
+    llmc_profile *p = lookup_ok(forgiving[_i].query);
+    ck_assert_msg(strcmp(llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                         forgiving[_i].name) == 0,
+                  "'%s' found '%s', want '%s'", forgiving[_i].query,
+                  llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                  forgiving[_i].name);
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_lookup_h100_sxm5_values)
+{
+    llmc_profile *p = lookup_ok("h100 sxm");
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_TDP_W), 700.0);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_BF16_FLOPS), 989e12);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_FP16_FLOPS), 989e12);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_TF32_FLOPS), 494.5e12);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_FP32_FLOPS), 67e12);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_FP8_FLOPS), 1979e12);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_MEMORY_GB), 80.0);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_DIE_MM2), 814.0);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PROCESS_NM), 4.0);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_EMBODIED_KGCO2E), 164.0);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS),
+                     "board-share");
+    ck_assert_ptr_nonnull(
+        strstr(llmc_profile_get_text(p, LLMC_PROFILE_SOURCE),
+               "HGX-H100-PCF-Summary.pdf"));
+    /* idle power: no source gives it */
+    assert_unknown(p, LLMC_PROFILE_IDLE_W);
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_v100_embodied_is_die_only)
+{
+    llmc_profile *p = lookup_ok("NVIDIA V100 SXM2 32GB");
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_EMBODIED_KGCO2E), 9.78);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS),
+                     "die-only");
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_TDP_W), 300.0);
+    /* the V100 has no BF16 */
+    assert_unknown(p, LLMC_PROFILE_PEAK_BF16_FLOPS);
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_unknown_tdp_is_enodata_never_zero)
+{
+    llmc_profile *p = lookup_ok("NVIDIA A10 24GB");
+    double v = -1.0;
+    int rc = llmc_profile_get(&v, p, LLMC_PROFILE_TDP_W);
+    ck_assert_status(rc, LLMC_ENODATA);
+    ck_assert_double_eq(v, -1.0);
+    ck_assert_error_mentions("NVIDIA A10 24GB");
+    ck_assert_error_mentions("tdp_w");
+    /* the rest of the row is there */
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_MEMORY_GB), 24.0);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_BF16_FLOPS), 125e12);
+    /* no embodied figure: unknown, and so is its basis */
+    assert_unknown(p, LLMC_PROFILE_EMBODIED_KGCO2E);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS), "");
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_lifetime_defaults_to_five_years_with_source)
+{
+    llmc_profile *p = lookup_ok("h100 sxm"), *q = NULL;
+    ck_assert_double_eq_tol(get_ok(p, LLMC_PROFILE_LIFETIME_S), LIFETIME_5Y_S,
+                            1e-6);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_LIFETIME_S), 157788000.0);
+    ck_assert_str_ne(llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE),
+                     "");
+    ck_assert_int_eq(llmc_profile_new(&q, "custom"), LLMC_OK);
+    ck_assert_double_eq(get_ok(q, LLMC_PROFILE_LIFETIME_S), 157788000.0);
+    ck_assert_str_ne(llmc_profile_get_text(q, LLMC_PROFILE_LIFETIME_SOURCE),
+                     "");
+    llmc_profile_free(q);
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_lookup_h100_is_ambiguous_and_lists_parts)
+{
+    llmc_profile *p = (llmc_profile *)&p; /* a non-NULL sentinel */
+    int rc = llmc_profile_lookup(&p, "H100");
+    ck_assert_status(rc, LLMC_EAMBIGUOUS);
+    ck_assert_error_mentions("NVIDIA H100 SXM5 80GB");
+    ck_assert_error_mentions("NVIDIA H100 PCIe 80GB");
+    ck_assert_error_mentions("NVIDIA H100 NVL 94GB");
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_lookup_a100_is_ambiguous_and_lists_all_four)
+{
+    llmc_profile *p = NULL;
+    ck_assert_status(llmc_profile_lookup(&p, "A100"), LLMC_EAMBIGUOUS);
+    ck_assert_error_mentions("NVIDIA A100 SXM4 40GB");
+    ck_assert_error_mentions("NVIDIA A100 SXM4 80GB");
+    ck_assert_error_mentions("NVIDIA A100 PCIe 40GB");
+    ck_assert_error_mentions("NVIDIA A100 PCIe 80GB");
+    ck_assert_error_mentions("A100");
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_lookup_v100_is_ambiguous_and_lists_both)
+{
+    llmc_profile *p = NULL;
+    ck_assert_status(llmc_profile_lookup(&p, "v100"), LLMC_EAMBIGUOUS);
+    ck_assert_error_mentions("NVIDIA V100 SXM2 32GB");
+    ck_assert_error_mentions("NVIDIA V100 PCIe 16GB");
+    ck_assert_ptr_null(p);
+    /* a part that fits two memory sizes is just as ambiguous */
+    ck_assert_status(llmc_profile_lookup(&p, "a100 80gb"), LLMC_EAMBIGUOUS);
+    ck_assert_error_mentions("NVIDIA A100 SXM4 80GB");
+    ck_assert_error_mentions("NVIDIA A100 PCIe 80GB");
+    ck_assert_ptr_null(strstr(llmc_last_error(), "40GB"));
+}
+END_TEST
+
+START_TEST(test_profile_lookup_typo_suggests_closest_name)
+{
+    llmc_profile *p = NULL;
+    ck_assert_status(llmc_profile_lookup(&p, "h1OO-sxm"), LLMC_ENOTFOUND);
+    ck_assert_error_mentions("'NVIDIA H100 SXM5 80GB'");
+    ck_assert_error_mentions("h1OO-sxm");
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_lookup_unknown_name_advises_hw_list)
+{
+    llmc_profile *p = NULL;
+    ck_assert_status(llmc_profile_lookup(&p, "zzzz"), LLMC_ENOTFOUND);
+    ck_assert_error_mentions("zzzz");
+    ck_assert_error_mentions("llmcarbon hw list");
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_lookup_rejects_null_and_empty)
+{
+    llmc_profile *p = NULL;
+    ck_assert_status(llmc_profile_lookup(&p, NULL), LLMC_EINVAL);
+    ck_assert_ptr_null(p);
+    ck_assert_status(llmc_profile_lookup(&p, ""), LLMC_EINVAL);
+    ck_assert_ptr_null(p);
+    ck_assert_status(llmc_profile_lookup(NULL, "h100 sxm"), LLMC_EINVAL);
+}
+END_TEST
+
+/* ---- the catalogue against data/hardware.csv -------------------------- */
+
+START_TEST(test_profile_catalogue_count_matches_csv)
+{
+    struct csv c;
+    csv_load(&c, "data/hardware.csv");
+    ck_assert_uint_eq(c.nrows, 39);
+    ck_assert_uint_eq(llmc_profile_catalogue_count(), c.nrows);
+    csv_free(&c);
+}
+END_TEST
+
+static void assert_cell_number(const llmc_profile *p, llmc_profile_field f,
+                               const char *text, int tflops)
+{
+    char buf[128];
+    double want, got;
+    if (!*text) {
+        assert_unknown(p, f);
+        return;
+    }
+    /* "989" TFLOPS is 989e12 FLOP/s, rounded once */
+    snprintf(buf, sizeof buf, "%s%s", text, tflops ? "e12" : "");
+    want = strtod(buf, NULL);
+    got = get_ok(p, f);
+    ck_assert_msg(got == want, "'%s' field %d: %.17g, CSV says %s",
+                  llmc_profile_get_text(p, LLMC_PROFILE_NAME), (int)f, got,
+                  buf);
+}
+
+START_TEST(test_profile_catalogue_matches_csv_cell_by_cell)
+{
+    static const struct {
+        const char *column;
+        llmc_profile_field field;
+        int tflops;
+    } numbers[] = {
+        {"tdp_w", LLMC_PROFILE_TDP_W, 0},
+        {"idle_w", LLMC_PROFILE_IDLE_W, 0},
+        {"bf16_dense_tflops", LLMC_PROFILE_PEAK_BF16_FLOPS, 1},
+        {"fp16_dense_tflops", LLMC_PROFILE_PEAK_FP16_FLOPS, 1},
+        {"tf32_tflops", LLMC_PROFILE_PEAK_TF32_FLOPS, 1},
+        {"fp32_tflops", LLMC_PROFILE_PEAK_FP32_FLOPS, 1},
+        {"fp8_dense_tflops", LLMC_PROFILE_PEAK_FP8_FLOPS, 1},
+        {"memory_gb", LLMC_PROFILE_MEMORY_GB, 0},
+        {"die_mm2", LLMC_PROFILE_DIE_MM2, 0},
+        {"process_nm", LLMC_PROFILE_PROCESS_NM, 0},
+        {"embodied_kgco2e", LLMC_PROFILE_EMBODIED_KGCO2E, 0},
+    };
+    struct csv c;
+    csv_load(&c, "data/hardware.csv");
+    ck_assert_uint_eq(llmc_profile_catalogue_count(), c.nrows);
+    for (size_t i = 0; i < c.nrows; i++) {
+        const char *name = cell(&c, i, "name");
+        llmc_profile *byname = lookup_ok(name), *byindex = NULL;
+
+        /* a catalogue name finds itself, not a longer or shorter one */
+        ck_assert_str_eq(llmc_profile_get_text(byname, LLMC_PROFILE_NAME), name);
+        /* the catalogue keeps CSV order */
+        ck_assert_int_eq(llmc_profile_catalogue_get(&byindex, i), LLMC_OK);
+        ck_assert_str_eq(llmc_profile_get_text(byindex, LLMC_PROFILE_NAME),
+                         name);
+
+        ck_assert_str_eq(llmc_profile_get_text(byname, LLMC_PROFILE_VENDOR),
+                         cell(&c, i, "vendor"));
+        ck_assert_str_eq(llmc_profile_get_text(byname, LLMC_PROFILE_KIND),
+                         cell(&c, i, "kind"));
+        ck_assert_str_eq(llmc_profile_get_text(byname, LLMC_PROFILE_SOURCE),
+                         cell(&c, i, "source"));
+        ck_assert_str_eq(
+            llmc_profile_get_text(byname, LLMC_PROFILE_EMBODIED_BASIS),
+            cell(&c, i, "embodied_basis"));
+        for (size_t k = 0; k < sizeof numbers / sizeof numbers[0]; k++) {
+            assert_cell_number(byname, numbers[k].field,
+                               cell(&c, i, numbers[k].column),
+                               numbers[k].tflops);
+            assert_cell_number(byindex, numbers[k].field,
+                               cell(&c, i, numbers[k].column),
+                               numbers[k].tflops);
+        }
+        ck_assert_double_eq(get_ok(byname, LLMC_PROFILE_LIFETIME_S),
+                            157788000.0);
+        llmc_profile_free(byindex);
+        llmc_profile_free(byname);
+    }
+    csv_free(&c);
+}
+END_TEST
+
+START_TEST(test_profile_catalogue_get_past_the_end_is_einval)
+{
+    llmc_profile *p = NULL;
+    size_t n = llmc_profile_catalogue_count();
+    /* llmc_profile_lookup(3): EINVAL when index is not below the count */
+    ck_assert_status(llmc_profile_catalogue_get(&p, n), LLMC_EINVAL);
+    ck_assert_ptr_null(p);
+    ck_assert_status(llmc_profile_catalogue_get(NULL, 0), LLMC_EINVAL);
+}
+END_TEST
+
+START_TEST(test_profile_catalogue_tdp_is_plausible)
+{
+    size_t n = llmc_profile_catalogue_count(), known = 0;
+    for (size_t i = 0; i < n; i++) {
+        llmc_profile *p = NULL;
+        double tdp;
+        ck_assert_int_eq(llmc_profile_catalogue_get(&p, i), LLMC_OK);
+        if (llmc_profile_get(&tdp, p, LLMC_PROFILE_TDP_W) == LLMC_OK) {
+            ck_assert_msg(tdp > 0.0 && tdp < 2000.0, "'%s' TDP %g W",
+                          llmc_profile_get_text(p, LLMC_PROFILE_NAME), tdp);
+            known++;
+        } else {
+            ck_assert_int_eq(llmc_profile_get(&tdp, p, LLMC_PROFILE_TDP_W),
+                             LLMC_ENODATA);
+        }
+        llmc_profile_free(p);
+    }
+    /* blank only for GH200 141GB, A10, TPU v5e, v5p and the two boards */
+    ck_assert_uint_eq(known, n - 6);
+}
+END_TEST
+
+START_TEST(test_profile_catalogue_kinds_are_documented)
+{
+    static const char *const kinds[] = {"gpu", "tpu", "accelerator", "board",
+                                        "cpu"};
+    size_t n = llmc_profile_catalogue_count(), cpus = 0;
+    for (size_t i = 0; i < n; i++) {
+        llmc_profile *p = NULL;
+        const char *kind;
+        int ok = 0;
+        ck_assert_int_eq(llmc_profile_catalogue_get(&p, i), LLMC_OK);
+        kind = llmc_profile_get_text(p, LLMC_PROFILE_KIND);
+        for (size_t k = 0; k < 5; k++)
+            ok |= strcmp(kind, kinds[k]) == 0;
+        ck_assert_msg(ok, "'%s' has kind '%s'",
+                      llmc_profile_get_text(p, LLMC_PROFILE_NAME), kind);
+        cpus += strcmp(kind, "cpu") == 0;
+        ck_assert_str_ne(llmc_profile_get_text(p, LLMC_PROFILE_SOURCE), "");
+        llmc_profile_free(p);
+    }
+    ck_assert_uint_ge(cpus, 5);
+}
+END_TEST
+
+START_TEST(test_profile_catalogue_has_required_parts)
+{
+    static const char *const required[] = {
+        "NVIDIA V100 SXM2 32GB",
+        "NVIDIA A100 SXM4 40GB",
+        "NVIDIA A100 SXM4 80GB",
+        "NVIDIA A100 PCIe 40GB",
+        "NVIDIA A100 PCIe 80GB",
+        "NVIDIA H100 SXM5 80GB",
+        "NVIDIA H100 PCIe 80GB",
+        "NVIDIA H100 NVL 94GB",
+        "NVIDIA H200 SXM 141GB",
+        "NVIDIA B200 SXM (HGX)",
+        "NVIDIA GH200 96GB (Hopper GPU of superchip)",
+        "NVIDIA L4",
+        "NVIDIA L40S",
+        "NVIDIA A10 24GB",
+        "NVIDIA T4",
+        "NVIDIA GeForce RTX 4090",
+        "AMD Instinct MI250X",
+        "AMD Instinct MI300X",
+        "Google TPU v3 (chip)",
+        "Google TPU v4 (chip)",
+        "Google TPU v5e (chip)",
+        "Google TPU v5p (chip)",
+        "Intel Gaudi2",
+    };
+    size_t n = llmc_profile_catalogue_count();
+    for (size_t r = 0; r < sizeof required / sizeof required[0]; r++) {
+        int found = 0;
+        for (size_t i = 0; i < n && !found; i++) {
+            llmc_profile *p = NULL;
+            ck_assert_int_eq(llmc_profile_catalogue_get(&p, i), LLMC_OK);
+            found = strcmp(llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                           required[r]) == 0;
+            llmc_profile_free(p);
+        }
+        ck_assert_msg(found, "'%s' is missing from the catalogue", required[r]);
+    }
+}
+END_TEST
+
+START_TEST(test_profile_changes_never_reach_the_catalogue)
+{
+    llmc_profile *p = lookup_ok("h100 sxm");
+    ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_TDP_W, 500.0), LLMC_OK);
+    ck_assert_int_eq(llmc_profile_set_text(p, LLMC_PROFILE_NAME, "capped"),
+                     LLMC_OK);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_TDP_W), 500.0);
+    llmc_profile_free(p);
+    p = lookup_ok("NVIDIA H100 SXM5 80GB");
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_TDP_W), 700.0);
+    llmc_profile_free(p);
+}
+END_TEST
+
+/* ---- new, setters, freezing ------------------------------------------- */
+
+START_TEST(test_profile_new_starts_unknown)
+{
+    llmc_profile *p = NULL;
+    ck_assert_int_eq(llmc_profile_new(&p, "lab workstation"), LLMC_OK);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                     "lab workstation");
+    for (size_t i = 0; i < NFIELDS; i++)
+        if (all_fields[i] != LLMC_PROFILE_LIFETIME_S)
+            assert_unknown(p, all_fields[i]);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_VENDOR), "");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_KIND), "");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_SOURCE), "");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS), "");
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_new_rejects_null_and_empty_name)
+{
+    llmc_profile *p = NULL;
+    ck_assert_status(llmc_profile_new(&p, NULL), LLMC_EINVAL);
+    ck_assert_ptr_null(p);
+    ck_assert_status(llmc_profile_new(&p, ""), LLMC_EINVAL);
+    ck_assert_ptr_null(p);
+    ck_assert_status(llmc_profile_new(NULL, "x"), LLMC_EINVAL);
+}
+END_TEST
+
+START_TEST(test_profile_set_get_round_trip_every_field)
+{
+    llmc_profile *p = NULL;
+    ck_assert_int_eq(llmc_profile_new(&p, "round trip"), LLMC_OK);
+    for (size_t i = 0; i < NFIELDS; i++)
+        ck_assert_int_eq(llmc_profile_set(p, all_fields[i], 10.5 + (double)i),
+                         LLMC_OK);
+    for (size_t i = 0; i < NFIELDS; i++)
+        ck_assert_double_eq(get_ok(p, all_fields[i]), 10.5 + (double)i);
+    /* 0 is a value like any other (a device that draws nothing at idle) */
+    ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_IDLE_W, 0.0), LLMC_OK);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_IDLE_W), 0.0);
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_set_negative_is_erange_and_keeps_value)
+{
+    llmc_profile *p = NULL;
+    ck_assert_int_eq(llmc_profile_new(&p, "neg"), LLMC_OK);
+    ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_TDP_W, 300.0), LLMC_OK);
+    ck_assert_status(llmc_profile_set(p, LLMC_PROFILE_TDP_W, -1.0), LLMC_ERANGE);
+    ck_assert_error_mentions("tdp_w");
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_TDP_W), 300.0);
+    ck_assert_status(llmc_profile_set(p, LLMC_PROFILE_TDP_W, INFINITY),
+                     LLMC_ERANGE);
+    ck_assert_status(llmc_profile_set(p, LLMC_PROFILE_TDP_W, -INFINITY),
+                     LLMC_ERANGE);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_TDP_W), 300.0);
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_set_nan_marks_unknown_again)
+{
+    llmc_profile *p = lookup_ok("h100 sxm");
+    ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_EMBODIED_KGCO2E, NAN),
+                     LLMC_OK);
+    assert_unknown(p, LLMC_PROFILE_EMBODIED_KGCO2E);
+    ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_TDP_W, NAN), LLMC_OK);
+    assert_unknown(p, LLMC_PROFILE_TDP_W);
+    ck_assert_error_mentions("tdp_w");
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_set_zero_lifetime_is_erange)
+{
+    llmc_profile *p = NULL;
+    ck_assert_int_eq(llmc_profile_new(&p, "life"), LLMC_OK);
+    ck_assert_status(llmc_profile_set(p, LLMC_PROFILE_LIFETIME_S, 0.0),
+                     LLMC_ERANGE);
+    ck_assert_error_mentions("lifetime_s");
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_LIFETIME_S), 157788000.0);
+    ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_LIFETIME_S, 126230400.0),
+                     LLMC_OK);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_LIFETIME_S), 126230400.0);
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_invalid_field_is_einval)
+{
+    llmc_profile *p = NULL;
+    double v = 0;
+    ck_assert_int_eq(llmc_profile_new(&p, "fields"), LLMC_OK);
+    ck_assert_status(llmc_profile_set(p, (llmc_profile_field)0, 1.0),
+                     LLMC_EINVAL);
+    ck_assert_status(llmc_profile_set(p, (llmc_profile_field)13, 1.0),
+                     LLMC_EINVAL);
+    ck_assert_status(llmc_profile_set(p, (llmc_profile_field)-1, 1.0),
+                     LLMC_EINVAL);
+    ck_assert_status(llmc_profile_get(&v, p, (llmc_profile_field)0),
+                     LLMC_EINVAL);
+    ck_assert_status(llmc_profile_get(&v, p, (llmc_profile_field)13),
+                     LLMC_EINVAL);
+    ck_assert_status(llmc_profile_get(NULL, p, LLMC_PROFILE_TDP_W),
+                     LLMC_EINVAL);
+    ck_assert_status(llmc_profile_get(&v, NULL, LLMC_PROFILE_TDP_W),
+                     LLMC_EINVAL);
+    ck_assert_status(llmc_profile_set(NULL, LLMC_PROFILE_TDP_W, 1.0),
+                     LLMC_EINVAL);
+    ck_assert_ptr_null(llmc_profile_get_text(p, (llmc_profile_text)0));
+    ck_assert_ptr_null(llmc_profile_get_text(p, (llmc_profile_text)7));
+    ck_assert_ptr_null(llmc_profile_get_text(NULL, LLMC_PROFILE_NAME));
+    ck_assert_status(llmc_profile_set_text(p, (llmc_profile_text)7, "x"),
+                     LLMC_EINVAL);
+    ck_assert_status(llmc_profile_set_text(p, LLMC_PROFILE_VENDOR, NULL),
+                     LLMC_EINVAL);
+    ck_assert_status(llmc_profile_set_text(NULL, LLMC_PROFILE_VENDOR, "x"),
+                     LLMC_EINVAL);
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_set_text_validates_kind)
+{
+    static const char *const good[] = {"gpu", "tpu", "accelerator", "board",
+                                       "cpu"};
+    llmc_profile *p = NULL;
+    ck_assert_int_eq(llmc_profile_new(&p, "kinds"), LLMC_OK);
+    for (size_t i = 0; i < 5; i++) {
+        ck_assert_int_eq(llmc_profile_set_text(p, LLMC_PROFILE_KIND, good[i]),
+                         LLMC_OK);
+        ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_KIND), good[i]);
+    }
+    ck_assert_status(llmc_profile_set_text(p, LLMC_PROFILE_KIND, "quantum"),
+                     LLMC_EINVAL);
+    ck_assert_error_mentions("quantum");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_KIND), "cpu");
+    ck_assert_status(llmc_profile_set_text(p, LLMC_PROFILE_KIND, "GPU "),
+                     LLMC_EINVAL);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_KIND), "cpu");
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_set_text_validates_embodied_basis)
+{
+    static const char *const good[] = {"die-only", "board-share", "board"};
+    llmc_profile *p = NULL;
+    ck_assert_int_eq(llmc_profile_new(&p, "basis"), LLMC_OK);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_int_eq(
+            llmc_profile_set_text(p, LLMC_PROFILE_EMBODIED_BASIS, good[i]),
+            LLMC_OK);
+        ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS),
+                         good[i]);
+    }
+    ck_assert_status(
+        llmc_profile_set_text(p, LLMC_PROFILE_EMBODIED_BASIS, "chip"),
+        LLMC_EINVAL);
+    ck_assert_error_mentions("chip");
+    ck_assert_status(
+        llmc_profile_set_text(p, LLMC_PROFILE_EMBODIED_BASIS, "die only"),
+        LLMC_EINVAL);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS),
+                     "board");
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_set_text_round_trip_and_empty_name_refused)
+{
+    llmc_profile *p = NULL;
+    ck_assert_int_eq(llmc_profile_new(&p, "texts"), LLMC_OK);
+    ck_assert_int_eq(llmc_profile_set_text(p, LLMC_PROFILE_VENDOR, "Acme"),
+                     LLMC_OK);
+    ck_assert_int_eq(llmc_profile_set_text(p, LLMC_PROFILE_SOURCE, "site"),
+                     LLMC_OK);
+    ck_assert_int_eq(
+        llmc_profile_set_text(p, LLMC_PROFILE_LIFETIME_SOURCE, "refresh"),
+        LLMC_OK);
+    ck_assert_int_eq(llmc_profile_set_text(p, LLMC_PROFILE_NAME, "renamed"),
+                     LLMC_OK);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_VENDOR), "Acme");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_SOURCE), "site");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE),
+                     "refresh");
+    ck_assert_status(llmc_profile_set_text(p, LLMC_PROFILE_NAME, ""),
+                     LLMC_EINVAL);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_NAME), "renamed");
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_ref_freezes_setters_with_ebusy)
+{
+    llmc_profile *p = lookup_ok("h100 sxm"), *r;
+    r = llmc_profile_ref(p);
+    ck_assert_ptr_eq(r, p);
+    ck_assert_status(llmc_profile_set(p, LLMC_PROFILE_TDP_W, 500.0), LLMC_EBUSY);
+    ck_assert_error_mentions("NVIDIA H100 SXM5 80GB");
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_TDP_W), 700.0);
+    /* NaN would make it unknown: refused all the same */
+    ck_assert_status(llmc_profile_set(p, LLMC_PROFILE_TDP_W, NAN), LLMC_EBUSY);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_TDP_W), 700.0);
+    ck_assert_status(llmc_profile_set_text(p, LLMC_PROFILE_NAME, "other"),
+                     LLMC_EBUSY);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                     "NVIDIA H100 SXM5 80GB");
+    /* reading a frozen profile still works */
+    ck_assert_double_eq(get_ok(r, LLMC_PROFILE_MEMORY_GB), 80.0);
+    llmc_profile_free(r);
+    /* back to one reference: the owner may change it again */
+    ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_TDP_W, 500.0), LLMC_OK);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_TDP_W), 500.0);
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_free_releases_each_reference_and_accepts_null)
+{
+    llmc_profile *p = NULL;
+    ck_assert_int_eq(llmc_profile_new(&p, "refs"), LLMC_OK);
+    ck_assert_ptr_eq(llmc_profile_ref(p), p);
+    ck_assert_ptr_eq(llmc_profile_ref(p), p);
+    llmc_profile_free(p);
+    llmc_profile_free(p);
+    /* one reference is left: the profile is alive and readable */
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_NAME), "refs");
+    llmc_profile_free(p);
+    llmc_profile_free(NULL);
+    ck_assert_ptr_null(llmc_profile_ref(NULL));
+}
+END_TEST
+
+/* ---- JSON --------------------------------------------------------------- */
+
+START_TEST(test_profile_json_full_object_reads_back)
+{
+    static const char json[] =
+        "{\n"
+        "  \"name\": \"Acme X1\",\n"
+        "  \"vendor\": \"Acme\",\n"
+        "  \"kind\": \"accelerator\",\n"
+        "  \"source\": \"Acme X1 datasheet rev 3\",\n"
+        "  \"embodied_basis\": \"board\",\n"
+        "  \"lifetime_source\": \"site refresh cycle, 4 years\",\n"
+        "  \"tdp_w\": 450,\n"
+        "  \"idle_w\": 55.5,\n"
+        "  \"peak_fp32_flops\": 6.1e13,\n"
+        "  \"peak_tf32_flops\": 2.5e14,\n"
+        "  \"peak_bf16_flops\": 9.89e14,\n"
+        "  \"peak_fp16_flops\": 9.9e14,\n"
+        "  \"peak_fp8_flops\": 1.979e15,\n"
+        "  \"memory_gb\": 96,\n"
+        "  \"embodied_kgco2e\": 210.25,\n"
+        "  \"lifetime_s\": 126230400,\n"
+        "  \"die_mm2\": 640.5,\n"
+        "  \"process_nm\": 5\n"
+        "}\n";
+    llmc_profile *p = NULL;
+    ck_assert_int_eq(load_text(&p, json), LLMC_OK);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_NAME), "Acme X1");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_VENDOR), "Acme");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_KIND), "accelerator");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_SOURCE),
+                     "Acme X1 datasheet rev 3");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS),
+                     "board");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE),
+                     "site refresh cycle, 4 years");
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_TDP_W), 450.0);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_IDLE_W), 55.5);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_FP32_FLOPS), 6.1e13);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_TF32_FLOPS), 2.5e14);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_BF16_FLOPS), 9.89e14);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_FP16_FLOPS), 9.9e14);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_FP8_FLOPS), 1.979e15);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_MEMORY_GB), 96.0);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_EMBODIED_KGCO2E), 210.25);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_LIFETIME_S), 126230400.0);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_DIE_MM2), 640.5);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PROCESS_NM), 5.0);
+    /* a loaded profile has one reference and may still be adjusted */
+    ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_TDP_W, 400.0), LLMC_OK);
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_json_null_and_missing_keys_mean_unknown)
+{
+    llmc_profile *p = NULL;
+    ck_assert_int_eq(load_text(&p, "{\"name\": \"partial\", \"tdp_w\": null, "
+                                   "\"vendor\": null, \"memory_gb\": 16}"),
+                     LLMC_OK);
+    assert_unknown(p, LLMC_PROFILE_TDP_W);
+    assert_unknown(p, LLMC_PROFILE_PEAK_BF16_FLOPS);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_MEMORY_GB), 16.0);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_VENDOR), "");
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_json_missing_name_is_eformat)
+{
+    llmc_profile *p = (llmc_profile *)&p;
+    ck_assert_status(load_text(&p, "{\"tdp_w\": 300}"), LLMC_EFORMAT);
+    ck_assert_error_mentions("name");
+    ck_assert_ptr_null(p);
+    ck_assert_status(load_text(&p, "{\"name\": \"\"}"), LLMC_EFORMAT);
+    ck_assert_error_mentions("name");
+    ck_assert_status(load_text(&p, "{\"name\": null}"), LLMC_EFORMAT);
+    ck_assert_status(load_text(&p, "{\"name\": 42}"), LLMC_EFORMAT);
+    ck_assert_status(load_text(&p, "{}"), LLMC_EFORMAT);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_json_unknown_key_is_eformat_naming_it)
+{
+    llmc_profile *p = NULL;
+    ck_assert_status(load_text(&p, "{\"name\": \"x\", \"tdp\": 300}"),
+                     LLMC_EFORMAT);
+    ck_assert_error_mentions("\"tdp\"");
+    ck_assert_ptr_null(p);
+    ck_assert_status(load_text(&p, "{\"name\": \"x\", \"tdp_watts\": 300}"),
+                     LLMC_EFORMAT);
+    ck_assert_error_mentions("tdp_watts");
+    /* keys are exact: case matters in a file format */
+    ck_assert_status(load_text(&p, "{\"name\": \"x\", \"TDP_W\": 300}"),
+                     LLMC_EFORMAT);
+    ck_assert_error_mentions("TDP_W");
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_json_wrong_type_is_eformat_naming_key)
+{
+    llmc_profile *p = NULL;
+    ck_assert_status(load_text(&p, "{\"name\": \"x\", \"tdp_w\": \"300\"}"),
+                     LLMC_EFORMAT);
+    ck_assert_error_mentions("tdp_w");
+    ck_assert_status(load_text(&p, "{\"name\": \"x\", \"tdp_w\": \"300 W\"}"),
+                     LLMC_EFORMAT);
+    ck_assert_status(load_text(&p, "{\"name\": \"x\", \"memory_gb\": true}"),
+                     LLMC_EFORMAT);
+    ck_assert_error_mentions("memory_gb");
+    ck_assert_status(load_text(&p, "{\"name\": \"x\", \"vendor\": 7}"),
+                     LLMC_EFORMAT);
+    ck_assert_error_mentions("vendor");
+    ck_assert_status(load_text(&p, "{\"name\": \"x\", \"tdp_w\": [300]}"),
+                     LLMC_EFORMAT);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_json_negative_number_is_erange_naming_key)
+{
+    llmc_profile *p = NULL;
+    ck_assert_status(load_text(&p, "{\"name\": \"x\", \"tdp_w\": -5}"),
+                     LLMC_ERANGE);
+    ck_assert_error_mentions("tdp_w");
+    ck_assert_ptr_null(p);
+    ck_assert_status(
+        load_text(&p, "{\"name\": \"x\", \"embodied_kgco2e\": -0.5}"),
+        LLMC_ERANGE);
+    ck_assert_error_mentions("embodied_kgco2e");
+    ck_assert_status(load_text(&p, "{\"name\": \"x\", \"lifetime_s\": 0}"),
+                     LLMC_ERANGE);
+    ck_assert_error_mentions("lifetime_s");
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_json_malformed_reports_line_and_column)
+{
+    llmc_profile *p = NULL;
+    ck_assert_status(load_text(&p, "{\"name\": \"x\""), LLMC_EFORMAT);
+    ck_assert_error_mentions(":1:12:");
+    ck_assert_error_mentions("malformed JSON");
+    ck_assert_ptr_null(p);
+    ck_assert_status(load_text(&p, "{\"name\": \"x\",}"), LLMC_EFORMAT);
+    ck_assert_error_mentions(":1:14:");
+    ck_assert_status(load_text(&p, "{\n  \"name\": \"x\",\n  \"tdp_w\": ,\n}"),
+                     LLMC_EFORMAT);
+    ck_assert_error_mentions(":3:");
+    ck_assert_status(load_text(&p, ""), LLMC_EFORMAT);
+    ck_assert_status(load_text(&p, "{\"name\": \"x\"} trailing"),
+                     LLMC_EFORMAT);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_json_duplicate_keys_are_eformat)
+{
+    llmc_profile *p = NULL;
+    ck_assert_status(
+        load_text(&p, "{\"name\": \"x\", \"tdp_w\": 300, \"tdp_w\": 400}"),
+        LLMC_EFORMAT);
+    ck_assert_error_mentions("tdp_w");
+    ck_assert_ptr_null(p);
+    ck_assert_status(load_text(&p, "{\"name\": \"x\", \"name\": \"y\"}"),
+                     LLMC_EFORMAT);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_json_non_object_is_eformat)
+{
+    llmc_profile *p = NULL;
+    ck_assert_status(load_text(&p, "[{\"name\": \"x\"}]"), LLMC_EFORMAT);
+    ck_assert_error_mentions("object");
+    ck_assert_status(load_text(&p, "\"x\""), LLMC_EFORMAT);
+    ck_assert_status(load_text(&p, "42"), LLMC_EFORMAT);
+    ck_assert_status(load_text(&p, "null"), LLMC_EFORMAT);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_json_reads_only_length_bytes)
+{
+    /* the text need not end with a NUL byte */
+    static const char buf[] = "{\"name\": \"bounded\"}GARBAGE";
+    llmc_profile *p = NULL;
+    ck_assert_int_eq(llmc_profile_load_json(&p, buf, 19), LLMC_OK);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_NAME), "bounded");
+    llmc_profile_free(p);
+    p = NULL;
+    ck_assert_status(llmc_profile_load_json(&p, buf, 10), LLMC_EFORMAT);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_json_null_arguments_are_einval)
+{
+    llmc_profile *p = NULL;
+    ck_assert_status(llmc_profile_load_json(&p, NULL, 3), LLMC_EINVAL);
+    ck_assert_status(llmc_profile_load_json(NULL, "{}", 2), LLMC_EINVAL);
+    ck_assert_status(llmc_profile_load(&p, NULL), LLMC_EINVAL);
+    ck_assert_status(llmc_profile_load(NULL, "x.json"), LLMC_EINVAL);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_load_fixture_file)
+{
+    char path[4096];
+    llmc_profile *p = NULL;
+    ck_assert_int_eq(
+        llmc_profile_load(&p, fixture_path(path, sizeof path, "site-h100.json")),
+        LLMC_OK);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                     "H100 SXM5 capped at 500 W");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_VENDOR), "NVIDIA");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_KIND), "gpu");
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_TDP_W), 500.0);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_BF16_FLOPS), 9.89e14);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_MEMORY_GB), 80.0);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_EMBODIED_KGCO2E), 164.0);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS),
+                     "board-share");
+    /* 126230400 s = 4 years of 365.25 days */
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_LIFETIME_S),
+                        4.0 * 365.25 * 86400.0);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE),
+                     "site hardware refresh cycle, 4 years");
+    assert_unknown(p, LLMC_PROFILE_IDLE_W);
+    assert_unknown(p, LLMC_PROFILE_DIE_MM2);
+    llmc_profile_free(p);
+
+    ck_assert_int_eq(
+        llmc_profile_load(&p, fixture_path(path, sizeof path, "minimal.json")),
+        LLMC_OK);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                     "lab workstation");
+    assert_unknown(p, LLMC_PROFILE_TDP_W);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_LIFETIME_S), 157788000.0);
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_load_bad_fixture_names_file_and_key)
+{
+    char path[4096];
+    llmc_profile *p = NULL;
+    fixture_path(path, sizeof path, "misspelt-key.json");
+    ck_assert_status(llmc_profile_load(&p, path), LLMC_EFORMAT);
+    ck_assert_error_mentions(path);
+    ck_assert_error_mentions("tdp_watts");
+    ck_assert_ptr_null(p);
+
+    fixture_path(path, sizeof path, "malformed.json");
+    ck_assert_status(llmc_profile_load(&p, path), LLMC_EFORMAT);
+    ck_assert_error_mentions(path);
+    /* the stray comma closes at line 4, column 1 */
+    ck_assert_error_mentions("malformed.json:4:1:");
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_load_missing_file_is_enotfound_with_path)
+{
+    char path[4096];
+    llmc_profile *p = NULL;
+    fixture_path(path, sizeof path, "no-such-profile.json");
+    ck_assert_status(llmc_profile_load(&p, path), LLMC_ENOTFOUND);
+    ck_assert_error_mentions(path);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_load_directory_is_eio)
+{
+    /* llmc_profile_new(3): LLMC_EIO when the file could not be read; a
+     * directory opens but cannot be read (EISDIR), it is not malformed JSON */
+    char path[4096];
+    llmc_profile *p = NULL;
+    const char *root = getenv("LLMC_SOURCE_ROOT");
+    ck_assert_ptr_nonnull(root);
+    snprintf(path, sizeof path, "%s/tests/fixtures/profiles", root);
+    ck_assert_status(llmc_profile_load(&p, path), LLMC_EIO);
+    ck_assert_error_mentions(path);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+/* ---- runner ------------------------------------------------------------- */
+
+static Suite *profile_suite(void)
 {
     Suite *s = suite_create("profile");
-    TCase *tc = tcase_create("profile");
-    SRunner *sr;
+    TCase *lookup = tcase_create("lookup");
+    TCase *catalogue = tcase_create("catalogue");
+    TCase *setters = tcase_create("setters");
+    TCase *json = tcase_create("json");
+
+    tcase_add_test(lookup, test_profile_lookup_exact_catalogue_name);
+    tcase_add_loop_test(lookup,
+                        test_profile_lookup_ignores_case_separators_and_vendor,
+                        0, (int)(sizeof forgiving / sizeof forgiving[0]));
+    tcase_add_test(lookup, test_profile_lookup_h100_sxm5_values);
+    tcase_add_test(lookup, test_profile_v100_embodied_is_die_only);
+    tcase_add_test(lookup, test_profile_unknown_tdp_is_enodata_never_zero);
+    tcase_add_test(lookup, test_profile_lifetime_defaults_to_five_years_with_source);
+    tcase_add_test(lookup, test_profile_lookup_h100_is_ambiguous_and_lists_parts);
+    tcase_add_test(lookup, test_profile_lookup_a100_is_ambiguous_and_lists_all_four);
+    tcase_add_test(lookup, test_profile_lookup_v100_is_ambiguous_and_lists_both);
+    tcase_add_test(lookup, test_profile_lookup_typo_suggests_closest_name);
+    tcase_add_test(lookup, test_profile_lookup_unknown_name_advises_hw_list);
+    tcase_add_test(lookup, test_profile_lookup_rejects_null_and_empty);
+    suite_add_tcase(s, lookup);
+
+    tcase_add_test(catalogue, test_profile_catalogue_count_matches_csv);
+    tcase_add_test(catalogue, test_profile_catalogue_matches_csv_cell_by_cell);
+    tcase_add_test(catalogue, test_profile_catalogue_get_past_the_end_is_einval);
+    tcase_add_test(catalogue, test_profile_catalogue_tdp_is_plausible);
+    tcase_add_test(catalogue, test_profile_catalogue_kinds_are_documented);
+    tcase_add_test(catalogue, test_profile_catalogue_has_required_parts);
+    tcase_add_test(catalogue, test_profile_changes_never_reach_the_catalogue);
+    suite_add_tcase(s, catalogue);
+
+    tcase_add_test(setters, test_profile_new_starts_unknown);
+    tcase_add_test(setters, test_profile_new_rejects_null_and_empty_name);
+    tcase_add_test(setters, test_profile_set_get_round_trip_every_field);
+    tcase_add_test(setters, test_profile_set_negative_is_erange_and_keeps_value);
+    tcase_add_test(setters, test_profile_set_nan_marks_unknown_again);
+    tcase_add_test(setters, test_profile_set_zero_lifetime_is_erange);
+    tcase_add_test(setters, test_profile_invalid_field_is_einval);
+    tcase_add_test(setters, test_profile_set_text_validates_kind);
+    tcase_add_test(setters, test_profile_set_text_validates_embodied_basis);
+    tcase_add_test(setters, test_profile_set_text_round_trip_and_empty_name_refused);
+    tcase_add_test(setters, test_profile_ref_freezes_setters_with_ebusy);
+    tcase_add_test(setters, test_profile_free_releases_each_reference_and_accepts_null);
+    suite_add_tcase(s, setters);
+
+    tcase_add_test(json, test_profile_json_full_object_reads_back);
+    tcase_add_test(json, test_profile_json_null_and_missing_keys_mean_unknown);
+    tcase_add_test(json, test_profile_json_missing_name_is_eformat);
+    tcase_add_test(json, test_profile_json_unknown_key_is_eformat_naming_it);
+    tcase_add_test(json, test_profile_json_wrong_type_is_eformat_naming_key);
+    tcase_add_test(json, test_profile_json_negative_number_is_erange_naming_key);
+    tcase_add_test(json, test_profile_json_malformed_reports_line_and_column);
+    tcase_add_test(json, test_profile_json_duplicate_keys_are_eformat);
+    tcase_add_test(json, test_profile_json_non_object_is_eformat);
+    tcase_add_test(json, test_profile_json_reads_only_length_bytes);
+    tcase_add_test(json, test_profile_json_null_arguments_are_einval);
+    tcase_add_test(json, test_profile_load_fixture_file);
+    tcase_add_test(json, test_profile_load_bad_fixture_names_file_and_key);
+    tcase_add_test(json, test_profile_load_missing_file_is_enotfound_with_path);
+    tcase_add_test(json, test_profile_load_directory_is_eio);
+    suite_add_tcase(s, json);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(profile_suite());
     int failed;
-    tcase_add_test(tc, test_profile_placeholder);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -18,6 +18,19 @@ int cmd_grid(int argc, char **argv);
 /* "llmcarbon estimate: --zone 'XX': <library message>" on stderr. */
 int cli_fail(const char *cmd, const char *what, int status);
 int cli_usage(const char *cmd, const char *fmt, ...);
+/* The command line of `hw` and `grid`: VERB [ARG] [--json] [--kind K].
+ * Returns -1 when parsing succeeded, else the exit status to return (help
+ * printed, or a usage error reported). kind is NULL when the command takes
+ * no --kind. */
+struct cli_args {
+    const char *verb;
+    const char *arg;
+    const char *kind;
+    int json;
+};
+int cli_parse_verb(struct cli_args *out, int argc, char **argv,
+                   const char *cmd, const char *help, int takes_kind);
+
 /* Prints a JSON value to stdout (indent 2, keys in insertion order). */
 int cli_print_json(json_t *value);
 /* A number in a readable form: grouping for large values, few decimals. */

@@ -138,42 +138,24 @@ static int show(const char *spec, int json)
 
 int cmd_grid(int argc, char **argv)
 {
-    int json = 0;
-    const char *verb = NULL, *arg = NULL, *kind = NULL;
+    struct cli_args a;
+    int rc = cli_parse_verb(&a, argc, argv, "grid", help, 1);
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(help, stdout);
-            return CLI_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (strcmp(argv[i], "--kind") == 0) {
-            if (++i >= argc)
-                return cli_usage("grid", "'--kind' needs a value");
-            kind = argv[i];
-        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
-            return cli_usage("grid", "'%s' is not an option", argv[i]);
-        } else if (!verb) {
-            verb = argv[i];
-        } else if (!arg) {
-            arg = argv[i];
-        } else {
-            return cli_usage("grid", "unexpected argument '%s'", argv[i]);
-        }
-    }
-    if (!verb)
+    if (rc >= 0)
+        return rc;
+    if (!a.verb)
         return cli_usage("grid", "say `grid list` or `grid show ZONE`");
-    if (strcmp(verb, "list") == 0) {
-        if (arg)
-            return cli_usage("grid", "`grid list` takes no zone ('%s')", arg);
-        return list(kind, json);
+    if (strcmp(a.verb, "list") == 0) {
+        if (a.arg)
+            return cli_usage("grid", "`grid list` takes no zone ('%s')", a.arg);
+        return list(a.kind, a.json);
     }
-    if (strcmp(verb, "show") == 0) {
-        if (!arg)
+    if (strcmp(a.verb, "show") == 0) {
+        if (!a.arg)
             return cli_usage("grid", "`grid show` needs a ZONE, e.g. `grid show FR`");
-        if (kind)
+        if (a.kind)
             return cli_usage("grid", "--kind goes with `grid list`");
-        return show(arg, json);
+        return show(a.arg, a.json);
     }
-    return cli_usage("grid", "'%s' is not a grid command; use list or show", verb);
+    return cli_usage("grid", "'%s' is not a grid command; use list or show", a.verb);
 }

@@ -145,36 +145,22 @@ static int show(const char *name, int json)
 
 int cmd_hw(int argc, char **argv)
 {
-    int json = 0;
-    const char *verb = NULL, *name = NULL;
+    struct cli_args a;
+    int rc = cli_parse_verb(&a, argc, argv, "hw", help, 0);
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(help, stdout);
-            return CLI_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
-            return cli_usage("hw", "'%s' is not an option", argv[i]);
-        } else if (!verb) {
-            verb = argv[i];
-        } else if (!name) {
-            name = argv[i];
-        } else {
-            return cli_usage("hw", "unexpected argument '%s'", argv[i]);
-        }
-    }
-    if (!verb)
+    if (rc >= 0)
+        return rc;
+    if (!a.verb)
         return cli_usage("hw", "say `hw list` or `hw show NAME`");
-    if (strcmp(verb, "list") == 0) {
-        if (name)
-            return cli_usage("hw", "`hw list` takes no name ('%s')", name);
-        return list(json);
+    if (strcmp(a.verb, "list") == 0) {
+        if (a.arg)
+            return cli_usage("hw", "`hw list` takes no name ('%s')", a.arg);
+        return list(a.json);
     }
-    if (strcmp(verb, "show") == 0) {
-        if (!name)
+    if (strcmp(a.verb, "show") == 0) {
+        if (!a.arg)
             return cli_usage("hw", "`hw show` needs a NAME, e.g. `hw show h100-sxm`");
-        return show(name, json);
+        return show(a.arg, a.json);
     }
-    return cli_usage("hw", "'%s' is not a hw command; use list or show", verb);
+    return cli_usage("hw", "'%s' is not a hw command; use list or show", a.verb);
 }

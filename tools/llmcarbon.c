@@ -50,6 +50,33 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     return CLI_USAGE;
 }
 
+int cli_parse_verb(struct cli_args *out, int argc, char **argv,
+                   const char *cmd, const char *help, int takes_kind)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(help, stdout);
+            return CLI_OK;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            out->json = 1;
+        } else if (takes_kind && strcmp(argv[i], "--kind") == 0) {
+            if (++i >= argc)
+                return cli_usage(cmd, "'--kind' needs a value");
+            out->kind = argv[i];
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage(cmd, "'%s' is not an option", argv[i]);
+        } else if (!out->verb) {
+            out->verb = argv[i];
+        } else if (!out->arg) {
+            out->arg = argv[i];
+        } else {
+            return cli_usage(cmd, "unexpected argument '%s'", argv[i]);
+        }
+    }
+    return -1;
+}
+
 int cli_print_json(json_t *value)
 {
     char *text;
@@ -79,8 +106,13 @@ const char *cli_num(char *buf, size_t size, double v)
         snprintf(raw, sizeof raw, "%.0f", v);
     else if (fabs(v) >= 1.0)
         snprintf(raw, sizeof raw, "%.2f", v);
-    else
-        snprintf(raw, sizeof raw, "%.3g", v);
+    else if (v == 0.0)
+        snprintf(raw, sizeof raw, "0");
+    else {
+        /* three significant digits, never in exponent form */
+        int decimals = 2 - (int)floor(log10(fabs(v)));
+        snprintf(raw, sizeof raw, "%.*f", decimals > 15 ? 15 : decimals, v);
+    }
     /* 700.00 -> 700, 1.10 -> 1.1 */
     if (strchr(raw, '.') && !strchr(raw, 'e')) {
         char *end = raw + strlen(raw) - 1;

@@ -251,7 +251,7 @@ static int parse_one(double *out, const struct unit **unit_out,
                                   whole, sym);
             list_units(list, sizeof list, dim);
             return llmc__fail(LLMC_EUNIT,
-                              "'%s' in '%s' is not a %s unit; use one of: %s",
+                              "'%s' in '%s' is not a unit of %s; use one of: %s",
                               sym, whole, dim_name(dim), list);
         }
         *unit_out = u;
@@ -273,7 +273,7 @@ static int apply_unit(double *value, const struct unit *u, llmc_dimension dim,
                               whole, dim_name(dim), dim_example(dim));
         u = find_unit(dim, bare_unit);
         if (!u)
-            return llmc__fail(LLMC_EINVAL, "'%s' is not a %s unit for bare numbers",
+            return llmc__fail(LLMC_EINVAL, "'%s' is not a unit of %s for bare numbers",
                               bare_unit, dim_name(dim));
     }
     *value *= u->to_canonical;

@@ -277,6 +277,10 @@ static int device_time(double *out, const llmc_estimate *e)
         return llmc__fail(LLMC_EINVAL,
                           "--count goes with --hours (wall-clock); "
                           "--device-hours already counts every device");
+    if (e->have_count && !e->have_hours)
+        return llmc__fail(LLMC_EINVAL,
+                          "--count goes with --hours (wall-clock); without "
+                          "--hours it would change nothing");
     if (e->have_device_hours)
         *out = e->device_s;
     else if (e->have_hours)

@@ -3,8 +3,10 @@
  *
  * Matching goes in stages, and the first stage with any match decides:
  *   1. the whole name, ignoring case, separators and the vendor prefix;
- *   2. every word of the query starts a word of the name ("h100 sxm");
- *   3. the query, squeezed, appears inside the squeezed name ("mi300x").
+ *   2. every word of the query is a word of the name ("a10" is the A10,
+ *      not the A100s);
+ *   3. every word of the query starts a word of the name ("h100 sxm");
+ *   4. the query, squeezed, appears inside the squeezed name ("mi300x").
  * One match is found; several are LLMC_EAMBIGUOUS with the list; none is
  * LLMC_ENOTFOUND with the closest names.
  */
@@ -66,15 +68,17 @@ static void squeeze(const char *s, char *out, size_t size)
     }
 }
 
+/* Every query word is a word of the name (whole) or starts one (prefix). */
 static int words_match(char q[MAX_WORDS][WORD_LEN], size_t nq,
-                       char w[MAX_WORDS][WORD_LEN], size_t nw)
+                       char w[MAX_WORDS][WORD_LEN], size_t nw, int whole)
 {
     if (nq == 0)
         return 0;
     for (size_t i = 0; i < nq; i++) {
         int found = 0;
         for (size_t j = 0; j < nw && !found; j++)
-            found = strncmp(w[j], q[i], strlen(q[i])) == 0;
+            found = whole ? strcmp(w[j], q[i]) == 0
+                          : strncmp(w[j], q[i], strlen(q[i])) == 0;
         if (!found)
             return 0;
     }
@@ -173,7 +177,7 @@ LLMC_API int llmc_profile_lookup(llmc_profile **out, const char *name)
     if (!hits)
         return llmc__fail(LLMC_ENOMEM, "out of memory");
 
-    for (int stage = 1; stage <= 3; stage++) {
+    for (int stage = 1; stage <= 4; stage++) {
         size_t nhits = 0;
         for (size_t i = 0; i < llmc__hw_count; i++) {
             const char *row = llmc__hw_rows[i].name;
@@ -181,8 +185,9 @@ LLMC_API int llmc_profile_lookup(llmc_profile **out, const char *name)
             squeeze(row, nsq, sizeof nsq);
             if (stage == 1)
                 match = strcmp(qsq, nsq) == 0;
-            else if (stage == 2)
-                match = words_match(qwords, nq, nwords, split_words(row, nwords));
+            else if (stage <= 3)
+                match = words_match(qwords, nq, nwords,
+                                    split_words(row, nwords), stage == 2);
             else
                 match = strstr(nsq, qsq) != NULL;
             if (match)
