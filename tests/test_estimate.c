@@ -1,24 +1,1102 @@
-/* test_estimate.c - placeholder while the suite is being written. */
+/*
+ * test_estimate.c - estimates: energy x PUE x intensity and the embodied
+ * share, from energy or from hardware x count x hours; every input key and
+ * its errors; the JSON report and its assumptions; typed setters and
+ * references; the versioned result structure.
+ */
 #include <check.h>
+#include <jansson.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-START_TEST(test_estimate_placeholder)
+#include "llmcarbon.h"
+
+#define REL_OK(a, b, rel) (fabs((a) - (b)) <= (rel) * fmax(fabs(a), fabs(b)))
+#define ck_assert_rel(a, b, rel)                                              \
+    ck_assert_msg(REL_OK((double)(a), (double)(b), (rel)),                    \
+                  "%s = %.17g, want %.17g", #a, (double)(a), (double)(b))
+#define ck_assert_error_mentions(text)                                        \
+    ck_assert_msg(strstr(llmc_last_error(), (text)) != NULL,                  \
+                  "'%s' not in message: %s", (text), llmc_last_error())
+/* Evaluates the call once, so that its message is the one reported. */
+#define ck_assert_status(call, want)                                          \
+    do {                                                                      \
+        int got_ = (call), want_ = (want);                                    \
+        ck_assert_msg(got_ == want_, "%s: got %s (%d), want %s: %s", #call,   \
+                      llmc_status_name(got_), got_, llmc_status_name(want_),  \
+                      got_ == LLMC_OK ? "" : llmc_last_error());              \
+    } while (0)
+
+/* The H100 example of llmcarbon(1): 1024 x 720 h at 700 W, PUE 1.1, USA. */
+#define H100_DEVICE_H (1024.0 * 720.0)
+#define H100_ENERGY_KWH (700.0 * 1024.0 * 720.0 / 1000.0)
+#define USA_G_PER_KWH 369.473
+#define LIFETIME_5Y_H (5.0 * 365.25 * 24.0)
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static llmc_estimate *est_new(void)
 {
-    ck_assert_int_eq(0, 0);
+    llmc_estimate *e = NULL;
+    ck_assert_int_eq(llmc_estimate_new(&e), LLMC_OK);
+    ck_assert_ptr_nonnull(e);
+    return e;
+}
+
+static void set_ok(llmc_estimate *e, const char *key, const char *value)
+{
+    int rc = llmc_estimate_set(e, key, value);
+    ck_assert_msg(rc == LLMC_OK, "set(%s, %s) = %s: %s", key, value,
+                  llmc_status_name(rc), llmc_last_error());
+}
+
+static llmc_estimate_result compute_ok(llmc_estimate *e)
+{
+    llmc_estimate_result r;
+    int rc;
+    llmc_estimate_result_init(&r, sizeof r);
+    rc = llmc_estimate_compute(&r, e);
+    ck_assert_msg(rc == LLMC_OK, "compute = %s: %s", llmc_status_name(rc),
+                  llmc_last_error());
+    ck_assert_uint_eq(r.size, sizeof r);
+    return r;
+}
+
+static int compute_rc(llmc_estimate *e)
+{
+    llmc_estimate_result r;
+    llmc_estimate_result_init(&r, sizeof r);
+    return llmc_estimate_compute(&r, e);
+}
+
+static llmc_estimate *h100_month(void)
+{
+    llmc_estimate *e = est_new();
+    set_ok(e, "hardware", "NVIDIA H100 SXM5 80GB");
+    set_ok(e, "count", "1024");
+    set_ok(e, "hours", "720h");
+    set_ok(e, "pue", "1.1");
+    set_ok(e, "zone", "US");
+    return e;
+}
+
+static json_t *json_of(const llmc_estimate *e)
+{
+    char *text = NULL;
+    json_error_t err;
+    json_t *root;
+    int rc = llmc_estimate_json(&text, e);
+    ck_assert_msg(rc == LLMC_OK, "json = %s: %s", llmc_status_name(rc),
+                  llmc_last_error());
+    ck_assert_ptr_nonnull(text);
+    root = json_loads(text, 0, &err);
+    ck_assert_msg(root != NULL, "not JSON (%d:%d %s): %s", err.line,
+                  err.column, err.text, text);
+    llmc_free(text);
+    ck_assert(json_is_object(root));
+    return root;
+}
+
+static double num(const json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    ck_assert_msg(json_is_number(v), "\"%s\" is missing or not a number", key);
+    return json_number_value(v);
+}
+
+static const char *str(const json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    ck_assert_msg(json_is_string(v), "\"%s\" is missing or not a string", key);
+    return json_string_value(v);
+}
+
+static json_t *obj(const json_t *parent, const char *key)
+{
+    json_t *v = json_object_get(parent, key);
+    ck_assert_msg(json_is_object(v), "\"%s\" is missing or not an object", key);
+    return v;
+}
+
+/* ---- the two worked examples ------------------------------------------ */
+
+START_TEST(test_estimate_energy_at_constant_intensity_gives_500kg)
+{
+    llmc_estimate *e = est_new();
+    llmc_estimate_result r;
+    set_ok(e, "energy", "1000kWh");
+    set_ok(e, "intensity", "0.5kg/kWh");
+    r = compute_ok(e);
+    ck_assert_double_eq_tol(r.energy_kwh, 1000.0, 1e-9);
+    ck_assert_double_eq_tol(r.facility_energy_kwh, 1000.0, 1e-9);
+    ck_assert_double_eq(r.pue, 1.0);
+    ck_assert_double_eq_tol(r.intensity_gco2e_per_kwh, 500.0, 1e-9);
+    ck_assert_double_eq_tol(r.operational_kgco2e, 500.0, 1e-9);
+    ck_assert_double_eq_tol(r.total_kgco2e, 500.0, 1e-9);
+    ck_assert_double_eq(r.embodied_kgco2e, 0.0);
+    ck_assert_int_eq(r.embodied_included, 0);
+    ck_assert_double_eq(r.device_hours, 0.0);
+    ck_assert_double_eq(r.power_w, 0.0);
+    llmc_estimate_free(e);
 }
 END_TEST
 
-int main(void)
+START_TEST(test_estimate_bare_energy_is_kwh)
+{
+    llmc_estimate *e = est_new();
+    llmc_estimate_result r;
+    set_ok(e, "energy", "1000");
+    set_ok(e, "intensity", "500"); /* bare: gCO2e/kWh */
+    r = compute_ok(e);
+    ck_assert_double_eq_tol(r.energy_kwh, 1000.0, 1e-9);
+    ck_assert_double_eq_tol(r.operational_kgco2e, 500.0, 1e-9);
+    set_ok(e, "energy", "3.6GJ"); /* = 1000 kWh */
+    r = compute_ok(e);
+    ck_assert_double_eq_tol(r.energy_kwh, 1000.0, 1e-9);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_h100_month_in_the_us)
+{
+    llmc_estimate *e = h100_month();
+    llmc_estimate_result r = compute_ok(e);
+    double facility = H100_ENERGY_KWH * 1.1;
+    double operational = facility * USA_G_PER_KWH / 1000.0;
+    double embodied = 164.0 * H100_DEVICE_H / LIFETIME_5Y_H;
+
+    ck_assert_rel(r.energy_kwh, 516096.0, 1e-12);
+    ck_assert_rel(r.facility_energy_kwh, 567705.6, 1e-12);
+    ck_assert_rel(r.device_hours, 737280.0, 1e-12);
+    ck_assert_double_eq(r.power_w, 700.0);
+    ck_assert_double_eq(r.pue, 1.1);
+    ck_assert_double_eq(r.intensity_gco2e_per_kwh, USA_G_PER_KWH);
+    ck_assert_rel(r.operational_kgco2e, operational, 1e-12);
+    ck_assert_int_eq(r.embodied_included, 1);
+    ck_assert_rel(r.embodied_kgco2e, embodied, 1e-12);
+    ck_assert_rel(r.embodied_kgco2e, 164.0 * 737280.0 / (5.0 * 8766.0), 1e-12);
+    ck_assert_rel(r.total_kgco2e, operational + embodied, 1e-12);
+    /* the man page's rounded figures: 209.8 t operational, 2.8 t embodied */
+    ck_assert_double_eq_tol(r.operational_kgco2e / 1000.0, 209.8, 0.05);
+    ck_assert_double_eq_tol(r.embodied_kgco2e / 1000.0, 2.8, 0.05);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_can_be_computed_again_after_more_inputs)
+{
+    llmc_estimate *e = h100_month();
+    llmc_estimate_result a = compute_ok(e), b;
+    set_ok(e, "pue", "1.2");
+    b = compute_ok(e);
+    ck_assert_rel(b.facility_energy_kwh, H100_ENERGY_KWH * 1.2, 1e-12);
+    ck_assert_rel(b.operational_kgco2e, a.operational_kgco2e * 1.2 / 1.1,
+                  1e-12);
+    /* embodied does not depend on the PUE */
+    ck_assert_rel(b.embodied_kgco2e, a.embodied_kgco2e, 1e-12);
+    /* setting a key again replaces it */
+    set_ok(e, "hours", "360h");
+    b = compute_ok(e);
+    ck_assert_rel(b.device_hours, 368640.0, 1e-12);
+    ck_assert_rel(b.energy_kwh, H100_ENERGY_KWH / 2.0, 1e-12);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+/* ---- inputs ------------------------------------------------------------- */
+
+START_TEST(test_estimate_device_hours_replace_count_times_hours_path)
+{
+    llmc_estimate *e = est_new();
+    llmc_estimate_result r;
+    set_ok(e, "hardware", "h100-sxm");
+    set_ok(e, "device_hours", "737280"); /* bare: hours */
+    set_ok(e, "zone", "US");
+    set_ok(e, "pue", "1.1");
+    r = compute_ok(e);
+    ck_assert_rel(r.device_hours, 737280.0, 1e-12);
+    ck_assert_rel(r.energy_kwh, H100_ENERGY_KWH, 1e-12);
+    ck_assert_rel(r.embodied_kgco2e, 164.0 * 737280.0 / LIFETIME_5Y_H, 1e-12);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+static const char *const device_hours_keys[] = {"device_hours", "device-hours",
+                                                "--device-hours"};
+
+START_TEST(test_estimate_key_spellings_dash_underscore_and_flag_agree)
+{
+    llmc_estimate *e = est_new();
+    llmc_estimate_result r;
+    set_ok(e, "--hardware", "NVIDIA H100 SXM5 80GB");
+    set_ok(e, device_hours_keys[_i], "100h");
+    set_ok(e, "--intensity", "400");
+    set_ok(e, "no-embodied", "true");
+    r = compute_ok(e);
+    ck_assert_rel(r.device_hours, 100.0, 1e-12);
+    ck_assert_rel(r.energy_kwh, 70.0, 1e-12);
+    ck_assert_rel(r.operational_kgco2e, 28.0, 1e-12);
+    ck_assert_int_eq(r.embodied_included, 0);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_hours_and_device_hours_together_are_refused)
+{
+    /* two answers to "how long" would hide a mistake: the caller picks one */
+    llmc_estimate *e = est_new();
+    set_ok(e, "hardware", "NVIDIA H100 SXM5 80GB");
+    set_ok(e, "hours", "10h");
+    set_ok(e, "device_hours", "100h");
+    set_ok(e, "intensity", "400");
+    ck_assert_status(compute_rc(e), LLMC_EINVAL);
+    ck_assert_error_mentions("--hours");
+    ck_assert_error_mentions("--device-hours");
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_count_with_device_hours_is_refused)
+{
+    /* device_hours already counts every device; a count beside it is a
+     * mistake, not an input */
+    llmc_estimate *e = est_new();
+    set_ok(e, "hardware", "NVIDIA H100 SXM5 80GB");
+    set_ok(e, "count", "8");
+    set_ok(e, "device_hours", "100h");
+    set_ok(e, "intensity", "400");
+    ck_assert_status(compute_rc(e), LLMC_EINVAL);
+    ck_assert_error_mentions("--count");
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_count_without_hours_is_refused)
+{
+    llmc_estimate *e = est_new();
+    set_ok(e, "energy", "1000kWh");
+    set_ok(e, "count", "4");
+    set_ok(e, "intensity", "400");
+    ck_assert_status(compute_rc(e), LLMC_EINVAL);
+    ck_assert_error_mentions("--count goes with --hours");
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_power_override_bare_number_is_watts)
+{
+    llmc_estimate *e = h100_month();
+    llmc_estimate_result r;
+    set_ok(e, "power", "550");
+    r = compute_ok(e);
+    ck_assert_double_eq(r.power_w, 550.0);
+    ck_assert_rel(r.energy_kwh, 550.0 * H100_DEVICE_H / 1000.0, 1e-12);
+    /* the hardware's embodied figure still applies */
+    ck_assert_rel(r.embodied_kgco2e, 164.0 * H100_DEVICE_H / LIFETIME_5Y_H,
+                  1e-12);
+    set_ok(e, "power", "0.6kW");
+    r = compute_ok(e);
+    ck_assert_double_eq_tol(r.power_w, 600.0, 1e-9);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_power_without_hardware)
+{
+    llmc_estimate *e = est_new();
+    llmc_estimate_result r;
+    set_ok(e, "power", "300W");
+    set_ok(e, "count", "4");
+    set_ok(e, "hours", "10");
+    set_ok(e, "zone", "FR");
+    r = compute_ok(e);
+    ck_assert_rel(r.device_hours, 40.0, 1e-12);
+    ck_assert_rel(r.energy_kwh, 12.0, 1e-12);
+    ck_assert_rel(r.operational_kgco2e, 12.0 * 56.039 / 1000.0, 1e-12);
+    /* no hardware, no embodied figure */
+    ck_assert_int_eq(r.embodied_included, 0);
+    ck_assert_double_eq(r.total_kgco2e, r.operational_kgco2e);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_embodied_override_mass_per_device)
+{
+    llmc_estimate *e = h100_month();
+    llmc_estimate_result r;
+    set_ok(e, "embodied", "200kg");
+    r = compute_ok(e);
+    ck_assert_int_eq(r.embodied_included, 1);
+    ck_assert_rel(r.embodied_kgco2e, 200.0 * H100_DEVICE_H / LIFETIME_5Y_H,
+                  1e-12);
+    set_ok(e, "embodied", "0.25t");
+    r = compute_ok(e);
+    ck_assert_rel(r.embodied_kgco2e, 250.0 * H100_DEVICE_H / LIFETIME_5Y_H,
+                  1e-12);
+    set_ok(e, "embodied", "2"); /* bare: kg */
+    r = compute_ok(e);
+    ck_assert_rel(r.embodied_kgco2e, 2.0 * H100_DEVICE_H / LIFETIME_5Y_H,
+                  1e-12);
+    ck_assert_rel(r.total_kgco2e, r.operational_kgco2e + r.embodied_kgco2e,
+                  1e-12);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_embodied_bare_one_is_one_kg)
+{
+    /* llmc_estimate_new(3): embodied is "true", "false" or a mass; "bare
+     * numbers are kg" - so "1" is 1 kg per device, not "true" */
+    llmc_estimate *e = h100_month();
+    llmc_estimate_result r;
+    set_ok(e, "embodied", "1");
+    r = compute_ok(e);
+    ck_assert_int_eq(r.embodied_included, 1);
+    ck_assert_rel(r.embodied_kgco2e, 1.0 * H100_DEVICE_H / LIFETIME_5Y_H,
+                  1e-12);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_embodied_can_be_switched_off_and_on)
+{
+    llmc_estimate *e = h100_month();
+    llmc_estimate_result r, on = compute_ok(e);
+    json_t *root;
+
+    set_ok(e, "no_embodied", "true");
+    r = compute_ok(e);
+    ck_assert_int_eq(r.embodied_included, 0);
+    ck_assert_double_eq(r.embodied_kgco2e, 0.0);
+    ck_assert_double_eq(r.total_kgco2e, r.operational_kgco2e);
+    root = json_of(e);
+    ck_assert(json_is_false(json_object_get(root, "embodied_included")));
+    ck_assert_ptr_nonnull(strstr(
+        str(obj(obj(root, "assumptions"), "embodied"), "note"), "request"));
+    json_decref(root);
+
+    set_ok(e, "embodied", "true");
+    r = compute_ok(e);
+    ck_assert_int_eq(r.embodied_included, 1);
+    ck_assert_rel(r.embodied_kgco2e, on.embodied_kgco2e, 1e-12);
+
+    set_ok(e, "embodied", "false");
+    r = compute_ok(e);
+    ck_assert_int_eq(r.embodied_included, 0);
+    ck_assert_double_eq(r.embodied_kgco2e, 0.0);
+
+    ck_assert_status(llmc_estimate_set(e, "no_embodied", "maybe"),
+                     LLMC_EPARSE);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_lifetime_in_years_and_hours_agree)
+{
+    llmc_estimate *e = h100_month();
+    llmc_estimate_result years, hours;
+    double want = 164.0 * H100_DEVICE_H / (4.0 * 365.25 * 24.0);
+    set_ok(e, "lifetime", "4"); /* bare: years */
+    years = compute_ok(e);
+    ck_assert_rel(years.embodied_kgco2e, want, 1e-12);
+    set_ok(e, "lifetime", "35064h");
+    hours = compute_ok(e);
+    ck_assert_rel(hours.embodied_kgco2e, want, 1e-12);
+    ck_assert_rel(hours.embodied_kgco2e, years.embodied_kgco2e, 1e-15);
+    ck_assert_status(llmc_estimate_set(e, "lifetime", "0"), LLMC_ERANGE);
+    ck_assert_status(llmc_estimate_set(e, "lifetime", "-1y"), LLMC_ERANGE);
+    ck_assert_status(llmc_estimate_set(e, "lifetime", "4kg"), LLMC_EUNIT);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_profile_lifetime_is_used_when_not_given)
+{
+    llmc_estimate *e = est_new();
+    llmc_profile *p = NULL;
+    llmc_estimate_result r;
+    ck_assert_int_eq(llmc_profile_new(&p, "site gpu"), LLMC_OK);
+    ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_TDP_W, 400.0), LLMC_OK);
+    ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_EMBODIED_KGCO2E, 100.0),
+                     LLMC_OK);
+    ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_LIFETIME_S,
+                                      3.0 * 365.25 * 86400.0),
+                     LLMC_OK);
+    ck_assert_int_eq(llmc_estimate_set_profile(e, p), LLMC_OK);
+    llmc_profile_free(p);
+    set_ok(e, "device_hours", "1000");
+    set_ok(e, "intensity", "100");
+    r = compute_ok(e);
+    ck_assert_rel(r.energy_kwh, 400.0, 1e-12);
+    ck_assert_rel(r.embodied_kgco2e, 100.0 * 1000.0 / (3.0 * 8766.0), 1e-12);
+    set_ok(e, "lifetime", "2y"); /* the key wins over the profile */
+    r = compute_ok(e);
+    ck_assert_rel(r.embodied_kgco2e, 100.0 * 1000.0 / (2.0 * 8766.0), 1e-12);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+/* ---- errors -------------------------------------------------------------- */
+
+START_TEST(test_estimate_nothing_given_names_energy)
+{
+    llmc_estimate *e = est_new();
+    ck_assert_status(compute_rc(e), LLMC_EINVAL);
+    ck_assert_error_mentions("--energy");
+    ck_assert_error_mentions("--hardware");
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_hardware_without_hours_names_hours)
+{
+    llmc_estimate *e = est_new();
+    set_ok(e, "hardware", "h100 sxm");
+    set_ok(e, "zone", "FR");
+    ck_assert_status(compute_rc(e), LLMC_EINVAL);
+    ck_assert_error_mentions("--hours");
+    ck_assert_error_mentions("--device-hours");
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_without_grid_names_zone)
+{
+    llmc_estimate *e = est_new();
+    set_ok(e, "energy", "1000kWh");
+    ck_assert_status(compute_rc(e), LLMC_EINVAL);
+    ck_assert_error_mentions("--zone");
+    ck_assert_error_mentions("--intensity");
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_zone_and_intensity_conflict)
+{
+    llmc_estimate *e = est_new();
+    llmc_estimate_result r;
+    set_ok(e, "energy", "1000kWh");
+    set_ok(e, "zone", "FR");
+    ck_assert_status(llmc_estimate_set(e, "intensity", "450g/kWh"),
+                     LLMC_EINVAL);
+    ck_assert_error_mentions("--zone");
+    ck_assert_status(llmc_estimate_set(e, "grid", "const:450"), LLMC_EINVAL);
+    /* the refused input changed nothing: the zone still applies */
+    r = compute_ok(e);
+    ck_assert_double_eq(r.intensity_gco2e_per_kwh, 56.039);
+    /* giving the same key again replaces it */
+    set_ok(e, "zone", "US-CA");
+    r = compute_ok(e);
+    ck_assert_double_eq(r.intensity_gco2e_per_kwh, 216.43);
+    llmc_estimate_free(e);
+
+    e = est_new();
+    set_ok(e, "intensity", "450");
+    ck_assert_status(llmc_estimate_set(e, "zone", "FR"), LLMC_EINVAL);
+    ck_assert_error_mentions("--intensity");
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_zone_refuses_constants_and_chains)
+{
+    llmc_estimate *e = est_new();
+    ck_assert_status(llmc_estimate_set(e, "zone", "const:450"), LLMC_EINVAL);
+    ck_assert_error_mentions("--intensity");
+    ck_assert_int_ne(llmc_estimate_set(e, "zone", "FR,DE"), LLMC_OK);
+    ck_assert_status(llmc_estimate_set(e, "zone", "XY"), LLMC_ENOTFOUND);
+    ck_assert_error_mentions("llmcarbon grid list");
+    /* --grid takes any spec */
+    set_ok(e, "grid", "const:450g/kWh");
+    set_ok(e, "energy", "2kWh");
+    ck_assert_double_eq_tol(compute_ok(e).operational_kgco2e, 0.9, 1e-12);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_energy_and_power_conflict)
+{
+    llmc_estimate *e = est_new();
+    set_ok(e, "energy", "1000kWh");
+    set_ok(e, "power", "300W");
+    set_ok(e, "zone", "FR");
+    ck_assert_status(compute_rc(e), LLMC_EINVAL);
+    ck_assert_error_mentions("--energy");
+    ck_assert_error_mentions("--power");
+    llmc_estimate_free(e);
+}
+END_TEST
+
+static const struct {
+    const char *value;
+    int status;
+} bad_counts[] = {
+    {"0", LLMC_ERANGE},   {"-3", LLMC_ERANGE},        {"2.5", LLMC_EPARSE},
+    {"abc", LLMC_EPARSE}, {"", LLMC_EPARSE},          {"4 GPUs", LLMC_EPARSE},
+    {"1e3", LLMC_EPARSE}, {"100000001", LLMC_ERANGE},
+    {"99999999999999999999999", LLMC_ERANGE},
+};
+
+START_TEST(test_estimate_count_must_be_a_positive_whole_number)
+{
+    llmc_estimate *e = est_new();
+    llmc_estimate_result r;
+    set_ok(e, "power", "100W");
+    set_ok(e, "hours", "10h");
+    set_ok(e, "intensity", "100");
+    set_ok(e, "count", "4");
+    ck_assert_status(llmc_estimate_set(e, "count", bad_counts[_i].value),
+                     bad_counts[_i].status);
+    ck_assert_error_mentions("count");
+    /* the refused count changed nothing */
+    r = compute_ok(e);
+    ck_assert_rel(r.device_hours, 40.0, 1e-12);
+    set_ok(e, "count", " 7 ");
+    ck_assert_rel(compute_ok(e).device_hours, 70.0, 1e-12);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_unknown_key_is_einval_listing_keys)
+{
+    llmc_estimate *e = est_new();
+    ck_assert_status(llmc_estimate_set(e, "gpus", "8"), LLMC_EINVAL);
+    ck_assert_error_mentions("'gpus'");
+    ck_assert_error_mentions("energy");
+    ck_assert_error_mentions("hardware");
+    ck_assert_error_mentions("device_hours");
+    ck_assert_error_mentions("lifetime");
+    ck_assert_status(llmc_estimate_set(e, "", "8"), LLMC_EINVAL);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_bad_values_keep_the_parser_codes)
+{
+    llmc_estimate *e = est_new();
+    ck_assert_status(llmc_estimate_set(e, "energy", "5W"), LLMC_EUNIT);
+    ck_assert_status(llmc_estimate_set(e, "energy", "-5kWh"), LLMC_ERANGE);
+    ck_assert_status(llmc_estimate_set(e, "energy", "lots"), LLMC_EPARSE);
+    ck_assert_status(llmc_estimate_set(e, "pue", "0.9"), LLMC_ERANGE);
+    ck_assert_status(llmc_estimate_set(e, "pue", "1.1x"), LLMC_EPARSE);
+    ck_assert_status(llmc_estimate_set(e, "hours", "3kg"), LLMC_EUNIT);
+    ck_assert_status(llmc_estimate_set(e, "power", "-1"), LLMC_ERANGE);
+    ck_assert_status(llmc_estimate_set(e, "intensity", "-1"), LLMC_ERANGE);
+    ck_assert_status(llmc_estimate_set(e, "embodied", "lots"), LLMC_EPARSE);
+    ck_assert_status(llmc_estimate_set(e, "hardware", "H100"),
+                     LLMC_EAMBIGUOUS);
+    ck_assert_error_mentions("NVIDIA H100 PCIe 80GB");
+    ck_assert_status(llmc_estimate_set(e, "hardware", "zzzz"), LLMC_ENOTFOUND);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_null_arguments_are_einval)
+{
+    llmc_estimate *e = est_new();
+    llmc_estimate_result r;
+    char *json = NULL;
+    ck_assert_status(llmc_estimate_new(NULL), LLMC_EINVAL);
+    ck_assert_status(llmc_estimate_set(NULL, "energy", "1"), LLMC_EINVAL);
+    ck_assert_status(llmc_estimate_set(e, NULL, "1"), LLMC_EINVAL);
+    ck_assert_status(llmc_estimate_set(e, "energy", NULL), LLMC_EINVAL);
+    ck_assert_status(llmc_estimate_set_profile(e, NULL), LLMC_EINVAL);
+    ck_assert_status(llmc_estimate_set_grid(e, NULL), LLMC_EINVAL);
+    llmc_estimate_result_init(&r, sizeof r);
+    ck_assert_status(llmc_estimate_compute(&r, NULL), LLMC_EINVAL);
+    ck_assert_status(llmc_estimate_compute(NULL, e), LLMC_EINVAL);
+    ck_assert_status(llmc_estimate_json(NULL, e), LLMC_EINVAL);
+    ck_assert_status(llmc_estimate_json(&json, NULL), LLMC_EINVAL);
+    llmc_estimate_free(e);
+    llmc_estimate_free(NULL);
+}
+END_TEST
+
+START_TEST(test_estimate_unknown_tdp_needs_power)
+{
+    llmc_estimate *e = est_new();
+    llmc_profile *p = NULL;
+    set_ok(e, "hardware", "NVIDIA A10 24GB");
+    set_ok(e, "hours", "10h");
+    set_ok(e, "intensity", "100");
+    ck_assert_status(compute_rc(e), LLMC_ENODATA);
+    ck_assert_error_mentions("NVIDIA A10 24GB");
+    ck_assert_error_mentions("--power");
+    set_ok(e, "power", "150W");
+    ck_assert_rel(compute_ok(e).energy_kwh, 1.5, 1e-12);
+    llmc_estimate_free(e);
+
+    e = est_new();
+    ck_assert_int_eq(llmc_profile_new(&p, "mystery board"), LLMC_OK);
+    ck_assert_int_eq(llmc_estimate_set_profile(e, p), LLMC_OK);
+    set_ok(e, "hours", "1h");
+    set_ok(e, "zone", "FR");
+    ck_assert_status(compute_rc(e), LLMC_ENODATA);
+    ck_assert_error_mentions("mystery board");
+    ck_assert_error_mentions("--power");
+    llmc_estimate_free(e);
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_estimate_missing_embodied_figure_is_explained)
+{
+    llmc_estimate *e = est_new();
+    llmc_estimate_result r;
+    json_t *root, *emb;
+    set_ok(e, "hardware", "a100 sxm4 80gb");
+    set_ok(e, "count", "8");
+    set_ok(e, "hours", "24h");
+    set_ok(e, "zone", "FR");
+    r = compute_ok(e);
+    ck_assert_rel(r.energy_kwh, 400.0 * 8.0 * 24.0 / 1000.0, 1e-12);
+    ck_assert_int_eq(r.embodied_included, 0);
+    ck_assert_double_eq(r.embodied_kgco2e, 0.0);
+    ck_assert_double_eq(r.total_kgco2e, r.operational_kgco2e);
+    root = json_of(e);
+    emb = obj(obj(root, "assumptions"), "embodied");
+    ck_assert(json_is_false(json_object_get(emb, "included")));
+    ck_assert_ptr_nonnull(strstr(str(emb, "note"), "NVIDIA A100 SXM4 80GB"));
+    ck_assert_ptr_nonnull(strstr(str(emb, "note"), "--embodied"));
+    json_decref(root);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_energy_only_explains_missing_embodied)
+{
+    llmc_estimate *e = est_new();
+    json_t *root;
+    set_ok(e, "energy", "1000kWh");
+    set_ok(e, "intensity", "0.5kg/kWh");
+    compute_ok(e);
+    root = json_of(e);
+    ck_assert_ptr_nonnull(strstr(
+        str(obj(obj(root, "assumptions"), "embodied"), "note"), "device time"));
+    json_decref(root);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+/* ---- JSON ----------------------------------------------------------------- */
+
+START_TEST(test_estimate_json_keys_match_the_result)
+{
+    llmc_estimate *e = h100_month();
+    llmc_estimate_result r = compute_ok(e);
+    json_t *root = json_of(e);
+    /* written with 15 significant digits */
+    const double rel = 1e-14;
+    ck_assert_rel(num(root, "energy_kwh"), r.energy_kwh, rel);
+    ck_assert_rel(num(root, "facility_energy_kwh"), r.facility_energy_kwh, rel);
+    ck_assert_rel(num(root, "device_hours"), r.device_hours, rel);
+    ck_assert_rel(num(root, "power_w"), r.power_w, rel);
+    ck_assert_rel(num(root, "pue"), r.pue, rel);
+    ck_assert_rel(num(root, "intensity_gco2e_per_kwh"),
+                  r.intensity_gco2e_per_kwh, rel);
+    ck_assert_rel(num(root, "operational_kgco2e"), r.operational_kgco2e, rel);
+    ck_assert_rel(num(root, "embodied_kgco2e"), r.embodied_kgco2e, rel);
+    ck_assert_rel(num(root, "total_kgco2e"), r.total_kgco2e, rel);
+    ck_assert(json_is_true(json_object_get(root, "embodied_included")));
+    ck_assert(json_is_object(json_object_get(root, "assumptions")));
+    json_decref(root);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_json_assumptions_carry_every_source)
+{
+    llmc_estimate *e = h100_month();
+    json_t *root, *a, *ci, *hw, *emb, *pue;
+    compute_ok(e);
+    root = json_of(e);
+    a = obj(root, "assumptions");
+
+    ci = obj(a, "intensity");
+    ck_assert_str_eq(str(ci, "zone"), "USA");
+    ck_assert_int_eq((int)num(ci, "year"), 2023);
+    ck_assert_str_eq(str(ci, "basis"), "lifecycle");
+    ck_assert_msg(strncmp(str(ci, "dataset"), "llmcarbon-grid ", 15) == 0,
+                  "dataset %s", str(ci, "dataset"));
+    ck_assert_ptr_nonnull(strstr(str(ci, "provenance"), "codecarbon"));
+    ck_assert_str_ne(str(ci, "licence"), "");
+    ck_assert_double_eq(num(ci, "value_gco2e_per_kwh"), USA_G_PER_KWH);
+
+    hw = obj(a, "hardware");
+    ck_assert_str_eq(str(hw, "name"), "NVIDIA H100 SXM5 80GB");
+    ck_assert_str_eq(str(hw, "kind"), "gpu");
+    ck_assert_ptr_nonnull(strstr(str(hw, "source"), "HGX-H100-PCF-Summary"));
+    ck_assert_msg(strncmp(str(hw, "dataset"), "llmcarbon-hardware ", 19) == 0,
+                  "dataset %s", str(hw, "dataset"));
+
+    emb = obj(a, "embodied");
+    ck_assert(json_is_true(json_object_get(emb, "included")));
+    ck_assert_double_eq(num(emb, "kgco2e_per_device"), 164.0);
+    ck_assert_str_eq(str(emb, "basis"), "board-share");
+    ck_assert_double_eq_tol(num(emb, "lifetime_years"), 5.0, 1e-12);
+    ck_assert_ptr_nonnull(strstr(str(emb, "lifetime_source"), "default"));
+
+    pue = obj(a, "pue");
+    ck_assert_double_eq(num(pue, "value"), 1.1);
+    ck_assert_ptr_nonnull(strstr(str(pue, "source"), "given"));
+    ck_assert_rel(num(obj(a, "device_hours"), "value_h"), 737280.0, 1e-14);
+    ck_assert_double_eq(num(obj(a, "power"), "value_w"), 700.0);
+    json_decref(root);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_json_says_the_pue_default_was_applied)
+{
+    llmc_estimate *e = est_new();
+    json_t *root, *pue;
+    set_ok(e, "energy", "1000kWh");
+    set_ok(e, "intensity", "0.5kg/kWh");
+    compute_ok(e);
+    root = json_of(e);
+    pue = obj(obj(root, "assumptions"), "pue");
+    ck_assert_double_eq(num(pue, "value"), 1.0);
+    ck_assert_ptr_nonnull(strstr(str(pue, "source"), "default"));
+    ck_assert_str_eq(str(obj(obj(root, "assumptions"), "intensity"), "source"),
+                     "const");
+    ck_assert_double_eq_tol(num(root, "total_kgco2e"), 500.0, 1e-9);
+    json_decref(root);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_json_energy_only_reports_null_device_hours_and_power)
+{
+    /* JSON says "not known" with null; the C struct, which cannot, holds 0 */
+    llmc_estimate *e = est_new();
+    llmc_estimate_result r;
+    json_t *root;
+    set_ok(e, "energy", "1000kWh");
+    set_ok(e, "intensity", "0.5kg/kWh");
+    r = compute_ok(e);
+    ck_assert_double_eq(r.device_hours, 0.0);
+    ck_assert_double_eq(r.power_w, 0.0);
+    root = json_of(e);
+    ck_assert(json_is_null(json_object_get(root, "device_hours")));
+    ck_assert(json_is_null(json_object_get(root, "power_w")));
+    ck_assert(json_is_null(json_object_get(json_object_get(root, "assumptions"),
+                                           "power")));
+    json_decref(root);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_json_before_compute_is_estate)
+{
+    llmc_estimate *e = est_new();
+    char *json = NULL;
+    ck_assert_status(llmc_estimate_json(&json, e), LLMC_ESTATE);
+    ck_assert_ptr_null(json);
+    ck_assert_error_mentions("llmc_estimate_compute");
+    set_ok(e, "energy", "1000kWh");
+    /* a failed compute leaves nothing to report */
+    ck_assert_status(compute_rc(e), LLMC_EINVAL);
+    ck_assert_status(llmc_estimate_json(&json, e), LLMC_ESTATE);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_json_is_stale_after_a_set)
+{
+    llmc_estimate *e = h100_month();
+    char *json = NULL;
+    llmc_profile *p = NULL;
+    llmc_grid *g = NULL;
+    compute_ok(e);
+    ck_assert_int_eq(llmc_estimate_json(&json, e), LLMC_OK);
+    llmc_free(json);
+    set_ok(e, "pue", "1.2");
+    ck_assert_status(llmc_estimate_json(&json, e), LLMC_ESTATE);
+    ck_assert_ptr_null(json);
+    compute_ok(e);
+    ck_assert_int_eq(llmc_estimate_json(&json, e), LLMC_OK);
+    llmc_free(json);
+    ck_assert_int_eq(llmc_profile_lookup(&p, "h100 pcie"), LLMC_OK);
+    ck_assert_int_eq(llmc_estimate_set_profile(e, p), LLMC_OK);
+    ck_assert_status(llmc_estimate_json(&json, e), LLMC_ESTATE);
+    compute_ok(e);
+    ck_assert_int_eq(llmc_grid_new(&g, "static:US"), LLMC_OK);
+    /* a handle does not replace a zone given as text: refused, no change */
+    ck_assert_status(llmc_estimate_set_grid(e, g), LLMC_EINVAL);
+    llmc_grid_free(g);
+    llmc_profile_free(p);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_failed_set_keeps_inputs)
+{
+    llmc_estimate *e = h100_month();
+    llmc_estimate_result before = compute_ok(e), after;
+    ck_assert_status(llmc_estimate_set(e, "hours", "forever"), LLMC_EPARSE);
+    ck_assert_status(llmc_estimate_set(e, "hardware", "H100"),
+                     LLMC_EAMBIGUOUS);
+    ck_assert_status(llmc_estimate_set(e, "zone", "XY"), LLMC_ENOTFOUND);
+    ck_assert_status(llmc_estimate_set(e, "pue", "0.5"), LLMC_ERANGE);
+    after = compute_ok(e);
+    ck_assert_double_eq(after.total_kgco2e, before.total_kgco2e);
+    ck_assert_double_eq(after.pue, 1.1);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_failed_set_keeps_the_last_result)
+{
+    /* llmc_estimate_new(3): "A call that fails leaves the estimate as it
+     * was" - including its computed result */
+    llmc_estimate *e = h100_month();
+    char *json = NULL;
+    compute_ok(e);
+    ck_assert_status(llmc_estimate_set(e, "count", "abc"), LLMC_EPARSE);
+    ck_assert_status(llmc_estimate_json(&json, e), LLMC_OK);
+    llmc_free(json);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+/* ---- typed setters ---------------------------------------------------------- */
+
+START_TEST(test_estimate_set_profile_takes_its_own_reference)
+{
+    llmc_estimate *e = est_new();
+    llmc_profile *p = NULL;
+    llmc_estimate_result r;
+    ck_assert_int_eq(llmc_profile_new(&p, "capped h100"), LLMC_OK);
+    ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_TDP_W, 500.0), LLMC_OK);
+    ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_EMBODIED_KGCO2E, 164.0),
+                     LLMC_OK);
+    ck_assert_int_eq(llmc_estimate_set_profile(e, p), LLMC_OK);
+    llmc_profile_free(p); /* the estimate keeps it alive */
+    set_ok(e, "device_hours", "1000h");
+    set_ok(e, "zone", "FR");
+    r = compute_ok(e);
+    ck_assert_double_eq(r.power_w, 500.0);
+    ck_assert_rel(r.energy_kwh, 500.0, 1e-12);
+    ck_assert_rel(r.embodied_kgco2e, 164.0 * 1000.0 / LIFETIME_5Y_H, 1e-12);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_profile_is_frozen_while_the_estimate_holds_it)
+{
+    llmc_estimate *e = est_new();
+    llmc_profile *p = NULL;
+    double v = 0;
+    ck_assert_int_eq(llmc_profile_lookup(&p, "h100 sxm"), LLMC_OK);
+    ck_assert_int_eq(llmc_estimate_set_profile(e, p), LLMC_OK);
+    ck_assert_status(llmc_profile_set(p, LLMC_PROFILE_TDP_W, 100.0),
+                     LLMC_EBUSY);
+    ck_assert_status(llmc_profile_set_text(p, LLMC_PROFILE_NAME, "x"),
+                     LLMC_EBUSY);
+    ck_assert_int_eq(llmc_profile_get(&v, p, LLMC_PROFILE_TDP_W), LLMC_OK);
+    ck_assert_double_eq(v, 700.0);
+    /* once the estimate lets go, the owner may change it again */
+    llmc_estimate_free(e);
+    ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_TDP_W, 100.0), LLMC_OK);
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_estimate_set_grid_takes_its_own_reference)
+{
+    llmc_estimate *e = est_new();
+    llmc_grid *g = NULL;
+    llmc_estimate_result r;
+    json_t *root;
+    ck_assert_int_eq(llmc_grid_new(&g, "gcp:europe-west1"), LLMC_OK);
+    ck_assert_int_eq(llmc_estimate_set_grid(e, g), LLMC_OK);
+    llmc_grid_free(g);
+    set_ok(e, "energy", "1000kWh");
+    r = compute_ok(e);
+    ck_assert_double_eq(r.intensity_gco2e_per_kwh, 103.37);
+    ck_assert_rel(r.operational_kgco2e, 103.37, 1e-12);
+    root = json_of(e);
+    ck_assert_str_eq(str(obj(obj(root, "assumptions"), "intensity"), "zone"),
+                     "gcp:europe-west1");
+    ck_assert_int_eq((int)num(obj(obj(root, "assumptions"), "intensity"),
+                              "year"),
+                     2024);
+    json_decref(root);
+    /* a zone whose source gives no year reports it as null, not 0 */
+    ck_assert_int_eq(llmc_grid_new(&g, "azure:westeurope"), LLMC_OK);
+    llmc_estimate_free(e);
+    e = est_new();
+    ck_assert_int_eq(llmc_estimate_set_grid(e, g), LLMC_OK);
+    llmc_grid_free(g);
+    set_ok(e, "energy", "1000kWh");
+    ck_assert_rel(compute_ok(e).operational_kgco2e, 328.4, 1e-12);
+    root = json_of(e);
+    ck_assert(json_is_null(
+        json_object_get(obj(obj(root, "assumptions"), "intensity"), "year")));
+    ck_assert_str_eq(str(obj(obj(root, "assumptions"), "intensity"), "basis"),
+                     "direct");
+    json_decref(root);
+    /* a text grid input after the handle conflicts */
+    ck_assert_status(llmc_estimate_set(e, "zone", "FR"), LLMC_EINVAL);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_replacing_the_profile_releases_the_old_one)
+{
+    llmc_estimate *e = est_new();
+    llmc_profile *a = NULL, *b = NULL;
+    ck_assert_int_eq(llmc_profile_new(&a, "a"), LLMC_OK);
+    ck_assert_int_eq(llmc_profile_new(&b, "b"), LLMC_OK);
+    ck_assert_int_eq(llmc_estimate_set_profile(e, a), LLMC_OK);
+    ck_assert_int_eq(llmc_estimate_set_profile(e, b), LLMC_OK);
+    /* a is no longer held by the estimate: not frozen any more */
+    ck_assert_int_eq(llmc_profile_set(a, LLMC_PROFILE_TDP_W, 1.0), LLMC_OK);
+    ck_assert_status(llmc_profile_set(b, LLMC_PROFILE_TDP_W, 1.0), LLMC_EBUSY);
+    set_ok(e, "hardware", "T4"); /* text replaces the handle */
+    ck_assert_int_eq(llmc_profile_set(b, LLMC_PROFILE_TDP_W, 1.0), LLMC_OK);
+    llmc_profile_free(a);
+    llmc_profile_free(b);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+/* ---- the versioned result ----------------------------------------------------- */
+
+START_TEST(test_estimate_result_fills_only_what_size_covers)
+{
+    unsigned char buf[sizeof(llmc_estimate_result) + 32];
+    llmc_estimate_result *r = (llmc_estimate_result *)(void *)buf;
+    const size_t small = offsetof(llmc_estimate_result, energy_kwh) +
+                         sizeof(double);
+    llmc_estimate *e = est_new();
+    set_ok(e, "energy", "1000kWh");
+    set_ok(e, "intensity", "0.5kg/kWh");
+
+    memset(buf, 0xAB, sizeof buf);
+    llmc_estimate_result_init(r, small);
+    ck_assert_uint_eq(r->size, small);
+    ck_assert_int_eq(llmc_estimate_compute(r, e), LLMC_OK);
+    ck_assert_uint_eq(r->size, small);
+    ck_assert_double_eq_tol(r->energy_kwh, 1000.0, 1e-9);
+    for (size_t i = small; i < sizeof buf; i++)
+        ck_assert_msg(buf[i] == 0xAB, "byte %zu past size %zu was written", i,
+                      small);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_result_larger_caller_struct_keeps_its_tail)
+{
+    unsigned char buf[sizeof(llmc_estimate_result) + 32];
+    llmc_estimate_result *r = (llmc_estimate_result *)(void *)buf;
+    llmc_estimate *e = est_new();
+    set_ok(e, "energy", "1000kWh");
+    set_ok(e, "intensity", "0.5kg/kWh");
+    llmc_estimate_result_init(r, sizeof buf);
+    memset(buf + sizeof(llmc_estimate_result), 0xCD, 32);
+    ck_assert_int_eq(llmc_estimate_compute(r, e), LLMC_OK);
+    ck_assert_uint_eq(r->size, sizeof buf);
+    ck_assert_double_eq_tol(r->total_kgco2e, 500.0, 1e-9);
+    for (size_t i = sizeof(llmc_estimate_result); i < sizeof buf; i++)
+        ck_assert_msg(buf[i] == 0xCD, "byte %zu past the library's struct", i);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_result_size_zero_is_einval_naming_init)
+{
+    llmc_estimate_result r;
+    llmc_estimate *e = est_new();
+    set_ok(e, "energy", "1000kWh");
+    set_ok(e, "intensity", "0.5kg/kWh");
+    memset(&r, 0, sizeof r);
+    ck_assert_status(llmc_estimate_compute(&r, e), LLMC_EINVAL);
+    ck_assert_error_mentions("llmc_estimate_result_init");
+    ck_assert_double_eq(r.energy_kwh, 0.0);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+static Suite *estimate_suite(void)
 {
     Suite *s = suite_create("estimate");
-    TCase *tc = tcase_create("estimate");
-    SRunner *sr;
+    TCase *examples = tcase_create("examples");
+    TCase *inputs = tcase_create("inputs");
+    TCase *errors = tcase_create("errors");
+    TCase *json = tcase_create("json");
+    TCase *handles = tcase_create("handles");
+
+    tcase_add_test(examples, test_estimate_energy_at_constant_intensity_gives_500kg);
+    tcase_add_test(examples, test_estimate_bare_energy_is_kwh);
+    tcase_add_test(examples, test_estimate_h100_month_in_the_us);
+    tcase_add_test(examples, test_estimate_can_be_computed_again_after_more_inputs);
+    suite_add_tcase(s, examples);
+
+    tcase_add_test(inputs, test_estimate_device_hours_replace_count_times_hours_path);
+    tcase_add_loop_test(inputs,
+                        test_estimate_key_spellings_dash_underscore_and_flag_agree,
+                        0,
+                        (int)(sizeof device_hours_keys /
+                              sizeof device_hours_keys[0]));
+    tcase_add_test(inputs, test_estimate_hours_and_device_hours_together_are_refused);
+    tcase_add_test(inputs, test_estimate_count_with_device_hours_is_refused);
+    tcase_add_test(inputs, test_estimate_count_without_hours_is_refused);
+    tcase_add_test(inputs, test_estimate_power_override_bare_number_is_watts);
+    tcase_add_test(inputs, test_estimate_power_without_hardware);
+    tcase_add_test(inputs, test_estimate_embodied_override_mass_per_device);
+    tcase_add_test(inputs, test_estimate_embodied_bare_one_is_one_kg);
+    tcase_add_test(inputs, test_estimate_embodied_can_be_switched_off_and_on);
+    tcase_add_test(inputs, test_estimate_lifetime_in_years_and_hours_agree);
+    tcase_add_test(inputs, test_estimate_profile_lifetime_is_used_when_not_given);
+    suite_add_tcase(s, inputs);
+
+    tcase_add_test(errors, test_estimate_nothing_given_names_energy);
+    tcase_add_test(errors, test_estimate_hardware_without_hours_names_hours);
+    tcase_add_test(errors, test_estimate_without_grid_names_zone);
+    tcase_add_test(errors, test_estimate_zone_and_intensity_conflict);
+    tcase_add_test(errors, test_estimate_zone_refuses_constants_and_chains);
+    tcase_add_test(errors, test_estimate_energy_and_power_conflict);
+    tcase_add_loop_test(errors, test_estimate_count_must_be_a_positive_whole_number,
+                        0, (int)(sizeof bad_counts / sizeof bad_counts[0]));
+    tcase_add_test(errors, test_estimate_unknown_key_is_einval_listing_keys);
+    tcase_add_test(errors, test_estimate_bad_values_keep_the_parser_codes);
+    tcase_add_test(errors, test_estimate_null_arguments_are_einval);
+    tcase_add_test(errors, test_estimate_unknown_tdp_needs_power);
+    tcase_add_test(errors, test_estimate_missing_embodied_figure_is_explained);
+    tcase_add_test(errors, test_estimate_energy_only_explains_missing_embodied);
+    tcase_add_test(errors, test_estimate_failed_set_keeps_inputs);
+    tcase_add_test(errors, test_estimate_failed_set_keeps_the_last_result);
+    suite_add_tcase(s, errors);
+
+    tcase_add_test(json, test_estimate_json_keys_match_the_result);
+    tcase_add_test(json, test_estimate_json_assumptions_carry_every_source);
+    tcase_add_test(json, test_estimate_json_says_the_pue_default_was_applied);
+    tcase_add_test(json, test_estimate_json_energy_only_reports_null_device_hours_and_power);
+    tcase_add_test(json, test_estimate_json_before_compute_is_estate);
+    tcase_add_test(json, test_estimate_json_is_stale_after_a_set);
+    suite_add_tcase(s, json);
+
+    tcase_add_test(handles, test_estimate_set_profile_takes_its_own_reference);
+    tcase_add_test(handles, test_estimate_profile_is_frozen_while_the_estimate_holds_it);
+    tcase_add_test(handles, test_estimate_set_grid_takes_its_own_reference);
+    tcase_add_test(handles, test_estimate_replacing_the_profile_releases_the_old_one);
+    tcase_add_test(handles, test_estimate_result_fills_only_what_size_covers);
+    tcase_add_test(handles, test_estimate_result_larger_caller_struct_keeps_its_tail);
+    tcase_add_test(handles, test_estimate_result_size_zero_is_einval_naming_init);
+    suite_add_tcase(s, handles);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(estimate_suite());
     int failed;
-    tcase_add_test(tc, test_estimate_placeholder);
-    suite_add_tcase(s, tc);
-    sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

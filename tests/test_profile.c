@@ -20,10 +20,14 @@
 #define ck_assert_error_mentions(text)                                        \
     ck_assert_msg(strstr(llmc_last_error(), (text)) != NULL,                  \
                   "'%s' not in message: %s", (text), llmc_last_error())
-#define ck_assert_status(rc, want)                                            \
-    ck_assert_msg((rc) == (want), "got %s (%d), want %s: %s",                 \
-                  llmc_status_name(rc), (rc), llmc_status_name(want),         \
-                  llmc_last_error())
+/* Evaluates the call once, so that its message is the one reported. */
+#define ck_assert_status(call, want)                                          \
+    do {                                                                      \
+        int got_ = (call), want_ = (want);                                    \
+        ck_assert_msg(got_ == want_, "%s: got %s (%d), want %s: %s", #call,   \
+                      llmc_status_name(got_), got_, llmc_status_name(want_),  \
+                      got_ == LLMC_OK ? "" : llmc_last_error());              \
+    } while (0)
 
 /* ---- a small RFC 4180 reader for data/hardware.csv -------------------- */
 
@@ -338,26 +342,20 @@ START_TEST(test_profile_unknown_tdp_is_enodata_never_zero)
 }
 END_TEST
 
-START_TEST(test_profile_lifetime_defaults_to_five_years_with_source)
+START_TEST(test_profile_catalogue_lifetime_is_unknown_not_invented)
 {
-    llmc_profile *p = lookup_ok("h100 sxm"), *q = NULL;
-    ck_assert_double_eq_tol(get_ok(p, LLMC_PROFILE_LIFETIME_S), LIFETIME_5Y_S,
-                            1e-6);
-    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_LIFETIME_S), 157788000.0);
-    ck_assert_str_ne(llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE),
-                     "");
-    ck_assert_int_eq(llmc_profile_new(&q, "custom"), LLMC_OK);
-    ck_assert_double_eq(get_ok(q, LLMC_PROFILE_LIFETIME_S), 157788000.0);
-    ck_assert_str_ne(llmc_profile_get_text(q, LLMC_PROFILE_LIFETIME_SOURCE),
-                     "");
-    llmc_profile_free(q);
+    /* No source in the catalogue gives a service life: the profile says so,
+     * and the estimator applies (and names) its default instead. */
+    llmc_profile *p = lookup_ok("h100 sxm");
+    assert_unknown(p, LLMC_PROFILE_LIFETIME_S);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE), "");
     llmc_profile_free(p);
 }
 END_TEST
 
 START_TEST(test_profile_lookup_h100_is_ambiguous_and_lists_parts)
 {
-    llmc_profile *p = (llmc_profile *)&p; /* a non-NULL sentinel */
+    llmc_profile *p = NULL;
     int rc = llmc_profile_lookup(&p, "H100");
     ck_assert_status(rc, LLMC_EAMBIGUOUS);
     ck_assert_error_mentions("NVIDIA H100 SXM5 80GB");
@@ -411,6 +409,20 @@ START_TEST(test_profile_lookup_unknown_name_advises_hw_list)
     ck_assert_status(llmc_profile_lookup(&p, "zzzz"), LLMC_ENOTFOUND);
     ck_assert_error_mentions("zzzz");
     ck_assert_error_mentions("llmcarbon hw list");
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_lookup_every_word_of_the_name_counts)
+{
+    /* a word that fits no profile makes the name fit none, however many
+     * words come before it */
+    llmc_profile *p = NULL;
+    ck_assert_status(llmc_profile_lookup(&p, "sxm5 quantum"), LLMC_ENOTFOUND);
+    ck_assert_status(llmc_profile_lookup(&p, "sxm5 sxm5 sxm5 sxm5 sxm5 sxm5 "
+                                             "sxm5 sxm5 sxm5 sxm5 sxm5 sxm5 "
+                                             "sxm5 sxm5 sxm5 sxm5 quantum"),
+                     LLMC_ENOTFOUND);
     ck_assert_ptr_null(p);
 }
 END_TEST
@@ -506,8 +518,7 @@ START_TEST(test_profile_catalogue_matches_csv_cell_by_cell)
                                cell(&c, i, numbers[k].column),
                                numbers[k].tflops);
         }
-        ck_assert_double_eq(get_ok(byname, LLMC_PROFILE_LIFETIME_S),
-                            157788000.0);
+        assert_unknown(byname, LLMC_PROFILE_LIFETIME_S);
         llmc_profile_free(byindex);
         llmc_profile_free(byname);
     }
@@ -515,12 +526,14 @@ START_TEST(test_profile_catalogue_matches_csv_cell_by_cell)
 }
 END_TEST
 
-START_TEST(test_profile_catalogue_get_past_the_end_is_einval)
+START_TEST(test_profile_catalogue_get_past_the_end_is_erange)
 {
     llmc_profile *p = NULL;
     size_t n = llmc_profile_catalogue_count();
-    /* llmc_profile_lookup(3): EINVAL when index is not below the count */
-    ck_assert_status(llmc_profile_catalogue_get(&p, n), LLMC_EINVAL);
+    /* llmc_profile_lookup(3): ERANGE when index is not below the count */
+    ck_assert_status(llmc_profile_catalogue_get(&p, n), LLMC_ERANGE);
+    ck_assert_ptr_null(p);
+    ck_assert_status(llmc_profile_catalogue_get(&p, (size_t)-1), LLMC_ERANGE);
     ck_assert_ptr_null(p);
     ck_assert_status(llmc_profile_catalogue_get(NULL, 0), LLMC_EINVAL);
 }
@@ -646,6 +659,32 @@ START_TEST(test_profile_new_starts_unknown)
 }
 END_TEST
 
+START_TEST(test_profile_new_lifetime_starts_unknown)
+{
+    /* llmc_profile_new(3): "Every number starts unknown, and every text
+     * other than the name starts empty" - the lifetime included */
+    llmc_profile *p = NULL;
+    ck_assert_int_eq(llmc_profile_new(&p, "lab workstation"), LLMC_OK);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE),
+                     "");
+    assert_unknown(p, LLMC_PROFILE_LIFETIME_S);
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_json_left_out_lifetime_is_unknown)
+{
+    /* llmc_profile_new(3): "A key that is left out leaves its field
+     * unknown" */
+    llmc_profile *p = NULL;
+    ck_assert_int_eq(load_text(&p, "{\"name\": \"no lifetime\"}"), LLMC_OK);
+    assert_unknown(p, LLMC_PROFILE_LIFETIME_S);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE),
+                     "");
+    llmc_profile_free(p);
+}
+END_TEST
+
 START_TEST(test_profile_new_rejects_null_and_empty_name)
 {
     llmc_profile *p = NULL;
@@ -710,7 +749,7 @@ START_TEST(test_profile_set_zero_lifetime_is_erange)
     ck_assert_status(llmc_profile_set(p, LLMC_PROFILE_LIFETIME_S, 0.0),
                      LLMC_ERANGE);
     ck_assert_error_mentions("lifetime_s");
-    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_LIFETIME_S), 157788000.0);
+    assert_unknown(p, LLMC_PROFILE_LIFETIME_S); /* unchanged by the refusal */
     ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_LIFETIME_S, 126230400.0),
                      LLMC_OK);
     ck_assert_double_eq(get_ok(p, LLMC_PROFILE_LIFETIME_S), 126230400.0);
@@ -934,7 +973,7 @@ END_TEST
 
 START_TEST(test_profile_json_missing_name_is_eformat)
 {
-    llmc_profile *p = (llmc_profile *)&p;
+    llmc_profile *p = NULL;
     ck_assert_status(load_text(&p, "{\"tdp_w\": 300}"), LLMC_EFORMAT);
     ck_assert_error_mentions("name");
     ck_assert_ptr_null(p);
@@ -1105,7 +1144,7 @@ START_TEST(test_profile_load_fixture_file)
     ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_NAME),
                      "lab workstation");
     assert_unknown(p, LLMC_PROFILE_TDP_W);
-    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_LIFETIME_S), 157788000.0);
+    assert_unknown(p, LLMC_PROFILE_MEMORY_GB);
     llmc_profile_free(p);
 }
 END_TEST
@@ -1172,18 +1211,19 @@ static Suite *profile_suite(void)
     tcase_add_test(lookup, test_profile_lookup_h100_sxm5_values);
     tcase_add_test(lookup, test_profile_v100_embodied_is_die_only);
     tcase_add_test(lookup, test_profile_unknown_tdp_is_enodata_never_zero);
-    tcase_add_test(lookup, test_profile_lifetime_defaults_to_five_years_with_source);
+    tcase_add_test(lookup, test_profile_catalogue_lifetime_is_unknown_not_invented);
     tcase_add_test(lookup, test_profile_lookup_h100_is_ambiguous_and_lists_parts);
     tcase_add_test(lookup, test_profile_lookup_a100_is_ambiguous_and_lists_all_four);
     tcase_add_test(lookup, test_profile_lookup_v100_is_ambiguous_and_lists_both);
     tcase_add_test(lookup, test_profile_lookup_typo_suggests_closest_name);
     tcase_add_test(lookup, test_profile_lookup_unknown_name_advises_hw_list);
+    tcase_add_test(lookup, test_profile_lookup_every_word_of_the_name_counts);
     tcase_add_test(lookup, test_profile_lookup_rejects_null_and_empty);
     suite_add_tcase(s, lookup);
 
     tcase_add_test(catalogue, test_profile_catalogue_count_matches_csv);
     tcase_add_test(catalogue, test_profile_catalogue_matches_csv_cell_by_cell);
-    tcase_add_test(catalogue, test_profile_catalogue_get_past_the_end_is_einval);
+    tcase_add_test(catalogue, test_profile_catalogue_get_past_the_end_is_erange);
     tcase_add_test(catalogue, test_profile_catalogue_tdp_is_plausible);
     tcase_add_test(catalogue, test_profile_catalogue_kinds_are_documented);
     tcase_add_test(catalogue, test_profile_catalogue_has_required_parts);
@@ -1191,6 +1231,7 @@ static Suite *profile_suite(void)
     suite_add_tcase(s, catalogue);
 
     tcase_add_test(setters, test_profile_new_starts_unknown);
+    tcase_add_test(setters, test_profile_new_lifetime_starts_unknown);
     tcase_add_test(setters, test_profile_new_rejects_null_and_empty_name);
     tcase_add_test(setters, test_profile_set_get_round_trip_every_field);
     tcase_add_test(setters, test_profile_set_negative_is_erange_and_keeps_value);
@@ -1206,6 +1247,7 @@ static Suite *profile_suite(void)
 
     tcase_add_test(json, test_profile_json_full_object_reads_back);
     tcase_add_test(json, test_profile_json_null_and_missing_keys_mean_unknown);
+    tcase_add_test(json, test_profile_json_left_out_lifetime_is_unknown);
     tcase_add_test(json, test_profile_json_missing_name_is_eformat);
     tcase_add_test(json, test_profile_json_unknown_key_is_eformat_naming_it);
     tcase_add_test(json, test_profile_json_wrong_type_is_eformat_naming_key);

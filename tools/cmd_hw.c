@@ -135,8 +135,10 @@ static int show(const char *name, int json)
             printf(" (%s)", llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS));
         putchar('\n');
     }
-    printf("  %-14s ", "lifetime from");
-    cli_wrap(llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE), 17, 100);
+    if (*llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE)) {
+        printf("  %-14s ", "lifetime from");
+        cli_wrap(llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE), 17, 100);
+    }
     printf("  %-14s ", "sources");
     cli_wrap(llmc_profile_get_text(p, LLMC_PROFILE_SOURCE), 17, 100);
     llmc_profile_free(p);

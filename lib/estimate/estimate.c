@@ -89,11 +89,12 @@ static int take_grid(llmc_estimate *e, llmc_grid *g, enum llmc__grid_key k)
     return LLMC_OK;
 }
 
+/* Words only: "1" and "0" are masses for the embodied key (1 kg, 0 kg). */
 static int parse_bool(int *out, const char *v)
 {
-    static const char *const yes[] = {"true", "yes", "on", "1"};
-    static const char *const no[] = {"false", "no", "off", "0"};
-    for (size_t i = 0; i < 4; i++) {
+    static const char *const yes[] = {"true", "yes", "on"};
+    static const char *const no[] = {"false", "no", "off"};
+    for (size_t i = 0; i < 3; i++) {
         if (llmc__strcaseeq(v, yes[i])) {
             *out = 1;
             return 1;
@@ -136,17 +137,13 @@ static int parse_count(long long *out, const char *v)
     return LLMC_OK;
 }
 
-LLMC_API int llmc_estimate_set(llmc_estimate *e, const char *key,
-                               const char *value)
+static int set_one(llmc_estimate *e, const char *key, const char *value)
 {
     char k[32];
     double v;
     int rc, b;
 
-    if (!e || !key || !value)
-        return llmc__fail(LLMC_EINVAL, "estimate, key or value is NULL");
     canonical_key(k, sizeof k, key);
-    e->computed = 0;
 
     if (strcmp(k, "energy") == 0) {
         if ((rc = llmc_quantity_parse(&v, LLMC_DIM_ENERGY, value, "kWh")))
@@ -244,6 +241,18 @@ LLMC_API int llmc_estimate_set(llmc_estimate *e, const char *key,
     return LLMC_OK;
 }
 
+LLMC_API int llmc_estimate_set(llmc_estimate *e, const char *key,
+                               const char *value)
+{
+    int rc;
+    if (!e || !key || !value)
+        return llmc__fail(LLMC_EINVAL, "estimate, key or value is NULL");
+    /* a refused input leaves the estimate, and its last result, as they were */
+    if ((rc = set_one(e, key, value)) == LLMC_OK)
+        e->computed = 0;
+    return rc;
+}
+
 LLMC_API int llmc_estimate_set_profile(llmc_estimate *e, llmc_profile *profile)
 {
     if (!e || !profile)
@@ -257,11 +266,13 @@ LLMC_API int llmc_estimate_set_profile(llmc_estimate *e, llmc_profile *profile)
 
 LLMC_API int llmc_estimate_set_grid(llmc_estimate *e, llmc_grid *grid)
 {
+    int rc;
     if (!e || !grid)
         return llmc__fail(LLMC_EINVAL, "estimate or grid is NULL");
-    e->computed = 0;
     llmc_grid_ref(grid);
-    return take_grid(e, grid, LLMC__GRID_HANDLE);
+    if ((rc = take_grid(e, grid, LLMC__GRID_HANDLE)) == LLMC_OK)
+        e->computed = 0;
+    return rc;
 }
 
 /* Device time in seconds from --device-hours or --count x --hours; 0 when
@@ -363,10 +374,13 @@ static void compute_embodied(llmc_estimate *e, double device_s)
                  llmc_profile_get_text(e->profile, LLMC_PROFILE_NAME));
         return;
     }
+    e->lifetime_from_profile = 0;
     if (e->have_lifetime)
         lifetime = e->lifetime_s;
-    else if (!e->profile ||
-             llmc_profile_get(&lifetime, e->profile, LLMC_PROFILE_LIFETIME_S))
+    else if (e->profile && llmc_profile_get(&lifetime, e->profile,
+                                            LLMC_PROFILE_LIFETIME_S) == LLMC_OK)
+        e->lifetime_from_profile = 1;
+    else
         lifetime = LLMC__DEFAULT_LIFETIME_Y * LLMC__SECONDS_PER_YEAR;
     llmc_account_embodied(&e->result.embodied_kgco2e, per_device, device_s,
                           lifetime);

@@ -42,6 +42,7 @@ struct llmc_estimate {
     double device_s_used;       /* 0 when unknown */
     double embodied_per_device_kgco2e;
     double lifetime_s_used;
+    int lifetime_from_profile;  /* else given, or the default */
     char embodied_note[256];    /* why embodied was left out */
 };
 

@@ -110,10 +110,12 @@ static json_t *embodied_json(const llmc_estimate *e)
     }
     if (e->have_lifetime)
         lsource = "given (--lifetime)";
-    else if (e->profile)
+    else if (e->lifetime_from_profile)
         lsource = llmc_profile_get_text(e->profile, LLMC_PROFILE_LIFETIME_SOURCE);
     else
         lsource = LLMC__DEFAULT_LIFETIME_SOURCE;
+    if (!*lsource)
+        lsource = "the hardware profile";
     o = json_pack("{s:b, s:f, s:s, s:s, s:f, s:s}", "included", 1,
                   "kgco2e_per_device", e->embodied_per_device_kgco2e, "basis",
                   basis, "source", source, "lifetime_years",

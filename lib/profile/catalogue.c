@@ -167,11 +167,16 @@ LLMC_API int llmc_profile_lookup(llmc_profile **out, const char *name)
         return llmc__fail(LLMC_EINVAL,
                           "no hardware name given; try `llmcarbon hw list`");
     nq = split_words(name, qwords);
+    if (nq >= MAX_WORDS || strlen(name) >= sizeof qsq)
+        return llmc__fail(LLMC_ENOTFOUND,
+                          "hardware name '%.80s...' is longer than any in the "
+                          "catalogue; see `llmcarbon hw list`",
+                          name);
     squeeze(name, qsq, sizeof qsq);
     if (!*qsq)
         return llmc__fail(LLMC_ENOTFOUND,
-                          "hardware '%s' has no letters or digits to match; "
-                          "try `llmcarbon hw list`",
+                          "hardware '%s' names no model (a vendor alone is "
+                          "not enough); see `llmcarbon hw list`",
                           name);
     hits = malloc(llmc__hw_count * sizeof *hits);
     if (!hits)

@@ -60,11 +60,7 @@ LLMC_API int llmc_profile_new(llmc_profile **out, const char *name)
     atomic_init(&p->refs, 1);
     for (int i = 0; i < LLMC__PROFILE_NFIELDS; i++)
         p->num[i] = NAN;
-    p->num[LLMC_PROFILE_LIFETIME_S] =
-        LLMC__DEFAULT_LIFETIME_Y * LLMC__SECONDS_PER_YEAR;
-    if (!(p->text[LLMC_PROFILE_NAME] = llmc__strdup(name)) ||
-        !(p->text[LLMC_PROFILE_LIFETIME_SOURCE] =
-              llmc__strdup(LLMC__DEFAULT_LIFETIME_SOURCE))) {
+    if (!(p->text[LLMC_PROFILE_NAME] = llmc__strdup(name))) {
         llmc_profile_free(p);
         return llmc__fail(LLMC_ENOMEM, "out of memory for a profile");
     }
@@ -152,7 +148,7 @@ LLMC_API const char *llmc_profile_get_text(const llmc_profile *profile,
 static int valid_kind(const char *v)
 {
     static const char *const kinds[] = {"gpu", "tpu", "accelerator", "board",
-                                        "cpu", "node"};
+                                        "cpu"};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(v, kinds[i]) == 0)
             return 1;
@@ -162,8 +158,7 @@ static int valid_kind(const char *v)
 static int valid_basis(const char *v)
 {
     return !*v || strcmp(v, "die-only") == 0 ||
-           strcmp(v, "board-share") == 0 || strcmp(v, "board") == 0 ||
-           strcmp(v, "system") == 0;
+           strcmp(v, "board-share") == 0 || strcmp(v, "board") == 0;
 }
 
 LLMC_API int llmc_profile_set_text(llmc_profile *profile,
@@ -183,12 +178,12 @@ LLMC_API int llmc_profile_set_text(llmc_profile *profile,
     if (field == LLMC_PROFILE_KIND && !valid_kind(value))
         return llmc__fail(LLMC_EINVAL,
                           "kind '%s' is not known; use gpu, tpu, accelerator, "
-                          "board, cpu or node",
+                          "board or cpu",
                           value);
     if (field == LLMC_PROFILE_EMBODIED_BASIS && !valid_basis(value))
         return llmc__fail(LLMC_EINVAL,
                           "embodied basis '%s' is not known; use die-only, "
-                          "board-share, board or system",
+                          "board-share or board",
                           value);
     if (!(copy = llmc__strdup(value)))
         return llmc__fail(LLMC_ENOMEM, "out of memory");

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../core/internal.h"
 #include "profile.h"
@@ -150,6 +151,16 @@ LLMC_API int llmc_profile_load(llmc_profile **out, const char *path)
                           : e == EACCES ? LLMC_EPERM : LLMC_EIO,
                           "cannot open profile file '%s': %s", path,
                           strerror(e));
+    }
+    {
+        struct stat st;
+        if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+            fclose(f);
+            return llmc__fail(LLMC_EIO,
+                              "'%s' is a directory; give the path of a "
+                              "profile JSON file",
+                              path);
+        }
     }
     root = json_loadf(f, JSON_REJECT_DUPLICATES, &err);
     fclose(f);
