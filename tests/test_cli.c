@@ -27,6 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testutil.h"
+
 /* ------------------------------------------------------------------------
  * Running the CLI
  * ------------------------------------------------------------------------ */
@@ -328,118 +330,6 @@ static json_t *estimate_json(const char *const argv[])
 }
 
 #define ESTIMATE_JSON(...) estimate_json(ARGS(__VA_ARGS__))
-
-/* ------------------------------------------------------------------------
- * The bundled CSV files (RFC 4180: quoted fields, "" escapes, CRLF or LF,
- * line breaks inside quotes)
- * ------------------------------------------------------------------------ */
-
-struct csv {
-    size_t rows, cols; /* data rows (the header is not counted) */
-    char ***cell;      /* cell[row][col], rows after the header  */
-    char **header;
-};
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    struct buf b = {0};
-    char chunk[8192];
-    size_t got;
-    ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, got);
-    fclose(f);
-    buf_append(&b, "", 0);
-    return b.data;
-}
-
-static void csv_load(struct csv *c, const char *file)
-{
-    const char *root = getenv("LLMC_SOURCE_ROOT");
-    char path[4096];
-    char *text, *p;
-    char **record = NULL;
-    size_t nfields = 0, nrecords = 0;
-    char ***records = NULL;
-
-    ck_assert_msg(root && *root, "LLMC_SOURCE_ROOT is not set");
-    snprintf(path, sizeof path, "%s/data/%s", root, file);
-    text = read_file(path);
-    p = text;
-    while (*p) {
-        struct buf field = {0};
-        int end_of_record = 0;
-        buf_append(&field, "", 0);
-        if (*p == '"') {
-            p++;
-            for (;;) {
-                ck_assert_msg(*p != '\0', "%s: unterminated quoted field", path);
-                if (*p == '"' && p[1] == '"') {
-                    buf_append(&field, "\"", 1);
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else {
-                    buf_append(&field, p++, 1);
-                }
-            }
-        }
-        while (*p && *p != ',' && *p != '\n' && *p != '\r')
-            buf_append(&field, p++, 1);
-        if (*p == ',') {
-            p++;
-        } else {
-            if (*p == '\r')
-                p++;
-            if (*p == '\n')
-                p++;
-            end_of_record = 1;
-        }
-        record = realloc(record, (nfields + 1) * sizeof *record);
-        ck_assert_ptr_nonnull(record);
-        record[nfields++] = field.data;
-        if (end_of_record || !*p) {
-            records = realloc(records, (nrecords + 1) * sizeof *records);
-            ck_assert_ptr_nonnull(records);
-            records[nrecords++] = record;
-            if (nrecords == 1)
-                c->cols = nfields;
-            ck_assert_msg(nfields == c->cols,
-                          "%s: record %zu has %zu fields, the header %zu",
-                          path, nrecords, nfields, c->cols);
-            record = NULL;
-            nfields = 0;
-        }
-    }
-    free(text);
-    ck_assert_msg(nrecords >= 2, "%s: no data rows", path);
-    c->header = records[0];
-    c->cell = records + 1;
-    c->rows = nrecords - 1;
-}
-
-static void csv_free(struct csv *c)
-{
-    char ***records = c->cell - 1;
-    for (size_t r = 0; r <= c->rows; r++) {
-        for (size_t i = 0; i < c->cols; i++)
-            free(records[r][i]);
-        free(records[r]);
-    }
-    free(records);
-    memset(c, 0, sizeof *c);
-}
-
-static size_t csv_col(const struct csv *c, const char *name)
-{
-    for (size_t i = 0; i < c->cols; i++)
-        if (strcmp(c->header[i], name) == 0)
-            return i;
-    ck_abort_msg("CSV has no column '%s'", name);
-    return 0;
-}
 
 /* Lines of a text, one by one: *line points into a copy owned by the
  * caller's buffer. */
@@ -945,19 +835,19 @@ START_TEST(hw_list_has_every_catalogue_name)
     size_t name = 0, lines = 0;
     char *cursor, *line;
 
-    csv_load(&c, "hardware.csv");
+    csv_load(&c, "data/hardware.csv");
     name = csv_col(&c, "name");
     RUN(&r, "hw", "list");
     expect_ok(&r);
-    for (size_t i = 0; i < c.rows; i++)
-        ck_assert_msg(has_line_starting(r.out, c.cell[i][name]),
-                      "hw list has no line for '%s':\n%s", c.cell[i][name],
+    for (size_t i = 0; i < c.nrows; i++)
+        ck_assert_msg(has_line_starting(r.out, c.rows[i][name]),
+                      "hw list has no line for '%s':\n%s", c.rows[i][name],
                       r.out);
     /* header, one line per profile, a blank line, a footer */
     cursor = r.out;
     while (next_line(&cursor, &line))
         lines++;
-    ck_assert_uint_eq(lines, c.rows + 3);
+    ck_assert_uint_eq(lines, c.nrows + 3);
     result_free(&r);
     csv_free(&c);
 }
@@ -970,7 +860,7 @@ START_TEST(hw_list_json_matches_the_csv)
     json_t *arr;
     size_t name, tdp, mem, emb;
 
-    csv_load(&c, "hardware.csv");
+    csv_load(&c, "data/hardware.csv");
     name = csv_col(&c, "name");
     tdp = csv_col(&c, "tdp_w");
     mem = csv_col(&c, "memory_gb");
@@ -979,33 +869,33 @@ START_TEST(hw_list_json_matches_the_csv)
     expect_ok(&r);
     arr = parse_json(&r);
     ck_assert_msg(json_is_array(arr), "hw list --json is not an array");
-    ck_assert_uint_eq(json_array_size(arr), c.rows);
-    for (size_t i = 0; i < c.rows; i++) {
+    ck_assert_uint_eq(json_array_size(arr), c.nrows);
+    for (size_t i = 0; i < c.nrows; i++) {
         json_t *o = json_array_get(arr, i);
         const struct {
             size_t col;
             const char *key;
         } nums[] = {{tdp, "tdp_w"}, {mem, "memory_gb"}, {emb, "embodied_kgco2e"}};
         ck_assert_msg(json_is_object(o), "element %zu is not an object", i);
-        expect_str(o, "name", c.cell[i][name]);
+        expect_str(o, "name", c.rows[i][name]);
         for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
-            const char *want = c.cell[i][nums[k].col];
+            const char *want = c.rows[i][nums[k].col];
             json_t *v = json_object_get(o, nums[k].key);
             if (!*want) {
                 ck_assert_msg(json_is_null(v), "%s %s: want null (unknown)",
-                              c.cell[i][name], nums[k].key);
+                              c.rows[i][name], nums[k].key);
             } else {
                 ck_assert_msg(json_is_number(v), "%s %s: want %s, got %s",
-                              c.cell[i][name], nums[k].key, want,
+                              c.rows[i][name], nums[k].key, want,
                               v ? "a non-number" : "nothing");
                 expect_rel(nums[k].key, json_number_value(v), strtod(want, NULL),
                            1e-12);
             }
         }
-        if (strcmp(c.cell[i][name], "NVIDIA A10 24GB") == 0)
+        if (strcmp(c.rows[i][name], "NVIDIA A10 24GB") == 0)
             ck_assert_msg(json_is_null(json_object_get(o, "tdp_w")),
                           "A10 tdp_w is not null");
-        if (strcmp(c.cell[i][name], "NVIDIA H100 SXM5 80GB") == 0)
+        if (strcmp(c.rows[i][name], "NVIDIA H100 SXM5 80GB") == 0)
             NUM_IS(o, "tdp_w", 700.0, 0.0);
     }
     json_decref(arr);
@@ -1070,21 +960,21 @@ START_TEST(grid_list_has_every_zone)
     size_t zone, lines = 0;
     char *cursor, *line, footer[64];
 
-    csv_load(&c, "grid_intensity.csv");
+    csv_load(&c, "data/grid_intensity.csv");
     zone = csv_col(&c, "zone");
-    ck_assert_uint_ge(c.rows, 200);
+    ck_assert_uint_ge(c.nrows, 200);
     RUN(&r, "grid", "list");
     expect_ok(&r);
-    for (size_t i = 0; i < c.rows; i++)
-        ck_assert_msg(has_line_starting(r.out, c.cell[i][zone]),
-                      "grid list has no line for '%s'", c.cell[i][zone]);
-    snprintf(footer, sizeof footer, "\n%zu zones from ", c.rows);
+    for (size_t i = 0; i < c.nrows; i++)
+        ck_assert_msg(has_line_starting(r.out, c.rows[i][zone]),
+                      "grid list has no line for '%s'", c.rows[i][zone]);
+    snprintf(footer, sizeof footer, "\n%zu zones from ", c.nrows);
     OUT_HAS(&r, footer);
     /* header, one line per zone, a blank line, a footer */
     cursor = r.out;
     while (next_line(&cursor, &line))
         lines++;
-    ck_assert_uint_eq(lines, c.rows + 3);
+    ck_assert_uint_eq(lines, c.nrows + 3);
     result_free(&r);
     csv_free(&c);
 }
@@ -1097,10 +987,10 @@ START_TEST(grid_list_kind_us_state_json_has_51)
     json_t *arr;
     size_t kind, want = 0;
 
-    csv_load(&c, "grid_intensity.csv");
+    csv_load(&c, "data/grid_intensity.csv");
     kind = csv_col(&c, "kind");
-    for (size_t i = 0; i < c.rows; i++)
-        want += strcmp(c.cell[i][kind], "us_state") == 0;
+    for (size_t i = 0; i < c.nrows; i++)
+        want += strcmp(c.rows[i][kind], "us_state") == 0;
     ck_assert_uint_eq(want, 51);
     RUN(&r, "grid", "list", "--kind", "us_state", "--json");
     expect_ok(&r);

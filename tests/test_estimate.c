@@ -13,22 +13,9 @@
 #include <string.h>
 
 #include "llmcarbon.h"
+#include "testutil.h"
 
-#define REL_OK(a, b, rel) (fabs((a) - (b)) <= (rel) * fmax(fabs(a), fabs(b)))
-#define ck_assert_rel(a, b, rel)                                              \
-    ck_assert_msg(REL_OK((double)(a), (double)(b), (rel)),                    \
-                  "%s = %.17g, want %.17g", #a, (double)(a), (double)(b))
-#define ck_assert_error_mentions(text)                                        \
-    ck_assert_msg(strstr(llmc_last_error(), (text)) != NULL,                  \
-                  "'%s' not in message: %s", (text), llmc_last_error())
 /* Evaluates the call once, so that its message is the one reported. */
-#define ck_assert_status(call, want)                                          \
-    do {                                                                      \
-        int got_ = (call), want_ = (want);                                    \
-        ck_assert_msg(got_ == want_, "%s: got %s (%d), want %s: %s", #call,   \
-                      llmc_status_name(got_), got_, llmc_status_name(want_),  \
-                      got_ == LLMC_OK ? "" : llmc_last_error());              \
-    } while (0)
 
 /* The H100 example of llmcarbon(1): 1024 x 720 h at 700 W, PUE 1.1, USA. */
 #define H100_DEVICE_H (1024.0 * 720.0)

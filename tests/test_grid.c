@@ -11,148 +11,9 @@
 #include <string.h>
 
 #include "llmcarbon.h"
+#include "testutil.h"
 
-#define ck_assert_error_mentions(text)                                        \
-    ck_assert_msg(strstr(llmc_last_error(), (text)) != NULL,                  \
-                  "'%s' not in message: %s", (text), llmc_last_error())
 /* Evaluates the call once, so that its message is the one reported. */
-#define ck_assert_status(call, want)                                          \
-    do {                                                                      \
-        int got_ = (call), want_ = (want);                                    \
-        ck_assert_msg(got_ == want_, "%s: got %s (%d), want %s: %s", #call,   \
-                      llmc_status_name(got_), got_, llmc_status_name(want_),  \
-                      got_ == LLMC_OK ? "" : llmc_last_error());              \
-    } while (0)
-
-/* ---- a small RFC 4180 reader for data/grid_intensity.csv -------------- */
-
-struct csv {
-    size_t nrows, ncols;
-    char **header;
-    char ***rows;
-};
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf)
-        buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static size_t csv_record(const char **p, char ***out)
-{
-    const char *s = *p;
-    size_t nf = 0, cap = 8;
-    char **fields;
-    if (!*s)
-        return 0;
-    fields = malloc(cap * sizeof *fields);
-    for (;;) {
-        size_t len = 0, fcap = 64;
-        char *f = malloc(fcap);
-        if (*s == '"') {
-            s++;
-            for (;;) {
-                if (*s == '"' && s[1] == '"') {
-                    f[len++] = '"';
-                    s += 2;
-                } else if (*s == '"') {
-                    s++;
-                    break;
-                } else if (!*s) {
-                    break;
-                } else {
-                    f[len++] = *s++;
-                }
-                if (len + 1 >= fcap)
-                    f = realloc(f, fcap *= 2);
-            }
-        } else {
-            while (*s && *s != ',' && *s != '\n') {
-                f[len++] = *s++;
-                if (len + 1 >= fcap)
-                    f = realloc(f, fcap *= 2);
-            }
-        }
-        f[len] = '\0';
-        if (nf == cap)
-            fields = realloc(fields, (cap *= 2) * sizeof *fields);
-        fields[nf++] = f;
-        if (*s == ',') {
-            s++;
-            continue;
-        }
-        if (*s == '\n')
-            s++;
-        break;
-    }
-    *p = s;
-    *out = fields;
-    return nf;
-}
-
-static void csv_free(struct csv *c)
-{
-    for (size_t j = 0; j < c->ncols; j++)
-        free(c->header[j]);
-    free(c->header);
-    for (size_t i = 0; i < c->nrows; i++) {
-        for (size_t j = 0; j < c->ncols; j++)
-            free(c->rows[i][j]);
-        free(c->rows[i]);
-    }
-    free(c->rows);
-}
-
-static void csv_load(struct csv *c, const char *relpath)
-{
-    const char *root = getenv("LLMC_SOURCE_ROOT");
-    char path[4096];
-    char *text;
-    const char *p;
-    char **fields;
-    size_t n, cap = 256;
-
-    ck_assert_msg(root != NULL, "LLMC_SOURCE_ROOT is not set");
-    snprintf(path, sizeof path, "%s/%s", root, relpath);
-    text = slurp(path);
-    ck_assert_msg(text != NULL, "cannot read %s", path);
-    p = text;
-    memset(c, 0, sizeof *c);
-    c->ncols = csv_record(&p, &c->header);
-    c->rows = malloc(cap * sizeof *c->rows);
-    while ((n = csv_record(&p, &fields)) != 0) {
-        ck_assert_msg(n == c->ncols, "%s: row %zu has %zu fields, not %zu",
-                      path, c->nrows + 2, n, c->ncols);
-        if (c->nrows == cap)
-            c->rows = realloc(c->rows, (cap *= 2) * sizeof *c->rows);
-        c->rows[c->nrows++] = fields;
-    }
-    free(text);
-}
-
-static const char *cell(const struct csv *c, size_t row, const char *column)
-{
-    for (size_t j = 0; j < c->ncols; j++)
-        if (strcmp(c->header[j], column) == 0)
-            return c->rows[row][j];
-    ck_abort_msg("column %s is missing from the CSV", column);
-    return NULL;
-}
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -567,19 +428,19 @@ START_TEST(test_grid_zone_table_matches_csv_row_by_row)
     ck_assert_uint_eq(llmc_grid_zone_count(), c.nrows);
     for (size_t i = 0; i < c.nrows; i++) {
         llmc_intensity ci;
-        const char *kind = NULL, *year = cell(&c, i, "year");
+        const char *kind = NULL, *year = csv_cell(&c, i, "year");
         llmc_intensity_init(&ci, sizeof ci);
         ck_assert_int_eq(llmc_grid_zone_get(&ci, &kind, i), LLMC_OK);
-        ck_assert_str_eq(ci.zone, cell(&c, i, "zone"));
-        ck_assert_str_eq(kind, cell(&c, i, "kind"));
+        ck_assert_str_eq(ci.zone, csv_cell(&c, i, "zone"));
+        ck_assert_str_eq(kind, csv_cell(&c, i, "kind"));
         ck_assert_msg(ci.gco2e_per_kwh ==
-                          strtod(cell(&c, i, "gco2_per_kwh"), NULL),
+                          strtod(csv_cell(&c, i, "gco2_per_kwh"), NULL),
                       "%s: %.17g, CSV says %s", ci.zone, ci.gco2e_per_kwh,
-                      cell(&c, i, "gco2_per_kwh"));
+                      csv_cell(&c, i, "gco2_per_kwh"));
         ck_assert_int_eq(ci.year, *year ? atoi(year) : 0);
-        ck_assert_int_eq(ci.basis, basis_from_name(cell(&c, i, "basis")));
-        ck_assert_str_eq(ci.provenance, cell(&c, i, "source"));
-        ck_assert_str_eq(ci.licence, cell(&c, i, "licence"));
+        ck_assert_int_eq(ci.basis, basis_from_name(csv_cell(&c, i, "basis")));
+        ck_assert_str_eq(ci.provenance, csv_cell(&c, i, "source"));
+        ck_assert_str_eq(ci.licence, csv_cell(&c, i, "licence"));
     }
     csv_free(&c);
 }

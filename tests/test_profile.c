@@ -14,158 +14,11 @@
 #include <string.h>
 
 #include "llmcarbon.h"
+#include "testutil.h"
 
 #define LIFETIME_5Y_S (5.0 * 365.25 * 86400.0)
 
-#define ck_assert_error_mentions(text)                                        \
-    ck_assert_msg(strstr(llmc_last_error(), (text)) != NULL,                  \
-                  "'%s' not in message: %s", (text), llmc_last_error())
 /* Evaluates the call once, so that its message is the one reported. */
-#define ck_assert_status(call, want)                                          \
-    do {                                                                      \
-        int got_ = (call), want_ = (want);                                    \
-        ck_assert_msg(got_ == want_, "%s: got %s (%d), want %s: %s", #call,   \
-                      llmc_status_name(got_), got_, llmc_status_name(want_),  \
-                      got_ == LLMC_OK ? "" : llmc_last_error());              \
-    } while (0)
-
-/* ---- a small RFC 4180 reader for data/hardware.csv -------------------- */
-
-struct csv {
-    size_t nrows, ncols; /* data rows, without the header */
-    char **header;
-    char ***rows;
-};
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf)
-        buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-/* Reads one record at *p into fields (malloc'd strings); returns the field
- * count, 0 at the end of the text. */
-static size_t csv_record(const char **p, char ***out)
-{
-    const char *s = *p;
-    size_t nf = 0, cap = 8;
-    char **fields;
-    if (!*s)
-        return 0;
-    fields = malloc(cap * sizeof *fields);
-    for (;;) {
-        size_t len = 0, fcap = 64;
-        char *f = malloc(fcap);
-        if (*s == '"') {
-            s++;
-            for (;;) {
-                if (*s == '"' && s[1] == '"') {
-                    f[len++] = '"';
-                    s += 2;
-                } else if (*s == '"') {
-                    s++;
-                    break;
-                } else if (!*s) {
-                    break;
-                } else {
-                    f[len++] = *s++;
-                }
-                if (len + 1 >= fcap)
-                    f = realloc(f, fcap *= 2);
-            }
-        } else {
-            while (*s && *s != ',' && *s != '\n') {
-                f[len++] = *s++;
-                if (len + 1 >= fcap)
-                    f = realloc(f, fcap *= 2);
-            }
-        }
-        f[len] = '\0';
-        if (nf == cap)
-            fields = realloc(fields, (cap *= 2) * sizeof *fields);
-        fields[nf++] = f;
-        if (*s == ',') {
-            s++;
-            continue;
-        }
-        if (*s == '\n')
-            s++;
-        break;
-    }
-    *p = s;
-    *out = fields;
-    return nf;
-}
-
-static void csv_free(struct csv *c)
-{
-    for (size_t j = 0; j < c->ncols; j++)
-        free(c->header[j]);
-    free(c->header);
-    for (size_t i = 0; i < c->nrows; i++) {
-        for (size_t j = 0; j < c->ncols; j++)
-            free(c->rows[i][j]);
-        free(c->rows[i]);
-    }
-    free(c->rows);
-}
-
-static void csv_load(struct csv *c, const char *relpath)
-{
-    const char *root = getenv("LLMC_SOURCE_ROOT");
-    char path[4096];
-    char *text;
-    const char *p;
-    char **fields;
-    size_t n, cap = 64;
-
-    ck_assert_msg(root != NULL, "LLMC_SOURCE_ROOT is not set");
-    snprintf(path, sizeof path, "%s/%s", root, relpath);
-    text = slurp(path);
-    ck_assert_msg(text != NULL, "cannot read %s", path);
-    p = text;
-    memset(c, 0, sizeof *c);
-    c->ncols = csv_record(&p, &c->header);
-    ck_assert_uint_gt(c->ncols, 0);
-    c->rows = malloc(cap * sizeof *c->rows);
-    while ((n = csv_record(&p, &fields)) != 0) {
-        ck_assert_msg(n == c->ncols, "%s: row %zu has %zu fields, not %zu",
-                      path, c->nrows + 2, n, c->ncols);
-        if (c->nrows == cap)
-            c->rows = realloc(c->rows, (cap *= 2) * sizeof *c->rows);
-        c->rows[c->nrows++] = fields;
-    }
-    free(text);
-}
-
-static size_t csv_col(const struct csv *c, const char *name)
-{
-    for (size_t j = 0; j < c->ncols; j++)
-        if (strcmp(c->header[j], name) == 0)
-            return j;
-    ck_abort_msg("column %s is missing from the CSV", name);
-    return 0;
-}
-
-static const char *cell(const struct csv *c, size_t row, const char *column)
-{
-    return c->rows[row][csv_col(c, column)];
-}
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -491,7 +344,7 @@ START_TEST(test_profile_catalogue_matches_csv_cell_by_cell)
     csv_load(&c, "data/hardware.csv");
     ck_assert_uint_eq(llmc_profile_catalogue_count(), c.nrows);
     for (size_t i = 0; i < c.nrows; i++) {
-        const char *name = cell(&c, i, "name");
+        const char *name = csv_cell(&c, i, "name");
         llmc_profile *byname = lookup_ok(name), *byindex = NULL;
 
         /* a catalogue name finds itself, not a longer or shorter one */
@@ -502,20 +355,20 @@ START_TEST(test_profile_catalogue_matches_csv_cell_by_cell)
                          name);
 
         ck_assert_str_eq(llmc_profile_get_text(byname, LLMC_PROFILE_VENDOR),
-                         cell(&c, i, "vendor"));
+                         csv_cell(&c, i, "vendor"));
         ck_assert_str_eq(llmc_profile_get_text(byname, LLMC_PROFILE_KIND),
-                         cell(&c, i, "kind"));
+                         csv_cell(&c, i, "kind"));
         ck_assert_str_eq(llmc_profile_get_text(byname, LLMC_PROFILE_SOURCE),
-                         cell(&c, i, "source"));
+                         csv_cell(&c, i, "source"));
         ck_assert_str_eq(
             llmc_profile_get_text(byname, LLMC_PROFILE_EMBODIED_BASIS),
-            cell(&c, i, "embodied_basis"));
+            csv_cell(&c, i, "embodied_basis"));
         for (size_t k = 0; k < sizeof numbers / sizeof numbers[0]; k++) {
             assert_cell_number(byname, numbers[k].field,
-                               cell(&c, i, numbers[k].column),
+                               csv_cell(&c, i, numbers[k].column),
                                numbers[k].tflops);
             assert_cell_number(byindex, numbers[k].field,
-                               cell(&c, i, numbers[k].column),
+                               csv_cell(&c, i, numbers[k].column),
                                numbers[k].tflops);
         }
         assert_unknown(byname, LLMC_PROFILE_LIFETIME_S);
