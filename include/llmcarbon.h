@@ -313,6 +313,163 @@ LLMC_API int llmc_estimate_compute(llmc_estimate_result *out,
  * its source. Release the text with llmc_free. */
 LLMC_API int llmc_estimate_json(char **out_json, const llmc_estimate *estimate);
 
+/* ------------------------------------------------------------------------
+ * Power meters. A meter is opened from a spec and has one channel per
+ * device or domain it reads ("nvml:all" has one per GPU). Energy is
+ * cumulative per channel since the meter was opened, and every channel
+ * says how it was obtained; a channel that cannot read says why, and its
+ * energy is NaN, never a silent 0.
+ *
+ *   nvml[:I,J|all]      NVIDIA GPUs (libnvidia-ml.so.1, loaded at run time)
+ *   rapl[:DOMAINS]      CPU packages (and dram when asked) via powercap
+ *   amdgpu[:I,J|all]    AMD GPUs via hwmon
+ *   model:PROFILE[@U]   TDP x utilisation (CPU utilisation from /proc/stat)
+ *   const:POWER         a constant power, e.g. const:300W
+ *   replay:FILE         a recorded trace, CSV time_s,power_w
+ *   auto                every source that works here
+ * Several specs join with '+': "nvml:all+rapl".
+ * ------------------------------------------------------------------------ */
+
+typedef struct llmc_meter llmc_meter;
+
+typedef enum llmc_method {
+    LLMC_METHOD_NONE = 0,    /* nothing measured (see the channel's status) */
+    LLMC_METHOD_COUNTER = 1, /* a hardware energy counter                   */
+    LLMC_METHOD_POWER = 2,   /* power readings integrated over time         */
+    LLMC_METHOD_MODEL = 3,   /* TDP x utilisation: a model, not a reading   */
+    LLMC_METHOD_CONST = 4    /* a constant or replayed power, given         */
+} llmc_method;
+
+/* "counter", "power", "model", "const" or "none"; never NULL. */
+LLMC_API const char *llmc_method_name(llmc_method method);
+
+/* Quality flags of a channel (bits). */
+#define LLMC_QUALITY_TOO_SHORT 0x1 /* window shorter than the counter's update */
+#define LLMC_QUALITY_RESET 0x2     /* the counter went back (driver reload)    */
+#define LLMC_QUALITY_WRAPPED 0x4   /* the counter wrapped and was unwrapped    */
+#define LLMC_QUALITY_FALLBACK 0x8  /* counter unusable; power integrated      */
+#define LLMC_QUALITY_GAP 0x10      /* a read failed; that interval is missing  */
+
+typedef struct llmc_channel {
+    uint32_t size;          /* set by llmc_channel_init                     */
+    const char *name;       /* "nvml:0", "rapl:package-0", "const"          */
+    const char *device;     /* "NVIDIA H100 80GB HBM3", "package-0"         */
+    llmc_method method;
+    double energy_j;        /* since the meter was opened; NaN unmeasured   */
+    double power_w;         /* mean over the last interval; NaN unknown     */
+    int status;             /* LLMC_OK or the code of the last failure      */
+    const char *detail;     /* what went wrong and what to do, or a note    */
+    unsigned quality;       /* LLMC_QUALITY_* bits seen so far              */
+    int node_level;         /* a node-wide reading (RAPL), not one device   */
+} llmc_channel;
+
+LLMC_API void llmc_channel_init(llmc_channel *out, size_t size);
+
+/* Opens the meters of a spec. "auto" succeeds with whatever works, even
+ * nothing (then llmc_meter_channel_count is 0 and llmc_meter_diagnostics
+ * says why); an explicit spec that cannot be read fails with LLMC_ENODEV,
+ * LLMC_EPERM (with the remedy), LLMC_ENOTSUP or a parse error. */
+LLMC_API int llmc_meter_open(llmc_meter **out, const char *spec);
+LLMC_API void llmc_meter_free(llmc_meter *meter);
+/* Reads every channel now. Failures are recorded per channel; the call
+ * returns the first failure's code after reading all of them. */
+LLMC_API int llmc_meter_read(llmc_meter *meter);
+LLMC_API size_t llmc_meter_channel_count(const llmc_meter *meter);
+/* Strings in out live until the next read or the meter is freed. */
+LLMC_API int llmc_meter_channel(llmc_channel *out, const llmc_meter *meter,
+                                size_t index);
+/* One line per source that was tried and what came of it ("rapl: ... is
+ * readable only by root (CVE-2020-8694); remedies: ..."). */
+LLMC_API const char *llmc_meter_diagnostics(const llmc_meter *meter);
+
+/* ------------------------------------------------------------------------
+ * Training runs. Four calls in a training loop:
+ *
+ *   llmc_tracker_new(&t); llmc_tracker_start(t);
+ *   for each step: train...; llmc_tracker_step(t, tokens);
+ *   llmc_tracker_stop(t); ...read totals...; llmc_tracker_free(t);
+ *
+ * Configuration ("key=value;key=value", the same names as the CLI flags
+ * and, upper-cased with LLMC_, as environment variables): meters, grid,
+ * pue, interval, log, checkpoint, checkpoint_interval, hardware, devices,
+ * target_tokens, sampler (thread or inline), require (measured),
+ * runtime_dir. See llmc_tracker_new(3).
+ * ------------------------------------------------------------------------ */
+
+typedef struct llmc_tracker llmc_tracker;
+
+/* Called before each sample, e.g. to cudaDeviceSynchronize(), so that the
+ * work of a step lands in the interval it belongs to. */
+typedef void (*llmc_sync_fn)(void *userdata);
+
+typedef struct llmc_totals {
+    uint32_t size;                    /* set by llmc_totals_init           */
+    double duration_s;
+    double energy_j;                  /* IT energy counted by this process */
+    double energy_kwh;
+    double operational_kgco2e;
+    double embodied_kgco2e;
+    double total_kgco2e;
+    uint64_t steps;
+    uint64_t tokens;
+    uint64_t samples;
+    double j_per_token;               /* NaN before the first token        */
+    double gco2e_per_token;
+    double intensity_gco2e_per_kwh;   /* energy-weighted mean              */
+    int measured;                     /* 1 when some meter counted energy  */
+    unsigned quality;                 /* LLMC_QUALITY_* bits of all meters */
+    double projected_total_kgco2e;    /* at target_tokens; NaN without one */
+    double projected_low_kgco2e;
+    double projected_high_kgco2e;
+} llmc_totals;
+
+LLMC_API void llmc_totals_init(llmc_totals *out, size_t size);
+
+/* A tracker with the configuration of the environment (LLMC_*) applied;
+ * without any, it uses meters=auto and the defaults of llmc_tracker_new(3). */
+LLMC_API int llmc_tracker_new(llmc_tracker **out);
+LLMC_API int llmc_tracker_configure(llmc_tracker *tracker, const char *config);
+/* One key, one value: for values that hold ';' (paths) and for bindings. */
+LLMC_API int llmc_tracker_set(llmc_tracker *tracker, const char *key,
+                              const char *value);
+LLMC_API int llmc_tracker_set_grid(llmc_tracker *tracker, llmc_grid *grid);
+LLMC_API int llmc_tracker_set_profile(llmc_tracker *tracker,
+                                      llmc_profile *profile);
+LLMC_API int llmc_tracker_set_pue(llmc_tracker *tracker, double pue);
+LLMC_API int llmc_tracker_set_interval(llmc_tracker *tracker,
+                                       double interval_s);
+LLMC_API int llmc_tracker_set_target_tokens(llmc_tracker *tracker,
+                                            uint64_t tokens);
+LLMC_API int llmc_tracker_set_sync(llmc_tracker *tracker, llmc_sync_fn fn,
+                                   void *userdata);
+/* Opens the meters, resumes from the checkpoint if there is one, and starts
+ * sampling. */
+LLMC_API int llmc_tracker_start(llmc_tracker *tracker);
+/* The per-step hook: O(1), lock-free, no allocation, no system call (with
+ * sampler=inline it samples when an interval has passed). Safe from
+ * several threads at once. */
+LLMC_API int llmc_tracker_step(llmc_tracker *tracker, uint64_t tokens);
+/* Switches the phase that later steps and energy count towards: "train"
+ * (the first), "eval", "checkpoint", or any name (up to 16 phases). */
+LLMC_API int llmc_tracker_phase(llmc_tracker *tracker, const char *name);
+/* Takes a final sample, writes the checkpoint, stops the sampler. Calling
+ * it again does nothing. */
+LLMC_API int llmc_tracker_stop(llmc_tracker *tracker);
+/* Stops if needed and releases everything. */
+LLMC_API void llmc_tracker_free(llmc_tracker *tracker);
+
+/* Totals so far (live while running); phase NULL for the whole run. */
+LLMC_API int llmc_tracker_totals(llmc_totals *out, llmc_tracker *tracker,
+                                 const char *phase);
+LLMC_API size_t llmc_tracker_channel_count(llmc_tracker *tracker);
+/* A channel's energy as this process counted it (0 J, with a detail, for a
+ * device that another process on the node reads). The strings live until
+ * the next llmc_tracker_channel call in the same thread. */
+LLMC_API int llmc_tracker_channel(llmc_channel *out, llmc_tracker *tracker,
+                                  size_t index);
+/* The whole report as one JSON object (release with llmc_free). */
+LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *tracker);
+
 #ifdef __cplusplus
 }
 #endif

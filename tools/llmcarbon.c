@@ -21,6 +21,7 @@ static void usage(FILE *f)
           "  estimate   energy and CO2e of a run from energy, or hardware and time\n"
           "  hw         the hardware catalogue: hw list, hw show NAME\n"
           "  grid       grid carbon intensity: grid list, grid show ZONE\n"
+          "  run        run a command and measure its energy and CO2e\n"
           "\n"
           "options:\n"
           "  --version  print the version and exit\n"
@@ -181,9 +182,11 @@ int main(int argc, char **argv)
         return cmd_hw(argc - 1, argv + 1);
     if (strcmp(argv[1], "grid") == 0)
         return cmd_grid(argc - 1, argv + 1);
+    if (strcmp(argv[1], "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
     fprintf(stderr,
-            "llmcarbon: '%s' is not a command; the commands are estimate, hw "
-            "and grid.\nTry `llmcarbon --help`.\n",
+            "llmcarbon: '%s' is not a command; the commands are estimate, run, "
+            "hw and grid.\nTry `llmcarbon --help`.\n",
             argv[1]);
     return CLI_USAGE;
 }

@@ -1,0 +1,631 @@
+/*
+ * amdgpu.c - AMD GPU energy through the amdgpu driver's hwmon files,
+ * <sysfs>/class/drm/card<N>/device/hwmon/hwmon<M>/: energy1_input (uJ,
+ * cumulative) when the driver has it, else power1_average (uW; power1_input
+ * on parts without it) integrated with the trapezoid rule between reads.
+ *
+ * AMD energy counters are known to stick (ROCm/amdsmi #38, Zeus #113;
+ * design/LESSONS.md 15): a counter that has not moved for 200 ms while the
+ * board draws more than 5 W is abandoned for power integration, flagged
+ * LLMC_QUALITY_FALLBACK, with the reason in the channel's detail.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/internal.h"
+#include "backend.h"
+
+#define STUCK_MIN_NS 200000000 /* 200 ms without a counter step ...   */
+#define STUCK_MIN_W 5.0        /* ... while the board draws over 5 W */
+
+enum amd_mode { MODE_COUNTER, MODE_POWER };
+
+struct amd_state {
+    int efd, pfd;           /* energy1_input, power file; -1 when absent */
+    enum amd_mode mode;
+    int checked;            /* the counter was seen to advance */
+    int have_prev;
+    uint64_t prev_uj;       /* counter mode */
+    double prev_w;          /* power mode; NAN unknown */
+    int64_t prev_ns;
+    int64_t still_ns;       /* since when the counter has not moved */
+    double still_w;         /* the power read then; NAN unknown */
+    char epath[PATH_MAX], ppath[PATH_MAX];
+    char note[240];         /* the channel's detail while it reads well */
+};
+
+struct card {
+    long index;
+    char hwmon[PATH_MAX];   /* .../card0/device/hwmon/hwmon3 */
+    int wanted;
+};
+
+/* ---- small sysfs helpers (as in rapl.c) -------------------------------- */
+/* snprintf for text where truncation is harmless (messages) or was ruled
+ * out before (paths checked against PATH_MAX when first built). */
+static void put_text(char *buf, size_t size, const char *fmt, ...)
+    LLMC__PRINTF(3, 4);
+static void put_text(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+}
+
+
+static int pread_u64(int fd, uint64_t *out, char *text, size_t text_size)
+{
+    char buf[64];
+    char *end;
+    ssize_t n;
+    unsigned long long v;
+    const char *p;
+
+    do
+        n = pread(fd, buf, sizeof buf - 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -1;
+    buf[n] = '\0';
+    if (text && text_size) {
+        size_t k = strcspn(buf, "\n");
+        put_text(text, text_size, "%.*s", (int)k, buf);
+    }
+    p = buf;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p < '0' || *p > '9')
+        return -2;
+    errno = 0;
+    v = strtoull(p, &end, 10);
+    if (errno == ERANGE)
+        return -2;
+    while (*end == ' ' || *end == '\t' || *end == '\n')
+        end++;
+    if (*end)
+        return -2;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+static int read_text(const char *path, char *buf, size_t size)
+{
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    do
+        n = read(fd, buf, size - 1);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    close(fd);
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    return 0;
+}
+
+/* "card12" -> 12; connectors ("card0-DP-1") and others -> -1. */
+static long card_index(const char *name, const char *prefix)
+{
+    size_t len = strlen(prefix);
+    char *end;
+    long v;
+    if (strncmp(name, prefix, len) != 0 || name[len] < '0' || name[len] > '9')
+        return -1;
+    v = strtol(name + len, &end, 10);
+    return *end ? -1 : v;
+}
+
+/* The lowest-numbered hwmon of card dir whose name is amdgpu; 0 if found. */
+static int find_hwmon(const char *card_dir, char *out, size_t size)
+{
+    char dir[PATH_MAX], path[PATH_MAX], name[64];
+    DIR *d;
+    struct dirent *de;
+    long best = -1;
+
+    if (snprintf(dir, sizeof dir, "%s/device/hwmon", card_dir) >=
+            (int)sizeof dir ||
+        !(d = opendir(dir)))
+        return -1;
+    while ((de = readdir(d)) != NULL) {
+        long k = card_index(de->d_name, "hwmon");
+        if (k < 0 || (best >= 0 && k >= best))
+            continue;
+        if (snprintf(path, sizeof path, "%s/%s/name", dir, de->d_name) >=
+                (int)sizeof path ||
+            read_text(path, name, sizeof name) != 0 ||
+            strcmp(name, "amdgpu") != 0)
+            continue;
+        if (snprintf(out, size, "%s/%s", dir, de->d_name) >= (int)size)
+            continue;
+        best = k;
+    }
+    closedir(d);
+    return best >= 0 ? 0 : -1;
+}
+
+static int card_cmp(const void *a, const void *b)
+{
+    const struct card *x = a, *y = b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The AMD GPUs under <root>/class/drm, by card index. */
+static int list_cards(const char *base, struct card **out, size_t *count)
+{
+    DIR *d = opendir(base);
+    struct dirent *de;
+    struct card *c = NULL;
+    size_t n = 0, cap = 0;
+
+    *out = NULL;
+    *count = 0;
+    if (!d)
+        return LLMC_OK;
+    while ((de = readdir(d)) != NULL) {
+        char dir[PATH_MAX];
+        struct card one;
+        memset(&one, 0, sizeof one);
+        if ((one.index = card_index(de->d_name, "card")) < 0 ||
+            snprintf(dir, sizeof dir, "%s/%s", base, de->d_name) >=
+                (int)sizeof dir ||
+            find_hwmon(dir, one.hwmon, sizeof one.hwmon) != 0)
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            struct card *grown = realloc(c, ncap * sizeof *grown);
+            if (!grown) {
+                free(c);
+                closedir(d);
+                return LLMC_ENOMEM;
+            }
+            c = grown;
+            cap = ncap;
+        }
+        c[n++] = one;
+    }
+    closedir(d);
+    if (n)
+        qsort(c, n, sizeof *c, card_cmp);
+    *out = c;
+    *count = n;
+    return LLMC_OK;
+}
+
+/* The PCI slot ("0000:03:00.0") from the device symlink, else from
+ * uevent's PCI_SLOT_NAME; "" when neither says. */
+static void pci_slot(const char *card_dir, char *out, size_t size)
+{
+    char path[PATH_MAX], link[PATH_MAX], uevent[2048];
+    ssize_t n;
+    const char *p;
+
+    out[0] = '\0';
+    if (snprintf(path, sizeof path, "%s/device", card_dir) < (int)sizeof path &&
+        (n = readlink(path, link, sizeof link - 1)) > 0) {
+        link[n] = '\0';
+        p = strrchr(link, '/');
+        p = p ? p + 1 : link;
+        if (strchr(p, ':')) {
+            put_text(out, size, "%s", p);
+            return;
+        }
+    }
+    if (snprintf(path, sizeof path, "%s/device/uevent", card_dir) >=
+            (int)sizeof path ||
+        read_text(path, uevent, sizeof uevent) != 0)
+        return;
+    for (p = uevent; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, "PCI_SLOT_NAME=", 14) == 0) {
+            size_t len = strcspn(p + 14, "\n");
+            put_text(out, size, "%.*s", (int)len, p + 14);
+            return;
+        }
+}
+
+/* ---- the channel -------------------------------------------------------- */
+
+static int fail_read(struct llmc__channel *ch, int rc, const char *path,
+                     const char *text, const char *unit)
+{
+    int e = errno;
+    if (rc == -2)
+        return llmc__channel_fail(ch, LLMC_EFORMAT,
+                                  "%s does not hold a number in %s: '%s'", path,
+                                  unit, text);
+    return llmc__channel_fail(ch,
+                              e == EACCES || e == EPERM ? LLMC_EPERM : LLMC_EIO,
+                              "%s: %s", path, strerror(e));
+}
+
+static void restore_note(struct llmc__channel *ch, const struct amd_state *s)
+{
+    if (ch->status != LLMC_OK)
+        put_text(ch->detail, sizeof ch->detail, "%s", s->note);
+}
+
+static int power_step(struct llmc__channel *ch, struct amd_state *s,
+                      int64_t now_ns)
+{
+    char text[64];
+    uint64_t uw;
+    double w, dt_s;
+    int rc = pread_u64(s->pfd, &uw, text, sizeof text);
+
+    if (rc != 0) {
+        /* integration restarts at the next good reading: the gap is
+         * missing, not filled by interpolation */
+        s->have_prev = 0;
+        return fail_read(ch, rc, s->ppath, text, "uW");
+    }
+    restore_note(ch, s);
+    w = (double)uw / 1e6;
+    if (!s->have_prev) {
+        s->have_prev = 1;
+        s->prev_w = w;
+        s->prev_ns = now_ns;
+        llmc__channel_add(ch, 0.0, 0.0);
+        return LLMC_OK;
+    }
+    dt_s = (double)(now_ns - s->prev_ns) / 1e9;
+    llmc__channel_add(ch, (s->prev_w + w) / 2.0 * dt_s, dt_s);
+    s->prev_w = w;
+    s->prev_ns = now_ns;
+    return LLMC_OK;
+}
+
+/* The board power now in W, NAN when it cannot be read. */
+static double power_now(const struct amd_state *s)
+{
+    uint64_t uw;
+    if (s->pfd < 0 || pread_u64(s->pfd, &uw, NULL, 0) != 0)
+        return NAN;
+    return (double)uw / 1e6;
+}
+
+static int amd_read(struct llmc__channel *ch, int64_t now_ns)
+{
+    struct amd_state *s = ch->state;
+    char text[64];
+    uint64_t cur;
+    double w = NAN, dt_s;
+    int rc;
+
+    if (s->mode == MODE_POWER)
+        return power_step(ch, s, now_ns);
+    if ((rc = pread_u64(s->efd, &cur, text, sizeof text)) != 0)
+        return fail_read(ch, rc, s->epath, text, "uJ");
+    restore_note(ch, s);
+    if (!s->checked)
+        w = power_now(s);
+    if (!s->have_prev) {
+        s->have_prev = 1;
+        s->prev_uj = cur;
+        s->prev_ns = s->still_ns = now_ns;
+        s->still_w = w;
+        llmc__channel_add(ch, 0.0, 0.0);
+        return LLMC_OK;
+    }
+    dt_s = (double)(now_ns - s->prev_ns) / 1e9;
+    if (cur < s->prev_uj) {
+        /* no range is published: a counter that went back was reset */
+        ch->quality |= LLMC_QUALITY_RESET;
+        ch->power_w = NAN;
+        s->prev_uj = cur;
+        s->prev_ns = s->still_ns = now_ns;
+        s->still_w = w;
+        return LLMC_OK;
+    }
+    if (cur == s->prev_uj && !s->checked && w > STUCK_MIN_W &&
+        now_ns - s->still_ns >= STUCK_MIN_NS) {
+        double span_s = (double)(now_ns - s->still_ns) / 1e9;
+        double w0 = isnan(s->still_w) ? w : s->still_w;
+        put_text(s->note, sizeof s->note,
+                 "energy1_input stayed at %llu uJ for %.2f s while %s read "
+                 "%.0f W: the counter is stuck (a known AMD fault), so power "
+                 "is integrated instead (trapezoid rule between reads)",
+                 (unsigned long long)cur, span_s,
+                 strrchr(s->ppath, '/') + 1, w);
+        put_text(ch->detail, sizeof ch->detail, "%s", s->note);
+        ch->method = LLMC_METHOD_POWER;
+        ch->quality |= LLMC_QUALITY_FALLBACK;
+        s->mode = MODE_POWER;
+        s->prev_w = w;
+        s->prev_ns = now_ns;
+        /* the stuck span was counted as 0 J so far: give it its energy */
+        llmc__channel_add(ch, (w0 + w) / 2.0 * span_s, span_s);
+        return LLMC_OK;
+    }
+    if (cur > s->prev_uj) {
+        s->checked = 1;
+        s->still_ns = now_ns;
+        s->still_w = w;
+    }
+    llmc__channel_add(ch, (double)(cur - s->prev_uj) / 1e6, dt_s);
+    s->prev_uj = cur;
+    s->prev_ns = now_ns;
+    return LLMC_OK;
+}
+
+static void amd_close(struct llmc__channel *ch)
+{
+    struct amd_state *s = ch->state;
+    if (!s)
+        return;
+    if (s->efd >= 0)
+        close(s->efd);
+    if (s->pfd >= 0)
+        close(s->pfd);
+    free(s);
+    ch->state = NULL;
+}
+
+static const struct llmc__channel_ops amd_ops = {amd_read, amd_close};
+
+/* ---- open --------------------------------------------------------------- */
+
+/* Opens path into *fd and reads it once; returns 0 or the errno, ENOENT
+ * when the file does not exist. A file that does not parse stays open:
+ * the channel reports LLMC_EFORMAT on every read. */
+static int probe_file(const char *dir, const char *file, int *fd, char *path,
+                      size_t size)
+{
+    uint64_t v;
+    *fd = -1;
+    if (snprintf(path, size, "%s/%s", dir, file) >= (int)size)
+        return ENAMETOOLONG;
+    if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return errno;
+    if (pread_u64(*fd, &v, NULL, 0) == -1) {
+        int e = errno;
+        close(*fd);
+        *fd = -1;
+        return e;
+    }
+    return 0;
+}
+
+/* Opens the files of one card into a new state; returns 0 or the errno of
+ * the file that stops it (in failed, with its path). */
+static int open_card(const struct card *c, struct amd_state **out,
+                     char *failed, size_t failed_size)
+{
+    struct amd_state *s = calloc(1, sizeof *s);
+    int e, pe;
+
+    *out = NULL;
+    if (!s)
+        return ENOMEM;
+    s->efd = s->pfd = -1;
+    s->prev_w = s->still_w = NAN;
+    e = probe_file(c->hwmon, "energy1_input", &s->efd, s->epath,
+                   sizeof s->epath);
+    pe = probe_file(c->hwmon, "power1_average", &s->pfd, s->ppath,
+                    sizeof s->ppath);
+    if (pe == ENOENT)
+        pe = probe_file(c->hwmon, "power1_input", &s->pfd, s->ppath,
+                        sizeof s->ppath);
+    if (e == 0) {
+        s->mode = MODE_COUNTER;
+        put_text(s->note, sizeof s->note,
+                 "energy1_input counter (uJ)%s", s->pfd >= 0
+                     ? "; checked against power until it is seen to advance"
+                     : "");
+    } else if (e == ENOENT && pe == 0) {
+        s->mode = MODE_POWER;
+        put_text(s->note, sizeof s->note,
+                 "%s (uW) integrated with the trapezoid rule between reads "
+                 "(the driver has no energy counter)",
+                 strrchr(s->ppath, '/') + 1);
+    } else {
+        int bad = e != ENOENT ? e : pe;
+        if (e != ENOENT)
+            put_text(failed, failed_size, "%s", s->epath);
+        else if (pe != ENOENT)
+            put_text(failed, failed_size, "%s", s->ppath);
+        else {
+            put_text(failed, failed_size,
+                     "%s has no energy1_input, power1_average or power1_input",
+                     c->hwmon);
+            bad = ENOENT;
+        }
+        if (s->efd >= 0)
+            close(s->efd);
+        if (s->pfd >= 0)
+            close(s->pfd);
+        free(s);
+        return bad;
+    }
+    *out = s;
+    return 0;
+}
+
+static void list_indices(char *buf, size_t size, const struct card *c,
+                         size_t count)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < count && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%scard%ld",
+                                 used ? ", " : "", c[i].index);
+    if (!buf[0])
+        put_text(buf, size, "none");
+}
+
+/* Marks the cards args asks for; LLMC_EINVAL or LLMC_ENODEV. */
+static int select_cards(const char *args, struct card *c, size_t count,
+                        const char *base)
+{
+    const char *p = args;
+    if (!args || !*args || strcmp(args, "all") == 0) {
+        for (size_t i = 0; i < count; i++)
+            c[i].wanted = 1;
+        return LLMC_OK;
+    }
+    while (*p) {
+        char *end;
+        long k;
+        size_t i;
+        k = strtol(p, &end, 10);
+        if (*p < '0' || *p > '9' || (*end != ',' && *end != '\0'))
+            return llmc__fail(LLMC_EINVAL,
+                              "amdgpu: '%s' is not a list of card indices; "
+                              "write amdgpu:0,1 (N of /sys/class/drm/cardN) "
+                              "or amdgpu:all",
+                              args);
+        for (i = 0; i < count && c[i].index != k; i++)
+            ;
+        if (i == count) {
+            char present[256];
+            list_indices(present, sizeof present, c, count);
+            return llmc__fail(LLMC_ENODEV,
+                              "amdgpu: no AMD GPU card%ld under %s (AMD GPUs "
+                              "there: %s)",
+                              k, base, present);
+        }
+        c[i].wanted = 1;
+        p = *end ? end + 1 : end;
+    }
+    return LLMC_OK;
+}
+
+int llmc__amdgpu_open(struct llmc_meter *m, const char *args, int is_auto)
+{
+    char base[PATH_MAX], first_denied[PATH_MAX] = "";
+    char first_other[PATH_MAX + 64] = "", used[512] = "";
+    struct card *c = NULL;
+    size_t count = 0, denied = 0, others = 0, added = 0, usedlen = 0;
+    int rc;
+
+    if (snprintf(base, sizeof base, "%s/class/drm", llmc__sysfs_root()) >=
+        (int)sizeof base)
+        return llmc__fail(LLMC_EINVAL, "amdgpu: LLMC_SYSFS_ROOT is too long");
+    if ((rc = list_cards(base, &c, &count)) != LLMC_OK)
+        return llmc__fail(rc, "amdgpu: out of memory listing cards");
+    if (count == 0) {
+        free(c);
+        if (is_auto) {
+            llmc__meter_diag(m, "amdgpu",
+                             "no AMD GPU under %s (no card*/device/hwmon/"
+                             "hwmon*/name reading amdgpu)",
+                             base);
+            return LLMC_OK;
+        }
+        return llmc__fail(LLMC_ENODEV,
+                          "amdgpu: no AMD GPU under %s (no card*/device/"
+                          "hwmon/hwmon*/name reading amdgpu): is the amdgpu "
+                          "driver loaded, and is /sys/class/drm mounted in "
+                          "this container?",
+                          base);
+    }
+    if ((rc = select_cards(args, c, count, base)) != LLMC_OK) {
+        free(c);
+        return rc;
+    }
+    for (size_t i = 0; i < count; i++) {
+        char card_dir[PATH_MAX], path[PATH_MAX + 32], product[128];
+        char slot[96], name[32], device[128], lock[160], failed[PATH_MAX];
+        struct amd_state *s;
+        struct llmc__channel *ch;
+        int e;
+
+        if (!c[i].wanted)
+            continue;
+        put_text(card_dir, sizeof card_dir, "%s/card%ld", base, c[i].index);
+        if ((e = open_card(&c[i], &s, failed, sizeof failed)) != 0) {
+            if (e == ENOMEM) {
+                free(c);
+                return llmc__fail(LLMC_ENOMEM, "amdgpu: out of memory");
+            }
+            if (e == EACCES || e == EPERM) {
+                if (!denied++)
+                    put_text(first_denied, sizeof first_denied, "%s", failed);
+            } else if (!others++) {
+                put_text(first_other, sizeof first_other, "%s%s%s", failed,
+                         e == ENOENT ? "" : ": ",
+                         e == ENOENT ? "" : strerror(e));
+            }
+            continue;
+        }
+        put_text(path, sizeof path, "%s/device/product_name", card_dir);
+        if (read_text(path, product, sizeof product) == 0 && product[0])
+            put_text(device, sizeof device, "%s", product);
+        else
+            put_text(device, sizeof device, "AMD GPU card%ld", c[i].index);
+        pci_slot(card_dir, slot, sizeof slot);
+        if (slot[0])
+            put_text(lock, sizeof lock, "amdgpu-%s", slot);
+        else
+            put_text(lock, sizeof lock, "amdgpu-card%ld", c[i].index);
+        put_text(name, sizeof name, "amdgpu:%ld", c[i].index);
+        ch = llmc__meter_add(m, &amd_ops, s, name, device, lock,
+                             s->mode == MODE_COUNTER ? LLMC_METHOD_COUNTER
+                                                     : LLMC_METHOD_POWER);
+        if (!ch) {
+            amd_close(&(struct llmc__channel){.state = s});
+            free(c);
+            return llmc__fail(LLMC_ENOMEM, "amdgpu: out of memory");
+        }
+        ch->node_level = 0;
+        put_text(ch->detail, sizeof ch->detail, "%s", s->note);
+        added++;
+        if (usedlen < sizeof used)
+            usedlen += (size_t)snprintf(
+                used + usedlen, sizeof used - usedlen, "%scard%ld (%s)",
+                usedlen ? ", " : "", c[i].index,
+                s->mode == MODE_COUNTER ? "energy counter" : "power");
+    }
+    free(c);
+
+    if (added) {
+        llmc__meter_diag(m, "amdgpu", "reading %s", used);
+        if (denied)
+            llmc__meter_diag(m, "amdgpu",
+                             "%s%s is not readable by this user: give it to "
+                             "a group the user is in (udev rule on "
+                             "SUBSYSTEM==\"hwmon\" with chgrp and chmod g+r)",
+                             first_denied, denied > 1 ? " (and others)" : "");
+        if (others)
+            llmc__meter_diag(m, "amdgpu", "%s%s; card skipped", first_other,
+                             others > 1 ? " (and others)" : "");
+        return LLMC_OK;
+    }
+    if (denied) {
+        if (is_auto) {
+            llmc__meter_diag(m, "amdgpu",
+                             "%s is not readable by this user: give it to a "
+                             "group the user is in (udev rule on "
+                             "SUBSYSTEM==\"hwmon\" with chgrp and chmod g+r)",
+                             first_denied);
+            return LLMC_OK;
+        }
+        return llmc__fail(LLMC_EPERM,
+                          "amdgpu: %s is not readable by this user: give it "
+                          "to a group the user is in (udev rule on "
+                          "SUBSYSTEM==\"hwmon\" with chgrp and chmod g+r)",
+                          first_denied);
+    }
+    if (is_auto) {
+        llmc__meter_diag(m, "amdgpu", "no readable AMD GPU: %s", first_other);
+        return LLMC_OK;
+    }
+    return llmc__fail(LLMC_ENODEV, "amdgpu: no readable AMD GPU: %s",
+                      first_other);
+}

@@ -1,0 +1,324 @@
+/*
+ * meter.c - llmc_meter: opens the backends a spec names ("nvml:all+rapl",
+ * "auto"), reads every channel, and reports each channel with its method,
+ * status and the reason for any failure.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/internal.h"
+#include "backend.h"
+
+int64_t llmc__now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static const char *root_from_env(const char *var, const char *dflt)
+{
+    const char *v = getenv(var);
+    return v && *v ? v : dflt;
+}
+
+const char *llmc__sysfs_root(void)
+{
+    return root_from_env("LLMC_SYSFS_ROOT", "/sys");
+}
+
+const char *llmc__procfs_root(void)
+{
+    return root_from_env("LLMC_PROCFS_ROOT", "/proc");
+}
+
+LLMC_API const char *llmc_method_name(llmc_method method)
+{
+    switch (method) {
+    case LLMC_METHOD_COUNTER: return "counter";
+    case LLMC_METHOD_POWER: return "power";
+    case LLMC_METHOD_MODEL: return "model";
+    case LLMC_METHOD_CONST: return "const";
+    case LLMC_METHOD_NONE: break;
+    }
+    return "none";
+}
+
+LLMC_API void llmc_channel_init(llmc_channel *out, size_t size)
+{
+    if (!out || size < sizeof out->size || size > UINT32_MAX)
+        return;
+    memset(out, 0, size);
+    out->size = (uint32_t)size;
+}
+
+struct llmc__channel *llmc__meter_add(struct llmc_meter *m,
+                                      const struct llmc__channel_ops *ops,
+                                      void *state, const char *name,
+                                      const char *device, const char *lock_key,
+                                      llmc_method method)
+{
+    struct llmc__channel *ch;
+    if (m->count == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 4;
+        struct llmc__channel *grown = realloc(m->channels, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        m->channels = grown;
+        m->cap = cap;
+    }
+    ch = &m->channels[m->count++];
+    memset(ch, 0, sizeof *ch);
+    snprintf(ch->name, sizeof ch->name, "%s", name ? name : "");
+    snprintf(ch->device, sizeof ch->device, "%s", device ? device : "");
+    snprintf(ch->lock_key, sizeof ch->lock_key, "%s", lock_key ? lock_key : "");
+    ch->method = method;
+    ch->energy_j = NAN;
+    ch->power_w = NAN;
+    ch->wrap_s = NAN;
+    ch->status = LLMC_OK;
+    ch->ops = ops;
+    ch->state = state;
+    return ch;
+}
+
+void llmc__meter_diag(struct llmc_meter *m, const char *source,
+                      const char *fmt, ...)
+{
+    char line[1024];
+    size_t n;
+    va_list ap;
+    int used = snprintf(line, sizeof line, "%s: ", source);
+
+    va_start(ap, fmt);
+    vsnprintf(line + used, sizeof line - (size_t)used, fmt, ap);
+    va_end(ap);
+    n = strlen(line);
+    if (m->diag_len + n + 2 > m->diag_cap) {
+        size_t cap = (m->diag_cap + n + 2) * 2;
+        char *grown = realloc(m->diagnostics, cap);
+        if (!grown)
+            return; /* a lost diagnostic line is better than a failed open */
+        m->diagnostics = grown;
+        m->diag_cap = cap;
+    }
+    memcpy(m->diagnostics + m->diag_len, line, n);
+    m->diag_len += n;
+    m->diagnostics[m->diag_len++] = '\n';
+    m->diagnostics[m->diag_len] = '\0';
+    llmc__log(LLMC_LOG_INFO, "%s", line);
+}
+
+int llmc__channel_fail(struct llmc__channel *ch, int status, const char *fmt,
+                       ...)
+{
+    va_list ap;
+    if (ch->status == LLMC_OK) /* keep the note of a channel that read well */
+        memcpy(ch->saved_note, ch->detail, sizeof ch->saved_note);
+    va_start(ap, fmt);
+    vsnprintf(ch->detail, sizeof ch->detail, fmt, ap);
+    va_end(ap);
+    ch->status = status;
+    ch->quality |= LLMC_QUALITY_GAP;
+    return status;
+}
+
+void llmc__channel_add(struct llmc__channel *ch, double delta_j, double dt_s)
+{
+    if (isnan(ch->energy_j))
+        ch->energy_j = 0.0;
+    if (delta_j > 0.0)
+        ch->energy_j += delta_j;
+    if (dt_s > 0.0)
+        ch->power_w = delta_j / dt_s;
+    if (ch->status != LLMC_OK) { /* recovered: the failure is history */
+        memcpy(ch->detail, ch->saved_note, sizeof ch->detail);
+        ch->status = LLMC_OK;
+    }
+}
+
+static int open_one(struct llmc_meter *m, const char *part)
+{
+    char name[32];
+    const char *colon = strchr(part, ':');
+    const char *args = colon ? colon + 1 : NULL;
+    size_t n = colon ? (size_t)(colon - part) : strlen(part);
+
+    if (n == 0 || n >= sizeof name)
+        return llmc__fail(LLMC_EPARSE,
+                          "'%s' is not a meter; use nvml, rapl, amdgpu, "
+                          "model:PROFILE, const:POWER, replay:FILE or auto",
+                          part);
+    memcpy(name, part, n);
+    name[n] = '\0';
+    if (args && !*args)
+        args = NULL;
+    if (strcmp(name, "auto") == 0) {
+        int rc;
+        if (args)
+            return llmc__fail(LLMC_EPARSE, "'auto' takes no arguments ('%s')",
+                              part);
+        /* each source on its own: one that fails says so and the others
+         * are still tried; only running out of memory stops the open */
+        int (*const sources[])(struct llmc_meter *, const char *, int) = {
+            llmc__nvml_open, llmc__rapl_open, llmc__amdgpu_open};
+        static const char *const names[] = {"nvml", "rapl", "amdgpu"};
+        for (size_t i = 0; i < 3; i++) {
+            rc = sources[i](m, NULL, 1);
+            if (rc == LLMC_ENOMEM)
+                return rc;
+            if (rc != LLMC_OK)
+                llmc__meter_diag(m, names[i], "%s", llmc_last_error());
+        }
+        if (m->count == 0)
+            llmc__meter_diag(m, "auto",
+                             "no meter works on this machine; energy is not "
+                             "measured (give meters=model:PROFILE@U for a "
+                             "labelled model, or fix the causes above)");
+        return LLMC_OK;
+    }
+    if (strcmp(name, "nvml") == 0)
+        return llmc__nvml_open(m, args, 0);
+    if (strcmp(name, "rapl") == 0)
+        return llmc__rapl_open(m, args, 0);
+    if (strcmp(name, "amdgpu") == 0)
+        return llmc__amdgpu_open(m, args, 0);
+    if (strcmp(name, "const") == 0)
+        return llmc__const_open(m, args);
+    if (strcmp(name, "model") == 0)
+        return llmc__model_open(m, args);
+    if (strcmp(name, "replay") == 0)
+        return llmc__replay_open(m, args);
+    return llmc__fail(LLMC_EPARSE,
+                      "'%s' is not a meter; use nvml, rapl, amdgpu, "
+                      "model:PROFILE, const:POWER, replay:FILE or auto",
+                      name);
+}
+
+LLMC_API int llmc_meter_open(llmc_meter **out, const char *spec)
+{
+    struct llmc_meter *m;
+    char *copy, *part, *save = NULL;
+    int rc = LLMC_OK;
+
+    if (!out)
+        return llmc__fail(LLMC_EINVAL, "out is NULL");
+    *out = NULL;
+    if (!spec || !*spec)
+        return llmc__fail(LLMC_EPARSE,
+                          "empty meter spec; write e.g. 'auto', 'nvml:all' "
+                          "or 'const:300W'");
+    if (!(m = calloc(1, sizeof *m)) || !(m->spec = llmc__strdup(spec)) ||
+        !(copy = llmc__strdup(spec))) {
+        if (m)
+            free(m->spec);
+        free(m);
+        return llmc__fail(LLMC_ENOMEM, "out of memory for a meter");
+    }
+    /* "nvml:all+rapl": '+' joins meters, since ',' lists devices */
+    for (part = strtok_r(copy, "+", &save); part && rc == LLMC_OK;
+         part = strtok_r(NULL, "+", &save)) {
+        while (*part == ' ')
+            part++;
+        rc = open_one(m, part);
+    }
+    free(copy);
+    if (rc != LLMC_OK) {
+        llmc_meter_free(m);
+        return rc;
+    }
+    /* the first read is every channel's baseline: energy counts from now */
+    llmc_meter_read(m);
+    llmc__clear_error();
+    *out = m;
+    return LLMC_OK;
+}
+
+LLMC_API void llmc_meter_free(llmc_meter *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->count; i++)
+        if (m->channels[i].ops && m->channels[i].ops->close)
+            m->channels[i].ops->close(&m->channels[i]);
+    free(m->channels);
+    free(m->diagnostics);
+    free(m->spec);
+    free(m);
+}
+
+LLMC_API int llmc_meter_read(llmc_meter *m)
+{
+    int first = LLMC_OK;
+    int64_t now;
+    if (!m)
+        return llmc__fail(LLMC_EINVAL, "meter is NULL");
+    now = llmc__now_ns();
+    for (size_t i = 0; i < m->count; i++) {
+        struct llmc__channel *ch = &m->channels[i];
+        int rc;
+        if (!ch->ops || !ch->ops->read)
+            continue;
+        rc = ch->ops->read(ch, now);
+        if (rc != LLMC_OK && first == LLMC_OK) {
+            first = rc;
+            llmc__fail(rc, "%s: %s", ch->name, ch->detail);
+        }
+    }
+    return first;
+}
+
+LLMC_API size_t llmc_meter_channel_count(const llmc_meter *m)
+{
+    return m ? m->count : 0;
+}
+
+void llmc__channel_export(llmc_channel *full, const struct llmc__channel *ch)
+{
+    memset(full, 0, sizeof *full);
+    full->size = sizeof *full;
+    full->name = ch->name;
+    full->device = ch->device;
+    full->method = ch->method;
+    full->energy_j = ch->energy_j;
+    full->power_w = ch->power_w;
+    full->status = ch->status;
+    full->detail = ch->detail;
+    full->quality = ch->quality;
+    full->node_level = ch->node_level;
+}
+
+int llmc__channel_copy_out(llmc_channel *out, const llmc_channel *full)
+{
+    uint32_t size = out->size;
+    if (size < offsetof(llmc_channel, name) + sizeof(const char *))
+        return llmc__fail(LLMC_EINVAL,
+                          "llmc_channel.size is %u; call llmc_channel_init "
+                          "before passing it",
+                          (unsigned)size);
+    memcpy(out, full, size < sizeof *full ? size : sizeof *full);
+    out->size = size;
+    return LLMC_OK;
+}
+
+LLMC_API int llmc_meter_channel(llmc_channel *out, const llmc_meter *m,
+                                size_t index)
+{
+    llmc_channel full;
+    if (!out || !m)
+        return llmc__fail(LLMC_EINVAL, "out or meter is NULL");
+    if (index >= m->count)
+        return llmc__fail(LLMC_ERANGE, "channel %zu is past the meter's %zu",
+                          index, m->count);
+    llmc__channel_export(&full, &m->channels[index]);
+    return llmc__channel_copy_out(out, &full);
+}
+
+LLMC_API const char *llmc_meter_diagnostics(const llmc_meter *m)
+{
+    return m && m->diagnostics ? m->diagnostics : "";
+}

@@ -1,0 +1,374 @@
+/*
+ * report.c - what a tracker tells: totals (whole run or one phase), each
+ * channel as this process counted it, the projection to the target token
+ * count, and the whole report as JSON.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/internal.h"
+#include "../meter/backend.h"
+#include "tracker.h"
+
+/* The final footprint at target_tokens, from the J/token of training
+ * intervals after the warm-up, the run's other phases in proportion, the
+ * energy-weighted intensity so far and the embodied rate. low/high use the
+ * 95% interval of the mean J/token. */
+static void project(const llmc_tracker *t, const struct llmc__acc *sum,
+                    llmc_totals *out)
+{
+    double remaining, rate, se, overhead, ci, tokens_per_s, kg_per_j;
+    double emb_per_s, rates[3];
+
+    out->projected_total_kgco2e = out->projected_low_kgco2e =
+        out->projected_high_kgco2e = NAN;
+    if (!t->target_tokens || t->rate_n < 2 || t->post_warmup_tokens <= 0 ||
+        t->post_warmup_s <= 0 || sum->energy_j <= 0)
+        return;
+    remaining = (double)t->target_tokens - (double)sum->tokens;
+    if (remaining < 0)
+        remaining = 0;
+    rate = t->post_warmup_j / t->post_warmup_tokens;
+    se = sqrt(t->rate_m2 / (t->rate_n - 1.0) / t->rate_n);
+    /* eval and checkpoint phases recur: keep their share of the energy */
+    overhead = t->phases[0].energy_j > 0 ? t->total.energy_j /
+                                               t->phases[0].energy_j
+                                         : 1.0;
+    ci = sum->ci_energy_j / sum->energy_j;
+    kg_per_j = t->pue * ci / 3.6e6 / 1000.0;
+    tokens_per_s = t->post_warmup_tokens / t->post_warmup_s;
+    emb_per_s = t->total.duration_s > 0
+                    ? t->total.embodied_kgco2e / t->total.duration_s
+                    : 0.0;
+    rates[0] = rate;
+    rates[1] = fmax(rate - 1.96 * se, 0.0);
+    rates[2] = rate + 1.96 * se;
+    for (int i = 0; i < 3; i++) {
+        double more = remaining * rates[i] * overhead * kg_per_j +
+                      emb_per_s * remaining / tokens_per_s;
+        double v = out->total_kgco2e + more;
+        if (i == 0)
+            out->projected_total_kgco2e = v;
+        else if (i == 1)
+            out->projected_low_kgco2e = v;
+        else
+            out->projected_high_kgco2e = v;
+    }
+}
+
+static void add(struct llmc__acc *s, const struct llmc__acc *a,
+                const struct llmc__acc *b)
+{
+    s->energy_j = a->energy_j + b->energy_j;
+    s->operational_kgco2e = a->operational_kgco2e + b->operational_kgco2e;
+    s->embodied_kgco2e = a->embodied_kgco2e + b->embodied_kgco2e;
+    s->duration_s = a->duration_s + b->duration_s;
+    s->ci_energy_j = a->ci_energy_j + b->ci_energy_j;
+    s->steps = a->steps + b->steps;
+    s->tokens = a->tokens + b->tokens;
+    s->samples = a->samples + b->samples;
+}
+
+/* phase -1: the whole run */
+void llmc__totals_fill(llmc_totals *o, const llmc_tracker *t, int phase)
+{
+    struct llmc__acc s;
+    if (phase < 0)
+        add(&s, &t->total, &t->resumed);
+    else
+        add(&s, &t->phases[phase], &t->resumed_phases[phase]);
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+    o->duration_s = s.duration_s;
+    o->energy_j = t->measured || t->resumed.energy_j > 0 ? s.energy_j : NAN;
+    o->energy_kwh = o->energy_j / 3.6e6;
+    o->operational_kgco2e =
+        (t->measured || t->resumed.energy_j > 0) &&
+                (t->intensity_ok || t->resumed.energy_j > 0)
+            ? s.operational_kgco2e
+            : NAN; /* no energy, or no intensity ever: unknown, not 0 */
+    o->embodied_kgco2e = s.embodied_kgco2e;
+    /* unmeasured energy makes the total unknown, not a smaller number */
+    o->total_kgco2e = o->operational_kgco2e + o->embodied_kgco2e;
+    o->steps = s.steps;
+    o->tokens = s.tokens;
+    o->samples = s.samples;
+    o->j_per_token = s.tokens ? o->energy_j / (double)s.tokens : NAN;
+    o->gco2e_per_token = s.tokens ? o->total_kgco2e * 1000.0 / (double)s.tokens
+                                  : NAN;
+    o->intensity_gco2e_per_kwh =
+        s.energy_j > 0 ? s.ci_energy_j / s.energy_j
+                       : (t->intensity_ok ? t->intensity.gco2e_per_kwh : NAN);
+    o->measured = t->measured;
+    o->quality = t->quality;
+    o->projected_total_kgco2e = o->projected_low_kgco2e =
+        o->projected_high_kgco2e = NAN;
+    if (phase < 0)
+        project(t, &s, o);
+}
+
+/* Folds in the steps taken since the last sample, so totals are live. */
+static void live_steps(const llmc_tracker *t, llmc_totals *o, int phase)
+{
+    for (unsigned p = 0; p < LLMC__PHASES; p++) {
+        uint64_t s = 0, k = 0;
+        if (phase >= 0 && (unsigned)phase != p)
+            continue;
+        for (unsigned i = 0; i < LLMC__SLOTS; i++) {
+            s += atomic_load_explicit(&t->slots[i].steps[p],
+                                      memory_order_relaxed);
+            k += atomic_load_explicit(&t->slots[i].tokens[p],
+                                      memory_order_relaxed);
+        }
+        o->steps += s - t->seen_steps[p];
+        o->tokens += k - t->seen_tokens[p];
+    }
+}
+
+LLMC_API int llmc_tracker_totals(llmc_totals *out, llmc_tracker *t,
+                                 const char *phase)
+{
+    llmc_totals full;
+    uint32_t size;
+    int p = -1;
+
+    if (!out || !t)
+        return llmc__fail(LLMC_EINVAL, "out or tracker is NULL");
+    if (out->size < offsetof(llmc_totals, duration_s) + sizeof(double))
+        return llmc__fail(LLMC_EINVAL,
+                          "llmc_totals.size is %u; call llmc_totals_init "
+                          "before passing it",
+                          (unsigned)out->size);
+    pthread_mutex_lock(&t->mu);
+    if (phase && (p = llmc__phase_find(t, phase)) < 0) {
+        pthread_mutex_unlock(&t->mu);
+        return llmc__fail(LLMC_ENOTFOUND,
+                          "the tracker has no phase '%s'; phases start with "
+                          "llmc_tracker_phase",
+                          phase);
+    }
+    llmc__totals_fill(&full, t, p);
+    live_steps(t, &full, p);
+    pthread_mutex_unlock(&t->mu);
+    size = out->size;
+    memcpy(out, &full, size < sizeof full ? size : sizeof full);
+    out->size = size;
+    return LLMC_OK;
+}
+
+LLMC_API size_t llmc_tracker_channel_count(llmc_tracker *t)
+{
+    size_t n;
+    if (!t)
+        return 0;
+    pthread_mutex_lock(&t->mu);
+    n = t->nchans;
+    pthread_mutex_unlock(&t->mu);
+    return n;
+}
+
+static _Thread_local char chan_name[64], chan_device[128], chan_detail[320];
+
+LLMC_API int llmc_tracker_channel(llmc_channel *out, llmc_tracker *t,
+                                  size_t index)
+{
+    llmc_channel full;
+    if (!out || !t)
+        return llmc__fail(LLMC_EINVAL, "out or tracker is NULL");
+    pthread_mutex_lock(&t->mu);
+    if (index >= t->nchans) {
+        size_t n = t->nchans;
+        pthread_mutex_unlock(&t->mu);
+        return llmc__fail(LLMC_ERANGE, "channel %zu is past the tracker's %zu",
+                          index, n);
+    }
+    llmc__channel_export(&full, &t->meter->channels[index]);
+    /* copies: the sampler rewrites the channel's own strings */
+    snprintf(chan_name, sizeof chan_name, "%s", full.name);
+    snprintf(chan_device, sizeof chan_device, "%s", full.device);
+    snprintf(chan_detail, sizeof chan_detail, "%s",
+             t->chans[index].note[0] ? t->chans[index].note : full.detail);
+    full.name = chan_name;
+    full.device = chan_device;
+    full.detail = chan_detail;
+    full.energy_j = isnan(full.energy_j) ? NAN : t->chans[index].counted_j;
+    pthread_mutex_unlock(&t->mu);
+    return llmc__channel_copy_out(out, &full);
+}
+
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *totals_json(const llmc_totals *o)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "duration_s", num(o->duration_s));
+    json_object_set_new(j, "energy_j", num(o->energy_j));
+    json_object_set_new(j, "energy_kwh", num(o->energy_kwh));
+    json_object_set_new(j, "operational_kgco2e", num(o->operational_kgco2e));
+    json_object_set_new(j, "embodied_kgco2e", num(o->embodied_kgco2e));
+    json_object_set_new(j, "total_kgco2e", num(o->total_kgco2e));
+    json_object_set_new(j, "steps", json_integer((json_int_t)o->steps));
+    json_object_set_new(j, "tokens", json_integer((json_int_t)o->tokens));
+    json_object_set_new(j, "j_per_token", num(o->j_per_token));
+    json_object_set_new(j, "gco2e_per_token", num(o->gco2e_per_token));
+    json_object_set_new(j, "intensity_gco2e_per_kwh",
+                        num(o->intensity_gco2e_per_kwh));
+    return j;
+}
+
+static json_t *quality_json(unsigned q)
+{
+    json_t *a = json_array();
+    if (q & LLMC_QUALITY_TOO_SHORT)
+        json_array_append_new(a, json_string("too-short"));
+    if (q & LLMC_QUALITY_RESET)
+        json_array_append_new(a, json_string("reset"));
+    if (q & LLMC_QUALITY_WRAPPED)
+        json_array_append_new(a, json_string("wrapped"));
+    if (q & LLMC_QUALITY_FALLBACK)
+        json_array_append_new(a, json_string("fallback"));
+    if (q & LLMC_QUALITY_GAP)
+        json_array_append_new(a, json_string("gap"));
+    return a;
+}
+
+LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
+{
+    json_t *root, *meters, *phases, *id;
+    llmc_totals o;
+    char *text;
+
+    if (!out_json || !t)
+        return llmc__fail(LLMC_EINVAL, "out_json or tracker is NULL");
+    *out_json = NULL;
+    if (atomic_load(&t->state) == LLMC__NEW)
+        return llmc__fail(LLMC_ESTATE,
+                          "the tracker has not started; there is nothing "
+                          "to report");
+    pthread_mutex_lock(&t->mu);
+    llmc__totals_fill(&o, t, -1);
+    live_steps(t, &o, -1);
+    root = totals_json(&o);
+    json_object_set_new(root, "measured", json_boolean(o.measured));
+    json_object_set_new(root, "quality", quality_json(o.quality));
+    json_object_set_new(root, "pue", json_real(t->pue));
+    json_object_set_new(root, "resumed_from_checkpoint",
+                        json_boolean(t->resumed_from_checkpoint));
+
+    meters = json_array();
+    for (size_t i = 0; i < t->nchans; i++) {
+        const struct llmc__channel *ch = &t->meter->channels[i];
+        const struct llmc__chan *c = &t->chans[i];
+        json_t *m = json_object();
+        json_object_set_new(m, "name", json_string(ch->name));
+        json_object_set_new(m, "device", json_string(ch->device));
+        json_object_set_new(m, "method", json_string(llmc_method_name(ch->method)));
+        json_object_set_new(m, "energy_j", isnan(ch->energy_j)
+                                               ? json_null()
+                                               : json_real(c->counted_j));
+        json_object_set_new(m, "counted", json_boolean(c->held));
+        json_object_set_new(m, "status", json_string(llmc_status_name(ch->status)));
+        json_object_set_new(m, "detail", json_string(c->note[0] ? c->note
+                                                                : ch->detail));
+        json_object_set_new(m, "quality", quality_json(ch->quality));
+        json_object_set_new(m, "node_level", json_boolean(ch->node_level));
+        json_array_append_new(meters, m);
+    }
+    json_object_set_new(root, "meters", meters);
+    json_object_set_new(root, "meter_diagnostics",
+                        json_string(llmc_meter_diagnostics(t->meter)));
+
+    phases = json_object();
+    for (unsigned p = 0; p < t->nphases; p++) {
+        llmc_totals po;
+        llmc__totals_fill(&po, t, (int)p);
+        live_steps(t, &po, (int)p);
+        json_object_set_new(phases, t->phase_names[p], totals_json(&po));
+    }
+    json_object_set_new(root, "phases", phases);
+
+    {
+        json_t *g = json_object();
+        const llmc_intensity *ci = &t->intensity;
+        json_object_set_new(g, "spec", json_string(llmc_grid_spec(t->grid)));
+        if (t->intensity_ok) {
+            json_object_set_new(g, "zone", json_string(ci->zone ? ci->zone : ""));
+            json_object_set_new(g, "source", json_string(ci->source ? ci->source : ""));
+            json_object_set_new(g, "basis", json_string(llmc_basis_name(ci->basis)));
+            json_object_set_new(g, "year", ci->year ? json_integer(ci->year)
+                                                    : json_null());
+            json_object_set_new(g, "dataset", json_string(ci->dataset ? ci->dataset : ""));
+            json_object_set_new(g, "provenance",
+                                json_string(ci->provenance ? ci->provenance : ""));
+        }
+        if (t->grid_problem[0])
+            json_object_set_new(g, "problem", json_string(t->grid_problem));
+        json_object_set_new(root, "grid", g);
+    }
+    {
+        json_t *e = json_object();
+        json_object_set_new(e, "included", json_boolean(t->embodied_devices > 0));
+        if (t->embodied_devices > 0) {
+            json_object_set_new(e, "devices", json_integer(t->embodied_devices));
+            json_object_set_new(e, "kgco2e_per_device",
+                                json_real(t->embodied_per_device_kgco2e));
+            json_object_set_new(e, "basis", json_string(llmc_profile_get_text(
+                                                t->profile,
+                                                LLMC_PROFILE_EMBODIED_BASIS)));
+            json_object_set_new(e, "lifetime_years",
+                                json_real(t->lifetime_s / LLMC__SECONDS_PER_YEAR));
+            json_object_set_new(e, "hardware", json_string(llmc_profile_get_text(
+                                                   t->profile, LLMC_PROFILE_NAME)));
+        } else {
+            json_object_set_new(e, "note", json_string(t->embodied_note));
+        }
+        json_object_set_new(root, "embodied", e);
+    }
+    if (t->target_tokens) {
+        json_t *p = json_object();
+        json_object_set_new(p, "target_tokens",
+                            json_integer((json_int_t)t->target_tokens));
+        json_object_set_new(p, "total_kgco2e", num(o.projected_total_kgco2e));
+        json_object_set_new(p, "range_kgco2e",
+                            json_pack("[o, o]", num(o.projected_low_kgco2e),
+                                      num(o.projected_high_kgco2e)));
+        if (isnan(o.projected_total_kgco2e))
+            json_object_set_new(p, "note",
+                                json_string("not yet: needs at least two "
+                                            "training intervals after the "
+                                            "warm-up"));
+        json_object_set_new(root, "projection", p);
+    }
+    id = json_object();
+    json_object_set_new(id, "host", json_string(t->id.host));
+    json_object_set_new(id, "job", *t->id.job ? json_string(t->id.job) : json_null());
+    json_object_set_new(id, "rank", t->id.rank >= 0 ? json_integer(t->id.rank) : json_null());
+    json_object_set_new(id, "local_rank",
+                        t->id.local_rank >= 0 ? json_integer(t->id.local_rank) : json_null());
+    json_object_set_new(id, "world_size",
+                        t->id.world_size >= 0 ? json_integer(t->id.world_size) : json_null());
+    json_object_set_new(root, "identity", id);
+    if (t->problems[0])
+        json_object_set_new(root, "problems", json_string(t->problems));
+    pthread_mutex_unlock(&t->mu);
+
+    text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                JSON_REAL_PRECISION(15));
+    json_decref(root);
+    if (!text)
+        return llmc__fail(LLMC_ENOMEM, "out of memory writing JSON");
+    {
+        json_malloc_t jm;
+        json_free_t jf;
+        json_get_alloc_funcs(&jm, &jf);
+        *out_json = llmc__strdup(text);
+        jf(text);
+    }
+    return *out_json ? LLMC_OK : llmc__fail(LLMC_ENOMEM, "out of memory");
+}

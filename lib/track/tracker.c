@@ -1,0 +1,546 @@
+/*
+ * tracker.c - the life of a training run: new, start, the per-step hook,
+ * phases, the sampler thread, stop and free.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/internal.h"
+#include "../meter/backend.h"
+#include "tracker.h"
+
+#define DEFAULT_INTERVAL_S 1.0
+#define DEFAULT_CHECKPOINT_INTERVAL_S 60.0
+#define JOIN_TIMEOUT_S 10
+
+/* Running trackers, stopped at exit so that a program that forgets
+ * llmc_tracker_stop still gets its final sample and checkpoint. */
+static pthread_mutex_t running_mu = PTHREAD_MUTEX_INITIALIZER;
+static llmc_tracker *running[64];
+static pthread_once_t atexit_once = PTHREAD_ONCE_INIT;
+
+static void stop_all_at_exit(void)
+{
+    llmc_tracker *list[64];
+    size_t n = 0;
+    pthread_mutex_lock(&running_mu);
+    for (size_t i = 0; i < 64; i++)
+        if (running[i])
+            list[n++] = running[i];
+    pthread_mutex_unlock(&running_mu);
+    for (size_t i = 0; i < n; i++)
+        llmc_tracker_stop(list[i]);
+}
+
+static void register_atexit(void)
+{
+    atexit(stop_all_at_exit);
+}
+
+static void running_set(llmc_tracker *t, int on)
+{
+    pthread_mutex_lock(&running_mu);
+    for (size_t i = 0; i < 64; i++) {
+        if (on && !running[i]) {
+            running[i] = t;
+            break;
+        }
+        if (!on && running[i] == t) {
+            running[i] = NULL;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&running_mu);
+}
+
+void llmc__problem(llmc_tracker *t, const char *fmt, ...)
+{
+    char line[300];
+    size_t used = strlen(t->problems);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (strstr(t->problems, line))
+        return; /* once is enough */
+    snprintf(t->problems + used, sizeof t->problems - used, "%s%s",
+             used ? "; " : "", line);
+    llmc__log(LLMC_LOG_WARN, "%s", line);
+}
+
+LLMC_API void llmc_totals_init(llmc_totals *out, size_t size)
+{
+    if (!out || size < sizeof out->size || size > UINT32_MAX)
+        return;
+    memset(out, 0, size);
+    out->size = (uint32_t)size;
+}
+
+LLMC_API int llmc_tracker_new(llmc_tracker **out)
+{
+    llmc_tracker *t;
+    pthread_condattr_t ca;
+    int rc;
+
+    if (!out)
+        return llmc__fail(LLMC_EINVAL, "out is NULL");
+    *out = NULL;
+    /* the slots want 64-byte alignment */
+    if (posix_memalign((void **)&t, 64, sizeof *t) != 0)
+        return llmc__fail(LLMC_ENOMEM, "out of memory for a tracker");
+    memset(t, 0, sizeof *t);
+    atomic_init(&t->state, LLMC__NEW);
+    atomic_init(&t->phase, 0);
+    atomic_flag_clear(&t->inline_busy);
+    t->pue = LLMC__DEFAULT_PUE;
+    t->interval_s = DEFAULT_INTERVAL_S;
+    t->checkpoint_interval_s = DEFAULT_CHECKPOINT_INTERVAL_S;
+    snprintf(t->phase_names[0], LLMC__PHASE_NAME, "train");
+    t->nphases = 1;
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    llmc__identity_read(&t->id);
+    llmc__boot_id(t->boot_id, sizeof t->boot_id);
+    if ((rc = llmc__tracker_apply_env(t)) != LLMC_OK) {
+        llmc_tracker_free(t);
+        return rc;
+    }
+    *out = t;
+    return LLMC_OK;
+}
+
+/* Which GPU channels this rank may read: with n ranks on the node that all
+ * see several GPUs, the i-th GPU belongs to local rank i mod n (torchrun,
+ * Slurm and MPI hand out devices that way, and no GPU is left without a
+ * reader); node-level meters are open to every rank and decided by the
+ * election. A rank that sees one GPU (CUDA_VISIBLE_DEVICES per rank) reads
+ * it. */
+static void decide_ownership(llmc_tracker *t)
+{
+    size_t ngpu = 0, k = 0;
+    int n = t->id.local_world_size;
+    int per_rank = t->id.local_rank >= 0 && n > 1;
+    for (size_t i = 0; i < t->nchans; i++)
+        if (!t->meter->channels[i].node_level &&
+            t->meter->channels[i].lock_key[0])
+            ngpu++;
+    for (size_t i = 0; i < t->nchans; i++) {
+        const struct llmc__channel *ch = &t->meter->channels[i];
+        struct llmc__chan *c = &t->chans[i];
+        c->owned = 1;
+        if (per_rank && !ch->node_level && ch->lock_key[0] && ngpu > 1) {
+            c->owned = k % (size_t)n == (size_t)t->id.local_rank;
+            if (!c->owned)
+                snprintf(c->note, sizeof c->note,
+                         "belongs to local rank %zu of %d (this is local "
+                         "rank %d)",
+                         k % (size_t)n, n, t->id.local_rank);
+            k++;
+        }
+    }
+}
+
+static void setup_embodied(llmc_tracker *t)
+{
+    double kg, life;
+    int devices = t->devices;
+
+    t->embodied_devices = 0;
+    t->embodied_note[0] = '\0';
+    if (!t->profile) {
+        snprintf(t->embodied_note, sizeof t->embodied_note,
+                 "no hardware given (hardware=NAME)");
+        return;
+    }
+    if (llmc_profile_get(&kg, t->profile, LLMC_PROFILE_EMBODIED_KGCO2E) !=
+        LLMC_OK) {
+        snprintf(t->embodied_note, sizeof t->embodied_note,
+                 "no embodied figure is known for '%s'",
+                 llmc_profile_get_text(t->profile, LLMC_PROFILE_NAME));
+        return;
+    }
+    if (llmc_profile_get(&life, t->profile, LLMC_PROFILE_LIFETIME_S) != LLMC_OK)
+        life = LLMC__DEFAULT_LIFETIME_Y * LLMC__SECONDS_PER_YEAR;
+    if (devices == 0) { /* the devices this process reads */
+        for (size_t i = 0; i < t->nchans; i++)
+            if (t->chans[i].owned && !t->meter->channels[i].node_level &&
+                t->meter->channels[i].lock_key[0])
+                devices++;
+        if (devices == 0)
+            devices = 1;
+    }
+    t->embodied_per_device_kgco2e = kg;
+    t->lifetime_s = life;
+    t->embodied_devices = devices;
+}
+
+/* "run-{rank}.ckpt" -> "run-3.ckpt": one file per process from one setting
+ * that every rank of a job shares. {rank}, {local_rank}, {host}, {job} and
+ * {pid}; an unknown rank or job is written "0" and "nojob". */
+static int expand_path(llmc_tracker *t, char **path)
+{
+    char out[4096], num[32];
+    const char *p = *path;
+    size_t n = 0;
+
+    if (!p || !strchr(p, '{'))
+        return LLMC_OK;
+    while (*p && n + 1 < sizeof out) {
+        const char *v = NULL;
+        size_t skip = 0;
+        if (strncmp(p, "{rank}", 6) == 0) {
+            snprintf(num, sizeof num, "%d", t->id.rank >= 0 ? t->id.rank : 0);
+            v = num;
+            skip = 6;
+        } else if (strncmp(p, "{local_rank}", 12) == 0) {
+            snprintf(num, sizeof num, "%d",
+                     t->id.local_rank >= 0 ? t->id.local_rank : 0);
+            v = num;
+            skip = 12;
+        } else if (strncmp(p, "{host}", 6) == 0) {
+            v = t->id.host;
+            skip = 6;
+        } else if (strncmp(p, "{job}", 5) == 0) {
+            v = *t->id.job ? t->id.job : "nojob";
+            skip = 5;
+        } else if (strncmp(p, "{pid}", 5) == 0) {
+            snprintf(num, sizeof num, "%ld", (long)getpid());
+            v = num;
+            skip = 5;
+        }
+        if (v) {
+            n += (size_t)snprintf(out + n, sizeof out - n, "%s", v);
+            p += skip;
+        } else {
+            out[n++] = *p++;
+        }
+    }
+    if (n >= sizeof out - 1)
+        return llmc__fail(LLMC_ERANGE, "the path '%s' is too long", *path);
+    out[n] = '\0';
+    {
+        char *copy = llmc__strdup(out);
+        if (!copy)
+            return llmc__fail(LLMC_ENOMEM, "out of memory");
+        free(*path);
+        *path = copy;
+    }
+    return LLMC_OK;
+}
+
+/* Leaves a tracker whose start failed as it was before the start. */
+static int undo_start(llmc_tracker *t, int rc)
+{
+    memset(&t->resumed, 0, sizeof t->resumed);
+    memset(t->resumed_phases, 0, sizeof t->resumed_phases);
+    t->resumed_from_checkpoint = 0;
+    llmc_meter_free(t->meter);
+    t->meter = NULL;
+    free(t->chans);
+    t->chans = NULL;
+    t->nchans = 0;
+    return rc;
+}
+
+LLMC_API int llmc_tracker_start(llmc_tracker *t)
+{
+    int rc, expected = LLMC__NEW;
+
+    if (!t)
+        return llmc__fail(LLMC_EINVAL, "tracker is NULL");
+    if (atomic_load(&t->state) != LLMC__NEW)
+        return llmc__fail(LLMC_ESTATE, "the tracker was already started");
+    if (!t->grid &&
+        (rc = llmc_grid_new(&t->grid, "static:WORLD")) != LLMC_OK)
+        return rc;
+    if ((rc = expand_path(t, &t->log_path)) != LLMC_OK ||
+        (rc = expand_path(t, &t->checkpoint_path)) != LLMC_OK)
+        return rc;
+    rc = llmc_meter_open(&t->meter, t->meters_spec ? t->meters_spec : "auto");
+    if (rc != LLMC_OK)
+        return rc;
+    t->nchans = llmc_meter_channel_count(t->meter);
+    if (t->nchans && !(t->chans = calloc(t->nchans, sizeof *t->chans)))
+        return undo_start(t, llmc__fail(LLMC_ENOMEM,
+                                        "out of memory for a tracker"));
+    for (size_t i = 0; i < t->nchans; i++) {
+        t->chans[i].lock_fd = -1;
+        t->chans[i].last_j = NAN;
+    }
+    if (t->require_measured) {
+        int any = 0;
+        for (size_t i = 0; i < t->nchans; i++) {
+            llmc_method m = t->meter->channels[i].method;
+            any |= m == LLMC_METHOD_COUNTER || m == LLMC_METHOD_POWER;
+        }
+        if (!any) {
+            char diag[700];
+            snprintf(diag, sizeof diag, "%s", llmc_meter_diagnostics(t->meter));
+            return undo_start(t, llmc__fail(LLMC_ENODEV,
+                                            "require=measured, but no meter "
+                                            "measures energy here: %s",
+                                            *diag ? diag : "no channel"));
+        }
+    }
+    /* a counter must be read at least twice per wrap period */
+    for (size_t i = 0; i < t->nchans; i++) {
+        double w = t->meter->channels[i].wrap_s;
+        if (!isnan(w) && w > 0 && t->interval_s > w / 2) {
+            llmc__problem(t, "interval lowered from %.6g s to %.6g s: %s "
+                          "wraps every ~%.0f s",
+                          t->interval_s, w / 2, t->meter->channels[i].name, w);
+            t->interval_s = w / 2;
+        }
+    }
+    decide_ownership(t);
+    setup_embodied(t);
+    if (t->checkpoint_path && (rc = llmc__checkpoint_read(t)) != LLMC_OK)
+        return undo_start(t, rc);
+    if (t->log_path && !(t->log = fopen(t->log_path, "ae")))
+        llmc__problem(t, "cannot open the log '%s': %s; samples are not "
+                      "logged", t->log_path, strerror(errno));
+    t->owner_pid = getpid();
+    t->start_ns = t->last_ns = t->last_checkpoint_ns = llmc__now_ns();
+    t->start_unix_s = (int64_t)time(NULL);
+    t->switches[0].t_ns = t->start_ns;
+    t->switches[0].phase = atomic_load(&t->phase);
+    t->nswitches = 1;
+
+    pthread_mutex_lock(&t->mu);
+    llmc__tracker_sample(t, LLMC__SAMPLE_BASELINE);
+    pthread_mutex_unlock(&t->mu);
+
+    if (!atomic_compare_exchange_strong(&t->state, &expected, LLMC__RUNNING))
+        return llmc__fail(LLMC_ESTATE, "the tracker was started twice at once");
+    atomic_store(&t->next_inline_ns,
+                 t->start_ns + (int64_t)(t->interval_s * 1e9));
+    if (!t->inline_sampler) {
+        extern void *llmc__sampler_main(void *);
+        if (pthread_create(&t->thread, NULL, llmc__sampler_main, t) == 0)
+            t->thread_running = 1;
+        else
+            llmc__problem(t, "no sampler thread could be started; sampling "
+                          "falls back to inline");
+        if (!t->thread_running)
+            t->inline_sampler = 1;
+    }
+    pthread_once(&atexit_once, register_atexit);
+    running_set(t, 1);
+    return LLMC_OK;
+}
+
+void *llmc__sampler_main(void *arg);
+
+void *llmc__sampler_main(void *arg)
+{
+    llmc_tracker *t = arg;
+    pthread_mutex_lock(&t->mu);
+    while (!t->stop_requested) {
+        struct timespec due;
+        int64_t at = t->last_ns + (int64_t)(t->interval_s * 1e9);
+        due.tv_sec = (time_t)(at / 1000000000);
+        due.tv_nsec = (long)(at % 1000000000);
+        if (pthread_cond_timedwait(&t->cv, &t->mu, &due) == ETIMEDOUT &&
+            !t->stop_requested) {
+            if (t->sync) { /* a device sync may take long: not under mu */
+                pthread_mutex_unlock(&t->mu);
+                t->sync(t->sync_userdata);
+                pthread_mutex_lock(&t->mu);
+            }
+            llmc__tracker_sample(t, LLMC__SAMPLE_NORMAL);
+        }
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+/* A slot per thread, handed out once; the index is the same for every
+ * tracker the thread steps. */
+static atomic_uint next_slot;
+/* initial-exec: a direct offset from the thread pointer, not a call to
+ * __tls_get_addr on every step (4 bytes of the static TLS surplus that
+ * glibc keeps for libraries loaded with dlopen) */
+static _Thread_local unsigned my_slot
+    __attribute__((tls_model("initial-exec"))) = (unsigned)-1;
+
+static void inline_sample(llmc_tracker *t)
+{
+    struct timespec ts;
+    int64_t now;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* the vDSO: no system call */
+    now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    if (now < atomic_load_explicit(&t->next_inline_ns, memory_order_relaxed))
+        return;
+    if (atomic_flag_test_and_set(&t->inline_busy))
+        return; /* another thread samples right now */
+    if (getpid() != t->owner_pid) { /* a forked child: not its tracker */
+        atomic_store(&t->next_inline_ns, INT64_MAX);
+        atomic_flag_clear(&t->inline_busy);
+        return;
+    }
+    atomic_store(&t->next_inline_ns, now + (int64_t)(t->interval_s * 1e9));
+    if (t->sync)
+        t->sync(t->sync_userdata);
+    if (pthread_mutex_trylock(&t->mu) == 0) {
+        if (atomic_load(&t->state) == LLMC__RUNNING)
+            llmc__tracker_sample(t, LLMC__SAMPLE_NORMAL);
+        pthread_mutex_unlock(&t->mu);
+    }
+    atomic_flag_clear(&t->inline_busy);
+}
+
+LLMC_API int llmc_tracker_step(llmc_tracker *t, uint64_t tokens)
+{
+    unsigned s = my_slot, p;
+    uint64_t n;
+    struct llmc__slot *slot;
+
+    if (__builtin_expect(t == NULL, 0))
+        return LLMC_EINVAL;
+    if (__builtin_expect(s == (unsigned)-1, 0))
+        s = my_slot = atomic_fetch_add(&next_slot, 1);
+    p = atomic_load_explicit(&t->phase, memory_order_relaxed);
+    if (__builtin_expect(s < LLMC__SLOTS - 1, 1)) {
+        /* this thread's own slot: a plain add, published atomically */
+        slot = &t->slots[s];
+        n = atomic_load_explicit(&slot->steps[p], memory_order_relaxed) + 1;
+        atomic_store_explicit(&slot->steps[p], n, memory_order_relaxed);
+        atomic_store_explicit(
+            &slot->tokens[p],
+            atomic_load_explicit(&slot->tokens[p], memory_order_relaxed) +
+                tokens,
+            memory_order_relaxed);
+    } else {
+        slot = &t->slots[LLMC__SLOTS - 1];
+        n = atomic_fetch_add_explicit(&slot->steps[p], 1,
+                                      memory_order_relaxed) + 1;
+        atomic_fetch_add_explicit(&slot->tokens[p], tokens,
+                                  memory_order_relaxed);
+    }
+    /* inline sampling looks at the clock every 8th step of a thread */
+    if (__builtin_expect(t->inline_sampler, 0) && (n & 7) == 0 &&
+        atomic_load_explicit(&t->state, memory_order_relaxed) == LLMC__RUNNING)
+        inline_sample(t);
+    return LLMC_OK;
+}
+
+int llmc__phase_find(const llmc_tracker *t, const char *name)
+{
+    for (unsigned i = 0; i < t->nphases; i++)
+        if (strcmp(t->phase_names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+LLMC_API int llmc_tracker_phase(llmc_tracker *t, const char *name)
+{
+    int idx;
+    if (!t || !name)
+        return llmc__fail(LLMC_EINVAL, "tracker or name is NULL");
+    if (!*name || strlen(name) >= LLMC__PHASE_NAME)
+        return llmc__fail(LLMC_EINVAL,
+                          "a phase name has 1 to %d characters ('%s')",
+                          LLMC__PHASE_NAME - 1, name);
+    pthread_mutex_lock(&t->mu);
+    idx = llmc__phase_find(t, name);
+    if (idx < 0) {
+        if (t->nphases == LLMC__PHASES) {
+            pthread_mutex_unlock(&t->mu);
+            return llmc__fail(LLMC_ERANGE,
+                              "phase '%s' would be the %dth; a tracker keeps "
+                              "at most %d phases",
+                              name, LLMC__PHASES + 1, LLMC__PHASES);
+        }
+        idx = (int)t->nphases++;
+        snprintf(t->phase_names[idx], LLMC__PHASE_NAME, "%s", name);
+    }
+    if ((unsigned)idx != atomic_load(&t->phase)) {
+        if (t->nswitches == LLMC__SWITCHES) /* the sampler is far behind */
+            llmc__tracker_sample(t, LLMC__SAMPLE_NORMAL);
+        t->switches[t->nswitches].t_ns = llmc__now_ns();
+        t->switches[t->nswitches].phase = (unsigned)idx;
+        t->nswitches++;
+        atomic_store(&t->phase, (unsigned)idx);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return LLMC_OK;
+}
+
+LLMC_API int llmc_tracker_stop(llmc_tracker *t)
+{
+    int expected = LLMC__RUNNING, rc = LLMC_OK;
+    if (!t)
+        return llmc__fail(LLMC_EINVAL, "tracker is NULL");
+    if (!atomic_compare_exchange_strong(&t->state, &expected, LLMC__STOPPED))
+        return LLMC_OK; /* never started, or stopped already */
+    running_set(t, 0);
+    if (getpid() != t->owner_pid)
+        return LLMC_OK; /* a forked child: the sampler lives in the parent */
+    pthread_mutex_lock(&t->mu);
+    t->stop_requested = 1;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    if (t->thread_running) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += JOIN_TIMEOUT_S;
+        if (pthread_timedjoin_np(t->thread, NULL, &deadline) != 0) {
+            /* a meter hangs in the driver: leave the thread, never the
+             * trainer, waiting on it */
+            pthread_detach(t->thread);
+            llmc__problem(t, "the sampler did not stop within %d s",
+                          JOIN_TIMEOUT_S);
+            return llmc__fail(LLMC_EIO,
+                              "the sampler did not stop within %d s (a meter "
+                              "hangs); its totals are left as they were",
+                              JOIN_TIMEOUT_S);
+        }
+        t->thread_running = 0;
+    }
+    if (t->sync) /* the work queued before stop belongs to the run */
+        t->sync(t->sync_userdata);
+    pthread_mutex_lock(&t->mu);
+    llmc__tracker_sample(t, LLMC__SAMPLE_FINAL);
+    if (t->checkpoint_path)
+        rc = llmc__checkpoint_write(t);
+    if (t->log) {
+        fclose(t->log);
+        t->log = NULL;
+    }
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
+LLMC_API void llmc_tracker_free(llmc_tracker *t)
+{
+    if (!t)
+        return;
+    llmc_tracker_stop(t);
+    if (t->thread_running) /* only when the join timed out */
+        return;
+    for (size_t i = 0; i < t->nchans; i++)
+        llmc__lock_release(t->chans[i].lock_fd);
+    if (t->log)
+        fclose(t->log);
+    llmc_meter_free(t->meter);
+    free(t->chans);
+    llmc_grid_free(t->grid);
+    llmc_profile_free(t->profile);
+    free(t->meters_spec);
+    free(t->log_path);
+    free(t->checkpoint_path);
+    free(t->runtime_dir);
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cv);
+    free(t);
+}

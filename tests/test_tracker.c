@@ -1,0 +1,1124 @@
+/*
+ * test_tracker.c - the training-run tracker: energy against known power,
+ * steps and tokens from many threads, phases, the JSONL log, checkpoints
+ * (including a job killed with SIGKILL and resumed), configuration errors,
+ * the inline sampler, the projection, and one reader per device when
+ * several processes on one node track the same RAPL package.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char scratch[256];
+
+static void make_scratch(void)
+{
+    snprintf(scratch, sizeof scratch, "/tmp/llmc-tracker-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(scratch));
+    /* locks and everything else of these tests stay in the scratch dir */
+    setenv("LLMC_RUNTIME_DIR", scratch, 1);
+}
+
+static void remove_scratch(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", scratch);
+    unsetenv("LLMC_RUNTIME_DIR");
+}
+
+static void path_in(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s", scratch, name);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&d, &d) != 0 && errno == EINTR)
+        ;
+}
+
+static llmc_tracker *tracker_with(const char *config)
+{
+    llmc_tracker *t = NULL;
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_status(llmc_tracker_configure(t, config), LLMC_OK);
+    return t;
+}
+
+static llmc_totals totals_of(llmc_tracker *t, const char *phase)
+{
+    llmc_totals o;
+    llmc_totals_init(&o, sizeof o);
+    ck_assert_status(llmc_tracker_totals(&o, t, phase), LLMC_OK);
+    return o;
+}
+
+/* ---- energy against a known power ------------------------------------ */
+
+START_TEST(test_tracker_const_meter_energy_is_power_times_duration)
+{
+    llmc_tracker *t = tracker_with("meters=const:300W; grid=const:500g/kWh; "
+                                   "interval=100ms; pue=1.2");
+    llmc_totals o;
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    sleep_ms(450);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    o = totals_of(t, NULL);
+    ck_assert(o.measured);
+    ck_assert_double_ge(o.duration_s, 0.45);
+    ck_assert_double_lt(o.duration_s, 1.5);
+    /* the meter and the tracker read the clock microseconds apart */
+    ck_assert_double_eq_tol(o.energy_j, 300.0 * o.duration_s, 300.0 * 2e-3);
+    ck_assert_rel(o.energy_kwh, o.energy_j / 3.6e6, 1e-12);
+    ck_assert_rel(o.operational_kgco2e, o.energy_j / 3.6e6 * 1.2 * 500 / 1000,
+                  1e-12);
+    ck_assert_rel(o.intensity_gco2e_per_kwh, 500.0, 1e-12);
+    ck_assert_double_eq(o.embodied_kgco2e, 0.0);
+    ck_assert_rel(o.total_kgco2e, o.operational_kgco2e, 1e-12);
+    ck_assert_uint_ge(o.samples, 4); /* every 100 ms, and the final one */
+    ck_assert_uint_eq(o.quality, 0);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+START_TEST(test_tracker_embodied_share_of_devices)
+{
+    /* 8 H100 (164 kg board share) for the run, 5-year default lifetime */
+    llmc_tracker *t = tracker_with("meters=const:100W; grid=FR; interval=100ms;"
+                                   "hardware=NVIDIA H100 SXM5 80GB; devices=8");
+    llmc_totals o;
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    sleep_ms(300);
+    llmc_tracker_stop(t);
+    o = totals_of(t, NULL);
+    ck_assert_rel(o.embodied_kgco2e,
+                  8 * 164.0 * o.duration_s / (5 * 365.25 * 86400), 1e-9);
+    ck_assert_rel(o.total_kgco2e, o.operational_kgco2e + o.embodied_kgco2e,
+                  1e-12);
+    ck_assert_rel(o.intensity_gco2e_per_kwh, 56.039, 1e-12);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+/* ---- steps ----------------------------------------------------------- */
+
+#define THREADS 6
+#define STEPS_PER_THREAD 200000
+
+static void *stepper(void *arg)
+{
+    llmc_tracker *t = arg;
+    for (int i = 0; i < STEPS_PER_THREAD; i++)
+        if (llmc_tracker_step(t, 3) != LLMC_OK)
+            return (void *)1;
+    return NULL;
+}
+
+START_TEST(test_tracker_step_counts_exactly_from_many_threads)
+{
+    llmc_tracker *t = tracker_with("meters=const:10W; grid=const:1; "
+                                   "interval=100ms");
+    pthread_t th[THREADS];
+    llmc_totals o;
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    for (int i = 0; i < THREADS; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, stepper, t), 0);
+    for (int i = 0; i < THREADS; i++) {
+        void *r;
+        pthread_join(th[i], &r);
+        ck_assert_ptr_null(r);
+    }
+    /* live totals already see every step, before any further sample */
+    o = totals_of(t, NULL);
+    ck_assert_uint_eq(o.steps, (uint64_t)THREADS * STEPS_PER_THREAD);
+    ck_assert_uint_eq(o.tokens, (uint64_t)THREADS * STEPS_PER_THREAD * 3);
+    llmc_tracker_stop(t);
+    o = totals_of(t, NULL);
+    ck_assert_uint_eq(o.steps, (uint64_t)THREADS * STEPS_PER_THREAD);
+    ck_assert_uint_eq(o.tokens, (uint64_t)THREADS * STEPS_PER_THREAD * 3);
+    ck_assert_rel(o.j_per_token, o.energy_j / (double)o.tokens, 1e-12);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+START_TEST(test_tracker_step_null_is_einval_and_before_start_counts)
+{
+    llmc_tracker *t = tracker_with("meters=const:10W; grid=const:1");
+    ck_assert_int_eq(llmc_tracker_step(NULL, 1), LLMC_EINVAL);
+    /* steps before start are not lost: the first sample counts them */
+    ck_assert_int_eq(llmc_tracker_step(t, 5), LLMC_OK);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    llmc_tracker_step(t, 7);
+    llmc_tracker_stop(t);
+    ck_assert_uint_eq(totals_of(t, NULL).tokens, 12);
+    ck_assert_uint_eq(totals_of(t, NULL).steps, 2);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+/* ---- phases ---------------------------------------------------------- */
+
+START_TEST(test_tracker_phases_split_steps_time_and_energy)
+{
+    llmc_tracker *t = tracker_with("meters=const:200W; grid=const:100; "
+                                   "interval=100ms");
+    llmc_totals all, train, eval, ckpt;
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    for (int i = 0; i < 10; i++)
+        llmc_tracker_step(t, 100);
+    sleep_ms(250);
+    ck_assert_status(llmc_tracker_phase(t, "eval"), LLMC_OK);
+    for (int i = 0; i < 4; i++)
+        llmc_tracker_step(t, 50);
+    sleep_ms(150);
+    ck_assert_status(llmc_tracker_phase(t, "checkpoint"), LLMC_OK);
+    sleep_ms(100);
+    ck_assert_status(llmc_tracker_phase(t, "train"), LLMC_OK);
+    llmc_tracker_step(t, 100);
+    sleep_ms(50);
+    llmc_tracker_stop(t);
+    all = totals_of(t, NULL);
+    train = totals_of(t, "train");
+    eval = totals_of(t, "eval");
+    ckpt = totals_of(t, "checkpoint");
+    ck_assert_uint_eq(train.steps, 11);
+    ck_assert_uint_eq(train.tokens, 1100);
+    ck_assert_uint_eq(eval.steps, 4);
+    ck_assert_uint_eq(eval.tokens, 200);
+    ck_assert_uint_eq(ckpt.steps, 0);
+    /* the phases add up to the whole */
+    ck_assert_rel(train.energy_j + eval.energy_j + ckpt.energy_j, all.energy_j,
+                  1e-9);
+    ck_assert_rel(train.duration_s + eval.duration_s + ckpt.duration_s,
+                  all.duration_s, 1e-9);
+    /* each phase got the energy of its own time at 200 W */
+    ck_assert_double_eq_tol(eval.duration_s, 0.150, 0.030);
+    ck_assert_double_eq_tol(ckpt.duration_s, 0.100, 0.030);
+    ck_assert_double_eq_tol(eval.energy_j, 200.0 * eval.duration_s, 1.0);
+    ck_assert_double_eq_tol(ckpt.energy_j, 200.0 * ckpt.duration_s, 1.0);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+START_TEST(test_tracker_phase_errors)
+{
+    llmc_tracker *t = tracker_with("meters=const:1W; grid=const:1");
+    llmc_totals o;
+    char name[8];
+    ck_assert_status(llmc_tracker_phase(t, ""), LLMC_EINVAL);
+    ck_assert_status(llmc_tracker_phase(t, NULL), LLMC_EINVAL);
+    ck_assert_status(llmc_tracker_phase(t, "a-phase-name-that-is-far-too-long-"
+                                           "to-keep"),
+                     LLMC_EINVAL);
+    for (int i = 0; i < 15; i++) { /* "train" plus 15 more is the limit */
+        snprintf(name, sizeof name, "p%d", i);
+        ck_assert_status(llmc_tracker_phase(t, name), LLMC_OK);
+    }
+    ck_assert_status(llmc_tracker_phase(t, "one-too-many"), LLMC_ERANGE);
+    ck_assert_error_mentions("16");
+    ck_assert_status(llmc_tracker_phase(t, "p3"), LLMC_OK); /* known: fine */
+    llmc_totals_init(&o, sizeof o);
+    ck_assert_status(llmc_tracker_totals(&o, t, "nope"), LLMC_ENOTFOUND);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+/* ---- log ------------------------------------------------------------- */
+
+START_TEST(test_tracker_log_has_one_json_line_per_sample)
+{
+    char log[300], config[600], line[8192];
+    llmc_tracker *t;
+    llmc_totals o;
+    FILE *f;
+    size_t lines = 0;
+    double sum_j = 0, sum_op = 0;
+    json_int_t last_step = -1;
+
+    make_scratch();
+    path_in(log, sizeof log, "run.jsonl");
+    snprintf(config, sizeof config,
+             "meters=const:50W; grid=FR; interval=100ms; log=%s", log);
+    t = tracker_with(config);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    for (int i = 0; i < 30; i++) {
+        llmc_tracker_step(t, 10);
+        sleep_ms(10);
+    }
+    llmc_tracker_stop(t);
+    o = totals_of(t, NULL);
+    ck_assert_ptr_nonnull(f = fopen(log, "r"));
+    while (fgets(line, sizeof line, f)) {
+        json_error_t err;
+        json_t *j = json_loads(line, 0, &err), *m;
+        ck_assert_msg(j != NULL, "line %zu: %s", lines + 1, err.text);
+        sum_j += json_number_value(json_object_get(j, "energy_j"));
+        sum_op += json_number_value(json_object_get(j, "operational_kgco2e"));
+        last_step = json_integer_value(json_object_get(j, "step"));
+        ck_assert_str_eq(json_string_value(json_object_get(j, "phase")), "train");
+        ck_assert_str_eq(json_string_value(json_object_get(j, "intensity_source")),
+                         "static:FRA");
+        ck_assert_double_eq(json_number_value(json_object_get(
+                                j, "intensity_gco2e_per_kwh")),
+                            56.039);
+        ck_assert_ptr_nonnull(json_object_get(j, "host"));
+        m = json_array_get(json_object_get(j, "meters"), 0);
+        ck_assert_str_eq(json_string_value(json_object_get(m, "method")), "const");
+        json_decref(j);
+        lines++;
+    }
+    fclose(f);
+    ck_assert_uint_eq(lines, o.samples);
+    ck_assert_int_eq(last_step, 30);
+    /* the log holds the whole run: its lines add up to the totals */
+    ck_assert_rel(sum_j, o.energy_j, 1e-9);
+    ck_assert_rel(sum_op, o.operational_kgco2e, 1e-9);
+    llmc_tracker_free(t);
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(test_tracker_unwritable_log_degrades_not_fails)
+{
+    llmc_tracker *t = tracker_with("meters=const:50W; grid=FR; interval=100ms;"
+                                   "log=/nonexistent-dir/run.jsonl");
+    char *report = NULL;
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    llmc_tracker_step(t, 1);
+    llmc_tracker_stop(t);
+    ck_assert(totals_of(t, NULL).measured);
+    ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
+    ck_assert_ptr_nonnull(strstr(report, "/nonexistent-dir/run.jsonl"));
+    llmc_free(report);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+/* ---- checkpoints ----------------------------------------------------- */
+
+START_TEST(test_tracker_checkpoint_continues_totals)
+{
+    char ck[300], config[600];
+    llmc_tracker *a, *b;
+    llmc_totals ta, tb;
+    char *report;
+
+    make_scratch();
+    path_in(ck, sizeof ck, "totals.json");
+    snprintf(config, sizeof config,
+             "meters=const:100W; grid=const:300; interval=100ms; checkpoint=%s",
+             ck);
+    a = tracker_with(config);
+    ck_assert_status(llmc_tracker_start(a), LLMC_OK);
+    for (int i = 0; i < 7; i++)
+        llmc_tracker_step(a, 1000);
+    sleep_ms(200);
+    ck_assert_status(llmc_tracker_stop(a), LLMC_OK);
+    ta = totals_of(a, NULL);
+    llmc_tracker_free(a);
+
+    b = tracker_with(config);
+    ck_assert_status(llmc_tracker_start(b), LLMC_OK);
+    for (int i = 0; i < 3; i++)
+        llmc_tracker_step(b, 1000);
+    sleep_ms(200);
+    ck_assert_status(llmc_tracker_stop(b), LLMC_OK);
+    tb = totals_of(b, NULL);
+    ck_assert_uint_eq(tb.steps, 10);
+    ck_assert_uint_eq(tb.tokens, 10000);
+    ck_assert_double_gt(tb.energy_j, ta.energy_j + 100.0 * 0.19);
+    ck_assert_double_eq_tol(tb.energy_j, 100.0 * tb.duration_s, 100.0 * 4e-3);
+    ck_assert_double_gt(tb.duration_s, ta.duration_s + 0.19);
+    ck_assert_uint_eq(totals_of(b, "train").steps, 10);
+    ck_assert_status(llmc_tracker_report_json(&report, b), LLMC_OK);
+    ck_assert_ptr_nonnull(strstr(report, "\"resumed_from_checkpoint\": true"));
+    llmc_free(report);
+    llmc_tracker_free(b);
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(test_tracker_killed_job_loses_at_most_one_interval)
+{
+    char ck[300], config[600];
+    pid_t pid;
+    int status;
+    json_t *root;
+    json_error_t err;
+    double saved_j, saved_s;
+    struct timespec t0, t1;
+    double alive_s;
+    llmc_tracker *t;
+
+    make_scratch();
+    path_in(ck, sizeof ck, "totals.json");
+    snprintf(config, sizeof config,
+             "meters=const:100W; grid=const:300; interval=100ms; "
+             "checkpoint=%s; checkpoint_interval=100ms",
+             ck);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        llmc_tracker *c;
+        if (llmc_tracker_new(&c) || llmc_tracker_configure(c, config) ||
+            llmc_tracker_start(c))
+            _exit(3);
+        for (;;) { /* a training loop, until SIGKILL */
+            llmc_tracker_step(c, 10);
+            sleep_ms(5);
+        }
+    }
+    sleep_ms(800);
+    kill(pid, SIGKILL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    waitpid(pid, &status, 0);
+    ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    alive_s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+    /* the checkpoint on disk is whole (never torn) and recent */
+    root = json_load_file(ck, 0, &err);
+    ck_assert_msg(root != NULL, "checkpoint: %s", err.text);
+    saved_j = json_number_value(json_object_get(json_object_get(root, "totals"),
+                                                "energy_j"));
+    saved_s = json_number_value(json_object_get(json_object_get(root, "totals"),
+                                                "duration_s"));
+    json_decref(root);
+    ck_assert_double_le(saved_s, alive_s);
+    /* lost: at most one checkpoint interval (plus fork and start-up time) */
+    ck_assert_double_ge(saved_s, alive_s - 0.1 - 0.15);
+    ck_assert_double_eq_tol(saved_j, 100.0 * saved_s, 100.0 * 4e-3);
+
+    /* no temporary file is left next to it except a torn one of the dead
+     * process, which a resume ignores */
+    t = tracker_with(config);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    llmc_tracker_stop(t);
+    ck_assert_double_ge(totals_of(t, NULL).energy_j, saved_j);
+    ck_assert_double_ge(totals_of(t, NULL).steps, 1);
+    llmc_tracker_free(t);
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(test_tracker_corrupt_checkpoint_fails_start_with_its_path)
+{
+    char ck[300], config[600];
+    llmc_tracker *t;
+    FILE *f;
+
+    make_scratch();
+    path_in(ck, sizeof ck, "totals.json");
+    ck_assert_ptr_nonnull(f = fopen(ck, "w"));
+    fputs("{\"format\": \"llmcarbon-checkpoint\", \"version\": 1, \"tot", f);
+    fclose(f);
+    snprintf(config, sizeof config, "meters=const:1W; grid=const:1; checkpoint=%s",
+             ck);
+    t = tracker_with(config);
+    ck_assert_status(llmc_tracker_start(t), LLMC_EFORMAT);
+    ck_assert_error_mentions(ck);
+    ck_assert_error_mentions("move the file away");
+    llmc_tracker_free(t);
+
+    ck_assert_ptr_nonnull(f = fopen(ck, "w"));
+    fputs("{\"format\": \"something-else\", \"version\": 1}", f);
+    fclose(f);
+    t = tracker_with(config);
+    ck_assert_status(llmc_tracker_start(t), LLMC_EFORMAT);
+    ck_assert_error_mentions("not a libllmcarbon checkpoint");
+    llmc_tracker_free(t);
+    remove_scratch();
+}
+END_TEST
+
+/* ---- configuration --------------------------------------------------- */
+
+START_TEST(test_tracker_config_errors_name_the_key)
+{
+    llmc_tracker *t = NULL;
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_status(llmc_tracker_configure(t, "colour=blue"), LLMC_EINVAL);
+    ck_assert_error_mentions("'colour'");
+    ck_assert_error_mentions("checkpoint_interval");
+    ck_assert_status(llmc_tracker_configure(t, "interval=10ms"), LLMC_ERANGE);
+    ck_assert_error_mentions("100 ms");
+    ck_assert_status(llmc_tracker_configure(t, "pue=0.8"), LLMC_ERANGE);
+    ck_assert_status(llmc_tracker_configure(t, "grid=XX"), LLMC_ENOTFOUND);
+    ck_assert_status(llmc_tracker_configure(t, "sampler=fiber"), LLMC_EINVAL);
+    ck_assert_status(llmc_tracker_configure(t, "require=perfection"),
+                     LLMC_EINVAL);
+    ck_assert_status(llmc_tracker_configure(t, "target_tokens=many"),
+                     LLMC_EPARSE);
+    ck_assert_status(llmc_tracker_configure(t, "devices=0"), LLMC_ERANGE);
+    ck_assert_status(llmc_tracker_configure(t, "hardware=H100"),
+                     LLMC_EAMBIGUOUS);
+    ck_assert_status(llmc_tracker_configure(t, "just-a-word"), LLMC_EPARSE);
+    ck_assert_status(llmc_tracker_set_pue(t, 0.5), LLMC_ERANGE);
+    ck_assert_status(llmc_tracker_set_interval(t, 0.01), LLMC_ERANGE);
+    /* spaces, dashes and empty items are fine */
+    ck_assert_status(llmc_tracker_configure(t, " target-tokens = 1e9 ;; "
+                                               "checkpoint-interval=2min; "),
+                     LLMC_OK);
+    ck_assert_status(llmc_tracker_set(t, "log", "/tmp/a;b.jsonl"), LLMC_OK);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+START_TEST(test_tracker_setters_refuse_after_start)
+{
+    llmc_tracker *t = tracker_with("meters=const:1W; grid=const:1");
+    llmc_grid *g;
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_status(llmc_tracker_start(t), LLMC_ESTATE);
+    ck_assert_status(llmc_tracker_configure(t, "pue=1.1"), LLMC_ESTATE);
+    ck_assert_status(llmc_tracker_set(t, "pue", "1.1"), LLMC_ESTATE);
+    ck_assert_status(llmc_tracker_set_pue(t, 1.1), LLMC_ESTATE);
+    ck_assert_status(llmc_grid_new(&g, "FR"), LLMC_OK);
+    ck_assert_status(llmc_tracker_set_grid(t, g), LLMC_ESTATE);
+    llmc_grid_free(g);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK); /* idempotent */
+    llmc_tracker_free(t);
+    llmc_tracker_free(NULL);
+}
+END_TEST
+
+START_TEST(test_tracker_environment_configures_and_bad_values_are_named)
+{
+    llmc_tracker *t = NULL;
+    setenv("LLMC_PUE", "1.25", 1);
+    setenv("LLMC_GRID", "DE", 1);
+    setenv("LLMC_METERS", "const:40W", 1);
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    sleep_ms(120);
+    llmc_tracker_stop(t);
+    ck_assert_rel(totals_of(t, NULL).intensity_gco2e_per_kwh, 380.95, 1e-12);
+    ck_assert_rel(totals_of(t, NULL).operational_kgco2e,
+                  totals_of(t, NULL).energy_j / 3.6e6 * 1.25 * 380.95 / 1000,
+                  1e-12);
+    llmc_tracker_free(t);
+    setenv("LLMC_PUE", "abc", 1);
+    t = NULL;
+    ck_assert_status(llmc_tracker_new(&t), LLMC_EPARSE);
+    ck_assert_error_mentions("LLMC_PUE");
+    ck_assert_ptr_null(t);
+    unsetenv("LLMC_PUE");
+    unsetenv("LLMC_GRID");
+    unsetenv("LLMC_METERS");
+}
+END_TEST
+
+/* ---- nothing to measure ---------------------------------------------- */
+
+static void no_hardware_here(void)
+{
+    make_scratch(); /* an empty sysfs: no powercap, no GPUs */
+    setenv("LLMC_SYSFS_ROOT", scratch, 1);
+    setenv("LLMC_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1", 1);
+}
+
+START_TEST(test_tracker_without_meters_reports_unmeasured_not_zero)
+{
+    llmc_tracker *t;
+    llmc_totals o;
+    char *report;
+    no_hardware_here();
+    t = tracker_with("meters=auto; grid=FR; interval=100ms");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    llmc_tracker_step(t, 100);
+    sleep_ms(150);
+    llmc_tracker_stop(t);
+    o = totals_of(t, NULL);
+    ck_assert(!o.measured);
+    ck_assert(isnan(o.energy_j));
+    ck_assert(isnan(o.operational_kgco2e));
+    ck_assert(isnan(o.total_kgco2e));
+    ck_assert_uint_eq(o.tokens, 100); /* steps still count */
+    ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
+    ck_assert_ptr_nonnull(strstr(report, "\"energy_j\": null"));
+    ck_assert_ptr_nonnull(strstr(report, "nvml:"));
+    ck_assert_ptr_nonnull(strstr(report, "rapl:"));
+    llmc_free(report);
+    llmc_tracker_free(t);
+    unsetenv("LLMC_SYSFS_ROOT");
+    unsetenv("LLMC_NVML_LIBRARY");
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(test_tracker_require_measured_fails_start_with_reasons)
+{
+    llmc_tracker *t;
+    no_hardware_here();
+    t = tracker_with("require=measured");
+    ck_assert_status(llmc_tracker_start(t), LLMC_ENODEV);
+    ck_assert_error_mentions("require=measured");
+    ck_assert_error_mentions("nvml");
+    llmc_tracker_free(t);
+    /* a model is not a measurement either */
+    t = tracker_with("require=measured; meters=model:NVIDIA L4@0.5");
+    ck_assert_status(llmc_tracker_start(t), LLMC_ENODEV);
+    llmc_tracker_free(t);
+    unsetenv("LLMC_SYSFS_ROOT");
+    unsetenv("LLMC_NVML_LIBRARY");
+    remove_scratch();
+}
+END_TEST
+
+/* ---- sampling modes, sync, projection -------------------------------- */
+
+START_TEST(test_tracker_inline_sampler_samples_from_step)
+{
+    llmc_tracker *t = tracker_with("meters=const:80W; grid=const:100; "
+                                   "interval=100ms; sampler=inline");
+    llmc_totals o;
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    for (int i = 0; i < 50; i++) {
+        llmc_tracker_step(t, 1);
+        sleep_ms(10);
+    }
+    /* before stop: only steps can have sampled */
+    o = totals_of(t, NULL);
+    ck_assert_uint_ge(o.samples, 3);
+    ck_assert_uint_le(o.samples, 6);
+    llmc_tracker_stop(t);
+    o = totals_of(t, NULL);
+    ck_assert_double_eq_tol(o.energy_j, 80.0 * o.duration_s, 80.0 * 2e-3);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+static void count_sync(void *userdata)
+{
+    (*(int *)userdata)++;
+}
+
+START_TEST(test_tracker_sync_runs_before_each_sample)
+{
+    llmc_tracker *t = tracker_with("meters=const:1W; grid=const:1; "
+                                   "interval=100ms");
+    int syncs = 0;
+    ck_assert_status(llmc_tracker_set_sync(t, count_sync, &syncs), LLMC_OK);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    sleep_ms(350);
+    llmc_tracker_stop(t);
+    ck_assert_int_ge(syncs, 3);
+    ck_assert_uint_ge(totals_of(t, NULL).samples, (uint64_t)syncs);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+START_TEST(test_tracker_projects_the_final_footprint)
+{
+    /* steady training at constant power: the footprint at twice the
+     * tokens is about twice the footprint so far */
+    llmc_tracker *t = tracker_with("meters=const:100W; grid=const:400; "
+                                   "interval=100ms; target_tokens=60000");
+    llmc_totals o;
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    for (int i = 0; i < 60; i++) {
+        llmc_tracker_step(t, 500);
+        sleep_ms(10);
+    }
+    o = totals_of(t, NULL);
+    ck_assert_msg(!isnan(o.projected_total_kgco2e), "no projection yet");
+    ck_assert_double_eq_tol(o.projected_total_kgco2e / o.total_kgco2e,
+                            60000.0 / (double)o.tokens, 0.25);
+    ck_assert_double_le(o.projected_low_kgco2e, o.projected_total_kgco2e);
+    ck_assert_double_ge(o.projected_high_kgco2e, o.projected_total_kgco2e);
+    llmc_tracker_stop(t);
+    llmc_tracker_free(t);
+
+    t = tracker_with("meters=const:100W; grid=const:400");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert(isnan(totals_of(t, NULL).projected_total_kgco2e)); /* no target */
+    llmc_tracker_free(t);
+}
+END_TEST
+
+/* ---- one reader per device on a node --------------------------------- */
+
+static void write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+static char rapl_counter[600];
+
+/* A powercap tree with one package whose counter the test moves. */
+static void fake_rapl_node(void)
+{
+    char dir[400], path[600];
+    snprintf(dir, sizeof dir, "%s/sys", scratch);
+    mkdir(dir, 0755);
+    snprintf(dir, sizeof dir, "%s/sys/class", scratch);
+    mkdir(dir, 0755);
+    snprintf(dir, sizeof dir, "%s/sys/class/powercap", scratch);
+    mkdir(dir, 0755);
+    snprintf(dir, sizeof dir, "%s/sys/class/powercap/intel-rapl:0", scratch);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/name", dir);
+    write_file(path, "package-0\n");
+    snprintf(path, sizeof path, "%s/max_energy_range_uj", dir);
+    write_file(path, "262143328850\n");
+    snprintf(rapl_counter, sizeof rapl_counter, "%s/energy_uj", dir);
+    write_file(rapl_counter, "1000000\n");
+    snprintf(path, sizeof path, "%s/sys", scratch);
+    setenv("LLMC_SYSFS_ROOT", path, 1);
+}
+
+static void set_counter(unsigned long long uj)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%llu\n", uj);
+    write_file(rapl_counter, text);
+}
+
+static int wait_for_files(const char *pattern, int n, long timeout_ms)
+{
+    for (long waited = 0; waited < timeout_ms; waited += 10) {
+        int found = 0;
+        for (int i = 0; i < n; i++) {
+            char path[500];
+            snprintf(path, sizeof path, pattern, scratch, i);
+            found += access(path, F_OK) == 0;
+        }
+        if (found == n)
+            return 1;
+        sleep_ms(10);
+    }
+    return 0;
+}
+
+/* A rank: tracks the node until told to stop, then writes what it counted. */
+static void rank_main(int rank)
+{
+    char path[500], stop[500];
+    llmc_tracker *t;
+    llmc_totals o;
+    FILE *f;
+    char lr[8];
+
+    snprintf(lr, sizeof lr, "%d", rank);
+    setenv("LOCAL_RANK", lr, 1);
+    setenv("RANK", lr, 1);
+    setenv("LOCAL_WORLD_SIZE", "4", 1);
+    if (llmc_tracker_new(&t) ||
+        llmc_tracker_configure(t, "meters=rapl; grid=const:100; interval=100ms") ||
+        llmc_tracker_start(t))
+        _exit(3);
+    snprintf(path, sizeof path, "%s/ready-%d", scratch, rank);
+    write_file(path, "1");
+    snprintf(stop, sizeof stop, "%s/stop", scratch);
+    while (access(stop, F_OK) != 0) {
+        llmc_tracker_step(t, 1);
+        sleep_ms(5);
+    }
+    llmc_tracker_stop(t);
+    llmc_totals_init(&o, sizeof o);
+    llmc_tracker_totals(&o, t, NULL);
+    snprintf(path, sizeof path, "%s/result-%d", scratch, rank);
+    if (!(f = fopen(path, "w")))
+        _exit(4);
+    fprintf(f, "%.17g\n", o.energy_j);
+    fclose(f);
+    llmc_tracker_free(t);
+    _exit(0);
+}
+
+START_TEST(test_tracker_four_ranks_count_the_node_once)
+{
+    pid_t pids[4];
+    double sum = 0, counted_by[4];
+    int counters = 0;
+    char path[500];
+
+    make_scratch();
+    fake_rapl_node();
+    for (int r = 0; r < 4; r++) {
+        pids[r] = fork();
+        ck_assert_int_ge(pids[r], 0);
+        if (pids[r] == 0)
+            rank_main(r);
+    }
+    ck_assert_msg(wait_for_files("%s/ready-%d", 4, 5000), "ranks not ready");
+    sleep_ms(150); /* every rank has sampled its baseline */
+    /* the node uses 10 J in ten steps while all four ranks track it */
+    for (int i = 1; i <= 10; i++) {
+        set_counter(1000000ULL + (unsigned long long)i * 1000000ULL);
+        sleep_ms(40);
+    }
+    sleep_ms(150);
+    snprintf(path, sizeof path, "%s/stop", scratch);
+    write_file(path, "1");
+    for (int r = 0; r < 4; r++) {
+        int status;
+        waitpid(pids[r], &status, 0);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "rank %d failed (%d)", r, status);
+    }
+    for (int r = 0; r < 4; r++) {
+        FILE *f;
+        snprintf(path, sizeof path, "%s/result-%d", scratch, r);
+        ck_assert_ptr_nonnull(f = fopen(path, "r"));
+        ck_assert_int_eq(fscanf(f, "%lf", &counted_by[r]), 1);
+        fclose(f);
+        if (counted_by[r] > 0)
+            counters++;
+        if (!isnan(counted_by[r]))
+            sum += counted_by[r];
+    }
+    ck_assert_int_eq(counters, 1);
+    ck_assert_double_eq_tol(sum, 10.0, 1e-9);
+    unsetenv("LLMC_SYSFS_ROOT");
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(test_tracker_dead_readers_device_is_taken_over)
+{
+    pid_t first, second;
+    char path[500];
+    int status;
+    FILE *f;
+    double counted;
+
+    make_scratch();
+    fake_rapl_node();
+    /* the first rank takes the package, then dies without a word */
+    if ((first = fork()) == 0)
+        rank_main(0);
+    ck_assert_msg(wait_for_files("%s/ready-%d", 1, 5000), "rank 0 not ready");
+    sleep_ms(150);
+    if ((second = fork()) == 0)
+        rank_main(1);
+    snprintf(path, sizeof path, "%s/ready-1", scratch);
+    for (int i = 0; i < 500 && access(path, F_OK) != 0; i++)
+        sleep_ms(10);
+    kill(first, SIGKILL);
+    waitpid(first, &status, 0);
+    sleep_ms(350); /* the kernel dropped the lock; rank 1 took it over */
+    for (int i = 1; i <= 5; i++) {
+        set_counter(1000000ULL + (unsigned long long)i * 1000000ULL);
+        sleep_ms(40);
+    }
+    sleep_ms(150);
+    snprintf(path, sizeof path, "%s/stop", scratch);
+    write_file(path, "1");
+    waitpid(second, &status, 0);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    snprintf(path, sizeof path, "%s/result-1", scratch);
+    ck_assert_ptr_nonnull(f = fopen(path, "r"));
+    ck_assert_int_eq(fscanf(f, "%lf", &counted), 1);
+    fclose(f);
+    ck_assert_double_eq_tol(counted, 5.0, 1e-9);
+    unsetenv("LLMC_SYSFS_ROOT");
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(test_tracker_two_trackers_in_one_process_both_count)
+{
+    llmc_tracker *a, *b;
+    make_scratch();
+    fake_rapl_node();
+    a = tracker_with("meters=rapl; grid=const:1; interval=100ms");
+    b = tracker_with("meters=rapl; grid=const:1; interval=100ms");
+    ck_assert_status(llmc_tracker_start(a), LLMC_OK);
+    ck_assert_status(llmc_tracker_start(b), LLMC_OK);
+    set_counter(3500000ULL);
+    sleep_ms(120);
+    llmc_tracker_stop(a);
+    llmc_tracker_stop(b);
+    ck_assert_double_eq_tol(totals_of(a, NULL).energy_j, 2.5, 1e-9);
+    ck_assert_double_eq_tol(totals_of(b, NULL).energy_j, 2.5, 1e-9);
+    llmc_tracker_free(a);
+    llmc_tracker_free(b);
+    unsetenv("LLMC_SYSFS_ROOT");
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(test_tracker_channels_say_what_was_counted)
+{
+    llmc_tracker *t = tracker_with("meters=const:10W+const:20W; grid=const:1;"
+                                   "interval=100ms");
+    llmc_channel ch;
+    double sum = 0;
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    sleep_ms(150);
+    llmc_tracker_stop(t);
+    ck_assert_uint_eq(llmc_tracker_channel_count(t), 2);
+    for (size_t i = 0; i < 2; i++) {
+        llmc_channel_init(&ch, sizeof ch);
+        ck_assert_status(llmc_tracker_channel(&ch, t, i), LLMC_OK);
+        ck_assert_str_eq(ch.name, "const");
+        ck_assert_int_eq(ch.method, LLMC_METHOD_CONST);
+        ck_assert_str_eq(llmc_method_name(ch.method), "const");
+        sum += ch.energy_j;
+    }
+    ck_assert_rel(sum, totals_of(t, NULL).energy_j, 1e-9);
+    llmc_channel_init(&ch, sizeof ch);
+    ck_assert_status(llmc_tracker_channel(&ch, t, 2), LLMC_ERANGE);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+/* Two ranks on a node with two GPUs (the fake NVML: 300 W and 450 W):
+ * each rank counts the GPU its local rank owns, and only that one. */
+static void gpu_rank_main(int rank, const char *result)
+{
+    llmc_tracker *t;
+    llmc_totals o;
+    llmc_channel ch;
+    FILE *f;
+    char lr[8];
+
+    snprintf(lr, sizeof lr, "%d", rank);
+    setenv("LOCAL_RANK", lr, 1);
+    setenv("LOCAL_WORLD_SIZE", "2", 1);
+    if (llmc_tracker_new(&t) ||
+        llmc_tracker_configure(t, "meters=nvml:all; grid=const:100; "
+                                  "interval=100ms") ||
+        llmc_tracker_start(t))
+        _exit(3);
+    sleep_ms(400);
+    llmc_tracker_stop(t);
+    llmc_totals_init(&o, sizeof o);
+    llmc_tracker_totals(&o, t, NULL);
+    if (!(f = fopen(result, "w")))
+        _exit(4);
+    fprintf(f, "%.17g %.17g", o.energy_j, o.duration_s);
+    for (size_t i = 0; i < llmc_tracker_channel_count(t); i++) {
+        llmc_channel_init(&ch, sizeof ch);
+        llmc_tracker_channel(&ch, t, i);
+        fprintf(f, " %s=%.17g", ch.name, ch.energy_j);
+    }
+    fclose(f);
+    llmc_tracker_free(t);
+    _exit(0);
+}
+
+START_TEST(test_tracker_each_rank_counts_the_gpu_it_owns)
+{
+    const char *fake = getenv("LLMC_FAKE_NVML");
+    char result[2][400], line[400];
+    pid_t pid[2];
+    double energy[2], duration[2];
+
+    ck_assert_msg(fake != NULL, "LLMC_FAKE_NVML is not set");
+    make_scratch();
+    setenv("LLMC_NVML_LIBRARY", fake, 1);
+    setenv("LLMC_SYSFS_ROOT", scratch, 1); /* no RAPL */
+    setenv("FAKE_NVML_DEVICES", "2", 1);
+    setenv("FAKE_NVML_POWER_MW", "300000,450000", 1);
+    for (int r = 0; r < 2; r++) {
+        snprintf(result[r], sizeof result[r], "%s/gpu-rank-%d", scratch, r);
+        if ((pid[r] = fork()) == 0)
+            gpu_rank_main(r, result[r]);
+    }
+    for (int r = 0; r < 2; r++) {
+        int status;
+        FILE *f;
+        waitpid(pid[r], &status, 0);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "rank %d failed", r);
+        ck_assert_ptr_nonnull(f = fopen(result[r], "r"));
+        ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+        fclose(f);
+        ck_assert_int_eq(sscanf(line, "%lf %lf", &energy[r], &duration[r]), 2);
+        /* rank r counted nvml:r in full and the other GPU not at all */
+        {
+            char *save = NULL, *tok = strtok_r(line, " \n", &save);
+            int seen = 0;
+            for (; tok; tok = strtok_r(NULL, " \n", &save)) {
+                int gpu;
+                double j;
+                if (sscanf(tok, "nvml:%d=%lf", &gpu, &j) != 2)
+                    continue;
+                seen++;
+                if (gpu == r)
+                    ck_assert_rel(j, energy[r], 1e-9);
+                else
+                    ck_assert_double_eq(j, 0.0);
+            }
+            ck_assert_int_eq(seen, 2);
+        }
+    }
+    ck_assert_double_eq_tol(energy[0], 300.0 * duration[0], 300.0 * 0.01);
+    ck_assert_double_eq_tol(energy[1], 450.0 * duration[1], 450.0 * 0.01);
+    unsetenv("LLMC_SYSFS_ROOT");
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(test_tracker_checkpoint_per_rank_from_one_setting)
+{
+    char config[600], ck0[400], ck1[440];
+    llmc_tracker *t;
+
+    make_scratch();
+    snprintf(config, sizeof config,
+             "meters=const:10W; grid=const:1; checkpoint=%s/run-{rank}.ckpt",
+             scratch);
+    setenv("RANK", "3", 1);
+    t = tracker_with(config);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    llmc_tracker_step(t, 1);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    llmc_tracker_free(t);
+    snprintf(ck0, sizeof ck0, "%s/run-3.ckpt", scratch);
+    ck_assert_int_eq(access(ck0, F_OK), 0);
+
+    /* another rank pointed at rank 3's file is refused, not double counted */
+    snprintf(ck1, sizeof ck1, "checkpoint=%s", ck0);
+    setenv("RANK", "4", 1);
+    t = tracker_with("meters=const:10W; grid=const:1");
+    ck_assert_status(llmc_tracker_configure(t, ck1), LLMC_OK);
+    ck_assert_status(llmc_tracker_start(t), LLMC_EINVAL);
+    ck_assert_error_mentions("rank 3");
+    ck_assert_error_mentions("{rank}");
+    llmc_tracker_free(t);
+    unsetenv("RANK");
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(test_tracker_local_ranks_share_out_every_gpu)
+{
+    /* 2 ranks on a node with 4 GPUs that both see: GPUs 0 and 2 belong to
+     * local rank 0, GPUs 1 and 3 to local rank 1: none is left unread */
+    const char *fake = getenv("LLMC_FAKE_NVML");
+    llmc_tracker *t;
+    llmc_channel ch;
+    int owned = 0;
+
+    ck_assert_ptr_nonnull(fake);
+    make_scratch();
+    setenv("LLMC_NVML_LIBRARY", fake, 1);
+    setenv("LLMC_SYSFS_ROOT", scratch, 1);
+    setenv("FAKE_NVML_DEVICES", "4", 1);
+    setenv("LOCAL_RANK", "1", 1);
+    setenv("LOCAL_WORLD_SIZE", "2", 1);
+    t = tracker_with("meters=nvml:all; grid=const:1; interval=100ms");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    sleep_ms(150);
+    llmc_tracker_stop(t);
+    for (size_t i = 0; i < llmc_tracker_channel_count(t); i++) {
+        llmc_channel_init(&ch, sizeof ch);
+        ck_assert_status(llmc_tracker_channel(&ch, t, i), LLMC_OK);
+        if (i % 2 == 1) {
+            ck_assert_double_gt(ch.energy_j, 0.0);
+            owned++;
+        } else {
+            ck_assert_double_eq(ch.energy_j, 0.0);
+            ck_assert_msg(strstr(ch.detail, "belongs to local rank 0") != NULL,
+                          "%s", ch.detail);
+        }
+    }
+    ck_assert_int_eq(owned, 2);
+    llmc_tracker_free(t);
+    unsetenv("LOCAL_RANK");
+    unsetenv("LOCAL_WORLD_SIZE");
+    unsetenv("LLMC_SYSFS_ROOT");
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(test_tracker_empty_environment_values_are_unset)
+{
+    llmc_tracker *t = NULL;
+    setenv("LLMC_METERS", "", 1);
+    setenv("LLMC_GRID", "", 1);
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    llmc_tracker_free(t);
+    unsetenv("LLMC_METERS");
+    unsetenv("LLMC_GRID");
+}
+END_TEST
+
+static Suite *tracker_suite(void)
+{
+    Suite *s = suite_create("tracker");
+    TCase *tc = tcase_create("energy");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_tracker_const_meter_energy_is_power_times_duration);
+    tcase_add_test(tc, test_tracker_embodied_share_of_devices);
+    tcase_add_test(tc, test_tracker_channels_say_what_was_counted);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("steps");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_tracker_step_counts_exactly_from_many_threads);
+    tcase_add_test(tc, test_tracker_step_null_is_einval_and_before_start_counts);
+    tcase_add_test(tc, test_tracker_phases_split_steps_time_and_energy);
+    tcase_add_test(tc, test_tracker_phase_errors);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("sinks");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_tracker_log_has_one_json_line_per_sample);
+    tcase_add_test(tc, test_tracker_unwritable_log_degrades_not_fails);
+    tcase_add_test(tc, test_tracker_checkpoint_continues_totals);
+    tcase_add_test(tc, test_tracker_killed_job_loses_at_most_one_interval);
+    tcase_add_test(tc, test_tracker_corrupt_checkpoint_fails_start_with_its_path);
+    tcase_add_test(tc, test_tracker_checkpoint_per_rank_from_one_setting);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("config");
+    tcase_add_test(tc, test_tracker_config_errors_name_the_key);
+    tcase_add_test(tc, test_tracker_setters_refuse_after_start);
+    tcase_add_test(tc, test_tracker_environment_configures_and_bad_values_are_named);
+    tcase_add_test(tc, test_tracker_empty_environment_values_are_unset);
+    tcase_add_test(tc, test_tracker_without_meters_reports_unmeasured_not_zero);
+    tcase_add_test(tc, test_tracker_require_measured_fails_start_with_reasons);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("sampling");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_tracker_inline_sampler_samples_from_step);
+    tcase_add_test(tc, test_tracker_sync_runs_before_each_sample);
+    tcase_add_test(tc, test_tracker_projects_the_final_footprint);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("election");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_tracker_four_ranks_count_the_node_once);
+    tcase_add_test(tc, test_tracker_dead_readers_device_is_taken_over);
+    tcase_add_test(tc, test_tracker_two_trackers_in_one_process_both_count);
+    tcase_add_test(tc, test_tracker_each_rank_counts_the_gpu_it_owns);
+    tcase_add_test(tc, test_tracker_local_ranks_share_out_every_gpu);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(tracker_suite());
+    int failed;
+    /* tests run in their own processes (Check's fork mode); no meters of
+     * the machine running the tests leak in */
+    setenv("LLMC_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1", 1);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,296 @@
+/*
+ * cmd_run.c - `llmcarbon run [OPTIONS] -- COMMAND [ARGS...]`: measures a
+ * command from start to end, forwards the signals a job receives to it,
+ * prints the report, and exits with the command's own status.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char help[] =
+    "usage: llmcarbon run [OPTIONS] -- COMMAND [ARGS...]\n"
+    "\n"
+    "Runs COMMAND, measuring the energy of this machine's devices while it\n"
+    "runs, and prints the energy and CO2e at the end. Signals (INT, TERM,\n"
+    "HUP, QUIT, USR1, USR2) are passed on to COMMAND; the exit status is\n"
+    "COMMAND's (128+N when a signal N ended it).\n"
+    "\n"
+    "options (each also an LLMC_* environment variable, e.g. LLMC_METERS):\n"
+    "  --meters SPEC              auto (default), nvml:all, rapl, amdgpu,\n"
+    "                             model:PROFILE@U, const:300W, replay:FILE;\n"
+    "                             join several with '+'\n"
+    "  --grid SPEC                grid intensity: static:FR, const:450g/kWh, ...\n"
+    "                             (default static:WORLD)\n"
+    "  --pue X                    data-centre PUE (default 1.0)\n"
+    "  --interval DUR             sampling interval (default 1s, at least 100ms)\n"
+    "  --log FILE                 one JSON line per sample\n"
+    "  --checkpoint FILE          totals written atomically; resumed if present\n"
+    "  --checkpoint-interval DUR  how often (default 60s)\n"
+    "  --hardware NAME            the devices' profile, for embodied carbon\n"
+    "  --devices N                how many devices embodied carbon counts\n"
+    "  --require measured         fail unless a meter reads energy\n"
+    "  --json                     print the report as one JSON object\n"
+    "  --help                     print this help\n"
+    "\n"
+    "The report goes to stdout after COMMAND's own output.\n";
+
+enum { OPT_JSON = 1000, OPT_HELP };
+
+static const struct option options[] = {
+    {"meters", required_argument, NULL, 'm'},
+    {"grid", required_argument, NULL, 'g'},
+    {"pue", required_argument, NULL, 'u'},
+    {"interval", required_argument, NULL, 'i'},
+    {"log", required_argument, NULL, 'l'},
+    {"checkpoint", required_argument, NULL, 'c'},
+    {"checkpoint-interval", required_argument, NULL, 'C'},
+    {"hardware", required_argument, NULL, 'w'},
+    {"devices", required_argument, NULL, 'd'},
+    {"require", required_argument, NULL, 'r'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *flag_name(int c)
+{
+    for (const struct option *o = options; o->name; o++)
+        if (o->val == c)
+            return o->name;
+    return "?";
+}
+
+static volatile sig_atomic_t child_pid;
+
+/* A signal sent to llmcarbon run (by a scheduler, by kill) goes on to the
+ * command. One the terminal sent to the whole foreground process group
+ * (Ctrl-C, Ctrl-\\) has reached the command already: sending it again would
+ * deliver it twice. */
+static void forward(int sig, siginfo_t *info, void *context)
+{
+    (void)context;
+    if (info && info->si_code == SI_KERNEL)
+        return;
+    if (child_pid > 0)
+        kill((pid_t)child_pid, sig);
+}
+
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+                                SIGUSR2};
+
+static void set_forwarding(int on)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    if (on) {
+        sa.sa_sigaction = forward;
+        sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    } else {
+        sa.sa_handler = SIG_DFL;
+    }
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+        sigaction(forwarded[i], &sa, NULL);
+}
+
+static double num(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static void print_text(json_t *r, const char *what, int status_desc_sig,
+                       int code)
+{
+    char a[64], b[64];
+    json_t *meters = json_object_get(r, "meters"), *m, *g, *e, *p;
+    size_t i;
+
+    if (status_desc_sig)
+        printf("\nllmcarbon run: %s ended by signal %d after %s s\n", what,
+               code, cli_num(a, sizeof a, num(r, "duration_s")));
+    else
+        printf("\nllmcarbon run: %s exited with status %d after %s s\n", what,
+               code, cli_num(a, sizeof a, num(r, "duration_s")));
+    if (json_is_true(json_object_get(r, "measured")))
+        printf("  %-14s %s J = %s kWh\n", "energy",
+               cli_num(a, sizeof a, num(r, "energy_j")),
+               cli_num(b, sizeof b, num(r, "energy_kwh")));
+    else
+        printf("  %-14s not measured (see below)\n", "energy");
+    g = json_object_get(r, "grid");
+    printf("  %-14s %s gCO2e/kWh (%s", "intensity",
+           cli_num(a, sizeof a, num(r, "intensity_gco2e_per_kwh")),
+           str(g, "spec"));
+    if (json_is_integer(json_object_get(g, "year")))
+        printf(", %lld", (long long)json_integer_value(json_object_get(g, "year")));
+    printf(", %s)\n", str(g, "basis"));
+    if (isnan(num(r, "operational_kgco2e")))
+        printf("  %-14s not measured\n", "operational");
+    else
+        printf("  %-14s %s kgCO2e (x PUE %s)\n", "operational",
+               cli_num(a, sizeof a, num(r, "operational_kgco2e")),
+               cli_num(b, sizeof b, num(r, "pue")));
+    e = json_object_get(r, "embodied");
+    if (json_is_true(json_object_get(e, "included")))
+        printf("  %-14s %s kgCO2e\n", "embodied",
+               cli_num(a, sizeof a, num(r, "embodied_kgco2e")));
+    else
+        printf("  %-14s not included: %s\n", "embodied", str(e, "note"));
+    if (isnan(num(r, "total_kgco2e")))
+        printf("  %-14s unknown: energy was not measured\n", "total");
+    else
+        printf("  %-14s %s kgCO2e\n", "total",
+               cli_num(a, sizeof a, num(r, "total_kgco2e")));
+    if (json_integer_value(json_object_get(r, "tokens")) > 0)
+        printf("  %-14s %s J/token, %s gCO2e/token\n", "per token",
+               cli_num(a, sizeof a, num(r, "j_per_token")),
+               cli_num(b, sizeof b, num(r, "gco2e_per_token")));
+    printf("  meters\n");
+    json_array_foreach(meters, i, m) {
+        const char *detail = str(m, "detail");
+        printf("    %-18s %-8s %14s J  %s%s%s\n", str(m, "name"),
+               str(m, "method"),
+               json_is_number(json_object_get(m, "energy_j"))
+                   ? cli_num(a, sizeof a, num(m, "energy_j"))
+                   : "unmeasured",
+               str(m, "device"), *detail ? ": " : "", detail);
+    }
+    if (json_array_size(meters) == 0)
+        printf("    (none)\n");
+    if (*str(r, "meter_diagnostics")) {
+        printf("  meter notes:\n");
+        const char *d = str(r, "meter_diagnostics");
+        while (*d) {
+            const char *nl = strchr(d, '\n');
+            int len = nl ? (int)(nl - d) : (int)strlen(d);
+            printf("    %.*s\n", len, d);
+            d += len + (nl != NULL);
+        }
+    }
+    if ((p = json_object_get(r, "problems")) != NULL)
+        printf("  problems: %s\n", json_string_value(p));
+}
+
+int cmd_run(int argc, char **argv)
+{
+    llmc_tracker *t = NULL;
+    int json = 0, c, rc, status = 0, exit_status;
+    char *report = NULL;
+    pid_t pid;
+    sigset_t blocked_before;
+
+    opterr = 0;
+    optind = 1;
+    /* '+': stop at the first non-option, so COMMAND's own flags stay its */
+    while ((c = getopt_long(argc, argv, "+:", options, NULL)) != -1) {
+        if (c == OPT_HELP) {
+            fputs(help, stdout);
+            llmc_tracker_free(t);
+            return CLI_OK;
+        }
+        if (c == ':' || c == '?') {
+            llmc_tracker_free(t);
+            if (c == ':')
+                return cli_usage("run", "'%s' needs a value", argv[optind - 1]);
+            if (optopt == OPT_JSON)
+                return cli_usage("run", "'--json' takes no value");
+            return cli_usage("run", "'%s' is not an option", argv[optind - 1]);
+        }
+        if (!t && (rc = llmc_tracker_new(&t)) != LLMC_OK)
+            return cli_fail("run", "", rc);
+        if (c == OPT_JSON) {
+            json = 1;
+            continue;
+        }
+        if ((rc = llmc_tracker_set(t, flag_name(c), optarg)) != LLMC_OK) {
+            char what[300];
+            snprintf(what, sizeof what, "--%s '%s'", flag_name(c), optarg);
+            llmc_tracker_free(t);
+            return cli_fail("run", what, rc);
+        }
+    }
+    if (optind >= argc) {
+        llmc_tracker_free(t);
+        return cli_usage("run", "no command to run; write `llmcarbon run -- "
+                         "COMMAND [ARGS...]`");
+    }
+    if (!t && (rc = llmc_tracker_new(&t)) != LLMC_OK)
+        return cli_fail("run", "", rc);
+    if ((rc = llmc_tracker_start(t)) != LLMC_OK) {
+        llmc_tracker_free(t);
+        return cli_fail("run", "", rc);
+    }
+
+    /* no signal may arrive between fork and knowing the child's pid */
+    {
+        sigset_t all;
+        sigemptyset(&all);
+        for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+            sigaddset(&all, forwarded[i]);
+        sigprocmask(SIG_BLOCK, &all, &blocked_before);
+    }
+    set_forwarding(1);
+    pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        set_forwarding(0);
+        sigprocmask(SIG_SETMASK, &blocked_before, NULL);
+        llmc_tracker_free(t);
+        fprintf(stderr, "llmcarbon run: cannot start '%s': %s\n", argv[optind],
+                strerror(e));
+        return CLI_FAILED;
+    }
+    if (pid == 0) {
+        set_forwarding(0);
+        sigprocmask(SIG_SETMASK, &blocked_before, NULL);
+        execvp(argv[optind], &argv[optind]);
+        fprintf(stderr, "llmcarbon run: cannot run '%s': %s\n", argv[optind],
+                strerror(errno));
+        _exit(errno == ENOENT ? 127 : 126);
+    }
+    child_pid = pid;
+    sigprocmask(SIG_SETMASK, &blocked_before, NULL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    child_pid = 0;
+    set_forwarding(0);
+
+    if ((rc = llmc_tracker_stop(t)) != LLMC_OK)
+        cli_fail("run", "stop", rc); /* e.g. the last checkpoint write */
+    if (llmc_tracker_report_json(&report, t) == LLMC_OK) {
+        json_error_t err;
+        json_t *r;
+        if (json) {
+            puts(report);
+        } else if ((r = json_loads(report, 0, &err)) != NULL) {
+            print_text(r, argv[optind], WIFSIGNALED(status),
+                       WIFSIGNALED(status) ? WTERMSIG(status)
+                                           : WEXITSTATUS(status));
+            json_decref(r);
+        }
+        fflush(stdout);
+    } else {
+        cli_fail("run", "report", LLMC_EIO);
+    }
+    llmc_free(report);
+    llmc_tracker_free(t);
+    exit_status = WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                      : WEXITSTATUS(status);
+    return exit_status;
+}
