@@ -715,7 +715,7 @@ static void rank_main(int rank)
     llmc_tracker *t;
     llmc_totals o;
     FILE *f;
-    char lr[8];
+    char lr[16];
 
     snprintf(lr, sizeof lr, "%d", rank);
     setenv("LOCAL_RANK", lr, 1);
@@ -890,7 +890,7 @@ static void gpu_rank_main(int rank, const char *result)
     llmc_totals o;
     llmc_channel ch;
     FILE *f;
-    char lr[8];
+    char lr[16];
 
     snprintf(lr, sizeof lr, "%d", rank);
     setenv("LOCAL_RANK", lr, 1);
