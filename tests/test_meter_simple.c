@@ -1,0 +1,328 @@
+/*
+ * test_meter_simple.c - meters that read no hardware (const, model, replay)
+ * and the meter spec itself: known power in, known energy out, every bad
+ * spec answered with its code and a message that names it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char dir[64];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/llmc-simple-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&d, &d) != 0 && errno == EINTR)
+        ;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void write_text(const char *name, const char *text)
+{
+    char path[256];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    fputs(text, f);
+    fclose(f);
+}
+
+static llmc_channel channel0(const llmc_meter *m)
+{
+    llmc_channel ch;
+    llmc_channel_init(&ch, sizeof ch);
+    ck_assert_status(llmc_meter_channel(&ch, m, 0), LLMC_OK);
+    return ch;
+}
+
+START_TEST(test_const_meter_integrates_its_power)
+{
+    llmc_meter *m;
+    double t0, t1;
+    llmc_channel ch;
+    t0 = now_s();
+    ck_assert_status(llmc_meter_open(&m, "const:1.5kW"), LLMC_OK);
+    t1 = now_s();
+    sleep_ms(200);
+    ck_assert_status(llmc_meter_read(m), LLMC_OK);
+    ch = channel0(m);
+    ck_assert_str_eq(ch.name, "const");
+    ck_assert_int_eq(ch.method, LLMC_METHOD_CONST);
+    ck_assert_double_eq(ch.power_w, 1500.0);
+    /* between 1.5 kW x (now - t1) and 1.5 kW x (now - t0) */
+    ck_assert_double_le(ch.energy_j, 1500.0 * (now_s() - t0));
+    ck_assert_double_ge(ch.energy_j, 1500.0 * 0.2);
+    (void)t1;
+    llmc_meter_free(m);
+}
+END_TEST
+
+START_TEST(test_replay_meter_integrates_the_trace)
+{
+    llmc_meter *m;
+    llmc_channel ch;
+    double t0, elapsed;
+    /* 100 W for 0.1 s, then 300 W until 10 s */
+    write_text("trace.csv", "time_s,power_w\n# a comment\n0,100\n0.1,300\n10,0\n");
+    {
+        char spec[128];
+        snprintf(spec, sizeof spec, "replay:%s/trace.csv", dir);
+        t0 = now_s();
+        ck_assert_status(llmc_meter_open(&m, spec), LLMC_OK);
+    }
+    sleep_ms(300);
+    ck_assert_status(llmc_meter_read(m), LLMC_OK);
+    elapsed = now_s() - t0;
+    ch = channel0(m);
+    ck_assert_str_eq(ch.name, "replay");
+    ck_assert_int_eq(ch.method, LLMC_METHOD_CONST);
+    ck_assert_msg(strstr(ch.detail, "3 rows") != NULL, "%s", ch.detail);
+    /* 10 J for the first 0.1 s, then 300 W */
+    ck_assert_double_le(ch.energy_j, 10.0 + 300.0 * (elapsed - 0.1));
+    ck_assert_double_ge(ch.energy_j, 10.0 + 300.0 * (0.3 - 0.1) - 1e-9);
+    llmc_meter_free(m);
+}
+END_TEST
+
+START_TEST(test_replay_meter_stops_at_the_end_of_the_trace)
+{
+    llmc_meter *m;
+    llmc_channel ch;
+    char spec[128];
+    write_text("short.csv", "0,1000\n0.05,0\n");
+    snprintf(spec, sizeof spec, "replay:%s/short.csv", dir);
+    ck_assert_status(llmc_meter_open(&m, spec), LLMC_OK);
+    sleep_ms(150);
+    ck_assert_status(llmc_meter_read(m), LLMC_OK);
+    ch = channel0(m);
+    ck_assert_double_eq_tol(ch.energy_j, 50.0, 1e-9); /* 1 kW x 50 ms */
+    ck_assert_msg(strstr(ch.detail, "ended") != NULL, "%s", ch.detail);
+    llmc_meter_free(m);
+}
+END_TEST
+
+START_TEST(test_replay_rejects_bad_traces_with_line_numbers)
+{
+    llmc_meter *m = NULL;
+    char spec[128];
+    snprintf(spec, sizeof spec, "replay:%s/t.csv", dir);
+    write_text("t.csv", "0,100\n5,200\n4,300\n");
+    ck_assert_status(llmc_meter_open(&m, spec), LLMC_EFORMAT);
+    ck_assert_error_mentions(":3:");
+    ck_assert_error_mentions("increase");
+    write_text("t.csv", "0,100\n1,watts\n");
+    ck_assert_status(llmc_meter_open(&m, spec), LLMC_EFORMAT);
+    ck_assert_error_mentions(":2:");
+    write_text("t.csv", "0,100\n1,-5\n");
+    ck_assert_status(llmc_meter_open(&m, spec), LLMC_ERANGE);
+    write_text("t.csv", "0,100\n");
+    ck_assert_status(llmc_meter_open(&m, spec), LLMC_EFORMAT);
+    ck_assert_error_mentions("two rows");
+    ck_assert_status(llmc_meter_open(&m, "replay:/nonexistent/trace.csv"),
+                     LLMC_ENOTFOUND);
+    ck_assert_error_mentions("/nonexistent/trace.csv");
+    ck_assert_ptr_null(m);
+}
+END_TEST
+
+START_TEST(test_model_meter_with_utilisation_is_tdp_times_u)
+{
+    llmc_meter *m;
+    llmc_channel ch;
+    ck_assert_status(llmc_meter_open(&m, "model:NVIDIA L4@0.5"), LLMC_OK);
+    sleep_ms(100);
+    llmc_meter_read(m);
+    ch = channel0(m);
+    ck_assert_str_eq(ch.name, "model:NVIDIA L4");
+    ck_assert_int_eq(ch.method, LLMC_METHOD_MODEL);
+    ck_assert_double_eq(ch.power_w, 36.0); /* 72 W x 0.5 */
+    ck_assert_msg(strstr(ch.detail, "0.5 (given)") != NULL, "%s", ch.detail);
+    llmc_meter_free(m);
+
+    /* no utilisation for a GPU: 1.0 assumed, and said to be an upper bound */
+    ck_assert_status(llmc_meter_open(&m, "model:h100-sxm"), LLMC_OK);
+    llmc_meter_read(m);
+    ch = channel0(m);
+    ck_assert_double_eq(ch.power_w, 700.0);
+    ck_assert_msg(strstr(ch.detail, "upper bound") != NULL, "%s", ch.detail);
+    llmc_meter_free(m);
+}
+END_TEST
+
+static void write_stat(unsigned long long busy, unsigned long long idle)
+{
+    char text[256], name[64];
+    mkdir(dir, 0755);
+    /* user nice system idle iowait irq softirq steal */
+    snprintf(text, sizeof text, "cpu  %llu 0 0 %llu 0 0 0 0 0 0\ncpu0 1 0 0 1\n",
+             busy, idle);
+    snprintf(name, sizeof name, "stat");
+    write_text(name, text);
+}
+
+START_TEST(test_model_meter_for_a_cpu_follows_proc_stat)
+{
+    llmc_meter *m;
+    llmc_channel ch;
+    double e1;
+    setenv("LLMC_PROCFS_ROOT", dir, 1);
+    write_stat(1000, 1000);
+    ck_assert_status(llmc_meter_open(&m, "model:AMD EPYC 7742"), LLMC_OK);
+    /* the CPU was 25% busy over the next interval: 225 W x 0.25 */
+    write_stat(1000 + 100, 1000 + 300);
+    sleep_ms(200);
+    ck_assert_status(llmc_meter_read(m), LLMC_OK);
+    ch = channel0(m);
+    ck_assert_int_eq(ch.method, LLMC_METHOD_MODEL);
+    ck_assert_double_eq_tol(ch.power_w, 225.0 * 0.25, 1e-9);
+    ck_assert_msg(strstr(ch.detail, "0.250") != NULL, "%s", ch.detail);
+    e1 = ch.energy_j;
+    /* idle: nothing more */
+    write_stat(1100, 1300 + 400);
+    sleep_ms(100);
+    llmc_meter_read(m);
+    ch = channel0(m);
+    ck_assert_double_eq(ch.power_w, 0.0);
+    ck_assert_double_eq(ch.energy_j, e1);
+    llmc_meter_free(m);
+
+    /* no /proc/stat: a failure with the remedy, never a silent 0 */
+    setenv("LLMC_PROCFS_ROOT", "/nonexistent", 1);
+    ck_assert_status(llmc_meter_open(&m, "model:AMD EPYC 7742"), LLMC_OK);
+    ck_assert_status(llmc_meter_read(m), LLMC_EIO);
+    ch = channel0(m);
+    ck_assert(isnan(ch.energy_j));
+    ck_assert_msg(strstr(ch.detail, "LLMC_PROCFS_ROOT") != NULL, "%s",
+                  ch.detail);
+    llmc_meter_free(m);
+    unsetenv("LLMC_PROCFS_ROOT");
+}
+END_TEST
+
+START_TEST(test_model_meter_errors)
+{
+    llmc_meter *m = NULL;
+    ck_assert_status(llmc_meter_open(&m, "model:NVIDIA A10 24GB@0.5"),
+                     LLMC_ENODATA);
+    ck_assert_error_mentions("TDP");
+    ck_assert_status(llmc_meter_open(&m, "model:NVIDIA L4@1.5"), LLMC_ERANGE);
+    ck_assert_error_mentions("1.5");
+    ck_assert_status(llmc_meter_open(&m, "model:NVIDIA L4@half"), LLMC_ERANGE);
+    ck_assert_status(llmc_meter_open(&m, "model:H100@0.5"), LLMC_EAMBIGUOUS);
+    ck_assert_status(llmc_meter_open(&m, "model:"), LLMC_EPARSE);
+    ck_assert_ptr_null(m);
+}
+END_TEST
+
+START_TEST(test_meter_spec_errors_name_the_spec)
+{
+    llmc_meter *m = NULL;
+    ck_assert_status(llmc_meter_open(&m, ""), LLMC_EPARSE);
+    ck_assert_status(llmc_meter_open(&m, NULL), LLMC_EPARSE);
+    ck_assert_status(llmc_meter_open(&m, "wattmeter"), LLMC_EPARSE);
+    ck_assert_error_mentions("'wattmeter'");
+    ck_assert_error_mentions("nvml");
+    ck_assert_status(llmc_meter_open(&m, "auto:everything"), LLMC_EPARSE);
+    ck_assert_status(llmc_meter_open(&m, "const"), LLMC_EPARSE);
+    ck_assert_status(llmc_meter_open(&m, "const:-5W"), LLMC_ERANGE);
+    ck_assert_status(llmc_meter_open(&m, "const:5kWh"), LLMC_EUNIT);
+    ck_assert_status(llmc_meter_open(&m, "const:5W+bogus"), LLMC_EPARSE);
+    ck_assert_ptr_null(m);
+    ck_assert_status(llmc_meter_open(NULL, "const:5W"), LLMC_EINVAL);
+    ck_assert_str_eq(llmc_meter_diagnostics(NULL), "");
+    ck_assert_uint_eq(llmc_meter_channel_count(NULL), 0);
+    llmc_meter_free(NULL);
+}
+END_TEST
+
+START_TEST(test_meters_join_with_plus)
+{
+    llmc_meter *m;
+    llmc_channel ch;
+    ck_assert_status(llmc_meter_open(&m, "const:10W+const:20W+model:NVIDIA T4@1"),
+                     LLMC_OK);
+    ck_assert_uint_eq(llmc_meter_channel_count(m), 3);
+    llmc_channel_init(&ch, sizeof ch);
+    ck_assert_status(llmc_meter_channel(&ch, m, 2), LLMC_OK);
+    ck_assert_str_eq(ch.name, "model:NVIDIA T4");
+    ck_assert_status(llmc_meter_channel(&ch, m, 3), LLMC_ERANGE);
+    ck_assert_str_eq(llmc_method_name(LLMC_METHOD_COUNTER), "counter");
+    ck_assert_str_eq(llmc_method_name(LLMC_METHOD_POWER), "power");
+    ck_assert_str_eq(llmc_method_name(LLMC_METHOD_MODEL), "model");
+    ck_assert_str_eq(llmc_method_name((llmc_method)42), "none");
+    llmc_meter_free(m);
+}
+END_TEST
+
+START_TEST(test_channel_struct_honours_the_callers_size)
+{
+    llmc_meter *m;
+    unsigned char buf[sizeof(llmc_channel) + 16];
+    llmc_channel *ch = (llmc_channel *)buf;
+    size_t small = offsetof(llmc_channel, method);
+    ck_assert_status(llmc_meter_open(&m, "const:10W"), LLMC_OK);
+    memset(buf, 0xAB, sizeof buf);
+    llmc_channel_init(ch, small);
+    for (size_t i = small; i < sizeof buf; i++)
+        ck_assert_uint_eq(buf[i], 0xAB);
+    ck_assert_status(llmc_meter_channel(ch, m, 0), LLMC_OK);
+    ck_assert_str_eq(ch->name, "const");
+    for (size_t i = small; i < sizeof buf; i++)
+        ck_assert_uint_eq(buf[i], 0xAB); /* nothing written past size */
+    ch->size = 2;
+    ck_assert_status(llmc_meter_channel(ch, m, 0), LLMC_EINVAL);
+    ck_assert_error_mentions("llmc_channel_init");
+    llmc_meter_free(m);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("meter_simple");
+    TCase *tc = tcase_create("simple");
+    SRunner *sr;
+    int failed;
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_const_meter_integrates_its_power);
+    tcase_add_test(tc, test_replay_meter_integrates_the_trace);
+    tcase_add_test(tc, test_replay_meter_stops_at_the_end_of_the_trace);
+    tcase_add_test(tc, test_replay_rejects_bad_traces_with_line_numbers);
+    tcase_add_test(tc, test_model_meter_with_utilisation_is_tdp_times_u);
+    tcase_add_test(tc, test_model_meter_for_a_cpu_follows_proc_stat);
+    tcase_add_test(tc, test_model_meter_errors);
+    tcase_add_test(tc, test_meter_spec_errors_name_the_spec);
+    tcase_add_test(tc, test_meters_join_with_plus);
+    tcase_add_test(tc, test_channel_struct_honours_the_callers_size);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
