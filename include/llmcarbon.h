@@ -71,6 +71,11 @@ LLMC_API int llmc_version_num(void);
 #define LLMC_ENODEV (-13)    /* the device is absent                           */
 #define LLMC_EPERM (-14)     /* permission denied                              */
 #define LLMC_ESTATE (-15)    /* the call does not fit the object's state       */
+#define LLMC_ENET (-16)      /* network: refused, unreachable, cut short       */
+#define LLMC_ETIMEDOUT (-17) /* a network operation took too long              */
+#define LLMC_EHTTP (-18)     /* the server answered with an HTTP error status  */
+#define LLMC_ETLS (-19)      /* TLS: the server's certificate is not trusted   */
+#define LLMC_EAUTH (-20)     /* credentials missing, refused or expired        */
 
 /* A static description of a status code ("unknown name"); never NULL. */
 LLMC_API const char *llmc_strerror(int status);
@@ -230,17 +235,31 @@ typedef struct llmc_intensity {
     const char *dataset;          /* "llmcarbon-grid 2026.11 sha256:87bd..." */
     const char *provenance;       /* the upstream file or document        */
     const char *licence;
+    /* In a chain ("electricitymaps:DE,static:DE"): why the sources before
+     * the one that answered did not; "" when the first answered. Valid
+     * until the next llmc_grid_intensity_at call in the same thread. */
+    const char *fallback;
 } llmc_intensity;
 
 /* Zeroes size bytes of out and sets out->size = size; pass sizeof *out. */
 LLMC_API void llmc_intensity_init(llmc_intensity *out, size_t size);
 
 /* Makes a grid source from a spec: "static:FR", "FR", "US-CA",
- * "gcp:europe-west1", "const:450g/kWh". Unknown zones fail with
- * LLMC_ENOTFOUND and a message that suggests near matches. */
+ * "gcp:europe-west1", "const:450g/kWh", "file:ci.csv",
+ * "electricitymaps:DE", "ukci:national", "ukci:region/13",
+ * "watttime:CAISO_NORTH", or a chain "a,b,c" where the first source that
+ * answers wins. A source may end in "?key=value&..." (see llmc_grid_set).
+ * Unknown zones fail with LLMC_ENOTFOUND and a message that suggests near
+ * matches. No network is used here: live sources fetch when asked. */
 LLMC_API int llmc_grid_new(llmc_grid **out, const char *spec);
 /* A constant intensity, in gCO2e/kWh. */
 LLMC_API int llmc_grid_new_const(llmc_grid **out, double gco2e_per_kwh);
+/* Sets an option of the sources that take it: "token" (Electricity Maps;
+ * default ELECTRICITYMAPS_API_TOKEN), "username" and "password" (WattTime;
+ * WATTTIME_USERNAME, WATTTIME_PASSWORD), "ca_bundle" (LLMC_CA_BUNDLE),
+ * "base_url", "emission_factor_type" (lifecycle or direct), "timeout".
+ * Secrets never appear in messages, logs, reports or caches. */
+LLMC_API int llmc_grid_set(llmc_grid *grid, const char *key, const char *value);
 LLMC_API llmc_grid *llmc_grid_ref(llmc_grid *grid);
 LLMC_API void llmc_grid_free(llmc_grid *grid);
 /* The spec the grid was made from, in canonical form ("static:FRA"). */
@@ -249,6 +268,27 @@ LLMC_API const char *llmc_grid_spec(const llmc_grid *grid);
 /* The intensity that applies at time_unix_s (seconds since the epoch). */
 LLMC_API int llmc_grid_intensity_at(llmc_intensity *out, llmc_grid *grid,
                                     int64_t time_unix_s);
+
+/* The lowest-carbon window of a given length: for carbon-aware scheduling
+ * of a training job from a forecast. */
+typedef struct llmc_window {
+    uint32_t size;                     /* set by llmc_window_init          */
+    int64_t start_unix_s;              /* the best time to start           */
+    double mean_gco2e_per_kwh;         /* mean intensity over that window  */
+    double now_mean_gco2e_per_kwh;     /* the same, starting at from       */
+    double saving_fraction;            /* 1 - mean / now_mean              */
+    int64_t searched_until_unix_s;     /* the end of the data searched     */
+} llmc_window;
+
+LLMC_API void llmc_window_init(llmc_window *out, size_t size);
+/* Searches starts from from_unix_s to from_unix_s + within_s (in steps of
+ * 5 minutes) for the window of duration_s with the lowest mean intensity.
+ * A forecast shorter than within_s + duration_s limits the search, and
+ * searched_until_unix_s says where; LLMC_ENODATA when not even one window
+ * fits the data. */
+LLMC_API int llmc_grid_best_window(llmc_window *out, llmc_grid *grid,
+                                   int64_t from_unix_s, double duration_s,
+                                   double within_s);
 
 /* The bundled yearly table, for listings. kind is "country", "world",
  * "us_state", "ca_province", "au_state", "us_nerc_region", "cloud_region". */

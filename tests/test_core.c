@@ -40,15 +40,20 @@ START_TEST(test_status_codes_have_fixed_values)
     ck_assert_int_eq(LLMC_ENODEV, -13);
     ck_assert_int_eq(LLMC_EPERM, -14);
     ck_assert_int_eq(LLMC_ESTATE, -15);
+    ck_assert_int_eq(LLMC_ENET, -16);
+    ck_assert_int_eq(LLMC_ETIMEDOUT, -17);
+    ck_assert_int_eq(LLMC_EHTTP, -18);
+    ck_assert_int_eq(LLMC_ETLS, -19);
+    ck_assert_int_eq(LLMC_EAUTH, -20);
 }
 END_TEST
 
 START_TEST(test_status_names_and_messages_are_distinct)
 {
-    for (int a = 0; a >= LLMC_ESTATE; a--) {
+    for (int a = 0; a >= LLMC_EAUTH; a--) {
         ck_assert_str_ne(llmc_status_name(a), "LLMC_E?");
         ck_assert_str_ne(llmc_strerror(a), "unknown status code");
-        for (int b = a - 1; b >= LLMC_ESTATE; b--) {
+        for (int b = a - 1; b >= LLMC_EAUTH; b--) {
             ck_assert_str_ne(llmc_status_name(a), llmc_status_name(b));
             ck_assert_str_ne(llmc_strerror(a), llmc_strerror(b));
         }

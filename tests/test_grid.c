@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "llmcarbon.h"
 #include "testutil.h"
@@ -279,27 +280,113 @@ START_TEST(test_grid_real_country_missing_from_table_is_named)
 }
 END_TEST
 
-START_TEST(test_grid_live_sources_are_not_supported)
+START_TEST(test_grid_live_sources_are_made_without_the_network)
 {
-    static const char *const specs[] = {"electricitymaps:DE", "ukci:",
-                                        "watttime:CAISO_NORTH",
-                                        "file:/tmp/ci.csv"};
-    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+    /* making a grid never touches the network: only asking does */
+    static const struct {
+        const char *spec, *canonical;
+    } ok[] = {
+        {"electricitymaps:DE", "electricitymaps:DE"},
+        {"ukci:national", "ukci:national"},
+        {"ukci:region/13", "ukci:region/13"},
+        {"watttime:CAISO_NORTH", "watttime:CAISO_NORTH"},
+        {"electricitymaps:FR, static:FR", "electricitymaps:FR,static:FRA"},
+        {"electricitymaps:DE?emission_factor_type=direct", "electricitymaps:DE"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         llmc_grid *g = NULL;
-        ck_assert_status(llmc_grid_new(&g, specs[i]), LLMC_ENOTSUP);
-        ck_assert_ptr_null(g);
+        ck_assert_status(llmc_grid_new(&g, ok[i].spec), LLMC_OK);
+        ck_assert_str_eq(llmc_grid_spec(g), ok[i].canonical);
+        llmc_grid_free(g);
     }
-    ck_assert_error_mentions("file");
 }
 END_TEST
 
-START_TEST(test_grid_fallback_chain_is_not_supported)
+START_TEST(test_grid_bad_specs_name_what_is_wrong)
 {
     llmc_grid *g = NULL;
-    ck_assert_status(llmc_grid_new(&g, "a,b"), LLMC_ENOTSUP);
-    ck_assert_status(llmc_grid_new(&g, "electricitymaps:FR,static:FR"),
-                     LLMC_ENOTSUP);
+    ck_assert_status(llmc_grid_new(&g, "ukci:bogus"), LLMC_EPARSE);
+    ck_assert_error_mentions("ukci:national");
+    ck_assert_status(llmc_grid_new(&g, "ukci:region/x"), LLMC_EPARSE);
+    ck_assert_status(llmc_grid_new(&g, "electricitymaps:"), LLMC_EPARSE);
+    ck_assert_status(llmc_grid_new(&g, "electricitymaps:D E"), LLMC_EPARSE);
+    ck_assert_status(llmc_grid_new(&g, "watttime:"), LLMC_EPARSE);
+    ck_assert_status(llmc_grid_new(&g, "a,b"), LLMC_ENOTFOUND);
+    ck_assert_status(llmc_grid_new(&g, "FR,,DE"), LLMC_OK); /* ",," skipped */
+    llmc_grid_free(g);
+    g = NULL;
+    ck_assert_status(llmc_grid_new(&g, "electricitymaps:DE?colour=blue"),
+                     LLMC_EINVAL);
+    ck_assert_error_mentions("colour");
+    ck_assert_status(llmc_grid_new(&g, "electricitymaps:DE?emission_factor_type=x"),
+                     LLMC_EINVAL);
+    ck_assert_status(llmc_grid_new(&g, "file:/nonexistent/ci.csv"),
+                     LLMC_ENOTFOUND);
+    ck_assert_error_mentions("/nonexistent/ci.csv");
     ck_assert_ptr_null(g);
+}
+END_TEST
+
+START_TEST(test_grid_chain_falls_back_and_says_why)
+{
+    /* no token: Electricity Maps refuses before any request, and the chain
+     * answers from the bundled table, saying so */
+    llmc_grid *g = NULL;
+    llmc_intensity ci;
+    unsetenv("ELECTRICITYMAPS_API_TOKEN");
+    ck_assert_status(llmc_grid_new(&g, "electricitymaps:DE,static:DE"), LLMC_OK);
+    llmc_intensity_init(&ci, sizeof ci);
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, 1700000000), LLMC_OK);
+    ck_assert_double_eq(ci.gco2e_per_kwh, 380.95);
+    ck_assert_str_eq(ci.source, "static");
+    ck_assert_ptr_nonnull(strstr(ci.fallback, "electricitymaps:DE"));
+    ck_assert_ptr_nonnull(strstr(ci.fallback, "ELECTRICITYMAPS_API_TOKEN"));
+    llmc_grid_free(g);
+
+    /* every source failing: the error lists each reason */
+    ck_assert_status(llmc_grid_new(&g, "electricitymaps:DE,watttime:X"), LLMC_OK);
+    llmc_intensity_init(&ci, sizeof ci);
+    unsetenv("WATTTIME_USERNAME");
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, 1700000000), LLMC_EAUTH);
+    ck_assert_error_mentions("no source of 'electricitymaps:DE,watttime:X'");
+    ck_assert_error_mentions("WATTTIME_USERNAME");
+    llmc_grid_free(g);
+}
+END_TEST
+
+START_TEST(test_grid_file_series_rows_hold_until_the_next)
+{
+    char dir[] = "/tmp/llmc-file-XXXXXX", path[128], spec[160];
+    llmc_grid *g = NULL;
+    llmc_intensity ci;
+    FILE *f;
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ci.csv", dir);
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    fputs("datetime,intensity_gco2e_per_kwh\n"
+          "2024-05-01T00:00:00Z,100\n"
+          "2024-05-01T01:00:00+00:00,250.5\n"
+          "2024-05-01T04:00:00+02:00,50\n", f); /* = 02:00Z */
+    fclose(f);
+    snprintf(spec, sizeof spec, "file:%s", path);
+    ck_assert_status(llmc_grid_new(&g, spec), LLMC_OK);
+    llmc_intensity_init(&ci, sizeof ci);
+    /* 2024-05-01T00:30:00Z = 1714523400 */
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, 1714523400), LLMC_OK);
+    ck_assert_double_eq(ci.gco2e_per_kwh, 100.0);
+    ck_assert_int_eq(ci.start_unix_s, 1714521600);
+    ck_assert_int_eq(ci.duration_s, 3600);
+    ck_assert_str_eq(ci.source, "file");
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, 1714521600 + 5400), LLMC_OK);
+    ck_assert_double_eq(ci.gco2e_per_kwh, 250.5);
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, 1714521600 + 7200), LLMC_OK);
+    ck_assert_double_eq(ci.gco2e_per_kwh, 50.0);
+    /* before the first row: no value, never a made-up one */
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, 1714521600 - 1),
+                     LLMC_ENODATA);
+    llmc_grid_free(g);
+    unlink(path);
+    rmdir(dir);
 }
 END_TEST
 
@@ -642,8 +729,10 @@ static Suite *grid_suite(void)
     tcase_add_test(errors, test_grid_misspelt_country_suggests_its_key);
     tcase_add_test(errors, test_grid_incomplete_cloud_region_suggests_full_name);
     tcase_add_test(errors, test_grid_real_country_missing_from_table_is_named);
-    tcase_add_test(errors, test_grid_live_sources_are_not_supported);
-    tcase_add_test(errors, test_grid_fallback_chain_is_not_supported);
+    tcase_add_test(errors, test_grid_live_sources_are_made_without_the_network);
+    tcase_add_test(errors, test_grid_bad_specs_name_what_is_wrong);
+    tcase_add_test(errors, test_grid_chain_falls_back_and_says_why);
+    tcase_add_test(errors, test_grid_file_series_rows_hold_until_the_next);
     tcase_add_test(errors, test_grid_unknown_source_prefix_is_eparse);
     tcase_add_test(errors, test_grid_empty_spec_is_eparse);
     tcase_add_test(errors, test_grid_null_arguments_are_einval);

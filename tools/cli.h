@@ -23,14 +23,22 @@ int cli_usage(const char *cmd, const char *fmt, ...);
  * Returns -1 when parsing succeeded, else the exit status to return (help
  * printed, or a usage error reported). kind is NULL when the command takes
  * no --kind. */
+#define CLI_OPT_KIND 0x1
+#define CLI_OPT_AT 0x2
+#define CLI_OPT_DURATION 0x4
+#define CLI_OPT_WITHIN 0x8
 struct cli_args {
     const char *verb;
     const char *arg;
-    const char *kind;
+    const char *kind;     /* --kind */
+    const char *at;       /* --at */
+    const char *duration; /* --duration */
+    const char *within;   /* --within */
     int json;
 };
+/* opts: the CLI_OPT_* value options the command takes. */
 int cli_parse_verb(struct cli_args *out, int argc, char **argv,
-                   const char *cmd, const char *help, int takes_kind);
+                   const char *cmd, const char *help, unsigned opts);
 
 /* Prints a JSON value to stdout (indent 2, keys in insertion order). */
 int cli_print_json(json_t *value);

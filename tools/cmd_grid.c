@@ -11,13 +11,26 @@
 static const char help[] =
     "usage: llmcarbon grid list [--kind KIND] [--json]\n"
     "       llmcarbon grid show ZONE [--json]\n"
+    "       llmcarbon grid get SPEC [--at TIME] [--json]\n"
+    "       llmcarbon grid forecast SPEC --duration DUR [--within DUR] [--json]\n"
     "\n"
     "The bundled yearly grid carbon intensity, with dataset, year, basis,\n"
     "source and licence for each zone. ZONE is any grid spec: FR or FRA,\n"
     "France, US-CA, CA-QC, AU-NSW, US-NERC-WECC, gcp:europe-west1,\n"
     "aws:us-east-1, azure:westeurope, WORLD, static:DE, const:450g/kWh.\n"
     "KIND is country, world, us_state, ca_province, au_state, us_nerc_region\n"
-    "or cloud_region.\n";
+    "or cloud_region.\n"
+    "\n"
+    "get: the intensity that applies at TIME (ISO 8601 with an offset, or\n"
+    "Unix seconds; default now) from any source: electricitymaps:DE,\n"
+    "ukci:national, ukci:region/13, watttime:CAISO_NORTH, file:ci.csv, or a\n"
+    "chain a,b,c (the first that answers wins, and the output says why the\n"
+    "others did not). Tokens come from ELECTRICITYMAPS_API_TOKEN,\n"
+    "WATTTIME_USERNAME and WATTTIME_PASSWORD; a CA bundle from LLMC_CA_BUNDLE.\n"
+    "\n"
+    "forecast: the lowest-carbon window of DUR within the next DUR (default\n"
+    "24h) of the forecast, its mean intensity, and the saving against\n"
+    "starting now.\n";
 
 static json_t *intensity_json(const llmc_intensity *ci, const char *kind,
                               const char *spec)
@@ -136,10 +149,185 @@ static int show(const char *spec, int json)
     return rc;
 }
 
+static int parse_time(int64_t *out, const char *text)
+{
+    char *end;
+    long long v;
+    if (!text || strcmp(text, "now") == 0) {
+        *out = (int64_t)time(NULL);
+        return 0;
+    }
+    v = strtoll(text, &end, 10);
+    if (end != text && !*end) {
+        *out = (int64_t)v;
+        return 0;
+    }
+    {   /* ISO 8601 with an offset: let the library's grid code read it via
+         * a tiny parse of our own: YYYY-MM-DDTHH:MM[:SS](Z|+HH:MM) */
+        struct tm tm;
+        int oh = 0, om = 0, sec = 0, n = 0;
+        char sign = 'Z';
+        memset(&tm, 0, sizeof tm);
+        if (sscanf(text, "%4d-%2d-%2dT%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+                   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &n) != 5)
+            return -1;
+        text += n;
+        if (*text == ':' && sscanf(text, ":%2d%n", &sec, &n) == 1)
+            text += n;
+        if (*text == 'Z' && !text[1]) {
+            sign = 'Z';
+        } else if ((*text == '+' || *text == '-') &&
+                   sscanf(text + 1, "%2d:%2d%n", &oh, &om, &n) == 2 &&
+                   !text[1 + n]) {
+            sign = *text;
+        } else {
+            return -1;
+        }
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        tm.tm_sec = sec;
+        *out = (int64_t)timegm(&tm) -
+               (sign == '+' ? 1 : sign == '-' ? -1 : 0) * (oh * 3600 + om * 60);
+        return 0;
+    }
+}
+
+static void iso(char *buf, size_t size, int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int get(const char *spec, const char *at, int json)
+{
+    llmc_grid *g;
+    llmc_intensity ci;
+    int64_t t;
+    char what[300], a[32], b[32], buf[32];
+    int rc;
+
+    if (parse_time(&t, at) != 0)
+        return cli_usage("grid", "'%s' is not a time; write ISO 8601 with an "
+                         "offset (2026-11-28T12:00:00Z) or Unix seconds", at);
+    snprintf(what, sizeof what, "'%s'", spec);
+    if ((rc = llmc_grid_new(&g, spec)) != LLMC_OK)
+        return cli_fail("grid get", what, rc);
+    llmc_intensity_init(&ci, sizeof ci);
+    if ((rc = llmc_grid_intensity_at(&ci, g, t)) != LLMC_OK) {
+        llmc_grid_free(g);
+        return cli_fail("grid get", what, rc);
+    }
+    iso(a, sizeof a, t);
+    if (json) {
+        json_t *o = intensity_json(&ci, NULL, llmc_grid_spec(g));
+        json_object_set_new(o, "at", json_string(a));
+        if (ci.duration_s > 0) {
+            iso(a, sizeof a, ci.start_unix_s);
+            iso(b, sizeof b, ci.start_unix_s + ci.duration_s);
+            json_object_set_new(o, "interval_start", json_string(a));
+            json_object_set_new(o, "interval_end", json_string(b));
+        } else {
+            json_object_set_new(o, "interval_start", json_null());
+            json_object_set_new(o, "interval_end", json_null());
+        }
+        json_object_set_new(o, "is_estimated", json_boolean(ci.is_estimated));
+        json_object_set_new(o, "is_forecast", json_boolean(ci.is_forecast));
+        json_object_set_new(o, "fallback", json_string(ci.fallback ? ci.fallback : ""));
+        rc = cli_print_json(o);
+    } else {
+        printf("%s at %s\n", llmc_grid_spec(g), a);
+        printf("  %-14s %s gCO2e/kWh%s%s\n", "intensity",
+               cli_num(buf, sizeof buf, ci.gco2e_per_kwh),
+               ci.is_forecast ? " (forecast)" : "",
+               ci.is_estimated ? " (estimated by the provider)" : "");
+        if (ci.duration_s > 0) {
+            iso(a, sizeof a, ci.start_unix_s);
+            iso(b, sizeof b, ci.start_unix_s + ci.duration_s);
+            printf("  %-14s %s to %s\n", "applies", a, b);
+        }
+        printf("  %-14s %s (%s basis)\n", "source", ci.source,
+               llmc_basis_name(ci.basis));
+        if (*ci.zone)
+            printf("  %-14s %s\n", "zone", ci.zone);
+        if (ci.year)
+            printf("  %-14s %d\n", "year", ci.year);
+        printf("  %-14s ", "provenance");
+        cli_wrap(ci.provenance, 17, 100);
+        if (ci.fallback && *ci.fallback) {
+            printf("  %-14s ", "fallback");
+            cli_wrap(ci.fallback, 17, 100);
+        }
+        rc = CLI_OK;
+    }
+    llmc_grid_free(g);
+    return rc;
+}
+
+static int forecast(const char *spec, const char *duration, const char *within,
+                    int json)
+{
+    llmc_grid *g;
+    llmc_window w;
+    double dur, win = 86400;
+    int64_t now = (int64_t)time(NULL);
+    char what[300], a[32], b[32], n1[32], n2[32];
+    int rc;
+
+    if (!duration)
+        return cli_usage("grid", "`grid forecast` needs --duration DUR (the "
+                         "length of the job, e.g. 6h)");
+    if ((rc = llmc_quantity_parse(&dur, LLMC_DIM_DURATION, duration, "h")) ||
+        (within && (rc = llmc_quantity_parse(&win, LLMC_DIM_DURATION, within,
+                                             "h"))))
+        return cli_fail("grid forecast", duration, rc);
+    snprintf(what, sizeof what, "'%s'", spec);
+    if ((rc = llmc_grid_new(&g, spec)) != LLMC_OK)
+        return cli_fail("grid forecast", what, rc);
+    llmc_window_init(&w, sizeof w);
+    if ((rc = llmc_grid_best_window(&w, g, now, dur, win)) != LLMC_OK) {
+        llmc_grid_free(g);
+        return cli_fail("grid forecast", what, rc);
+    }
+    iso(a, sizeof a, w.start_unix_s);
+    iso(b, sizeof b, w.searched_until_unix_s);
+    if (json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "spec", json_string(llmc_grid_spec(g)));
+        json_object_set_new(o, "duration_s", json_real(dur));
+        json_object_set_new(o, "start", json_string(a));
+        json_object_set_new(o, "start_unix_s", json_integer(w.start_unix_s));
+        json_object_set_new(o, "delay_s", json_integer(w.start_unix_s - now));
+        json_object_set_new(o, "mean_gco2e_per_kwh", json_real(w.mean_gco2e_per_kwh));
+        json_object_set_new(o, "now_mean_gco2e_per_kwh",
+                            json_real(w.now_mean_gco2e_per_kwh));
+        json_object_set_new(o, "saving_fraction", json_real(w.saving_fraction));
+        json_object_set_new(o, "searched_until", json_string(b));
+        rc = cli_print_json(o);
+    } else {
+        printf("%s: the best %s h window starts at %s (in %s h)\n",
+               llmc_grid_spec(g), cli_num(n1, sizeof n1, dur / 3600), a,
+               cli_num(n2, sizeof n2, (double)(w.start_unix_s - now) / 3600));
+        printf("  %-22s %s gCO2e/kWh\n", "mean intensity then",
+               cli_num(n1, sizeof n1, w.mean_gco2e_per_kwh));
+        printf("  %-22s %s gCO2e/kWh\n", "starting now",
+               cli_num(n1, sizeof n1, w.now_mean_gco2e_per_kwh));
+        printf("  %-22s %s%%\n", "saving",
+               cli_num(n1, sizeof n1, 100 * w.saving_fraction));
+        printf("  %-22s %s\n", "data searched until", b);
+        rc = CLI_OK;
+    }
+    llmc_grid_free(g);
+    return rc;
+}
+
 int cmd_grid(int argc, char **argv)
 {
     struct cli_args a;
-    int rc = cli_parse_verb(&a, argc, argv, "grid", help, 1);
+    int rc = cli_parse_verb(&a, argc, argv, "grid", help,
+                            CLI_OPT_KIND | CLI_OPT_AT | CLI_OPT_DURATION |
+                                CLI_OPT_WITHIN);
 
     if (rc >= 0)
         return rc;
@@ -157,5 +345,18 @@ int cmd_grid(int argc, char **argv)
             return cli_usage("grid", "--kind goes with `grid list`");
         return show(a.arg, a.json);
     }
-    return cli_usage("grid", "'%s' is not a grid command; use list or show", a.verb);
+    if (strcmp(a.verb, "get") == 0) {
+        if (!a.arg)
+            return cli_usage("grid", "`grid get` needs a SPEC, e.g. `grid get "
+                             "electricitymaps:DE,static:DE`");
+        return get(a.arg, a.at, a.json);
+    }
+    if (strcmp(a.verb, "forecast") == 0) {
+        if (!a.arg)
+            return cli_usage("grid", "`grid forecast` needs a SPEC, e.g. "
+                             "`grid forecast ukci:national --duration 6h`");
+        return forecast(a.arg, a.duration, a.within, a.json);
+    }
+    return cli_usage("grid", "'%s' is not a grid command; use list, show, "
+                     "get or forecast", a.verb);
 }

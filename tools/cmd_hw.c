@@ -148,7 +148,7 @@ static int show(const char *name, int json)
 int cmd_hw(int argc, char **argv)
 {
     struct cli_args a;
-    int rc = cli_parse_verb(&a, argc, argv, "hw", help, 0);
+    int rc = cli_parse_verb(&a, argc, argv, "hw", help, 0u);
 
     if (rc >= 0)
         return rc;

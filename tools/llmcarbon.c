@@ -5,6 +5,7 @@
 #include <locale.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,19 +53,34 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 }
 
 int cli_parse_verb(struct cli_args *out, int argc, char **argv,
-                   const char *cmd, const char *help, int takes_kind)
+                   const char *cmd, const char *help, unsigned opts)
 {
+    static const struct {
+        unsigned bit;
+        const char *flag;
+        size_t offset;
+    } value_opts[] = {
+        {CLI_OPT_KIND, "--kind", offsetof(struct cli_args, kind)},
+        {CLI_OPT_AT, "--at", offsetof(struct cli_args, at)},
+        {CLI_OPT_DURATION, "--duration", offsetof(struct cli_args, duration)},
+        {CLI_OPT_WITHIN, "--within", offsetof(struct cli_args, within)},
+    };
     memset(out, 0, sizeof *out);
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        size_t k, nk = sizeof value_opts / sizeof value_opts[0];
+        for (k = 0; k < nk; k++)
+            if ((opts & value_opts[k].bit) &&
+                strcmp(argv[i], value_opts[k].flag) == 0)
+                break;
+        if (k < nk) {
+            if (++i >= argc)
+                return cli_usage(cmd, "'%s' needs a value", value_opts[k].flag);
+            *(const char **)((char *)out + value_opts[k].offset) = argv[i];
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(help, stdout);
             return CLI_OK;
         } else if (strcmp(argv[i], "--json") == 0) {
             out->json = 1;
-        } else if (takes_kind && strcmp(argv[i], "--kind") == 0) {
-            if (++i >= argc)
-                return cli_usage(cmd, "'--kind' needs a value");
-            out->kind = argv[i];
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage(cmd, "'%s' is not an option", argv[i]);
         } else if (!out->verb) {

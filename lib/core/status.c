@@ -31,6 +31,11 @@ static const struct status_info statuses[] = {
     {LLMC_ENODEV, "LLMC_ENODEV", "no such device"},
     {LLMC_EPERM, "LLMC_EPERM", "permission denied"},
     {LLMC_ESTATE, "LLMC_ESTATE", "call does not fit the object's state"},
+    {LLMC_ENET, "LLMC_ENET", "network failure"},
+    {LLMC_ETIMEDOUT, "LLMC_ETIMEDOUT", "timed out"},
+    {LLMC_EHTTP, "LLMC_EHTTP", "HTTP error status"},
+    {LLMC_ETLS, "LLMC_ETLS", "TLS certificate not trusted"},
+    {LLMC_EAUTH, "LLMC_EAUTH", "authentication failed"},
 };
 
 static const struct status_info *find(int code)

@@ -1,21 +1,56 @@
-/* grid.h - the grid handle, shared inside the library. */
+/*
+ * grid.h - the grid handle and its sources, shared inside the library.
+ *
+ * A grid is a chain of one or more sources ("electricitymaps:DE,static:DE").
+ * Each source answers "intensity at time t" or fails with a reason; the
+ * grid asks them in order and says which one answered and why the earlier
+ * ones did not. A mutex per grid keeps at most one request in flight per
+ * source and guards the sources' caches.
+ */
 #ifndef LLMC_GRID_GRID_H
 #define LLMC_GRID_GRID_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "../core/tables.h"
 #include "llmcarbon.h"
+#include "series.h"
 
-enum llmc__grid_kind { LLMC__GRID_STATIC = 1, LLMC__GRID_CONST = 2 };
+struct llmc__source;
+
+struct llmc__source_ops {
+    /* Fills out (a full-size llmc_intensity whose strings the source owns
+     * and keeps stable) for time t; may fetch over the network. Returns
+     * LLMC_OK or a failure with the thread's message set. */
+    int (*at)(struct llmc__source *s, int64_t t, llmc_intensity *out);
+    /* An option ("token", "ca_bundle", "emission_factor_type", ...):
+     * LLMC_OK, LLMC_ENOTFOUND when the source has no such option. */
+    int (*set)(struct llmc__source *s, const char *key, const char *value);
+    void (*free)(struct llmc__source *s);
+};
+
+struct llmc__source {
+    const struct llmc__source_ops *ops;
+    char spec[160];   /* "electricitymaps:DE", for messages and fallbacks */
+    void *state;
+};
 
 struct llmc_grid {
     atomic_int refs;
-    enum llmc__grid_kind kind;
-    const struct llmc__zone_row *row; /* static */
-    double const_gco2e_per_kwh;       /* const */
-    char *spec;                       /* canonical spec */
+    pthread_mutex_t mu;
+    struct llmc__source *sources;
+    size_t count;
+    char *spec;                        /* canonical spec of the chain */
 };
+
+/* Sources, one constructor each; arg is what follows "name:". */
+int llmc__source_static(struct llmc__source *s, const char *zone);
+int llmc__source_const(struct llmc__source *s, double gco2e_per_kwh);
+int llmc__source_file(struct llmc__source *s, const char *path);
+int llmc__source_electricitymaps(struct llmc__source *s, const char *zone);
+int llmc__source_ukci(struct llmc__source *s, const char *arg);
+int llmc__source_watttime(struct llmc__source *s, const char *region);
 
 /* Finds the bundled row for a zone written in any accepted form. */
 int llmc__zone_resolve(const struct llmc__zone_row **out, const char *zone);
@@ -23,5 +58,10 @@ int llmc__zone_resolve(const struct llmc__zone_row **out, const char *zone);
 void llmc__zone_answer(llmc_intensity *full, const struct llmc__zone_row *row);
 /* Copies full into the caller's struct, as far as its size reaches. */
 int llmc__intensity_copy_out(llmc_intensity *out, const llmc_intensity *full);
+/* Fills out from a series point with the source's stable strings. */
+void llmc__point_answer(llmc_intensity *out, const struct llmc__point *p,
+                        llmc_basis basis, const char *zone, const char *source,
+                        const char *dataset, const char *provenance,
+                        const char *licence);
 
 #endif

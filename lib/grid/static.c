@@ -160,6 +160,7 @@ void llmc__zone_answer(llmc_intensity *full, const struct llmc__zone_row *row)
     full->dataset = llmc__grid_dataset;
     full->provenance = row->source;
     full->licence = row->licence;
+    full->fallback = "";
 }
 
 int llmc__intensity_copy_out(llmc_intensity *out, const llmc_intensity *full)

@@ -70,18 +70,43 @@ static void phase_time(llmc_tracker *t, int64_t from, int64_t to,
     t->nswitches = 1;
 }
 
+void llmc__tracker_prefetch(llmc_tracker *t)
+{
+    llmc_intensity_init(&t->prefetched, sizeof t->prefetched);
+    t->prefetched_rc = llmc_grid_intensity_at(&t->prefetched, t->grid,
+                                              (int64_t)time(NULL));
+    if (t->prefetched_rc != LLMC_OK)
+        snprintf(t->prefetched_error, sizeof t->prefetched_error, "%s",
+                 llmc_last_error());
+}
+
 static void refresh_intensity(llmc_tracker *t)
 {
     llmc_intensity ci;
-    llmc_intensity_init(&ci, sizeof ci);
-    if (llmc_grid_intensity_at(&ci, t->grid, (int64_t)time(NULL)) == LLMC_OK) {
+    int rc;
+    if (t->prefetched_rc != 1) { /* the sampler asked already, unlocked */
+        ci = t->prefetched;
+        rc = t->prefetched_rc;
+        t->prefetched_rc = 1;
+    } else {
+        llmc_intensity_init(&ci, sizeof ci);
+        rc = llmc_grid_intensity_at(&ci, t->grid, (int64_t)time(NULL));
+        if (rc != LLMC_OK)
+            snprintf(t->prefetched_error, sizeof t->prefetched_error, "%s",
+                     llmc_last_error());
+    }
+    if (rc == LLMC_OK) {
         t->intensity = ci;
+        /* the fallback text is the sampling thread's: not kept */
+        t->intensity.fallback = "";
         t->intensity_ok = 1;
         t->grid_problem[0] = '\0';
+        if (ci.fallback && *ci.fallback)
+            llmc__problem(t, "grid fallback: %.200s", ci.fallback);
     } else {
         snprintf(t->grid_problem, sizeof t->grid_problem, "%s",
-                 llmc_last_error());
-        llmc__problem(t, "grid: %s (the last known intensity is used)",
+                 t->prefetched_error);
+        llmc__problem(t, "grid: %.200s (the last known intensity is used)",
                       t->grid_problem);
     }
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../core/internal.h"
+#include "../grid/live.h"
 #include "../meter/backend.h"
 #include "tracker.h"
 
@@ -102,6 +103,7 @@ LLMC_API int llmc_tracker_new(llmc_tracker **out)
     t->pue = LLMC__DEFAULT_PUE;
     t->interval_s = DEFAULT_INTERVAL_S;
     t->checkpoint_interval_s = DEFAULT_CHECKPOINT_INTERVAL_S;
+    t->prefetched_rc = 1;
     snprintf(t->phase_names[0], LLMC__PHASE_NAME, "train");
     t->nphases = 1;
     pthread_mutex_init(&t->mu, NULL);
@@ -352,11 +354,13 @@ void *llmc__sampler_main(void *arg)
         due.tv_nsec = (long)(at % 1000000000);
         if (pthread_cond_timedwait(&t->cv, &t->mu, &due) == ETIMEDOUT &&
             !t->stop_requested) {
-            if (t->sync) { /* a device sync may take long: not under mu */
-                pthread_mutex_unlock(&t->mu);
+            /* a device sync and a grid request may take long: not under
+             * mu, which llmc_tracker_totals takes */
+            pthread_mutex_unlock(&t->mu);
+            if (t->sync)
                 t->sync(t->sync_userdata);
-                pthread_mutex_lock(&t->mu);
-            }
+            llmc__tracker_prefetch(t);
+            pthread_mutex_lock(&t->mu);
             llmc__tracker_sample(t, LLMC__SAMPLE_NORMAL);
         }
     }
@@ -391,11 +395,13 @@ static void inline_sample(llmc_tracker *t)
     atomic_store(&t->next_inline_ns, now + (int64_t)(t->interval_s * 1e9));
     if (t->sync)
         t->sync(t->sync_userdata);
+    llmc__no_network = 1; /* a step never waits for the network */
     if (pthread_mutex_trylock(&t->mu) == 0) {
         if (atomic_load(&t->state) == LLMC__RUNNING)
             llmc__tracker_sample(t, LLMC__SAMPLE_NORMAL);
         pthread_mutex_unlock(&t->mu);
     }
+    llmc__no_network = 0;
     atomic_flag_clear(&t->inline_busy);
 }
 
@@ -509,6 +515,7 @@ LLMC_API int llmc_tracker_stop(llmc_tracker *t)
     }
     if (t->sync) /* the work queued before stop belongs to the run */
         t->sync(t->sync_userdata);
+    llmc__tracker_prefetch(t);
     pthread_mutex_lock(&t->mu);
     llmc__tracker_sample(t, LLMC__SAMPLE_FINAL);
     if (t->checkpoint_path)

@@ -111,8 +111,11 @@ struct llmc_tracker {
     unsigned quality;
     int measured;
     llmc_intensity intensity;      /* the last answer of the grid */
+    llmc_intensity prefetched;     /* fetched by the sampler outside mu */
+    int prefetched_rc;             /* its status; 1 = nothing prefetched */
+    char prefetched_error[400];
     int intensity_ok;
-    char grid_problem[256];
+    char grid_problem[400];
     double embodied_per_device_kgco2e, lifetime_s;
     int embodied_devices;
     char embodied_note[256];
@@ -136,6 +139,9 @@ void llmc__boot_id(char *buf, size_t size);
 /* election.c */
 int llmc__lock_try(const llmc_tracker *t, const char *key);
 void llmc__lock_release(int fd);
+/* sample.c: the grid's answer for now, asked without mu held (it may
+ * wait for the network); the next sample uses it */
+void llmc__tracker_prefetch(llmc_tracker *t);
 /* sample.c: kind is one of these */
 #define LLMC__SAMPLE_NORMAL 0
 #define LLMC__SAMPLE_FINAL 1

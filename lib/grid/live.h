@@ -1,0 +1,61 @@
+/*
+ * live.h - what the live sources (Electricity Maps, UK Carbon Intensity,
+ * WattTime) share: options, the series cache, the HTTP call with its
+ * status mapping and backoff. Only this file's .c and the sources use it.
+ */
+#ifndef LLMC_GRID_LIVE_H
+#define LLMC_GRID_LIVE_H
+
+#include <stdint.h>
+
+#include "grid.h"
+#include "http.h"
+#include "series.h"
+
+struct llmc__live {
+    char what[160];          /* "electricitymaps:DE" */
+    char base_url[512];
+    char ca_bundle[512];
+    double timeout_s;
+    char secret[512];        /* a token or password: never printed */
+    char user[256];
+    /* what has been fetched: points, and when each kind was fetched */
+    struct llmc__series cache;
+    int64_t fetched_recent_unix_s; /* the last fetch of recent values */
+    int64_t fetched_future_unix_s; /* the last fetch of a forecast */
+    /* after 429 or 5xx: no request before backoff_until (wall clock) */
+    int64_t backoff_until_unix_s;
+    int failures;
+    char zone[64];           /* as the source names it */
+    char provenance[320];    /* stable strings handed out in answers */
+    char dataset[96];
+    char licence[128];
+    char source[32];
+    llmc_basis basis;
+};
+
+/* Options every live source takes: base_url, ca_bundle, timeout. */
+int llmc__live_set_common(struct llmc__live *l, const char *key,
+                          const char *value);
+/* GET base_url + path_and_query with headers; maps HTTP statuses:
+ * 2xx -> LLMC_OK (resp filled), 401/403 -> LLMC_EAUTH, 404 -> LLMC_ENOTFOUND,
+ * 429 and 5xx -> LLMC_EHTTP and a backoff, other -> LLMC_EHTTP. Messages
+ * name the source, the status and the start of the body, never secrets.
+ * While backing off it fails at once (LLMC_EHTTP) without a request. */
+int llmc__live_get(struct llmc__live *l, struct llmc__http_response *resp,
+                   const char *path_and_query, const char *const *headers,
+                   const char *basic_user, const char *basic_password);
+/* The cached point for t, if it is fresh enough: past points (start + 2 h
+ * before now) keep; recent and future ones live ttl_s after their fetch. */
+const struct llmc__point *llmc__live_cached(struct llmc__live *l, int64_t t,
+                                            int64_t now, int64_t ttl_s);
+void llmc__live_free(struct llmc__live *l);
+
+/* Set in a thread that must not wait for the network (a sample taken
+ * inside llmc_tracker_step): live sources then answer from their cache or
+ * fail at once, and a chain falls back. */
+extern _Thread_local int llmc__no_network;
+/* Reads env var name into buf when set and not empty. */
+void llmc__live_env(char *buf, size_t size, const char *name);
+
+#endif
