@@ -39,15 +39,20 @@ struct llmc__http_response {
  *                   says to give a CA bundle with ca_bundle=FILE or
  *                   LLMC_CA_BUNDLE; verification is never turned off);
  *   LLMC_EFORMAT    the body is larger than the 8 MiB limit;
- *   LLMC_ENOTSUP    the library was built without libcurl.
- * Messages name what, the host and the libcurl reason, never a header
- * value, a password or a query parameter named token. */
+ *   LLMC_ENOTSUP    the library was built without libcurl;
+ *   LLMC_EINVAL     a NULL argument, a URL that is not http(s), a bad
+ *                   timeout, or a header with CR or LF;
+ *   LLMC_ENOMEM.
+ * headers end at the first NULL. Messages name what, the host and the
+ * libcurl reason, never a header value, the Basic user or password, URL
+ * user info, or the value of a secret-looking query parameter. */
 int llmc__http_get(struct llmc__http_response *out,
                    const struct llmc__http_request *req);
 void llmc__http_response_free(struct llmc__http_response *r);
 
-/* The URL with the values of query parameters that may be secret
- * (token, key, password, auth) replaced by "***", for messages. */
+/* The URL with user info and the values of query parameters that may be
+ * secret (names with token, key, password, secret, auth, credential,
+ * signature, and pass, pwd, sig) replaced by "***", for messages. */
 void llmc__http_redact(char *buf, size_t size, const char *url);
 
 #endif

@@ -1,0 +1,487 @@
+/*
+ * test_grid_live.c - the live grid sources end to end, over real HTTP to a
+ * server on 127.0.0.1 that answers like Electricity Maps, the UK Carbon
+ * Intensity API and WattTime (tests/fake_grid_server.py): values, units,
+ * the headers sent, the source labels, token handling, every failure shape
+ * and the fallback of a chain.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static pid_t server;
+static int port;
+static char base[64];
+
+static void sleep_ms(long ms)
+{
+    struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&d, &d) != 0 && errno == EINTR)
+        ;
+}
+
+static void server_start(void)
+{
+    char portfile[] = "/tmp/llmc-port-XXXXXX", script[512];
+    const char *root = getenv("LLMC_SOURCE_ROOT");
+    int fd = mkstemp(portfile);
+    FILE *f;
+
+    ck_assert_msg(root != NULL, "LLMC_SOURCE_ROOT is not set");
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    unlink(portfile); /* the server writes it when it listens */
+    snprintf(script, sizeof script, "%s/tests/fake_grid_server.py", root);
+    server = fork();
+    ck_assert_int_ge(server, 0);
+    if (server == 0) {
+        execlp("python3", "python3", script, "--port-file", portfile,
+               (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 1000 && access(portfile, F_OK) != 0; i++)
+        sleep_ms(10);
+    ck_assert_ptr_nonnull(f = fopen(portfile, "r"));
+    ck_assert_int_eq(fscanf(f, "%d", &port), 1);
+    fclose(f);
+    unlink(portfile);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    setenv("LLMC_ELECTRICITYMAPS_URL", base, 1);
+    setenv("LLMC_CARBONINTENSITY_UK_URL", base, 1);
+    setenv("LLMC_WATTTIME_URL", base, 1);
+    setenv("ELECTRICITYMAPS_API_TOKEN", "good-token", 1);
+    setenv("WATTTIME_USERNAME", "wt-user", 1);
+    setenv("WATTTIME_PASSWORD", "wt-pass", 1);
+    unsetenv("http_proxy");
+    unsetenv("HTTP_PROXY");
+}
+
+static void server_stop(void)
+{
+    if (server > 0) {
+        kill(server, SIGTERM);
+        waitpid(server, NULL, 0);
+        server = 0;
+    }
+}
+
+/* GET base/path with the stdlib server's stats, through the library's own
+ * HTTP: the stats JSON. */
+static json_t *stats(void)
+{
+    char cmd[256], buf[65536];
+    FILE *p;
+    size_t n;
+    json_error_t err;
+    json_t *j;
+    snprintf(cmd, sizeof cmd,
+             "python3 -c \"import urllib.request,sys;"
+             "sys.stdout.write(urllib.request.urlopen('%s/_stats').read()"
+             ".decode())\"",
+             base);
+    ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+    n = fread(buf, 1, sizeof buf - 1, p);
+    pclose(p);
+    buf[n] = '\0';
+    j = json_loads(buf, 0, &err);
+    ck_assert_msg(j != NULL, "stats: %s: %s", err.text, buf);
+    return j;
+}
+
+static json_int_t requests_to(json_t *st, const char *path)
+{
+    return json_integer_value(
+        json_object_get(json_object_get(st, "requests"), path));
+}
+
+static llmc_intensity at_now(llmc_grid *g, int want)
+{
+    llmc_intensity ci;
+    llmc_intensity_init(&ci, sizeof ci);
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, (int64_t)time(NULL)), want);
+    return ci;
+}
+
+static llmc_grid *grid(const char *spec)
+{
+    llmc_grid *g = NULL;
+    ck_assert_status(llmc_grid_new(&g, spec), LLMC_OK);
+    return g;
+}
+
+/* ---- Electricity Maps -------------------------------------------------- */
+
+START_TEST(test_em_latest_value_labels_and_headers)
+{
+    llmc_grid *g = grid("electricitymaps:DE");
+    llmc_intensity ci = at_now(g, LLMC_OK);
+    int64_t now = (int64_t)time(NULL);
+    json_t *st, *last;
+
+    ck_assert_double_eq(ci.gco2e_per_kwh, 322.0);
+    ck_assert_str_eq(ci.source, "electricitymaps");
+    ck_assert_str_eq(ci.zone, "DE");
+    ck_assert_int_eq(ci.basis, LLMC_BASIS_LIFECYCLE);
+    ck_assert_int_eq(ci.duration_s, 3600);
+    ck_assert_int_eq(ci.start_unix_s, now - now % 3600);
+    ck_assert_str_eq(ci.fallback, "");
+    ck_assert_ptr_nonnull(strstr(ci.provenance, "Electricity Maps"));
+    st = stats();
+    last = json_object_get(st, "last");
+    ck_assert(json_is_true(json_object_get(last, "auth_token_present")));
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
+                                     last, "user_agent")),
+                                 "libllmcarbon/"));
+    ck_assert_str_eq(json_string_value(json_object_get(last, "accept")),
+                     "application/json");
+    ck_assert_int_eq(requests_to(st, "/v3/carbon-intensity/latest"), 1);
+    json_decref(st);
+
+    /* a second question within the hour comes from the cache */
+    ci = at_now(g, LLMC_OK);
+    st = stats();
+    ck_assert_int_eq(requests_to(st, "/v3/carbon-intensity/latest"), 1);
+    json_decref(st);
+    llmc_grid_free(g);
+}
+END_TEST
+
+START_TEST(test_em_history_forecast_and_direct_factors)
+{
+    llmc_grid *g = grid("electricitymaps:DE");
+    llmc_intensity ci;
+    int64_t now = (int64_t)time(NULL), hour = now - now % 3600;
+    struct tm tm;
+    time_t tt;
+
+    /* five hours ago: the day's history, 300 + hour of day */
+    llmc_intensity_init(&ci, sizeof ci);
+    tt = (time_t)(hour - 5 * 3600);
+    gmtime_r(&tt, &tm);
+    if (tm.tm_hour != 3) { /* the fake has no value at 03:00 */
+        ck_assert_status(llmc_grid_intensity_at(&ci, g, hour - 5 * 3600 + 60),
+                         LLMC_OK);
+        ck_assert_double_eq(ci.gco2e_per_kwh, 300.0 + tm.tm_hour);
+        ck_assert(!ci.is_forecast);
+    }
+    /* five hours ahead: the forecast, 200 + hour of day, flagged */
+    tt = (time_t)(hour + 5 * 3600);
+    gmtime_r(&tt, &tm);
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, hour + 5 * 3600 + 60),
+                     LLMC_OK);
+    ck_assert_double_eq(ci.gco2e_per_kwh, 200.0 + tm.tm_hour);
+    ck_assert(ci.is_forecast);
+    /* three days ago: past-range, 250 + hour of day */
+    tt = (time_t)(hour - 72 * 3600);
+    gmtime_r(&tt, &tm);
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, hour - 72 * 3600 + 60),
+                     LLMC_OK);
+    ck_assert_double_eq(ci.gco2e_per_kwh, 250.0 + tm.tm_hour);
+    llmc_grid_free(g);
+
+    g = grid("electricitymaps:DE?emission_factor_type=direct");
+    ci = at_now(g, LLMC_OK);
+    ck_assert_double_eq(ci.gco2e_per_kwh, 322.0 - 50);
+    ck_assert_int_eq(ci.basis, LLMC_BASIS_DIRECT);
+    llmc_grid_free(g);
+}
+END_TEST
+
+START_TEST(test_em_token_problems_are_eauth_and_never_print_the_token)
+{
+    llmc_grid *g;
+    setenv("ELECTRICITYMAPS_API_TOKEN", "s3cr3t-wrong-token", 1);
+    g = grid("electricitymaps:DE");
+    at_now(g, LLMC_EAUTH);
+    ck_assert_error_mentions("401");
+    ck_assert_error_mentions("Token unauthorized");
+    ck_assert_ptr_null(strstr(llmc_last_error(), "s3cr3t"));
+    llmc_grid_free(g);
+    unsetenv("ELECTRICITYMAPS_API_TOKEN");
+    g = grid("electricitymaps:DE");
+    at_now(g, LLMC_EAUTH);
+    ck_assert_error_mentions("ELECTRICITYMAPS_API_TOKEN");
+    /* a token given to the grid works */
+    ck_assert_status(llmc_grid_set(g, "token", "good-token"), LLMC_OK);
+    ck_assert_double_eq(at_now(g, LLMC_OK).gco2e_per_kwh, 322.0);
+    llmc_grid_free(g);
+}
+END_TEST
+
+START_TEST(test_em_unknown_zone_and_wrong_zone_are_refused)
+{
+    llmc_grid *g = grid("electricitymaps:XX");
+    at_now(g, LLMC_ENOTFOUND);
+    ck_assert_error_mentions("404");
+    llmc_grid_free(g);
+    /* an answer for another zone is never taken */
+    {
+        char url[128];
+        snprintf(url, sizeof url, "%s/_mode/wrongzone", base);
+        setenv("LLMC_ELECTRICITYMAPS_URL", url, 1);
+    }
+    g = grid("electricitymaps:DE");
+    at_now(g, LLMC_EFORMAT);
+    ck_assert_error_mentions("'FR'");
+    llmc_grid_free(g);
+}
+END_TEST
+
+/* Each broken answer: its status, and the chain falls back. */
+static const struct {
+    const char *mode;
+    int code;
+    const char *mention;
+} broken[] = {
+    {"drop", LLMC_ENET, "electricitymaps:DE"},
+    {"truncate", LLMC_ENET, "cut short"},
+    {"html500", LLMC_EHTTP, "500"},
+    {"plain403", LLMC_EAUTH, "Access denied"},
+    {"text200", LLMC_EFORMAT, "electricitymaps:DE"},
+    {"badjson", LLMC_EFORMAT, "electricitymaps:DE"},
+    {"empty", LLMC_EFORMAT, "electricitymaps:DE"},
+    {"null", LLMC_ENODATA, "null"},
+    {"missing", LLMC_EFORMAT, "carbonIntensity"},
+    {"429", LLMC_EHTTP, "429"},
+    {"redirect", LLMC_EHTTP, "redirect"},
+    {"huge", LLMC_EFORMAT, "8 MiB"},
+};
+
+START_TEST(test_em_broken_answers_get_specific_codes_and_chains_fall_back)
+{
+    char url[128];
+    llmc_grid *g;
+    llmc_intensity ci;
+    snprintf(url, sizeof url, "%s/_mode/%s", base, broken[_i].mode);
+    setenv("LLMC_ELECTRICITYMAPS_URL", url, 1);
+    g = grid("electricitymaps:DE");
+    at_now(g, broken[_i].code);
+    ck_assert_error_mentions(broken[_i].mention);
+    ck_assert_ptr_null(strstr(llmc_last_error(), "good-token"));
+    llmc_grid_free(g);
+
+    g = grid("electricitymaps:DE,static:DE");
+    ci = at_now(g, LLMC_OK);
+    ck_assert_str_eq(ci.source, "static");
+    ck_assert_double_eq(ci.gco2e_per_kwh, 380.95);
+    ck_assert_ptr_nonnull(strstr(ci.fallback, "electricitymaps:DE"));
+    llmc_grid_free(g);
+}
+END_TEST
+
+START_TEST(test_slow_server_times_out_within_the_limit)
+{
+    char url[128];
+    llmc_grid *g;
+    struct timespec a, b;
+    double s;
+    snprintf(url, sizeof url, "%s/_mode/slow", base);
+    setenv("LLMC_ELECTRICITYMAPS_URL", url, 1);
+    g = grid("electricitymaps:DE?timeout=1s,static:DE");
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    ck_assert_str_eq(at_now(g, LLMC_OK).source, "static");
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    s = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+    ck_assert_double_ge(s, 0.9);
+    ck_assert_double_lt(s, 3.0);
+    llmc_grid_free(g);
+}
+END_TEST
+
+START_TEST(test_refused_connection_falls_back_and_backs_off)
+{
+    llmc_grid *g;
+    llmc_intensity ci;
+    struct timespec a, b;
+    setenv("LLMC_ELECTRICITYMAPS_URL", "http://127.0.0.1:1", 1);
+    g = grid("electricitymaps:DE,static:DE");
+    ci = at_now(g, LLMC_OK);
+    ck_assert_ptr_nonnull(strstr(ci.fallback, "refused"));
+    /* the next question does not knock again at once: it fails fast */
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    ci = at_now(g, LLMC_OK);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    ck_assert_ptr_nonnull(strstr(ci.fallback, "backing off"));
+    ck_assert_int_lt((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000,
+                     100);
+    llmc_grid_free(g);
+}
+END_TEST
+
+/* ---- UK Carbon Intensity ------------------------------------------------- */
+
+START_TEST(test_ukci_actual_for_the_past_forecast_for_later)
+{
+    llmc_grid *g = grid("ukci:national");
+    llmc_intensity ci;
+    int64_t now = (int64_t)time(NULL), slot = now - now % 1800;
+    int index = (int)((slot % 86400) / 1800);
+
+    ci = at_now(g, LLMC_OK);
+    ck_assert_double_eq(ci.gco2e_per_kwh, 100.0 + index); /* the actual */
+    ck_assert(!ci.is_forecast);
+    ck_assert_int_eq(ci.duration_s, 1800);
+    ck_assert_int_eq(ci.start_unix_s, slot);
+    ck_assert_int_eq(ci.basis, LLMC_BASIS_OPERATIONAL_GENERATION);
+    ck_assert_str_eq(ci.source, "ukci");
+    ck_assert_ptr_nonnull(strstr(ci.licence, "CC BY 4.0"));
+    llmc_intensity_init(&ci, sizeof ci);
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, slot + 4 * 3600), LLMC_OK);
+    ck_assert_double_eq(ci.gco2e_per_kwh, 150.0);
+    ck_assert(ci.is_forecast);
+    ck_assert_ptr_nonnull(strstr(ci.provenance, "forecast"));
+    llmc_grid_free(g);
+
+    /* a region: forecast only (no actual), national forecast + region id */
+    g = grid("ukci:region/13");
+    ci = at_now(g, LLMC_OK);
+    ck_assert_double_eq(ci.gco2e_per_kwh, 100.0 + index + 5 + 13);
+    ck_assert(ci.is_forecast);
+    llmc_grid_free(g);
+}
+END_TEST
+
+START_TEST(test_best_window_from_the_ukci_forecast)
+{
+    /* the fake's actuals (100..147) are below its forecasts (150): the best
+     * two hours start now, and the saving against now is 0 */
+    llmc_grid *g = grid("ukci:national");
+    llmc_window w;
+    int64_t now = (int64_t)time(NULL);
+    llmc_window_init(&w, sizeof w);
+    ck_assert_status(llmc_grid_best_window(&w, g, now, 7200, 6 * 3600), LLMC_OK);
+    ck_assert_int_eq(w.start_unix_s, now);
+    ck_assert_double_le(w.mean_gco2e_per_kwh, w.now_mean_gco2e_per_kwh);
+    ck_assert_int_eq(w.searched_until_unix_s, now + 8 * 3600);
+    llmc_grid_free(g);
+    /* a constant: nothing to gain */
+    g = grid("const:300");
+    llmc_window_init(&w, sizeof w);
+    ck_assert_status(llmc_grid_best_window(&w, g, now, 3600, 3600), LLMC_OK);
+    ck_assert_double_eq(w.saving_fraction, 0.0);
+    ck_assert_status(llmc_grid_best_window(&w, g, now, 10, 3600), LLMC_ERANGE);
+    llmc_grid_free(g);
+}
+END_TEST
+
+/* ---- WattTime ----------------------------------------------------------- */
+
+START_TEST(test_watttime_login_once_convert_and_label_marginal)
+{
+    llmc_grid *g = grid("watttime:CAISO_NORTH");
+    llmc_intensity ci;
+    json_t *st;
+    int64_t now = (int64_t)time(NULL);
+
+    ci = at_now(g, LLMC_OK);
+    /* 1000 lbs/MWh x 0.45359237 */
+    ck_assert_double_eq_tol(ci.gco2e_per_kwh, 453.59237, 1e-9);
+    ck_assert_int_eq(ci.basis, LLMC_BASIS_MARGINAL);
+    ck_assert_int_eq(ci.duration_s, 300);
+    ck_assert_ptr_nonnull(strstr(ci.provenance, "marginal"));
+    llmc_intensity_init(&ci, sizeof ci);
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, now + 3600), LLMC_OK);
+    st = stats();
+    ck_assert_int_eq(json_integer_value(json_object_get(st, "logins")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(st, "last"), "authorization_scheme")),
+                     "Bearer");
+    json_decref(st);
+    /* the past: historical, with the same token */
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, now - 7200), LLMC_OK);
+    ck_assert(!ci.is_forecast);
+    st = stats();
+    ck_assert_int_eq(json_integer_value(json_object_get(st, "logins")), 1);
+    json_decref(st);
+    llmc_grid_free(g);
+}
+END_TEST
+
+START_TEST(test_watttime_bad_credentials_and_units)
+{
+    llmc_grid *g;
+    setenv("WATTTIME_PASSWORD", "s3cr3t-wrong", 1);
+    g = grid("watttime:CAISO_NORTH");
+    at_now(g, LLMC_EAUTH);
+    ck_assert_error_mentions("403");
+    ck_assert_ptr_null(strstr(llmc_last_error(), "s3cr3t"));
+    llmc_grid_free(g);
+    setenv("WATTTIME_PASSWORD", "wt-pass", 1);
+    /* a percentile is not an intensity */
+    g = grid("watttime:PERCENTILE");
+    at_now(g, LLMC_EUNIT);
+    ck_assert_error_mentions("percentile");
+    llmc_grid_free(g);
+    unsetenv("WATTTIME_USERNAME");
+    g = grid("watttime:CAISO_NORTH");
+    at_now(g, LLMC_EAUTH);
+    ck_assert_error_mentions("WATTTIME_USERNAME");
+    llmc_grid_free(g);
+}
+END_TEST
+
+/* ---- the tracker with a live grid -------------------------------------- */
+
+START_TEST(test_tracker_weights_energy_by_the_live_intensity)
+{
+    llmc_tracker *t = NULL;
+    llmc_totals o;
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_status(llmc_tracker_configure(
+                         t, "meters=const:100W; grid=electricitymaps:DE,static:DE;"
+                            "interval=100ms"),
+                     LLMC_OK);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    sleep_ms(250);
+    llmc_tracker_stop(t);
+    llmc_totals_init(&o, sizeof o);
+    ck_assert_status(llmc_tracker_totals(&o, t, NULL), LLMC_OK);
+    ck_assert_double_eq_tol(o.intensity_gco2e_per_kwh, 322.0, 1e-9);
+    ck_assert_rel(o.operational_kgco2e, o.energy_j / 3.6e6 * 322.0 / 1000, 1e-9);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("grid_live");
+    TCase *em = tcase_create("electricitymaps"), *uk = tcase_create("ukci"),
+          *wt = tcase_create("watttime");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(em, server_start, server_stop);
+    tcase_add_checked_fixture(uk, server_start, server_stop);
+    tcase_add_checked_fixture(wt, server_start, server_stop);
+    tcase_set_timeout(em, 30);
+    tcase_add_test(em, test_em_latest_value_labels_and_headers);
+    tcase_add_test(em, test_em_history_forecast_and_direct_factors);
+    tcase_add_test(em, test_em_token_problems_are_eauth_and_never_print_the_token);
+    tcase_add_test(em, test_em_unknown_zone_and_wrong_zone_are_refused);
+    tcase_add_loop_test(em,
+                        test_em_broken_answers_get_specific_codes_and_chains_fall_back,
+                        0, sizeof broken / sizeof broken[0]);
+    tcase_add_test(em, test_slow_server_times_out_within_the_limit);
+    tcase_add_test(em, test_refused_connection_falls_back_and_backs_off);
+    tcase_add_test(em, test_tracker_weights_energy_by_the_live_intensity);
+    tcase_add_test(uk, test_ukci_actual_for_the_past_forecast_for_later);
+    tcase_add_test(uk, test_best_window_from_the_ukci_forecast);
+    tcase_add_test(wt, test_watttime_login_once_convert_and_label_marginal);
+    tcase_add_test(wt, test_watttime_bad_credentials_and_units);
+    suite_add_tcase(s, em);
+    suite_add_tcase(s, uk);
+    suite_add_tcase(s, wt);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
