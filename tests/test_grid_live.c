@@ -20,6 +20,7 @@
 static pid_t server;
 static int port;
 static char base[64];
+static char cache_dir[64];
 
 static void sleep_ms(long ms)
 {
@@ -36,6 +37,10 @@ static void server_start(void)
     FILE *f;
 
     ck_assert_msg(root != NULL, "LLMC_SOURCE_ROOT is not set");
+    /* every test starts with an empty disk cache of its own */
+    snprintf(cache_dir, sizeof cache_dir, "/tmp/llmc-cache-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(cache_dir));
+    setenv("LLMC_CACHE_DIR", cache_dir, 1);
     ck_assert_int_ge(fd, 0);
     close(fd);
     unlink(portfile); /* the server writes it when it listens */
@@ -66,11 +71,15 @@ static void server_start(void)
 
 static void server_stop(void)
 {
+    char cmd[128];
     if (server > 0) {
         kill(server, SIGTERM);
         waitpid(server, NULL, 0);
         server = 0;
     }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", cache_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", cache_dir);
 }
 
 /* GET base/path with the stdlib server's stats, through the library's own
@@ -316,6 +325,51 @@ START_TEST(test_refused_connection_falls_back_and_backs_off)
 }
 END_TEST
 
+START_TEST(test_disk_cache_serves_a_restart_and_offline_nodes)
+{
+    llmc_grid *g = grid("electricitymaps:DE");
+    llmc_intensity ci;
+    json_t *st;
+    char path[256], text[512];
+    int64_t now = (int64_t)time(NULL), hour = now - now % 3600;
+    FILE *f;
+
+    ck_assert_double_eq(at_now(g, LLMC_OK).gco2e_per_kwh, 322.0);
+    llmc_grid_free(g);
+    /* a new grid (a restarted job) answers from the disk, no request */
+    g = grid("electricitymaps:DE");
+    ck_assert_double_eq(at_now(g, LLMC_OK).gco2e_per_kwh, 322.0);
+    st = stats();
+    ck_assert_int_eq(requests_to(st, "/v3/carbon-intensity/latest"), 1);
+    json_decref(st);
+    llmc_grid_free(g);
+    /* the cache holds no secret */
+    snprintf(path, sizeof path, "%s/electricitymaps_DE-lifecycle.json",
+             cache_dir);
+    ck_assert_ptr_nonnull(f = fopen(path, "r"));
+    text[fread(text, 1, sizeof text - 1, f)] = '\0';
+    fclose(f);
+    ck_assert_ptr_null(strstr(text, "good-token"));
+
+    /* a compute node without network, whose cache was filled an hour ago
+     * on a login node: the value is used, and labelled stale */
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    fprintf(f, "{\"format\": \"llmcarbon-grid-cache\", \"version\": 1, "
+               "\"source\": \"electricitymaps:DE\", \"basis\": \"lifecycle\", "
+               "\"fetched_recent_unix_s\": %lld, \"fetched_future_unix_s\": 0, "
+               "\"points\": [[%lld, 3600, 111.0, 0]]}",
+            (long long)(now - 3600), (long long)hour);
+    fclose(f);
+    setenv("LLMC_ELECTRICITYMAPS_URL", "http://127.0.0.1:1", 1);
+    g = grid("electricitymaps:DE");
+    ci = at_now(g, LLMC_OK);
+    ck_assert_double_eq(ci.gco2e_per_kwh, 111.0);
+    ck_assert_ptr_nonnull(strstr(ci.provenance, "STALE"));
+    ck_assert_ptr_nonnull(strstr(ci.provenance, "refused"));
+    llmc_grid_free(g);
+}
+END_TEST
+
 /* ---- UK Carbon Intensity ------------------------------------------------- */
 
 START_TEST(test_ukci_actual_for_the_past_forecast_for_later)
@@ -472,6 +526,7 @@ int main(void)
     tcase_add_test(em, test_slow_server_times_out_within_the_limit);
     tcase_add_test(em, test_refused_connection_falls_back_and_backs_off);
     tcase_add_test(em, test_tracker_weights_energy_by_the_live_intensity);
+    tcase_add_test(em, test_disk_cache_serves_a_restart_and_offline_nodes);
     tcase_add_test(uk, test_ukci_actual_for_the_past_forecast_for_later);
     tcase_add_test(uk, test_best_window_from_the_ukci_forecast);
     tcase_add_test(wt, test_watttime_login_once_convert_and_label_marginal);

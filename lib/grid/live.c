@@ -4,6 +4,11 @@
  * rule that decides whether a stored point may answer.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,4 +181,150 @@ void llmc__live_free(struct llmc__live *l)
     /* the secret goes with the memory, not into a later allocation */
     explicit_bzero(l->secret, sizeof l->secret);
     free(l);
+}
+
+/* ---- the disk cache ---------------------------------------------------- */
+
+#define CACHE_FORMAT "llmcarbon-grid-cache"
+
+static int cache_path(const struct llmc__live *l, char *buf, size_t size,
+                      int make_dirs)
+{
+    const char *dir = getenv("LLMC_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    char base[700], name[200];
+    size_t n = 0;
+
+    if (dir && *dir)
+        snprintf(base, sizeof base, "%s", dir);
+    else if (xdg && *xdg)
+        snprintf(base, sizeof base, "%s/llmcarbon", xdg);
+    else if (home && *home)
+        snprintf(base, sizeof base, "%s/.cache/llmcarbon", home);
+    else
+        return -1;
+    if (make_dirs && !(dir && *dir)) {
+        char parent[700];
+        snprintf(parent, sizeof parent, "%s", base);
+        *strrchr(parent, '/') = '\0';
+        mkdir(parent, 0700); /* ~/.cache */
+    }
+    if (make_dirs && mkdir(base, 0700) != 0 && errno != EEXIST)
+        return -1;
+    for (const char *p = l->what; *p && n + 1 < sizeof name; p++)
+        name[n++] = isalnum((unsigned char)*p) || *p == '-' || *p == '_'
+                        ? *p
+                        : '_';
+    name[n] = '\0';
+    snprintf(buf, size, "%s/%s-%s.json", base, name, llmc_basis_name(l->basis));
+    return 0;
+}
+
+void llmc__live_cache_load(struct llmc__live *l)
+{
+    char path[1000];
+    json_error_t err;
+    json_t *root, *points, *item;
+    size_t i;
+
+    if (l->cache_loaded)
+        return;
+    l->cache_loaded = 1;
+    if (cache_path(l, path, sizeof path, 0) != 0)
+        return;
+    if (!(root = json_load_file(path, 0, &err)))
+        return; /* no cache yet, or a torn one: start afresh */
+    if (!json_is_string(json_object_get(root, "format")) ||
+        strcmp(json_string_value(json_object_get(root, "format")),
+               CACHE_FORMAT) != 0 ||
+        strcmp(json_string_value(json_object_get(root, "source")) ?
+                   json_string_value(json_object_get(root, "source")) : "",
+               l->what) != 0) {
+        json_decref(root);
+        return;
+    }
+    points = json_object_get(root, "points");
+    json_array_foreach(points, i, item) {
+        struct llmc__point p;
+        json_t *v = json_array_get(item, 2);
+        if (json_array_size(item) != 4 || !json_is_number(v))
+            continue;
+        p.start_unix_s = json_integer_value(json_array_get(item, 0));
+        p.duration_s = json_integer_value(json_array_get(item, 1));
+        p.gco2e_per_kwh = json_number_value(v);
+        p.flags = (unsigned)json_integer_value(json_array_get(item, 3));
+        if (p.duration_s > 0 && p.gco2e_per_kwh >= 0 &&
+            !llmc__series_at(&l->cache, p.start_unix_s))
+            llmc__series_put(&l->cache, &p);
+    }
+    if (json_is_integer(json_object_get(root, "fetched_recent_unix_s")))
+        l->fetched_recent_unix_s =
+            json_integer_value(json_object_get(root, "fetched_recent_unix_s"));
+    if (json_is_integer(json_object_get(root, "fetched_future_unix_s")))
+        l->fetched_future_unix_s =
+            json_integer_value(json_object_get(root, "fetched_future_unix_s"));
+    json_decref(root);
+}
+
+void llmc__live_cache_save(struct llmc__live *l)
+{
+    char path[1000], tmp[1100];
+    json_t *root = json_object(), *points = json_array();
+    int64_t keep_after = (int64_t)time(NULL) - 40 * 86400;
+
+    if (cache_path(l, path, sizeof path, 1) != 0) {
+        json_decref(root);
+        json_decref(points);
+        return;
+    }
+    for (size_t i = 0; i < l->cache.count; i++) {
+        const struct llmc__point *p = &l->cache.points[i];
+        if (p->start_unix_s < keep_after)
+            continue; /* the cache keeps 40 days */
+        json_array_append_new(points,
+                              json_pack("[I, I, f, i]", (json_int_t)p->start_unix_s,
+                                        (json_int_t)p->duration_s,
+                                        p->gco2e_per_kwh, (int)p->flags));
+    }
+    json_object_set_new(root, "format", json_string(CACHE_FORMAT));
+    json_object_set_new(root, "version", json_integer(1));
+    json_object_set_new(root, "source", json_string(l->what));
+    json_object_set_new(root, "basis", json_string(llmc_basis_name(l->basis)));
+    json_object_set_new(root, "fetched_recent_unix_s",
+                        json_integer(l->fetched_recent_unix_s));
+    json_object_set_new(root, "fetched_future_unix_s",
+                        json_integer(l->fetched_future_unix_s));
+    json_object_set_new(root, "points", points);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (json_dump_file(root, tmp, JSON_COMPACT) == 0) {
+        if (rename(tmp, path) != 0)
+            unlink(tmp);
+    } else {
+        unlink(tmp);
+    }
+    json_decref(root);
+}
+
+int llmc__live_stale(struct llmc__live *l, int64_t t, int rc,
+                     llmc_intensity *out)
+{
+    const struct llmc__point *p = llmc__series_at(&l->cache, t);
+    int64_t fetched = l->fetched_recent_unix_s > l->fetched_future_unix_s
+                          ? l->fetched_recent_unix_s
+                          : l->fetched_future_unix_s;
+    char why[300];
+    /* only for failures of the network or the server; a refused token or
+     * an unknown zone is the caller's to fix, not to paper over */
+    if (!p || (rc != LLMC_ENET && rc != LLMC_ETIMEDOUT && rc != LLMC_EHTTP &&
+               rc != LLMC_EFORMAT))
+        return rc;
+    snprintf(why, sizeof why, "%s", llmc_last_error());
+    snprintf(l->stale_note, sizeof l->stale_note,
+             "%.300s; STALE: from the cache, fetched %lld s ago, because the "
+             "live request failed (%.200s)",
+             l->provenance, (long long)((int64_t)time(NULL) - fetched), why);
+    llmc__point_answer(out, p, l->basis, l->zone, l->source, l->dataset,
+                       l->stale_note, l->licence);
+    llmc__clear_error();
+    return LLMC_OK;
 }

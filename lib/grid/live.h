@@ -32,6 +32,8 @@ struct llmc__live {
     char licence[128];
     char source[32];
     llmc_basis basis;
+    int cache_loaded;        /* the disk cache was read */
+    char stale_note[700];    /* provenance of a stale answer */
 };
 
 /* Options every live source takes: base_url, ca_bundle, timeout. */
@@ -50,6 +52,20 @@ int llmc__live_get(struct llmc__live *l, struct llmc__http_response *resp,
 const struct llmc__point *llmc__live_cached(struct llmc__live *l, int64_t t,
                                             int64_t now, int64_t ttl_s);
 void llmc__live_free(struct llmc__live *l);
+
+/* The disk cache (LLMC_CACHE_DIR, else $XDG_CACHE_HOME/llmcarbon, else
+ * ~/.cache/llmcarbon): one JSON file per source, zone and basis, holding
+ * the fetched points and when they were fetched, never a secret. A login
+ * node can fill it for compute nodes without network. Load once before the
+ * first answer; save after each fetch. Failures only lose the cache. */
+void llmc__live_cache_load(struct llmc__live *l);
+void llmc__live_cache_save(struct llmc__live *l);
+/* After a fetch failed for the network or the server (ENET, ETIMEDOUT,
+ * EHTTP, EFORMAT): a cached point for t however old, labelled stale in
+ * out's provenance with why the fetch failed; LLMC_OK, or rc when there is
+ * no such point or the failure was another (EAUTH, ENOTFOUND, ...). */
+int llmc__live_stale(struct llmc__live *l, int64_t t, int rc,
+                     llmc_intensity *out);
 
 /* Set in a thread that must not wait for the network (a sample taken
  * inside llmc_tracker_step): live sources then answer from their cache or

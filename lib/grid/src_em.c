@@ -60,7 +60,9 @@ static int em_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
 {
     struct llmc__live *l = s->state;
     int64_t now = (int64_t)time(NULL);
-    const struct llmc__point *p = llmc__live_cached(l, t, now, TTL_S);
+    const struct llmc__point *p;
+    llmc__live_cache_load(l);
+    p = llmc__live_cached(l, t, now, TTL_S);
     int rc = LLMC_OK;
 
     if (!p) {
@@ -87,7 +89,8 @@ static int em_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
             rc = em_fetch(l, "past-range", range);
         }
         if (rc != LLMC_OK)
-            return rc;
+            return llmc__live_stale(l, t, rc, out);
+        llmc__live_cache_save(l);
         p = llmc__series_at(&l->cache, t);
         /* "latest" is the newest published hour: for now, data lag, it is
          * the answer; its interval says which hour it describes */

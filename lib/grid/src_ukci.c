@@ -59,7 +59,9 @@ static int ukci_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
     struct ukci *u = s->state;
     struct llmc__live *l = &u->live;
     int64_t now = (int64_t)time(NULL);
-    const struct llmc__point *p = llmc__live_cached(l, t, now, TTL_S);
+    const struct llmc__point *p;
+    llmc__live_cache_load(l);
+    p = llmc__live_cached(l, t, now, TTL_S);
 
     if (!p) {
         /* a day around t in one request: the slots before and after it
@@ -67,8 +69,9 @@ static int ukci_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
         int64_t from = t - t % 1800 - 12 * 3600, to = from + 24 * 3600;
         int rc = ukci_fetch(u, from, to);
         if (rc != LLMC_OK)
-            return rc;
+            return llmc__live_stale(l, t, rc, out);
         l->fetched_recent_unix_s = l->fetched_future_unix_s = now;
+        llmc__live_cache_save(l);
         if (!(p = llmc__series_at(&l->cache, t)))
             return llmc__fail(LLMC_ENODATA,
                               "%s has no half-hour slot holding %lld", l->what,

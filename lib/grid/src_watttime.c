@@ -95,7 +95,9 @@ static int wt_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
     struct watttime *w = s->state;
     struct llmc__live *l = &w->live;
     int64_t now = (int64_t)time(NULL);
-    const struct llmc__point *p = llmc__live_cached(l, t, now, TTL_S);
+    const struct llmc__point *p;
+    llmc__live_cache_load(l);
+    p = llmc__live_cached(l, t, now, TTL_S);
     char path[512];
     int rc;
 
@@ -124,7 +126,8 @@ static int wt_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
             rc = fetch(w, path, 0);
         }
         if (rc != LLMC_OK)
-            return rc;
+            return llmc__live_stale(l, t, rc, out);
+        llmc__live_cache_save(l);
         if (!(p = llmc__series_at(&l->cache, t)))
             return llmc__fail(LLMC_ENODATA,
                               "%s has no five-minute value holding %lld",
