@@ -120,6 +120,10 @@ static void run(const char *const argv[], struct result *r)
             _exit(126);
         /* A user's plain environment: no library debug logging on stderr. */
         unsetenv("LLMC_DEBUG");
+        /* and no credentials of the person running the tests */
+        unsetenv("ELECTRICITYMAPS_API_TOKEN");
+        unsetenv("WATTTIME_USERNAME");
+        unsetenv("WATTTIME_PASSWORD");
         execv(cli, (char *const *)full);
         dprintf(STDERR_FILENO, "test_cli: exec %s: %s\n", cli,
                 strerror(errno));
@@ -1239,6 +1243,123 @@ START_TEST(run_missing_command_exits_127_with_a_report)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------
+ * grid get, grid forecast, report
+ * ------------------------------------------------------------------------ */
+
+START_TEST(grid_get_answers_with_provenance_and_time)
+{
+    struct result r;
+    json_t *j;
+    RUN(&r, "grid", "get", "static:FR", "--at", "2024-05-01T12:00:00+02:00",
+        "--json");
+    expect_ok(&r);
+    j = parse_object(&r);
+    ck_assert_double_eq(json_number_value(json_object_get(j,
+                                                          "intensity_gco2e_per_kwh")),
+                        56.039);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "at")),
+                     "2024-05-01T10:00:00Z");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "spec")), "static:FRA");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "fallback")), "");
+    ck_assert(json_is_null(json_object_get(j, "interval_start")));
+    json_decref(j);
+    result_free(&r);
+
+    /* a chain whose first source has no token falls back, and says so */
+    RUN(&r, "grid", "get", "electricitymaps:DE,static:DE");
+    expect_ok(&r);
+    OUT_HAS(&r, "380.95");
+    OUT_HAS(&r, "fallback");
+    OUT_HAS(&r, "ELECTRICITYMAPS_API_TOKEN");
+    result_free(&r);
+
+    RUN(&r, "grid", "get", "static:FR", "--at", "yesterday");
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "yesterday");
+    result_free(&r);
+    RUN(&r, "grid", "get", "electricitymaps:DE");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "LLMC_EAUTH");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(grid_forecast_of_a_constant_says_start_now)
+{
+    struct result r;
+    json_t *j;
+    RUN(&r, "grid", "forecast", "const:300", "--duration", "6h", "--within",
+        "12h", "--json");
+    expect_ok(&r);
+    j = parse_object(&r);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "delay_s")), 0);
+    ck_assert_double_eq(json_number_value(json_object_get(j, "saving_fraction")),
+                        0.0);
+    ck_assert_double_eq(json_number_value(json_object_get(j,
+                                                          "mean_gco2e_per_kwh")),
+                        300.0);
+    json_decref(j);
+    result_free(&r);
+    RUN(&r, "grid", "forecast", "const:300");
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "--duration");
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(report_merges_rank_logs_and_reweights)
+{
+    char dir[] = "/tmp/llmc-report-XXXXXX", log0[128], log1[128], cmd[200];
+    struct result r;
+    json_t *j, *rw;
+    double e;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(log0, sizeof log0, "%s/rank0.jsonl", dir);
+    snprintf(log1, sizeof log1, "%s/rank1.jsonl", dir);
+    RUN(&r, "run", "--meters", "const:100W", "--grid", "FR", "--interval",
+        "100ms", "--log", log0, "--", "sleep", "0.3");
+    ck_assert_int_eq(r.status, 0);
+    result_free(&r);
+    RUN(&r, "run", "--meters", "const:300W", "--grid", "FR", "--interval",
+        "100ms", "--log", log1, "--", "sleep", "0.3");
+    ck_assert_int_eq(r.status, 0);
+    result_free(&r);
+
+    RUN(&r, "report", log0, log1, "--grid", "const:500", "--json");
+    expect_ok(&r);
+    j = parse_object(&r);
+    e = json_number_value(json_object_get(j, "energy_j"));
+    ck_assert_double_ge(e, 400.0 * 0.3);
+    ck_assert_double_le(e, 400.0 * 0.6);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "logs")), 2);
+    /* as recorded: France, 56.039 g/kWh */
+    ck_assert_double_eq_tol(json_number_value(json_object_get(
+                                j, "operational_kgco2e")),
+                            e / 3.6e6 * 56.039 / 1000, 1e-12);
+    /* reweighted: 500 g/kWh for every sample */
+    rw = json_object_get(j, "reweighted");
+    ck_assert_double_eq_tol(json_number_value(json_object_get(
+                                rw, "operational_kgco2e")),
+                            e / 3.6e6 * 500 / 1000, 1e-12);
+    ck_assert_double_eq(json_number_value(json_object_get(
+                            rw, "intensity_gco2e_per_kwh")),
+                        500.0);
+    json_decref(j);
+    result_free(&r);
+
+    RUN(&r, "report");
+    expect_fail(&r, 2);
+    result_free(&r);
+    RUN(&r, "report", "/nonexistent.jsonl");
+    expect_fail(&r, 1);
+    result_free(&r);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -1309,6 +1430,9 @@ static Suite *cli_suite(void)
         tcase_add_test(runc, run_forwards_signals_to_the_command);
         tcase_add_test(runc, run_usage_errors);
         tcase_add_test(runc, run_missing_command_exits_127_with_a_report);
+        tcase_add_test(runc, grid_get_answers_with_provenance_and_time);
+        tcase_add_test(runc, grid_forecast_of_a_constant_says_start_now);
+        tcase_add_test(runc, report_merges_rank_logs_and_reweights);
         suite_add_tcase(s, runc);
     }
     return s;

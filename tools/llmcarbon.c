@@ -23,6 +23,7 @@ static void usage(FILE *f)
           "  hw         the hardware catalogue: hw list, hw show NAME\n"
           "  grid       grid carbon intensity: grid list, grid show ZONE\n"
           "  run        run a command and measure its energy and CO2e\n"
+          "  report     one report from the logs of a run, reweighted if asked\n"
           "\n"
           "options:\n"
           "  --version  print the version and exit\n"
@@ -200,9 +201,11 @@ int main(int argc, char **argv)
         return cmd_grid(argc - 1, argv + 1);
     if (strcmp(argv[1], "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
     fprintf(stderr,
             "llmcarbon: '%s' is not a command; the commands are estimate, run, "
-            "hw and grid.\nTry `llmcarbon --help`.\n",
+            "report, hw and grid.\nTry `llmcarbon --help`.\n",
             argv[1]);
     return CLI_USAGE;
 }

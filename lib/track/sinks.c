@@ -45,9 +45,12 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
 {
     json_t *line = json_object(), *meters = json_array();
     char stamp[32], *text;
-    time_t now = time(NULL);
+    struct timespec ts;
+    time_t now;
     struct tm tm;
 
+    clock_gettime(CLOCK_REALTIME, &ts);
+    now = ts.tv_sec;
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
     for (size_t i = 0; i < t->nchans; i++) {
@@ -65,7 +68,8 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
         json_array_append_new(meters, m);
     }
     json_object_set_new(line, "time", json_string(stamp));
-    json_object_set_new(line, "time_unix_s", json_integer((json_int_t)now));
+    json_object_set_new(line, "time_unix_s",
+                        json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
     json_object_set_new(line, "interval_s", json_real(dt_s));
     {
         json_t *id = identity_json(t);
@@ -89,6 +93,7 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
                         json_string(llmc_grid_spec(t->grid)));
     json_object_set_new(line, "intensity_basis",
                         json_string(llmc_basis_name(t->intensity.basis)));
+    json_object_set_new(line, "pue", json_real(t->pue));
     json_object_set_new(line, "operational_kgco2e",
                         t->measured && t->intensity_ok ? json_real(op_kg)
                                                        : json_null());
