@@ -138,6 +138,9 @@ static const char *const iso_bad[] = {
     "2024-04-31T14:00:00Z",     /* April has 30 days */
     "2024-05-01T24:00:00Z",     /* hour 24 */
     "2024-05-01T14:60:00Z",     /* minute 60 */
+    "2023-02-29T00:00:00Z",     /* no 29 February in 2023 */
+    "2100-02-29T00:00:00Z",     /* nor in 2100 */
+    "2024-05-01T14:00:60Z",     /* second 60: never in these APIs */
     "2024-05-01T14:00:00Zjunk", /* trailing garbage */
     "2024-05-01T14:00:00Z ",    /* trailing space */
     "2024-05-01T14:00:00+25:00",

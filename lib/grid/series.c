@@ -36,6 +36,25 @@ static size_t lower_bound(const struct llmc__series *s, int64_t t)
     return lo;
 }
 
+/* Removes the points that overlap p but do not start with it: when a new
+ * answer comes at another granularity, its data replace the old (newer data
+ * win), so that the series keeps its promise of no overlaps. Within one
+ * answer, the parsers refuse overlaps instead. */
+static void drop_overlaps(struct llmc__series *s, const struct llmc__point *p)
+{
+    int64_t a = p->start_unix_s, b = p->start_unix_s + p->duration_s;
+    size_t w = 0;
+    for (size_t r = 0; r < s->count; r++) {
+        const struct llmc__point *q = &s->points[r];
+        int overlaps = q->start_unix_s < b &&
+                       q->start_unix_s + q->duration_s > a &&
+                       q->start_unix_s != a;
+        if (!overlaps)
+            s->points[w++] = *q;
+    }
+    s->count = w;
+}
+
 int llmc__series_put(struct llmc__series *s, const struct llmc__point *p)
 {
     size_t i = lower_bound(s, p->start_unix_s);
@@ -61,7 +80,9 @@ int llmc__series_put(struct llmc__series *s, const struct llmc__point *p)
 int llmc__series_merge(struct llmc__series *s, const struct llmc__series *o)
 {
     for (size_t i = 0; i < o->count; i++) {
-        int rc = llmc__series_put(s, &o->points[i]);
+        int rc;
+        drop_overlaps(s, &o->points[i]);
+        rc = llmc__series_put(s, &o->points[i]);
         if (rc != LLMC_OK)
             return rc;
     }
@@ -144,8 +165,10 @@ int llmc__parse_iso8601(int64_t *out, const char *text)
         return -1; /* a time without an offset is ambiguous: refused */
     }
     if (*p || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
-        mi > 59 || s > 60 || oh > 23 || om > 59)
+        mi > 59 || s > 59 || oh > 23 || om > 59)
         return -1;
+    if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+        return -1; /* no 29 February in a common year */
     *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s -
            sign * (oh * 3600 + om * 60);
     return 0;
@@ -155,6 +178,9 @@ void llmc__format_iso8601(char *buf, size_t size, int64_t t)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (size == 0)
+        return;
+    if (!gmtime_r(&tt, &tm) ||
+        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        buf[0] = '\0';
 }

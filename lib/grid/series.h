@@ -31,7 +31,7 @@ void llmc__series_free(struct llmc__series *s);
 /* Adds a point; a point with the same start replaces the old one (newer
  * data win: an actual replaces a forecast). LLMC_ENOMEM on failure. */
 int llmc__series_put(struct llmc__series *s, const struct llmc__point *p);
-/* Adds every point of other. */
+/* Adds every point of other; points of s that other's overlap are dropped. */
 int llmc__series_merge(struct llmc__series *s, const struct llmc__series *other);
 /* The point whose interval holds t, or NULL. */
 const struct llmc__point *llmc__series_at(const struct llmc__series *s,

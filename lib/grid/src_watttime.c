@@ -155,9 +155,12 @@ static int wt_set(struct llmc__source *s, const char *key, const char *value)
                               "%s: signal_type '%s' is not an intensity; use "
                               "co2_moer (marginal) or co2_aoer (average)",
                               w->live.what, value);
-        snprintf(w->signal, sizeof w->signal, "%s", value);
-        w->live.basis = strcmp(value, "co2_moer") == 0 ? LLMC_BASIS_MARGINAL
-                                                       : LLMC_BASIS_DIRECT;
+        {
+            int moer = strcmp(value, "co2_moer") == 0;
+            snprintf(w->signal, sizeof w->signal, "%s",
+                     moer ? "co2_moer" : "co2_aoer");
+            w->live.basis = moer ? LLMC_BASIS_MARGINAL : LLMC_BASIS_DIRECT;
+        }
         llmc__series_free(&w->live.cache);
         return LLMC_OK;
     }
