@@ -459,6 +459,35 @@ START_TEST(test_watttime_login_once_convert_and_label_marginal)
 }
 END_TEST
 
+START_TEST(test_watttime_logs_in_again_once_when_the_token_is_refused)
+{
+    /* someone else logs in with the same account: the fake then accepts
+     * only the newest token, so ours is refused (401), and the source logs
+     * in once more and retries */
+    llmc_grid *g = grid("watttime:CAISO_NORTH");
+    llmc_intensity ci;
+    json_t *st;
+    char cmd[512];
+    int64_t now = (int64_t)time(NULL);
+
+    at_now(g, LLMC_OK);
+    snprintf(cmd, sizeof cmd,
+             "python3 -c \"import urllib.request,base64;"
+             "r=urllib.request.Request('%s/login');"
+             "r.add_header('Authorization','Basic '+base64.b64encode("
+             "b'wt-user:wt-pass').decode());urllib.request.urlopen(r).read()\"",
+             base);
+    ck_assert_int_eq(system(cmd), 0);
+    llmc_intensity_init(&ci, sizeof ci);
+    /* a time the cache does not hold, so a request is made */
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, now - 3 * 86400), LLMC_OK);
+    st = stats();
+    ck_assert_int_eq(json_integer_value(json_object_get(st, "logins")), 3);
+    json_decref(st);
+    llmc_grid_free(g);
+}
+END_TEST
+
 START_TEST(test_watttime_bad_credentials_and_units)
 {
     llmc_grid *g;
@@ -531,6 +560,7 @@ int main(void)
     tcase_add_test(uk, test_best_window_from_the_ukci_forecast);
     tcase_add_test(wt, test_watttime_login_once_convert_and_label_marginal);
     tcase_add_test(wt, test_watttime_bad_credentials_and_units);
+    tcase_add_test(wt, test_watttime_logs_in_again_once_when_the_token_is_refused);
     suite_add_tcase(s, em);
     suite_add_tcase(s, uk);
     suite_add_tcase(s, wt);
