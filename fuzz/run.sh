@@ -32,7 +32,7 @@ for t in $targets; do
     if ! "$cc" -g -O1 -std=c11 -D_GNU_SOURCE \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
         -I include -I lib/core -I lib/grid \
-        "fuzz/fuzz_$t.c" "lib/grid/parse_$t.c" lib/grid/series.c \
+        "fuzz/fuzz_$t.c" "lib/grid/parse_$t.c" lib/grid/parse_common.c lib/grid/series.c \
         lib/core/status.c lib/core/log.c lib/core/util.c \
         -ljansson -lm -o "$exe"; then
         echo "fuzz_$t: does not build (is libFuzzer there? clang >= 6)" >&2

@@ -11,172 +11,8 @@
 #include <jansson.h>
 
 #include "../core/internal.h"
+#include "parse_common.h"
 #include "series.h"
-
-/* ---- shared with the other parsers (each keeps its own static copy) ---- */
-
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "a list";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a real";
-    case JSON_TRUE: return "true";
-    case JSON_FALSE: return "false";
-    default: return "null";
-    }
-}
-
-/* The first max bytes of text, printable ASCII only, for a message. */
-static void printable(char *buf, size_t size, const char *text, size_t len,
-                      size_t max)
-{
-    size_t n = 0;
-    while (len && (*text == ' ' || *text == '\t' || *text == '\r' ||
-                   *text == '\n')) {
-        text++;
-        len--;
-    }
-    for (size_t i = 0; i < len && i < max && n + 1 < size; i++) {
-        unsigned char c = (unsigned char)text[i];
-        buf[n++] = c == '\t' || c == '\r' || c == '\n' ? ' '
-                   : c < 0x20 || c > 0x7e              ? '?'
-                                                       : (char)c;
-    }
-    buf[n] = '\0';
-}
-
-/* Loads body as JSON. A body that does not even start like JSON (an HTML
- * gateway page, "Access denied") is quoted; a broken one says where. */
-static int load_json(json_t **root, const char *body, size_t len,
-                     const char *what)
-{
-    json_error_t err;
-    size_t i = 0;
-    char quote[64];
-
-    if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {
-        body += 3;
-        len -= 3;
-    }
-    while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' ||
-                       body[i] == '\n'))
-        i++;
-    if (i == len)
-        return llmc__fail(LLMC_EFORMAT, "%s: the answer is empty, not JSON",
-                          what);
-    *root = json_loadb(body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
-                       &err);
-    if (*root)
-        return LLMC_OK;
-    if (body[i] != '{' && body[i] != '[') {
-        printable(quote, sizeof quote, body, len, 60);
-        return llmc__fail(LLMC_EFORMAT, "%s: the answer is not JSON: \"%s\"",
-                          what, quote);
-    }
-    return llmc__fail(LLMC_EFORMAT,
-                      "%s: malformed JSON at line %d, column %d (byte %d of "
-                      "%zu): %s%s",
-                      what, err.line, err.column, err.position, len, err.text,
-                      json_error_code(&err) == json_error_numeric_overflow
-                          ? " (a number that is not finite)"
-                          : "");
-}
-
-/* "history[3].carbonIntensity", or "carbonIntensity" for the top level. */
-static const char *key_path(char *buf, size_t size, const char *path,
-                            const char *key)
-{
-    snprintf(buf, size, "%s%s%s", path, *path ? "." : "", key);
-    return buf;
-}
-
-static int missing(const char *path, const char *key, const char *what)
-{
-    if (*path)
-        return llmc__fail(LLMC_EFORMAT, "%s: %s has no %s", what, path, key);
-    return llmc__fail(LLMC_EFORMAT, "%s: no %s in the answer", what, key);
-}
-
-/* 1 with *v set, 0 for null (no data: the item is skipped), or an error. */
-static int get_value(double *v, const json_t *obj, const char *key,
-                     const char *path, const char *what)
-{
-    const json_t *x = json_object_get(obj, key);
-    char kp[96];
-    double d;
-
-    key_path(kp, sizeof kp, path, key);
-    if (!x)
-        return missing(path, key, what);
-    if (json_is_null(x))
-        return 0;
-    if (!json_is_number(x))
-        return llmc__fail(LLMC_EFORMAT, "%s: %s is %s, not a number", what,
-                          kp, type_name(x));
-    d = json_number_value(x);
-    if (!isfinite(d) || d < 0)
-        return llmc__fail(LLMC_EFORMAT,
-                          "%s: %s is %g, not a finite number >= 0", what, kp,
-                          d);
-    *v = d == 0 ? 0.0 : d; /* no -0 */
-    return 1;
-}
-
-static int get_time(int64_t *t, const json_t *obj, const char *key,
-                    const char *path, const char *what)
-{
-    const json_t *x = json_object_get(obj, key);
-    char kp[96], quote[48];
-
-    key_path(kp, sizeof kp, path, key);
-    if (!x)
-        return missing(path, key, what);
-    if (!json_is_string(x))
-        return llmc__fail(LLMC_EFORMAT,
-                          "%s: %s is %s, not an ISO 8601 date-time string",
-                          what, kp, type_name(x));
-    if (strlen(json_string_value(x)) != json_string_length(x) ||
-        llmc__parse_iso8601(t, json_string_value(x)) != 0) {
-        printable(quote, sizeof quote, json_string_value(x),
-                  json_string_length(x), 40);
-        return llmc__fail(LLMC_EFORMAT,
-                          "%s: %s \"%s\" is not an ISO 8601 date-time with "
-                          "an offset",
-                          what, kp, quote);
-    }
-    return LLMC_OK;
-}
-
-/* Appends tmp to out, all or nothing: the answer's intervals must not
- * overlap, and room is made before the first point goes in. */
-static int commit(struct llmc__series *out, const struct llmc__series *tmp,
-                  const char *what)
-{
-    size_t need = out->count + tmp->count;
-    for (size_t i = 1; i < tmp->count; i++) {
-        const struct llmc__point *a = &tmp->points[i - 1], *b = &tmp->points[i];
-        if (a->start_unix_s + a->duration_s > b->start_unix_s) {
-            char ta[32], tb[32];
-            llmc__format_iso8601(ta, sizeof ta, a->start_unix_s);
-            llmc__format_iso8601(tb, sizeof tb, b->start_unix_s);
-            return llmc__fail(LLMC_EFORMAT,
-                              "%s: the interval from %s (%lld s) overlaps "
-                              "the one from %s",
-                              what, ta, (long long)a->duration_s, tb);
-        }
-    }
-    if (need > out->cap) {
-        struct llmc__point *grown = realloc(out->points, need * sizeof *grown);
-        if (!grown)
-            return llmc__fail(LLMC_ENOMEM, "out of memory for a series");
-        out->points = grown;
-        out->cap = need;
-    }
-    return llmc__series_merge(out, tmp); /* cannot run out now */
-}
 
 /* ---- Electricity Maps ------------------------------------------------- */
 
@@ -221,9 +57,9 @@ static int get_granularity(const char **g, const json_t *obj,
         return LLMC_OK;
     if (!json_is_string(x))
         return llmc__fail(LLMC_EFORMAT, "%s: %s is %s, not a string", what,
-                          key_path(kp, sizeof kp, path,
+                          llmc__json_key_path(kp, sizeof kp, path,
                                    "temporalGranularity"),
-                          type_name(x));
+                          llmc__json_type_name(x));
     *g = json_string_value(x);
     return LLMC_OK;
 }
@@ -240,14 +76,14 @@ static int em_point(struct llmc__point *p, const json_t *item,
 
     if (!json_is_object(item))
         return llmc__fail(LLMC_EFORMAT, "%s: %s is %s, not an object", what,
-                          path, type_name(item));
+                          path, llmc__json_type_name(item));
     memset(p, 0, sizeof *p);
-    if ((rc = get_time(&p->start_unix_s, item, "datetime", path, what)) != 0)
+    if ((rc = llmc__json_time(&p->start_unix_s, item, "datetime", path, what)) != 0)
         return rc;
     if ((rc = get_granularity(&g, item, top_gran, path, what)) != 0)
         return rc;
     if (granularity(&p->duration_s, g, p->start_unix_s) != 0) {
-        printable(quote, sizeof quote, g, strlen(g), 40);
+        llmc__json_printable(quote, sizeof quote, g, strlen(g), 40);
         return llmc__fail(LLMC_EFORMAT,
                           "%s: %s temporalGranularity \"%s\" is not one of "
                           "5_minutes, 15_minutes, hourly, daily, weekly, "
@@ -257,10 +93,10 @@ static int em_point(struct llmc__point *p, const json_t *item,
     est = json_object_get(item, "isEstimated");
     if (est && !json_is_boolean(est) && !json_is_null(est))
         return llmc__fail(LLMC_EFORMAT, "%s: %s is %s, not true or false",
-                          what, key_path(kp, sizeof kp, path, "isEstimated"),
-                          type_name(est));
+                          what, llmc__json_key_path(kp, sizeof kp, path, "isEstimated"),
+                          llmc__json_type_name(est));
     p->flags = flags | (json_is_true(est) ? LLMC__POINT_ESTIMATED : 0u);
-    return get_value(&p->gco2e_per_kwh, item, "carbonIntensity", path, what);
+    return llmc__json_value(&p->gco2e_per_kwh, item, "carbonIntensity", path, what);
 }
 
 static int em_list(struct llmc__series *tmp, const json_t *list,
@@ -272,7 +108,7 @@ static int em_list(struct llmc__series *tmp, const json_t *list,
 
     if (!json_is_array(list))
         return llmc__fail(LLMC_EFORMAT, "%s: %s is %s, not a list", what,
-                          name, type_name(list));
+                          name, llmc__json_type_name(list));
     json_array_foreach(list, i, item) {
         struct llmc__point p;
         char path[64];
@@ -301,7 +137,7 @@ static int em_latest(struct llmc__series *tmp, const json_t *root,
             err = json_object_get(root, "message");
         if (json_is_string(err)) {
             char quote[128];
-            printable(quote, sizeof quote, json_string_value(err),
+            llmc__json_printable(quote, sizeof quote, json_string_value(err),
                       json_string_length(err), 100);
             return llmc__fail(LLMC_EFORMAT,
                               "%s: no carbonIntensity; the answer is an "
@@ -319,7 +155,7 @@ static int em_latest(struct llmc__series *tmp, const json_t *root,
     if (rc == 0) {
         const char *dt = json_string_value(json_object_get(root, "datetime"));
         char quote[48];
-        printable(quote, sizeof quote, dt, strlen(dt), 40);
+        llmc__json_printable(quote, sizeof quote, dt, strlen(dt), 40);
         return llmc__fail(LLMC_ENODATA,
                           "%s has no value for %s (carbonIntensity is null)",
                           what, quote);
@@ -339,18 +175,18 @@ int llmc__parse_electricitymaps(struct llmc__series *out, const char *body,
 
     if (!out || (!body && len) || !what)
         return llmc__fail(LLMC_EINVAL, "parse_electricitymaps: NULL argument");
-    if ((rc = load_json(&root, body ? body : "", len, what)) != LLMC_OK)
+    if ((rc = llmc__json_load(&root, body ? body : "", len, what)) != LLMC_OK)
         return rc;
     llmc__series_init(&tmp);
     if (!json_is_object(root)) {
         rc = llmc__fail(LLMC_EFORMAT, "%s: the answer is %s, not an object",
-                        what, type_name(root));
+                        what, llmc__json_type_name(root));
         goto done;
     }
     zone = json_object_get(root, "zone");
     if (zone && !json_is_string(zone) && !json_is_null(zone)) {
         rc = llmc__fail(LLMC_EFORMAT, "%s: zone is %s, not a string", what,
-                        type_name(zone));
+                        llmc__json_type_name(zone));
         goto done;
     }
     if ((rc = get_granularity(&top_gran, root, "hourly", "", what)) != 0)
@@ -365,7 +201,7 @@ int llmc__parse_electricitymaps(struct llmc__series *out, const char *body,
     else
         rc = em_latest(&tmp, root, top_gran, what);
     if (rc == LLMC_OK)
-        rc = commit(out, &tmp, what);
+        rc = llmc__series_commit(out, &tmp, what);
     /* the zone is worth having even when the hour has no value */
     if ((rc == LLMC_OK || rc == LLMC_ENODATA) && zone_out && zone_size)
         snprintf(zone_out, zone_size, "%s",

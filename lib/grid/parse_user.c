@@ -14,172 +14,8 @@
 #include <jansson.h>
 
 #include "../core/internal.h"
+#include "parse_common.h"
 #include "series.h"
-
-/* ---- shared with the other parsers (each keeps its own static copy) ---- */
-
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "a list";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a real";
-    case JSON_TRUE: return "true";
-    case JSON_FALSE: return "false";
-    default: return "null";
-    }
-}
-
-/* The first max bytes of text, printable ASCII only, for a message. */
-static void printable(char *buf, size_t size, const char *text, size_t len,
-                      size_t max)
-{
-    size_t n = 0;
-    while (len && (*text == ' ' || *text == '\t' || *text == '\r' ||
-                   *text == '\n')) {
-        text++;
-        len--;
-    }
-    for (size_t i = 0; i < len && i < max && n + 1 < size; i++) {
-        unsigned char c = (unsigned char)text[i];
-        buf[n++] = c == '\t' || c == '\r' || c == '\n' ? ' '
-                   : c < 0x20 || c > 0x7e              ? '?'
-                                                       : (char)c;
-    }
-    buf[n] = '\0';
-}
-
-/* Loads body as JSON. A body that does not even start like JSON (an HTML
- * gateway page, "Access denied") is quoted; a broken one says where. */
-static int load_json(json_t **root, const char *body, size_t len,
-                     const char *what)
-{
-    json_error_t err;
-    size_t i = 0;
-    char quote[64];
-
-    if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {
-        body += 3;
-        len -= 3;
-    }
-    while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' ||
-                       body[i] == '\n'))
-        i++;
-    if (i == len)
-        return llmc__fail(LLMC_EFORMAT, "%s: the answer is empty, not JSON",
-                          what);
-    *root = json_loadb(body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
-                       &err);
-    if (*root)
-        return LLMC_OK;
-    if (body[i] != '{' && body[i] != '[') {
-        printable(quote, sizeof quote, body, len, 60);
-        return llmc__fail(LLMC_EFORMAT, "%s: the answer is not JSON: \"%s\"",
-                          what, quote);
-    }
-    return llmc__fail(LLMC_EFORMAT,
-                      "%s: malformed JSON at line %d, column %d (byte %d of "
-                      "%zu): %s%s",
-                      what, err.line, err.column, err.position, len, err.text,
-                      json_error_code(&err) == json_error_numeric_overflow
-                          ? " (a number that is not finite)"
-                          : "");
-}
-
-/* "history[3].carbonIntensity", or "carbonIntensity" for the top level. */
-static const char *key_path(char *buf, size_t size, const char *path,
-                            const char *key)
-{
-    snprintf(buf, size, "%s%s%s", path, *path ? "." : "", key);
-    return buf;
-}
-
-static int missing(const char *path, const char *key, const char *what)
-{
-    if (*path)
-        return llmc__fail(LLMC_EFORMAT, "%s: %s has no %s", what, path, key);
-    return llmc__fail(LLMC_EFORMAT, "%s: no %s in the answer", what, key);
-}
-
-/* 1 with *v set, 0 for null (no data: the item is skipped), or an error. */
-static int get_value(double *v, const json_t *obj, const char *key,
-                     const char *path, const char *what)
-{
-    const json_t *x = json_object_get(obj, key);
-    char kp[96];
-    double d;
-
-    key_path(kp, sizeof kp, path, key);
-    if (!x)
-        return missing(path, key, what);
-    if (json_is_null(x))
-        return 0;
-    if (!json_is_number(x))
-        return llmc__fail(LLMC_EFORMAT, "%s: %s is %s, not a number", what,
-                          kp, type_name(x));
-    d = json_number_value(x);
-    if (!isfinite(d) || d < 0)
-        return llmc__fail(LLMC_EFORMAT,
-                          "%s: %s is %g, not a finite number >= 0", what, kp,
-                          d);
-    *v = d == 0 ? 0.0 : d; /* no -0 */
-    return 1;
-}
-
-static int get_time(int64_t *t, const json_t *obj, const char *key,
-                    const char *path, const char *what)
-{
-    const json_t *x = json_object_get(obj, key);
-    char kp[96], quote[48];
-
-    key_path(kp, sizeof kp, path, key);
-    if (!x)
-        return missing(path, key, what);
-    if (!json_is_string(x))
-        return llmc__fail(LLMC_EFORMAT,
-                          "%s: %s is %s, not an ISO 8601 date-time string",
-                          what, kp, type_name(x));
-    if (strlen(json_string_value(x)) != json_string_length(x) ||
-        llmc__parse_iso8601(t, json_string_value(x)) != 0) {
-        printable(quote, sizeof quote, json_string_value(x),
-                  json_string_length(x), 40);
-        return llmc__fail(LLMC_EFORMAT,
-                          "%s: %s \"%s\" is not an ISO 8601 date-time with "
-                          "an offset",
-                          what, kp, quote);
-    }
-    return LLMC_OK;
-}
-
-/* Appends tmp to out, all or nothing: the answer's intervals must not
- * overlap, and room is made before the first point goes in. */
-static int commit(struct llmc__series *out, const struct llmc__series *tmp,
-                  const char *what)
-{
-    size_t need = out->count + tmp->count;
-    for (size_t i = 1; i < tmp->count; i++) {
-        const struct llmc__point *a = &tmp->points[i - 1], *b = &tmp->points[i];
-        if (a->start_unix_s + a->duration_s > b->start_unix_s) {
-            char ta[32], tb[32];
-            llmc__format_iso8601(ta, sizeof ta, a->start_unix_s);
-            llmc__format_iso8601(tb, sizeof tb, b->start_unix_s);
-            return llmc__fail(LLMC_EFORMAT,
-                              "%s: the interval from %s (%lld s) overlaps "
-                              "the one from %s",
-                              what, ta, (long long)a->duration_s, tb);
-        }
-    }
-    if (need > out->cap) {
-        struct llmc__point *grown = realloc(out->points, need * sizeof *grown);
-        if (!grown)
-            return llmc__fail(LLMC_ENOMEM, "out of memory for a series");
-        out->points = grown;
-        out->cap = need;
-    }
-    return llmc__series_merge(out, tmp); /* cannot run out now */
-}
 
 /* ---- rows ------------------------------------------------------------- */
 
@@ -260,13 +96,13 @@ static int user_json(struct rows *rs, const char *body, size_t len,
     size_t i;
     int rc;
 
-    if ((rc = load_json(&root, body, len, what)) != LLMC_OK)
+    if ((rc = llmc__json_load(&root, body, len, what)) != LLMC_OK)
         return rc;
     if (!json_is_array(root)) {
         rc = llmc__fail(LLMC_EFORMAT,
                         "%s: the file is %s, not a list of {\"" COLUMN_TIME
                         "\", \"" COLUMN_VALUE "\"} objects",
-                        what, type_name(root));
+                        what, llmc__json_type_name(root));
         goto done;
     }
     json_array_foreach(root, i, item) {
@@ -277,12 +113,12 @@ static int user_json(struct rows *rs, const char *body, size_t len,
         snprintf(path, sizeof path, "[%zu]", i);
         if (!json_is_object(item)) {
             rc = llmc__fail(LLMC_EFORMAT, "%s: %s is %s, not an object", what,
-                            path, type_name(item));
+                            path, llmc__json_type_name(item));
             goto done;
         }
-        if ((rc = get_time(&t, item, COLUMN_TIME, path, what)) != LLMC_OK)
+        if ((rc = llmc__json_time(&t, item, COLUMN_TIME, path, what)) != LLMC_OK)
             goto done;
-        if ((has = get_value(&v, item, COLUMN_VALUE, path, what)) < 0) {
+        if ((has = llmc__json_value(&v, item, COLUMN_VALUE, path, what)) < 0) {
             rc = has;
             goto done;
         }
@@ -395,7 +231,7 @@ static int user_csv(struct rows *rs, const char *body, size_t len,
         whole = trim(line, n);
         if (whole.len == 0)
             continue;
-        printable(quote, sizeof quote, whole.s, whole.len, 60);
+        llmc__json_printable(quote, sizeof quote, whole.s, whole.len, 60);
         if (split(whole.s, whole.len, &a, &b, &ncols) != 0)
             return llmc__fail(LLMC_EFORMAT,
                               "%s: line %zu has %zu column%s, not 2 (" COLUMN_TIME
@@ -420,7 +256,7 @@ static int user_csv(struct rows *rs, const char *body, size_t len,
             rc = llmc__parse_iso8601(&t, tbuf);
         }
         if (rc != 0) {
-            printable(quote, sizeof quote, a.s, a.len, 40);
+            llmc__json_printable(quote, sizeof quote, a.s, a.len, 40);
             return llmc__fail(LLMC_EFORMAT,
                               "%s: line %zu: \"%s\" is not an ISO 8601 "
                               "date-time with an offset (Z or +hh:mm), like "
@@ -430,7 +266,7 @@ static int user_csv(struct rows *rs, const char *body, size_t len,
         if (b.len == 0) {
             has = 0; /* no value for this interval */
         } else if (csv_number(&v, b) != 0 || !isfinite(v) || v < 0) {
-            printable(quote, sizeof quote, b.s, b.len, 40);
+            llmc__json_printable(quote, sizeof quote, b.s, b.len, 40);
             return llmc__fail(LLMC_EFORMAT,
                               "%s: line %zu: " COLUMN_VALUE " \"%s\" is not a "
                               "finite number >= 0",
@@ -479,7 +315,7 @@ int llmc__parse_user_series(struct llmc__series *out, const char *body,
     if (rc == LLMC_OK)
         rc = rows_to_series(&tmp, &rs);
     if (rc == LLMC_OK)
-        rc = commit(out, &tmp, what);
+        rc = llmc__series_commit(out, &tmp, what);
     llmc__series_free(&tmp);
     free(rs.r);
     return rc;

@@ -23,6 +23,7 @@
 
 #include "../core/internal.h"
 #include "backend.h"
+#include "sysfs.h"
 
 #define STUCK_MIN_NS 200000000 /* 200 ms without a counter step ...   */
 #define STUCK_MIN_W 5.0        /* ... while the board draws over 5 W */
@@ -49,76 +50,6 @@ struct card {
     int wanted;
 };
 
-/* ---- small sysfs helpers (as in rapl.c) -------------------------------- */
-/* snprintf for text where truncation is harmless (messages) or was ruled
- * out before (paths checked against PATH_MAX when first built). */
-static void put_text(char *buf, size_t size, const char *fmt, ...)
-    LLMC__PRINTF(3, 4);
-static void put_text(char *buf, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, size, fmt, ap);
-    va_end(ap);
-}
-
-
-static int pread_u64(int fd, uint64_t *out, char *text, size_t text_size)
-{
-    char buf[64];
-    char *end;
-    ssize_t n;
-    unsigned long long v;
-    const char *p;
-
-    do
-        n = pread(fd, buf, sizeof buf - 1, 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -1;
-    buf[n] = '\0';
-    if (text && text_size) {
-        size_t k = strcspn(buf, "\n");
-        put_text(text, text_size, "%.*s", (int)k, buf);
-    }
-    p = buf;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p < '0' || *p > '9')
-        return -2;
-    errno = 0;
-    v = strtoull(p, &end, 10);
-    if (errno == ERANGE)
-        return -2;
-    while (*end == ' ' || *end == '\t' || *end == '\n')
-        end++;
-    if (*end)
-        return -2;
-    *out = (uint64_t)v;
-    return 0;
-}
-
-static int read_text(const char *path, char *buf, size_t size)
-{
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    do
-        n = read(fd, buf, size - 1);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    close(fd);
-    buf[n] = '\0';
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-        buf[--n] = '\0';
-    return 0;
-}
 
 /* "card12" -> 12; connectors ("card0-DP-1") and others -> -1. */
 static long card_index(const char *name, const char *prefix)
@@ -150,7 +81,7 @@ static int find_hwmon(const char *card_dir, char *out, size_t size)
             continue;
         if (snprintf(path, sizeof path, "%s/%s/name", dir, de->d_name) >=
                 (int)sizeof path ||
-            read_text(path, name, sizeof name) != 0 ||
+            llmc__read_text(path, name, sizeof name) != 0 ||
             strcmp(name, "amdgpu") != 0)
             continue;
         if (snprintf(out, size, "%s/%s", dir, de->d_name) >= (int)size)
@@ -224,18 +155,18 @@ static void pci_slot(const char *card_dir, char *out, size_t size)
         p = strrchr(link, '/');
         p = p ? p + 1 : link;
         if (strchr(p, ':')) {
-            put_text(out, size, "%s", p);
+            llmc__put_text(out, size, "%s", p);
             return;
         }
     }
     if (snprintf(path, sizeof path, "%s/device/uevent", card_dir) >=
             (int)sizeof path ||
-        read_text(path, uevent, sizeof uevent) != 0)
+        llmc__read_text(path, uevent, sizeof uevent) != 0)
         return;
     for (p = uevent; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
         if (strncmp(p, "PCI_SLOT_NAME=", 14) == 0) {
             size_t len = strcspn(p + 14, "\n");
-            put_text(out, size, "%.*s", (int)len, p + 14);
+            llmc__put_text(out, size, "%.*s", (int)len, p + 14);
             return;
         }
 }
@@ -258,7 +189,7 @@ static int fail_read(struct llmc__channel *ch, int rc, const char *path,
 static void restore_note(struct llmc__channel *ch, const struct amd_state *s)
 {
     if (ch->status != LLMC_OK)
-        put_text(ch->detail, sizeof ch->detail, "%s", s->note);
+        llmc__put_text(ch->detail, sizeof ch->detail, "%s", s->note);
 }
 
 static int power_step(struct llmc__channel *ch, struct amd_state *s,
@@ -267,7 +198,7 @@ static int power_step(struct llmc__channel *ch, struct amd_state *s,
     char text[64];
     uint64_t uw;
     double w, dt_s;
-    int rc = pread_u64(s->pfd, &uw, text, sizeof text);
+    int rc = llmc__pread_u64(s->pfd, &uw, text, sizeof text);
 
     if (rc != 0) {
         /* integration restarts at the next good reading: the gap is
@@ -295,7 +226,7 @@ static int power_step(struct llmc__channel *ch, struct amd_state *s,
 static double power_now(const struct amd_state *s)
 {
     uint64_t uw;
-    if (s->pfd < 0 || pread_u64(s->pfd, &uw, NULL, 0) != 0)
+    if (s->pfd < 0 || llmc__pread_u64(s->pfd, &uw, NULL, 0) != 0)
         return NAN;
     return (double)uw / 1e6;
 }
@@ -310,7 +241,7 @@ static int amd_read(struct llmc__channel *ch, int64_t now_ns)
 
     if (s->mode == MODE_POWER)
         return power_step(ch, s, now_ns);
-    if ((rc = pread_u64(s->efd, &cur, text, sizeof text)) != 0)
+    if ((rc = llmc__pread_u64(s->efd, &cur, text, sizeof text)) != 0)
         return fail_read(ch, rc, s->epath, text, "uJ");
     restore_note(ch, s);
     if (!s->checked)
@@ -337,13 +268,13 @@ static int amd_read(struct llmc__channel *ch, int64_t now_ns)
         now_ns - s->still_ns >= STUCK_MIN_NS) {
         double span_s = (double)(now_ns - s->still_ns) / 1e9;
         double w0 = isnan(s->still_w) ? w : s->still_w;
-        put_text(s->note, sizeof s->note,
+        llmc__put_text(s->note, sizeof s->note,
                  "energy1_input stayed at %llu uJ for %.2f s while %s read "
                  "%.0f W: the counter is stuck (a known AMD fault), so power "
                  "is integrated instead (trapezoid rule between reads)",
                  (unsigned long long)cur, span_s,
                  strrchr(s->ppath, '/') + 1, w);
-        put_text(ch->detail, sizeof ch->detail, "%s", s->note);
+        llmc__put_text(ch->detail, sizeof ch->detail, "%s", s->note);
         ch->method = LLMC_METHOD_POWER;
         ch->quality |= LLMC_QUALITY_FALLBACK;
         s->mode = MODE_POWER;
@@ -393,7 +324,7 @@ static int probe_file(const char *dir, const char *file, int *fd, char *path,
         return ENAMETOOLONG;
     if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return errno;
-    if (pread_u64(*fd, &v, NULL, 0) == -1) {
+    if (llmc__pread_u64(*fd, &v, NULL, 0) == -1) {
         int e = errno;
         close(*fd);
         *fd = -1;
@@ -424,24 +355,24 @@ static int open_card(const struct card *c, struct amd_state **out,
                         sizeof s->ppath);
     if (e == 0) {
         s->mode = MODE_COUNTER;
-        put_text(s->note, sizeof s->note,
+        llmc__put_text(s->note, sizeof s->note,
                  "energy1_input counter (uJ)%s", s->pfd >= 0
                      ? "; checked against power until it is seen to advance"
                      : "");
     } else if (e == ENOENT && pe == 0) {
         s->mode = MODE_POWER;
-        put_text(s->note, sizeof s->note,
+        llmc__put_text(s->note, sizeof s->note,
                  "%s (uW) integrated with the trapezoid rule between reads "
                  "(the driver has no energy counter)",
                  strrchr(s->ppath, '/') + 1);
     } else {
         int bad = e != ENOENT ? e : pe;
         if (e != ENOENT)
-            put_text(failed, failed_size, "%s", s->epath);
+            llmc__put_text(failed, failed_size, "%s", s->epath);
         else if (pe != ENOENT)
-            put_text(failed, failed_size, "%s", s->ppath);
+            llmc__put_text(failed, failed_size, "%s", s->ppath);
         else {
-            put_text(failed, failed_size,
+            llmc__put_text(failed, failed_size,
                      "%s has no energy1_input, power1_average or power1_input",
                      c->hwmon);
             bad = ENOENT;
@@ -466,7 +397,7 @@ static void list_indices(char *buf, size_t size, const struct card *c,
         used += (size_t)snprintf(buf + used, size - used, "%scard%ld",
                                  used ? ", " : "", c[i].index);
     if (!buf[0])
-        put_text(buf, size, "none");
+        llmc__put_text(buf, size, "none");
 }
 
 /* Marks the cards args asks for; LLMC_EINVAL or LLMC_ENODEV. */
@@ -548,7 +479,7 @@ int llmc__amdgpu_open(struct llmc_meter *m, const char *args, int is_auto)
 
         if (!c[i].wanted)
             continue;
-        put_text(card_dir, sizeof card_dir, "%s/card%ld", base, c[i].index);
+        llmc__put_text(card_dir, sizeof card_dir, "%s/card%ld", base, c[i].index);
         if ((e = open_card(&c[i], &s, failed, sizeof failed)) != 0) {
             if (e == ENOMEM) {
                 free(c);
@@ -556,25 +487,25 @@ int llmc__amdgpu_open(struct llmc_meter *m, const char *args, int is_auto)
             }
             if (e == EACCES || e == EPERM) {
                 if (!denied++)
-                    put_text(first_denied, sizeof first_denied, "%s", failed);
+                    llmc__put_text(first_denied, sizeof first_denied, "%s", failed);
             } else if (!others++) {
-                put_text(first_other, sizeof first_other, "%s%s%s", failed,
+                llmc__put_text(first_other, sizeof first_other, "%s%s%s", failed,
                          e == ENOENT ? "" : ": ",
                          e == ENOENT ? "" : strerror(e));
             }
             continue;
         }
-        put_text(path, sizeof path, "%s/device/product_name", card_dir);
-        if (read_text(path, product, sizeof product) == 0 && product[0])
-            put_text(device, sizeof device, "%s", product);
+        llmc__put_text(path, sizeof path, "%s/device/product_name", card_dir);
+        if (llmc__read_text(path, product, sizeof product) == 0 && product[0])
+            llmc__put_text(device, sizeof device, "%s", product);
         else
-            put_text(device, sizeof device, "AMD GPU card%ld", c[i].index);
+            llmc__put_text(device, sizeof device, "AMD GPU card%ld", c[i].index);
         pci_slot(card_dir, slot, sizeof slot);
         if (slot[0])
-            put_text(lock, sizeof lock, "amdgpu-%s", slot);
+            llmc__put_text(lock, sizeof lock, "amdgpu-%s", slot);
         else
-            put_text(lock, sizeof lock, "amdgpu-card%ld", c[i].index);
-        put_text(name, sizeof name, "amdgpu:%ld", c[i].index);
+            llmc__put_text(lock, sizeof lock, "amdgpu-card%ld", c[i].index);
+        llmc__put_text(name, sizeof name, "amdgpu:%ld", c[i].index);
         ch = llmc__meter_add(m, &amd_ops, s, name, device, lock,
                              s->mode == MODE_COUNTER ? LLMC_METHOD_COUNTER
                                                      : LLMC_METHOD_POWER);
@@ -584,7 +515,7 @@ int llmc__amdgpu_open(struct llmc_meter *m, const char *args, int is_auto)
             return llmc__fail(LLMC_ENOMEM, "amdgpu: out of memory");
         }
         ch->node_level = 0;
-        put_text(ch->detail, sizeof ch->detail, "%s", s->note);
+        llmc__put_text(ch->detail, sizeof ch->detail, "%s", s->note);
         added++;
         if (usedlen < sizeof used)
             usedlen += (size_t)snprintf(

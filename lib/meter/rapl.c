@@ -26,6 +26,7 @@
 
 #include "../core/internal.h"
 #include "backend.h"
+#include "sysfs.h"
 
 /* A generous bound on one zone's power, to size the wrap period: no
  * package or platform draws 1 kW today. */
@@ -71,81 +72,6 @@ struct rapl_state {
     char note[200];    /* the channel's detail while it reads well */
 };
 
-/* ---- small sysfs helpers ----------------------------------------------- */
-/* snprintf for text where truncation is harmless (messages) or was ruled
- * out before (paths checked against PATH_MAX when first built). */
-static void put_text(char *buf, size_t size, const char *fmt, ...)
-    LLMC__PRINTF(3, 4);
-static void put_text(char *buf, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, size, fmt, ap);
-    va_end(ap);
-}
-
-
-/* Reads an unsigned decimal number at offset 0 of fd. Returns 0, -1 with
- * errno set when the read fails, -2 when the text is not a number (then
- * text holds what was read, for the message). */
-static int pread_u64(int fd, uint64_t *out, char *text, size_t text_size)
-{
-    char buf[64];
-    char *end;
-    ssize_t n;
-    unsigned long long v;
-    const char *p;
-
-    do
-        n = pread(fd, buf, sizeof buf - 1, 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -1;
-    buf[n] = '\0';
-    if (text && text_size) {
-        size_t k = strcspn(buf, "\n");
-        put_text(text, text_size, "%.*s", (int)k, buf);
-    }
-    p = buf;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p < '0' || *p > '9')
-        return -2;
-    errno = 0;
-    v = strtoull(p, &end, 10);
-    if (errno == ERANGE)
-        return -2;
-    while (*end == ' ' || *end == '\t' || *end == '\n')
-        end++;
-    if (*end)
-        return -2;
-    *out = (uint64_t)v;
-    return 0;
-}
-
-/* Reads a small text file into buf without its trailing newline; 0 or -1
- * with errno. */
-static int read_text(const char *path, char *buf, size_t size)
-{
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    do
-        n = read(fd, buf, size - 1);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    close(fd);
-    buf[n] = '\0';
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-        buf[--n] = '\0';
-    return 0;
-}
 
 static uint64_t read_range_uj(const char *dir)
 {
@@ -157,7 +83,7 @@ static uint64_t read_range_uj(const char *dir)
         return 0;
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return 0;
-    if (pread_u64(fd, &v, NULL, 0) != 0)
+    if (llmc__pread_u64(fd, &v, NULL, 0) != 0)
         v = 0;
     close(fd);
     return v;
@@ -248,9 +174,9 @@ static int list_zones(const char *base, struct zone **out, size_t *count)
          * opening through them follows them */
         if (snprintf(path, sizeof path, "%s/%s/name", base, de->d_name) >=
                 (int)sizeof path ||
-            read_text(path, one.name, sizeof one.name) != 0 || !one.name[0])
+            llmc__read_text(path, one.name, sizeof one.name) != 0 || !one.name[0])
             continue;
-        put_text(one.entry, sizeof one.entry, "%s", de->d_name);
+        llmc__put_text(one.entry, sizeof one.entry, "%s", de->d_name);
         one.dom = domain_of(one.name);
         one.fd = -1;
         if (n == cap) {
@@ -276,7 +202,7 @@ static int list_zones(const char *base, struct zone **out, size_t *count)
         char num[24];
         if (z[i].dom == DOM_PACKAGE || z[i].dom == DOM_PSYS ||
             z[i].dom == DOM_OTHER) {
-            put_text(z[i].display, sizeof z[i].display, "%s", z[i].name);
+            llmc__put_text(z[i].display, sizeof z[i].display, "%s", z[i].name);
             continue;
         }
         if (z[i].m >= 0) {
@@ -285,10 +211,10 @@ static int list_zones(const char *base, struct zone **out, size_t *count)
                 suffix = p->name + 8;
         }
         if (!suffix) {
-            put_text(num, sizeof num, "%ld", z[i].n);
+            llmc__put_text(num, sizeof num, "%ld", z[i].n);
             suffix = num;
         }
-        put_text(z[i].display, sizeof z[i].display, "%s-%s", z[i].name,
+        llmc__put_text(z[i].display, sizeof z[i].display, "%s-%s", z[i].name,
                  suffix);
     }
     *out = z;
@@ -315,7 +241,7 @@ static void probe(struct zone *z, const char *base)
         z->err = errno;
         return;
     }
-    rc = pread_u64(z->fd, &v, NULL, 0);
+    rc = llmc__pread_u64(z->fd, &v, NULL, 0);
     if (rc == -1) {
         z->err = errno;
         close(z->fd);
@@ -334,7 +260,7 @@ static int rapl_read(struct llmc__channel *ch, int64_t now_ns)
     uint64_t cur, delta_uj;
     double dt_s;
     int was_ok = ch->status == LLMC_OK;
-    int rc = pread_u64(s->fd, &cur, text, sizeof text);
+    int rc = llmc__pread_u64(s->fd, &cur, text, sizeof text);
 
     if (rc == -1) {
         int e = errno;
@@ -348,7 +274,7 @@ static int rapl_read(struct llmc__channel *ch, int64_t now_ns)
                                   "%s does not hold a counter in uJ: '%s'",
                                   s->path, text);
     if (!was_ok)
-        put_text(ch->detail, sizeof ch->detail, "%s", s->note);
+        llmc__put_text(ch->detail, sizeof ch->detail, "%s", s->note);
     if (!s->have_prev) {
         /* the baseline: energy counts from here */
         s->have_prev = 1;
@@ -407,24 +333,24 @@ static int add_channel(struct llmc_meter *m, struct zone *z, const char *base)
     for (unsigned i = 0; i < 5; i++)
         if (z->dom == (1u << i))
             what = kind[i];
-    put_text(dir, sizeof dir, "%s/%s", base, z->entry);
-    put_text(s->path, sizeof s->path, "%s/energy_uj", dir);
+    llmc__put_text(dir, sizeof dir, "%s/%s", base, z->entry);
+    llmc__put_text(s->path, sizeof s->path, "%s/energy_uj", dir);
     s->fd = z->fd;
     s->range_uj = read_range_uj(dir);
     if (s->range_uj) {
         double wrap_s = (double)s->range_uj / 1e6 / RAPL_POWER_BOUND_W;
-        put_text(s->note, sizeof s->note,
+        llmc__put_text(s->note, sizeof s->note,
                  "%s counter (%s); wraps every ~%.0f s at %.0f W; sampling "
                  "interval must stay below half of that (%.0f s)",
                  what, z->entry, wrap_s, RAPL_POWER_BOUND_W, wrap_s / 2);
     } else {
-        put_text(s->note, sizeof s->note,
+        llmc__put_text(s->note, sizeof s->note,
                  "%s counter (%s); no max_energy_range_uj, so a counter that "
                  "goes back is taken as a reset, not a wrap",
                  what, z->entry);
     }
-    put_text(name, sizeof name, "rapl:%s", z->display);
-    put_text(lock, sizeof lock, "rapl-%s", z->display);
+    llmc__put_text(name, sizeof name, "rapl:%s", z->display);
+    llmc__put_text(lock, sizeof lock, "rapl-%s", z->display);
     ch = llmc__meter_add(m, &rapl_ops, s, name, z->display, lock,
                          LLMC_METHOD_COUNTER);
     if (!ch) {
@@ -435,7 +361,7 @@ static int add_channel(struct llmc_meter *m, struct zone *z, const char *base)
     ch->node_level = 1;
     if (s->range_uj)
         ch->wrap_s = (double)s->range_uj / 1e6 / RAPL_POWER_BOUND_W;
-    put_text(ch->detail, sizeof ch->detail, "%s", s->note);
+    llmc__put_text(ch->detail, sizeof ch->detail, "%s", s->note);
     return LLMC_OK;
 }
 
@@ -447,9 +373,9 @@ static void perm_message(char *buf, size_t size, const char *file,
 {
     char others[64] = "";
     if (more)
-        put_text(others, sizeof others, " (and %zu more energy_uj file%s)",
+        llmc__put_text(others, sizeof others, " (and %zu more energy_uj file%s)",
                  more, more == 1 ? "" : "s");
-    put_text(buf, size,
+    llmc__put_text(buf, size,
              "%s%s is readable only by root since Linux 5.10 "
              "(CVE-2020-8694); remedies: a udev rule giving the powercap "
              "energy_uj files to a group with mode 0440, e.g. in "
@@ -477,7 +403,7 @@ static void list_present(char *buf, size_t size, const struct zone *z,
                                  used ? ", " : "", z[i].display);
     }
     if (!buf[0])
-        put_text(buf, size, "none");
+        llmc__put_text(buf, size, "none");
 }
 
 /* Parses "package,dram" into domain bits; LLMC_EINVAL on an unknown word
@@ -647,13 +573,13 @@ int llmc__rapl_open(struct llmc_meter *m, const char *args, int is_auto)
             continue;
         if (z[i].err == EACCES || z[i].err == EPERM) {
             if (!denied++)
-                put_text(first_denied, sizeof first_denied, "%s/%s/energy_uj",
+                llmc__put_text(first_denied, sizeof first_denied, "%s/%s/energy_uj",
                          base, z[i].entry);
             continue;
         }
         if (z[i].err) {
             if (!others++)
-                put_text(first_other, sizeof first_other,
+                llmc__put_text(first_other, sizeof first_other,
                          "%s/%s/energy_uj: %s", base, z[i].entry,
                          strerror(z[i].err));
             continue;
