@@ -313,7 +313,12 @@ LLMC_API int llmc_account_embodied(double *out_kgco2e, double embodied_kgco2e,
  * Estimates: energy and CO2e of a run from what is known before or after it.
  * Inputs are keys named as the CLI flags of `llmcarbon estimate` ("energy",
  * "hardware", "count", "hours", "device_hours", "power", "pue", "zone",
- * "intensity", "grid", "embodied", "lifetime"; '-' and '_' are the same).
+ * "intensity", "grid", "embodied", "lifetime", and for a run planned from
+ * its compute "params", "active_params", "tokens", "precision", "mfu",
+ * "power_factor", "overhead_power", "layers", "hidden", "seq_len", "vocab",
+ * "recompute"; '-' and '_' are the same). Numbers may be ranges
+ * "low..high": the result is then the middle, and llmc_estimate_range gives
+ * the bounds.
  * ------------------------------------------------------------------------ */
 
 typedef struct llmc_estimate llmc_estimate;
@@ -330,6 +335,9 @@ typedef struct llmc_estimate_result {
     double embodied_kgco2e;          /* 0 when not included              */
     double total_kgco2e;
     int embodied_included;           /* 1 when embodied_kgco2e counts    */
+    double flops;                    /* training compute; 0 when unknown */
+    double days;                     /* wall-clock; 0 when unknown       */
+    double gco2e_per_mtoken;         /* per million tokens; 0 unknown    */
 } llmc_estimate_result;
 
 /* Zeroes size bytes of out and sets out->size = size; pass sizeof *out. */
@@ -349,6 +357,12 @@ LLMC_API int llmc_estimate_set_grid(llmc_estimate *estimate, llmc_grid *grid);
  * --hardware with --hours or --device-hours"). */
 LLMC_API int llmc_estimate_compute(llmc_estimate_result *out,
                                    llmc_estimate *estimate);
+/* The bounds of the last computed estimate: every ranged input at the end
+ * that lowers (raises) the footprint. Without ranges both equal the
+ * result. */
+LLMC_API int llmc_estimate_range(llmc_estimate_result *out_low,
+                                 llmc_estimate_result *out_high,
+                                 const llmc_estimate *estimate);
 /* The last computed estimate as one JSON object with every assumption and
  * its source. Release the text with llmc_free. */
 LLMC_API int llmc_estimate_json(char **out_json, const llmc_estimate *estimate);

@@ -1008,6 +1008,256 @@ START_TEST(test_estimate_result_size_zero_is_einval_naming_init)
 }
 END_TEST
 
+
+/* ---- planning from compute: FLOPs, MFU, precision, ranges -------------- */
+
+START_TEST(test_estimate_flops_path_6nd_time_energy)
+{
+    /* 7B params x 1T tokens on 64 H100 at bf16 (989 TFLOP/s), MFU 0.4 */
+    llmc_estimate *e = est_new();
+    llmc_estimate_result r;
+    double flops = 6.0 * 7e9 * 1e12;
+    double device_s = flops / (989e12 * 0.4);
+    set_ok(e, "hardware", "NVIDIA H100 SXM5 80GB");
+    set_ok(e, "count", "64");
+    set_ok(e, "params", "7B");
+    set_ok(e, "tokens", "1T");
+    set_ok(e, "mfu", "0.4");
+    set_ok(e, "zone", "FR");
+    set_ok(e, "no_embodied", "true");
+    r = compute_ok(e);
+    ck_assert_rel(r.flops, flops, 1e-12);
+    ck_assert_rel(r.device_hours, device_s / 3600, 1e-12);
+    ck_assert_rel(r.days, device_s / 64 / 86400, 1e-12);
+    ck_assert_rel(r.energy_kwh, 700.0 * device_s / 3.6e6, 1e-12);
+    ck_assert_rel(r.gco2e_per_mtoken, r.total_kgco2e * 1000 / 1e6, 1e-12);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_active_params_for_mixture_of_experts)
+{
+    llmc_estimate *e = est_new();
+    llmc_estimate_result r;
+    set_ok(e, "hardware", "NVIDIA H100 SXM5 80GB");
+    set_ok(e, "count", "8");
+    set_ok(e, "params", "47B");
+    set_ok(e, "active_params", "13B");
+    set_ok(e, "tokens", "100B");
+    set_ok(e, "mfu", "0.5");
+    set_ok(e, "intensity", "100");
+    r = compute_ok(e);
+    ck_assert_rel(r.flops, 6.0 * 13e9 * 100e9, 1e-12); /* active, not total */
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_detailed_formula_counts_attention_and_logits)
+{
+    /* Narayanan et al. 2021: 72 l h^2 (1 + s/6h + V/16lh) per token */
+    llmc_estimate *e = est_new();
+    llmc_estimate_result r;
+    double l = 32, h = 4096, s = 4096, v = 32000, d = 1e12;
+    set_ok(e, "hardware", "NVIDIA H100 SXM5 80GB");
+    set_ok(e, "count", "64");
+    set_ok(e, "layers", "32");
+    set_ok(e, "hidden", "4096");
+    set_ok(e, "seq_len", "4096");
+    set_ok(e, "vocab", "32000");
+    set_ok(e, "tokens", "1T");
+    set_ok(e, "mfu", "0.4");
+    set_ok(e, "intensity", "100");
+    r = compute_ok(e);
+    ck_assert_rel(r.flops, d * 72 * l * h * h * (1 + s / (6 * h) + v / (16 * l * h)),
+                  1e-12);
+    set_ok(e, "recompute", "true");
+    r = compute_ok(e);
+    ck_assert_rel(r.flops, d * 96 * l * h * h * (1 + s / (6 * h) + v / (16 * l * h)),
+                  1e-12);
+    /* part of the formula is an error that names the rest */
+    llmc_estimate_free(e);
+    e = est_new();
+    set_ok(e, "hardware", "NVIDIA H100 SXM5 80GB");
+    set_ok(e, "layers", "32");
+    set_ok(e, "tokens", "1T");
+    set_ok(e, "mfu", "0.4");
+    set_ok(e, "intensity", "100");
+    ck_assert_status(compute_rc(e), LLMC_EINVAL);
+    ck_assert_error_mentions("--vocab");
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_precision_the_hardware_lacks_names_what_it_has)
+{
+    llmc_estimate *e = est_new();
+    set_ok(e, "hardware", "NVIDIA V100 SXM2 32GB");
+    set_ok(e, "params", "1B");
+    set_ok(e, "tokens", "20B");
+    set_ok(e, "mfu", "0.3");
+    set_ok(e, "intensity", "100");
+    /* the default, bf16: a V100 has none */
+    ck_assert_status(compute_rc(e), LLMC_ENODATA);
+    ck_assert_error_mentions("bf16");
+    ck_assert_error_mentions("fp32, fp16");
+    set_ok(e, "precision", "fp16");
+    compute_ok(e);
+    ck_assert_status(llmc_estimate_set(e, "precision", "fp4"), LLMC_EINVAL);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_flops_path_needs_mfu_hardware_and_tokens)
+{
+    llmc_estimate *e = est_new();
+    set_ok(e, "hardware", "NVIDIA H100 SXM5 80GB");
+    set_ok(e, "params", "7B");
+    set_ok(e, "intensity", "100");
+    ck_assert_status(compute_rc(e), LLMC_EINVAL);
+    ck_assert_error_mentions("--tokens");
+    set_ok(e, "tokens", "1T");
+    ck_assert_status(compute_rc(e), LLMC_EINVAL);
+    ck_assert_error_mentions("--mfu");
+    set_ok(e, "mfu", "0.4");
+    set_ok(e, "hours", "10h");
+    ck_assert_status(compute_rc(e), LLMC_EINVAL); /* time given twice */
+    ck_assert_error_mentions("one or the other");
+    ck_assert_status(llmc_estimate_set(e, "mfu", "1.5"), LLMC_ERANGE);
+    ck_assert_status(llmc_estimate_set(e, "params", "-7B"), LLMC_EPARSE);
+    ck_assert_status(llmc_estimate_set(e, "params", "7X"), LLMC_EPARSE);
+    ck_assert_status(llmc_estimate_set(e, "tokens", "nan"), LLMC_EPARSE);
+    ck_assert_status(llmc_estimate_set(e, "power_factor", "3"), LLMC_ERANGE);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_ranges_bound_every_output)
+{
+    llmc_estimate *e = est_new();
+    llmc_estimate_result mid, lo, hi;
+    set_ok(e, "hardware", "NVIDIA H100 SXM5 80GB");
+    set_ok(e, "count", "64");
+    set_ok(e, "params", "7B");
+    set_ok(e, "tokens", "1T");
+    set_ok(e, "mfu", "0.3..0.5");
+    set_ok(e, "pue", "1.1..1.4");
+    set_ok(e, "power", "550W..700W");
+    set_ok(e, "intensity", "50..70");
+    mid = compute_ok(e);
+    llmc_estimate_result_init(&lo, sizeof lo);
+    llmc_estimate_result_init(&hi, sizeof hi);
+    ck_assert_status(llmc_estimate_range(&lo, &hi, e), LLMC_OK);
+    /* low: the fastest (mfu 0.5), lowest power, PUE and intensity */
+    {
+        double flops = 6 * 7e9 * 1e12;
+        double s_lo = flops / (989e12 * 0.5), s_hi = flops / (989e12 * 0.3);
+        ck_assert_rel(lo.device_hours, s_lo / 3600, 1e-12);
+        ck_assert_rel(hi.device_hours, s_hi / 3600, 1e-12);
+        ck_assert_rel(lo.energy_kwh, 550 * s_lo / 3.6e6, 1e-12);
+        ck_assert_rel(hi.energy_kwh, 700 * s_hi / 3.6e6, 1e-12);
+        ck_assert_rel(lo.operational_kgco2e, 550 * s_lo / 3.6e6 * 1.1 * 50 / 1000,
+                      1e-12);
+        ck_assert_rel(hi.operational_kgco2e, 700 * s_hi / 3.6e6 * 1.4 * 70 / 1000,
+                      1e-12);
+        /* the middle: every range at its middle */
+        ck_assert_rel(mid.device_hours, flops / (989e12 * 0.4) / 3600, 1e-12);
+        ck_assert_rel(mid.pue, 1.25, 1e-12);
+    }
+    ck_assert_double_lt(lo.total_kgco2e, mid.total_kgco2e);
+    ck_assert_double_gt(hi.total_kgco2e, mid.total_kgco2e);
+    {
+        json_t *root = json_of(e), *range = obj(root, "range");
+        json_t *tot = json_object_get(range, "total_kgco2e");
+        ck_assert_rel(json_number_value(json_array_get(tot, 0)), lo.total_kgco2e,
+                      1e-12);
+        ck_assert_rel(json_number_value(json_array_get(tot, 1)), hi.total_kgco2e,
+                      1e-12);
+        ck_assert_rel(num(root, "flops"), 6 * 7e9 * 1e12, 1e-12);
+        json_decref(root);
+    }
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_without_ranges_has_no_range_and_equal_bounds)
+{
+    llmc_estimate *e = est_new();
+    llmc_estimate_result lo, hi, mid;
+    json_t *root;
+    set_ok(e, "energy", "1000kWh");
+    set_ok(e, "intensity", "0.5kg/kWh");
+    mid = compute_ok(e);
+    llmc_estimate_result_init(&lo, sizeof lo);
+    llmc_estimate_result_init(&hi, sizeof hi);
+    ck_assert_status(llmc_estimate_range(&lo, &hi, e), LLMC_OK);
+    ck_assert_double_eq(lo.total_kgco2e, mid.total_kgco2e);
+    ck_assert_double_eq(hi.total_kgco2e, mid.total_kgco2e);
+    root = json_of(e);
+    ck_assert(json_is_null(json_object_get(root, "range")));
+    ck_assert(json_is_null(json_object_get(root, "flops")));
+    json_decref(root);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+/* ---- published runs, from tests/data/published_runs.json ---------------- */
+
+START_TEST(test_estimate_reproduces_published_runs)
+{
+    const char *root = getenv("LLMC_SOURCE_ROOT");
+    char path[512];
+    json_error_t err;
+    json_t *runs, *run;
+    size_t i;
+
+    ck_assert_ptr_nonnull(root);
+    snprintf(path, sizeof path, "%s/tests/data/published_runs.json", root);
+    runs = json_load_file(path, 0, &err);
+    ck_assert_msg(runs != NULL, "%s: %s", path, err.text);
+    ck_assert_uint_ge(json_array_size(runs), 4);
+    json_array_foreach(runs, i, run) {
+        llmc_estimate *e = est_new();
+        llmc_estimate_result r;
+        json_t *inputs = json_object_get(run, "inputs"), *expect, *v;
+        const char *key, *name = json_string_value(json_object_get(run, "name"));
+        double tol = json_number_value(json_object_get(run, "tolerance"));
+
+        json_object_foreach(inputs, key, v) {
+            const char *value = json_string_value(v);
+            char derived[64];
+            if (strcmp(key, "mfu") == 0 && strcmp(value, "derive") == 0) {
+                /* the utilisation the published time implies:
+                 * 6ND / (device-seconds x peak); GPT-3: about 0.197 */
+                double dh = json_number_value(
+                    json_object_get(run, "derive_mfu_from_device_hours"));
+                double mfu = 6 * 175e9 * 300e9 / (dh * 3600 * 125e12);
+                ck_assert_double_eq_tol(mfu, 0.197, 0.001);
+                snprintf(derived, sizeof derived, "%.17g", mfu);
+                value = derived;
+            }
+            ck_assert_msg(llmc_estimate_set(e, key, value) == LLMC_OK,
+                          "%s: %s=%s: %s", name, key, value, llmc_last_error());
+        }
+        r = compute_ok(e);
+        expect = json_object_get(run, "expect");
+        json_object_foreach(expect, key, v) {
+            double want = json_number_value(v), got =
+                strcmp(key, "facility_energy_kwh") == 0 ? r.facility_energy_kwh
+                : strcmp(key, "energy_kwh") == 0        ? r.energy_kwh
+                : strcmp(key, "operational_kgco2e") == 0 ? r.operational_kgco2e
+                : strcmp(key, "device_hours") == 0      ? r.device_hours
+                : strcmp(key, "days") == 0              ? r.days
+                                                        : NAN;
+            ck_assert_msg(REL_OK(got, want, tol),
+                          "%s: %s = %.6g, published %.6g (tolerance %g)", name,
+                          key, got, want, tol);
+        }
+        llmc_estimate_free(e);
+    }
+    json_decref(runs);
+}
+END_TEST
+
 static Suite *estimate_suite(void)
 {
     Suite *s = suite_create("estimate");
@@ -1021,6 +1271,18 @@ static Suite *estimate_suite(void)
     tcase_add_test(examples, test_estimate_bare_energy_is_kwh);
     tcase_add_test(examples, test_estimate_h100_month_in_the_us);
     tcase_add_test(examples, test_estimate_can_be_computed_again_after_more_inputs);
+    {
+        TCase *plan = tcase_create("plan");
+        tcase_add_test(plan, test_estimate_flops_path_6nd_time_energy);
+        tcase_add_test(plan, test_estimate_active_params_for_mixture_of_experts);
+        tcase_add_test(plan, test_estimate_detailed_formula_counts_attention_and_logits);
+        tcase_add_test(plan, test_estimate_precision_the_hardware_lacks_names_what_it_has);
+        tcase_add_test(plan, test_estimate_flops_path_needs_mfu_hardware_and_tokens);
+        tcase_add_test(plan, test_estimate_ranges_bound_every_output);
+        tcase_add_test(plan, test_estimate_without_ranges_has_no_range_and_equal_bounds);
+        tcase_add_test(plan, test_estimate_reproduces_published_runs);
+        suite_add_tcase(s, plan);
+    }
     suite_add_tcase(s, examples);
 
     tcase_add_test(inputs, test_estimate_device_hours_replace_count_times_hours_path);

@@ -25,6 +25,15 @@ static const char help[] =
     "  --hours H           wall-clock time, with --count (bare: hours)\n"
     "  --device-hours H    device-hours in all (bare: hours)\n"
     "  --power P           power per device, instead of the profile's TDP (bare: W)\n"
+    "planned from its compute (instead of --hours):\n"
+    "  --params N          parameters (70B, 175e9); --active-params for MoE\n"
+    "  --tokens N          training tokens (300B, 2T)\n"
+    "  --mfu U             model FLOPs utilisation, 0..1 (e.g. 0.4)\n"
+    "  --precision P       fp32, tf32, bf16 (default), fp16, fp8\n"
+    "  --power-factor F    mean power / TDP (default 1.0, an upper bound)\n"
+    "  --overhead-power P  host, CPU and network power per device (bare: W)\n"
+    "  --layers L --hidden H --seq-len S --vocab V [--recompute]\n"
+    "                      the detailed FLOPs formula, with attention\n"
     "where:\n"
     "  --pue X             data-centre PUE (default 1.0: no overhead counted)\n"
     "  --zone Z            bundled grid zone: FR, US-CA, gcp:europe-west1, ...\n"
@@ -34,6 +43,8 @@ static const char help[] =
     "  --embodied KG       embodied CO2e per device, instead of the profile's (bare: kg)\n"
     "  --no-embodied       leave embodied carbon out\n"
     "  --lifetime Y        device lifetime for amortisation (bare: years; default 5)\n"
+    "Any number may be a range low..high (--mfu 0.3..0.5, --pue 1.1..1.4):\n"
+    "the output is then the middle, with the bounds under \"range\".\n"
     "output:\n"
     "  --json              print one JSON object\n"
     "  --help              print this help\n"
@@ -57,6 +68,18 @@ static const struct option options[] = {
     {"grid", required_argument, NULL, 'g'},
     {"embodied", required_argument, NULL, 'b'},
     {"lifetime", required_argument, NULL, 'l'},
+    {"params", required_argument, NULL, 'P'},
+    {"active-params", required_argument, NULL, 'A'},
+    {"tokens", required_argument, NULL, 'T'},
+    {"precision", required_argument, NULL, 'r'},
+    {"mfu", required_argument, NULL, 'm'},
+    {"power-factor", required_argument, NULL, 'f'},
+    {"overhead-power", required_argument, NULL, 'o'},
+    {"layers", required_argument, NULL, 'L'},
+    {"hidden", required_argument, NULL, 'h'},
+    {"seq-len", required_argument, NULL, 's'},
+    {"vocab", required_argument, NULL, 'v'},
+    {"recompute", no_argument, NULL, 'R'},
     {"no-embodied", no_argument, NULL, OPT_NO_EMBODIED},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
@@ -112,6 +135,19 @@ static void print_report(json_t *j)
     double total = num(j, "total_kgco2e");
 
     puts("Estimate");
+    if (json_is_number(json_object_get(j, "flops"))) {
+        json_t *c = json_object_get(a, "compute");
+        snprintf(buf, sizeof buf, "at MFU %s of %s TFLOP/s %s",
+                 cli_num(n1, sizeof n1, num(c, "mfu")),
+                 cli_num(n2, sizeof n2, num(c, "peak_flops_per_device") / 1e12),
+                 str(c, "precision"));
+        printf("  %-22s %16.4g %-10s  %s\n", "training compute",
+               num(j, "flops"), "FLOPs", buf);
+    }
+    if (json_is_number(json_object_get(j, "device_hours")))
+        line("device time", num(j, "device_hours"), "hours", "");
+    if (json_is_number(json_object_get(j, "days")))
+        line("wall-clock", num(j, "days"), "days", "");
     line("IT energy", num(j, "energy_kwh"), "kWh", "");
     snprintf(buf, sizeof buf, "x PUE %s", cli_num(n1, sizeof n1, num(j, "pue")));
     line("facility energy", num(j, "facility_energy_kwh"), "kWh", buf);
@@ -124,6 +160,27 @@ static void print_report(json_t *j)
                str(emb, "note"));
     snprintf(buf, sizeof buf, "= %s tCO2e", cli_num(n1, sizeof n1, total / 1000.0));
     line("total", total, "kgCO2e", buf);
+    if (json_is_number(json_object_get(j, "gco2e_per_mtoken")))
+        line("per million tokens", num(j, "gco2e_per_mtoken"), "gCO2e", "");
+    {
+        json_t *range = json_object_get(j, "range");
+        if (json_is_object(range)) {
+            const char *keys[] = {"days", "energy_kwh", "total_kgco2e"};
+            const char *labels[] = {"range: wall-clock", "range: IT energy",
+                                    "range: total"};
+            const char *units[] = {"days", "kWh", "kgCO2e"};
+            for (int k = 0; k < 3; k++) {
+                json_t *pair = json_object_get(range, keys[k]);
+                snprintf(buf, sizeof buf, "%s .. %s %s",
+                         cli_num(n1, sizeof n1,
+                                 json_number_value(json_array_get(pair, 0))),
+                         cli_num(n2, sizeof n2,
+                                 json_number_value(json_array_get(pair, 1))),
+                         units[k]);
+                printf("  %-22s %16s %s\n", labels[k], "", buf);
+            }
+        }
+    }
 
     puts("\nAssumptions");
     snprintf(buf, sizeof buf, "%s", str(json_object_get(a, "energy"), "source"));
@@ -207,6 +264,9 @@ int cmd_estimate(int argc, char **argv)
             break;
         case OPT_NO_EMBODIED:
             llmc_estimate_set(e, "embodied", "false");
+            break;
+        case 'R':
+            llmc_estimate_set(e, "recompute", "true");
             break;
         case ':':
             exit_status = cli_usage("estimate", "'%s' needs a value",

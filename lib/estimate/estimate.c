@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "../core/internal.h"
@@ -33,7 +34,8 @@ LLMC_API int llmc_estimate_new(llmc_estimate **out)
     if (!(e = calloc(1, sizeof *e)))
         return llmc__fail(LLMC_ENOMEM, "out of memory for an estimate");
     e->count = 1;
-    e->pue = LLMC__DEFAULT_PUE;
+    e->pue.lo = e->pue.hi = LLMC__DEFAULT_PUE;
+    e->power_factor.lo = e->power_factor.hi = 1.0;
     *out = e;
     return LLMC_OK;
 }
@@ -49,7 +51,26 @@ LLMC_API void llmc_estimate_free(llmc_estimate *estimate)
 
 static const char *const keys[] = {
     "energy", "hardware", "count", "hours", "device_hours", "power", "pue",
-    "zone", "intensity", "grid", "embodied", "no_embodied", "lifetime"};
+    "zone", "intensity", "grid", "embodied", "no_embodied", "lifetime",
+    "params", "active_params", "tokens", "precision", "mfu", "power_factor",
+    "overhead_power", "layers", "hidden", "seq_len", "vocab", "recompute"};
+
+static const struct {
+    const char *name;
+    int field;
+} precisions[] = {
+    {"fp32", LLMC_PROFILE_PEAK_FP32_FLOPS}, {"tf32", LLMC_PROFILE_PEAK_TF32_FLOPS},
+    {"bf16", LLMC_PROFILE_PEAK_BF16_FLOPS}, {"fp16", LLMC_PROFILE_PEAK_FP16_FLOPS},
+    {"fp8", LLMC_PROFILE_PEAK_FP8_FLOPS},
+};
+
+const char *llmc__precision_name(int field)
+{
+    for (size_t i = 0; i < sizeof precisions / sizeof precisions[0]; i++)
+        if (precisions[i].field == field)
+            return precisions[i].name;
+    return "";
+}
 
 static void canonical_key(char *buf, size_t size, const char *key)
 {
@@ -137,50 +158,123 @@ static int parse_count(long long *out, const char *v)
     return LLMC_OK;
 }
 
+/* A plain number with an optional K, M, B (or G) or T suffix ("175B",
+ * "1.4T", "6.7e9"), finite and above 0. */
+static int parse_scaled(double *out, const char *text, const char *what,
+                        const char *whole)
+{
+    char *end;
+    double v, scale = 1.0;
+    const char *p = text;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (!*p || strncasecmp(p, "nan", 3) == 0 || strncasecmp(p, "inf", 3) == 0 ||
+        !(isdigit((unsigned char)*p) || *p == '.'))
+        return llmc__fail(LLMC_EPARSE,
+                          "%s '%s' is not a number above 0 (e.g. 70B, 1.4T, "
+                          "6.7e9)",
+                          what, whole);
+    errno = 0;
+    v = strtod(p, &end);
+    switch (*end) {
+    case 'k': case 'K': scale = 1e3; end++; break;
+    case 'M': scale = 1e6; end++; break;
+    case 'B': case 'G': scale = 1e9; end++; break;
+    case 'T': scale = 1e12; end++; break;
+    default: break;
+    }
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end || errno == ERANGE || !isfinite(v * scale))
+        return llmc__fail(LLMC_EPARSE,
+                          "%s '%s' is not a number (write 70B, 1.4T or 6.7e9; "
+                          "trailing '%s')",
+                          what, whole, end);
+    if (v * scale <= 0.0)
+        return llmc__fail(LLMC_ERANGE, "%s '%s' must be above 0", what, whole);
+    *out = v * scale;
+    return LLMC_OK;
+}
+
+/* A count-like input, single or "low..high". */
+static int parse_scaled_range(struct llmc__range *r, const char *text,
+                              const char *what)
+{
+    const char *dots = strstr(text, "..");
+    char lo[64];
+    double a, b;
+    int rc;
+    if (!dots) {
+        if ((rc = parse_scaled(&a, text, what, text)) != LLMC_OK)
+            return rc;
+        r->lo = r->hi = a;
+        r->set = 1;
+        return LLMC_OK;
+    }
+    if ((size_t)(dots - text) >= sizeof lo)
+        return llmc__fail(LLMC_EPARSE, "%s '%.60s' is too long", what, text);
+    memcpy(lo, text, (size_t)(dots - text));
+    lo[dots - text] = '\0';
+    if ((rc = parse_scaled(&a, lo, what, text)) != LLMC_OK ||
+        (rc = parse_scaled(&b, dots + 2, what, text)) != LLMC_OK)
+        return rc;
+    if (a > b)
+        return llmc__fail(LLMC_ERANGE,
+                          "range '%s' has its low end above its high end",
+                          text);
+    r->lo = a;
+    r->hi = b;
+    r->set = 1;
+    return LLMC_OK;
+}
+
+static int parse_quantity_range(struct llmc__range *r, llmc_dimension dim,
+                                const char *text, const char *bare)
+{
+    double lo, hi;
+    int rc = llmc_quantity_parse_range(&lo, &hi, dim, text, bare);
+    if (rc != LLMC_OK)
+        return rc;
+    r->lo = lo;
+    r->hi = hi;
+    r->set = 1;
+    return LLMC_OK;
+}
+
 static int set_one(llmc_estimate *e, const char *key, const char *value)
 {
     char k[32];
-    double v;
     int rc, b;
 
     canonical_key(k, sizeof k, key);
 
-    if (strcmp(k, "energy") == 0) {
-        if ((rc = llmc_quantity_parse(&v, LLMC_DIM_ENERGY, value, "kWh")))
-            return rc;
-        e->energy_j = v;
-        e->have_energy = 1;
-    } else if (strcmp(k, "hardware") == 0) {
+    if (strcmp(k, "energy") == 0)
+        return parse_quantity_range(&e->energy_j, LLMC_DIM_ENERGY, value, "kWh");
+    if (strcmp(k, "hardware") == 0) {
         llmc_profile *p;
         if ((rc = llmc_profile_lookup(&p, value)))
             return rc;
         llmc_profile_free(e->profile);
         e->profile = p;
-    } else if (strcmp(k, "count") == 0) {
+        return LLMC_OK;
+    }
+    if (strcmp(k, "count") == 0) {
         if ((rc = parse_count(&e->count, value)))
             return rc;
         e->have_count = 1;
-    } else if (strcmp(k, "hours") == 0) {
-        if ((rc = llmc_quantity_parse(&v, LLMC_DIM_DURATION, value, "h")))
-            return rc;
-        e->hours_s = v;
-        e->have_hours = 1;
-    } else if (strcmp(k, "device_hours") == 0) {
-        if ((rc = llmc_quantity_parse(&v, LLMC_DIM_DURATION, value, "h")))
-            return rc;
-        e->device_s = v;
-        e->have_device_hours = 1;
-    } else if (strcmp(k, "power") == 0) {
-        if ((rc = llmc_quantity_parse(&v, LLMC_DIM_POWER, value, "W")))
-            return rc;
-        e->power_w = v;
-        e->have_power = 1;
-    } else if (strcmp(k, "pue") == 0) {
-        if ((rc = llmc_quantity_parse(&v, LLMC_DIM_PUE, value, NULL)))
-            return rc;
-        e->pue = v;
-        e->have_pue = 1;
-    } else if (strcmp(k, "zone") == 0) {
+        return LLMC_OK;
+    }
+    if (strcmp(k, "hours") == 0)
+        return parse_quantity_range(&e->hours_s, LLMC_DIM_DURATION, value, "h");
+    if (strcmp(k, "device_hours") == 0)
+        return parse_quantity_range(&e->device_s, LLMC_DIM_DURATION, value, "h");
+    if (strcmp(k, "power") == 0)
+        return parse_quantity_range(&e->power_w, LLMC_DIM_POWER, value, "W");
+    if (strcmp(k, "overhead_power") == 0)
+        return parse_quantity_range(&e->overhead_w, LLMC_DIM_POWER, value, "W");
+    if (strcmp(k, "pue") == 0)
+        return parse_quantity_range(&e->pue, LLMC_DIM_PUE, value, NULL);
+    if (strcmp(k, "zone") == 0) {
         llmc_grid *g;
         if (strchr(value, ',') || llmc__strcaseeq(value, "const") ||
             strncmp(value, "const:", 6) == 0)
@@ -190,46 +284,110 @@ static int set_one(llmc_estimate *e, const char *key, const char *value)
                               value);
         if ((rc = llmc_grid_new(&g, value)))
             return rc;
+        e->intensity.set = 0;
         return take_grid(e, g, LLMC__GRID_ZONE);
-    } else if (strcmp(k, "intensity") == 0) {
+    }
+    if (strcmp(k, "intensity") == 0) {
+        struct llmc__range r = {0, 0, 0};
         llmc_grid *g;
-        if ((rc = llmc_quantity_parse(&v, LLMC_DIM_INTENSITY, value,
-                                      "gCO2e/kWh")) ||
-            (rc = llmc_grid_new_const(&g, v)))
+        if ((rc = parse_quantity_range(&r, LLMC_DIM_INTENSITY, value,
+                                       "gCO2e/kWh")) ||
+            (rc = llmc_grid_new_const(&g, (r.lo + r.hi) / 2)))
             return rc;
-        return take_grid(e, g, LLMC__GRID_INTENSITY);
-    } else if (strcmp(k, "grid") == 0) {
+        if ((rc = take_grid(e, g, LLMC__GRID_INTENSITY)) != LLMC_OK)
+            return rc;
+        e->intensity = r;
+        return LLMC_OK;
+    }
+    if (strcmp(k, "grid") == 0) {
         llmc_grid *g;
         if ((rc = llmc_grid_new(&g, value)))
             return rc;
+        e->intensity.set = 0;
         return take_grid(e, g, LLMC__GRID_SPEC);
-    } else if (strcmp(k, "embodied") == 0) {
+    }
+    if (strcmp(k, "embodied") == 0) {
         if (parse_bool(&b, value)) {
             e->embodied_mode = b ? LLMC__EMBODIED_AUTO : LLMC__EMBODIED_OFF;
-        } else {
-            if ((rc = llmc_quantity_parse(&v, LLMC_DIM_MASS, value, "kg")))
-                return rc;
-            e->embodied_mode = LLMC__EMBODIED_OVERRIDE;
-            e->embodied_override_kgco2e = v;
+            return LLMC_OK;
         }
-    } else if (strcmp(k, "no_embodied") == 0) {
+        if ((rc = parse_quantity_range(&e->embodied_kg, LLMC_DIM_MASS, value,
+                                       "kg")))
+            return rc;
+        e->embodied_mode = LLMC__EMBODIED_OVERRIDE;
+        return LLMC_OK;
+    }
+    if (strcmp(k, "no_embodied") == 0) {
         if (!parse_bool(&b, value))
             return llmc__fail(LLMC_EPARSE,
                               "no_embodied takes true or false, not '%s'",
                               value);
         e->embodied_mode = b ? LLMC__EMBODIED_OFF : LLMC__EMBODIED_AUTO;
-    } else if (strcmp(k, "lifetime") == 0) {
-        if ((rc = llmc_quantity_parse(&v, LLMC_DIM_DURATION, value, "y")))
+        return LLMC_OK;
+    }
+    if (strcmp(k, "lifetime") == 0) {
+        struct llmc__range r = {0, 0, 0};
+        if ((rc = parse_quantity_range(&r, LLMC_DIM_DURATION, value, "y")))
             return rc;
-        if (v <= 0.0)
+        if (r.lo <= 0.0)
             return llmc__fail(LLMC_ERANGE,
                               "lifetime '%s' is not above 0; embodied carbon "
                               "is amortised over the lifetime",
                               value);
-        e->lifetime_s = v;
-        e->have_lifetime = 1;
-    } else {
-        char list[256];
+        e->lifetime_s = r;
+        return LLMC_OK;
+    }
+    if (strcmp(k, "params") == 0)
+        return parse_scaled_range(&e->params, value, "params");
+    if (strcmp(k, "active_params") == 0)
+        return parse_scaled_range(&e->active_params, value, "active_params");
+    if (strcmp(k, "tokens") == 0)
+        return parse_scaled_range(&e->tokens, value, "tokens");
+    if (strcmp(k, "mfu") == 0 || strcmp(k, "power_factor") == 0) {
+        struct llmc__range r = {0, 0, 0};
+        int is_mfu = k[0] == 'm';
+        if ((rc = parse_scaled_range(&r, value, k)) != LLMC_OK)
+            return rc;
+        if (r.hi > (is_mfu ? 1.0 : 2.0))
+            return llmc__fail(LLMC_ERANGE,
+                              is_mfu ? "mfu '%s' is above 1; it is the share "
+                                       "of peak throughput reached (e.g. 0.4)"
+                                     : "power_factor '%s' is above 2; it is "
+                                       "the mean power over the TDP (e.g. "
+                                       "0.8)",
+                              value);
+        *(is_mfu ? &e->mfu : &e->power_factor) = r;
+        return LLMC_OK;
+    }
+    if (strcmp(k, "precision") == 0) {
+        for (size_t i = 0; i < sizeof precisions / sizeof precisions[0]; i++)
+            if (llmc__strcaseeq(value, precisions[i].name)) {
+                e->precision = precisions[i].field;
+                return LLMC_OK;
+            }
+        return llmc__fail(LLMC_EINVAL,
+                          "precision '%s' is not known; use fp32, tf32, "
+                          "bf16, fp16 or fp8",
+                          value);
+    }
+    if (strcmp(k, "layers") == 0 || strcmp(k, "hidden") == 0 ||
+        strcmp(k, "seq_len") == 0 || strcmp(k, "vocab") == 0) {
+        double v;
+        if ((rc = parse_scaled(&v, value, k, value)) != LLMC_OK)
+            return rc;
+        *(k[0] == 'l' ? &e->layers : k[0] == 'h' ? &e->hidden
+                      : k[0] == 's' ? &e->seq_len : &e->vocab) = v;
+        return LLMC_OK;
+    }
+    if (strcmp(k, "recompute") == 0) {
+        if (!parse_bool(&b, value))
+            return llmc__fail(LLMC_EPARSE,
+                              "recompute takes true or false, not '%s'", value);
+        e->recompute = b;
+        return LLMC_OK;
+    }
+    {
+        char list[400];
         size_t used = 0;
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
             used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
@@ -238,7 +396,6 @@ static int set_one(llmc_estimate *e, const char *key, const char *value)
                           "'%s' is not an estimate input; use one of: %s", key,
                           list);
     }
-    return LLMC_OK;
 }
 
 LLMC_API int llmc_estimate_set(llmc_estimate *e, const char *key,
@@ -270,130 +427,292 @@ LLMC_API int llmc_estimate_set_grid(llmc_estimate *e, llmc_grid *grid)
     if (!e || !grid)
         return llmc__fail(LLMC_EINVAL, "estimate or grid is NULL");
     llmc_grid_ref(grid);
-    if ((rc = take_grid(e, grid, LLMC__GRID_HANDLE)) == LLMC_OK)
+    if ((rc = take_grid(e, grid, LLMC__GRID_HANDLE)) == LLMC_OK) {
         e->computed = 0;
+        e->intensity.set = 0;
+    }
     return rc;
 }
 
-/* Device time in seconds from --device-hours or --count x --hours; 0 when
- * neither was given. */
-static int device_time(double *out, const llmc_estimate *e)
+/* ---- the model ----------------------------------------------------------- */
+
+enum corner { MIDDLE, LOW, HIGH };
+
+/* The value of an input at a corner; `rising` says whether a larger input
+ * makes a larger footprint (power) or a smaller one (mfu, lifetime). */
+static double at(const struct llmc__range *r, enum corner c, int rising)
 {
-    if (e->have_device_hours && e->have_hours)
+    if (c == MIDDLE)
+        return (r->lo + r->hi) / 2;
+    return (c == LOW) == rising ? r->lo : r->hi;
+}
+
+static int flops_path(const llmc_estimate *e)
+{
+    return (e->params.set || e->active_params.set || e->layers > 0) &&
+           e->tokens.set;
+}
+
+/* Training FLOPs: 6 x N x D (Kaplan et al. 2020, "Scaling Laws for Neural
+ * Language Models", C = 6ND), N the active parameters of a mixture of
+ * experts; or, with layers, hidden size, sequence length and vocabulary,
+ * Narayanan et al. 2021 ("Efficient Large-Scale Language Model Training
+ * on GPU Clusters Using Megatron-LM", SC21, eq. 3): per token
+ * 72 l h^2 (1 + s / 6h + V / 16 l h), or 96 with activation recomputation,
+ * which counts attention and the logit layer. */
+static double flops_of(const llmc_estimate *e, enum corner c)
+{
+    double d = at(&e->tokens, c, 1);
+    if (e->layers > 0 && e->hidden > 0 && e->seq_len > 0 && e->vocab > 0) {
+        double l = e->layers, h = e->hidden, s = e->seq_len, v = e->vocab;
+        double k = e->recompute ? 96.0 : 72.0;
+        return d * k * l * h * h * (1.0 + s / (6.0 * h) + v / (16.0 * l * h));
+    }
+    return 6.0 * at(e->active_params.set ? &e->active_params : &e->params, c, 1) *
+           d;
+}
+
+static int check_inputs(llmc_estimate *e)
+{
+    int flops = flops_path(e);
+    if ((e->layers > 0 || e->hidden > 0 || e->seq_len > 0 || e->vocab > 0) &&
+        !(e->layers > 0 && e->hidden > 0 && e->seq_len > 0 && e->vocab > 0))
+        return llmc__fail(LLMC_EINVAL,
+                          "the detailed FLOPs formula needs all of --layers, "
+                          "--hidden, --seq-len and --vocab");
+    if ((e->params.set || e->active_params.set) && !e->tokens.set)
+        return llmc__fail(LLMC_EINVAL,
+                          "--params goes with --tokens: training compute is "
+                          "6 x params x tokens");
+    if (e->tokens.set && !flops && !e->energy_j.set && !e->hours_s.set &&
+        !e->device_s.set)
+        return llmc__fail(LLMC_EINVAL,
+                          "--tokens alone says nothing about the compute; add "
+                          "--params (or --layers, --hidden, --seq-len, "
+                          "--vocab)");
+    if (e->device_s.set && e->hours_s.set)
         return llmc__fail(LLMC_EINVAL,
                           "both --hours and --device-hours are given; give "
                           "--hours (wall-clock, with --count) or "
                           "--device-hours, not both");
-    if (e->have_device_hours && e->have_count)
+    if (flops && (e->hours_s.set || e->device_s.set))
+        return llmc__fail(LLMC_EINVAL,
+                          "the time is given (--hours or --device-hours) and "
+                          "would also follow from --params and --tokens; give "
+                          "one or the other");
+    if (e->device_s.set && e->have_count)
         return llmc__fail(LLMC_EINVAL,
                           "--count goes with --hours (wall-clock); "
                           "--device-hours already counts every device");
-    if (e->have_count && !e->have_hours)
+    if (e->have_count && !e->hours_s.set && !flops)
         return llmc__fail(LLMC_EINVAL,
                           "--count goes with --hours (wall-clock); without "
                           "--hours it would change nothing");
-    if (e->have_device_hours)
-        *out = e->device_s;
-    else if (e->have_hours)
-        *out = e->hours_s * (double)e->count;
-    else
-        *out = 0.0;
-    return LLMC_OK;
-}
-
-static int compute_energy(llmc_estimate *e, double device_s)
-{
-    if (e->have_energy) {
-        if (e->have_power)
-            return llmc__fail(LLMC_EINVAL,
-                              "both --energy and --power are given; the "
-                              "energy is used as given, so drop --power (or "
-                              "--energy)");
-        e->result.energy_kwh = e->energy_j / LLMC__J_PER_KWH;
-        return LLMC_OK;
-    }
-    if (!e->have_power && !e->profile)
+    if (e->energy_j.set && e->power_w.set)
+        return llmc__fail(LLMC_EINVAL,
+                          "both --energy and --power are given; the energy is "
+                          "used as given, so drop --power (or --energy)");
+    if (!e->energy_j.set && !e->power_w.set && !e->profile)
         return llmc__fail(LLMC_EINVAL,
                           "nothing to estimate from; give --energy, or "
                           "--hardware (or --power) with --hours or "
-                          "--device-hours");
-    if (device_s <= 0.0 && !e->have_hours && !e->have_device_hours)
+                          "--device-hours, or --hardware with --params, "
+                          "--tokens and --mfu");
+    if (!e->energy_j.set && !flops && !e->hours_s.set && !e->device_s.set)
         return llmc__fail(LLMC_EINVAL,
                           "how long did it run? give --hours (wall-clock, "
-                          "with --count) or --device-hours");
-    if (e->have_power) {
-        e->result.power_w = e->power_w;
-    } else {
-        double tdp;
-        if (llmc_profile_get(&tdp, e->profile, LLMC_PROFILE_TDP_W) != LLMC_OK)
-            return llmc__fail(LLMC_ENODATA,
-                              "'%s' has no TDP in the catalogue (no source "
-                              "gives it); pass --power with the power per "
-                              "device",
-                              llmc_profile_get_text(e->profile,
-                                                    LLMC_PROFILE_NAME));
-        e->result.power_w = tdp;
+                          "with --count) or --device-hours, or --params and "
+                          "--tokens with --mfu");
+    if (flops) {
+        if (!e->profile)
+            return llmc__fail(LLMC_EINVAL,
+                              "the time follows from the compute only with "
+                              "the hardware's peak throughput: give "
+                              "--hardware");
+        if (!e->mfu.set)
+            return llmc__fail(LLMC_EINVAL,
+                              "give --mfu, the share of peak throughput the "
+                              "run reaches (e.g. 0.4; PaLM reported 0.462, and "
+                              "GPT-3's published figures imply about 0.2)");
     }
-    e->result.energy_kwh = e->result.power_w * device_s / LLMC__J_PER_KWH;
     return LLMC_OK;
 }
 
-static void compute_embodied(llmc_estimate *e, double device_s)
+/* Peak FLOP/s per device at the chosen precision: bf16 by default, else
+ * an error that lists what the hardware has. */
+static int peak_of(llmc_estimate *e)
 {
-    double per_device, lifetime;
-
-    e->result.embodied_kgco2e = 0.0;
-    e->result.embodied_included = 0;
-    e->embodied_per_device_kgco2e = NAN;
-    e->lifetime_s_used = NAN;
-    e->embodied_note[0] = '\0';
-
-    if (e->embodied_mode == LLMC__EMBODIED_OFF) {
-        snprintf(e->embodied_note, sizeof e->embodied_note,
-                 "left out on request (--no-embodied)");
-        return;
+    int field = e->precision ? e->precision : LLMC_PROFILE_PEAK_BF16_FLOPS;
+    char have[128] = "";
+    size_t used = 0;
+    if (llmc_profile_get(&e->peak_flops, e->profile,
+                         (llmc_profile_field)field) == LLMC_OK)
+        return LLMC_OK;
+    for (size_t i = 0; i < sizeof precisions / sizeof precisions[0]; i++) {
+        double v;
+        if (llmc_profile_get(&v, e->profile,
+                             (llmc_profile_field)precisions[i].field) == LLMC_OK)
+            used += (size_t)snprintf(have + used, sizeof have - used, "%s%s",
+                                     used ? ", " : "", precisions[i].name);
     }
-    if (device_s <= 0.0) {
-        snprintf(e->embodied_note, sizeof e->embodied_note,
-                 "left out: no device time to amortise over; give --hours "
-                 "or --device-hours");
-        return;
-    }
-    if (e->embodied_mode == LLMC__EMBODIED_OVERRIDE) {
-        per_device = e->embodied_override_kgco2e;
-    } else if (!e->profile) {
-        snprintf(e->embodied_note, sizeof e->embodied_note,
-                 "left out: no hardware given; give --hardware or "
-                 "--embodied KG per device");
-        return;
-    } else if (llmc_profile_get(&per_device, e->profile,
-                                LLMC_PROFILE_EMBODIED_KGCO2E) != LLMC_OK) {
-        snprintf(e->embodied_note, sizeof e->embodied_note,
-                 "left out: no embodied figure is known for '%s'; give "
-                 "--embodied KG per device",
-                 llmc_profile_get_text(e->profile, LLMC_PROFILE_NAME));
-        return;
-    }
-    e->lifetime_from_profile = 0;
-    if (e->have_lifetime)
-        lifetime = e->lifetime_s;
-    else if (e->profile && llmc_profile_get(&lifetime, e->profile,
-                                            LLMC_PROFILE_LIFETIME_S) == LLMC_OK)
-        e->lifetime_from_profile = 1;
-    else
-        lifetime = LLMC__DEFAULT_LIFETIME_Y * LLMC__SECONDS_PER_YEAR;
-    llmc_account_embodied(&e->result.embodied_kgco2e, per_device, device_s,
-                          lifetime);
-    e->result.embodied_included = 1;
-    e->embodied_per_device_kgco2e = per_device;
-    e->lifetime_s_used = lifetime;
+    return llmc__fail(LLMC_ENODATA,
+                      "'%s' has no %s throughput in the catalogue%s%s; give "
+                      "--precision with one it has",
+                      llmc_profile_get_text(e->profile, LLMC_PROFILE_NAME),
+                      llmc__precision_name(field), *have ? "; it has " : "",
+                      have);
 }
 
-LLMC_API int llmc_estimate_compute(llmc_estimate_result *out,
-                                   llmc_estimate *e)
+/* One evaluation of the model at a corner of the ranged inputs. */
+static int evaluate(llmc_estimate *e, enum corner c, llmc_estimate_result *r,
+                    double ci_middle)
 {
-    llmc_estimate_result *r;
-    double device_s = 0.0;
+    double device_s = 0.0, wall_s = 0.0, power = 0.0, energy_j, pue, ci, emb = 0;
+    double flops = 0.0;
+
+    llmc_estimate_result_init(r, sizeof *r);
+    if (flops_path(e)) {
+        flops = flops_of(e, c);
+        device_s = flops / (e->peak_flops * at(&e->mfu, c, 0));
+        wall_s = device_s / (double)e->count;
+    } else if (e->device_s.set) {
+        device_s = at(&e->device_s, c, 1);
+    } else if (e->hours_s.set) {
+        wall_s = at(&e->hours_s, c, 1);
+        device_s = wall_s * (double)e->count;
+    }
+
+    if (e->energy_j.set) {
+        energy_j = at(&e->energy_j, c, 1);
+    } else {
+        if (!e->power_w.set && !e->profile)
+            return llmc__fail(LLMC_EINVAL,
+                              "nothing to estimate from; give --energy, or "
+                              "--hardware (or --power) with --hours or "
+                              "--device-hours, or --hardware with --params, "
+                              "--tokens and --mfu");
+        if (device_s <= 0.0)
+            return llmc__fail(LLMC_EINVAL,
+                              "how long did it run? give --hours (wall-clock, "
+                              "with --count) or --device-hours, or --params "
+                              "and --tokens with --mfu");
+        if (e->power_w.set) {
+            power = at(&e->power_w, c, 1);
+        } else {
+            double tdp;
+            if (llmc_profile_get(&tdp, e->profile, LLMC_PROFILE_TDP_W) != LLMC_OK)
+                return llmc__fail(LLMC_ENODATA,
+                                  "'%s' has no TDP in the catalogue (no source "
+                                  "gives it); pass --power with the power per "
+                                  "device",
+                                  llmc_profile_get_text(e->profile,
+                                                        LLMC_PROFILE_NAME));
+            power = tdp * at(&e->power_factor, c, 1);
+        }
+        if (e->overhead_w.set)
+            power += at(&e->overhead_w, c, 1);
+        energy_j = power * device_s;
+    }
+    pue = at(&e->pue, c, 1);
+    ci = e->intensity.set ? at(&e->intensity, c, 1) : ci_middle;
+
+    r->energy_kwh = energy_j / LLMC__J_PER_KWH;
+    r->power_w = e->energy_j.set ? 0.0 : power;
+    r->device_hours = device_s / 3600.0;
+    r->pue = pue;
+    r->facility_energy_kwh = r->energy_kwh * pue;
+    r->intensity_gco2e_per_kwh = ci;
+    {
+        int rc = llmc_account_operational(&r->operational_kgco2e, energy_j, pue,
+                                          ci);
+        if (rc != LLMC_OK)
+            return rc;
+    }
+    /* embodied: whether it is included was decided for the middle */
+    if (c == MIDDLE) {
+        double per_device = 0, lifetime;
+        e->embodied_note[0] = '\0';
+        e->embodied_per_device_kgco2e = NAN;
+        e->lifetime_s_used = NAN;
+        if (e->embodied_mode == LLMC__EMBODIED_OFF)
+            snprintf(e->embodied_note, sizeof e->embodied_note,
+                     "left out on request (--no-embodied)");
+        else if (device_s <= 0.0)
+            snprintf(e->embodied_note, sizeof e->embodied_note,
+                     "left out: no device time to amortise over; give --hours "
+                     "or --device-hours");
+        else if (e->embodied_mode == LLMC__EMBODIED_OVERRIDE)
+            per_device = 1;
+        else if (!e->profile)
+            snprintf(e->embodied_note, sizeof e->embodied_note,
+                     "left out: no hardware given; give --hardware or "
+                     "--embodied KG per device");
+        else if (llmc_profile_get(&per_device, e->profile,
+                                  LLMC_PROFILE_EMBODIED_KGCO2E) != LLMC_OK)
+            snprintf(e->embodied_note, sizeof e->embodied_note,
+                     "left out: no embodied figure is known for '%s'; give "
+                     "--embodied KG per device",
+                     llmc_profile_get_text(e->profile, LLMC_PROFILE_NAME));
+        (void)lifetime;
+    }
+    if (!e->embodied_note[0]) {
+        double per_device, lifetime;
+        if (e->embodied_mode == LLMC__EMBODIED_OVERRIDE)
+            per_device = at(&e->embodied_kg, c, 1);
+        else
+            llmc_profile_get(&per_device, e->profile,
+                             LLMC_PROFILE_EMBODIED_KGCO2E);
+        if (e->lifetime_s.set) {
+            lifetime = at(&e->lifetime_s, c, 0);
+            e->lifetime_from_profile = 0;
+        } else if (e->profile && llmc_profile_get(&lifetime, e->profile,
+                                                  LLMC_PROFILE_LIFETIME_S) ==
+                                     LLMC_OK) {
+            e->lifetime_from_profile = 1;
+        } else {
+            lifetime = LLMC__DEFAULT_LIFETIME_Y * LLMC__SECONDS_PER_YEAR;
+            e->lifetime_from_profile = 0;
+        }
+        llmc_account_embodied(&emb, per_device, device_s, lifetime);
+        r->embodied_included = 1;
+        if (c == MIDDLE) {
+            e->embodied_per_device_kgco2e = per_device;
+            e->lifetime_s_used = lifetime;
+        }
+    }
+    r->embodied_kgco2e = emb;
+    r->total_kgco2e = r->operational_kgco2e + emb;
+    r->flops = flops;
+    r->days = wall_s / 86400.0;
+    if (e->tokens.set)
+        r->gco2e_per_mtoken = r->total_kgco2e * 1000.0 /
+                              (at(&e->tokens, c, 1) / 1e6);
+    if (c == MIDDLE)
+        e->device_s_used = device_s;
+    return LLMC_OK;
+}
+
+static int any_range(const llmc_estimate *e)
+{
+    const struct llmc__range *all[] = {
+        &e->energy_j, &e->hours_s, &e->device_s, &e->power_w, &e->pue,
+        &e->lifetime_s, &e->params, &e->active_params, &e->tokens, &e->mfu,
+        &e->power_factor, &e->overhead_w, &e->intensity, &e->embodied_kg};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (all[i]->set && all[i]->lo != all[i]->hi)
+            return 1;
+    return 0;
+}
+
+static void copy_out(llmc_estimate_result *out, const llmc_estimate_result *r)
+{
+    uint32_t size = out->size;
+    memcpy(out, r, size < sizeof *r ? size : sizeof *r);
+    out->size = size;
+}
+
+LLMC_API int llmc_estimate_compute(llmc_estimate_result *out, llmc_estimate *e)
+{
     int rc;
 
     if (!out || !e)
@@ -404,38 +723,54 @@ LLMC_API int llmc_estimate_compute(llmc_estimate_result *out,
                           "llmc_estimate_result_init first",
                           (unsigned)out->size);
     e->computed = 0;
-    r = &e->result;
-    llmc_estimate_result_init(r, sizeof *r);
-    if ((rc = device_time(&device_s, e)) != LLMC_OK ||
-        (rc = compute_energy(e, device_s)) != LLMC_OK)
+    e->flops_from = LLMC__FLOPS_NONE;
+    if ((rc = check_inputs(e)) != LLMC_OK)
         return rc;
+    if (flops_path(e)) {
+        if ((rc = peak_of(e)) != LLMC_OK)
+            return rc;
+        e->flops_from = e->layers > 0 ? LLMC__FLOPS_LAYERS : LLMC__FLOPS_6ND;
+    }
     if (!e->grid)
         return llmc__fail(LLMC_EINVAL,
                           "no grid intensity; give --zone (e.g. FR, US-CA, "
                           "gcp:europe-west1), --intensity (e.g. 450g/kWh) or "
                           "--grid");
-    llmc_intensity_init(&e->intensity, sizeof e->intensity);
-    if ((rc = llmc_grid_intensity_at(&e->intensity, e->grid,
+    llmc_intensity_init(&e->intensity_answer, sizeof e->intensity_answer);
+    if ((rc = llmc_grid_intensity_at(&e->intensity_answer, e->grid,
                                      (int64_t)time(NULL))) != LLMC_OK)
         return rc;
-
-    r->device_hours = device_s / 3600.0;
-    r->pue = e->pue;
-    r->facility_energy_kwh = r->energy_kwh * e->pue;
-    r->intensity_gco2e_per_kwh = e->intensity.gco2e_per_kwh;
-    if ((rc = llmc_account_operational(&r->operational_kgco2e,
-                                       r->energy_kwh * LLMC__J_PER_KWH, e->pue,
-                                       r->intensity_gco2e_per_kwh)) != LLMC_OK)
+    if ((rc = evaluate(e, MIDDLE, &e->result,
+                       e->intensity_answer.gco2e_per_kwh)) != LLMC_OK ||
+        (rc = evaluate(e, LOW, &e->low, e->intensity_answer.gco2e_per_kwh)) !=
+            LLMC_OK ||
+        (rc = evaluate(e, HIGH, &e->high, e->intensity_answer.gco2e_per_kwh)) !=
+            LLMC_OK)
         return rc;
-    compute_embodied(e, device_s);
-    r->total_kgco2e = r->operational_kgco2e + r->embodied_kgco2e;
-    e->device_s_used = device_s;
+    e->ranged = any_range(e);
     e->computed = 1;
+    copy_out(out, &e->result);
+    return LLMC_OK;
+}
 
-    {
-        uint32_t size = out->size;
-        memcpy(out, r, size < sizeof *r ? size : sizeof *r);
-        out->size = size;
-    }
+LLMC_API int llmc_estimate_range(llmc_estimate_result *out_low,
+                                 llmc_estimate_result *out_high,
+                                 const llmc_estimate *e)
+{
+    if (!out_low || !out_high || !e)
+        return llmc__fail(LLMC_EINVAL, "an argument is NULL");
+    if (!e->computed)
+        return llmc__fail(LLMC_ESTATE,
+                          "the estimate has not been computed since its last "
+                          "change; call llmc_estimate_compute first");
+    if (out_low->size < offsetof(llmc_estimate_result, energy_kwh) +
+                            sizeof(double) ||
+        out_high->size < offsetof(llmc_estimate_result, energy_kwh) +
+                             sizeof(double))
+        return llmc__fail(LLMC_EINVAL,
+                          "llmc_estimate_result.size is not set; call "
+                          "llmc_estimate_result_init first");
+    copy_out(out_low, &e->low);
+    copy_out(out_high, &e->high);
     return LLMC_OK;
 }

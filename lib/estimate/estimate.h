@@ -14,36 +14,44 @@ enum llmc__embodied_mode {
 enum llmc__grid_key { LLMC__GRID_NONE = 0, LLMC__GRID_ZONE, LLMC__GRID_INTENSITY,
                       LLMC__GRID_SPEC, LLMC__GRID_HANDLE };
 
+/* An input that may be a range; lo == hi for a single value. */
+struct llmc__range {
+    double lo, hi;
+    int set;
+};
+
+/* How the training compute was obtained. */
+enum llmc__flops_from { LLMC__FLOPS_NONE = 0, LLMC__FLOPS_6ND,
+                        LLMC__FLOPS_LAYERS };
+
 struct llmc_estimate {
-    int have_energy;
-    double energy_j;
+    struct llmc__range energy_j, hours_s, device_s, power_w, pue, lifetime_s,
+        params, active_params, tokens, mfu, power_factor, overhead_w,
+        intensity, embodied_kg;
+    double layers, hidden, seq_len, vocab;
+    int recompute;
+    int precision;              /* an llmc_profile_field PEAK_*, 0 unset */
     llmc_profile *profile;
     long long count;
     int have_count;
-    int have_hours;
-    double hours_s;
-    int have_device_hours;
-    double device_s;
-    int have_power;
-    double power_w;
-    int have_pue;
-    double pue;
     llmc_grid *grid;
     enum llmc__grid_key grid_key;
     enum llmc__embodied_mode embodied_mode;
-    double embodied_override_kgco2e;
-    int have_lifetime;
-    double lifetime_s;
 
     /* filled by llmc_estimate_compute */
-    int computed;
-    llmc_estimate_result result;
-    llmc_intensity intensity;
+    int computed, ranged;
+    llmc_estimate_result result, low, high;
+    llmc_intensity intensity_answer;  /* the grid's, for the middle */
     double device_s_used;       /* 0 when unknown */
     double embodied_per_device_kgco2e;
     double lifetime_s_used;
     int lifetime_from_profile;  /* else given, or the default */
+    enum llmc__flops_from flops_from;
+    double peak_flops;          /* per device, at the precision used */
     char embodied_note[256];    /* why embodied was left out */
 };
+
+/* The name of a precision field ("bf16"). */
+const char *llmc__precision_name(int field);
 
 #endif

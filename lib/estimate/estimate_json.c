@@ -32,7 +32,7 @@ static json_t *hardware_json(const llmc_estimate *e)
 static json_t *energy_json(const llmc_estimate *e)
 {
     char how[256];
-    if (e->have_energy)
+    if (e->energy_j.set)
         return json_pack("{s:f, s:s}", "value_kwh", e->result.energy_kwh,
                          "source", "given (--energy)");
     snprintf(how, sizeof how, "power_w x device_hours = %.6g W x %.6g h",
@@ -44,15 +44,29 @@ static json_t *energy_json(const llmc_estimate *e)
 static json_t *power_json(const llmc_estimate *e)
 {
     char src[1024];
-    if (e->have_energy)
+    if (e->energy_j.set)
         return json_null();
-    if (e->have_power)
+    if (e->power_w.set)
         return json_pack("{s:f, s:s}", "value_w", e->result.power_w, "source",
                          "given (--power)");
-    snprintf(src, sizeof src,
-             "TDP of '%s' from the hardware profile (its sources are under "
-             "assumptions.hardware.source)",
-             llmc_profile_get_text(e->profile, LLMC_PROFILE_NAME));
+    {
+        double pf = (e->power_factor.lo + e->power_factor.hi) / 2;
+        int n = snprintf(src, sizeof src,
+                         "TDP of '%s' from the hardware profile (its sources "
+                         "are under assumptions.hardware.source) x power "
+                         "factor %.3g (%s)",
+                         llmc_profile_get_text(e->profile, LLMC_PROFILE_NAME),
+                         pf,
+                         e->power_factor.set
+                             ? "given (--power-factor)"
+                             : "default: the devices draw their TDP, an upper "
+                               "bound; measured means run below it");
+        if (e->overhead_w.set && n > 0 && (size_t)n < sizeof src)
+            snprintf(src + n, sizeof src - (size_t)n,
+                     ", plus %.6g W per device for host, CPU and network "
+                     "(--overhead-power)",
+                     (e->overhead_w.lo + e->overhead_w.hi) / 2);
+    }
     return json_pack("{s:f, s:s}", "value_w", e->result.power_w, "source", src);
 }
 
@@ -61,26 +75,30 @@ static json_t *device_hours_json(const llmc_estimate *e)
     char src[128];
     if (e->device_s_used <= 0.0)
         return json_null();
-    if (e->have_device_hours)
+    if (e->device_s.set)
         snprintf(src, sizeof src, "given (--device-hours)");
+    else if (e->flops_from != LLMC__FLOPS_NONE)
+        snprintf(src, sizeof src,
+                 "flops / (peak x mfu) = %.6g / (%.6g FLOP/s x %.3g)",
+                 e->result.flops, e->peak_flops, (e->mfu.lo + e->mfu.hi) / 2);
     else
         snprintf(src, sizeof src, "count x hours = %lld x %.6g h", e->count,
-                 e->hours_s / 3600.0);
+                 (e->hours_s.lo + e->hours_s.hi) / 2 / 3600.0);
     return json_pack("{s:f, s:s}", "value_h", e->result.device_hours, "source",
                      src);
 }
 
 static json_t *pue_json(const llmc_estimate *e)
 {
-    return json_pack("{s:f, s:s}", "value", e->pue, "source",
-                     e->have_pue ? "given (--pue)"
+    return json_pack("{s:f, s:s}", "value", e->result.pue, "source",
+                     e->pue.set ? "given (--pue)"
                                  : "default 1.0: no data-centre overhead is "
                                    "counted; pass --pue for your site");
 }
 
 static json_t *intensity_json(const llmc_estimate *e)
 {
-    const llmc_intensity *ci = &e->intensity;
+    const llmc_intensity *ci = &e->intensity_answer;
     json_t *o = json_pack("{s:f, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
                           "value_gco2e_per_kwh", ci->gco2e_per_kwh,
                           "spec", llmc_grid_spec(e->grid),
@@ -108,7 +126,7 @@ static json_t *embodied_json(const llmc_estimate *e)
         basis = llmc_profile_get_text(e->profile, LLMC_PROFILE_EMBODIED_BASIS);
         source = llmc_profile_get_text(e->profile, LLMC_PROFILE_SOURCE);
     }
-    if (e->have_lifetime)
+    if (e->lifetime_s.set)
         lsource = "given (--lifetime)";
     else if (e->lifetime_from_profile)
         lsource = llmc_profile_get_text(e->profile, LLMC_PROFILE_LIFETIME_SOURCE);
@@ -122,6 +140,56 @@ static json_t *embodied_json(const llmc_estimate *e)
                   e->lifetime_s_used / LLMC__SECONDS_PER_YEAR, "lifetime_source",
                   lsource);
     return o;
+}
+
+static json_t *compute_json(const llmc_estimate *e)
+{
+    char src[512];
+    double mfu = (e->mfu.lo + e->mfu.hi) / 2;
+    if (e->flops_from == LLMC__FLOPS_NONE)
+        return json_null();
+    if (e->flops_from == LLMC__FLOPS_LAYERS)
+        snprintf(src, sizeof src,
+                 "%d x tokens x layers x hidden^2 x (1 + seq_len / 6 hidden + "
+                 "vocab / 16 layers hidden) with layers %.6g, hidden %.6g, "
+                 "seq_len %.6g, vocab %.6g (Narayanan et al. 2021, SC21, "
+                 "eq. 3%s)",
+                 e->recompute ? 96 : 72, e->layers, e->hidden, e->seq_len,
+                 e->vocab,
+                 e->recompute ? ", with activation recomputation"
+                              : ", without activation recomputation");
+    else
+        snprintf(src, sizeof src,
+                 "6 x %s x tokens = 6 x %.6g x %.6g (Kaplan et al. 2020, "
+                 "C = 6ND)",
+                 e->active_params.set ? "active params" : "params",
+                 e->active_params.set
+                     ? (e->active_params.lo + e->active_params.hi) / 2
+                     : (e->params.lo + e->params.hi) / 2,
+                 (e->tokens.lo + e->tokens.hi) / 2);
+    return json_pack("{s:f, s:s, s:s, s:f, s:f, s:s}", "flops", e->result.flops,
+                     "source", src, "precision",
+                     llmc__precision_name(e->precision
+                                              ? e->precision
+                                              : LLMC_PROFILE_PEAK_BF16_FLOPS),
+                     "peak_flops_per_device", e->peak_flops, "mfu", mfu,
+                     "mfu_source", "given (--mfu)");
+}
+
+static json_t *range_json(const llmc_estimate *e)
+{
+    const llmc_estimate_result *a = &e->low, *b = &e->high;
+    if (!e->ranged)
+        return json_null();
+    return json_pack(
+        "{s:[f,f], s:[f,f], s:[f,f], s:[f,f], s:[f,f], s:[f,f], s:[f,f], "
+        "s:[f,f]}",
+        "energy_kwh", a->energy_kwh, b->energy_kwh, "device_hours",
+        a->device_hours, b->device_hours, "days", a->days, b->days, "flops",
+        a->flops, b->flops, "operational_kgco2e", a->operational_kgco2e,
+        b->operational_kgco2e, "embodied_kgco2e", a->embodied_kgco2e,
+        b->embodied_kgco2e, "total_kgco2e", a->total_kgco2e, b->total_kgco2e,
+        "gco2e_per_mtoken", a->gco2e_per_mtoken, b->gco2e_per_mtoken);
 }
 
 LLMC_API int llmc_estimate_json(char **out_json, const llmc_estimate *e)
@@ -138,7 +206,8 @@ LLMC_API int llmc_estimate_json(char **out_json, const llmc_estimate *e)
                           "the estimate has not been computed since its last "
                           "change; call llmc_estimate_compute first");
     r = &e->result;
-    assumptions = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+    assumptions = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                            "compute", compute_json(e),
                             "energy", energy_json(e),
                             "hardware", hardware_json(e),
                             "power", power_json(e),
@@ -154,7 +223,7 @@ LLMC_API int llmc_estimate_json(char **out_json, const llmc_estimate *e)
                      "device_hours",
                      e->device_s_used > 0.0 ? json_real(r->device_hours)
                                             : json_null(),
-                     "power_w", e->have_energy ? json_null()
+                     "power_w", e->energy_j.set ? json_null()
                                                : num_or_null(r->power_w),
                      "pue", r->pue,
                      "intensity_gco2e_per_kwh", r->intensity_gco2e_per_kwh,
@@ -163,6 +232,16 @@ LLMC_API int llmc_estimate_json(char **out_json, const llmc_estimate *e)
                      "embodied_included", r->embodied_included,
                      "total_kgco2e", r->total_kgco2e,
                      "assumptions", assumptions);
+    if (root) {
+        json_object_set_new(root, "flops",
+                            r->flops > 0 ? json_real(r->flops) : json_null());
+        json_object_set_new(root, "days",
+                            r->days > 0 ? json_real(r->days) : json_null());
+        json_object_set_new(root, "gco2e_per_mtoken",
+                            e->tokens.set ? json_real(r->gco2e_per_mtoken)
+                                          : json_null());
+        json_object_set_new(root, "range", range_json(e));
+    }
     if (!root)
         return llmc__fail(LLMC_ENOMEM, "out of memory building JSON");
     text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
