@@ -628,8 +628,10 @@ START_TEST(test_tracker_projects_the_final_footprint)
     /* steady training at constant power: the footprint at twice the
      * tokens is about twice the footprint so far */
     llmc_tracker *t = tracker_with("meters=const:100W; grid=const:400; "
-                                   "interval=100ms; target_tokens=60000");
+                                   "interval=100ms; target_tokens=60000;"
+                                   "plan=2g..3g");
     llmc_totals o;
+    char *report;
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     for (int i = 0; i < 60; i++) {
         llmc_tracker_step(t, 500);
@@ -641,6 +643,22 @@ START_TEST(test_tracker_projects_the_final_footprint)
                             60000.0 / (double)o.tokens, 0.25);
     ck_assert_double_le(o.projected_low_kgco2e, o.projected_total_kgco2e);
     ck_assert_double_ge(o.projected_high_kgco2e, o.projected_total_kgco2e);
+    /* the report puts the plan next to the projection */
+    ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
+    {
+        json_error_t err;
+        json_t *j = json_loads(report, 0, &err), *p;
+        ck_assert_ptr_nonnull(j);
+        p = json_object_get(j, "projection");
+        ck_assert_double_eq_tol(json_number_value(json_object_get(
+                                    p, "plan_total_kgco2e")),
+                                0.0025, 1e-12);
+        ck_assert_double_eq_tol(json_number_value(json_array_get(
+                                    json_object_get(p, "range_kgco2e"), 0)),
+                                o.projected_low_kgco2e, 1e-3);
+        json_decref(j);
+    }
+    llmc_free(report);
     llmc_tracker_stop(t);
     llmc_tracker_free(t);
 

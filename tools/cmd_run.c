@@ -38,6 +38,9 @@ static const char help[] =
     "  --hardware NAME            the devices' profile, for embodied carbon\n"
     "  --devices N                how many devices embodied carbon counts\n"
     "  --require measured         fail unless a meter reads energy\n"
+    "  --target-tokens N          project the footprint at N tokens\n"
+    "  --plan KG                  the ex-ante estimate, shown next to the\n"
+    "                             projection (150t..230t)\n"
     "  --json                     print the report as one JSON object\n"
     "  --help                     print this help\n"
     "\n"
@@ -56,6 +59,8 @@ static const struct option options[] = {
     {"hardware", required_argument, NULL, 'w'},
     {"devices", required_argument, NULL, 'd'},
     {"require", required_argument, NULL, 'r'},
+    {"target-tokens", required_argument, NULL, 't'},
+    {"plan", required_argument, NULL, 'P'},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},

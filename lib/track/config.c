@@ -18,7 +18,7 @@
 static const char *const keys[] = {
     "meters", "grid", "pue", "interval", "log", "checkpoint",
     "checkpoint_interval", "hardware", "devices", "target_tokens",
-    "sampler", "require", "runtime_dir"};
+    "sampler", "require", "runtime_dir", "plan"};
 #define NKEYS (sizeof keys / sizeof keys[0])
 
 static int set_string(char **slot, const char *value)
@@ -133,6 +133,17 @@ int llmc__tracker_apply(llmc_tracker *t, const char *key, const char *value,
         if ((rc = parse_uint(&u, value, "target_tokens", 1)) != LLMC_OK)
             return rc;
         t->target_tokens = u;
+        return LLMC_OK;
+    }
+    if (strcmp(k, "plan") == 0) {
+        /* the ex-ante estimate of the run's total ("185t", "150t..230t"),
+         * reported next to the projection */
+        double lo, hi;
+        if ((rc = llmc_quantity_parse_range(&lo, &hi, LLMC_DIM_MASS, value,
+                                            "kg")) != LLMC_OK)
+            return rc;
+        t->plan_lo_kgco2e = lo;
+        t->plan_hi_kgco2e = hi;
         return LLMC_OK;
     }
     if (strcmp(k, "sampler") == 0) {

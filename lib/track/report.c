@@ -338,6 +338,13 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
         json_object_set_new(p, "range_kgco2e",
                             json_pack("[o, o]", num(o.projected_low_kgco2e),
                                       num(o.projected_high_kgco2e)));
+        if (!isnan(t->plan_lo_kgco2e)) {
+            json_object_set_new(p, "plan_total_kgco2e",
+                                json_real((t->plan_lo_kgco2e + t->plan_hi_kgco2e) / 2));
+            json_object_set_new(p, "plan_range_kgco2e",
+                                json_pack("[f, f]", t->plan_lo_kgco2e,
+                                          t->plan_hi_kgco2e));
+        }
         if (isnan(o.projected_total_kgco2e))
             json_object_set_new(p, "note",
                                 json_string("not yet: needs at least two "

@@ -104,6 +104,7 @@ LLMC_API int llmc_tracker_new(llmc_tracker **out)
     t->interval_s = DEFAULT_INTERVAL_S;
     t->checkpoint_interval_s = DEFAULT_CHECKPOINT_INTERVAL_S;
     t->prefetched_rc = 1;
+    t->plan_lo_kgco2e = t->plan_hi_kgco2e = NAN;
     snprintf(t->phase_names[0], LLMC__PHASE_NAME, "train");
     t->nphases = 1;
     pthread_mutex_init(&t->mu, NULL);

@@ -68,6 +68,7 @@ struct llmc_tracker {
     llmc_profile *profile;
     int devices;                 /* 0: count the devices read here */
     uint64_t target_tokens;
+    double plan_lo_kgco2e, plan_hi_kgco2e; /* the ex-ante estimate; NAN */
     int inline_sampler;
     int require_measured;
     char *runtime_dir;
