@@ -1,16 +1,67 @@
-// The public header compiles as C++ and links without name mangling.
+// The public header compiles as C++, and the C++ wrapper (llmcarbon.hpp)
+// gives the C API's answers and throws on its failures.
 #include <llmcarbon.h>
+#include <llmcarbon.hpp>
 
+#include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <utility>
+
+#define EXPECT(cond)                                                          \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            std::fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__,   \
+                         #cond);                                              \
+            return 1;                                                         \
+        }                                                                     \
+    } while (0)
 
 int main()
 {
-    llmc_grid *grid = nullptr;
-    if (llmc_grid_new(&grid, "static:FR") != LLMC_OK)
+    // the plain C API, from C++
+    llmc_grid *raw = nullptr;
+    EXPECT(llmc_grid_new(&raw, "static:FR") == LLMC_OK);
+    llmc_grid_free(raw);
+
+    // the wrapper: values
+    llmcarbon::grid fr("FR");
+    llmcarbon::intensity ci = fr.at(0);
+    EXPECT(ci.zone == "FRA");
+    EXPECT(ci.gco2e_per_kwh == 56.039);
+    EXPECT(ci.basis == LLMC_BASIS_LIFECYCLE);
+
+    llmcarbon::estimate e;
+    e.set("energy", "1000kWh").set("intensity", "0.5kg/kWh");
+    EXPECT(std::fabs(e.compute().total_kgco2e - 500.0) < 1e-9);
+    EXPECT(e.json().find("\"total_kgco2e\": 500.0") != std::string::npos);
+
+    double tdp = 0;
+    llmcarbon::profile h100 = llmcarbon::profile::lookup("h100 sxm");
+    EXPECT(h100.get(LLMC_PROFILE_TDP_W, tdp) && tdp == 700.0);
+    EXPECT(!llmcarbon::profile::lookup("NVIDIA A10 24GB").get(LLMC_PROFILE_TDP_W, tdp));
+
+    // failures throw llmcarbon::error with the code and the message
+    try {
+        llmcarbon::grid bad("XX");
         return 1;
-    llmc_intensity ci;
-    llmc_intensity_init(&ci, sizeof ci);
-    int rc = llmc_grid_intensity_at(&ci, grid, 0);
-    llmc_grid_free(grid);
-    return rc == LLMC_OK && std::strcmp(ci.zone, "FRA") == 0 ? 0 : 1;
+    } catch (const llmcarbon::error &err) {
+        EXPECT(err.code() == LLMC_ENOTFOUND);
+        EXPECT(std::strcmp(err.name(), "LLMC_ENOTFOUND") == 0);
+        EXPECT(std::strstr(err.what(), "llmcarbon grid list") != nullptr);
+    }
+
+    // move-only handles: moved-from objects release nothing twice
+    llmcarbon::grid moved = std::move(fr);
+    EXPECT(moved.spec() == "static:FRA");
+
+    llmcarbon::tracker t("meters=const:100W;grid=const:1;interval=100ms");
+    t.start();
+    EXPECT(t.step(10) == LLMC_OK);
+    t.stop();
+    EXPECT(t.totals().tokens == 10);
+    EXPECT(t.report_json().find("\"tokens\": 10") != std::string::npos);
+    EXPECT(std::fabs(llmcarbon::parse_quantity("1.5kWh", LLMC_DIM_ENERGY) -
+                     5.4e6) < 1e-6);
+    return 0;
 }

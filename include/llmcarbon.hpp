@@ -1,0 +1,278 @@
+// llmcarbon.hpp - a header-only C++17 wrapper of llmcarbon.h.
+//
+// Handles are move-only RAII objects; a failing call throws
+// llmcarbon::error, which carries the status code, its name and the
+// library's message. Nothing here adds behaviour to the C API: every
+// member calls one C function.
+//
+//   llmcarbon::tracker t("meters=auto;grid=FR");
+//   t.start();
+//   for (...) { train(); t.step(tokens); }
+//   t.stop();
+//   std::cout << t.totals().total_kgco2e << " kgCO2e\n";
+//
+// The one exception to "throws on failure" is tracker::step, which returns
+// the status: it is the hot path, and a measurement problem must never
+// stop training.
+#ifndef LLMCARBON_HPP
+#define LLMCARBON_HPP
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "llmcarbon.h"
+
+namespace llmcarbon {
+
+class error : public std::runtime_error {
+public:
+    explicit error(int code)
+        : std::runtime_error(std::string(llmc_status_name(code)) + ": " +
+                             (*llmc_last_error() ? llmc_last_error()
+                                                 : llmc_strerror(code))),
+          code_(code)
+    {
+    }
+    int code() const noexcept { return code_; }
+    const char *name() const noexcept { return llmc_status_name(code_); }
+
+private:
+    int code_;
+};
+
+namespace detail {
+inline void check(int rc)
+{
+    if (rc != LLMC_OK)
+        throw error(rc);
+}
+inline std::string str(const char *s) { return s ? std::string(s) : std::string(); }
+
+// A move-only owner of a C handle released by Free.
+template <class T, void (*Free)(T *)> class handle {
+public:
+    handle() noexcept = default;
+    explicit handle(T *p) noexcept : p_(p) {}
+    handle(const handle &) = delete;
+    handle &operator=(const handle &) = delete;
+    handle(handle &&o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+    handle &operator=(handle &&o) noexcept
+    {
+        if (this != &o) {
+            Free(p_);
+            p_ = std::exchange(o.p_, nullptr);
+        }
+        return *this;
+    }
+    ~handle() { Free(p_); }
+    T *get() const noexcept { return p_; }
+    T **out() noexcept
+    {
+        Free(p_);
+        p_ = nullptr;
+        return &p_;
+    }
+
+private:
+    T *p_ = nullptr;
+};
+} // namespace detail
+
+inline std::string version() { return llmc_version_string(); }
+
+inline double parse_quantity(const std::string &text, llmc_dimension dim,
+                             const char *bare_unit = nullptr)
+{
+    double v = 0;
+    detail::check(llmc_quantity_parse(&v, dim, text.c_str(), bare_unit));
+    return v;
+}
+
+class profile {
+public:
+    static profile lookup(const std::string &name)
+    {
+        profile p;
+        detail::check(llmc_profile_lookup(p.h_.out(), name.c_str()));
+        return p;
+    }
+    static profile load(const std::string &path)
+    {
+        profile p;
+        detail::check(llmc_profile_load(p.h_.out(), path.c_str()));
+        return p;
+    }
+    // false when no source gives the value (the C API's LLMC_ENODATA)
+    bool get(llmc_profile_field field, double &out) const
+    {
+        int rc = llmc_profile_get(&out, h_.get(), field);
+        if (rc == LLMC_ENODATA)
+            return false;
+        detail::check(rc);
+        return true;
+    }
+    std::string text(llmc_profile_text field) const
+    {
+        return detail::str(llmc_profile_get_text(h_.get(), field));
+    }
+    std::string name() const { return text(LLMC_PROFILE_NAME); }
+    llmc_profile *get() const noexcept { return h_.get(); }
+
+private:
+    detail::handle<llmc_profile, llmc_profile_free> h_;
+};
+
+// An answer of a grid, with its strings copied.
+struct intensity {
+    double gco2e_per_kwh = 0;
+    std::int64_t start_unix_s = 0, duration_s = 0;
+    llmc_basis basis = LLMC_BASIS_UNSPECIFIED;
+    bool is_estimated = false, is_forecast = false;
+    int year = 0;
+    std::string zone, source, dataset, provenance, licence, fallback;
+};
+
+class grid {
+public:
+    explicit grid(const std::string &spec)
+    {
+        detail::check(llmc_grid_new(h_.out(), spec.c_str()));
+    }
+    void set(const std::string &key, const std::string &value)
+    {
+        detail::check(llmc_grid_set(h_.get(), key.c_str(), value.c_str()));
+    }
+    intensity at(std::int64_t time_unix_s) const
+    {
+        llmc_intensity ci;
+        llmc_intensity_init(&ci, sizeof ci);
+        detail::check(llmc_grid_intensity_at(&ci, h_.get(), time_unix_s));
+        intensity r;
+        r.gco2e_per_kwh = ci.gco2e_per_kwh;
+        r.start_unix_s = ci.start_unix_s;
+        r.duration_s = ci.duration_s;
+        r.basis = ci.basis;
+        r.is_estimated = ci.is_estimated != 0;
+        r.is_forecast = ci.is_forecast != 0;
+        r.year = ci.year;
+        r.zone = detail::str(ci.zone);
+        r.source = detail::str(ci.source);
+        r.dataset = detail::str(ci.dataset);
+        r.provenance = detail::str(ci.provenance);
+        r.licence = detail::str(ci.licence);
+        r.fallback = detail::str(ci.fallback);
+        return r;
+    }
+    llmc_window best_window(std::int64_t from_unix_s, double duration_s,
+                            double within_s) const
+    {
+        llmc_window w;
+        llmc_window_init(&w, sizeof w);
+        detail::check(llmc_grid_best_window(&w, h_.get(), from_unix_s,
+                                            duration_s, within_s));
+        return w;
+    }
+    std::string spec() const { return detail::str(llmc_grid_spec(h_.get())); }
+    llmc_grid *get() const noexcept { return h_.get(); }
+
+private:
+    detail::handle<llmc_grid, llmc_grid_free> h_;
+};
+
+class estimate {
+public:
+    estimate() { detail::check(llmc_estimate_new(h_.out())); }
+    estimate &set(const std::string &key, const std::string &value)
+    {
+        detail::check(llmc_estimate_set(h_.get(), key.c_str(), value.c_str()));
+        return *this;
+    }
+    estimate &set_profile(const profile &p)
+    {
+        detail::check(llmc_estimate_set_profile(h_.get(), p.get()));
+        return *this;
+    }
+    estimate &set_grid(const grid &g)
+    {
+        detail::check(llmc_estimate_set_grid(h_.get(), g.get()));
+        return *this;
+    }
+    llmc_estimate_result compute()
+    {
+        llmc_estimate_result r;
+        llmc_estimate_result_init(&r, sizeof r);
+        detail::check(llmc_estimate_compute(&r, h_.get()));
+        return r;
+    }
+    std::pair<llmc_estimate_result, llmc_estimate_result> range() const
+    {
+        llmc_estimate_result lo, hi;
+        llmc_estimate_result_init(&lo, sizeof lo);
+        llmc_estimate_result_init(&hi, sizeof hi);
+        detail::check(llmc_estimate_range(&lo, &hi, h_.get()));
+        return {lo, hi};
+    }
+    std::string json() const
+    {
+        char *text = nullptr;
+        detail::check(llmc_estimate_json(&text, h_.get()));
+        std::string s(text);
+        llmc_free(text);
+        return s;
+    }
+
+private:
+    detail::handle<llmc_estimate, llmc_estimate_free> h_;
+};
+
+class tracker {
+public:
+    explicit tracker(const std::string &config = std::string())
+    {
+        detail::check(llmc_tracker_new(h_.out()));
+        if (!config.empty())
+            detail::check(llmc_tracker_configure(h_.get(), config.c_str()));
+    }
+    tracker &set(const std::string &key, const std::string &value)
+    {
+        detail::check(llmc_tracker_set(h_.get(), key.c_str(), value.c_str()));
+        return *this;
+    }
+    void start() { detail::check(llmc_tracker_start(h_.get())); }
+    // The hot path: no exception, the status is returned.
+    int step(std::uint64_t tokens) noexcept
+    {
+        return llmc_tracker_step(h_.get(), tokens);
+    }
+    void phase(const std::string &name)
+    {
+        detail::check(llmc_tracker_phase(h_.get(), name.c_str()));
+    }
+    void stop() { detail::check(llmc_tracker_stop(h_.get())); }
+    llmc_totals totals(const char *phase = nullptr) const
+    {
+        llmc_totals o;
+        llmc_totals_init(&o, sizeof o);
+        detail::check(llmc_tracker_totals(&o, h_.get(), phase));
+        return o;
+    }
+    std::string report_json() const
+    {
+        char *text = nullptr;
+        detail::check(llmc_tracker_report_json(&text, h_.get()));
+        std::string s(text);
+        llmc_free(text);
+        return s;
+    }
+    llmc_tracker *get() const noexcept { return h_.get(); }
+
+private:
+    detail::handle<llmc_tracker, llmc_tracker_free> h_;
+};
+
+} // namespace llmcarbon
+
+#endif // LLMCARBON_HPP
