@@ -339,6 +339,11 @@ LLMC_API int llmc_grid_set(llmc_grid *grid, const char *key, const char *value)
     int known = 0;
     if (!grid || !key || !value)
         return llmc__fail(LLMC_EINVAL, "grid, key or value is NULL");
+    if (atomic_load(&grid->refs) > 1)
+        return llmc__fail(LLMC_EBUSY,
+                          "grid '%s' is shared and no longer changes; set its "
+                          "options before giving it to a tracker or estimate",
+                          grid->spec);
     pthread_mutex_lock(&grid->mu);
     for (size_t i = 0; i < grid->count; i++) {
         int rc = grid->sources[i].ops->set(&grid->sources[i], key, value);

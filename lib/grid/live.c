@@ -20,6 +20,9 @@
 #define MAX_BACKOFF_S 300
 
 _Thread_local int llmc__no_network;
+/* the provenance of a stale answer: the caller's thread's, until its next
+ * question (a shared grid answers several threads) */
+static _Thread_local char stale_note[700];
 
 void llmc__live_env(char *buf, size_t size, const char *name)
 {
@@ -319,12 +322,12 @@ int llmc__live_stale(struct llmc__live *l, int64_t t, int rc,
                rc != LLMC_EFORMAT))
         return rc;
     snprintf(why, sizeof why, "%s", llmc_last_error());
-    snprintf(l->stale_note, sizeof l->stale_note,
+    snprintf(stale_note, sizeof stale_note,
              "%.300s; STALE: from the cache, fetched %lld s ago, because the "
              "live request failed (%.200s)",
              l->provenance, (long long)((int64_t)time(NULL) - fetched), why);
     llmc__point_answer(out, p, l->basis, l->zone, l->source, l->dataset,
-                       l->stale_note, l->licence);
+                       stale_note, l->licence);
     llmc__clear_error();
     return LLMC_OK;
 }

@@ -33,7 +33,6 @@ struct llmc__live {
     char source[32];
     llmc_basis basis;
     int cache_loaded;        /* the disk cache was read */
-    char stale_note[700];    /* provenance of a stale answer */
 };
 
 /* Options every live source takes: base_url, ca_bundle, timeout. */

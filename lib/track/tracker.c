@@ -244,6 +244,7 @@ static int expand_path(llmc_tracker *t, char **path)
 /* Leaves a tracker whose start failed as it was before the start. */
 static int undo_start(llmc_tracker *t, int rc)
 {
+    pthread_mutex_lock(&t->mu);
     memset(&t->resumed, 0, sizeof t->resumed);
     memset(t->resumed_phases, 0, sizeof t->resumed_phases);
     t->resumed_from_checkpoint = 0;
@@ -252,6 +253,7 @@ static int undo_start(llmc_tracker *t, int rc)
     free(t->chans);
     t->chans = NULL;
     t->nchans = 0;
+    pthread_mutex_unlock(&t->mu);
     return rc;
 }
 
@@ -269,16 +271,30 @@ LLMC_API int llmc_tracker_start(llmc_tracker *t)
     if ((rc = expand_path(t, &t->log_path)) != LLMC_OK ||
         (rc = expand_path(t, &t->checkpoint_path)) != LLMC_OK)
         return rc;
-    rc = llmc_meter_open(&t->meter, t->meters_spec ? t->meters_spec : "auto");
-    if (rc != LLMC_OK)
-        return rc;
-    t->nchans = llmc_meter_channel_count(t->meter);
-    if (t->nchans && !(t->chans = calloc(t->nchans, sizeof *t->chans)))
-        return undo_start(t, llmc__fail(LLMC_ENOMEM,
-                                        "out of memory for a tracker"));
-    for (size_t i = 0; i < t->nchans; i++) {
-        t->chans[i].lock_fd = -1;
-        t->chans[i].last_j = NAN;
+    {
+        llmc_meter *m = NULL;
+        rc = llmc_meter_open(&m, t->meters_spec ? t->meters_spec : "auto");
+        if (rc != LLMC_OK)
+            return rc;
+        /* others may already ask for channels and totals */
+        pthread_mutex_lock(&t->mu);
+        t->meter = m;
+        pthread_mutex_unlock(&t->mu);
+    }
+    {
+        size_t n = llmc_meter_channel_count(t->meter);
+        struct llmc__chan *chans = n ? calloc(n, sizeof *chans) : NULL;
+        if (n && !chans)
+            return undo_start(t, llmc__fail(LLMC_ENOMEM,
+                                            "out of memory for a tracker"));
+        for (size_t i = 0; i < n; i++) {
+            chans[i].lock_fd = -1;
+            chans[i].last_j = NAN;
+        }
+        pthread_mutex_lock(&t->mu);
+        t->chans = chans;
+        t->nchans = n;
+        pthread_mutex_unlock(&t->mu);
     }
     if (t->require_measured) {
         int any = 0;
@@ -371,14 +387,21 @@ void *llmc__sampler_main(void *arg)
 
 /* A slot per thread, handed out once; the index is the same for every
  * tracker the thread steps. */
-static atomic_uint next_slot;
-/* initial-exec: a direct offset from the thread pointer, not a call to
- * __tls_get_addr on every step (4 bytes of the static TLS surplus that
- * glibc keeps for libraries loaded with dlopen) */
-static _Thread_local unsigned my_slot
-    __attribute__((tls_model("initial-exec"))) = (unsigned)-1;
+/* The calling thread's identity without thread-local storage: its thread
+ * pointer (one instruction), or, where the compiler has no builtin for it,
+ * a thread-local variable's address. */
+static inline uintptr_t thread_id(void)
+{
+#if defined(__GNUC__) && !defined(__clang__) && \
+    (defined(__x86_64__) || defined(__aarch64__))
+    return (uintptr_t)__builtin_thread_pointer();
+#else
+    static _Thread_local char anchor;
+    return (uintptr_t)&anchor;
+#endif
+}
 
-static void inline_sample(llmc_tracker *t)
+__attribute__((noinline)) static void inline_sample(llmc_tracker *t)
 {
     struct timespec ts;
     int64_t now;
@@ -406,38 +429,65 @@ static void inline_sample(llmc_tracker *t)
     atomic_flag_clear(&t->inline_busy);
 }
 
-LLMC_API int llmc_tracker_step(llmc_tracker *t, uint64_t tokens)
+/* Counts a step in a slot the calling thread owns: plain loads and stores. */
+static inline uint64_t count_owned(llmc_tracker *t, struct llmc__slot *slot,
+                                   uint64_t tokens)
 {
-    unsigned s = my_slot, p;
-    uint64_t n;
-    struct llmc__slot *slot;
+    unsigned p = atomic_load_explicit(&t->phase, memory_order_relaxed);
+    uint64_t n = atomic_load_explicit(&slot->steps[p], memory_order_relaxed) + 1;
+    atomic_store_explicit(&slot->steps[p], n, memory_order_relaxed);
+    atomic_store_explicit(
+        &slot->tokens[p],
+        atomic_load_explicit(&slot->tokens[p], memory_order_relaxed) + tokens,
+        memory_order_relaxed);
+    return n;
+}
 
-    if (__builtin_expect(t == NULL, 0))
-        return LLMC_EINVAL;
-    if (__builtin_expect(s == (unsigned)-1, 0))
-        s = my_slot = atomic_fetch_add(&next_slot, 1);
-    p = atomic_load_explicit(&t->phase, memory_order_relaxed);
-    if (__builtin_expect(s < LLMC__SLOTS - 1, 1)) {
-        /* this thread's own slot: a plain add, published atomically */
-        slot = &t->slots[s];
-        n = atomic_load_explicit(&slot->steps[p], memory_order_relaxed) + 1;
-        atomic_store_explicit(&slot->steps[p], n, memory_order_relaxed);
-        atomic_store_explicit(
-            &slot->tokens[p],
-            atomic_load_explicit(&slot->tokens[p], memory_order_relaxed) +
-                tokens,
-            memory_order_relaxed);
+static inline void maybe_sample_inline(llmc_tracker *t, uint64_t n)
+{
+    /* inline sampling looks at the clock every 8th step of a thread */
+    if (__builtin_expect(t->inline_sampler, 0) && (n & 7) == 0 &&
+        atomic_load_explicit(&t->state, memory_order_relaxed) == LLMC__RUNNING)
+        inline_sample(t);
+}
+
+/* The first step of a thread in a slot, or a slot another thread owns:
+ * claim it, or count in the shared slot with atomic adds. Kept out of the
+ * hot path so that the step itself saves no registers. */
+__attribute__((noinline)) static int step_slow(llmc_tracker *t, uint64_t tokens,
+                                               uintptr_t self,
+                                               struct llmc__slot *slot)
+{
+    uintptr_t free_owner = 0;
+    uint64_t n;
+    if (atomic_compare_exchange_strong(&slot->owner, &free_owner, self)) {
+        n = count_owned(t, slot, tokens);
     } else {
-        slot = &t->slots[LLMC__SLOTS - 1];
+        unsigned p = atomic_load_explicit(&t->phase, memory_order_relaxed);
+        slot = &t->slots[LLMC__OWN_SLOTS];
         n = atomic_fetch_add_explicit(&slot->steps[p], 1,
                                       memory_order_relaxed) + 1;
         atomic_fetch_add_explicit(&slot->tokens[p], tokens,
                                   memory_order_relaxed);
     }
-    /* inline sampling looks at the clock every 8th step of a thread */
-    if (__builtin_expect(t->inline_sampler, 0) && (n & 7) == 0 &&
-        atomic_load_explicit(&t->state, memory_order_relaxed) == LLMC__RUNNING)
-        inline_sample(t);
+    maybe_sample_inline(t, n);
+    return LLMC_OK;
+}
+
+LLMC_API int llmc_tracker_step(llmc_tracker *t, uint64_t tokens)
+{
+    uintptr_t self = thread_id();
+    struct llmc__slot *slot;
+
+    if (__builtin_expect(t == NULL, 0))
+        return LLMC_EINVAL;
+    /* Fibonacci hashing of the thread pointer onto the owned slots */
+    slot = &t->slots[(uint64_t)self * 0x9E3779B97F4A7C15ull >> 58];
+    if (__builtin_expect(atomic_load_explicit(&slot->owner,
+                                              memory_order_relaxed) != self,
+                         0))
+        return step_slow(t, tokens, self, slot);
+    maybe_sample_inline(t, count_owned(t, slot, tokens));
     return LLMC_OK;
 }
 

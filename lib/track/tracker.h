@@ -18,13 +18,18 @@
 
 #define LLMC__PHASES 16
 #define LLMC__PHASE_NAME 32
-#define LLMC__SLOTS 64
+#define LLMC__OWN_SLOTS 64            /* slots a thread can own */
+#define LLMC__SLOTS (LLMC__OWN_SLOTS + 1) /* and the shared one */
 #define LLMC__SWITCHES 64
 
-/* Step counters of one thread, per phase. A thread that owns its slot
- * updates it with plain loads and stores (no read-modify-write); threads
- * beyond LLMC__SLOTS share the last slot with atomic adds. */
+/* Step counters of one thread, per phase. A thread finds its slot from its
+ * thread pointer (a hash: no thread-local variable, no call) and claims it
+ * once; the owner updates it with plain loads and stores (no
+ * read-modify-write). A thread whose slot another live thread owns uses the
+ * shared last slot, with atomic adds. A dead thread's slot passes to the
+ * next thread with its thread pointer, which cannot run beside it. */
 struct llmc__slot {
+    _Atomic uintptr_t owner;
     _Atomic uint64_t steps[LLMC__PHASES];
     _Atomic uint64_t tokens[LLMC__PHASES];
 } __attribute__((aligned(64)));

@@ -1,0 +1,67 @@
+"""Energy and CO2e of machine-learning training, over libllmcarbon.
+
+    import llmcarbon
+
+    e = llmcarbon.estimate(hardware="NVIDIA H100 SXM5 80GB", count=8,
+                           hours=100, pue=1.1, zone="FR")
+    print(e.total_kgco2e, e.assumptions["intensity"]["dataset"])
+
+    with llmcarbon.Tracker("grid=FR; pue=1.1") as t:
+        for batch in batches:
+            train(batch)
+            t.step(tokens=len(batch))
+    print(t.totals().total_kgco2e)
+
+The shared library is found through LLMCARBON_LIBRARY (a path), then the
+dynamic loader (libllmcarbon.so.0), then ctypes.util.find_library; importing
+this package fails with LibraryNotFound, an ImportError, when none works or
+the library's version does not fit.
+
+Framework adapters (PyTorch, Hugging Face) are in llmcarbon.adapters, which
+imports no framework until one is used.
+"""
+
+from __future__ import annotations
+
+from ._lib import BINDING_VERSION, LIBRARY_PATH, LibraryNotFound
+from ._lib import LibraryVersionError
+from ._lib import lib as _clib
+from ._lib import text as _text
+from .errors import (Ambiguous, AuthError, Busy, Error, FormatError,
+                     HTTPError, IOFailure, InvalidArgument, MeasurementWarning,
+                     NetworkError, NoData, NoDevice, NotFound, NotSupported,
+                     OutOfMemory, ParseError, PermissionDenied, RangeError,
+                     StateError, Timeout, TLSError, UnitError)
+from .estimate import Estimate, estimate
+from .grid import Grid, Intensity, Window
+from .profile import Profile, profiles
+from .quantity import format_quantity, parse_quantity, parse_range
+from .tracker import Totals, Tracker
+
+__version__ = BINDING_VERSION
+
+__all__ = [
+    "Ambiguous", "AuthError", "Busy", "Error", "Estimate", "FormatError",
+    "Grid", "HTTPError", "IOFailure", "Intensity", "InvalidArgument",
+    "LibraryNotFound", "LibraryVersionError", "MeasurementWarning",
+    "NetworkError", "NoData", "NoDevice", "NotFound", "NotSupported",
+    "OutOfMemory", "ParseError", "PermissionDenied", "Profile", "RangeError",
+    "StateError", "TLSError", "Timeout", "Totals", "Tracker", "UnitError",
+    "Window", "estimate", "format_quantity", "library_path", "parse_quantity",
+    "parse_range", "profiles", "version", "version_num",
+]
+
+
+def version() -> str:
+    """The version of the libllmcarbon that is loaded, as "0.1.0"."""
+    return _text(_clib.llmc_version_string())
+
+
+def version_num() -> int:
+    """The loaded library's version as MAJOR * 10000 + MINOR * 100 + PATCH."""
+    return int(_clib.llmc_version_num())
+
+
+def library_path() -> str:
+    """Where the loaded libllmcarbon came from."""
+    return LIBRARY_PATH

@@ -1,0 +1,91 @@
+"""Helpers shared by the modules of the binding."""
+
+from __future__ import annotations
+
+import datetime
+import math
+import numbers
+from typing import Any, NoReturn, Optional
+
+from ._lib import lib, text
+from .errors import error_class
+
+
+def raise_status(rc: int) -> NoReturn:
+    """Raises the Error subclass of status rc with llmc_last_error().
+
+    Call it straight after the failing call, in the same thread: the
+    library keeps the message per thread until its next call.
+    """
+    message = text(lib.llmc_last_error())
+    name = text(lib.llmc_status_name(rc))
+    if not message:
+        message = text(lib.llmc_strerror(rc))
+    raise error_class(rc)(message, rc, name)
+
+
+def check(rc: int) -> None:
+    """Raises unless rc is LLMC_OK."""
+    if rc != 0:
+        raise_status(rc)
+
+
+def format_value(value: Any) -> str:
+    """The text libllmcarbon reads for a Python value.
+
+    str is passed as given ("1000kWh", "0.3..0.5"); bool as "true" or
+    "false"; int as its digits; float by repr, which reads back exactly;
+    a (low, high) pair as "low..high"; a datetime.timedelta as seconds
+    ("3600.0s"). Bare numbers are read by the library in the key's
+    documented default unit.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, datetime.timedelta):
+        return repr(value.total_seconds()) + "s"
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError("a range is a pair (low, high), got %d items"
+                             % len(value))
+        low, high = value
+        if isinstance(low, bool) or isinstance(high, bool):
+            raise TypeError("a range of booleans means nothing")
+        return "%s..%s" % (format_value(low), format_value(high))
+    if isinstance(value, numbers.Integral):  # numpy integers and the like
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return repr(float(value))
+    raise TypeError("cannot pass a %s to libllmcarbon; give a str, number, "
+                    "bool or (low, high) pair" % type(value).__name__)
+
+
+def finite_or_none(x: float) -> Optional[float]:
+    """NaN (the library's "unknown") as None; other values unchanged."""
+    return None if math.isnan(x) else x
+
+
+def unix_seconds(at: Any) -> int:
+    """Seconds since the epoch from None (now), a number or a datetime.
+
+    A naive datetime is taken as local time, as datetime.timestamp does.
+    """
+    import time
+    if at is None:
+        return int(time.time())
+    if isinstance(at, datetime.datetime):
+        return int(math.floor(at.timestamp()))
+    if isinstance(at, bool) or not isinstance(at, numbers.Real):
+        raise TypeError("a time is None, a datetime or seconds since the "
+                        "epoch, not %s" % type(at).__name__)
+    return int(math.floor(at))
+
+
+def from_unix(seconds: int) -> datetime.datetime:
+    """A UTC datetime from seconds since the epoch."""
+    return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc)

@@ -1,0 +1,765 @@
+"""Tests of the llmcarbon Python binding against a real libllmcarbon.
+
+Run from the repository root:
+
+    LLMCARBON_LIBRARY=build/libllmcarbon.so.0 PYTHONPATH=bindings/python \
+        python3 -m unittest discover -s bindings/python/tests -v
+
+Standard library only; no torch or transformers needed (stand-ins are used).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import pickle
+import re
+import subprocess
+import sys
+import threading
+import time
+import types
+import unittest
+import warnings
+from unittest import mock
+
+import llmcarbon
+from llmcarbon import _lib, adapters, errors
+from llmcarbon._common import format_value
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PACKAGE_ROOT = os.path.dirname(HERE)
+HEADER = os.path.join(PACKAGE_ROOT, "..", "..", "include", "llmcarbon.h")
+
+# Measured: a constant 300 W on a constant 500 gCO2e/kWh grid, sampled every
+# 100 ms (the minimum).
+CONST_CONFIG = "meters=const:300W;grid=const:500g/kWh;interval=100ms"
+
+
+_environ_patch = None
+
+
+def setUpModule():
+    # Trackers read LLMC_* from the environment: run without any of them,
+    # so that a caller's LLMC_CHECKPOINT or LLMC_METERS changes nothing.
+    global _environ_patch
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LLMC_")}
+    _environ_patch = mock.patch.dict(os.environ, clean, clear=True)
+    _environ_patch.start()
+
+
+def tearDownModule():
+    _environ_patch.stop()
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    """Runs code in a fresh interpreter with this package importable."""
+    full_env = dict(os.environ)
+    full_env["PYTHONPATH"] = os.pathsep.join(
+        [PACKAGE_ROOT] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+    full_env.update(env)
+    return subprocess.run([sys.executable, "-c", code], env=full_env,
+                          capture_output=True, text=True, timeout=60)
+
+
+class EstimateTest(unittest.TestCase):
+    def test_seed_example_500_kg(self):
+        e = llmcarbon.estimate(energy="1000kWh", intensity="0.5kg/kWh")
+        self.assertEqual(e.total_kgco2e, 500.0)
+        self.assertEqual(e.energy_kwh, 1000.0)
+        self.assertEqual(e.intensity_gco2e_per_kwh, 500.0)
+        self.assertEqual(e.pue, 1.0)
+        self.assertIs(e.embodied_included, False)
+        # null in the JSON is None, never 0
+        self.assertIsNone(e.device_hours)
+        self.assertIsNone(e.power_w)
+        self.assertIsNone(e.flops)
+        self.assertIsNone(e.range)
+        self.assertIn("pue", e.assumptions)
+        self.assertEqual(e.json["total_kgco2e"], 500.0)
+        self.assertIn("total_kgco2e=500.0", repr(e))
+
+    def test_bare_numbers_take_the_default_unit(self):
+        # energy in kWh, intensity in gCO2e/kWh, as the CLI reads them
+        e = llmcarbon.estimate(energy=1000, intensity=500)
+        self.assertEqual(e.total_kgco2e, 500.0)
+        e = llmcarbon.estimate(energy=1000.0, intensity=500.0, pue=1.25)
+        self.assertAlmostEqual(e.total_kgco2e, 625.0, places=9)
+
+    def test_readme_h100_month(self):
+        # README.md, "A worked example"
+        e = llmcarbon.estimate(hardware="NVIDIA H100 SXM5 80GB", count=1024,
+                               hours="720h", pue=1.1, zone="US")
+        self.assertAlmostEqual(e.energy_kwh, 516096.0, places=6)
+        self.assertAlmostEqual(e.facility_energy_kwh, 567705.6, places=4)
+        self.assertAlmostEqual(e.intensity_gco2e_per_kwh, 369.473, places=6)
+        self.assertEqual(e.power_w, 700.0)
+        self.assertEqual(e.device_hours, 737280.0)
+        self.assertEqual(round(e.operational_kgco2e), 209752)
+        self.assertEqual(round(e.embodied_kgco2e), 2759)
+        self.assertEqual(round(e.total_kgco2e), 212511)
+        self.assertIs(e.embodied_included, True)
+        self.assertEqual(e.assumptions["intensity"]["zone"], "USA")
+        self.assertEqual(e.assumptions["hardware"]["name"],
+                         "NVIDIA H100 SXM5 80GB")
+
+    def test_brief_example_fr(self):
+        e = llmcarbon.estimate(hardware="NVIDIA H100 SXM5 80GB", count=8,
+                               hours=100, pue=1.1, zone="FR")
+        self.assertAlmostEqual(e.energy_kwh, 560.0, places=9)
+        self.assertAlmostEqual(e.facility_energy_kwh, 616.0, places=9)
+        self.assertAlmostEqual(e.operational_kgco2e, 616.0 * 56.039 / 1000,
+                               places=9)
+        # 164 kg x 800 device-hours / (5 x 365.25 x 24 h)
+        self.assertAlmostEqual(e.embodied_kgco2e, 164 * 800 / 43830.0,
+                               places=9)
+
+    def test_range_with_mfu_tuple(self):
+        # README.md, "Planning from compute, with ranges"
+        e = llmcarbon.estimate(hardware="h100-sxm", count=1024, params="70B",
+                               tokens="2T", mfu=(0.35, 0.45),
+                               pue=(1.1, 1.3), zone="US")
+        self.assertEqual(round(e.total_kgco2e), 185262)
+        self.assertEqual(e.flops, 8.4e23)
+        self.assertIsNotNone(e.gco2e_per_mtoken)
+        low, high = e.range["total_kgco2e"]
+        self.assertEqual(round(low), 151118)
+        self.assertEqual(round(high), 229162)
+        d_low, d_high = e.range["days"]
+        self.assertAlmostEqual(d_low, 21.33, places=2)
+        self.assertAlmostEqual(d_high, 27.43, places=2)
+        # the same plan from numbers instead of text
+        same = llmcarbon.estimate(hardware="h100-sxm", count=1024,
+                                  params=70e9, tokens=2 * 10 ** 12,
+                                  mfu=["0.35", "0.45"], pue="1.1..1.3",
+                                  zone="US")
+        self.assertEqual(same.total_kgco2e, e.total_kgco2e)
+
+    def test_booleans_and_none(self):
+        e = llmcarbon.estimate(hardware="h100-sxm", hours=10, zone="FR",
+                               no_embodied=True, lifetime=None)
+        self.assertIs(e.embodied_included, False)
+        self.assertEqual(e.total_kgco2e, e.operational_kgco2e)
+        e = llmcarbon.estimate(hardware="h100-sxm", hours=10, zone="FR",
+                               embodied=False)
+        self.assertIs(e.embodied_included, False)
+
+    def test_format_value(self):
+        self.assertEqual(format_value(0.1), "0.1")
+        self.assertEqual(format_value(1.0 / 3), repr(1.0 / 3))
+        self.assertEqual(float(format_value(1.0 / 3)), 1.0 / 3)
+        self.assertEqual(format_value(8), "8")
+        self.assertEqual(format_value(True), "true")
+        self.assertEqual(format_value(False), "false")
+        self.assertEqual(format_value((0.3, 0.5)), "0.3..0.5")
+        self.assertEqual(format_value(("550W", "700W")), "550W..700W")
+        self.assertEqual(format_value("1000kWh"), "1000kWh")
+        self.assertEqual(format_value(datetime.timedelta(hours=1)),
+                         "3600.0s")
+        with self.assertRaises(TypeError):
+            format_value(object())
+        with self.assertRaises(ValueError):
+            format_value((1, 2, 3))
+
+
+class ErrorTest(unittest.TestCase):
+    def test_unknown_zone(self):
+        with self.assertRaises(llmcarbon.NotFound) as cm:
+            llmcarbon.estimate(energy=1, zone="XX")
+        err = cm.exception
+        self.assertIsInstance(err, llmcarbon.Error)
+        self.assertEqual(err.code, -6)
+        self.assertEqual(err.name, "LLMC_ENOTFOUND")
+        self.assertIn("llmcarbon grid list", err.message)
+        self.assertIn("LLMC_ENOTFOUND", str(err))
+
+    def test_ambiguous_hardware(self):
+        with self.assertRaises(llmcarbon.Ambiguous) as cm:
+            llmcarbon.estimate(hardware="H100", hours=1, zone="FR")
+        self.assertEqual(cm.exception.code, -7)
+        self.assertEqual(cm.exception.name, "LLMC_EAMBIGUOUS")
+        self.assertIn("NVIDIA H100 SXM5 80GB", cm.exception.message)
+
+    def test_pue_below_one(self):
+        with self.assertRaises(llmcarbon.RangeError) as cm:
+            llmcarbon.estimate(energy=1, pue=0.9, zone="FR")
+        self.assertEqual(cm.exception.code, -5)
+        self.assertEqual(cm.exception.name, "LLMC_ERANGE")
+        self.assertIn("0.9", cm.exception.message)
+
+    def test_unknown_key_and_missing_inputs(self):
+        with self.assertRaises(llmcarbon.InvalidArgument) as cm:
+            llmcarbon.estimate(energy=1, zone="FR", colour="green")
+        self.assertIn("colour", cm.exception.message)
+        with self.assertRaises(llmcarbon.InvalidArgument):
+            llmcarbon.estimate(zone="FR")
+
+    def test_every_header_code_has_a_class(self):
+        if not os.path.exists(HEADER):
+            self.skipTest("llmcarbon.h is not next to this checkout")
+        with open(HEADER, encoding="utf-8") as f:
+            codes = dict(
+                (name, int(value)) for name, value in re.findall(
+                    r"#define\s+(LLMC_E\w+)\s+\((-\d+)\)", f.read()))
+        self.assertGreaterEqual(len(codes), 20)
+        for name, code in codes.items():
+            cls = errors.BY_CODE.get(code)
+            self.assertIsNotNone(cls, name)
+            self.assertEqual(cls.name, name)
+            self.assertEqual(cls.code, code)
+            self.assertEqual(_lib.text(_lib.lib.llmc_status_name(code)), name)
+            self.assertTrue(issubclass(cls, llmcarbon.Error))
+            self.assertIs(getattr(llmcarbon, cls.__name__), cls)
+        # no class shadows a builtin
+        import builtins
+        for cls in errors.BY_CODE.values():
+            self.assertFalse(hasattr(builtins, cls.__name__), cls.__name__)
+
+    def test_unknown_future_code_is_plain_error(self):
+        self.assertIs(errors.error_class(-99), llmcarbon.Error)
+
+    def test_pickle_keeps_code(self):
+        err = llmcarbon.NotFound("zone 'XX'", -6, "LLMC_ENOTFOUND")
+        back = pickle.loads(pickle.dumps(err))
+        self.assertIsInstance(back, llmcarbon.NotFound)
+        self.assertEqual((back.code, back.name, back.message),
+                         (-6, "LLMC_ENOTFOUND", "zone 'XX'"))
+
+
+class TrackerTest(unittest.TestCase):
+    def test_const_meter_energy_steps_and_phases(self):
+        t = llmcarbon.Tracker(CONST_CONFIG)
+        self.addCleanup(t.close)
+        with t:
+            self.assertTrue(t.running)
+
+            def work():
+                for _ in range(1000):
+                    t.step(3)
+
+            threads = [threading.Thread(target=work) for _ in range(4)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            time.sleep(0.15)
+            t.phase("eval")
+            t.step(5)
+            time.sleep(0.15)
+            t.phase("train")
+        self.assertFalse(t.running)
+        tot = t.totals()
+        self.assertIsInstance(tot, llmcarbon.Totals)
+        self.assertEqual(tot.steps, 4001)
+        self.assertEqual(tot.tokens, 12005)
+        self.assertTrue(tot.measured)
+        self.assertGreater(tot.duration_s, 0.25)
+        self.assertAlmostEqual(tot.energy_j / (300.0 * tot.duration_s), 1.0,
+                               delta=0.01)
+        self.assertAlmostEqual(tot.energy_kwh, tot.energy_j / 3.6e6,
+                               delta=1e-12)
+        self.assertAlmostEqual(tot.intensity_gco2e_per_kwh, 500.0, places=6)
+        self.assertAlmostEqual(tot.operational_kgco2e, tot.energy_kwh * 0.5,
+                               delta=1e-12)
+        self.assertIsNotNone(tot.j_per_token)
+        # no target_tokens: no projection, and None rather than NaN
+        self.assertIsNone(tot.projected_total_kgco2e)
+        self.assertEqual(tot.quality_flags, [])
+
+        ev = t.totals("eval")
+        self.assertEqual((ev.steps, ev.tokens), (1, 5))
+        self.assertGreater(ev.duration_s, 0.1)
+        with self.assertRaises(llmcarbon.NotFound):
+            t.totals("no-such-phase")
+
+        channels = t.channels()
+        self.assertEqual(len(channels), 1)
+        self.assertEqual(channels[0]["method"], "const")
+        self.assertEqual(channels[0]["status"], "LLMC_OK")
+        self.assertAlmostEqual(channels[0]["energy_j"], tot.energy_j,
+                               delta=1e-6)
+
+        report = t.report()
+        for key in ("duration_s", "energy_j", "energy_kwh",
+                    "operational_kgco2e", "embodied_kgco2e", "total_kgco2e",
+                    "steps", "tokens", "measured", "meters", "phases", "grid",
+                    "embodied", "identity"):
+            self.assertIn(key, report)
+        self.assertEqual(set(report["phases"]), {"train", "eval"})
+        self.assertEqual(report["steps"], 4001)
+
+    def test_keyword_keys_target_and_sync(self):
+        calls = []
+        t = llmcarbon.Tracker(meters="const:300W", grid="const:500g/kWh",
+                              interval=0.1, target_tokens=10 ** 9,
+                              sync=lambda: calls.append(
+                                  threading.current_thread()))
+        self.addCleanup(t.close)
+        self.assertTrue(t.start())
+        for _ in range(4):
+            time.sleep(0.1)
+            t.step(1000)
+        t.set_target_tokens(2 * 10 ** 9)  # allowed while running
+        t.stop()
+        self.assertGreaterEqual(len(calls), 1)
+        # called on the library's sampler thread (and, before the last
+        # sample, by the thread that stops the tracker)
+        self.assertTrue(any(th is not threading.current_thread()
+                            for th in calls), calls)
+        self.assertEqual(t.report()["projection"]["target_tokens"],
+                         2 * 10 ** 9)
+
+    def test_bad_configuration_raises_at_once(self):
+        with self.assertRaises(llmcarbon.RangeError):
+            llmcarbon.Tracker("meters=const:300W;pue=0.5")
+        with self.assertRaises(llmcarbon.InvalidArgument):
+            llmcarbon.Tracker(colour="green")
+        with self.assertRaises(llmcarbon.NotFound):
+            llmcarbon.Tracker(grid="XX")
+
+    def test_start_failure_warns_and_training_goes_on(self):
+        with mock.patch.dict(os.environ, {
+                "LLMC_NVML_LIBRARY": "/nonexistent/libnvidia-ml.so.1"}):
+            t = llmcarbon.Tracker("meters=nvml;require=measured")
+            self.addCleanup(t.close)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                with t:
+                    for _ in range(10):
+                        t.step(100)
+                    t.phase("eval")
+                    t.step(1)
+            self.assertEqual(len(caught), 1)
+            self.assertIs(caught[0].category, llmcarbon.MeasurementWarning)
+            self.assertIn("unmeasured", str(caught[0].message))
+            self.assertIsInstance(t.start_error, llmcarbon.NoDevice)
+            self.assertFalse(t.running)
+            self.assertFalse(t.measuring)
+            self.assertIsNone(t.report())
+            tot = t.totals()
+            self.assertEqual(tot.steps, 0)  # steps were no-ops
+            self.assertIsNone(tot.energy_j)
+            self.assertIsNone(tot.total_kgco2e)
+            self.assertFalse(t.start())  # no second warning, no error
+
+            strict = llmcarbon.Tracker("meters=nvml;require=measured",
+                                       strict=True)
+            self.addCleanup(strict.close)
+            with self.assertRaises(llmcarbon.NoDevice) as cm:
+                strict.start()
+            self.assertIn("LLMC_NVML_LIBRARY", cm.exception.message)
+
+    def test_exception_in_body_propagates_and_tracker_stops(self):
+        t = llmcarbon.Tracker(CONST_CONFIG)
+        self.addCleanup(t.close)
+        with self.assertRaises(KeyError):
+            with t:
+                t.step(1)
+                raise KeyError("training bug")
+        self.assertFalse(t.running)
+        self.assertEqual(t.totals().steps, 1)
+
+    def test_report_before_start_and_close(self):
+        t = llmcarbon.Tracker(CONST_CONFIG)
+        with self.assertRaises(llmcarbon.StateError):
+            t.report()
+        self.assertEqual(t.channels(), [])
+        t.close()
+        t.close()
+        t.step(1)  # a closed tracker ignores steps
+        with self.assertRaises(ValueError):
+            t.totals()
+        with self.assertRaises(ValueError):
+            llmcarbon.Tracker(CONST_CONFIG).step(-1)
+
+    def test_del_frees_a_running_tracker(self):
+        t = llmcarbon.Tracker(CONST_CONFIG)
+        t.start()
+        t.step(1)
+        del t  # __del__ stops and frees; nothing to see but no crash
+
+
+class GridTest(unittest.TestCase):
+    def test_const(self):
+        ci = llmcarbon.Grid("const:450g/kWh").intensity()
+        self.assertIsInstance(ci, llmcarbon.Intensity)
+        self.assertEqual(ci.gco2e_per_kwh, 450)
+        self.assertEqual(ci.source, "const")
+        self.assertEqual(ci.basis, "unspecified")
+        self.assertIsNone(ci.start)
+
+    def test_static_zone(self):
+        g = llmcarbon.Grid("FR")
+        self.assertEqual(g.spec, "static:FRA")
+        ci = g.intensity()
+        self.assertEqual(ci.zone, "FRA")
+        self.assertEqual(ci.source, "static")
+        self.assertEqual(ci.basis, "lifecycle")
+        self.assertIsInstance(ci.year, int)
+        self.assertTrue(ci.dataset.startswith("llmcarbon-grid"))
+        self.assertTrue(ci.licence)
+        self.assertEqual(ci.fallback, "")
+        self.assertFalse(ci.is_forecast)
+        at = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+        self.assertEqual(g.intensity(at).gco2e_per_kwh, ci.gco2e_per_kwh)
+        self.assertEqual(g.intensity(1.7e9).gco2e_per_kwh, ci.gco2e_per_kwh)
+
+    def test_unknown_zone_and_options(self):
+        with self.assertRaises(llmcarbon.NotFound) as cm:
+            llmcarbon.Grid("static:XX")
+        self.assertIn("llmcarbon grid list", cm.exception.message)
+        with self.assertRaises(llmcarbon.InvalidArgument):
+            llmcarbon.Grid("FR").set("token", "x")
+        g = llmcarbon.Grid("electricitymaps:DE")  # no network until asked
+        g.set("token", "not-a-real-token")
+        g.set("timeout", 5)
+
+    def test_best_window_static(self):
+        now = int(time.time())
+        w = llmcarbon.Grid("FR").best_window("6h", within="24h", start=now)
+        self.assertIsInstance(w, llmcarbon.Window)
+        self.assertEqual(w.start_unix_s, now)  # every window is the same
+        self.assertEqual(w.saving_fraction, 0.0)
+        self.assertAlmostEqual(w.mean_gco2e_per_kwh,
+                               w.now_mean_gco2e_per_kwh, places=9)
+        w2 = llmcarbon.Grid("FR").best_window(
+            datetime.timedelta(hours=6), within=24, start=now)
+        self.assertEqual(w2.start_unix_s, now)
+        with self.assertRaises(llmcarbon.RangeError):
+            llmcarbon.Grid("FR").best_window("1min")
+
+
+class ProfileTest(unittest.TestCase):
+    def test_lookup_and_fields(self):
+        p = llmcarbon.Profile.lookup("h100 sxm")
+        self.assertEqual(p.get("tdp_w"), 700)
+        self.assertEqual(p.name, "NVIDIA H100 SXM5 80GB")
+        self.assertEqual(p.vendor, "NVIDIA")
+        self.assertEqual(p.kind, "gpu")
+        self.assertEqual(p.embodied_basis, "board-share")
+        self.assertIn("ml-engineering", p.source)
+        self.assertEqual(p.get("peak_bf16_flops"), 989e12)
+        # a value no source gives is None, never 0
+        self.assertIsNone(p.get("idle_w"))
+        with self.assertRaises(ValueError):
+            p.get("colour")
+        self.assertEqual(p.as_dict()["tdp_w"], 700)
+
+    def test_lookup_errors(self):
+        with self.assertRaises(llmcarbon.Ambiguous):
+            llmcarbon.Profile.lookup("H100")
+        with self.assertRaises(llmcarbon.NotFound):
+            llmcarbon.Profile.lookup("no such accelerator 9000")
+
+    def test_catalogue(self):
+        all_profiles = list(llmcarbon.profiles())
+        self.assertGreater(len(all_profiles), 10)
+        names = [p.name for p in all_profiles]
+        self.assertEqual(len(names), len(set(names)))
+        self.assertIn("NVIDIA H100 SXM5 80GB", names)
+        for p in all_profiles:
+            self.assertIn(p.kind, {"gpu", "tpu", "accelerator", "board",
+                                   "cpu"})
+
+
+class QuantityTest(unittest.TestCase):
+    def test_parse(self):
+        self.assertEqual(llmcarbon.parse_quantity("1.5kWh", "energy"), 5.4e6)
+        self.assertEqual(llmcarbon.parse_quantity("0.7kW", "power"), 700.0)
+        self.assertEqual(llmcarbon.parse_quantity("700", "power", "W"), 700.0)
+        self.assertEqual(llmcarbon.parse_quantity("2h", "duration"), 7200.0)
+        self.assertEqual(llmcarbon.parse_quantity("0.45kg/kWh", "intensity"),
+                         450.0)
+        self.assertEqual(llmcarbon.parse_quantity("1.2", "pue"), 1.2)
+        self.assertEqual(llmcarbon.parse_quantity("1t", "mass"), 1000.0)
+        self.assertEqual(llmcarbon.parse_range("550..700W", "power"),
+                         (550.0, 700.0))
+        text = llmcarbon.format_quantity(5.4e6, "energy")
+        self.assertEqual(llmcarbon.parse_quantity(text, "energy"), 5.4e6)
+
+    def test_errors(self):
+        with self.assertRaises(llmcarbon.UnitError):
+            llmcarbon.parse_quantity("700", "power")  # no bare unit
+        with self.assertRaises(llmcarbon.UnitError):
+            llmcarbon.parse_quantity("5 parsec", "power")
+        with self.assertRaises(llmcarbon.ParseError):
+            llmcarbon.parse_quantity("abc", "energy")
+        with self.assertRaises(llmcarbon.RangeError):
+            llmcarbon.parse_quantity("0.9", "pue")
+        with self.assertRaises(ValueError):
+            llmcarbon.parse_quantity("1W", "colour")
+
+
+class VersionAndLoadingTest(unittest.TestCase):
+    def test_version(self):
+        self.assertRegex(llmcarbon.version(), r"^\d+\.\d+\.\d+$")
+        num = llmcarbon.version_num()
+        self.assertEqual(llmcarbon.version(),
+                         "%d.%d.%d" % (num // 10000, num // 100 % 100,
+                                       num % 100))
+        self.assertEqual(num // 10000, _lib.BINDING_VERSION_NUM // 10000)
+        self.assertGreaterEqual(num, _lib.BINDING_VERSION_NUM)
+        self.assertTrue(llmcarbon.library_path())
+
+    def test_check_version_accepts_same_major_newer(self):
+        _lib.check_version(100)
+        _lib.check_version(101)
+        _lib.check_version(9999)
+
+    def test_check_version_other_major(self):
+        with self.assertRaises(llmcarbon.LibraryVersionError) as cm:
+            _lib.check_version(10000, "/x/libllmcarbon.so.1")
+        msg = str(cm.exception)
+        self.assertIsInstance(cm.exception, ImportError)
+        self.assertIn("1.0.0 (10000)", msg)
+        self.assertIn("major", msg)
+        self.assertIn("/x/libllmcarbon.so.1", msg)
+
+    def test_check_version_library_too_old(self):
+        with self.assertRaises(llmcarbon.LibraryVersionError) as cm:
+            _lib.check_version(99, "/x/libllmcarbon.so.0")
+        msg = str(cm.exception)
+        self.assertIn("0.0.99 (99)", msg)
+        self.assertIn("older", msg)
+        self.assertIn("library is too old", msg)
+
+    def test_loader_checks_the_version_it_loads(self):
+        class FakeFunction:
+            argtypes = restype = None
+
+            def __init__(self, value):
+                self.value = value
+
+            def __call__(self):
+                return self.value
+
+        def loader(path):
+            return types.SimpleNamespace(llmc_version_num=FakeFunction(20000))
+
+        with self.assertRaises(llmcarbon.LibraryVersionError) as cm:
+            _lib.find_and_load({"LLMCARBON_LIBRARY": __file__}, loader)
+        self.assertIn("2.0.0", str(cm.exception))
+
+    def test_missing_library_path(self):
+        missing = "/nonexistent/dir/libllmcarbon.so.0"
+        with self.assertRaises(llmcarbon.LibraryNotFound) as cm:
+            _lib.find_and_load({"LLMCARBON_LIBRARY": missing})
+        msg = str(cm.exception)
+        self.assertIsInstance(cm.exception, ImportError)
+        self.assertIn(missing, msg)
+        self.assertIn("no such file", msg)
+        self.assertIn("LLMCARBON_LIBRARY", msg)
+
+    def test_nothing_found(self):
+        def loader(path):
+            raise OSError("%s: cannot open shared object file" % path)
+
+        with mock.patch("ctypes.util.find_library", return_value=None):
+            with self.assertRaises(llmcarbon.LibraryNotFound) as cm:
+                _lib.find_and_load({}, loader)
+        msg = str(cm.exception)
+        self.assertIn("libllmcarbon.so.0", msg)
+        self.assertIn("LLMCARBON_LIBRARY", msg)
+
+    def test_not_libllmcarbon(self):
+        with self.assertRaises(llmcarbon.LibraryNotFound) as cm:
+            _lib.find_and_load({"LLMCARBON_LIBRARY": __file__},
+                               lambda path: types.SimpleNamespace())
+        self.assertIn("not libllmcarbon", str(cm.exception))
+
+    def test_import_with_missing_library_fails_clearly(self):
+        missing = "/nonexistent/dir/libllmcarbon.so.0"
+        proc = run_python("import llmcarbon", LLMCARBON_LIBRARY=missing)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("LibraryNotFound", proc.stderr)
+        self.assertIn(missing, proc.stderr)
+
+    def test_import_pulls_in_no_framework(self):
+        proc = run_python(
+            "import sys, llmcarbon, llmcarbon.adapters\n"
+            "bad = [m for m in ('torch', 'transformers') if m in sys.modules]\n"
+            "print('imported:', bad)\n"
+            "sys.exit(1 if bad else 0)\n")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
+
+class FakeTensor:
+    def __init__(self, n):
+        self.n = n
+
+    def numel(self):
+        return self.n
+
+
+def fake_torch(cuda_available=True):
+    calls = []
+    cuda = types.SimpleNamespace(
+        is_available=lambda: cuda_available,
+        current_device=lambda: 0,
+        synchronize=lambda device=None: calls.append(device))
+    return types.ModuleType("torch"), cuda, calls
+
+
+class TorchAdapterTest(unittest.TestCase):
+    def test_tokens(self):
+        t = llmcarbon.Tracker(CONST_CONFIG)
+        self.addCleanup(t.close)
+        with t:
+            cb = adapters.TorchStepCallback(t, tokens_per_step=100)
+            cb()
+            cb(tokens=7)
+            plain = adapters.TorchStepCallback(t)
+            plain({"input_ids": FakeTensor(32)})
+            plain(FakeTensor(5))
+            plain(types.SimpleNamespace(input_ids=FakeTensor(3)))
+            plain()
+            self.assertIsNone(plain())
+        tot = t.totals()
+        self.assertEqual(tot.steps, 7)
+        self.assertEqual(tot.tokens, 100 + 7 + 32 + 5 + 3)
+
+    def test_sync_with_stand_in_torch(self):
+        module, cuda, calls = fake_torch()
+        module.cuda = cuda
+        t = llmcarbon.Tracker(CONST_CONFIG)
+        self.addCleanup(t.close)
+        with mock.patch.dict(sys.modules, {"torch": module}):
+            cb = adapters.TorchStepCallback(t, sync=True)
+            self.assertTrue(cb.sync_installed)
+            with t:
+                for _ in range(4):
+                    time.sleep(0.1)
+                    cb(tokens=10)
+        self.assertGreaterEqual(len(calls), 1)
+        self.assertEqual(set(calls), {0})
+
+    def test_sync_without_torch_or_cuda(self):
+        t = llmcarbon.Tracker(CONST_CONFIG)
+        self.addCleanup(t.close)
+        with mock.patch.dict(sys.modules, {"torch": None}):  # not importable
+            self.assertFalse(
+                adapters.TorchStepCallback(t, sync=True).sync_installed)
+        module, cuda, calls = fake_torch(cuda_available=False)
+        module.cuda = cuda
+        with mock.patch.dict(sys.modules, {"torch": module}):
+            self.assertFalse(
+                adapters.TorchStepCallback(t, sync=True).sync_installed)
+
+    def test_sync_after_start_warns(self):
+        module, cuda, calls = fake_torch()
+        module.cuda = cuda
+        t = llmcarbon.Tracker(CONST_CONFIG)
+        self.addCleanup(t.close)
+        with t, mock.patch.dict(sys.modules, {"torch": module}):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                cb = adapters.TorchStepCallback(t, sync=True)
+            self.assertFalse(cb.sync_installed)
+            self.assertEqual(len(caught), 1)
+            self.assertIs(caught[0].category, llmcarbon.MeasurementWarning)
+
+
+def hf_objects():
+    args = types.SimpleNamespace(per_device_train_batch_size=8,
+                                 gradient_accumulation_steps=2)
+    state = types.SimpleNamespace(global_step=0, is_world_process_zero=True)
+    control = types.SimpleNamespace(should_evaluate=False, should_save=False,
+                                    should_log=False)
+    return args, state, control
+
+
+class HFAdapterTest(unittest.TestCase):
+    def test_protocol_with_stand_ins(self):
+        cb = adapters.hf_callback(config=CONST_CONFIG)
+        self.assertIs(type(cb), adapters.HFTrainerCallback)
+        args, state, control = hf_objects()
+        cb.on_init_end(args, state, control)
+        cb.on_train_begin(args, state, control)
+        t = cb.tracker
+        self.addCleanup(t.close)
+        self.assertTrue(t.running)
+        for _ in range(3):
+            state.global_step += 1
+            cb.on_step_end(args, state, control)
+        time.sleep(0.25)
+        # the Trainer is about to evaluate, then save
+        state.global_step += 1
+        control.should_evaluate = True
+        control.should_save = True
+        cb.on_step_end(args, state, control)
+        cb.on_prediction_step(args, state, control)
+        time.sleep(0.12)
+        cb.on_evaluate(args, state, control, metrics={})
+        time.sleep(0.12)
+        cb.on_save(args, state, control)
+        control.should_evaluate = control.should_save = False
+        logs = {"loss": 1.0}
+        cb.on_log(args, state, control, logs=logs)
+        self.assertIn("carbon/total_kgco2e", logs)
+        self.assertIn("carbon/energy_kwh", logs)
+        self.assertGreater(logs["carbon/energy_kwh"], 0)
+        cb.on_train_end(args, state, control)
+        self.assertFalse(t.running)
+        tot = t.totals()
+        self.assertEqual(tot.steps, 4)
+        self.assertEqual(tot.tokens, 4 * 8 * 2)  # samples when no tokens
+        self.assertGreater(t.totals("eval").duration_s, 0.05)
+        self.assertGreater(t.totals("checkpoint").duration_s, 0.05)
+        self.assertEqual(set(t.report()["phases"]),
+                         {"train", "eval", "checkpoint"})
+
+    def test_given_running_tracker_is_left_running(self):
+        t = llmcarbon.Tracker(CONST_CONFIG)
+        self.addCleanup(t.close)
+        t.start()
+        cb = adapters.HFTrainerCallback(
+            t, tokens_per_step=lambda args, state: 10 * state.global_step)
+        args, state, control = hf_objects()
+        cb.on_train_begin(args, state, control)
+        for _ in range(3):
+            state.global_step += 1
+            cb.on_step_end(args, state, control)
+        cb.on_train_end(args, state, control)
+        self.assertTrue(t.running)
+        self.assertEqual(t.totals().tokens, 10 + 20 + 30)
+        t.stop()
+
+    def test_failed_tracker_does_not_stop_training(self):
+        with mock.patch.dict(os.environ, {
+                "LLMC_NVML_LIBRARY": "/nonexistent/libnvidia-ml.so.1"}):
+            cb = adapters.HFTrainerCallback(
+                config="meters=nvml;require=measured", tokens_per_step=5)
+            args, state, control = hf_objects()
+            with warnings.catch_warnings(record=True):
+                warnings.simplefilter("always")
+                cb.on_train_begin(args, state, control)
+                self.addCleanup(cb.tracker.close)
+                cb.on_step_end(args, state, control)
+                cb.on_prediction_step(args, state, control)
+                cb.on_evaluate(args, state, control)
+                logs = {}
+                cb.on_log(args, state, control, logs=logs)
+                cb.on_train_end(args, state, control)
+            self.assertEqual(logs, {})
+
+    def test_subclasses_trainer_callback_when_transformers_exists(self):
+        class TrainerCallback:
+            def on_epoch_end(self, args, state, control, **kwargs):
+                return "base"
+
+        fake = types.ModuleType("transformers")
+        fake.TrainerCallback = TrainerCallback
+        with mock.patch.dict(sys.modules, {"transformers": fake}), \
+                mock.patch.object(adapters, "_hf_class", None):
+            cb = adapters.hf_callback(tokens_per_step=1)
+            self.assertIsInstance(cb, TrainerCallback)
+            self.assertIsInstance(cb, adapters.HFTrainerCallback)
+            self.assertEqual(cb.tokens_per_step, 1)
+        with mock.patch.dict(sys.modules, {"transformers": None}), \
+                mock.patch.object(adapters, "_hf_class", None):
+            self.assertIs(type(adapters.hf_callback()),
+                          adapters.HFTrainerCallback)
+
+
+if __name__ == "__main__":
+    unittest.main()
