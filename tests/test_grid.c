@@ -315,6 +315,15 @@ START_TEST(test_grid_bad_specs_name_what_is_wrong)
     ck_assert_status(llmc_grid_new(&g, "FR,,DE"), LLMC_OK); /* ",," skipped */
     llmc_grid_free(g);
     g = NULL;
+    /* a shared grid no longer changes */
+    ck_assert_status(llmc_grid_new(&g, "electricitymaps:DE"), LLMC_OK);
+    ck_assert_status(llmc_grid_set(g, "timeout", "2s"), LLMC_OK);
+    llmc_grid_ref(g);
+    ck_assert_status(llmc_grid_set(g, "timeout", "1s"), LLMC_EBUSY);
+    ck_assert_error_mentions("shared");
+    llmc_grid_free(g);
+    llmc_grid_free(g);
+    g = NULL;
     ck_assert_status(llmc_grid_new(&g, "electricitymaps:DE?colour=blue"),
                      LLMC_EINVAL);
     ck_assert_error_mentions("colour");
