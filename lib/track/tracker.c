@@ -385,8 +385,6 @@ void *llmc__sampler_main(void *arg)
     return NULL;
 }
 
-/* A slot per thread, handed out once; the index is the same for every
- * tracker the thread steps. */
 /* The calling thread's identity without thread-local storage: its thread
  * pointer (one instruction), or, where the compiler has no builtin for it,
  * a thread-local variable's address. */
