@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -623,6 +624,57 @@ START_TEST(test_tracker_sync_runs_before_each_sample)
 }
 END_TEST
 
+/* The final sync of a stop lasts 300 ms; a second thread that calls stop
+ * meanwhile returns only once the final sample exists. */
+struct slow_stop {
+    atomic_int stopping, sync_done;
+    llmc_tracker *t;
+    int rc;
+};
+
+static void slow_sync(void *userdata)
+{
+    struct slow_stop *s = userdata;
+    if (atomic_load(&s->stopping)) {
+        sleep_ms(300);
+        atomic_store(&s->sync_done, 1);
+    }
+}
+
+static void *second_stopper(void *arg)
+{
+    struct slow_stop *s = arg;
+    sleep_ms(100); /* the first stop is in its final sync by now */
+    s->rc = llmc_tracker_stop(s->t);
+    /* returned: the winner's sync, final sample and checkpoint are done */
+    if (!atomic_load(&s->sync_done))
+        s->rc = -1000;
+    return NULL;
+}
+
+START_TEST(test_tracker_concurrent_stop_waits_for_the_final_sample)
+{
+    struct slow_stop s = {0};
+    pthread_t th;
+    llmc_totals o;
+    s.t = tracker_with("meters=const:100W; grid=const:1; interval=10s");
+    ck_assert_status(llmc_tracker_set_sync(s.t, slow_sync, &s), LLMC_OK);
+    ck_assert_status(llmc_tracker_start(s.t), LLMC_OK);
+    atomic_store(&s.stopping, 1);
+    ck_assert_int_eq(pthread_create(&th, NULL, second_stopper, &s), 0);
+    ck_assert_status(llmc_tracker_stop(s.t), LLMC_OK);
+    pthread_join(th, NULL);
+    ck_assert_int_eq(s.rc, LLMC_OK);
+    o = totals_of(s.t, NULL);
+    ck_assert_double_ge(o.duration_s, 0.3); /* the final sample came last */
+    ck_assert_rel(o.energy_j, 100.0 * o.duration_s, 1e-2);
+    /* a stop after both is a no-op that leaves the totals alone */
+    ck_assert_status(llmc_tracker_stop(s.t), LLMC_OK);
+    ck_assert_rel(totals_of(s.t, NULL).duration_s, o.duration_s, 1e-15);
+    llmc_tracker_free(s.t);
+}
+END_TEST
+
 START_TEST(test_tracker_projects_the_final_footprint)
 {
     /* steady training at constant power: the footprint at twice the
@@ -1114,6 +1166,7 @@ static Suite *tracker_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_tracker_inline_sampler_samples_from_step);
     tcase_add_test(tc, test_tracker_sync_runs_before_each_sample);
+    tcase_add_test(tc, test_tracker_concurrent_stop_waits_for_the_final_sample);
     tcase_add_test(tc, test_tracker_projects_the_final_footprint);
     suite_add_tcase(s, tc);
 

@@ -531,13 +531,37 @@ LLMC_API int llmc_tracker_phase(llmc_tracker *t, const char *name)
     return LLMC_OK;
 }
 
+/* Wakes the threads that called llmc_tracker_stop while another stopped. */
+static void finish_stop(llmc_tracker *t, int rc)
+{
+    pthread_mutex_lock(&t->mu);
+    t->stop_finished = 1;
+    t->stop_rc = rc;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
 LLMC_API int llmc_tracker_stop(llmc_tracker *t)
 {
     int expected = LLMC__RUNNING, rc = LLMC_OK;
     if (!t)
         return llmc__fail(LLMC_EINVAL, "tracker is NULL");
-    if (!atomic_compare_exchange_strong(&t->state, &expected, LLMC__STOPPED))
-        return LLMC_OK; /* never started, or stopped already */
+    if (!atomic_compare_exchange_strong(&t->state, &expected,
+                                        LLMC__STOPPED)) {
+        if (expected != LLMC__STOPPED || getpid() != t->owner_pid)
+            return LLMC_OK; /* never started, or a forked child's copy */
+        /* another thread stops it: return once its final sample exists */
+        pthread_mutex_lock(&t->mu);
+        while (!t->stop_finished)
+            pthread_cond_wait(&t->cv, &t->mu);
+        rc = t->stop_rc;
+        pthread_mutex_unlock(&t->mu);
+        if (rc != LLMC_OK)
+            return llmc__fail(rc, "another thread stopped this tracker, and "
+                                  "its stop failed with %s (see the report's "
+                                  "problems)", llmc_status_name(rc));
+        return LLMC_OK;
+    }
     running_set(t, 0);
     if (getpid() != t->owner_pid)
         return LLMC_OK; /* a forked child: the sampler lives in the parent */
@@ -555,6 +579,7 @@ LLMC_API int llmc_tracker_stop(llmc_tracker *t)
             pthread_detach(t->thread);
             llmc__problem(t, "the sampler did not stop within %d s",
                           JOIN_TIMEOUT_S);
+            finish_stop(t, LLMC_EIO);
             return llmc__fail(LLMC_EIO,
                               "the sampler did not stop within %d s (a meter "
                               "hangs); its totals are left as they were",
@@ -574,6 +599,7 @@ LLMC_API int llmc_tracker_stop(llmc_tracker *t)
         t->log = NULL;
     }
     pthread_mutex_unlock(&t->mu);
+    finish_stop(t, rc);
     return rc;
 }
 

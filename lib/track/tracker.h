@@ -88,6 +88,8 @@ struct llmc_tracker {
     pthread_t thread;
     int thread_running;
     int stop_requested;
+    int stop_finished; /* under mu: the stop that won has returned */
+    int stop_rc;       /* under mu: and what it returned */
     atomic_flag inline_busy;
     _Atomic int64_t next_inline_ns;
 
