@@ -6,6 +6,7 @@
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,64 @@ START_TEST(test_log_callback_sees_failures_and_can_be_removed)
     log_calls = 0;
     llmc_quantity_parse(&v, LLMC_DIM_ENERGY, "12 parsecs", "kWh");
     ck_assert_int_eq(log_calls, 0);
+}
+END_TEST
+
+/* Two callbacks, each with its own userdata: a message must never reach
+ * one callback with the other's userdata while llmc_log_set swaps them. */
+struct sink_tag {
+    int id;
+    atomic_int calls, mismatched;
+};
+
+static void sink_a(int level, const char *message, void *userdata)
+{
+    struct sink_tag *tag = userdata;
+    (void)level, (void)message;
+    atomic_fetch_add(&tag->calls, 1);
+    if (tag->id != 1)
+        atomic_fetch_add(&tag->mismatched, 1);
+}
+
+static void sink_b(int level, const char *message, void *userdata)
+{
+    struct sink_tag *tag = userdata;
+    (void)level, (void)message;
+    atomic_fetch_add(&tag->calls, 1);
+    if (tag->id != 2)
+        atomic_fetch_add(&tag->mismatched, 1);
+}
+
+static atomic_int logging_done;
+
+static void *log_failures(void *arg)
+{
+    double v;
+    (void)arg;
+    for (int i = 0; i < 20000; i++)
+        llmc_quantity_parse(&v, LLMC_DIM_ENERGY, "12 parsecs", "kWh");
+    atomic_store(&logging_done, 1);
+    return NULL;
+}
+
+START_TEST(test_log_set_swaps_callback_and_userdata_together)
+{
+    static struct sink_tag a = {.id = 1}, b = {.id = 2};
+    pthread_t th;
+    atomic_store(&logging_done, 0);
+    llmc_log_set(sink_a, &a);
+    ck_assert_int_eq(pthread_create(&th, NULL, log_failures, NULL), 0);
+    for (unsigned i = 0; !atomic_load(&logging_done); i++) {
+        if (i & 1)
+            llmc_log_set(sink_a, &a);
+        else
+            llmc_log_set(sink_b, &b);
+    }
+    pthread_join(th, NULL);
+    llmc_log_set(NULL, NULL);
+    ck_assert_int_eq(atomic_load(&a.calls) + atomic_load(&b.calls), 20000);
+    ck_assert_int_eq(atomic_load(&a.mismatched), 0);
+    ck_assert_int_eq(atomic_load(&b.mismatched), 0);
 }
 END_TEST
 
@@ -509,6 +568,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_version_matches_header);
     tcase_add_test(tc, test_free_null_is_a_no_op);
     tcase_add_test(tc, test_log_callback_sees_failures_and_can_be_removed);
+    tcase_add_test(tc, test_log_set_swaps_callback_and_userdata_together);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("units");

@@ -2,6 +2,7 @@
  * log.c - the optional log callback. Silent by default; LLMC_DEBUG=1 sends
  * messages to stderr when no callback is installed.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -10,19 +11,21 @@
 
 #include "internal.h"
 
-struct log_sink {
-    llmc_log_fn fn;
-    void *userdata;
-};
-
-static struct log_sink sink;
-static atomic_int sink_set;
+/* The callback and its userdata change together: a logging thread reads
+ * both under the lock and calls the callback without it, so a callback may
+ * itself log or install another. */
+static pthread_mutex_t sink_mu = PTHREAD_MUTEX_INITIALIZER;
+static llmc_log_fn sink_fn;
+static void *sink_userdata;
+static atomic_int sink_set; /* lets the silent default skip the lock */
 
 LLMC_API void llmc_log_set(llmc_log_fn fn, void *userdata)
 {
-    sink.fn = fn;
-    sink.userdata = userdata;
+    pthread_mutex_lock(&sink_mu);
+    sink_fn = fn;
+    sink_userdata = fn ? userdata : NULL;
     atomic_store(&sink_set, fn != NULL);
+    pthread_mutex_unlock(&sink_mu);
 }
 
 static int debug_from_env(void)
@@ -35,15 +38,22 @@ void llmc__log(int level, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
-    int have_sink = atomic_load(&sink_set);
+    llmc_log_fn fn = NULL;
+    void *userdata = NULL;
 
-    if (!have_sink && !debug_from_env())
+    if (atomic_load(&sink_set)) {
+        pthread_mutex_lock(&sink_mu);
+        fn = sink_fn;
+        userdata = sink_userdata;
+        pthread_mutex_unlock(&sink_mu);
+    }
+    if (!fn && !debug_from_env())
         return;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (have_sink && sink.fn)
-        sink.fn(level, msg, sink.userdata);
+    if (fn)
+        fn(level, msg, userdata);
     else
         fprintf(stderr, "llmcarbon[%d]: %s\n", level, msg);
 }
