@@ -479,6 +479,30 @@ START_TEST(test_tracker_config_errors_name_the_key)
 }
 END_TEST
 
+START_TEST(test_tracker_configure_is_all_or_nothing)
+{
+    llmc_tracker *t = tracker_with("meters=const:50W; grid=const:200; "
+                                   "pue=1.5");
+    llmc_totals o;
+    /* the third item is wrong: the first two must not be applied */
+    ck_assert_status(llmc_tracker_configure(t, "pue=1.9; grid=const:999; "
+                                               "interval=5ms"),
+                     LLMC_ERANGE);
+    ck_assert_ptr_nonnull(strstr(llmc_last_error(), "interval"));
+    ck_assert_status(llmc_tracker_configure(t, "meters=const:1W; "
+                                               "hardware=no such chip"),
+                     LLMC_ENOTFOUND);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    sleep_ms(200);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    o = totals_of(t, NULL);
+    ck_assert_rel(o.intensity_gco2e_per_kwh, 200.0, 1e-12);
+    ck_assert_rel(o.energy_j, 50.0 * o.duration_s, 1e-2);
+    ck_assert_rel(o.operational_kgco2e, o.energy_kwh * 1.5 * 200 / 1000, 1e-9);
+    llmc_tracker_free(t);
+}
+END_TEST
+
 START_TEST(test_tracker_setters_refuse_after_start)
 {
     llmc_tracker *t = tracker_with("meters=const:1W; grid=const:1");
@@ -1155,6 +1179,7 @@ static Suite *tracker_suite(void)
 
     tc = tcase_create("config");
     tcase_add_test(tc, test_tracker_config_errors_name_the_key);
+    tcase_add_test(tc, test_tracker_configure_is_all_or_nothing);
     tcase_add_test(tc, test_tracker_setters_refuse_after_start);
     tcase_add_test(tc, test_tracker_environment_configures_and_bad_values_are_named);
     tcase_add_test(tc, test_tracker_empty_environment_values_are_unset);

@@ -209,17 +209,12 @@ int llmc__tracker_apply_env(llmc_tracker *t)
     return LLMC_OK;
 }
 
-LLMC_API int llmc_tracker_configure(llmc_tracker *t, const char *config)
+/* Applies the items of a config string in order, up to the first wrong one. */
+static int configure_items(llmc_tracker *t, const char *config)
 {
     char *copy, *item, *save = NULL;
     int rc = LLMC_OK;
 
-    if (!t || !config)
-        return llmc__fail(LLMC_EINVAL, "tracker or config is NULL");
-    if (atomic_load(&t->state) != LLMC__NEW)
-        return llmc__fail(LLMC_ESTATE,
-                          "the tracker has started; configure it before "
-                          "llmc_tracker_start");
     if (!(copy = llmc__strdup(config)))
         return llmc__fail(LLMC_ENOMEM, "out of memory");
     for (item = strtok_r(copy, ";", &save); item && rc == LLMC_OK;
@@ -248,6 +243,35 @@ LLMC_API int llmc_tracker_configure(llmc_tracker *t, const char *config)
     }
     free(copy);
     return rc;
+}
+
+LLMC_API int llmc_tracker_configure(llmc_tracker *t, const char *config)
+{
+    llmc_tracker *trial;
+    int rc;
+
+    if (!t || !config)
+        return llmc__fail(LLMC_EINVAL, "tracker or config is NULL");
+    if (atomic_load(&t->state) != LLMC__NEW)
+        return llmc__fail(LLMC_ESTATE,
+                          "the tracker has started; configure it before "
+                          "llmc_tracker_start");
+    /* All or nothing: the items go to a blank tracker first, and to this
+     * one only when every item is right. */
+    if (posix_memalign((void **)&trial, 64, sizeof *trial) != 0)
+        return llmc__fail(LLMC_ENOMEM, "out of memory");
+    memset(trial, 0, sizeof *trial);
+    rc = configure_items(trial, config);
+    free(trial->meters_spec);
+    free(trial->log_path);
+    free(trial->checkpoint_path);
+    free(trial->runtime_dir);
+    llmc_grid_free(trial->grid);
+    llmc_profile_free(trial->profile);
+    free(trial);
+    if (rc != LLMC_OK)
+        return rc;
+    return configure_items(t, config);
 }
 
 LLMC_API int llmc_tracker_set(llmc_tracker *t, const char *key,
