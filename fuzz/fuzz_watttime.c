@@ -4,34 +4,10 @@
  * Checks what the parser promises: no crash or leak, every point in range,
  * sorted without overlaps, and a series left as it was after a failure.
  */
-#include <math.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "llmcarbon.h"
-#include "series.h"
-
-/* before year 0, so that no parsed point can overlap it */
-static const struct llmc__point sentinel = {INT64_C(-70000000000), 3600, 1.5,
-                                            0};
-
-static void check(const struct llmc__series *s, int rc)
-{
-    if (rc != LLMC_OK && (s->count != 1 ||
-                          memcmp(&s->points[0], &sentinel, sizeof sentinel)))
-        __builtin_trap(); /* a failure appended something */
-    for (size_t i = 0; i < s->count; i++) {
-        const struct llmc__point *p = &s->points[i];
-        if (p->duration_s <= 0 || !isfinite(p->gco2e_per_kwh) ||
-            p->gco2e_per_kwh < 0 ||
-            (p->flags & ~(unsigned)(LLMC__POINT_ESTIMATED |
-                                    LLMC__POINT_FORECAST)))
-            __builtin_trap();
-        if (i && p[-1].start_unix_s + p[-1].duration_s > p->start_unix_s)
-            __builtin_trap();
-    }
-}
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -51,8 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             __builtin_trap();
         return 0;
     }
-    llmc__series_init(&s);
-    if (llmc__series_put(&s, &sentinel) != LLMC_OK)
+    if (!series_with_sentinel(&s))
         return 0;
     rc = llmc__parse_watttime(&s, (const char *)data + 1, size - 1,
                               "watttime:CAISO_NORTH", data[0] & 1);

@@ -82,6 +82,20 @@ int llmc__json_load(json_t **root, const char *body, size_t len,
                           : "");
 }
 
+/* Loads body as JSON that must be an object, as every grid API answers. */
+int llmc__json_load_object(json_t **root, const char *body, size_t len,
+                           const char *what)
+{
+    int rc = llmc__json_load(root, body ? body : "", len, what);
+    if (rc != LLMC_OK || json_is_object(*root))
+        return rc;
+    rc = llmc__fail(LLMC_EFORMAT, "%s: the answer is %s, not an object", what,
+                    llmc__json_type_name(*root));
+    json_decref(*root);
+    *root = NULL;
+    return rc;
+}
+
 /* "history[3].carbonIntensity", or "carbonIntensity" for the top level. */
 const char *llmc__json_key_path(char *buf, size_t size, const char *path,
                             const char *key)

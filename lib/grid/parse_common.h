@@ -21,6 +21,8 @@ void llmc__json_printable(char *buf, size_t size, const char *text, size_t len,
 
 int llmc__json_load(json_t **root, const char *body, size_t len,
                      const char *what);
+int llmc__json_load_object(json_t **root, const char *body, size_t len,
+                           const char *what);
 
 const char *llmc__json_key_path(char *buf, size_t size, const char *path,
                             const char *key);

@@ -175,14 +175,9 @@ int llmc__parse_electricitymaps(struct llmc__series *out, const char *body,
 
     if (!out || (!body && len) || !what)
         return llmc__fail(LLMC_EINVAL, "parse_electricitymaps: NULL argument");
-    if ((rc = llmc__json_load(&root, body ? body : "", len, what)) != LLMC_OK)
+    if ((rc = llmc__json_load_object(&root, body, len, what)) != LLMC_OK)
         return rc;
     llmc__series_init(&tmp);
-    if (!json_is_object(root)) {
-        rc = llmc__fail(LLMC_EFORMAT, "%s: the answer is %s, not an object",
-                        what, llmc__json_type_name(root));
-        goto done;
-    }
     zone = json_object_get(root, "zone");
     if (zone && !json_is_string(zone) && !json_is_null(zone)) {
         rc = llmc__fail(LLMC_EFORMAT, "%s: zone is %s, not a string", what,

@@ -172,14 +172,9 @@ int llmc__parse_ukci(struct llmc__series *out, const char *body, size_t len,
     if (region_id < 0)
         return llmc__fail(LLMC_EINVAL, "%s: region id %d is negative", what,
                           region_id);
-    if ((rc = llmc__json_load(&root, body ? body : "", len, what)) != LLMC_OK)
+    if ((rc = llmc__json_load_object(&root, body, len, what)) != LLMC_OK)
         return rc;
     llmc__series_init(&tmp);
-    if (!json_is_object(root)) {
-        rc = llmc__fail(LLMC_EFORMAT, "%s: the answer is %s, not an object",
-                        what, llmc__json_type_name(root));
-        goto done;
-    }
     data = json_object_get(root, "data");
     if (!data) {
         rc = uk_error(root, what);

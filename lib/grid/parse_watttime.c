@@ -103,14 +103,9 @@ int llmc__parse_watttime(struct llmc__series *out, const char *body,
 
     if (!out || (!body && len) || !what)
         return llmc__fail(LLMC_EINVAL, "parse_watttime: NULL argument");
-    if ((rc = llmc__json_load(&root, body ? body : "", len, what)) != LLMC_OK)
+    if ((rc = llmc__json_load_object(&root, body, len, what)) != LLMC_OK)
         return rc;
     llmc__series_init(&tmp);
-    if (!json_is_object(root)) {
-        rc = llmc__fail(LLMC_EFORMAT, "%s: the answer is %s, not an object",
-                        what, llmc__json_type_name(root));
-        goto done;
-    }
     data = json_object_get(root, "data");
     if (!data) {
         const json_t *err = json_object_get(root, "error");
@@ -176,13 +171,10 @@ int llmc__parse_watttime_token(char *token, size_t size, const char *body,
 
     if (!token || !size || (!body && len) || !what)
         return llmc__fail(LLMC_EINVAL, "parse_watttime_token: NULL argument");
-    if ((rc = llmc__json_load(&root, body ? body : "", len, what)) != LLMC_OK)
+    if ((rc = llmc__json_load_object(&root, body, len, what)) != LLMC_OK)
         return rc;
     t = json_object_get(root, "token");
-    if (!json_is_object(root))
-        rc = llmc__fail(LLMC_EFORMAT, "%s: the login answer is %s, not an "
-                        "object", what, llmc__json_type_name(root));
-    else if (!t)
+    if (!t)
         rc = llmc__fail(LLMC_EFORMAT, "%s: no token in the login answer",
                         what);
     else if (!json_is_string(t) || json_string_length(t) == 0 ||
