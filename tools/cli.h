@@ -41,6 +41,10 @@ struct cli_args {
 int cli_parse_verb(struct cli_args *out, int argc, char **argv,
                    const char *cmd, const char *help, unsigned opts);
 
+/* The long name of the getopt option whose value is c, or "?". */
+struct option;
+const char *cli_flag_name(const struct option *options, int c);
+
 /* Prints a JSON value to stdout (indent 2, keys in insertion order). */
 int cli_print_json(json_t *value);
 /* A number in a readable form: grouping for large values, few decimals. */

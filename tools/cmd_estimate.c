@@ -86,14 +86,6 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static const char *flag_name(int c)
-{
-    for (const struct option *o = options; o->name; o++)
-        if (o->val == c)
-            return o->name;
-    return "?";
-}
-
 static const char *str(json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
@@ -277,14 +269,14 @@ int cmd_estimate(int argc, char **argv)
              * option that does not exist */
             if (optopt >= OPT_JSON && optopt <= OPT_HELP)
                 exit_status = cli_usage("estimate", "'--%s' takes no value",
-                                        flag_name(optopt));
+                                        cli_flag_name(options, optopt));
             else
                 exit_status = cli_usage("estimate", "'%s' is not an option",
                                         argv[optind - 1]);
             goto out;
         default:
-            if ((rc = llmc_estimate_set(e, flag_name(c), optarg)) != LLMC_OK) {
-                snprintf(what, sizeof what, "--%s '%s'", flag_name(c), optarg);
+            if ((rc = llmc_estimate_set(e, cli_flag_name(options, c), optarg)) != LLMC_OK) {
+                snprintf(what, sizeof what, "--%s '%s'", cli_flag_name(options, c), optarg);
                 exit_status = cli_fail("estimate", what, rc);
                 goto out;
             }

@@ -66,14 +66,6 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static const char *flag_name(int c)
-{
-    for (const struct option *o = options; o->name; o++)
-        if (o->val == c)
-            return o->name;
-    return "?";
-}
-
 static volatile sig_atomic_t child_pid;
 
 /* A signal sent to llmcarbon run (by a scheduler, by kill) goes on to the
@@ -223,9 +215,9 @@ int cmd_run(int argc, char **argv)
             json = 1;
             continue;
         }
-        if ((rc = llmc_tracker_set(t, flag_name(c), optarg)) != LLMC_OK) {
+        if ((rc = llmc_tracker_set(t, cli_flag_name(options, c), optarg)) != LLMC_OK) {
             char what[300];
-            snprintf(what, sizeof what, "--%s '%s'", flag_name(c), optarg);
+            snprintf(what, sizeof what, "--%s '%s'", cli_flag_name(options, c), optarg);
             llmc_tracker_free(t);
             return cli_fail("run", what, rc);
         }

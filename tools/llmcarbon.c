@@ -2,6 +2,7 @@
  * llmcarbon.c - the command line: dispatch to subcommands, shared helpers.
  * Output goes to stdout; errors to stderr with a non-zero exit status.
  */
+#include <getopt.h>
 #include <locale.h>
 #include <math.h>
 #include <stdarg.h>
@@ -31,6 +32,14 @@ static void usage(FILE *f)
           "\n"
           "`llmcarbon COMMAND --help` describes a command; see llmcarbon(1).\n",
           f);
+}
+
+const char *cli_flag_name(const struct option *options, int c)
+{
+    for (const struct option *o = options; o->name; o++)
+        if (o->val == c)
+            return o->name;
+    return "?";
 }
 
 int cli_fail(const char *cmd, const char *what, int status)
