@@ -689,6 +689,122 @@ START_TEST(test_amdgpu_ignores_other_hwmon_and_missing_cards)
 }
 END_TEST
 
+/* Two MI300X on cards 0 and 1 that ROCm counts the other way round: KFD
+ * node 1 (GPU 0 to ROCm) drives card1 through renderD129, node 2 (GPU 1)
+ * card0 through renderD128; node 0 is the CPU. */
+static void rocm_node(int node, const char *props)
+{
+    char rel[128];
+    snprintf(rel, sizeof rel, "class/kfd/kfd/topology/nodes/%d/properties",
+             node);
+    put(rel, props);
+}
+
+static void render_node(int minor, int card)
+{
+    char link[1024], target[64];
+    snprintf(link, sizeof link, "%s/class/drm/renderD%d", root, minor);
+    mkdirs(link);
+    snprintf(link, sizeof link, "%s/class/drm/renderD%d/device", root, minor);
+    snprintf(target, sizeof target, "../card%d/device", card);
+    ck_assert_int_eq(symlink(target, link), 0);
+}
+
+static void rocm_host(int with_topology)
+{
+    for (int n = 0; n < 2; n++) {
+        amd_card(n, "amdgpu", NULL);
+        amd_file(n, "energy1_input", 1000);
+    }
+    render_node(128, 0);
+    render_node(129, 1);
+    if (!with_topology)
+        return;
+    rocm_node(0, "cpu_cores_count 96\nsimd_count 0\nunique_id 0\n");
+    rocm_node(1, "cpu_cores_count 0\nsimd_count 1216\ndrm_render_minor 129\n"
+                 "unique_id 3735928559\n"); /* GPU-deadbeef */
+    rocm_node(2, "cpu_cores_count 0\nsimd_count 1216\ndrm_render_minor 128\n"
+                 "unique_id 4660\n"); /* GPU-1234 */
+}
+
+/* The channels of meter spec as "amdgpu:0 amdgpu:1", under the given
+ * ROCR_VISIBLE_DEVICES, HIP_VISIBLE_DEVICES and CUDA_VISIBLE_DEVICES
+ * (NULL: unset). */
+static const char *visible(const char *spec, const char *rocr,
+                           const char *hip, const char *cuda)
+{
+    static char names[128];
+    const char *vars[] = {"ROCR_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES",
+                          "CUDA_VISIBLE_DEVICES"};
+    const char *vals[] = {rocr, hip, cuda};
+    size_t used = 0;
+    llmc_meter *m;
+    for (int i = 0; i < 3; i++)
+        if (vals[i])
+            setenv(vars[i], vals[i], 1);
+        else
+            unsetenv(vars[i]);
+    m = meter_ok(spec);
+    names[0] = '\0';
+    for (size_t i = 0; i < llmc_meter_channel_count(m); i++)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
+                                 i ? " " : "", channel_at(m, i).name);
+    llmc_meter_free(m);
+    return names;
+}
+
+START_TEST(test_amdgpu_follows_rocm_visible_devices)
+{
+    rocm_host(1);
+    ck_assert_str_eq(visible("amdgpu", NULL, NULL, NULL),
+                     "amdgpu:0 amdgpu:1");
+    /* ROCm's GPU 0 is card1, its GPU 1 card0 */
+    ck_assert_str_eq(visible("amdgpu", "0", NULL, NULL), "amdgpu:1");
+    ck_assert_str_eq(visible("amdgpu", NULL, "1", NULL), "amdgpu:0");
+    ck_assert_str_eq(visible("amdgpu:all", NULL, NULL, "1"), "amdgpu:0");
+    /* HIP counts within what ROCR leaves: [card0, card1], then its 1 */
+    ck_assert_str_eq(visible("amdgpu", "1,0", "1", NULL), "amdgpu:1");
+    /* HIP_VISIBLE_DEVICES wins over CUDA_VISIBLE_DEVICES */
+    ck_assert_str_eq(visible("amdgpu", NULL, "0", "1"), "amdgpu:1");
+    /* by unique id */
+    ck_assert_str_eq(visible("amdgpu", "GPU-1234", NULL, NULL), "amdgpu:0");
+    ck_assert_str_eq(visible("amdgpu", "GPU-deadbeef,GPU-1234", "0", NULL),
+                     "amdgpu:1");
+    /* the first entry that names no GPU ends the list, and is reported */
+    ck_assert_str_eq(visible("amdgpu", NULL, "0,7,1", NULL), "amdgpu:1");
+    {
+        llmc_meter *m = meter_ok("amdgpu");
+        expect_diag(m, "HIP_VISIBLE_DEVICES entry '7' names no GPU");
+        llmc_meter_free(m);
+    }
+    /* explicit card numbers are what they say, whatever ROCm is told */
+    ck_assert_str_eq(visible("amdgpu:0", "0", "0", NULL), "amdgpu:0");
+    /* nothing visible: a specific failure */
+    setenv("HIP_VISIBLE_DEVICES", "5", 1);
+    expect_open_fails("amdgpu", LLMC_ENODEV);
+    ck_assert_error_mentions("select none of the AMD GPUs (card0, card1)");
+    ck_assert_error_mentions("'5' names no GPU");
+    setenv("HIP_VISIBLE_DEVICES", "", 1);
+    expect_open_fails("amdgpu", LLMC_ENODEV);
+    unsetenv("ROCR_VISIBLE_DEVICES");
+    unsetenv("HIP_VISIBLE_DEVICES");
+    unsetenv("CUDA_VISIBLE_DEVICES");
+}
+END_TEST
+
+START_TEST(test_amdgpu_without_kfd_topology_reads_every_card_and_says_so)
+{
+    llmc_meter *m;
+    rocm_host(0);
+    ck_assert_str_eq(visible("amdgpu", NULL, "1", NULL), "amdgpu:0 amdgpu:1");
+    m = meter_ok("amdgpu");
+    expect_diag(m, "HIP_VISIBLE_DEVICES is set, but there is no "
+                   "/sys/class/kfd topology");
+    llmc_meter_free(m);
+    unsetenv("HIP_VISIBLE_DEVICES");
+}
+END_TEST
+
 START_TEST(test_amdgpu_absent)
 {
     llmc_meter *m = meter_ok("auto");
@@ -744,6 +860,8 @@ static Suite *meter_sysfs_suite(void)
                    test_amdgpu_power_is_integrated_and_stuck_counter_falls_back);
     tcase_add_test(amd, test_amdgpu_advancing_counter_is_kept_under_load);
     tcase_add_test(amd, test_amdgpu_ignores_other_hwmon_and_missing_cards);
+    tcase_add_test(amd, test_amdgpu_follows_rocm_visible_devices);
+    tcase_add_test(amd, test_amdgpu_without_kfd_topology_reads_every_card_and_says_so);
     tcase_add_test(amd, test_amdgpu_absent);
     tcase_add_test(amd, test_amdgpu_permission_denied);
     suite_add_tcase(s, amd);

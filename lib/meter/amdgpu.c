@@ -8,10 +8,16 @@
  * design/LESSONS.md 15): a counter that has not moved for 200 ms while the
  * board draws more than 5 W is abandoned for power integration, flagged
  * LLMC_QUALITY_FALLBACK, with the reason in the channel's detail.
+ *
+ * Which cards "amdgpu" reads follows ROCm: ROCR_VISIBLE_DEVICES and
+ * HIP_VISIBLE_DEVICES count GPUs in KFD topology order, which need not be
+ * the order of the DRM card numbers; the render node of each KFD GPU ties
+ * it to its card.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -405,11 +411,6 @@ static int select_cards(const char *args, struct card *c, size_t count,
                         const char *base)
 {
     const char *p = args;
-    if (!args || !*args || strcmp(args, "all") == 0) {
-        for (size_t i = 0; i < count; i++)
-            c[i].wanted = 1;
-        return LLMC_OK;
-    }
     while (*p) {
         char *end;
         long k;
@@ -437,10 +438,200 @@ static int select_cards(const char *args, struct card *c, size_t count,
     return LLMC_OK;
 }
 
+/* ---- ROCm's device visibility ------------------------------------------ */
+
+/* A GPU as ROCm counts it: a KFD topology node with SIMDs, in node order,
+ * and the card it drives (an index into the cards, -1 when none). */
+struct rocm_gpu {
+    long node;
+    long card;
+    uint64_t unique_id;
+};
+
+static int rocm_cmp(const void *a, const void *b)
+{
+    const struct rocm_gpu *x = a, *y = b;
+    return x->node < y->node ? -1 : x->node > y->node;
+}
+
+/* The value of "key value" in a KFD properties text; 0 when absent. */
+static int kfd_prop(const char *props, const char *key, uint64_t *out)
+{
+    size_t len = strlen(key);
+    for (const char *p = props; p && *p;
+         p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, key, len) == 0 && p[len] == ' ') {
+            *out = strtoull(p + len + 1, NULL, 10);
+            return 1;
+        }
+    return 0;
+}
+
+/* The GPUs of <root>/class/kfd/kfd/topology/nodes in ROCm's order, each
+ * matched to its card through the render node of the same PCI device.
+ * LLMC_ENODEV when the topology is not there. */
+static int rocm_gpus(const struct card *c, size_t count, const char *base,
+                     struct rocm_gpu **out, size_t *n)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 64], props[4096];
+    char want[PATH_MAX], have[PATH_MAX];
+    struct rocm_gpu *g = NULL;
+    struct dirent *de;
+    size_t cap = 0;
+    DIR *d;
+
+    *out = NULL;
+    *n = 0;
+    llmc__put_text(dir, sizeof dir, "%s/class/kfd/kfd/topology/nodes",
+                   llmc__sysfs_root());
+    if (!(d = opendir(dir)))
+        return LLMC_ENODEV;
+    while ((de = readdir(d)) != NULL) {
+        struct rocm_gpu one = {card_index(de->d_name, ""), -1, 0};
+        uint64_t simds = 0, minor = 0;
+        if (one.node < 0)
+            continue;
+        llmc__put_text(path, sizeof path, "%s/%s/properties", dir, de->d_name);
+        if (llmc__read_text(path, props, sizeof props) != 0 ||
+            !kfd_prop(props, "simd_count", &simds) || simds == 0)
+            continue; /* a CPU node */
+        kfd_prop(props, "unique_id", &one.unique_id);
+        llmc__put_text(path, sizeof path, "%s/renderD%" PRIu64 "/device", base,
+                       kfd_prop(props, "drm_render_minor", &minor) ? minor
+                                                                   : 0);
+        if (minor && realpath(path, want))
+            for (size_t i = 0; i < count && one.card < 0; i++) {
+                llmc__put_text(path, sizeof path, "%s/card%ld/device", base,
+                               c[i].index);
+                if (realpath(path, have) && strcmp(want, have) == 0)
+                    one.card = (long)i;
+            }
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            struct rocm_gpu *grown = realloc(g, ncap * sizeof *grown);
+            if (!grown) {
+                free(g);
+                closedir(d);
+                return LLMC_ENOMEM;
+            }
+            g = grown;
+            cap = ncap;
+        }
+        g[(*n)++] = one;
+    }
+    closedir(d);
+    if (*n)
+        qsort(g, *n, sizeof *g, rocm_cmp);
+    *out = g;
+    return LLMC_OK;
+}
+
+/* Keeps the GPUs a visibility list names, in its order: indices into the
+ * list so far, or GPU-<unique id in hex>. As in ROCm, the first entry that
+ * names none ends the list; it is copied to bad. */
+static void rocm_narrow(struct rocm_gpu *g, size_t *n, const char *list,
+                        char *bad, size_t bad_size)
+{
+    struct rocm_gpu *kept = malloc((*n ? *n : 1) * sizeof *kept);
+    const char *p = list;
+    size_t k = 0;
+
+    bad[0] = '\0';
+    if (!kept) {
+        *n = 0;
+        llmc__put_text(bad, bad_size, "(out of memory)");
+        return;
+    }
+    while (*p) {
+        size_t len = strcspn(p, ","), i = *n;
+        char entry[64], *end;
+        llmc__put_text(entry, sizeof entry, "%.*s", (int)len, p);
+        if (strncmp(entry, "GPU-", 4) == 0) {
+            uint64_t id = strtoull(entry + 4, &end, 16);
+            if (entry[4] && !*end)
+                for (i = 0; i < *n && g[i].unique_id != id; i++)
+                    ;
+        } else {
+            unsigned long v = strtoul(entry, &end, 10);
+            if (entry[0] >= '0' && entry[0] <= '9' && !*end && v < *n)
+                i = v;
+        }
+        if (i == *n) {
+            llmc__put_text(bad, bad_size, "%s", entry);
+            break;
+        }
+        for (size_t j = 0; j < k && i < *n; j++)
+            if (kept[j].node == g[i].node)
+                i = *n; /* named twice: once is enough */
+        if (i < *n)
+            kept[k++] = g[i];
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    memcpy(g, kept, k * sizeof *kept);
+    *n = k;
+    free(kept);
+}
+
+/* Marks the cards that ROCR_VISIBLE_DEVICES, then HIP_VISIBLE_DEVICES (or
+ * CUDA_VISIBLE_DEVICES, which HIP reads in its place), leave visible, as
+ * ROCm does; 1 when either is set, 0 when neither is. note says how. */
+static int rocm_select(struct card *c, size_t count, const char *base,
+                       char *note, size_t note_size)
+{
+    const char *rocr = getenv("ROCR_VISIBLE_DEVICES");
+    const char *hip = getenv("HIP_VISIBLE_DEVICES");
+    const char *hip_name = "HIP_VISIBLE_DEVICES";
+    struct rocm_gpu *g;
+    size_t n, used = 0;
+    char bad[64];
+    int rc;
+
+    if (!hip && (hip = getenv("CUDA_VISIBLE_DEVICES")) != NULL)
+        hip_name = "CUDA_VISIBLE_DEVICES";
+    note[0] = '\0';
+    if (!rocr && !hip)
+        return 0;
+    if ((rc = rocm_gpus(c, count, base, &g, &n)) != LLMC_OK) {
+        for (size_t i = 0; i < count; i++)
+            c[i].wanted = 1;
+        /* the node is still counted once: every rank's reads of a card
+         * are elected down to one reader */
+        llmc__put_text(note, note_size,
+                       "%s%s%s is set, but %s: reading every card",
+                       rocr ? "ROCR_VISIBLE_DEVICES" : "",
+                       rocr && hip ? " and " : "", hip ? hip_name : "",
+                       rc == LLMC_ENOMEM
+                           ? "memory ran out mapping it to cards"
+                           : "there is no /sys/class/kfd topology to map it "
+                             "to cards");
+        return 1;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        const char *list = pass ? hip : rocr;
+        if (!list)
+            continue;
+        rocm_narrow(g, &n, list, bad, sizeof bad);
+        if (bad[0] && used < note_size)
+            used += (size_t)snprintf(note + used, note_size - used,
+                                     "%s%s entry '%s' names no GPU: it and "
+                                     "those after it are ignored",
+                                     used ? "; " : "",
+                                     pass ? hip_name : "ROCR_VISIBLE_DEVICES",
+                                     bad);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (g[i].card >= 0)
+            c[g[i].card].wanted = 1;
+    free(g);
+    return 1;
+}
+
 int llmc__amdgpu_open(struct llmc_meter *m, const char *args, int is_auto)
 {
     char base[PATH_MAX], first_denied[PATH_MAX] = "";
-    char first_other[PATH_MAX + 64] = "", used[512] = "";
+    char first_other[PATH_MAX + 64] = "", used[512] = "", visible[300];
     struct card *c = NULL;
     size_t count = 0, denied = 0, others = 0, added = 0, usedlen = 0;
     int rc;
@@ -466,9 +657,39 @@ int llmc__amdgpu_open(struct llmc_meter *m, const char *args, int is_auto)
                           "this container?",
                           base);
     }
-    if ((rc = select_cards(args, c, count, base)) != LLMC_OK) {
-        free(c);
-        return rc;
+    if (args && *args && strcmp(args, "all") != 0) {
+        /* explicit card numbers: the ROCm variables do not apply */
+        if ((rc = select_cards(args, c, count, base)) != LLMC_OK) {
+            free(c);
+            return rc;
+        }
+    } else if (rocm_select(c, count, base, visible, sizeof visible)) {
+        size_t wanted = 0;
+        for (size_t i = 0; i < count; i++)
+            wanted += (size_t)c[i].wanted;
+        if (visible[0])
+            llmc__meter_diag(m, "amdgpu", "%s", visible);
+        if (wanted == 0) {
+            char present[256];
+            list_indices(present, sizeof present, c, count);
+            free(c);
+            if (is_auto) {
+                llmc__meter_diag(m, "amdgpu",
+                                 "ROCR_VISIBLE_DEVICES/HIP_VISIBLE_DEVICES "
+                                 "select none of the AMD GPUs (%s)",
+                                 present);
+                return LLMC_OK;
+            }
+            return llmc__fail(LLMC_ENODEV,
+                              "amdgpu: ROCR_VISIBLE_DEVICES/"
+                              "HIP_VISIBLE_DEVICES select none of the AMD "
+                              "GPUs (%s)%s%s; unset them, or name cards with "
+                              "amdgpu:0,1",
+                              present, visible[0] ? ": " : "", visible);
+        }
+    } else {
+        for (size_t i = 0; i < count; i++)
+            c[i].wanted = 1;
     }
     for (size_t i = 0; i < count; i++) {
         char card_dir[PATH_MAX], path[PATH_MAX + 32], product[128];

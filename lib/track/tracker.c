@@ -126,8 +126,8 @@ LLMC_API int llmc_tracker_new(llmc_tracker **out)
  * see several GPUs, the i-th GPU belongs to local rank i mod n (torchrun,
  * Slurm and MPI hand out devices that way, and no GPU is left without a
  * reader); node-level meters are open to every rank and decided by the
- * election. A rank that sees one GPU (CUDA_VISIBLE_DEVICES per rank) reads
- * it. */
+ * election. A rank that sees one GPU (CUDA_VISIBLE_DEVICES or
+ * HIP_VISIBLE_DEVICES per rank) reads it. */
 static void decide_ownership(llmc_tracker *t)
 {
     size_t ngpu = 0, k = 0;
