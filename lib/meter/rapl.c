@@ -383,8 +383,7 @@ static void perm_message(char *buf, size_t size, const char *file,
              "ACTION==\"add\", RUN+=\"/bin/chgrp powercap /sys%%p/energy_uj\", "
              "RUN+=\"/bin/chmod 0440 /sys%%p/energy_uj\" (then add the user "
              "to group powercap and run udevadm trigger); or run the reader "
-             "with CAP_DAC_READ_SEARCH; or use the perf power PMU "
-             "(energy-pkg; needs perf_event_paranoid <= 0 or CAP_PERFMON)",
+             "with CAP_DAC_READ_SEARCH",
              file, others);
 }
 
