@@ -166,7 +166,7 @@ def parse_page(path):
         if section == "NAME" and raw.startswith(".Nm"):
             for arg in mdoc_args(raw[3:]):
                 arg = unescape(arg).strip()
-                if re.match(r"^[A-Za-z_]\w*$", arg):
+                if re.match(r"^[A-Za-z_][\w.]*$", arg):
                     names.append(arg)
         elif section == "SYNOPSIS":
             if raw.startswith(".Ft "):
@@ -233,6 +233,8 @@ def main():
                     problems.append("%s: SYNOPSIS has `%s`, the header has "
                                     "`%s`" % (rel, prototypes[name],
                                               functions[name]))
+            elif name == "llmcarbon.hpp":
+                pass  # the C++ header's page
             elif name.startswith("LLMC_"):
                 if name not in constants:
                     problems.append("%s: names %s, which the header does not "
