@@ -416,6 +416,82 @@ START_TEST(test_tracker_killed_job_loses_at_most_one_interval)
 }
 END_TEST
 
+/* A program that forgets llmc_tracker_stop and calls exit(3) while
+ * another thread frees the tracker: the exit handler takes the final
+ * sample and writes the checkpoint, and the free waits for it. */
+static atomic_int exit_started, exit_in_sync;
+
+static void exit_sync(void *userdata)
+{
+    (void)userdata;
+    if (atomic_load(&exit_started)) {
+        atomic_store(&exit_in_sync, 1);
+        sleep_ms(200); /* the handler's stop is in here */
+    }
+}
+
+static void *free_during_exit(void *arg)
+{
+    for (int i = 0; i < 5000 && !atomic_load(&exit_in_sync); i++)
+        sleep_ms(1);
+    llmc_tracker_free(arg);
+    return NULL;
+}
+
+START_TEST(test_tracker_exit_stops_a_forgotten_tracker_while_it_is_freed)
+{
+    char ck[300], config[600];
+    json_t *root, *totals;
+    json_error_t err;
+    pid_t pid;
+    int status;
+
+    make_scratch();
+    path_in(ck, sizeof ck, "totals.json");
+    snprintf(config, sizeof config,
+             "meters=const:100W; grid=const:300; interval=10s; "
+             "checkpoint=%s; checkpoint_interval=1h",
+             ck);
+    fflush(NULL);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        llmc_tracker *c;
+        pthread_t th;
+        if (llmc_tracker_new(&c) || llmc_tracker_configure(c, config) ||
+            llmc_tracker_set_sync(c, exit_sync, NULL) ||
+            llmc_tracker_start(c))
+            _exit(3);
+        for (int i = 0; i < 7; i++)
+            llmc_tracker_step(c, 100);
+        if (pthread_create(&th, NULL, free_during_exit, c) != 0)
+            _exit(4);
+        pthread_detach(th); /* it may still be freeing when the process ends */
+        sleep_ms(300);
+        atomic_store(&exit_started, 1);
+        exit(0); /* no llmc_tracker_stop */
+    }
+    waitpid(pid, &status, 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "the child ended with status %#x", status);
+    root = json_load_file(ck, 0, &err);
+    ck_assert_msg(root != NULL, "checkpoint: %s", err.text);
+    totals = json_object_get(root, "totals");
+    ck_assert_int_eq(json_integer_value(json_object_get(totals, "steps")), 7);
+    ck_assert_int_eq(json_integer_value(json_object_get(totals, "tokens")),
+                     700);
+    /* the final sample came after the 300 ms run and the 200 ms sync */
+    ck_assert_double_ge(
+        json_number_value(json_object_get(totals, "duration_s")), 0.5);
+    ck_assert_double_eq_tol(
+        json_number_value(json_object_get(totals, "energy_j")),
+        100.0 * json_number_value(json_object_get(totals, "duration_s")),
+        100.0 * 4e-3);
+    json_decref(root);
+    remove_scratch();
+}
+END_TEST
+
 START_TEST(test_tracker_corrupt_checkpoint_fails_start_with_its_path)
 {
     char ck[300], config[600];
@@ -1173,6 +1249,7 @@ static Suite *tracker_suite(void)
     tcase_add_test(tc, test_tracker_unwritable_log_degrades_not_fails);
     tcase_add_test(tc, test_tracker_checkpoint_continues_totals);
     tcase_add_test(tc, test_tracker_killed_job_loses_at_most_one_interval);
+    tcase_add_test(tc, test_tracker_exit_stops_a_forgotten_tracker_while_it_is_freed);
     tcase_add_test(tc, test_tracker_corrupt_checkpoint_fails_start_with_its_path);
     tcase_add_test(tc, test_tracker_checkpoint_per_rank_from_one_setting);
     suite_add_tcase(s, tc);

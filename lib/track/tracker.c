@@ -22,22 +22,34 @@
 #define JOIN_TIMEOUT_S 10
 
 /* Running trackers, stopped at exit so that a program that forgets
- * llmc_tracker_stop still gets its final sample and checkpoint. */
+ * llmc_tracker_stop still gets its final sample and checkpoint. The handler
+ * pins the tracker it stops, and llmc_tracker_free waits for the pin: a
+ * thread that frees a tracker while another exits frees it after the
+ * handler is done with it. */
 static pthread_mutex_t running_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t running_cv = PTHREAD_COND_INITIALIZER;
 static llmc_tracker *running[64];
 static pthread_once_t atexit_once = PTHREAD_ONCE_INIT;
 
 static void stop_all_at_exit(void)
 {
-    llmc_tracker *list[64];
-    size_t n = 0;
-    pthread_mutex_lock(&running_mu);
-    for (size_t i = 0; i < 64; i++)
-        if (running[i])
-            list[n++] = running[i];
-    pthread_mutex_unlock(&running_mu);
-    for (size_t i = 0; i < n; i++)
-        llmc_tracker_stop(list[i]);
+    for (;;) {
+        llmc_tracker *t = NULL;
+        pthread_mutex_lock(&running_mu);
+        for (size_t i = 0; i < 64 && !t; i++)
+            if ((t = running[i]) != NULL) {
+                running[i] = NULL;
+                t->exit_pin = 1;
+            }
+        pthread_mutex_unlock(&running_mu);
+        if (!t)
+            return;
+        llmc_tracker_stop(t);
+        pthread_mutex_lock(&running_mu);
+        t->exit_pin = 0;
+        pthread_cond_broadcast(&running_cv);
+        pthread_mutex_unlock(&running_mu);
+    }
 }
 
 static void register_atexit(void)
@@ -610,6 +622,11 @@ LLMC_API void llmc_tracker_free(llmc_tracker *t)
     llmc_tracker_stop(t);
     if (t->thread_running) /* only when the join timed out */
         return;
+    running_set(t, 0); /* a start that raced a stop may have left it */
+    pthread_mutex_lock(&running_mu);
+    while (t->exit_pin) /* the exit handler is still in llmc_tracker_stop */
+        pthread_cond_wait(&running_cv, &running_mu);
+    pthread_mutex_unlock(&running_mu);
     for (size_t i = 0; i < t->nchans; i++)
         llmc__lock_release(t->chans[i].lock_fd);
     if (t->log)
