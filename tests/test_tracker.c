@@ -492,6 +492,58 @@ START_TEST(test_tracker_exit_stops_a_forgotten_tracker_while_it_is_freed)
 }
 END_TEST
 
+/* Every running tracker is stopped at exit, however many there are. */
+#define FORGOTTEN 80
+static llmc_tracker *forgotten[FORGOTTEN]; /* not stopped, but not leaked either */
+
+START_TEST(test_tracker_exit_stops_every_running_tracker)
+{
+    char config[600];
+    pid_t pid;
+    int status;
+
+    make_scratch();
+    fflush(NULL);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        for (int i = 0; i < FORGOTTEN; i++) {
+            llmc_tracker *c;
+            snprintf(config, sizeof config,
+                     "meters=const:10W; grid=const:1; sampler=inline; "
+                     "checkpoint=%s/ck-%d.json; checkpoint_interval=1h",
+                     scratch, i);
+            if (llmc_tracker_new(&c) || llmc_tracker_configure(c, config) ||
+                llmc_tracker_start(c))
+                _exit(3);
+            llmc_tracker_step(c, (uint64_t)i + 1);
+            forgotten[i] = c;
+        }
+        sleep_ms(100);
+        exit(0); /* none of them stopped */
+    }
+    waitpid(pid, &status, 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "the child ended with status %#x", status);
+    for (int i = 0; i < FORGOTTEN; i++) {
+        char ck[300];
+        json_error_t err;
+        json_t *root, *totals;
+        snprintf(ck, sizeof ck, "%s/ck-%d.json", scratch, i);
+        root = json_load_file(ck, 0, &err);
+        ck_assert_msg(root != NULL, "tracker %d: %s", i, err.text);
+        totals = json_object_get(root, "totals");
+        ck_assert_int_eq(json_integer_value(json_object_get(totals, "tokens")),
+                         i + 1);
+        ck_assert_double_ge(
+            json_number_value(json_object_get(totals, "duration_s")), 0.1);
+        json_decref(root);
+    }
+    remove_scratch();
+}
+END_TEST
+#undef FORGOTTEN
+
 START_TEST(test_tracker_corrupt_checkpoint_fails_start_with_its_path)
 {
     char ck[300], config[600];
@@ -1250,6 +1302,7 @@ static Suite *tracker_suite(void)
     tcase_add_test(tc, test_tracker_checkpoint_continues_totals);
     tcase_add_test(tc, test_tracker_killed_job_loses_at_most_one_interval);
     tcase_add_test(tc, test_tracker_exit_stops_a_forgotten_tracker_while_it_is_freed);
+    tcase_add_test(tc, test_tracker_exit_stops_every_running_tracker);
     tcase_add_test(tc, test_tracker_corrupt_checkpoint_fails_start_with_its_path);
     tcase_add_test(tc, test_tracker_checkpoint_per_rank_from_one_setting);
     suite_add_tcase(s, tc);

@@ -28,19 +28,19 @@
  * handler is done with it. */
 static pthread_mutex_t running_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t running_cv = PTHREAD_COND_INITIALIZER;
-static llmc_tracker *running[64];
+static llmc_tracker *running; /* a list through next_running */
 static pthread_once_t atexit_once = PTHREAD_ONCE_INIT;
 
 static void stop_all_at_exit(void)
 {
     for (;;) {
-        llmc_tracker *t = NULL;
+        llmc_tracker *t;
         pthread_mutex_lock(&running_mu);
-        for (size_t i = 0; i < 64 && !t; i++)
-            if ((t = running[i]) != NULL) {
-                running[i] = NULL;
-                t->exit_pin = 1;
-            }
+        if ((t = running) != NULL) {
+            running = t->next_running;
+            t->next_running = NULL;
+            t->exit_pin = 1;
+        }
         pthread_mutex_unlock(&running_mu);
         if (!t)
             return;
@@ -59,16 +59,16 @@ static void register_atexit(void)
 
 static void running_set(llmc_tracker *t, int on)
 {
+    llmc_tracker **p;
     pthread_mutex_lock(&running_mu);
-    for (size_t i = 0; i < 64; i++) {
-        if (on && !running[i]) {
-            running[i] = t;
-            break;
-        }
-        if (!on && running[i] == t) {
-            running[i] = NULL;
-            break;
-        }
+    for (p = &running; *p && *p != t; p = &(*p)->next_running)
+        ;
+    if (on && !*p) {
+        t->next_running = running;
+        running = t;
+    } else if (!on && *p) {
+        *p = t->next_running;
+        t->next_running = NULL;
     }
     pthread_mutex_unlock(&running_mu);
 }

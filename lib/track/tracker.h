@@ -91,6 +91,7 @@ struct llmc_tracker {
     int stop_finished; /* under mu: the stop that won has returned */
     int stop_rc;       /* under mu: and what it returned */
     int exit_pin;      /* under running_mu: the exit handler stops it */
+    llmc_tracker *next_running; /* under running_mu */
     atomic_flag inline_busy;
     _Atomic int64_t next_inline_ns;
 
