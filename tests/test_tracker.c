@@ -494,7 +494,8 @@ END_TEST
 
 /* Every running tracker is stopped at exit, however many there are. */
 #define FORGOTTEN 80
-static llmc_tracker *forgotten[FORGOTTEN]; /* not stopped, but not leaked either */
+/* not stopped, but not leaked either */
+static llmc_tracker *forgotten[FORGOTTEN];
 
 START_TEST(test_tracker_exit_stops_every_running_tracker)
 {
