@@ -496,9 +496,9 @@ static int rocm_gpus(const struct card *c, size_t count, const char *base,
             !kfd_prop(props, "simd_count", &simds) || simds == 0)
             continue; /* a CPU node */
         kfd_prop(props, "unique_id", &one.unique_id);
+        kfd_prop(props, "drm_render_minor", &minor);
         llmc__put_text(path, sizeof path, "%s/renderD%" PRIu64 "/device", base,
-                       kfd_prop(props, "drm_render_minor", &minor) ? minor
-                                                                   : 0);
+                       minor);
         if (minor && realpath(path, want))
             for (size_t i = 0; i < count && one.card < 0; i++) {
                 llmc__put_text(path, sizeof path, "%s/card%ld/device", base,
