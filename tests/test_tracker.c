@@ -575,6 +575,68 @@ START_TEST(test_tracker_corrupt_checkpoint_fails_start_with_its_path)
 }
 END_TEST
 
+/* A host that gives jansson its own allocators (as an embedding runtime
+ * may): memory 16 bytes into a block, which plain free() cannot release.
+ * The log, the checkpoint and the report must still be written and
+ * handed out in memory that llmc_free releases. */
+static atomic_int host_blocks;
+
+static void *host_malloc(size_t n)
+{
+    char *p = malloc(n + 16);
+    if (!p)
+        return NULL;
+    memcpy(p, "llmc-test-host\0", 16);
+    atomic_fetch_add(&host_blocks, 1);
+    return p + 16;
+}
+
+static void host_free(void *q)
+{
+    char *p = q;
+    if (!p)
+        return;
+    if (memcmp(p - 16, "llmc-test-host\0", 16) != 0)
+        abort(); /* not a block of this allocator */
+    atomic_fetch_sub(&host_blocks, 1);
+    free(p - 16);
+}
+
+START_TEST(test_tracker_json_text_survives_host_jansson_allocators)
+{
+    char log[300], ck[300], config[800], *report = NULL;
+    llmc_tracker *t;
+    json_t *root;
+
+    make_scratch();
+    path_in(log, sizeof log, "run.jsonl");
+    path_in(ck, sizeof ck, "totals.json");
+    snprintf(config, sizeof config,
+             "meters=const:10W; grid=const:100; interval=100ms; log=%s; "
+             "checkpoint=%s; checkpoint_interval=100ms",
+             log, ck);
+    t = tracker_with(config);
+    json_set_alloc_funcs(host_malloc, host_free);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    llmc_tracker_step(t, 100);
+    sleep_ms(250);
+    ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    llmc_tracker_free(t);
+    ck_assert_int_eq(atomic_load(&host_blocks), 0); /* all given back */
+    json_set_alloc_funcs(malloc, free);
+    ck_assert_ptr_nonnull(strstr(report, "\"tokens\": 100"));
+    llmc_free(report);
+    root = json_load_file(ck, 0, NULL);
+    ck_assert_ptr_nonnull(root);
+    ck_assert_int_eq(json_integer_value(json_object_get(
+                         json_object_get(root, "totals"), "tokens")),
+                     100);
+    json_decref(root);
+    remove_scratch();
+}
+END_TEST
+
 /* ---- configuration --------------------------------------------------- */
 
 START_TEST(test_tracker_config_errors_name_the_key)
@@ -1318,6 +1380,7 @@ static Suite *tracker_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_tracker_log_has_one_json_line_per_sample);
     tcase_add_test(tc, test_tracker_unwritable_log_degrades_not_fails);
+    tcase_add_test(tc, test_tracker_json_text_survives_host_jansson_allocators);
     tcase_add_test(tc, test_tracker_checkpoint_continues_totals);
     tcase_add_test(tc, test_tracker_killed_job_loses_at_most_one_interval);
     tcase_add_test(tc, test_tracker_exit_stops_a_forgotten_tracker_while_it_is_freed);

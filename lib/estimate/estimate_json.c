@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../core/internal.h"
+#include "../core/json.h"
 #include "../core/tables.h"
 #include "estimate.h"
 
@@ -196,7 +197,6 @@ LLMC_API int llmc_estimate_json(char **out_json, const llmc_estimate *e)
 {
     const llmc_estimate_result *r;
     json_t *root, *assumptions;
-    char *text;
 
     if (!out_json || !e)
         return llmc__fail(LLMC_EINVAL, "out_json or estimate is NULL");
@@ -244,20 +244,9 @@ LLMC_API int llmc_estimate_json(char **out_json, const llmc_estimate *e)
     }
     if (!root)
         return llmc__fail(LLMC_ENOMEM, "out of memory building JSON");
-    text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                                JSON_REAL_PRECISION(15));
+    *out_json = llmc__json_text(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                          JSON_REAL_PRECISION(15));
     json_decref(root);
-    if (!text)
-        return llmc__fail(LLMC_ENOMEM, "out of memory writing JSON");
-    /* The host may have given jansson other allocators; hand out memory
-     * that llmc_free (plain free) can release. */
-    {
-        json_malloc_t jmalloc;
-        json_free_t jfree;
-        json_get_alloc_funcs(&jmalloc, &jfree);
-        *out_json = llmc__strdup(text);
-        jfree(text);
-    }
     if (!*out_json)
         return llmc__fail(LLMC_ENOMEM, "out of memory writing JSON");
     return LLMC_OK;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../core/internal.h"
+#include "../core/json.h"
 #include "../meter/backend.h"
 #include "tracker.h"
 
@@ -242,7 +243,6 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
 {
     json_t *root, *meters, *phases, *id;
     llmc_totals o;
-    char *text;
 
     if (!out_json || !t)
         return llmc__fail(LLMC_EINVAL, "out_json or tracker is NULL");
@@ -365,17 +365,9 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
         json_object_set_new(root, "problems", json_string(t->problems));
     pthread_mutex_unlock(&t->mu);
 
-    text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                                JSON_REAL_PRECISION(15));
+    *out_json = llmc__json_text(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                          JSON_REAL_PRECISION(15));
     json_decref(root);
-    if (!text)
-        return llmc__fail(LLMC_ENOMEM, "out of memory writing JSON");
-    {
-        json_malloc_t jm;
-        json_free_t jf;
-        json_get_alloc_funcs(&jm, &jf);
-        *out_json = llmc__strdup(text);
-        jf(text);
-    }
-    return *out_json ? LLMC_OK : llmc__fail(LLMC_ENOMEM, "out of memory");
+    return *out_json ? LLMC_OK
+                     : llmc__fail(LLMC_ENOMEM, "out of memory writing JSON");
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../core/internal.h"
+#include "../core/json.h"
 #include "../meter/backend.h"
 #include "tracker.h"
 
@@ -98,8 +99,8 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
                         t->measured && t->intensity_ok ? json_real(op_kg)
                                                        : json_null());
     json_object_set_new(line, "embodied_kgco2e", json_real(emb_kg));
-    text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                                JSON_REAL_PRECISION(12));
+    text = llmc__json_text(line, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                     JSON_REAL_PRECISION(12));
     json_decref(line);
     if (!text)
         return;
@@ -184,8 +185,8 @@ int llmc__checkpoint_write(llmc_tracker *t)
         json_array_append_new(phases, a);
     }
     json_object_set_new(root, "phases", phases);
-    text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                                JSON_REAL_PRECISION(17));
+    text = llmc__json_text(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                     JSON_REAL_PRECISION(17));
     json_decref(root);
     if (!text)
         return llmc__fail(LLMC_ENOMEM, "out of memory writing the checkpoint");
