@@ -183,6 +183,16 @@ int llmc__tracker_apply(llmc_tracker *t, const char *key, const char *value,
     }
 }
 
+void llmc__tracker_config_free(llmc_tracker *t)
+{
+    llmc_grid_free(t->grid);
+    llmc_profile_free(t->profile);
+    free(t->meters_spec);
+    free(t->log_path);
+    free(t->checkpoint_path);
+    free(t->runtime_dir);
+}
+
 int llmc__tracker_apply_env(llmc_tracker *t)
 {
     for (size_t i = 0; i < NKEYS; i++) {
@@ -262,12 +272,7 @@ LLMC_API int llmc_tracker_configure(llmc_tracker *t, const char *config)
         return llmc__fail(LLMC_ENOMEM, "out of memory");
     memset(trial, 0, sizeof *trial);
     rc = configure_items(trial, config);
-    free(trial->meters_spec);
-    free(trial->log_path);
-    free(trial->checkpoint_path);
-    free(trial->runtime_dir);
-    llmc_grid_free(trial->grid);
-    llmc_profile_free(trial->profile);
+    llmc__tracker_config_free(trial);
     free(trial);
     if (rc != LLMC_OK)
         return rc;

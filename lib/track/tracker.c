@@ -633,12 +633,7 @@ LLMC_API void llmc_tracker_free(llmc_tracker *t)
         fclose(t->log);
     llmc_meter_free(t->meter);
     free(t->chans);
-    llmc_grid_free(t->grid);
-    llmc_profile_free(t->profile);
-    free(t->meters_spec);
-    free(t->log_path);
-    free(t->checkpoint_path);
-    free(t->runtime_dir);
+    llmc__tracker_config_free(t);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);
     free(t);

@@ -143,6 +143,8 @@ struct llmc_tracker {
 int llmc__tracker_apply(llmc_tracker *t, const char *key, const char *value,
                         const char *origin);
 int llmc__tracker_apply_env(llmc_tracker *t);
+/* Releases what the configuration keys own: strings, grid, profile. */
+void llmc__tracker_config_free(llmc_tracker *t);
 /* identity.c */
 void llmc__identity_read(struct llmc__identity *id);
 void llmc__boot_id(char *buf, size_t size);
