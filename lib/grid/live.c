@@ -176,6 +176,14 @@ const struct llmc__point *llmc__live_cached(struct llmc__live *l, int64_t t,
     return now - l->fetched_recent_unix_s < ttl_s ? p : NULL;
 }
 
+int llmc__live_keep(struct llmc__live *l, struct llmc__series *got, int rc)
+{
+    if (rc == LLMC_OK)
+        rc = llmc__series_merge(&l->cache, got);
+    llmc__series_free(got);
+    return rc;
+}
+
 void llmc__live_free(struct llmc__live *l)
 {
     if (!l)

@@ -50,6 +50,9 @@ int llmc__live_get(struct llmc__live *l, struct llmc__http_response *resp,
  * before now) keep; recent and future ones live ttl_s after their fetch. */
 const struct llmc__point *llmc__live_cached(struct llmc__live *l, int64_t t,
                                             int64_t now, int64_t ttl_s);
+/* Ends a fetch: with rc LLMC_OK, adds the parsed points to the cache;
+ * always frees them. Returns rc, or the merge's failure. */
+int llmc__live_keep(struct llmc__live *l, struct llmc__series *got, int rc);
 void llmc__live_free(struct llmc__live *l);
 
 /* The disk cache (LLMC_CACHE_DIR, else $XDG_CACHE_HOME/llmcarbon, else

@@ -50,10 +50,7 @@ static int em_fetch(struct llmc__live *l, const char *endpoint,
                         "%s: the answer is for zone '%s', not '%s'; refusing "
                         "a value for another place",
                         l->what, zone, l->zone);
-    if (rc == LLMC_OK)
-        rc = llmc__series_merge(&l->cache, &got);
-    llmc__series_free(&got);
-    return rc;
+    return llmc__live_keep(l, &got, rc);
 }
 
 static int em_at(struct llmc__source *s, int64_t t, llmc_intensity *out)

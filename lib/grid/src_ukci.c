@@ -48,10 +48,7 @@ static int ukci_fetch(struct ukci *u, int64_t from, int64_t to)
     llmc__series_init(&got);
     rc = llmc__parse_ukci(&got, resp.body, resp.len, l->what, u->region_id);
     llmc__http_response_free(&resp);
-    if (rc == LLMC_OK)
-        rc = llmc__series_merge(&l->cache, &got);
-    llmc__series_free(&got);
-    return rc;
+    return llmc__live_keep(l, &got, rc);
 }
 
 static int ukci_at(struct llmc__source *s, int64_t t, llmc_intensity *out)

@@ -84,10 +84,7 @@ static int fetch(struct watttime *w, const char *path, int is_forecast)
     rc = llmc__parse_watttime(&got, resp.body, resp.len, w->live.what,
                               is_forecast);
     llmc__http_response_free(&resp);
-    if (rc == LLMC_OK)
-        rc = llmc__series_merge(&w->live.cache, &got);
-    llmc__series_free(&got);
-    return rc;
+    return llmc__live_keep(&w->live, &got, rc);
 }
 
 static int wt_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
