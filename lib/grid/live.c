@@ -184,13 +184,18 @@ int llmc__live_keep(struct llmc__live *l, struct llmc__series *got, int rc)
     return rc;
 }
 
+void llmc__live_clear(struct llmc__live *l)
+{
+    llmc__series_free(&l->cache);
+    /* the secret goes with the memory, not into a later allocation */
+    explicit_bzero(l->secret, sizeof l->secret);
+}
+
 void llmc__live_free(struct llmc__live *l)
 {
     if (!l)
         return;
-    llmc__series_free(&l->cache);
-    /* the secret goes with the memory, not into a later allocation */
-    explicit_bzero(l->secret, sizeof l->secret);
+    llmc__live_clear(l);
     free(l);
 }
 

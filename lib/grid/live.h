@@ -53,6 +53,9 @@ const struct llmc__point *llmc__live_cached(struct llmc__live *l, int64_t t,
 /* Ends a fetch: with rc LLMC_OK, adds the parsed points to the cache;
  * always frees them. Returns rc, or the merge's failure. */
 int llmc__live_keep(struct llmc__live *l, struct llmc__series *got, int rc);
+/* Releases the cache and wipes the secret of a helper embedded in a
+ * source's state; llmc__live_free does that and frees a helper of its own. */
+void llmc__live_clear(struct llmc__live *l);
 void llmc__live_free(struct llmc__live *l);
 
 /* The disk cache (LLMC_CACHE_DIR, else $XDG_CACHE_HOME/llmcarbon, else

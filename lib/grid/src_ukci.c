@@ -92,7 +92,7 @@ static void ukci_free(struct llmc__source *s)
 {
     struct ukci *u = s->state;
     if (u) {
-        llmc__series_free(&u->live.cache);
+        llmc__live_clear(&u->live);
         free(u);
     }
     s->state = NULL;

@@ -168,9 +168,8 @@ static void wt_free(struct llmc__source *s)
 {
     struct watttime *w = s->state;
     if (w) {
-        llmc__series_free(&w->live.cache);
+        llmc__live_clear(&w->live);
         explicit_bzero(w->token, sizeof w->token);
-        explicit_bzero(w->live.secret, sizeof w->live.secret);
         free(w);
     }
     s->state = NULL;
