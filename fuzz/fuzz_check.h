@@ -15,15 +15,19 @@
 #include "llmcarbon.h"
 #include "series.h"
 
-/* before year 0, so that no parsed point can overlap it */
-static const struct llmc__point sentinel = {INT64_C(-70000000000), 3600, 1.5,
-                                            0};
+/* The first second of the times a series holds: a parsed point can only
+ * replace it (by starting at the same second), never overlap it. */
+static const struct llmc__point sentinel = {INT64_C(0), 1, 1.5, 0};
 
 /* A series holding only the sentinel, or 0 when memory ran out. */
 static inline int series_with_sentinel(struct llmc__series *s)
 {
+    int rc;
     llmc__series_init(s);
-    return llmc__series_put(s, &sentinel) == LLMC_OK;
+    rc = llmc__series_put(s, &sentinel);
+    if (rc != LLMC_OK && rc != LLMC_ENOMEM)
+        __builtin_trap(); /* the sentinel no longer fits: fix it here */
+    return rc == LLMC_OK;
 }
 
 static inline void check(const struct llmc__series *s, int rc)

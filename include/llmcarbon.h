@@ -475,6 +475,8 @@ typedef struct llmc_totals {
     double projected_total_kgco2e;    /* at target_tokens; NaN without one */
     double projected_low_kgco2e;
     double projected_high_kgco2e;
+    double filled_energy_j;           /* priced after its interval     */
+    double unpriced_energy_j;         /* J with no intensity known yet */
 } llmc_totals;
 
 LLMC_API void llmc_totals_init(llmc_totals *out, size_t size);

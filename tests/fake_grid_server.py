@@ -64,6 +64,7 @@ WattTime v3 (section 3)
 Test hooks - a PATH PREFIX (not a query parameter, so that a test can put
 it into a provider's base URL):  /_mode/<mode>[,<mode>...]/<the real path>
     slow       sleep 5 s, then answer normally
+    hang       read the request and never answer, until the client leaves
     drop       close the socket without answering
     truncate   200 with Content-Length 1000, send 10 bytes, close
     html500    500 with an HTML body
@@ -82,8 +83,13 @@ it into a provider's base URL):  /_mode/<mode>[,<mode>...]/<the real path>
     redirect   302 to the same path without the prefix
     huge       200 with a 9 MiB body (with Content-Length)
     hugenolen  200 with a 9 MiB body, no Content-Length (ends at close)
+    echo       401 text/plain echoing the credentials received: the bare
+               auth-token value, the bare Basic password and bearer token,
+               then "auth-token: ...", "Authorization: ..." and the query;
+               the same values in X-Echo-* response headers
+    echo500    500 JSON {"error": ...} with the same text
     The transport modes (drop ... badjson, empty, 429, 503date, flaky,
-    redirect, huge*) answer before authentication and routing.
+    redirect, huge*, echo*) answer before authentication and routing.
 
 Introspection (never counted, never prefixed)
     GET /_stats  -> {"logins": n, "login_failures": n,
@@ -110,6 +116,7 @@ import json
 import os
 import re
 import secrets
+import select
 import socket
 import ssl
 import sys
@@ -145,7 +152,8 @@ WT_REGIONS = {"CAISO_NORTH", "PERCENTILE"}
 WT_SIGNALS = {"co2_moer", "co2_aoer", "health_damage"}
 MODES = {"slow", "drop", "truncate", "html500", "plain403", "text200",
          "badjson", "empty", "null", "missing", "wrongzone", "units", "429",
-         "503date", "flaky", "redirect", "huge", "hugenolen"}
+         "503date", "flaky", "redirect", "huge", "hugenolen", "echo",
+         "echo500", "hang"}
 HUGE = 9 * 1024 * 1024
 
 
@@ -665,6 +673,9 @@ class Handler(BaseHTTPRequestHandler):
                                       % ",".join(sorted(bad)), "text/plain")
         if "slow" in modes:
             time.sleep(5)
+        if "hang" in modes:
+            self.hang_until_the_client_leaves()
+            return None
         if self.transport_mode(modes, real, split.query, count):
             return None
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -681,6 +692,19 @@ class Handler(BaseHTTPRequestHandler):
         except HttpError as e:
             return self.send_body(e.status, e.body, e.ctype, e.headers)
         return self.send_body(200, body)
+
+    def hang_until_the_client_leaves(self):
+        """Accepted and read, never answered: a server that hangs."""
+        self.close_connection = True
+        deadline = time.time() + 600
+        while time.time() < deadline:
+            ready, _, _ = select.select([self.connection], [], [], 0.2)
+            if ready:
+                try:
+                    if not self.connection.recv(1, socket.MSG_PEEK):
+                        return
+                except (OSError, ValueError):  # ValueError: TLS, no peek
+                    return
 
     def transport_mode(self, modes, real, query, count):
         if "drop" in modes:
@@ -730,11 +754,35 @@ class Handler(BaseHTTPRequestHandler):
             self.send_body(302, "<html>Found</html>", "text/html",
                            headers={"Location": loc})
             return True
+        if "echo" in modes or "echo500" in modes:
+            self.echo_credentials("echo500" in modes, query)
+            return True
         if "huge" in modes or "hugenolen" in modes:
             body = b'{"pad":"' + b"x" * (HUGE - 10) + b'"}'
             self.send_body(200, body, length="huge" in modes)
             return True
         return False
+
+    def echo_credentials(self, as_500, query):
+        """What a careless server does: quotes the credentials it got."""
+        token = self.headers.get("auth-token") or ""
+        auth = self.headers.get("Authorization") or ""
+        bare = ""
+        if auth.startswith("Basic "):
+            try:
+                pair = base64.b64decode(auth[6:]).decode()
+                bare = pair.split(":", 1)[1] if ":" in pair else pair
+            except ValueError:
+                bare = ""
+        elif auth.startswith("Bearer "):
+            bare = auth[7:]
+        text = ("%s%s rejected (auth-token: %s; Authorization: %s; query %s)"
+                % (token, bare, token, auth, query))
+        headers = {"X-Echo-Auth-Token": token, "X-Echo-Authorization": auth}
+        if as_500:
+            self.send_body(500, {"error": text}, headers=headers)
+        else:
+            self.send_body(401, text, "text/plain", headers=headers)
 
 
 class Server(ThreadingHTTPServer):

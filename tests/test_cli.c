@@ -19,12 +19,14 @@
 #include <jansson.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -1163,26 +1165,18 @@ START_TEST(run_text_report_follows_the_commands_output)
 }
 END_TEST
 
-START_TEST(run_forwards_signals_to_the_command)
+/* Starts `llmcarbon run` (const:10W, the grid of France) of `sh -c
+ * script` with its stdout in out, and waits, 5 s at most, until the script
+ * has made pidfile; the pid of llmcarbon. */
+static pid_t run_in_background(const char *script, const char *out,
+                               const char *pidfile)
 {
-    /* the job scheduler sends SIGTERM to llmcarbon run; the command must
-     * get it, and the report must still come, with the status 128+15 */
-    char dir[] = "/tmp/llmc-run-XXXXXX", pidfile[128], outfile[128], text[4096];
     const char *cli = cli_path();
-    pid_t pid;
-    int status, fd;
-    ssize_t n;
-
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(pidfile, sizeof pidfile, "%s/pid", dir);
-    snprintf(outfile, sizeof outfile, "%s/out", dir);
-    pid = fork();
+    pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        char script[256];
-        int out = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        snprintf(script, sizeof script, "echo $$ > %s; exec sleep 30", pidfile);
-        if (out < 0 || dup2(out, STDOUT_FILENO) < 0)
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
             _exit(126);
         execl(cli, cli, "run", "--meters", "const:10W", "--grid", "FR", "--",
               "sh", "-c", script, (char *)NULL);
@@ -1190,7 +1184,24 @@ START_TEST(run_forwards_signals_to_the_command)
     }
     for (int i = 0; i < 500 && access(pidfile, F_OK) != 0; i++)
         usleep(10000);
-    ck_assert_int_eq(access(pidfile, F_OK), 0);
+    ck_assert_msg(access(pidfile, F_OK) == 0, "no %s after 5 s", pidfile);
+    return pid;
+}
+
+START_TEST(run_forwards_signals_to_the_command)
+{
+    /* the job scheduler sends SIGTERM to llmcarbon run; the command must
+     * get it, and the report must still come, with the status 128+15 */
+    char dir[] = "/tmp/llmc-run-XXXXXX", pidfile[128], outfile[128], text[4096];
+    pid_t pid;
+    int status, fd;
+    ssize_t n;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(pidfile, sizeof pidfile, "%s/pid", dir);
+    snprintf(outfile, sizeof outfile, "%s/out", dir);
+    snprintf(text, sizeof text, "echo $$ > %s; exec sleep 30", pidfile);
+    pid = run_in_background(text, outfile, pidfile);
     usleep(50000);
     ck_assert_int_eq(kill(pid, SIGTERM), 0);
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -1203,8 +1214,7 @@ START_TEST(run_forwards_signals_to_the_command)
     text[n] = '\0';
     ck_assert_msg(strstr(text, "ended by signal 15") != NULL, "%s", text);
     ck_assert_msg(strstr(text, "energy") != NULL, "%s", text);
-    snprintf(text, sizeof text, "rm -rf %s", dir);
-    ck_assert_int_eq(system(text), 0);
+    ck_assert_int_eq(remove_tree(dir), 0);
 }
 END_TEST
 
@@ -1310,7 +1320,7 @@ END_TEST
 
 START_TEST(report_merges_rank_logs_and_reweights)
 {
-    char dir[] = "/tmp/llmc-report-XXXXXX", log0[128], log1[128], cmd[200];
+    char dir[] = "/tmp/llmc-report-XXXXXX", log0[128], log1[128];
     struct result r;
     json_t *j, *rw;
     double e;
@@ -1355,8 +1365,284 @@ START_TEST(report_merges_rank_logs_and_reweights)
     RUN(&r, "report", "/nonexistent.jsonl");
     expect_fail(&r, 1);
     result_free(&r);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(remove_tree(dir), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Flags that conflict, flags given twice, values out of range
+ * ------------------------------------------------------------------------ */
+
+/* Exit status want: a success (0) whose stdout says text, or a failure
+ * whose message says it; and also, when that is given (NULL: nothing
+ * more). */
+static void expect_exit_saying(const char *const argv[], int want,
+                               const char *text, const char *also)
+{
+    struct result r;
+    const char *stream = want == 0 ? "stdout" : "stderr";
+    run(argv, &r);
+    if (want == 0)
+        expect_ok(&r);
+    else
+        expect_fail(&r, want);
+    expect_contains(&r, stream, want == 0 ? r.out : r.err, text);
+    if (also)
+        expect_contains(&r, stream, want == 0 ? r.out : r.err, also);
+    result_free(&r);
+}
+
+/* A usage error (exit 2) whose message names both flags. */
+static void expect_conflict(const char *const argv[], const char *a,
+                            const char *b)
+{
+    expect_exit_saying(argv, 2, a, b);
+}
+
+START_TEST(estimate_conflicting_flags_are_errors_naming_both)
+{
+    expect_conflict(ARGS("estimate", "--hardware", "h100-sxm", "--hours", "10",
+                         "--power", "500W", "--power-factor", "0.5",
+                         "--intensity", "400"),
+                    "--power'", "--power-factor");
+    expect_conflict(ARGS("estimate", "--energy", "100kWh", "--overhead-power",
+                         "100W", "--intensity", "400"),
+                    "--energy", "--overhead-power");
+    expect_conflict(ARGS("estimate", "--energy", "100kWh", "--power-factor",
+                         "0.5", "--intensity", "400"),
+                    "--energy", "--power-factor");
+    expect_conflict(ARGS("estimate", "--energy", "100kWh", "--intensity", "400",
+                         "--no-embodied", "--embodied", "100kg"),
+                    "--embodied'", "--no-embodied");
+}
+END_TEST
+
+START_TEST(any_flag_given_twice_is_an_error_naming_it)
+{
+    expect_exit_saying(ARGS("estimate", "--energy", "1kWh", "--intensity",
+                            "400", "--pue", "1.1", "--pue", "1.2"),
+                       2, "'--pue' is given twice", NULL);
+    expect_exit_saying(ARGS("estimate", "--energy", "1kWh", "--intensity",
+                            "400", "--json", "--json"),
+                       2, "'--json' is given twice", NULL);
+    expect_exit_saying(ARGS("run", "--interval", "1s", "--interval", "2s",
+                            "--", "true"),
+                       2, "'--interval' is given twice", NULL);
+    expect_exit_saying(ARGS("grid", "get", "static:FR", "--at", "0", "--at",
+                            "1"),
+                       2, "'--at' is given twice", NULL);
+    expect_exit_saying(ARGS("grid", "list", "--kind", "country", "--kind",
+                            "world"),
+                       2, "'--kind' is given twice", NULL);
+    expect_exit_saying(ARGS("hw", "list", "--json", "--json"), 2,
+                       "'--json' is given twice", NULL);
+    expect_exit_saying(ARGS("report", "--pue", "1.1", "--pue", "1.2",
+                            "/nonexistent.jsonl"),
+                       2, "'--pue' is given twice", NULL);
+}
+END_TEST
+
+START_TEST(grid_get_at_outside_1970_to_9999_is_an_error)
+{
+    static const char *const bad[] = {
+        "99999999999999", "-1", "253402300800", "99999999999999999999",
+        "1969-12-31T23:59:59Z", "1970-01-01T00:30:00+01:00", "0000-01-01T00:00Z"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_exit_saying(ARGS("grid", "get", "static:FR", "--at", bad[i]),
+                           2, "outside the years 1970 to 9999", NULL);
+    /* a date that does not exist is not a time */
+    expect_exit_saying(ARGS("grid", "get", "static:FR", "--at",
+                            "2024-04-31T00:00:00Z"),
+                       2, "is not a time", NULL);
+    /* the last representable second still answers */
+    expect_exit_saying(ARGS("grid", "get", "static:FR", "--at",
+                            "9999-12-31T23:59:59Z", "--json"),
+                       0, "\"9999-12-31T23:59:59Z\"", NULL);
+}
+END_TEST
+
+START_TEST(estimate_numbers_out_of_range_say_too_large_or_too_small)
+{
+    const struct {
+        const char *const *argv;
+        const char *says, *never; /* never: NULL when nothing is ruled out */
+    } cases[] = {
+        {ARGS("estimate", "--energy", "1e305kWh", "--intensity", "400"),
+         "too large", "memory"},
+        /* each input fits, their product does not */
+        {ARGS("estimate", "--energy", "1e300kWh", "--intensity", "1e9",
+              "--json"),
+         "too large", "memory"},
+        {ARGS("estimate", "--hardware", "h100-sxm", "--params", "70B",
+              "--tokens", "1T", "--mfu", "1e-320", "--intensity", "400"),
+         "too small", "trailing"},
+        {ARGS("run", "--interval", "1e10", "--", "true"), "1 day", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct result r;
+        run(cases[i].argv, &r);
+        expect_fail(&r, 1);
+        ERR_HAS(&r, cases[i].says);
+        if (cases[i].never)
+            ck_assert_msg(!strstr(r.err, cases[i].never), "%s: says %s:\n%s",
+                          r.cmdline, cases[i].never, r.err);
+        result_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(estimate_text_never_cuts_the_digits_of_a_large_number)
+{
+    expect_exit_saying(ARGS("estimate", "--energy", "1e60kWh",
+                            "--intensity", "400"),
+                       0, " 1e+60 kWh", " 4e+59 kgCO2e");
+    expect_exit_saying(ARGS("estimate", "--energy", "1234567kWh",
+                            "--intensity", "400"),
+                       0, " 1,234,567 kWh", NULL);
+}
+END_TEST
+
+/* The state of process pid from /proc: 'Z' for a zombie, 0 when gone. */
+static char proc_state(pid_t pid)
+{
+    char path[64], text[512], *close_paren;
+    FILE *f;
+    size_t n;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (!(f = fopen(path, "r")))
+        return 0;
+    n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    close_paren = strrchr(text, ')');
+    return close_paren && close_paren[1] == ' ' ? close_paren[2] : 0;
+}
+
+START_TEST(run_killed_with_sigkill_takes_its_command_with_it)
+{
+    char dir[] = "/tmp/llmc-run-XXXXXX", pidfile[128], script[512];
+    pid_t pid, child = 0;
+    int status;
+    FILE *f;
+    char state = 'R';
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(pidfile, sizeof pidfile, "%s/pid", dir);
+    /* the pid file appears whole */
+    snprintf(script, sizeof script,
+             "echo $$ > %s.tmp && mv %s.tmp %s; exec sleep 60", pidfile,
+             pidfile, pidfile);
+    pid = run_in_background(script, "/dev/null", pidfile);
+    ck_assert_ptr_nonnull(f = fopen(pidfile, "r"));
+    ck_assert_int_eq(fscanf(f, "%d", &child), 1);
+    fclose(f);
+    ck_assert_int_gt(child, 0);
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    for (int i = 0; i < 200; i++) { /* 2 s */
+        state = proc_state(child);
+        if (state == 0 || state == 'Z')
+            break;
+        usleep(10000);
+    }
+    if (state != 0 && state != 'Z')
+        kill(child, SIGKILL); /* leave nothing behind, then fail */
+    ck_assert_msg(state == 0 || state == 'Z',
+                  "the command (pid %d) still runs 2 s after llmcarbon run "
+                  "was killed (state %c)",
+                  (int)child, state);
+    ck_assert_int_eq(remove_tree(dir), 0);
+}
+END_TEST
+
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+START_TEST(run_starts_its_command_at_once_when_the_grid_hangs)
+{
+    /* a grid API that accepts and never answers: the command starts at
+     * once, and the wait is in neither the time nor the energy */
+    char dir[] = "/tmp/llmc-run-XXXXXX", stamp[128], url[128], cache[128];
+    char script[300];
+    struct result r;
+    json_t *j;
+    pid_t server;
+    double t0, child_at = 0, wall, dur;
+    FILE *f;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/_mode/hang",
+             fake_grid_server_start(&server));
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    snprintf(stamp, sizeof stamp, "%s/started", dir);
+    snprintf(script, sizeof script, "date +%%s.%%N > %s; sleep 2", stamp);
+    setenv("LLMC_ELECTRICITYMAPS_URL", url, 1);
+    setenv("LLMC_CACHE_DIR", cache, 1);
+    t0 = wall_s();
+    RUN(&r, "run", "--meters", "const:100W", "--grid",
+        "electricitymaps:DE?token=good-token", "--json", "--", "sh", "-c",
+        script);
+    wall = wall_s() - t0;
+    fake_grid_server_stop(&server);
+    unsetenv("LLMC_ELECTRICITYMAPS_URL");
+    expect_ok(&r);
+    ck_assert_ptr_nonnull(f = fopen(stamp, "r"));
+    ck_assert_int_eq(fscanf(f, "%lf", &child_at), 1);
+    fclose(f);
+    ck_assert_msg(child_at - t0 < 0.5, "the command started %.3f s late",
+                  child_at - t0);
+    j = parse_object(&r);
+    dur = json_number_value(json_object_get(j, "duration_s"));
+    ck_assert_msg(dur >= 1.8 && dur <= 2.6, "duration_s %.3f", dur);
+    ck_assert_double_eq_tol(json_number_value(json_object_get(j, "energy_j")),
+                            200.0, 20.0);
+    ck_assert(json_is_null(json_object_get(j, "operational_kgco2e")));
+    /* the run, its last sample, and a second for the fetch's cancel */
+    ck_assert_msg(wall < 4.5, "llmcarbon run took %.3f s", wall);
+    json_decref(j);
+    result_free(&r);
+    ck_assert_int_eq(remove_tree(dir), 0);
+}
+END_TEST
+
+START_TEST(run_text_says_why_operational_is_unknown)
+{
+    /* a grid API that only fails: energy is measured, the intensity never
+     * known; the text says so, names the grid's failure, and prints no
+     * operational or total figure (not 0, not a made-up average) */
+    char dir[] = "/tmp/llmc-run-XXXXXX", url[128], cache[128];
+    struct result r;
+    pid_t server;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/_mode/html500",
+             fake_grid_server_start(&server));
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    setenv("LLMC_ELECTRICITYMAPS_URL", url, 1);
+    setenv("LLMC_CACHE_DIR", cache, 1);
+    RUN(&r, "run", "--meters", "const:100W", "--grid",
+        "electricitymaps:DE?token=good-token", "--", "sleep", "1");
+    fake_grid_server_stop(&server);
+    unsetenv("LLMC_ELECTRICITYMAPS_URL");
+    expect_ok(&r);
+    ck_assert_msg(strstr(r.out, "intensity      unknown (electricitymaps:DE"),
+                  "%s", r.out);
+    ck_assert_msg(strstr(r.out, "500"), "the grid's failure is named: %s",
+                  r.out);
+    ck_assert_msg(strstr(r.out, "operational    unknown: no grid intensity "
+                                "was known for"),
+                  "%s", r.out);
+    ck_assert_msg(strstr(r.out, "total          unknown: no grid intensity"),
+                  "%s", r.out);
+    ck_assert_msg(!strstr(r.out, "energy was not measured"), "%s", r.out);
+    ck_assert_msg(!strstr(r.out, "kgCO2e (x PUE"), "%s", r.out);
+    ck_assert_msg(!strstr(r.out, "good-token"), "%s", r.out);
+    result_free(&r);
+    ck_assert_int_eq(remove_tree(dir), 0);
 }
 END_TEST
 
@@ -1434,6 +1720,24 @@ static Suite *cli_suite(void)
         tcase_add_test(runc, grid_forecast_of_a_constant_says_start_now);
         tcase_add_test(runc, report_merges_rank_logs_and_reweights);
         suite_add_tcase(s, runc);
+    }
+    {
+        TCase *flags = tcase_create("flags");
+        tcase_set_timeout(flags, 30);
+        tcase_add_test(flags, estimate_conflicting_flags_are_errors_naming_both);
+        tcase_add_test(flags, any_flag_given_twice_is_an_error_naming_it);
+        tcase_add_test(flags, grid_get_at_outside_1970_to_9999_is_an_error);
+        tcase_add_test(flags, estimate_numbers_out_of_range_say_too_large_or_too_small);
+        tcase_add_test(flags, estimate_text_never_cuts_the_digits_of_a_large_number);
+        tcase_add_test(flags, run_killed_with_sigkill_takes_its_command_with_it);
+        suite_add_tcase(s, flags);
+    }
+    {
+        TCase *hung = tcase_create("run-grid");
+        tcase_set_timeout(hung, 30);
+        tcase_add_test(hung, run_starts_its_command_at_once_when_the_grid_hangs);
+        tcase_add_test(hung, run_text_says_why_operational_is_unknown);
+        suite_add_tcase(s, hung);
     }
     return s;
 }

@@ -3,6 +3,7 @@
  * the quantity parser, and the accounting core.
  */
 #include <check.h>
+#include <float.h>
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "llmcarbon.h"
 
@@ -476,6 +478,34 @@ START_TEST(test_format_then_parse_round_trips)
 }
 END_TEST
 
+START_TEST(test_format_of_the_largest_values_parses_back)
+{
+    /* 15 digits of DBL_MAX round up to 1.79769313486232e308, which is no
+     * double: each dimension, in its largest unit, must still write text
+     * that parses back to a finite value next to the one formatted. */
+    static const llmc_dimension dims[] = {LLMC_DIM_POWER,    LLMC_DIM_ENERGY,
+                                          LLMC_DIM_INTENSITY, LLMC_DIM_DURATION,
+                                          LLMC_DIM_MASS,     LLMC_DIM_PUE};
+    static const double values[] = {DBL_MAX, 0.99999999999999999 * DBL_MAX,
+                                    1.7976931348623e308, 1e308};
+    for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
+        for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+            char buf[64];
+            double back;
+            ck_assert_int_eq(llmc_quantity_format(buf, sizeof buf, dims[d],
+                                                  values[i]),
+                             LLMC_OK);
+            ck_assert_msg(llmc_quantity_parse(&back, dims[d], buf, NULL) ==
+                              LLMC_OK,
+                          "%.17g -> '%s': %s", values[i], buf,
+                          llmc_last_error());
+            ck_assert_msg(isfinite(back) &&
+                              fabs(back - values[i]) <= 1e-14 * values[i],
+                          "%.17g -> '%s' -> %.17g", values[i], buf, back);
+        }
+}
+END_TEST
+
 START_TEST(test_format_rejects_small_buffer_and_non_finite)
 {
     char buf[4];
@@ -557,6 +587,113 @@ START_TEST(test_embodied_rejects_bad_numbers)
 }
 END_TEST
 
+START_TEST(test_quantity_overflow_and_underflow_are_erange_saying_which)
+{
+    double v = 42;
+    /* 1e305 kWh is a double, but not in J */
+    ck_assert_int_eq(llmc_quantity_parse(&v, LLMC_DIM_ENERGY, "1e305kWh", NULL),
+                     LLMC_ERANGE);
+    ck_assert_msg(strstr(llmc_last_error(), "too large") != NULL, "%s",
+                  llmc_last_error());
+    ck_assert_int_eq(llmc_quantity_parse(&v, LLMC_DIM_ENERGY, "1e999", "kWh"),
+                     LLMC_ERANGE);
+    ck_assert_msg(strstr(llmc_last_error(), "too large") != NULL, "%s",
+                  llmc_last_error());
+    /* a denormal, and a value the unit takes below the doubles' range */
+    ck_assert_int_eq(llmc_quantity_parse(&v, LLMC_DIM_POWER, "1e-320W", NULL),
+                     LLMC_ERANGE);
+    ck_assert_msg(strstr(llmc_last_error(), "too small") != NULL, "%s",
+                  llmc_last_error());
+    ck_assert_int_eq(llmc_quantity_parse(&v, LLMC_DIM_DURATION, "1e-307ms",
+                                         NULL),
+                     LLMC_ERANGE);
+    ck_assert_msg(strstr(llmc_last_error(), "too small") != NULL, "%s",
+                  llmc_last_error());
+    ck_assert_double_eq(v, 42);
+    ck_assert_int_eq(llmc_quantity_parse(&v, LLMC_DIM_POWER, "0W", NULL),
+                     LLMC_OK);
+    ck_assert_double_eq(v, 0.0);
+}
+END_TEST
+
+START_TEST(test_quantity_long_numbers_parse_or_are_too_long)
+{
+    char text[400];
+    double v = 0;
+    /* 150 digits: 1 followed by 149 zeros, in W */
+    text[0] = '1';
+    memset(text + 1, '0', 149);
+    snprintf(text + 150, sizeof text - 150, "W");
+    ck_assert_msg(llmc_quantity_parse(&v, LLMC_DIM_POWER, text, NULL) ==
+                      LLMC_OK,
+                  "%s", llmc_last_error());
+    ck_assert_double_eq_tol(v, 1e149, 1e135);
+    /* 0.000...0015 kWh: 128 zeros after the point, 1.5e-129 kWh */
+    memcpy(text, "0.", 2);
+    memset(text + 2, '0', 128);
+    snprintf(text + 130, sizeof text - 130, "15kWh");
+    ck_assert_msg(llmc_quantity_parse(&v, LLMC_DIM_ENERGY, text, NULL) ==
+                      LLMC_OK,
+                  "%s", llmc_last_error());
+    ck_assert_double_eq_tol(v, 1.5e-129 * 3.6e6, 1e-136);
+    /* past what a quantity may hold: said so, not "not a number" */
+    memset(text, '9', 300);
+    text[300] = '\0';
+    ck_assert_int_eq(llmc_quantity_parse(&v, LLMC_DIM_POWER, text, "W"),
+                     LLMC_EPARSE);
+    ck_assert_msg(strstr(llmc_last_error(), "too long") != NULL, "%s",
+                  llmc_last_error());
+}
+END_TEST
+
+START_TEST(test_tracker_interval_above_a_day_is_erange)
+{
+    llmc_tracker *t = NULL;
+    static const char *const keys[] = {"interval", "checkpoint_interval"};
+    ck_assert_int_eq(llmc_tracker_new(&t), LLMC_OK);
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_eq(llmc_tracker_set(t, keys[i], "1e10"), LLMC_ERANGE);
+        ck_assert_msg(strstr(llmc_last_error(), "1 day") != NULL, "%s",
+                      llmc_last_error());
+        ck_assert_int_eq(llmc_tracker_set(t, keys[i], "25h"), LLMC_ERANGE);
+        ck_assert_int_eq(llmc_tracker_set(t, keys[i], "1d"), LLMC_OK);
+    }
+    ck_assert_int_eq(llmc_tracker_configure(t, "interval=1e10"), LLMC_ERANGE);
+    ck_assert_int_eq(llmc_tracker_set_interval(t, 1e10), LLMC_ERANGE);
+    ck_assert_msg(strstr(llmc_last_error(), "1 day") != NULL, "%s",
+                  llmc_last_error());
+    ck_assert_int_eq(llmc_tracker_set_interval(t, 86400.0), LLMC_OK);
+    llmc_tracker_free(t);
+    /* the environment is refused the same way, at creation */
+    setenv("LLMC_INTERVAL", "1e10", 1);
+    t = NULL;
+    ck_assert_int_eq(llmc_tracker_new(&t), LLMC_ERANGE);
+    ck_assert_msg(strstr(llmc_last_error(), "LLMC_INTERVAL") != NULL, "%s",
+                  llmc_last_error());
+    ck_assert_ptr_null(t);
+    unsetenv("LLMC_INTERVAL");
+}
+END_TEST
+
+START_TEST(test_tracker_with_the_longest_interval_stops_promptly)
+{
+    llmc_tracker *t = NULL;
+    struct timespec a, b;
+    double s;
+    ck_assert_int_eq(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_int_eq(llmc_tracker_configure(t, "meters=const:100W;"
+                                               "interval=1d;grid=FR"),
+                     LLMC_OK);
+    ck_assert_msg(llmc_tracker_start(t) == LLMC_OK, "%s", llmc_last_error());
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    ck_assert_int_eq(llmc_tracker_stop(t), LLMC_OK);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    ck_assert_msg(s < 2.0, "stop took %.3f s", s);
+    llmc_tracker_free(t);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -583,7 +720,15 @@ static Suite *core_suite(void)
     tcase_add_loop_test(tc, test_format_writes_readable_units, 0,
                         sizeof formats / sizeof formats[0]);
     tcase_add_test(tc, test_format_then_parse_round_trips);
+    tcase_add_test(tc, test_format_of_the_largest_values_parses_back);
     tcase_add_test(tc, test_format_rejects_small_buffer_and_non_finite);
+    tcase_add_test(tc, test_quantity_overflow_and_underflow_are_erange_saying_which);
+    tcase_add_test(tc, test_quantity_long_numbers_parse_or_are_too_long);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("tracker-config");
+    tcase_add_test(tc, test_tracker_interval_above_a_day_is_erange);
+    tcase_add_test(tc, test_tracker_with_the_longest_interval_stops_promptly);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("account");

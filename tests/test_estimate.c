@@ -517,6 +517,43 @@ START_TEST(test_estimate_energy_and_power_conflict)
 }
 END_TEST
 
+/* Pairs of keys where one would be silently ignored: each is refused by the
+ * library itself, naming both, so every binding gets the same answer. */
+static const struct {
+    const char *k1, *v1, *k2, *v2, *flag1, *flag2;
+} conflicts[] = {
+    {"power", "500W", "power_factor", "0.5", "--power ", "--power-factor"},
+    {"energy", "100kWh", "overhead_power", "100W", "--energy", "--overhead-power"},
+    {"energy", "100kWh", "power_factor", "0.5", "--energy", "--power-factor"},
+};
+
+START_TEST(test_estimate_ignored_inputs_conflict)
+{
+    llmc_estimate *e = est_new();
+    if (strcmp(conflicts[_i].k1, "power") == 0) {
+        set_ok(e, "hardware", "h100-sxm");
+        set_ok(e, "hours", "10");
+    }
+    set_ok(e, conflicts[_i].k1, conflicts[_i].v1);
+    set_ok(e, conflicts[_i].k2, conflicts[_i].v2);
+    set_ok(e, "intensity", "400");
+    ck_assert_status(compute_rc(e), LLMC_EINVAL);
+    ck_assert_error_mentions(conflicts[_i].flag1);
+    ck_assert_error_mentions(conflicts[_i].flag2);
+    llmc_estimate_free(e);
+    /* each alone is fine */
+    e = est_new();
+    if (strcmp(conflicts[_i].k1, "power") == 0) {
+        set_ok(e, "hardware", "h100-sxm");
+        set_ok(e, "hours", "10");
+    }
+    set_ok(e, conflicts[_i].k1, conflicts[_i].v1);
+    set_ok(e, "intensity", "400");
+    ck_assert_int_eq(compute_rc(e), LLMC_OK);
+    llmc_estimate_free(e);
+}
+END_TEST
+
 static const struct {
     const char *value;
     int status;
@@ -1309,6 +1346,8 @@ static Suite *estimate_suite(void)
     tcase_add_test(errors, test_estimate_zone_and_intensity_conflict);
     tcase_add_test(errors, test_estimate_zone_refuses_constants_and_chains);
     tcase_add_test(errors, test_estimate_energy_and_power_conflict);
+    tcase_add_loop_test(errors, test_estimate_ignored_inputs_conflict, 0,
+                        sizeof conflicts / sizeof conflicts[0]);
     tcase_add_loop_test(errors, test_estimate_count_must_be_a_positive_whole_number,
                         0, (int)(sizeof bad_counts / sizeof bad_counts[0]));
     tcase_add_test(errors, test_estimate_unknown_key_is_einval_listing_keys);

@@ -399,6 +399,69 @@ START_TEST(test_grid_file_series_rows_hold_until_the_next)
 }
 END_TEST
 
+/* A series file in dir with body; returns the grid's status. */
+static int file_grid(llmc_grid **g, const char *dir, const char *body)
+{
+    char path[128], spec[160];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/ci.csv", dir);
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    fputs(body, f);
+    fclose(f);
+    snprintf(spec, sizeof spec, "file:%s", path);
+    *g = NULL;
+    return llmc_grid_new(g, spec);
+}
+
+START_TEST(test_grid_file_series_times_outside_1970_to_9999_are_refused)
+{
+    char dir[] = "/tmp/llmc-file-XXXXXX", path[160];
+    llmc_grid *g = NULL;
+    llmc_intensity ci;
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_status(file_grid(&g, dir,
+                               "datetime,intensity_gco2e_per_kwh\n"
+                               "0001-01-01T00:00:00Z,100\n"
+                               "2024-05-01T00:00:00Z,200\n"),
+                     LLMC_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(llmc_last_error(), "line 2"));
+    ck_assert_ptr_nonnull(strstr(llmc_last_error(), "1970 to 9999"));
+    ck_assert_status(file_grid(&g, dir,
+                               "[{\"datetime\": \"1970-01-01T00:30:00+01:00\","
+                               " \"intensity_gco2e_per_kwh\": 1}]"),
+                     LLMC_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(llmc_last_error(), "1970 to 9999"));
+    /* the extremes of the range: any time asked answers or is ENODATA,
+     * with no overflow (UBSan) */
+    ck_assert_status(file_grid(&g, dir,
+                               "datetime,intensity_gco2e_per_kwh\n"
+                               "1970-01-01T00:00:00Z,100\n"
+                               "9999-12-31T23:00:00Z,200\n"),
+                     LLMC_OK);
+    llmc_intensity_init(&ci, sizeof ci);
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, 0), LLMC_OK);
+    ck_assert_double_eq(ci.gco2e_per_kwh, 100.0);
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, INT64_C(253402300799)),
+                     LLMC_OK);
+    ck_assert_double_eq(ci.gco2e_per_kwh, 200.0);
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, INT64_MAX), LLMC_ERANGE);
+    ck_assert_error_mentions("1970 to 9999");
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, INT64_MIN), LLMC_ERANGE);
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, -1), LLMC_ERANGE);
+    {
+        llmc_window w;
+        llmc_window_init(&w, sizeof w);
+        ck_assert_status(llmc_grid_best_window(&w, g, INT64_MAX - 10, 3600.0,
+                                               3600.0),
+                         LLMC_ERANGE);
+    }
+    llmc_grid_free(g);
+    snprintf(path, sizeof path, "%s/ci.csv", dir);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_grid_unknown_source_prefix_is_eparse)
 {
     llmc_grid *g = NULL;
@@ -742,6 +805,7 @@ static Suite *grid_suite(void)
     tcase_add_test(errors, test_grid_bad_specs_name_what_is_wrong);
     tcase_add_test(errors, test_grid_chain_falls_back_and_says_why);
     tcase_add_test(errors, test_grid_file_series_rows_hold_until_the_next);
+    tcase_add_test(errors, test_grid_file_series_times_outside_1970_to_9999_are_refused);
     tcase_add_test(errors, test_grid_unknown_source_prefix_is_eparse);
     tcase_add_test(errors, test_grid_empty_spec_is_eparse);
     tcase_add_test(errors, test_grid_null_arguments_are_einval);

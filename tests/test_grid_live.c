@@ -7,18 +7,15 @@
  */
 #include <errno.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
 
 static pid_t server;
-static int port;
 static char base[64];
 static char cache_dir[64];
 
@@ -31,55 +28,24 @@ static void sleep_ms(long ms)
 
 static void server_start(void)
 {
-    char portfile[] = "/tmp/llmc-port-XXXXXX", script[512];
-    const char *root = getenv("LLMC_SOURCE_ROOT");
-    int fd = mkstemp(portfile);
-    FILE *f;
-
-    ck_assert_msg(root != NULL, "LLMC_SOURCE_ROOT is not set");
     /* every test starts with an empty disk cache of its own */
     snprintf(cache_dir, sizeof cache_dir, "/tmp/llmc-cache-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(cache_dir));
     setenv("LLMC_CACHE_DIR", cache_dir, 1);
-    ck_assert_int_ge(fd, 0);
-    close(fd);
-    unlink(portfile); /* the server writes it when it listens */
-    snprintf(script, sizeof script, "%s/tests/fake_grid_server.py", root);
-    server = fork();
-    ck_assert_int_ge(server, 0);
-    if (server == 0) {
-        execlp("python3", "python3", script, "--port-file", portfile,
-               (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 1000 && access(portfile, F_OK) != 0; i++)
-        sleep_ms(10);
-    ck_assert_ptr_nonnull(f = fopen(portfile, "r"));
-    ck_assert_int_eq(fscanf(f, "%d", &port), 1);
-    fclose(f);
-    unlink(portfile);
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d",
+             fake_grid_server_start(&server));
     setenv("LLMC_ELECTRICITYMAPS_URL", base, 1);
     setenv("LLMC_CARBONINTENSITY_UK_URL", base, 1);
     setenv("LLMC_WATTTIME_URL", base, 1);
     setenv("ELECTRICITYMAPS_API_TOKEN", "good-token", 1);
     setenv("WATTTIME_USERNAME", "wt-user", 1);
     setenv("WATTTIME_PASSWORD", "wt-pass", 1);
-    unsetenv("http_proxy");
-    unsetenv("HTTP_PROXY");
 }
 
 static void server_stop(void)
 {
-    char cmd[128];
-    if (server > 0) {
-        kill(server, SIGTERM);
-        waitpid(server, NULL, 0);
-        server = 0;
-    }
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", cache_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", cache_dir);
+    fake_grid_server_stop(&server);
+    remove_tree(cache_dir);
 }
 
 /* GET base/path with the stdlib server's stats, through the library's own
@@ -370,6 +336,97 @@ START_TEST(test_disk_cache_serves_a_restart_and_offline_nodes)
 }
 END_TEST
 
+/* A cache file for electricitymaps:DE fetched at fetched_unix_s holding
+ * one hour from hour_unix_s. */
+static void write_em_cache(const char *body_points, int64_t fetched_unix_s)
+{
+    char path[256];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/electricitymaps_DE-lifecycle.json",
+             cache_dir);
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    fprintf(f, "{\"format\": \"llmcarbon-grid-cache\", \"version\": 1, "
+               "\"source\": \"electricitymaps:DE\", \"basis\": \"lifecycle\", "
+               "\"fetched_recent_unix_s\": %lld, \"fetched_future_unix_s\": 0, "
+               "\"points\": %s}",
+            (long long)fetched_unix_s, body_points);
+    fclose(f);
+}
+
+/* A new electricitymaps:DE grid answers now with want: a fresh value when
+ * stale_because is NULL, else one marked STALE that says why. */
+static void expect_em_answer(double want, const char *stale_because)
+{
+    llmc_grid *g = grid("electricitymaps:DE");
+    llmc_intensity ci = at_now(g, LLMC_OK);
+    ck_assert_double_eq(ci.gco2e_per_kwh, want);
+    if (stale_because) {
+        ck_assert_ptr_nonnull(strstr(ci.provenance, "STALE"));
+        ck_assert_ptr_nonnull(strstr(ci.provenance, stale_because));
+    } else {
+        ck_assert_ptr_null(strstr(ci.provenance, "STALE"));
+    }
+    llmc_grid_free(g);
+}
+
+START_TEST(test_cache_from_the_future_is_not_fresh)
+{
+    json_t *st;
+    char points[128];
+    int64_t now = (int64_t)time(NULL), hour = now - now % 3600;
+
+    /* written a day ahead by a node with a fast clock: the server is asked */
+    snprintf(points, sizeof points, "[[%lld, 3600, 99999.0, 0]]",
+             (long long)hour);
+    write_em_cache(points, now + 86400);
+    expect_em_answer(322.0, NULL);
+    st = stats();
+    ck_assert_int_eq(requests_to(st, "/v3/carbon-intensity/latest"), 1);
+    json_decref(st);
+
+    /* with the server down it is served only as stale, saying why */
+    write_em_cache(points, now + 86400);
+    setenv("LLMC_ELECTRICITYMAPS_URL", "http://127.0.0.1:1", 1);
+    expect_em_answer(99999.0, "in the future");
+
+    /* a minute ahead is ordinary skew between nodes: still fresh */
+    snprintf(points, sizeof points, "[[%lld, 3600, 111.0, 0]]",
+             (long long)hour);
+    write_em_cache(points, now + 60);
+    expect_em_answer(111.0, NULL);
+}
+END_TEST
+
+START_TEST(test_cache_with_extreme_times_is_ignored_not_overflowed)
+{
+    llmc_grid *g;
+    llmc_intensity ci;
+    char points[512];
+    int64_t now = (int64_t)time(NULL), hour = now - now % 3600;
+
+    /* times no clock can reach, an interval past the year 9999 and a fetch
+     * time at the end of int64_t: none of it is fresh or answers, and
+     * nothing overflows (UBSan); the one sound point is served only as
+     * stale, as its fetch time is not a time */
+    snprintf(points, sizeof points,
+             "[[9223372036854775807, 9223372036854775807, 5.0, 0], "
+             "[-9223372036854775807, 3600, 6.0, 0], "
+             "[%lld, 3600, 7.0, 0], "
+             "[253402300000, 3600, 8.0, 0]]",
+             (long long)hour);
+    write_em_cache(points, INT64_C(9223372036854775807));
+    setenv("LLMC_ELECTRICITYMAPS_URL", "http://127.0.0.1:1", 1);
+    g = grid("electricitymaps:DE");
+    ci = at_now(g, LLMC_OK);
+    ck_assert_double_eq(ci.gco2e_per_kwh, 7.0);
+    ck_assert_ptr_nonnull(strstr(ci.provenance, "STALE"));
+    llmc_intensity_init(&ci, sizeof ci);
+    ck_assert_int_eq(llmc_grid_intensity_at(&ci, g, INT64_MAX), LLMC_ERANGE);
+    ck_assert_int_eq(llmc_grid_intensity_at(&ci, g, INT64_MIN), LLMC_ERANGE);
+    llmc_grid_free(g);
+}
+END_TEST
+
 /* ---- UK Carbon Intensity ------------------------------------------------- */
 
 START_TEST(test_ukci_actual_for_the_past_forecast_for_later)
@@ -556,6 +613,8 @@ int main(void)
     tcase_add_test(em, test_refused_connection_falls_back_and_backs_off);
     tcase_add_test(em, test_tracker_weights_energy_by_the_live_intensity);
     tcase_add_test(em, test_disk_cache_serves_a_restart_and_offline_nodes);
+    tcase_add_test(em, test_cache_from_the_future_is_not_fresh);
+    tcase_add_test(em, test_cache_with_extreme_times_is_ignored_not_overflowed);
     tcase_add_test(uk, test_ukci_actual_for_the_past_forecast_for_later);
     tcase_add_test(uk, test_best_window_from_the_ukci_forecast);
     tcase_add_test(wt, test_watttime_login_once_convert_and_label_marginal);

@@ -23,10 +23,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    remove_tree(dir);
 }
 
 static void sleep_ms(long ms)
@@ -59,6 +56,21 @@ static llmc_channel channel0(const llmc_meter *m)
     llmc_channel_init(&ch, sizeof ch);
     ck_assert_status(llmc_meter_channel(&ch, m, 0), LLMC_OK);
     return ch;
+}
+
+/* A replay meter over the trace text (written as name in dir), read once
+ * ms after it opens; the caller frees it. */
+static llmc_meter *replay_read_after(const char *name, const char *text,
+                                     long ms)
+{
+    llmc_meter *m;
+    char spec[128];
+    write_text(name, text);
+    snprintf(spec, sizeof spec, "replay:%s/%s", dir, name);
+    ck_assert_status(llmc_meter_open(&m, spec), LLMC_OK);
+    sleep_ms(ms);
+    ck_assert_status(llmc_meter_read(m), LLMC_OK);
+    return m;
 }
 
 START_TEST(test_const_meter_integrates_its_power)
@@ -112,17 +124,46 @@ END_TEST
 
 START_TEST(test_replay_meter_stops_at_the_end_of_the_trace)
 {
-    llmc_meter *m;
-    llmc_channel ch;
-    char spec[128];
-    write_text("short.csv", "0,1000\n0.05,0\n");
-    snprintf(spec, sizeof spec, "replay:%s/short.csv", dir);
-    ck_assert_status(llmc_meter_open(&m, spec), LLMC_OK);
-    sleep_ms(150);
-    ck_assert_status(llmc_meter_read(m), LLMC_OK);
-    ch = channel0(m);
+    llmc_meter *m = replay_read_after("short.csv", "0,1000\n0.05,0\n", 150);
+    llmc_channel ch = channel0(m);
     ck_assert_double_eq_tol(ch.energy_j, 50.0, 1e-9); /* 1 kW x 50 ms */
     ck_assert_msg(strstr(ch.detail, "ended") != NULL, "%s", ch.detail);
+    llmc_meter_free(m);
+}
+END_TEST
+
+START_TEST(test_replay_trace_starting_after_the_run_is_a_gap_not_0_j)
+{
+    /* absolute times, as a recorder writing the clock would: the run
+     * never reaches the trace */
+    llmc_meter *m = replay_read_after("late.csv",
+                                      "1700000000,300\n1700000010,0\n", 100);
+    llmc_channel ch = channel0(m);
+    ck_assert_double_eq(ch.energy_j, 0.0);
+    ck_assert_msg(ch.quality & LLMC_QUALITY_GAP, "quality 0x%x", ch.quality);
+    ck_assert_status(ch.status, LLMC_ENODATA);
+    ck_assert_msg(strstr(ch.detail, "starts at 1.7e+09 s") != NULL, "%s",
+                  ch.detail);
+    llmc_meter_free(m);
+}
+END_TEST
+
+START_TEST(test_replay_trace_ending_before_the_run_flags_the_gap)
+{
+    llmc_meter *m = replay_read_after("short.csv", "0,1000\n0.05,0\n", 150);
+    llmc_channel ch = channel0(m);
+    ck_assert_double_eq_tol(ch.energy_j, 50.0, 1e-9);
+    ck_assert_msg(ch.quality & LLMC_QUALITY_GAP, "quality 0x%x", ch.quality);
+    ck_assert_status(ch.status, LLMC_ENODATA);
+    ck_assert_msg(strstr(ch.detail, "no recorded power") != NULL, "%s",
+                  ch.detail);
+    llmc_meter_free(m);
+
+    /* a trace that covers the run has no gap */
+    m = replay_read_after("long.csv", "0,100\n1000,0\n", 50);
+    ch = channel0(m);
+    ck_assert_int_eq(ch.quality & LLMC_QUALITY_GAP, 0);
+    ck_assert_status(ch.status, LLMC_OK);
     llmc_meter_free(m);
 }
 END_TEST
@@ -313,6 +354,8 @@ int main(void)
     tcase_add_test(tc, test_replay_meter_integrates_the_trace);
     tcase_add_test(tc, test_replay_meter_stops_at_the_end_of_the_trace);
     tcase_add_test(tc, test_replay_rejects_bad_traces_with_line_numbers);
+    tcase_add_test(tc, test_replay_trace_starting_after_the_run_is_a_gap_not_0_j);
+    tcase_add_test(tc, test_replay_trace_ending_before_the_run_flags_the_gap);
     tcase_add_test(tc, test_model_meter_with_utilisation_is_tdp_times_u);
     tcase_add_test(tc, test_model_meter_for_a_cpu_follows_proc_stat);
     tcase_add_test(tc, test_model_meter_errors);

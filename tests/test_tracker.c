@@ -33,10 +33,7 @@ static void make_scratch(void)
 
 static void remove_scratch(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", scratch);
+    remove_tree(scratch);
     unsetenv("LLMC_RUNTIME_DIR");
 }
 
@@ -68,6 +65,15 @@ static llmc_totals totals_of(llmc_tracker *t, const char *phase)
     return o;
 }
 
+/* Runs t for ms milliseconds; its totals once stopped. */
+static llmc_totals run_for(llmc_tracker *t, long ms)
+{
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    sleep_ms(ms);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    return totals_of(t, NULL);
+}
+
 /* ---- energy against a known power ------------------------------------ */
 
 START_TEST(test_tracker_const_meter_energy_is_power_times_duration)
@@ -75,10 +81,7 @@ START_TEST(test_tracker_const_meter_energy_is_power_times_duration)
     llmc_tracker *t = tracker_with("meters=const:300W; grid=const:500g/kWh; "
                                    "interval=100ms; pue=1.2");
     llmc_totals o;
-    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(450);
-    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
-    o = totals_of(t, NULL);
+    o = run_for(t, 450);
     ck_assert(o.measured);
     ck_assert_double_ge(o.duration_s, 0.45);
     ck_assert_double_lt(o.duration_s, 1.5);
@@ -293,18 +296,16 @@ START_TEST(test_tracker_log_has_one_json_line_per_sample)
 }
 END_TEST
 
-START_TEST(test_tracker_unwritable_log_degrades_not_fails)
+START_TEST(test_tracker_unopenable_log_fails_start_naming_it)
 {
     llmc_tracker *t = tracker_with("meters=const:50W; grid=FR; interval=100ms;"
                                    "log=/nonexistent-dir/run.jsonl");
-    char *report = NULL;
+    ck_assert_status(llmc_tracker_start(t), LLMC_EIO);
+    ck_assert_error_mentions("/nonexistent-dir/run.jsonl");
+    ck_assert_error_mentions("give another path");
+    /* a failed start leaves the tracker as it was: it may start again */
+    ck_assert_status(llmc_tracker_set(t, "log", ""), LLMC_OK);
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    llmc_tracker_step(t, 1);
-    llmc_tracker_stop(t);
-    ck_assert(totals_of(t, NULL).measured);
-    ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
-    ck_assert_ptr_nonnull(strstr(report, "/nonexistent-dir/run.jsonl"));
-    llmc_free(report);
     llmc_tracker_free(t);
 }
 END_TEST
@@ -561,7 +562,8 @@ START_TEST(test_tracker_corrupt_checkpoint_fails_start_with_its_path)
     t = tracker_with(config);
     ck_assert_status(llmc_tracker_start(t), LLMC_EFORMAT);
     ck_assert_error_mentions(ck);
-    ck_assert_error_mentions("move the file away");
+    ck_assert_error_mentions("left untouched");
+    ck_assert_ptr_null(strstr(llmc_last_error(), "away"));
     llmc_tracker_free(t);
 
     ck_assert_ptr_nonnull(f = fopen(ck, "w"));
@@ -683,10 +685,7 @@ START_TEST(test_tracker_configure_is_all_or_nothing)
     ck_assert_status(llmc_tracker_configure(t, "meters=const:1W; "
                                                "hardware=no such chip"),
                      LLMC_ENOTFOUND);
-    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(200);
-    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
-    o = totals_of(t, NULL);
+    o = run_for(t, 200);
     ck_assert_rel(o.intensity_gco2e_per_kwh, 200.0, 1e-12);
     ck_assert_rel(o.energy_j, 50.0 * o.duration_s, 1e-2);
     ck_assert_rel(o.operational_kgco2e, o.energy_kwh * 1.5 * 200 / 1000, 1e-9);
@@ -966,28 +965,6 @@ static void write_file(const char *path, const char *text)
 
 static char rapl_counter[600];
 
-/* A powercap tree with one package whose counter the test moves. */
-static void fake_rapl_node(void)
-{
-    char dir[400], path[600];
-    snprintf(dir, sizeof dir, "%s/sys", scratch);
-    mkdir(dir, 0755);
-    snprintf(dir, sizeof dir, "%s/sys/class", scratch);
-    mkdir(dir, 0755);
-    snprintf(dir, sizeof dir, "%s/sys/class/powercap", scratch);
-    mkdir(dir, 0755);
-    snprintf(dir, sizeof dir, "%s/sys/class/powercap/intel-rapl:0", scratch);
-    mkdir(dir, 0755);
-    snprintf(path, sizeof path, "%s/name", dir);
-    write_file(path, "package-0\n");
-    snprintf(path, sizeof path, "%s/max_energy_range_uj", dir);
-    write_file(path, "262143328850\n");
-    snprintf(rapl_counter, sizeof rapl_counter, "%s/energy_uj", dir);
-    write_file(rapl_counter, "1000000\n");
-    snprintf(path, sizeof path, "%s/sys", scratch);
-    setenv("LLMC_SYSFS_ROOT", path, 1);
-}
-
 static void set_counter(unsigned long long uj)
 {
     char text[32];
@@ -1055,7 +1032,7 @@ START_TEST(test_tracker_four_ranks_count_the_node_once)
     char path[500];
 
     make_scratch();
-    fake_rapl_node();
+    fake_rapl_package(scratch, rapl_counter, sizeof rapl_counter);
     for (int r = 0; r < 4; r++) {
         pids[r] = fork();
         ck_assert_int_ge(pids[r], 0);
@@ -1105,7 +1082,7 @@ START_TEST(test_tracker_dead_readers_device_is_taken_over)
     double counted;
 
     make_scratch();
-    fake_rapl_node();
+    fake_rapl_package(scratch, rapl_counter, sizeof rapl_counter);
     /* the first rank takes the package, then dies without a word */
     if ((first = fork()) == 0)
         rank_main(0);
@@ -1142,7 +1119,7 @@ START_TEST(test_tracker_two_trackers_in_one_process_both_count)
 {
     llmc_tracker *a, *b;
     make_scratch();
-    fake_rapl_node();
+    fake_rapl_package(scratch, rapl_counter, sizeof rapl_counter);
     a = tracker_with("meters=rapl; grid=const:1; interval=100ms");
     b = tracker_with("meters=rapl; grid=const:1; interval=100ms");
     ck_assert_status(llmc_tracker_start(a), LLMC_OK);
@@ -1358,6 +1335,412 @@ START_TEST(test_tracker_empty_environment_values_are_unset)
 }
 END_TEST
 
+/* ---- the grid: unknown intensity, a hung server --------------------- */
+
+static pid_t grid_server;
+static char grid_base[64];
+
+/* The fixture of the grid tests: a scratch directory, which holds the
+ * grid cache, and tests/fake_grid_server.py on 127.0.0.1 as Electricity
+ * Maps. */
+static void grid_server_start(void)
+{
+    char cache[300];
+
+    make_scratch();
+    path_in(cache, sizeof cache, "cache");
+    setenv("LLMC_CACHE_DIR", cache, 1);
+    snprintf(grid_base, sizeof grid_base, "http://127.0.0.1:%d",
+             fake_grid_server_start(&grid_server));
+    setenv("ELECTRICITYMAPS_API_TOKEN", "good-token", 1);
+}
+
+static void grid_server_stop(void)
+{
+    fake_grid_server_stop(&grid_server);
+    unsetenv("LLMC_CACHE_DIR");
+    remove_scratch();
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The tracker's grid is Electricity Maps DE at the fake server, with the
+ * test modes given (a path prefix of its base URL). */
+static llmc_tracker *tracker_on_grid(const char *modes, const char *more)
+{
+    llmc_tracker *t;
+    llmc_grid *g = NULL;
+    char url[200];
+    snprintf(url, sizeof url, "%s/_mode/%s", grid_base, modes);
+    ck_assert_status(llmc_grid_new(&g, "electricitymaps:DE"), LLMC_OK);
+    ck_assert_status(llmc_grid_set(g, "base_url", url), LLMC_OK);
+    t = tracker_with(more);
+    ck_assert_status(llmc_tracker_set_grid(t, g), LLMC_OK);
+    llmc_grid_free(g);
+    return t;
+}
+
+START_TEST(test_tracker_intervals_without_intensity_are_filled_not_zero)
+{
+    /* the first request fails (503, then a backoff of 2-2.5 s): the
+     * intervals of the first seconds have no intensity when sampled */
+    char log[300], config[600], line[8192], *report = NULL;
+    llmc_tracker *t;
+    llmc_totals o;
+    json_t *r, *g;
+    json_error_t err;
+    FILE *f;
+    double sum_j = 0, sum_op = 0, fill_j = 0, unknown_j = 0;
+    size_t fills = 0;
+
+    path_in(log, sizeof log, "run.jsonl");
+    snprintf(config, sizeof config,
+             "meters=const:100W; interval=200ms; pue=1.5; log=%s", log);
+    t = tracker_on_grid("flaky", config);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    sleep_ms(1000);
+    o = totals_of(t, NULL);
+    /* nothing known yet: unknown, and the energy waits */
+    ck_assert(isnan(o.operational_kgco2e));
+    ck_assert(isnan(o.total_kgco2e));
+    ck_assert_double_gt(o.unpriced_energy_j, 50.0);
+    ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
+    ck_assert_msg(strstr(report, "no intensity known yet") &&
+                      strstr(report, "J waiting"),
+                  "%s", report);
+    ck_assert_ptr_null(strstr(report, "last known intensity"));
+    llmc_free(report);
+    for (int i = 0; i < 60 && totals_of(t, NULL).filled_energy_j <= 0; i++)
+        sleep_ms(100);
+    sleep_ms(600); /* and some intervals with a value */
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    o = totals_of(t, NULL);
+    /* the backoff lasts 1 to 2.5 s: at 100 W, 100 J or more */
+    ck_assert_double_gt(o.filled_energy_j, 80.0);
+    ck_assert_double_eq(o.unpriced_energy_j, 0.0);
+    ck_assert_double_lt(o.filled_energy_j, o.energy_j);
+    /* every joule at the value the server gave for those hours, 322 */
+    ck_assert_rel(o.operational_kgco2e, o.energy_j / 3.6e6 * 1.5 * 322 / 1000,
+                  1e-9);
+    ck_assert_rel(o.intensity_gco2e_per_kwh, 322.0, 1e-12);
+
+    ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
+    ck_assert_ptr_nonnull(r = json_loads(report, 0, &err));
+    g = json_object_get(r, "grid");
+    ck_assert_rel(json_number_value(json_object_get(r, "filled_energy_j")),
+                  o.filled_energy_j, 1e-12);
+    ck_assert_double_eq(json_number_value(json_object_get(r,
+                                                          "unpriced_energy_j")),
+                        0.0);
+    ck_assert_str_eq(json_string_value(json_object_get(g, "filled_by")),
+                     "the grid's own values for their times");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r, "problems")),
+                                 "priced later"));
+    ck_assert_ptr_null(strstr(report, "last known intensity"));
+    json_decref(r);
+    llmc_free(report);
+
+    /* the log: sample lines with null for what was unknown, and fill
+     * lines that add up with them to the totals */
+    ck_assert_ptr_nonnull(f = fopen(log, "r"));
+    while (fgets(line, sizeof line, f)) {
+        json_t *j = json_loads(line, 0, &err), *op;
+        ck_assert_msg(j != NULL, "%s: %s", err.text, line);
+        op = json_object_get(j, "operational_kgco2e");
+        if (json_object_get(j, "type")) {
+            static const char *const keys[] = {
+                "type", "time", "time_unix_s", "from_unix_s", "to_unix_s",
+                "energy_j", "intensity_gco2e_per_kwh", "operational_kgco2e",
+                "filled_by", "host", "job", "rank", "local_rank",
+                "world_size", "pid"};
+            ck_assert_str_eq(json_string_value(json_object_get(j, "type")),
+                             "fill");
+            ck_assert_uint_eq(json_object_size(j), 15);
+            for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+                ck_assert_msg(json_object_get(j, keys[k]), "no %s: %s",
+                              keys[k], line);
+            ck_assert_double_eq(json_number_value(json_object_get(
+                                    j, "intensity_gco2e_per_kwh")),
+                                322.0);
+            ck_assert_double_lt(
+                json_number_value(json_object_get(j, "from_unix_s")),
+                json_number_value(json_object_get(j, "to_unix_s")));
+            ck_assert_ptr_nonnull(strstr(
+                json_string_value(json_object_get(j, "filled_by")),
+                "the grid's value for the span's time"));
+            fill_j += json_number_value(json_object_get(j, "energy_j"));
+            sum_op += json_number_value(op);
+            fills++;
+        } else {
+            sum_j += json_number_value(json_object_get(j, "energy_j"));
+            if (json_is_null(op)) {
+                unknown_j += json_number_value(json_object_get(j, "energy_j"));
+                ck_assert(json_is_null(json_object_get(
+                    j, "intensity_gco2e_per_kwh")));
+            } else {
+                sum_op += json_number_value(op);
+            }
+        }
+        json_decref(j);
+    }
+    fclose(f);
+    /* the adjacent intervals of the outage wait, and are priced, as one */
+    ck_assert_uint_eq(fills, 1);
+    ck_assert_rel(sum_j, o.energy_j, 1e-9);
+    ck_assert_rel(fill_j, unknown_j, 1e-9);
+    ck_assert_rel(fill_j, o.filled_energy_j, 1e-9);
+    ck_assert_rel(sum_op, o.operational_kgco2e, 1e-9);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+START_TEST(test_tracker_intensity_never_known_makes_operational_null)
+{
+    char *report = NULL;
+    llmc_tracker *t;
+    llmc_totals o;
+    json_t *r, *g;
+    json_error_t err;
+
+    t = tracker_on_grid("html500", "meters=const:100W; interval=100ms");
+    o = run_for(t, 500);
+    ck_assert(o.measured);
+    ck_assert_double_gt(o.energy_j, 40.0);
+    ck_assert(isnan(o.operational_kgco2e));
+    ck_assert(isnan(o.total_kgco2e));
+    ck_assert(isnan(o.intensity_gco2e_per_kwh));
+    ck_assert_rel(o.unpriced_energy_j, o.energy_j, 1e-12);
+    ck_assert_double_eq(o.filled_energy_j, 0.0);
+
+    ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
+    ck_assert_ptr_nonnull(r = json_loads(report, 0, &err));
+    ck_assert(json_is_null(json_object_get(r, "operational_kgco2e")));
+    ck_assert(json_is_null(json_object_get(r, "total_kgco2e")));
+    g = json_object_get(r, "grid");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
+                                     g, "operational_note")),
+                                 "electricitymaps:DE"));
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r, "problems")),
+                                 "no intensity was known during the run"));
+    ck_assert_ptr_null(strstr(report, "last known intensity"));
+    json_decref(r);
+    llmc_free(report);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+START_TEST(test_tracker_hung_grid_delays_neither_start_nor_stop)
+{
+    llmc_tracker *t;
+    llmc_totals o;
+    double t0, start_s, stop_s, free_s;
+
+    t = tracker_on_grid("hang", "meters=const:100W; interval=1s");
+    t0 = mono_s();
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    start_s = mono_s() - t0;
+    sleep_ms(2000);
+    t0 = mono_s();
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    stop_s = mono_s() - t0;
+    o = totals_of(t, NULL);
+    /* the request in flight is cancelled, not waited for */
+    t0 = mono_s();
+    llmc_tracker_free(t);
+    free_s = mono_s() - t0;
+    ck_assert_msg(start_s < 0.5, "start took %.3f s", start_s);
+    ck_assert_msg(stop_s < 1.0 + 0.5, "stop took %.3f s", stop_s);
+    ck_assert_msg(free_s < 2.5, "free took %.3f s", free_s);
+    ck_assert_double_ge(o.duration_s, 1.8);
+    ck_assert_double_le(o.duration_s, 2.6);
+    ck_assert_double_eq_tol(o.energy_j, 200.0, 20.0);
+    ck_assert(isnan(o.operational_kgco2e)); /* the grid never answered */
+}
+END_TEST
+
+START_TEST(test_tracker_resumed_energy_without_intensity_is_priced_not_dropped)
+{
+    char ck[300], config[600], *report = NULL;
+    llmc_tracker *a, *b;
+    llmc_totals ta, tb;
+
+    path_in(ck, sizeof ck, "totals.json");
+    snprintf(config, sizeof config,
+             "meters=const:100W; interval=100ms; checkpoint=%s", ck);
+    /* a run whose grid never answers: its energy has no intensity */
+    a = tracker_on_grid("html500", config);
+    ta = run_for(a, 300);
+    ck_assert(isnan(ta.operational_kgco2e));
+    ck_assert_rel(ta.unpriced_energy_j, ta.energy_j, 1e-12);
+    llmc_tracker_free(a);
+    fake_grid_server_stop(&grid_server);
+
+    /* resumed with a grid that answers: that energy is priced with the
+     * value known nearest in time, not counted as 0 */
+    snprintf(config, sizeof config,
+             "meters=const:100W; interval=100ms; grid=const:300; "
+             "checkpoint=%s", ck);
+    b = tracker_with(config);
+    tb = run_for(b, 300);
+    ck_assert_double_eq(tb.unpriced_energy_j, 0.0);
+    ck_assert_rel(tb.filled_energy_j, ta.energy_j, 1e-9);
+    ck_assert_rel(tb.operational_kgco2e, tb.energy_j / 3.6e6 * 300 / 1000,
+                  1e-9);
+    ck_assert_status(llmc_tracker_report_json(&report, b), LLMC_OK);
+    ck_assert_msg(strstr(report, "the value known nearest in time"), "%s",
+                  report);
+    llmc_free(report);
+    llmc_tracker_free(b);
+}
+END_TEST
+
+/* ---- starts ------------------------------------------------------------ */
+
+#define STARTERS 8
+static pthread_barrier_t start_line;
+static atomic_int start_ok, start_estate;
+
+static void *racing_start(void *arg)
+{
+    int rc;
+    pthread_barrier_wait(&start_line);
+    rc = llmc_tracker_start(arg);
+    if (rc == LLMC_OK)
+        atomic_fetch_add(&start_ok, 1);
+    else if (rc == LLMC_ESTATE)
+        atomic_fetch_add(&start_estate, 1);
+    return NULL;
+}
+
+START_TEST(test_tracker_racing_starts_have_one_winner)
+{
+    /* under AddressSanitizer a loser's meter or channels would leak */
+    for (int round = 0; round < 20; round++) {
+        llmc_tracker *t = tracker_with("meters=const:10W+const:20W; "
+                                       "grid=const:100; interval=100ms");
+        pthread_t th[STARTERS];
+        atomic_store(&start_ok, 0);
+        atomic_store(&start_estate, 0);
+        pthread_barrier_init(&start_line, NULL, STARTERS);
+        for (int i = 0; i < STARTERS; i++)
+            ck_assert_int_eq(pthread_create(&th[i], NULL, racing_start, t), 0);
+        for (int i = 0; i < STARTERS; i++)
+            pthread_join(th[i], NULL);
+        pthread_barrier_destroy(&start_line);
+        ck_assert_int_eq(atomic_load(&start_ok), 1);
+        ck_assert_int_eq(atomic_load(&start_estate), STARTERS - 1);
+        ck_assert_uint_eq(llmc_tracker_channel_count(t), 2);
+        ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+        llmc_tracker_free(t);
+    }
+}
+END_TEST
+
+/* ---- writable paths, checked at start ---------------------------------- */
+
+/* Runs the rest of the test as an ordinary user when it runs as root,
+ * for whom no permission bit denies anything; the scratch directory
+ * becomes that user's, who removes it at the end. */
+static void as_ordinary_user(void)
+{
+    if (geteuid() != 0)
+        return;
+    ck_assert_int_eq(chown(scratch, 65534, 65534), 0);
+    ck_assert_int_eq(setgid(65534), 0);
+    ck_assert_int_eq(setuid(65534), 0);
+}
+
+/* A tracker of 50 W on the grid of France that keeps its checkpoint in
+ * ck. */
+static llmc_tracker *tracker_checkpointing_to(const char *ck)
+{
+    char config[700];
+    snprintf(config, sizeof config,
+             "meters=const:50W; grid=FR; checkpoint=%s", ck);
+    return tracker_with(config);
+}
+
+START_TEST(test_tracker_checkpoint_in_a_missing_directory_fails_start)
+{
+    char ck[300];
+    llmc_tracker *t;
+
+    make_scratch();
+    path_in(ck, sizeof ck, "no-such-dir/run.ckpt");
+    t = tracker_checkpointing_to(ck);
+    ck_assert_status(llmc_tracker_start(t), LLMC_EIO);
+    ck_assert_error_mentions(ck);
+    ck_assert_error_mentions("does not exist; create it (mkdir -p");
+    ck_assert_uint_eq(llmc_tracker_channel_count(t), 0); /* left as it was */
+    llmc_tracker_free(t);
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(test_tracker_checkpoint_in_a_read_only_directory_fails_start)
+{
+    char dir[300], ck[320];
+    llmc_tracker *t;
+
+    make_scratch();
+    path_in(dir, sizeof dir, "ro");
+    ck_assert_int_eq(mkdir(dir, 0555), 0);
+    snprintf(ck, sizeof ck, "%s/run.ckpt", dir);
+    as_ordinary_user();
+    t = tracker_checkpointing_to(ck);
+    ck_assert_status(llmc_tracker_start(t), LLMC_EPERM);
+    ck_assert_error_mentions(ck);
+    ck_assert_error_mentions("make the directory writable");
+    llmc_tracker_free(t);
+    remove_scratch();
+}
+END_TEST
+
+/* With the grid cache at cache, a tracker on Electricity Maps starts, and
+ * its report names cache with the problem. */
+static void expect_cache_problem_at_start(const char *cache,
+                                          const char *problem)
+{
+    llmc_tracker *t;
+    char *report = NULL;
+    setenv("LLMC_CACHE_DIR", cache, 1);
+    /* a port nothing listens on: the grid is never answered here */
+    t = tracker_with("meters=const:50W; grid=electricitymaps:DE?base_url="
+                     "http://127.0.0.1:1");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
+    ck_assert_msg(strstr(report, cache) && strstr(report, problem), "%s",
+                  report);
+    llmc_free(report);
+    llmc_tracker_free(t);
+    unsetenv("LLMC_CACHE_DIR");
+}
+
+START_TEST(test_tracker_unusable_grid_cache_is_a_problem_at_start)
+{
+    char file[300], ro[300];
+    FILE *f;
+
+    make_scratch();
+    setenv("ELECTRICITYMAPS_API_TOKEN", "good-token", 1);
+    path_in(file, sizeof file, "cache-is-a-file");
+    ck_assert_ptr_nonnull(f = fopen(file, "w"));
+    fclose(f);
+    expect_cache_problem_at_start(file, "is not a directory");
+
+    path_in(ro, sizeof ro, "ro-cache");
+    ck_assert_int_eq(mkdir(ro, 0555), 0);
+    as_ordinary_user();
+    expect_cache_problem_at_start(ro, "is not writable");
+    remove_scratch();
+}
+END_TEST
+
 static Suite *tracker_suite(void)
 {
     Suite *s = suite_create("tracker");
@@ -1379,7 +1762,7 @@ static Suite *tracker_suite(void)
     tc = tcase_create("sinks");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_tracker_log_has_one_json_line_per_sample);
-    tcase_add_test(tc, test_tracker_unwritable_log_degrades_not_fails);
+    tcase_add_test(tc, test_tracker_unopenable_log_fails_start_naming_it);
     tcase_add_test(tc, test_tracker_json_text_survives_host_jansson_allocators);
     tcase_add_test(tc, test_tracker_checkpoint_continues_totals);
     tcase_add_test(tc, test_tracker_killed_job_loses_at_most_one_interval);
@@ -1405,6 +1788,23 @@ static Suite *tracker_suite(void)
     tcase_add_test(tc, test_tracker_sync_runs_before_each_sample);
     tcase_add_test(tc, test_tracker_concurrent_stop_waits_for_the_final_sample);
     tcase_add_test(tc, test_tracker_projects_the_final_footprint);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("grid");
+    tcase_add_checked_fixture(tc, grid_server_start, grid_server_stop);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_tracker_intervals_without_intensity_are_filled_not_zero);
+    tcase_add_test(tc, test_tracker_intensity_never_known_makes_operational_null);
+    tcase_add_test(tc, test_tracker_hung_grid_delays_neither_start_nor_stop);
+    tcase_add_test(tc, test_tracker_resumed_energy_without_intensity_is_priced_not_dropped);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("start");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_tracker_racing_starts_have_one_winner);
+    tcase_add_test(tc, test_tracker_checkpoint_in_a_missing_directory_fails_start);
+    tcase_add_test(tc, test_tracker_checkpoint_in_a_read_only_directory_fails_start);
+    tcase_add_test(tc, test_tracker_unusable_grid_cache_is_a_problem_at_start);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("election");

@@ -1,6 +1,13 @@
-/* testutil.c - the CSV reader of testutil.h. */
+/* testutil.c - the CSV reader, the scratch directories, the fake RAPL
+ * package and the fake grid server of testutil.h. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -132,4 +139,95 @@ size_t csv_col(const struct csv *c, const char *name)
 const char *csv_cell(const struct csv *c, size_t row, const char *column)
 {
     return c->rows[row][csv_col(c, column)];
+}
+
+int remove_tree(const char *dir)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'",
+             dir, dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "could not remove %s\n", dir);
+        return -1;
+    }
+    return 0;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+void fake_rapl_package(const char *root, char *counter, size_t size)
+{
+    static const char *const dirs[] = {"sys", "sys/class",
+                                       "sys/class/powercap",
+                                       "sys/class/powercap/intel-rapl:0"};
+    char path[600];
+    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+        snprintf(path, sizeof path, "%s/%s", root, dirs[i]);
+        ck_assert_msg(mkdir(path, 0755) == 0 || errno == EEXIST, "%s: %s",
+                      path, strerror(errno));
+    }
+    /* path is the package's directory */
+    snprintf(counter, size, "%s/name", path);
+    write_text(counter, "package-0\n");
+    snprintf(counter, size, "%s/max_energy_range_uj", path);
+    write_text(counter, "262143328850\n");
+    snprintf(counter, size, "%s/energy_uj", path);
+    write_text(counter, "1000000\n");
+    snprintf(path, sizeof path, "%s/sys", root);
+    setenv("LLMC_SYSFS_ROOT", path, 1);
+}
+
+int fake_grid_server_start(pid_t *pid)
+{
+    char port_file[] = "/tmp/llmc-port-XXXXXX", script[512];
+    const char *root = getenv("LLMC_SOURCE_ROOT");
+    int fd = mkstemp(port_file), port = 0;
+    FILE *f;
+
+    ck_assert_msg(root != NULL, "LLMC_SOURCE_ROOT is not set");
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    unlink(port_file); /* the server writes it when it listens */
+    snprintf(script, sizeof script, "%s/tests/fake_grid_server.py", root);
+    unsetenv("http_proxy");
+    unsetenv("HTTP_PROXY");
+    fflush(NULL);
+    *pid = fork();
+    ck_assert_int_ge(*pid, 0);
+    if (*pid == 0) {
+        execlp("python3", "python3", script, "--port-file", port_file,
+               (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 1000 && access(port_file, F_OK) != 0; i++) {
+        struct timespec d = {0, 10 * 1000000L};
+        int status = 0;
+        ck_assert_msg(waitpid(*pid, &status, WNOHANG) != *pid,
+                      "%s exited with status %d before it listened", script,
+                      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        while (nanosleep(&d, &d) != 0 && errno == EINTR)
+            ;
+    }
+    if (!(f = fopen(port_file, "r")))
+        fake_grid_server_stop(pid); /* leave nothing behind, then fail */
+    ck_assert_msg(f != NULL, "%s did not listen within 10 s", script);
+    ck_assert_int_eq(fscanf(f, "%d", &port), 1);
+    fclose(f);
+    unlink(port_file);
+    return port;
+}
+
+void fake_grid_server_stop(pid_t *pid)
+{
+    if (*pid > 0) {
+        kill(*pid, SIGTERM);
+        waitpid(*pid, NULL, 0);
+        *pid = 0;
+    }
 }

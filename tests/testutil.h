@@ -1,5 +1,7 @@
 /* testutil.h - what the Check suites share: assertions on status codes and
- * messages, and a reader for the bundled CSV tables they check against. */
+ * messages, a reader for the bundled CSV tables they check against,
+ * removal of scratch directories, a fake RAPL package, and the fake grid
+ * server on loopback. */
 #ifndef LLMC_TESTS_TESTUTIL_H
 #define LLMC_TESTS_TESTUTIL_H
 
@@ -7,6 +9,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "llmcarbon.h"
 
@@ -40,5 +43,22 @@ void csv_load(struct csv *c, const char *relpath);
 void csv_free(struct csv *c);
 size_t csv_col(const struct csv *c, const char *name);
 const char *csv_cell(const struct csv *c, size_t row, const char *column);
+
+/* Removes dir and all it holds, made writable first: 0, or -1 after
+ * saying on stderr that it could not. */
+int remove_tree(const char *dir);
+
+/* A powercap tree under root (root/sys/class/powercap/intel-rapl:0) with
+ * one package, package-0, whose counter reads 1 J; LLMC_SYSFS_ROOT is set
+ * to root/sys. The counter's path, for the test to move, in counter. */
+void fake_rapl_package(const char *root, char *counter, size_t size);
+
+/* Starts $LLMC_SOURCE_ROOT/tests/fake_grid_server.py on 127.0.0.1 and
+ * waits until it listens, failing the test when it does not within 10 s;
+ * http_proxy and HTTP_PROXY are unset, so that requests reach it directly.
+ * Returns its port, and its pid in *pid. */
+int fake_grid_server_start(pid_t *pid);
+/* Stops the server started in *pid, if any, and sets *pid to 0. */
+void fake_grid_server_stop(pid_t *pid);
 
 #endif

@@ -3,8 +3,12 @@
 #define LLMC_TOOLS_CLI_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 #include "llmcarbon.h"
+/* the library's exact JSON writer and reader, built into this program too
+ * (tools/meson.build): jansson's own drop text when memory runs out */
+#include "../lib/core/json.h"
 
 /* Exit statuses, documented in llmcarbon(1). */
 #define CLI_OK 0
@@ -45,11 +49,37 @@ int cli_parse_verb(struct cli_args *out, int argc, char **argv,
 struct option;
 const char *cli_flag_name(const struct option *options, int c);
 
-/* Prints a JSON value to stdout (indent 2, keys in insertion order). */
+/* Prints a JSON value to stdout (indent 2, keys in insertion order) and
+ * releases it; NULL (a value that could not be built) or a failure to
+ * write it prints nothing on stdout, a message on stderr, and returns
+ * CLI_FAILED. */
 int cli_print_json(json_t *value);
+/* A command's text output, built in memory and written at once, so that a
+ * failure half-way (out of memory) leaves stdout empty: print to o->f,
+ * then cli_out_close writes it all, or reports on stderr why not and
+ * returns CLI_FAILED. cli_out_open returns NULL when out of memory; call
+ * cli_out_close all the same. */
+struct cli_out {
+    FILE *f;
+    char *buf;
+    size_t len;
+};
+FILE *cli_out_open(struct cli_out *o);
+/* Writes text to standard output (after what stdio holds); 0, or -1. */
+int cli_write(const char *text, size_t len);
+int cli_out_close(struct cli_out *o, const char *cmd);
+/* Releases an output that is not to be written (an error came first). */
+void cli_out_discard(struct cli_out *o);
+/* json_object_set_new and json_array_append_new that pass a failure on:
+ * they return the object (array), or NULL, releasing it, when it or value
+ * is NULL (out of memory) or the insertion fails. Chained, the last
+ * result says whether the whole value was built. */
+json_t *cli_set(json_t *o, const char *key, json_t *value);
+json_t *cli_append(json_t *array, json_t *value);
 /* A number in a readable form: grouping for large values, few decimals. */
 const char *cli_num(char *buf, size_t size, double v);
 /* Writes s on stdout, wrapping after `width` columns with `indent`. */
 void cli_wrap(const char *s, int indent, int width);
+void cli_wrapf(FILE *out, const char *s, int indent, int width);
 
 #endif

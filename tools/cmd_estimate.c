@@ -86,6 +86,33 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* Flags that cannot go together: the second would be silently ignored. */
+static const struct {
+    const char *a, *b, *why;
+} conflicts[] = {
+    {"power", "power-factor",
+     "--power is the mean power per device, and --power-factor would scale "
+     "the TDP it replaces; give one"},
+    {"energy", "overhead-power",
+     "--energy is the IT energy as measured, to which nothing is added; "
+     "drop --overhead-power (or give --hardware and --hours instead of "
+     "--energy)"},
+    {"energy", "power-factor",
+     "--energy is the IT energy as measured, which no power factor scales; "
+     "drop --power-factor"},
+    {"embodied", "no-embodied",
+     "--embodied sets the embodied carbon and --no-embodied leaves it out; "
+     "give one"},
+};
+
+static int given(const unsigned char *seen, const char *name)
+{
+    for (size_t i = 0; options[i].name; i++)
+        if (strcmp(options[i].name, name) == 0)
+            return seen[i];
+    return 0;
+}
+
 static const char *str(json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
@@ -98,24 +125,26 @@ static double num(json_t *o, const char *key)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-static void line(const char *label, double v, const char *unit,
+static void line(FILE *out, const char *label, double v, const char *unit,
                  const char *note)
 {
     char buf[64];
     if (note && *note)
-        printf("  %-22s %16s %-10s  %s\n", label, cli_num(buf, sizeof buf, v),
-               unit, note);
+        fprintf(out, "  %-22s %16s %-10s  %s\n", label,
+                cli_num(buf, sizeof buf, v),
+                unit, note);
     else
-        printf("  %-22s %16s %s\n", label, cli_num(buf, sizeof buf, v), unit);
+        fprintf(out, "  %-22s %16s %s\n", label, cli_num(buf, sizeof buf, v),
+                unit);
 }
 
-static void assumption(const char *label, const char *text)
+static void assumption(FILE *out, const char *label, const char *text)
 {
-    printf("  %-12s", label);
-    cli_wrap(text, 14, 100);
+    fprintf(out, "  %-12s", label);
+    cli_wrapf(out, text, 14, 100);
 }
 
-static void print_report(json_t *j)
+static void print_report(FILE *out, json_t *j)
 {
     json_t *a = json_object_get(j, "assumptions");
     json_t *hw = json_object_get(a, "hardware");
@@ -126,34 +155,36 @@ static void print_report(json_t *j)
     char buf[2048], n1[64], n2[64];
     double total = num(j, "total_kgco2e");
 
-    puts("Estimate");
+    fputs("Estimate\n", out);
     if (json_is_number(json_object_get(j, "flops"))) {
         json_t *c = json_object_get(a, "compute");
         snprintf(buf, sizeof buf, "at MFU %s of %s TFLOP/s %s",
                  cli_num(n1, sizeof n1, num(c, "mfu")),
                  cli_num(n2, sizeof n2, num(c, "peak_flops_per_device") / 1e12),
                  str(c, "precision"));
-        printf("  %-22s %16.4g %-10s  %s\n", "training compute",
-               num(j, "flops"), "FLOPs", buf);
+        fprintf(out, "  %-22s %16.4g %-10s  %s\n", "training compute",
+                num(j, "flops"), "FLOPs", buf);
     }
     if (json_is_number(json_object_get(j, "device_hours")))
-        line("device time", num(j, "device_hours"), "hours", "");
+        line(out, "device time", num(j, "device_hours"), "hours", "");
     if (json_is_number(json_object_get(j, "days")))
-        line("wall-clock", num(j, "days"), "days", "");
-    line("IT energy", num(j, "energy_kwh"), "kWh", "");
+        line(out, "wall-clock", num(j, "days"), "days", "");
+    line(out, "IT energy", num(j, "energy_kwh"), "kWh", "");
     snprintf(buf, sizeof buf, "x PUE %s", cli_num(n1, sizeof n1, num(j, "pue")));
-    line("facility energy", num(j, "facility_energy_kwh"), "kWh", buf);
-    line("grid intensity", num(j, "intensity_gco2e_per_kwh"), "gCO2e/kWh", "");
-    line("operational", num(j, "operational_kgco2e"), "kgCO2e", "");
+    line(out, "facility energy", num(j, "facility_energy_kwh"), "kWh", buf);
+    line(out, "grid intensity", num(j, "intensity_gco2e_per_kwh"), "gCO2e/kWh",
+         "");
+    line(out, "operational", num(j, "operational_kgco2e"), "kgCO2e", "");
     if (json_is_true(json_object_get(j, "embodied_included")))
-        line("embodied", num(j, "embodied_kgco2e"), "kgCO2e", "");
+        line(out, "embodied", num(j, "embodied_kgco2e"), "kgCO2e", "");
     else
-        printf("  %-22s %16s %-10s  %s\n", "embodied", "not included", "",
-               str(emb, "note"));
+        fprintf(out, "  %-22s %16s %-10s  %s\n", "embodied", "not included", "",
+                str(emb, "note"));
     snprintf(buf, sizeof buf, "= %s tCO2e", cli_num(n1, sizeof n1, total / 1000.0));
-    line("total", total, "kgCO2e", buf);
+    line(out, "total", total, "kgCO2e", buf);
     if (json_is_number(json_object_get(j, "gco2e_per_mtoken")))
-        line("per million tokens", num(j, "gco2e_per_mtoken"), "gCO2e", "");
+        line(out, "per million tokens", num(j, "gco2e_per_mtoken"), "gCO2e",
+             "");
     {
         json_t *range = json_object_get(j, "range");
         if (json_is_object(range)) {
@@ -169,19 +200,19 @@ static void print_report(json_t *j)
                          cli_num(n2, sizeof n2,
                                  json_number_value(json_array_get(pair, 1))),
                          units[k]);
-                printf("  %-22s %16s %s\n", labels[k], "", buf);
+                fprintf(out, "  %-22s %16s %s\n", labels[k], "", buf);
             }
         }
     }
 
-    puts("\nAssumptions");
+    fputs("\nAssumptions\n", out);
     snprintf(buf, sizeof buf, "%s", str(json_object_get(a, "energy"), "source"));
-    assumption("energy", buf);
+    assumption(out, "energy", buf);
     if (json_is_object(hw)) {
         snprintf(buf, sizeof buf, "%s (%s %s) from %s; sources: %s",
                  str(hw, "name"), str(hw, "vendor"), str(hw, "kind"),
                  str(hw, "dataset"), str(hw, "source"));
-        assumption("hardware", buf);
+        assumption(out, "hardware", buf);
     }
     if (json_is_object(pw)) {
         snprintf(buf, sizeof buf, "%s W per device: %s",
@@ -189,17 +220,17 @@ static void print_report(json_t *j)
                  strcmp(str(pw, "source"), "given (--power)") == 0
                      ? "given (--power)"
                      : "the hardware's TDP");
-        assumption("power", buf);
+        assumption(out, "power", buf);
     }
     if (json_is_object(dh)) {
         snprintf(buf, sizeof buf, "%s device-hours: %s",
                  cli_num(n1, sizeof n1, num(dh, "value_h")), str(dh, "source"));
-        assumption("device time", buf);
+        assumption(out, "device time", buf);
     }
     snprintf(buf, sizeof buf, "%s: %s",
              cli_num(n1, sizeof n1, num(json_object_get(a, "pue"), "value")),
              str(json_object_get(a, "pue"), "source"));
-    assumption("PUE", buf);
+    assumption(out, "PUE", buf);
     {
         json_t *year = json_object_get(ci, "year");
         char yr[16] = "year unknown";
@@ -216,7 +247,7 @@ static void print_report(json_t *j)
             snprintf(buf, sizeof buf, "%s gCO2e/kWh: %s (%s)",
                      cli_num(n1, sizeof n1, num(ci, "value_gco2e_per_kwh")),
                      str(ci, "provenance"), str(ci, "spec"));
-        assumption("intensity", buf);
+        assumption(out, "intensity", buf);
     }
     if (json_is_true(json_object_get(emb, "included"))) {
         const char *basis = str(emb, "basis");
@@ -230,7 +261,7 @@ static void print_report(json_t *j)
                  *basis ? " (" : "", basis, *basis ? ")" : "",
                  cli_num(n2, sizeof n2, num(emb, "lifetime_years")),
                  str(emb, "lifetime_source"), src);
-        assumption("embodied", buf);
+        assumption(out, "embodied", buf);
     }
 }
 
@@ -238,15 +269,26 @@ int cmd_estimate(int argc, char **argv)
 {
     llmc_estimate *e = NULL;
     llmc_estimate_result r;
-    int json = 0, c, rc, exit_status = CLI_OK;
+    int json = 0, c, rc, exit_status = CLI_OK, idx;
     char *text = NULL;
+    unsigned char seen[sizeof options / sizeof options[0]] = {0};
 
     if ((rc = llmc_estimate_new(&e)) != LLMC_OK)
         return cli_fail("estimate", "", rc);
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+    while ((idx = -1,
+            c = getopt_long(argc, argv, ":", options, &idx)) != -1) {
         char what[256];
+        if (idx >= 0 && c != ':' && c != '?') {
+            if (seen[idx]) {
+                exit_status = cli_usage("estimate",
+                                        "'--%s' is given twice; give it once",
+                                        options[idx].name);
+                goto out;
+            }
+            seen[idx] = 1;
+        }
         switch (c) {
         case OPT_HELP:
             fputs(help, stdout);
@@ -287,6 +329,14 @@ int cmd_estimate(int argc, char **argv)
                                 argv[optind]);
         goto out;
     }
+    for (size_t i = 0; i < sizeof conflicts / sizeof conflicts[0]; i++)
+        if (given(seen, conflicts[i].a) && given(seen, conflicts[i].b)) {
+            exit_status = cli_usage("estimate",
+                                    "'--%s' and '--%s' conflict: %s",
+                                    conflicts[i].a, conflicts[i].b,
+                                    conflicts[i].why);
+            goto out;
+        }
     llmc_estimate_result_init(&r, sizeof r);
     if ((rc = llmc_estimate_compute(&r, e)) != LLMC_OK ||
         (rc = llmc_estimate_json(&text, e)) != LLMC_OK) {
@@ -294,18 +344,27 @@ int cmd_estimate(int argc, char **argv)
         goto out;
     }
     if (json) {
-        puts(text);
+        if (cli_write(text, strlen(text)) != 0 || cli_write("\n", 1) != 0) {
+            fputs("llmcarbon estimate: cannot write the output\n", stderr);
+            exit_status = CLI_FAILED;
+        }
     } else {
         json_error_t err;
-        json_t *j = json_loads(text, 0, &err);
+        struct cli_out o;
+        json_t *j = llmc__json_loadb(text, strlen(text), 0, &err);
         if (!j) {
-            fprintf(stderr, "llmcarbon estimate: internal JSON error: %s\n",
-                    err.text);
+            fprintf(stderr, "llmcarbon estimate: %s\n",
+                    json_error_code(&err) == json_error_out_of_memory
+                        ? "out of memory reading the estimate; nothing was "
+                          "written (LLMC_ENOMEM)"
+                        : err.text);
             exit_status = CLI_FAILED;
             goto out;
         }
-        print_report(j);
+        if (cli_out_open(&o))
+            print_report(o.f, j);
         json_decref(j);
+        exit_status = cli_out_close(&o, "estimate");
     }
 out:
     llmc_free(text);

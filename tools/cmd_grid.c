@@ -2,6 +2,7 @@
  * cmd_grid.c - `llmcarbon grid list|show ZONE`: the bundled grid-intensity
  * table with the provenance of each value.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -36,18 +37,19 @@ static json_t *intensity_json(const llmc_intensity *ci, const char *kind,
                               const char *spec)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "zone", json_string(ci->zone));
+    o = cli_set(o, "zone", json_string(ci->zone ? ci->zone : ""));
     if (kind)
-        json_object_set_new(o, "kind", json_string(kind));
+        o = cli_set(o, "kind", json_string(kind));
     if (spec)
-        json_object_set_new(o, "spec", json_string(spec));
-    json_object_set_new(o, "intensity_gco2e_per_kwh", json_real(ci->gco2e_per_kwh));
-    json_object_set_new(o, "year", ci->year ? json_integer(ci->year) : json_null());
-    json_object_set_new(o, "basis", json_string(llmc_basis_name(ci->basis)));
-    json_object_set_new(o, "source", json_string(ci->source));
-    json_object_set_new(o, "dataset", json_string(ci->dataset));
-    json_object_set_new(o, "provenance", json_string(ci->provenance));
-    json_object_set_new(o, "licence", json_string(ci->licence));
+        o = cli_set(o, "spec", json_string(spec));
+    o = cli_set(o, "intensity_gco2e_per_kwh", json_real(ci->gco2e_per_kwh));
+    o = cli_set(o, "year", ci->year ? json_integer(ci->year) : json_null());
+    o = cli_set(o, "basis", json_string(llmc_basis_name(ci->basis)));
+    o = cli_set(o, "source", json_string(ci->source ? ci->source : ""));
+    o = cli_set(o, "dataset", json_string(ci->dataset ? ci->dataset : ""));
+    o = cli_set(o, "provenance",
+                json_string(ci->provenance ? ci->provenance : ""));
+    o = cli_set(o, "licence", json_string(ci->licence ? ci->licence : ""));
     return o;
 }
 
@@ -57,22 +59,25 @@ static const char *kinds[] = {"country", "world", "us_state", "ca_province",
 static int list(const char *kind, int json)
 {
     size_t n = llmc_grid_zone_count(), shown = 0;
-    json_t *arr = json ? json_array() : NULL;
+    json_t *arr = NULL;
+    struct cli_out co = {NULL, NULL, 0};
 
     if (kind) {
         int ok = 0;
         for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
             ok |= strcmp(kind, kinds[i]) == 0;
-        if (!ok) {
-            json_decref(arr);
+        if (!ok)
             return cli_usage("grid", "'%s' is not a zone kind; use country, "
                              "world, us_state, ca_province, au_state, "
                              "us_nerc_region or cloud_region", kind);
-        }
     }
-    if (!json)
-        printf("%-32s %-15s %12s %6s  %s\n", "ZONE", "KIND", "gCO2e/kWh",
-               "YEAR", "BASIS");
+    if (json)
+        arr = json_array();
+    else if (!cli_out_open(&co))
+        return cli_out_close(&co, "grid list");
+    else
+        fprintf(co.f, "%-32s %-15s %12s %6s  %s\n", "ZONE", "KIND",
+                "gCO2e/kWh", "YEAR", "BASIS");
     for (size_t i = 0; i < n; i++) {
         llmc_intensity ci;
         const char *k;
@@ -81,20 +86,21 @@ static int list(const char *kind, int json)
         llmc_intensity_init(&ci, sizeof ci);
         if ((rc = llmc_grid_zone_get(&ci, &k, i)) != LLMC_OK) {
             json_decref(arr);
+            cli_out_discard(&co);
             return cli_fail("grid list", "", rc);
         }
         if (kind && strcmp(kind, k) != 0)
             continue;
         shown++;
         if (json) {
-            json_array_append_new(arr, intensity_json(&ci, k, NULL));
+            arr = cli_append(arr, intensity_json(&ci, k, NULL));
             continue;
         }
         if (ci.year)
             snprintf(yr, sizeof yr, "%d", ci.year);
-        printf("%-32s %-15s %12s %6s  %s\n", ci.zone, k,
-               cli_num(buf, sizeof buf, ci.gco2e_per_kwh), yr,
-               llmc_basis_name(ci.basis));
+        fprintf(co.f, "%-32s %-15s %12s %6s  %s\n", ci.zone, k,
+                cli_num(buf, sizeof buf, ci.gco2e_per_kwh), yr,
+                llmc_basis_name(ci.basis));
     }
     if (json)
         return cli_print_json(arr);
@@ -102,10 +108,10 @@ static int list(const char *kind, int json)
         llmc_intensity ci;
         llmc_intensity_init(&ci, sizeof ci);
         llmc_grid_zone_get(&ci, NULL, 0);
-        printf("\n%zu zones from %s. `llmcarbon grid show ZONE` gives the "
-               "source and licence.\n", shown, ci.dataset);
+        fprintf(co.f, "\n%zu zones from %s. `llmcarbon grid show ZONE` gives "
+                "the source and licence.\n", shown, ci.dataset);
     }
-    return CLI_OK;
+    return cli_out_close(&co, "grid list");
 }
 
 static int show(const char *spec, int json)
@@ -126,29 +132,40 @@ static int show(const char *spec, int json)
     if (json) {
         rc = cli_print_json(intensity_json(&ci, NULL, llmc_grid_spec(g)));
     } else {
-        printf("%s\n", llmc_grid_spec(g));
-        printf("  %-14s %s gCO2e/kWh\n", "intensity",
-               cli_num(buf, sizeof buf, ci.gco2e_per_kwh));
-        if (*ci.zone)
-            printf("  %-14s %s\n", "zone", ci.zone);
-        if (ci.year)
-            printf("  %-14s %d (the year the data describe)\n", "year", ci.year);
-        printf("  %-14s %s\n", "basis", llmc_basis_name(ci.basis));
-        printf("  %-14s %s\n", "source", ci.source);
-        if (*ci.dataset)
-            printf("  %-14s %s\n", "dataset", ci.dataset);
-        printf("  %-14s ", "provenance");
-        cli_wrap(ci.provenance, 17, 100);
-        if (*ci.licence) {
-            printf("  %-14s ", "licence");
-            cli_wrap(ci.licence, 17, 100);
+        struct cli_out co;
+        FILE *out = cli_out_open(&co);
+        if (out) {
+            fprintf(out, "%s\n", llmc_grid_spec(g));
+            fprintf(out, "  %-14s %s gCO2e/kWh\n", "intensity",
+                    cli_num(buf, sizeof buf, ci.gco2e_per_kwh));
+            if (*ci.zone)
+                fprintf(out, "  %-14s %s\n", "zone", ci.zone);
+            if (ci.year)
+                fprintf(out, "  %-14s %d (the year the data describe)\n", "year", ci.year);
+            fprintf(out, "  %-14s %s\n", "basis", llmc_basis_name(ci.basis));
+            fprintf(out, "  %-14s %s\n", "source", ci.source);
+            if (*ci.dataset)
+                fprintf(out, "  %-14s %s\n", "dataset", ci.dataset);
+            fprintf(out, "  %-14s ", "provenance");
+            cli_wrapf(out, ci.provenance, 17, 100);
+            if (*ci.licence) {
+                fprintf(out, "  %-14s ", "licence");
+                cli_wrapf(out, ci.licence, 17, 100);
+            }
         }
-        rc = CLI_OK;
+        rc = cli_out_close(&co, "grid show");
     }
     llmc_grid_free(g);
     return rc;
 }
 
+/* The times the grid sources know: 1970-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59Z, as the library's series hold them. */
+#define FIRST_TIME_UNIX_S 0LL
+#define LAST_TIME_UNIX_S 253402300799LL
+
+/* 0 and *out set; -1 when text is not a time; -2 when it is one outside
+ * the years 1970 to 9999. */
 static int parse_time(int64_t *out, const char *text)
 {
     char *end;
@@ -157,8 +174,11 @@ static int parse_time(int64_t *out, const char *text)
         *out = (int64_t)time(NULL);
         return 0;
     }
+    errno = 0;
     v = strtoll(text, &end, 10);
     if (end != text && !*end) {
+        if (errno == ERANGE || v < FIRST_TIME_UNIX_S || v > LAST_TIME_UNIX_S)
+            return -2;
         *out = (int64_t)v;
         return 0;
     }
@@ -183,11 +203,29 @@ static int parse_time(int64_t *out, const char *text)
         } else {
             return -1;
         }
-        tm.tm_year -= 1900;
-        tm.tm_mon -= 1;
-        tm.tm_sec = sec;
-        *out = (int64_t)timegm(&tm) -
-               (sign == '+' ? 1 : sign == '-' ? -1 : 0) * (oh * 3600 + om * 60);
+        if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+            tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+            sec > 59 || oh > 23 || om > 59 || tm.tm_hour < 0 ||
+            tm.tm_min < 0 || sec < 0 || oh < 0 || om < 0)
+            return -1;
+        {
+            int y = tm.tm_year, m = tm.tm_mon, d = tm.tm_mday;
+            struct tm back;
+            time_t tt;
+            tm.tm_year -= 1900;
+            tm.tm_mon -= 1;
+            tm.tm_sec = sec;
+            tt = timegm(&tm);
+            /* timegm carries 31 April into May: such a date is refused */
+            if (!gmtime_r(&tt, &back) || back.tm_year + 1900 != y ||
+                back.tm_mon + 1 != m || back.tm_mday != d)
+                return -1;
+            v = (long long)tt -
+                (sign == '+' ? 1 : sign == '-' ? -1 : 0) * (oh * 3600 + om * 60);
+        }
+        if (v < FIRST_TIME_UNIX_S || v > LAST_TIME_UNIX_S)
+            return -2;
+        *out = (int64_t)v;
         return 0;
     }
 }
@@ -208,7 +246,11 @@ static int get(const char *spec, const char *at, int json)
     char what[300], a[32], b[32], buf[32];
     int rc;
 
-    if (parse_time(&t, at) != 0)
+    if ((rc = parse_time(&t, at)) == -2)
+        return cli_usage("grid", "--at '%s' is outside the years 1970 to 9999 "
+                         "(Unix seconds 0 to %lld); give a time in that range",
+                         at, LAST_TIME_UNIX_S);
+    if (rc != 0)
         return cli_usage("grid", "'%s' is not a time; write ISO 8601 with an "
                          "offset (2026-11-28T12:00:00Z) or Unix seconds", at);
     snprintf(what, sizeof what, "'%s'", spec);
@@ -222,44 +264,49 @@ static int get(const char *spec, const char *at, int json)
     iso(a, sizeof a, t);
     if (json) {
         json_t *o = intensity_json(&ci, NULL, llmc_grid_spec(g));
-        json_object_set_new(o, "at", json_string(a));
+        o = cli_set(o, "at", json_string(a));
         if (ci.duration_s > 0) {
             iso(a, sizeof a, ci.start_unix_s);
             iso(b, sizeof b, ci.start_unix_s + ci.duration_s);
-            json_object_set_new(o, "interval_start", json_string(a));
-            json_object_set_new(o, "interval_end", json_string(b));
+            o = cli_set(o, "interval_start", json_string(a));
+            o = cli_set(o, "interval_end", json_string(b));
         } else {
-            json_object_set_new(o, "interval_start", json_null());
-            json_object_set_new(o, "interval_end", json_null());
+            o = cli_set(o, "interval_start", json_null());
+            o = cli_set(o, "interval_end", json_null());
         }
-        json_object_set_new(o, "is_estimated", json_boolean(ci.is_estimated));
-        json_object_set_new(o, "is_forecast", json_boolean(ci.is_forecast));
-        json_object_set_new(o, "fallback", json_string(ci.fallback ? ci.fallback : ""));
+        o = cli_set(o, "is_estimated", json_boolean(ci.is_estimated));
+        o = cli_set(o, "is_forecast", json_boolean(ci.is_forecast));
+        o = cli_set(o, "fallback",
+                    json_string(ci.fallback ? ci.fallback : ""));
         rc = cli_print_json(o);
     } else {
-        printf("%s at %s\n", llmc_grid_spec(g), a);
-        printf("  %-14s %s gCO2e/kWh%s%s\n", "intensity",
-               cli_num(buf, sizeof buf, ci.gco2e_per_kwh),
-               ci.is_forecast ? " (forecast)" : "",
-               ci.is_estimated ? " (estimated by the provider)" : "");
-        if (ci.duration_s > 0) {
-            iso(a, sizeof a, ci.start_unix_s);
-            iso(b, sizeof b, ci.start_unix_s + ci.duration_s);
-            printf("  %-14s %s to %s\n", "applies", a, b);
+        struct cli_out co;
+        FILE *out = cli_out_open(&co);
+        if (out) {
+            fprintf(out, "%s at %s\n", llmc_grid_spec(g), a);
+            fprintf(out, "  %-14s %s gCO2e/kWh%s%s\n", "intensity",
+                    cli_num(buf, sizeof buf, ci.gco2e_per_kwh),
+                    ci.is_forecast ? " (forecast)" : "",
+                    ci.is_estimated ? " (estimated by the provider)" : "");
+            if (ci.duration_s > 0) {
+                iso(a, sizeof a, ci.start_unix_s);
+                iso(b, sizeof b, ci.start_unix_s + ci.duration_s);
+                fprintf(out, "  %-14s %s to %s\n", "applies", a, b);
+            }
+            fprintf(out, "  %-14s %s (%s basis)\n", "source", ci.source,
+                    llmc_basis_name(ci.basis));
+            if (*ci.zone)
+                fprintf(out, "  %-14s %s\n", "zone", ci.zone);
+            if (ci.year)
+                fprintf(out, "  %-14s %d\n", "year", ci.year);
+            fprintf(out, "  %-14s ", "provenance");
+            cli_wrapf(out, ci.provenance, 17, 100);
+            if (ci.fallback && *ci.fallback) {
+                fprintf(out, "  %-14s ", "fallback");
+                cli_wrapf(out, ci.fallback, 17, 100);
+            }
         }
-        printf("  %-14s %s (%s basis)\n", "source", ci.source,
-               llmc_basis_name(ci.basis));
-        if (*ci.zone)
-            printf("  %-14s %s\n", "zone", ci.zone);
-        if (ci.year)
-            printf("  %-14s %d\n", "year", ci.year);
-        printf("  %-14s ", "provenance");
-        cli_wrap(ci.provenance, 17, 100);
-        if (ci.fallback && *ci.fallback) {
-            printf("  %-14s ", "fallback");
-            cli_wrap(ci.fallback, 17, 100);
-        }
-        rc = CLI_OK;
+        rc = cli_out_close(&co, "grid get");
     }
     llmc_grid_free(g);
     return rc;
@@ -294,29 +341,33 @@ static int forecast(const char *spec, const char *duration, const char *within,
     iso(b, sizeof b, w.searched_until_unix_s);
     if (json) {
         json_t *o = json_object();
-        json_object_set_new(o, "spec", json_string(llmc_grid_spec(g)));
-        json_object_set_new(o, "duration_s", json_real(dur));
-        json_object_set_new(o, "start", json_string(a));
-        json_object_set_new(o, "start_unix_s", json_integer(w.start_unix_s));
-        json_object_set_new(o, "delay_s", json_integer(w.start_unix_s - now));
-        json_object_set_new(o, "mean_gco2e_per_kwh", json_real(w.mean_gco2e_per_kwh));
-        json_object_set_new(o, "now_mean_gco2e_per_kwh",
+        o = cli_set(o, "spec", json_string(llmc_grid_spec(g)));
+        o = cli_set(o, "duration_s", json_real(dur));
+        o = cli_set(o, "start", json_string(a));
+        o = cli_set(o, "start_unix_s", json_integer(w.start_unix_s));
+        o = cli_set(o, "delay_s", json_integer(w.start_unix_s - now));
+        o = cli_set(o, "mean_gco2e_per_kwh", json_real(w.mean_gco2e_per_kwh));
+        o = cli_set(o, "now_mean_gco2e_per_kwh",
                             json_real(w.now_mean_gco2e_per_kwh));
-        json_object_set_new(o, "saving_fraction", json_real(w.saving_fraction));
-        json_object_set_new(o, "searched_until", json_string(b));
+        o = cli_set(o, "saving_fraction", json_real(w.saving_fraction));
+        o = cli_set(o, "searched_until", json_string(b));
         rc = cli_print_json(o);
     } else {
-        printf("%s: the best %s h window starts at %s (in %s h)\n",
-               llmc_grid_spec(g), cli_num(n1, sizeof n1, dur / 3600), a,
-               cli_num(n2, sizeof n2, (double)(w.start_unix_s - now) / 3600));
-        printf("  %-22s %s gCO2e/kWh\n", "mean intensity then",
-               cli_num(n1, sizeof n1, w.mean_gco2e_per_kwh));
-        printf("  %-22s %s gCO2e/kWh\n", "starting now",
-               cli_num(n1, sizeof n1, w.now_mean_gco2e_per_kwh));
-        printf("  %-22s %s%%\n", "saving",
-               cli_num(n1, sizeof n1, 100 * w.saving_fraction));
-        printf("  %-22s %s\n", "data searched until", b);
-        rc = CLI_OK;
+        struct cli_out co;
+        FILE *out = cli_out_open(&co);
+        if (out) {
+            fprintf(out, "%s: the best %s h window starts at %s (in %s h)\n",
+                    llmc_grid_spec(g), cli_num(n1, sizeof n1, dur / 3600), a,
+                    cli_num(n2, sizeof n2, (double)(w.start_unix_s - now) / 3600));
+            fprintf(out, "  %-22s %s gCO2e/kWh\n", "mean intensity then",
+                    cli_num(n1, sizeof n1, w.mean_gco2e_per_kwh));
+            fprintf(out, "  %-22s %s gCO2e/kWh\n", "starting now",
+                    cli_num(n1, sizeof n1, w.now_mean_gco2e_per_kwh));
+            fprintf(out, "  %-22s %s%%\n", "saving",
+                    cli_num(n1, sizeof n1, 100 * w.saving_fraction));
+            fprintf(out, "  %-22s %s\n", "data searched until", b);
+        }
+        rc = cli_out_close(&co, "grid forecast");
     }
     llmc_grid_free(g);
     return rc;

@@ -45,21 +45,25 @@ static double get(const llmc_profile *p, llmc_profile_field f)
     return llmc_profile_get(&v, p, f) == LLMC_OK ? v : NAN;
 }
 
+static json_t *text_json(const llmc_profile *p, llmc_profile_text field)
+{
+    return json_string(llmc_profile_get_text(p, field));
+}
+
 static json_t *profile_json(const llmc_profile *p)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "name", json_string(llmc_profile_get_text(p, LLMC_PROFILE_NAME)));
-    json_object_set_new(o, "vendor", json_string(llmc_profile_get_text(p, LLMC_PROFILE_VENDOR)));
-    json_object_set_new(o, "kind", json_string(llmc_profile_get_text(p, LLMC_PROFILE_KIND)));
+    o = cli_set(o, "name", text_json(p, LLMC_PROFILE_NAME));
+    o = cli_set(o, "vendor", text_json(p, LLMC_PROFILE_VENDOR));
+    o = cli_set(o, "kind", text_json(p, LLMC_PROFILE_KIND));
     for (size_t i = 0; i < NFIELDS; i++) {
         double v = get(p, fields[i].field);
-        json_object_set_new(o, fields[i].key, isnan(v) ? json_null() : json_real(v));
+        o = cli_set(o, fields[i].key, isnan(v) ? json_null() : json_real(v));
     }
-    json_object_set_new(o, "embodied_basis",
-                        json_string(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS)));
-    json_object_set_new(o, "lifetime_source",
-                        json_string(llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE)));
-    json_object_set_new(o, "source", json_string(llmc_profile_get_text(p, LLMC_PROFILE_SOURCE)));
+    o = cli_set(o, "embodied_basis", text_json(p, LLMC_PROFILE_EMBODIED_BASIS));
+    o = cli_set(o, "lifetime_source",
+                text_json(p, LLMC_PROFILE_LIFETIME_SOURCE));
+    o = cli_set(o, "source", text_json(p, LLMC_PROFILE_SOURCE));
     return o;
 }
 
@@ -73,38 +77,75 @@ static const char *cell(char *buf, size_t size, double v, double scale)
 static int list(int json)
 {
     size_t n = llmc_profile_catalogue_count();
-    json_t *arr = json ? json_array() : NULL;
+    json_t *arr = NULL;
+    struct cli_out co = {NULL, NULL, 0};
 
-    if (!json)
-        printf("%-44s %-7s %-11s %7s %10s %8s %10s\n", "NAME", "VENDOR", "KIND",
-               "TDP W", "BF16 TF/s", "MEM GB", "EMB kgCO2e");
+    if (json)
+        arr = json_array();
+    else if (!cli_out_open(&co))
+        return cli_out_close(&co, "hw list");
+    else
+        fprintf(co.f, "%-44s %-7s %-11s %7s %10s %8s %10s\n", "NAME",
+                "VENDOR", "KIND", "TDP W", "BF16 TF/s", "MEM GB",
+                "EMB kgCO2e");
     for (size_t i = 0; i < n; i++) {
         llmc_profile *p;
         char a[32], b[32], c[32], d[32];
         int rc = llmc_profile_catalogue_get(&p, i);
         if (rc != LLMC_OK) {
             json_decref(arr);
+            cli_out_discard(&co);
             return cli_fail("hw list", "", rc);
         }
         if (json) {
-            json_array_append_new(arr, profile_json(p));
+            arr = cli_append(arr, profile_json(p));
         } else {
-            printf("%-44s %-7s %-11s %7s %10s %8s %10s\n",
-                   llmc_profile_get_text(p, LLMC_PROFILE_NAME),
-                   llmc_profile_get_text(p, LLMC_PROFILE_VENDOR),
-                   llmc_profile_get_text(p, LLMC_PROFILE_KIND),
-                   cell(a, sizeof a, get(p, LLMC_PROFILE_TDP_W), 1),
-                   cell(b, sizeof b, get(p, LLMC_PROFILE_PEAK_BF16_FLOPS), 1e12),
-                   cell(c, sizeof c, get(p, LLMC_PROFILE_MEMORY_GB), 1),
-                   cell(d, sizeof d, get(p, LLMC_PROFILE_EMBODIED_KGCO2E), 1));
+            fprintf(co.f, "%-44s %-7s %-11s %7s %10s %8s %10s\n",
+                    llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                    llmc_profile_get_text(p, LLMC_PROFILE_VENDOR),
+                    llmc_profile_get_text(p, LLMC_PROFILE_KIND),
+                    cell(a, sizeof a, get(p, LLMC_PROFILE_TDP_W), 1),
+                    cell(b, sizeof b, get(p, LLMC_PROFILE_PEAK_BF16_FLOPS),
+                         1e12),
+                    cell(c, sizeof c, get(p, LLMC_PROFILE_MEMORY_GB), 1),
+                    cell(d, sizeof d, get(p, LLMC_PROFILE_EMBODIED_KGCO2E),
+                         1));
         }
         llmc_profile_free(p);
     }
     if (json)
         return cli_print_json(arr);
-    printf("\n%zu profiles; '-' = no source gives the value. "
-           "`llmcarbon hw show NAME` lists sources.\n", n);
-    return CLI_OK;
+    fprintf(co.f, "\n%zu profiles; '-' = no source gives the value. "
+            "`llmcarbon hw show NAME` lists sources.\n", n);
+    return cli_out_close(&co, "hw list");
+}
+
+static void print_profile(FILE *out, const llmc_profile *p)
+{
+    fprintf(out, "%s\n", llmc_profile_get_text(p, LLMC_PROFILE_NAME));
+    fprintf(out, "  %-14s %s\n", "vendor",
+            llmc_profile_get_text(p, LLMC_PROFILE_VENDOR));
+    fprintf(out, "  %-14s %s\n", "kind",
+            llmc_profile_get_text(p, LLMC_PROFILE_KIND));
+    for (size_t i = 0; i < NFIELDS; i++) {
+        char buf[32];
+        double v = get(p, fields[i].field);
+        fprintf(out, "  %-14s %s%s%s", fields[i].label,
+                isnan(v) ? "unknown"
+                         : cli_num(buf, sizeof buf, v / fields[i].scale),
+                isnan(v) ? "" : " ", isnan(v) ? "" : fields[i].unit);
+        if (fields[i].field == LLMC_PROFILE_EMBODIED_KGCO2E && !isnan(v))
+            fprintf(out, " (%s)",
+                    llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS));
+        putc('\n', out);
+    }
+    if (*llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE)) {
+        fprintf(out, "  %-14s ", "lifetime from");
+        cli_wrapf(out, llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE),
+                  17, 100);
+    }
+    fprintf(out, "  %-14s ", "sources");
+    cli_wrapf(out, llmc_profile_get_text(p, LLMC_PROFILE_SOURCE), 17, 100);
 }
 
 static int show(const char *name, int json)
@@ -112,6 +153,7 @@ static int show(const char *name, int json)
     llmc_profile *p;
     int rc = llmc_profile_lookup(&p, name);
     char what[300];
+    struct cli_out co;
 
     if (rc != LLMC_OK) {
         snprintf(what, sizeof what, "'%s'", name);
@@ -119,30 +161,13 @@ static int show(const char *name, int json)
     }
     if (json) {
         rc = cli_print_json(profile_json(p));
-        llmc_profile_free(p);
-        return rc;
+    } else {
+        if (cli_out_open(&co))
+            print_profile(co.f, p);
+        rc = cli_out_close(&co, "hw show");
     }
-    printf("%s\n", llmc_profile_get_text(p, LLMC_PROFILE_NAME));
-    printf("  %-14s %s\n", "vendor", llmc_profile_get_text(p, LLMC_PROFILE_VENDOR));
-    printf("  %-14s %s\n", "kind", llmc_profile_get_text(p, LLMC_PROFILE_KIND));
-    for (size_t i = 0; i < NFIELDS; i++) {
-        char buf[32];
-        double v = get(p, fields[i].field);
-        printf("  %-14s %s%s%s", fields[i].label,
-               isnan(v) ? "unknown" : cli_num(buf, sizeof buf, v / fields[i].scale),
-               isnan(v) ? "" : " ", isnan(v) ? "" : fields[i].unit);
-        if (fields[i].field == LLMC_PROFILE_EMBODIED_KGCO2E && !isnan(v))
-            printf(" (%s)", llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS));
-        putchar('\n');
-    }
-    if (*llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE)) {
-        printf("  %-14s ", "lifetime from");
-        cli_wrap(llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE), 17, 100);
-    }
-    printf("  %-14s ", "sources");
-    cli_wrap(llmc_profile_get_text(p, LLMC_PROFILE_SOURCE), 17, 100);
     llmc_profile_free(p);
-    return CLI_OK;
+    return rc;
 }
 
 int cmd_hw(int argc, char **argv)

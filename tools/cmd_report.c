@@ -3,11 +3,19 @@
  * report from the per-sample logs of its ranks, and, with --grid, the
  * operational CO2e weighted again by another grid source: the history a
  * provider published after the run, or another basis.
+ *
+ * A log is read as evidence, not trusted: every line is checked, a line
+ * torn by a killed writer or a full disk is skipped only where it can be
+ * (at the end of a file), a sample seen twice counts once, and a figure
+ * that is not fully known is printed as unknown, never as a partial sum.
  */
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -19,122 +27,665 @@ static const char help[] =
     "recorded, per host and rank. With --grid, the energy of every sample\n"
     "is weighted again by the intensity SPEC gives for that sample's time\n"
     "(for example the history Electricity Maps published after the run),\n"
-    "and both figures are shown. --pue replaces the PUE the logs recorded.\n";
+    "and both figures are shown. --pue replaces the PUE the logs recorded.\n"
+    "\n"
+    "A torn last line of a log is skipped with a warning; a sample given\n"
+    "twice (the same log twice) counts once, with a warning. Energy that\n"
+    "had no grid intensity and that no fill line prices makes the\n"
+    "operational CO2e unknown.\n";
+
+/* What a line may hold: beyond these it is damaged, not big. */
+#define MAX_ENERGY_J 1e15          /* one process, 3 MW for ten years */
+#define MAX_KGCO2E 1e12
+#define MAX_UNIX_S 253402300799.0  /* 9999-12-31T23:59:59Z */
+#define MAX_INTENSITY 1e5          /* gCO2e/kWh */
 
 struct who {
     char host[128];
     long long rank;
     double energy_j, kgco2e;
-    long long samples;
+    long long samples, unmeasured, unpriced;
+};
+
+/* A sample whose energy had no intensity when it was logged; a fill line
+ * of the same process whose interval holds it prices it. */
+struct span {
+    uint64_t stream; /* host, pid and rank */
+    double from_s, to_s, energy_j;
+    size_t who;
+};
+
+/* A fill line with an empty interval prices energy a resumed run took
+ * over from its checkpoint: energy of earlier processes of its host and
+ * rank. */
+#define CARRIED(f) ((f)->to_s - (f)->from_s < 1e-3)
+
+struct key {
+    uint64_t a, b;
 };
 
 struct sums {
     double energy_j, recorded_kgco2e, reweighted_kgco2e, ci_energy;
+    double filled_energy_j, filled_kgco2e;
     double first_t, last_t;
-    long long samples, unmeasured, reweight_failures;
+    int have_t;
+    long long samples, unmeasured, reweight_failures, fills, duplicates, torn;
     long long tokens;
-    struct who who[256];
-    size_t nwho;
+    struct who *who;
+    size_t nwho, capwho;
+    struct span *unpriced, *filled;
+    size_t nunpriced, capunpriced, nfilled, capfilled;
+    struct key *seen; /* open addressing; {0,0} is empty */
+    size_t nseen, capseen;
     char problem[400];
+    /* after matching the fills: what no fill prices */
+    double unpriced_j;
+    long long unpriced_samples;
 };
 
-static struct who *who_of(struct sums *s, const char *host, long long rank)
+static int out_of_memory(void)
 {
+    fprintf(stderr, "llmcarbon report: out of memory; nothing was "
+                    "reported\n");
+    return CLI_FAILED;
+}
+
+static int grow(void **p, size_t *cap, size_t n, size_t size)
+{
+    void *q;
+    size_t c;
+    if (n < *cap)
+        return 0;
+    c = *cap ? *cap * 2 : 64;
+    if (!(q = realloc(*p, c * size)))
+        return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+/* The index of host and rank in s->who, or -1 when out of memory. */
+static long who_of(struct sums *s, const char *host, long long rank)
+{
+    void *p = s->who;
     for (size_t i = 0; i < s->nwho; i++)
         if (s->who[i].rank == rank && strcmp(s->who[i].host, host) == 0)
-            return &s->who[i];
-    if (s->nwho == sizeof s->who / sizeof s->who[0])
-        return NULL;
+            return (long)i;
+    if (grow(&p, &s->capwho, s->nwho, sizeof *s->who) != 0)
+        return -1;
+    s->who = p;
+    memset(&s->who[s->nwho], 0, sizeof s->who[0]);
     snprintf(s->who[s->nwho].host, sizeof s->who[0].host, "%s", host);
     s->who[s->nwho].rank = rank;
-    return &s->who[s->nwho++];
+    return (long)s->nwho++;
+}
+
+/* Two 64-bit hashes over the fields that identify a line: equal keys are
+ * the same line, with a chance of a mistake of about 2^-128. */
+struct hash {
+    uint64_t a, b;
+};
+
+static void hash_bytes(struct hash *h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h->a = (h->a ^ p[i]) * 0x100000001b3ull;
+        h->b = (h->b + p[i] + 1) * 0x9E3779B97F4A7C15ull;
+        h->b ^= h->b >> 29;
+    }
+}
+
+static void hash_string(struct hash *h, const char *s)
+{
+    hash_bytes(h, s, strlen(s) + 1);
+}
+
+/* A number, or null (which no number hashes to). */
+static void hash_value(struct hash *h, const json_t *v)
+{
+    unsigned char tag = json_is_number(v) ? 1 : 0;
+    double d = json_is_number(v) ? json_number_value(v) : 0.0;
+    if (d == 0.0)
+        d = 0.0; /* -0 is 0 */
+    hash_bytes(h, &tag, 1);
+    hash_bytes(h, &d, sizeof d);
+}
+
+/* 1: added, 0: seen before, -1: out of memory */
+static int seen_add(struct sums *s, struct hash h)
+{
+    struct key k = {h.a, h.b ? h.b : 1};
+    size_t mask;
+    if (2 * (s->nseen + 1) > s->capseen) {
+        size_t cap = s->capseen ? 2 * s->capseen : 1024;
+        struct key *t = calloc(cap, sizeof *t);
+        if (!t)
+            return -1;
+        for (size_t i = 0; i < s->capseen; i++) {
+            size_t j;
+            if (!s->seen[i].b)
+                continue;
+            for (j = s->seen[i].a & (cap - 1); t[j].b; j = (j + 1) & (cap - 1))
+                ;
+            t[j] = s->seen[i];
+        }
+        free(s->seen);
+        s->seen = t;
+        s->capseen = cap;
+    }
+    mask = s->capseen - 1;
+    for (size_t j = k.a & mask;; j = (j + 1) & mask) {
+        if (!s->seen[j].b) {
+            s->seen[j] = k;
+            s->nseen++;
+            return 1;
+        }
+        if (s->seen[j].a == k.a && s->seen[j].b == k.b)
+            return 0;
+    }
+}
+
+/* The identity of a line: its kind, who wrote it, and the values of keys
+ * (when it was and what it counted). */
+static const char *const sample_identity[] = {
+    "time_unix_s", "interval_s", "step", "tokens", "energy_j",
+    "operational_kgco2e", NULL};
+static const char *const fill_identity[] = {
+    "from_unix_s", "to_unix_s", "energy_j", "operational_kgco2e", NULL};
+
+/* seen_add for the line j: 1 when new, 0 when seen before, -1 when out of
+ * memory. */
+static int line_seen(struct sums *s, const json_t *j, const char *kind,
+                     const char *host, json_int_t pid, long long rank,
+                     const char *const *keys)
+{
+    struct hash h = {0xcbf29ce484222325ull, 0};
+    hash_string(&h, kind);
+    hash_string(&h, host);
+    hash_bytes(&h, &pid, sizeof pid);
+    hash_bytes(&h, &rank, sizeof rank);
+    for (; *keys; keys++)
+        hash_value(&h, json_object_get(j, *keys));
+    return seen_add(s, h);
+}
+
+/* The line's number at key, checked to lie in [lo, hi]; *v is NAN for
+ * null when null_ok. Returns 0, or -1 after a message naming file:line. */
+static int number_at(double *v, const json_t *o, const char *key, double lo,
+                     double hi, int null_ok, const char *path, size_t lineno)
+{
+    const json_t *j = json_object_get(o, key);
+    if (null_ok && json_is_null(j)) {
+        *v = NAN;
+        return 0;
+    }
+    if (!json_is_number(j)) {
+        fprintf(stderr, "llmcarbon report: %s:%zu: \"%s\" is %s, not a "
+                        "number%s; is it a log of llmcarbon?\n",
+                path, lineno, key,
+                !j ? "missing" : json_is_string(j) ? "a string" : "not a number",
+                null_ok ? " or null" : "");
+        return -1;
+    }
+    *v = json_number_value(j);
+    if (!(*v >= lo && *v <= hi)) {
+        fprintf(stderr, "llmcarbon report: %s:%zu: \"%s\" is %.17g, outside "
+                        "%g to %g; the log is damaged, so nothing was "
+                        "reported\n",
+                path, lineno, key, *v, lo, hi);
+        return -1;
+    }
+    return 0;
+}
+
+/* host, pid and rank of a line; -1 after a message */
+static int identity_of(const json_t *j, const char **host, json_int_t *pid,
+                       long long *rank, const char *path, size_t lineno)
+{
+    const json_t *r = json_object_get(j, "rank");
+    *host = json_string_value(json_object_get(j, "host"));
+    *pid = json_integer_value(json_object_get(j, "pid"));
+    if (!*host || !json_is_integer(json_object_get(j, "pid")) ||
+        (r && !json_is_null(r) && !json_is_integer(r))) {
+        fprintf(stderr, "llmcarbon report: %s:%zu: a line without host, pid "
+                        "and rank; is it a log of llmcarbon?\n",
+                path, lineno);
+        return -1;
+    }
+    *rank = json_is_integer(r) ? (long long)json_integer_value(r) : -1;
+    return 0;
+}
+
+static uint64_t stream_of(const char *host, json_int_t pid, long long rank)
+{
+    struct hash h = {0xcbf29ce484222325ull, 0};
+    hash_string(&h, host);
+    hash_bytes(&h, &pid, sizeof pid);
+    hash_bytes(&h, &rank, sizeof rank);
+    return h.a;
+}
+
+/* A fill line: energy of earlier samples priced once an intensity was
+ * known. It adds no energy (its samples hold it), only their CO2e. */
+static int read_fill(struct sums *s, const json_t *j, const char *path,
+                     size_t lineno, double pue_override)
+{
+    double from, to, e, ci, op;
+    const char *host;
+    json_int_t pid;
+    long long rank;
+    long w;
+    void *p = s->filled;
+    int added;
+
+    if (identity_of(j, &host, &pid, &rank, path, lineno) != 0 ||
+        number_at(&from, j, "from_unix_s", 0, MAX_UNIX_S, 0, path, lineno) ||
+        number_at(&to, j, "to_unix_s", from, MAX_UNIX_S, 0, path, lineno) ||
+        number_at(&e, j, "energy_j", 0, MAX_ENERGY_J, 0, path, lineno) ||
+        number_at(&ci, j, "intensity_gco2e_per_kwh", 0, MAX_INTENSITY, 0,
+                  path, lineno) ||
+        number_at(&op, j, "operational_kgco2e", 0, MAX_KGCO2E, 0, path,
+                  lineno))
+        return CLI_FAILED;
+    if ((added = line_seen(s, j, "fill", host, pid, rank, fill_identity)) < 0)
+        return out_of_memory();
+    if (!added) {
+        s->duplicates++;
+        return CLI_OK;
+    }
+    /* the fill's energy is the devices' energy, as a sample's is */
+    if (pue_override > 0)
+        llmc_account_operational(&op, e, pue_override, ci);
+    if ((w = who_of(s, host, rank)) < 0 ||
+        grow(&p, &s->capfilled, s->nfilled, sizeof *s->filled) != 0)
+        return out_of_memory();
+    s->filled = p;
+    s->filled[s->nfilled++] = (struct span){stream_of(host, pid, rank), from,
+                                            to, e, (size_t)w};
+    s->fills++;
+    s->filled_energy_j += e;
+    s->filled_kgco2e += op;
+    s->recorded_kgco2e += op;
+    s->who[w].kgco2e += op;
+    return CLI_OK;
+}
+
+/* A sample line (a line without "type"). */
+static int read_sample(struct sums *s, const json_t *j, const char *path,
+                       size_t lineno, llmc_grid *g, double pue_override,
+                       long long *tokens)
+{
+    double e, t, dt, pue = 1.0, op;
+    const char *host;
+    json_int_t pid;
+    long long rank;
+    const json_t *tok = json_object_get(j, "tokens");
+    long w;
+    int added;
+
+    if (identity_of(j, &host, &pid, &rank, path, lineno) != 0 ||
+        number_at(&t, j, "time_unix_s", 0, MAX_UNIX_S, 0, path, lineno) ||
+        number_at(&dt, j, "interval_s", 0, t, 0, path, lineno) ||
+        number_at(&e, j, "energy_j", 0, MAX_ENERGY_J, 1, path, lineno) ||
+        number_at(&op, j, "operational_kgco2e", 0, MAX_KGCO2E, 1, path,
+                  lineno) ||
+        (json_object_get(j, "pue") &&
+         number_at(&pue, j, "pue", 1, 100, 0, path, lineno)))
+        return CLI_FAILED;
+    if (tok && !(json_is_integer(tok) && json_integer_value(tok) >= 0)) {
+        fprintf(stderr, "llmcarbon report: %s:%zu: \"tokens\" is not an "
+                        "integer of 0 or more; the log is damaged, so nothing "
+                        "was reported\n", path, lineno);
+        return CLI_FAILED;
+    }
+    if ((added = line_seen(s, j, "sample", host, pid, rank,
+                           sample_identity)) < 0)
+        return out_of_memory();
+    if (!added) {
+        s->duplicates++;
+        return CLI_OK;
+    }
+    if (tok)
+        *tokens = (long long)json_integer_value(tok);
+    if ((w = who_of(s, host, rank)) < 0)
+        return out_of_memory();
+    s->samples++;
+    s->who[w].samples++;
+    if (!s->have_t || t - dt < s->first_t)
+        s->first_t = t - dt;
+    if (!s->have_t || t > s->last_t)
+        s->last_t = t;
+    s->have_t = 1;
+    if (isnan(e)) { /* no meter read energy: the total is not known */
+        s->unmeasured++;
+        s->who[w].unmeasured++;
+        return CLI_OK;
+    }
+    s->energy_j += e;
+    s->who[w].energy_j += e;
+    if (isnan(op)) {
+        /* no intensity when it was logged: a fill line may price it */
+        void *p = s->unpriced;
+        if (e == 0)
+            return CLI_OK; /* 0 J emits 0 at any intensity */
+        if (grow(&p, &s->capunpriced, s->nunpriced, sizeof *s->unpriced))
+            return out_of_memory();
+        s->unpriced = p;
+        s->unpriced[s->nunpriced++] = (struct span){
+            stream_of(host, pid, rank), t - dt, t, e, (size_t)w};
+    } else {
+        if (pue_override > 0)
+            op *= pue_override / pue;
+        s->recorded_kgco2e += op;
+        s->who[w].kgco2e += op;
+    }
+    if (g) {
+        llmc_intensity ci;
+        llmc_intensity_init(&ci, sizeof ci);
+        /* the intensity in the middle of the sample's interval */
+        if (llmc_grid_intensity_at(&ci, g, (int64_t)(t - dt / 2)) == LLMC_OK) {
+            double kg;
+            llmc_account_operational(&kg, e, pue_override > 0 ? pue_override
+                                                              : pue,
+                                     ci.gco2e_per_kwh);
+            s->reweighted_kgco2e += kg;
+            s->ci_energy += e * ci.gco2e_per_kwh;
+        } else {
+            s->reweight_failures++;
+            snprintf(s->problem, sizeof s->problem, "%s", llmc_last_error());
+        }
+    }
+    return CLI_OK;
 }
 
 static int read_log(struct sums *s, const char *path, llmc_grid *g,
                     double pue_override)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(path, "re");
     char *line = NULL;
     size_t cap = 0, lineno = 0;
-    long long last_tokens = 0;
+    long long tokens = -1, samples_before = s->samples + s->duplicates;
+    ssize_t n;
+    struct stat st;
+    int rc = CLI_OK, read_errno = 0;
 
     if (!f) {
-        fprintf(stderr, "llmcarbon report: cannot open '%s'\n", path);
+        fprintf(stderr, "llmcarbon report: cannot open '%s': %s\n", path,
+                strerror(errno));
         return CLI_FAILED;
     }
-    while (getline(&line, &cap, f) > 0) {
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "llmcarbon report: '%s' is a directory, not a log; "
+                        "give the logs in it, e.g. %s/*.jsonl\n",
+                path, path);
+        fclose(f);
+        return CLI_FAILED;
+    }
+    while (rc == CLI_OK) {
         json_error_t err;
         json_t *j;
-        double e, t, dt, pue, op;
-        const char *host;
-        long long rank;
-        struct who *w;
+        const json_t *type;
 
+        errno = 0;
+        if ((n = getline(&line, &cap, f)) < 0) {
+            /* the end, or a failure (ENOMEM need not set ferror) */
+            if (!feof(f) || ferror(f))
+                read_errno = errno ? errno : EIO;
+            break;
+        }
         lineno++;
-        if (!(j = json_loads(line, 0, &err))) {
-            fprintf(stderr,
-                    "llmcarbon report: %s:%zu: not a JSON line (%s); is it a "
-                    "log of llmcarbon?\n",
-                    path, lineno, err.text);
-            free(line);
-            fclose(f);
-            return CLI_FAILED;
-        }
-        t = json_number_value(json_object_get(j, "time_unix_s"));
-        dt = json_number_value(json_object_get(j, "interval_s"));
-        pue = json_is_number(json_object_get(j, "pue"))
-                  ? json_number_value(json_object_get(j, "pue"))
-                  : 1.0;
-        if (pue_override > 0)
-            pue = pue_override;
-        host = json_string_value(json_object_get(j, "host"));
-        rank = json_is_integer(json_object_get(j, "rank"))
-                   ? (long long)json_integer_value(json_object_get(j, "rank"))
-                   : -1;
-        if (json_is_integer(json_object_get(j, "tokens")))
-            last_tokens = (long long)json_integer_value(json_object_get(j, "tokens"));
-        s->samples++;
-        if (s->first_t == 0 || t - dt < s->first_t)
-            s->first_t = t - dt;
-        if (t > s->last_t)
-            s->last_t = t;
-        if (!json_is_number(json_object_get(j, "energy_j"))) {
-            s->unmeasured++;
-            json_decref(j);
-            continue;
-        }
-        e = json_number_value(json_object_get(j, "energy_j"));
-        op = json_number_value(json_object_get(j, "operational_kgco2e"));
-        if (pue_override > 0 && json_is_number(json_object_get(j, "pue")) &&
-            json_number_value(json_object_get(j, "pue")) > 0)
-            op *= pue_override / json_number_value(json_object_get(j, "pue"));
-        s->energy_j += e;
-        s->recorded_kgco2e += op;
-        if ((w = who_of(s, host ? host : "?", rank)) != NULL) {
-            w->energy_j += e;
-            w->kgco2e += op;
-            w->samples++;
-        }
-        if (g) {
-            llmc_intensity ci;
-            llmc_intensity_init(&ci, sizeof ci);
-            /* the intensity in the middle of the sample's interval */
-            if (llmc_grid_intensity_at(&ci, g, (int64_t)(t - dt / 2)) == LLMC_OK) {
-                double kg;
-                llmc_account_operational(&kg, e, pue, ci.gco2e_per_kwh);
-                s->reweighted_kgco2e += kg;
-                s->ci_energy += e * ci.gco2e_per_kwh;
-            } else {
-                s->reweight_failures++;
-                snprintf(s->problem, sizeof s->problem, "%s", llmc_last_error());
+        if (!(j = llmc__json_loadb(line, (size_t)n, 0, &err))) {
+            int c;
+            if (json_error_code(&err) == json_error_out_of_memory) {
+                rc = out_of_memory();
+                break;
             }
+            /* a torn line is the last, and lacks the newline that ends
+             * every line written whole */
+            c = fgetc(f);
+            if (c == EOF && !ferror(f) && line[n - 1] != '\n') {
+                /* the writer was killed, or the disk was full, in the
+                 * middle of its last line */
+                fprintf(stderr, "llmcarbon report: warning: %s:%zu: the last "
+                                "line is cut short (a writer killed or a full "
+                                "disk); it was skipped\n",
+                        path, lineno);
+                s->torn++;
+                break;
+            }
+            fprintf(stderr, "llmcarbon report: %s:%zu: not a JSON line (%s); "
+                            "is it a log of llmcarbon?\n",
+                    path, lineno, err.text);
+            rc = CLI_FAILED;
+            break;
+        }
+        type = json_object_get(j, "type");
+        if (!json_is_object(j)) {
+            fprintf(stderr, "llmcarbon report: %s:%zu: a JSON line that is "
+                            "not an object; is it a log of llmcarbon?\n",
+                    path, lineno);
+            rc = CLI_FAILED;
+        } else if (!type) {
+            rc = read_sample(s, j, path, lineno, g, pue_override, &tokens);
+        } else if (json_is_string(type) &&
+                   strcmp(json_string_value(type), "fill") == 0) {
+            rc = read_fill(s, j, path, lineno, pue_override);
+        } else {
+            fprintf(stderr, "llmcarbon report: %s:%zu: a line of type %s%s%s, "
+                            "which this llmcarbon does not know; is the log "
+                            "of a newer version?\n",
+                    path, lineno, json_is_string(type) ? "'" : "",
+                    json_is_string(type) ? json_string_value(type) : "(not a "
+                                                                     "string)",
+                    json_is_string(type) ? "'" : "");
+            rc = CLI_FAILED;
         }
         json_decref(j);
     }
-    s->tokens += last_tokens;
+    if (rc == CLI_OK && read_errno) {
+        fprintf(stderr, "llmcarbon report: reading '%s' failed: %s\n", path,
+                strerror(read_errno));
+        rc = CLI_FAILED;
+    }
     free(line);
     fclose(f);
+    if (rc != CLI_OK)
+        return rc;
+    if (s->samples + s->duplicates == samples_before) {
+        fprintf(stderr, "llmcarbon report: '%s' %s; it is not a log of "
+                        "llmcarbon, or its run logged nothing\n",
+                path, lineno == 0 ? "is empty" : "holds no whole sample");
+        return CLI_FAILED;
+    }
+    /* the counts are cumulative: a log's last new sample holds them; a
+     * log given again adds nothing */
+    if (tokens >= 0)
+        s->tokens += tokens;
     return CLI_OK;
+}
+
+/* Prices what fill lines cover; what is left makes the operational
+ * figure unknown. A fill covers the samples of its process whose
+ * intervals lie in its own; times are logged to 12 digits (10 ms today),
+ * so within a tolerance below any sampling interval. What is left of a
+ * host and rank is covered by its carried fills when their energy is
+ * at least as much, else all of it stays unpriced. Returns -1 when out of
+ * memory. */
+static int match_fills(struct sums *s)
+{
+    double *left = calloc(s->nwho + 1, sizeof *left);
+    double *carried = calloc(s->nwho + 1, sizeof *carried);
+    char *open = calloc(s->nunpriced + 1, 1);
+
+    if (!left || !carried || !open) {
+        free(left);
+        free(carried);
+        free(open);
+        return -1;
+    }
+    for (size_t k = 0; k < s->nfilled; k++)
+        if (CARRIED(&s->filled[k]))
+            carried[s->filled[k].who] += s->filled[k].energy_j;
+    for (size_t i = 0; i < s->nunpriced; i++) {
+        const struct span *u = &s->unpriced[i];
+        double tol = fmin(0.05, (u->to_s - u->from_s) / 4);
+        int covered = 0;
+        for (size_t k = 0; k < s->nfilled && !covered; k++) {
+            const struct span *f = &s->filled[k];
+            covered = !CARRIED(f) && f->stream == u->stream &&
+                      f->from_s <= u->from_s + tol && u->to_s <= f->to_s + tol;
+        }
+        if (!covered) {
+            open[i] = 1;
+            left[u->who] += u->energy_j;
+        }
+    }
+    for (size_t i = 0; i < s->nunpriced; i++) {
+        const struct span *u = &s->unpriced[i];
+        double need = left[u->who];
+        if (!open[i] || carried[u->who] >= need * (1 - 1e-9) - 1e-6)
+            continue;
+        s->unpriced_j += u->energy_j;
+        s->unpriced_samples++;
+        s->who[u->who].unpriced++;
+    }
+    free(left);
+    free(carried);
+    free(open);
+    return 0;
+}
+
+/* Sets key to v (a number, or null when not finite); counts failures. */
+static void set_num(json_t *o, const char *key, double v, int *bad)
+{
+    *bad |= json_object_set_new(o, key, isfinite(v) ? json_real(v)
+                                                    : json_null()) != 0;
+}
+
+static void set(json_t *o, const char *key, json_t *v, int *bad)
+{
+    *bad |= json_object_set_new(o, key, v) != 0;
+}
+
+static int print_json(const struct sums *s, size_t nlogs, llmc_grid *g,
+                      double energy_j, double recorded, double reweighted,
+                      const char *energy_why, const char *op_why)
+{
+    json_t *o = json_object(), *ranks = json_array();
+    int bad = !o || !ranks;
+
+    set(o, "logs", json_integer((json_int_t)nlogs), &bad);
+    set(o, "samples", json_integer(s->samples), &bad);
+    set(o, "unmeasured_samples", json_integer(s->unmeasured), &bad);
+    set_num(o, "duration_s", s->last_t - s->first_t, &bad);
+    set_num(o, "energy_j", energy_j, &bad);
+    set_num(o, "energy_kwh", energy_j / 3.6e6, &bad);
+    set(o, "tokens", json_integer(s->tokens), &bad);
+    set_num(o, "operational_kgco2e", recorded, &bad);
+    set(o, "energy_unknown_reason",
+        energy_why ? json_string(energy_why) : json_null(), &bad);
+    set(o, "operational_unknown_reason",
+        op_why ? json_string(op_why) : json_null(), &bad);
+    set_num(o, "unpriced_energy_j", s->unpriced_j, &bad);
+    set_num(o, "unpriced_energy_kwh", s->unpriced_j / 3.6e6, &bad);
+    set(o, "unpriced_samples", json_integer(s->unpriced_samples), &bad);
+    set_num(o, "filled_energy_j", s->filled_energy_j, &bad);
+    set_num(o, "filled_energy_kwh", s->filled_energy_j / 3.6e6, &bad);
+    set_num(o, "filled_operational_kgco2e", s->filled_kgco2e, &bad);
+    set(o, "fill_lines", json_integer(s->fills), &bad);
+    set(o, "duplicate_lines_dropped", json_integer(s->duplicates), &bad);
+    set(o, "torn_lines_skipped", json_integer(s->torn), &bad);
+    if (g) {
+        json_t *r = json_object();
+        set(r, "grid", json_string(llmc_grid_spec(g)), &bad);
+        set_num(r, "operational_kgco2e", reweighted, &bad);
+        set_num(r, "intensity_gco2e_per_kwh",
+                isfinite(reweighted) && energy_j > 0 ? s->ci_energy / energy_j
+                                                     : NAN,
+                &bad);
+        set(r, "samples_without_intensity",
+            json_integer(s->reweight_failures), &bad);
+        if (s->reweight_failures)
+            set(r, "problem", json_string(s->problem), &bad);
+        else if (energy_why)
+            set(r, "problem", json_string(energy_why), &bad);
+        set(o, "reweighted", r, &bad);
+    }
+    for (size_t i = 0; i < s->nwho; i++) {
+        const struct who *w = &s->who[i];
+        json_t *r = json_object();
+        set(r, "host", json_string(w->host), &bad);
+        set(r, "rank", w->rank >= 0 ? json_integer(w->rank) : json_null(),
+            &bad);
+        set_num(r, "energy_j", w->unmeasured ? NAN : w->energy_j, &bad);
+        set_num(r, "operational_kgco2e",
+                w->unmeasured || w->unpriced ? NAN : w->kgco2e, &bad);
+        set(r, "samples", json_integer((json_int_t)w->samples), &bad);
+        bad |= json_array_append_new(ranks, r) != 0;
+    }
+    set(o, "ranks", ranks, &bad);
+    if (bad) {
+        json_decref(o);
+        return out_of_memory();
+    }
+    if (cli_print_json(o) != CLI_OK)
+        return out_of_memory();
+    return CLI_OK;
+}
+
+static void print_text(const struct sums *s, size_t nlogs, llmc_grid *g,
+                       double energy_j, double recorded, double reweighted,
+                       const char *energy_why, const char *op_why)
+{
+    char a[64], b[64];
+
+    printf("llmcarbon report: %zu log%s, %lld samples over %s s\n", nlogs,
+           nlogs == 1 ? "" : "s", s->samples,
+           cli_num(a, sizeof a, s->last_t - s->first_t));
+    if (energy_why)
+        printf("  %-24s unknown: %s\n", "energy", energy_why);
+    else
+        printf("  %-24s %s J = %s kWh\n", "energy",
+               cli_num(a, sizeof a, energy_j),
+               cli_num(b, sizeof b, energy_j / 3.6e6));
+    if (op_why)
+        printf("  %-24s unknown: %s\n", "operational, as recorded", op_why);
+    else
+        printf("  %-24s %s kgCO2e\n", "operational, as recorded",
+               cli_num(a, sizeof a, recorded));
+    if (s->fills)
+        printf("  %-24s %s kWh priced after its interval, %s kgCO2e (%lld "
+               "fill line%s)\n",
+               "filled", cli_num(a, sizeof a, s->filled_energy_j / 3.6e6),
+               cli_num(b, sizeof b, s->filled_kgco2e), s->fills,
+               s->fills == 1 ? "" : "s");
+    if (g) {
+        if (s->reweight_failures)
+            printf("  %-24s unknown: %lld samples had no intensity (%s)\n",
+                   "reweighted", s->reweight_failures, s->problem);
+        else if (energy_why)
+            printf("  %-24s unknown: %s\n", "reweighted", energy_why);
+        else
+            printf("  %-24s %s kgCO2e at a mean %s gCO2e/kWh (%s)\n",
+                   "reweighted", cli_num(a, sizeof a, reweighted),
+                   cli_num(b, sizeof b,
+                           energy_j > 0 ? s->ci_energy / energy_j : 0),
+                   llmc_grid_spec(g));
+    }
+    for (size_t i = 0; i < s->nwho; i++)
+        printf("    %s rank %lld: %s J\n", s->who[i].host, s->who[i].rank,
+               cli_num(a, sizeof a,
+                       s->who[i].unmeasured ? NAN : s->who[i].energy_j));
+}
+
+static void sums_free(struct sums *s)
+{
+    free(s->who);
+    free(s->unpriced);
+    free(s->filled);
+    free(s->seen);
+    free(s);
 }
 
 int cmd_report(int argc, char **argv)
@@ -143,20 +694,26 @@ int cmd_report(int argc, char **argv)
     const char *logs[256];
     size_t nlogs = 0;
     int json = 0, rc;
-    double pue = -1;
+    double pue = -1, energy_j, recorded, reweighted;
+    char energy_why[200], op_why[300];
     llmc_grid *g = NULL;
     struct sums *s;
-    char a[64], b[64];
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(help, stdout);
             return CLI_OK;
         } else if (strcmp(argv[i], "--json") == 0) {
+            if (json)
+                return cli_usage("report", "'--json' is given twice; give it "
+                                 "once");
             json = 1;
         } else if (strcmp(argv[i], "--grid") == 0 || strcmp(argv[i], "--pue") == 0) {
             if (i + 1 >= argc)
                 return cli_usage("report", "'%s' needs a value", argv[i]);
+            if (argv[i][2] == 'g' ? grid_spec != NULL : pue_text != NULL)
+                return cli_usage("report", "'%s' is given twice; give it once",
+                                 argv[i]);
             if (argv[i][2] == 'g')
                 grid_spec = argv[++i];
             else
@@ -179,80 +736,55 @@ int cmd_report(int argc, char **argv)
         return cli_fail("report", "--grid", rc);
     if (!(s = calloc(1, sizeof *s))) {
         llmc_grid_free(g);
-        return CLI_FAILED;
+        return out_of_memory();
     }
     for (size_t i = 0; i < nlogs; i++)
         if ((rc = read_log(s, logs[i], g, pue)) != CLI_OK) {
-            free(s);
+            sums_free(s);
             llmc_grid_free(g);
             return rc;
         }
-    if (json) {
-        json_t *o = json_object(), *ranks = json_array();
-        json_object_set_new(o, "logs", json_integer((json_int_t)nlogs));
-        json_object_set_new(o, "samples", json_integer(s->samples));
-        json_object_set_new(o, "unmeasured_samples", json_integer(s->unmeasured));
-        json_object_set_new(o, "duration_s", json_real(s->last_t - s->first_t));
-        json_object_set_new(o, "energy_j", json_real(s->energy_j));
-        json_object_set_new(o, "energy_kwh", json_real(s->energy_j / 3.6e6));
-        json_object_set_new(o, "tokens", json_integer(s->tokens));
-        json_object_set_new(o, "operational_kgco2e", json_real(s->recorded_kgco2e));
-        if (g) {
-            json_t *r = json_object();
-            json_object_set_new(r, "grid", json_string(llmc_grid_spec(g)));
-            json_object_set_new(r, "operational_kgco2e",
-                                s->reweight_failures ? json_null()
-                                                     : json_real(s->reweighted_kgco2e));
-            json_object_set_new(r, "intensity_gco2e_per_kwh",
-                                s->energy_j > 0 && !s->reweight_failures
-                                    ? json_real(s->ci_energy / s->energy_j)
-                                    : json_null());
-            json_object_set_new(r, "samples_without_intensity",
-                                json_integer(s->reweight_failures));
-            if (s->reweight_failures)
-                json_object_set_new(r, "problem", json_string(s->problem));
-            json_object_set_new(o, "reweighted", r);
-        }
-        for (size_t i = 0; i < s->nwho; i++)
-            json_array_append_new(
-                ranks, json_pack("{s:s, s:o, s:f, s:f, s:I}", "host",
-                                 s->who[i].host, "rank",
-                                 s->who[i].rank >= 0 ? json_integer(s->who[i].rank)
-                                                     : json_null(),
-                                 "energy_j", s->who[i].energy_j,
-                                 "operational_kgco2e", s->who[i].kgco2e,
-                                 "samples", (json_int_t)s->who[i].samples));
-        json_object_set_new(o, "ranks", ranks);
-        rc = cli_print_json(o);
-    } else {
-        printf("llmcarbon report: %zu log%s, %lld samples over %s s\n", nlogs,
-               nlogs == 1 ? "" : "s", s->samples,
-               cli_num(a, sizeof a, s->last_t - s->first_t));
-        printf("  %-24s %s J = %s kWh\n", "energy",
-               cli_num(a, sizeof a, s->energy_j),
-               cli_num(b, sizeof b, s->energy_j / 3.6e6));
-        if (s->unmeasured)
-            printf("  %-24s %lld samples had no energy reading\n", "unmeasured",
-                   s->unmeasured);
-        printf("  %-24s %s kgCO2e\n", "operational, as recorded",
-               cli_num(a, sizeof a, s->recorded_kgco2e));
-        if (g) {
-            if (s->reweight_failures)
-                printf("  %-24s incomplete: %lld samples had no intensity "
-                       "(%s)\n", "reweighted", s->reweight_failures, s->problem);
-            else
-                printf("  %-24s %s kgCO2e at a mean %s gCO2e/kWh (%s)\n",
-                       "reweighted", cli_num(a, sizeof a, s->reweighted_kgco2e),
-                       cli_num(b, sizeof b,
-                               s->energy_j > 0 ? s->ci_energy / s->energy_j : 0),
-                       llmc_grid_spec(g));
-        }
-        for (size_t i = 0; i < s->nwho; i++)
-            printf("    %s rank %lld: %s J\n", s->who[i].host, s->who[i].rank,
-                   cli_num(a, sizeof a, s->who[i].energy_j));
+    if (match_fills(s) != 0) {
+        sums_free(s);
+        llmc_grid_free(g);
+        return out_of_memory();
+    }
+
+    /* a number printed is a promise: a figure with a part unknown is
+     * unknown, with the reason */
+    *energy_why = *op_why = '\0';
+    if (s->unmeasured)
+        snprintf(energy_why, sizeof energy_why,
+                 "%lld of %lld samples had no energy reading (no meter "
+                 "measured energy)", s->unmeasured, s->samples);
+    energy_j = *energy_why ? NAN : s->energy_j;
+    if (*energy_why)
+        snprintf(op_why, sizeof op_why, "the energy is unknown: %s",
+                 energy_why);
+    else if (s->unpriced_samples)
+        snprintf(op_why, sizeof op_why,
+                 "%.6g kWh in %lld samples had no grid intensity, and no "
+                 "fill line prices it",
+                 s->unpriced_j / 3.6e6, s->unpriced_samples);
+    recorded = *op_why ? NAN : s->recorded_kgco2e;
+    reweighted = s->reweight_failures || *energy_why ? NAN
+                                                     : s->reweighted_kgco2e;
+    if (s->duplicates)
+        fprintf(stderr, "llmcarbon report: warning: %lld line%s seen before "
+                        "(the same host, pid, rank, time and counts: a log "
+                        "given twice?) %s dropped\n",
+                s->duplicates, s->duplicates == 1 ? "" : "s",
+                s->duplicates == 1 ? "was" : "were");
+    if (json)
+        rc = print_json(s, nlogs, g, energy_j, recorded, reweighted,
+                        *energy_why ? energy_why : NULL,
+                        *op_why ? op_why : NULL);
+    else {
+        print_text(s, nlogs, g, energy_j, recorded, reweighted,
+                   *energy_why ? energy_why : NULL, *op_why ? op_why : NULL);
         rc = CLI_OK;
     }
-    free(s);
+    sums_free(s);
     llmc_grid_free(g);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,7 +45,8 @@ static const char help[] =
     "  --json                     print the report as one JSON object\n"
     "  --help                     print this help\n"
     "\n"
-    "The report goes to stdout after COMMAND's own output.\n";
+    "The report goes to stdout after COMMAND's own output. If llmcarbon\n"
+    "run itself is killed (kill -9), COMMAND is killed too (SIGKILL).\n";
 
 enum { OPT_JSON = 1000, OPT_HELP };
 
@@ -111,91 +113,122 @@ static const char *str(json_t *o, const char *key)
     return s ? s : "";
 }
 
-static void print_text(json_t *r, const char *what, int status_desc_sig,
-                       int code)
+/* Why a figure of the report is unknown: the energy was not measured, or
+ * (with energy) no grid intensity was ever known for it. */
+static const char *unknown_why(json_t *r)
+{
+    const char *note = str(json_object_get(r, "grid"), "operational_note");
+    if (!json_is_true(json_object_get(r, "measured")))
+        return "energy was not measured";
+    return *note ? note : "no grid intensity was known";
+}
+
+static void print_text(FILE *out, json_t *r, const char *what,
+                       int status_desc_sig, int code)
 {
     char a[64], b[64];
     json_t *meters = json_object_get(r, "meters"), *m, *g, *e, *p;
     size_t i;
 
     if (status_desc_sig)
-        printf("\nllmcarbon run: %s ended by signal %d after %s s\n", what,
-               code, cli_num(a, sizeof a, num(r, "duration_s")));
+        fprintf(out, "\nllmcarbon run: %s ended by signal %d after %s s\n",
+                what, code, cli_num(a, sizeof a, num(r, "duration_s")));
     else
-        printf("\nllmcarbon run: %s exited with status %d after %s s\n", what,
-               code, cli_num(a, sizeof a, num(r, "duration_s")));
+        fprintf(out, "\nllmcarbon run: %s exited with status %d after %s s\n",
+                what, code, cli_num(a, sizeof a, num(r, "duration_s")));
     if (json_is_true(json_object_get(r, "measured")))
-        printf("  %-14s %s J = %s kWh\n", "energy",
-               cli_num(a, sizeof a, num(r, "energy_j")),
-               cli_num(b, sizeof b, num(r, "energy_kwh")));
+        fprintf(out, "  %-14s %s J = %s kWh\n", "energy",
+                cli_num(a, sizeof a, num(r, "energy_j")),
+                cli_num(b, sizeof b, num(r, "energy_kwh")));
     else
-        printf("  %-14s not measured (see below)\n", "energy");
+        fprintf(out, "  %-14s not measured (see below)\n", "energy");
     g = json_object_get(r, "grid");
-    printf("  %-14s %s gCO2e/kWh (%s", "intensity",
-           cli_num(a, sizeof a, num(r, "intensity_gco2e_per_kwh")),
-           str(g, "spec"));
-    if (json_is_integer(json_object_get(g, "year")))
-        printf(", %lld", (long long)json_integer_value(json_object_get(g, "year")));
-    printf(", %s)\n", str(g, "basis"));
+    if (isnan(num(r, "intensity_gco2e_per_kwh"))) {
+        fprintf(out, "  %-14s unknown (%s): %s\n", "intensity", str(g, "spec"),
+                *str(g, "problem") ? str(g, "problem") : "no answer");
+    } else {
+        fprintf(out, "  %-14s %s gCO2e/kWh (%s", "intensity",
+                cli_num(a, sizeof a, num(r, "intensity_gco2e_per_kwh")),
+                str(g, "spec"));
+        if (json_is_integer(json_object_get(g, "year")))
+            fprintf(out, ", %lld",
+                    (long long)json_integer_value(json_object_get(g, "year")));
+        fprintf(out, ", %s)\n", str(g, "basis"));
+    }
+    if (*str(g, "filled_by"))
+        fprintf(out, "  %-14s %s J sampled before an intensity was known, "
+                "priced with %s\n", "",
+                cli_num(a, sizeof a, num(r, "filled_energy_j")),
+                str(g, "filled_by"));
     if (isnan(num(r, "operational_kgco2e")))
-        printf("  %-14s not measured\n", "operational");
+        fprintf(out, "  %-14s unknown: %s\n", "operational", unknown_why(r));
     else
-        printf("  %-14s %s kgCO2e (x PUE %s)\n", "operational",
-               cli_num(a, sizeof a, num(r, "operational_kgco2e")),
-               cli_num(b, sizeof b, num(r, "pue")));
+        fprintf(out, "  %-14s %s kgCO2e (x PUE %s)\n", "operational",
+                cli_num(a, sizeof a, num(r, "operational_kgco2e")),
+                cli_num(b, sizeof b, num(r, "pue")));
     e = json_object_get(r, "embodied");
     if (json_is_true(json_object_get(e, "included")))
-        printf("  %-14s %s kgCO2e\n", "embodied",
-               cli_num(a, sizeof a, num(r, "embodied_kgco2e")));
+        fprintf(out, "  %-14s %s kgCO2e\n", "embodied",
+                cli_num(a, sizeof a, num(r, "embodied_kgco2e")));
     else
-        printf("  %-14s not included: %s\n", "embodied", str(e, "note"));
+        fprintf(out, "  %-14s not included: %s\n", "embodied", str(e, "note"));
     if (isnan(num(r, "total_kgco2e")))
-        printf("  %-14s unknown: energy was not measured\n", "total");
+        fprintf(out, "  %-14s unknown: %s\n", "total", unknown_why(r));
     else
-        printf("  %-14s %s kgCO2e\n", "total",
-               cli_num(a, sizeof a, num(r, "total_kgco2e")));
+        fprintf(out, "  %-14s %s kgCO2e\n", "total",
+                cli_num(a, sizeof a, num(r, "total_kgco2e")));
     if (json_integer_value(json_object_get(r, "tokens")) > 0)
-        printf("  %-14s %s J/token, %s gCO2e/token\n", "per token",
-               cli_num(a, sizeof a, num(r, "j_per_token")),
-               cli_num(b, sizeof b, num(r, "gco2e_per_token")));
-    printf("  meters\n");
+        fprintf(out, "  %-14s %s J/token, %s gCO2e/token\n", "per token",
+                cli_num(a, sizeof a, num(r, "j_per_token")),
+                cli_num(b, sizeof b, num(r, "gco2e_per_token")));
+    fprintf(out, "  meters\n");
     json_array_foreach(meters, i, m) {
         const char *detail = str(m, "detail");
-        printf("    %-18s %-8s %14s J  %s%s%s\n", str(m, "name"),
-               str(m, "method"),
-               json_is_number(json_object_get(m, "energy_j"))
-                   ? cli_num(a, sizeof a, num(m, "energy_j"))
-                   : "unmeasured",
-               str(m, "device"), *detail ? ": " : "", detail);
+        fprintf(out, "    %-18s %-8s %14s J  %s%s%s\n", str(m, "name"),
+                str(m, "method"),
+                json_is_number(json_object_get(m, "energy_j"))
+                    ? cli_num(a, sizeof a, num(m, "energy_j"))
+                    : "unmeasured",
+                str(m, "device"), *detail ? ": " : "", detail);
     }
     if (json_array_size(meters) == 0)
-        printf("    (none)\n");
+        fprintf(out, "    (none)\n");
     if (*str(r, "meter_diagnostics")) {
-        printf("  meter notes:\n");
         const char *d = str(r, "meter_diagnostics");
+        fprintf(out, "  meter notes:\n");
         while (*d) {
             const char *nl = strchr(d, '\n');
             int len = nl ? (int)(nl - d) : (int)strlen(d);
-            printf("    %.*s\n", len, d);
+            fprintf(out, "    %.*s\n", len, d);
             d += len + (nl != NULL);
         }
     }
     if ((p = json_object_get(r, "problems")) != NULL)
-        printf("  problems: %s\n", json_string_value(p));
+        fprintf(out, "  problems: %s\n", json_string_value(p));
 }
 
 int cmd_run(int argc, char **argv)
 {
     llmc_tracker *t = NULL;
-    int json = 0, c, rc, status = 0, exit_status;
+    int json = 0, c, rc, status = 0, exit_status, idx, measured = 1;
     char *report = NULL;
-    pid_t pid;
+    pid_t pid, parent;
     sigset_t blocked_before;
+    unsigned char seen[sizeof options / sizeof options[0]] = {0};
 
     opterr = 0;
     optind = 1;
     /* '+': stop at the first non-option, so COMMAND's own flags stay its */
-    while ((c = getopt_long(argc, argv, "+:", options, NULL)) != -1) {
+    while ((idx = -1,
+            c = getopt_long(argc, argv, "+:", options, &idx)) != -1) {
+        if (idx >= 0 && c != ':' && c != '?') {
+            if (seen[idx]) {
+                llmc_tracker_free(t);
+                return cli_usage("run", "'--%s' is given twice; give it once",
+                                 options[idx].name);
+            }
+            seen[idx] = 1;
+        }
         if (c == OPT_HELP) {
             fputs(help, stdout);
             llmc_tracker_free(t);
@@ -243,6 +276,7 @@ int cmd_run(int argc, char **argv)
         sigprocmask(SIG_BLOCK, &all, &blocked_before);
     }
     set_forwarding(1);
+    parent = getpid();
     pid = fork();
     if (pid < 0) {
         int e = errno;
@@ -254,6 +288,13 @@ int cmd_run(int argc, char **argv)
         return CLI_FAILED;
     }
     if (pid == 0) {
+        /* The command dies with us: when llmcarbon run is killed outright
+         * (kill -9, an OOM kill), nothing is measured any more, and a
+         * command left running would use a job's devices unaccounted.
+         * SIGKILL, not TERM: a command that ignores TERM must not outlive
+         * us either; a TERM for a graceful end is forwarded while we live. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(128 + SIGKILL); /* we died before the request took hold */
         set_forwarding(0);
         sigprocmask(SIG_SETMASK, &blocked_before, NULL);
         execvp(argv[optind], &argv[optind]);
@@ -268,26 +309,47 @@ int cmd_run(int argc, char **argv)
     child_pid = 0;
     set_forwarding(0);
 
-    if ((rc = llmc_tracker_stop(t)) != LLMC_OK)
+    /* measured: 0 when the measurement could not be completed or shown */
+    if ((rc = llmc_tracker_stop(t)) != LLMC_OK) {
         cli_fail("run", "stop", rc); /* e.g. the last checkpoint write */
-    if (llmc_tracker_report_json(&report, t) == LLMC_OK) {
+        measured = 0;
+    }
+    if ((rc = llmc_tracker_report_json(&report, t)) == LLMC_OK) {
         json_error_t err;
         json_t *r;
         if (json) {
-            puts(report);
-        } else if ((r = json_loads(report, 0, &err)) != NULL) {
-            print_text(r, argv[optind], WIFSIGNALED(status),
-                       WIFSIGNALED(status) ? WTERMSIG(status)
-                                           : WEXITSTATUS(status));
+            if (cli_write(report, strlen(report)) != 0 ||
+                cli_write("\n", 1) != 0) {
+                fputs("llmcarbon run: cannot write the report\n", stderr);
+                measured = 0;
+            }
+        } else if ((r = llmc__json_loadb(report, strlen(report), 0, &err)) !=
+                   NULL) {
+            struct cli_out co;
+            FILE *out = cli_out_open(&co);
+            if (out)
+                print_text(out, r, argv[optind], WIFSIGNALED(status),
+                           WIFSIGNALED(status) ? WTERMSIG(status)
+                                               : WEXITSTATUS(status));
             json_decref(r);
+            if (cli_out_close(&co, "run") != CLI_OK)
+                measured = 0;
+        } else {
+            fprintf(stderr, "llmcarbon run: the report could not be read "
+                    "back (%s); it was not printed\n", err.text);
+            measured = 0;
         }
         fflush(stdout);
     } else {
-        cli_fail("run", "report", LLMC_EIO);
+        cli_fail("run", "report", rc);
+        measured = 0;
     }
     llmc_free(report);
     llmc_tracker_free(t);
     exit_status = WIFSIGNALED(status) ? 128 + WTERMSIG(status)
                                       : WEXITSTATUS(status);
+    /* the command succeeded but its measurement did not: not a success */
+    if (!measured && exit_status == 0)
+        exit_status = CLI_FAILED;
     return exit_status;
 }

@@ -2,6 +2,7 @@
  * llmcarbon.c - the command line: dispatch to subcommands, shared helpers.
  * Output goes to stdout; errors to stderr with a non-zero exit status.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <locale.h>
 #include <math.h>
@@ -10,8 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+/* the library's redaction, built into this program too (tools/meson.build):
+ * an argument echoed in a message may hold a token or password */
+void llmc__redact(char *text, size_t size);
 
 static void usage(FILE *f)
 {
@@ -45,20 +50,26 @@ const char *cli_flag_name(const struct option *options, int c)
 int cli_fail(const char *cmd, const char *what, int status)
 {
     const char *detail = llmc_last_error();
-    fprintf(stderr, "llmcarbon %s: %s%s%s (%s)\n", cmd, what ? what : "",
-            what && *what ? ": " : "", *detail ? detail : llmc_strerror(status),
-            llmc_status_name(status));
+    char line[4096];
+    snprintf(line, sizeof line, "llmcarbon %s: %s%s%s (%s)", cmd,
+             what ? what : "", what && *what ? ": " : "",
+             *detail ? detail : llmc_strerror(status),
+             llmc_status_name(status));
+    llmc__redact(line, sizeof line);
+    fprintf(stderr, "%s\n", line);
     return CLI_FAILED;
 }
 
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
+    char line[4096];
     va_list ap;
-    fprintf(stderr, "llmcarbon %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry `llmcarbon %s --help`.\n", cmd);
+    llmc__redact(line, sizeof line);
+    fprintf(stderr, "llmcarbon %s: %s\nTry `llmcarbon %s --help`.\n", cmd,
+            line, cmd);
     return CLI_USAGE;
 }
 
@@ -83,13 +94,20 @@ int cli_parse_verb(struct cli_args *out, int argc, char **argv,
                 strcmp(argv[i], value_opts[k].flag) == 0)
                 break;
         if (k < nk) {
+            const char **slot =
+                (const char **)((char *)out + value_opts[k].offset);
             if (++i >= argc)
                 return cli_usage(cmd, "'%s' needs a value", value_opts[k].flag);
-            *(const char **)((char *)out + value_opts[k].offset) = argv[i];
+            if (*slot)
+                return cli_usage(cmd, "'%s' is given twice; give it once",
+                                 value_opts[k].flag);
+            *slot = argv[i];
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(help, stdout);
             return CLI_OK;
         } else if (strcmp(argv[i], "--json") == 0) {
+            if (out->json)
+                return cli_usage(cmd, "'--json' is given twice; give it once");
             out->json = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage(cmd, "'%s' is not an option", argv[i]);
@@ -107,15 +125,107 @@ int cli_parse_verb(struct cli_args *out, int argc, char **argv,
 int cli_print_json(json_t *value)
 {
     char *text;
-    if (!value)
+    if (!value) {
+        fputs("llmcarbon: out of memory building the JSON output; nothing "
+              "was written (LLMC_ENOMEM)\n", stderr);
         return CLI_FAILED;
-    text = json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                                 JSON_REAL_PRECISION(15));
+    }
+    text = llmc__json_text(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                      JSON_REAL_PRECISION(15));
     json_decref(value);
-    if (!text)
+    if (!text) {
+        fputs("llmcarbon: out of memory writing the JSON output; nothing "
+              "was written (LLMC_ENOMEM)\n", stderr);
         return CLI_FAILED;
-    puts(text);
+    }
+    if (cli_write(text, strlen(text)) != 0 || cli_write("\n", 1) != 0) {
+        free(text);
+        fputs("llmcarbon: cannot write the output\n", stderr);
+        return CLI_FAILED;
+    }
     free(text);
+    return CLI_OK;
+}
+
+int cli_write(const char *text, size_t len)
+{
+    /* not through stdio: stdout's buffer is allocated on its first use, and
+     * when that fails glibc drops what it was given and reports success */
+    if (fflush(stdout) != 0)
+        return -1;
+    while (len > 0) {
+        ssize_t n = write(STDOUT_FILENO, text, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        text += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+json_t *cli_set(json_t *o, const char *key, json_t *value)
+{
+    /* json_object_set_new releases value when it fails, also for a NULL o */
+    if (json_object_set_new(o, key, value) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *cli_append(json_t *array, json_t *value)
+{
+    if (json_array_append_new(array, value) != 0) {
+        json_decref(array);
+        return NULL;
+    }
+    return array;
+}
+
+FILE *cli_out_open(struct cli_out *o)
+{
+    o->buf = NULL;
+    o->len = 0;
+    o->f = open_memstream(&o->buf, &o->len);
+    return o->f;
+}
+
+void cli_out_discard(struct cli_out *o)
+{
+    if (o->f)
+        fclose(o->f);
+    o->f = NULL;
+    free(o->buf);
+    o->buf = NULL;
+}
+
+int cli_out_close(struct cli_out *o, const char *cmd)
+{
+    int built = o->f && !ferror(o->f);
+    if (o->f && fclose(o->f) != 0)
+        built = 0;
+    /* glibc's fclose shrinks the buffer to fit: when that realloc fails it
+     * releases the text, leaves NULL and still returns 0 */
+    if (!o->buf)
+        built = 0;
+    o->f = NULL;
+    if (!built) {
+        free(o->buf);
+        o->buf = NULL;
+        fprintf(stderr, "llmcarbon %s: out of memory building the output; "
+                "nothing was written (LLMC_ENOMEM)\n", cmd);
+        return CLI_FAILED;
+    }
+    if (cli_write(o->buf, o->len) != 0) {
+        free(o->buf);
+        o->buf = NULL;
+        fprintf(stderr, "llmcarbon %s: cannot write the output\n", cmd);
+        return CLI_FAILED;
+    }
+    free(o->buf);
+    o->buf = NULL;
     return CLI_OK;
 }
 
@@ -129,6 +239,13 @@ const char *cli_num(char *buf, size_t size, double v)
         snprintf(buf, size, "unknown");
         return buf;
     }
+    /* beyond 1e15 (or below 1e-12) every digit would not fit the callers'
+     * columns and buffers, and a cut number is a wrong one: such values
+     * are written in exponent form, whole */
+    if (fabs(v) >= 1e15 || (v != 0.0 && fabs(v) < 1e-12)) {
+        snprintf(buf, size, "%.6g", v);
+        return buf;
+    }
     if (fabs(v) >= 1000.0)
         snprintf(raw, sizeof raw, "%.0f", v);
     else if (fabs(v) >= 1.0)
@@ -136,9 +253,9 @@ const char *cli_num(char *buf, size_t size, double v)
     else if (v == 0.0)
         snprintf(raw, sizeof raw, "0");
     else {
-        /* three significant digits, never in exponent form */
+        /* three significant digits */
         int decimals = 2 - (int)floor(log10(fabs(v)));
-        snprintf(raw, sizeof raw, "%.*f", decimals > 15 ? 15 : decimals, v);
+        snprintf(raw, sizeof raw, "%.*f", decimals, v);
     }
     /* 700.00 -> 700, 1.10 -> 1.1 */
     if (strchr(raw, '.') && !strchr(raw, 'e')) {
@@ -164,6 +281,11 @@ const char *cli_num(char *buf, size_t size, double v)
 
 void cli_wrap(const char *s, int indent, int width)
 {
+    cli_wrapf(stdout, s, indent, width);
+}
+
+void cli_wrapf(FILE *out, const char *s, int indent, int width)
+{
     int col = indent;
     while (*s) {
         const char *w = s;
@@ -172,18 +294,18 @@ void cli_wrap(const char *s, int indent, int width)
             s++;
         len = (int)(s - w);
         if (col > indent && col + 1 + len > width) {
-            printf("\n%*s", indent, "");
+            fprintf(out, "\n%*s", indent, "");
             col = indent;
         } else if (col > indent) {
-            putchar(' ');
+            putc(' ', out);
             col++;
         }
-        printf("%.*s", len, w);
+        fprintf(out, "%.*s", len, w);
         col += len;
         while (*s == ' ')
             s++;
     }
-    putchar('\n');
+    putc('\n', out);
 }
 
 int main(int argc, char **argv)

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "llmcarbon.h"
@@ -25,6 +26,25 @@ void llmc__clear_error(void);
 
 void llmc__log(int level, const char *fmt, ...) LLMC__PRINTF(2, 3);
 
+/* Credentials never reach a message (redact.c). A source registers each
+ * secret it holds (and removes it when it lets go: registrations count);
+ * values under 4 characters are hidden by name only. llmc__fail and
+ * llmc__log apply llmc__redact to every text; anything else quoted from
+ * outside (a body excerpt) goes through llmc__redact_excerpt, which cuts
+ * after hiding, so a cut never leaves the start of a secret. */
+int llmc__redact_add(const char *value);
+void llmc__redact_remove(const char *value);
+/* The Authorization: Basic value of user and password. */
+int llmc__redact_add_basic(const char *user, const char *password);
+void llmc__redact_remove_basic(const char *user, const char *password);
+/* Rewrites the NUL-terminated text in a buffer of size bytes: credential
+ * values by name (token=, password=, auth-token:, Authorization:, "token":
+ * "...", URL user info) and every registered value become "***". */
+void llmc__redact(char *text, size_t size);
+/* At most max_chars printable characters of text, redacted. */
+void llmc__redact_excerpt(char *out, size_t size, const char *text,
+                          size_t max_chars);
+
 char *llmc__strdup(const char *s);
 /* Lowercase copy of s with only its ASCII letters and digits. */
 char *llmc__normalize(const char *s);
@@ -35,6 +55,19 @@ int llmc__strcaseeq(const char *a, const char *b);
  * (semi-global alignment), used to suggest near matches. */
 size_t llmc__fuzzy_distance(const char *needle, const char *haystack);
 size_t llmc__edit_distance(const char *a, const char *b);
+
+/* Seconds as nanoseconds for deadlines, never overflowing: NaN and values
+ * below 0 give 0, and beyond 146 years the result stops at INT64_MAX / 2,
+ * so that adding it to a clock reading (about 1.8e18 ns since 1970) still
+ * fits. Durations are bounded where they are set; this holds regardless. */
+static inline int64_t llmc__ns_of_s(double s)
+{
+    if (!(s > 0.0))
+        return 0;
+    if (s >= (double)(INT64_MAX / 2) / 1e9)
+        return INT64_MAX / 2;
+    return (int64_t)(s * 1e9);
+}
 
 /* Default assumptions, documented in llmc_estimate_new(3). */
 #define LLMC__DEFAULT_PUE 1.0

@@ -36,7 +36,7 @@ static int debug_from_env(void)
 
 void llmc__log(int level, const char *fmt, ...)
 {
-    char msg[1024];
+    char msg[4096];
     va_list ap;
     llmc_log_fn fn = NULL;
     void *userdata = NULL;
@@ -52,6 +52,7 @@ void llmc__log(int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    llmc__redact(msg, sizeof msg);
     if (fn)
         fn(level, msg, userdata);
     else

@@ -73,10 +73,16 @@ void llmc__clear_error(void)
 
 int llmc__fail(int status, const char *fmt, ...)
 {
+    /* formatted whole, then redacted, then cut: a cut never leaves part
+     * of a secret behind */
+    char full[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(full, sizeof full, fmt, ap);
     va_end(ap);
+    llmc__redact(full, sizeof full);
+    full[sizeof last_error - 1] = '\0';
+    memcpy(last_error, full, strlen(full) + 1);
     llmc__log(LLMC_LOG_DEBUG, "%s: %s", llmc_status_name(status), last_error);
     return status;
 }

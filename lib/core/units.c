@@ -6,6 +6,7 @@
  * trainer running under de_DE does not read "1.5" as 1.
  */
 #include <ctype.h>
+#include <float.h>
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -87,6 +88,15 @@ static const char *dim_example(llmc_dimension dim)
     return "1";
 }
 
+/* The unit values are held in ("J" for energy), for messages. */
+static const char *canonical_symbol(llmc_dimension dim)
+{
+    for (size_t i = 0; i < NUNITS; i++)
+        if (units[i].dim == dim && units[i].to_canonical == 1.0)
+            return units[i].symbol;
+    return "its base unit";
+}
+
 static int dim_valid(llmc_dimension dim)
 {
     return dim >= LLMC_DIM_POWER && dim <= LLMC_DIM_MASS;
@@ -143,7 +153,7 @@ static void make_c_locale(void)
 static size_t scan_number(const char *s, double *out)
 {
     const char *p = s;
-    char buf[128];
+    char buf[256]; /* as long as parse_one's part: any number it holds */
     size_t n;
 
     if (*p == '+' || *p == '-')
@@ -225,6 +235,11 @@ static int parse_one(double *out, const struct unit **unit_out,
     if (!isfinite(num))
         return llmc__fail(LLMC_ERANGE, "'%s' is too large to be a %s", whole,
                           dim_name(dim));
+    if (num != 0.0 && !isnormal(num))
+        return llmc__fail(LLMC_ERANGE,
+                          "'%s' is too small to be a %s (below %g); write 0 "
+                          "or a larger value",
+                          whole, dim_name(dim), DBL_MIN);
     p += used;
     for (; *p; p++) {
         if (isspace((unsigned char)*p))
@@ -276,6 +291,17 @@ static int apply_unit(double *value, const struct unit *u, llmc_dimension dim,
             return llmc__fail(LLMC_EINVAL, "'%s' is not a unit of %s for bare numbers",
                               bare_unit, dim_name(dim));
     }
+    /* the conversion itself may leave the doubles: 1e300 kWh in J */
+    if (isfinite(*value) && !isfinite(*value * u->to_canonical))
+        return llmc__fail(LLMC_ERANGE,
+                          "'%s' is too large: in %s it exceeds %g; write a "
+                          "smaller value",
+                          whole, canonical_symbol(dim), DBL_MAX);
+    if (*value != 0.0 && !isnormal(*value * u->to_canonical))
+        return llmc__fail(LLMC_ERANGE,
+                          "'%s' is too small: in %s it is below %g; write 0 "
+                          "or a larger value",
+                          whole, canonical_symbol(dim), DBL_MIN);
     *value *= u->to_canonical;
     return LLMC_OK;
 }
@@ -410,10 +436,20 @@ static const struct unit *pick_unit(llmc_dimension dim, double v)
     return sym ? find_unit(dim, sym) : NULL;
 }
 
+/* v as 15 significant digits read back; +-HUGE_VAL where those digits round
+ * past the largest double. Called with the C locale in use. */
+static double strtod_15(double v)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%.15g", v);
+    return strtod(text, NULL);
+}
+
 LLMC_API int llmc_quantity_format(char *buf, size_t size, llmc_dimension dim,
                                   double value)
 {
     const struct unit *u;
+    double factor, scaled;
     int n;
 
     if (!buf || size == 0)
@@ -424,14 +460,23 @@ LLMC_API int llmc_quantity_format(char *buf, size_t size, llmc_dimension dim,
     if (!isfinite(value))
         return llmc__fail(LLMC_ERANGE, "cannot format a value that is not finite");
     u = pick_unit(dim, value);
+    factor = u ? u->to_canonical : 1.0;
+    scaled = value / factor;
+    /* Near DBL_MAX the quotient may round so that scaled * factor, which is
+     * what the parser computes, overflows: step one ulp towards zero. */
+    if (!isfinite(scaled * factor))
+        scaled = nextafter(scaled, 0.0);
     pthread_once(&c_locale_once, make_c_locale);
     {
         locale_t old = c_locale != (locale_t)0 ? uselocale(c_locale) : (locale_t)0;
+        /* 15 significant digits read well; where they round up past the
+         * largest double the text would not parse back, so write the 17
+         * that reproduce the value exactly. */
+        int digits = isfinite(strtod_15(scaled) * factor) ? 15 : 17;
         if (u)
-            n = snprintf(buf, size, "%.15g %s", value / u->to_canonical,
-                         u->symbol);
+            n = snprintf(buf, size, "%.*g %s", digits, scaled, u->symbol);
         else
-            n = snprintf(buf, size, "%.15g", value);
+            n = snprintf(buf, size, "%.*g", digits, scaled);
         if (old != (locale_t)0)
             uselocale(old);
     }

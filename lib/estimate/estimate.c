@@ -5,7 +5,9 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,11 +187,19 @@ static int parse_scaled(double *out, const char *text, const char *what,
     }
     while (isspace((unsigned char)*end))
         end++;
-    if (*end || errno == ERANGE || !isfinite(v * scale))
+    if (*end)
         return llmc__fail(LLMC_EPARSE,
                           "%s '%s' is not a number (write 70B, 1.4T or 6.7e9; "
                           "trailing '%s')",
                           what, whole, end);
+    if (!isfinite(v * scale) || (errno == ERANGE && fabs(v) >= 1.0))
+        return llmc__fail(LLMC_ERANGE, "%s '%s' is too large to be a number",
+                          what, whole);
+    if (v != 0.0 && !isnormal(v * scale))
+        return llmc__fail(LLMC_ERANGE,
+                          "%s '%s' is too small (below %g); give a value "
+                          "above it",
+                          what, whole, DBL_MIN);
     if (v * scale <= 0.0)
         return llmc__fail(LLMC_ERANGE, "%s '%s' must be above 0", what, whole);
     *out = v * scale;
@@ -322,7 +332,11 @@ static int set_one(llmc_estimate *e, const char *key, const char *value)
             return llmc__fail(LLMC_EPARSE,
                               "no_embodied takes true or false, not '%s'",
                               value);
-        e->embodied_mode = b ? LLMC__EMBODIED_OFF : LLMC__EMBODIED_AUTO;
+        /* false undoes a true, and leaves a figure given by embodied */
+        if (b)
+            e->embodied_mode = LLMC__EMBODIED_OFF;
+        else if (e->embodied_mode == LLMC__EMBODIED_OFF)
+            e->embodied_mode = LLMC__EMBODIED_AUTO;
         return LLMC_OK;
     }
     if (strcmp(k, "lifetime") == 0) {
@@ -472,6 +486,37 @@ static double flops_of(const llmc_estimate *e, enum corner c)
            d;
 }
 
+/* Pairs of inputs that exclude each other: given both, one would be
+ * ignored. */
+static const struct {
+    size_t a, b;
+    const char *flag_a, *flag_b, *fix;
+} exclusive[] = {
+    {offsetof(llmc_estimate, hours_s), offsetof(llmc_estimate, device_s),
+     "--hours", "--device-hours",
+     "give --hours (wall-clock, with --count) or --device-hours, not both"},
+    {offsetof(llmc_estimate, energy_j), offsetof(llmc_estimate, power_w),
+     "--energy", "--power",
+     "the energy is used as given, so drop --power (or --energy)"},
+    {offsetof(llmc_estimate, power_w), offsetof(llmc_estimate, power_factor),
+     "--power", "--power-factor",
+     "--power is the mean power per device and replaces the TDP that "
+     "--power-factor would scale: give one"},
+    {offsetof(llmc_estimate, energy_j), offsetof(llmc_estimate, overhead_w),
+     "--energy", "--overhead-power",
+     "the energy is used as measured, nothing is added to it: drop "
+     "--overhead-power (or give --hardware and --hours instead of --energy)"},
+    {offsetof(llmc_estimate, energy_j), offsetof(llmc_estimate, power_factor),
+     "--energy", "--power-factor",
+     "the energy is used as measured, no power factor scales it: drop "
+     "--power-factor"},
+};
+
+static const struct llmc__range *range_at(const llmc_estimate *e, size_t off)
+{
+    return (const struct llmc__range *)(const void *)((const char *)e + off);
+}
+
 static int check_inputs(llmc_estimate *e)
 {
     int flops = flops_path(e);
@@ -490,11 +535,12 @@ static int check_inputs(llmc_estimate *e)
                           "--tokens alone says nothing about the compute; add "
                           "--params (or --layers, --hidden, --seq-len, "
                           "--vocab)");
-    if (e->device_s.set && e->hours_s.set)
-        return llmc__fail(LLMC_EINVAL,
-                          "both --hours and --device-hours are given; give "
-                          "--hours (wall-clock, with --count) or "
-                          "--device-hours, not both");
+    /* inputs of which one would be ignored: refused, naming both */
+    for (size_t i = 0; i < sizeof exclusive / sizeof exclusive[0]; i++)
+        if (range_at(e, exclusive[i].a)->set && range_at(e, exclusive[i].b)->set)
+            return llmc__fail(LLMC_EINVAL, "both %s and %s are given; %s",
+                              exclusive[i].flag_a, exclusive[i].flag_b,
+                              exclusive[i].fix);
     if (flops && (e->hours_s.set || e->device_s.set))
         return llmc__fail(LLMC_EINVAL,
                           "the time is given (--hours or --device-hours) and "
@@ -508,10 +554,6 @@ static int check_inputs(llmc_estimate *e)
         return llmc__fail(LLMC_EINVAL,
                           "--count goes with --hours (wall-clock); without "
                           "--hours it would change nothing");
-    if (e->energy_j.set && e->power_w.set)
-        return llmc__fail(LLMC_EINVAL,
-                          "both --energy and --power are given; the energy is "
-                          "used as given, so drop --power (or --energy)");
     if (!e->energy_j.set && !e->power_w.set && !e->profile)
         return llmc__fail(LLMC_EINVAL,
                           "nothing to estimate from; give --energy, or "
@@ -564,6 +606,41 @@ static int peak_of(llmc_estimate *e)
 }
 
 /* One evaluation of the model at a corner of the ranged inputs. */
+/* Inputs each within range can still multiply past the doubles (1e300 kWh
+ * at 1e9 g/kWh): that is an overflow, said as one, never an answer of inf
+ * or a failure to write it out. */
+static int check_finite(const llmc_estimate_result *r)
+{
+    static const struct {
+        size_t offset;
+        const char *name;
+    } fields[] = {
+        {offsetof(llmc_estimate_result, energy_kwh), "the IT energy"},
+        {offsetof(llmc_estimate_result, facility_energy_kwh),
+         "the facility energy"},
+        {offsetof(llmc_estimate_result, device_hours), "the device-hours"},
+        {offsetof(llmc_estimate_result, operational_kgco2e),
+         "the operational CO2e"},
+        {offsetof(llmc_estimate_result, embodied_kgco2e), "the embodied CO2e"},
+        {offsetof(llmc_estimate_result, total_kgco2e), "the total CO2e"},
+        {offsetof(llmc_estimate_result, flops), "the training compute"},
+        {offsetof(llmc_estimate_result, days), "the wall-clock time"},
+        {offsetof(llmc_estimate_result, gco2e_per_mtoken),
+         "the CO2e per million tokens"},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        double v;
+        memcpy(&v, (const char *)r + fields[i].offset, sizeof v);
+        if (!isfinite(v))
+            return llmc__fail(LLMC_ERANGE,
+                              "%s is too large to compute (over %g): the "
+                              "inputs multiply past the largest number; "
+                              "check their units and sizes",
+                              fields[i].name, DBL_MAX);
+    }
+    return LLMC_OK;
+}
+
 static int evaluate(llmc_estimate *e, enum corner c, llmc_estimate_result *r,
                     double ci_middle)
 {
@@ -746,6 +823,10 @@ LLMC_API int llmc_estimate_compute(llmc_estimate_result *out, llmc_estimate *e)
             LLMC_OK ||
         (rc = evaluate(e, HIGH, &e->high, e->intensity_answer.gco2e_per_kwh)) !=
             LLMC_OK)
+        return rc;
+    if ((rc = check_finite(&e->result)) != LLMC_OK ||
+        (rc = check_finite(&e->low)) != LLMC_OK ||
+        (rc = check_finite(&e->high)) != LLMC_OK)
         return rc;
     e->ranged = any_range(e);
     e->computed = 1;

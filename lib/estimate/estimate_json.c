@@ -109,9 +109,11 @@ static json_t *intensity_json(const llmc_estimate *e)
                           "dataset", ci->dataset ? ci->dataset : "",
                           "provenance", ci->provenance ? ci->provenance : "",
                           "licence", ci->licence ? ci->licence : "");
-    if (o)
-        json_object_set_new(o, "year",
-                            ci->year ? json_integer(ci->year) : json_null());
+    if (o && json_object_set_new(o, "year", ci->year ? json_integer(ci->year)
+                                                     : json_null()) != 0) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -232,15 +234,19 @@ LLMC_API int llmc_estimate_json(char **out_json, const llmc_estimate *e)
                      "embodied_included", r->embodied_included,
                      "total_kgco2e", r->total_kgco2e,
                      "assumptions", assumptions);
-    if (root) {
-        json_object_set_new(root, "flops",
-                            r->flops > 0 ? json_real(r->flops) : json_null());
-        json_object_set_new(root, "days",
-                            r->days > 0 ? json_real(r->days) : json_null());
-        json_object_set_new(root, "gco2e_per_mtoken",
-                            e->tokens.set ? json_real(r->gco2e_per_mtoken)
-                                          : json_null());
-        json_object_set_new(root, "range", range_json(e));
+    /* json_object_set_new fails on a NULL value, so one test covers both
+     * the value and the insertion */
+    if (root &&
+        (json_object_set_new(root, "flops", r->flops > 0 ? json_real(r->flops)
+                                                         : json_null()) != 0 ||
+         json_object_set_new(root, "days", r->days > 0 ? json_real(r->days)
+                                                       : json_null()) != 0 ||
+         json_object_set_new(root, "gco2e_per_mtoken",
+                             e->tokens.set ? json_real(r->gco2e_per_mtoken)
+                                           : json_null()) != 0 ||
+         json_object_set_new(root, "range", range_json(e)) != 0)) {
+        json_decref(root);
+        root = NULL;
     }
     if (!root)
         return llmc__fail(LLMC_ENOMEM, "out of memory building JSON");

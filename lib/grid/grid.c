@@ -141,10 +141,12 @@ static int apply_query(struct llmc__source *s, char *query)
          item = strtok_r(NULL, "&", &save)) {
         char *eq = strchr(item, '=');
         int rc;
+        /* not quoted: a credential written without its name would be */
         if (!eq)
             return llmc__fail(LLMC_EPARSE,
-                              "'%s' in the spec of %s is not key=value",
-                              item, s->spec);
+                              "an option in the spec of %s is not "
+                              "key=value",
+                              s->spec);
         *eq = '\0';
         rc = s->ops->set(s, item, eq + 1);
         if (rc == LLMC_ENOTFOUND)
@@ -377,6 +379,10 @@ LLMC_API int llmc_grid_intensity_at(llmc_intensity *out, llmc_grid *grid,
 
     if (!out || !grid)
         return llmc__fail(LLMC_EINVAL, "out or grid is NULL");
+    /* every source then computes with times far from int64_t's limits */
+    if ((rc = llmc__time_check(time_unix_s, grid->spec, "time_unix_s")) !=
+        LLMC_OK)
+        return rc;
     fallback_text[0] = '\0';
     pthread_mutex_lock(&grid->mu);
     for (size_t i = 0; i < grid->count; i++) {

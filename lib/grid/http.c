@@ -150,6 +150,8 @@ void llmc__http_response_free(struct llmc__http_response *r)
     r->len = 0;
 }
 
+_Thread_local atomic_int *llmc__http_cancel;
+
 #ifndef LLMC_HAVE_CURL
 
 int llmc__http_get(struct llmc__http_response *out,
@@ -580,6 +582,18 @@ static int map_error(CURLcode rc, CURL *h, const struct llmc__http_request *req,
     return llmc__fail(LLMC_ENET, "%s: %s: %s", what, host, detail);
 }
 
+/* libcurl calls it at least about once a second, also while it waits:
+ * a non-zero return ends the transfer (CURLE_ABORTED_BY_CALLBACK). */
+static int on_progress(void *cancel, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return atomic_load((atomic_int *)cancel) != 0;
+}
+
 int llmc__http_get(struct llmc__http_response *out,
                    const struct llmc__http_request *req)
 {
@@ -708,6 +722,13 @@ int llmc__http_get(struct llmc__http_response *out,
         rc = curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     if (rc == CURLE_OK)
         rc = curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+    if (rc == CURLE_OK && llmc__http_cancel) {
+        rc = curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        if (rc == CURLE_OK)
+            rc = curl_easy_setopt(h, CURLOPT_XFERINFODATA, llmc__http_cancel);
+        if (rc == CURLE_OK)
+            rc = curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
     if (rc != CURLE_OK) {
         ret = rc == CURLE_OUT_OF_MEMORY
                   ? llmc__fail(LLMC_ENOMEM, "%s: out of memory", what)

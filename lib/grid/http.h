@@ -5,6 +5,7 @@
 #ifndef LLMC_GRID_HTTP_H
 #define LLMC_GRID_HTTP_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #define LLMC__HTTP_MAX_HEADERS 4
@@ -48,6 +49,12 @@ struct llmc__http_response {
  * user info, or the value of a secret-looking query parameter. */
 int llmc__http_get(struct llmc__http_response *out,
                    const struct llmc__http_request *req);
+
+/* Set in a thread whose requests another thread may cancel (a tracker's
+ * grid thread): once *llmc__http_cancel is non-zero, a GET of that thread
+ * ends within about a second with LLMC_ENET, so that freeing its owner
+ * never waits for a whole timeout. */
+extern _Thread_local atomic_int *llmc__http_cancel;
 void llmc__http_response_free(struct llmc__http_response *r);
 
 /* The URL with user info and the values of query parameters that may be

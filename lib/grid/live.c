@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <math.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #include "../core/internal.h"
+#include "../core/json.h"
 #include "live.h"
 
 #define MAX_BACKOFF_S 300
@@ -67,13 +69,23 @@ int llmc__live_set_common(struct llmc__live *l, const char *key,
     return LLMC_ENOTFOUND;
 }
 
-/* The first printable characters of a body, for messages. */
+/* Keeps the message of the failure just reported (llmc_last_error(), less
+ * the source's name that starts it), so that a request refused while
+ * backing off still says what went wrong. */
+static void remember_failure(struct llmc__live *l)
+{
+    const char *m = llmc_last_error();
+    size_t n = strlen(l->what);
+    if (strncmp(m, l->what, n) == 0 && m[n] == ':' && m[n + 1] == ' ')
+        m += n + 2;
+    snprintf(l->last_failure, sizeof l->last_failure, "%s", m);
+}
+
+/* The first printable characters of a body, for messages: redacted
+ * before the cut, so an echoed credential is hidden even where it is cut. */
 static void excerpt(char *buf, size_t size, const char *body)
 {
-    size_t n = 0;
-    for (; body && *body && n + 1 < size && n < 80; body++)
-        buf[n++] = isprint((unsigned char)*body) ? *body : ' ';
-    buf[n] = '\0';
+    llmc__redact_excerpt(buf, size, body, 80);
 }
 
 static void back_off(struct llmc__live *l, double retry_after_s)
@@ -107,9 +119,10 @@ int llmc__live_get(struct llmc__live *l, struct llmc__http_response *resp,
                           l->what);
     if (now < l->backoff_until_unix_s)
         return llmc__fail(LLMC_EHTTP,
-                          "%s: backing off after %d failed request%s; next "
-                          "try in %lld s",
+                          "%s: backing off after %d failed request%s (the "
+                          "last: %s); next try in %lld s",
                           l->what, l->failures, l->failures == 1 ? "" : "s",
+                          l->last_failure,
                           (long long)(l->backoff_until_unix_s - now));
     memset(&req, 0, sizeof req);
     snprintf(url, sizeof url, "%s%s", l->base_url, path_and_query);
@@ -122,8 +135,10 @@ int llmc__live_get(struct llmc__live *l, struct llmc__http_response *resp,
     req.ca_bundle = *l->ca_bundle ? l->ca_bundle : NULL;
     req.timeout_s = l->timeout_s;
     if ((rc = llmc__http_get(resp, &req)) != LLMC_OK) {
-        if (rc == LLMC_ENET || rc == LLMC_ETIMEDOUT)
+        if (rc == LLMC_ENET || rc == LLMC_ETIMEDOUT) {
             back_off(l, -1);
+            remember_failure(l);
+        }
         return rc;
     }
     if (resp->status >= 200 && resp->status < 300) {
@@ -146,6 +161,7 @@ int llmc__live_get(struct llmc__live *l, struct llmc__http_response *resp,
                         "%s: HTTP %ld from %s (%s); backing off %lld s",
                         l->what, resp->status, safe, body,
                         (long long)(l->backoff_until_unix_s - now));
+        remember_failure(l);
     } else if (resp->status >= 300 && resp->status < 400)
         rc = llmc__fail(LLMC_EHTTP,
                         "%s: HTTP %ld from %s: redirects are not followed; "
@@ -156,6 +172,16 @@ int llmc__live_get(struct llmc__live *l, struct llmc__http_response *resp,
                         resp->status, safe, body);
     llmc__http_response_free(resp);
     return rc;
+}
+
+/* A fetch at fetched_unix_s still answers at now: within ttl_s after it,
+ * and not from the future. A cache written by a node whose clock runs
+ * ahead would otherwise stay fresh until our clock caught up; a few
+ * minutes of skew between nodes are normal and allowed. */
+static int fresh(int64_t fetched_unix_s, int64_t now, int64_t ttl_s)
+{
+    return fetched_unix_s <= now + LLMC__CACHE_SKEW_S &&
+           now - fetched_unix_s < ttl_s;
 }
 
 const struct llmc__point *llmc__live_cached(struct llmc__live *l, int64_t t,
@@ -169,11 +195,11 @@ const struct llmc__point *llmc__live_cached(struct llmc__live *l, int64_t t,
         !(p->flags & LLMC__POINT_FORECAST))
         return p;
     if (p->flags & LLMC__POINT_FORECAST)
-        return now - l->fetched_future_unix_s < ttl_s ||
-                       now - l->fetched_recent_unix_s < ttl_s
+        return fresh(l->fetched_future_unix_s, now, ttl_s) ||
+                       fresh(l->fetched_recent_unix_s, now, ttl_s)
                    ? p
                    : NULL;
-    return now - l->fetched_recent_unix_s < ttl_s ? p : NULL;
+    return fresh(l->fetched_recent_unix_s, now, ttl_s) ? p : NULL;
 }
 
 int llmc__live_keep(struct llmc__live *l, struct llmc__series *got, int rc)
@@ -203,23 +229,84 @@ void llmc__live_free(struct llmc__live *l)
 
 #define CACHE_FORMAT "llmcarbon-grid-cache"
 
-static int cache_path(const struct llmc__live *l, char *buf, size_t size,
-                      int make_dirs)
+/* The cache directory: LLMC_CACHE_DIR, else $XDG_CACHE_HOME/llmcarbon,
+ * else ~/.cache/llmcarbon. 0, or -1 when there is none; *explicit_dir
+ * says whether LLMC_CACHE_DIR named it. */
+static int cache_dir(char *buf, size_t size, int *explicit_dir)
 {
     const char *dir = getenv("LLMC_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME");
     const char *home = getenv("HOME");
-    char base[700], name[200];
-    size_t n = 0;
-
+    *explicit_dir = dir && *dir;
     if (dir && *dir)
-        snprintf(base, sizeof base, "%s", dir);
+        snprintf(buf, size, "%s", dir);
     else if (xdg && *xdg)
-        snprintf(base, sizeof base, "%s/llmcarbon", xdg);
+        snprintf(buf, size, "%s/llmcarbon", xdg);
     else if (home && *home)
-        snprintf(base, sizeof base, "%s/.cache/llmcarbon", home);
+        snprintf(buf, size, "%s/.cache/llmcarbon", home);
     else
         return -1;
-    if (make_dirs && !(dir && *dir)) {
+    return 0;
+}
+
+int llmc__live_cache_unusable(char *why, size_t size)
+{
+    char dir[700], parent[700], probe[800];
+    struct stat st;
+    int explicit_dir, fd;
+
+    if (cache_dir(dir, sizeof dir, &explicit_dir) != 0)
+        return 0;
+    if (stat(dir, &st) != 0) {
+        char *slash;
+        snprintf(parent, sizeof parent, "%s", dir);
+        slash = strrchr(parent, '/');
+        if (slash && slash != parent)
+            *slash = '\0';
+        /* made on the first save: one level, or two for ~/.cache */
+        if (!explicit_dir || (stat(parent, &st) == 0 && S_ISDIR(st.st_mode) &&
+                              access(parent, W_OK | X_OK) == 0))
+            return 0;
+        snprintf(why, size, "the grid cache directory '%s' cannot be made "
+                 "('%s' is missing or not writable); fetched intensities are "
+                 "not kept for later runs: create it or set LLMC_CACHE_DIR "
+                 "to a writable directory",
+                 dir, parent);
+        return 1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(why, size, "the grid cache directory '%s' is not a "
+                 "directory; fetched intensities are not kept for later "
+                 "runs: remove it or set LLMC_CACHE_DIR to a directory",
+                 dir);
+        return 1;
+    }
+    snprintf(probe, sizeof probe, "%s/.probe.%ld", dir, (long)getpid());
+    fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) {
+        snprintf(why, size, "the grid cache directory '%s' is not writable "
+                 "(%s); fetched intensities are not kept for later runs: "
+                 "make it writable or set LLMC_CACHE_DIR to another "
+                 "directory",
+                 dir, strerror(errno));
+        return 1;
+    }
+    if (fd >= 0) {
+        close(fd);
+        unlink(probe);
+    }
+    return 0;
+}
+
+static int cache_path(const struct llmc__live *l, char *buf, size_t size,
+                      int make_dirs)
+{
+    char base[700], name[200];
+    size_t n = 0;
+    int explicit_dir;
+
+    if (cache_dir(base, sizeof base, &explicit_dir) != 0)
+        return -1;
+    if (make_dirs && !explicit_dir) {
         char parent[700];
         snprintf(parent, sizeof parent, "%s", base);
         *strrchr(parent, '/') = '\0';
@@ -236,6 +323,18 @@ static int cache_path(const struct llmc__live *l, char *buf, size_t size,
     return 0;
 }
 
+/* A fetch time of the cache file; 0 (never fetched, so not fresh) when
+ * it is missing or outside the years 1970 to 9999. */
+static int64_t cache_time(const json_t *root, const char *key)
+{
+    const json_t *v = json_object_get(root, key);
+    int64_t t;
+    if (!json_is_integer(v))
+        return 0;
+    t = json_integer_value(v);
+    return t >= LLMC__TIME_MIN_UNIX_S && t <= LLMC__TIME_MAX_UNIX_S ? t : 0;
+}
+
 void llmc__live_cache_load(struct llmc__live *l)
 {
     char path[1000];
@@ -248,7 +347,14 @@ void llmc__live_cache_load(struct llmc__live *l)
     l->cache_loaded = 1;
     if (cache_path(l, path, sizeof path, 0) != 0)
         return;
-    if (!(root = json_load_file(path, 0, &err)))
+    {
+        /* read exactly, or not at all (out of memory) */
+        FILE *f = fopen(path, "rb");
+        root = f ? llmc__json_loadf(f, 0, &err) : NULL;
+        if (f)
+            fclose(f);
+    }
+    if (!root)
         return; /* no cache yet, or a torn one: start afresh */
     if (!json_is_string(json_object_get(root, "format")) ||
         strcmp(json_string_value(json_object_get(root, "format")),
@@ -263,22 +369,29 @@ void llmc__live_cache_load(struct llmc__live *l)
     json_array_foreach(points, i, item) {
         struct llmc__point p;
         json_t *v = json_array_get(item, 2);
-        if (json_array_size(item) != 4 || !json_is_number(v))
+        /* a point that is not what this code writes is dropped: the
+         * cache only saves requests, it is never a reason to fail */
+        if (json_array_size(item) != 4 || !json_is_number(v) ||
+            !json_is_integer(json_array_get(item, 0)) ||
+            !json_is_integer(json_array_get(item, 1)) ||
+            !json_is_integer(json_array_get(item, 3)))
             continue;
         p.start_unix_s = json_integer_value(json_array_get(item, 0));
         p.duration_s = json_integer_value(json_array_get(item, 1));
         p.gco2e_per_kwh = json_number_value(v);
-        p.flags = (unsigned)json_integer_value(json_array_get(item, 3));
-        if (p.duration_s > 0 && p.gco2e_per_kwh >= 0 &&
-            !llmc__series_at(&l->cache, p.start_unix_s))
-            llmc__series_put(&l->cache, &p);
+        p.flags = (unsigned)json_integer_value(json_array_get(item, 3)) &
+                  (LLMC__POINT_ESTIMATED | LLMC__POINT_FORECAST);
+        if (p.start_unix_s < LLMC__TIME_MIN_UNIX_S ||
+            p.start_unix_s > LLMC__TIME_MAX_UNIX_S || p.duration_s <= 0 ||
+            p.duration_s > LLMC__CACHE_MAX_DURATION_S ||
+            !isfinite(p.gco2e_per_kwh) || p.gco2e_per_kwh < 0)
+            continue;
+        if (!llmc__series_at(&l->cache, p.start_unix_s) &&
+            llmc__series_put(&l->cache, &p) != LLMC_OK)
+            llmc__clear_error(); /* the rest of the cache still serves */
     }
-    if (json_is_integer(json_object_get(root, "fetched_recent_unix_s")))
-        l->fetched_recent_unix_s =
-            json_integer_value(json_object_get(root, "fetched_recent_unix_s"));
-    if (json_is_integer(json_object_get(root, "fetched_future_unix_s")))
-        l->fetched_future_unix_s =
-            json_integer_value(json_object_get(root, "fetched_future_unix_s"));
+    l->fetched_recent_unix_s = cache_time(root, "fetched_recent_unix_s");
+    l->fetched_future_unix_s = cache_time(root, "fetched_future_unix_s");
     json_decref(root);
 }
 
@@ -328,6 +441,7 @@ int llmc__live_stale(struct llmc__live *l, int64_t t, int rc,
     int64_t fetched = l->fetched_recent_unix_s > l->fetched_future_unix_s
                           ? l->fetched_recent_unix_s
                           : l->fetched_future_unix_s;
+    int64_t now = (int64_t)time(NULL);
     char why[300];
     /* only for failures of the network or the server; a refused token or
      * an unknown zone is the caller's to fix, not to paper over */
@@ -335,10 +449,17 @@ int llmc__live_stale(struct llmc__live *l, int64_t t, int rc,
                rc != LLMC_EFORMAT))
         return rc;
     snprintf(why, sizeof why, "%s", llmc_last_error());
-    snprintf(stale_note, sizeof stale_note,
-             "%.300s; STALE: from the cache, fetched %lld s ago, because the "
-             "live request failed (%.200s)",
-             l->provenance, (long long)((int64_t)time(NULL) - fetched), why);
+    if (fetched > now + LLMC__CACHE_SKEW_S)
+        snprintf(stale_note, sizeof stale_note,
+                 "%.300s; STALE: from the cache, whose fetch time is %lld s "
+                 "in the future (the clock of the node that wrote it runs "
+                 "ahead), because the live request failed (%.200s)",
+                 l->provenance, (long long)(fetched - now), why);
+    else
+        snprintf(stale_note, sizeof stale_note,
+                 "%.300s; STALE: from the cache, fetched %lld s ago, because "
+                 "the live request failed (%.200s)",
+                 l->provenance, (long long)(now - fetched), why);
     llmc__point_answer(out, p, l->basis, l->zone, l->source, l->dataset,
                        stale_note, l->licence);
     llmc__clear_error();

@@ -26,6 +26,7 @@ struct llmc__live {
     /* after 429 or 5xx: no request before backoff_until (wall clock) */
     int64_t backoff_until_unix_s;
     int failures;
+    char last_failure[400];  /* why the backoff began: for its messages */
     char zone[64];           /* as the source names it */
     char provenance[320];    /* stable strings handed out in answers */
     char dataset[96];
@@ -46,8 +47,22 @@ int llmc__live_set_common(struct llmc__live *l, const char *key,
 int llmc__live_get(struct llmc__live *l, struct llmc__http_response *resp,
                    const char *path_and_query, const char *const *headers,
                    const char *basic_user, const char *basic_password);
+/* 1, with the reason and what to do in why, when the cache directory
+ * exists but cannot be written, or cannot be made; 0 when it is usable (or
+ * there is none: no HOME). Fetched values then go unkept: a problem to
+ * report, not an error. */
+int llmc__live_cache_unusable(char *why, size_t size);
+/* How far a cache's fetch time may be ahead of this clock and still count
+ * as fresh: nodes' clocks differ by seconds, rarely by minutes. */
+#define LLMC__CACHE_SKEW_S 300
+/* The longest interval a cached point may describe: a month of 31 days, a
+ * provider's coarsest granularity, with room to spare (a year). */
+#define LLMC__CACHE_MAX_DURATION_S (366 * 86400)
+
 /* The cached point for t, if it is fresh enough: past points (start + 2 h
- * before now) keep; recent and future ones live ttl_s after their fetch. */
+ * before now) keep; recent and future ones live ttl_s after their fetch,
+ * and not at all when that fetch is more than LLMC__CACHE_SKEW_S ahead of
+ * now (a cache written by a node whose clock runs ahead). */
 const struct llmc__point *llmc__live_cached(struct llmc__live *l, int64_t t,
                                             int64_t now, int64_t ttl_s);
 /* Ends a fetch: with rc LLMC_OK, adds the parsed points to the cache;

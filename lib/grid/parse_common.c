@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "../core/internal.h"
+#include "../core/json.h"
 #include "parse_common.h"
 
 const char *llmc__json_type_name(const json_t *v)
@@ -64,10 +65,13 @@ int llmc__json_load(json_t **root, const char *body, size_t len,
     if (i == len)
         return llmc__fail(LLMC_EFORMAT, "%s: the answer is empty, not JSON",
                           what);
-    *root = json_loadb(body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
-                       &err);
+    *root = llmc__json_loadb(body, len,
+                             JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
     if (*root)
         return LLMC_OK;
+    if (json_error_code(&err) == json_error_out_of_memory)
+        return llmc__fail(LLMC_ENOMEM, "%s: out of memory reading the "
+                          "answer", what);
     if (body[i] != '{' && body[i] != '[') {
         llmc__json_printable(quote, sizeof quote, body, len, 60);
         return llmc__fail(LLMC_EFORMAT, "%s: the answer is not JSON: \"%s\"",
@@ -141,6 +145,7 @@ int llmc__json_time(int64_t *t, const json_t *obj, const char *key,
 {
     const json_t *x = json_object_get(obj, key);
     char kp[96], quote[48];
+    int rc = -1;
 
     llmc__json_key_path(kp, sizeof kp, path, key);
     if (!x)
@@ -150,9 +155,15 @@ int llmc__json_time(int64_t *t, const json_t *obj, const char *key,
                           "%s: %s is %s, not an ISO 8601 date-time string",
                           what, kp, llmc__json_type_name(x));
     if (strlen(json_string_value(x)) != json_string_length(x) ||
-        llmc__parse_iso8601(t, json_string_value(x)) != 0) {
+        (rc = llmc__parse_iso8601(t, json_string_value(x))) != 0) {
         llmc__json_printable(quote, sizeof quote, json_string_value(x),
                   json_string_length(x), 40);
+        if (rc == -2) /* content, like any malformed answer: a chain or
+                       * the cache may still answer */
+            return llmc__fail(LLMC_EFORMAT,
+                              "%s: %s \"%s\" is outside the years 1970 to "
+                              "9999; the data cannot be for that time",
+                              what, kp, quote);
         return llmc__fail(LLMC_EFORMAT,
                           "%s: %s \"%s\" is not an ISO 8601 date-time with "
                           "an offset",

@@ -78,6 +78,9 @@ static int rows_to_series(struct llmc__series *tmp, const struct rows *rs)
             continue;
         p.start_unix_s = rs->r[i].t;
         p.duration_s = i + 1 < rs->n ? rs->r[i + 1].t - rs->r[i].t : last_s;
+        /* the last row holds at most to the end of the year 9999 */
+        if (p.duration_s > LLMC__TIME_MAX_UNIX_S + 1 - p.start_unix_s)
+            p.duration_s = LLMC__TIME_MAX_UNIX_S + 1 - p.start_unix_s;
         p.gco2e_per_kwh = rs->r[i].v;
         p.flags = 0;
         if ((rc = llmc__series_put(tmp, &p)) != LLMC_OK)
@@ -254,6 +257,13 @@ static int user_csv(struct rows *rs, const char *body, size_t len,
             memcpy(tbuf, a.s, a.len);
             tbuf[a.len] = '\0';
             rc = llmc__parse_iso8601(&t, tbuf);
+        }
+        if (rc == -2) {
+            llmc__json_printable(quote, sizeof quote, a.s, a.len, 40);
+            return llmc__fail(LLMC_EFORMAT,
+                              "%s: line %zu: \"%s\" is outside the years 1970 "
+                              "to 9999; give times in that range",
+                              what, lineno, quote);
         }
         if (rc != 0) {
             llmc__json_printable(quote, sizeof quote, a.s, a.len, 40);

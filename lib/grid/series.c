@@ -55,9 +55,28 @@ static void drop_overlaps(struct llmc__series *s, const struct llmc__point *p)
     s->count = w;
 }
 
+int llmc__time_check(int64_t t, const char *what, const char *name)
+{
+    if (t < LLMC__TIME_MIN_UNIX_S || t > LLMC__TIME_MAX_UNIX_S)
+        return llmc__fail(LLMC_ERANGE,
+                          "%s: %s %lld (Unix seconds) is outside the years "
+                          "1970 to 9999; give a time in that range",
+                          what, name, (long long)t);
+    return LLMC_OK;
+}
+
 int llmc__series_put(struct llmc__series *s, const struct llmc__point *p)
 {
-    size_t i = lower_bound(s, p->start_unix_s);
+    size_t i;
+
+    if (p->start_unix_s < LLMC__TIME_MIN_UNIX_S ||
+        p->start_unix_s > LLMC__TIME_MAX_UNIX_S || p->duration_s <= 0 ||
+        p->duration_s > LLMC__TIME_MAX_UNIX_S + 1 - p->start_unix_s)
+        return llmc__fail(LLMC_ERANGE,
+                          "an interval from %lld lasting %lld s is outside "
+                          "the years 1970 to 9999 or empty; refusing it",
+                          (long long)p->start_unix_s, (long long)p->duration_s);
+    i = lower_bound(s, p->start_unix_s);
     if (i < s->count && s->points[i].start_unix_s == p->start_unix_s) {
         s->points[i] = *p;
         return LLMC_OK;
@@ -92,12 +111,16 @@ int llmc__series_merge(struct llmc__series *s, const struct llmc__series *o)
 const struct llmc__point *llmc__series_at(const struct llmc__series *s,
                                           int64_t t)
 {
-    size_t i = lower_bound(s, t + 1); /* first start > t */
+    size_t i;
     const struct llmc__point *p;
+    /* points hold only times up to the maximum: no t + 1 can overflow */
+    if (t < LLMC__TIME_MIN_UNIX_S || t > LLMC__TIME_MAX_UNIX_S)
+        return NULL;
+    i = lower_bound(s, t + 1); /* first start > t */
     if (i == 0)
         return NULL;
     p = &s->points[i - 1];
-    return t < p->start_unix_s + p->duration_s ? p : NULL;
+    return t - p->start_unix_s < p->duration_s ? p : NULL;
 }
 
 static int digits(const char **p, int n, int *out)
@@ -130,6 +153,7 @@ int llmc__parse_iso8601(int64_t *out, const char *text)
 {
     const char *p = text;
     int y, mo, d, h, mi, s = 0, oh = 0, om = 0, sign = 0;
+    int64_t t;
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
     if (!text || digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
@@ -169,8 +193,11 @@ int llmc__parse_iso8601(int64_t *out, const char *text)
         return -1;
     if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
         return -1; /* no 29 February in a common year */
-    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s -
-           sign * (oh * 3600 + om * 60);
+    t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s -
+        sign * (oh * 3600 + om * 60);
+    if (t < LLMC__TIME_MIN_UNIX_S || t > LLMC__TIME_MAX_UNIX_S)
+        return -2;
+    *out = t;
     return 0;
 }
 
@@ -180,6 +207,10 @@ void llmc__format_iso8601(char *buf, size_t size, int64_t t)
     struct tm tm;
     if (size == 0)
         return;
+    if (t < LLMC__TIME_MIN_UNIX_S || t > LLMC__TIME_MAX_UNIX_S) {
+        snprintf(buf, size, "@%lld", (long long)t);
+        return;
+    }
     if (!gmtime_r(&tt, &tm) ||
         strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         buf[0] = '\0';

@@ -14,6 +14,13 @@
 #define LLMC__POINT_ESTIMATED 0x1 /* the provider modelled this value */
 #define LLMC__POINT_FORECAST 0x2  /* a forecast, not (yet) a measurement */
 
+/* The times the grid code accepts, from disk, from the network or from a
+ * caller: 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z. Any time inside
+ * this range plus any duration that ends inside it stays far from the
+ * limits of int64_t, so no sum of a start and a duration can overflow. */
+#define LLMC__TIME_MIN_UNIX_S ((int64_t)0)
+#define LLMC__TIME_MAX_UNIX_S ((int64_t)253402300799)
+
 struct llmc__point {
     int64_t start_unix_s;    /* the interval the value describes */
     int64_t duration_s;      /* > 0 */
@@ -29,20 +36,28 @@ struct llmc__series {
 void llmc__series_init(struct llmc__series *s);
 void llmc__series_free(struct llmc__series *s);
 /* Adds a point; a point with the same start replaces the old one (newer
- * data win: an actual replaces a forecast). LLMC_ENOMEM on failure. */
+ * data win: an actual replaces a forecast). LLMC_ENOMEM on failure;
+ * LLMC_ERANGE for a point that starts or ends outside the years 1970 to
+ * 9999 or lasts no time (the series is left as it was). */
 int llmc__series_put(struct llmc__series *s, const struct llmc__point *p);
 /* Adds every point of other; points of s that other's overlap are dropped. */
 int llmc__series_merge(struct llmc__series *s, const struct llmc__series *other);
-/* The point whose interval holds t, or NULL. */
+/* LLMC_OK when t is in the years 1970 to 9999, else LLMC_ERANGE with a
+ * message naming what (the source or file) and name (the field). */
+int llmc__time_check(int64_t t, const char *what, const char *name);
+/* The point whose interval holds t, or NULL; any t is allowed. */
 const struct llmc__point *llmc__series_at(const struct llmc__series *s,
                                           int64_t t);
 
 /* ISO 8601 date-times as the APIs write them: "2024-05-01T14:00:00.000Z",
  * "2024-05-01T14:00:00+00:00", "2018-01-20T12:00Z" (minute precision),
  * "2024-05-01T16:00:00+02:00". Returns 0 and sets *out (Unix seconds), or
- * -1 when text is not such a time (the whole text must be consumed). */
+ * -1 when text is not such a time (the whole text must be consumed), -2
+ * when it is one but outside the years 1970 to 9999 (after its offset). */
 int llmc__parse_iso8601(int64_t *out, const char *text);
-/* "2024-05-01T14:00:00Z" into buf (at least 21 bytes). */
+/* "2024-05-01T14:00:00Z" into buf (at least 21 bytes); a time outside
+ * the years 1970 to 9999 is written as its Unix seconds ("@-5"), never as
+ * a date that does not exist. */
 void llmc__format_iso8601(char *buf, size_t size, int64_t t);
 
 /* Parsers: body (not NUL-terminated, len bytes) into points appended to

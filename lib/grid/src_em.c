@@ -27,8 +27,8 @@ static int em_fetch(struct llmc__live *l, const char *endpoint,
     if (!*l->secret)
         return llmc__fail(LLMC_EAUTH,
                           "%s needs an API token: set "
-                          "ELECTRICITYMAPS_API_TOKEN, or token=... with "
-                          "llmc_grid_set",
+                          "ELECTRICITYMAPS_API_TOKEN, or give the token "
+                          "option (?token= in the spec, or llmc_grid_set)",
                           l->what);
     snprintf(header, sizeof header, "auth-token: %s", l->secret);
     snprintf(path, sizeof path,
@@ -111,7 +111,17 @@ static int em_set(struct llmc__source *s, const char *key, const char *value)
 {
     struct llmc__live *l = s->state;
     if (strcmp(key, "token") == 0) {
-        snprintf(l->secret, sizeof l->secret, "%s", value);
+        /* known to the redactor, as it will be sent, before it can reach
+         * any message */
+        char next[sizeof l->secret];
+        snprintf(next, sizeof next, "%s", value);
+        if (llmc__redact_add(next) != LLMC_OK) {
+            explicit_bzero(next, sizeof next);
+            return llmc__fail(LLMC_ENOMEM, "out of memory for a grid");
+        }
+        llmc__redact_remove(l->secret);
+        memcpy(l->secret, next, sizeof next);
+        explicit_bzero(next, sizeof next);
         return LLMC_OK;
     }
     if (strcmp(key, "emission_factor_type") == 0) {
@@ -136,6 +146,8 @@ static int em_set(struct llmc__source *s, const char *key, const char *value)
 
 static void em_free(struct llmc__source *s)
 {
+    if (s->state)
+        llmc__redact_remove(((struct llmc__live *)s->state)->secret);
     llmc__live_free(s->state);
     s->state = NULL;
 }
@@ -163,6 +175,10 @@ int llmc__source_electricitymaps(struct llmc__source *s, const char *zone)
     snprintf(l->base_url, sizeof l->base_url, DEFAULT_BASE);
     llmc__live_env(l->base_url, sizeof l->base_url, "LLMC_ELECTRICITYMAPS_URL");
     llmc__live_env(l->secret, sizeof l->secret, "ELECTRICITYMAPS_API_TOKEN");
+    if (llmc__redact_add(l->secret) != LLMC_OK) {
+        llmc__live_free(l);
+        return llmc__fail(LLMC_ENOMEM, "out of memory for a grid");
+    }
     llmc__live_env(l->ca_bundle, sizeof l->ca_bundle, "LLMC_CA_BUNDLE");
     l->basis = LLMC_BASIS_LIFECYCLE;
     snprintf(l->source, sizeof l->source, "electricitymaps");

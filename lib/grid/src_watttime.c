@@ -40,9 +40,16 @@ static int login(struct watttime *w)
     rc = llmc__live_get(l, &resp, "/login", NULL, l->user, l->secret);
     if (rc != LLMC_OK)
         return rc;
+    /* the old token goes, whatever the answer */
+    llmc__redact_remove(w->token);
+    explicit_bzero(w->token, sizeof w->token);
     rc = llmc__parse_watttime_token(w->token, sizeof w->token, resp.body,
                                     resp.len, l->what);
     llmc__http_response_free(&resp);
+    if (rc == LLMC_OK && llmc__redact_add(w->token) != LLMC_OK)
+        rc = llmc__fail(LLMC_ENOMEM, "%s: out of memory", l->what);
+    if (rc != LLMC_OK)
+        explicit_bzero(w->token, sizeof w->token);
     if (rc == LLMC_OK) {
         w->token_at_unix_s = (int64_t)time(NULL);
         w->logins++;
@@ -68,6 +75,7 @@ static int get_with_token(struct watttime *w, struct llmc__http_response *resp,
         if (rc != LLMC_EAUTH || attempt == 1)
             return rc;
         /* refused: the token expired early or was revoked; log in once */
+        llmc__redact_remove(w->token);
         explicit_bzero(w->token, sizeof w->token);
     }
     return rc;
@@ -138,13 +146,36 @@ static int wt_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
 static int wt_set(struct llmc__source *s, const char *key, const char *value)
 {
     struct watttime *w = s->state;
+    /* the redactor knows the password and the Basic header value made of
+     * both before either can reach a message */
     if (strcmp(key, "username") == 0) {
-        snprintf(w->live.user, sizeof w->live.user, "%s", value);
+        char next[sizeof w->live.user];
+        snprintf(next, sizeof next, "%s", value);
+        if (llmc__redact_add_basic(next, w->live.secret) != LLMC_OK)
+            return llmc__fail(LLMC_ENOMEM, "out of memory for a grid");
+        llmc__redact_remove_basic(w->live.user, w->live.secret);
+        memcpy(w->live.user, next, sizeof next);
         return LLMC_OK;
     }
     if (strcmp(key, "password") == 0) {
-        snprintf(w->live.secret, sizeof w->live.secret, "%s", value);
-        return LLMC_OK;
+        char next[sizeof w->live.secret];
+        int rc = LLMC_OK;
+        snprintf(next, sizeof next, "%s", value);
+        if (llmc__redact_add(next) != LLMC_OK)
+            rc = LLMC_ENOMEM;
+        else if (llmc__redact_add_basic(w->live.user, next) != LLMC_OK) {
+            llmc__redact_remove(next);
+            rc = LLMC_ENOMEM;
+        }
+        if (rc == LLMC_OK) {
+            llmc__redact_remove_basic(w->live.user, w->live.secret);
+            llmc__redact_remove(w->live.secret);
+            memcpy(w->live.secret, next, sizeof next);
+        }
+        explicit_bzero(next, sizeof next);
+        return rc == LLMC_OK
+                   ? LLMC_OK
+                   : llmc__fail(LLMC_ENOMEM, "out of memory for a grid");
     }
     if (strcmp(key, "signal_type") == 0) {
         if (strcmp(value, "co2_moer") != 0 && strcmp(value, "co2_aoer") != 0)
@@ -168,6 +199,9 @@ static void wt_free(struct llmc__source *s)
 {
     struct watttime *w = s->state;
     if (w) {
+        llmc__redact_remove(w->token);
+        llmc__redact_remove_basic(w->live.user, w->live.secret);
+        llmc__redact_remove(w->live.secret);
         llmc__live_clear(&w->live);
         explicit_bzero(w->token, sizeof w->token);
         free(w);
@@ -200,6 +234,17 @@ int llmc__source_watttime(struct llmc__source *s, const char *region)
                    "LLMC_WATTTIME_URL");
     llmc__live_env(w->live.user, sizeof w->live.user, "WATTTIME_USERNAME");
     llmc__live_env(w->live.secret, sizeof w->live.secret, "WATTTIME_PASSWORD");
+    if (llmc__redact_add(w->live.secret) != LLMC_OK) {
+        llmc__live_clear(&w->live);
+        free(w);
+        return llmc__fail(LLMC_ENOMEM, "out of memory for a grid");
+    }
+    if (llmc__redact_add_basic(w->live.user, w->live.secret) != LLMC_OK) {
+        llmc__redact_remove(w->live.secret);
+        llmc__live_clear(&w->live);
+        free(w);
+        return llmc__fail(LLMC_ENOMEM, "out of memory for a grid");
+    }
     llmc__live_env(w->live.ca_bundle, sizeof w->live.ca_bundle,
                    "LLMC_CA_BUNDLE");
     snprintf(w->signal, sizeof w->signal, "co2_moer");

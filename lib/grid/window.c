@@ -35,6 +35,10 @@ LLMC_API int llmc_grid_best_window(llmc_window *out, llmc_grid *grid,
         return llmc__fail(LLMC_EINVAL,
                           "llmc_window.size is %u; call llmc_window_init first",
                           (unsigned)out->size);
+    /* from + 60 days of steps stays far from int64_t's limits */
+    if ((rc = llmc__time_check(from_unix_s, llmc_grid_spec(grid),
+                               "from_unix_s")) != LLMC_OK)
+        return rc;
     if (!isfinite(duration_s) || duration_s < STEP_S || duration_s > 30 * 86400.0)
         return llmc__fail(LLMC_ERANGE,
                           "a window of %g s is not searchable; give 5 min to "

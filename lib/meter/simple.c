@@ -259,10 +259,23 @@ static int replay_read(struct llmc__channel *ch, int64_t now_ns)
     llmc__channel_add(ch, e - s->last_e, 0.0);
     s->last_e = e;
     ch->power_w = t >= s->t_s[s->n - 1] ? 0.0 : NAN;
-    if (t >= s->t_s[s->n - 1])
-        snprintf(ch->detail, sizeof ch->detail,
-                 "the trace ended at %.6g s; no more energy is replayed",
-                 s->t_s[s->n - 1]);
+    /* time the trace does not cover is unknown, not 0 W: a gap, said
+     * in the status and the detail, so 0 J is never silently a result */
+    if (s->t_s[0] > 0.0)
+        ch->quality |= LLMC_QUALITY_GAP; /* the run's first t_s[0] s */
+    if (t < s->t_s[0])
+        llmc__channel_fail(ch, LLMC_ENODATA,
+                           "the trace starts at %.6g s, and the run is at "
+                           "%.6g s: no power is recorded for it yet; times "
+                           "in the trace count from the meter's open, so "
+                           "start them at 0",
+                           s->t_s[0], t);
+    else if (t >= s->t_s[s->n - 1])
+        llmc__channel_fail(ch, LLMC_ENODATA,
+                           "the trace ended at %.6g s, and the run is at "
+                           "%.6g s: no more energy is replayed, and the rest "
+                           "of the run has no recorded power",
+                           s->t_s[s->n - 1], t);
     return LLMC_OK;
 }
 
@@ -380,9 +393,16 @@ int llmc__replay_open(struct llmc_meter *m, const char *args)
         free(s);
         return rc;
     }
-    snprintf(ch->detail, sizeof ch->detail,
-             "a recorded trace of %zu rows over %.6g s, replayed from the "
-             "meter's start",
-             s->n, s->t_s[s->n - 1] - s->t_s[0]);
+    if (s->t_s[0] > 0.0)
+        snprintf(ch->detail, sizeof ch->detail,
+                 "a recorded trace of %zu rows over %.6g s, replayed from the "
+                 "meter's start; it starts at %.6g s, so the run's first "
+                 "%.6g s have no recorded power",
+                 s->n, s->t_s[s->n - 1] - s->t_s[0], s->t_s[0], s->t_s[0]);
+    else
+        snprintf(ch->detail, sizeof ch->detail,
+                 "a recorded trace of %zu rows over %.6g s, replayed from the "
+                 "meter's start",
+                 s->n, s->t_s[s->n - 1] - s->t_s[0]);
     return LLMC_OK;
 }

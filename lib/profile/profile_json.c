@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "../core/internal.h"
+#include "../core/json.h"
 #include "profile.h"
 
 static const struct {
@@ -108,6 +109,9 @@ fail:
 
 static int json_failure(const json_error_t *err, const char *origin)
 {
+    if (json_error_code(err) == json_error_out_of_memory)
+        return llmc__fail(LLMC_ENOMEM, "%s: out of memory reading the "
+                          "profile; the file itself may be fine", origin);
     return llmc__fail(LLMC_EFORMAT, "%s:%d:%d: malformed JSON: %s", origin,
                       err->line, err->column, err->text);
 }
@@ -124,7 +128,7 @@ LLMC_API int llmc_profile_load_json(llmc_profile **out, const char *json,
     *out = NULL;
     if (!json)
         return llmc__fail(LLMC_EINVAL, "json is NULL");
-    root = json_loadb(json, length, JSON_REJECT_DUPLICATES, &err);
+    root = llmc__json_loadb(json, length, JSON_REJECT_DUPLICATES, &err);
     if (!root)
         return json_failure(&err, "profile JSON");
     rc = from_object(out, root, "profile JSON");
@@ -162,7 +166,7 @@ LLMC_API int llmc_profile_load(llmc_profile **out, const char *path)
                               path);
         }
     }
-    root = json_loadf(f, JSON_REJECT_DUPLICATES, &err);
+    root = llmc__json_loadf(f, JSON_REJECT_DUPLICATES, &err);
     fclose(f);
     if (!root)
         return json_failure(&err, path);

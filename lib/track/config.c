@@ -14,6 +14,11 @@
 #include "tracker.h"
 
 #define MIN_INTERVAL_S 0.1 /* NVML's counter updates every 20-100 ms */
+/* The longest sampling or checkpoint interval: a day. A run sampled less
+ * often than daily has no useful timeline, and the bound keeps every
+ * interval in nanoseconds (8.64e13) far inside int64_t, so no deadline
+ * computed from it can overflow. */
+#define MAX_INTERVAL_S 86400.0
 
 static const char *const keys[] = {
     "meters", "grid", "pue", "interval", "log", "checkpoint",
@@ -99,6 +104,11 @@ int llmc__tracker_apply(llmc_tracker *t, const char *key, const char *value,
             return llmc__fail(LLMC_ERANGE,
                               "%s: %s '%s' is below the 100 ms minimum (energy "
                               "counters update every 20-100 ms)",
+                              origin, k, value);
+        if (!(v <= MAX_INTERVAL_S))
+            return llmc__fail(LLMC_ERANGE,
+                              "%s: %s '%s' is above the 1 day maximum; write "
+                              "a duration of at most 1d (86400 s)",
                               origin, k, value);
         if (k[0] == 'i')
             t->interval_s = v;
@@ -352,6 +362,11 @@ LLMC_API int llmc_tracker_set_interval(llmc_tracker *t, double interval_s)
         return llmc__fail(LLMC_ERANGE,
                           "interval %g s is below the 100 ms minimum (energy "
                           "counters update every 20-100 ms)",
+                          interval_s);
+    if (interval_s > MAX_INTERVAL_S)
+        return llmc__fail(LLMC_ERANGE,
+                          "interval %g s is above the 1 day maximum; use at "
+                          "most 86400 s",
                           interval_s);
     t->interval_s = interval_s;
     return LLMC_OK;

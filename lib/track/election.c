@@ -31,40 +31,122 @@ static struct {
 } held[MAX_HELD];
 static pthread_mutex_t held_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static int lock_dir(char *buf, size_t size, const llmc_tracker *t)
+/* Opens the lock directory, made 0700 when missing. A directory that
+ * exists must be a real one (not a symlink), ours, and 0700: anyone else
+ * who can write there could plant a symlink named like a lock (and have us
+ * write over the file it points to) or hold our locks. Returns an fd, or -1
+ * with why filled (what is wrong and what to do). */
+static int lock_dir(char *buf, size_t size, char *why, size_t why_size,
+                    const llmc_tracker *t)
 {
     const char *xdg = getenv("XDG_RUNTIME_DIR");
+    struct stat st;
+    int fd, made;
+
     if (t->runtime_dir)
         snprintf(buf, size, "%s", t->runtime_dir);
     else if (xdg && *xdg)
         snprintf(buf, size, "%s/llmcarbon", xdg);
     else
-        snprintf(buf, size, "/tmp/llmcarbon-%u", (unsigned)getuid());
-    if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+        snprintf(buf, size, "/tmp/llmcarbon-%u", (unsigned)geteuid());
+    made = mkdir(buf, 0700) == 0;
+    if (!made && errno != EEXIST) {
+        snprintf(why, why_size, "cannot create '%s': %s; set runtime_dir to "
+                 "a directory of yours", buf, strerror(errno));
         return -1;
-    return 0;
+    }
+    fd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        if (lstat(buf, &st) == 0 && S_ISLNK(st.st_mode))
+            snprintf(why, why_size, "'%s' is a symbolic link, not a "
+                     "directory: remove it or set runtime_dir", buf);
+        else
+            snprintf(why, why_size, "cannot open '%s': %s; remove it or set "
+                     "runtime_dir", buf, strerror(e));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(why, why_size, "'%s' is not a directory: remove it or set "
+                 "runtime_dir", buf);
+        close(fd);
+        return -1;
+    }
+    if (st.st_uid != geteuid()) {
+        snprintf(why, why_size, "'%s' is owned by uid %u, not you (uid %u): "
+                 "remove it or set runtime_dir", buf, (unsigned)st.st_uid,
+                 (unsigned)geteuid());
+        close(fd);
+        return -1;
+    }
+    /* a fresh directory gets 0700 whatever the umask */
+    if (made && (st.st_mode & 07777) != 0700 && fchmod(fd, 0700) == 0)
+        st.st_mode = (st.st_mode & ~(mode_t)07777) | 0700;
+    if ((st.st_mode & 07777) != 0700) {
+        snprintf(why, why_size, "'%s' has mode %04o, not 0700, so others may "
+                 "plant files in it: chmod 700 it, or set runtime_dir", buf,
+                 (unsigned)(st.st_mode & 07777));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Opens (creating it if need be) the lock file name in dirfd, never
+ * through a symlink, and only when it is a regular file of ours with one
+ * link. Returns an fd, or -1 with why filled. */
+static int lock_file(int dirfd, const char *dir, const char *name, char *why,
+                     size_t why_size)
+{
+    struct stat st;
+    int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+                                     O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST)
+        fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ELOOP)
+            snprintf(why, why_size, "the lock '%s/%s' is a symbolic link: "
+                     "remove it (a lock is a plain file)", dir, name);
+        else
+            snprintf(why, why_size, "cannot open the lock '%s/%s': %s", dir,
+                     name, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_uid != geteuid() || st.st_nlink != 1) {
+        snprintf(why, why_size, "the lock '%s/%s' is not a plain file of "
+                 "yours with one link: remove it", dir, name);
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 /* Returns a lock handle (>= 0) when this process now holds key, -1 when
- * another process does, -2 when no lock can be taken at all. */
-int llmc__lock_try(const llmc_tracker *t, const char *key)
+ * another process does, -2 when no lock can be taken at all (why says
+ * what is wrong and what to do). */
+int llmc__lock_try(const llmc_tracker *t, const char *key, char *why,
+                   size_t why_size)
 {
-    char dir[400], path[800], name[200];
+    char dir[400], path[800], name[200], file[300];
     size_t n = 0;
-    int fd, slot = -1;
+    int fd, dirfd, slot = -1;
 
+    snprintf(why, why_size, "no free lock slot in this process");
     for (const char *p = key; *p && n + 1 < sizeof name; p++)
         name[n++] = (*p == '/' || *p == ' ') ? '_' : *p;
     name[n] = '\0';
-    if (lock_dir(dir, sizeof dir, t) != 0)
+    if ((dirfd = lock_dir(dir, sizeof dir, why, why_size, t)) < 0)
         return -2;
-    snprintf(path, sizeof path, "%s/%s-%s.lock", dir, t->boot_id, name);
+    snprintf(file, sizeof file, "%s-%s.lock", t->boot_id, name);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
 
     pthread_mutex_lock(&held_mu);
     for (int i = 0; i < MAX_HELD; i++) {
         if (held[i].refs > 0 && strcmp(held[i].path, path) == 0) {
             held[i].refs++;
             pthread_mutex_unlock(&held_mu);
+            close(dirfd);
             return i;
         }
         if (held[i].refs == 0 && slot < 0)
@@ -72,20 +154,26 @@ int llmc__lock_try(const llmc_tracker *t, const char *key)
     }
     if (slot < 0) {
         pthread_mutex_unlock(&held_mu);
+        close(dirfd);
         return -2;
     }
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    fd = lock_file(dirfd, dir, file, why, why_size);
+    close(dirfd);
     if (fd < 0) {
         pthread_mutex_unlock(&held_mu);
         return -2;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int busy = errno == EWOULDBLOCK;
+        if (!busy)
+            snprintf(why, why_size, "cannot lock '%s': %s", path,
+                     strerror(errno));
         close(fd);
         pthread_mutex_unlock(&held_mu);
         return busy ? -1 : -2;
     }
-    {   /* who holds it, for people looking at the directory */
+    {   /* who holds it, for people looking at the directory: the file is
+         * ours (checked above), so rewriting it harms nothing */
         char pid[32];
         int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
         if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)len, 0) < 0)
@@ -95,6 +183,7 @@ int llmc__lock_try(const llmc_tracker *t, const char *key)
     held[slot].fd = fd;
     held[slot].refs = 1;
     pthread_mutex_unlock(&held_mu);
+    why[0] = '\0';
     return slot;
 }
 

@@ -27,7 +27,8 @@ static void project(const llmc_tracker *t, const struct llmc__acc *sum,
     out->projected_total_kgco2e = out->projected_low_kgco2e =
         out->projected_high_kgco2e = NAN;
     if (!t->target_tokens || t->rate_n < 2 || t->post_warmup_tokens <= 0 ||
-        t->post_warmup_s <= 0 || sum->energy_j <= 0)
+        t->post_warmup_s <= 0 || sum->energy_j <= 0 ||
+        !isfinite(out->total_kgco2e) || sum->energy_j - sum->unpriced_j <= 0)
         return;
     remaining = (double)t->target_tokens - (double)sum->tokens;
     if (remaining < 0)
@@ -38,7 +39,7 @@ static void project(const llmc_tracker *t, const struct llmc__acc *sum,
     overhead = t->phases[0].energy_j > 0 ? t->total.energy_j /
                                                t->phases[0].energy_j
                                          : 1.0;
-    ci = sum->ci_energy_j / sum->energy_j;
+    ci = sum->ci_energy_j / (sum->energy_j - sum->unpriced_j);
     kg_per_j = t->pue * ci / 3.6e6 / 1000.0;
     tokens_per_s = t->post_warmup_tokens / t->post_warmup_s;
     emb_per_s = t->total.duration_s > 0
@@ -68,6 +69,8 @@ static void add(struct llmc__acc *s, const struct llmc__acc *a,
     s->embodied_kgco2e = a->embodied_kgco2e + b->embodied_kgco2e;
     s->duration_s = a->duration_s + b->duration_s;
     s->ci_energy_j = a->ci_energy_j + b->ci_energy_j;
+    s->unpriced_j = a->unpriced_j + b->unpriced_j;
+    s->filled_j = a->filled_j + b->filled_j;
     s->steps = a->steps + b->steps;
     s->tokens = a->tokens + b->tokens;
     s->samples = a->samples + b->samples;
@@ -77,22 +80,28 @@ static void add(struct llmc__acc *s, const struct llmc__acc *a,
 void llmc__totals_fill(llmc_totals *o, const llmc_tracker *t, int phase)
 {
     struct llmc__acc s;
+    double waiting, priced;
     if (phase < 0)
         add(&s, &t->total, &t->resumed);
     else
         add(&s, &t->phases[phase], &t->resumed_phases[phase]);
+    waiting = s.unpriced_j;
+    priced = s.energy_j - waiting;
     memset(o, 0, sizeof *o);
     o->size = sizeof *o;
     o->duration_s = s.duration_s;
     o->energy_j = t->measured || t->resumed.energy_j > 0 ? s.energy_j : NAN;
     o->energy_kwh = o->energy_j / 3.6e6;
+    /* no energy, or energy for which no intensity was ever known: unknown,
+     * not 0; energy that waits while a value is known is priced by the
+     * grid thread's next round, or by the stop */
     o->operational_kgco2e =
         (t->measured || t->resumed.energy_j > 0) &&
-                (t->intensity_ok || t->resumed.energy_j > 0)
+                !(waiting > 0 && !t->intensity_known)
             ? s.operational_kgco2e
-            : NAN; /* no energy, or no intensity ever: unknown, not 0 */
+            : NAN;
     o->embodied_kgco2e = s.embodied_kgco2e;
-    /* unmeasured energy makes the total unknown, not a smaller number */
+    /* an unknown operational figure makes the total unknown, not smaller */
     o->total_kgco2e = o->operational_kgco2e + o->embodied_kgco2e;
     o->steps = s.steps;
     o->tokens = s.tokens;
@@ -101,14 +110,58 @@ void llmc__totals_fill(llmc_totals *o, const llmc_tracker *t, int phase)
     o->gco2e_per_token = s.tokens ? o->total_kgco2e * 1000.0 / (double)s.tokens
                                   : NAN;
     o->intensity_gco2e_per_kwh =
-        s.energy_j > 0 ? s.ci_energy_j / s.energy_j
-                       : (t->intensity_ok ? t->intensity.gco2e_per_kwh : NAN);
+        priced > 0 ? s.ci_energy_j / priced
+                   : (t->intensity_ok ? t->intensity.gco2e_per_kwh : NAN);
     o->measured = t->measured;
     o->quality = t->quality;
     o->projected_total_kgco2e = o->projected_low_kgco2e =
         o->projected_high_kgco2e = NAN;
+    o->filled_energy_j = s.filled_j;
+    o->unpriced_energy_j = waiting;
     if (phase < 0)
         project(t, &s, o);
+}
+
+/* How the energy of intervals without an intensity was priced. */
+static void filled_by(char *buf, size_t size, const llmc_tracker *t)
+{
+    if (t->filled_by_nearest_j <= 0)
+        snprintf(buf, size, "the grid's own values for their times");
+    else if (t->filled_by_grid_j <= 0)
+        snprintf(buf, size, "the value known nearest in time (the grid had "
+                            "none for their times)");
+    else
+        snprintf(buf, size, "the grid's own values for their times (%.6g J), "
+                            "and the value known nearest in time where it "
+                            "had none (%.6g J)",
+                 t->filled_by_grid_j, t->filled_by_nearest_j);
+}
+
+/* What the grid's gaps come to, for the report's problems: "" when none;
+ * written afresh for each report, so that it is true when read. */
+static void grid_note(char *buf, size_t size, const llmc_tracker *t)
+{
+    double waiting = t->total.unpriced_j + t->resumed.unpriced_j;
+    size_t n = 0;
+    buf[0] = '\0';
+    if (waiting > 0) {
+        int over = atomic_load(&t->state) == LLMC__STOPPED;
+        n += (size_t)snprintf(
+            buf, size,
+            over ? "grid: no intensity was known during the run (%.250s); "
+                   "the operational CO2e of %.6g J is unknown"
+                 : "grid: no intensity known yet (%.250s); %.6g J waiting "
+                   "for one",
+            t->grid_problem[0] ? t->grid_problem : "no answer yet", waiting);
+    }
+    if (t->total.filled_j > 0 && n < size) {
+        char how[200];
+        filled_by(how, sizeof how, t);
+        snprintf(buf + n, size - n,
+                 "%sgrid: %.6g J of intervals sampled without an intensity "
+                 "were priced later, with %s",
+                 n ? "; " : "", t->total.filled_j, how);
+    }
 }
 
 /* Folds in the steps taken since the last sample, so totals are live. */
@@ -208,34 +261,46 @@ static json_t *num(double v)
 static json_t *totals_json(const llmc_totals *o)
 {
     json_t *j = json_object();
-    json_object_set_new(j, "duration_s", num(o->duration_s));
-    json_object_set_new(j, "energy_j", num(o->energy_j));
-    json_object_set_new(j, "energy_kwh", num(o->energy_kwh));
-    json_object_set_new(j, "operational_kgco2e", num(o->operational_kgco2e));
-    json_object_set_new(j, "embodied_kgco2e", num(o->embodied_kgco2e));
-    json_object_set_new(j, "total_kgco2e", num(o->total_kgco2e));
-    json_object_set_new(j, "steps", json_integer((json_int_t)o->steps));
-    json_object_set_new(j, "tokens", json_integer((json_int_t)o->tokens));
-    json_object_set_new(j, "j_per_token", num(o->j_per_token));
-    json_object_set_new(j, "gco2e_per_token", num(o->gco2e_per_token));
-    json_object_set_new(j, "intensity_gco2e_per_kwh",
+    int ok = 1;
+    llmc__json_set(&ok, j, "duration_s", num(o->duration_s));
+    llmc__json_set(&ok, j, "energy_j", num(o->energy_j));
+    llmc__json_set(&ok, j, "energy_kwh", num(o->energy_kwh));
+    llmc__json_set(&ok, j, "operational_kgco2e", num(o->operational_kgco2e));
+    llmc__json_set(&ok, j, "embodied_kgco2e", num(o->embodied_kgco2e));
+    llmc__json_set(&ok, j, "total_kgco2e", num(o->total_kgco2e));
+    llmc__json_set(&ok, j, "steps", json_integer((json_int_t)o->steps));
+    llmc__json_set(&ok, j, "tokens", json_integer((json_int_t)o->tokens));
+    llmc__json_set(&ok, j, "j_per_token", num(o->j_per_token));
+    llmc__json_set(&ok, j, "gco2e_per_token", num(o->gco2e_per_token));
+    llmc__json_set(&ok, j, "intensity_gco2e_per_kwh",
                         num(o->intensity_gco2e_per_kwh));
+    llmc__json_set(&ok, j, "filled_energy_j", num(o->filled_energy_j));
+    llmc__json_set(&ok, j, "unpriced_energy_j", num(o->unpriced_energy_j));
+    if (!ok) {
+        json_decref(j);
+        return NULL;
+    }
     return j;
 }
 
 static json_t *quality_json(unsigned q)
 {
     json_t *a = json_array();
+    int ok = 1;
     if (q & LLMC_QUALITY_TOO_SHORT)
-        json_array_append_new(a, json_string("too-short"));
+        llmc__json_append(&ok, a, json_string("too-short"));
     if (q & LLMC_QUALITY_RESET)
-        json_array_append_new(a, json_string("reset"));
+        llmc__json_append(&ok, a, json_string("reset"));
     if (q & LLMC_QUALITY_WRAPPED)
-        json_array_append_new(a, json_string("wrapped"));
+        llmc__json_append(&ok, a, json_string("wrapped"));
     if (q & LLMC_QUALITY_FALLBACK)
-        json_array_append_new(a, json_string("fallback"));
+        llmc__json_append(&ok, a, json_string("fallback"));
     if (q & LLMC_QUALITY_GAP)
-        json_array_append_new(a, json_string("gap"));
+        llmc__json_append(&ok, a, json_string("gap"));
+    if (!ok) {
+        json_decref(a);
+        return NULL;
+    }
     return a;
 }
 
@@ -243,11 +308,13 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
 {
     json_t *root, *meters, *phases, *id;
     llmc_totals o;
+    int ok = 1; /* cleared by the first part that could not be built */
 
     if (!out_json || !t)
         return llmc__fail(LLMC_EINVAL, "out_json or tracker is NULL");
     *out_json = NULL;
-    if (atomic_load(&t->state) == LLMC__NEW)
+    if (atomic_load(&t->state) == LLMC__NEW ||
+        atomic_load(&t->state) == LLMC__STARTING)
         return llmc__fail(LLMC_ESTATE,
                           "the tracker has not started; there is nothing "
                           "to report");
@@ -255,10 +322,10 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
     llmc__totals_fill(&o, t, -1);
     live_steps(t, &o, -1);
     root = totals_json(&o);
-    json_object_set_new(root, "measured", json_boolean(o.measured));
-    json_object_set_new(root, "quality", quality_json(o.quality));
-    json_object_set_new(root, "pue", json_real(t->pue));
-    json_object_set_new(root, "resumed_from_checkpoint",
+    llmc__json_set(&ok, root, "measured", json_boolean(o.measured));
+    llmc__json_set(&ok, root, "quality", quality_json(o.quality));
+    llmc__json_set(&ok, root, "pue", json_real(t->pue));
+    llmc__json_set(&ok, root, "resumed_from_checkpoint",
                         json_boolean(t->resumed_from_checkpoint));
 
     meters = json_array();
@@ -266,22 +333,22 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
         const struct llmc__channel *ch = &t->meter->channels[i];
         const struct llmc__chan *c = &t->chans[i];
         json_t *m = json_object();
-        json_object_set_new(m, "name", json_string(ch->name));
-        json_object_set_new(m, "device", json_string(ch->device));
-        json_object_set_new(m, "method", json_string(llmc_method_name(ch->method)));
-        json_object_set_new(m, "energy_j", isnan(ch->energy_j)
+        llmc__json_set(&ok, m, "name", json_string(ch->name));
+        llmc__json_set(&ok, m, "device", json_string(ch->device));
+        llmc__json_set(&ok, m, "method", json_string(llmc_method_name(ch->method)));
+        llmc__json_set(&ok, m, "energy_j", isnan(ch->energy_j)
                                                ? json_null()
                                                : json_real(c->counted_j));
-        json_object_set_new(m, "counted", json_boolean(c->held));
-        json_object_set_new(m, "status", json_string(llmc_status_name(ch->status)));
-        json_object_set_new(m, "detail", json_string(c->note[0] ? c->note
+        llmc__json_set(&ok, m, "counted", json_boolean(c->held));
+        llmc__json_set(&ok, m, "status", json_string(llmc_status_name(ch->status)));
+        llmc__json_set(&ok, m, "detail", json_string(c->note[0] ? c->note
                                                                 : ch->detail));
-        json_object_set_new(m, "quality", quality_json(ch->quality));
-        json_object_set_new(m, "node_level", json_boolean(ch->node_level));
-        json_array_append_new(meters, m);
+        llmc__json_set(&ok, m, "quality", quality_json(ch->quality));
+        llmc__json_set(&ok, m, "node_level", json_boolean(ch->node_level));
+        llmc__json_append(&ok, meters, m);
     }
-    json_object_set_new(root, "meters", meters);
-    json_object_set_new(root, "meter_diagnostics",
+    llmc__json_set(&ok, root, "meters", meters);
+    llmc__json_set(&ok, root, "meter_diagnostics",
                         json_string(llmc_meter_diagnostics(t->meter)));
 
     phases = json_object();
@@ -289,82 +356,107 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
         llmc_totals po;
         llmc__totals_fill(&po, t, (int)p);
         live_steps(t, &po, (int)p);
-        json_object_set_new(phases, t->phase_names[p], totals_json(&po));
+        llmc__json_set(&ok, phases, t->phase_names[p], totals_json(&po));
     }
-    json_object_set_new(root, "phases", phases);
+    llmc__json_set(&ok, root, "phases", phases);
 
     {
         json_t *g = json_object();
         const llmc_intensity *ci = &t->intensity;
-        json_object_set_new(g, "spec", json_string(llmc_grid_spec(t->grid)));
-        if (t->intensity_ok) {
-            json_object_set_new(g, "zone", json_string(ci->zone ? ci->zone : ""));
-            json_object_set_new(g, "source", json_string(ci->source ? ci->source : ""));
-            json_object_set_new(g, "basis", json_string(llmc_basis_name(ci->basis)));
-            json_object_set_new(g, "year", ci->year ? json_integer(ci->year)
+        llmc__json_set(&ok, g, "spec", json_string(llmc_grid_spec(t->grid)));
+        if (t->intensity_known) {
+            llmc__json_set(&ok, g, "zone", json_string(ci->zone ? ci->zone : ""));
+            llmc__json_set(&ok, g, "source", json_string(ci->source ? ci->source : ""));
+            llmc__json_set(&ok, g, "basis", json_string(llmc_basis_name(ci->basis)));
+            llmc__json_set(&ok, g, "year", ci->year ? json_integer(ci->year)
                                                     : json_null());
-            json_object_set_new(g, "dataset", json_string(ci->dataset ? ci->dataset : ""));
-            json_object_set_new(g, "provenance",
+            llmc__json_set(&ok, g, "dataset", json_string(ci->dataset ? ci->dataset : ""));
+            llmc__json_set(&ok, g, "provenance",
                                 json_string(ci->provenance ? ci->provenance : ""));
         }
         if (t->grid_problem[0])
-            json_object_set_new(g, "problem", json_string(t->grid_problem));
-        json_object_set_new(root, "grid", g);
+            llmc__json_set(&ok, g, "problem", json_string(t->grid_problem));
+        if (o.filled_energy_j > 0) {
+            char how[200];
+            filled_by(how, sizeof how, t);
+            llmc__json_set(&ok, g, "filled_by", json_string(how));
+        }
+        if (isnan(o.operational_kgco2e) && o.unpriced_energy_j > 0) {
+            char why[600];
+            snprintf(why, sizeof why,
+                     "no grid intensity was known for %.6g J (%.400s); "
+                     "the operational CO2e is unknown, not 0",
+                     o.unpriced_energy_j,
+                     t->grid_problem[0] ? t->grid_problem : "no answer yet");
+            llmc__json_set(&ok, g, "operational_note", json_string(why));
+        }
+        llmc__json_set(&ok, root, "grid", g);
     }
     {
         json_t *e = json_object();
-        json_object_set_new(e, "included", json_boolean(t->embodied_devices > 0));
+        llmc__json_set(&ok, e, "included", json_boolean(t->embodied_devices > 0));
         if (t->embodied_devices > 0) {
-            json_object_set_new(e, "devices", json_integer(t->embodied_devices));
-            json_object_set_new(e, "kgco2e_per_device",
+            llmc__json_set(&ok, e, "devices", json_integer(t->embodied_devices));
+            llmc__json_set(&ok, e, "kgco2e_per_device",
                                 json_real(t->embodied_per_device_kgco2e));
-            json_object_set_new(e, "basis", json_string(llmc_profile_get_text(
+            llmc__json_set(&ok, e, "basis", json_string(llmc_profile_get_text(
                                                 t->profile,
                                                 LLMC_PROFILE_EMBODIED_BASIS)));
-            json_object_set_new(e, "lifetime_years",
+            llmc__json_set(&ok, e, "lifetime_years",
                                 json_real(t->lifetime_s / LLMC__SECONDS_PER_YEAR));
-            json_object_set_new(e, "hardware", json_string(llmc_profile_get_text(
+            llmc__json_set(&ok, e, "hardware", json_string(llmc_profile_get_text(
                                                    t->profile, LLMC_PROFILE_NAME)));
         } else {
-            json_object_set_new(e, "note", json_string(t->embodied_note));
+            llmc__json_set(&ok, e, "note", json_string(t->embodied_note));
         }
-        json_object_set_new(root, "embodied", e);
+        llmc__json_set(&ok, root, "embodied", e);
     }
     if (t->target_tokens) {
         json_t *p = json_object();
-        json_object_set_new(p, "target_tokens",
+        llmc__json_set(&ok, p, "target_tokens",
                             json_integer((json_int_t)t->target_tokens));
-        json_object_set_new(p, "total_kgco2e", num(o.projected_total_kgco2e));
-        json_object_set_new(p, "range_kgco2e",
+        llmc__json_set(&ok, p, "total_kgco2e", num(o.projected_total_kgco2e));
+        llmc__json_set(&ok, p, "range_kgco2e",
                             json_pack("[o, o]", num(o.projected_low_kgco2e),
                                       num(o.projected_high_kgco2e)));
         if (!isnan(t->plan_lo_kgco2e)) {
-            json_object_set_new(p, "plan_total_kgco2e",
+            llmc__json_set(&ok, p, "plan_total_kgco2e",
                                 json_real((t->plan_lo_kgco2e + t->plan_hi_kgco2e) / 2));
-            json_object_set_new(p, "plan_range_kgco2e",
+            llmc__json_set(&ok, p, "plan_range_kgco2e",
                                 json_pack("[f, f]", t->plan_lo_kgco2e,
                                           t->plan_hi_kgco2e));
         }
         if (isnan(o.projected_total_kgco2e))
-            json_object_set_new(p, "note",
+            llmc__json_set(&ok, p, "note",
                                 json_string("not yet: needs at least two "
                                             "training intervals after the "
                                             "warm-up"));
-        json_object_set_new(root, "projection", p);
+        llmc__json_set(&ok, root, "projection", p);
     }
     id = json_object();
-    json_object_set_new(id, "host", json_string(t->id.host));
-    json_object_set_new(id, "job", *t->id.job ? json_string(t->id.job) : json_null());
-    json_object_set_new(id, "rank", t->id.rank >= 0 ? json_integer(t->id.rank) : json_null());
-    json_object_set_new(id, "local_rank",
+    llmc__json_set(&ok, id, "host", json_string(t->id.host));
+    llmc__json_set(&ok, id, "job", *t->id.job ? json_string(t->id.job) : json_null());
+    llmc__json_set(&ok, id, "rank", t->id.rank >= 0 ? json_integer(t->id.rank) : json_null());
+    llmc__json_set(&ok, id, "local_rank",
                         t->id.local_rank >= 0 ? json_integer(t->id.local_rank) : json_null());
-    json_object_set_new(id, "world_size",
+    llmc__json_set(&ok, id, "world_size",
                         t->id.world_size >= 0 ? json_integer(t->id.world_size) : json_null());
-    json_object_set_new(root, "identity", id);
-    if (t->problems[0])
-        json_object_set_new(root, "problems", json_string(t->problems));
+    llmc__json_set(&ok, root, "identity", id);
+    {
+        char note[700], all[sizeof t->problems + sizeof note + 2];
+        grid_note(note, sizeof note, t);
+        snprintf(all, sizeof all, "%s%s%s", t->problems,
+                 t->problems[0] && note[0] ? "; " : "", note);
+        if (all[0])
+            llmc__json_set(&ok, root, "problems", json_string(all));
+    }
     pthread_mutex_unlock(&t->mu);
 
+    if (!ok) {
+        json_decref(root);
+        return llmc__fail(LLMC_ENOMEM, "out of memory building the report; "
+                          "the totals are kept, ask again");
+    }
     *out_json = llmc__json_text(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
                                           JSON_REAL_PRECISION(15));
     json_decref(root);

@@ -3,13 +3,22 @@
  * process counts, split the interval between phases, and add
  * dE x PUE x CI(t) and the embodied share of the interval. Called with mu
  * held, from the sampler thread, from stop, or inline from a step.
+ *
+ * The grid's intensity comes from a thread of its own, which may wait for
+ * the network while samples go on. An interval sampled while the grid has
+ * no answer keeps its energy in a span until a value is known, and is then
+ * priced with the grid's value for its time, or else the value known
+ * nearest in time; each such pricing is logged and labelled.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../core/internal.h"
+#include "../grid/live.h"
 #include "../meter/backend.h"
 #include "tracker.h"
 
@@ -20,6 +29,7 @@ static void elect(llmc_tracker *t, size_t i)
 {
     const struct llmc__channel *ch = &t->meter->channels[i];
     struct llmc__chan *c = &t->chans[i];
+    char why[300];
     int h;
 
     if (c->held || !c->owned)
@@ -28,7 +38,7 @@ static void elect(llmc_tracker *t, size_t i)
         c->held = 1;
         return;
     }
-    h = llmc__lock_try(t, ch->lock_key);
+    h = llmc__lock_try(t, ch->lock_key, why, sizeof why);
     if (h >= 0) {
         c->held = 1;
         c->lock_fd = h;
@@ -41,8 +51,10 @@ static void elect(llmc_tracker *t, size_t i)
          * the same would count this device twice */
         c->held = 1;
         snprintf(c->note, sizeof c->note,
-                 "counted without a node lock (the runtime directory is "
-                 "unusable; set runtime_dir)");
+                 "counted without a node lock: %.170s", why);
+        llmc__problem(t, "device locks: %.200s; devices are counted without "
+                      "one (a process doing the same counts them twice)",
+                      why);
     }
 }
 
@@ -70,45 +82,372 @@ static void phase_time(llmc_tracker *t, int64_t from, int64_t to,
     t->nswitches = 1;
 }
 
-void llmc__tracker_prefetch(llmc_tracker *t)
+static double wall_now_s(void)
 {
-    llmc_intensity_init(&t->prefetched, sizeof t->prefetched);
-    t->prefetched_rc = llmc_grid_intensity_at(&t->prefetched, t->grid,
-                                              (int64_t)time(NULL));
-    if (t->prefetched_rc != LLMC_OK)
-        snprintf(t->prefetched_error, sizeof t->prefetched_error, "%s",
-                 llmc_last_error());
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void refresh_intensity(llmc_tracker *t)
-{
-    llmc_intensity ci;
+/* ---- the grid's answers ------------------------------------------------ */
+
+/* An answer of the grid, copied out of the asking thread's storage. */
+struct answer {
     int rc;
-    if (t->prefetched_rc != 1) { /* the sampler asked already, unlocked */
-        ci = t->prefetched;
-        rc = t->prefetched_rc;
-        t->prefetched_rc = 1;
-    } else {
-        llmc_intensity_init(&ci, sizeof ci);
-        rc = llmc_grid_intensity_at(&ci, t->grid, (int64_t)time(NULL));
-        if (rc != LLMC_OK)
-            snprintf(t->prefetched_error, sizeof t->prefetched_error, "%s",
-                     llmc_last_error());
+    llmc_intensity ci;
+    char provenance[700];
+    char fallback[400];
+    char error[400];
+};
+
+static void ask(struct answer *a, llmc_grid *grid, double at_unix_s)
+{
+    llmc_intensity_init(&a->ci, sizeof a->ci);
+    a->rc = llmc_grid_intensity_at(&a->ci, grid, (int64_t)at_unix_s);
+    a->provenance[0] = a->fallback[0] = a->error[0] = '\0';
+    if (a->rc != LLMC_OK) {
+        snprintf(a->error, sizeof a->error, "%s", llmc_last_error());
+        return;
     }
-    if (rc == LLMC_OK) {
-        t->intensity = ci;
-        /* the fallback text is the sampling thread's: not kept */
-        t->intensity.fallback = "";
-        t->intensity_ok = 1;
-        t->grid_problem[0] = '\0';
-        if (ci.fallback && *ci.fallback)
-            llmc__problem(t, "grid fallback: %.200s", ci.fallback);
-    } else {
-        snprintf(t->grid_problem, sizeof t->grid_problem, "%s",
-                 t->prefetched_error);
-        llmc__problem(t, "grid: %.200s (the last known intensity is used)",
-                      t->grid_problem);
+    /* a stale answer's provenance and the fallback text are the asking
+     * thread's, until its next question */
+    snprintf(a->provenance, sizeof a->provenance, "%s",
+             a->ci.provenance ? a->ci.provenance : "");
+    snprintf(a->fallback, sizeof a->fallback, "%s",
+             a->ci.fallback ? a->ci.fallback : "");
+    a->ci.provenance = a->provenance;
+    a->ci.fallback = a->fallback;
+}
+
+static void take_answer(llmc_tracker *t, const struct answer *a,
+                        double asked_unix_s)
+{
+    if (a->rc != LLMC_OK) {
+        if (t->intensity_ok || !t->grid_problem[0]) /* once per outage */
+            llmc__log(LLMC_LOG_WARN, "grid: %s", a->error);
+        snprintf(t->grid_problem, sizeof t->grid_problem, "%s", a->error);
+        t->intensity_ok = 0;
+        return;
     }
+    t->intensity = a->ci;
+    snprintf(t->intensity_provenance, sizeof t->intensity_provenance, "%s",
+             a->provenance);
+    t->intensity.provenance = t->intensity_provenance;
+    t->intensity.fallback = "";
+    t->intensity_ok = 1;
+    t->intensity_known = 1;
+    t->known_unix_s = asked_unix_s;
+    t->grid_problem[0] = '\0';
+    if (a->fallback[0])
+        llmc__problem(t, "grid fallback: %.200s", a->fallback);
+}
+
+/* The energy waiting, in the accumulators that totals and the checkpoint
+ * read: summed afresh, so that it is exactly 0 once no span is left. */
+static void spans_sync(llmc_tracker *t)
+{
+    double total = 0.0, phase[LLMC__PHASES] = {0};
+    for (unsigned i = 0; i < t->nspans; i++) {
+        total += t->spans[i].total_j;
+        for (unsigned p = 0; p < LLMC__PHASES; p++)
+            phase[p] += t->spans[i].energy_j[p];
+    }
+    t->total.unpriced_j = total;
+    for (unsigned p = 0; p < LLMC__PHASES; p++)
+        t->phases[p].unpriced_j = phase[p];
+}
+
+void llmc__spans_carry(llmc_tracker *t)
+{
+    struct llmc__span *s;
+    if (t->resumed.unpriced_j <= 0 || t->nspans == LLMC__SPANS)
+        return;
+    s = &t->spans[t->nspans++];
+    memset(s, 0, sizeof *s);
+    s->from_unix_s = s->to_unix_s = wall_now_s();
+    s->id = ++t->span_ids;
+    s->carried = 1;
+    s->before_gco2e = NAN;
+    for (unsigned p = 0; p < LLMC__PHASES; p++) {
+        s->energy_j[p] = t->resumed_phases[p].unpriced_j;
+        t->resumed_phases[p].unpriced_j = 0.0;
+    }
+    s->total_j = t->resumed.unpriced_j;
+    t->resumed.unpriced_j = 0.0;
+    spans_sync(t);
+}
+
+/* Energy without an intensity joins the last span when it follows it
+ * (and the span stays within an hour), else starts one; a full list
+ * widens its last span. */
+static void span_add(llmc_tracker *t, double from_unix_s, double to_unix_s,
+                     const double frac[LLMC__PHASES], double de_j)
+{
+    struct llmc__span *s = t->nspans ? &t->spans[t->nspans - 1] : NULL;
+    int join = s && !s->asking && !s->carried &&
+               fabs(from_unix_s - s->to_unix_s) < 1e-3 &&
+               to_unix_s - s->from_unix_s <= LLMC__SPAN_MAX_S;
+
+    if (!join && t->nspans < LLMC__SPANS) {
+        s = &t->spans[t->nspans++];
+        memset(s, 0, sizeof *s);
+        s->from_unix_s = from_unix_s;
+        s->id = ++t->span_ids;
+        s->before_gco2e = t->intensity_known ? t->intensity.gco2e_per_kwh
+                                             : NAN;
+        s->before_unix_s = t->known_unix_s;
+    } else if (s->asking) {
+        /* the value being asked for is for a shorter span: ask again */
+        s->asking = 0;
+        s->id = ++t->span_ids;
+    }
+    s->to_unix_s = to_unix_s;
+    for (unsigned p = 0; p < LLMC__PHASES; p++)
+        s->energy_j[p] += de_j * frac[p];
+    s->total_j += de_j;
+    spans_sync(t);
+}
+
+/* Prices span i at gco2e_per_kwh, as if its intervals had had it, logs
+ * how, and drops the span. */
+static void span_price(llmc_tracker *t, unsigned i, double gco2e_per_kwh,
+                       int by_grid, const char *filled_by)
+{
+    struct llmc__span *s = &t->spans[i];
+    double op_total = 0.0;
+
+    for (unsigned p = 0; p < LLMC__PHASES; p++) {
+        double op = 0.0, e = s->energy_j[p];
+        if (e <= 0.0)
+            continue;
+        llmc_account_operational(&op, e, t->pue, gco2e_per_kwh);
+        t->phases[p].operational_kgco2e += op;
+        t->phases[p].ci_energy_j += e * gco2e_per_kwh;
+        t->phases[p].filled_j += e;
+        op_total += op;
+    }
+    t->total.operational_kgco2e += op_total;
+    t->total.ci_energy_j += s->total_j * gco2e_per_kwh;
+    t->total.filled_j += s->total_j;
+    if (by_grid)
+        t->filled_by_grid_j += s->total_j;
+    else
+        t->filled_by_nearest_j += s->total_j;
+    if (t->log)
+        llmc__log_fill(t, s, gco2e_per_kwh, op_total, filled_by);
+    memmove(s, s + 1, sizeof *s * (t->nspans - i - 1));
+    t->nspans--;
+    spans_sync(t);
+}
+
+/* The value known nearest in time to span i: the one known when it began
+ * or the latest. 0, or -1 when none is known. */
+static int span_nearest(llmc_tracker *t, unsigned i)
+{
+    const struct llmc__span *s = &t->spans[i];
+    double mid = (s->from_unix_s + s->to_unix_s) / 2, g, at;
+    char how[200];
+
+    if (!t->intensity_known && isnan(s->before_gco2e))
+        return -1;
+    g = t->intensity.gco2e_per_kwh;
+    at = t->known_unix_s;
+    if (!isnan(s->before_gco2e) &&
+        (!t->intensity_known ||
+         fabs(mid - s->before_unix_s) <= fabs(mid - at))) {
+        g = s->before_gco2e;
+        at = s->before_unix_s;
+    }
+    if (s->carried)
+        snprintf(how, sizeof how,
+                 "nearest value known in time (energy of the run before the "
+                 "checkpoint, of unknown time)");
+    else
+        snprintf(how, sizeof how,
+                 "nearest value known in time (asked %.0f s %s the span's "
+                 "middle); the grid had none for the span's own time",
+                 fabs(at - mid), at < mid ? "before" : "after");
+    span_price(t, i, g, 0, how);
+    return 0;
+}
+
+static int span_find(const llmc_tracker *t, uint64_t id)
+{
+    for (unsigned i = 0; i < t->nspans; i++)
+        if (t->spans[i].id == id)
+            return (int)i;
+    return -1;
+}
+
+/* Asks the grid for the time of each span waiting for a value, and prices
+ * them: with its answer, else with the value nearest in time. unlock:
+ * the questions are asked with mu released (the grid thread). */
+static void price_spans(llmc_tracker *t, int unlock)
+{
+    struct { uint64_t id; double mid; struct answer a; } *q;
+    unsigned n = 0;
+
+    if (!t->nspans || !t->intensity_known)
+        return;
+    if (!(q = calloc(LLMC__SPANS, sizeof *q))) {
+        for (unsigned i = t->nspans; i-- > 0;)
+            span_nearest(t, i);
+        return;
+    }
+    for (unsigned i = t->nspans; i-- > 0;)
+        if (t->spans[i].carried)
+            span_nearest(t, i);
+    for (unsigned i = 0; i < t->nspans; i++) {
+        struct llmc__span *s = &t->spans[i];
+        if (s->asking)
+            continue;
+        s->asking = 1;
+        q[n].id = s->id;
+        q[n].mid = (s->from_unix_s + s->to_unix_s) / 2;
+        n++;
+    }
+    if (unlock)
+        pthread_mutex_unlock(&t->mu);
+    for (unsigned k = 0; k < n; k++) {
+        if (atomic_load(&t->grid_cancel)) {
+            q[k].a.rc = LLMC_ENET; /* the value nearest in time will do */
+            continue;
+        }
+        ask(&q[k].a, t->grid, q[k].mid);
+    }
+    if (unlock)
+        pthread_mutex_lock(&t->mu);
+    for (unsigned k = 0; k < n && !t->grid_quit; k++) {
+        int i = span_find(t, q[k].id);
+        const llmc_intensity *ci = &q[k].a.ci;
+        char how[300];
+        if (i < 0)
+            continue; /* priced by the stop, or widened since */
+        t->spans[i].asking = 0;
+        if (q[k].a.rc != LLMC_OK) {
+            span_nearest(t, (unsigned)i);
+            continue;
+        }
+        snprintf(how, sizeof how, "the grid's value for the span's time "
+                 "(%s%s%s%s)",
+                 ci->source && *ci->source ? ci->source : llmc_grid_spec(t->grid),
+                 ci->zone && *ci->zone ? " " : "", ci->zone ? ci->zone : "",
+                 q[k].a.fallback[0] ? ", from the chain's next source" : "");
+        span_price(t, (unsigned)i, ci->gco2e_per_kwh, 1, how);
+    }
+    free(q);
+}
+
+/* One round: the grid's value for now, then the spans it can price. mu is
+ * held on entry and on return. */
+static void grid_round(llmc_tracker *t, int unlock)
+{
+    struct answer *a = malloc(sizeof *a);
+    double asked = wall_now_s();
+    int no_net = llmc__no_network;
+
+    if (!a)
+        return; /* out of memory: the next round asks again */
+    if (!unlock) /* the sample itself asks: never the network */
+        llmc__no_network = 1;
+    if (unlock)
+        pthread_mutex_unlock(&t->mu);
+    ask(a, t->grid, asked);
+    if (unlock)
+        pthread_mutex_lock(&t->mu);
+    if (!t->grid_quit) {
+        take_answer(t, a, asked);
+        if (a->rc == LLMC_OK)
+            price_spans(t, unlock);
+    }
+    llmc__no_network = no_net;
+    free(a);
+}
+
+int llmc__grid_is_live(const llmc_grid *grid)
+{
+    static const char *const live[] = {"electricitymaps:", "ukci:",
+                                       "watttime:"};
+    const char *spec = llmc_grid_spec(grid);
+    for (size_t i = 0; spec && i < sizeof live / sizeof *live; i++)
+        for (const char *at = spec; (at = strstr(at, live[i])) != NULL; at++)
+            if (at == spec || at[-1] == ',')
+                return 1;
+    return 0;
+}
+
+static void *grid_main(void *arg)
+{
+    llmc_tracker *t = arg;
+    llmc__http_cancel = &t->grid_cancel;
+    pthread_mutex_lock(&t->mu);
+    while (!t->grid_quit) {
+        if (!t->grid_wake) {
+            pthread_cond_wait(&t->grid_cv, &t->mu);
+            continue;
+        }
+        t->grid_wake = 0;
+        t->grid_busy = 1;
+        grid_round(t, 1);
+        t->grid_busy = 0;
+        t->grid_rounds++;
+        pthread_cond_broadcast(&t->grid_cv);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+int llmc__grid_thread_start(llmc_tracker *t)
+{
+    pthread_mutex_lock(&t->mu);
+    t->grid_quit = 0;
+    t->grid_wake = 1; /* the first question, at once */
+    pthread_mutex_unlock(&t->mu);
+    if (pthread_create(&t->grid_thread, NULL, grid_main, t) != 0)
+        return llmc__fail(LLMC_ENOMEM, "no thread could be started to ask "
+                                       "the grid");
+    t->grid_thread_running = 1;
+    return LLMC_OK;
+}
+
+void llmc__grid_thread_end(llmc_tracker *t)
+{
+    if (!t->grid_thread_running)
+        return;
+    pthread_mutex_lock(&t->mu);
+    t->grid_quit = 1;
+    atomic_store(&t->grid_cancel, 1); /* a fetch in flight ends soon */
+    pthread_cond_broadcast(&t->grid_cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->grid_thread, NULL);
+    t->grid_thread_running = 0;
+}
+
+/* After the last sample: the grid thread gets until deadline_ns to price
+ * what waits; then the value nearest in time prices the rest, if one is
+ * known, and the thread's later answers are dropped. mu held. */
+void llmc__grid_settle(llmc_tracker *t, int64_t deadline_ns)
+{
+    if (t->nspans && t->grid_thread_running && !t->grid_quit) {
+        /* a round under way may have asked before the last sample: the
+         * one after it is the stop's */
+        uint64_t want = t->grid_rounds + (t->grid_busy ? 2 : 1);
+        struct timespec due;
+        due.tv_sec = (time_t)(deadline_ns / 1000000000);
+        due.tv_nsec = (long)(deadline_ns % 1000000000);
+        t->grid_wake = 1;
+        pthread_cond_broadcast(&t->grid_cv);
+        while (t->nspans && t->grid_rounds < want &&
+               pthread_cond_timedwait(&t->grid_cv, &t->mu, &due) != ETIMEDOUT)
+            ;
+    } else if (t->nspans && !t->grid_thread_running) {
+        grid_round(t, 0);
+    }
+    for (unsigned i = t->nspans; i-- > 0;)
+        span_nearest(t, i);
+    t->grid_quit = 1;
+    atomic_store(&t->grid_cancel, 1);
+    pthread_cond_broadcast(&t->grid_cv);
 }
 
 static void count_steps(llmc_tracker *t, uint64_t steps[LLMC__PHASES],
@@ -151,20 +490,26 @@ static void track_rate(llmc_tracker *t, double train_j, uint64_t train_tokens,
 void llmc__tracker_sample(llmc_tracker *t, int kind)
 {
     int64_t now;
-    double dt, de = 0.0, op = 0.0, emb = 0.0, frac[LLMC__PHASES];
-    double ptime[LLMC__PHASES];
+    double now_unix_s, dt, de = 0.0, op = 0.0, emb = 0.0, frac[LLMC__PHASES];
+    double ptime[LLMC__PHASES], ci = NAN;
     uint64_t steps[LLMC__PHASES], tokens[LLMC__PHASES];
+    int priced;
 
     llmc_meter_read(t->meter);
     now = llmc__now_ns();
+    now_unix_s = wall_now_s();
     dt = (double)(now - t->last_ns) / 1e9;
     if (kind == LLMC__SAMPLE_BASELINE) {
         for (size_t i = 0; i < t->nchans; i++) {
             elect(t, i);
             t->chans[i].last_j = t->meter->channels[i].energy_j;
         }
-        refresh_intensity(t);
         t->last_ns = now;
+        t->last_unix_s = now_unix_s;
+        /* a grid that may wait for the network is asked by its thread,
+         * started next; any other answers at once */
+        if (!t->grid_async)
+            grid_round(t, 0);
         return;
     }
 
@@ -192,10 +537,16 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
             c->last_j = e;
     }
 
-    refresh_intensity(t);
+    if (!t->grid_thread_running)
+        grid_round(t, 0); /* never the network: a sample never waits */
+    /* an interval without an intensity is not 0 gCO2e: its energy waits
+     * in a span for a value (priced below, or by the grid thread) */
+    priced = t->intensity_ok || de <= 0.0;
+    if (t->intensity_ok)
+        ci = t->intensity.gco2e_per_kwh;
     if (dt > 0.0) {
         if (t->intensity_ok)
-            llmc_account_operational(&op, de, t->pue, t->intensity.gco2e_per_kwh);
+            llmc_account_operational(&op, de, t->pue, ci);
         if (t->embodied_devices > 0)
             llmc_account_embodied(&emb, t->embodied_per_device_kgco2e *
                                             t->embodied_devices,
@@ -211,7 +562,8 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
         a->operational_kgco2e += op * frac[p];
         a->embodied_kgco2e += emb * frac[p];
         a->duration_s += ptime[p];
-        a->ci_energy_j += de * frac[p] * t->intensity.gco2e_per_kwh;
+        if (t->intensity_ok)
+            a->ci_energy_j += de * frac[p] * ci;
         a->steps += steps[p];
         a->tokens += tokens[p];
         if (frac[p] > 0.0)
@@ -223,18 +575,26 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
     t->total.operational_kgco2e += op;
     t->total.embodied_kgco2e += emb;
     t->total.duration_s += dt;
-    t->total.ci_energy_j += de * t->intensity.gco2e_per_kwh;
+    if (t->intensity_ok)
+        t->total.ci_energy_j += de * ci;
     if (dt > 0.0)
         t->total.samples++;
+    if (!priced)
+        span_add(t, t->last_unix_s, now_unix_s, frac, de);
     /* only intervals spent wholly in training say what training costs */
     if (dt > 0.0 && frac[0] >= 0.999)
         track_rate(t, de, tokens[0], dt);
 
     if (t->log)
-        llmc__log_sample(t, de, op, emb, dt);
+        llmc__log_sample(t, de, priced ? op : NAN, emb, dt);
     t->last_ns = now;
+    t->last_unix_s = now_unix_s;
+    if (t->grid_thread_running && !t->grid_quit) {
+        t->grid_wake = 1; /* the value for the next interval */
+        pthread_cond_broadcast(&t->grid_cv);
+    }
     if (t->checkpoint_path &&
-        now - t->last_checkpoint_ns >= (int64_t)(t->checkpoint_interval_s * 1e9)) {
+        now - t->last_checkpoint_ns >= llmc__ns_of_s(t->checkpoint_interval_s)) {
         llmc__checkpoint_write(t);
         t->last_checkpoint_ns = now;
     }

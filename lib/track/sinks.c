@@ -9,9 +9,11 @@
 #include <jansson.h>
 #include <libgen.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,11 +43,10 @@ static json_t *identity_json(const llmc_tracker *t)
     return o;
 }
 
-void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
-                      double emb_kg, double dt_s)
+/* "time" and "time_unix_s" of a log line: when it is written. */
+static void log_stamp(json_t *line)
 {
-    json_t *line = json_object(), *meters = json_array();
-    char stamp[32], *text;
+    char stamp[32];
     struct timespec ts;
     time_t now;
     struct tm tm;
@@ -54,23 +55,71 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
     now = ts.tv_sec;
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_object_set_new(line, "time", json_string(stamp));
+    json_object_set_new(line, "time_unix_s",
+                        json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
+}
+
+/* Writes one line, or says why it was lost; a line missing keys for want
+ * of memory is not written (want: the keys it must have). */
+static void log_write(llmc_tracker *t, json_t *line, size_t want)
+{
+    char *text = NULL;
+    if (line && json_object_size(line) == want)
+        text = llmc__json_text(line, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                         JSON_REAL_PRECISION(12));
+    json_decref(line);
+    if (!text) {
+        t->log_lines_lost++;
+        llmc__problem(t, "a line of the log '%s' was lost: out of memory",
+                      t->log_path);
+        return;
+    }
+    if (fprintf(t->log, "%s\n", text) < 0 || fflush(t->log) != 0) {
+        int e = errno;
+        t->log_lines_lost++;
+        llmc__problem(t, "writing the log '%s' failed: %s", t->log_path,
+                      strerror(e));
+    }
+    free(text);
+}
+
+void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
+                      double emb_kg, double dt_s)
+{
+    json_t *line = json_object(), *meters = json_array();
+
+    if (!line || !meters) {
+        json_decref(meters);
+        log_write(t, line, (size_t)-1);
+        return;
+    }
     for (size_t i = 0; i < t->nchans; i++) {
         const struct llmc__channel *ch = &t->meter->channels[i];
         const struct llmc__chan *c = &t->chans[i];
         json_t *m = json_pack("{s:s, s:s, s:b}", "name", ch->name, "method",
                               llmc_method_name(ch->method), "counted",
                               c->held);
+        if (!m) {
+            json_decref(meters);
+            json_decref(line);
+            log_write(t, NULL, 0);
+            return;
+        }
         json_object_set_new(m, "energy_j", c->held && !isnan(ch->energy_j)
                                                ? json_real(c->delta_j)
                                                : json_null());
         if (ch->status != LLMC_OK)
             json_object_set_new(m, "status",
                                 json_string(llmc_status_name(ch->status)));
-        json_array_append_new(meters, m);
+        if (json_array_append_new(meters, m) != 0) {
+            json_decref(meters);
+            json_decref(line);
+            log_write(t, NULL, 0);
+            return;
+        }
     }
-    json_object_set_new(line, "time", json_string(stamp));
-    json_object_set_new(line, "time_unix_s",
-                        json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
+    log_stamp(line);
     json_object_set_new(line, "interval_s", json_real(dt_s));
     {
         json_t *id = identity_json(t);
@@ -87,6 +136,8 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
     json_object_set_new(line, "energy_j", t->measured ? json_real(de_j)
                                                       : json_null());
     json_object_set_new(line, "meters", meters);
+    /* null: no intensity was known for the interval; its energy is priced
+     * later, in a "fill" line */
     json_object_set_new(line, "intensity_gco2e_per_kwh",
                         t->intensity_ok ? json_real(t->intensity.gco2e_per_kwh)
                                         : json_null());
@@ -96,45 +147,147 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
                         json_string(llmc_basis_name(t->intensity.basis)));
     json_object_set_new(line, "pue", json_real(t->pue));
     json_object_set_new(line, "operational_kgco2e",
-                        t->measured && t->intensity_ok ? json_real(op_kg)
+                        t->measured && isfinite(op_kg) ? json_real(op_kg)
                                                        : json_null());
     json_object_set_new(line, "embodied_kgco2e", json_real(emb_kg));
-    text = llmc__json_text(line, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                                     JSON_REAL_PRECISION(12));
-    json_decref(line);
-    if (!text)
+    /* time, time_unix_s, interval_s, 6 of identity, phase, step, tokens,
+     * energy_j, meters, 3 of intensity, pue, 2 of CO2e */
+    log_write(t, line, 20);
+}
+
+void llmc__log_fill(llmc_tracker *t, const struct llmc__span *s,
+                    double gco2e_per_kwh, double op_kg, const char *filled_by)
+{
+    json_t *line = json_object(), *id;
+
+    if (!line) {
+        log_write(t, NULL, 0);
         return;
-    if (fprintf(t->log, "%s\n", text) < 0 || fflush(t->log) != 0)
-        llmc__problem(t, "writing the log '%s' failed: %s", t->log_path,
-                      strerror(errno));
-    free(text);
+    }
+    json_object_set_new(line, "type", json_string("fill"));
+    log_stamp(line);
+    if ((id = identity_json(t)) != NULL) {
+        json_object_update(line, id);
+        json_decref(id);
+    }
+    json_object_set_new(line, "from_unix_s", json_real(s->from_unix_s));
+    json_object_set_new(line, "to_unix_s", json_real(s->to_unix_s));
+    json_object_set_new(line, "energy_j", json_real(s->total_j));
+    json_object_set_new(line, "intensity_gco2e_per_kwh",
+                        json_real(gco2e_per_kwh));
+    json_object_set_new(line, "operational_kgco2e", json_real(op_kg));
+    json_object_set_new(line, "filled_by", json_string(filled_by));
+    /* type, time, time_unix_s, 6 of identity, from, to, energy, intensity,
+     * operational, filled_by */
+    log_write(t, line, 15);
+}
+
+/* What one process can have counted: a checkpoint beyond these bounds is
+ * damaged, not big. Documented in llmc_tracker_new(3). */
+#define CKPT_MAX_ENERGY_J 1e15      /* 3 MW for ten years */
+#define CKPT_MAX_KGCO2E 1e12        /* 1e15 J at 3,600 kgCO2e/kWh */
+#define CKPT_MAX_DURATION_S 3.2e9   /* a century */
+#define CKPT_MAX_CI_ENERGY_J 1e20   /* 1e15 J at 1e5 gCO2e/kWh */
+#define CKPT_MAX_BYTES (1 << 20)    /* 16 phases take a few kB */
+
+/* Said after every refusal of a file read: it may hold the only record
+ * of a long run, so it is never touched, and never called worthless. */
+#define CKPT_KEPT "; the file was left untouched: repair it, or give " \
+                  "another checkpoint path to start a new record beside it"
+
+/* Checks the bounds above; where is "totals" or "phases[2]", tail what
+ * follows the reason in the message. */
+static int acc_check(const struct llmc__acc *a, const char *where,
+                     const char *path, const char *tail)
+{
+    static const struct {
+        const char *key;
+        size_t off;
+        double max;
+        const char *unit;
+    } f[] = {
+        {"energy_j", offsetof(struct llmc__acc, energy_j), CKPT_MAX_ENERGY_J, "J"},
+        {"operational_kgco2e", offsetof(struct llmc__acc, operational_kgco2e),
+         CKPT_MAX_KGCO2E, "kgCO2e"},
+        {"embodied_kgco2e", offsetof(struct llmc__acc, embodied_kgco2e),
+         CKPT_MAX_KGCO2E, "kgCO2e"},
+        {"duration_s", offsetof(struct llmc__acc, duration_s),
+         CKPT_MAX_DURATION_S, "s"},
+        {"ci_energy_j", offsetof(struct llmc__acc, ci_energy_j),
+         CKPT_MAX_CI_ENERGY_J, "J x gCO2e/kWh"},
+        {"unpriced_energy_j", offsetof(struct llmc__acc, unpriced_j),
+         CKPT_MAX_ENERGY_J, "J"},
+        {"filled_energy_j", offsetof(struct llmc__acc, filled_j),
+         CKPT_MAX_ENERGY_J, "J"},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        double v;
+        memcpy(&v, (const char *)a + f[i].off, sizeof v);
+        if (!(v >= 0 && v <= f[i].max)) /* NaN fails too */
+            return llmc__fail(LLMC_EFORMAT,
+                              "checkpoint '%s': %s.%s is %.17g, not a number "
+                              "from 0 to %g %s%s",
+                              path, where, f[i].key, v, f[i].max, f[i].unit,
+                              tail);
+    }
+    return LLMC_OK;
 }
 
 static json_t *acc_json(const struct llmc__acc *a, const struct llmc__acc *b)
 {
-    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I}",
+    /* json_pack fails (NULL) on a NaN as on a failed allocation; the
+     * caller checks the sums first, so NULL means out of memory */
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I}",
                      "energy_j", a->energy_j + b->energy_j,
                      "operational_kgco2e",
                      a->operational_kgco2e + b->operational_kgco2e,
                      "embodied_kgco2e", a->embodied_kgco2e + b->embodied_kgco2e,
                      "duration_s", a->duration_s + b->duration_s,
                      "ci_energy_j", a->ci_energy_j + b->ci_energy_j,
+                     "unpriced_energy_j", a->unpriced_j + b->unpriced_j,
+                     "filled_energy_j", a->filled_j + b->filled_j,
                      "steps", (json_int_t)(a->steps + b->steps),
                      "tokens", (json_int_t)(a->tokens + b->tokens),
                      "samples", (json_int_t)(a->samples + b->samples));
 }
 
-/* Writes, flushes and fsyncs path.tmp, then renames it over path and
+static struct llmc__acc acc_sum(const struct llmc__acc *a,
+                                const struct llmc__acc *b)
+{
+    struct llmc__acc s = {
+        .energy_j = a->energy_j + b->energy_j,
+        .operational_kgco2e = a->operational_kgco2e + b->operational_kgco2e,
+        .embodied_kgco2e = a->embodied_kgco2e + b->embodied_kgco2e,
+        .duration_s = a->duration_s + b->duration_s,
+        .ci_energy_j = a->ci_energy_j + b->ci_energy_j,
+        .unpriced_j = a->unpriced_j + b->unpriced_j,
+        .filled_j = a->filled_j + b->filled_j,
+        .steps = a->steps + b->steps,
+        .tokens = a->tokens + b->tokens,
+        .samples = a->samples + b->samples,
+    };
+    return s;
+}
+
+/* Writes, flushes and fsyncs path.tmp.PID, then renames it over path and
  * fsyncs the directory: either the old or the new checkpoint survives a
- * crash, never a torn one. */
+ * crash, never a torn one. Returns 0 or an errno value. */
 static int write_atomically(const char *path, const char *text)
 {
     char tmp[4200], dir[4200];
     size_t len = strlen(text);
     int fd, e;
 
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path,
+                         (long)getpid()) >= sizeof tmp ||
+        (size_t)snprintf(dir, sizeof dir, "%s", path) >= sizeof dir)
+        return ENAMETOOLONG;
+    /* a killed writer of the same PID may have left one; never write
+     * through a link someone planted under that name */
+    if (unlink(tmp) != 0 && errno != ENOENT)
+        return errno;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+              0644);
     if (fd < 0)
         return errno;
     for (size_t off = 0; off < len;) {
@@ -149,17 +302,17 @@ static int write_atomically(const char *path, const char *text)
         }
         off += (size_t)n;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
+    if (fsync(fd) != 0) {
+        e = errno;
+        close(fd);
+        unlink(tmp);
+        return e;
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
         e = errno;
         unlink(tmp);
         return e;
     }
-    if (rename(tmp, path) != 0) {
-        e = errno;
-        unlink(tmp);
-        return e;
-    }
-    snprintf(dir, sizeof dir, "%s", path);
     if ((fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
         fsync(fd);
         close(fd);
@@ -167,131 +320,408 @@ static int write_atomically(const char *path, const char *text)
     return 0;
 }
 
+struct ckpt {
+    struct llmc__acc total, phase[LLMC__PHASES];
+    char name[LLMC__PHASES][LLMC__PHASE_NAME];
+    unsigned nphases;
+    int has_rank;
+    json_int_t rank;
+};
+
+static int ckpt_parse(struct ckpt *c, const json_t *root, const char *path,
+                      const char *tail);
+
+/* Totals no reader would accept (acc_check said which): LLMC_ERANGE,
+ * and a problem in the report. */
+static int out_of_bounds(llmc_tracker *t)
+{
+    char why[600];
+    snprintf(why, sizeof why, "%s", llmc_last_error());
+    llmc__problem(t, "%s", why);
+    return llmc__fail(LLMC_ERANGE, "%s", why);
+}
+
 int llmc__checkpoint_write(llmc_tracker *t)
 {
     json_t *root = json_object(), *phases = json_array();
-    char *text;
-    int e;
+    struct llmc__acc sum = acc_sum(&t->total, &t->resumed);
+    struct ckpt check;
+    char *text = NULL, missing[400];
+    int bad = 0, e;
 
-    json_object_set_new(root, "format", json_string(CHECKPOINT_FORMAT));
-    json_object_set_new(root, "version", json_integer(CHECKPOINT_VERSION));
-    json_object_set_new(root, "written_unix_s",
-                        json_integer((json_int_t)time(NULL)));
-    json_object_set_new(root, "identity", identity_json(t));
-    json_object_set_new(root, "totals", acc_json(&t->total, &t->resumed));
-    for (unsigned p = 0; p < t->nphases; p++) {
-        json_t *a = acc_json(&t->phases[p], &t->resumed_phases[p]);
-        json_object_set_new(a, "name", json_string(t->phase_names[p]));
-        json_array_append_new(phases, a);
+    /* values no reader would accept are refused before anything is built,
+     * so that a failure below can only be a failed allocation */
+    if (acc_check(&sum, "totals", t->checkpoint_path,
+                  "; the previous checkpoint was kept") != LLMC_OK) {
+        json_decref(root);
+        json_decref(phases);
+        return out_of_bounds(t);
     }
-    json_object_set_new(root, "phases", phases);
-    text = llmc__json_text(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                                     JSON_REAL_PRECISION(17));
+    bad |= json_object_set_new(root, "format", json_string(CHECKPOINT_FORMAT));
+    bad |= json_object_set_new(root, "version", json_integer(CHECKPOINT_VERSION));
+    bad |= json_object_set_new(root, "written_unix_s",
+                               json_integer((json_int_t)time(NULL)));
+    bad |= json_object_set_new(root, "identity", identity_json(t));
+    bad |= json_object_set_new(root, "totals", acc_json(&t->total, &t->resumed));
+    for (unsigned p = 0; p < t->nphases; p++) {
+        json_t *a;
+        char where[32];
+        sum = acc_sum(&t->phases[p], &t->resumed_phases[p]);
+        snprintf(where, sizeof where, "phases[%u]", p);
+        if (acc_check(&sum, where, t->checkpoint_path,
+                      "; the previous checkpoint was kept") != LLMC_OK) {
+            json_decref(root);
+            json_decref(phases);
+            return out_of_bounds(t);
+        }
+        a = acc_json(&t->phases[p], &t->resumed_phases[p]);
+        /* both calls take a's reference, whatever happens */
+        bad |= json_object_set_new(a, "name", json_string(t->phase_names[p]));
+        bad |= json_array_append_new(phases, a);
+    }
+    bad |= json_object_set_new(root, "phases", phases);
+    /* identity_json cannot say that a key failed; the reader's own check
+     * finds any key that is missing */
+    *missing = '\0';
+    if (!bad && ckpt_parse(&check, root, t->checkpoint_path, "") != LLMC_OK) {
+        snprintf(missing, sizeof missing, " (%s)", llmc_last_error());
+        bad = 1;
+    }
+    if (!bad)
+        text = llmc__json_text(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                         JSON_REAL_PRECISION(17));
     json_decref(root);
-    if (!text)
-        return llmc__fail(LLMC_ENOMEM, "out of memory writing the checkpoint");
+    if (!text) {
+        llmc__problem(t, "out of memory writing the checkpoint '%s'; the "
+                      "previous checkpoint was kept", t->checkpoint_path);
+        return llmc__fail(LLMC_ENOMEM, "out of memory writing the checkpoint "
+                          "'%s'%s; the previous checkpoint was kept",
+                          t->checkpoint_path, missing);
+    }
     e = write_atomically(t->checkpoint_path, text);
     free(text);
     if (e != 0) {
+        int perm = e == EACCES || e == EPERM || e == EROFS;
         llmc__problem(t, "writing the checkpoint '%s' failed: %s",
                       t->checkpoint_path, strerror(e));
-        return llmc__fail(e == EACCES ? LLMC_EPERM : LLMC_EIO,
-                          "cannot write the checkpoint '%s': %s",
-                          t->checkpoint_path, strerror(e));
+        return llmc__fail(perm ? LLMC_EPERM : LLMC_EIO,
+                          "cannot write the checkpoint '%s': %s; %s",
+                          t->checkpoint_path, strerror(e),
+                          perm ? "let the job's user write to its directory, "
+                                 "or give another checkpoint path"
+                               : "the previous checkpoint was kept");
     }
     return LLMC_OK;
 }
 
-static int acc_read(struct llmc__acc *a, json_t *o, const char *path)
+/* What v is, for a message: "-5", "the string \"NaN\"", "missing". */
+static const char *describe(char *buf, size_t size, const json_t *v)
 {
-    json_int_t steps, tokens, samples;
-    json_error_t err;
-    if (json_unpack_ex(o, &err, 0, "{s:F, s:F, s:F, s:F, s:F, s:I, s:I, s:I}",
-                       "energy_j", &a->energy_j, "operational_kgco2e",
-                       &a->operational_kgco2e, "embodied_kgco2e",
-                       &a->embodied_kgco2e, "duration_s", &a->duration_s,
-                       "ci_energy_j", &a->ci_energy_j, "steps", &steps,
-                       "tokens", &tokens, "samples", &samples) != 0)
-        return llmc__fail(LLMC_EFORMAT,
-                          "checkpoint '%s': %s; move the file away to start "
-                          "afresh",
-                          path, err.text);
-    if (!isfinite(a->energy_j) || a->energy_j < 0 || steps < 0 || tokens < 0 ||
-        samples < 0 || !isfinite(a->operational_kgco2e) ||
-        a->operational_kgco2e < 0)
-        return llmc__fail(LLMC_EFORMAT,
-                          "checkpoint '%s' holds negative or non-finite "
-                          "totals; move the file away to start afresh",
-                          path);
-    a->steps = (uint64_t)steps;
-    a->tokens = (uint64_t)tokens;
-    a->samples = (uint64_t)samples;
+    if (!v)
+        snprintf(buf, size, "missing");
+    else if (json_is_number(v))
+        snprintf(buf, size, "%.17g", json_number_value(v));
+    else if (json_is_string(v))
+        snprintf(buf, size, "the string \"%.40s\"", json_string_value(v));
+    else
+        snprintf(buf, size, "%s", json_is_null(v)     ? "null"
+                                  : json_is_boolean(v) ? "a boolean"
+                                  : json_is_array(v)   ? "an array"
+                                                       : "an object");
+    return buf;
+}
+
+static int ckpt_acc(struct llmc__acc *a, const json_t *o, const char *where,
+                    const char *path, const char *tail)
+{
+    /* the last two came later: a file without them has none */
+    static const char *const reals[] = {"energy_j", "operational_kgco2e",
+                                        "embodied_kgco2e", "duration_s",
+                                        "ci_energy_j", "unpriced_energy_j",
+                                        "filled_energy_j"};
+    static const char *const counts[] = {"steps", "tokens", "samples"};
+    double r[7];
+    uint64_t n[3];
+    char what[80];
+
+    if (!json_is_object(o))
+        return llmc__fail(LLMC_EFORMAT, "checkpoint '%s': %s is %s, not an "
+                          "object of totals%s",
+                          path, where, describe(what, sizeof what, o), tail);
+    for (size_t i = 0; i < 7; i++) {
+        const json_t *v = json_object_get(o, reals[i]);
+        if (!v && i >= 5) {
+            r[i] = 0.0;
+            continue;
+        }
+        if (!json_is_number(v))
+            return llmc__fail(LLMC_EFORMAT, "checkpoint '%s': %s.%s is %s, "
+                              "not a number%s",
+                              path, where, reals[i],
+                              describe(what, sizeof what, v), tail);
+        r[i] = json_number_value(v);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *v = json_object_get(o, counts[i]);
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+            return llmc__fail(LLMC_EFORMAT, "checkpoint '%s': %s.%s is %s, "
+                              "not an integer of 0 or more%s",
+                              path, where, counts[i],
+                              describe(what, sizeof what, v), tail);
+        n[i] = (uint64_t)json_integer_value(v);
+    }
+    a->energy_j = r[0];
+    a->operational_kgco2e = r[1];
+    a->embodied_kgco2e = r[2];
+    a->duration_s = r[3];
+    a->ci_energy_j = r[4];
+    a->unpriced_j = r[5];
+    a->filled_j = r[6];
+    a->steps = n[0];
+    a->tokens = n[1];
+    a->samples = n[2];
+    return acc_check(a, where, path, tail);
+}
+
+/* Every field of a checkpoint, checked into c; the tracker is not
+ * touched, so a refused file changes nothing. */
+static int ckpt_parse(struct ckpt *c, const json_t *root, const char *path,
+                      const char *tail)
+{
+    static const char *const ints[] = {"rank", "local_rank", "world_size"};
+    const json_t *v, *id, *phases, *item;
+    char what[80];
+    size_t i;
+    int rc;
+
+    memset(c, 0, sizeof *c);
+    if (!json_is_object(root))
+        return llmc__fail(LLMC_EFORMAT, "'%s' is not a libllmcarbon "
+                          "checkpoint: it holds %s, not an object%s",
+                          path, describe(what, sizeof what, root), tail);
+    v = json_object_get(root, "format");
+    if (!json_is_string(v) || strcmp(json_string_value(v), CHECKPOINT_FORMAT))
+        return llmc__fail(LLMC_EFORMAT, "'%s' is not a libllmcarbon "
+                          "checkpoint: format is %s, not \"%s\"%s",
+                          path, describe(what, sizeof what, v),
+                          CHECKPOINT_FORMAT, tail);
+    v = json_object_get(root, "version");
+    if (!json_is_integer(v) || json_integer_value(v) != CHECKPOINT_VERSION)
+        return llmc__fail(LLMC_EFORMAT, "'%s' is not a libllmcarbon "
+                          "checkpoint of version %d: version is %s%s",
+                          path, CHECKPOINT_VERSION,
+                          describe(what, sizeof what, v), tail);
+    v = json_object_get(root, "written_unix_s");
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return llmc__fail(LLMC_EFORMAT, "checkpoint '%s': written_unix_s is "
+                          "%s, not a time in seconds%s",
+                          path, describe(what, sizeof what, v), tail);
+    id = json_object_get(root, "identity");
+    if (!json_is_object(id))
+        return llmc__fail(LLMC_EFORMAT, "checkpoint '%s': identity is %s, "
+                          "not an object%s",
+                          path, describe(what, sizeof what, id), tail);
+    v = json_object_get(id, "host");
+    if (!json_is_string(v))
+        return llmc__fail(LLMC_EFORMAT, "checkpoint '%s': identity.host is "
+                          "%s, not a string%s",
+                          path, describe(what, sizeof what, v), tail);
+    v = json_object_get(id, "job");
+    if (!json_is_string(v) && !json_is_null(v))
+        return llmc__fail(LLMC_EFORMAT, "checkpoint '%s': identity.job is "
+                          "%s, not a string or null%s",
+                          path, describe(what, sizeof what, v), tail);
+    for (i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        v = json_object_get(id, ints[i]);
+        if (!json_is_null(v) &&
+            !(json_is_integer(v) && json_integer_value(v) >= 0))
+            return llmc__fail(LLMC_EFORMAT, "checkpoint '%s': identity.%s "
+                              "is %s, not an integer of 0 or more or null%s",
+                              path, ints[i], describe(what, sizeof what, v),
+                              tail);
+    }
+    v = json_object_get(id, "pid");
+    if (!json_is_integer(v) || json_integer_value(v) <= 0)
+        return llmc__fail(LLMC_EFORMAT, "checkpoint '%s': identity.pid is "
+                          "%s, not a process id%s",
+                          path, describe(what, sizeof what, v), tail);
+    v = json_object_get(id, "rank");
+    c->has_rank = json_is_integer(v);
+    c->rank = json_integer_value(v);
+    if ((rc = ckpt_acc(&c->total, json_object_get(root, "totals"), "totals",
+                       path, tail)) != LLMC_OK)
+        return rc;
+    phases = json_object_get(root, "phases");
+    if (!json_is_array(phases) || json_array_size(phases) > LLMC__PHASES)
+        return llmc__fail(LLMC_EFORMAT, "checkpoint '%s': phases is %s%s, "
+                          "not an array of at most %d phases%s",
+                          path, describe(what, sizeof what, phases),
+                          json_is_array(phases) ? " too long" : "",
+                          LLMC__PHASES, tail);
+    json_array_foreach(phases, i, item) {
+        char where[80];
+        const char *name = json_string_value(json_object_get(item, "name"));
+        snprintf(where, sizeof where, "phases[%zu]", i);
+        if (!name || !*name || strlen(name) >= LLMC__PHASE_NAME)
+            return llmc__fail(LLMC_EFORMAT, "checkpoint '%s': %s.name is %s, "
+                              "not a phase name of 1 to %d characters%s",
+                              path, where,
+                              describe(what, sizeof what,
+                                       json_object_get(item, "name")),
+                              LLMC__PHASE_NAME - 1, tail);
+        for (unsigned k = 0; k < c->nphases; k++)
+            if (strcmp(c->name[k], name) == 0)
+                return llmc__fail(LLMC_EFORMAT, "checkpoint '%s': the phase "
+                                  "'%s' is there twice (phases[%u] and %s)%s",
+                                  path, name, k, where, tail);
+        if ((rc = ckpt_acc(&c->phase[c->nphases], item, where, path,
+                           tail)) != LLMC_OK)
+            return rc;
+        snprintf(c->name[c->nphases++], LLMC__PHASE_NAME, "%s", name);
+    }
     return LLMC_OK;
+}
+
+/* The file's text, NUL-terminated, or NULL with *rc: LLMC_OK when there
+ * is no file (a first run), else the failure. */
+static char *ckpt_slurp(const char *path, size_t *len, int *rc)
+{
+    struct stat st;
+    char *text;
+    size_t got = 0;
+    int fd, e;
+
+    /* O_NONBLOCK: a FIFO planted under the name must not hang the start */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        e = errno;
+        if (e == ENOENT)
+            *rc = LLMC_OK;
+        else if (e == EACCES || e == EPERM)
+            *rc = llmc__fail(LLMC_EPERM, "cannot read the checkpoint '%s': "
+                             "%s; give the job's user read and write access "
+                             "to it and its directory (chmod u+rw), or "
+                             "another checkpoint path; the file was not "
+                             "changed",
+                             path, strerror(e));
+        else
+            *rc = llmc__fail(e == ENOTDIR ? LLMC_EINVAL : LLMC_EIO,
+                             "cannot open the checkpoint '%s': %s; give a "
+                             "path to a file in a directory",
+                             path, strerror(e));
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0) {
+        e = errno;
+        close(fd);
+        *rc = llmc__fail(LLMC_EIO, "cannot read the checkpoint '%s': %s; "
+                         "the file was not changed", path, strerror(e));
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        if (S_ISDIR(st.st_mode))
+            *rc = llmc__fail(LLMC_EINVAL, "checkpoint '%s' is a directory; "
+                             "give the path of a file in it, e.g. "
+                             "'%s/carbon.ckpt'",
+                             path, path);
+        else
+            *rc = llmc__fail(LLMC_EINVAL, "checkpoint '%s' is not a regular "
+                             "file; give the path of a file", path);
+        return NULL;
+    }
+    if (st.st_size > CKPT_MAX_BYTES) {
+        close(fd);
+        *rc = llmc__fail(LLMC_EFORMAT, "checkpoint '%s' is %lld bytes, more "
+                         "than any checkpoint (%d at most); is it the right "
+                         "file?%s",
+                         path, (long long)st.st_size, CKPT_MAX_BYTES,
+                         CKPT_KEPT);
+        return NULL;
+    }
+    if (!(text = malloc((size_t)st.st_size + 1))) {
+        close(fd);
+        *rc = llmc__fail(LLMC_ENOMEM, "out of memory reading the checkpoint "
+                         "'%s'; the file was not changed",
+                         path);
+        return NULL;
+    }
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) { /* shrunk under us, or a read error */
+            e = n < 0 ? errno : 0;
+            if (e == 0)
+                break;
+            free(text);
+            close(fd);
+            *rc = llmc__fail(LLMC_EIO, "reading the checkpoint '%s' failed: "
+                             "%s; the file was not changed",
+                             path, strerror(e));
+            return NULL;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    text[got] = '\0';
+    *len = got;
+    return text;
 }
 
 int llmc__checkpoint_read(llmc_tracker *t)
 {
+    const char *path = t->checkpoint_path;
     json_error_t err;
-    json_t *root, *phases, *item;
-    const char *format;
-    size_t i;
-    int rc;
+    json_t *root;
+    struct ckpt c;
+    char *text;
+    size_t len = 0;
+    unsigned added = 0;
+    int rc = LLMC_OK;
 
-    if (access(t->checkpoint_path, F_OK) != 0)
-        return LLMC_OK; /* the first run: nothing to resume */
-    root = json_load_file(t->checkpoint_path, JSON_REJECT_DUPLICATES, &err);
-    if (!root)
-        return llmc__fail(errno == EACCES ? LLMC_EPERM : LLMC_EFORMAT,
-                          "checkpoint '%s':%d: %s; move the file away to "
-                          "start afresh",
-                          t->checkpoint_path, err.line, err.text);
-    format = json_string_value(json_object_get(root, "format"));
-    if (!format || strcmp(format, CHECKPOINT_FORMAT) != 0 ||
-        json_integer_value(json_object_get(root, "version")) !=
-            CHECKPOINT_VERSION) {
-        json_decref(root);
-        return llmc__fail(LLMC_EFORMAT,
-                          "'%s' is not a libllmcarbon checkpoint of version "
-                          "%d; give another path or move it away",
-                          t->checkpoint_path, CHECKPOINT_VERSION);
+    if (!(text = ckpt_slurp(path, &len, &rc)))
+        return rc; /* LLMC_OK: the first run, nothing to resume */
+    root = llmc__json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    free(text);
+    if (!root) {
+        if (json_error_code(&err) == json_error_out_of_memory)
+            return llmc__fail(LLMC_ENOMEM, "out of memory reading the "
+                              "checkpoint '%s'; the file was not changed",
+                              path);
+        return llmc__fail(LLMC_EFORMAT, "checkpoint '%s':%d: %s%s", path,
+                          err.line, err.text, CKPT_KEPT);
     }
-    {   /* one file per rank: resuming another rank's totals would count
-         * them twice */
-        json_t *r = json_object_get(json_object_get(root, "identity"), "rank");
-        if (json_is_integer(r) && t->id.rank >= 0 &&
-            json_integer_value(r) != t->id.rank) {
-            int other = (int)json_integer_value(r);
-            json_decref(root);
-            return llmc__fail(LLMC_EINVAL,
-                              "checkpoint '%s' holds the totals of rank %d, "
-                              "and this is rank %d; give each rank its own "
-                              "file, e.g. checkpoint=run-{rank}.ckpt",
-                              t->checkpoint_path, other, t->id.rank);
-        }
-    }
-    if ((rc = acc_read(&t->resumed, json_object_get(root, "totals"),
-                       t->checkpoint_path)) != LLMC_OK) {
-        json_decref(root);
-        return rc;
-    }
-    phases = json_object_get(root, "phases");
-    json_array_foreach(phases, i, item) {
-        const char *name = json_string_value(json_object_get(item, "name"));
-        int p;
-        if (!name || !*name || strlen(name) >= LLMC__PHASE_NAME)
-            continue;
-        p = llmc__phase_find(t, name);
-        if (p < 0 && t->nphases < LLMC__PHASES) {
-            p = (int)t->nphases++;
-            snprintf(t->phase_names[p], LLMC__PHASE_NAME, "%s", name);
-        }
-        if (p >= 0 && (rc = acc_read(&t->resumed_phases[p], item,
-                                     t->checkpoint_path)) != LLMC_OK) {
-            json_decref(root);
-            return rc;
-        }
-    }
+    rc = ckpt_parse(&c, root, path, CKPT_KEPT);
     json_decref(root);
+    if (rc != LLMC_OK)
+        return rc;
+    /* one file per rank: resuming another rank's totals would count them
+     * twice */
+    if (c.has_rank && t->id.rank >= 0 && c.rank != t->id.rank)
+        return llmc__fail(LLMC_EINVAL,
+                          "checkpoint '%s' holds the totals of rank %lld, "
+                          "and this is rank %d; give each rank its own "
+                          "file, e.g. checkpoint=run-{rank}.ckpt",
+                          path, (long long)c.rank, t->id.rank);
+    for (unsigned k = 0; k < c.nphases; k++)
+        added += llmc__phase_find(t, c.name[k]) < 0;
+    if (t->nphases + added > LLMC__PHASES)
+        return llmc__fail(LLMC_ERANGE,
+                          "checkpoint '%s' holds %u phases this run has not "
+                          "named; with its %u, more than the %d a tracker "
+                          "keeps; name fewer phases before the start; the "
+                          "file was not changed",
+                          path, added, t->nphases, LLMC__PHASES);
+    t->resumed = c.total;
+    for (unsigned k = 0; k < c.nphases; k++) {
+        int p = llmc__phase_find(t, c.name[k]);
+        if (p < 0) {
+            p = (int)t->nphases++;
+            snprintf(t->phase_names[p], LLMC__PHASE_NAME, "%s", c.name[k]);
+        }
+        t->resumed_phases[p] = c.phase[k];
+    }
     t->resumed_from_checkpoint = 1;
     return LLMC_OK;
 }

@@ -3,12 +3,15 @@
  * phases, the sampler thread, stop and free.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +23,7 @@
 #define DEFAULT_INTERVAL_S 1.0
 #define DEFAULT_CHECKPOINT_INTERVAL_S 60.0
 #define JOIN_TIMEOUT_S 10
+#define SETTLE_MAX_S 1.0 /* stop's wait for the grid's last answers */
 
 /* Running trackers, stopped at exit so that a program that forgets
  * llmc_tracker_stop still gets its final sample and checkpoint. The handler
@@ -112,10 +116,10 @@ LLMC_API int llmc_tracker_new(llmc_tracker **out)
     atomic_init(&t->state, LLMC__NEW);
     atomic_init(&t->phase, 0);
     atomic_flag_clear(&t->inline_busy);
+    atomic_init(&t->grid_cancel, 0);
     t->pue = LLMC__DEFAULT_PUE;
     t->interval_s = DEFAULT_INTERVAL_S;
     t->checkpoint_interval_s = DEFAULT_CHECKPOINT_INTERVAL_S;
-    t->prefetched_rc = 1;
     t->plan_lo_kgco2e = t->plan_hi_kgco2e = NAN;
     snprintf(t->phase_names[0], LLMC__PHASE_NAME, "train");
     t->nphases = 1;
@@ -123,6 +127,7 @@ LLMC_API int llmc_tracker_new(llmc_tracker **out)
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&t->cv, &ca);
+    pthread_cond_init(&t->grid_cv, &ca);
     pthread_condattr_destroy(&ca);
     llmc__identity_read(&t->id);
     llmc__boot_id(t->boot_id, sizeof t->boot_id);
@@ -265,23 +270,90 @@ static int undo_start(llmc_tracker *t, int rc)
     free(t->chans);
     t->chans = NULL;
     t->nchans = 0;
+    if (t->log) {
+        fclose(t->log);
+        t->log = NULL;
+    }
     pthread_mutex_unlock(&t->mu);
     return rc;
 }
 
-LLMC_API int llmc_tracker_start(llmc_tracker *t)
+/* The status for a path that cannot be written: a permission, or any
+ * other failure. */
+static int path_status(int e)
 {
-    int rc, expected = LLMC__NEW;
+    return e == EACCES || e == EPERM || e == EROFS ? LLMC_EPERM : LLMC_EIO;
+}
 
-    if (!t)
-        return llmc__fail(LLMC_EINVAL, "tracker is NULL");
-    if (atomic_load(&t->state) != LLMC__NEW)
-        return llmc__fail(LLMC_ESTATE, "the tracker was already started");
+/* The checkpoint is written at every checkpoint interval and at stop, by
+ * renaming a new file over it: its directory must exist and take new
+ * files. Found now, not at the stop of a long run. */
+static int check_checkpoint_dir(const char *path)
+{
+    char copy[4200], dir[4200], probe[4300];
+    struct stat st;
+    int fd;
+
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return llmc__fail(LLMC_EIO,
+                          "the checkpoint '%s' is a directory; give the path "
+                          "of a file, e.g. '%s/run.ckpt'",
+                          path, path);
+    snprintf(copy, sizeof copy, "%s", path);
+    snprintf(dir, sizeof dir, "%s", dirname(copy));
+    if (stat(dir, &st) != 0)
+        return llmc__fail(path_status(errno),
+                          "the checkpoint '%s' cannot be written: its "
+                          "directory '%s' %s; create it (mkdir -p '%s') or "
+                          "give another path",
+                          path, dir,
+                          errno == ENOENT ? "does not exist" : strerror(errno),
+                          dir);
+    if (!S_ISDIR(st.st_mode))
+        return llmc__fail(LLMC_EIO,
+                          "the checkpoint '%s' cannot be written: '%s' is not "
+                          "a directory; give another path",
+                          path, dir);
+    /* the name the writer itself uses for its new file */
+    snprintf(probe, sizeof probe, "%s.tmp.%ld", path, (long)getpid());
+    fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST)
+        return llmc__fail(path_status(errno),
+                          "the checkpoint '%s' cannot be written: no new file "
+                          "can be made in '%s' (%s); make the directory "
+                          "writable or give another path",
+                          path, dir, strerror(errno));
+    if (fd >= 0) {
+        close(fd);
+        unlink(probe);
+    }
+    return LLMC_OK;
+}
+
+/* A live grid source keeps what it fetched in the cache directory, for
+ * later runs and nodes without network. One that cannot be used costs
+ * requests, not numbers: a problem, found at start. */
+static void check_cache_dir(llmc_tracker *t)
+{
+    char why[1200];
+    if (llmc__grid_is_live(t->grid) &&
+        llmc__live_cache_unusable(why, sizeof why))
+        llmc__problem(t, "%s", why);
+}
+
+/* The start proper, by the one thread whose start won the tracker. */
+static int start_won(llmc_tracker *t)
+{
+    int rc;
+
     if (!t->grid &&
         (rc = llmc_grid_new(&t->grid, "static:WORLD")) != LLMC_OK)
         return rc;
     if ((rc = expand_path(t, &t->log_path)) != LLMC_OK ||
         (rc = expand_path(t, &t->checkpoint_path)) != LLMC_OK)
+        return rc;
+    if (t->checkpoint_path &&
+        (rc = check_checkpoint_dir(t->checkpoint_path)) != LLMC_OK)
         return rc;
     {
         llmc_meter *m = NULL;
@@ -337,9 +409,16 @@ LLMC_API int llmc_tracker_start(llmc_tracker *t)
     setup_embodied(t);
     if (t->checkpoint_path && (rc = llmc__checkpoint_read(t)) != LLMC_OK)
         return undo_start(t, rc);
-    if (t->log_path && !(t->log = fopen(t->log_path, "ae")))
-        llmc__problem(t, "cannot open the log '%s': %s; samples are not "
-                      "logged", t->log_path, strerror(errno));
+    if (t->log_path && !(t->log = fopen(t->log_path, "ae"))) {
+        int e = errno;
+        return undo_start(t, llmc__fail(path_status(e),
+                                        "cannot open the log '%s': %s; "
+                                        "create its directory, make it "
+                                        "writable, or give another path",
+                                        t->log_path, strerror(e)));
+    }
+    llmc__spans_carry(t);
+    check_cache_dir(t);
     t->owner_pid = getpid();
     t->start_ns = t->last_ns = t->last_checkpoint_ns = llmc__now_ns();
     t->start_unix_s = (int64_t)time(NULL);
@@ -347,14 +426,18 @@ LLMC_API int llmc_tracker_start(llmc_tracker *t)
     t->switches[0].phase = atomic_load(&t->phase);
     t->nswitches = 1;
 
+    /* a grid that may wait for the network is asked on a thread of its
+     * own from the first question on: the start, the command it measures
+     * and the samples never wait for it */
+    t->grid_async = !t->inline_sampler && llmc__grid_is_live(t->grid);
     pthread_mutex_lock(&t->mu);
     llmc__tracker_sample(t, LLMC__SAMPLE_BASELINE);
     pthread_mutex_unlock(&t->mu);
-
-    if (!atomic_compare_exchange_strong(&t->state, &expected, LLMC__RUNNING))
-        return llmc__fail(LLMC_ESTATE, "the tracker was started twice at once");
+    if (t->grid_async && llmc__grid_thread_start(t) != LLMC_OK)
+        llmc__problem(t, "no thread could be started to ask the grid; it "
+                      "is asked from its cache, by the samples");
     atomic_store(&t->next_inline_ns,
-                 t->start_ns + (int64_t)(t->interval_s * 1e9));
+                 t->start_ns + llmc__ns_of_s(t->interval_s));
     if (!t->inline_sampler) {
         extern void *llmc__sampler_main(void *);
         if (pthread_create(&t->thread, NULL, llmc__sampler_main, t) == 0)
@@ -365,9 +448,30 @@ LLMC_API int llmc_tracker_start(llmc_tracker *t)
         if (!t->thread_running)
             t->inline_sampler = 1;
     }
+    atomic_store(&t->state, LLMC__RUNNING);
     pthread_once(&atexit_once, register_atexit);
     running_set(t, 1);
     return LLMC_OK;
+}
+
+LLMC_API int llmc_tracker_start(llmc_tracker *t)
+{
+    int rc, expected = LLMC__NEW;
+
+    if (!t)
+        return llmc__fail(LLMC_EINVAL, "tracker is NULL");
+    /* one start wins the tracker; the others leave it alone */
+    if (!atomic_compare_exchange_strong(&t->state, &expected,
+                                        LLMC__STARTING))
+        return llmc__fail(LLMC_ESTATE,
+                          expected == LLMC__STARTING
+                              ? "another thread is starting the tracker; "
+                                "start it from one thread"
+                              : "the tracker was already started; a tracker "
+                                "runs once: create a new one");
+    if ((rc = start_won(t)) != LLMC_OK)
+        atomic_store(&t->state, LLMC__NEW);
+    return rc;
 }
 
 void *llmc__sampler_main(void *arg);
@@ -378,17 +482,16 @@ void *llmc__sampler_main(void *arg)
     pthread_mutex_lock(&t->mu);
     while (!t->stop_requested) {
         struct timespec due;
-        int64_t at = t->last_ns + (int64_t)(t->interval_s * 1e9);
+        int64_t at = t->last_ns + llmc__ns_of_s(t->interval_s);
         due.tv_sec = (time_t)(at / 1000000000);
         due.tv_nsec = (long)(at % 1000000000);
         if (pthread_cond_timedwait(&t->cv, &t->mu, &due) == ETIMEDOUT &&
             !t->stop_requested) {
-            /* a device sync and a grid request may take long: not under
-             * mu, which llmc_tracker_totals takes */
+            /* a device sync may take long: not under mu, which
+             * llmc_tracker_totals takes */
             pthread_mutex_unlock(&t->mu);
             if (t->sync)
                 t->sync(t->sync_userdata);
-            llmc__tracker_prefetch(t);
             pthread_mutex_lock(&t->mu);
             llmc__tracker_sample(t, LLMC__SAMPLE_NORMAL);
         }
@@ -426,7 +529,7 @@ __attribute__((noinline)) static void inline_sample(llmc_tracker *t)
         atomic_flag_clear(&t->inline_busy);
         return;
     }
-    atomic_store(&t->next_inline_ns, now + (int64_t)(t->interval_s * 1e9));
+    atomic_store(&t->next_inline_ns, now + llmc__ns_of_s(t->interval_s));
     if (t->sync)
         t->sync(t->sync_userdata);
     llmc__no_network = 1; /* a step never waits for the network */
@@ -601,15 +704,27 @@ LLMC_API int llmc_tracker_stop(llmc_tracker *t)
     }
     if (t->sync) /* the work queued before stop belongs to the run */
         t->sync(t->sync_userdata);
-    llmc__tracker_prefetch(t);
     pthread_mutex_lock(&t->mu);
     llmc__tracker_sample(t, LLMC__SAMPLE_FINAL);
+    /* energy still without an intensity: the grid thread gets a moment
+     * (the run's time has ended with the last sample), then the value
+     * nearest in time prices it */
+    llmc__grid_settle(t, llmc__now_ns() +
+                             llmc__ns_of_s(fmin(t->interval_s, SETTLE_MAX_S)));
     if (t->checkpoint_path)
         rc = llmc__checkpoint_write(t);
     if (t->log) {
         fclose(t->log);
         t->log = NULL;
     }
+    /* a log that misses samples undercounts what is summed from it */
+    if (rc == LLMC_OK && t->log_lines_lost > 0)
+        rc = llmc__fail(LLMC_EIO,
+                        "%ld line%s of the log '%s' could not be written "
+                        "(see the report's problems); the log misses those "
+                        "samples, the totals and the checkpoint do not",
+                        t->log_lines_lost, t->log_lines_lost == 1 ? "" : "s",
+                        t->log_path);
     pthread_mutex_unlock(&t->mu);
     finish_stop(t, rc);
     return rc;
@@ -627,6 +742,7 @@ LLMC_API void llmc_tracker_free(llmc_tracker *t)
     while (t->exit_pin) /* the exit handler is still in llmc_tracker_stop */
         pthread_cond_wait(&running_cv, &running_mu);
     pthread_mutex_unlock(&running_mu);
+    llmc__grid_thread_end(t); /* cancels a fetch in flight */
     for (size_t i = 0; i < t->nchans; i++)
         llmc__lock_release(t->chans[i].lock_fd);
     if (t->log)
@@ -636,5 +752,6 @@ LLMC_API void llmc_tracker_free(llmc_tracker *t)
     llmc__tracker_config_free(t);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);
+    pthread_cond_destroy(&t->grid_cv);
     free(t);
 }

@@ -40,7 +40,27 @@ struct llmc__acc {
     double embodied_kgco2e;
     double duration_s;
     double ci_energy_j; /* sum of energy x intensity, for the weighted mean */
+    double unpriced_j;  /* energy of energy_j still without an intensity */
+    double filled_j;    /* energy priced after its interval (spans below) */
     uint64_t steps, tokens, samples;
+};
+
+/* Energy whose interval had no grid intensity when it was sampled. It is
+ * priced once a value is known: the grid's own value for the span's time,
+ * else the value known nearest in time. Adjacent intervals share a span,
+ * and a full list widens its last span, so an outage of any length takes
+ * the same memory. */
+#define LLMC__SPANS 32
+#define LLMC__SPAN_MAX_S 3600.0 /* one grid value per hour at most */
+struct llmc__span {
+    double from_unix_s, to_unix_s;
+    double energy_j[LLMC__PHASES];
+    double total_j;
+    uint64_t id;          /* tells a span being priced from a later one */
+    int asking;           /* the grid thread asks for its value */
+    int carried;          /* a checkpoint's, of unknown time */
+    double before_gco2e;  /* the value known when it began, NaN: none */
+    double before_unix_s;
 };
 
 struct llmc__chan {
@@ -59,7 +79,10 @@ struct llmc__identity {
     int rank, local_rank, world_size, local_world_size; /* -1 unknown */
 };
 
-enum llmc__state { LLMC__NEW = 0, LLMC__RUNNING = 1, LLMC__STOPPED = 2 };
+/* STARTING: one llmc_tracker_start owns the tracker until it runs or
+ * fails; every other start and setter sees it taken */
+enum llmc__state { LLMC__NEW = 0, LLMC__RUNNING = 1, LLMC__STOPPED = 2,
+                   LLMC__STARTING = 3 };
 
 struct llmc_tracker {
     /* configuration */
@@ -120,12 +143,29 @@ struct llmc_tracker {
     int resumed_from_checkpoint;
     unsigned quality;
     int measured;
+    /* The grid is asked by a thread of its own (sample.c), so that no
+     * sample, start or stop waits for the network; with sampler=inline,
+     * by the sample itself, from the cache only. */
+    pthread_t grid_thread;
+    int grid_async;                /* asked by the thread, not the samples */
+    int grid_thread_running;
+    pthread_cond_t grid_cv;        /* wakes the grid thread, and stop */
+    int grid_wake;                 /* a round is wanted */
+    int grid_busy;                 /* a round is under way */
+    int grid_quit;                 /* the thread ends; answers are dropped */
+    uint64_t grid_rounds;          /* rounds completed */
+    atomic_int grid_cancel;        /* ends a fetch in flight */
     llmc_intensity intensity;      /* the last answer of the grid */
-    llmc_intensity prefetched;     /* fetched by the sampler outside mu */
-    int prefetched_rc;             /* its status; 1 = nothing prefetched */
-    char prefetched_error[400];
-    int intensity_ok;
-    char grid_problem[400];
+    char intensity_provenance[700];/* its provenance, kept here */
+    int intensity_ok;              /* the last question was answered */
+    int intensity_known;           /* some question was, in this run */
+    double known_unix_s;           /* when the last answer was asked */
+    char grid_problem[400];        /* why the last question was not */
+    struct llmc__span spans[LLMC__SPANS];
+    unsigned nspans;
+    uint64_t span_ids;
+    double filled_by_grid_j, filled_by_nearest_j;
+    double last_unix_s;            /* wall clock of the last sample */
     double embodied_per_device_kgco2e, lifetime_s;
     int embodied_devices;
     char embodied_note[256];
@@ -136,6 +176,7 @@ struct llmc_tracker {
     double post_warmup_j, post_warmup_tokens, post_warmup_s;
 
     FILE *log;
+    long log_lines_lost;           /* under mu: stop then fails */
     char problems[1024];           /* sinks that failed, for the report */
 };
 
@@ -149,11 +190,20 @@ void llmc__tracker_config_free(llmc_tracker *t);
 void llmc__identity_read(struct llmc__identity *id);
 void llmc__boot_id(char *buf, size_t size);
 /* election.c */
-int llmc__lock_try(const llmc_tracker *t, const char *key);
+/* why (what is wrong, what to do) is filled when it returns -2 */
+int llmc__lock_try(const llmc_tracker *t, const char *key, char *why,
+                   size_t why_size);
 void llmc__lock_release(int fd);
-/* sample.c: the grid's answer for now, asked without mu held (it may
- * wait for the network); the next sample uses it */
-void llmc__tracker_prefetch(llmc_tracker *t);
+/* sample.c: the grid thread (started and ended with mu not held), and
+ * stop's wait for the pricing of what is left, at most until deadline_ns */
+int llmc__grid_thread_start(llmc_tracker *t);
+/* sample.c: whether a source of the grid may wait for the network (only
+ * such a grid gets a thread; the others answer at once) */
+int llmc__grid_is_live(const llmc_grid *grid);
+/* sample.c: a checkpoint's energy without an intensity waits in a span */
+void llmc__spans_carry(llmc_tracker *t);
+void llmc__grid_thread_end(llmc_tracker *t);
+void llmc__grid_settle(llmc_tracker *t, int64_t deadline_ns);
 /* sample.c: kind is one of these */
 #define LLMC__SAMPLE_NORMAL 0
 #define LLMC__SAMPLE_FINAL 1
@@ -162,6 +212,8 @@ void llmc__tracker_sample(llmc_tracker *t, int kind);
 /* sinks.c */
 void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
                       double emb_kg, double dt_s);
+void llmc__log_fill(llmc_tracker *t, const struct llmc__span *s,
+                    double gco2e_per_kwh, double op_kg, const char *filled_by);
 int llmc__checkpoint_write(llmc_tracker *t);
 int llmc__checkpoint_read(llmc_tracker *t);
 /* report.c */

@@ -1,0 +1,439 @@
+/*
+ * test_checkpoint.c - what a tracker does with the checkpoint it resumes
+ * from and the one it writes: every field of a file read is checked, a
+ * refused file is named with the field and value and left as it was, a
+ * directory, an unreadable file and a failed allocation each say what they
+ * are, and a write that cannot build the whole checkpoint keeps the old.
+ */
+#include <grp.h>
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char scratch[64];
+static char ck[300];
+
+/* The fixture of every test: a scratch directory that holds ck. */
+static void make_scratch(void)
+{
+    snprintf(scratch, sizeof scratch, "/tmp/llmc-checkpoint-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(scratch));
+    setenv("LLMC_RUNTIME_DIR", scratch, 1);
+    snprintf(ck, sizeof ck, "%s/carbon.ckpt", scratch);
+}
+
+static void remove_scratch(void)
+{
+    remove_tree(scratch);
+    unsetenv("LLMC_RUNTIME_DIR");
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&d, &d) != 0)
+        ;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = calloc(1, 1 << 16);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert(fread(buf, 1, (1 << 16) - 1, f) < (1 << 16) - 1);
+    fclose(f);
+    return buf;
+}
+
+static void put(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A valid checkpoint: 1000 J, 0.5 kg operational, 0.25 kg embodied, 10 s,
+ * 5 steps and 50 tokens, all in the phase "train". */
+#define TOTALS                                                                \
+    "\"energy_j\": 1000, \"operational_kgco2e\": 0.5, "                       \
+    "\"embodied_kgco2e\": 0.25, \"duration_s\": 10, \"ci_energy_j\": 300000, " \
+    "\"steps\": 5, \"tokens\": 50, \"samples\": 10"
+#define HEAD                                                                  \
+    "\"format\": \"llmcarbon-checkpoint\", \"version\": 1, "                  \
+    "\"written_unix_s\": 1700000000, \"identity\": {\"host\": \"h\", "        \
+    "\"job\": null, \"rank\": null, \"local_rank\": null, "                   \
+    "\"world_size\": null, \"pid\": 42}"
+
+static void put_checkpoint(const char *head, const char *totals,
+                           const char *phases)
+{
+    char text[4096];
+    snprintf(text, sizeof text, "{%s, \"totals\": {%s}, \"phases\": [%s]}\n",
+             head, totals, phases);
+    put(ck, text);
+}
+
+static llmc_tracker *tracker(void)
+{
+    llmc_tracker *t = NULL;
+    char config[600];
+    snprintf(config, sizeof config,
+             "meters=const:100W; grid=const:300; pue=1; interval=100ms; "
+             "checkpoint=%s; checkpoint_interval=1h",
+             ck);
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_status(llmc_tracker_configure(t, config), LLMC_OK);
+    return t;
+}
+
+/* The start fails with code, its message names each of the needles, and
+ * the file is exactly as it was. */
+static void expect_refused(int code, const char *const needles[])
+{
+    char *before = slurp(ck), *after;
+    llmc_tracker *t = tracker();
+    ck_assert_status(llmc_tracker_start(t), code);
+    ck_assert_error_mentions(ck);
+    for (size_t i = 0; needles[i]; i++)
+        ck_assert_error_mentions(needles[i]);
+    llmc_tracker_free(t);
+    after = slurp(ck);
+    ck_assert_str_eq(after, before);
+    free(before);
+    free(after);
+}
+
+#define REFUSED(...) expect_refused(LLMC_EFORMAT, (const char *const[]){       \
+                                        __VA_ARGS__, "left untouched", NULL})
+
+START_TEST(test_checkpoint_refuses_negative_embodied)
+{
+    put_checkpoint(HEAD,
+                   "\"energy_j\": 1000, \"operational_kgco2e\": 0.5, "
+                   "\"embodied_kgco2e\": -1, \"duration_s\": 10, "
+                   "\"ci_energy_j\": 0, \"steps\": 5, \"tokens\": 50, "
+                   "\"samples\": 10",
+                   "");
+    REFUSED("totals.embodied_kgco2e", "-1");
+}
+END_TEST
+
+START_TEST(test_checkpoint_refuses_negative_duration)
+{
+    put_checkpoint(HEAD,
+                   "\"energy_j\": 1000, \"operational_kgco2e\": 0.5, "
+                   "\"embodied_kgco2e\": 0, \"duration_s\": -3600, "
+                   "\"ci_energy_j\": 0, \"steps\": 5, \"tokens\": 50, "
+                   "\"samples\": 10",
+                   "");
+    REFUSED("totals.duration_s", "-3600");
+}
+END_TEST
+
+START_TEST(test_checkpoint_refuses_energy_beyond_its_bound)
+{
+    put_checkpoint(HEAD,
+                   "\"energy_j\": 1e308, \"operational_kgco2e\": 0.5, "
+                   "\"embodied_kgco2e\": 0, \"duration_s\": 10, "
+                   "\"ci_energy_j\": 0, \"steps\": 5, \"tokens\": 50, "
+                   "\"samples\": 10",
+                   "");
+    REFUSED("totals.energy_j", "1e+308", "1e+15 J");
+}
+END_TEST
+
+START_TEST(test_checkpoint_refuses_nan_written_as_a_string)
+{
+    put_checkpoint(HEAD,
+                   "\"energy_j\": \"NaN\", \"operational_kgco2e\": 0.5, "
+                   "\"embodied_kgco2e\": 0, \"duration_s\": 10, "
+                   "\"ci_energy_j\": 0, \"steps\": 5, \"tokens\": 50, "
+                   "\"samples\": 10",
+                   "");
+    REFUSED("totals.energy_j", "the string \"NaN\"");
+}
+END_TEST
+
+START_TEST(test_checkpoint_refuses_counts_that_are_not_whole)
+{
+    put_checkpoint(HEAD,
+                   "\"energy_j\": 1, \"operational_kgco2e\": 0.5, "
+                   "\"embodied_kgco2e\": 0, \"duration_s\": 10, "
+                   "\"ci_energy_j\": 0, \"steps\": 5, \"tokens\": 1.5, "
+                   "\"samples\": 10",
+                   "");
+    REFUSED("totals.tokens", "1.5");
+    put_checkpoint(HEAD, TOTALS,
+                   "{\"name\": \"train\", \"energy_j\": 1, "
+                   "\"operational_kgco2e\": 0, \"embodied_kgco2e\": 0, "
+                   "\"duration_s\": 1, \"ci_energy_j\": 0, \"steps\": -2, "
+                   "\"tokens\": 0, \"samples\": 1}");
+    REFUSED("phases[0].steps", "-2");
+}
+END_TEST
+
+START_TEST(test_checkpoint_refuses_missing_format_and_other_versions)
+{
+    put_checkpoint("\"version\": 1, \"written_unix_s\": 1, \"identity\": "
+                   "{\"host\": \"h\", \"job\": null, \"rank\": null, "
+                   "\"local_rank\": null, \"world_size\": null, \"pid\": 1}",
+                   TOTALS, "");
+    REFUSED("not a libllmcarbon checkpoint", "format is missing");
+    put_checkpoint("\"format\": \"llmcarbon-checkpoint\", \"version\": 2, "
+                   "\"written_unix_s\": 1, \"identity\": {\"host\": \"h\", "
+                   "\"job\": null, \"rank\": null, \"local_rank\": null, "
+                   "\"world_size\": null, \"pid\": 1}",
+                   TOTALS, "");
+    REFUSED("version 1", "version is 2");
+    put_checkpoint(HEAD, TOTALS, "");
+    put(ck, "[1, 2]\n");
+    REFUSED("not a libllmcarbon checkpoint", "an array");
+}
+END_TEST
+
+START_TEST(test_checkpoint_refuses_a_phase_given_twice)
+{
+    put_checkpoint(HEAD, TOTALS,
+                   "{\"name\": \"eval\", " TOTALS "}, "
+                   "{\"name\": \"eval\", " TOTALS "}");
+    REFUSED("'eval'", "twice");
+    put_checkpoint(HEAD, TOTALS, "{\"name\": \"\", " TOTALS "}");
+    REFUSED("phases[0].name");
+}
+END_TEST
+
+/* The start fails naming the checkpoint, and not as a malformed file. */
+static void expect_start_fails(llmc_tracker *t)
+{
+    int rc = llmc_tracker_start(t);
+    ck_assert_msg(rc != LLMC_OK && rc != LLMC_EFORMAT, "start: %s: %s",
+                  llmc_status_name(rc), llmc_last_error());
+    ck_assert_error_mentions(ck);
+}
+
+/* A path that is a directory is a mistake in the configuration, said as
+ * such (not as a JSON syntax error), and nothing is removed. */
+START_TEST(test_checkpoint_directory_says_it_is_a_directory)
+{
+    llmc_tracker *t;
+    struct stat st;
+    ck_assert_int_eq(mkdir(ck, 0755), 0);
+    t = tracker();
+    expect_start_fails(t);
+    ck_assert_error_mentions("is a directory");
+    ck_assert_ptr_null(strstr(llmc_last_error(), "expected"));
+    llmc_tracker_free(t);
+    ck_assert_int_eq(stat(ck, &st), 0);
+    ck_assert(S_ISDIR(st.st_mode));
+}
+END_TEST
+
+/* A component of the path that is a file: the reason, not a fresh start
+ * that would count from zero. */
+START_TEST(test_checkpoint_below_a_file_says_why)
+{
+    llmc_tracker *t;
+    char file[200];
+    snprintf(file, sizeof file, "%s/plain", scratch);
+    put(file, "x");
+    snprintf(ck, sizeof ck, "%s/carbon.ckpt", file);
+    t = tracker();
+    expect_start_fails(t);
+    ck_assert_msg(strcasestr(llmc_last_error(), "not a directory"),
+                  "no reason: %s", llmc_last_error());
+    llmc_tracker_free(t);
+}
+END_TEST
+
+/* A file the job may not read may be the only record of a long run: the
+ * message names the path and the fix, and never says to move it away. */
+START_TEST(test_checkpoint_unreadable_is_eperm_with_the_fix)
+{
+    llmc_tracker *t;
+    char *before, cmd[400];
+    put_checkpoint(HEAD, TOTALS, "");
+    before = slurp(ck);
+    if (geteuid() == 0) {
+        /* mode bits do not stop root: give the files to nobody and become
+         * nobody (Check runs each test in a process of its own) */
+        snprintf(cmd, sizeof cmd, "chown -R 65534:65534 '%s'", scratch);
+        ck_assert_int_eq(system(cmd), 0);
+    }
+    ck_assert_int_eq(chmod(ck, 0), 0);
+    if (geteuid() == 0) {
+        ck_assert_int_eq(setgroups(0, NULL), 0);
+        ck_assert_int_eq(setgid(65534), 0);
+        ck_assert_int_eq(setuid(65534), 0);
+    }
+    ck_assert_msg(access(ck, R_OK) != 0, "this user reads a file of mode 0 "
+                  "(a capability?); run the tests as root or a plain user");
+    t = tracker();
+    ck_assert_status(llmc_tracker_start(t), LLMC_EPERM);
+    ck_assert_error_mentions(ck);
+    ck_assert_error_mentions("Permission denied");
+    ck_assert_error_mentions("chmod");
+    ck_assert_error_mentions("not changed");
+    ck_assert_ptr_null(strstr(llmc_last_error(), "move the file away"));
+    llmc_tracker_free(t);
+    if (geteuid() != 0) { /* the test's own file: it reads it back */
+        char *after;
+        ck_assert_int_eq(chmod(ck, 0600), 0);
+        after = slurp(ck);
+        ck_assert_str_eq(after, before);
+        free(after);
+    }
+    free(before);
+}
+END_TEST
+
+/* Resuming over a valid checkpoint adds the new run to what it holds. */
+START_TEST(test_checkpoint_resumed_run_adds_up)
+{
+    llmc_tracker *t;
+    llmc_totals o, train;
+    double new_j;
+
+    put_checkpoint(HEAD, TOTALS, "{\"name\": \"train\", " TOTALS "}");
+    t = tracker();
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    for (int i = 0; i < 3; i++)
+        ck_assert_status(llmc_tracker_step(t, 10), LLMC_OK);
+    sleep_ms(300);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    llmc_totals_init(&o, sizeof o);
+    llmc_totals_init(&train, sizeof train);
+    ck_assert_status(llmc_tracker_totals(&o, t, NULL), LLMC_OK);
+    ck_assert_status(llmc_tracker_totals(&train, t, "train"), LLMC_OK);
+    llmc_tracker_free(t);
+
+    ck_assert_uint_eq(o.steps, 8);
+    ck_assert_uint_eq(o.tokens, 80);
+    ck_assert_uint_eq(train.steps, 8);
+    ck_assert_double_gt(o.duration_s, 10.25);
+    new_j = o.energy_j - 1000;
+    /* 100 W over the new run's time, on top of the 1000 J */
+    ck_assert_double_eq_tol(new_j, 100.0 * (o.duration_s - 10), 100 * 4e-3);
+    /* 300 g/kWh, PUE 1, on top of the 0.5 kg */
+    ck_assert_double_eq_tol(o.operational_kgco2e - 0.5,
+                            new_j / 3.6e6 * 300 / 1000, 1e-12);
+    ck_assert_double_ge(o.embodied_kgco2e, 0.25);
+    ck_assert_double_eq_tol(train.energy_j, o.energy_j, 1e-9);
+
+    /* and what it wrote holds the sum */
+    {
+        json_t *root = json_load_file(ck, 0, NULL);
+        json_t *tot = json_object_get(root, "totals");
+        ck_assert_ptr_nonnull(root);
+        ck_assert_double_eq_tol(json_number_value(json_object_get(tot,
+                                                                  "energy_j")),
+                                o.energy_j, 1e-6);
+        ck_assert_int_eq(json_integer_value(json_object_get(tot, "tokens")),
+                         80);
+        json_decref(root);
+    }
+}
+END_TEST
+
+/* ---- a failed allocation while writing -------------------------------- */
+
+static atomic_long fail_at; /* fails the allocation of this number; -1: none */
+static atomic_long allocations;
+
+static void *failing_malloc(size_t n)
+{
+    if (atomic_fetch_add(&allocations, 1) == atomic_load(&fail_at))
+        return NULL;
+    return malloc(n);
+}
+
+/* Failing each allocation of jansson in turn while a run stops and writes
+ * its checkpoint: the stop says so (LLMC_ENOMEM) or succeeds, and the file
+ * is always a whole checkpoint that the next run resumes, the old one or
+ * the new one. */
+START_TEST(test_checkpoint_failed_allocation_keeps_the_previous_checkpoint)
+{
+    long n, failures = 0;
+    put_checkpoint(HEAD, TOTALS, "{\"name\": \"train\", " TOTALS "}");
+    for (n = 0;; n++) {
+        llmc_tracker *t = tracker();
+        char *before = slurp(ck), *after;
+        int rc;
+        ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+        llmc_tracker_step(t, 1);
+        atomic_store(&allocations, 0);
+        atomic_store(&fail_at, n);
+        json_set_alloc_funcs(failing_malloc, free);
+        rc = llmc_tracker_stop(t);
+        json_set_alloc_funcs(malloc, free);
+        atomic_store(&fail_at, -1);
+        ck_assert_msg(rc == LLMC_OK || rc == LLMC_ENOMEM,
+                      "allocation %ld: %s: %s", n, llmc_status_name(rc),
+                      llmc_last_error());
+        after = slurp(ck);
+        if (rc == LLMC_ENOMEM) {
+            failures++;
+            ck_assert_msg(strcmp(after, before) == 0,
+                          "allocation %ld: the checkpoint changed", n);
+            ck_assert_error_mentions("previous checkpoint was kept");
+        }
+        llmc_tracker_free(t);
+        free(before);
+        free(after);
+        /* the next run resumes whatever is there */
+        t = tracker();
+        ck_assert_msg(llmc_tracker_start(t) == LLMC_OK,
+                      "allocation %ld: the checkpoint left does not load: %s",
+                      n, llmc_last_error());
+        llmc_tracker_free(t);
+        if (atomic_load(&allocations) <= n)
+            break; /* every allocation of the stop was failed once */
+    }
+    ck_assert_int_gt(failures, 0);
+}
+END_TEST
+
+static Suite *checkpoint_suite(void)
+{
+    Suite *s = suite_create("checkpoint");
+    TCase *tc = tcase_create("read");
+    tcase_add_checked_fixture(tc, make_scratch, remove_scratch);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_checkpoint_refuses_negative_embodied);
+    tcase_add_test(tc, test_checkpoint_refuses_negative_duration);
+    tcase_add_test(tc, test_checkpoint_refuses_energy_beyond_its_bound);
+    tcase_add_test(tc, test_checkpoint_refuses_nan_written_as_a_string);
+    tcase_add_test(tc, test_checkpoint_refuses_counts_that_are_not_whole);
+    tcase_add_test(tc, test_checkpoint_refuses_missing_format_and_other_versions);
+    tcase_add_test(tc, test_checkpoint_refuses_a_phase_given_twice);
+    tcase_add_test(tc, test_checkpoint_directory_says_it_is_a_directory);
+    tcase_add_test(tc, test_checkpoint_below_a_file_says_why);
+    tcase_add_test(tc, test_checkpoint_unreadable_is_eperm_with_the_fix);
+    tcase_add_test(tc, test_checkpoint_resumed_run_adds_up);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("write");
+    tcase_add_checked_fixture(tc, make_scratch, remove_scratch);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_checkpoint_failed_allocation_keeps_the_previous_checkpoint);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(checkpoint_suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
