@@ -263,6 +263,8 @@ class Totals(ctypes.Structure):
         ("projected_total_kgco2e", ctypes.c_double),
         ("projected_low_kgco2e", ctypes.c_double),
         ("projected_high_kgco2e", ctypes.c_double),
+        ("filled_energy_j", ctypes.c_double),
+        ("unpriced_energy_j", ctypes.c_double),
     ]
 
 

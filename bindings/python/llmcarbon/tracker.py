@@ -39,7 +39,10 @@ class Totals:
     that is not known is None, never 0: energy when nothing was measured,
     j_per_token before the first token, the projection without
     target_tokens or before it has enough data. quality holds the
-    LLMC_QUALITY_* bits (quality_flags their names).
+    LLMC_QUALITY_* bits (quality_flags their names). unpriced_energy_j is
+    energy still waiting for a grid intensity (its CO2e is not counted
+    yet; if none is ever known, operational_kgco2e is None), and
+    filled_energy_j energy that waited and was priced later.
     """
 
     duration_s: float
@@ -59,6 +62,8 @@ class Totals:
     projected_total_kgco2e: Optional[float]
     projected_low_kgco2e: Optional[float]
     projected_high_kgco2e: Optional[float]
+    filled_energy_j: float
+    unpriced_energy_j: float
 
     @property
     def quality_flags(self) -> List[str]:
@@ -87,6 +92,8 @@ def _totals_from_struct(t: _lib.Totals) -> Totals:
         projected_total_kgco2e=f(t.projected_total_kgco2e),
         projected_low_kgco2e=f(t.projected_low_kgco2e),
         projected_high_kgco2e=f(t.projected_high_kgco2e),
+        filled_energy_j=t.filled_energy_j,
+        unpriced_energy_j=t.unpriced_energy_j,
     )
 
 

@@ -16,6 +16,7 @@ import pickle
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import types
@@ -265,6 +266,9 @@ class TrackerTest(unittest.TestCase):
         # no target_tokens: no projection, and None rather than NaN
         self.assertIsNone(tot.projected_total_kgco2e)
         self.assertEqual(tot.quality_flags, [])
+        # a constant grid always answers: nothing waited for a price
+        self.assertEqual(tot.unpriced_energy_j, 0.0)
+        self.assertEqual(tot.filled_energy_j, 0.0)
 
         ev = t.totals("eval")
         self.assertEqual((ev.steps, ev.tokens), (1, 5))
@@ -287,6 +291,31 @@ class TrackerTest(unittest.TestCase):
             self.assertIn(key, report)
         self.assertEqual(set(report["phases"]), {"train", "eval"})
         self.assertEqual(report["steps"], 4001)
+
+    def test_energy_without_intensity_is_unpriced_not_zero(self):
+        # a grid API that nobody answers (a closed loopback port): the
+        # energy is measured, its CO2e unknown (None, not 0), and the
+        # totals say how much energy waits for an intensity
+        with tempfile.TemporaryDirectory() as cache, \
+                mock.patch.dict(os.environ, {"LLMC_CACHE_DIR": cache}):
+            t = llmcarbon.Tracker(
+                meters="const:100W", interval=0.1,
+                grid="electricitymaps:DE?token=t&base_url=http://127.0.0.1:9")
+            self.addCleanup(t.close)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with t:
+                    time.sleep(0.4)
+            tot = t.totals()
+        self.assertTrue(tot.measured)
+        self.assertGreater(tot.energy_j, 30.0)
+        self.assertIsNone(tot.operational_kgco2e)
+        self.assertIsNone(tot.total_kgco2e)
+        self.assertIsNone(tot.intensity_gco2e_per_kwh)
+        self.assertAlmostEqual(tot.unpriced_energy_j / tot.energy_j, 1.0,
+                               delta=1e-9)
+        self.assertEqual(tot.filled_energy_j, 0.0)
+        self.assertIsNone(t.report()["operational_kgco2e"])
 
     def test_keyword_keys_target_and_sync(self):
         calls = []

@@ -253,6 +253,8 @@ pub struct llmc_totals {
     pub projected_total_kgco2e: c_double,
     pub projected_low_kgco2e: c_double,
     pub projected_high_kgco2e: c_double,
+    pub filled_energy_j: c_double,
+    pub unpriced_energy_j: c_double,
 }
 
 extern "C" {

@@ -96,7 +96,7 @@ fn offsets_follow_the_lp64_c_layout() {
     assert_eq!(offset_of!(llmc_channel, quality), 64);
     assert_eq!(offset_of!(llmc_channel, node_level), 68);
 
-    assert_eq!(size_of::<llmc_totals>(), 136);
+    assert_eq!(size_of::<llmc_totals>(), 152);
     assert_eq!(offset_of!(llmc_totals, duration_s), 8);
     assert_eq!(offset_of!(llmc_totals, steps), 56);
     assert_eq!(offset_of!(llmc_totals, samples), 72);
@@ -104,6 +104,8 @@ fn offsets_follow_the_lp64_c_layout() {
     assert_eq!(offset_of!(llmc_totals, quality), 108);
     assert_eq!(offset_of!(llmc_totals, projected_total_kgco2e), 112);
     assert_eq!(offset_of!(llmc_totals, projected_high_kgco2e), 128);
+    assert_eq!(offset_of!(llmc_totals, filled_energy_j), 136);
+    assert_eq!(offset_of!(llmc_totals, unpriced_energy_j), 144);
 
     // opaque handles are zero-sized and only ever used behind pointers
     assert_eq!(size_of::<llmc_grid>(), 0);
@@ -276,6 +278,9 @@ fn totals_and_channel_of_a_tracker_fill_every_field() {
         assert!(o.projected_total_kgco2e.is_nan());
         assert!(o.projected_low_kgco2e.is_nan());
         assert!(o.projected_high_kgco2e.is_nan());
+        // a constant grid always answers: nothing waited for a price
+        assert_eq!(o.filled_energy_j, 0.0);
+        assert_eq!(o.unpriced_energy_j, 0.0);
 
         assert_eq!(llmc_tracker_channel_count(t), 1);
         let mut c = Guarded::new(llmc_channel_init);

@@ -19,7 +19,9 @@ pub struct Totals {
     pub energy_j: Option<f64>,
     /// The same in kWh.
     pub energy_kwh: Option<f64>,
-    /// Energy x PUE x intensity, kgCO2e; `None` when energy is.
+    /// Energy x PUE x intensity, kgCO2e; `None` when energy is, or when
+    /// no grid intensity was ever known for energy counted (see
+    /// `unpriced_energy_j`).
     pub operational_kgco2e: Option<f64>,
     /// Embodied carbon over the time covered, kgCO2e; 0 when left out.
     pub embodied_kgco2e: f64,
@@ -51,6 +53,13 @@ pub struct Totals {
     pub projected_low_kgco2e: Option<f64>,
     /// Upper bound of the projection (95%).
     pub projected_high_kgco2e: Option<f64>,
+    /// Energy of intervals sampled without a grid intensity and priced
+    /// later (with the grid's value for their time, or the nearest known),
+    /// J.
+    pub filled_energy_j: f64,
+    /// Energy still waiting for a grid intensity, J: its CO2e is not
+    /// counted yet.
+    pub unpriced_energy_j: f64,
 }
 
 impl Totals {
@@ -73,6 +82,8 @@ impl Totals {
             projected_total_kgco2e: known(o.projected_total_kgco2e),
             projected_low_kgco2e: known(o.projected_low_kgco2e),
             projected_high_kgco2e: known(o.projected_high_kgco2e),
+            filled_energy_j: o.filled_energy_j,
+            unpriced_energy_j: o.unpriced_energy_j,
         }
     }
 }

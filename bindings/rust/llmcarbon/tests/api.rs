@@ -773,3 +773,27 @@ fn thread_markers_follow_llmcarbon_threads_7() {
     <sys::llmc_tracker as AmbiguousIfSync<_>>::check();
     <sys::llmc_grid as AmbiguousIfSend<_>>::check();
 }
+
+#[test]
+fn tracker_energy_without_intensity_is_unpriced_not_zero() {
+    // a grid API nobody answers (a closed loopback port), for a zone no
+    // cache holds: the energy is measured, its CO2e unknown (None, not 0),
+    // and the totals say how much energy waits for an intensity
+    let mut t = Tracker::with_config(
+        "meters=const:100W; interval=100ms; \
+         grid=electricitymaps:ZZ-LLMC-RS?token=t&base_url=http://127.0.0.1:9",
+    )
+    .unwrap();
+    t.start().unwrap();
+    thread::sleep(Duration::from_millis(400));
+    t.stop().unwrap();
+    let o = t.totals(None).unwrap();
+    assert!(o.measured);
+    let energy = o.energy_j.expect("measured");
+    assert!(energy > 30.0, "{energy}");
+    assert_eq!(o.operational_kgco2e, None);
+    assert_eq!(o.total_kgco2e, None);
+    assert_eq!(o.intensity_gco2e_per_kwh, None);
+    assert_rel!(o.unpriced_energy_j, energy, 1e-9);
+    assert_eq!(o.filled_energy_j, 0.0);
+}
