@@ -3,9 +3,11 @@
 #include <llmcarbon.h>
 #include <llmcarbon.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 #include <utility>
 
 #define EXPECT(cond)                                                          \
@@ -63,5 +65,19 @@ int main()
     EXPECT(t.report_json().find("\"tokens\": 10") != std::string::npos);
     EXPECT(std::fabs(llmcarbon::parse_quantity("1.5kWh", LLMC_DIM_ENERGY) -
                      5.4e6) < 1e-6);
+
+    // totals() returns the whole struct, its last fields too: a grid API
+    // nobody answers (a closed loopback port) leaves all the energy unpriced
+    llmcarbon::tracker dark("meters=const:100W;interval=100ms;grid="
+                            "electricitymaps:ZZ-LLMC-CXX?token=t&"
+                            "base_url=http://127.0.0.1:9");
+    dark.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    dark.stop();
+    llmc_totals o = dark.totals();
+    EXPECT(o.energy_j > 20.0);
+    EXPECT(std::isnan(o.operational_kgco2e));
+    EXPECT(std::fabs(o.unpriced_energy_j - o.energy_j) <= 1e-9 * o.energy_j);
+    EXPECT(o.filled_energy_j == 0.0);
     return 0;
 }

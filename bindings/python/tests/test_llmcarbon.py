@@ -10,6 +10,8 @@ Standard library only; no torch or transformers needed (stand-ins are used).
 
 from __future__ import annotations
 
+import ctypes
+import dataclasses
 import datetime
 import os
 import pickle
@@ -316,6 +318,69 @@ class TrackerTest(unittest.TestCase):
                                delta=1e-9)
         self.assertEqual(tot.filled_energy_j, 0.0)
         self.assertIsNone(t.report()["operational_kgco2e"])
+
+    def test_totals_struct_follows_the_header(self):
+        # the ctypes struct has the header's fields in its order, at the
+        # LP64 offsets, and Totals carries every one of them but size
+        names = [name for name, _ in _lib.Totals._fields_]
+        self.assertEqual(names[-2:], ["filled_energy_j", "unpriced_energy_j"])
+        if ctypes.sizeof(ctypes.c_void_p) == 8:
+            self.assertEqual(_lib.Totals.filled_energy_j.offset, 136)
+            self.assertEqual(_lib.Totals.unpriced_energy_j.offset, 144)
+            self.assertEqual(ctypes.sizeof(_lib.Totals), 152)
+        self.assertEqual([f.name for f in dataclasses.fields(llmcarbon.Totals)],
+                         names[1:])
+        if not os.path.exists(HEADER):
+            self.skipTest("llmcarbon.h is not next to this checkout")
+        with open(HEADER, encoding="utf-8") as f:
+            body = re.search(r"typedef struct llmc_totals \{(.*?)\} llmc_totals;",
+                             f.read(), re.S).group(1)
+        body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+        self.assertEqual(re.findall(r"(\w+);", body), names)
+
+    def test_energy_resumed_without_intensity_is_filled_later(self):
+        # a run whose grid never answers leaves its energy unpriced in its
+        # checkpoint; resumed on a grid that answers, that energy is priced
+        # with the value known nearest in time, and counted as filled
+        with tempfile.TemporaryDirectory() as tmp, \
+                mock.patch.dict(os.environ, {"LLMC_CACHE_DIR": tmp}):
+            checkpoint = os.path.join(tmp, "carbon.json")
+            a = llmcarbon.Tracker(
+                meters="const:100W", interval=0.1, checkpoint=checkpoint,
+                grid="electricitymaps:DE?token=t&base_url=http://127.0.0.1:9")
+            self.addCleanup(a.close)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with a:
+                    time.sleep(0.3)
+            first = a.totals()
+            a.close()
+            self.assertIsNone(first.operational_kgco2e)
+            self.assertGreater(first.unpriced_energy_j, 20.0)
+            self.assertAlmostEqual(first.unpriced_energy_j / first.energy_j,
+                                   1.0, delta=1e-9)
+
+            b = llmcarbon.Tracker(meters="const:100W", interval=0.1,
+                                  checkpoint=checkpoint, grid="const:300")
+            self.addCleanup(b.close)
+            with b:
+                time.sleep(0.3)
+            tot = b.totals()
+            report = b.report()
+        self.assertTrue(report["resumed_from_checkpoint"])
+        self.assertEqual(tot.unpriced_energy_j, 0.0)
+        self.assertAlmostEqual(tot.filled_energy_j / first.energy_j, 1.0,
+                               delta=1e-9)
+        self.assertGreater(tot.energy_j, tot.filled_energy_j)
+        # every joule, the filled ones too, at 300 gCO2e/kWh (PUE 1)
+        self.assertAlmostEqual(
+            tot.operational_kgco2e / (tot.energy_j / 3.6e6 * 0.3), 1.0,
+            delta=1e-9)
+        self.assertAlmostEqual(report["filled_energy_j"], tot.filled_energy_j,
+                               delta=1e-9 * tot.filled_energy_j)
+        self.assertEqual(report["unpriced_energy_j"], 0.0)
+        self.assertIn("the value known nearest in time",
+                      report["grid"]["filled_by"])
 
     def test_keyword_keys_target_and_sync(self):
         calls = []

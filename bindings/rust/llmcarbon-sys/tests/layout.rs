@@ -8,7 +8,10 @@
 //!   holds the value the library documents, down to the last one;
 //! - prepared with a size larger than ours (as a program built against a
 //!   newer header would), the library writes no byte past our size_of, so
-//!   its own sizeof is not larger than ours.
+//!   its own sizeof is not larger than ours;
+//! - prepared with the size of an older header (llmc_totals before its last
+//!   two fields), the library fills the fields within it and writes no byte
+//!   past it.
 
 use core::ffi::{c_char, CStr};
 use core::mem::{offset_of, size_of, MaybeUninit};
@@ -274,13 +277,40 @@ fn totals_and_channel_of_a_tracker_fill_every_field() {
         );
         assert_eq!(o.measured, 1);
         assert_eq!(o.quality, 0);
-        // no target_tokens: the three projections are NaN, the last field too
+        // no target_tokens: the three projections are NaN
         assert!(o.projected_total_kgco2e.is_nan());
         assert!(o.projected_low_kgco2e.is_nan());
         assert!(o.projected_high_kgco2e.is_nan());
         // a constant grid always answers: nothing waited for a price
         assert_eq!(o.filled_energy_j, 0.0);
         assert_eq!(o.unpriced_energy_j, 0.0);
+
+        // a caller built before the last two fields (size 136) gets the
+        // rest, and no byte from filled_energy_j on is written
+        let older = offset_of!(llmc_totals, filled_energy_j);
+        let mut b: Box<MaybeUninit<llmc_totals>> = Box::new(MaybeUninit::uninit());
+        ptr::write_bytes(b.as_mut_ptr() as *mut u8, 0x5A, size_of::<llmc_totals>());
+        llmc_totals_init(b.as_mut_ptr(), older);
+        let tail = (b.as_mut_ptr() as *mut u8).add(older);
+        ptr::write_bytes(tail, FILL, size_of::<llmc_totals>() - older);
+        ok(
+            llmc_tracker_totals(b.as_mut_ptr(), t, ptr::null()),
+            "totals, size 136",
+        );
+        let bytes = core::slice::from_raw_parts(b.as_ptr() as *const u8, size_of::<llmc_totals>());
+        assert!(
+            bytes[older..].iter().all(|&x| x == FILL),
+            "the library wrote past the size it was given"
+        );
+        let p = b.as_ptr();
+        assert_eq!(
+            ptr::addr_of!((*p).size).read() as usize,
+            older,
+            "size is kept"
+        );
+        assert_eq!(ptr::addr_of!((*p).energy_j).read(), o.energy_j);
+        assert_eq!(ptr::addr_of!((*p).steps).read(), 10);
+        assert!(ptr::addr_of!((*p).projected_high_kgco2e).read().is_nan());
 
         assert_eq!(llmc_tracker_channel_count(t), 1);
         let mut c = Guarded::new(llmc_channel_init);

@@ -645,6 +645,75 @@ fn tracker_on_another_thread_than_it_was_made() {
     assert_eq!(t.totals(None).unwrap().tokens, 5);
 }
 
+#[test]
+fn tracker_energy_without_intensity_is_unpriced_not_zero() {
+    // a grid API nobody answers (a closed loopback port), for a zone no
+    // cache holds: the energy is measured, its CO2e unknown (None, not 0),
+    // and the totals say how much energy waits for an intensity
+    let mut t = Tracker::with_config(
+        "meters=const:100W; interval=100ms; \
+         grid=electricitymaps:ZZ-LLMC-RS?token=t&base_url=http://127.0.0.1:9",
+    )
+    .unwrap();
+    t.start().unwrap();
+    thread::sleep(Duration::from_millis(400));
+    t.stop().unwrap();
+    let o = t.totals(None).unwrap();
+    assert!(o.measured);
+    let energy = o.energy_j.expect("measured");
+    assert!(energy > 30.0, "{energy}");
+    assert_eq!(o.operational_kgco2e, None);
+    assert_eq!(o.total_kgco2e, None);
+    assert_eq!(o.intensity_gco2e_per_kwh, None);
+    assert_rel!(o.unpriced_energy_j, energy, 1e-9);
+    assert_eq!(o.filled_energy_j, 0.0);
+}
+
+#[test]
+fn tracker_energy_resumed_without_intensity_is_filled_later() {
+    // a run whose grid never answers leaves its energy unpriced in its
+    // checkpoint; resumed on a grid that answers, that energy is priced
+    // with the value known nearest in time, and counted as filled
+    let dir = scratch("filled");
+    let checkpoint = dir.join("carbon.json");
+    let mut a = Tracker::with_config(
+        "meters=const:100W; interval=100ms; \
+         grid=electricitymaps:ZZ-LLMC-RS-FILL?token=t&base_url=http://127.0.0.1:9",
+    )
+    .unwrap();
+    a.set("checkpoint", checkpoint.to_str().unwrap()).unwrap();
+    a.start().unwrap();
+    thread::sleep(Duration::from_millis(300));
+    a.stop().unwrap();
+    let first = a.totals(None).unwrap();
+    drop(a);
+    let first_j = first.energy_j.expect("measured");
+    assert!(first_j > 20.0, "{first_j}");
+    assert_eq!(first.operational_kgco2e, None);
+    assert_rel!(first.unpriced_energy_j, first_j, 1e-9);
+
+    let mut b = Tracker::with_config("meters=const:100W; interval=100ms; grid=const:300").unwrap();
+    b.set("checkpoint", checkpoint.to_str().unwrap()).unwrap();
+    b.start().unwrap();
+    thread::sleep(Duration::from_millis(300));
+    b.stop().unwrap();
+    let o = b.totals(None).unwrap();
+    let energy = o.energy_j.expect("measured");
+    assert_eq!(o.unpriced_energy_j, 0.0);
+    assert_rel!(o.filled_energy_j, first_j, 1e-9);
+    assert!(energy > o.filled_energy_j, "{energy} J");
+    // every joule, the filled ones too, at 300 gCO2e/kWh (PUE 1)
+    assert_rel!(o.operational_kgco2e.unwrap(), energy / 3.6e6 * 0.3, 1e-9);
+    let report = b.report_json().unwrap();
+    assert!(
+        report.contains("the value known nearest in time"),
+        "{report}"
+    );
+    assert!(report.contains("\"filled_energy_j\""), "{report}");
+    drop(b);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 // ---- meters, quantities, accounting ---------------------------------------------
 
 #[test]
@@ -772,28 +841,4 @@ fn thread_markers_follow_llmcarbon_threads_7() {
     <sys::llmc_tracker as AmbiguousIfSend<_>>::check();
     <sys::llmc_tracker as AmbiguousIfSync<_>>::check();
     <sys::llmc_grid as AmbiguousIfSend<_>>::check();
-}
-
-#[test]
-fn tracker_energy_without_intensity_is_unpriced_not_zero() {
-    // a grid API nobody answers (a closed loopback port), for a zone no
-    // cache holds: the energy is measured, its CO2e unknown (None, not 0),
-    // and the totals say how much energy waits for an intensity
-    let mut t = Tracker::with_config(
-        "meters=const:100W; interval=100ms; \
-         grid=electricitymaps:ZZ-LLMC-RS?token=t&base_url=http://127.0.0.1:9",
-    )
-    .unwrap();
-    t.start().unwrap();
-    thread::sleep(Duration::from_millis(400));
-    t.stop().unwrap();
-    let o = t.totals(None).unwrap();
-    assert!(o.measured);
-    let energy = o.energy_j.expect("measured");
-    assert!(energy > 30.0, "{energy}");
-    assert_eq!(o.operational_kgco2e, None);
-    assert_eq!(o.total_kgco2e, None);
-    assert_eq!(o.intensity_gco2e_per_kwh, None);
-    assert_rel!(o.unpriced_energy_j, energy, 1e-9);
-    assert_eq!(o.filled_energy_j, 0.0);
 }
