@@ -7,7 +7,8 @@ Usage (this is what the build runs):
         --zones data/grid_intensity.csv --countries data/iso3166.csv \
         --output tables.c
 
-The output defines every extern declared in lib/core/tables.h. The CSV files
+The output defines every extern declared in lib/core/tables.h, and
+llmc__hw_aliases, declared in lib/profile/profile.h. The CSV files
 are validated first; on any problem the script prints
 ``FILE:LINE: column N (NAME): message`` to stderr, writes nothing and exits
 with status 1. Python 3 standard library only; the output depends only on
@@ -29,7 +30,7 @@ HW_HEADER = [
     "name", "vendor", "kind", "tdp_w", "idle_w",
     "bf16_dense_tflops", "fp16_dense_tflops", "tf32_tflops", "fp32_tflops",
     "fp8_dense_tflops", "memory_gb", "die_mm2", "process_nm",
-    "embodied_kgco2e", "embodied_basis", "source",
+    "embodied_kgco2e", "embodied_basis", "source", "aliases", "alias_source",
 ]
 ZONE_HEADER = ["zone", "kind", "gco2_per_kwh", "year", "basis", "source",
                "licence"]
@@ -66,6 +67,8 @@ MAX_CELL_BYTES = 4000
 
 _NUMBER = re.compile(r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 _YEAR = re.compile(r"^[0-9]{4}$")
+# Words the library's name matching ignores (lib/profile/catalogue.c).
+VENDOR_WORDS = ("nvidia", "amd", "google", "intel")
 
 
 class DataError(Exception):
@@ -209,6 +212,37 @@ def require_text(cell, text, what="value"):
         cell.fail("leading or trailing blanks in %r" % text)
 
 
+def squeeze_name(name):
+    """A name as the library compares it: lowercase letters and digits
+    only, vendor words left out (lib/profile/catalogue.c, squeeze())."""
+    words = re.findall(r"[A-Za-z0-9]+", name)
+    return "".join(w.lower() for w in words
+                   if w.lower() not in VENDOR_WORDS)
+
+
+def check_aliases(path, hw_rows):
+    """An alias is a name a driver prints (nvidia-smi, NVML, rocm-smi);
+    one may be shared by several rows, where the driver prints the same
+    string for different parts, but must never equal another row's own
+    name, which would make that name ambiguous."""
+    names = {}
+    for line, rec in hw_rows:
+        names.setdefault(squeeze_name(rec["name"]), (line, rec["name"]))
+    for line, rec in hw_rows:
+        cell = lambda col: Cell(path, line, HW_HEADER, HW_HEADER.index(col))
+        seen = set()
+        for alias in rec["aliases"]:
+            key = squeeze_name(alias)
+            if key in seen:
+                cell("aliases").fail("alias %r given twice" % alias)
+            seen.add(key)
+            other = names.get(key)
+            if other is not None and other[1] != rec["name"]:
+                cell("aliases").fail(
+                    "alias %r is the name of another row, %r on line %d"
+                    % (alias, other[1], other[0]))
+
+
 def load_countries(path):
     data, rows = read_csv(path, COUNTRY_HEADER)
     out = []
@@ -275,8 +309,30 @@ def load_hardware(path):
             cell("embodied_basis").fail(
                 "embodied_kgco2e is set but embodied_basis is blank")
         rec["embodied_basis"] = basis
-        out.append(rec)
-    return data, out
+        aliases = []
+        if row["aliases"] != "":
+            for alias in row["aliases"].split(";"):
+                if alias.strip() == "":
+                    cell("aliases").fail(
+                        "empty alias in %r (aliases are separated by "
+                        "';' with nothing around them)" % row["aliases"])
+                require_text(cell("aliases"), alias, "alias")
+                if squeeze_name(alias) == "":
+                    cell("aliases").fail(
+                        "alias %r names no model (a vendor alone is not "
+                        "enough)" % alias)
+                aliases.append(alias)
+        if aliases and row["alias_source"].strip() == "":
+            cell("alias_source").fail(
+                "aliases are given but alias_source is empty; say where "
+                "each alias is printed")
+        if not aliases and row["alias_source"] != "":
+            cell("alias_source").fail(
+                "alias_source is set but aliases is blank")
+        rec["aliases"] = aliases
+        out.append((line, rec))
+    check_aliases(path, out)
+    return data, [rec for _line, rec in out]
 
 
 def load_zones(path, alpha3):
@@ -356,6 +412,15 @@ def render(hw_data, hw, zone_data, zones, countries):
     o.append("};")
     o.append("const size_t llmc__hw_count = "
              "sizeof llmc__hw_rows / sizeof llmc__hw_rows[0];")
+    o.append("")
+    o.append("/* The names drivers print for each row, ';'-separated, in row "
+             "order;")
+    o.append(" * declared in lib/profile/profile.h. */")
+    o.append("extern const char *const llmc__hw_aliases[];")
+    o.append("const char *const llmc__hw_aliases[] = {")
+    for r in hw:
+        o.append("    %s," % c_string(";".join(r["aliases"])))
+    o.append("};")
     o.append("")
     o.append("const struct llmc__zone_row llmc__zone_rows[] = {")
     for r in zones:

@@ -39,11 +39,12 @@ COUNTRY_HEADER = ",".join(gen_tables.COUNTRY_HEADER)
 
 # Small valid inputs; the tests below break one thing at a time.
 # Hardware columns: name,vendor,kind,tdp_w,idle_w,bf16,fp16,tf32,fp32,fp8,
-# memory_gb,die_mm2,process_nm,embodied_kgco2e,embodied_basis,source
+# memory_gb,die_mm2,process_nm,embodied_kgco2e,embodied_basis,source,
+# aliases,alias_source
 HW_ROWS = [
     "Chip A,Acme,gpu,700,,989,989,494.5,67.0,1979,80,814,4,164,board-share,"
-    "doc A",
-    "Chip B,Acme,cpu,350,,,,,,,,,,,,doc B",
+    "doc A,Acme Chip-A 80GB HBM3;Acme A,smi output in doc C",
+    "Chip B,Acme,cpu,350,,,,,,,,,,,,doc B,,",
 ]
 ZONE_ROWS = [
     "FRA,country,56.039,2023,lifecycle,src F,CC-BY-4.0",
@@ -117,7 +118,8 @@ class RealTables(GenTestCase):
         for name in ("llmc__hw_rows[]", "llmc__hw_count",
                      "llmc__zone_rows[]", "llmc__zone_count",
                      "llmc__countries[]", "llmc__country_count",
-                     "llmc__hw_dataset[]", "llmc__grid_dataset[]"):
+                     "llmc__hw_dataset[]", "llmc__grid_dataset[]",
+                     "llmc__hw_aliases[]"):
             self.assertIn("const ", text.split(name)[0][-40:], name)
         self.assertEqual(text.count("        .zone = "),
                          csv_field_count(ZONES))
@@ -203,6 +205,7 @@ class RealTables(GenTestCase):
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+extern const char *const llmc__hw_aliases[];
 int main(void) {
     size_t i;
     printf("%zu %zu %zu\n", llmc__hw_count, llmc__zone_count,
@@ -212,6 +215,9 @@ int main(void) {
             printf("%.17g %.17g %d %s\n", llmc__hw_rows[i].bf16_flops,
                    llmc__hw_rows[i].tdp_w, isnan(llmc__hw_rows[i].idle_w),
                    llmc__hw_rows[i].embodied_basis);
+    for (i = 0; i < llmc__hw_count; i++)
+        if (strcmp(llmc__hw_rows[i].name, "NVIDIA H100 SXM5 80GB") == 0)
+            printf("%s\n", llmc__hw_aliases[i]);
     for (i = 0; i < llmc__zone_count; i++)
         if (strcmp(llmc__zone_rows[i].zone, "FRA") == 0)
             printf("%.17g %d %d\n", llmc__zone_rows[i].gco2e_per_kwh,
@@ -240,13 +246,15 @@ int main(void) {
         self.assertEqual(float(tdp), 700.0)
         self.assertNotEqual(idle_nan, "0")
         self.assertEqual(basis, "board-share")
-        value, year, basis = lines[2].split()
+        # the name NVML and nvidia-smi print for an H100 SXM5
+        self.assertEqual(lines[2], "NVIDIA H100 80GB HBM3")
+        value, year, basis = lines[3].split()
         self.assertEqual((float(value), int(year), int(basis)),
                          (56.039, 2023, 1))
-        self.assertEqual(lines[3], "C\u00f4te d'Ivoire")
-        self.assertTrue(lines[4].startswith("llmcarbon-hardware 2026.11 "
+        self.assertEqual(lines[4], "C\u00f4te d'Ivoire")
+        self.assertTrue(lines[5].startswith("llmcarbon-hardware 2026.11 "
                                             "sha256:"))
-        self.assertTrue(lines[5].startswith("llmcarbon-grid 2026.11 "
+        self.assertTrue(lines[6].startswith("llmcarbon-grid 2026.11 "
                                             "sha256:"))
 
 
@@ -260,10 +268,14 @@ class SmallTables(GenTestCase):
         self.assertIn(".tf32_flops = 494500000000000.0,", text)
         self.assertIn(".year = 0,", text)
         self.assertIn(".embodied_basis = \"\",", text)
+        # aliases: one ';'-separated string per row, in row order
+        self.assertIn("const char *const llmc__hw_aliases[] = {\n"
+                      "    \"Acme Chip-A 80GB HBM3;Acme A\",\n"
+                      "    \"\",\n};", text)
 
     def test_tflops_conversion_is_exact(self):
         hw = ["Chip A,Acme,gpu,450,,165.15,165.15,82.58,82.6,330.30,24,"
-              "608.4,4,,,doc"]
+              "608.4,4,,,doc,,"]
         proc, out = self.run_gen(*self.small(hw_rows=hw))
         self.assertEqual(proc.returncode, 0, proc.stderr)
         with open(out, encoding="ascii") as f:
@@ -276,7 +288,7 @@ class SmallTables(GenTestCase):
     def test_string_escapes_compile_and_round_trip(self):
         tricky = 'Back\\slash "quoted" ??= trigraph? caf\u00e9 \u2013 \U0001F600'
         cell = '"' + tricky.replace('"', '""') + '"'
-        hw = ["Chip A,Acme,gpu,1,,,,,,,,,,,," + cell]
+        hw = ["Chip A,Acme,gpu,1,,,,,,,,,,,," + cell + ",,"]
         proc, out = self.run_gen(*self.small(hw_rows=hw))
         self.assertEqual(proc.returncode, 0, proc.stderr)
         obj = self.compile_c(out, ["-Wtrigraphs"])
@@ -336,7 +348,7 @@ class Validation(GenTestCase):
     def test_wrong_field_count(self):
         rows = [HW_ROWS[0], HW_ROWS[1] + ",extra"]
         self.expect_error(self.small(hw_rows=rows), "hw", "3: column",
-                          "wrong field count", "17 fields", "expected 16")
+                          "wrong field count", "19 fields", "expected 18")
 
     def test_short_zone_row(self):
         rows = [ZONE_ROWS[0], "gcp:x-1,cloud_region,100.5"]
@@ -354,7 +366,7 @@ class Validation(GenTestCase):
                           "first on line 3")
 
     def test_duplicate_hardware_name(self):
-        rows = HW_ROWS + ["chip a,Other,gpu,1,,,,,,,,,,,,doc"]
+        rows = HW_ROWS + ["chip a,Other,gpu,1,,,,,,,,,,,,doc,,"]
         self.expect_error(self.small(hw_rows=rows), "hw",
                           "4: column 1 (name)", "duplicate hardware name")
 
@@ -436,6 +448,52 @@ class Validation(GenTestCase):
         self.expect_error(self.small(hw_rows=rows), "hw",
                           "2: column 15 (embodied_basis)",
                           "embodied_basis is blank")
+
+    # -- aliases
+    def test_alias_without_source(self):
+        rows = [HW_ROWS[0].replace(",smi output in doc C", ",")]
+        self.expect_error(self.small(hw_rows=rows), "hw",
+                          "2: column 18 (alias_source)",
+                          "alias_source is empty")
+
+    def test_alias_source_without_alias(self):
+        rows = [HW_ROWS[0], HW_ROWS[1][:-2] + ",,doc D"]
+        self.expect_error(self.small(hw_rows=rows), "hw",
+                          "3: column 18 (alias_source)", "aliases is blank")
+
+    def test_empty_alias(self):
+        for aliases in ("Acme A;", ";Acme A", "Acme A;;Acme B", "Acme A; "):
+            with self.subTest(aliases=aliases):
+                rows = [HW_ROWS[0].replace("Acme Chip-A 80GB HBM3;Acme A",
+                                           aliases)]
+                self.expect_error(self.small(hw_rows=rows), "hw",
+                                  "2: column 17 (aliases)")
+
+    def test_alias_of_vendor_only(self):
+        rows = [HW_ROWS[0].replace(";Acme A", ";NVIDIA")]
+        self.expect_error(self.small(hw_rows=rows), "hw",
+                          "2: column 17 (aliases)", "names no model")
+
+    def test_alias_given_twice(self):
+        rows = [HW_ROWS[0].replace(";Acme A", ";acme chip a 80gb hbm3")]
+        self.expect_error(self.small(hw_rows=rows), "hw",
+                          "2: column 17 (aliases)", "given twice")
+
+    def test_alias_that_is_another_rows_name(self):
+        # "Chip-B" is "Chip B" once case and separators are dropped
+        rows = [HW_ROWS[0].replace(";Acme A", ";Chip-B"), HW_ROWS[1]]
+        self.expect_error(self.small(hw_rows=rows), "hw",
+                          "2: column 17 (aliases)", "another row",
+                          "'Chip B' on line 3")
+
+    def test_alias_shared_by_rows_is_allowed(self):
+        # a driver may print one string for two parts (rocm-smi's
+        # "AMD Instinct MI250X/MI250"); the library then needs more to
+        # tell them apart
+        rows = [HW_ROWS[0],
+                HW_ROWS[1][:-2] + ",Acme A,smi output in doc D"]
+        proc, _out = self.run_gen(*self.small(hw_rows=rows))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
 
     # -- years
     def test_year_out_of_range(self):

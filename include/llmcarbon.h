@@ -200,6 +200,15 @@ LLMC_API int llmc_profile_set_text(llmc_profile *profile,
 /* The bundled catalogue, for listings: count, then profiles by index. */
 LLMC_API size_t llmc_profile_catalogue_count(void);
 LLMC_API int llmc_profile_catalogue_get(llmc_profile **out, size_t index);
+/* Finds the profile of a device as its driver names it (nvidia-smi, NVML,
+ * rocm-smi: "NVIDIA H100 80GB HBM3", "Tesla T4"), like llmc_profile_lookup;
+ * where the name fits several profiles, the device memory (GiB, as NVML
+ * reports it / 2^30) and its default power limit (W) pick one. Either may
+ * be NAN when unknown. LLMC_EAMBIGUOUS, listing each candidate's memory
+ * and power, when they still do not decide. */
+LLMC_API int llmc_profile_lookup_device(llmc_profile **out, const char *name,
+                                        double memory_gib,
+                                        double power_limit_w);
 
 /* ------------------------------------------------------------------------
  * Grid carbon intensity

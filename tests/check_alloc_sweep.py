@@ -45,8 +45,9 @@ TIMEOUT_S = 60
 ESTIMATE = ["estimate", "--hardware", "NVIDIA H100 SXM5 80GB", "--count", "8",
             "--hours", "10h", "--pue", "1.1", "--zone", "US"]
 GRID_GET = ["grid", "get", "DE", "--at", "2026-01-01T00:00:00Z"]
-RUN = ["run", "--meters", "const:100W", "--log", "run.jsonl",
-       "--checkpoint", "run.ckpt"]
+# the grid given: without one, run says on stderr which it falls back to
+RUN = ["run", "--meters", "const:100W", "--grid", "static:WORLD",
+       "--log", "run.jsonl", "--checkpoint", "run.ckpt"]
 
 NUMBER = r"-?[0-9][0-9,]*(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?"
 # `run` text: the duration, and what a constant power makes of it.
@@ -61,7 +62,8 @@ RUN_TEXT_VARYING = [
 ]
 # `run --json`: the same quantities, wherever they appear.
 RUN_JSON_VARYING = {"duration_s", "energy_j", "energy_kwh",
-                    "operational_kgco2e", "total_kgco2e"}
+                    "operational_kgco2e", "total_kgco2e",
+                    "from_unix_s"}  # when a resumed run took over
 # What `run` may do instead when an allocation fails, and says so under
 # "problems", its figures unchanged: sample without a sampler thread, ask
 # the grid without a helper thread, or price an interval once the grid has

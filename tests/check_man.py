@@ -12,6 +12,12 @@ Usage: python3 tests/check_man.py --header include/llmcarbon.h --man man
 - Every .Xr to an llmc_* or llmcarbon* page points to a page that exists.
 - Every page under MAN is lint clean: `mandoc -T lint -W warning PAGE`
   prints nothing.
+- Every function a grouped page names has a page under its own name, so
+  that `man llmc_NAME` finds it: a link page man3/llmc_NAME.3 holding the
+  one line `.so man3/GROUP.3`, whose target exists and names the function.
+  Link pages are not linted (mandoc calls every .so fragile).
+- With --meson-build, every page under MAN is installed: named as
+  'man/manN/PAGE.N' in that meson.build (its install_man() lists).
 
 Exit status: 0 when everything passes, 1 when there are problems, 77 (the
 meson/automake "skipped" code) when mandoc is not installed and the checks
@@ -183,6 +189,24 @@ def parse_page(path):
     return names, prototypes
 
 
+LINK_RE = re.compile(r"^\.so\s+(man[1-9]/[\w.+-]+\.[1-9][a-z]*)\s*$")
+
+
+def link_target(path):
+    """Returns the target of a link page (`.so man3/page.3`, comment lines
+    allowed before it), or None when the page is not a link page."""
+    with open(path, encoding="utf-8") as f:
+        lines = [line for line in f.read().split("\n")
+                 if line.strip() and not line.startswith(".\\\"")]
+    if len(lines) == 1:
+        m = LINK_RE.match(lines[0])
+        if m:
+            return m.group(1)
+    if any(line.startswith(".so") for line in lines):
+        return ""  # a .so mixed with other text: reported as malformed
+    return None
+
+
 def find_pages(man_dir):
     pages = []
     for root, _dirs, files in os.walk(man_dir):
@@ -196,6 +220,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--header", required=True, help="path to llmcarbon.h")
     ap.add_argument("--man", required=True, help="the man/ directory")
+    ap.add_argument("--meson-build",
+                    help="the meson.build whose install_man() lists install "
+                         "the pages")
     opts = ap.parse_args()
 
     problems = []
@@ -209,8 +236,16 @@ def main():
 
     man3 = os.path.join(opts.man, "man3")
     pages3 = sorted(p for p in find_pages(man3) if p.endswith(".3"))
-    covered = {}  # function -> [pages]
+    links = {}  # link page path -> target relative to MAN
     for page in pages3:
+        target = link_target(page)
+        if target is not None:
+            links[page] = target
+    covered = {}  # function -> [pages]
+    page_of = {}  # name in a NAME section -> the page naming it
+    for page in pages3:
+        if page in links:
+            continue
         rel = os.path.relpath(page, opts.man)
         names, prototypes = parse_page(page)
         if not names:
@@ -226,6 +261,7 @@ def main():
                                     "declare" % (rel, name))
                     continue
                 covered.setdefault(name, []).append(rel)
+                page_of[name] = rel
                 if name not in prototypes:
                     problems.append("%s: %s has no .Ft/.Fn prototype in "
                                     "SYNOPSIS" % (rel, name))
@@ -251,7 +287,48 @@ def main():
             problems.append("%s: named by several pages: %s"
                             % (name, ", ".join(sorted(where))))
 
+    # `man llmc_NAME` must find every function: its own page, or a link
+    # page pointing at the grouped page that documents it.
+    for page, target in sorted(links.items()):
+        rel = os.path.relpath(page, opts.man)
+        stem = os.path.basename(page)[:-2]
+        if not target:
+            problems.append("%s: a link page holds one line, `.so "
+                            "man3/PAGE.3`, and nothing else" % rel)
+        elif not os.path.isfile(os.path.join(opts.man, target)):
+            problems.append("%s: .so %s points to no page under %s"
+                            % (rel, target, opts.man))
+        elif os.path.join(opts.man, target) in links:
+            problems.append("%s: .so %s points to another link page; point "
+                            "it at the page that documents %s"
+                            % (rel, target, stem))
+        elif page_of.get(stem) != target:
+            problems.append("%s: .so %s, but %s is documented in %s"
+                            % (rel, target, stem,
+                               page_of.get(stem, "no page")))
+    own = {os.path.basename(p)[:-2] for p in pages3}
+    for name in sorted(covered):
+        if name not in own:
+            problems.append("%s: documented in %s but has no page of its own, "
+                            "so `man %s` finds nothing; add man/man3/%s.3 "
+                            "holding `.so %s` and install it (meson.build)"
+                            % (name, page_of[name], name, name,
+                               page_of[name]))
+
     all_pages = find_pages(opts.man)
+    if opts.meson_build:
+        with open(opts.meson_build, encoding="utf-8") as f:
+            listed = set(re.findall(r"'man/(man[1-9]/[^']+)'", f.read()))
+        for page in all_pages:
+            rel = os.path.relpath(page, opts.man)
+            if rel not in listed:
+                problems.append("%s: not installed: add 'man/%s' to the "
+                                "install_man() lists of %s"
+                                % (rel, rel, opts.meson_build))
+        for rel in sorted(listed):
+            if not os.path.isfile(os.path.join(opts.man, rel)):
+                problems.append("%s installs man/%s, which does not exist"
+                                % (opts.meson_build, rel))
     # Cross references to this project's pages must point at a page that
     # exists (other names of a family are not installed as separate pages).
     page_names = set()
@@ -271,6 +348,8 @@ def main():
     mandoc = shutil.which("mandoc")
     if mandoc is not None:
         for page in all_pages:
+            if page in links:
+                continue
             rel = os.path.relpath(page, opts.man)
             res = subprocess.run([mandoc, "-T", "lint", "-W", "warning", page],
                                  stdout=subprocess.PIPE,

@@ -77,6 +77,8 @@ it into a provider's base URL):  /_mode/<mode>[,<mode>...]/<the real path>
     missing    intensity values left out (the same fields)
     wrongzone  EM answers for zone "FR" whatever was asked
     units      WattTime meta.units "kg_per_kwh"
+    lag        EM latest describes the hour before the current one (the
+               newest published hour lags, as the real API's may)
     429        429 with Retry-After: 1 (JSON body)
     503date    503 with Retry-After as an HTTP date 2 s ahead
     flaky      every other request to a path (1st, 3rd, ...) is a 503
@@ -153,7 +155,7 @@ WT_SIGNALS = {"co2_moer", "co2_aoer", "health_damage"}
 MODES = {"slow", "drop", "truncate", "html500", "plain403", "text200",
          "badjson", "empty", "null", "missing", "wrongzone", "units", "429",
          "503date", "flaky", "redirect", "huge", "hugenolen", "echo",
-         "echo500", "hang"}
+         "echo500", "hang", "lag"}
 HUGE = 9 * 1024 * 1024
 
 
@@ -301,7 +303,8 @@ def electricity_maps(kind, q, headers, modes):
     now = now_utc()
     hour = floor_to(now, 3600)
     if kind == "latest":
-        item = em_item(hour, em_value(322, 0, factor, modes), factor,
+        published = hour - timedelta(hours=1) if "lag" in modes else hour
+        item = em_item(published, em_value(322, 0, factor, modes), factor,
                        modes=modes)
         item["isEstimated"] = False
         out = {"zone": zone}

@@ -343,6 +343,139 @@ START_TEST(test_checkpoint_resumed_run_adds_up)
 }
 END_TEST
 
+/* ---- what the report says of embodied carbon and of the resume -------- */
+
+static llmc_tracker *tracker_with_log(const char *log)
+{
+    llmc_tracker *t = tracker();
+    char config[400];
+    snprintf(config, sizeof config, "log=%s", log);
+    ck_assert_status(llmc_tracker_configure(t, config), LLMC_OK);
+    return t;
+}
+
+static json_t *report_of(llmc_tracker *t)
+{
+    char *text = NULL;
+    json_t *root;
+    ck_assert_status(llmc_tracker_report_json(&text, t), LLMC_OK);
+    root = json_loads(text, 0, NULL);
+    ck_assert_msg(json_is_object(root), "not a JSON object: %s", text);
+    llmc_free(text);
+    return root;
+}
+
+static json_t *first_log_line(const char *log)
+{
+    char *text = slurp(log), *nl = strchr(text, '\n');
+    json_t *line;
+    ck_assert_ptr_nonnull(nl);
+    *nl = '\0';
+    line = json_loads(text, 0, NULL);
+    ck_assert_msg(json_is_object(line), "not a JSON line: %s", text);
+    free(text);
+    return line;
+}
+
+/* A first run without hardware counts no embodied carbon: the report says
+ * null and why, never 0, and the total is the operational figure. */
+START_TEST(test_checkpoint_first_run_report_embodied_unknown_not_zero)
+{
+    llmc_tracker *t;
+    llmc_totals o;
+    json_t *r, *line;
+    char log[400];
+
+    snprintf(log, sizeof log, "%s/run.jsonl", scratch);
+    t = tracker_with_log(log);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    sleep_ms(300);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    llmc_totals_init(&o, sizeof o);
+    ck_assert_status(llmc_tracker_totals(&o, t, NULL), LLMC_OK);
+    /* the C totals keep 0 beside the report's flag */
+    ck_assert_double_eq(o.embodied_kgco2e, 0.0);
+    r = report_of(t);
+    llmc_tracker_free(t);
+    ck_assert_msg(json_is_null(json_object_get(r, "embodied_kgco2e")),
+                  "embodied_kgco2e is not null");
+    ck_assert(json_is_false(json_object_get(r, "embodied_included")));
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
+                                     r, "embodied_note")),
+                                 "no hardware given"));
+    ck_assert_double_gt(json_number_value(json_object_get(r, "total_kgco2e")),
+                        0.0);
+    ck_assert_double_eq(json_number_value(json_object_get(r, "total_kgco2e")),
+                        json_number_value(json_object_get(
+                            r, "operational_kgco2e")));
+    ck_assert(json_is_null(json_object_get(
+        json_object_get(json_object_get(r, "phases"), "train"),
+        "embodied_kgco2e")));
+    ck_assert(json_is_null(json_object_get(r, "resumed")));
+    json_decref(r);
+
+    line = first_log_line(log);
+    ck_assert(json_is_null(json_object_get(line, "embodied_kgco2e")));
+    ck_assert_ptr_null(json_object_get(line, "resumed"));
+    json_decref(line);
+}
+END_TEST
+
+/* A resumed run says when it took over and what: in its report and on
+ * every line of its log. */
+/* A "resumed" object: taken over between before and after, from a
+ * checkpoint of 1000 J. */
+static void expect_resumed(const json_t *res, json_int_t before,
+                           json_int_t after)
+{
+    json_int_t from = json_integer_value(json_object_get(res, "from_unix_s"));
+    ck_assert_int_ge(from, before);
+    ck_assert_int_le(from, after);
+    ck_assert_double_eq(json_number_value(json_object_get(res, "energy_j")),
+                        1000.0);
+}
+
+START_TEST(test_checkpoint_resumed_run_says_when_it_resumed)
+{
+    llmc_tracker *t;
+    json_t *r, *res, *line;
+    char log[400];
+    time_t before, after;
+
+    put_checkpoint(HEAD, TOTALS, "{\"name\": \"train\", " TOTALS "}");
+    snprintf(log, sizeof log, "%s/run.jsonl", scratch);
+    t = tracker_with_log(log);
+    before = time(NULL);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    after = time(NULL);
+    sleep_ms(300);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    r = report_of(t);
+    llmc_tracker_free(t);
+    ck_assert(json_is_true(json_object_get(r, "resumed_from_checkpoint")));
+    res = json_object_get(r, "resumed");
+    ck_assert_msg(json_is_object(res), "resumed is not an object");
+    expect_resumed(res, before, after);
+    ck_assert_double_eq(json_number_value(json_object_get(res, "duration_s")),
+                        10.0);
+    /* the checkpoint's embodied figure is counted; this run adds none */
+    ck_assert(json_is_true(json_object_get(r, "embodied_included")));
+    ck_assert_double_eq(json_number_value(json_object_get(r,
+                                                          "embodied_kgco2e")),
+                        0.25);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
+                                     r, "embodied_note")),
+                                 "no hardware given"));
+    json_decref(r);
+
+    line = first_log_line(log);
+    res = json_object_get(line, "resumed");
+    ck_assert_msg(json_is_object(res), "the log line has no resumed object");
+    expect_resumed(res, before, after);
+    json_decref(line);
+}
+END_TEST
+
 /* ---- a failed allocation while writing -------------------------------- */
 
 static atomic_long fail_at; /* fails the allocation of this number; -1: none */
@@ -418,6 +551,8 @@ static Suite *checkpoint_suite(void)
     tcase_add_test(tc, test_checkpoint_below_a_file_says_why);
     tcase_add_test(tc, test_checkpoint_unreadable_is_eperm_with_the_fix);
     tcase_add_test(tc, test_checkpoint_resumed_run_adds_up);
+    tcase_add_test(tc, test_checkpoint_first_run_report_embodied_unknown_not_zero);
+    tcase_add_test(tc, test_checkpoint_resumed_run_says_when_it_resumed);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("write");

@@ -396,6 +396,68 @@ START_TEST(help_exits_0_and_lists_commands)
     OUT_HAS(&r, "estimate");
     OUT_HAS(&r, "hw");
     OUT_HAS(&r, "grid");
+    OUT_HAS(&r, "  run ");
+    OUT_HAS(&r, "  report ");
+    OUT_HAS(&r, "grid get SPEC");
+    OUT_HAS(&r, "grid forecast SPEC");
+    result_free(&r);
+}
+END_TEST
+
+/* A typo of a command, verb or option is a usage error that names the
+ * nearest right one; a word near nothing gets no suggestion. */
+START_TEST(typos_say_did_you_mean)
+{
+    static const struct {
+        const char *args[6]; /* NULL-terminated */
+        const char *want;
+    } cases[] = {
+        {{"estmate"}, "'estmate' is not a command; did you mean 'estimate'?"},
+        {{"reprot"}, "did you mean 'report'?"},
+        {{"--versoin"}, "did you mean '--version'?"},
+        {{"estimate", "--enrgy", "1"},
+         "'--enrgy' is not an option; did you mean '--energy'?"},
+        {{"estimate", "--hardwre=h100-sxm"}, "did you mean '--hardware'?"},
+        {{"grid", "shwo", "FR"}, "did you mean 'show'?"},
+        {{"grid", "list", "--knid", "country"}, "did you mean '--kind'?"},
+        {{"hw", "lsit"}, "did you mean 'list'?"},
+        {{"hw", "list", "--jsno"}, "did you mean '--json'?"},
+        {{"run", "--stirct", "--", "true"}, "did you mean '--strict'?"},
+        {{"run", "--metres", "const:1W", "--", "true"},
+         "did you mean '--meters'?"},
+    };
+    struct result r;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run(cases[i].args, &r);
+        expect_fail(&r, 2);
+        ERR_HAS(&r, cases[i].want);
+        result_free(&r);
+    }
+    RUN(&r, "frobnicate");
+    expect_fail(&r, 2);
+    ck_assert_msg(!strstr(r.err, "did you mean"), "%s", r.err);
+    result_free(&r);
+}
+END_TEST
+
+/* An LLMC_* variable nobody reads is named, with the nearest known one;
+ * those the tests themselves set (LLMC_CLI, ...) are known, or every
+ * expect_ok here would fail. */
+START_TEST(unknown_llmc_variable_is_named_with_the_nearest)
+{
+    struct result r;
+    setenv("LLMC_GIRD", "FR", 1);
+    RUN(&r, "hw", "show", "h100-sxm");
+    unsetenv("LLMC_GIRD");
+    ck_assert_msg(r.status == 0, "%s: exit %d\n%s", r.cmdline, r.status,
+                  r.err);
+    ck_assert_msg(r.out_len > 0, "%s printed nothing", r.cmdline);
+    ERR_HAS(&r, "llmcarbon: warning: the environment variable LLMC_GIRD is "
+                "not one llmcarbon reads, so it has no effect; did you mean "
+                "LLMC_GRID?");
+    result_free(&r);
+    RUN(&r, "hw", "show", "h100-sxm");
+    expect_ok(&r);
     result_free(&r);
 }
 END_TEST
@@ -661,7 +723,11 @@ START_TEST(estimate_no_embodied_leaves_it_out)
                   "embodied_included is not false");
     ck_assert_msg(json_is_false(jget(j, "assumptions.embodied.included")),
                   "assumptions.embodied.included is not false");
-    NUM_IS(j, "embodied_kgco2e", 0.0, 0.0);
+    /* left out is not 0: null, with the reason */
+    ck_assert_msg(json_is_null(jget(j, "embodied_kgco2e")),
+                  "embodied_kgco2e is not null");
+    ck_assert_msg(json_string_length(jget(j, "embodied_note")) > 0,
+                  "embodied_note does not say why");
     NUM_IS(j, "operational_kgco2e", op, 1e-9);
     ck_assert_msg(jnum(j, "total_kgco2e") == jnum(j, "operational_kgco2e"),
                   "total %.17g != operational %.17g", jnum(j, "total_kgco2e"),
@@ -1098,7 +1164,8 @@ END_TEST
 
 START_TEST(subcommand_help_goes_to_stdout)
 {
-    static const char *const cmds[] = {"estimate", "hw", "grid"};
+    static const char *const cmds[] = {"estimate", "hw", "grid", "run",
+                                       "report"};
     struct result r;
     char usage[64];
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
@@ -1250,6 +1317,190 @@ START_TEST(run_missing_command_exits_127_with_a_report)
     ERR_HAS(&r, "cannot run '/nonexistent/command'");
     OUT_HAS(&r, "exited with status 127");
     result_free(&r);
+}
+END_TEST
+
+/* Runs `llmcarbon run` with the NVML library at nvml_library and no RAPL
+ * or AMD GPU (an empty sysfs), restoring the environment after. */
+static void run_with_nvml(const char *nvml_library, const char *const argv[],
+                          struct result *r)
+{
+    char sysfs[] = "/tmp/llmc-sysfs-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(sysfs));
+    setenv("LLMC_NVML_LIBRARY", nvml_library, 1);
+    setenv("LLMC_SYSFS_ROOT", sysfs, 1);
+    run(argv, r);
+    unsetenv("LLMC_NVML_LIBRARY");
+    unsetenv("LLMC_SYSFS_ROOT");
+    unsetenv("FAKE_NVML_INIT_ERROR");
+    ck_assert_int_eq(remove_tree(sysfs), 0);
+}
+
+START_TEST(run_with_an_unopenable_meter_warns_and_runs_on_the_others)
+{
+    /* no NVML here: the job runs, on the other meter named, and run exits
+     * with the command's status */
+    struct result r;
+    json_t *j, *meters, *m;
+    run_with_nvml("/nonexistent/libnvidia-ml.so.1",
+                  ARGS("run", "--meters", "nvml+const:50W", "--grid", "FR",
+                       "--json", "--", "sh", "-c", "sleep 0.2; exit 5"),
+                  &r);
+    ck_assert_msg(r.status == 5, "%s: exit %d, want 5\n%s", r.cmdline,
+                  r.status, r.err);
+    ERR_HAS(&r, "llmcarbon run: warning: meter 'nvml' cannot be opened: ");
+    ERR_HAS(&r, "/nonexistent/libnvidia-ml.so.1");
+    ERR_HAS(&r, "sh runs measured by const:50W only");
+    j = parse_object(&r);
+    meters = json_object_get(j, "meters");
+    ck_assert_uint_eq(json_array_size(meters), 1);
+    m = json_array_get(meters, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "name")), "const");
+    ck_assert_double_eq_tol(
+        json_number_value(json_object_get(j, "energy_j")),
+        50.0 * json_number_value(json_object_get(j, "duration_s")), 0.5);
+    json_decref(j);
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(run_with_no_meter_left_runs_the_command_unmeasured)
+{
+    /* an NVML whose init fails (NVML_ERROR_DRIVER_NOT_LOADED, 9), no RAPL,
+     * no AMD GPU: the command runs, and its energy is not a 0 */
+    const char *fake = getenv("LLMC_FAKE_NVML");
+    struct result r;
+    json_t *j, *e;
+    ck_assert_msg(fake != NULL, "LLMC_FAKE_NVML is not set");
+    setenv("FAKE_NVML_INIT_ERROR", "9", 1);
+    run_with_nvml(fake, ARGS("run", "--meters", "nvml", "--grid", "FR",
+                             "--json", "--", "sh", "-c", "exit 4"),
+                  &r);
+    ck_assert_msg(r.status == 4, "%s: exit %d, want 4\n%s", r.cmdline,
+                  r.status, r.err);
+    ERR_HAS(&r, "llmcarbon run: warning: meter 'nvml' cannot be opened: ");
+    ERR_HAS(&r, "sh runs with meters=auto instead");
+    ERR_HAS(&r, "--strict");
+    j = parse_object(&r);
+    ck_assert_msg(!json_is_true(json_object_get(j, "measured")), "%s", r.out);
+    e = json_object_get(j, "energy_j");
+    ck_assert_msg(json_is_null(e) || json_number_value(e) > 0.0,
+                  "energy_j is neither unknown nor an estimate: %s", r.out);
+    json_decref(j);
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(run_strict_refuses_an_unopenable_meter)
+{
+    char dir[] = "/tmp/llmc-run-XXXXXX", marker[128], script[200];
+    struct result r;
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(marker, sizeof marker, "%s/ran", dir);
+    snprintf(script, sizeof script, "touch %s", marker);
+    run_with_nvml("/nonexistent/libnvidia-ml.so.1",
+                  ARGS("run", "--strict", "--meters", "nvml", "--grid", "FR",
+                       "--", "sh", "-c", script),
+                  &r);
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "nvml");
+    ERR_HAS(&r, "/nonexistent/libnvidia-ml.so.1");
+    ck_assert_msg(access(marker, F_OK) != 0, "the command ran");
+    result_free(&r);
+    ck_assert_int_eq(remove_tree(dir), 0);
+}
+END_TEST
+
+START_TEST(run_strict_with_a_working_nvml_measures_it)
+{
+    /* the fake NVML: one GPU at 300 W, read by its energy counter */
+    const char *fake = getenv("LLMC_FAKE_NVML");
+    struct result r;
+    json_t *j, *m;
+    double dur;
+    ck_assert_msg(fake != NULL, "LLMC_FAKE_NVML is not set");
+    run_with_nvml(fake, ARGS("run", "--strict", "--meters", "nvml", "--grid",
+                             "FR", "--interval", "100ms", "--json", "--",
+                             "sleep", "0.3"),
+                  &r);
+    expect_ok(&r);
+    j = parse_object(&r);
+    ck_assert(json_is_true(json_object_get(j, "measured")));
+    dur = json_number_value(json_object_get(j, "duration_s"));
+    ck_assert_double_eq_tol(json_number_value(json_object_get(j, "energy_j")),
+                            300.0 * dur, 300.0 * 0.05);
+    m = json_array_get(json_object_get(j, "meters"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "method")),
+                     "counter");
+    json_decref(j);
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(run_without_grid_says_which_grid_it_uses)
+{
+    llmc_grid *g;
+    llmc_intensity ci;
+    char want[200];
+    struct result r;
+
+    ck_assert_int_eq(llmc_grid_new(&g, "static:WORLD"), LLMC_OK);
+    llmc_intensity_init(&ci, sizeof ci);
+    ck_assert_int_eq(llmc_grid_intensity_at(&ci, g, (int64_t)time(NULL)),
+                     LLMC_OK);
+    snprintf(want, sizeof want, "llmcarbon run: no --grid given: using "
+             "static:WORLD, %.0f gCO2e/kWh (%d, %s); give --grid ZONE for "
+             "your site", ci.gco2e_per_kwh, ci.year,
+             llmc_basis_name(ci.basis));
+    llmc_grid_free(g);
+    unsetenv("LLMC_GRID");
+    RUN(&r, "run", "--meters", "const:10W", "--", "true");
+    ck_assert_msg(r.status == 0, "%s: exit %d\n%s", r.cmdline, r.status,
+                  r.err);
+    ERR_HAS(&r, want);
+    result_free(&r);
+    /* a grid given, by flag or by LLMC_GRID: nothing to say */
+    RUN(&r, "run", "--meters", "const:10W", "--grid", "FR", "--", "true");
+    expect_ok(&r);
+    result_free(&r);
+    setenv("LLMC_GRID", "FR", 1);
+    RUN(&r, "run", "--meters", "const:10W", "--", "true");
+    unsetenv("LLMC_GRID");
+    expect_ok(&r);
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(run_takes_every_tracker_key_as_a_flag)
+{
+    /* the README: "llmcarbon run takes --key value" for every key */
+    static const char *const flags[] = {
+        "--meters", "--grid", "--pue", "--interval", "--log", "--checkpoint",
+        "--checkpoint-interval", "--hardware", "--devices",
+        "--target-tokens", "--sampler", "--require", "--runtime-dir",
+        "--plan", "--strict"};
+    char dir[] = "/tmp/llmc-run-XXXXXX", locks[128];
+    struct result r;
+    RUN(&r, "run", "--help");
+    expect_ok(&r);
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        OUT_HAS(&r, flags[i]);
+    result_free(&r);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(locks, sizeof locks, "%s/locks", dir);
+    RUN(&r, "run", "--meters", "const:10W", "--grid", "FR", "--sampler",
+        "inline", "--runtime-dir", locks, "--strict", "--json", "--", "true");
+    expect_ok(&r);
+    result_free(&r);
+    RUN(&r, "run", "--sampler", "sometimes", "--", "true");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "sampler 'sometimes' is not known");
+    result_free(&r);
+    RUN(&r, "run", "--strict=yes", "--", "true");
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "'--strict' takes no value");
+    result_free(&r);
+    ck_assert_int_eq(remove_tree(dir), 0);
 }
 END_TEST
 
@@ -1660,6 +1911,8 @@ static Suite *cli_suite(void)
     tcase_add_test(top, no_arguments_is_usage_error_on_stderr);
     tcase_add_test(top, unknown_command_is_usage_error_naming_it);
     tcase_add_test(top, subcommand_help_goes_to_stdout);
+    tcase_add_test(top, typos_say_did_you_mean);
+    tcase_add_test(top, unknown_llmc_variable_is_named_with_the_nearest);
 
     tcase_add_test(est, estimate_energy_intensity_json_is_500_kg);
     tcase_add_test(est, estimate_energy_intensity_text_is_500_kg);
@@ -1716,6 +1969,12 @@ static Suite *cli_suite(void)
         tcase_add_test(runc, run_forwards_signals_to_the_command);
         tcase_add_test(runc, run_usage_errors);
         tcase_add_test(runc, run_missing_command_exits_127_with_a_report);
+        tcase_add_test(runc, run_with_an_unopenable_meter_warns_and_runs_on_the_others);
+        tcase_add_test(runc, run_with_no_meter_left_runs_the_command_unmeasured);
+        tcase_add_test(runc, run_strict_refuses_an_unopenable_meter);
+        tcase_add_test(runc, run_strict_with_a_working_nvml_measures_it);
+        tcase_add_test(runc, run_without_grid_says_which_grid_it_uses);
+        tcase_add_test(runc, run_takes_every_tracker_key_as_a_flag);
         tcase_add_test(runc, grid_get_answers_with_provenance_and_time);
         tcase_add_test(runc, grid_forecast_of_a_constant_says_start_now);
         tcase_add_test(runc, report_merges_rank_logs_and_reweights);

@@ -3,6 +3,7 @@
  * the quantity parser, and the accounting core.
  */
 #include <check.h>
+#include <ctype.h>
 #include <float.h>
 #include <locale.h>
 #include <math.h>
@@ -694,6 +695,126 @@ START_TEST(test_tracker_with_the_longest_interval_stops_promptly)
 }
 END_TEST
 
+/* ---- what a tracker says at start ----------------------------------- */
+
+/* The warnings logged while a test runs, one per line. */
+static pthread_mutex_t warned_mu = PTHREAD_MUTEX_INITIALIZER;
+static char warned[16384];
+
+static void keep_warnings(int level, const char *message, void *userdata)
+{
+    (void)userdata;
+    if (level != LLMC_LOG_WARN)
+        return;
+    pthread_mutex_lock(&warned_mu);
+    size_t used = strlen(warned);
+    snprintf(warned + used, sizeof warned - used, "%s\n", message);
+    pthread_mutex_unlock(&warned_mu);
+}
+
+/* Starts and stops a tracker with config, returning what it warned. */
+static const char *warnings_of_a_run(const char *config)
+{
+    llmc_tracker *t = NULL;
+    warned[0] = '\0';
+    ck_assert_int_eq(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_msg(llmc_tracker_configure(t, config) == LLMC_OK, "%s",
+                  llmc_last_error());
+    llmc_log_set(keep_warnings, NULL);
+    ck_assert_msg(llmc_tracker_start(t) == LLMC_OK, "%s", llmc_last_error());
+    ck_assert_int_eq(llmc_tracker_stop(t), LLMC_OK);
+    llmc_log_set(NULL, NULL);
+    llmc_tracker_free(t);
+    return warned;
+}
+
+START_TEST(test_tracker_start_names_an_unknown_llmc_variable)
+{
+    const char *w;
+    setenv("LLMC_GIRD", "FR", 1);
+    setenv("LLMC_XYZZY_PLUGH", "1", 1);
+    w = warnings_of_a_run("meters=const:10W;grid=FR");
+    unsetenv("LLMC_GIRD");
+    unsetenv("LLMC_XYZZY_PLUGH");
+    ck_assert_msg(strstr(w, "environment variable LLMC_GIRD is not one "
+                            "llmcarbon reads, so it has no effect; did you "
+                            "mean LLMC_GRID?"),
+                  "warnings:\n%s", w);
+    /* nothing near: named, without a made-up suggestion */
+    ck_assert_msg(strstr(w, "LLMC_XYZZY_PLUGH is not one llmcarbon reads"),
+                  "warnings:\n%s", w);
+    ck_assert_msg(!strstr(w, "XYZZY_PLUGH is not one llmcarbon reads, so it "
+                             "has no effect; did you mean"),
+                  "warnings:\n%s", w);
+    /* without them, nothing is said about the environment */
+    w = warnings_of_a_run("meters=const:10W;grid=FR");
+    ck_assert_msg(!strstr(w, "environment variable"), "warnings:\n%s", w);
+}
+END_TEST
+
+START_TEST(test_every_tracker_key_has_a_known_variable)
+{
+    /* the keys the tracker itself lists, each as LLMC_<KEY>: none of them
+     * may be called unknown (set after llmc_tracker_new, which would
+     * apply them) */
+    llmc_tracker *t = NULL;
+    char list[600], *key, *save = NULL, vars[32][64];
+    const char *msg;
+    size_t nkeys = 0;
+
+    ck_assert_int_eq(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_int_eq(llmc_tracker_set(t, "no_such_key", "1"), LLMC_EINVAL);
+    msg = strstr(llmc_last_error(), "use one of: ");
+    ck_assert_msg(msg != NULL, "%s", llmc_last_error());
+    snprintf(list, sizeof list, "%s", msg + strlen("use one of: "));
+    ck_assert_int_eq(llmc_tracker_configure(t, "meters=const:10W;grid=FR"),
+                     LLMC_OK);
+    for (key = strtok_r(list, ", ", &save); key && nkeys < 32;
+         key = strtok_r(NULL, ", ", &save)) {
+        char *var = vars[nkeys++];
+        size_t n = (size_t)snprintf(var, sizeof vars[0], "LLMC_");
+        for (const char *p = key; *p && n + 1 < sizeof vars[0]; p++)
+            var[n++] = (char)toupper((unsigned char)*p);
+        var[n] = '\0';
+        setenv(var, "x", 1);
+    }
+    ck_assert_uint_ge(nkeys, 14);
+    warned[0] = '\0';
+    llmc_log_set(keep_warnings, NULL);
+    ck_assert_msg(llmc_tracker_start(t) == LLMC_OK, "%s", llmc_last_error());
+    llmc_log_set(NULL, NULL);
+    llmc_tracker_stop(t);
+    llmc_tracker_free(t);
+    for (size_t i = 0; i < nkeys; i++)
+        unsetenv(vars[i]);
+    ck_assert_msg(!strstr(warned, "environment variable"), "warnings:\n%s",
+                  warned);
+}
+END_TEST
+
+START_TEST(test_tracker_without_a_grid_says_which_it_uses)
+{
+    llmc_grid *g;
+    llmc_intensity ci;
+    char want[200];
+    const char *w;
+
+    ck_assert_int_eq(llmc_grid_new(&g, "static:WORLD"), LLMC_OK);
+    llmc_intensity_init(&ci, sizeof ci);
+    ck_assert_int_eq(llmc_grid_intensity_at(&ci, g, (int64_t)time(NULL)),
+                     LLMC_OK);
+    snprintf(want, sizeof want, "no grid given: using static:WORLD, %.0f "
+             "gCO2e/kWh (%d, %s); give grid=ZONE",
+             ci.gco2e_per_kwh, ci.year, llmc_basis_name(ci.basis));
+    llmc_grid_free(g);
+    unsetenv("LLMC_GRID");
+    w = warnings_of_a_run("meters=const:10W");
+    ck_assert_msg(strstr(w, want), "want \"%s\" in:\n%s", want, w);
+    w = warnings_of_a_run("meters=const:10W;grid=FR");
+    ck_assert_msg(!strstr(w, "no grid given"), "warnings:\n%s", w);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -729,6 +850,9 @@ static Suite *core_suite(void)
     tc = tcase_create("tracker-config");
     tcase_add_test(tc, test_tracker_interval_above_a_day_is_erange);
     tcase_add_test(tc, test_tracker_with_the_longest_interval_stops_promptly);
+    tcase_add_test(tc, test_tracker_start_names_an_unknown_llmc_variable);
+    tcase_add_test(tc, test_every_tracker_key_has_a_known_variable);
+    tcase_add_test(tc, test_tracker_without_a_grid_says_which_it_uses);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("account");

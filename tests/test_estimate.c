@@ -813,6 +813,61 @@ START_TEST(test_estimate_json_energy_only_reports_null_device_hours_and_power)
 }
 END_TEST
 
+/* Embodied carbon that is not included is unknown, not 0: null, with the
+ * flag and the reason beside it; the total is the operational figure and
+ * says so. */
+START_TEST(test_estimate_json_embodied_not_included_is_null)
+{
+    llmc_estimate *e = est_new();
+    llmc_estimate_result r;
+    json_t *root, *range, *emb;
+    set_ok(e, "hardware", "a100 sxm4 80gb");
+    set_ok(e, "count", "8");
+    set_ok(e, "hours", "24h");
+    set_ok(e, "intensity", "300..500");
+    r = compute_ok(e);
+    ck_assert_int_eq(r.embodied_included, 0);
+    /* the C result keeps 0 beside the flag, as llmc_estimate_new(3) says */
+    ck_assert_double_eq(r.embodied_kgco2e, 0.0);
+    root = json_of(e);
+    ck_assert_msg(json_is_null(json_object_get(root, "embodied_kgco2e")),
+                  "embodied_kgco2e is not null");
+    ck_assert(json_is_false(json_object_get(root, "embodied_included")));
+    ck_assert_ptr_nonnull(strstr(str(root, "embodied_note"),
+                                 "NVIDIA A100 SXM4 80GB"));
+    /* 3.2 kW x 24 h = 76.8 kWh at 400 g/kWh */
+    ck_assert_rel(num(root, "operational_kgco2e"), 76.8 * 0.4, 1e-12);
+    ck_assert_rel(num(root, "total_kgco2e"), 76.8 * 0.4, 1e-12);
+    range = obj(root, "range");
+    emb = json_object_get(range, "embodied_kgco2e");
+    ck_assert_msg(json_is_null(json_array_get(emb, 0)) &&
+                      json_is_null(json_array_get(emb, 1)),
+                  "range.embodied_kgco2e is not [null, null]");
+    ck_assert_rel(json_number_value(json_array_get(
+                      json_object_get(range, "total_kgco2e"), 0)),
+                  76.8 * 0.3, 1e-12);
+    json_decref(root);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_json_no_embodied_is_null_with_its_reason)
+{
+    llmc_estimate *e = h100_month();
+    json_t *root;
+    set_ok(e, "no-embodied", "true");
+    compute_ok(e);
+    root = json_of(e);
+    ck_assert(json_is_null(json_object_get(root, "embodied_kgco2e")));
+    ck_assert(json_is_false(json_object_get(root, "embodied_included")));
+    ck_assert_ptr_nonnull(strstr(str(root, "embodied_note"), "--no-embodied"));
+    ck_assert_double_eq(num(root, "total_kgco2e"),
+                        num(root, "operational_kgco2e"));
+    json_decref(root);
+    llmc_estimate_free(e);
+}
+END_TEST
+
 START_TEST(test_estimate_json_before_compute_is_estate)
 {
     llmc_estimate *e = est_new();
@@ -1361,6 +1416,8 @@ static Suite *estimate_suite(void)
     suite_add_tcase(s, errors);
 
     tcase_add_test(json, test_estimate_json_keys_match_the_result);
+    tcase_add_test(json, test_estimate_json_embodied_not_included_is_null);
+    tcase_add_test(json, test_estimate_json_no_embodied_is_null_with_its_reason);
     tcase_add_test(json, test_estimate_json_assumptions_carry_every_source);
     tcase_add_test(json, test_estimate_json_says_the_pue_default_was_applied);
     tcase_add_test(json, test_estimate_json_energy_only_reports_null_device_hours_and_power);

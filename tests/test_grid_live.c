@@ -77,6 +77,27 @@ static json_int_t requests_to(json_t *st, const char *path)
         json_object_get(json_object_get(st, "requests"), path));
 }
 
+/* Every request the server has counted since its start or the last
+ * reset, whatever the path. */
+static json_int_t requests_all(void)
+{
+    json_t *st = stats(), *v;
+    const char *k;
+    json_int_t n = 0;
+    json_object_foreach(json_object_get(st, "requests"), k, v)
+        n += json_integer_value(v);
+    json_decref(st);
+    return n;
+}
+
+static json_int_t logins(void)
+{
+    json_t *st = stats();
+    json_int_t n = json_integer_value(json_object_get(st, "logins"));
+    json_decref(st);
+    return n;
+}
+
 static llmc_intensity at_now(llmc_grid *g, int want)
 {
     llmc_intensity ci;
@@ -568,6 +589,133 @@ START_TEST(test_watttime_bad_credentials_and_units)
 }
 END_TEST
 
+/* ---- requests made: polite to rate-limited APIs ----------------------- */
+
+/* Waits out the last 15 s of a clock hour: a count of requests that
+ * spans the turn of the hour would count the next hour's, rightly asked. */
+static void clear_of_the_hour_turn(void)
+{
+    int64_t left = 3600 - (int64_t)time(NULL) % 3600;
+    if (left <= 15)
+        sleep_ms((long)(left + 1) * 1000);
+}
+
+START_TEST(test_grid_get_asks_once_and_a_repeat_asks_nothing)
+{
+    /* the newest published hour lags the clock (lag): it answers for now,
+     * and a repeat within its validity is no new request, in this grid or
+     * in a new one (the disk cache) */
+    char url[160];
+    llmc_grid *g;
+    clear_of_the_hour_turn();
+    snprintf(url, sizeof url, "%s/_mode/lag", base);
+    setenv("LLMC_ELECTRICITYMAPS_URL", url, 1);
+    g = grid("electricitymaps:DE");
+    ck_assert_double_eq(at_now(g, LLMC_OK).gco2e_per_kwh, 322.0);
+    ck_assert_int_eq(requests_all(), 1);
+    for (int i = 0; i < 5; i++)
+        ck_assert_double_eq(at_now(g, LLMC_OK).gco2e_per_kwh, 322.0);
+    ck_assert_int_eq(requests_all(), 1);
+    llmc_grid_free(g);
+    g = grid("electricitymaps:DE");
+    ck_assert_double_eq(at_now(g, LLMC_OK).gco2e_per_kwh, 322.0);
+    ck_assert_int_eq(requests_all(), 1);
+    llmc_grid_free(g);
+}
+END_TEST
+
+/* The best 3 h within a day: the forecast (24 h from the next hour) does
+ * not reach the end of the search, which stops where it ends. */
+/* The best 3 h window within a day of now; how far the search looked. */
+static int64_t best_3h_searched_until(llmc_grid *g, int64_t now)
+{
+    llmc_window w;
+    llmc_window_init(&w, sizeof w);
+    ck_assert_status(llmc_grid_best_window(&w, g, now, 3 * 3600, 86400),
+                     LLMC_OK);
+    return w.searched_until_unix_s;
+}
+
+static void best_3h_within_a_day(llmc_grid *g, int64_t now)
+{
+    int64_t until = best_3h_searched_until(g, now);
+    ck_assert_int_ge(until, now + 24 * 3600);
+    ck_assert_int_lt(until, now + 27 * 3600);
+}
+
+START_TEST(test_forecast_asks_at_most_twice_and_not_again_when_short)
+{
+    llmc_grid *g;
+    llmc_intensity ci;
+    json_t *st;
+    int64_t now;
+
+    clear_of_the_hour_turn();
+    g = grid("electricitymaps:DE");
+    now = (int64_t)time(NULL);
+
+    best_3h_within_a_day(g, now);
+    st = stats();
+    ck_assert_int_eq(requests_to(st, "/v3/carbon-intensity/latest"), 1);
+    ck_assert_int_eq(requests_to(st, "/v3/carbon-intensity/forecast"), 1);
+    json_decref(st);
+    ck_assert_int_eq(requests_all(), 2);
+    /* again: the same answer, no request; the time past the forecast's end
+     * is not asked again within its validity */
+    best_3h_within_a_day(g, now);
+    llmc_intensity_init(&ci, sizeof ci);
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, now + 26 * 3600),
+                     LLMC_ENODATA);
+    ck_assert_error_mentions("forecast");
+    ck_assert_int_eq(requests_all(), 2);
+    llmc_grid_free(g);
+    /* a new process: the disk cache remembers how far the forecast reached */
+    g = grid("electricitymaps:DE");
+    best_3h_within_a_day(g, now);
+    ck_assert_status(llmc_grid_intensity_at(&ci, g, now + 26 * 3600),
+                     LLMC_ENODATA);
+    ck_assert_int_eq(requests_all(), 2);
+    llmc_grid_free(g);
+}
+END_TEST
+
+START_TEST(test_ukci_forecast_asks_once)
+{
+    llmc_grid *g = grid("ukci:national");
+    int64_t now = (int64_t)time(NULL);
+
+    ck_assert_int_eq(best_3h_searched_until(g, now), now + 27 * 3600);
+    ck_assert_int_eq(requests_all(), 1);
+    best_3h_searched_until(g, now);
+    ck_assert_int_eq(requests_all(), 1);
+    llmc_grid_free(g);
+    g = grid("ukci:national");
+    best_3h_searched_until(g, now);
+    ck_assert_int_eq(requests_all(), 1);
+    llmc_grid_free(g);
+}
+END_TEST
+
+START_TEST(test_watttime_forecast_is_one_login_and_one_request)
+{
+    llmc_grid *g = grid("watttime:CAISO_NORTH");
+    int64_t now = (int64_t)time(NULL);
+
+    ck_assert_int_eq(best_3h_searched_until(g, now), now + 27 * 3600);
+    ck_assert_int_eq(logins(), 1);
+    ck_assert_int_eq(requests_all(), 2); /* the login and the forecast */
+    best_3h_searched_until(g, now);
+    at_now(g, LLMC_OK);
+    ck_assert_int_eq(requests_all(), 2);
+    llmc_grid_free(g);
+    /* a new process within the data's validity: no login, no request */
+    g = grid("watttime:CAISO_NORTH");
+    at_now(g, LLMC_OK);
+    ck_assert_int_eq(requests_all(), 2);
+    llmc_grid_free(g);
+}
+END_TEST
+
 /* ---- the tracker with a live grid -------------------------------------- */
 
 START_TEST(test_tracker_weights_energy_by_the_live_intensity)
@@ -615,6 +763,10 @@ int main(void)
     tcase_add_test(em, test_disk_cache_serves_a_restart_and_offline_nodes);
     tcase_add_test(em, test_cache_from_the_future_is_not_fresh);
     tcase_add_test(em, test_cache_with_extreme_times_is_ignored_not_overflowed);
+    tcase_add_test(em, test_grid_get_asks_once_and_a_repeat_asks_nothing);
+    tcase_add_test(em, test_forecast_asks_at_most_twice_and_not_again_when_short);
+    tcase_add_test(uk, test_ukci_forecast_asks_once);
+    tcase_add_test(wt, test_watttime_forecast_is_one_login_and_one_request);
     tcase_add_test(uk, test_ukci_actual_for_the_past_forecast_for_later);
     tcase_add_test(uk, test_best_window_from_the_ukci_forecast);
     tcase_add_test(wt, test_watttime_login_once_convert_and_label_marginal);

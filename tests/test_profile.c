@@ -246,6 +246,171 @@ START_TEST(test_profile_lookup_v100_is_ambiguous_and_lists_both)
 }
 END_TEST
 
+/* ---- names as drivers print them -------------------------------------- */
+
+/* The exact strings nvidia-smi, NVML and rocm-smi/rocminfo print for each
+ * accelerator (sources: the alias_source column of data/hardware.csv),
+ * and the row each must find. Some already equal the catalogue name. */
+static const struct {
+    const char *query;
+    const char *name;
+} driver_names[] = {
+    {"NVIDIA H100 80GB HBM3", "NVIDIA H100 SXM5 80GB"},
+    {"NVIDIA H100 PCIe", "NVIDIA H100 PCIe 80GB"},
+    {"NVIDIA H100 NVL", "NVIDIA H100 NVL 94GB"},
+    {"NVIDIA A100-SXM4-80GB", "NVIDIA A100 SXM4 80GB"},
+    {"NVIDIA A100-SXM4-40GB", "NVIDIA A100 SXM4 40GB"},
+    {"NVIDIA A100 80GB PCIe", "NVIDIA A100 PCIe 80GB"},
+    {"NVIDIA A100-PCIE-40GB", "NVIDIA A100 PCIe 40GB"},
+    {"Tesla V100-SXM2-32GB", "NVIDIA V100 SXM2 32GB"},
+    {"Tesla V100-PCIE-16GB", "NVIDIA V100 PCIe 16GB"},
+    {"Tesla T4", "NVIDIA T4"},
+    {"NVIDIA L4", "NVIDIA L4"},
+    {"NVIDIA L40S", "NVIDIA L40S"},
+    {"NVIDIA A10", "NVIDIA A10 24GB"},
+    {"NVIDIA GeForce RTX 4090", "NVIDIA GeForce RTX 4090"},
+    {"NVIDIA H200", "NVIDIA H200 SXM 141GB"},
+    {"NVIDIA B200", "NVIDIA B200 SXM (HGX)"},
+    {"NVIDIA GB200", "NVIDIA B200 in GB200 (per GPU)"},
+    {"AMD Instinct MI300X", "AMD Instinct MI300X"},
+    {"AMD Instinct MI250X/MI250", "AMD Instinct MI250X"},
+    /* case and separators do not matter for driver names either */
+    {"nvidia h100 80gb hbm3", "NVIDIA H100 SXM5 80GB"},
+    {"tesla-t4", "NVIDIA T4"},
+};
+
+START_TEST(test_profile_lookup_finds_driver_names)
+{
+    llmc_profile *p = lookup_ok(driver_names[_i].query);
+    ck_assert_msg(strcmp(llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                         driver_names[_i].name) == 0,
+                  "'%s' found '%s', want '%s'", driver_names[_i].query,
+                  llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                  driver_names[_i].name);
+    llmc_profile_free(p);
+}
+END_TEST
+
+/* What `llmcarbon hw show "NVIDIA H100 80GB HBM3"` looks up: the H100
+ * SXM5 row with its own numbers, not a copy. */
+START_TEST(test_profile_hw_show_nvml_name_of_h100_sxm5)
+{
+    llmc_profile *p = lookup_ok("NVIDIA H100 80GB HBM3");
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                     "NVIDIA H100 SXM5 80GB");
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_TDP_W), 700.0);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_MEMORY_GB), 80.0);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_BF16_FLOPS), 989e12);
+    llmc_profile_free(p);
+}
+END_TEST
+
+static llmc_profile *device_ok(const char *name, double memory_gib,
+                               double power_w)
+{
+    llmc_profile *p = NULL;
+    int rc = llmc_profile_lookup_device(&p, name, memory_gib, power_w);
+    ck_assert_msg(rc == LLMC_OK, "lookup_device('%s', %g GiB, %g W) = %s: %s",
+                  name, memory_gib, power_w, llmc_status_name(rc),
+                  llmc_last_error());
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+/* Names that fit several rows; the device's memory (GiB, NVML's total /
+ * 2^30) or default power limit picks one. */
+static const struct {
+    const char *query;
+    double memory_gib, power_w;
+    const char *name;
+} by_device[] = {
+    {"H200", NAN, 700.0, "NVIDIA H200 SXM 141GB"},
+    {"H200", NAN, 600.0, "NVIDIA H200 NVL"},
+    {"H200", 140.4, 600.0, "NVIDIA H200 NVL"},
+    /* 183359 MiB, as nvidia-smi shows for an HGX B200 */
+    {"B200", 183359.0 / 1024.0, NAN, "NVIDIA B200 SXM (HGX)"},
+    {"B200", 185.0, NAN, "NVIDIA B200 in GB200 (per GPU)"},
+    {"B200", NAN, 1200.0, "NVIDIA B200 in GB200 (per GPU)"},
+    /* 99961274368 bytes, an H100 NVL */
+    {"H100", 99961274368.0 / 1073741824.0, NAN, "NVIDIA H100 NVL 94GB"},
+    {"H100", 81559.0 / 1024.0, 700.0, "NVIDIA H100 SXM5 80GB"},
+    {"H100", 81559.0 / 1024.0, 350.0, "NVIDIA H100 PCIe 80GB"},
+    {"A100", 40.0, 250.0, "NVIDIA A100 PCIe 40GB"},
+    {"A100", 80.0, 400.0, "NVIDIA A100 SXM4 80GB"},
+    /* a name that fits one row is not second-guessed */
+    {"NVIDIA H100 80GB HBM3", 80.0, 350.0, "NVIDIA H100 SXM5 80GB"},
+    {"NVIDIA H100 80GB HBM3", NAN, NAN, "NVIDIA H100 SXM5 80GB"},
+};
+
+START_TEST(test_profile_lookup_device_memory_or_power_decides)
+{
+    llmc_profile *p = device_ok(by_device[_i].query, by_device[_i].memory_gib,
+                                by_device[_i].power_w);
+    ck_assert_msg(strcmp(llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                         by_device[_i].name) == 0,
+                  "'%s' with %g GiB and %g W found '%s', want '%s'",
+                  by_device[_i].query, by_device[_i].memory_gib,
+                  by_device[_i].power_w,
+                  llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                  by_device[_i].name);
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_lookup_device_undecided_is_eambiguous_with_candidates)
+{
+    llmc_profile *p = NULL;
+    /* SXM5 and PCIe both have 80 GB; NVL is ruled out by its 94 GB */
+    ck_assert_status(
+        llmc_profile_lookup_device(&p, "H100", 81559.0 / 1024.0, NAN),
+        LLMC_EAMBIGUOUS);
+    ck_assert_ptr_null(p);
+    ck_assert_error_mentions("matches 2 profiles");
+    ck_assert_error_mentions("'NVIDIA H100 SXM5 80GB' (80 GB, 700 W)");
+    ck_assert_error_mentions("'NVIDIA H100 PCIe 80GB' (80 GB, 350 W)");
+    ck_assert_error_mentions("no power limit");
+    ck_assert_ptr_null(strstr(llmc_last_error(), "NVL"));
+
+    /* the H200 NVL's memory is unknown, so memory alone cannot rule it out */
+    ck_assert_status(llmc_profile_lookup_device(&p, "H200", 140.4, NAN),
+                     LLMC_EAMBIGUOUS);
+    ck_assert_error_mentions("'NVIDIA H200 SXM 141GB' (141 GB, 700 W)");
+    ck_assert_error_mentions("'NVIDIA H200 NVL' (memory unknown, 600 W)");
+
+    /* a limit halfway between two parts decides nothing */
+    ck_assert_status(llmc_profile_lookup_device(&p, "H200", NAN, 650.0),
+                     LLMC_EAMBIGUOUS);
+    ck_assert_error_mentions("650 W");
+
+    /* nothing known: as llmc_profile_lookup */
+    ck_assert_status(llmc_profile_lookup_device(&p, "v100", NAN, NAN),
+                     LLMC_EAMBIGUOUS);
+    ck_assert_error_mentions("NVIDIA V100 SXM2 32GB");
+    ck_assert_error_mentions("NVIDIA V100 PCIe 16GB");
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(test_profile_lookup_device_rejects_bad_arguments)
+{
+    llmc_profile *p = NULL;
+    ck_assert_status(llmc_profile_lookup_device(NULL, "H100", 80.0, 700.0),
+                     LLMC_EINVAL);
+    ck_assert_status(llmc_profile_lookup_device(&p, NULL, 80.0, 700.0),
+                     LLMC_EINVAL);
+    ck_assert_status(llmc_profile_lookup_device(&p, "H100", -80.0, 700.0),
+                     LLMC_ERANGE);
+    ck_assert_error_mentions("memory_gib");
+    ck_assert_status(llmc_profile_lookup_device(&p, "H100", 80.0, INFINITY),
+                     LLMC_ERANGE);
+    ck_assert_error_mentions("power_limit_w");
+    ck_assert_status(llmc_profile_lookup_device(&p, "Tesla T5", NAN, NAN),
+                     LLMC_ENOTFOUND);
+    ck_assert_error_mentions("'NVIDIA T4'");
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
 START_TEST(test_profile_lookup_typo_suggests_closest_name)
 {
     llmc_profile *p = NULL;
@@ -1072,6 +1237,14 @@ static Suite *profile_suite(void)
     tcase_add_test(lookup, test_profile_lookup_unknown_name_advises_hw_list);
     tcase_add_test(lookup, test_profile_lookup_every_word_of_the_name_counts);
     tcase_add_test(lookup, test_profile_lookup_rejects_null_and_empty);
+    tcase_add_loop_test(lookup, test_profile_lookup_finds_driver_names, 0,
+                        (int)(sizeof driver_names / sizeof driver_names[0]));
+    tcase_add_test(lookup, test_profile_hw_show_nvml_name_of_h100_sxm5);
+    tcase_add_loop_test(lookup, test_profile_lookup_device_memory_or_power_decides,
+                        0, (int)(sizeof by_device / sizeof by_device[0]));
+    tcase_add_test(lookup,
+                   test_profile_lookup_device_undecided_is_eambiguous_with_candidates);
+    tcase_add_test(lookup, test_profile_lookup_device_rejects_bad_arguments);
     suite_add_tcase(s, lookup);
 
     tcase_add_test(catalogue, test_profile_catalogue_count_matches_csv);

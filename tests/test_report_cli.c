@@ -203,6 +203,23 @@ static void fill(FILE *f, int pid, int from, int to, const char *energy_j,
             op_kgco2e);
 }
 
+/* Sample i of process pid in a phase, with its embodied CO2e: "null" where
+ * the tracker counted none (no hardware, or no figure for it). */
+static void sample_in(FILE *f, int pid, int i, const char *phase,
+                      const char *op_kgco2e, const char *emb_kgco2e)
+{
+    fprintf(f,
+            "{\"time\":\"2024-05-01T12:00:00Z\",\"time_unix_s\":%.2f,"
+            "\"interval_s\":60.0,\"host\":\"node1\",\"job\":null,\"rank\":0,"
+            "\"local_rank\":0,\"world_size\":1,\"pid\":%d,\"phase\":\"%s\","
+            "\"step\":%d,\"tokens\":%d,\"energy_j\":3600000.0,\"meters\":[],"
+            "\"intensity_gco2e_per_kwh\":300.0,\"intensity_source\":\"const:300\","
+            "\"intensity_basis\":\"unspecified\",\"pue\":1.0,"
+            "\"operational_kgco2e\":%s,\"embodied_kgco2e\":%s}\n",
+            T0 + 60.0 * (i + 1), pid, phase, i + 1, 10 * (i + 1), op_kgco2e,
+            emb_kgco2e);
+}
+
 static FILE *create(const char *path)
 {
     FILE *f = fopen(path, "w");
@@ -591,6 +608,145 @@ START_TEST(report_unmeasured_energy_is_unknown)
 }
 END_TEST
 
+/* ---- embodied, total and phases, as run prints them --------------------- */
+
+/* A run whose tracker counted no embodied carbon: unknown, not 0; the
+ * total is the operational figure, and says so. */
+START_TEST(report_embodied_not_counted_is_null_not_zero)
+{
+    struct result r;
+    json_t *j;
+    FILE *f;
+
+    f = create(rank0);
+    sample_in(f, 100, 0, "train", "0.3", "null");
+    sample_in(f, 100, 1, "train", "0.3", "null");
+    fclose(f);
+    j = REPORT_JSON(&r, rank0);
+    ck_assert_msg(json_is_null(json_object_get(j, "embodied_kgco2e")),
+                  "embodied_kgco2e is not null:\n%s", r.out);
+    ck_assert(json_is_false(json_object_get(j, "embodied_included")));
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
+                                     j, "embodied_note")),
+                                 "2 of 2 samples"));
+    ck_assert_double_eq_tol(num(j, "total_kgco2e"), 0.6, 1e-12);
+    ck_assert(json_is_null(json_object_get(
+        json_object_get(json_object_get(j, "phases"), "train"),
+        "embodied_kgco2e")));
+    json_decref(j);
+
+    REPORT(&r, rank0);
+    ck_assert_int_eq(r.status, 0);
+    OUT_HAS(&r, "embodied       not included: 2 of 2 samples");
+    OUT_HAS(&r, "total          0.6 kgCO2e (operational only; embodied not "
+                "included)");
+}
+END_TEST
+
+START_TEST(report_sums_embodied_total_and_phases)
+{
+    struct result r;
+    json_t *j, *ph;
+    FILE *f;
+
+    f = create(rank0);
+    sample_in(f, 100, 0, "train", "0.3", "0.01");
+    sample_in(f, 100, 1, "train", "0.3", "0.01");
+    sample_in(f, 100, 2, "eval", "0.3", "0.01");
+    fclose(f);
+    j = REPORT_JSON(&r, rank0);
+    ck_assert_double_eq_tol(num(j, "embodied_kgco2e"), 0.03, 1e-12);
+    ck_assert(json_is_true(json_object_get(j, "embodied_included")));
+    ck_assert(json_is_null(json_object_get(j, "embodied_note")));
+    ck_assert_double_eq_tol(num(j, "total_kgco2e"), 0.93, 1e-12);
+    ph = json_object_get(j, "phases");
+    ck_assert_int_eq(json_object_size(ph), 2);
+    ck_assert_double_eq_tol(num(json_object_get(ph, "train"), "energy_j"),
+                            7.2e6, 1e-6);
+    ck_assert_double_eq_tol(
+        num(json_object_get(ph, "train"), "operational_kgco2e"), 0.6, 1e-12);
+    ck_assert_double_eq_tol(
+        num(json_object_get(ph, "train"), "embodied_kgco2e"), 0.02, 1e-12);
+    ck_assert_double_eq_tol(num(json_object_get(ph, "train"), "total_kgco2e"),
+                            0.62, 1e-12);
+    ck_assert_double_eq_tol(num(json_object_get(ph, "eval"), "total_kgco2e"),
+                            0.31, 1e-12);
+    ck_assert_int_eq(integer(json_object_get(ph, "eval"), "samples"), 1);
+    json_decref(j);
+
+    REPORT(&r, rank0);
+    ck_assert_int_eq(r.status, 0);
+    OUT_HAS(&r, "embodied       0.03 kgCO2e");
+    OUT_HAS(&r, "total          0.93 kgCO2e");
+    OUT_HAS(&r, "  phases\n");
+    OUT_HAS(&r, "    train      7,200,000 J, 0.6 kgCO2e operational, 0.02 "
+                "kgCO2e embodied, 0.62 kgCO2e total");
+    OUT_HAS(&r, "    eval       3,600,000 J, 0.3 kgCO2e operational, 0.01 "
+                "kgCO2e embodied, 0.31 kgCO2e total");
+}
+END_TEST
+
+/* A run resumed from its checkpoint says so on its lines; the report says
+ * who resumed, when, and what it took over, once per process. */
+START_TEST(report_says_when_a_run_resumed)
+{
+    struct result r;
+    json_t *j, *res;
+    FILE *f;
+
+    f = create(rank0);
+    sample(f, 100, 0, "3600000.0", "0.3");
+    for (int i = 1; i < 3; i++)
+        fprintf(f,
+                "{\"time\":\"2024-05-01T12:00:00Z\",\"time_unix_s\":%.2f,"
+                "\"interval_s\":60.0,\"host\":\"node1\",\"job\":null,"
+                "\"rank\":0,\"local_rank\":0,\"world_size\":1,\"pid\":200,"
+                "\"phase\":\"train\",\"step\":%d,\"tokens\":%d,"
+                "\"energy_j\":3600000.0,\"meters\":[],"
+                "\"intensity_gco2e_per_kwh\":300.0,"
+                "\"intensity_source\":\"const:300\","
+                "\"intensity_basis\":\"unspecified\",\"pue\":1.0,"
+                "\"operational_kgco2e\":0.3,\"embodied_kgco2e\":0.0,"
+                "\"resumed\":{\"from_unix_s\":%d,\"energy_j\":3600000.0}}\n",
+                T0 + 60.0 * (i + 1), i + 1, 10 * (i + 1), (int)T0 + 60);
+    fclose(f);
+    j = REPORT_JSON(&r, rank0);
+    res = json_object_get(j, "resumed");
+    ck_assert_msg(json_is_array(res) && json_array_size(res) == 1,
+                  "resumed is not an array of one:\n%s", r.out);
+    res = json_array_get(res, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(res, "host")), "node1");
+    ck_assert_int_eq(integer(res, "rank"), 0);
+    ck_assert_int_eq(integer(res, "pid"), 200);
+    ck_assert_double_eq(num(res, "from_unix_s"), T0 + 60);
+    ck_assert_double_eq(num(res, "energy_j"), 3600000.0);
+    ck_assert_double_eq_tol(num(j, "energy_kwh"), 3.0, 1e-12);
+    json_decref(j);
+
+    REPORT(&r, rank0);
+    ck_assert_int_eq(r.status, 0);
+    OUT_HAS(&r, "node1 rank 0: resumed at 2024-05-01T12:01:00Z (pid 200), "
+                "from a checkpoint of 3,600,000 J");
+}
+END_TEST
+
+START_TEST(report_without_a_resume_says_none)
+{
+    struct result r;
+    json_t *j;
+    FILE *f;
+
+    f = create(rank0);
+    three_samples(f);
+    fclose(f);
+    j = REPORT_JSON(&r, rank0);
+    ck_assert_msg(json_is_array(json_object_get(j, "resumed")) &&
+                      json_array_size(json_object_get(j, "resumed")) == 0,
+                  "resumed is not an empty array:\n%s", r.out);
+    json_decref(j);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
     Suite *s = suite_create("report_cli");
@@ -612,6 +768,15 @@ static Suite *report_suite(void)
     tcase_add_test(tc, report_fill_lines_price_energy_without_adding_it);
     tcase_add_test(tc, report_carried_fill_prices_the_energy_of_the_killed_run);
     tcase_add_test(tc, report_unmeasured_energy_is_unknown);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("embodied");
+    tcase_add_checked_fixture(tc, make_dir, remove_dir);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, report_embodied_not_counted_is_null_not_zero);
+    tcase_add_test(tc, report_sums_embodied_total_and_phases);
+    tcase_add_test(tc, report_says_when_a_run_resumed);
+    tcase_add_test(tc, report_without_a_resume_says_none);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1499,6 +1499,54 @@ START_TEST(test_tracker_intervals_without_intensity_are_filled_not_zero)
 }
 END_TEST
 
+/* The requests the fake grid server has counted since it started, over
+ * every path. */
+static long grid_requests(void)
+{
+    char cmd[400], buf[65536];
+    FILE *p;
+    size_t n;
+    json_error_t err;
+    json_t *j, *v;
+    const char *k;
+    long total = 0;
+    snprintf(cmd, sizeof cmd,
+             "python3 -c \"import urllib.request,sys;"
+             "sys.stdout.write(urllib.request.urlopen('%s/_stats').read()"
+             ".decode())\"",
+             grid_base);
+    ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+    n = fread(buf, 1, sizeof buf - 1, p);
+    pclose(p);
+    buf[n] = '\0';
+    ck_assert_msg((j = json_loads(buf, 0, &err)) != NULL, "%s: %s", err.text,
+                  buf);
+    json_object_foreach(json_object_get(j, "requests"), k, v)
+        total += (long)json_integer_value(v);
+    json_decref(j);
+    return total;
+}
+
+START_TEST(test_tracker_asks_a_live_source_once_per_data_interval)
+{
+    /* Electricity Maps publishes hourly, and its newest hour lags the
+     * clock (lag): sampling every 100 ms for 2 s is one request, not one a
+     * sample; every joule is priced with the hour's value */
+    llmc_tracker *t = tracker_on_grid("lag", "meters=const:100W; interval=100ms");
+    llmc_totals o;
+    int64_t left = 3600 - (int64_t)time(NULL) % 3600;
+    if (left <= 15) /* a run over the turn of the hour rightly asks twice */
+        sleep_ms((long)(left + 1) * 1000);
+    o = run_for(t, 2000);
+    ck_assert_int_ge(o.samples, 15);
+    ck_assert_int_eq(grid_requests(), 1);
+    ck_assert_rel(o.intensity_gco2e_per_kwh, 322.0, 1e-12);
+    ck_assert_double_eq(o.unpriced_energy_j, 0.0);
+    ck_assert_rel(o.operational_kgco2e, o.energy_j / 3.6e6 * 322 / 1000, 1e-9);
+    llmc_tracker_free(t);
+}
+END_TEST
+
 START_TEST(test_tracker_intensity_never_known_makes_operational_null)
 {
     char *report = NULL;
@@ -1794,6 +1842,7 @@ static Suite *tracker_suite(void)
     tcase_add_checked_fixture(tc, grid_server_start, grid_server_stop);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_tracker_intervals_without_intensity_are_filled_not_zero);
+    tcase_add_test(tc, test_tracker_asks_a_live_source_once_per_data_interval);
     tcase_add_test(tc, test_tracker_intensity_never_known_makes_operational_null);
     tcase_add_test(tc, test_tracker_hung_grid_delays_neither_start_nor_stop);
     tcase_add_test(tc, test_tracker_resumed_energy_without_intensity_is_priced_not_dropped);

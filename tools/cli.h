@@ -48,6 +48,16 @@ int cli_parse_verb(struct cli_args *out, int argc, char **argv,
 /* The long name of the getopt option whose value is c, or "?". */
 struct option;
 const char *cli_flag_name(const struct option *options, int c);
+/* The usage error for arg, an option that does not exist ("--enrgy",
+ * "--enrgy=1"): it names the nearest option of the getopt table options
+ * when arg looks like a typo of one. */
+int cli_not_an_option(const char *cmd, const char *arg,
+                      const struct option *options);
+/* " did you mean 'estimate'?" for a typo of one of names (count of them),
+ * each written with prefix before it; "" when none is near. */
+const char *cli_did_you_mean(char *buf, size_t size, const char *query,
+                             const char *const *names, size_t count,
+                             const char *prefix);
 
 /* Prints a JSON value to stdout (indent 2, keys in insertion order) and
  * releases it; NULL (a value that could not be built) or a failure to

@@ -313,8 +313,8 @@ int cmd_estimate(int argc, char **argv)
                 exit_status = cli_usage("estimate", "'--%s' takes no value",
                                         cli_flag_name(options, optopt));
             else
-                exit_status = cli_usage("estimate", "'%s' is not an option",
-                                        argv[optind - 1]);
+                exit_status = cli_not_an_option("estimate", argv[optind - 1],
+                                                options);
             goto out;
         default:
             if ((rc = llmc_estimate_set(e, cli_flag_name(options, c), optarg)) != LLMC_OK) {

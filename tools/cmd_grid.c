@@ -408,6 +408,12 @@ int cmd_grid(int argc, char **argv)
                              "`grid forecast ukci:national --duration 6h`");
         return forecast(a.arg, a.duration, a.within, a.json);
     }
-    return cli_usage("grid", "'%s' is not a grid command; use list, show, "
-                     "get or forecast", a.verb);
+    {
+        static const char *const verbs[] = {"list", "show", "get", "forecast"};
+        char hint[128];
+        cli_did_you_mean(hint, sizeof hint, a.verb, verbs, 4, "");
+        return cli_usage("grid", "'%s' is not a grid command;%s %s list, "
+                         "show, get or forecast", a.verb, hint,
+                         *hint ? "Use" : "use");
+    }
 }

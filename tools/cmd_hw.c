@@ -189,5 +189,11 @@ int cmd_hw(int argc, char **argv)
             return cli_usage("hw", "`hw show` needs a NAME, e.g. `hw show h100-sxm`");
         return show(a.arg, a.json);
     }
-    return cli_usage("hw", "'%s' is not a hw command; use list or show", a.verb);
+    {
+        static const char *const verbs[] = {"list", "show"};
+        char hint[128];
+        cli_did_you_mean(hint, sizeof hint, a.verb, verbs, 2, "");
+        return cli_usage("hw", "'%s' is not a hw command;%s %s list or show",
+                         a.verb, hint, *hint ? "Use" : "use");
+    }
 }

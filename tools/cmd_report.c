@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -24,15 +25,17 @@ static const char help[] =
     "\n"
     "Sums the JSON-lines logs of a run (log=FILE of the tracker or\n"
     "llmcarbon run --log; one per rank) into one report: energy, CO2e as\n"
-    "recorded, per host and rank. With --grid, the energy of every sample\n"
-    "is weighted again by the intensity SPEC gives for that sample's time\n"
-    "(for example the history Electricity Maps published after the run),\n"
-    "and both figures are shown. --pue replaces the PUE the logs recorded.\n"
+    "recorded, embodied and total, per phase, host and rank. With --grid,\n"
+    "the energy of every sample is weighted again by the intensity SPEC\n"
+    "gives for that sample's time (for example the history Electricity\n"
+    "Maps published after the run), and both figures are shown. --pue replaces the PUE the logs recorded.\n"
     "\n"
     "A torn last line of a log is skipped with a warning; a sample given\n"
     "twice (the same log twice) counts once, with a warning. Energy that\n"
     "had no grid intensity and that no fill line prices makes the\n"
-    "operational CO2e unknown.\n";
+    "operational CO2e unknown. Samples whose tracker counted no embodied\n"
+    "carbon make it unknown (null), not 0; the total is then the\n"
+    "operational figure alone, and says so.\n";
 
 /* What a line may hold: beyond these it is damaged, not big. */
 #define MAX_ENERGY_J 1e15          /* one process, 3 MW for ten years */
@@ -64,6 +67,21 @@ struct key {
     uint64_t a, b;
 };
 
+/* A process that took over from its checkpoint, as its lines say: when,
+ * and the energy it took over. */
+struct resume {
+    size_t who;
+    json_int_t pid;
+    double from_unix_s, energy_j;
+};
+
+/* What the samples of one phase counted. */
+struct phase {
+    char name[64];
+    double energy_j, kgco2e, embodied_kgco2e;
+    long long samples, unmeasured, unpriced, no_embodied;
+};
+
 struct sums {
     double energy_j, recorded_kgco2e, reweighted_kgco2e, ci_energy;
     double filled_energy_j, filled_kgco2e;
@@ -71,6 +89,14 @@ struct sums {
     int have_t;
     long long samples, unmeasured, reweight_failures, fills, duplicates, torn;
     long long tokens;
+    /* embodied CO2e of the samples that counted it; no_embodied: samples
+     * whose tracker counted none (null in the log) */
+    double embodied_kgco2e;
+    long long no_embodied;
+    struct phase *phase;
+    size_t nphase, capphase;
+    struct resume *resumed;
+    size_t nresumed, capresumed;
     struct who *who;
     size_t nwho, capwho;
     struct span *unpriced, *filled;
@@ -118,6 +144,21 @@ static long who_of(struct sums *s, const char *host, long long rank)
     snprintf(s->who[s->nwho].host, sizeof s->who[0].host, "%s", host);
     s->who[s->nwho].rank = rank;
     return (long)s->nwho++;
+}
+
+/* The index of the phase name in s->phase, or -1 when out of memory. */
+static long phase_of(struct sums *s, const char *name)
+{
+    void *p = s->phase;
+    for (size_t i = 0; i < s->nphase; i++)
+        if (strcmp(s->phase[i].name, name) == 0)
+            return (long)i;
+    if (grow(&p, &s->capphase, s->nphase, sizeof *s->phase) != 0)
+        return -1;
+    s->phase = p;
+    memset(&s->phase[s->nphase], 0, sizeof s->phase[0]);
+    snprintf(s->phase[s->nphase].name, sizeof s->phase[0].name, "%s", name);
+    return (long)s->nphase++;
 }
 
 /* Two 64-bit hashes over the fields that identify a line: equal keys are
@@ -239,6 +280,37 @@ static int number_at(double *v, const json_t *o, const char *key, double lo,
     return 0;
 }
 
+/* Notes the "resumed" object of a sample line, once per process; 0, or -1
+ * after a message. */
+static int resumed_of(struct sums *s, const json_t *j, size_t w,
+                      json_int_t pid, const char *path, size_t lineno)
+{
+    const json_t *r = json_object_get(j, "resumed");
+    double from, e;
+    void *p = s->resumed;
+    if (!r)
+        return 0;
+    if (!json_is_object(r)) {
+        fprintf(stderr, "llmcarbon report: %s:%zu: \"resumed\" is not an "
+                        "object; the log is damaged, so nothing was "
+                        "reported\n", path, lineno);
+        return -1;
+    }
+    if (number_at(&from, r, "from_unix_s", 0, MAX_UNIX_S, 0, path, lineno) ||
+        number_at(&e, r, "energy_j", 0, MAX_ENERGY_J, 0, path, lineno))
+        return -1;
+    for (size_t i = 0; i < s->nresumed; i++)
+        if (s->resumed[i].who == w && s->resumed[i].pid == pid)
+            return 0;
+    if (grow(&p, &s->capresumed, s->nresumed, sizeof *s->resumed) != 0) {
+        out_of_memory();
+        return -1;
+    }
+    s->resumed = p;
+    s->resumed[s->nresumed++] = (struct resume){w, pid, from, e};
+    return 0;
+}
+
 /* host, pid and rank of a line; -1 after a message */
 static int identity_of(const json_t *j, const char **host, json_int_t *pid,
                        long long *rank, const char *path, size_t lineno)
@@ -316,12 +388,12 @@ static int read_sample(struct sums *s, const json_t *j, const char *path,
                        size_t lineno, llmc_grid *g, double pue_override,
                        long long *tokens)
 {
-    double e, t, dt, pue = 1.0, op;
-    const char *host;
+    double e, t, dt, pue = 1.0, op, emb;
+    const char *host, *phase_name;
     json_int_t pid;
     long long rank;
     const json_t *tok = json_object_get(j, "tokens");
-    long w;
+    long w, ph;
     int added;
 
     if (identity_of(j, &host, &pid, &rank, path, lineno) != 0 ||
@@ -329,6 +401,8 @@ static int read_sample(struct sums *s, const json_t *j, const char *path,
         number_at(&dt, j, "interval_s", 0, t, 0, path, lineno) ||
         number_at(&e, j, "energy_j", 0, MAX_ENERGY_J, 1, path, lineno) ||
         number_at(&op, j, "operational_kgco2e", 0, MAX_KGCO2E, 1, path,
+                  lineno) ||
+        number_at(&emb, j, "embodied_kgco2e", 0, MAX_KGCO2E, 1, path,
                   lineno) ||
         (json_object_get(j, "pue") &&
          number_at(&pue, j, "pue", 1, 100, 0, path, lineno)))
@@ -348,10 +422,25 @@ static int read_sample(struct sums *s, const json_t *j, const char *path,
     }
     if (tok)
         *tokens = (long long)json_integer_value(tok);
-    if ((w = who_of(s, host, rank)) < 0)
+    /* a sample without a phase name counts in the first phase, "train" */
+    phase_name = json_string_value(json_object_get(j, "phase"));
+    if ((w = who_of(s, host, rank)) < 0 ||
+        (ph = phase_of(s, phase_name && *phase_name ? phase_name : "train"))
+            < 0)
         return out_of_memory();
+    if (resumed_of(s, j, (size_t)w, pid, path, lineno) != 0)
+        return CLI_FAILED;
     s->samples++;
     s->who[w].samples++;
+    s->phase[ph].samples++;
+    /* null: the tracker counted no embodied carbon for the interval */
+    if (isnan(emb)) {
+        s->no_embodied++;
+        s->phase[ph].no_embodied++;
+    } else {
+        s->embodied_kgco2e += emb;
+        s->phase[ph].embodied_kgco2e += emb;
+    }
     if (!s->have_t || t - dt < s->first_t)
         s->first_t = t - dt;
     if (!s->have_t || t > s->last_t)
@@ -360,15 +449,20 @@ static int read_sample(struct sums *s, const json_t *j, const char *path,
     if (isnan(e)) { /* no meter read energy: the total is not known */
         s->unmeasured++;
         s->who[w].unmeasured++;
+        s->phase[ph].unmeasured++;
         return CLI_OK;
     }
     s->energy_j += e;
     s->who[w].energy_j += e;
+    s->phase[ph].energy_j += e;
     if (isnan(op)) {
         /* no intensity when it was logged: a fill line may price it */
         void *p = s->unpriced;
         if (e == 0)
             return CLI_OK; /* 0 J emits 0 at any intensity */
+        /* fill lines price intervals, not phases: the phase's own
+         * operational figure stays unknown */
+        s->phase[ph].unpriced++;
         if (grow(&p, &s->capunpriced, s->nunpriced, sizeof *s->unpriced))
             return out_of_memory();
         s->unpriced = p;
@@ -379,6 +473,7 @@ static int read_sample(struct sums *s, const json_t *j, const char *path,
             op *= pue_override / pue;
         s->recorded_kgco2e += op;
         s->who[w].kgco2e += op;
+        s->phase[ph].kgco2e += op;
     }
     if (g) {
         llmc_intensity ci;
@@ -568,12 +663,43 @@ static void set(json_t *o, const char *key, json_t *v, int *bad)
     *bad |= json_object_set_new(o, key, v) != 0;
 }
 
-static int print_json(const struct sums *s, size_t nlogs, llmc_grid *g,
-                      double energy_j, double recorded, double reweighted,
-                      const char *energy_why, const char *op_why)
+/* The figures of the whole report; a NAN is unknown, with its reason. */
+struct figures {
+    double energy_j, recorded, reweighted, embodied;
+    const char *energy_why, *op_why, *embodied_why;
+};
+
+/* The total: operational and embodied, or the operational figure alone
+ * where embodied carbon was not counted (embodied_included says so). */
+static double total_of(double operational, double embodied)
 {
-    json_t *o = json_object(), *ranks = json_array();
-    int bad = !o || !ranks;
+    return isnan(embodied) ? operational : operational + embodied;
+}
+
+/* What the samples of one phase counted, under the names of the run
+ * report's phases. */
+static json_t *phase_json(const struct phase *p, int *bad)
+{
+    json_t *o = json_object();
+    double op = p->unmeasured || p->unpriced ? NAN : p->kgco2e;
+    double emb = p->no_embodied ? NAN : p->embodied_kgco2e;
+    *bad |= !o;
+    set_num(o, "energy_j", p->unmeasured ? NAN : p->energy_j, bad);
+    set_num(o, "operational_kgco2e", op, bad);
+    set_num(o, "embodied_kgco2e", emb, bad);
+    set_num(o, "total_kgco2e", total_of(op, emb), bad);
+    set(o, "samples", json_integer(p->samples), bad);
+    return o;
+}
+
+static int print_json(const struct sums *s, size_t nlogs, llmc_grid *g,
+                      const struct figures *f)
+{
+    json_t *o = json_object(), *ranks = json_array(), *phases = json_object();
+    double energy_j = f->energy_j, recorded = f->recorded,
+           reweighted = f->reweighted;
+    const char *energy_why = f->energy_why, *op_why = f->op_why;
+    int bad = !o || !ranks || !phases;
 
     set(o, "logs", json_integer((json_int_t)nlogs), &bad);
     set(o, "samples", json_integer(s->samples), &bad);
@@ -587,6 +713,13 @@ static int print_json(const struct sums *s, size_t nlogs, llmc_grid *g,
         energy_why ? json_string(energy_why) : json_null(), &bad);
     set(o, "operational_unknown_reason",
         op_why ? json_string(op_why) : json_null(), &bad);
+    /* embodied carbon not counted is unknown (null), not 0; the total is
+     * then the operational figure, and embodied_included says so */
+    set_num(o, "embodied_kgco2e", f->embodied, &bad);
+    set(o, "embodied_included", json_boolean(!f->embodied_why), &bad);
+    set(o, "embodied_note",
+        f->embodied_why ? json_string(f->embodied_why) : json_null(), &bad);
+    set_num(o, "total_kgco2e", total_of(recorded, f->embodied), &bad);
     set_num(o, "unpriced_energy_j", s->unpriced_j, &bad);
     set_num(o, "unpriced_energy_kwh", s->unpriced_j / 3.6e6, &bad);
     set(o, "unpriced_samples", json_integer(s->unpriced_samples), &bad);
@@ -625,6 +758,26 @@ static int print_json(const struct sums *s, size_t nlogs, llmc_grid *g,
         bad |= json_array_append_new(ranks, r) != 0;
     }
     set(o, "ranks", ranks, &bad);
+    {
+        json_t *res = json_array();
+        bad |= !res;
+        for (size_t i = 0; i < s->nresumed && res; i++) {
+            const struct resume *r = &s->resumed[i];
+            const struct who *w = &s->who[r->who];
+            json_t *x = json_object();
+            set(x, "host", json_string(w->host), &bad);
+            set(x, "rank", w->rank >= 0 ? json_integer(w->rank) : json_null(),
+                &bad);
+            set(x, "pid", json_integer(r->pid), &bad);
+            set_num(x, "from_unix_s", r->from_unix_s, &bad);
+            set_num(x, "energy_j", r->energy_j, &bad);
+            bad |= json_array_append_new(res, x) != 0;
+        }
+        set(o, "resumed", res, &bad);
+    }
+    for (size_t i = 0; i < s->nphase; i++)
+        set(phases, s->phase[i].name, phase_json(&s->phase[i], &bad), &bad);
+    set(o, "phases", phases, &bad);
     if (bad) {
         json_decref(o);
         return out_of_memory();
@@ -634,11 +787,31 @@ static int print_json(const struct sums *s, size_t nlogs, llmc_grid *g,
     return CLI_OK;
 }
 
+/* One phase, on one line: its energy and CO2e as run names them. */
+static void print_phase(const struct phase *p)
+{
+    char a[64], b[64], c[64], d[64];
+    double op = p->unmeasured || p->unpriced ? NAN : p->kgco2e;
+    double emb = p->no_embodied ? NAN : p->embodied_kgco2e;
+    printf("    %-10s %s J, %s kgCO2e operational, ", p->name,
+           cli_num(a, sizeof a, p->unmeasured ? NAN : p->energy_j),
+           cli_num(b, sizeof b, op));
+    if (isnan(emb))
+        printf("embodied not included, %s kgCO2e total (operational only)\n",
+               cli_num(d, sizeof d, op));
+    else
+        printf("%s kgCO2e embodied, %s kgCO2e total\n",
+               cli_num(c, sizeof c, emb),
+               cli_num(d, sizeof d, total_of(op, emb)));
+}
+
 static void print_text(const struct sums *s, size_t nlogs, llmc_grid *g,
-                       double energy_j, double recorded, double reweighted,
-                       const char *energy_why, const char *op_why)
+                       const struct figures *f)
 {
     char a[64], b[64];
+    double energy_j = f->energy_j, recorded = f->recorded,
+           reweighted = f->reweighted;
+    const char *energy_why = f->energy_why, *op_why = f->op_why;
 
     printf("llmcarbon report: %zu log%s, %lld samples over %s s\n", nlogs,
            nlogs == 1 ? "" : "s", s->samples,
@@ -660,6 +833,19 @@ static void print_text(const struct sums *s, size_t nlogs, llmc_grid *g,
                "filled", cli_num(a, sizeof a, s->filled_energy_j / 3.6e6),
                cli_num(b, sizeof b, s->filled_kgco2e), s->fills,
                s->fills == 1 ? "" : "s");
+    /* embodied and total as llmcarbon run prints them */
+    if (f->embodied_why)
+        printf("  %-14s not included: %s\n", "embodied", f->embodied_why);
+    else
+        printf("  %-14s %s kgCO2e\n", "embodied",
+               cli_num(a, sizeof a, f->embodied));
+    if (op_why)
+        printf("  %-14s unknown: %s\n", "total", op_why);
+    else
+        printf("  %-14s %s kgCO2e%s\n", "total",
+               cli_num(a, sizeof a, total_of(recorded, f->embodied)),
+               f->embodied_why ? " (operational only; embodied not included)"
+                               : "");
     if (g) {
         if (s->reweight_failures)
             printf("  %-24s unknown: %lld samples had no intensity (%s)\n",
@@ -673,15 +859,37 @@ static void print_text(const struct sums *s, size_t nlogs, llmc_grid *g,
                            energy_j > 0 ? s->ci_energy / energy_j : 0),
                    llmc_grid_spec(g));
     }
+    if (s->nphase)
+        printf("  phases\n");
+    for (size_t i = 0; i < s->nphase; i++)
+        print_phase(&s->phase[i]);
+    if (s->nwho)
+        printf("  ranks\n");
     for (size_t i = 0; i < s->nwho; i++)
         printf("    %s rank %lld: %s J\n", s->who[i].host, s->who[i].rank,
                cli_num(a, sizeof a,
                        s->who[i].unmeasured ? NAN : s->who[i].energy_j));
+    for (size_t i = 0; i < s->nresumed; i++) {
+        const struct resume *r = &s->resumed[i];
+        char when[32];
+        time_t t = (time_t)r->from_unix_s;
+        struct tm tm;
+        if (gmtime_r(&t, &tm))
+            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        else
+            snprintf(when, sizeof when, "%.0f", r->from_unix_s);
+        printf("    %s rank %lld: resumed at %s (pid %lld), from a "
+               "checkpoint of %s J\n",
+               s->who[r->who].host, s->who[r->who].rank, when,
+               (long long)r->pid, cli_num(a, sizeof a, r->energy_j));
+    }
 }
 
 static void sums_free(struct sums *s)
 {
     free(s->who);
+    free(s->phase);
+    free(s->resumed);
     free(s->unpriced);
     free(s->filled);
     free(s->seen);
@@ -695,7 +903,8 @@ int cmd_report(int argc, char **argv)
     size_t nlogs = 0;
     int json = 0, rc;
     double pue = -1, energy_j, recorded, reweighted;
-    char energy_why[200], op_why[300];
+    char energy_why[200], op_why[300], embodied_why[300];
+    struct figures fig;
     llmc_grid *g = NULL;
     struct sums *s;
 
@@ -775,13 +984,23 @@ int cmd_report(int argc, char **argv)
                         "given twice?) %s dropped\n",
                 s->duplicates, s->duplicates == 1 ? "" : "s",
                 s->duplicates == 1 ? "was" : "were");
+    /* samples whose tracker counted no embodied carbon make the figure
+     * unknown, not smaller; the total is then the operational figure */
+    *embodied_why = '\0';
+    if (s->no_embodied)
+        snprintf(embodied_why, sizeof embodied_why,
+                 "%lld of %lld samples counted no embodied carbon (the "
+                 "tracker had no hardware=NAME, or no embodied figure for "
+                 "it)", s->no_embodied, s->samples);
+    fig = (struct figures){energy_j, recorded, reweighted,
+                           *embodied_why ? NAN : s->embodied_kgco2e,
+                           *energy_why ? energy_why : NULL,
+                           *op_why ? op_why : NULL,
+                           *embodied_why ? embodied_why : NULL};
     if (json)
-        rc = print_json(s, nlogs, g, energy_j, recorded, reweighted,
-                        *energy_why ? energy_why : NULL,
-                        *op_why ? op_why : NULL);
+        rc = print_json(s, nlogs, g, &fig);
     else {
-        print_text(s, nlogs, g, energy_j, recorded, reweighted,
-                   *energy_why ? energy_why : NULL, *op_why ? op_why : NULL);
+        print_text(s, nlogs, g, &fig);
         rc = CLI_OK;
     }
     sums_free(s);

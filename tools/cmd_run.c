@@ -13,9 +13,13 @@
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+
+/* the library's redaction, built into this program too (tools/meson.build) */
+void llmc__redact(char *text, size_t size);
 
 static const char help[] =
     "usage: llmcarbon run [OPTIONS] -- COMMAND [ARGS...]\n"
@@ -25,7 +29,8 @@ static const char help[] =
     "HUP, QUIT, USR1, USR2) are passed on to COMMAND; the exit status is\n"
     "COMMAND's (128+N when a signal N ended it).\n"
     "\n"
-    "options (each also an LLMC_* environment variable, e.g. LLMC_METERS):\n"
+    "options (each tracker key also an LLMC_* environment variable, e.g.\n"
+    "LLMC_METERS for --meters; a flag wins over its variable):\n"
     "  --meters SPEC              auto (default), nvml:all, rapl, amdgpu,\n"
     "                             model:PROFILE@U, const:300W, replay:FILE;\n"
     "                             join several with '+'\n"
@@ -39,16 +44,25 @@ static const char help[] =
     "  --hardware NAME            the devices' profile, for embodied carbon\n"
     "  --devices N                how many devices embodied carbon counts\n"
     "  --require measured         fail unless a meter reads energy\n"
+    "  --strict                   refuse to run COMMAND when a meter named in\n"
+    "                             --meters cannot be opened (default: warn and\n"
+    "                             run it without that meter)\n"
+    "  --sampler MODE             thread (default: sampled every interval) or\n"
+    "                             inline (read at start and end only)\n"
+    "  --runtime-dir DIR          where the per-node device locks live\n"
+    "                             (default $XDG_RUNTIME_DIR/llmcarbon)\n"
     "  --target-tokens N          project the footprint at N tokens\n"
     "  --plan KG                  the ex-ante estimate, shown next to the\n"
     "                             projection (150t..230t)\n"
     "  --json                     print the report as one JSON object\n"
     "  --help                     print this help\n"
     "\n"
-    "The report goes to stdout after COMMAND's own output. If llmcarbon\n"
-    "run itself is killed (kill -9), COMMAND is killed too (SIGKILL).\n";
+    "Without --grid (or LLMC_GRID) the world average is used, and said so\n"
+    "on stderr. The report goes to stdout after COMMAND's own output. If\n"
+    "llmcarbon run itself is killed (kill -9), COMMAND is killed too\n"
+    "(SIGKILL).\n";
 
-enum { OPT_JSON = 1000, OPT_HELP };
+enum { OPT_JSON = 1000, OPT_HELP, OPT_STRICT };
 
 static const struct option options[] = {
     {"meters", required_argument, NULL, 'm'},
@@ -61,6 +75,9 @@ static const struct option options[] = {
     {"hardware", required_argument, NULL, 'w'},
     {"devices", required_argument, NULL, 'd'},
     {"require", required_argument, NULL, 'r'},
+    {"sampler", required_argument, NULL, 's'},
+    {"runtime-dir", required_argument, NULL, 'R'},
+    {"strict", no_argument, NULL, OPT_STRICT},
     {"target-tokens", required_argument, NULL, 't'},
     {"plan", required_argument, NULL, 'P'},
     {"json", no_argument, NULL, OPT_JSON},
@@ -207,10 +224,111 @@ static void print_text(FILE *out, json_t *r, const char *what,
         fprintf(out, "  problems: %s\n", json_string_value(p));
 }
 
+/* 1 when name (up to ':') is a meter of this machine's hardware, which
+ * may be absent here: the others (const, model, replay) are the user's own
+ * numbers, and an error in them stays an error. */
+static int is_hardware_meter(const char *part)
+{
+    static const char *const hw[] = {"nvml", "rapl", "amdgpu"};
+    size_t n = strcspn(part, ":");
+    for (size_t i = 0; i < sizeof hw / sizeof hw[0]; i++)
+        if (strlen(hw[i]) == n && strncmp(part, hw[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+/* A job is not lost to a meter: each hardware meter named in spec that
+ * cannot be opened here (no driver, no powercap, no permission) is a
+ * warning on stderr, and the tracker is given the others, or meters=auto
+ * when none is left (what this machine has; nothing measured, energy
+ * unknown, when it has none). A spec that does not parse stays an error,
+ * reported by the start. Returns -1, or an exit status. */
+static int drop_unopenable_meters(llmc_tracker *t, const char *spec,
+                                  const char *command)
+{
+    char *copy, *part, *save = NULL, *kept;
+    size_t used = 0, dropped = 0;
+    int rc;
+
+    if (strcmp(spec, "auto") == 0)
+        return -1;
+    copy = strdup(spec);
+    kept = calloc(1, strlen(spec) + 1);
+    if (!copy || !kept) {
+        free(copy);
+        free(kept);
+        fputs("llmcarbon run: out of memory (LLMC_ENOMEM)\n", stderr);
+        return CLI_FAILED;
+    }
+    for (part = strtok_r(copy, "+", &save); part;
+         part = strtok_r(NULL, "+", &save)) {
+        llmc_meter *m = NULL;
+        while (*part == ' ')
+            part++;
+        if (is_hardware_meter(part)) {
+            rc = llmc_meter_open(&m, part);
+            llmc_meter_free(m);
+            if (rc != LLMC_OK && rc != LLMC_EPARSE && rc != LLMC_EINVAL &&
+                rc != LLMC_ENOMEM) {
+                char line[1200];
+                snprintf(line, sizeof line, "llmcarbon run: warning: meter "
+                         "'%s' cannot be opened: %s (%s)", part,
+                         llmc_last_error(), llmc_status_name(rc));
+                llmc__redact(line, sizeof line);
+                fprintf(stderr, "%s\n", line);
+                dropped++;
+                continue;
+            }
+        }
+        used += (size_t)sprintf(kept + used, "%s%s", used ? "+" : "", part);
+    }
+    free(copy);
+    if (dropped) {
+        if (used)
+            fprintf(stderr, "llmcarbon run: %s runs measured by %s only; "
+                    "give --strict to refuse to run instead\n", command,
+                    kept);
+        else
+            fprintf(stderr, "llmcarbon run: %s runs with meters=auto "
+                    "instead: what this machine has, or nothing measured "
+                    "(energy unknown) if it has none; give --strict to "
+                    "refuse to run instead\n", command);
+        rc = llmc_tracker_set(t, "meters", used ? kept : "auto");
+        if (rc != LLMC_OK) {
+            free(kept);
+            return cli_fail("run", "--meters", rc);
+        }
+    }
+    free(kept);
+    return -1;
+}
+
+/* The grid a run uses when none is given prices all of it: it is said,
+ * with its value, year and basis, before the command starts. */
+static void announce_default_grid(void)
+{
+    llmc_grid *g = NULL;
+    llmc_intensity ci;
+    llmc_intensity_init(&ci, sizeof ci);
+    if (llmc_grid_new(&g, "static:WORLD") == LLMC_OK &&
+        llmc_grid_intensity_at(&ci, g, (int64_t)time(NULL)) == LLMC_OK) {
+        char year[16] = "";
+        if (ci.year > 0)
+            snprintf(year, sizeof year, "%d, ", ci.year);
+        fprintf(stderr, "llmcarbon run: no --grid given: using %s, %.0f "
+                "gCO2e/kWh (%s%s); give --grid ZONE for your site\n",
+                llmc_grid_spec(g), ci.gco2e_per_kwh, year,
+                llmc_basis_name(ci.basis));
+    }
+    llmc_grid_free(g);
+}
+
 int cmd_run(int argc, char **argv)
 {
     llmc_tracker *t = NULL;
-    int json = 0, c, rc, status = 0, exit_status, idx, measured = 1;
+    int json = 0, strict = 0, c, rc, status = 0, exit_status, idx;
+    int measured = 1, grid_given = 0;
+    const char *meters = NULL, *env;
     char *report = NULL;
     pid_t pid, parent;
     sigset_t blocked_before;
@@ -238,9 +356,10 @@ int cmd_run(int argc, char **argv)
             llmc_tracker_free(t);
             if (c == ':')
                 return cli_usage("run", "'%s' needs a value", argv[optind - 1]);
-            if (optopt == OPT_JSON)
-                return cli_usage("run", "'--json' takes no value");
-            return cli_usage("run", "'%s' is not an option", argv[optind - 1]);
+            if (optopt == OPT_JSON || optopt == OPT_STRICT)
+                return cli_usage("run", "'--%s' takes no value",
+                                 cli_flag_name(options, optopt));
+            return cli_not_an_option("run", argv[optind - 1], options);
         }
         if (!t && (rc = llmc_tracker_new(&t)) != LLMC_OK)
             return cli_fail("run", "", rc);
@@ -248,6 +367,13 @@ int cmd_run(int argc, char **argv)
             json = 1;
             continue;
         }
+        if (c == OPT_STRICT) {
+            strict = 1;
+            continue;
+        }
+        if (c == 'm')
+            meters = optarg;
+        grid_given |= c == 'g';
         if ((rc = llmc_tracker_set(t, cli_flag_name(options, c), optarg)) != LLMC_OK) {
             char what[300];
             snprintf(what, sizeof what, "--%s '%s'", cli_flag_name(options, c), optarg);
@@ -262,10 +388,20 @@ int cmd_run(int argc, char **argv)
     }
     if (!t && (rc = llmc_tracker_new(&t)) != LLMC_OK)
         return cli_fail("run", "", rc);
+    /* the tracker took LLMC_METERS from the environment, unless --meters */
+    if (!meters && (env = getenv("LLMC_METERS")) != NULL && *env)
+        meters = env;
+    if (!strict && meters &&
+        (rc = drop_unopenable_meters(t, meters, argv[optind])) >= 0) {
+        llmc_tracker_free(t);
+        return rc;
+    }
     if ((rc = llmc_tracker_start(t)) != LLMC_OK) {
         llmc_tracker_free(t);
         return cli_fail("run", "", rc);
     }
+    if (!grid_given && !((env = getenv("LLMC_GRID")) != NULL && *env))
+        announce_default_grid();
 
     /* no signal may arrive between fork and knowing the child's pid */
     {

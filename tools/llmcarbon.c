@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "../lib/core/envcheck.h"
 /* the library's redaction, built into this program too (tools/meson.build):
  * an argument echoed in a message may hold a token or password */
 void llmc__redact(char *text, size_t size);
@@ -27,7 +28,8 @@ static void usage(FILE *f)
           "commands:\n"
           "  estimate   energy and CO2e of a run from energy, or hardware and time\n"
           "  hw         the hardware catalogue: hw list, hw show NAME\n"
-          "  grid       grid carbon intensity: grid list, grid show ZONE\n"
+          "  grid       grid carbon intensity: grid list, grid show ZONE,\n"
+          "             grid get SPEC, grid forecast SPEC --duration DUR\n"
           "  run        run a command and measure its energy and CO2e\n"
           "  report     one report from the logs of a run, reweighted if asked\n"
           "\n"
@@ -45,6 +47,40 @@ const char *cli_flag_name(const struct option *options, int c)
         if (o->val == c)
             return o->name;
     return "?";
+}
+
+const char *cli_did_you_mean(char *buf, size_t size, const char *query,
+                             const char *const *names, size_t count,
+                             const char *prefix)
+{
+    const char *near = llmc__nearest(query, names, count);
+    if (near)
+        snprintf(buf, size, " did you mean '%s%s'?", prefix, near);
+    else if (size > 0)
+        buf[0] = '\0';
+    return buf;
+}
+
+int cli_not_an_option(const char *cmd, const char *arg,
+                      const struct option *options)
+{
+    const char *names[64];
+    char query[64], hint[128];
+    size_t n = 0, len;
+    const char *q = arg;
+
+    for (const struct option *o = options; o->name && n < 64; o++)
+        names[n++] = o->name;
+    while (*q == '-')
+        q++;
+    len = strcspn(q, "=");
+    if (len >= sizeof query)
+        len = sizeof query - 1;
+    memcpy(query, q, len);
+    query[len] = '\0';
+    cli_did_you_mean(hint, sizeof hint, query, names, n, "--");
+    return cli_usage(cmd, "'%s' is not an option;%s", arg,
+                     *hint ? hint : " the options are in the help");
 }
 
 int cli_fail(const char *cmd, const char *what, int status)
@@ -110,7 +146,16 @@ int cli_parse_verb(struct cli_args *out, int argc, char **argv,
                 return cli_usage(cmd, "'--json' is given twice; give it once");
             out->json = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage(cmd, "'%s' is not an option", argv[i]);
+            /* the options this command takes, for a suggestion */
+            struct option known[8];
+            size_t n = 0;
+            memset(known, 0, sizeof known);
+            for (size_t k = 0; k < nk; k++)
+                if (opts & value_opts[k].bit)
+                    known[n++].name = value_opts[k].flag + 2;
+            known[n++].name = "json";
+            known[n++].name = "help";
+            return cli_not_an_option(cmd, argv[i], known);
         } else if (!out->verb) {
             out->verb = argv[i];
         } else if (!out->arg) {
@@ -308,9 +353,20 @@ void cli_wrapf(FILE *out, const char *s, int indent, int width)
     putc('\n', out);
 }
 
+static void warn_env(const char *message, void *userdata)
+{
+    (void)userdata;
+    fprintf(stderr, "llmcarbon: warning: %s\n", message);
+}
+
 int main(int argc, char **argv)
 {
+    static const char *const commands[] = {"estimate", "hw", "grid", "run",
+                                           "report", "help"};
+    char hint[128];
+
     setlocale(LC_ALL, "C");
+    llmc__env_check(warn_env, NULL);
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;
@@ -334,9 +390,21 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(argv[1], "report") == 0)
         return cmd_report(argc - 1, argv + 1);
+    if (argv[1][0] == '-' && argv[1][1] != '\0') {
+        static const char *const top_options[] = {"help", "version"};
+        const char *q = argv[1] + strspn(argv[1], "-");
+        cli_did_you_mean(hint, sizeof hint, q, top_options, 2, "--");
+        fprintf(stderr, "llmcarbon: '%s' is not an option;%s %s options "
+                "before a command are --help and --version.\n"
+                "Try `llmcarbon --help`.\n", argv[1], hint,
+                *hint ? "The" : "the");
+        return CLI_USAGE;
+    }
+    cli_did_you_mean(hint, sizeof hint, argv[1], commands,
+                     sizeof commands / sizeof commands[0], "");
     fprintf(stderr,
-            "llmcarbon: '%s' is not a command; the commands are estimate, run, "
-            "report, hw and grid.\nTry `llmcarbon --help`.\n",
-            argv[1]);
+            "llmcarbon: '%s' is not a command;%s %s commands are "
+            "estimate, run, report, hw and grid.\nTry `llmcarbon --help`.\n",
+            argv[1], hint, *hint ? "The" : "the");
     return CLI_USAGE;
 }

@@ -179,20 +179,29 @@ static json_t *compute_json(const llmc_estimate *e)
                      "mfu_source", "given (--mfu)");
 }
 
+/* The embodied figure: a number where it is included, null where it is
+ * not (unknown or left out, never 0); embodied_note says why. */
+static json_t *embodied_or_null(const llmc_estimate *e, double kgco2e)
+{
+    return e->result.embodied_included ? json_real(kgco2e) : json_null();
+}
+
 static json_t *range_json(const llmc_estimate *e)
 {
     const llmc_estimate_result *a = &e->low, *b = &e->high;
     if (!e->ranged)
         return json_null();
     return json_pack(
-        "{s:[f,f], s:[f,f], s:[f,f], s:[f,f], s:[f,f], s:[f,f], s:[f,f], "
+        "{s:[f,f], s:[f,f], s:[f,f], s:[f,f], s:[f,f], s:[o,o], s:[f,f], "
         "s:[f,f]}",
         "energy_kwh", a->energy_kwh, b->energy_kwh, "device_hours",
         a->device_hours, b->device_hours, "days", a->days, b->days, "flops",
         a->flops, b->flops, "operational_kgco2e", a->operational_kgco2e,
-        b->operational_kgco2e, "embodied_kgco2e", a->embodied_kgco2e,
-        b->embodied_kgco2e, "total_kgco2e", a->total_kgco2e, b->total_kgco2e,
-        "gco2e_per_mtoken", a->gco2e_per_mtoken, b->gco2e_per_mtoken);
+        b->operational_kgco2e, "embodied_kgco2e",
+        embodied_or_null(e, a->embodied_kgco2e),
+        embodied_or_null(e, b->embodied_kgco2e), "total_kgco2e",
+        a->total_kgco2e, b->total_kgco2e, "gco2e_per_mtoken",
+        a->gco2e_per_mtoken, b->gco2e_per_mtoken);
 }
 
 LLMC_API int llmc_estimate_json(char **out_json, const llmc_estimate *e)
@@ -219,7 +228,10 @@ LLMC_API int llmc_estimate_json(char **out_json, const llmc_estimate *e)
                             "embodied", embodied_json(e));
     if (!assumptions)
         return llmc__fail(LLMC_ENOMEM, "out of memory building JSON");
-    root = json_pack("{s:f, s:f, s:o, s:o, s:f, s:f, s:f, s:f, s:b, s:f, s:o}",
+    /* without embodied carbon the total is the operational figure, and
+     * embodied_included and embodied_note say so */
+    root = json_pack("{s:f, s:f, s:o, s:o, s:f, s:f, s:f, s:o, s:b, s:o, s:f, "
+                     "s:o}",
                      "energy_kwh", r->energy_kwh,
                      "facility_energy_kwh", r->facility_energy_kwh,
                      "device_hours",
@@ -230,8 +242,12 @@ LLMC_API int llmc_estimate_json(char **out_json, const llmc_estimate *e)
                      "pue", r->pue,
                      "intensity_gco2e_per_kwh", r->intensity_gco2e_per_kwh,
                      "operational_kgco2e", r->operational_kgco2e,
-                     "embodied_kgco2e", r->embodied_kgco2e,
+                     "embodied_kgco2e",
+                     embodied_or_null(e, r->embodied_kgco2e),
                      "embodied_included", r->embodied_included,
+                     "embodied_note", r->embodied_included
+                                          ? json_null()
+                                          : json_string(e->embodied_note),
                      "total_kgco2e", r->total_kgco2e,
                      "assumptions", assumptions);
     /* json_object_set_new fails on a NULL value, so one test covers both

@@ -22,6 +22,7 @@
 #define MAX_BACKOFF_S 300
 
 _Thread_local int llmc__no_network;
+_Thread_local int64_t llmc__want_until_unix_s;
 /* the provenance of a stale answer: the caller's thread's, until its next
  * question (a shared grid answers several threads) */
 static _Thread_local char stale_note[700];
@@ -182,6 +183,42 @@ static int fresh(int64_t fetched_unix_s, int64_t now, int64_t ttl_s)
 {
     return fetched_unix_s <= now + LLMC__CACHE_SKEW_S &&
            now - fetched_unix_s < ttl_s;
+}
+
+int llmc__live_fresh(int64_t fetched_unix_s, int64_t now, int64_t ttl_s)
+{
+    return fresh(fetched_unix_s, now, ttl_s);
+}
+
+void llmc__live_future_fetched(struct llmc__live *l, int64_t now,
+                               int64_t asked_until_unix_s)
+{
+    int64_t reached = now;
+    for (size_t i = 0; i < l->cache.count; i++) {
+        const struct llmc__point *p = &l->cache.points[i];
+        if (p->start_unix_s + p->duration_s > reached)
+            reached = p->start_unix_s + p->duration_s;
+    }
+    l->fetched_future_unix_s = now;
+    l->future_asked_until_unix_s = asked_until_unix_s;
+    l->future_reached_unix_s = reached;
+}
+
+int llmc__live_future_known_short(struct llmc__live *l, int64_t t,
+                                  int64_t now, int64_t ttl_s)
+{
+    char until[32], again[32];
+    if (!fresh(l->fetched_future_unix_s, now, ttl_s) ||
+        t >= l->future_asked_until_unix_s || t < l->future_reached_unix_s)
+        return LLMC_OK;
+    llmc__format_iso8601(until, sizeof until, l->future_reached_unix_s);
+    llmc__format_iso8601(again, sizeof again, l->fetched_future_unix_s + ttl_s);
+    return llmc__fail(LLMC_ENODATA,
+                      "%s: the forecast fetched %lld s ago reaches only to "
+                      "%s; it is not asked again before %s (the provider "
+                      "publishes no further yet)",
+                      l->what, (long long)(now - l->fetched_future_unix_s),
+                      until, again);
 }
 
 const struct llmc__point *llmc__live_cached(struct llmc__live *l, int64_t t,
@@ -392,6 +429,8 @@ void llmc__live_cache_load(struct llmc__live *l)
     }
     l->fetched_recent_unix_s = cache_time(root, "fetched_recent_unix_s");
     l->fetched_future_unix_s = cache_time(root, "fetched_future_unix_s");
+    l->future_asked_until_unix_s = cache_time(root, "future_asked_until_unix_s");
+    l->future_reached_unix_s = cache_time(root, "future_reached_unix_s");
     json_decref(root);
 }
 
@@ -423,6 +462,10 @@ void llmc__live_cache_save(struct llmc__live *l)
                         json_integer(l->fetched_recent_unix_s));
     json_object_set_new(root, "fetched_future_unix_s",
                         json_integer(l->fetched_future_unix_s));
+    json_object_set_new(root, "future_asked_until_unix_s",
+                        json_integer(l->future_asked_until_unix_s));
+    json_object_set_new(root, "future_reached_unix_s",
+                        json_integer(l->future_reached_unix_s));
     json_object_set_new(root, "points", points);
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     if (json_dump_file(root, tmp, JSON_COMPACT) == 0) {

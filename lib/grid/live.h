@@ -23,6 +23,12 @@ struct llmc__live {
     struct llmc__series cache;
     int64_t fetched_recent_unix_s; /* the last fetch of recent values */
     int64_t fetched_future_unix_s; /* the last fetch of a forecast */
+    /* how far that forecast was asked to reach, and how far its points
+     * did: a time between the two is not asked again while the forecast
+     * is fresh (the provider has nothing further yet) */
+    int64_t future_asked_until_unix_s;
+    int64_t future_reached_unix_s;
+    int64_t fetched_history_unix_s; /* the last fetch of a day's history */
     /* after 429 or 5xx: no request before backoff_until (wall clock) */
     int64_t backoff_until_unix_s;
     int failures;
@@ -65,6 +71,23 @@ int llmc__live_cache_unusable(char *why, size_t size);
  * now (a cache written by a node whose clock runs ahead). */
 const struct llmc__point *llmc__live_cached(struct llmc__live *l, int64_t t,
                                             int64_t now, int64_t ttl_s);
+/* 1 when a fetch at fetched_unix_s still answers at now (ttl_s). */
+int llmc__live_fresh(int64_t fetched_unix_s, int64_t now, int64_t ttl_s);
+/* After a forecast fetched at now that was asked to reach asked_until:
+ * records when, and how far its points reach (the cache's last end). */
+void llmc__live_future_fetched(struct llmc__live *l, int64_t now,
+                               int64_t asked_until_unix_s);
+/* For a future time t the cache does not hold: LLMC_ENODATA, with why,
+ * when a forecast fetched within ttl_s was asked to reach t but its points
+ * end before it (asking again would return the same); else LLMC_OK, and
+ * the source may ask. No request either way. */
+int llmc__live_future_known_short(struct llmc__live *l, int64_t t,
+                                  int64_t now, int64_t ttl_s);
+/* How far ahead the search under way in this thread will ask (set by
+ * llmc_grid_best_window around its walk; 0 otherwise): a forecast fetched
+ * meanwhile is asked to reach that far at once, not hour by hour. */
+extern _Thread_local int64_t llmc__want_until_unix_s;
+
 /* Ends a fetch: with rc LLMC_OK, adds the parsed points to the cache;
  * always frees them. Returns rc, or the merge's failure. */
 int llmc__live_keep(struct llmc__live *l, struct llmc__series *got, int rc);

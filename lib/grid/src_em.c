@@ -53,27 +53,70 @@ static int em_fetch(struct llmc__live *l, const char *endpoint,
     return llmc__live_keep(l, &got, rc);
 }
 
+/* The newest published value at or before t (not a forecast) within
+ * three hours of it: the answer for now while the provider's newest hour
+ * lags the clock. */
+static const struct llmc__point *newest_published(const struct llmc__live *l,
+                                                  int64_t t)
+{
+    for (size_t i = l->cache.count; i-- > 0;) {
+        const struct llmc__point *p = &l->cache.points[i];
+        if (p->flags & LLMC__POINT_FORECAST || p->start_unix_s > t)
+            continue;
+        return t - p->start_unix_s < 3 * 3600 ? p : NULL;
+    }
+    return NULL;
+}
+
+/* Each endpoint is asked at most once per TTL_S: a time that an answer
+ * within it did not hold is not asked again, so that one search over a
+ * day of forecast costs at most two requests (latest and forecast). */
 static int em_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
 {
     struct llmc__live *l = s->state;
     int64_t now = (int64_t)time(NULL);
     const struct llmc__point *p;
+    int rc = LLMC_OK, fetched = 0, recent_fresh;
+
     llmc__live_cache_load(l);
     p = llmc__live_cached(l, t, now, TTL_S);
-    int rc = LLMC_OK;
-
+    /* latest is fresh for TTL_S within the clock hour it was fetched in:
+     * a newest hour that lags the clock answers until the hour turns, and
+     * the next hour's value is asked for as soon as it may exist */
+    recent_fresh = llmc__live_fresh(l->fetched_recent_unix_s, now, TTL_S) &&
+                   l->fetched_recent_unix_s - l->fetched_recent_unix_s % 3600 ==
+                       now - now % 3600;
     if (!p) {
-        if (t > now + 3600) {
-            rc = em_fetch(l, "forecast", NULL);
-            if (rc == LLMC_OK)
-                l->fetched_future_unix_s = now;
+        if (t > now + 3600 ||
+            (t > now && recent_fresh && !llmc__series_at(&l->cache, t))) {
+            /* the forecast starts at the next hour; 24 h or so, whatever
+             * is asked: a time past its end waits for the next one */
+            rc = llmc__live_future_known_short(l, t, now, TTL_S);
+            if (rc == LLMC_OK &&
+                !llmc__live_fresh(l->fetched_future_unix_s, now, TTL_S)) {
+                rc = em_fetch(l, "forecast", NULL);
+                if (rc == LLMC_OK) {
+                    llmc__live_future_fetched(l, now, LLMC__TIME_MAX_UNIX_S);
+                    fetched = 1;
+                }
+            }
         } else if (t >= now - 86400 + 3600) {
             /* latest, then the day's history for a time it does not hold */
-            rc = em_fetch(l, "latest", NULL);
-            if (rc == LLMC_OK) {
-                l->fetched_recent_unix_s = now;
-                if (!llmc__series_at(&l->cache, t) && t < now - 3600)
-                    rc = em_fetch(l, "history", NULL);
+            if (!recent_fresh) {
+                rc = em_fetch(l, "latest", NULL);
+                if (rc == LLMC_OK) {
+                    l->fetched_recent_unix_s = now;
+                    fetched = 1;
+                }
+            }
+            if (rc == LLMC_OK && !llmc__series_at(&l->cache, t) &&
+                t < now - 3600 &&
+                !llmc__live_fresh(l->fetched_history_unix_s, now, TTL_S)) {
+                rc = em_fetch(l, "history", NULL);
+                if (rc == LLMC_OK) {
+                    l->fetched_history_unix_s = now;
+                    fetched = 1;
+                }
             }
         } else {
             char range[96], a[32], b[32];
@@ -84,18 +127,23 @@ static int em_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
             llmc__format_iso8601(b, sizeof b, to);
             snprintf(range, sizeof range, "&start=%s&end=%s", a, b);
             rc = em_fetch(l, "past-range", range);
+            fetched = rc == LLMC_OK;
         }
         if (rc != LLMC_OK)
             return llmc__live_stale(l, t, rc, out);
-        llmc__live_cache_save(l);
+        if (fetched)
+            llmc__live_cache_save(l);
         p = llmc__series_at(&l->cache, t);
         /* "latest" is the newest published hour: for now, data lag, it is
          * the answer; its interval says which hour it describes */
-        if (!p && t >= now - 3600 && l->cache.count) {
-            const struct llmc__point *last = &l->cache.points[l->cache.count - 1];
-            if (last->start_unix_s <= t && t - last->start_unix_s < 3 * 3600)
-                p = last;
-        }
+        if (!p && t >= now - 3600 && t < now + 3600)
+            p = newest_published(l, t);
+        if (!p && t > now)
+            return llmc__live_future_known_short(l, t, now, TTL_S) != LLMC_OK
+                       ? LLMC_ENODATA
+                       : llmc__fail(LLMC_ENODATA,
+                                    "%s has no forecast for the hour of %lld",
+                                    l->what, (long long)t);
         if (!p)
             return llmc__fail(LLMC_ENODATA,
                               "%s has no value for the hour of %lld (the "

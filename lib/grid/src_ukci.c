@@ -62,12 +62,23 @@ static int ukci_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
 
     if (!p) {
         /* a day around t in one request: the slots before and after it
-         * answer the samples that follow */
+         * answer the samples that follow; a search under way gets the
+         * forecast as far as it will look (the API forecasts 48 h) */
         int64_t from = t - t % 1800 - 12 * 3600, to = from + 24 * 3600;
-        int rc = ukci_fetch(u, from, to);
-        if (rc != LLMC_OK)
+        int64_t want = llmc__want_until_unix_s;
+        int rc;
+        if (want > now + 48 * 3600)
+            want = now + 48 * 3600;
+        if (t >= now - 12 * 3600 && want > to)
+            to = want - want % 1800 + 1800;
+        if (t > now &&
+            (rc = llmc__live_future_known_short(l, t, now, TTL_S)) != LLMC_OK)
+            return rc;
+        if ((rc = ukci_fetch(u, from, to)) != LLMC_OK)
             return llmc__live_stale(l, t, rc, out);
-        l->fetched_recent_unix_s = l->fetched_future_unix_s = now;
+        l->fetched_recent_unix_s = now;
+        if (to > now)
+            llmc__live_future_fetched(l, now, to);
         llmc__live_cache_save(l);
         if (!(p = llmc__series_at(&l->cache, t)))
             return llmc__fail(LLMC_ENODATA,

@@ -108,6 +108,11 @@ static int wt_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
 
     if (!p) {
         if (t >= now - 300) {
+            /* as far as t, or as far as a search under way will look:
+             * one request for the whole search, not one per hour */
+            int64_t until = t > llmc__want_until_unix_s
+                                ? t
+                                : llmc__want_until_unix_s;
             int hours = (int)ceil((double)(t - now) / 3600.0) + 1;
             if (hours < 1)
                 hours = 1;
@@ -115,12 +120,21 @@ static int wt_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
                 return llmc__fail(LLMC_ERANGE,
                                   "%s forecasts at most 72 hours ahead",
                                   l->what);
+            if ((rc = llmc__live_future_known_short(l, t, now, TTL_S)) !=
+                LLMC_OK)
+                return rc;
+            if (until > now + 3600 * (int64_t)hours) {
+                double more = ceil((double)(until - now) / 3600.0) + 1;
+                hours = more > 72 ? 72 : (int)more;
+            }
             snprintf(path, sizeof path,
                      "/v3/forecast?region=%s&signal_type=%s&horizon_hours=%d",
                      l->zone, w->signal, hours);
             rc = fetch(w, path, 1);
-            if (rc == LLMC_OK)
-                l->fetched_future_unix_s = l->fetched_recent_unix_s = now;
+            if (rc == LLMC_OK) {
+                llmc__live_future_fetched(l, now, now + 3600 * (int64_t)hours);
+                l->fetched_recent_unix_s = now;
+            }
         } else {
             char a[32], b[32];
             llmc__format_iso8601(a, sizeof a, t - t % 300 - 3600);

@@ -9,6 +9,7 @@
 
 #include "../core/internal.h"
 #include "grid.h"
+#include "live.h"
 
 #define STEP_S 300 /* WattTime's period; EM and GB points are multiples */
 
@@ -53,7 +54,9 @@ LLMC_API int llmc_grid_best_window(llmc_window *out, llmc_grid *grid,
     nsteps = nwin + (size_t)floor(within_s / STEP_S);
     if (!(v = malloc(nsteps * sizeof *v)))
         return llmc__fail(LLMC_ENOMEM, "out of memory");
-    /* the intensity of each 5-minute step, as far as the data reach */
+    /* the intensity of each 5-minute step, as far as the data reach; a
+     * live source asks for its forecast as far as the search looks, once */
+    llmc__want_until_unix_s = from_unix_s + (int64_t)nsteps * STEP_S;
     for (; have < nsteps; have++) {
         llmc_intensity ci;
         llmc_intensity_init(&ci, sizeof ci);
@@ -63,6 +66,7 @@ LLMC_API int llmc_grid_best_window(llmc_window *out, llmc_grid *grid,
             break;
         v[have] = ci.gco2e_per_kwh;
     }
+    llmc__want_until_unix_s = 0;
     if (have < nwin) {
         char why[600];
         snprintf(why, sizeof why, "%s", llmc_last_error());

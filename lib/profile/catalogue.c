@@ -2,13 +2,18 @@
  * catalogue.c - the bundled hardware catalogue and forgiving lookup by name.
  *
  * Matching goes in stages, and the first stage with any match decides:
- *   1. the whole name, ignoring case, separators and the vendor prefix;
+ *   1. the whole name, ignoring case, separators and the vendor prefix, or
+ *      one of the names drivers print for a row ("NVIDIA H100 80GB HBM3",
+ *      "Tesla T4": the aliases column of data/hardware.csv), ignoring case
+ *      and separators only;
  *   2. every word of the query is a word of the name ("a10" is the A10,
  *      not the A100s);
  *   3. every word of the query starts a word of the name ("h100 sxm");
  *   4. the query, squeezed, appears inside the squeezed name ("mi300x").
- * One match is found; several are LLMC_EAMBIGUOUS with the list; none is
- * LLMC_ENOTFOUND with the closest names.
+ * One match is found; several are LLMC_EAMBIGUOUS with the list, unless
+ * the device's memory size or power limit, given to
+ * llmc_profile_lookup_device, single one out; none is LLMC_ENOTFOUND with
+ * the closest names.
  */
 #include <ctype.h>
 #include <math.h>
@@ -153,16 +158,75 @@ static int report_ambiguous(const char *name, const size_t *hits, size_t nhits)
                       name, nhits, list);
 }
 
-LLMC_API int llmc_profile_lookup(llmc_profile **out, const char *name)
+/* s in lowercase letters and digits only, vendor words kept: driver names
+ * are compared whole, so that "NVIDIA H200" (what nvidia-smi prints for
+ * the SXM part) finds that part while "H200" stays ambiguous. */
+static void squeeze_all(const char *s, char *out, size_t size)
+{
+    size_t used = 0;
+    for (; *s && used + 1 < size; s++)
+        if (isalnum((unsigned char)*s))
+            out[used++] = (char)tolower((unsigned char)*s);
+    out[used] = '\0';
+}
+
+/* Calls fn(arg, alias) for each of the row's driver names. */
+static void each_alias(size_t row, void (*fn)(void *, const char *), void *arg)
+{
+    const char *a = llmc__hw_aliases[row];
+    char one[256];
+    while (*a) {
+        size_t len = strcspn(a, ";");
+        if (len < sizeof one) {
+            memcpy(one, a, len);
+            one[len] = '\0';
+            fn(arg, one);
+        }
+        a += len;
+        if (*a == ';')
+            a++;
+    }
+}
+
+struct alias_query {
+    const char *qsq; /* squeeze_all of the query */
+    int found;
+};
+
+static void alias_compare(void *arg, const char *alias)
+{
+    struct alias_query *q = arg;
+    char sq[256];
+    squeeze_all(alias, sq, sizeof sq);
+    if (*sq && strcmp(q->qsq, sq) == 0)
+        q->found = 1;
+}
+
+struct alias_suggest {
+    struct llmc__suggest *s;
+    const char *qsq;
+    const char *display;
+};
+
+static void alias_offer(void *arg, const char *alias)
+{
+    struct alias_suggest *a = arg;
+    char sq[256];
+    squeeze(alias, sq, sizeof sq);
+    llmc__suggest_offer(a->s, a->qsq, sq, a->display);
+}
+
+/* The rows that name matches at the first stage that matches any, in
+ * catalogue order, into hits (room for llmc__hw_count), their number in
+ * *nhits. LLMC_OK when some row matches; otherwise the status, with the
+ * message set. */
+static int find_rows(const char *name, size_t *hits, size_t *nhits)
 {
     char qwords[MAX_WORDS][WORD_LEN], nwords[MAX_WORDS][WORD_LEN];
-    char qsq[256], nsq[256];
-    size_t nq, *hits;
-    int rc;
+    char qsq[256], qall[256], nsq[256];
+    size_t nq;
 
-    if (!out)
-        return llmc__fail(LLMC_EINVAL, "out is NULL");
-    *out = NULL;
+    *nhits = 0;
     if (!name || !*name)
         return llmc__fail(LLMC_EINVAL,
                           "no hardware name given; try `llmcarbon hw list`");
@@ -178,45 +242,38 @@ LLMC_API int llmc_profile_lookup(llmc_profile **out, const char *name)
                           "hardware '%s' names no model (a vendor alone is "
                           "not enough); see `llmcarbon hw list`",
                           name);
-    hits = malloc(llmc__hw_count * sizeof *hits);
-    if (!hits)
-        return llmc__fail(LLMC_ENOMEM, "out of memory");
+    squeeze_all(name, qall, sizeof qall);
 
     for (int stage = 1; stage <= 4; stage++) {
-        size_t nhits = 0;
         for (size_t i = 0; i < llmc__hw_count; i++) {
             const char *row = llmc__hw_rows[i].name;
             int match = 0;
             squeeze(row, nsq, sizeof nsq);
-            if (stage == 1)
-                match = strcmp(qsq, nsq) == 0;
-            else if (stage <= 3)
+            if (stage == 1) {
+                struct alias_query q = {qall, 0};
+                each_alias(i, alias_compare, &q);
+                match = strcmp(qsq, nsq) == 0 || q.found;
+            } else if (stage <= 3) {
                 match = words_match(qwords, nq, nwords,
                                     split_words(row, nwords), stage == 2);
-            else
+            } else {
                 match = strstr(nsq, qsq) != NULL;
+            }
             if (match)
-                hits[nhits++] = i;
+                hits[(*nhits)++] = i;
         }
-        if (nhits == 1) {
-            rc = profile_from_row(out, &llmc__hw_rows[hits[0]]);
-            free(hits);
-            return rc;
-        }
-        if (nhits > 1) {
-            rc = report_ambiguous(name, hits, nhits);
-            free(hits);
-            return rc;
-        }
+        if (*nhits > 0)
+            return LLMC_OK;
     }
-    free(hits);
 
     {
         struct llmc__suggest s = {0};
         char list[512];
         for (size_t i = 0; i < llmc__hw_count; i++) {
+            struct alias_suggest a = {&s, qsq, llmc__hw_rows[i].name};
             squeeze(llmc__hw_rows[i].name, nsq, sizeof nsq);
             llmc__suggest_offer(&s, qsq, nsq, llmc__hw_rows[i].name);
+            each_alias(i, alias_offer, &a);
         }
         llmc__suggest_format(&s, list, sizeof list);
         if (*list)
@@ -229,4 +286,155 @@ LLMC_API int llmc_profile_lookup(llmc_profile **out, const char *name)
                           "`llmcarbon hw list`, or pass --power",
                           name);
     }
+}
+
+LLMC_API int llmc_profile_lookup(llmc_profile **out, const char *name)
+{
+    size_t *hits, nhits;
+    int rc;
+
+    if (!out)
+        return llmc__fail(LLMC_EINVAL, "out is NULL");
+    *out = NULL;
+    hits = malloc((llmc__hw_count ? llmc__hw_count : 1) * sizeof *hits);
+    if (!hits)
+        return llmc__fail(LLMC_ENOMEM, "out of memory");
+    rc = find_rows(name, hits, &nhits);
+    if (rc == LLMC_OK && nhits == 1)
+        rc = profile_from_row(out, &llmc__hw_rows[hits[0]]);
+    else if (rc == LLMC_OK)
+        rc = report_ambiguous(name, hits, nhits);
+    free(hits);
+    return rc;
+}
+
+/*
+ * Choosing among several rows by what the driver reports.
+ *
+ * Memory: vendors state HBM and GDDR sizes in binary units ("80GB" is what
+ * NVML reports as 81559 or 81920 MiB, "180GB" as 183359 MiB), so the
+ * reported size in GiB is compared with memory_gb. Power: a device's
+ * default power limit is its rated TDP or board power. For each quantity
+ * the rows nearest to the reported value stay, with some slack for
+ * reserved memory and rounding; rows whose value no source gives cannot be
+ * ruled out and stay too. A reported value far from every row (a capped
+ * power limit, a partitioned GPU) decides nothing.
+ */
+#define MEMORY_SLACK_GIB 2.0 /* "80GB" parts report 79.6 to 80 GiB */
+#define MEMORY_FIT 0.12      /* farthest a fitting row may be, relative */
+#define POWER_SLACK 0.05     /* of the reported limit */
+#define POWER_FIT 0.15
+
+static double row_value(size_t row, int power)
+{
+    return power ? llmc__hw_rows[row].tdp_w : llmc__hw_rows[row].memory_gb;
+}
+
+/* Keeps in hits the rows that fit value. The nearest row always stays. */
+static void narrow(size_t *hits, size_t *nhits, double value, int power)
+{
+    double best = INFINITY, slack, fit;
+    size_t kept = 0;
+
+    if (!isfinite(value) || value <= 0.0)
+        return;
+    for (size_t i = 0; i < *nhits; i++) {
+        double v = row_value(hits[i], power);
+        if (!isnan(v) && fabs(v - value) < best)
+            best = fabs(v - value);
+    }
+    slack = power ? POWER_SLACK * value : MEMORY_SLACK_GIB;
+    fit = (power ? POWER_FIT : MEMORY_FIT) * value;
+    if (!(best <= fit))
+        return;
+    for (size_t i = 0; i < *nhits; i++) {
+        double v = row_value(hits[i], power);
+        if (isnan(v) || fabs(v - value) <= best + slack)
+            hits[kept++] = hits[i];
+    }
+    *nhits = kept;
+}
+
+static void format_value(char *buf, size_t size, double value,
+                         const char *unit, const char *missing)
+{
+    if (isfinite(value) && value > 0.0)
+        snprintf(buf, size, "%.4g %s", value, unit);
+    else
+        snprintf(buf, size, "%s", missing);
+}
+
+static int not_a_size(double value)
+{
+    return isfinite(value) ? value < 0.0 : !isnan(value);
+}
+
+LLMC_API int llmc_profile_lookup_device(llmc_profile **out, const char *name,
+                                        double memory_gib,
+                                        double power_limit_w)
+{
+    size_t *hits, nhits;
+    int rc;
+
+    if (!out)
+        return llmc__fail(LLMC_EINVAL, "out is NULL");
+    *out = NULL;
+    if (not_a_size(memory_gib))
+        return llmc__fail(LLMC_ERANGE,
+                          "memory_gib %g is not a size; give the device "
+                          "memory in GiB, or NAN when it is unknown",
+                          memory_gib);
+    if (not_a_size(power_limit_w))
+        return llmc__fail(LLMC_ERANGE,
+                          "power_limit_w %g is not a power; give the "
+                          "device's default power limit in W, or NAN when it "
+                          "is unknown",
+                          power_limit_w);
+    hits = malloc((llmc__hw_count ? llmc__hw_count : 1) * sizeof *hits);
+    if (!hits)
+        return llmc__fail(LLMC_ENOMEM, "out of memory");
+    rc = find_rows(name, hits, &nhits);
+    if (rc == LLMC_OK && nhits > 1) {
+        /* a driver reports one device, never a baseboard of eight */
+        size_t kept = 0;
+        for (size_t i = 0; i < nhits; i++)
+            if (strcmp(llmc__hw_rows[hits[i]].kind, "board") != 0)
+                hits[kept++] = hits[i];
+        if (kept > 0)
+            nhits = kept;
+        narrow(hits, &nhits, memory_gib, 0);
+        if (nhits > 1)
+            narrow(hits, &nhits, power_limit_w, 1);
+    }
+    if (rc == LLMC_OK && nhits > 1) {
+        /* say what each candidate has, so that the caller sees which
+         * figure would tell them apart */
+        char list[1024], mem[48], pow[48];
+        size_t used = 0;
+        list[0] = '\0';
+        for (size_t i = 0; i < nhits && used < sizeof list; i++) {
+            const struct llmc__hw_row *r = &llmc__hw_rows[hits[i]];
+            int n;
+            format_value(mem, sizeof mem, r->memory_gb, "GB",
+                         "memory unknown");
+            format_value(pow, sizeof pow, r->tdp_w, "W", "power unknown");
+            n = snprintf(list + used, sizeof list - used, "%s'%s' (%s, %s)",
+                         i ? ", " : "", r->name, mem, pow);
+            if (n < 0)
+                break;
+            used += (size_t)n;
+        }
+        format_value(mem, sizeof mem, memory_gib, "GiB", "no memory size");
+        format_value(pow, sizeof pow, power_limit_w, "W", "no power limit");
+        free(hits);
+        return llmc__fail(LLMC_EAMBIGUOUS,
+                          "hardware '%s' with %s and %s matches %zu "
+                          "profiles: %s; give the device's memory size and "
+                          "default power limit, or more of the name",
+                          name, mem, pow, nhits, list);
+    }
+    if (rc == LLMC_OK)
+        rc = profile_from_row(out, &llmc__hw_rows[hits[0]]);
+    free(hits);
+    return rc;
 }

@@ -16,6 +16,11 @@ struct llmc_profile {
     int from_catalogue;
 };
 
+/* For each row of llmc__hw_rows, in the same order: the names drivers print
+ * for it (nvidia-smi, NVML, rocm-smi), ';'-separated, or "". Generated from
+ * the aliases column of data/hardware.csv with the tables. */
+extern const char *const llmc__hw_aliases[];
+
 const char *llmc__profile_field_name(llmc_profile_field field);
 int llmc__profile_field_from_name(const char *name);
 

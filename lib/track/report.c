@@ -258,7 +258,17 @@ static json_t *num(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-static json_t *totals_json(const llmc_totals *o)
+/* Whether the totals hold embodied carbon: this run's devices, or the
+ * figure of the run it resumed from. */
+static int embodied_counted(const llmc_tracker *t)
+{
+    return t->embodied_devices > 0 || t->resumed.embodied_kgco2e > 0;
+}
+
+/* embodied: whether the tracker counts embodied carbon; where it does
+ * not, the figure is unknown (null), not 0, and the total is the
+ * operational figure alone, as the report's embodied_note says. */
+static json_t *totals_json(const llmc_totals *o, int embodied)
 {
     json_t *j = json_object();
     int ok = 1;
@@ -266,7 +276,8 @@ static json_t *totals_json(const llmc_totals *o)
     llmc__json_set(&ok, j, "energy_j", num(o->energy_j));
     llmc__json_set(&ok, j, "energy_kwh", num(o->energy_kwh));
     llmc__json_set(&ok, j, "operational_kgco2e", num(o->operational_kgco2e));
-    llmc__json_set(&ok, j, "embodied_kgco2e", num(o->embodied_kgco2e));
+    llmc__json_set(&ok, j, "embodied_kgco2e",
+                   embodied ? num(o->embodied_kgco2e) : json_null());
     llmc__json_set(&ok, j, "total_kgco2e", num(o->total_kgco2e));
     llmc__json_set(&ok, j, "steps", json_integer((json_int_t)o->steps));
     llmc__json_set(&ok, j, "tokens", json_integer((json_int_t)o->tokens));
@@ -321,12 +332,35 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
     pthread_mutex_lock(&t->mu);
     llmc__totals_fill(&o, t, -1);
     live_steps(t, &o, -1);
-    root = totals_json(&o);
+    root = totals_json(&o, embodied_counted(t));
+    llmc__json_set(&ok, root, "embodied_included",
+                   json_boolean(embodied_counted(t)));
+    if (t->embodied_devices > 0) {
+        llmc__json_set(&ok, root, "embodied_note", json_null());
+    } else {
+        char note[400];
+        /* a figure carried over from the checkpoint, none since */
+        snprintf(note, sizeof note, "%s%s",
+                 embodied_counted(t) ? "only the run resumed from counted "
+                                       "embodied carbon; this one does not: "
+                                     : "",
+                 t->embodied_note);
+        llmc__json_set(&ok, root, "embodied_note", json_string(note));
+    }
     llmc__json_set(&ok, root, "measured", json_boolean(o.measured));
     llmc__json_set(&ok, root, "quality", quality_json(o.quality));
     llmc__json_set(&ok, root, "pue", json_real(t->pue));
     llmc__json_set(&ok, root, "resumed_from_checkpoint",
                         json_boolean(t->resumed_from_checkpoint));
+    /* when this run took over from its checkpoint, and what it took over;
+     * null for a run that started afresh */
+    llmc__json_set(&ok, root, "resumed",
+                   t->resumed_from_checkpoint
+                       ? json_pack("{s:I, s:f, s:f}", "from_unix_s",
+                                   (json_int_t)t->start_unix_s, "energy_j",
+                                   t->resumed.energy_j, "duration_s",
+                                   t->resumed.duration_s)
+                       : json_null());
 
     meters = json_array();
     for (size_t i = 0; i < t->nchans; i++) {
@@ -356,7 +390,8 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
         llmc_totals po;
         llmc__totals_fill(&po, t, (int)p);
         live_steps(t, &po, (int)p);
-        llmc__json_set(&ok, phases, t->phase_names[p], totals_json(&po));
+        llmc__json_set(&ok, phases, t->phase_names[p],
+                       totals_json(&po, embodied_counted(t)));
     }
     llmc__json_set(&ok, root, "phases", phases);
 

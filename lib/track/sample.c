@@ -137,6 +137,20 @@ static void take_answer(llmc_tracker *t, const struct answer *a,
     t->intensity_ok = 1;
     t->intensity_known = 1;
     t->known_unix_s = asked_unix_s;
+    /* the source's own answer holds for its data interval: not asked
+     * again before it ends (an hour for Electricity Maps, half an hour for
+     * the UK API), or for one interval more when the newest published one
+     * lags the clock; at most an hour. A chain's fallback is asked about
+     * again at the next round, so that the first source comes back. */
+    t->grid_next_ask_unix_s = 0;
+    if (!a->fallback[0] && a->ci.duration_s > 0) {
+        double end = (double)(a->ci.start_unix_s + a->ci.duration_s);
+        if (end <= asked_unix_s)
+            end = asked_unix_s + (double)a->ci.duration_s;
+        t->grid_next_ask_unix_s = end < asked_unix_s + 3600.0
+                                      ? end
+                                      : asked_unix_s + 3600.0;
+    }
     t->grid_problem[0] = '\0';
     if (a->fallback[0])
         llmc__problem(t, "grid fallback: %.200s", a->fallback);
@@ -342,11 +356,21 @@ static void price_spans(llmc_tracker *t, int unlock)
  * held on entry and on return. */
 static void grid_round(llmc_tracker *t, int unlock)
 {
-    struct answer *a = malloc(sizeof *a);
+    struct answer *a;
     double asked = wall_now_s();
     int no_net = llmc__no_network;
 
-    if (!a)
+    if (t->intensity_ok && asked < t->grid_next_ask_unix_s) {
+        /* the last answer still holds for now: the grid is asked only
+         * about the spans waiting for a value */
+        t->known_unix_s = asked;
+        if (!unlock)
+            llmc__no_network = 1;
+        price_spans(t, unlock);
+        llmc__no_network = no_net;
+        return;
+    }
+    if (!(a = malloc(sizeof *a)))
         return; /* out of memory: the next round asks again */
     if (!unlock) /* the sample itself asks: never the network */
         llmc__no_network = 1;
@@ -401,6 +425,7 @@ int llmc__grid_thread_start(llmc_tracker *t)
 {
     pthread_mutex_lock(&t->mu);
     t->grid_quit = 0;
+    t->grid_next_ask_unix_s = 0;
     t->grid_wake = 1; /* the first question, at once */
     pthread_mutex_unlock(&t->mu);
     if (pthread_create(&t->grid_thread, NULL, grid_main, t) != 0)

@@ -149,10 +149,21 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
     json_object_set_new(line, "operational_kgco2e",
                         t->measured && isfinite(op_kg) ? json_real(op_kg)
                                                        : json_null());
-    json_object_set_new(line, "embodied_kgco2e", json_real(emb_kg));
+    /* null: this tracker counts no embodied carbon (no hardware, or no
+     * figure for it); unknown, not 0 */
+    json_object_set_new(line, "embodied_kgco2e", t->embodied_devices > 0
+                                                     ? json_real(emb_kg)
+                                                     : json_null());
+    /* a run that took over from its checkpoint says so on every line:
+     * when it took over, and the energy it took over */
+    if (t->resumed_from_checkpoint)
+        json_object_set_new(line, "resumed",
+                            json_pack("{s:I, s:f}", "from_unix_s",
+                                      (json_int_t)t->start_unix_s, "energy_j",
+                                      t->resumed.energy_j));
     /* time, time_unix_s, interval_s, 6 of identity, phase, step, tokens,
-     * energy_j, meters, 3 of intensity, pue, 2 of CO2e */
-    log_write(t, line, 20);
+     * energy_j, meters, 3 of intensity, pue, 2 of CO2e, and resumed */
+    log_write(t, line, 20 + (t->resumed_from_checkpoint != 0));
 }
 
 void llmc__log_fill(llmc_tracker *t, const struct llmc__span *s,

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/envcheck.h"
 #include "../core/internal.h"
 #include "../grid/live.h"
 #include "../meter/backend.h"
@@ -341,14 +342,40 @@ static void check_cache_dir(llmc_tracker *t)
         llmc__problem(t, "%s", why);
 }
 
+static void warn_env(const char *message, void *userdata)
+{
+    (void)userdata;
+    llmc__log(LLMC_LOG_WARN, "%s", message);
+}
+
+/* The grid a tracker uses when none was given prices every joule: it says
+ * which, with its value, year and basis, so that the default is a choice
+ * seen rather than one made silently. */
+static void announce_default_grid(llmc_tracker *t)
+{
+    llmc_intensity ci;
+    llmc_intensity_init(&ci, sizeof ci);
+    if (llmc_grid_intensity_at(&ci, t->grid, (int64_t)time(NULL)) ==
+        LLMC_OK)
+        llmc__log(LLMC_LOG_WARN,
+                  "no grid given: using %s, %.0f gCO2e/kWh (%d, %s); give "
+                  "grid=ZONE (LLMC_GRID) for the site's grid",
+                  llmc_grid_spec(t->grid), ci.gco2e_per_kwh, ci.year,
+                  llmc_basis_name(ci.basis));
+    llmc__clear_error();
+}
+
 /* The start proper, by the one thread whose start won the tracker. */
 static int start_won(llmc_tracker *t)
 {
     int rc;
 
-    if (!t->grid &&
-        (rc = llmc_grid_new(&t->grid, "static:WORLD")) != LLMC_OK)
-        return rc;
+    llmc__env_check(warn_env, NULL);
+    if (!t->grid) {
+        if ((rc = llmc_grid_new(&t->grid, "static:WORLD")) != LLMC_OK)
+            return rc;
+        announce_default_grid(t);
+    }
     if ((rc = expand_path(t, &t->log_path)) != LLMC_OK ||
         (rc = expand_path(t, &t->checkpoint_path)) != LLMC_OK)
         return rc;

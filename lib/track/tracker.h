@@ -160,6 +160,7 @@ struct llmc_tracker {
     int intensity_ok;              /* the last question was answered */
     int intensity_known;           /* some question was, in this run */
     double known_unix_s;           /* when the last answer was asked */
+    double grid_next_ask_unix_s;   /* the last answer holds until then */
     char grid_problem[400];        /* why the last question was not */
     struct llmc__span spans[LLMC__SPANS];
     unsigned nspans;

@@ -20,6 +20,9 @@ BINDING_VERSION = "0.1.0"
 # development files are installed.
 SONAME = "libllmcarbon.so.0"
 ENV_LIBRARY = "LLMCARBON_LIBRARY"
+# Where a wheel built by scripts/build-wheel carries the library: inside the
+# package, next to this file.
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 class LibraryNotFound(ImportError):
@@ -67,7 +70,9 @@ def check_version(num: int, where: str = "the library",
 
 
 def _fix_hint() -> str:
-    return ("Build libllmcarbon (meson setup build && ninja -C build) and set "
+    return ("Install the wheel that carries the library (scripts/build-wheel, "
+            "then pip install --no-index build/wheel/llmcarbon-*.whl), or "
+            "build libllmcarbon (meson setup build && ninja -C build) and set "
             "%s to the path of libllmcarbon.so.0 (for example "
             "%s=$PWD/build/libllmcarbon.so.0), or install it so that the "
             "dynamic loader finds %s (meson install -C build && ldconfig, or "
@@ -87,32 +92,49 @@ def _load_hint(exc: OSError, path: str) -> str:
 
 
 def find_and_load(environ: Optional[Mapping[str, str]] = None,
-                  loader: Callable[[str], Any] = ctypes.CDLL) -> Any:
+                  loader: Callable[[str], Any] = ctypes.CDLL,
+                  package_dir: Optional[str] = PACKAGE_DIR) -> Any:
     """Loads libllmcarbon and returns the ctypes library.
 
-    Order: the path in LLMCARBON_LIBRARY (when set, it is the only one tried,
-    so that a wrong path is reported rather than silently replaced), then
-    the soname libllmcarbon.so.0 through the dynamic loader, then
+    Order: libllmcarbon.so.0 next to the package (where a wheel from
+    scripts/build-wheel carries it; package_dir, None to skip), then the
+    path in LLMCARBON_LIBRARY (when set, nothing after it is tried, so that
+    a wrong path is reported rather than silently replaced), then the
+    soname libllmcarbon.so.0 through the dynamic loader, then
     ctypes.util.find_library("llmcarbon"). Raises LibraryNotFound with the
     reasons and the remedy.
     """
     env = os.environ if environ is None else environ
+    tried = []
+    bundled = os.path.join(package_dir, SONAME) if package_dir else None
+    if bundled and os.path.exists(bundled):
+        try:
+            lib = loader(bundled)
+        except OSError as exc:
+            # a library that cannot load here (its jansson or libcurl
+            # missing): say so, and try the others
+            tried.append("%s (in the package): %s%s"
+                         % (bundled, exc, _load_hint(exc, bundled)))
+        else:
+            return _checked(lib, "%s (in the package)" % bundled)
     path = env.get(ENV_LIBRARY)
     if path:
         if os.sep in path and not os.path.exists(path):
             raise LibraryNotFound(
-                "%s=%s: no such file. %s" % (ENV_LIBRARY, path, _fix_hint()))
+                "%s=%s: no such file. %s%s" % (
+                    ENV_LIBRARY, path, _fix_hint(),
+                    "".join(" Also tried %s." % t for t in tried)))
         try:
             lib = loader(path)
         except OSError as exc:
             hint = _load_hint(exc, path)
             raise LibraryNotFound(
-                "%s=%s could not be loaded: %s.%s" % (
-                    ENV_LIBRARY, path, exc, hint or " " + _fix_hint())
+                "%s=%s could not be loaded: %s.%s%s" % (
+                    ENV_LIBRARY, path, exc, hint or " " + _fix_hint(),
+                    "".join(" Also tried %s." % t for t in tried))
             ) from None
         return _checked(lib, "%s (from %s)" % (path, ENV_LIBRARY))
 
-    tried = []
     try:
         return _checked(loader(SONAME), SONAME)
     except OSError as exc:
@@ -295,6 +317,8 @@ PROTOTYPES = {
                                       _c_double]),
     # profiles
     "llmc_profile_lookup": (_c_int, [_P(ProfileP), _c_char_p]),
+    "llmc_profile_lookup_device": (_c_int, [_P(ProfileP), _c_char_p,
+                                            _c_double, _c_double]),
     "llmc_profile_free": (None, [ProfileP]),
     "llmc_profile_get": (_c_int, [_P(_c_double), ProfileP, _c_int]),
     "llmc_profile_get_text": (_c_char_p, [ProfileP, _c_int]),

@@ -25,7 +25,8 @@ KEYS = (
 RESULT_KEYS = (
     "energy_kwh", "facility_energy_kwh", "device_hours", "power_w", "pue",
     "intensity_gco2e_per_kwh", "operational_kgco2e", "embodied_kgco2e",
-    "embodied_included", "total_kgco2e", "flops", "days", "gco2e_per_mtoken",
+    "embodied_included", "embodied_note", "total_kgco2e", "flops", "days",
+    "gco2e_per_mtoken",
 )
 
 
@@ -33,9 +34,11 @@ class Estimate:
     """The result of estimate(): the attributes are the keys of
     `llmcarbon estimate --json` (energy_kwh, facility_energy_kwh,
     device_hours, power_w, pue, intensity_gco2e_per_kwh, operational_kgco2e,
-    embodied_kgco2e, embodied_included, total_kgco2e, flops, days,
-    gco2e_per_mtoken), None where the JSON has null (not known or not used,
-    never a silent 0).
+    embodied_kgco2e, embodied_included, embodied_note, total_kgco2e, flops,
+    days, gco2e_per_mtoken), None where the JSON has null (not known or not
+    used, never a silent 0). embodied_kgco2e is None when embodied carbon is
+    not included (embodied_included False, embodied_note says why), and
+    total_kgco2e is then the operational figure alone.
 
     assumptions holds every assumption and its source; range, when an input
     was a range, maps result keys to [low, high]; json is the whole object.
@@ -50,6 +53,7 @@ class Estimate:
     operational_kgco2e: Optional[float]
     embodied_kgco2e: Optional[float]
     embodied_included: Optional[bool]
+    embodied_note: Optional[str]
     total_kgco2e: Optional[float]
     flops: Optional[float]
     days: Optional[float]

@@ -62,6 +62,22 @@ class Profile:
         check(lib.llmc_profile_lookup(ctypes.byref(handle), arg(name)))
         return cls(handle)
 
+    @classmethod
+    def lookup_device(cls, name: str, memory_gib: Optional[float] = None,
+                      power_limit_w: Optional[float] = None) -> "Profile":
+        """Finds the profile of a device by the name its driver prints
+        ("NVIDIA H100 80GB HBM3"); where the name fits several profiles,
+        the device's memory (GiB, as the driver reports it) and power limit
+        (W) decide. Raises Ambiguous, listing each candidate's memory and
+        power, when they still do not decide."""
+        nan = float("nan")
+        handle = ProfileP()
+        check(lib.llmc_profile_lookup_device(
+            ctypes.byref(handle), arg(name),
+            nan if memory_gib is None else float(memory_gib),
+            nan if power_limit_w is None else float(power_limit_w)))
+        return cls(handle)
+
     def get(self, field: str) -> Optional[float]:
         """A numeric field by name ("tdp_w", "peak_bf16_flops", "die_mm2",
         ...; see FIELDS), in the unit its name gives; None when no source

@@ -42,7 +42,11 @@ class Totals:
     LLMC_QUALITY_* bits (quality_flags their names). unpriced_energy_j is
     energy still waiting for a grid intensity (its CO2e is not counted
     yet; if none is ever known, operational_kgco2e is None), and
-    filled_energy_j energy that waited and was priced later.
+    filled_energy_j energy that waited and was priced later. embodied_kgco2e
+    is None, not 0, when the tracker counts no embodied carbon (no hardware
+    given, or no embodied figure for it): embodied_included is then False,
+    embodied_note says why, and total_kgco2e is the operational figure
+    alone.
     """
 
     duration_s: float
@@ -64,6 +68,8 @@ class Totals:
     projected_high_kgco2e: Optional[float]
     filled_energy_j: float
     unpriced_energy_j: float
+    embodied_included: bool = False
+    embodied_note: Optional[str] = None
 
     @property
     def quality_flags(self) -> List[str]:
@@ -72,14 +78,15 @@ class Totals:
         return quality_names(self.quality)
 
 
-def _totals_from_struct(t: _lib.Totals) -> Totals:
+def _totals_from_struct(t: _lib.Totals, embodied_included: bool = True,
+                        embodied_note: Optional[str] = None) -> Totals:
     f = finite_or_none
     return Totals(
         duration_s=t.duration_s,
         energy_j=f(t.energy_j),
         energy_kwh=f(t.energy_kwh),
         operational_kgco2e=f(t.operational_kgco2e),
-        embodied_kgco2e=f(t.embodied_kgco2e),
+        embodied_kgco2e=f(t.embodied_kgco2e) if embodied_included else None,
         total_kgco2e=f(t.total_kgco2e),
         steps=t.steps,
         tokens=t.tokens,
@@ -94,6 +101,8 @@ def _totals_from_struct(t: _lib.Totals) -> Totals:
         projected_high_kgco2e=f(t.projected_high_kgco2e),
         filled_energy_j=t.filled_energy_j,
         unpriced_energy_j=t.unpriced_energy_j,
+        embodied_included=embodied_included,
+        embodied_note=embodied_note,
     )
 
 
@@ -334,7 +343,22 @@ class Tracker:
         lib.llmc_totals_init(ctypes.byref(out), ctypes.sizeof(out))
         check(lib.llmc_tracker_totals(ctypes.byref(out), self._live(),
                                       None if phase is None else arg(phase)))
-        return _totals_from_struct(out)
+        return _totals_from_struct(out, *self._embodied())
+
+    def _embodied(self) -> Tuple[bool, Optional[str]]:
+        """Whether the totals hold embodied carbon, and why not: the
+        report's embodied_included and embodied_note. Fixed at the start,
+        so asked once; before it nothing is counted."""
+        known = getattr(self, "_embodied_known", None)
+        if known is not None:
+            return known
+        if self._state not in (_RUNNING, _STOPPED):
+            return (False, "the tracker has not started")
+        report = self.report() or {}
+        known = (bool(report.get("embodied_included")),
+                 report.get("embodied_note"))
+        self._embodied_known = known
+        return known
 
     def channels(self) -> List[Dict[str, Any]]:
         """One dict per meter channel, as this process counted it: name,
@@ -365,7 +389,10 @@ class Tracker:
 
     def report(self) -> Optional[Dict[str, Any]]:
         """The whole report (llmc_tracker_report_json) as a dict: totals,
-        meters, phases, grid, embodied, projection, identity, problems.
+        embodied_included and embodied_note (embodied_kgco2e is None when
+        not included), resumed (when and what a resumed run took over, or
+        None), meters, phases, grid, embodied, projection, identity,
+        problems.
         None when the start failed with strict False; StateError before the
         start."""
         if self._state == _FAILED:

@@ -82,6 +82,19 @@ class EstimateTest(unittest.TestCase):
         self.assertEqual(e.json["total_kgco2e"], 500.0)
         self.assertIn("total_kgco2e=500.0", repr(e))
 
+    def test_embodied_not_included_is_none_not_zero(self):
+        e = llmcarbon.estimate(hardware="a100 sxm4 80gb", count=8, hours=24,
+                               intensity=400)
+        self.assertIsNone(e.embodied_kgco2e)
+        self.assertIs(e.embodied_included, False)
+        self.assertIn("NVIDIA A100 SXM4 80GB", e.embodied_note)
+        # 3.2 kW for 24 h at 400 g/kWh; the total is the operational figure
+        self.assertAlmostEqual(e.operational_kgco2e, 30.72, places=9)
+        self.assertEqual(e.total_kgco2e, e.operational_kgco2e)
+        e = llmcarbon.estimate(energy="1000kWh", intensity="0.5kg/kWh")
+        self.assertIsNone(e.embodied_kgco2e)
+        self.assertIn("device time", e.embodied_note)
+
     def test_bare_numbers_take_the_default_unit(self):
         # energy in kWh, intensity in gCO2e/kWh, as the CLI reads them
         e = llmcarbon.estimate(energy=1000, intensity=500)
@@ -230,6 +243,36 @@ class ErrorTest(unittest.TestCase):
 
 
 class TrackerTest(unittest.TestCase):
+    def test_embodied_without_hardware_is_none_not_zero(self):
+        t = llmcarbon.Tracker(CONST_CONFIG)
+        self.addCleanup(t.close)
+        with t:
+            time.sleep(0.25)
+        tot = t.totals()
+        self.assertIsNone(tot.embodied_kgco2e)
+        self.assertIs(tot.embodied_included, False)
+        self.assertIn("no hardware given", tot.embodied_note)
+        self.assertIsNotNone(tot.operational_kgco2e)
+        self.assertEqual(tot.total_kgco2e, tot.operational_kgco2e)
+        self.assertIsNone(t.totals("train").embodied_kgco2e)
+        report = t.report()
+        self.assertIsNone(report["embodied_kgco2e"])
+        self.assertIs(report["embodied_included"], False)
+        self.assertIsNone(report["phases"]["train"]["embodied_kgco2e"])
+
+    def test_embodied_with_hardware_is_counted(self):
+        t = llmcarbon.Tracker(CONST_CONFIG + ";hardware=NVIDIA H100 SXM5 80GB")
+        self.addCleanup(t.close)
+        with t:
+            time.sleep(0.25)
+        tot = t.totals()
+        self.assertIs(tot.embodied_included, True)
+        self.assertIsNone(tot.embodied_note)
+        self.assertGreater(tot.embodied_kgco2e, 0.0)
+        self.assertAlmostEqual(tot.total_kgco2e,
+                               tot.operational_kgco2e + tot.embodied_kgco2e,
+                               delta=1e-15)
+
     def test_const_meter_energy_steps_and_phases(self):
         t = llmcarbon.Tracker(CONST_CONFIG)
         self.addCleanup(t.close)
@@ -321,14 +364,19 @@ class TrackerTest(unittest.TestCase):
 
     def test_totals_struct_follows_the_header(self):
         # the ctypes struct has the header's fields in its order, at the
-        # LP64 offsets, and Totals carries every one of them but size
+        # LP64 offsets, and Totals carries every one of them but size, and
+        # the report's embodied_included and embodied_note
         names = [name for name, _ in _lib.Totals._fields_]
         self.assertEqual(names[-2:], ["filled_energy_j", "unpriced_energy_j"])
         if ctypes.sizeof(ctypes.c_void_p) == 8:
             self.assertEqual(_lib.Totals.filled_energy_j.offset, 136)
             self.assertEqual(_lib.Totals.unpriced_energy_j.offset, 144)
             self.assertEqual(ctypes.sizeof(_lib.Totals), 152)
-        self.assertEqual([f.name for f in dataclasses.fields(llmcarbon.Totals)],
+        from_report = ("embodied_included", "embodied_note")
+        fields = [f.name for f in dataclasses.fields(llmcarbon.Totals)]
+        for name in from_report:
+            self.assertIn(name, fields)
+        self.assertEqual([n for n in fields if n not in from_report],
                          names[1:])
         if not os.path.exists(HEADER):
             self.skipTest("llmcarbon.h is not next to this checkout")
@@ -538,6 +586,19 @@ class ProfileTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             p.get("colour")
         self.assertEqual(p.as_dict()["tdp_w"], 700)
+
+    def test_lookup_device_by_driver_name_memory_and_power(self):
+        # the name nvidia-smi prints for an H100 SXM5
+        p = llmcarbon.Profile.lookup_device("NVIDIA H100 80GB HBM3")
+        self.assertEqual(p.name, "NVIDIA H100 SXM5 80GB")
+        # "H200" fits two rows: the power limit decides, then the memory
+        self.assertEqual(llmcarbon.Profile.lookup_device(
+            "H200", power_limit_w=600).name, "NVIDIA H200 NVL")
+        self.assertEqual(llmcarbon.Profile.lookup_device(
+            "H100", memory_gib=99961274368 / 2 ** 30).name,
+            "NVIDIA H100 NVL 94GB")
+        with self.assertRaises(llmcarbon.Ambiguous):
+            llmcarbon.Profile.lookup_device("H200")
 
     def test_lookup_errors(self):
         with self.assertRaises(llmcarbon.Ambiguous):

@@ -294,6 +294,12 @@ extern "C" {
 
     // Hardware profiles
     pub fn llmc_profile_lookup(out: *mut *mut llmc_profile, name: *const c_char) -> c_int;
+    pub fn llmc_profile_lookup_device(
+        out: *mut *mut llmc_profile,
+        name: *const c_char,
+        memory_gib: c_double,
+        power_limit_w: c_double,
+    ) -> c_int;
     pub fn llmc_profile_new(out: *mut *mut llmc_profile, name: *const c_char) -> c_int;
     pub fn llmc_profile_load(out: *mut *mut llmc_profile, path: *const c_char) -> c_int;
     pub fn llmc_profile_load_json(

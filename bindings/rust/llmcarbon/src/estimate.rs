@@ -25,10 +25,12 @@ pub struct EstimateResult {
     pub intensity_gco2e_per_kwh: f64,
     /// Facility energy x intensity, kgCO2e.
     pub operational_kgco2e: f64,
-    /// Embodied carbon of the devices over the run, kgCO2e; 0 when not
-    /// included.
-    pub embodied_kgco2e: f64,
-    /// Operational plus embodied, kgCO2e.
+    /// Embodied carbon of the devices over the run, kgCO2e; `None` when not
+    /// included (unknown or left out, not 0): the JSON's `embodied_note`
+    /// says why.
+    pub embodied_kgco2e: Option<f64>,
+    /// Operational plus embodied, kgCO2e; the operational figure alone
+    /// when embodied carbon is not included.
     pub total_kgco2e: f64,
     /// Whether `embodied_kgco2e` counts.
     pub embodied_included: bool,
@@ -50,7 +52,11 @@ impl EstimateResult {
             pue: r.pue,
             intensity_gco2e_per_kwh: r.intensity_gco2e_per_kwh,
             operational_kgco2e: r.operational_kgco2e,
-            embodied_kgco2e: r.embodied_kgco2e,
+            embodied_kgco2e: if r.embodied_included != 0 {
+                Some(r.embodied_kgco2e)
+            } else {
+                None
+            },
             total_kgco2e: r.total_kgco2e,
             embodied_included: r.embodied_included != 0,
             flops: nonzero(r.flops),

@@ -118,6 +118,30 @@ impl Profile {
         Profile::from_out(rc, out)
     }
 
+    /// Finds the profile of a device by the name its driver prints
+    /// ("NVIDIA H100 80GB HBM3"); where the name fits several profiles,
+    /// the device's memory (GiB, as the driver reports it) and power limit
+    /// (W) decide. `None` for a figure that is not known. Still undecided:
+    /// [`Error::EAMBIGUOUS`], with each candidate's memory and power in the
+    /// message.
+    pub fn lookup_device(
+        name: &str,
+        memory_gib: Option<f64>,
+        power_limit_w: Option<f64>,
+    ) -> Result<Profile> {
+        let name = cstring(name, "hardware name")?;
+        let mut out = ptr::null_mut();
+        let rc = unsafe {
+            sys::llmc_profile_lookup_device(
+                &mut out,
+                name.as_ptr(),
+                memory_gib.unwrap_or(f64::NAN),
+                power_limit_w.unwrap_or(f64::NAN),
+            )
+        };
+        Profile::from_out(rc, out)
+    }
+
     /// An empty profile to fill with the setters; every number starts
     /// unknown.
     pub fn new(name: &str) -> Result<Profile> {

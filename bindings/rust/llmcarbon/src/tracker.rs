@@ -5,6 +5,7 @@ use std::fmt;
 use std::mem::{size_of, MaybeUninit};
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::meter::new_channel;
@@ -23,9 +24,15 @@ pub struct Totals {
     /// no grid intensity was ever known for energy counted (see
     /// `unpriced_energy_j`).
     pub operational_kgco2e: Option<f64>,
-    /// Embodied carbon over the time covered, kgCO2e; 0 when left out.
-    pub embodied_kgco2e: f64,
-    /// Operational plus embodied, kgCO2e; `None` when energy was not
+    /// Embodied carbon over the time covered, kgCO2e; `None` when the
+    /// tracker counts none (no hardware given, or no embodied figure for
+    /// it): unknown, not 0. The report's `embodied_note` says why.
+    pub embodied_kgco2e: Option<f64>,
+    /// Whether `embodied_kgco2e` is counted, as the report's
+    /// `embodied_included`.
+    pub embodied_included: bool,
+    /// Operational plus embodied, kgCO2e; the operational figure alone
+    /// when embodied carbon is not included; `None` when energy was not
     /// measured (unknown, not smaller).
     pub total_kgco2e: Option<f64>,
     /// Steps counted by [`Tracker::step`], including those since the last
@@ -63,13 +70,18 @@ pub struct Totals {
 }
 
 impl Totals {
-    fn from_raw(o: &sys::llmc_totals) -> Totals {
+    fn from_raw(o: &sys::llmc_totals, embodied_included: bool) -> Totals {
         Totals {
             duration_s: o.duration_s,
             energy_j: known(o.energy_j),
             energy_kwh: known(o.energy_kwh),
             operational_kgco2e: known(o.operational_kgco2e),
-            embodied_kgco2e: o.embodied_kgco2e,
+            embodied_kgco2e: if embodied_included {
+                known(o.embodied_kgco2e)
+            } else {
+                None
+            },
+            embodied_included,
             total_kgco2e: known(o.total_kgco2e),
             steps: o.steps,
             tokens: o.tokens,
@@ -133,6 +145,9 @@ pub struct Tracker {
     /// A stop failed: the sampler may still run (it did not stop within
     /// 10 s), and the library then never frees the tracker.
     stop_failed: AtomicBool,
+    /// Whether the totals hold embodied carbon: fixed at the start, read
+    /// once from the report.
+    embodied: OnceLock<bool>,
 }
 
 // SAFETY: llmcarbon-threads(7), "Trackers are shared by the threads of a
@@ -173,6 +188,7 @@ impl Tracker {
                 .ok_or_else(|| Error::new(Error::ENOMEM, "the library returned no tracker"))?,
             sync: None,
             stop_failed: AtomicBool::new(false),
+            embodied: OnceLock::new(),
         })
     }
 
@@ -305,7 +321,21 @@ impl Tracker {
                 phase.as_ref().map_or(ptr::null(), |p| p.as_ptr()),
             )
         })?;
-        Ok(Totals::from_raw(o))
+        Ok(Totals::from_raw(o, self.embodied_included()))
+    }
+
+    /// The report's `embodied_included`; false before the start, when
+    /// nothing is counted.
+    fn embodied_included(&self) -> bool {
+        if let Some(&known) = self.embodied.get() {
+            return known;
+        }
+        match self.report_json() {
+            Ok(json) => *self
+                .embodied
+                .get_or_init(|| top_bool(&json, "embodied_included")),
+            Err(_) => false,
+        }
     }
 
     /// The channels of the tracker's meters, with the energy this process
@@ -328,6 +358,18 @@ impl Tracker {
         check(unsafe { sys::llmc_tracker_report_json(&mut out, self.ptr.as_ptr()) })?;
         Ok(unsafe { take_str(out) })
     }
+}
+
+/// The value of a key of the report that holds true or false: the
+/// library writes each such key once, as `"key": true`.
+fn top_bool(json: &str, key: &str) -> bool {
+    let quoted = format!("\"{key}\"");
+    json.find(&quoted).is_some_and(|at| {
+        json[at + quoted.len()..]
+            .trim_start()
+            .strip_prefix(':')
+            .is_some_and(|v| v.trim_start().starts_with("true"))
+    })
 }
 
 impl Drop for Tracker {

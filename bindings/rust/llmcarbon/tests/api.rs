@@ -42,7 +42,8 @@ fn seed_example_1000_kwh_at_half_a_kilo_is_500_kg() {
     assert_rel!(r.intensity_gco2e_per_kwh, 500.0, 1e-12);
     assert_rel!(r.operational_kgco2e, 500.0, 1e-12);
     assert_rel!(r.total_kgco2e, 500.0, 1e-12);
-    assert_eq!(r.embodied_kgco2e, 0.0);
+    // not included: unknown, not 0
+    assert_eq!(r.embodied_kgco2e, None);
     assert!(!r.embodied_included);
     assert_eq!(r.device_hours, None);
     assert_eq!(r.power_w, None);
@@ -72,15 +73,12 @@ fn h100_month_in_the_us() {
     assert_eq!(r.intensity_gco2e_per_kwh, 369.473);
     assert_rel!(r.operational_kgco2e, 567705.6 * 369.473 / 1000.0, 1e-12);
     assert!(r.embodied_included);
-    assert_rel!(r.embodied_kgco2e, 164.0 * 737280.0 / (5.0 * 8766.0), 1e-12);
-    assert_rel!(
-        r.total_kgco2e,
-        r.operational_kgco2e + r.embodied_kgco2e,
-        1e-12
-    );
+    let embodied = r.embodied_kgco2e.unwrap();
+    assert_rel!(embodied, 164.0 * 737280.0 / (5.0 * 8766.0), 1e-12);
+    assert_rel!(r.total_kgco2e, r.operational_kgco2e + embodied, 1e-12);
     // the man page's rounded figures: 209.8 t operational, 2.8 t embodied
     assert!((r.operational_kgco2e / 1000.0 - 209.8).abs() < 0.05);
-    assert!((r.embodied_kgco2e / 1000.0 - 2.8).abs() < 0.05);
+    assert!((embodied / 1000.0 - 2.8).abs() < 0.05);
 
     // no ranges: both bounds are the result
     let range = e.range().unwrap();
@@ -248,6 +246,21 @@ fn profile_h100_alone_is_ambiguous() {
 
     let err = Profile::lookup("Commodore 64").unwrap_err();
     assert_eq!(err.code, Error::ENOTFOUND);
+}
+
+#[test]
+fn profile_lookup_device_by_driver_name_memory_and_power() {
+    // the name nvidia-smi prints for an H100 SXM5
+    let p = Profile::lookup_device("NVIDIA H100 80GB HBM3", None, None).unwrap();
+    assert_eq!(p.name(), "NVIDIA H100 SXM5 80GB");
+    // "H200" fits two rows: the power limit decides, then the memory
+    let p = Profile::lookup_device("H200", None, Some(600.0)).unwrap();
+    assert_eq!(p.name(), "NVIDIA H200 NVL");
+    let nvl_gib = 99_961_274_368.0 / 1_073_741_824.0;
+    let p = Profile::lookup_device("H100", Some(nvl_gib), None).unwrap();
+    assert_eq!(p.name(), "NVIDIA H100 NVL 94GB");
+    let err = Profile::lookup_device("H200", None, None).unwrap_err();
+    assert_eq!(err.code, Error::EAMBIGUOUS);
 }
 
 #[test]
@@ -604,12 +617,56 @@ fn tracker_configuration_ends_at_the_start() {
     thread::sleep(Duration::from_millis(120));
     t.stop().unwrap();
     let o = t.totals(None).unwrap();
-    assert!(o.embodied_kgco2e > 0.0, "a profile with an embodied figure");
+    assert!(o.embodied_included);
+    let embodied = o
+        .embodied_kgco2e
+        .expect("a profile with an embodied figure");
+    assert!(embodied > 0.0, "a profile with an embodied figure");
     assert_rel!(
         o.total_kgco2e.unwrap(),
-        o.operational_kgco2e.unwrap() + o.embodied_kgco2e,
+        o.operational_kgco2e.unwrap() + embodied,
         1e-12
     );
+}
+
+#[test]
+fn estimate_without_an_embodied_figure_says_none_not_zero() {
+    let mut e = Estimate::new()
+        .unwrap()
+        .set("hardware", "a100 sxm4 80gb")
+        .unwrap()
+        .set("count", "8")
+        .unwrap()
+        .set("hours", "24h")
+        .unwrap()
+        .set("intensity", "400")
+        .unwrap();
+    let r = e.compute().unwrap();
+    assert!(!r.embodied_included);
+    assert_eq!(r.embodied_kgco2e, None);
+    // 3.2 kW for 24 h at 400 g/kWh; the total is the operational figure
+    assert_rel!(r.operational_kgco2e, 30.72, 1e-12);
+    assert_eq!(r.total_kgco2e, r.operational_kgco2e);
+    let json = e.json().unwrap();
+    assert!(json.contains("\"embodied_kgco2e\": null"), "{json}");
+    assert!(json.contains("NVIDIA A100 SXM4 80GB"), "{json}");
+}
+
+#[test]
+fn tracker_without_hardware_says_embodied_none_not_zero() {
+    let mut t = Tracker::with_config(CONST_RUN).unwrap();
+    t.start().unwrap();
+    thread::sleep(Duration::from_millis(250));
+    t.stop().unwrap();
+    let o = t.totals(None).unwrap();
+    assert!(!o.embodied_included);
+    assert_eq!(o.embodied_kgco2e, None);
+    assert!(o.operational_kgco2e.unwrap() > 0.0);
+    assert_eq!(o.total_kgco2e, o.operational_kgco2e);
+    assert_eq!(t.totals(Some("train")).unwrap().embodied_kgco2e, None);
+    let json = t.report_json().unwrap();
+    assert!(json.contains("\"embodied_included\": false"), "{json}");
+    assert!(json.contains("no hardware given"), "{json}");
 }
 
 #[test]
