@@ -342,6 +342,20 @@ END_TEST
 
 /* ---- what is not a log -------------------------------------------------- */
 
+START_TEST(report_option_typo_says_did_you_mean)
+{
+    struct result r;
+    REPORT(&r, "--gird", "FR", "x.jsonl");
+    ck_assert_int_eq(r.status, 2);
+    ERR_HAS(&r, "'--gird' is not an option");
+    ERR_HAS(&r, "did you mean '--grid'?");
+    REPORT(&r, "--colour", "x.jsonl");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(!strstr(r.err, "did you mean"), "%s", r.err);
+}
+END_TEST
+
+
 START_TEST(report_refuses_what_is_not_a_log)
 {
     static const struct {
@@ -757,6 +771,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, report_refuses_a_torn_line_in_the_middle_naming_it);
     tcase_add_test(tc, report_counts_a_log_given_twice_once_and_warns);
     tcase_add_test(tc, report_refuses_what_is_not_a_log);
+    tcase_add_test(tc, report_option_typo_says_did_you_mean);
     tcase_add_test(tc, report_refuses_negative_or_non_finite_energy_naming_the_line);
     tcase_add_test(tc, report_unreadable_file_says_why);
     suite_add_tcase(s, tc);

@@ -4,12 +4,46 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
+
+/* Every test program starts from the environment tests/meson.build gives
+ * it, whatever the caller's shell holds: an LLMC_* variable of the
+ * caller's (LLMC_GRID=FR, a typo the library warns about) would change
+ * what the library measures and says. Runs before main. */
+__attribute__((constructor)) static void llmc_environment_of_the_tests(void)
+{
+    static const char *const kept[] = {"LLMC_CLI", "LLMC_SOURCE_ROOT",
+                                       "LLMC_CACHE_DIR", "LLMC_FAKE_NVML",
+                                       "LLMC_NVML_LIBRARY"};
+    extern char **environ;
+    char name[256];
+    int again = 1;
+    while (again) { /* unsetenv reorders environ: rescan after each */
+        again = 0;
+        for (char **e = environ; *e; e++) {
+            const char *eq = strchr(*e, '=');
+            size_t n = eq ? (size_t)(eq - *e) : strlen(*e), k;
+            if (strncmp(*e, "LLMC_", 5) != 0 || n >= sizeof name)
+                continue;
+            memcpy(name, *e, n);
+            name[n] = '\0';
+            for (k = 0; k < sizeof kept / sizeof kept[0]; k++)
+                if (strcmp(name, kept[k]) == 0)
+                    break;
+            if (k == sizeof kept / sizeof kept[0]) {
+                unsetenv(name);
+                again = 1;
+                break;
+            }
+        }
+    }
+}
 
 static char *slurp(const char *path)
 {

@@ -10,6 +10,7 @@
  * that is not fully known is printed as unknown, never as a partial sum.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -928,7 +929,15 @@ int cmd_report(int argc, char **argv)
             else
                 pue_text = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage("report", "'%s' is not an option", argv[i]);
+            /* a typo of one of them gets "did you mean" */
+            static const struct option known[] = {
+                {"grid", required_argument, NULL, 'g'},
+                {"pue", required_argument, NULL, 'p'},
+                {"json", no_argument, NULL, 'j'},
+                {"help", no_argument, NULL, 'h'},
+                {NULL, 0, NULL, 0},
+            };
+            return cli_not_an_option("report", argv[i], known);
         } else if (nlogs < sizeof logs / sizeof logs[0]) {
             logs[nlogs++] = argv[i];
         } else {

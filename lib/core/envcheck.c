@@ -32,6 +32,8 @@ static const char *const known[] = {
     "LLMC_CARBONINTENSITY_UK_URL", "LLMC_WATTTIME_URL",
     /* logging */
     "LLMC_DEBUG",
+    /* the build's (scripts/bootstrap) */
+    "LLMC_MESON_OPTIONS",
     /* the test suite's (tests/meson.build, tests/check_alloc_sweep.py) */
     "LLMC_CLI", "LLMC_SOURCE_ROOT", "LLMC_FAKE_NVML", "LLMC_FAILMALLOC_N",
     "LLMC_FAILMALLOC_COUNT_FILE",
