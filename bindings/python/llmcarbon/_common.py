@@ -5,14 +5,32 @@ from __future__ import annotations
 import datetime
 import math
 import numbers
+import re
 from typing import Any, NoReturn, Optional
 
 from ._lib import lib, text
 from .errors import error_class
 
 
+# The library's messages name inputs as the command line writes them
+# ("give --zone", "both --energy and --power") and, for a tracker key, the
+# C function that was called; a Python caller passed keyword arguments.
+_FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)")
+_C_SETTER = re.compile(r"\bllmc_(?:tracker|estimate|grid|meter)_set: ")
+
+
+def in_python_terms(message: str) -> str:
+    """message with "--power-factor" written power_factor= and the name
+    of the C setter left out: the terms a Python caller used."""
+    message = _C_SETTER.sub("", message)
+    message = message.replace("is not a tracker key",
+                              "is not a Tracker keyword argument")
+    return _FLAG.sub(lambda m: m.group(1).replace("-", "_") + "=", message)
+
+
 def raise_status(rc: int) -> NoReturn:
-    """Raises the Error subclass of status rc with llmc_last_error().
+    """Raises the Error subclass of status rc with llmc_last_error(), in
+    the terms of a Python caller (keyword arguments, not flags).
 
     Call it straight after the failing call, in the same thread: the
     library keeps the message per thread until its next call.
@@ -21,7 +39,7 @@ def raise_status(rc: int) -> NoReturn:
     name = text(lib.llmc_status_name(rc))
     if not message:
         message = text(lib.llmc_strerror(rc))
-    raise error_class(rc)(message, rc, name)
+    raise error_class(rc)(in_python_terms(message), rc, name)
 
 
 def check(rc: int) -> None:
