@@ -150,13 +150,61 @@ impl Error {
         if message.is_empty() {
             message = strerror(code);
         }
-        Error::new(code, message)
+        Error::new(code, in_rust_terms(&message))
     }
 
     /// The static description of the code ("not found").
     pub fn description(&self) -> String {
         strerror(self.code)
     }
+}
+
+/// The library's message in the terms of a Rust caller: it names inputs
+/// as the command line writes them ("give --zone", "both --energy and
+/// --power-factor") and a setter's failure starts with the C function's
+/// name; a Rust caller gave keys (`zone`, `power_factor`) to `set`.
+pub(crate) fn in_rust_terms(message: &str) -> String {
+    let mut rest = message;
+    for setter in [
+        "llmc_tracker_set: ",
+        "llmc_estimate_set: ",
+        "llmc_grid_set: ",
+        "llmc_meter_set: ",
+    ] {
+        if let Some(i) = rest.find(setter) {
+            if i == 0 {
+                rest = &rest[setter.len()..];
+            }
+        }
+    }
+    let bytes = rest.as_bytes();
+    let mut out = String::with_capacity(rest.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_flag = bytes[i] == b'-'
+            && bytes.get(i + 1) == Some(&b'-')
+            && bytes.get(i + 2).is_some_and(|c| c.is_ascii_lowercase())
+            && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'-'));
+        if !starts_flag {
+            let ch = rest[i..].chars().next().unwrap_or_default();
+            out.push(ch);
+            i += ch.len_utf8().max(1);
+            continue;
+        }
+        let mut j = i + 2;
+        while j < bytes.len()
+            && (bytes[j].is_ascii_lowercase()
+                || bytes[j].is_ascii_digit()
+                || (bytes[j] == b'-' && bytes.get(j + 1).is_some_and(|c| c.is_ascii_lowercase())))
+        {
+            j += 1;
+        }
+        out.push('`');
+        out.push_str(&rest[i + 2..j].replace('-', "_"));
+        out.push('`');
+        i = j;
+    }
+    out
 }
 
 impl fmt::Display for Error {
@@ -459,4 +507,26 @@ pub mod quality {
     pub const FALLBACK: u32 = llmcarbon_sys::LLMC_QUALITY_FALLBACK;
     /// A read failed; that interval is missing.
     pub const GAP: u32 = llmcarbon_sys::LLMC_QUALITY_GAP;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_rust_terms;
+
+    #[test]
+    fn flags_become_keys_and_the_c_setter_goes() {
+        assert_eq!(
+            in_rust_terms("both --energy and --power-factor are given"),
+            "both `energy` and `power_factor` are given"
+        );
+        assert_eq!(
+            in_rust_terms("llmc_tracker_set: interval '1e10' is above"),
+            "interval '1e10' is above"
+        );
+        // values and words with dashes inside stay as they are
+        assert_eq!(
+            in_rust_terms("zone 'US-CA' in 2023--2024, ±5 --"),
+            "zone 'US-CA' in 2023--2024, ±5 --"
+        );
+    }
 }

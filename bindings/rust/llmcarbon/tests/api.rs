@@ -161,8 +161,9 @@ fn estimate_errors_carry_code_name_and_message() {
 
     let err = Estimate::new().unwrap().compute().unwrap_err();
     assert_eq!(err.code, Error::EINVAL);
+    // in the terms of the caller: the key, not the command line's flag
     assert!(
-        err.message.contains("--energy"),
+        err.message.contains("give `energy`") && !err.message.contains("--"),
         "names what is missing: {err}"
     );
 
