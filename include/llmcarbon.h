@@ -515,7 +515,8 @@ LLMC_API int llmc_tracker_start(llmc_tracker *tracker);
  * several threads at once. */
 LLMC_API int llmc_tracker_step(llmc_tracker *tracker, uint64_t tokens);
 /* Switches the phase that later steps and energy count towards: "train"
- * (the first), "eval", "checkpoint", or any name (up to 16 phases). */
+ * (the first), "eval", "checkpoint", or any name of up to 31 bytes (as
+ * many names as memory holds, about 0.5 kB each). */
 LLMC_API int llmc_tracker_phase(llmc_tracker *tracker, const char *name);
 /* Takes a final sample, writes the checkpoint, stops the sampler. Calling
  * it again does nothing. */

@@ -211,6 +211,108 @@ START_TEST(test_checkpoint_refuses_a_phase_given_twice)
 }
 END_TEST
 
+#define ZEROS                                                                 \
+    "\"operational_kgco2e\": 0, \"embodied_kgco2e\": 0, \"ci_energy_j\": 0, " \
+    "\"tokens\": 0, \"samples\": 1"
+
+/* A checkpoint of n phases "ph-0" to "ph-<n-1>", phase i with i + 1
+ * steps and 10 J; the totals hold them all. */
+static void put_phases(int n)
+{
+    size_t size = 4096 + (size_t)n * 300, len;
+    char *text = malloc(size);
+    ck_assert_ptr_nonnull(text);
+    len = (size_t)snprintf(text, size,
+                           "{" HEAD ", \"totals\": {\"energy_j\": %d, "
+                           ZEROS ", \"duration_s\": %d, \"steps\": %d}, "
+                           "\"phases\": [",
+                           10 * n, n, n * (n + 1) / 2);
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, size - len,
+                                "%s{\"name\": \"ph-%d\", \"energy_j\": 10, "
+                                ZEROS ", \"duration_s\": 1, \"steps\": %d}",
+                                i ? ", " : "", i, i + 1);
+    snprintf(text + len, size - len, "]}\n");
+    put(ck, text);
+    free(text);
+}
+
+/* Any number of phases is kept: a checkpoint of 40 (more than the 16 of
+ * old) resumes each with its own totals. */
+START_TEST(test_checkpoint_resumes_more_than_sixteen_phases)
+{
+    llmc_tracker *t;
+    llmc_totals o;
+    char name[16];
+
+    put_phases(40);
+    t = tracker();
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_status(llmc_tracker_phase(t, "ph-39"), LLMC_OK);
+    ck_assert_status(llmc_tracker_step(t, 1), LLMC_OK);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof name, "ph-%d", i);
+        llmc_totals_init(&o, sizeof o);
+        ck_assert_status(llmc_tracker_totals(&o, t, name), LLMC_OK);
+        ck_assert_uint_eq(o.steps, (uint64_t)i + 1 + (i == 39));
+        ck_assert_double_ge(o.energy_j, 10.0);
+        if (i != 39)
+            ck_assert_double_eq_tol(o.energy_j, 10.0, 1e-9);
+    }
+    llmc_totals_init(&o, sizeof o);
+    ck_assert_status(llmc_tracker_totals(&o, t, NULL), LLMC_OK);
+    ck_assert_uint_eq(o.steps, 40 * 41 / 2 + 1);
+    llmc_tracker_free(t);
+
+    /* and the checkpoint written holds all 40 again, and "train" */
+    t = tracker();
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    llmc_totals_init(&o, sizeof o);
+    ck_assert_status(llmc_tracker_totals(&o, t, "ph-39"), LLMC_OK);
+    ck_assert_uint_eq(o.steps, 41);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+/* A list of phases longer than any run keeps (65,536) is a damaged file:
+ * refused, named, and left as it was. */
+START_TEST(test_checkpoint_refuses_phases_beyond_the_bound)
+{
+    enum { N = 65537 };
+    size_t size = 4096 + (size_t)N * 4, len;
+    char *text = malloc(size), *after;
+    llmc_tracker *t;
+    FILE *f;
+
+    ck_assert_ptr_nonnull(text);
+    len = (size_t)snprintf(text, size, "{" HEAD ", \"totals\": {" TOTALS
+                                       "}, \"phases\": [");
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(text + len, size - len, "%s{}", i ? "," : "");
+    snprintf(text + len, size - len, "]}\n");
+    put(ck, text);
+
+    t = tracker();
+    ck_assert_status(llmc_tracker_start(t), LLMC_EFORMAT);
+    ck_assert_error_mentions(ck);
+    ck_assert_error_mentions("too long");
+    ck_assert_error_mentions("65536");
+    ck_assert_error_mentions("left untouched");
+    llmc_tracker_free(t);
+
+    after = calloc(1, size);
+    ck_assert_ptr_nonnull(after);
+    ck_assert_ptr_nonnull(f = fopen(ck, "rb"));
+    ck_assert_uint_eq(fread(after, 1, size - 1, f), strlen(text));
+    fclose(f);
+    ck_assert_str_eq(after, text);
+    free(after);
+    free(text);
+}
+END_TEST
+
 /* The start fails naming the checkpoint, and not as a malformed file. */
 static void expect_start_fails(llmc_tracker *t)
 {
@@ -547,6 +649,8 @@ static Suite *checkpoint_suite(void)
     tcase_add_test(tc, test_checkpoint_refuses_counts_that_are_not_whole);
     tcase_add_test(tc, test_checkpoint_refuses_missing_format_and_other_versions);
     tcase_add_test(tc, test_checkpoint_refuses_a_phase_given_twice);
+    tcase_add_test(tc, test_checkpoint_resumes_more_than_sixteen_phases);
+    tcase_add_test(tc, test_checkpoint_refuses_phases_beyond_the_bound);
     tcase_add_test(tc, test_checkpoint_directory_says_it_is_a_directory);
     tcase_add_test(tc, test_checkpoint_below_a_file_says_why);
     tcase_add_test(tc, test_checkpoint_unreadable_is_eperm_with_the_fix);

@@ -167,18 +167,18 @@ static void grid_note(char *buf, size_t size, const llmc_tracker *t)
 /* Folds in the steps taken since the last sample, so totals are live. */
 static void live_steps(const llmc_tracker *t, llmc_totals *o, int phase)
 {
-    for (unsigned p = 0; p < LLMC__PHASES; p++) {
+    for (unsigned h = 0; h < LLMC__HOT; h++) {
         uint64_t s = 0, k = 0;
-        if (phase >= 0 && (unsigned)phase != p)
+        if (t->hot_phase[h] < 0 || (phase >= 0 && t->hot_phase[h] != phase))
             continue;
         for (unsigned i = 0; i < LLMC__SLOTS; i++) {
-            s += atomic_load_explicit(&t->slots[i].steps[p],
+            s += atomic_load_explicit(&t->slots[i].steps[h],
                                       memory_order_relaxed);
-            k += atomic_load_explicit(&t->slots[i].tokens[p],
+            k += atomic_load_explicit(&t->slots[i].tokens[h],
                                       memory_order_relaxed);
         }
-        o->steps += s - t->seen_steps[p];
-        o->tokens += k - t->seen_tokens[p];
+        o->steps += s - t->seen_steps[h];
+        o->tokens += k - t->seen_tokens[h];
     }
 }
 

@@ -60,11 +60,11 @@ static void elect(llmc_tracker *t, size_t i)
 
 /* Seconds of [from, to] that each phase was current. */
 static void phase_time(llmc_tracker *t, int64_t from, int64_t to,
-                       double out[LLMC__PHASES])
+                       double *out)
 {
     unsigned cur = t->phase_at_last_sample;
     int64_t at = from;
-    memset(out, 0, sizeof(double) * LLMC__PHASES);
+    memset(out, 0, sizeof(double) * t->nphases);
     for (unsigned i = 0; i < t->nswitches; i++) {
         int64_t sw = t->switches[i].t_ns;
         if (sw > at && sw <= to) {
@@ -160,15 +160,26 @@ static void take_answer(llmc_tracker *t, const struct answer *a,
  * read: summed afresh, so that it is exactly 0 once no span is left. */
 static void spans_sync(llmc_tracker *t)
 {
-    double total = 0.0, phase[LLMC__PHASES] = {0};
+    double total = 0.0;
+    for (unsigned p = 0; p < t->nphases; p++)
+        t->phases[p].unpriced_j = 0.0;
     for (unsigned i = 0; i < t->nspans; i++) {
         total += t->spans[i].total_j;
-        for (unsigned p = 0; p < LLMC__PHASES; p++)
-            phase[p] += t->spans[i].energy_j[p];
+        for (unsigned p = 0; p < t->nphases; p++)
+            t->phases[p].unpriced_j += t->spans[i].energy_j[p];
     }
     t->total.unpriced_j = total;
-    for (unsigned p = 0; p < LLMC__PHASES; p++)
-        t->phases[p].unpriced_j = phase[p];
+}
+
+/* The next span, emptied; its per-phase array stays its own. */
+static struct llmc__span *span_new(llmc_tracker *t)
+{
+    struct llmc__span *s = &t->spans[t->nspans++];
+    double *energy_j = s->energy_j;
+    memset(s, 0, sizeof *s);
+    s->energy_j = energy_j;
+    memset(energy_j, 0, sizeof *energy_j * t->nphases);
+    return s;
 }
 
 void llmc__spans_carry(llmc_tracker *t)
@@ -176,13 +187,12 @@ void llmc__spans_carry(llmc_tracker *t)
     struct llmc__span *s;
     if (t->resumed.unpriced_j <= 0 || t->nspans == LLMC__SPANS)
         return;
-    s = &t->spans[t->nspans++];
-    memset(s, 0, sizeof *s);
+    s = span_new(t);
     s->from_unix_s = s->to_unix_s = wall_now_s();
     s->id = ++t->span_ids;
     s->carried = 1;
     s->before_gco2e = NAN;
-    for (unsigned p = 0; p < LLMC__PHASES; p++) {
+    for (unsigned p = 0; p < t->nphases; p++) {
         s->energy_j[p] = t->resumed_phases[p].unpriced_j;
         t->resumed_phases[p].unpriced_j = 0.0;
     }
@@ -195,7 +205,7 @@ void llmc__spans_carry(llmc_tracker *t)
  * (and the span stays within an hour), else starts one; a full list
  * widens its last span. */
 static void span_add(llmc_tracker *t, double from_unix_s, double to_unix_s,
-                     const double frac[LLMC__PHASES], double de_j)
+                     const double *frac, double de_j)
 {
     struct llmc__span *s = t->nspans ? &t->spans[t->nspans - 1] : NULL;
     int join = s && !s->asking && !s->carried &&
@@ -203,8 +213,7 @@ static void span_add(llmc_tracker *t, double from_unix_s, double to_unix_s,
                to_unix_s - s->from_unix_s <= LLMC__SPAN_MAX_S;
 
     if (!join && t->nspans < LLMC__SPANS) {
-        s = &t->spans[t->nspans++];
-        memset(s, 0, sizeof *s);
+        s = span_new(t);
         s->from_unix_s = from_unix_s;
         s->id = ++t->span_ids;
         s->before_gco2e = t->intensity_known ? t->intensity.gco2e_per_kwh
@@ -216,7 +225,7 @@ static void span_add(llmc_tracker *t, double from_unix_s, double to_unix_s,
         s->id = ++t->span_ids;
     }
     s->to_unix_s = to_unix_s;
-    for (unsigned p = 0; p < LLMC__PHASES; p++)
+    for (unsigned p = 0; p < t->nphases; p++)
         s->energy_j[p] += de_j * frac[p];
     s->total_j += de_j;
     spans_sync(t);
@@ -228,9 +237,9 @@ static void span_price(llmc_tracker *t, unsigned i, double gco2e_per_kwh,
                        int by_grid, const char *filled_by)
 {
     struct llmc__span *s = &t->spans[i];
-    double op_total = 0.0;
+    double op_total = 0.0, *energy_j;
 
-    for (unsigned p = 0; p < LLMC__PHASES; p++) {
+    for (unsigned p = 0; p < t->nphases; p++) {
         double op = 0.0, e = s->energy_j[p];
         if (e <= 0.0)
             continue;
@@ -249,8 +258,10 @@ static void span_price(llmc_tracker *t, unsigned i, double gco2e_per_kwh,
         t->filled_by_nearest_j += s->total_j;
     if (t->log)
         llmc__log_fill(t, s, gco2e_per_kwh, op_total, filled_by);
+    energy_j = s->energy_j; /* to the slot freed at the end */
     memmove(s, s + 1, sizeof *s * (t->nspans - i - 1));
     t->nspans--;
+    t->spans[t->nspans].energy_j = energy_j;
     spans_sync(t);
 }
 
@@ -475,22 +486,27 @@ void llmc__grid_settle(llmc_tracker *t, int64_t deadline_ns)
     pthread_cond_broadcast(&t->grid_cv);
 }
 
-static void count_steps(llmc_tracker *t, uint64_t steps[LLMC__PHASES],
-                        uint64_t tokens[LLMC__PHASES])
+uint64_t llmc__hot_harvest(llmc_tracker *t, unsigned h)
 {
-    for (unsigned p = 0; p < LLMC__PHASES; p++) {
-        uint64_t s = 0, k = 0;
-        for (unsigned i = 0; i < LLMC__SLOTS; i++) {
-            s += atomic_load_explicit(&t->slots[i].steps[p],
-                                      memory_order_relaxed);
-            k += atomic_load_explicit(&t->slots[i].tokens[p],
-                                      memory_order_relaxed);
-        }
-        steps[p] = s - t->seen_steps[p];
-        tokens[p] = k - t->seen_tokens[p];
-        t->seen_steps[p] = s;
-        t->seen_tokens[p] = k;
+    struct llmc__acc *a;
+    uint64_t s = 0, k = 0, steps, tokens;
+    if (t->hot_phase[h] < 0)
+        return 0;
+    for (unsigned i = 0; i < LLMC__SLOTS; i++) {
+        s += atomic_load_explicit(&t->slots[i].steps[h], memory_order_relaxed);
+        k += atomic_load_explicit(&t->slots[i].tokens[h],
+                                  memory_order_relaxed);
     }
+    steps = s - t->seen_steps[h];
+    tokens = k - t->seen_tokens[h];
+    t->seen_steps[h] = s;
+    t->seen_tokens[h] = k;
+    a = &t->phases[t->hot_phase[h]];
+    a->steps += steps;
+    a->tokens += tokens;
+    t->total.steps += steps;
+    t->total.tokens += tokens;
+    return tokens;
 }
 
 static void track_rate(llmc_tracker *t, double train_j, uint64_t train_tokens,
@@ -515,9 +531,9 @@ static void track_rate(llmc_tracker *t, double train_j, uint64_t train_tokens,
 void llmc__tracker_sample(llmc_tracker *t, int kind)
 {
     int64_t now;
-    double now_unix_s, dt, de = 0.0, op = 0.0, emb = 0.0, frac[LLMC__PHASES];
-    double ptime[LLMC__PHASES], ci = NAN;
-    uint64_t steps[LLMC__PHASES], tokens[LLMC__PHASES];
+    double now_unix_s, dt, de = 0.0, op = 0.0, emb = 0.0, ci = NAN;
+    double *ptime = t->phase_scratch, *frac = t->phase_scratch + t->phase_cap;
+    uint64_t train_tokens = 0;
     int priced;
 
     llmc_meter_read(t->meter);
@@ -578,9 +594,13 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
                                   dt, t->lifetime_s);
     }
 
-    count_steps(t, steps, tokens);
+    for (unsigned h = 0; h < LLMC__HOT; h++) {
+        uint64_t k = llmc__hot_harvest(t, h);
+        if (h == 0) /* "train"'s, always */
+            train_tokens = k;
+    }
     phase_time(t, t->last_ns, now, ptime);
-    for (unsigned p = 0; p < LLMC__PHASES; p++) {
+    for (unsigned p = 0; p < t->nphases; p++) {
         struct llmc__acc *a = &t->phases[p];
         frac[p] = dt > 0.0 ? ptime[p] / dt : (p == t->phase_at_last_sample);
         a->energy_j += de * frac[p];
@@ -589,12 +609,8 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
         a->duration_s += ptime[p];
         if (t->intensity_ok)
             a->ci_energy_j += de * frac[p] * ci;
-        a->steps += steps[p];
-        a->tokens += tokens[p];
         if (frac[p] > 0.0)
             a->samples++;
-        t->total.steps += steps[p];
-        t->total.tokens += tokens[p];
     }
     t->total.energy_j += de;
     t->total.operational_kgco2e += op;
@@ -608,7 +624,7 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
         span_add(t, t->last_unix_s, now_unix_s, frac, de);
     /* only intervals spent wholly in training say what training costs */
     if (dt > 0.0 && frac[0] >= 0.999)
-        track_rate(t, de, tokens[0], dt);
+        track_rate(t, de, train_tokens, dt);
 
     if (t->log)
         llmc__log_sample(t, de, priced ? op : NAN, emb, dt);

@@ -199,7 +199,8 @@ void llmc__log_fill(llmc_tracker *t, const struct llmc__span *s,
 #define CKPT_MAX_KGCO2E 1e12        /* 1e15 J at 3,600 kgCO2e/kWh */
 #define CKPT_MAX_DURATION_S 3.2e9   /* a century */
 #define CKPT_MAX_CI_ENERGY_J 1e20   /* 1e15 J at 1e5 gCO2e/kWh */
-#define CKPT_MAX_BYTES (1 << 20)    /* 16 phases take a few kB */
+#define CKPT_MAX_PHASES 65536       /* far more names than a run uses */
+#define CKPT_MAX_BYTES (64 << 20)   /* a phase takes under 700 bytes */
 
 /* Said after every refusal of a file read: it may hold the only record
  * of a long run, so it is never touched, and never called worthless. */
@@ -332,12 +333,20 @@ static int write_atomically(const char *path, const char *text)
 }
 
 struct ckpt {
-    struct llmc__acc total, phase[LLMC__PHASES];
-    char name[LLMC__PHASES][LLMC__PHASE_NAME];
+    struct llmc__acc total, *phase;    /* nphases each, or NULL */
+    char (*name)[LLMC__PHASE_NAME];
     unsigned nphases;
     int has_rank;
     json_int_t rank;
 };
+
+static void ckpt_free(struct ckpt *c)
+{
+    free(c->phase);
+    free(c->name);
+    c->phase = NULL;
+    c->name = NULL;
+}
 
 static int ckpt_parse(struct ckpt *c, const json_t *root, const char *path,
                       const char *tail);
@@ -356,12 +365,21 @@ int llmc__checkpoint_write(llmc_tracker *t)
 {
     json_t *root = json_object(), *phases = json_array();
     struct llmc__acc sum = acc_sum(&t->total, &t->resumed);
-    struct ckpt check;
+    struct ckpt check = {0};
     char *text = NULL, missing[400];
     int bad = 0, e;
 
     /* values no reader would accept are refused before anything is built,
      * so that a failure below can only be a failed allocation */
+    if (t->nphases > CKPT_MAX_PHASES) {
+        json_decref(root);
+        json_decref(phases);
+        llmc__fail(LLMC_ERANGE, "checkpoint '%s': the tracker has %u "
+                   "phases, more than a checkpoint keeps (%d); use fewer "
+                   "distinct phase names; the previous checkpoint was kept",
+                   t->checkpoint_path, t->nphases, CKPT_MAX_PHASES);
+        return out_of_bounds(t);
+    }
     if (acc_check(&sum, "totals", t->checkpoint_path,
                   "; the previous checkpoint was kept") != LLMC_OK) {
         json_decref(root);
@@ -398,6 +416,7 @@ int llmc__checkpoint_write(llmc_tracker *t)
         snprintf(missing, sizeof missing, " (%s)", llmc_last_error());
         bad = 1;
     }
+    ckpt_free(&check);
     if (!bad)
         text = llmc__json_text(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
                                          JSON_REAL_PRECISION(17));
@@ -494,6 +513,46 @@ static int ckpt_acc(struct llmc__acc *a, const json_t *o, const char *where,
     return acc_check(a, where, path, tail);
 }
 
+struct named {
+    const char *name;
+    unsigned i;
+};
+
+static int by_name(const void *a, const void *b)
+{
+    const struct named *x = a, *y = b;
+    int d = strcmp(x->name, y->name);
+    return d ? d : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Each phase name once: sorted, so that a list of any length is checked
+ * in n log n. */
+static int ckpt_unique(const struct ckpt *c, const char *path,
+                       const char *tail)
+{
+    struct named *v;
+    if (c->nphases < 2)
+        return LLMC_OK;
+    if (!(v = malloc(sizeof *v * c->nphases)))
+        return llmc__fail(LLMC_ENOMEM, "out of memory reading the %u phases "
+                          "of the checkpoint '%s'; the file was not changed",
+                          c->nphases, path);
+    for (unsigned k = 0; k < c->nphases; k++)
+        v[k] = (struct named){c->name[k], k};
+    qsort(v, c->nphases, sizeof *v, by_name);
+    for (unsigned k = 1; k < c->nphases; k++)
+        if (strcmp(v[k - 1].name, v[k].name) == 0) {
+            int rc = llmc__fail(LLMC_EFORMAT, "checkpoint '%s': the phase "
+                                "'%s' is there twice (phases[%u] and "
+                                "phases[%u])%s",
+                                path, v[k].name, v[k - 1].i, v[k].i, tail);
+            free(v);
+            return rc;
+        }
+    free(v);
+    return LLMC_OK;
+}
+
 /* Every field of a checkpoint, checked into c; the tracker is not
  * touched, so a refused file changes nothing. */
 static int ckpt_parse(struct ckpt *c, const json_t *root, const char *path,
@@ -563,12 +622,20 @@ static int ckpt_parse(struct ckpt *c, const json_t *root, const char *path,
                        path, tail)) != LLMC_OK)
         return rc;
     phases = json_object_get(root, "phases");
-    if (!json_is_array(phases) || json_array_size(phases) > LLMC__PHASES)
+    if (!json_is_array(phases) || json_array_size(phases) > CKPT_MAX_PHASES)
         return llmc__fail(LLMC_EFORMAT, "checkpoint '%s': phases is %s%s, "
                           "not an array of at most %d phases%s",
                           path, describe(what, sizeof what, phases),
                           json_is_array(phases) ? " too long" : "",
-                          LLMC__PHASES, tail);
+                          CKPT_MAX_PHASES, tail);
+    if (json_array_size(phases) > 0 &&
+        (!(c->phase = calloc(json_array_size(phases), sizeof *c->phase)) ||
+         !(c->name = calloc(json_array_size(phases), sizeof *c->name)))) {
+        ckpt_free(c);
+        return llmc__fail(LLMC_ENOMEM, "out of memory reading the %zu phases "
+                          "of the checkpoint '%s'; the file was not changed",
+                          json_array_size(phases), path);
+    }
     json_array_foreach(phases, i, item) {
         char where[80];
         const char *name = json_string_value(json_object_get(item, "name"));
@@ -580,17 +647,12 @@ static int ckpt_parse(struct ckpt *c, const json_t *root, const char *path,
                               describe(what, sizeof what,
                                        json_object_get(item, "name")),
                               LLMC__PHASE_NAME - 1, tail);
-        for (unsigned k = 0; k < c->nphases; k++)
-            if (strcmp(c->name[k], name) == 0)
-                return llmc__fail(LLMC_EFORMAT, "checkpoint '%s': the phase "
-                                  "'%s' is there twice (phases[%u] and %s)%s",
-                                  path, name, k, where, tail);
         if ((rc = ckpt_acc(&c->phase[c->nphases], item, where, path,
                            tail)) != LLMC_OK)
             return rc;
         snprintf(c->name[c->nphases++], LLMC__PHASE_NAME, "%s", name);
     }
-    return LLMC_OK;
+    return ckpt_unique(c, path, tail);
 }
 
 /* The file's text, NUL-terminated, or NULL with *rc: LLMC_OK when there
@@ -680,6 +742,36 @@ static char *ckpt_slurp(const char *path, size_t *len, int *rc)
     return text;
 }
 
+/* Takes the totals of a checked checkpoint c into the tracker. */
+static int ckpt_resume(llmc_tracker *t, const struct ckpt *c, const char *path)
+{
+    unsigned added = 0;
+    /* one file per rank: resuming another rank's totals would count them
+     * twice */
+    if (c->has_rank && t->id.rank >= 0 && c->rank != t->id.rank)
+        return llmc__fail(LLMC_EINVAL,
+                          "checkpoint '%s' holds the totals of rank %lld, "
+                          "and this is rank %d; give each rank its own "
+                          "file, e.g. checkpoint=run-{rank}.ckpt",
+                          path, (long long)c->rank, t->id.rank);
+    for (unsigned k = 0; k < c->nphases; k++)
+        added += llmc__phase_find(t, c->name[k]) < 0;
+    /* all the room first: a failure leaves the tracker as it was */
+    if (llmc__phases_reserve(t, t->nphases + added) != LLMC_OK)
+        return llmc__fail(LLMC_ENOMEM, "out of memory for the %u phases of "
+                          "the checkpoint '%s'; the file was not changed",
+                          c->nphases, path);
+    t->resumed = c->total;
+    for (unsigned k = 0; k < c->nphases; k++) {
+        int p = llmc__phase_find(t, c->name[k]);
+        if (p < 0)
+            p = llmc__phase_add(t, c->name[k]); /* the room is there */
+        t->resumed_phases[p] = c->phase[k];
+    }
+    t->resumed_from_checkpoint = 1;
+    return LLMC_OK;
+}
+
 int llmc__checkpoint_read(llmc_tracker *t)
 {
     const char *path = t->checkpoint_path;
@@ -688,7 +780,6 @@ int llmc__checkpoint_read(llmc_tracker *t)
     struct ckpt c;
     char *text;
     size_t len = 0;
-    unsigned added = 0;
     int rc = LLMC_OK;
 
     if (!(text = ckpt_slurp(path, &len, &rc)))
@@ -705,34 +796,12 @@ int llmc__checkpoint_read(llmc_tracker *t)
     }
     rc = ckpt_parse(&c, root, path, CKPT_KEPT);
     json_decref(root);
-    if (rc != LLMC_OK)
-        return rc;
-    /* one file per rank: resuming another rank's totals would count them
-     * twice */
-    if (c.has_rank && t->id.rank >= 0 && c.rank != t->id.rank)
-        return llmc__fail(LLMC_EINVAL,
-                          "checkpoint '%s' holds the totals of rank %lld, "
-                          "and this is rank %d; give each rank its own "
-                          "file, e.g. checkpoint=run-{rank}.ckpt",
-                          path, (long long)c.rank, t->id.rank);
-    for (unsigned k = 0; k < c.nphases; k++)
-        added += llmc__phase_find(t, c.name[k]) < 0;
-    if (t->nphases + added > LLMC__PHASES)
-        return llmc__fail(LLMC_ERANGE,
-                          "checkpoint '%s' holds %u phases this run has not "
-                          "named; with its %u, more than the %d a tracker "
-                          "keeps; name fewer phases before the start; the "
-                          "file was not changed",
-                          path, added, t->nphases, LLMC__PHASES);
-    t->resumed = c.total;
-    for (unsigned k = 0; k < c.nphases; k++) {
-        int p = llmc__phase_find(t, c.name[k]);
-        if (p < 0) {
-            p = (int)t->nphases++;
-            snprintf(t->phase_names[p], LLMC__PHASE_NAME, "%s", c.name[k]);
-        }
-        t->resumed_phases[p] = c.phase[k];
+    if (rc == LLMC_OK) {
+        /* a phase may be named from another thread meanwhile */
+        pthread_mutex_lock(&t->mu);
+        rc = ckpt_resume(t, &c, path);
+        pthread_mutex_unlock(&t->mu);
     }
-    t->resumed_from_checkpoint = 1;
-    return LLMC_OK;
+    ckpt_free(&c);
+    return rc;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -122,8 +123,8 @@ LLMC_API int llmc_tracker_new(llmc_tracker **out)
     t->interval_s = DEFAULT_INTERVAL_S;
     t->checkpoint_interval_s = DEFAULT_CHECKPOINT_INTERVAL_S;
     t->plan_lo_kgco2e = t->plan_hi_kgco2e = NAN;
-    snprintf(t->phase_names[0], LLMC__PHASE_NAME, "train");
-    t->nphases = 1;
+    for (unsigned h = 1; h < LLMC__HOT; h++)
+        t->hot_phase[h] = -1;
     pthread_mutex_init(&t->mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -132,6 +133,11 @@ LLMC_API int llmc_tracker_new(llmc_tracker **out)
     pthread_condattr_destroy(&ca);
     llmc__identity_read(&t->id);
     llmc__boot_id(t->boot_id, sizeof t->boot_id);
+    /* "train" is phase 0, with counter index 0, for the tracker's life */
+    if (llmc__phase_add(t, "train") != 0) {
+        llmc_tracker_free(t);
+        return llmc__fail(LLMC_ENOMEM, "out of memory for a tracker");
+    }
     if ((rc = llmc__tracker_apply_env(t)) != LLMC_OK) {
         llmc_tracker_free(t);
         return rc;
@@ -264,7 +270,7 @@ static int undo_start(llmc_tracker *t, int rc)
 {
     pthread_mutex_lock(&t->mu);
     memset(&t->resumed, 0, sizeof t->resumed);
-    memset(t->resumed_phases, 0, sizeof t->resumed_phases);
+    memset(t->resumed_phases, 0, sizeof *t->resumed_phases * t->phase_cap);
     t->resumed_from_checkpoint = 0;
     llmc_meter_free(t->meter);
     t->meter = NULL;
@@ -444,14 +450,17 @@ static int start_won(llmc_tracker *t)
                                         "writable, or give another path",
                                         t->log_path, strerror(e)));
     }
-    llmc__spans_carry(t);
     check_cache_dir(t);
     t->owner_pid = getpid();
+    /* a phase may be switched to from another thread meanwhile */
+    pthread_mutex_lock(&t->mu);
+    llmc__spans_carry(t);
     t->start_ns = t->last_ns = t->last_checkpoint_ns = llmc__now_ns();
     t->start_unix_s = (int64_t)time(NULL);
     t->switches[0].t_ns = t->start_ns;
-    t->switches[0].phase = atomic_load(&t->phase);
+    t->switches[0].phase = t->cur_phase;
     t->nswitches = 1;
+    pthread_mutex_unlock(&t->mu);
 
     /* a grid that may wait for the network is asked on a thread of its
      * own from the first question on: the start, the command it measures
@@ -631,12 +640,119 @@ LLMC_API int llmc_tracker_step(llmc_tracker *t, uint64_t tokens)
     return LLMC_OK;
 }
 
+/* FNV-1a: names are short, and a phase is found in constant time
+ * however many there are. */
+static unsigned name_hash(const char *name)
+{
+    uint32_t h = 2166136261u;
+    for (; *name; name++)
+        h = (h ^ (unsigned char)*name) * 16777619u;
+    return h;
+}
+
+/* The index entry of name: its phase's, or the empty one it would take. */
+static unsigned *index_slot(unsigned *index, unsigned size,
+                            char (*names)[LLMC__PHASE_NAME], const char *name)
+{
+    unsigned i = name_hash(name) & (size - 1);
+    while (index[i] && strcmp(names[index[i] - 1], name) != 0)
+        i = (i + 1) & (size - 1);
+    return &index[i];
+}
+
 int llmc__phase_find(const llmc_tracker *t, const char *name)
 {
-    for (unsigned i = 0; i < t->nphases; i++)
-        if (strcmp(t->phase_names[i], name) == 0)
-            return (int)i;
-    return -1;
+    unsigned e;
+    if (!t->phase_index)
+        return -1;
+    e = *index_slot(t->phase_index, 2 * t->phase_cap, t->phase_names, name);
+    return e ? (int)e - 1 : -1;
+}
+
+/* Grows arr to n entries, or goes to fail; the old entries are kept. */
+#define GROW(arr, n)                                                   \
+    do {                                                               \
+        void *grown_ = realloc((arr), (size_t)(n) * sizeof *(arr));    \
+        if (!grown_)                                                   \
+            goto fail;                                                 \
+        (arr) = grown_;                                                \
+    } while (0)
+
+int llmc__phases_reserve(llmc_tracker *t, unsigned n)
+{
+    unsigned cap = t->phase_cap ? t->phase_cap : LLMC__HOT, *index;
+    if (n <= t->phase_cap)
+        return LLMC_OK;
+    while (cap < n) {
+        if (cap > UINT_MAX / 4)
+            goto fail;
+        cap *= 2;
+    }
+    /* an array that grew before a failure stays grown: phase_cap is what
+     * all of them hold */
+    GROW(t->phase_names, cap);
+    GROW(t->phase_hot, cap);
+    GROW(t->phases, cap);
+    GROW(t->resumed_phases, cap);
+    GROW(t->phase_scratch, 2 * (size_t)cap);
+    for (unsigned i = 0; i < LLMC__SPANS; i++)
+        GROW(t->spans[i].energy_j, cap);
+    /* the index is built afresh at its new size: at most half full */
+    if (!(index = calloc(2 * (size_t)cap, sizeof *index)))
+        goto fail;
+    for (unsigned p = 0; p < t->nphases; p++)
+        *index_slot(index, 2 * cap, t->phase_names, t->phase_names[p]) = p + 1;
+    free(t->phase_index);
+    t->phase_index = index;
+    t->phase_cap = cap;
+    return LLMC_OK;
+fail:
+    return llmc__fail(LLMC_ENOMEM, "out of memory for %u phases", n);
+}
+
+int llmc__phase_add(llmc_tracker *t, const char *name)
+{
+    unsigned p = t->nphases;
+    if (p == UINT_MAX || llmc__phases_reserve(t, p + 1) != LLMC_OK)
+        return -1;
+    snprintf(t->phase_names[p], LLMC__PHASE_NAME, "%s", name);
+    *index_slot(t->phase_index, 2 * t->phase_cap, t->phase_names, name) =
+        p + 1;
+    t->phase_hot[p] = p == 0 ? 0 : -1;
+    memset(&t->phases[p], 0, sizeof t->phases[p]);
+    memset(&t->resumed_phases[p], 0, sizeof t->resumed_phases[p]);
+    for (unsigned i = 0; i < LLMC__SPANS; i++)
+        t->spans[i].energy_j[p] = 0.0;
+    t->nphases++;
+    return (int)p;
+}
+
+/* The counter index of phase p, given it if it has none (see tracker.h):
+ * a free index, else the one whose phase was current longest ago; never
+ * 0 ("train"'s) nor the current phase's. */
+static unsigned hot_bind(llmc_tracker *t, unsigned p)
+{
+    unsigned cur = atomic_load_explicit(&t->phase, memory_order_relaxed);
+    unsigned h = 0;
+    if (t->phase_hot[p] >= 0)
+        return (unsigned)t->phase_hot[p];
+    for (unsigned i = 1; i < LLMC__HOT; i++) {
+        if (i == cur)
+            continue;
+        if (t->hot_phase[i] < 0) {
+            h = i;
+            break;
+        }
+        if (h == 0 || t->hot_used[i] < t->hot_used[h])
+            h = i;
+    }
+    if (t->hot_phase[h] >= 0) {
+        llmc__hot_harvest(t, h);
+        t->phase_hot[t->hot_phase[h]] = -1;
+    }
+    t->hot_phase[h] = (int)p;
+    t->phase_hot[p] = (int)h;
+    return h;
 }
 
 LLMC_API int llmc_tracker_phase(llmc_tracker *t, const char *name)
@@ -650,24 +766,27 @@ LLMC_API int llmc_tracker_phase(llmc_tracker *t, const char *name)
                           LLMC__PHASE_NAME - 1, name);
     pthread_mutex_lock(&t->mu);
     idx = llmc__phase_find(t, name);
-    if (idx < 0) {
-        if (t->nphases == LLMC__PHASES) {
-            pthread_mutex_unlock(&t->mu);
-            return llmc__fail(LLMC_ERANGE,
-                              "phase '%s' would be the %dth; a tracker keeps "
-                              "at most %d phases",
-                              name, LLMC__PHASES + 1, LLMC__PHASES);
-        }
-        idx = (int)t->nphases++;
-        snprintf(t->phase_names[idx], LLMC__PHASE_NAME, "%s", name);
+    if (idx < 0 && (idx = llmc__phase_add(t, name)) < 0) {
+        int rc = llmc__fail(LLMC_ENOMEM,
+                            "out of memory for the phase '%s' (the tracker "
+                            "has %u); free memory or reuse phase names",
+                            name, t->nphases);
+        pthread_mutex_unlock(&t->mu);
+        return rc;
     }
-    if ((unsigned)idx != atomic_load(&t->phase)) {
+    if ((unsigned)idx != t->cur_phase) {
+        unsigned h;
         if (t->nswitches == LLMC__SWITCHES) /* the sampler is far behind */
             llmc__tracker_sample(t, LLMC__SAMPLE_NORMAL);
         t->switches[t->nswitches].t_ns = llmc__now_ns();
         t->switches[t->nswitches].phase = (unsigned)idx;
         t->nswitches++;
-        atomic_store(&t->phase, (unsigned)idx);
+        /* the phase left was current until now */
+        t->hot_used[atomic_load_explicit(&t->phase, memory_order_relaxed)] =
+            ++t->hot_clock;
+        h = hot_bind(t, (unsigned)idx);
+        t->cur_phase = (unsigned)idx;
+        atomic_store(&t->phase, h);
     }
     pthread_mutex_unlock(&t->mu);
     return LLMC_OK;
@@ -776,6 +895,14 @@ LLMC_API void llmc_tracker_free(llmc_tracker *t)
         fclose(t->log);
     llmc_meter_free(t->meter);
     free(t->chans);
+    free(t->phase_names);
+    free(t->phase_hot);
+    free(t->phases);
+    free(t->resumed_phases);
+    free(t->phase_scratch);
+    free(t->phase_index);
+    for (unsigned i = 0; i < LLMC__SPANS; i++)
+        free(t->spans[i].energy_j);
     llmc__tracker_config_free(t);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);

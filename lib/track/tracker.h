@@ -16,8 +16,25 @@
 
 #include "llmcarbon.h"
 
-#define LLMC__PHASES 16
 #define LLMC__PHASE_NAME 32
+/* Phases: any number of names, each with an entry in the growing arrays
+ * below (its name, totals, resumed totals and unpriced energy in each
+ * span: about 0.5 kB per distinct name, at most twice that while the
+ * arrays wait for their next doubling; documented in
+ * llmc_tracker_phase(3)).
+ *
+ * The step counters in the slots stay a fixed array, so that the step
+ * hook is unchanged: an index into LLMC__HOT counters, read from the
+ * atomic `phase`. Each counter index serves one phase at a time; index 0
+ * is always "train". A phase that becomes current without an index takes
+ * a free one, else the one whose phase has not been current for longest:
+ * under mu, that phase's uncounted steps are first added to its totals,
+ * and the counters (which only ever grow) count for the new phase from
+ * then on. A step counts for the phase current when its thread read
+ * `phase`, as before; only a thread held between that read and its count
+ * while LLMC__HOT - 2 further phases became current would count its one
+ * step for the newest. */
+#define LLMC__HOT 16
 #define LLMC__OWN_SLOTS 64            /* slots a thread can own */
 #define LLMC__SLOTS (LLMC__OWN_SLOTS + 1) /* and the shared one */
 #define LLMC__SWITCHES 64
@@ -30,8 +47,8 @@
  * next thread with its thread pointer, which cannot run beside it. */
 struct llmc__slot {
     _Atomic uintptr_t owner;
-    _Atomic uint64_t steps[LLMC__PHASES];
-    _Atomic uint64_t tokens[LLMC__PHASES];
+    _Atomic uint64_t steps[LLMC__HOT];
+    _Atomic uint64_t tokens[LLMC__HOT];
 } __attribute__((aligned(64)));
 
 struct llmc__acc {
@@ -54,7 +71,8 @@ struct llmc__acc {
 #define LLMC__SPAN_MAX_S 3600.0 /* one grid value per hour at most */
 struct llmc__span {
     double from_unix_s, to_unix_s;
-    double energy_j[LLMC__PHASES];
+    double *energy_j;     /* per phase, phase_cap entries; kept by the
+                           * slot when spans move */
     double total_j;
     uint64_t id;          /* tells a span being priced from a later one */
     int asking;           /* the grid thread asks for its value */
@@ -120,11 +138,19 @@ struct llmc_tracker {
 
     /* steps: lock-free */
     struct llmc__slot slots[LLMC__SLOTS];
-    atomic_uint phase;
+    atomic_uint phase;           /* the counter index of the current phase */
 
     /* everything below is guarded by mu */
-    char phase_names[LLMC__PHASES][LLMC__PHASE_NAME];
-    unsigned nphases;
+    char (*phase_names)[LLMC__PHASE_NAME]; /* phase_cap entries */
+    unsigned nphases, phase_cap;
+    unsigned cur_phase;          /* the current phase */
+    int *phase_hot;              /* each phase's counter index, or -1 */
+    int hot_phase[LLMC__HOT];    /* each counter index's phase, or -1 */
+    uint64_t hot_used[LLMC__HOT];/* hot_clock when its phase was current */
+    uint64_t hot_clock;          /* phase switches so far */
+    double *phase_scratch;       /* 2 x phase_cap: the sampler's own */
+    unsigned *phase_index;       /* 2 x phase_cap: open addressing on the
+                                  * name's hash, phase + 1; 0 is empty */
     struct { int64_t t_ns; unsigned phase; } switches[LLMC__SWITCHES];
     unsigned nswitches;
     unsigned phase_at_last_sample;
@@ -137,9 +163,9 @@ struct llmc_tracker {
 
     int64_t start_ns, last_ns, last_checkpoint_ns;
     int64_t start_unix_s;
-    uint64_t seen_steps[LLMC__PHASES], seen_tokens[LLMC__PHASES];
-    struct llmc__acc total, phases[LLMC__PHASES];
-    struct llmc__acc resumed, resumed_phases[LLMC__PHASES];
+    uint64_t seen_steps[LLMC__HOT], seen_tokens[LLMC__HOT]; /* per index */
+    struct llmc__acc total, *phases;         /* phase_cap entries */
+    struct llmc__acc resumed, *resumed_phases;
     int resumed_from_checkpoint;
     unsigned quality;
     int measured;
@@ -210,6 +236,9 @@ void llmc__grid_settle(llmc_tracker *t, int64_t deadline_ns);
 #define LLMC__SAMPLE_FINAL 1
 #define LLMC__SAMPLE_BASELINE 2
 void llmc__tracker_sample(llmc_tracker *t, int kind);
+/* sample.c: adds the steps and tokens counted at index h since it was
+ * last looked at to its phase and the total; returns the tokens */
+uint64_t llmc__hot_harvest(llmc_tracker *t, unsigned h);
 /* sinks.c */
 void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
                       double emb_kg, double dt_s);
@@ -219,7 +248,14 @@ int llmc__checkpoint_write(llmc_tracker *t);
 int llmc__checkpoint_read(llmc_tracker *t);
 /* report.c */
 void llmc__totals_fill(llmc_totals *full, const llmc_tracker *t, int phase);
+/* tracker.c, under mu: the index of a phase, or -1 */
 int llmc__phase_find(const llmc_tracker *t, const char *name);
+/* tracker.c, under mu: room for n phases in every per-phase array;
+ * LLMC_ENOMEM leaves the tracker as it was, larger arrays aside */
+int llmc__phases_reserve(llmc_tracker *t, unsigned n);
+/* tracker.c, under mu: adds a phase not there yet; its index, or -1
+ * (LLMC_ENOMEM, said) */
+int llmc__phase_add(llmc_tracker *t, const char *name);
 
 void llmc__problem(llmc_tracker *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

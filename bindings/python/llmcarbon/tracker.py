@@ -267,8 +267,9 @@ class Tracker:
 
     def phase(self, name: str) -> None:
         """Switches the phase later steps and energy count towards: "train"
-        (the first), "eval", "checkpoint" or any name up to 31 bytes (16
-        phases at most). A no-op when the tracker could not start."""
+        (the first), "eval", "checkpoint" or any name up to 31 bytes (as
+        many names as memory holds, about 0.5 kB each). A no-op when the
+        tracker could not start."""
         if self._state == _FAILED:
             return
         check(lib.llmc_tracker_phase(self._live(), arg(name)))

@@ -273,6 +273,32 @@ class TrackerTest(unittest.TestCase):
                                tot.operational_kgco2e + tot.embodied_kgco2e,
                                delta=1e-15)
 
+    def test_a_phase_per_epoch_for_forty_epochs(self):
+        # more phase names than the 16 of old: none raises, each keeps its
+        # own steps and tokens, and the phases add up to the whole
+        t = llmcarbon.Tracker(CONST_CONFIG)
+        self.addCleanup(t.close)
+        with t:
+            for epoch in range(40):
+                t.phase(f"epoch-{epoch}")
+                for _ in range(epoch % 3 + 1):
+                    t.step(epoch + 1)
+        whole = t.totals()
+        steps = tokens = 0
+        energy_j = 0.0
+        for epoch in range(40):
+            tot = t.totals(f"epoch-{epoch}")
+            self.assertEqual(tot.steps, epoch % 3 + 1)
+            self.assertEqual(tot.tokens, (epoch % 3 + 1) * (epoch + 1))
+            steps += tot.steps
+            tokens += tot.tokens
+            energy_j += tot.energy_j
+        energy_j += t.totals("train").energy_j
+        self.assertEqual(steps, whole.steps)
+        self.assertEqual(tokens, whole.tokens)
+        self.assertAlmostEqual(energy_j, whole.energy_j,
+                               delta=1e-9 * whole.energy_j)
+
     def test_const_meter_energy_steps_and_phases(self):
         t = llmcarbon.Tracker(CONST_CONFIG)
         self.addCleanup(t.close)

@@ -285,7 +285,8 @@ impl Tracker {
     }
 
     /// Switches the phase that later steps and energy count towards:
-    /// "train" (the first), "eval", "checkpoint", or any name (up to 16).
+    /// "train" (the first), "eval", "checkpoint", or any name of up to 31
+    /// bytes (as many names as memory holds, about 0.5 kB each).
     pub fn phase(&self, name: &str) -> Result<()> {
         let name = cstring(name, "phase")?;
         check(unsafe { sys::llmc_tracker_phase(self.ptr.as_ptr(), name.as_ptr()) })
