@@ -24,7 +24,7 @@ import re
 import sys
 from decimal import Decimal
 
-DATASET_VERSION = "2026.11"
+DATASET_VERSION = "2026.12"
 
 HW_HEADER = [
     "name", "vendor", "kind", "tdp_w", "idle_w",

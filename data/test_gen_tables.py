@@ -184,6 +184,55 @@ class RealTables(GenTestCase):
         self.assertIn(".year = 2023,", block)
         self.assertIn(".basis = 1,", block)
 
+    def test_readme_row_counts_match_csv(self):
+        # The first table of data/README.md states each file's row count.
+        counts = {}
+        with open(os.path.join(DATA, "README.md"), encoding="utf-8") as f:
+            for line in f:
+                cells = [c.strip() for c in line.strip().strip("|").split("|")]
+                if (len(cells) >= 2 and cells[0].endswith(".csv`")
+                        and cells[1].isdigit()):
+                    counts[cells[0].strip("`")] = int(cells[1])
+        self.assertEqual(counts, {
+            "hardware.csv": csv_field_count(HW),
+            "grid_intensity.csv": csv_field_count(ZONES),
+            "iso3166.csv": csv_field_count(COUNTRIES),
+        })
+        self.assertEqual(csv_field_count(HW), 47)
+
+    def test_added_devices_carry_their_figures(self):
+        # Rows added for issue 10, each value as its source gives it; a
+        # blank stays unknown (None), never 0.
+        _d, hw = gen_tables.load_hardware(HW)
+        by_name = {r["name"]: r for r in hw}
+
+        def num(row, col):
+            v = row[col]
+            return None if v is None else float(v)
+
+        expect = {
+            # name: (tdp_w, bf16 TFLOPS, fp8 TFLOPS, memory_gb)
+            "NVIDIA A40": (300, 149.7, None, 48),
+            "NVIDIA RTX A6000": (300, 154.8, None, 48),
+            "NVIDIA B300 SXM (HGX)": (1000, 2250, 4500, 288),
+            "NVIDIA B300 in GB300 (per GPU)": (1400, 2500, 5000, None),
+            "AMD Instinct MI325X": (1000, 1300, 2610, 256),
+            "Google TPU v6e Trillium (chip)": (None, 918, None, 32),
+            "Intel Gaudi 3 OAM": (900, 1835, 1835, 128),
+            "AWS Trainium2 (chip)": (None, 667, 1299, 96),
+        }
+        for name, (tdp, bf16, fp8, mem) in expect.items():
+            self.assertIn(name, by_name)
+            r = by_name[name]
+            self.assertEqual(num(r, "tdp_w"), tdp, name)
+            self.assertEqual(num(r, "bf16_flops"), bf16, name)
+            self.assertEqual(num(r, "fp8_flops"), fp8, name)
+            self.assertEqual(num(r, "memory_gb"), mem, name)
+            self.assertIsNone(r["embodied_kgco2e"], name)
+        self.assertEqual(by_name["NVIDIA A40"]["aliases"], ["NVIDIA A40"])
+        self.assertEqual(by_name["NVIDIA RTX A6000"]["aliases"],
+                         ["NVIDIA RTX A6000"])
+
     def test_every_zone_has_a_basis_and_every_country_alpha3_exists(self):
         with open(COUNTRIES, newline="", encoding="utf-8") as f:
             alpha3 = {r["alpha3"] for r in csv.DictReader(f)}
@@ -252,9 +301,9 @@ int main(void) {
         self.assertEqual((float(value), int(year), int(basis)),
                          (56.039, 2023, 1))
         self.assertEqual(lines[4], "C\u00f4te d'Ivoire")
-        self.assertTrue(lines[5].startswith("llmcarbon-hardware 2026.11 "
+        self.assertTrue(lines[5].startswith("llmcarbon-hardware 2026.12 "
                                             "sha256:"))
-        self.assertTrue(lines[6].startswith("llmcarbon-grid 2026.11 "
+        self.assertTrue(lines[6].startswith("llmcarbon-grid 2026.12 "
                                             "sha256:"))
 
 

@@ -274,6 +274,8 @@ static const struct {
     {"NVIDIA GB200", "NVIDIA B200 in GB200 (per GPU)"},
     {"AMD Instinct MI300X", "AMD Instinct MI300X"},
     {"AMD Instinct MI250X/MI250", "AMD Instinct MI250X"},
+    {"NVIDIA A40", "NVIDIA A40"},
+    {"NVIDIA RTX A6000", "NVIDIA RTX A6000"},
     /* case and separators do not matter for driver names either */
     {"nvidia h100 80gb hbm3", "NVIDIA H100 SXM5 80GB"},
     {"tesla-t4", "NVIDIA T4"},
@@ -462,7 +464,7 @@ START_TEST(test_profile_catalogue_count_matches_csv)
 {
     struct csv c;
     csv_load(&c, "data/hardware.csv");
-    ck_assert_uint_eq(c.nrows, 39);
+    ck_assert_uint_eq(c.nrows, 47);
     ck_assert_uint_eq(llmc_profile_catalogue_count(), c.nrows);
     csv_free(&c);
 }
@@ -574,8 +576,9 @@ START_TEST(test_profile_catalogue_tdp_is_plausible)
         }
         llmc_profile_free(p);
     }
-    /* blank only for GH200 141GB, A10, TPU v5e, v5p and the two boards */
-    ck_assert_uint_eq(known, n - 6);
+    /* blank only for GH200 141GB, A10, TPU v5e, v5p, v6e, Trainium2 and
+     * the two boards */
+    ck_assert_uint_eq(known, n - 8);
 }
 END_TEST
 
@@ -628,6 +631,14 @@ START_TEST(test_profile_catalogue_has_required_parts)
         "Google TPU v5e (chip)",
         "Google TPU v5p (chip)",
         "Intel Gaudi2",
+        "NVIDIA A40",
+        "NVIDIA RTX A6000",
+        "NVIDIA B300 SXM (HGX)",
+        "NVIDIA B300 in GB300 (per GPU)",
+        "AMD Instinct MI325X",
+        "Google TPU v6e Trillium (chip)",
+        "Intel Gaudi 3 OAM",
+        "AWS Trainium2 (chip)",
     };
     size_t n = llmc_profile_catalogue_count();
     for (size_t r = 0; r < sizeof required / sizeof required[0]; r++) {
@@ -641,6 +652,67 @@ START_TEST(test_profile_catalogue_has_required_parts)
         }
         ck_assert_msg(found, "'%s' is missing from the catalogue", required[r]);
     }
+}
+END_TEST
+
+/* The devices added to the catalogue for issue 10, found by the short
+ * names users type, with the values data/hardware.csv gives them; NAN
+ * where no source gives one (the profile then says LLMC_ENODATA). */
+static const struct {
+    const char *query, *name;
+    double tdp_w, bf16_flops, memory_gb;
+} added[] = {
+    {"A40", "NVIDIA A40", 300.0, 149.7e12, 48.0},
+    {"RTX A6000", "NVIDIA RTX A6000", 300.0, 154.8e12, 48.0},
+    {"B300 SXM", "NVIDIA B300 SXM (HGX)", 1000.0, 2250e12, 288.0},
+    {"GB300", "NVIDIA B300 in GB300 (per GPU)", 1400.0, 2500e12, NAN},
+    {"MI325X", "AMD Instinct MI325X", 1000.0, 1300e12, 256.0},
+    {"TPU v6e", "Google TPU v6e Trillium (chip)", NAN, 918e12, 32.0},
+    {"Trillium", "Google TPU v6e Trillium (chip)", NAN, 918e12, 32.0},
+    {"Gaudi 3", "Intel Gaudi 3 OAM", 900.0, 1835e12, 128.0},
+    {"Trainium2", "AWS Trainium2 (chip)", NAN, 667e12, 96.0},
+};
+
+static void assert_value(const llmc_profile *p, llmc_profile_field f,
+                         double want)
+{
+    if (isnan(want))
+        assert_unknown(p, f);
+    else
+        ck_assert_double_eq(get_ok(p, f), want);
+}
+
+START_TEST(test_profile_lookup_finds_added_devices)
+{
+    llmc_profile *p = lookup_ok(added[_i].query);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                     added[_i].name);
+    assert_value(p, LLMC_PROFILE_TDP_W, added[_i].tdp_w);
+    assert_value(p, LLMC_PROFILE_PEAK_BF16_FLOPS, added[_i].bf16_flops);
+    assert_value(p, LLMC_PROFILE_MEMORY_GB, added[_i].memory_gb);
+    ck_assert_str_ne(llmc_profile_get_text(p, LLMC_PROFILE_SOURCE), "");
+    /* no source gives their embodied carbon */
+    assert_unknown(p, LLMC_PROFILE_EMBODIED_KGCO2E);
+    llmc_profile_free(p);
+}
+END_TEST
+
+START_TEST(test_profile_lookup_b300_is_ambiguous_and_lists_both)
+{
+    llmc_profile *p = NULL;
+    ck_assert_status(llmc_profile_lookup(&p, "B300"), LLMC_EAMBIGUOUS);
+    ck_assert_error_mentions("NVIDIA B300 SXM (HGX)");
+    ck_assert_error_mentions("NVIDIA B300 in GB300 (per GPU)");
+    ck_assert_ptr_null(p);
+    /* the per-GPU power limit decides, as for the B200 */
+    p = device_ok("B300", NAN, 1400.0);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                     "NVIDIA B300 in GB300 (per GPU)");
+    llmc_profile_free(p);
+    p = device_ok("B300", NAN, 1000.0);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                     "NVIDIA B300 SXM (HGX)");
+    llmc_profile_free(p);
 }
 END_TEST
 
@@ -1253,6 +1325,9 @@ static Suite *profile_suite(void)
     tcase_add_test(catalogue, test_profile_catalogue_tdp_is_plausible);
     tcase_add_test(catalogue, test_profile_catalogue_kinds_are_documented);
     tcase_add_test(catalogue, test_profile_catalogue_has_required_parts);
+    tcase_add_loop_test(catalogue, test_profile_lookup_finds_added_devices, 0,
+                        (int)(sizeof added / sizeof added[0]));
+    tcase_add_test(catalogue, test_profile_lookup_b300_is_ambiguous_and_lists_both);
     tcase_add_test(catalogue, test_profile_changes_never_reach_the_catalogue);
     suite_add_tcase(s, catalogue);
 
