@@ -8,11 +8,12 @@ Binds 127.0.0.1 on an ephemeral port, writes the port number to FILE (the
 file appears complete: written aside and renamed) once it listens, and
 serves until killed, or until its parent process dies. Standard library only.
 
-It answers like the real services, in the shapes of
-/work/shared/design/APIS.md, with deterministic data (times are real: "now"
+It answers like the real services, in the shapes their own documentation
+gives (Electricity Maps API v3 reference, carbon-intensity.github.io,
+docs.watttime.org), with deterministic data (times are real: "now"
 is the server's clock, UTC).
 
-Electricity Maps v3 (section 1)
+Electricity Maps v3
     GET /v3/carbon-intensity/{latest,history,forecast,past-range}
         ?zone=DE&emissionFactorType=lifecycle|direct
         &shouldUseFallbackCallerLookup=false   (400 when missing or not false)
@@ -30,7 +31,7 @@ Electricity Maps v3 (section 1)
                   day; start/end required, end > start, at most 240 h
     emissionFactorType=direct: every value minus 50.
 
-UK Carbon Intensity (section 2), no authentication
+UK Carbon Intensity, no authentication
     GET /intensity                              the current half hour
     GET /intensity/{from}/fw24h|fw48h|pt24h     48 / 96 / 48 slots
     GET /intensity/{from}/{to}                  slots from floor(from) to to
@@ -38,14 +39,14 @@ UK Carbon Intensity (section 2), no authentication
     GET /regional/regionid/{id}                 current slot; data is a LIST
     GET /regional/intensity/{from}/{to|fw24h|fw48h|pt24h}/regionid/{id}
                                                 data is an OBJECT (the real
-                                                API's quirk, APIS.md 2.2)
+                                                API's quirk)
     Times are YYYY-MM-DDThh:mmZ. National: for slots that have started,
     actual = 100 + slot index within the day (0..47) and forecast =
     actual + 5; for later slots actual = null and forecast = 150.
     Regional: no actual; forecast = the national forecast + region id.
     Region ids 1..17; others -> 400 {"error":{"code":"400 Bad Request",...}}.
 
-WattTime v3 (section 3)
+WattTime v3
     GET /login  Basic wt-user:wt-pass -> {"token": <random per login>};
                 other credentials -> 403.
     GET /v3/forecast?region=CAISO_NORTH&signal_type=co2_moer&horizon_hours=N

@@ -162,7 +162,8 @@ END_TEST
 
 /* ---- Electricity Maps ------------------------------------------------- */
 
-/* APIS.md 1.5, from the CASDK ADR 0012 */
+/* the "latest" answer as the Electricity Maps v3 reference shows it (as
+ * quoted in the Carbon Aware SDK's ADR 0012) */
 static const char em_latest_fr[] =
     "{\"zone\":\"FR\",\"carbonIntensity\":103,"
     "\"datetime\":\"2023-01-23T17:00:00.000Z\","
@@ -452,7 +453,7 @@ END_TEST
 
 START_TEST(test_ukci_national_prefers_actual)
 {
-    /* APIS.md 2.2 */
+    /* the national answer as the API's documentation shows it */
     static const char body[] =
         "{\"data\":[{\"from\":\"2018-01-20T12:00Z\",\"to\":\"2018-01-20T12:30Z\","
         "\"intensity\":{\"forecast\":266,\"actual\":263,\"index\":\"moderate\""
@@ -694,7 +695,7 @@ END_TEST
 
 /* ---- WattTime --------------------------------------------------------- */
 
-/* APIS.md 3.3, the v3 forecast example (two points) */
+/* WattTime's v3 documentation: its forecast example (two points) */
 static const char wt_forecast[] =
     "{\"data\":[{\"point_time\":\"2022-07-15T00:00:00+00:00\",\"value\":"
     "1048.41},{\"point_time\":\"2022-07-15T00:05:00+00:00\",\"value\":1045},"

@@ -1,6 +1,8 @@
 /*
  * parse_em.c - Electricity Maps v3 carbon-intensity answers (latest,
- * history, past-range, forecast) into a series. Shapes: docs/APIS.md 1.5.
+ * history, past-range, forecast) into a series. Shapes: the Electricity
+ * Maps API v3 reference: "latest" one object (zone, carbonIntensity,
+ * datetime, ...), the others a "history" or "forecast" list of them.
  */
 #include <math.h>
 #include <stdio.h>

@@ -1,6 +1,9 @@
 /*
  * parse_ukci.c - UK Carbon Intensity API answers (national, and regional
- * in both nestings) into a series. Shapes: docs/APIS.md 2.2.
+ * in both nestings) into a series. Shapes: the API's own documentation
+ * (carbon-intensity.github.io/api-definitions): national answers hold a
+ * list of slots under "data"; regional ones nest the slots of one region
+ * under "data" as a list for the current slot and as an object for ranges.
  */
 #include <math.h>
 #include <stdio.h>

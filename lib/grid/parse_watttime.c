@@ -1,7 +1,9 @@
 /*
  * parse_watttime.c - WattTime v3 answers (forecast, historical,
  * forecast/historical, login) into a series or a token. Shapes and units:
- * docs/APIS.md 3.3-3.4.
+ * WattTime's v3 API documentation (docs.watttime.org): "data" points of
+ * point_time and value, "meta" naming the signal and its units (lbs_co2_per_mwh
+ * for co2_moer); login answers {"token": ...}.
  */
 #include <math.h>
 #include <stdio.h>

@@ -4,8 +4,8 @@
  * cumulative) when the driver has it, else power1_average (uW; power1_input
  * on parts without it) integrated with the trapezoid rule between reads.
  *
- * AMD energy counters are known to stick (ROCm/amdsmi #38, Zeus #113;
- * design/LESSONS.md 15): a counter that has not moved for 200 ms while the
+ * AMD energy counters are known to stick (ROCm/amdsmi issue 38,
+ * ml-energy/zeus issue 113): a counter that has not moved for 200 ms while the
  * board draws more than 5 W is abandoned for power integration, flagged
  * LLMC_QUALITY_FALLBACK, with the reason in the channel's detail.
  *

@@ -3,7 +3,7 @@
  * (nvml.c, rapl.c, amdgpu.c, simple.c) opens its channels into a meter and
  * advances their cumulative energy on every read.
  *
- * Rules every backend keeps (see design/LESSONS.md):
+ * Rules every backend keeps:
  *   - device units are converted here, once: NVML mJ and mW, sysfs uJ and uW;
  *   - energy_j is cumulative since the channel was opened and never goes
  *     back; a counter that went back is a reset (flag it, count nothing for

@@ -106,7 +106,8 @@ static const char *errstr(const struct nvml_api *a, nvml_ret rc)
     return s && *s ? s : "unknown error";
 }
 
-/* The library's status for an NVML code (APIS.md 6.1). */
+/* The library's status for an NVML code (nvmlReturn_t, NVML API
+ * reference). */
 static int map_status(nvml_ret rc)
 {
     switch (rc) {

@@ -4,7 +4,8 @@
  * and intel-rapl-mmio:*. One channel per zone read; each keeps energy_uj
  * open and preads it at offset 0, unwrapping with max_energy_range_uj.
  *
- * Why the rules (design/APIS.md 6.2, design/LESSONS.md 2 and 5):
+ * Why the rules (the kernel's powercap documentation,
+ * Documentation/power/powercap/powercap.rst, and CVE-2020-8694):
  *   - psys contains package, which contains core and uncore: the levels are
  *     never added, so a spec that would add them is refused;
  *   - the same domain may appear under intel-rapl and intel-rapl-mmio:
