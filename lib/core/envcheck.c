@@ -4,14 +4,14 @@
  * with a typo in its name (LLMC_GIRD) is otherwise ignored without a word,
  * and the run it was meant for uses a default nobody chose.
  *
- * The command line compiles this file in too (tools/meson.build), so it
- * needs nothing else of the library.
+ * The command line compiles this file in too (tools/meson.build), with
+ * distance.c, the one measure of how far apart two names are.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "envcheck.h"
+#include "internal.h"
 
 extern char **environ;
 
@@ -42,41 +42,6 @@ static const char *const known[] = {
 
 #define MAX_NAME 64
 
-/* Edit distance without case, a swap of neighbours costing one
- * (optimal string alignment); names longer than MAX_NAME are compared by
- * their first MAX_NAME characters, far longer than any name here. */
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    size_t d[MAX_NAME + 1][MAX_NAME + 1];
-
-    if (la > MAX_NAME)
-        la = MAX_NAME;
-    if (lb > MAX_NAME)
-        lb = MAX_NAME;
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            int ai = tolower((unsigned char)a[i - 1]);
-            int bj = tolower((unsigned char)b[j - 1]);
-            size_t best = d[i - 1][j - 1] + (ai != bj);
-            if (d[i - 1][j] + 1 < best)
-                best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 &&
-                ai == tolower((unsigned char)b[j - 2]) &&
-                tolower((unsigned char)a[i - 2]) == bj &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    return d[la][lb];
-}
-
 const char *llmc__nearest(const char *query, const char *const *names,
                           size_t count)
 {
@@ -89,7 +54,7 @@ const char *llmc__nearest(const char *query, const char *const *names,
         size_t d;
         if (strcmp(query, names[i]) == 0)
             return NULL;
-        d = distance(query, names[i]);
+        d = llmc__edit_distance(query, names[i]);
         if (d < best_d) {
             best_d = d;
             best = names[i];
