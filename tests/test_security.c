@@ -468,14 +468,18 @@ END_TEST
 
 START_TEST(test_tracker_report_and_cache_hold_no_token)
 {
-    char config[700];
+    char config[1200], log[300], ckpt[300];
     llmc_tracker *t;
     char *report = NULL;
 
+    make_scratch();
+    in_scratch(log, sizeof log, "run.jsonl");
+    in_scratch(ckpt, sizeof ckpt, "run.ckpt");
     snprintf(config, sizeof config,
-             "meters=const:100W; interval=100ms; grid=electricitymaps:DE?"
-             "token=" TOKEN "&base_url=http://127.0.0.1:%d/_mode/echo",
-             port);
+             "meters=const:100W; interval=100ms; log=%s; checkpoint=%s; "
+             "grid=electricitymaps:DE?token=" TOKEN
+             "&base_url=http://127.0.0.1:%d/_mode/echo",
+             log, ckpt, port);
     ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
     ck_assert_status(llmc_tracker_configure(t, config), LLMC_OK);
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
@@ -487,6 +491,14 @@ START_TEST(test_tracker_report_and_cache_hold_no_token)
     llmc_free(report);
     llmc_tracker_free(t);
     ck_assert_no_secret("the disk cache", cache_contents());
+    /* the log and the checkpoint were written, and hold no secret */
+    ck_assert_msg(strstr(read_file(log), "\"energy_j\"") != NULL, "log: %s",
+                  read_file(log));
+    ck_assert_no_secret("the log file", read_file(log));
+    ck_assert_msg(strstr(read_file(ckpt), "llmcarbon-checkpoint") != NULL,
+                  "checkpoint: %s", read_file(ckpt));
+    ck_assert_no_secret("the checkpoint", read_file(ckpt));
+    remove_scratch();
 }
 END_TEST
 
