@@ -387,6 +387,8 @@ LLMC_API int llmc_estimate_json(char **out_json, const llmc_estimate *estimate);
  *   rapl[:DOMAINS]      CPU packages (and dram when asked) via powercap
  *   amdgpu[:I,J|all]    AMD GPUs via hwmon
  *   model:PROFILE[@U]   TDP x utilisation (CPU utilisation from /proc/stat)
+ *   cputime[:CPU]       this process's and its children's CPU time x the
+ *                       TDP per core of the CPU (/proc/cpuinfo): an estimate
  *   const:POWER         a constant power, e.g. const:300W
  *   replay:FILE         a recorded trace, CSV time_s,power_w
  *   auto                every source that works here
@@ -412,6 +414,7 @@ LLMC_API const char *llmc_method_name(llmc_method method);
 #define LLMC_QUALITY_WRAPPED 0x4   /* the counter wrapped and was unwrapped    */
 #define LLMC_QUALITY_FALLBACK 0x8  /* counter unusable; power integrated      */
 #define LLMC_QUALITY_GAP 0x10      /* a read failed; that interval is missing  */
+#define LLMC_QUALITY_ESTIMATED 0x20 /* a model's estimate, not a reading       */
 
 typedef struct llmc_channel {
     uint32_t size;          /* set by llmc_channel_init                     */
@@ -456,7 +459,7 @@ LLMC_API const char *llmc_meter_diagnostics(const llmc_meter *meter);
  * and, upper-cased with LLMC_, as environment variables): meters, grid,
  * pue, interval, log, checkpoint, checkpoint_interval, hardware, devices,
  * target_tokens, sampler (thread or inline), require (measured),
- * runtime_dir. See llmc_tracker_new(3).
+ * fallback (cputime or none), runtime_dir, plan. See llmc_tracker_new(3).
  * ------------------------------------------------------------------------ */
 
 typedef struct llmc_tracker llmc_tracker;
@@ -518,6 +521,14 @@ LLMC_API int llmc_tracker_step(llmc_tracker *tracker, uint64_t tokens);
  * (the first), "eval", "checkpoint", or any name of up to 31 bytes (as
  * many names as memory holds, about 0.5 kB each). */
 LLMC_API int llmc_tracker_phase(llmc_tracker *tracker, const char *name);
+/* Whether the tracker measures, as its start found: LLMC_OK when some
+ * meter reads; LLMC_ENODEV when none could, with *out_detail (may be NULL;
+ * it lives as long as the tracker) naming each meter tried and why, and
+ * what stands in: the estimate of fallback=cputime (method "model",
+ * quality LLMC_QUALITY_ESTIMATED) or, with fallback=none, nothing.
+ * LLMC_ESTATE before the start. */
+LLMC_API int llmc_tracker_status(const char **out_detail,
+                                 llmc_tracker *tracker);
 /* Takes a final sample, writes the checkpoint, stops the sampler. Calling
  * it again does nothing. */
 LLMC_API int llmc_tracker_stop(llmc_tracker *tracker);

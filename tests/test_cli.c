@@ -1374,19 +1374,76 @@ START_TEST(run_with_no_meter_left_runs_the_command_unmeasured)
     ck_assert_msg(fake != NULL, "LLMC_FAKE_NVML is not set");
     setenv("FAKE_NVML_INIT_ERROR", "9", 1);
     run_with_nvml(fake, ARGS("run", "--meters", "nvml", "--grid", "FR",
-                             "--json", "--", "sh", "-c", "exit 4"),
+                             "--fallback", "none", "--json", "--", "sh", "-c",
+                             "exit 4"),
                   &r);
     ck_assert_msg(r.status == 4, "%s: exit %d, want 4\n%s", r.cmdline,
                   r.status, r.err);
     ERR_HAS(&r, "llmcarbon run: warning: meter 'nvml' cannot be opened: ");
     ERR_HAS(&r, "sh runs with meters=auto instead");
     ERR_HAS(&r, "--strict");
+    ERR_HAS(&r, "llmcarbon run: warning: no meter can read energy here: ");
+    ERR_HAS(&r, "stays unknown (fallback=none)");
     j = parse_object(&r);
     ck_assert_msg(!json_is_true(json_object_get(j, "measured")), "%s", r.out);
     e = json_object_get(j, "energy_j");
-    ck_assert_msg(json_is_null(e) || json_number_value(e) > 0.0,
-                  "energy_j is neither unknown nor an estimate: %s", r.out);
+    ck_assert_msg(json_is_null(e), "energy_j is not unknown: %s", r.out);
     json_decref(j);
+    result_free(&r);
+}
+END_TEST
+
+START_TEST(run_without_a_readable_meter_says_so_first_and_estimates)
+{
+    /* nothing reads here: the warning comes on stderr before anything the
+     * command writes, and the energy is the labelled CPU-time estimate of
+     * a command that keeps a CPU busy for 0.3 s */
+    struct result r;
+    json_t *j, *meters, *m, *q;
+    const char *err_warning, *err_command;
+    double e;
+    run_with_nvml("/nonexistent/libnvidia-ml.so.1",
+                  ARGS("run", "--grid", "FR", "--json", "--", "sh", "-c",
+                       "echo command-starts >&2; "
+                       "end=$(($(date +%s%N) + 300000000)); "
+                       "while [ $(date +%s%N) -lt $end ]; do :; done"),
+                  &r);
+    ck_assert_msg(r.status == 0, "%s: exit %d\n%s", r.cmdline, r.status,
+                  r.err);
+    err_warning = strstr(r.err, "llmcarbon run: warning: no meter can read "
+                                "energy here: ");
+    err_command = strstr(r.err, "command-starts");
+    ck_assert_msg(err_warning && err_command && err_warning < err_command,
+                  "the warning does not come first:\n%s", r.err);
+    ERR_HAS(&r, "nvml: ");
+    ERR_HAS(&r, "rapl: ");
+    ERR_HAS(&r, "energy is estimated instead");
+    j = parse_object(&r);
+    meters = json_object_get(j, "meters");
+    ck_assert_uint_eq(json_array_size(meters), 1);
+    m = json_array_get(meters, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "name")),
+                     "model:cputime");
+    ck_assert_str_eq(json_string_value(json_object_get(m, "method")), "model");
+    q = json_object_get(j, "quality");
+    ck_assert_str_eq(json_string_value(json_array_get(q, 0)), "estimated");
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(j, "measurement"), "status")),
+                     "LLMC_ENODEV");
+    /* a busy shell for 0.3 s: between 0.2 and 2 CPU-seconds, at a per-core
+     * share of a TDP (12 W per core for a CPU the catalogue lacks, up to
+     * ~45 W for the catalogue's CPUs) */
+    e = json_number_value(json_object_get(j, "energy_j"));
+    ck_assert_msg(e > 0.2 * 2.0 && e < 2.0 * 50.0, "energy %g J\n%s", e,
+                  r.out);
+    json_decref(j);
+    result_free(&r);
+    /* and the text report says it is an estimate */
+    run_with_nvml("/nonexistent/libnvidia-ml.so.1",
+                  ARGS("run", "--grid", "FR", "--", "true"), &r);
+    ck_assert_msg(r.status == 0, "%s: exit %d\n%s", r.cmdline, r.status,
+                  r.err);
+    OUT_HAS(&r, "(estimated, not measured: see meters)");
     result_free(&r);
 }
 END_TEST
@@ -1478,7 +1535,7 @@ START_TEST(run_takes_every_tracker_key_as_a_flag)
         "--meters", "--grid", "--pue", "--interval", "--log", "--checkpoint",
         "--checkpoint-interval", "--hardware", "--devices",
         "--target-tokens", "--sampler", "--require", "--runtime-dir",
-        "--plan", "--strict"};
+        "--plan", "--strict", "--fallback"};
     char dir[] = "/tmp/llmc-run-XXXXXX", locks[128];
     struct result r;
     RUN(&r, "run", "--help");
@@ -1975,6 +2032,7 @@ static Suite *cli_suite(void)
         tcase_add_test(runc, run_strict_with_a_working_nvml_measures_it);
         tcase_add_test(runc, run_without_grid_says_which_grid_it_uses);
         tcase_add_test(runc, run_takes_every_tracker_key_as_a_flag);
+        tcase_add_test(runc, run_without_a_readable_meter_says_so_first_and_estimates);
         tcase_add_test(runc, grid_get_answers_with_provenance_and_time);
         tcase_add_test(runc, grid_forecast_of_a_constant_says_start_now);
         tcase_add_test(runc, report_merges_rank_logs_and_reweights);

@@ -266,6 +266,192 @@ START_TEST(test_model_meter_for_a_cpu_follows_proc_stat)
 }
 END_TEST
 
+
+/* A fake procfs under dir: cpuinfo (model, cores per package, packages)
+ * and one stat file per process. */
+static void write_cpuinfo(const char *model, int cores, int packages)
+{
+    char text[4096];
+    size_t n = 0;
+    for (int pkg = 0; pkg < packages; pkg++)
+        for (int c = 0; c < 2; c++)
+            n += (size_t)snprintf(text + n, sizeof text - n,
+                                  "processor\t: %d\nmodel name\t: %s\n"
+                                  "physical id\t: %d\ncpu cores\t: %d\n\n",
+                                  pkg * 2 + c, model, pkg, cores);
+    write_text("cpuinfo", text);
+}
+
+static void write_proc(long pid, long ppid, long utime, long stime,
+                       long cutime, long cstime)
+{
+    char name[64], text[512];
+    snprintf(name, sizeof name, "%ld", pid);
+    {
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        mkdir(path, 0755);
+    }
+    /* a command name with a space and a ')' as real ones may have */
+    snprintf(text, sizeof text,
+             "%ld (py) worker) S %ld %ld %ld 0 -1 4194304 100 0 0 0 %ld %ld "
+             "%ld %ld 20 0 1 0 100 1000 100\n",
+             pid, ppid, ppid, ppid, utime, stime, cutime, cstime);
+    snprintf(name, sizeof name, "%ld/stat", pid);
+    write_text(name, text);
+}
+
+static void drop_proc(long pid)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%ld/stat", dir, pid);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/%ld", dir, pid);
+    rmdir(path);
+}
+
+START_TEST(test_cputime_meter_counts_this_process_and_its_children)
+{
+    long me = (long)getpid(), tck = sysconf(_SC_CLK_TCK);
+    llmc_meter *m;
+    llmc_channel ch;
+    double e1;
+
+    setenv("LLMC_PROCFS_ROOT", dir, 1);
+    /* two packages of a 56-core CPU of 350 W: 6.25 W per core */
+    write_cpuinfo("Intel(R) Xeon(R) Platinum 8480+ CPU @ 2.00GHz", 56, 2);
+    write_proc(me, 1, 500, 100, 0, 0);
+    write_proc(900001, me, 50, 50, 0, 0);     /* a child */
+    write_proc(900002, 900001, 10, 0, 0, 0);  /* its child */
+    write_proc(900003, 1, 7000, 0, 0, 0);     /* not ours */
+    ck_assert_status(llmc_meter_open(&m, "cputime"), LLMC_OK);
+    ch = channel0(m);
+    ck_assert_int_eq(ch.method, LLMC_METHOD_MODEL);
+    ck_assert_str_eq(ch.name, "model:cputime");
+    ck_assert_str_eq(ch.device, "Intel Xeon Platinum 8480+");
+    ck_assert(ch.quality & LLMC_QUALITY_ESTIMATED);
+    ck_assert_msg(strstr(ch.detail, "6.25 W per core") != NULL &&
+                      strstr(ch.detail, "TDP 350 W / 56 cores") != NULL,
+                  "%s", ch.detail);
+    ck_assert_status(llmc_meter_read(m), LLMC_OK);
+    ck_assert_double_eq(channel0(m).energy_j, 0.0);
+
+    /* 1 + 2 + 1 CPU-seconds in the tree, 100 outside it */
+    write_proc(me, 1, 500 + tck, 100, 0, 0);
+    write_proc(900001, me, 50 + tck, 50 + tck, 0, 0);
+    write_proc(900002, 900001, 10 + tck, 0, 0, 0);
+    write_proc(900003, 1, 7000 + 100 * tck, 0, 0, 0);
+    sleep_ms(100);
+    ck_assert_status(llmc_meter_read(m), LLMC_OK);
+    ch = channel0(m);
+    ck_assert_double_eq_tol(ch.energy_j, 4 * 6.25, 1e-9);
+    e1 = ch.energy_j;
+
+    /* the grandchild ends and is reaped: its time moves into its
+     * parent's cutime, and nothing is counted twice or lost */
+    drop_proc(900002);
+    write_proc(900001, me, 50 + tck, 50 + tck, 10 + tck, 0);
+    sleep_ms(20);
+    ck_assert_status(llmc_meter_read(m), LLMC_OK);
+    ck_assert_double_eq_tol(channel0(m).energy_j, e1, 1e-9);
+
+    /* the child is re-parented away with its time: nothing, not less */
+    write_proc(900001, 1, 50 + tck, 50 + tck, 10 + tck, 0);
+    sleep_ms(20);
+    ck_assert_status(llmc_meter_read(m), LLMC_OK);
+    ck_assert_double_eq_tol(channel0(m).energy_j, e1, 1e-9);
+    ck_assert_double_eq(channel0(m).power_w, 0.0);
+
+    /* never more than every package at its TDP: 2 x 350 W */
+    write_proc(me, 1, 500 + 100000 * tck, 100, 0, 0);
+    sleep_ms(100);
+    ck_assert_status(llmc_meter_read(m), LLMC_OK);
+    ch = channel0(m);
+    ck_assert_double_eq_tol(ch.power_w, 700.0, 1e-6);
+    ck_assert(ch.energy_j > e1 && ch.energy_j < e1 + 700.0 * 1.0);
+    llmc_meter_free(m);
+    unsetenv("LLMC_PROCFS_ROOT");
+}
+END_TEST
+
+START_TEST(test_cputime_meter_names_its_cpu_or_says_it_is_a_default)
+{
+    long me = (long)getpid(), tck = sysconf(_SC_CLK_TCK);
+    llmc_meter *m;
+    llmc_channel ch;
+
+    setenv("LLMC_PROCFS_ROOT", dir, 1);
+    write_proc(me, 1, 0, 0, 0, 0);
+    /* AMD's name carries a core count and "Processor" */
+    write_cpuinfo("AMD EPYC 7763 64-Core Processor", 64, 1);
+    ck_assert_status(llmc_meter_open(&m, "cputime"), LLMC_OK);
+    ch = channel0(m);
+    ck_assert_str_eq(ch.device, "AMD EPYC 7763");
+    ck_assert_msg(strstr(ch.detail, "4.375 W per core") != NULL, "%s",
+                  ch.detail);
+    llmc_meter_free(m);
+
+    /* a CPU the catalogue does not know: 12 W per core, said so */
+    write_cpuinfo("Fictional Cores 9000", 8, 1);
+    ck_assert_status(llmc_meter_open(&m, "cputime"), LLMC_OK);
+    ck_assert_status(llmc_meter_read(m), LLMC_OK);
+    write_proc(me, 1, tck / 2, 0, 0, 0); /* at most 96 W x 100 ms */
+    sleep_ms(100);
+    ck_assert_status(llmc_meter_read(m), LLMC_OK);
+    ch = channel0(m);
+    ck_assert_str_eq(ch.device, "Fictional Cores 9000");
+    ck_assert_msg(strstr(ch.detail, "12 W per core, a default") != NULL &&
+                      strstr(ch.detail, "cputime:CPU") != NULL,
+                  "%s", ch.detail);
+    ck_assert_double_eq_tol(ch.energy_j, 0.5 * 12.0, 1e-9);
+    llmc_meter_free(m);
+
+    /* a CPU given by name wins over cpuinfo: 225 W / 8 cores here */
+    ck_assert_status(llmc_meter_open(&m, "cputime:AMD EPYC 7742"), LLMC_OK);
+    ch = channel0(m);
+    ck_assert_str_eq(ch.device, "AMD EPYC 7742");
+    ck_assert_msg(strstr(ch.detail, "28.12 W per core") != NULL &&
+                      strstr(ch.detail, "given") != NULL,
+                  "%s", ch.detail);
+    llmc_meter_free(m);
+    ck_assert_status(llmc_meter_open(&m, "cputime:H100 SXM"), LLMC_EINVAL);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(llmc_last_error(), "not a CPU") != NULL, "%s",
+                  llmc_last_error());
+    ck_assert_status(llmc_meter_open(&m, "cputime:Nonesuch 1"),
+                     LLMC_ENOTFOUND);
+
+    /* the process cannot be read: a failure, never a silent 0 */
+    drop_proc(me);
+    ck_assert_status(llmc_meter_open(&m, "cputime"), LLMC_OK);
+    ck_assert_status(llmc_meter_read(m), LLMC_EIO);
+    ch = channel0(m);
+    ck_assert(isnan(ch.energy_j));
+    ck_assert_msg(strstr(ch.detail, "/stat") != NULL, "%s", ch.detail);
+    llmc_meter_free(m);
+    unsetenv("LLMC_PROCFS_ROOT");
+}
+END_TEST
+
+START_TEST(test_model_meters_are_flagged_estimated)
+{
+    llmc_meter *m;
+    ck_assert_status(llmc_meter_open(&m, "model:H100 SXM@0.5+const:10W"),
+                     LLMC_OK);
+    ck_assert_uint_eq(llmc_meter_channel_count(m), 2);
+    {
+        llmc_channel a, b;
+        llmc_channel_init(&a, sizeof a);
+        llmc_channel_init(&b, sizeof b);
+        ck_assert_status(llmc_meter_channel(&a, m, 0), LLMC_OK);
+        ck_assert_status(llmc_meter_channel(&b, m, 1), LLMC_OK);
+        ck_assert(a.quality & LLMC_QUALITY_ESTIMATED);
+        ck_assert(!(b.quality & LLMC_QUALITY_ESTIMATED)); /* given */
+    }
+    llmc_meter_free(m);
+}
+END_TEST
+
 START_TEST(test_model_meter_errors)
 {
     llmc_meter *m = NULL;
@@ -359,6 +545,9 @@ int main(void)
     tcase_add_test(tc, test_model_meter_with_utilisation_is_tdp_times_u);
     tcase_add_test(tc, test_model_meter_for_a_cpu_follows_proc_stat);
     tcase_add_test(tc, test_model_meter_errors);
+    tcase_add_test(tc, test_cputime_meter_counts_this_process_and_its_children);
+    tcase_add_test(tc, test_cputime_meter_names_its_cpu_or_says_it_is_a_default);
+    tcase_add_test(tc, test_model_meters_are_flagged_estimated);
     tcase_add_test(tc, test_meter_spec_errors_name_the_spec);
     tcase_add_test(tc, test_meters_join_with_plus);
     tcase_add_test(tc, test_channel_struct_honours_the_callers_size);

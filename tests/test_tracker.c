@@ -934,8 +934,9 @@ START_TEST(test_tracker_without_meters_reports_unmeasured_not_zero)
     llmc_totals o;
     char *report;
     no_hardware_here();
-    t = tracker_with("meters=auto; grid=FR; interval=100ms");
+    t = tracker_with("meters=auto; grid=FR; interval=100ms; fallback=none");
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_uint_eq(llmc_tracker_channel_count(t), 0);
     llmc_tracker_step(t, 100);
     sleep_ms(150);
     llmc_tracker_stop(t);
@@ -949,8 +950,185 @@ START_TEST(test_tracker_without_meters_reports_unmeasured_not_zero)
     ck_assert_ptr_nonnull(strstr(report, "\"energy_j\": null"));
     ck_assert_ptr_nonnull(strstr(report, "nvml:"));
     ck_assert_ptr_nonnull(strstr(report, "rapl:"));
+    ck_assert_ptr_nonnull(strstr(report, "\"fallback\": \"none\""));
     llmc_free(report);
     llmc_tracker_free(t);
+    unsetenv("LLMC_SYSFS_ROOT");
+    unsetenv("LLMC_NVML_LIBRARY");
+    remove_scratch();
+}
+END_TEST
+
+/* A fake procfs in scratch/proc: this process with ticks of CPU time,
+ * on one package of a 350 W, 56-core CPU (6.25 W per core). */
+static void fake_proc(long ticks)
+{
+    char path[400];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/proc", scratch);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/proc/cpuinfo", scratch);
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    fputs("processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Platinum 8480+\n"
+          "physical id\t: 0\ncpu cores\t: 56\n", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/proc/%ld", scratch, (long)getpid());
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/proc/%ld/stat.new", scratch,
+             (long)getpid());
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    fprintf(f, "%ld (test) S 1 1 1 0 -1 0 0 0 0 0 %ld 0 0 0 20 0 1 0\n",
+            (long)getpid(), ticks);
+    fclose(f);
+    {
+        char final[400];
+        snprintf(final, sizeof final, "%s/proc/%ld/stat", scratch,
+                 (long)getpid());
+        ck_assert_int_eq(rename(path, final), 0); /* read whole, or not */
+    }
+    snprintf(path, sizeof path, "%s/proc", scratch);
+    setenv("LLMC_PROCFS_ROOT", path, 1);
+}
+
+static int warnings_seen;
+static char warning_text[4096];
+static void catch_warning(int level, const char *message, void *userdata)
+{
+    (void)userdata;
+    if (level == LLMC_LOG_WARN && strstr(message, "no meter can read")) {
+        warnings_seen++;
+        snprintf(warning_text, sizeof warning_text, "%s", message);
+    }
+}
+
+START_TEST(test_tracker_without_a_readable_meter_says_so_and_estimates)
+{
+    long tck = sysconf(_SC_CLK_TCK);
+    llmc_tracker *t;
+    llmc_totals o;
+    llmc_channel ch;
+    const char *why = NULL;
+    char *report;
+
+    no_hardware_here();
+    fake_proc(1000);
+    warnings_seen = 0;
+    llmc_log_set(catch_warning, NULL);
+    t = tracker_with("meters=auto; grid=const:500g/kWh; sampler=inline");
+    ck_assert_status(llmc_tracker_status(&why, t), LLMC_ESTATE);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    llmc_log_set(NULL, NULL);
+    /* said at start, queryably, naming every meter tried and why */
+    ck_assert_status(llmc_tracker_status(&why, t), LLMC_ENODEV);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_msg(strstr(why, "no meter can read energy here") &&
+                      strstr(why, "nvml: ") &&
+                      strstr(why, "/nonexistent/libnvidia-ml.so.1") &&
+                      strstr(why, "rapl: ") && strstr(why, "amdgpu: ") &&
+                      strstr(why, "estimated") &&
+                      strstr(why, "fallback=none"),
+                  "%s", why);
+    ck_assert_str_eq(llmc_last_error(), why);
+    ck_assert_int_eq(warnings_seen, 1);
+    ck_assert_str_eq(warning_text, why);
+    ck_assert_status(llmc_tracker_status(NULL, t), LLMC_ENODEV);
+
+    /* the estimate: 0.4 CPU-seconds at 350 W / 56 cores */
+    ck_assert_uint_eq(llmc_tracker_channel_count(t), 1);
+    fake_proc(1000 + 2 * tck / 5);
+    sleep_ms(50);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    o = totals_of(t, NULL);
+    ck_assert(o.measured);
+    ck_assert(o.quality & LLMC_QUALITY_ESTIMATED);
+    ck_assert_double_eq_tol(o.energy_j, (2 * tck / 5) * 6.25 / tck, 1e-9);
+    ck_assert_double_eq_tol(o.operational_kgco2e,
+                            o.energy_j / 3.6e6 * 500 / 1000, 1e-15);
+    llmc_channel_init(&ch, sizeof ch);
+    ck_assert_status(llmc_tracker_channel(&ch, t, 0), LLMC_OK);
+    ck_assert_int_eq(ch.method, LLMC_METHOD_MODEL);
+    ck_assert_str_eq(ch.device, "Intel Xeon Platinum 8480+");
+    ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
+    ck_assert_msg(strstr(report, "\"estimated\"") &&
+                      strstr(report, "\"method\": \"model\"") &&
+                      strstr(report, "\"status\": \"LLMC_ENODEV\"") &&
+                      strstr(report, "\"fallback\": \"cputime\""),
+                  "%s", report);
+    llmc_free(report);
+    llmc_tracker_free(t);
+
+    /* a CPU given as hardware= is the one the estimate uses */
+    fake_proc(1000);
+    t = tracker_with("grid=const:500g/kWh; sampler=inline; "
+                     "hardware=AMD EPYC 7742");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_status(llmc_tracker_status(&why, t), LLMC_ENODEV);
+    ck_assert_msg(strstr(why, "AMD EPYC 7742") != NULL, "%s", why);
+    llmc_channel_init(&ch, sizeof ch);
+    ck_assert_status(llmc_tracker_channel(&ch, t, 0), LLMC_OK);
+    ck_assert_str_eq(ch.device, "AMD EPYC 7742");
+    llmc_tracker_free(t);
+
+    /* a meter that reads: nothing to say */
+    t = tracker_with("meters=const:100W; grid=const:500g/kWh");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    why = "unset";
+    ck_assert_status(llmc_tracker_status(&why, t), LLMC_OK);
+    ck_assert_ptr_null(why);
+    llmc_tracker_free(t);
+
+    /* fallback=none leaves the energy unknown, and says so just as loud */
+    t = tracker_with("grid=const:500g/kWh; sampler=inline; fallback=none");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_status(llmc_tracker_status(&why, t), LLMC_ENODEV);
+    ck_assert_msg(strstr(why, "stays unknown (fallback=none)") != NULL, "%s",
+                  why);
+    ck_assert_uint_eq(llmc_tracker_channel_count(t), 0);
+    llmc_tracker_stop(t);
+    o = totals_of(t, NULL);
+    ck_assert(!o.measured && isnan(o.energy_j));
+    llmc_tracker_free(t);
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_status(llmc_tracker_set(t, "fallback", "sometimes"),
+                     LLMC_EINVAL);
+    ck_assert_error_mentions("use cputime");
+    llmc_tracker_free(t);
+
+    unsetenv("LLMC_PROCFS_ROOT");
+    unsetenv("LLMC_SYSFS_ROOT");
+    unsetenv("LLMC_NVML_LIBRARY");
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(test_tracker_gpu_that_cannot_read_is_not_a_measurement)
+{
+    /* NVML opens and names a GPU, but neither its counter nor its power
+     * reads: nothing reads, so the start says so and estimates */
+    const char *fake = getenv("LLMC_FAKE_NVML");
+    llmc_tracker *t;
+    const char *why = NULL;
+
+    ck_assert_msg(fake != NULL, "LLMC_FAKE_NVML is not set");
+    make_scratch();
+    setenv("LLMC_SYSFS_ROOT", scratch, 1);
+    setenv("LLMC_NVML_LIBRARY", fake, 1);
+    setenv("FAKE_NVML_DEVICES", "1", 1);
+    setenv("FAKE_NVML_NO_ENERGY", "0", 1); /* NVML_ERROR_NOT_SUPPORTED */
+    setenv("FAKE_NVML_NO_POWER", "0", 1);
+    fake_proc(0);
+    t = tracker_with("meters=auto; grid=const:500g/kWh; sampler=inline");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_status(llmc_tracker_status(&why, t), LLMC_ENODEV);
+    ck_assert_msg(strstr(why, "nvml:0") != NULL &&
+                      strstr(why, "estimated") != NULL,
+                  "%s", why);
+    ck_assert_uint_eq(llmc_tracker_channel_count(t), 2);
+    llmc_tracker_free(t);
+    unsetenv("FAKE_NVML_NO_ENERGY");
+    unsetenv("FAKE_NVML_NO_POWER");
+    unsetenv("FAKE_NVML_DEVICES");
+    unsetenv("LLMC_PROCFS_ROOT");
     unsetenv("LLMC_SYSFS_ROOT");
     unsetenv("LLMC_NVML_LIBRARY");
     remove_scratch();
@@ -2011,6 +2189,8 @@ static Suite *tracker_suite(void)
     tcase_add_test(tc, test_tracker_environment_configures_and_bad_values_are_named);
     tcase_add_test(tc, test_tracker_empty_environment_values_are_unset);
     tcase_add_test(tc, test_tracker_without_meters_reports_unmeasured_not_zero);
+    tcase_add_test(tc, test_tracker_without_a_readable_meter_says_so_and_estimates);
+    tcase_add_test(tc, test_tracker_gpu_that_cannot_read_is_not_a_measurement);
     tcase_add_test(tc, test_tracker_require_measured_fails_start_with_reasons);
     suite_add_tcase(s, tc);
 

@@ -44,6 +44,9 @@ static const char help[] =
     "  --hardware NAME            the devices' profile, for embodied carbon\n"
     "  --devices N                how many devices embodied carbon counts\n"
     "  --require measured         fail unless a meter reads energy\n"
+    "  --fallback MODE            when no meter can read: cputime (default:\n"
+    "                             estimate from the CPU time of COMMAND) or\n"
+    "                             none (energy unknown)\n"
     "  --strict                   refuse to run COMMAND when a meter named in\n"
     "                             --meters cannot be opened (default: warn and\n"
     "                             run it without that meter)\n"
@@ -75,6 +78,7 @@ static const struct option options[] = {
     {"hardware", required_argument, NULL, 'w'},
     {"devices", required_argument, NULL, 'd'},
     {"require", required_argument, NULL, 'r'},
+    {"fallback", required_argument, NULL, 'f'},
     {"sampler", required_argument, NULL, 's'},
     {"runtime-dir", required_argument, NULL, 'R'},
     {"strict", no_argument, NULL, OPT_STRICT},
@@ -140,6 +144,17 @@ static const char *unknown_why(json_t *r)
     return *note ? note : "no grid intensity was known";
 }
 
+static int has_quality(json_t *r, const char *flag)
+{
+    json_t *q = json_object_get(r, "quality"), *v;
+    size_t i;
+    json_array_foreach(q, i, v) {
+        if (json_is_string(v) && strcmp(json_string_value(v), flag) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void print_text(FILE *out, json_t *r, const char *what,
                        int status_desc_sig, int code)
 {
@@ -154,9 +169,12 @@ static void print_text(FILE *out, json_t *r, const char *what,
         fprintf(out, "\nllmcarbon run: %s exited with status %d after %s s\n",
                 what, code, cli_num(a, sizeof a, num(r, "duration_s")));
     if (json_is_true(json_object_get(r, "measured")))
-        fprintf(out, "  %-14s %s J = %s kWh\n", "energy",
+        fprintf(out, "  %-14s %s J = %s kWh%s\n", "energy",
                 cli_num(a, sizeof a, num(r, "energy_j")),
-                cli_num(b, sizeof b, num(r, "energy_kwh")));
+                cli_num(b, sizeof b, num(r, "energy_kwh")),
+                has_quality(r, "estimated")
+                    ? " (estimated, not measured: see meters)"
+                    : "");
     else
         fprintf(out, "  %-14s not measured (see below)\n", "energy");
     g = json_object_get(r, "grid");
@@ -240,8 +258,8 @@ static int is_hardware_meter(const char *part)
 /* A job is not lost to a meter: each hardware meter named in spec that
  * cannot be opened here (no driver, no powercap, no permission) is a
  * warning on stderr, and the tracker is given the others, or meters=auto
- * when none is left (what this machine has; nothing measured, energy
- * unknown, when it has none). A spec that does not parse stays an error,
+ * when none is left (what this machine has; when nothing reads, the
+ * tracker's fallback, said on stderr before the command starts). A spec that does not parse stays an error,
  * reported by the start. Returns -1, or an exit status. */
 static int drop_unopenable_meters(llmc_tracker *t, const char *spec,
                                   const char *command)
@@ -290,9 +308,9 @@ static int drop_unopenable_meters(llmc_tracker *t, const char *spec,
                     kept);
         else
             fprintf(stderr, "llmcarbon run: %s runs with meters=auto "
-                    "instead: what this machine has, or nothing measured "
-                    "(energy unknown) if it has none; give --strict to "
-                    "refuse to run instead\n", command);
+                    "instead: what this machine has, or if it has nothing "
+                    "that reads, the estimate of --fallback; give --strict "
+                    "to refuse to run instead\n", command);
         rc = llmc_tracker_set(t, "meters", used ? kept : "auto");
         if (rc != LLMC_OK) {
             free(kept);
@@ -402,6 +420,15 @@ int cmd_run(int argc, char **argv)
     }
     if (!grid_given && !((env = getenv("LLMC_GRID")) != NULL && *env))
         announce_default_grid();
+    {
+        const char *why = NULL;
+        if (llmc_tracker_status(&why, t) != LLMC_OK && why) {
+            char line[4096];
+            snprintf(line, sizeof line, "llmcarbon run: warning: %s", why);
+            llmc__redact(line, sizeof line);
+            fprintf(stderr, "%s\n", line);
+        }
+    }
 
     /* no signal may arrive between fork and knowing the child's pid */
     {

@@ -71,6 +71,9 @@ struct llmc__channel *llmc__meter_add(struct llmc_meter *m,
                                       void *state, const char *name,
                                       const char *device, const char *lock_key,
                                       llmc_method method);
+/* Opens one more source ("cputime", "const:300W") into an open meter: its
+ * channels come after those already there. */
+int llmc__meter_extend(struct llmc_meter *m, const char *part);
 /* Appends "source: text" as one line to the meter's diagnostics. */
 void llmc__meter_diag(struct llmc_meter *m, const char *source,
                       const char *fmt, ...)
@@ -113,5 +116,6 @@ int llmc__amdgpu_open(struct llmc_meter *m, const char *args, int is_auto);
 int llmc__const_open(struct llmc_meter *m, const char *args);
 int llmc__model_open(struct llmc_meter *m, const char *args);
 int llmc__replay_open(struct llmc_meter *m, const char *args);
+int llmc__cputime_open(struct llmc_meter *m, const char *args);
 
 #endif

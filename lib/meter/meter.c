@@ -151,7 +151,7 @@ static int open_one(struct llmc_meter *m, const char *part)
     if (n == 0 || n >= sizeof name)
         return llmc__fail(LLMC_EPARSE,
                           "'%s' is not a meter; use nvml, rapl, amdgpu, "
-                          "model:PROFILE, const:POWER, replay:FILE or auto",
+                          "model:PROFILE, cputime, const:POWER, replay:FILE or auto",
                           part);
     memcpy(name, part, n);
     name[n] = '\0';
@@ -176,9 +176,9 @@ static int open_one(struct llmc_meter *m, const char *part)
         }
         if (m->count == 0)
             llmc__meter_diag(m, "auto",
-                             "no meter works on this machine; energy is not "
-                             "measured (give meters=model:PROFILE@U for a "
-                             "labelled model, or fix the causes above)");
+                             "no meter can read on this machine; fix a cause "
+                             "above, or name a labelled estimate: "
+                             "meters=cputime or model:PROFILE@U");
         return LLMC_OK;
     }
     if (strcmp(name, "nvml") == 0)
@@ -193,10 +193,17 @@ static int open_one(struct llmc_meter *m, const char *part)
         return llmc__model_open(m, args);
     if (strcmp(name, "replay") == 0)
         return llmc__replay_open(m, args);
+    if (strcmp(name, "cputime") == 0)
+        return llmc__cputime_open(m, args);
     return llmc__fail(LLMC_EPARSE,
                       "'%s' is not a meter; use nvml, rapl, amdgpu, "
-                      "model:PROFILE, const:POWER, replay:FILE or auto",
+                      "model:PROFILE, cputime, const:POWER, replay:FILE or auto",
                       name);
+}
+
+int llmc__meter_extend(struct llmc_meter *m, const char *part)
+{
+    return open_one(m, part);
 }
 
 LLMC_API int llmc_meter_open(llmc_meter **out, const char *spec)

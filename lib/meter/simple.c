@@ -53,6 +53,8 @@ static int add_constant(struct llmc_meter *m, double power_w, const char *name,
         return llmc__fail(LLMC_ENOMEM, "out of memory for a meter");
     }
     snprintf(ch->detail, sizeof ch->detail, "%s", note);
+    if (method == LLMC_METHOD_MODEL)
+        ch->quality |= LLMC_QUALITY_ESTIMATED;
     return LLMC_OK;
 }
 
@@ -200,6 +202,7 @@ int llmc__model_open(struct llmc_meter *m, const char *args)
         snprintf(ch->detail, sizeof ch->detail,
                  "model: TDP %.6g W x CPU utilisation from %.200s (linear)", tdp,
                  s->stat_path);
+        ch->quality |= LLMC_QUALITY_ESTIMATED;
         return LLMC_OK;
     }
     if (isnan(u)) {

@@ -23,7 +23,7 @@
 static const char *const keys[] = {
     "meters", "grid", "pue", "interval", "log", "checkpoint",
     "checkpoint_interval", "hardware", "devices", "target_tokens",
-    "sampler", "require", "runtime_dir", "plan"};
+    "sampler", "require", "runtime_dir", "plan", "fallback"};
 #define NKEYS (sizeof keys / sizeof keys[0])
 
 static int set_string(char **slot, const char *value)
@@ -179,6 +179,20 @@ int llmc__tracker_apply(llmc_tracker *t, const char *key, const char *value,
                               "%s: require '%s' is not known; use measured "
                               "(start fails unless a meter reads energy) or "
                               "none",
+                              origin, value);
+        return LLMC_OK;
+    }
+    if (strcmp(k, "fallback") == 0) {
+        if (strcmp(value, "cputime") == 0)
+            t->fallback_none = 0;
+        else if (strcmp(value, "none") == 0)
+            t->fallback_none = 1;
+        else
+            return llmc__fail(LLMC_EINVAL,
+                              "%s: fallback '%s' is not known; use cputime "
+                              "(estimate from CPU time when no meter can "
+                              "read; the default) or none (leave the energy "
+                              "unknown)",
                               origin, value);
         return LLMC_OK;
     }

@@ -308,6 +308,8 @@ static json_t *quality_json(unsigned q)
         llmc__json_append(&ok, a, json_string("fallback"));
     if (q & LLMC_QUALITY_GAP)
         llmc__json_append(&ok, a, json_string("gap"));
+    if (q & LLMC_QUALITY_ESTIMATED)
+        llmc__json_append(&ok, a, json_string("estimated"));
     if (!ok) {
         json_decref(a);
         return NULL;
@@ -348,6 +350,16 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
         llmc__json_set(&ok, root, "embodied_note", json_string(note));
     }
     llmc__json_set(&ok, root, "measured", json_boolean(o.measured));
+    /* what the start found (llmc_tracker_status): whether a meter reads,
+     * and if none could, each one tried and what stands in */
+    llmc__json_set(&ok, root, "measurement",
+                   json_pack("{s:s, s:o, s:s}", "status",
+                             llmc_status_name(t->measure_status), "detail",
+                             t->measure_detail
+                                 ? json_string(t->measure_detail)
+                                 : json_null(),
+                             "fallback",
+                             t->fallback_none ? "none" : "cputime"));
     llmc__json_set(&ok, root, "quality", quality_json(o.quality));
     llmc__json_set(&ok, root, "pue", json_real(t->pue));
     llmc__json_set(&ok, root, "resumed_from_checkpoint",

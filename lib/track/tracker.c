@@ -274,6 +274,9 @@ static int undo_start(llmc_tracker *t, int rc)
     t->resumed_from_checkpoint = 0;
     llmc_meter_free(t->meter);
     t->meter = NULL;
+    free(t->measure_detail);
+    t->measure_detail = NULL;
+    t->measure_status = LLMC_OK;
     free(t->chans);
     t->chans = NULL;
     t->nchans = 0;
@@ -371,6 +374,89 @@ static void announce_default_grid(llmc_tracker *t)
     llmc__clear_error();
 }
 
+/* Appends text to a growing string; a failed growth keeps what was there
+ * (the detail is a message: shorter, never wrong). */
+static void append(char **buf, size_t *len, const char *text)
+{
+    size_t n = strlen(text);
+    char *grown = realloc(*buf, *len + n + 1);
+    if (!grown)
+        return;
+    memcpy(grown + *len, text, n + 1);
+    *buf = grown;
+    *len += n;
+}
+
+/* No training run goes unmeasured silently. The meters are read once: when
+ * not one channel gives a reading (nothing found, or all failing), the
+ * tracker says so at start - the status and detail of
+ * llmc_tracker_status(3), a warning in the log - naming every meter tried
+ * and why, and, unless fallback=none, adds the labelled estimate of
+ * cputime (method model, quality "estimated"). A CPU given as hardware=
+ * is the one the estimate uses. */
+static int settle_meters(llmc_tracker *t)
+{
+    const char *diag = llmc_meter_diagnostics(t->meter), *d;
+    char *text = NULL, line[900], spec[300];
+    size_t len = 0, n = llmc_meter_channel_count(t->meter);
+    int reads = 0, rc;
+
+    llmc_meter_read(t->meter);
+    llmc__clear_error();
+    for (size_t i = 0; i < n; i++) {
+        const struct llmc__channel *ch = &t->meter->channels[i];
+        reads |= ch->status == LLMC_OK && !isnan(ch->energy_j);
+    }
+    if (reads)
+        return LLMC_OK;
+
+    append(&text, &len, "no meter can read energy here:");
+    for (d = diag; *d;) { /* one line per source tried */
+        size_t l = strcspn(d, "\n");
+        if (strncmp(d, "auto: ", 6) != 0) { /* the summary: said below */
+            snprintf(line, sizeof line, " %.*s;", (int)(l < 800 ? l : 800),
+                     d);
+            append(&text, &len, line);
+        }
+        d += l + (d[l] == '\n');
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct llmc__channel *ch = &t->meter->channels[i];
+        snprintf(line, sizeof line, " %s (%s): %s;", ch->name, ch->device,
+                 ch->detail[0] ? ch->detail : llmc_status_name(ch->status));
+        append(&text, &len, line);
+    }
+    if (!*diag && n == 0)
+        append(&text, &len, " no meter was given;");
+    if (t->fallback_none) {
+        append(&text, &len, " energy is not measured and stays unknown "
+                            "(fallback=none)");
+    } else {
+        const char *cpu = NULL;
+        if (t->profile &&
+            strcmp(llmc_profile_get_text(t->profile, LLMC_PROFILE_KIND),
+                   "cpu") == 0)
+            cpu = llmc_profile_get_text(t->profile, LLMC_PROFILE_NAME);
+        snprintf(spec, sizeof spec, "cputime%s%.200s", cpu ? ":" : "",
+                 cpu ? cpu : "");
+        if ((rc = llmc__meter_extend(t->meter, spec)) != LLMC_OK) {
+            free(text);
+            return rc; /* out of memory, or the CPU's profile */
+        }
+        snprintf(line, sizeof line,
+                 " energy is estimated instead (method model, quality "
+                 "estimated): %s; give fallback=none to leave it unknown",
+                 t->meter->channels[t->meter->count - 1].detail);
+        append(&text, &len, line);
+    }
+    if (!text)
+        return llmc__fail(LLMC_ENOMEM, "out of memory for a tracker");
+    t->measure_status = LLMC_ENODEV;
+    t->measure_detail = text;
+    llmc__log(LLMC_LOG_WARN, "%s", text);
+    return LLMC_OK;
+}
+
 /* The start proper, by the one thread whose start won the tracker. */
 static int start_won(llmc_tracker *t)
 {
@@ -396,7 +482,10 @@ static int start_won(llmc_tracker *t)
         /* others may already ask for channels and totals */
         pthread_mutex_lock(&t->mu);
         t->meter = m;
+        rc = settle_meters(t);
         pthread_mutex_unlock(&t->mu);
+        if (rc != LLMC_OK)
+            return undo_start(t, rc);
     }
     {
         size_t n = llmc_meter_channel_count(t->meter);
@@ -488,6 +577,24 @@ static int start_won(llmc_tracker *t)
     pthread_once(&atexit_once, register_atexit);
     running_set(t, 1);
     return LLMC_OK;
+}
+
+LLMC_API int llmc_tracker_status(const char **out_detail, llmc_tracker *t)
+{
+    int state;
+    if (out_detail)
+        *out_detail = NULL;
+    if (!t)
+        return llmc__fail(LLMC_EINVAL, "tracker is NULL");
+    state = atomic_load(&t->state);
+    if (state == LLMC__NEW || state == LLMC__STARTING)
+        return llmc__fail(LLMC_ESTATE, "the tracker has not started; its "
+                          "meters are opened by llmc_tracker_start");
+    if (t->measure_status == LLMC_OK)
+        return LLMC_OK;
+    if (out_detail)
+        *out_detail = t->measure_detail;
+    return llmc__fail(t->measure_status, "%s", t->measure_detail);
 }
 
 LLMC_API int llmc_tracker_start(llmc_tracker *t)
@@ -895,6 +1002,7 @@ LLMC_API void llmc_tracker_free(llmc_tracker *t)
         fclose(t->log);
     llmc_meter_free(t->meter);
     free(t->chans);
+    free(t->measure_detail);
     free(t->phase_names);
     free(t->phase_hot);
     free(t->phases);

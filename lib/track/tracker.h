@@ -117,6 +117,7 @@ struct llmc_tracker {
     double plan_lo_kgco2e, plan_hi_kgco2e; /* the ex-ante estimate; NAN */
     int inline_sampler;
     int require_measured;
+    int fallback_none;           /* fallback=none: no estimate stands in */
     char *runtime_dir;
     llmc_sync_fn sync;
     void *sync_userdata;
@@ -156,6 +157,11 @@ struct llmc_tracker {
     unsigned phase_at_last_sample;
 
     llmc_meter *meter;
+    /* Whether a meter could read at start: LLMC_OK, or LLMC_ENODEV with
+     * measure_detail naming each meter tried and what stands in (set by
+     * the start, read-only after it) */
+    int measure_status;
+    char *measure_detail;
     struct llmc__chan *chans;
     size_t nchans;
     struct llmc__identity id;

@@ -23,6 +23,7 @@ QUALITY_FLAGS: Tuple[Tuple[int, str], ...] = (
     (0x4, "wrapped"),
     (0x8, "fallback"),
     (0x10, "gap"),
+    (0x20, "estimated"),
 )
 
 
@@ -74,7 +75,7 @@ class Totals:
     @property
     def quality_flags(self) -> List[str]:
         """The names of the quality bits: "too-short", "reset", "wrapped",
-        "fallback", "gap"."""
+        "fallback", "gap", "estimated"."""
         return quality_names(self.quality)
 
 
@@ -162,6 +163,10 @@ class Tracker:
         self.strict = strict
         #: The error of a start that failed with strict False, else None.
         self.start_error: Optional[Error] = None
+        #: Set by start() when no meter can read: each meter tried and why,
+        #: and what stands in (the fallback= estimate, or nothing). None
+        #: while some meter reads.
+        self.measurement_problem: Optional[str] = None
         self._step_fn = _lib.step_fn
         handle = TrackerP()
         check(lib.llmc_tracker_new(ctypes.byref(handle)))
@@ -230,7 +235,12 @@ class Tracker:
     def start(self) -> bool:
         """Opens the meters and starts sampling. Returns True when the
         tracker runs. With strict False a failure warns and returns False
-        (training goes on, unmeasured); with strict True it raises."""
+        (training goes on, unmeasured); with strict True it raises.
+
+        A tracker that starts but finds no meter that reads warns with a
+        MeasurementWarning naming each meter tried and why, and keeps the
+        text in measurement_problem; the fallback= estimate (CPU time,
+        labelled "estimated") stands in unless fallback="none"."""
         handle = self._live()
         if self._state == _FAILED:
             return False
@@ -239,6 +249,12 @@ class Tracker:
         rc = lib.llmc_tracker_start(handle)
         if rc == 0:
             self._state = _RUNNING
+            detail = ctypes.c_char_p()
+            if lib.llmc_tracker_status(ctypes.byref(detail), handle) != 0:
+                # started, but nothing reads: said now, not only at the end
+                self.measurement_problem = text(detail.value)
+                warnings.warn("llmcarbon: %s" % self.measurement_problem,
+                              MeasurementWarning, stacklevel=2)
             return True
         with _running_lock:
             _running.discard(self)

@@ -273,6 +273,65 @@ class TrackerTest(unittest.TestCase):
                                tot.operational_kgco2e + tot.embodied_kgco2e,
                                delta=1e-15)
 
+    def _no_hardware(self):
+        """An empty sysfs and no NVML: no meter can read here."""
+        sysfs = tempfile.mkdtemp(prefix="llmc-py-sysfs-")
+        self.addCleanup(os.rmdir, sysfs)
+        env = mock.patch.dict(os.environ, {
+            "LLMC_SYSFS_ROOT": sysfs,
+            "LLMC_NVML_LIBRARY": "/nonexistent/libnvidia-ml.so.1"})
+        env.start()
+        self.addCleanup(env.stop)
+
+    def test_start_warns_at_once_when_no_meter_can_read(self):
+        self._no_hardware()
+        t = llmcarbon.Tracker(grid="const:500g/kWh", interval="100ms")
+        self.addCleanup(t.close)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self.assertIs(t.start(), True)
+        self.assertEqual(len(caught), 1, [str(w.message) for w in caught])
+        self.assertIs(caught[0].category, llmcarbon.MeasurementWarning)
+        message = str(caught[0].message)
+        for part in ("no meter can read energy here", "nvml: ", "rapl: ",
+                     "amdgpu: ", "estimated", "fallback=none"):
+            self.assertIn(part, message)
+        self.assertEqual(t.measurement_problem,
+                         message[len("llmcarbon: "):])
+        # the estimate stands in, labelled: CPU time of this process
+        end = time.process_time() + 0.3
+        while time.process_time() < end:
+            pass
+        t.stop()
+        tot = t.totals()
+        self.assertIn("estimated", tot.quality_flags)
+        self.assertIsNotNone(tot.energy_j)
+        self.assertGreater(tot.energy_j, 0.0)
+        report = t.report()
+        self.assertEqual(report["measurement"]["status"], "LLMC_ENODEV")
+        self.assertEqual([m["method"] for m in report["meters"]], ["model"])
+
+    def test_fallback_none_warns_and_leaves_energy_unknown(self):
+        self._no_hardware()
+        t = llmcarbon.Tracker(grid="const:500g/kWh", fallback="none")
+        self.addCleanup(t.close)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t.start()
+        self.assertEqual(len(caught), 1)
+        self.assertIn("stays unknown (fallback=none)", str(caught[0].message))
+        t.stop()
+        self.assertIsNone(t.totals().energy_j)
+
+    def test_a_meter_that_reads_gives_no_warning(self):
+        t = llmcarbon.Tracker(CONST_CONFIG)
+        self.addCleanup(t.close)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t.start()
+        self.assertEqual(caught, [])
+        self.assertIsNone(t.measurement_problem)
+
     def test_a_phase_per_epoch_for_forty_epochs(self):
         # more phase names than the 16 of old: none raises, each keeps its
         # own steps and tokens, and the phases add up to the whole

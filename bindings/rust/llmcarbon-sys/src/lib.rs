@@ -209,6 +209,7 @@ pub const LLMC_QUALITY_RESET: c_uint = 0x2;
 pub const LLMC_QUALITY_WRAPPED: c_uint = 0x4;
 pub const LLMC_QUALITY_FALLBACK: c_uint = 0x8;
 pub const LLMC_QUALITY_GAP: c_uint = 0x10;
+pub const LLMC_QUALITY_ESTIMATED: c_uint = 0x20;
 
 /// One channel of a meter or tracker (`struct llmc_channel`).
 #[repr(C)]
@@ -439,6 +440,10 @@ extern "C" {
     pub fn llmc_tracker_step(tracker: *mut llmc_tracker, tokens: u64) -> c_int;
     pub fn llmc_tracker_phase(tracker: *mut llmc_tracker, name: *const c_char) -> c_int;
     pub fn llmc_tracker_stop(tracker: *mut llmc_tracker) -> c_int;
+    pub fn llmc_tracker_status(
+        out_detail: *mut *const c_char,
+        tracker: *mut llmc_tracker,
+    ) -> c_int;
     pub fn llmc_tracker_free(tracker: *mut llmc_tracker);
     pub fn llmc_tracker_totals(
         out: *mut llmc_totals,

@@ -507,6 +507,8 @@ pub mod quality {
     pub const FALLBACK: u32 = llmcarbon_sys::LLMC_QUALITY_FALLBACK;
     /// A read failed; that interval is missing.
     pub const GAP: u32 = llmcarbon_sys::LLMC_QUALITY_GAP;
+    /// A model's estimate, not a reading (`model:`, `cputime`).
+    pub const ESTIMATED: u32 = llmcarbon_sys::LLMC_QUALITY_ESTIMATED;
 }
 
 #[cfg(test)]

@@ -271,8 +271,24 @@ impl Tracker {
 
     /// Opens the meters, resumes from the checkpoint if there is one, and
     /// starts sampling. [`Error::ESTATE`] when already started.
+    ///
+    /// A tracker that starts but finds no meter that reads runs on the
+    /// `fallback` estimate (or unmeasured with `fallback=none`): `start`
+    /// still succeeds, since a measurement never stops training, and says
+    /// so through [`Tracker::status`] and, as a warning, to the logger of
+    /// [`set_logger`](crate::set_logger).
     pub fn start(&mut self) -> Result<()> {
         check(unsafe { sys::llmc_tracker_start(self.ptr.as_ptr()) })
+    }
+
+    /// Whether the tracker measures, as its start found: `Ok(())` when
+    /// some meter reads; [`Error::ENODEV`] when none could, its message
+    /// naming each meter tried and why, and what stands in (the
+    /// `fallback=cputime` estimate, flagged
+    /// [`quality::ESTIMATED`](crate::quality::ESTIMATED), or nothing);
+    /// [`Error::ESTATE`] before the start.
+    pub fn status(&self) -> Result<()> {
+        check(unsafe { sys::llmc_tracker_status(std::ptr::null_mut(), self.ptr.as_ptr()) })
     }
 
     /// The per-step hook: counts one step of `tokens` tokens towards the
