@@ -21,6 +21,10 @@
  *                                each device ("" or missing: none), found by
  *                                nvmlDeviceGetHandleByUUID
  *   FAKE_NVML_NAME               device name (default NVIDIA H100 80GB HBM3)
+ *   FAKE_NVML_MEMORY_MIB         total memory (default 81559, an H100 SXM5
+ *                                80GB's; 0: GetMemoryInfo not supported)
+ *   FAKE_NVML_DEFAULT_LIMIT_MW   default power limit (default 700000; 0: not
+ *                                supported)
  *   FAKE_NVML_RESET_AFTER_MS     device 0's counter jumps back to 0 once,
  *                                that many ms after init (driver reload)
  *   FAKE_NVML_COUNTER_STEP_MS    the counter advances only in steps of this
@@ -353,6 +357,38 @@ FAKE_API nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t d, char *name,
     if (fake.no_name_uuid)
         return NVML_ERROR_NOT_SUPPORTED;
     return copy_out(name, length, fake.name);
+}
+
+typedef struct {
+    unsigned long long total, free, used;
+} nvmlMemory_t;
+
+FAKE_API nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d,
+                                              nvmlMemory_t *memory)
+{
+    nvmlReturn_t rc = check_device(d);
+    long long mib = env_ll("FAKE_NVML_MEMORY_MIB", 81559);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (mib <= 0)
+        return NVML_ERROR_NOT_SUPPORTED;
+    memory->total = (unsigned long long)mib << 20;
+    memory->used = memory->total / 4;
+    memory->free = memory->total - memory->used;
+    return NVML_SUCCESS;
+}
+
+FAKE_API nvmlReturn_t nvmlDeviceGetPowerManagementDefaultLimit(
+    nvmlDevice_t d, unsigned int *limit_mw)
+{
+    nvmlReturn_t rc = check_device(d);
+    long long mw = env_ll("FAKE_NVML_DEFAULT_LIMIT_MW", 700000);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (mw <= 0)
+        return NVML_ERROR_NOT_SUPPORTED;
+    *limit_mw = (unsigned int)mw;
+    return NVML_SUCCESS;
 }
 
 FAKE_API nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t d, char *uuid,

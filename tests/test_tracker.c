@@ -1101,6 +1101,121 @@ START_TEST(test_tracker_without_a_readable_meter_says_so_and_estimates)
 }
 END_TEST
 
+
+/* The embodied part of a report, read back: hardware, devices, note. */
+static json_t *embodied_of(llmc_tracker *t)
+{
+    char *report;
+    json_t *root, *e;
+    json_error_t err;
+    ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
+    ck_assert_ptr_nonnull(root = json_loads(report, 0, &err));
+    llmc_free(report);
+    e = json_incref(json_object_get(root, "embodied"));
+    json_decref(root);
+    return e;
+}
+
+START_TEST(test_tracker_takes_the_gpus_profile_from_the_meter)
+{
+    const char *fake = getenv("LLMC_FAKE_NVML");
+    llmc_tracker *t;
+    llmc_totals o;
+    json_t *e;
+
+    ck_assert_msg(fake != NULL, "LLMC_FAKE_NVML is not set");
+    make_scratch();
+    setenv("LLMC_SYSFS_ROOT", scratch, 1);
+    setenv("LLMC_NVML_LIBRARY", fake, 1);
+    setenv("FAKE_NVML_DEVICES", "2", 1);
+
+    /* "NVIDIA H100 80GB HBM3", 81559 MiB, 700 W: the H100 SXM5 80GB,
+     * 164 kg each over 5 years, for both GPUs */
+    t = tracker_with("meters=nvml:all; grid=const:500g/kWh; sampler=inline");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    sleep_ms(200);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    o = totals_of(t, NULL);
+    ck_assert_double_eq_tol(o.embodied_kgco2e,
+                            164.0 * 2 * o.duration_s / (5 * 365.25 * 86400),
+                            1e-12);
+    e = embodied_of(t);
+    ck_assert(json_is_true(json_object_get(e, "included")));
+    ck_assert_str_eq(json_string_value(json_object_get(e, "hardware")),
+                     "NVIDIA H100 SXM5 80GB");
+    ck_assert_int_eq(json_integer_value(json_object_get(e, "devices")), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "hardware_from")),
+                     "2 devices as nvml:0 reports the first: 'NVIDIA H100 "
+                     "80GB HBM3', 79.65 GiB, 700 W limit");
+    json_decref(e);
+    llmc_tracker_free(t);
+
+    /* the same name at a 350 W default limit is the PCIe card, whose
+     * embodied carbon the catalogue does not know */
+    setenv("FAKE_NVML_NAME", "NVIDIA H100", 1);
+    setenv("FAKE_NVML_DEFAULT_LIMIT_MW", "350000", 1);
+    t = tracker_with("meters=nvml:all; grid=const:500g/kWh; sampler=inline");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    e = embodied_of(t);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "hardware")),
+                     "NVIDIA H100 PCIe 80GB");
+    ck_assert(json_is_false(json_object_get(e, "included")));
+    ck_assert_str_eq(json_string_value(json_object_get(e, "note")),
+                     "no embodied figure is known for 'NVIDIA H100 PCIe "
+                     "80GB'");
+    ck_assert_msg(strstr(json_string_value(json_object_get(e, "hardware_from")),
+                         "350 W limit") != NULL, "%s",
+                  json_string_value(json_object_get(e, "hardware_from")));
+    json_decref(e);
+    llmc_tracker_free(t);
+
+    /* nothing to tell SXM5 from PCIe: not included, and why */
+    setenv("FAKE_NVML_DEFAULT_LIMIT_MW", "0", 1);
+    t = tracker_with("meters=nvml:all; grid=const:500g/kWh; sampler=inline");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    llmc_tracker_stop(t);
+    e = embodied_of(t);
+    ck_assert(json_is_false(json_object_get(e, "included")));
+    ck_assert_str_eq(json_string_value(json_object_get(e, "note")),
+                     "no hardware given, and nvml:0's 'NVIDIA H100' is "
+                     "ambiguous in the catalogue; give hardware=NAME");
+    json_decref(e);
+    ck_assert(isnan(totals_of(t, NULL).embodied_kgco2e) ||
+              totals_of(t, NULL).embodied_kgco2e == 0.0);
+    llmc_tracker_free(t);
+
+    /* a device the catalogue lacks */
+    setenv("FAKE_NVML_NAME", "NVIDIA Imaginary X1", 1);
+    t = tracker_with("meters=nvml:all; grid=const:500g/kWh; sampler=inline");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    e = embodied_of(t);
+    ck_assert(json_is_false(json_object_get(e, "included")));
+    ck_assert_msg(strstr(json_string_value(json_object_get(e, "note")),
+                         "'NVIDIA Imaginary X1' is not found") != NULL,
+                  "%s", json_string_value(json_object_get(e, "note")));
+    json_decref(e);
+    llmc_tracker_free(t);
+
+    /* hardware= wins, and says it was given */
+    t = tracker_with("meters=nvml:all; grid=const:500g/kWh; sampler=inline; "
+                     "hardware=NVIDIA A100 SXM4 80GB");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    e = embodied_of(t);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "hardware")),
+                     "NVIDIA A100 SXM4 80GB");
+    ck_assert(json_is_null(json_object_get(e, "hardware_from")));
+    json_decref(e);
+    llmc_tracker_free(t);
+
+    unsetenv("FAKE_NVML_NAME");
+    unsetenv("FAKE_NVML_DEFAULT_LIMIT_MW");
+    unsetenv("FAKE_NVML_DEVICES");
+    unsetenv("LLMC_SYSFS_ROOT");
+    unsetenv("LLMC_NVML_LIBRARY");
+    remove_scratch();
+}
+END_TEST
+
 START_TEST(test_tracker_gpu_that_cannot_read_is_not_a_measurement)
 {
     /* NVML opens and names a GPU, but neither its counter nor its power
@@ -2191,6 +2306,7 @@ static Suite *tracker_suite(void)
     tcase_add_test(tc, test_tracker_without_meters_reports_unmeasured_not_zero);
     tcase_add_test(tc, test_tracker_without_a_readable_meter_says_so_and_estimates);
     tcase_add_test(tc, test_tracker_gpu_that_cannot_read_is_not_a_measurement);
+    tcase_add_test(tc, test_tracker_takes_the_gpus_profile_from_the_meter);
     tcase_add_test(tc, test_tracker_require_measured_fails_start_with_reasons);
     suite_add_tcase(s, tc);
 

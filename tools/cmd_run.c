@@ -202,9 +202,13 @@ static void print_text(FILE *out, json_t *r, const char *what,
                 cli_num(a, sizeof a, num(r, "operational_kgco2e")),
                 cli_num(b, sizeof b, num(r, "pue")));
     e = json_object_get(r, "embodied");
-    if (json_is_true(json_object_get(e, "included")))
+    if (json_is_true(json_object_get(e, "included"))) {
         fprintf(out, "  %-14s %s kgCO2e\n", "embodied",
                 cli_num(a, sizeof a, num(r, "embodied_kgco2e")));
+        if (json_is_string(json_object_get(e, "hardware_from")))
+            fprintf(out, "  %-14s %s, found from the meters: %s\n", "",
+                    str(e, "hardware"), str(e, "hardware_from"));
+    }
     else
         fprintf(out, "  %-14s not included: %s\n", "embodied", str(e, "note"));
     if (isnan(num(r, "total_kgco2e")))

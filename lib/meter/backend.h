@@ -46,6 +46,11 @@ struct llmc__channel {
     char detail[320];    /* the last failure's message, or a note */
     unsigned quality;    /* LLMC_QUALITY_* seen so far */
     int node_level;      /* node-wide (RAPL) rather than one device */
+    /* What the driver says of the device, for finding its profile
+     * (llmc_profile_lookup_device): memory in GiB and the default power
+     * limit in W; NAN when not known or not a device. */
+    double memory_gib;
+    double power_limit_w;
     /* Seconds until the counter wraps at its power bound, NAN when it does
      * not wrap: samples must come at least twice per wrap period. */
     double wrap_s;

@@ -80,6 +80,8 @@ struct llmc__channel *llmc__meter_add(struct llmc_meter *m,
     ch->energy_j = NAN;
     ch->power_w = NAN;
     ch->wrap_s = NAN;
+    ch->memory_gib = NAN;
+    ch->power_limit_w = NAN;
     ch->status = LLMC_OK;
     ch->ops = ops;
     ch->state = state;

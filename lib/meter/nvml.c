@@ -64,6 +64,11 @@ typedef struct nvml_device_st *nvml_device; /* nvmlDevice_t */
 /* The counter updates every 20-100 ms: a shorter window may read 0. */
 #define NVML_MIN_WINDOW_NS 100000000LL
 
+/* nvmlMemory_t: bytes (NVML API reference, nvmlDeviceGetMemoryInfo) */
+struct nvml_memory {
+    unsigned long long total, free, used;
+};
+
 /* ---- the loaded library, shared by the channels of one open ------------- */
 
 struct nvml_api {
@@ -81,6 +86,8 @@ struct nvml_api {
     nvml_ret (*uuid)(nvml_device, char *, unsigned int);
     nvml_ret (*handle_by_uuid)(const char *, nvml_device *);
     nvml_ret (*mig_parent)(nvml_device, nvml_device *);
+    nvml_ret (*memory)(nvml_device, struct nvml_memory *);
+    nvml_ret (*default_limit)(nvml_device, unsigned int *);
 };
 
 /* A data pointer from dlsym into a function pointer, without the cast ISO C
@@ -376,6 +383,8 @@ struct probe {
     char mig_uuid[NVML_STR];
     char name[NVML_STR];
     char uuid[NVML_STR];
+    double memory_gib;       /* NAN unknown */
+    double power_limit_w;    /* the default limit; NAN unknown */
     llmc_method method;
     int status;              /* LLMC_OK, or why the method is none */
     char detail[320];
@@ -561,6 +570,7 @@ static void probe_device(struct nvml_api *a, struct probe *p)
     unsigned int mw;
 
     snprintf(p->name, sizeof p->name, "GPU %u", p->index);
+    p->memory_gib = p->power_limit_w = NAN;
     if (rc != NVML_SUCCESS) {
         p->method = LLMC_METHOD_NONE;
         p->status = map_status(rc);
@@ -580,6 +590,20 @@ static void probe_device(struct nvml_api *a, struct probe *p)
     if (!a->uuid || a->uuid(p->dev, p->uuid, sizeof p->uuid) != NVML_SUCCESS)
         p->uuid[0] = '\0';
     p->uuid[sizeof p->uuid - 1] = '\0';
+    /* what tells apart the profiles one name may have (H100 SXM5 80GB and
+     * H100 NVL print alike on some drivers) */
+    {
+        struct nvml_memory mem;
+        unsigned int limit_mw;
+        p->memory_gib = a->memory && a->memory(p->dev, &mem) == NVML_SUCCESS
+                            ? (double)mem.total / 1073741824.0
+                            : NAN;
+        p->power_limit_w = a->default_limit &&
+                                   a->default_limit(p->dev, &limit_mw) ==
+                                       NVML_SUCCESS
+                               ? limit_mw / 1000.0
+                               : NAN;
+    }
 
     erc = a->energy ? a->energy(p->dev, &mj) : NVML_ERROR_FUNCTION_NOT_FOUND;
     /* LLMC_NVML_METHOD=power: integrate power even where the counter works,
@@ -677,6 +701,8 @@ static int load(struct llmc_meter *m, int is_auto, struct nvml_api **out)
     RESOLVE(a, uuid, "nvmlDeviceGetUUID");
     RESOLVE(a, handle_by_uuid, "nvmlDeviceGetHandleByUUID");
     RESOLVE(a, mig_parent, "nvmlDeviceGetDeviceHandleFromMigDeviceHandle");
+    RESOLVE(a, memory, "nvmlDeviceGetMemoryInfo");
+    RESOLVE(a, default_limit, "nvmlDeviceGetPowerManagementDefaultLimit");
     if (!a->init)
         missing = "nvmlInit_v2";
     else if (!a->shutdown)
@@ -745,6 +771,8 @@ static int add_channels(struct llmc_meter *m, struct nvml_api *a,
         }
         a->refs++;
         ch->node_level = 0;
+        ch->memory_gib = p->memory_gib;
+        ch->power_limit_w = p->power_limit_w;
         ch->status = p->status;
         if (p->method == LLMC_METHOD_POWER)
             ch->quality |= LLMC_QUALITY_FALLBACK;

@@ -451,10 +451,18 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
                                                 LLMC_PROFILE_EMBODIED_BASIS)));
             llmc__json_set(&ok, e, "lifetime_years",
                                 json_real(t->lifetime_s / LLMC__SECONDS_PER_YEAR));
-            llmc__json_set(&ok, e, "hardware", json_string(llmc_profile_get_text(
-                                                   t->profile, LLMC_PROFILE_NAME)));
         } else {
             llmc__json_set(&ok, e, "note", json_string(t->embodied_note));
+        }
+        if (t->profile) {
+            llmc__json_set(&ok, e, "hardware", json_string(llmc_profile_get_text(
+                                                   t->profile, LLMC_PROFILE_NAME)));
+            /* where the profile came from: hardware= (null), or what the
+             * meters' driver said of the devices */
+            llmc__json_set(&ok, e, "hardware_from",
+                           t->profile_from_meters
+                               ? json_string(t->hardware_from)
+                               : json_null());
         }
         llmc__json_set(&ok, root, "embodied", e);
     }

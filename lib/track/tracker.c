@@ -177,6 +177,85 @@ static void decide_ownership(llmc_tracker *t)
     }
 }
 
+/* 1 when channel i is one device this process counts (a GPU), not a
+ * node-wide reading or a model. */
+static int counts_device(const llmc_tracker *t, size_t i)
+{
+    return t->chans[i].owned && !t->meter->channels[i].node_level &&
+           t->meter->channels[i].lock_key[0];
+}
+
+/* Without hardware=, the devices' profile comes from what their driver
+ * says of them: the name NVML prints, told apart by memory and default
+ * power limit where the name fits several profiles. All devices counted
+ * must come to one profile; otherwise the note says which did not. */
+static void profile_from_meters(llmc_tracker *t)
+{
+    llmc_profile *found = NULL;
+    size_t first = 0;
+    int n = 0;
+
+    for (size_t i = 0; i < t->nchans; i++) {
+        const struct llmc__channel *ch = &t->meter->channels[i];
+        llmc_profile *p = NULL;
+        int rc;
+        if (!counts_device(t, i))
+            continue;
+        if ((rc = llmc_profile_lookup_device(&p, ch->device, ch->memory_gib,
+                                             ch->power_limit_w)) != LLMC_OK) {
+            snprintf(t->embodied_note, sizeof t->embodied_note,
+                     "no hardware given, and %.20s's '%.80s' is %s in the "
+                     "catalogue; give hardware=NAME",
+                     ch->name, ch->device,
+                     rc == LLMC_EAMBIGUOUS ? "ambiguous" : "not found");
+            llmc__clear_error();
+            llmc_profile_free(found);
+            return;
+        }
+        if (found && strcmp(llmc_profile_get_text(found, LLMC_PROFILE_NAME),
+                            llmc_profile_get_text(p, LLMC_PROFILE_NAME)) != 0) {
+            snprintf(t->embodied_note, sizeof t->embodied_note,
+                     "no hardware given, and the devices differ (%.20s is "
+                     "'%.60s', %.20s is '%.60s'); give hardware=NAME",
+                     t->meter->channels[first].name,
+                     llmc_profile_get_text(found, LLMC_PROFILE_NAME), ch->name,
+                     llmc_profile_get_text(p, LLMC_PROFILE_NAME));
+            llmc_profile_free(p);
+            llmc_profile_free(found);
+            return;
+        }
+        if (found) {
+            llmc_profile_free(p);
+        } else {
+            found = p;
+            first = i;
+        }
+        n++;
+    }
+    if (!found) {
+        snprintf(t->embodied_note, sizeof t->embodied_note,
+                 "no hardware given (hardware=NAME)");
+        return;
+    }
+    {
+        const struct llmc__channel *ch = &t->meter->channels[first];
+        char mem[32] = "", limit[32] = "";
+        if (!isnan(ch->memory_gib))
+            snprintf(mem, sizeof mem, ", %.4g GiB", ch->memory_gib);
+        if (!isnan(ch->power_limit_w))
+            snprintf(limit, sizeof limit, ", %.4g W limit", ch->power_limit_w);
+        snprintf(t->hardware_from, sizeof t->hardware_from,
+                 "%d device%s as %.20s reports %s: '%.80s'%s%s", n,
+                 n == 1 ? "" : "s", ch->name, n == 1 ? "it" : "the first",
+                 ch->device, mem, limit);
+    }
+    t->profile = found;
+    t->profile_from_meters = 1;
+    llmc__log(LLMC_LOG_INFO, "hardware from the meters: %s, from %s",
+              llmc_profile_get_text(found, LLMC_PROFILE_NAME),
+              t->hardware_from);
+}
+
 static void setup_embodied(llmc_tracker *t)
 {
     double kg, life;
@@ -184,11 +263,10 @@ static void setup_embodied(llmc_tracker *t)
 
     t->embodied_devices = 0;
     t->embodied_note[0] = '\0';
-    if (!t->profile) {
-        snprintf(t->embodied_note, sizeof t->embodied_note,
-                 "no hardware given (hardware=NAME)");
+    if (!t->profile)
+        profile_from_meters(t);
+    if (!t->profile)
         return;
-    }
     if (llmc_profile_get(&kg, t->profile, LLMC_PROFILE_EMBODIED_KGCO2E) !=
         LLMC_OK) {
         snprintf(t->embodied_note, sizeof t->embodied_note,
@@ -200,8 +278,7 @@ static void setup_embodied(llmc_tracker *t)
         life = LLMC__DEFAULT_LIFETIME_Y * LLMC__SECONDS_PER_YEAR;
     if (devices == 0) { /* the devices this process reads */
         for (size_t i = 0; i < t->nchans; i++)
-            if (t->chans[i].owned && !t->meter->channels[i].node_level &&
-                t->meter->channels[i].lock_key[0])
+            if (counts_device(t, i))
                 devices++;
         if (devices == 0)
             devices = 1;
@@ -277,6 +354,12 @@ static int undo_start(llmc_tracker *t, int rc)
     free(t->measure_detail);
     t->measure_detail = NULL;
     t->measure_status = LLMC_OK;
+    if (t->profile_from_meters) {
+        llmc_profile_free(t->profile);
+        t->profile = NULL;
+        t->profile_from_meters = 0;
+        t->hardware_from[0] = '\0';
+    }
     free(t->chans);
     t->chans = NULL;
     t->nchans = 0;

@@ -202,6 +202,10 @@ struct llmc_tracker {
     double embodied_per_device_kgco2e, lifetime_s;
     int embodied_devices;
     char embodied_note[256];
+    /* the profile was found from what the meters' driver says of the
+     * devices, not given: which channel said what */
+    int profile_from_meters;
+    char hardware_from[256];
 
     /* projection: train-phase J/token of each sample after the warm-up */
     unsigned train_samples;
