@@ -518,6 +518,15 @@ LLMC_API int llmc_tracker_step(llmc_tracker *tracker, uint64_t tokens);
  * (the first), "eval", "checkpoint", or any name of up to 31 bytes (as
  * many names as memory holds, about 0.5 kB each). */
 LLMC_API int llmc_tracker_phase(llmc_tracker *tracker, const char *name);
+/* Named windows: ranges of the run that may overlap and nest, begun and
+ * ended by name (1 to 31 bytes) while the tracker runs. Ending one gives
+ * its own totals (out may be NULL). They take the tracker's lock: use
+ * them per stretch of work, not per step; see
+ * llmc_tracker_window_begin(3). */
+LLMC_API int llmc_tracker_window_begin(llmc_tracker *tracker,
+                                       const char *name);
+LLMC_API int llmc_tracker_window_end(llmc_totals *out, llmc_tracker *tracker,
+                                     const char *name);
 /* Takes a final sample, writes the checkpoint, stops the sampler. Calling
  * it again does nothing. */
 LLMC_API int llmc_tracker_stop(llmc_tracker *tracker);
