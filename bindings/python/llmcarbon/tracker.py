@@ -291,8 +291,8 @@ class Tracker:
     def window_begin(self, name: str) -> None:
         """Opens the window name (1 to 31 bytes) now, while the tracker
         runs. Windows may overlap and nest, and end in any order. A window
-        call takes the tracker's lock (about ten empty calls, where a
-        step costs two): use one per stretch of work, not per step.
+        call takes the tracker's lock (about a hundred empty calls, where
+        a step costs two): use one per stretch of work, not per step.
 
         A failure (the name already open, the tracker not running) follows
         the tracker's rule: with strict False a MeasurementWarning, and

@@ -295,8 +295,8 @@ impl Tracker {
     /// Opens the window `name` (1 to 31 bytes) now. Windows are named
     /// ranges of a running tracker that may overlap and nest, and end in
     /// any order; each name may be open once at a time. A window call
-    /// takes the tracker's lock (about ten empty calls, where a step costs
-    /// two): use one per stretch of work, not per step.
+    /// takes the tracker's lock (about a hundred empty calls, where a step
+    /// costs two): use one per stretch of work, not per step.
     /// [`Error::ESTATE`] when the name is open already, or the tracker is
     /// not running.
     pub fn window_begin(&self, name: &str) -> Result<()> {
