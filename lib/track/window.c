@@ -122,7 +122,7 @@ static int check_running(const llmc_tracker *t, const char *name,
                           verb, name);
     return llmc__fail(LLMC_ESTATE,
                       "cannot %s the window '%s': the tracker has not "
-                      "started; call llmc_tracker_start first",
+                      "started; start it first",
                       verb, name);
 }
 
@@ -215,8 +215,8 @@ LLMC_API int llmc_tracker_window_end(llmc_totals *out, llmc_tracker *t,
         goto out;
     if ((i = window_find(t, name)) < 0 || !t->windows[i].open) {
         rc = llmc__fail(LLMC_ESTATE,
-                        "window '%s' is not open; begin it with "
-                        "llmc_tracker_window_begin first",
+                        "window '%s' is not open; begin it first (a "
+                        "window ends once)",
                         name);
         goto out;
     }
