@@ -529,6 +529,15 @@ LLMC_API int llmc_tracker_phase(llmc_tracker *tracker, const char *name);
  * LLMC_ESTATE before the start. */
 LLMC_API int llmc_tracker_status(const char **out_detail,
                                  llmc_tracker *tracker);
+/* Named windows: ranges of the run that may overlap and nest, begun and
+ * ended by name (1 to 31 bytes) while the tracker runs. Ending one gives
+ * its own totals (out may be NULL). They take the tracker's lock: use
+ * them per stretch of work, not per step; see
+ * llmc_tracker_window_begin(3). */
+LLMC_API int llmc_tracker_window_begin(llmc_tracker *tracker,
+                                       const char *name);
+LLMC_API int llmc_tracker_window_end(llmc_totals *out, llmc_tracker *tracker,
+                                     const char *name);
 /* Takes a final sample, writes the checkpoint, stops the sampler. Calling
  * it again does nothing. */
 LLMC_API int llmc_tracker_stop(llmc_tracker *tracker);

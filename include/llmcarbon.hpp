@@ -251,6 +251,18 @@ public:
     {
         detail::check(llmc_tracker_phase(h_.get(), name.c_str()));
     }
+    // Named windows, which may overlap and nest; each takes the lock.
+    void window_begin(const std::string &name)
+    {
+        detail::check(llmc_tracker_window_begin(h_.get(), name.c_str()));
+    }
+    llmc_totals window_end(const std::string &name)
+    {
+        llmc_totals o;
+        llmc_totals_init(&o, sizeof o);
+        detail::check(llmc_tracker_window_end(&o, h_.get(), name.c_str()));
+        return o;
+    }
     void stop() { detail::check(llmc_tracker_stop(h_.get())); }
     llmc_totals totals(const char *phase = nullptr) const
     {
@@ -271,6 +283,47 @@ public:
 
 private:
     detail::handle<llmc_tracker, llmc_tracker_free> h_;
+};
+
+// A window of a tracker for a scope: the constructor begins it, end()
+// ends it and returns its totals, and the destructor ends it if end() did
+// not, without totals and without throwing (a training loop's scope exit
+// never fails for its measurement). The tracker must outlive it.
+class window {
+public:
+    window(tracker &t, std::string name) : t_(&t), name_(std::move(name))
+    {
+        t.window_begin(name_);
+    }
+    window(const window &) = delete;
+    window &operator=(const window &) = delete;
+    window(window &&o) noexcept
+        : t_(std::exchange(o.t_, nullptr)), name_(std::move(o.name_)),
+          open_(std::exchange(o.open_, false))
+    {
+    }
+    window &operator=(window &&) = delete;
+    ~window()
+    {
+        if (open_)
+            llmc_tracker_window_end(nullptr, t_->get(), name_.c_str());
+    }
+    // Ends the window now; a second call throws LLMC_ESTATE (not open).
+    llmc_totals end()
+    {
+        llmc_totals o;
+        llmc_totals_init(&o, sizeof o);
+        open_ = false;
+        detail::check(llmc_tracker_window_end(&o, t_ ? t_->get() : nullptr,
+                                              name_.c_str()));
+        return o;
+    }
+    const std::string &name() const noexcept { return name_; }
+
+private:
+    tracker *t_;
+    std::string name_;
+    bool open_ = true;
 };
 
 } // namespace llmcarbon

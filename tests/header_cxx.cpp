@@ -66,6 +66,53 @@ int main()
     EXPECT(std::fabs(llmcarbon::parse_quantity("1.5kWh", LLMC_DIM_ENERGY) -
                      5.4e6) < 1e-6);
 
+    // windows: begun and ended by name, or by a scope; the destructor of
+    // a window that was not ended ends it without throwing
+    {
+        llmcarbon::tracker w("meters=const:100W;grid=const:400;"
+                             "interval=100ms");
+        w.start();
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+        w.window_begin("epoch");
+        {
+            llmcarbon::window fwd(w, "fwd");
+            EXPECT(fwd.name() == "fwd");
+            w.step(7);
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            llmc_totals f = fwd.end();
+            EXPECT(f.steps == 1 && f.tokens == 7);
+            EXPECT(f.duration_s >= 0.05);
+            // 100 W on a constant meter: its duration's energy, up to the
+            // milliseconds between the meter's clock and the tracker's
+            EXPECT(std::fabs(f.energy_j - 100.0 * f.duration_s) < 0.5);
+            try {
+                fwd.end();
+                return 1;
+            } catch (const llmcarbon::error &err) {
+                EXPECT(err.code() == LLMC_ESTATE);
+            }
+        }
+        {
+            llmcarbon::window quiet(w, "bwd");
+            w.step(1);
+        } // ended here: it may begin again
+        w.window_begin("bwd");
+        try {
+            w.window_begin("bwd");
+            return 1;
+        } catch (const llmcarbon::error &err) {
+            EXPECT(err.code() == LLMC_ESTATE);
+            EXPECT(std::strstr(err.what(), "already open") != nullptr);
+        }
+        llmc_totals e = w.window_end("epoch");
+        EXPECT(e.steps == 2 && e.tokens == 8);
+        {
+            llmcarbon::window left(w, "left-open");
+            w.stop(); // its destructor's end fails, silently
+        }
+        EXPECT(w.report_json().find("\"windows\"") != std::string::npos);
+    }
+
     // totals() returns the whole struct, its last fields too: a grid API
     // nobody answers (a closed loopback port) leaves all the energy unpriced
     llmcarbon::tracker dark("meters=const:100W;interval=100ms;grid="

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <malloc.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -2263,6 +2265,439 @@ START_TEST(test_tracker_unusable_grid_cache_is_a_problem_at_start)
 }
 END_TEST
 
+/* ---- windows ---------------------------------------------------------- */
+
+/* With a constant meter every interval's mean power is the meter's, so a
+ * window's energy is that power times its duration, whichever way its
+ * ends fall between samples. What is left is the time between the
+ * meter's clock reading and the tracker's in each sample (microseconds,
+ * a few milliseconds on a loaded machine or under a sanitizer): 5 ms at
+ * 100 W is the 0.5 J allowed. */
+#define WINDOW_W 100.0
+#define WINDOW_TOL_J (WINDOW_W * 5e-3)
+
+static void assert_window(const llmc_totals *o, double mono_lo_s,
+                          double mono_hi_s, uint64_t steps, uint64_t tokens)
+{
+    /* its duration lies between the clock readings around its calls */
+    ck_assert_double_ge(o->duration_s, mono_lo_s);
+    ck_assert_double_le(o->duration_s, mono_hi_s);
+    ck_assert(o->measured);
+    ck_assert_double_eq_tol(o->energy_j, WINDOW_W * o->duration_s,
+                            WINDOW_TOL_J);
+    ck_assert_rel(o->energy_kwh, o->energy_j / 3.6e6, 1e-12);
+    ck_assert_double_eq_tol(o->operational_kgco2e,
+                            o->energy_j / 3.6e6 * 400.0 / 1000.0, 1e-12);
+    ck_assert_rel(o->intensity_gco2e_per_kwh, 400.0, 1e-9);
+    ck_assert_double_eq(o->embodied_kgco2e, 0.0);
+    ck_assert_rel(o->total_kgco2e, o->operational_kgco2e, 1e-12);
+    ck_assert_uint_eq(o->steps, steps);
+    ck_assert_uint_eq(o->tokens, tokens);
+    if (tokens)
+        ck_assert_rel(o->j_per_token, o->energy_j / (double)tokens, 1e-12);
+    ck_assert(isnan(o->projected_total_kgco2e));
+    ck_assert_double_eq(o->unpriced_energy_j, 0.0);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void step_n(llmc_tracker *t, int n, uint64_t tokens)
+{
+    for (int i = 0; i < n; i++)
+        ck_assert_status(llmc_tracker_step(t, tokens), LLMC_OK);
+}
+
+/* outer holds inner, and overlap begins inside inner and ends after
+ * outer: each gets the energy of its own time and exactly its steps. */
+START_TEST(test_tracker_windows_nest_and_overlap_with_their_own_totals)
+{
+    llmc_tracker *t = tracker_with("meters=const:100W; grid=const:400; "
+                                   "interval=100ms");
+    llmc_totals inner, outer, overlap, all;
+    double outer_b0, outer_b1, inner_b0, inner_b1, ov_b0, ov_b1, e0, e1;
+
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    step_n(t, 4, 1000); /* before any window: in none */
+    outer_b0 = now_s();
+    ck_assert_status(llmc_tracker_window_begin(t, "outer"), LLMC_OK);
+    outer_b1 = now_s();
+    step_n(t, 5, 10);
+    sleep_ms(250);
+    inner_b0 = now_s();
+    ck_assert_status(llmc_tracker_window_begin(t, "inner"), LLMC_OK);
+    inner_b1 = now_s();
+    step_n(t, 3, 7);
+    sleep_ms(150);
+    ov_b0 = now_s();
+    ck_assert_status(llmc_tracker_window_begin(t, "overlap"), LLMC_OK);
+    ov_b1 = now_s();
+    sleep_ms(120);
+    llmc_totals_init(&inner, sizeof inner);
+    e0 = now_s();
+    ck_assert_status(llmc_tracker_window_end(&inner, t, "inner"), LLMC_OK);
+    e1 = now_s();
+    assert_window(&inner, e0 - inner_b1, e1 - inner_b0, 3, 21);
+    ck_assert_uint_ge(inner.samples, 1); /* 270 ms of 100 ms intervals */
+    step_n(t, 2, 1);
+    sleep_ms(200);
+    llmc_totals_init(&outer, sizeof outer);
+    e0 = now_s();
+    ck_assert_status(llmc_tracker_window_end(&outer, t, "outer"), LLMC_OK);
+    e1 = now_s();
+    assert_window(&outer, e0 - outer_b1, e1 - outer_b0, 10, 73);
+    sleep_ms(60);
+    llmc_totals_init(&overlap, sizeof overlap);
+    e0 = now_s();
+    ck_assert_status(llmc_tracker_window_end(&overlap, t, "overlap"),
+                     LLMC_OK);
+    e1 = now_s();
+    assert_window(&overlap, e0 - ov_b1, e1 - ov_b0, 2, 2);
+    /* nested: the inner is part of the outer */
+    ck_assert_double_lt(inner.energy_j, outer.energy_j);
+    ck_assert_uint_le(inner.samples, outer.samples);
+    /* a window shorter than an interval, ended at once, and one without
+     * totals wanted */
+    ck_assert_status(llmc_tracker_window_begin(t, "short"), LLMC_OK);
+    ck_assert_status(llmc_tracker_window_end(NULL, t, "short"), LLMC_OK);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    all = totals_of(t, NULL);
+    ck_assert_uint_eq(all.steps, 14);
+    ck_assert_double_lt(outer.energy_j, all.energy_j);
+    ck_assert_double_lt(overlap.energy_j, all.energy_j);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+/* A window begun between samples and ended before the next one: the last
+ * interval's power for its whole length. */
+START_TEST(test_tracker_window_within_one_interval_takes_the_last_power)
+{
+    llmc_tracker *t = tracker_with("meters=const:100W; grid=const:400; "
+                                   "interval=200ms");
+    llmc_totals o;
+    double b0, b1, e0, e1;
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    sleep_ms(250); /* one interval done, 50 ms into the next */
+    b0 = now_s();
+    ck_assert_status(llmc_tracker_window_begin(t, "w"), LLMC_OK);
+    b1 = now_s();
+    sleep_ms(40);
+    llmc_totals_init(&o, sizeof o);
+    e0 = now_s();
+    ck_assert_status(llmc_tracker_window_end(&o, t, "w"), LLMC_OK);
+    e1 = now_s();
+    if (o.samples == 0) /* not when the machine stalled past a sample */
+        assert_window(&o, e0 - b1, e1 - b0, 0, 0);
+    ck_assert_double_eq_tol(o.energy_j, WINDOW_W * o.duration_s,
+                            WINDOW_TOL_J);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+START_TEST(test_tracker_window_errors_say_what_is_wrong)
+{
+    llmc_tracker *t = tracker_with("meters=const:100W; grid=const:400; "
+                                   "interval=100ms");
+    llmc_totals o;
+    ck_assert_status(llmc_tracker_window_begin(t, "w"), LLMC_ESTATE);
+    ck_assert_error_mentions("has not started");
+    ck_assert_status(llmc_tracker_window_end(NULL, t, "w"), LLMC_ESTATE);
+    ck_assert_error_mentions("has not started");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_status(llmc_tracker_window_begin(t, ""), LLMC_EINVAL);
+    ck_assert_status(llmc_tracker_window_begin(t, NULL), LLMC_EINVAL);
+    ck_assert_status(llmc_tracker_window_begin(NULL, "w"), LLMC_EINVAL);
+    ck_assert_status(llmc_tracker_window_begin(
+                         t, "a-window-name-that-is-far-too-long-to-keep"),
+                     LLMC_EINVAL);
+    ck_assert_error_mentions("1 to 31 characters");
+    ck_assert_status(llmc_tracker_window_end(NULL, t, "w"), LLMC_ESTATE);
+    ck_assert_error_mentions("window 'w' is not open");
+    ck_assert_status(llmc_tracker_window_begin(t, "w"), LLMC_OK);
+    ck_assert_status(llmc_tracker_window_begin(t, "w"), LLMC_ESTATE);
+    ck_assert_error_mentions("window 'w' is already open; end it first");
+    /* an uninitialised totals is refused, and the window stays open */
+    memset(&o, 0, sizeof o);
+    ck_assert_status(llmc_tracker_window_end(&o, t, "w"), LLMC_EINVAL);
+    ck_assert_error_mentions("llmc_totals_init");
+    ck_assert_status(llmc_tracker_window_end(NULL, t, "w"), LLMC_OK);
+    ck_assert_status(llmc_tracker_window_end(NULL, t, "w"), LLMC_ESTATE);
+    ck_assert_error_mentions("is not open");
+    ck_assert_status(llmc_tracker_window_begin(t, "left-open"), LLMC_OK);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    ck_assert_status(llmc_tracker_window_end(NULL, t, "left-open"),
+                     LLMC_ESTATE);
+    ck_assert_error_mentions("has stopped");
+    ck_assert_status(llmc_tracker_window_begin(t, "w"), LLMC_ESTATE);
+    ck_assert_error_mentions("has stopped");
+    llmc_tracker_free(t);
+}
+END_TEST
+
+/* A thousand names open at once, then a hundred rounds of them all:
+ * memory grows with the first use of a name, never with calls. */
+START_TEST(test_tracker_a_thousand_windows_cycle_in_flat_memory)
+{
+    llmc_tracker *t = tracker_with("meters=const:100W; grid=const:400; "
+                                   "sampler=inline; interval=1h");
+    char name[16], *report;
+    size_t before, after;
+    json_t *r, *w;
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    for (int round = 0; round < 100; round++) {
+        if (round == 1)
+            before = mallinfo2().uordblks;
+        for (int i = 0; i < 1000; i++) {
+            snprintf(name, sizeof name, "w-%d", i);
+            ck_assert_status(llmc_tracker_window_begin(t, name), LLMC_OK);
+        }
+        llmc_tracker_step(t, 2);
+        for (int i = 999; i >= 0; i--) {
+            snprintf(name, sizeof name, "w-%d", (i * 7) % 1000);
+            ck_assert_status(llmc_tracker_window_end(NULL, t, name), LLMC_OK);
+        }
+    }
+    after = mallinfo2().uordblks;
+    ck_assert_uint_eq(after, before);
+    ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
+    ck_assert_ptr_nonnull(r = json_loads(report, 0, NULL));
+    llmc_free(report);
+    ck_assert_uint_eq(json_object_size(json_object_get(r, "windows")), 1000);
+    w = json_object_get(json_object_get(r, "windows"), "w-517");
+    ck_assert_int_eq(json_integer_value(json_object_get(w, "count")), 100);
+    ck_assert_int_eq(json_integer_value(json_object_get(w, "open")), 0);
+    /* each round's one step of 2 tokens fell inside every window */
+    ck_assert_int_eq(json_integer_value(json_object_get(w, "steps")), 100);
+    ck_assert_int_eq(json_integer_value(json_object_get(w, "tokens")), 200);
+    json_decref(r);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+#define WINDOW_THREADS 4
+#define WINDOW_ROUNDS 300
+static atomic_int windows_done;
+
+static void *window_thread(void *arg)
+{
+    llmc_tracker *t = arg;
+    char name[16];
+    uintptr_t bad = 0;
+    snprintf(name, sizeof name, "thread-%lx",
+             (unsigned long)(pthread_self() & 0xffffff));
+    for (int i = 0; i < WINDOW_ROUNDS; i++) {
+        llmc_totals o;
+        llmc_totals_init(&o, sizeof o);
+        bad |= llmc_tracker_window_begin(t, name) != LLMC_OK;
+        for (int k = 0; k < 5; k++)
+            bad |= llmc_tracker_step(t, 4) != LLMC_OK;
+        bad |= llmc_tracker_window_end(&o, t, name) != LLMC_OK;
+        /* its own steps fell inside, the others' may have too */
+        bad |= o.steps < 5 || o.tokens < 20 || !(o.energy_j >= 0.0);
+    }
+    return (void *)bad;
+}
+
+static void *plain_stepper(void *arg)
+{
+    llmc_tracker *t = arg;
+    uintptr_t n = 0;
+    while (!atomic_load(&windows_done)) {
+        llmc_tracker_step(t, 1);
+        n++;
+    }
+    return (void *)n;
+}
+
+/* Threads begin and end their own windows while others step: every step
+ * is counted, each window holds its own thread's, and the report counts
+ * every window. */
+START_TEST(test_tracker_windows_from_threads_beside_steps)
+{
+    llmc_tracker *t = tracker_with("meters=const:100W; grid=const:400; "
+                                   "interval=100ms");
+    pthread_t wt[WINDOW_THREADS], st[2];
+    uint64_t plain = 0;
+    char *report;
+    json_t *r, *w;
+    const char *key;
+    size_t n = 0;
+    atomic_store(&windows_done, 0);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    sleep_ms(150); /* an interval's power is known */
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&st[i], NULL, plain_stepper, t), 0);
+    for (int i = 0; i < WINDOW_THREADS; i++)
+        ck_assert_int_eq(pthread_create(&wt[i], NULL, window_thread, t), 0);
+    for (int i = 0; i < WINDOW_THREADS; i++) {
+        void *bad;
+        pthread_join(wt[i], &bad);
+        ck_assert_ptr_null(bad);
+    }
+    atomic_store(&windows_done, 1);
+    for (int i = 0; i < 2; i++) {
+        void *made;
+        pthread_join(st[i], &made);
+        plain += (uintptr_t)made;
+    }
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    ck_assert_uint_eq(totals_of(t, NULL).steps,
+                      plain + WINDOW_THREADS * WINDOW_ROUNDS * 5);
+    ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
+    ck_assert_ptr_nonnull(r = json_loads(report, 0, NULL));
+    llmc_free(report);
+    json_object_foreach(json_object_get(r, "windows"), key, w) {
+        ck_assert_int_eq(json_integer_value(json_object_get(w, "count")),
+                         WINDOW_ROUNDS);
+        ck_assert_int_ge(json_integer_value(json_object_get(w, "steps")),
+                         WINDOW_ROUNDS * 5);
+        n++;
+    }
+    ck_assert_uint_eq(n, WINDOW_THREADS);
+    json_decref(r);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+/* Each ended window is one log line, written by the sampler, with the
+ * totals its end returned; the report sums them per name and counts the
+ * one left open. */
+START_TEST(test_tracker_windows_in_the_log_and_the_report)
+{
+    char log[300], config[400], line[4096], *report;
+    llmc_tracker *t;
+    llmc_totals got[4];
+    const char *names[4] = {"eval", "eval", "save", "eval"};
+    double eval_j = 0.0;
+    int lines = 0;
+    json_t *r, *w;
+    FILE *f;
+
+    make_scratch();
+    path_in(log, sizeof log, "run.jsonl");
+    snprintf(config, sizeof config,
+             "meters=const:100W; grid=const:400; interval=100ms; log=%s", log);
+    t = tracker_with(config);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    sleep_ms(150); /* an interval's power is known */
+    ck_assert_status(llmc_tracker_window_begin(t, "epoch"), LLMC_OK);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_status(llmc_tracker_window_begin(t, names[i]), LLMC_OK);
+        step_n(t, i + 1, 10);
+        sleep_ms(30);
+        llmc_totals_init(&got[i], sizeof got[i]);
+        ck_assert_status(llmc_tracker_window_end(&got[i], t, names[i]),
+                         LLMC_OK);
+        if (names[i][0] == 'e')
+            eval_j += got[i].energy_j;
+    }
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+
+    ck_assert_ptr_nonnull(f = fopen(log, "r"));
+    while (fgets(line, sizeof line, f)) {
+        json_t *j = json_loads(line, 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        if (json_object_get(j, "type") &&
+            strcmp(json_string_value(json_object_get(j, "type")), "window") ==
+                0) {
+            ck_assert_int_lt(lines, 4);
+            ck_assert_str_eq(json_string_value(json_object_get(j, "window")),
+                             names[lines]);
+            ck_assert_double_eq_tol(
+                json_number_value(json_object_get(j, "energy_j")),
+                got[lines].energy_j, 1e-9);
+            ck_assert_double_eq_tol(
+                json_number_value(json_object_get(j, "duration_s")),
+                got[lines].duration_s, 1e-9);
+            ck_assert_int_eq(json_integer_value(json_object_get(j, "steps")),
+                             lines + 1);
+            ck_assert_int_eq(json_integer_value(json_object_get(j, "tokens")),
+                             10 * (lines + 1));
+            ck_assert(json_is_null(json_object_get(j, "embodied_kgco2e")));
+            ck_assert_ptr_nonnull(json_object_get(j, "host"));
+            lines++;
+        }
+        json_decref(j);
+    }
+    fclose(f);
+    ck_assert_int_eq(lines, 4);
+
+    ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
+    ck_assert_ptr_nonnull(r = json_loads(report, 0, NULL));
+    llmc_free(report);
+    w = json_object_get(json_object_get(r, "windows"), "eval");
+    ck_assert_int_eq(json_integer_value(json_object_get(w, "count")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(w, "open")), 0);
+    ck_assert_double_eq_tol(json_number_value(json_object_get(w, "energy_j")),
+                            eval_j, 1e-9);
+    ck_assert_int_eq(json_integer_value(json_object_get(w, "steps")),
+                     1 + 2 + 4);
+    ck_assert_int_eq(json_integer_value(json_object_get(w, "tokens")), 70);
+    ck_assert(json_is_null(json_object_get(w, "embodied_kgco2e")));
+    w = json_object_get(json_object_get(r, "windows"), "epoch");
+    ck_assert_int_eq(json_integer_value(json_object_get(w, "count")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(w, "open")), 1);
+    ck_assert_ptr_null(json_object_get(r, "window_log_lines_lost"));
+    json_decref(r);
+    llmc_tracker_free(t);
+    remove_scratch();
+}
+END_TEST
+
+/* More windows end between two samples than the queue holds: the log
+ * gets the first ones, and the loss is counted and said. */
+START_TEST(test_tracker_window_lines_beyond_the_queue_are_counted_lost)
+{
+    char log[300], config[400], line[4096], *report;
+    llmc_tracker *t;
+    int lines = 0;
+    json_t *r;
+    FILE *f;
+
+    make_scratch();
+    path_in(log, sizeof log, "run.jsonl");
+    snprintf(config, sizeof config,
+             "meters=const:100W; grid=const:400; interval=1h; log=%s", log);
+    t = tracker_with(config);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    for (int i = 0; i < 300; i++) {
+        ck_assert_status(llmc_tracker_window_begin(t, "tiny"), LLMC_OK);
+        ck_assert_status(llmc_tracker_window_end(NULL, t, "tiny"), LLMC_OK);
+    }
+    /* nothing is written before the next sample */
+    ck_assert_ptr_nonnull(f = fopen(log, "r"));
+    ck_assert_ptr_null(fgets(line, sizeof line, f));
+    fclose(f);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    ck_assert_ptr_nonnull(f = fopen(log, "r"));
+    while (fgets(line, sizeof line, f))
+        lines += strstr(line, "\"type\":\"window\"") != NULL;
+    fclose(f);
+    ck_assert_int_eq(lines, 256);
+    ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
+    ck_assert_ptr_nonnull(r = json_loads(report, 0, NULL));
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(r, "window_log_lines_lost")), 44);
+    ck_assert_ptr_nonnull(strstr(
+        json_string_value(json_object_get(r, "problems")),
+        "misses ended windows"));
+    ck_assert_int_eq(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(r, "windows"),
+                                         "tiny"),
+                         "count")),
+                     300);
+    llmc_free(report);
+    json_decref(r);
+    llmc_tracker_free(t);
+    remove_scratch();
+}
+END_TEST
+
 static Suite *tracker_suite(void)
 {
     Suite *s = suite_create("tracker");
@@ -2281,6 +2716,17 @@ static Suite *tracker_suite(void)
     tcase_add_test(tc, test_tracker_phase_errors);
     tcase_add_test(tc, test_tracker_a_thousand_phases_keep_their_own_totals);
     tcase_add_test(tc, test_tracker_steps_during_many_phase_switches_all_count);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("windows");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_tracker_windows_nest_and_overlap_with_their_own_totals);
+    tcase_add_test(tc, test_tracker_window_within_one_interval_takes_the_last_power);
+    tcase_add_test(tc, test_tracker_window_errors_say_what_is_wrong);
+    tcase_add_test(tc, test_tracker_a_thousand_windows_cycle_in_flat_memory);
+    tcase_add_test(tc, test_tracker_windows_from_threads_beside_steps);
+    tcase_add_test(tc, test_tracker_windows_in_the_log_and_the_report);
+    tcase_add_test(tc, test_tracker_window_lines_beyond_the_queue_are_counted_lost);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("sinks");

@@ -80,11 +80,20 @@ static void add(struct llmc__acc *s, const struct llmc__acc *a,
 void llmc__totals_fill(llmc_totals *o, const llmc_tracker *t, int phase)
 {
     struct llmc__acc s;
-    double waiting, priced;
     if (phase < 0)
         add(&s, &t->total, &t->resumed);
     else
         add(&s, &t->phases[phase], &t->resumed_phases[phase]);
+    llmc__totals_of(o, t, &s);
+    if (phase < 0)
+        project(t, &s, o);
+}
+
+void llmc__totals_of(llmc_totals *o, const llmc_tracker *t,
+                     const struct llmc__acc *a)
+{
+    struct llmc__acc s = *a;
+    double waiting, priced;
     waiting = s.unpriced_j;
     priced = s.energy_j - waiting;
     memset(o, 0, sizeof *o);
@@ -118,8 +127,6 @@ void llmc__totals_fill(llmc_totals *o, const llmc_tracker *t, int phase)
         o->projected_high_kgco2e = NAN;
     o->filled_energy_j = s.filled_j;
     o->unpriced_energy_j = waiting;
-    if (phase < 0)
-        project(t, &s, o);
 }
 
 /* How the energy of intervals without an intensity was priced. */
@@ -180,6 +187,17 @@ static void live_steps(const llmc_tracker *t, llmc_totals *o, int phase)
         o->steps += s - t->seen_steps[h];
         o->tokens += k - t->seen_tokens[h];
     }
+}
+
+void llmc__live_counts(const llmc_tracker *t, uint64_t *steps,
+                       uint64_t *tokens)
+{
+    llmc_totals o;
+    o.steps = t->total.steps;
+    o.tokens = t->total.tokens;
+    live_steps(t, &o, -1);
+    *steps = o.steps;
+    *tokens = o.tokens;
 }
 
 LLMC_API int llmc_tracker_totals(llmc_totals *out, llmc_tracker *t,
@@ -406,6 +424,35 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
                        totals_json(&po, embodied_counted(t)));
     }
     llmc__json_set(&ok, root, "phases", phases);
+
+    {
+        /* per name: the windows that ended, summed, and whether one is
+         * open now */
+        json_t *wins = json_object();
+        int emb = embodied_counted(t);
+        for (unsigned i = 0; i < t->nwindows; i++) {
+            const struct llmc__window *w = &t->windows[i];
+            json_t *j = json_object();
+            llmc__json_set(&ok, j, "count", json_integer((json_int_t)w->ended));
+            llmc__json_set(&ok, j, "open", json_integer(w->open));
+            llmc__json_set(&ok, j, "duration_s", num(w->sum_duration_s));
+            llmc__json_set(&ok, j, "energy_j", num(w->sum_energy_j));
+            llmc__json_set(&ok, j, "operational_kgco2e",
+                           num(w->sum_operational_kgco2e));
+            llmc__json_set(&ok, j, "embodied_kgco2e",
+                           emb ? num(w->sum_embodied_kgco2e) : json_null());
+            llmc__json_set(&ok, j, "total_kgco2e", num(w->sum_total_kgco2e));
+            llmc__json_set(&ok, j, "steps",
+                           json_integer((json_int_t)w->sum_steps));
+            llmc__json_set(&ok, j, "tokens",
+                           json_integer((json_int_t)w->sum_tokens));
+            llmc__json_set(&ok, wins, w->name, j);
+        }
+        llmc__json_set(&ok, root, "windows", wins);
+        if (t->win_lines_lost > 0)
+            llmc__json_set(&ok, root, "window_log_lines_lost",
+                           json_integer(t->win_lines_lost));
+    }
 
     {
         json_t *g = json_object();

@@ -628,6 +628,19 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
 
     if (t->log)
         llmc__log_sample(t, de, priced ? op : NAN, emb, dt);
+    {
+        /* the interval on its own, for the windows */
+        struct llmc__acc iv;
+        memset(&iv, 0, sizeof iv);
+        iv.energy_j = de;
+        iv.operational_kgco2e = op;
+        iv.embodied_kgco2e = emb;
+        iv.duration_s = dt;
+        iv.ci_energy_j = t->intensity_ok ? de * ci : 0.0;
+        iv.unpriced_j = priced ? 0.0 : de;
+        iv.samples = dt > 0.0;
+        llmc__windows_sample(t, &iv, t->last_ns, now);
+    }
     t->last_ns = now;
     t->last_unix_s = now_unix_s;
     if (t->grid_thread_running && !t->grid_quit) {

@@ -193,6 +193,51 @@ void llmc__log_fill(llmc_tracker *t, const struct llmc__span *s,
     log_write(t, line, 15);
 }
 
+static json_t *num_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* One line per ended window, written by the sample after its end. */
+void llmc__log_window(llmc_tracker *t, const struct llmc__window_line *w)
+{
+    const llmc_totals *o = &w->totals;
+    json_t *line = json_object(), *id;
+
+    if (!line) {
+        log_write(t, NULL, 0);
+        return;
+    }
+    json_object_set_new(line, "type", json_string("window"));
+    log_stamp(line);
+    if ((id = identity_json(t)) != NULL) {
+        json_object_update(line, id);
+        json_decref(id);
+    }
+    json_object_set_new(line, "window", json_string(w->name));
+    json_object_set_new(line, "begin_unix_s", json_real(w->begin_unix_s));
+    json_object_set_new(line, "end_unix_s", json_real(w->end_unix_s));
+    json_object_set_new(line, "duration_s", json_real(o->duration_s));
+    json_object_set_new(line, "energy_j", num_or_null(o->energy_j));
+    json_object_set_new(line, "operational_kgco2e",
+                        num_or_null(o->operational_kgco2e));
+    /* null, as on the sample lines, where no embodied carbon is counted */
+    json_object_set_new(line, "embodied_kgco2e",
+                        t->embodied_devices > 0
+                            ? num_or_null(o->embodied_kgco2e)
+                            : json_null());
+    json_object_set_new(line, "total_kgco2e", num_or_null(o->total_kgco2e));
+    json_object_set_new(line, "steps", json_integer((json_int_t)o->steps));
+    json_object_set_new(line, "tokens", json_integer((json_int_t)o->tokens));
+    json_object_set_new(line, "samples",
+                        json_integer((json_int_t)o->samples));
+    json_object_set_new(line, "unpriced_energy_j",
+                        num_or_null(o->unpriced_energy_j));
+    /* type, time, time_unix_s, 6 of identity, window, begin, end,
+     * duration, energy, 3 of CO2e, steps, tokens, samples, unpriced */
+    log_write(t, line, 21);
+}
+
 /* What one process can have counted: a checkpoint beyond these bounds is
  * damaged, not big. Documented in llmc_tracker_new(3). */
 #define CKPT_MAX_ENERGY_J 1e15      /* 3 MW for ten years */

@@ -832,7 +832,7 @@ LLMC_API int llmc_tracker_step(llmc_tracker *t, uint64_t tokens)
 
 /* FNV-1a: names are short, and a phase is found in constant time
  * however many there are. */
-static unsigned name_hash(const char *name)
+unsigned llmc__name_hash(const char *name)
 {
     uint32_t h = 2166136261u;
     for (; *name; name++)
@@ -844,7 +844,7 @@ static unsigned name_hash(const char *name)
 static unsigned *index_slot(unsigned *index, unsigned size,
                             char (*names)[LLMC__PHASE_NAME], const char *name)
 {
-    unsigned i = name_hash(name) & (size - 1);
+    unsigned i = llmc__name_hash(name) & (size - 1);
     while (index[i] && strcmp(names[index[i] - 1], name) != 0)
         i = (i + 1) & (size - 1);
     return &index[i];
@@ -1094,6 +1094,7 @@ LLMC_API void llmc_tracker_free(llmc_tracker *t)
     free(t->phase_index);
     for (unsigned i = 0; i < LLMC__SPANS; i++)
         free(t->spans[i].energy_j);
+    llmc__windows_free(t);
     llmc__tracker_config_free(t);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);

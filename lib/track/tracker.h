@@ -97,6 +97,37 @@ struct llmc__identity {
     int rank, local_rank, world_size, local_world_size; /* -1 unknown */
 };
 
+/* Named windows (window.c): an entry per name ever used, kept for the
+ * tracker's life, so that a name's later begin/end pairs allocate nothing
+ * (about 0.3 kB per name). A window's energy is the sampled energy
+ * between the samples around it, less the share of the interval that held
+ * its begin from before it, plus the time after the last sample at the
+ * last interval's power. */
+struct llmc__window {
+    char name[LLMC__PHASE_NAME];
+    int open;
+    int pending;              /* open, with no sample since its begin */
+    unsigned pending_at;      /* its place in win_pending, when pending */
+    int64_t begin_ns;
+    double begin_unix_s;
+    struct llmc__acc base;    /* t->sampled at its begin */
+    uint64_t base_steps, base_tokens; /* steps and tokens counted by then */
+    struct llmc__acc head;    /* the interval that held its begin */
+    int64_t head_from_ns, head_to_ns;
+    /* the windows of this name that ended, summed */
+    uint64_t ended, sum_steps, sum_tokens;
+    double sum_energy_j, sum_operational_kgco2e, sum_embodied_kgco2e,
+        sum_total_kgco2e, sum_duration_s;
+};
+
+/* An ended window waiting for the sampler to log it. */
+#define LLMC__WINDOW_LINES 256
+struct llmc__window_line {
+    char name[LLMC__PHASE_NAME];
+    double begin_unix_s, end_unix_s;
+    llmc_totals totals;
+};
+
 /* STARTING: one llmc_tracker_start owns the tracker until it runs or
  * fails; every other start and setter sees it taken */
 enum llmc__state { LLMC__NEW = 0, LLMC__RUNNING = 1, LLMC__STOPPED = 2,
@@ -212,6 +243,20 @@ struct llmc_tracker {
     double rate_n, rate_mean, rate_m2;
     double post_warmup_j, post_warmup_tokens, post_warmup_s;
 
+    /* windows, under mu */
+    struct llmc__window *windows;  /* nwindows of window_cap */
+    unsigned nwindows, window_cap;
+    unsigned *window_index;        /* 2 x window_cap: open addressing on
+                                    * the name's hash, window + 1 */
+    unsigned *win_pending;         /* window_cap: the pending windows */
+    unsigned npending;
+    struct llmc__acc sampled;      /* what the samples gave, this run */
+    struct llmc__acc last_iv;      /* the last interval's own */
+    int64_t last_iv_ns;            /* its length; 0 before the first */
+    struct llmc__window_line *win_lines; /* LLMC__WINDOW_LINES, or NULL */
+    unsigned nwin_lines;
+    long win_lines_lost;           /* ended windows the log missed */
+
     FILE *log;
     long log_lines_lost;           /* under mu: stop then fails */
     char problems[1024];           /* sinks that failed, for the report */
@@ -267,6 +312,22 @@ int llmc__phases_reserve(llmc_tracker *t, unsigned n);
  * (LLMC_ENOMEM, said) */
 int llmc__phase_add(llmc_tracker *t, const char *name);
 
+/* tracker.c: FNV-1a of a name, for the phase and window indexes */
+unsigned llmc__name_hash(const char *name);
+/* window.c, under mu: a sample's interval [from_ns, to_ns] and what it
+ * gave, for the windows; then the ended windows are logged */
+void llmc__windows_sample(llmc_tracker *t, const struct llmc__acc *iv,
+                          int64_t from_ns, int64_t to_ns);
+void llmc__windows_free(llmc_tracker *t);
+/* report.c: totals from an accumulator, as llmc__totals_fill does */
+void llmc__totals_of(llmc_totals *o, const llmc_tracker *t,
+                     const struct llmc__acc *s);
+/* report.c, under mu: the steps and tokens counted so far, including
+ * those not yet harvested */
+void llmc__live_counts(const llmc_tracker *t, uint64_t *steps,
+                       uint64_t *tokens);
+/* sinks.c */
+void llmc__log_window(llmc_tracker *t, const struct llmc__window_line *w);
 void llmc__problem(llmc_tracker *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

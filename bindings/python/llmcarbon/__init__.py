@@ -36,7 +36,7 @@ from .estimate import Estimate, estimate
 from .grid import Grid, Intensity, Window
 from .profile import Profile, profiles
 from .quantity import format_quantity, parse_quantity, parse_range
-from .tracker import Totals, Tracker
+from .tracker import Totals, Tracker, TrackerWindow
 
 __version__ = BINDING_VERSION
 
@@ -46,7 +46,8 @@ __all__ = [
     "LibraryNotFound", "LibraryVersionError", "MeasurementWarning",
     "NetworkError", "NoData", "NoDevice", "NotFound", "NotSupported",
     "OutOfMemory", "ParseError", "PermissionDenied", "Profile", "RangeError",
-    "StateError", "TLSError", "Timeout", "Totals", "Tracker", "UnitError",
+    "StateError", "TLSError", "Timeout", "Totals", "Tracker", "TrackerWindow",
+    "UnitError",
     "Window", "estimate", "format_quantity", "library_path", "parse_quantity",
     "parse_range", "profiles", "version", "version_num",
 ]

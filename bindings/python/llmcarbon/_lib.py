@@ -358,6 +358,8 @@ PROTOTYPES = {
     # cheapest conversion ctypes has, for the call made on every step.
     "llmc_tracker_step": (_c_int, [_c_void_p, ctypes.c_uint64]),
     "llmc_tracker_phase": (_c_int, [TrackerP, _c_char_p]),
+    "llmc_tracker_window_begin": (_c_int, [TrackerP, _c_char_p]),
+    "llmc_tracker_window_end": (_c_int, [_P(Totals), TrackerP, _c_char_p]),
     "llmc_tracker_stop": (_c_int, [TrackerP]),
     "llmc_tracker_status": (_c_int, [_P(_c_char_p), TrackerP]),
     "llmc_tracker_free": (None, [TrackerP]),

@@ -290,6 +290,63 @@ class Tracker:
             return
         check(lib.llmc_tracker_phase(self._live(), arg(name)))
 
+    # -- windows ----------------------------------------------------------
+
+    def window(self, name: str) -> "TrackerWindow":
+        """A window as a context manager: begun on entry, ended on exit,
+        its Totals then in .totals.
+
+            with tracker.window("eval") as w:
+                evaluate(model)
+            print(w.totals.energy_j)
+
+        Windows may overlap and nest; each name may be open once at a
+        time. See window_begin() for the cost and the failures."""
+        return TrackerWindow(self, name)
+
+    def window_begin(self, name: str) -> None:
+        """Opens the window name (1 to 31 bytes) now, while the tracker
+        runs. Windows may overlap and nest, and end in any order. A window
+        call takes the tracker's lock (about a hundred empty calls, where
+        a step costs two): use one per stretch of work, not per step.
+
+        A failure (the name already open, the tracker not running) follows
+        the tracker's rule: with strict False a MeasurementWarning, and
+        training goes on; with strict True it raises. A no-op when the
+        tracker could not start."""
+        if self._state == _FAILED:
+            return
+        self._window_call(lib.llmc_tracker_window_begin(self._live(),
+                                                        arg(name)))
+
+    def window_end(self, name: str) -> Optional[Totals]:
+        """Closes the window name now and returns its Totals: the energy,
+        CO2e, steps, tokens and samples of the run between its begin and
+        its end (energy apportioned by time within the intervals at its
+        ends; see llmc_tracker_window_begin(3)). None when the tracker
+        could not start, or, with strict False, when the end failed (a
+        MeasurementWarning says why)."""
+        if self._state == _FAILED:
+            return None
+        out = _lib.Totals()
+        lib.llmc_totals_init(ctypes.byref(out), ctypes.sizeof(out))
+        if not self._window_call(lib.llmc_tracker_window_end(
+                ctypes.byref(out), self._live(), arg(name))):
+            return None
+        return _totals_from_struct(out, *self._embodied())
+
+    def _window_call(self, rc: int) -> bool:
+        if rc == 0:
+            return True
+        try:
+            raise_status(rc)
+        except Error as exc:
+            if self.strict:
+                raise
+            warnings.warn("llmcarbon: %s; training goes on" % exc,
+                          MeasurementWarning, stacklevel=3)
+        return False
+
     def stop(self) -> None:
         """Takes the last sample, writes the checkpoint and stops sampling.
         The totals stay readable. Calling it again does nothing."""
@@ -426,3 +483,37 @@ class Tracker:
 
     def __repr__(self) -> str:
         return "<llmcarbon.Tracker %s>" % self._state
+
+
+class TrackerWindow:
+    """A named window of a Tracker as a context manager (Tracker.window;
+    not the grid's best Window of llmcarbon.Grid.best_window):
+    begun on entry, ended on exit. totals is the window's Totals once it
+    has ended (None before, or when the end failed with strict False).
+    An exception in the block ends the window too, and is not masked: a
+    failing end then only warns."""
+
+    def __init__(self, tracker: Tracker, name: str) -> None:
+        self.tracker = tracker
+        self.name = name
+        self.totals: Optional[Totals] = None
+
+    def __enter__(self) -> "TrackerWindow":
+        self.tracker.window_begin(self.name)
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        if exc_type is None:
+            self.totals = self.tracker.window_end(self.name)
+            return False
+        try:
+            self.totals = self.tracker.window_end(self.name)
+        except Error as err:
+            warnings.warn("llmcarbon: the window %r did not end cleanly: %s"
+                          % (self.name, err), MeasurementWarning,
+                          stacklevel=2)
+        return False
+
+    def __repr__(self) -> str:
+        return "<llmcarbon.TrackerWindow %r%s>" % (
+            self.name, "" if self.totals is None else " ended")

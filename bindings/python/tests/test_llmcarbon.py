@@ -606,6 +606,110 @@ class TrackerTest(unittest.TestCase):
         del t  # __del__ stops and frees; nothing to see but no crash
 
 
+class TrackerWindowTest(unittest.TestCase):
+    """Named windows: a context manager with its own Totals, overlap and
+    nesting, and failures that follow the tracker's strict rule."""
+
+    # 100 W on 400 g/kWh: with a constant meter every interval's power is
+    # 100 W, so a window's energy is 100 W x its duration, up to the few
+    # milliseconds between the meter's clock and the tracker's (0.5 J).
+    CONFIG = "meters=const:100W;grid=const:400g/kWh;interval=100ms"
+
+    def test_context_manager_gives_the_windows_own_totals(self):
+        t = llmcarbon.Tracker(self.CONFIG)
+        self.addCleanup(t.close)
+        with t:
+            time.sleep(0.15)  # an interval's power is known
+            t.step(1000)  # in no window
+            with t.window("epoch") as epoch:
+                self.assertIsNone(epoch.totals)
+                for _ in range(3):
+                    t.step(10)
+                with t.window("eval") as ev:
+                    t.step(5)
+                    time.sleep(0.12)
+                t.window_begin("overlap")
+                time.sleep(0.05)
+            t.step(1)
+            over = t.window_end("overlap")
+        self.assertIsInstance(ev.totals, llmcarbon.Totals)
+        self.assertIs(type(ev.totals), type(t.totals()))
+        self.assertEqual((ev.totals.steps, ev.totals.tokens), (1, 5))
+        self.assertEqual((epoch.totals.steps, epoch.totals.tokens), (4, 35))
+        self.assertEqual((over.steps, over.tokens), (1, 1))
+        for w in (ev.totals, epoch.totals, over):
+            self.assertTrue(w.measured)
+            self.assertAlmostEqual(w.energy_j, 100.0 * w.duration_s,
+                                   delta=0.5)
+            self.assertAlmostEqual(w.operational_kgco2e,
+                                   w.energy_j / 3.6e6 * 0.4, delta=1e-12)
+            self.assertIsNone(w.embodied_kgco2e)  # no hardware given
+            self.assertIsNone(w.projected_total_kgco2e)
+        self.assertGreaterEqual(ev.totals.duration_s, 0.12)
+        self.assertGreater(epoch.totals.duration_s, ev.totals.duration_s)
+        report = t.report()["windows"]
+        self.assertEqual(report["eval"]["count"], 1)
+        self.assertEqual(report["eval"]["open"], 0)
+        self.assertAlmostEqual(report["eval"]["energy_j"],
+                               ev.totals.energy_j, delta=1e-9)
+        self.assertEqual(report["epoch"]["tokens"], 35)
+
+    def test_failures_warn_with_strict_false_and_raise_with_strict_true(self):
+        t = llmcarbon.Tracker(self.CONFIG)
+        self.addCleanup(t.close)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t.window_begin("w")  # not started
+            with t:
+                t.window_begin("w")
+                t.window_begin("w")  # already open
+                self.assertIsNone(t.window_end("never-begun"))
+                self.assertIsNotNone(t.window_end("w"))
+        self.assertEqual(len(caught), 3)
+        for w in caught:
+            self.assertIs(w.category, llmcarbon.MeasurementWarning)
+        self.assertIn("has not started", str(caught[0].message))
+        self.assertIn("window 'w' is already open", str(caught[1].message))
+        self.assertIn("'never-begun' is not open", str(caught[2].message))
+
+        s = llmcarbon.Tracker(self.CONFIG, strict=True)
+        self.addCleanup(s.close)
+        with s:
+            s.window_begin("w")
+            with self.assertRaises(llmcarbon.StateError):
+                s.window_begin("w")
+            with self.assertRaises(llmcarbon.StateError):
+                with s.window("x"):
+                    s.window_end("x")  # ended inside: the exit's end fails
+            with self.assertRaises(llmcarbon.InvalidArgument):
+                s.window_begin("")
+
+    def test_block_exception_ends_the_window_and_is_not_masked(self):
+        t = llmcarbon.Tracker(self.CONFIG, strict=True)
+        self.addCleanup(t.close)
+        with t:
+            with self.assertRaises(KeyError):
+                with t.window("body") as w:
+                    t.step(2)
+                    raise KeyError("from the training loop")
+            self.assertEqual(w.totals.steps, 1)
+            t.window_begin("body")  # it had ended: begins again
+            t.window_end("body")
+
+    def test_a_tracker_that_did_not_start_makes_windows_no_ops(self):
+        with mock.patch.dict(os.environ, {
+                "LLMC_NVML_LIBRARY": "/nonexistent/libnvidia-ml.so.1"}):
+            t = llmcarbon.Tracker("meters=nvml;require=measured")
+            self.addCleanup(t.close)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                with t:
+                    with t.window("eval") as w:
+                        t.step(1)
+            self.assertEqual(len(caught), 1)  # the start's, only
+            self.assertIsNone(w.totals)
+
+
 class GridTest(unittest.TestCase):
     def test_const(self):
         ci = llmcarbon.Grid("const:450g/kWh").intensity()

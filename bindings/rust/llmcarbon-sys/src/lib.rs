@@ -439,6 +439,12 @@ extern "C" {
     pub fn llmc_tracker_start(tracker: *mut llmc_tracker) -> c_int;
     pub fn llmc_tracker_step(tracker: *mut llmc_tracker, tokens: u64) -> c_int;
     pub fn llmc_tracker_phase(tracker: *mut llmc_tracker, name: *const c_char) -> c_int;
+    pub fn llmc_tracker_window_begin(tracker: *mut llmc_tracker, name: *const c_char) -> c_int;
+    pub fn llmc_tracker_window_end(
+        out: *mut llmc_totals,
+        tracker: *mut llmc_tracker,
+        name: *const c_char,
+    ) -> c_int;
     pub fn llmc_tracker_stop(tracker: *mut llmc_tracker) -> c_int;
     pub fn llmc_tracker_status(
         out_detail: *mut *const c_char,

@@ -74,7 +74,7 @@ pub use estimate::{estimate, Estimate, EstimateResult, Range};
 pub use grid::{Basis, Grid, Intensity, Window, Zone};
 pub use meter::{Channel, Meter, Method};
 pub use profile::{Profile, ProfileField, ProfileText};
-pub use tracker::{Totals, Tracker};
+pub use tracker::{Totals, Tracker, TrackerWindow};
 
 /// `std::result::Result` with this crate's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;

@@ -1,6 +1,6 @@
 //! Training runs: the tracker, its totals, its channels and its report.
 
-use std::ffi::c_void;
+use std::ffi::{c_void, CStr, CString};
 use std::fmt;
 use std::mem::{size_of, MaybeUninit};
 use std::ptr::{self, NonNull};
@@ -308,6 +308,60 @@ impl Tracker {
         check(unsafe { sys::llmc_tracker_phase(self.ptr.as_ptr(), name.as_ptr()) })
     }
 
+    /// Opens the window `name` (1 to 31 bytes) now. Windows are named
+    /// ranges of a running tracker that may overlap and nest, and end in
+    /// any order; each name may be open once at a time. A window call
+    /// takes the tracker's lock (about a hundred empty calls, where a step
+    /// costs two): use one per stretch of work, not per step.
+    /// [`Error::ESTATE`] when the name is open already, or the tracker is
+    /// not running.
+    pub fn window_begin(&self, name: &str) -> Result<()> {
+        let name = cstring(name, "window")?;
+        check(unsafe { sys::llmc_tracker_window_begin(self.ptr.as_ptr(), name.as_ptr()) })
+    }
+
+    /// Closes the window `name` now and gives its totals: the run between
+    /// its begin and its end, its energy apportioned by time within the
+    /// intervals that hold its ends (llmc_tracker_window_begin(3)); the
+    /// projection is `None`. [`Error::ESTATE`] when it is not open.
+    pub fn window_end(&self, name: &str) -> Result<Totals> {
+        let name = cstring(name, "window")?;
+        self.window_end_c(&name)
+    }
+
+    fn window_end_c(&self, name: &CStr) -> Result<Totals> {
+        let mut o = MaybeUninit::<sys::llmc_totals>::uninit();
+        let o = unsafe {
+            sys::llmc_totals_init(o.as_mut_ptr(), size_of::<sys::llmc_totals>());
+            o.assume_init_mut()
+        };
+        check(unsafe { sys::llmc_tracker_window_end(o, self.ptr.as_ptr(), name.as_ptr()) })?;
+        Ok(Totals::from_raw(o, self.embodied_included()))
+    }
+
+    /// Opens the window `name` and returns a guard: [`TrackerWindow::end`]
+    /// closes it and gives its totals; a guard dropped without `end`
+    /// closes it silently.
+    ///
+    /// ```no_run
+    /// # fn evaluate() {}
+    /// # let mut t = llmcarbon::Tracker::new()?;
+    /// # t.start()?;
+    /// let eval = t.window("eval")?;
+    /// evaluate();
+    /// let o = eval.end()?;
+    /// println!("eval: {:?} J", o.energy_j);
+    /// # Ok::<(), llmcarbon::Error>(())
+    /// ```
+    pub fn window(&self, name: &str) -> Result<TrackerWindow<'_>> {
+        let name = cstring(name, "window")?;
+        check(unsafe { sys::llmc_tracker_window_begin(self.ptr.as_ptr(), name.as_ptr()) })?;
+        Ok(TrackerWindow {
+            tracker: self,
+            name: Some(name),
+        })
+    }
+
     /// Takes a final sample, writes the checkpoint, stops the sampler.
     /// Calling it again does nothing. From any thread.
     ///
@@ -374,6 +428,55 @@ impl Tracker {
         let mut out = ptr::null_mut();
         check(unsafe { sys::llmc_tracker_report_json(&mut out, self.ptr.as_ptr()) })?;
         Ok(unsafe { take_str(out) })
+    }
+}
+
+/// An open window of a [`Tracker`] ([`Tracker::window`]); not the grid's
+/// best [`Window`](crate::Window). Ended by [`TrackerWindow::end`], or
+/// silently when dropped (an error of that end is dropped with it).
+#[must_use = "a window dropped at once ends at once"]
+pub struct TrackerWindow<'a> {
+    tracker: &'a Tracker,
+    name: Option<CString>, // None once ended
+}
+
+impl TrackerWindow<'_> {
+    /// The window's name.
+    pub fn name(&self) -> &str {
+        self.name
+            .as_deref()
+            .and_then(|n| n.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// Closes the window now and gives its totals.
+    pub fn end(mut self) -> Result<Totals> {
+        let name = self.name.take().expect("a window ends once");
+        self.tracker.window_end_c(&name)
+    }
+}
+
+impl Drop for TrackerWindow<'_> {
+    fn drop(&mut self) {
+        if let Some(name) = self.name.take() {
+            // no totals wanted; a tracker stopped meanwhile refuses, and
+            // that is all there is to say
+            unsafe {
+                sys::llmc_tracker_window_end(
+                    ptr::null_mut(),
+                    self.tracker.ptr.as_ptr(),
+                    name.as_ptr(),
+                )
+            };
+        }
+    }
+}
+
+impl fmt::Debug for TrackerWindow<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TrackerWindow")
+            .field("name", &self.name())
+            .finish()
     }
 }
 

@@ -590,6 +590,74 @@ fn tracker_phases_count_apart() {
     assert_eq!(t.phase("").unwrap_err().code, Error::EINVAL);
 }
 
+// With a constant meter every interval's power is the meter's, so a
+// window's energy is that power times its duration, up to the few
+// milliseconds between the meter's clock and the tracker's: 5 ms at 300 W.
+#[test]
+fn tracker_windows_nest_overlap_and_end_with_their_own_totals() {
+    let mut t = Tracker::with_config(CONST_RUN).unwrap();
+    t.start().unwrap();
+    thread::sleep(Duration::from_millis(150)); // an interval's power is known
+    t.step(1000); // in no window
+    let epoch = t.window("epoch").unwrap();
+    assert_eq!(epoch.name(), "epoch");
+    t.step(10);
+    t.window_begin("eval").unwrap();
+    t.step(5);
+    thread::sleep(Duration::from_millis(120));
+    let eval = t.window_end("eval").unwrap();
+    t.window_begin("overlap").unwrap();
+    t.step(1);
+    let epoch = epoch.end().unwrap();
+    t.step(2);
+    let overlap = t.window_end("overlap").unwrap();
+    assert_eq!((eval.steps, eval.tokens), (1, 5));
+    assert_eq!((epoch.steps, epoch.tokens), (3, 16));
+    assert_eq!((overlap.steps, overlap.tokens), (2, 3));
+    for w in [eval, epoch, overlap] {
+        let e = w.energy_j.unwrap();
+        assert!((e - 300.0 * w.duration_s).abs() <= 1.5, "{w:?}");
+        assert_rel!(w.operational_kgco2e.unwrap(), e / 3.6e6 * 0.5, 1e-9);
+        assert_eq!(w.embodied_kgco2e, None);
+        assert_eq!(w.projected_total_kgco2e, None);
+    }
+    assert!(eval.duration_s >= 0.12);
+    assert!(epoch.duration_s > eval.duration_s);
+    {
+        let _quiet = t.window("dropped").unwrap();
+        t.step(1);
+    } // ended by the drop: it may begin again
+    t.window_begin("dropped").unwrap();
+    t.window_end("dropped").unwrap();
+    t.stop().unwrap();
+    let json = t.report_json().unwrap();
+    assert!(json.contains("\"windows\""), "{json}");
+    assert!(json.contains("\"eval\": {\n      \"count\": 1"), "{json}");
+}
+
+#[test]
+fn tracker_window_errors_name_the_state() {
+    let mut t = Tracker::with_config(CONST_RUN).unwrap();
+    let err = t.window_begin("w").unwrap_err();
+    assert_eq!(err.code, Error::ESTATE);
+    assert!(err.message.contains("has not started"), "{err}");
+    t.start().unwrap();
+    t.window_begin("w").unwrap();
+    let err = t.window("w").unwrap_err();
+    assert_eq!(err.code, Error::ESTATE);
+    assert!(err.message.contains("window 'w' is already open"), "{err}");
+    let err = t.window_end("nope").unwrap_err();
+    assert_eq!(err.code, Error::ESTATE);
+    assert!(err.message.contains("'nope' is not open"), "{err}");
+    assert_eq!(t.window_begin("").unwrap_err().code, Error::EINVAL);
+    t.window_end("w").unwrap();
+    let open = t.window("open-at-stop").unwrap();
+    t.stop().unwrap();
+    let err = open.end().unwrap_err();
+    assert_eq!(err.code, Error::ESTATE);
+    assert!(err.message.contains("has stopped"), "{err}");
+}
+
 #[test]
 fn tracker_configuration_ends_at_the_start() {
     let mut t = Tracker::new().unwrap();
