@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "llmcarbon.h"
+#include <jansson.h>
+
 #include "testutil.h"
 
 /* ---- the fake tree ------------------------------------------------------ */
@@ -592,6 +594,40 @@ START_TEST(test_amdgpu_counter_reads_energy)
 }
 END_TEST
 
+START_TEST(test_amdgpu_tells_a_tracker_the_devices_memory_and_limit)
+{
+    /* rocm-smi's name, 192 GiB and a 750 W default cap: the tracker finds
+     * the MI300X from the meter and says from what */
+    llmc_tracker *t;
+    char *report, rel[256];
+    json_t *root, *e;
+    json_error_t err;
+
+    amd_card(0, "amdgpu", "AMD Instinct MI300X\n");
+    amd_file(0, "energy1_input", 10000000);
+    amd_file(0, "power1_cap_default", 750000000);
+    snprintf(rel, sizeof rel, "class/drm/card0/device/mem_info_vram_total");
+    put_u64(rel, UINT64_C(192) << 30);
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_status(llmc_tracker_configure(t, "meters=amdgpu; "
+                                               "grid=const:500g/kWh; "
+                                               "sampler=inline"),
+                     LLMC_OK);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
+    ck_assert_ptr_nonnull(root = json_loads(report, 0, &err));
+    e = json_object_get(root, "embodied");
+    ck_assert_str_eq(json_string_value(json_object_get(e, "hardware")),
+                     "AMD Instinct MI300X");
+    ck_assert_str_eq(json_string_value(json_object_get(e, "hardware_from")),
+                     "1 device as amdgpu:0 reports it: 'AMD Instinct "
+                     "MI300X', 192 GiB, 750 W limit");
+    json_decref(root);
+    llmc_free(report);
+    llmc_tracker_free(t);
+}
+END_TEST
+
 START_TEST(test_amdgpu_power_is_integrated_and_stuck_counter_falls_back)
 {
     llmc_meter *m;
@@ -857,6 +893,7 @@ static Suite *meter_sysfs_suite(void)
 
     tcase_add_checked_fixture(amd, tree_new, tree_free);
     tcase_add_test(amd, test_amdgpu_counter_reads_energy);
+    tcase_add_test(amd, test_amdgpu_tells_a_tracker_the_devices_memory_and_limit);
     tcase_add_test(amd,
                    test_amdgpu_power_is_integrated_and_stuck_counter_falls_back);
     tcase_add_test(amd, test_amdgpu_advancing_counter_is_kept_under_load);

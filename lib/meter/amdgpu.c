@@ -14,6 +14,7 @@
  * the order of the DRM card numbers; the render node of each KFD GPU ties
  * it to its card.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -341,6 +342,18 @@ static int probe_file(const char *dir, const char *file, int *fd, char *path,
 
 /* Opens the files of one card into a new state; returns 0 or the errno of
  * the file that stops it (in failed, with its path). */
+/* A whole number in a sysfs file (bytes, uW), or NAN. */
+static double sysfs_number(const char *path)
+{
+    char text[64], *end;
+    unsigned long long v;
+    if (llmc__read_text(path, text, sizeof text) != 0 || !isdigit((unsigned char)text[0]))
+        return NAN;
+    errno = 0;
+    v = strtoull(text, &end, 10);
+    return *end || errno || v == 0 ? NAN : (double)v;
+}
+
 static int open_card(const struct card *c, struct amd_state **out,
                      char *failed, size_t failed_size)
 {
@@ -736,6 +749,13 @@ int llmc__amdgpu_open(struct llmc_meter *m, const char *args, int is_auto)
             return llmc__fail(LLMC_ENOMEM, "amdgpu: out of memory");
         }
         ch->node_level = 0;
+        /* what tells apart the profiles one product name may have */
+        llmc__put_text(path, sizeof path, "%s/device/mem_info_vram_total",
+                       card_dir);
+        ch->memory_gib = sysfs_number(path) / 1073741824.0;
+        llmc__put_text(path, sizeof path, "%s/power1_cap_default",
+                       c[i].hwmon);
+        ch->power_limit_w = sysfs_number(path) / 1e6;
         llmc__put_text(ch->detail, sizeof ch->detail, "%s", s->note);
         added++;
         if (usedlen < sizeof used)
