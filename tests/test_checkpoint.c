@@ -531,8 +531,12 @@ static void expect_resumed(const json_t *res, json_int_t before,
                            json_int_t after)
 {
     json_int_t from = json_integer_value(json_object_get(res, "from_unix_s"));
+    json_int_t written = json_integer_value(
+        json_object_get(res, "checkpoint_written_unix_s"));
     ck_assert_int_ge(from, before);
     ck_assert_int_le(from, after);
+    /* when the run before wrote it (HEAD's written_unix_s) */
+    ck_assert_int_eq(written, 1700000000);
     ck_assert_double_eq(json_number_value(json_object_get(res, "energy_j")),
                         1000.0);
 }

@@ -1528,6 +1528,27 @@ START_TEST(run_without_grid_says_which_grid_it_uses)
 }
 END_TEST
 
+START_TEST(run_resumed_from_a_checkpoint_says_when_and_from_when)
+{
+    char dir[] = "/tmp/llmc-run-XXXXXX", ckpt[128];
+    struct result r;
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(ckpt, sizeof ckpt, "%s/run.ckpt", dir);
+    RUN(&r, "run", "--meters", "const:10W", "--grid", "FR", "--checkpoint",
+        ckpt, "--", "true");
+    expect_ok(&r);
+    ck_assert_ptr_null(strstr(r.out, "resumed"));
+    result_free(&r);
+    RUN(&r, "run", "--meters", "const:10W", "--grid", "FR", "--checkpoint",
+        ckpt, "--", "true");
+    expect_ok(&r);
+    OUT_HAS(&r, "  resumed        at 20");
+    OUT_HAS(&r, "Z, from a checkpoint written at 20");
+    result_free(&r);
+    ck_assert_int_eq(remove_tree(dir), 0);
+}
+END_TEST
+
 START_TEST(run_takes_every_tracker_key_as_a_flag)
 {
     /* the README: "llmcarbon run takes --key value" for every key */
@@ -2032,6 +2053,7 @@ static Suite *cli_suite(void)
         tcase_add_test(runc, run_strict_with_a_working_nvml_measures_it);
         tcase_add_test(runc, run_without_grid_says_which_grid_it_uses);
         tcase_add_test(runc, run_takes_every_tracker_key_as_a_flag);
+        tcase_add_test(runc, run_resumed_from_a_checkpoint_says_when_and_from_when);
         tcase_add_test(runc, run_without_a_readable_meter_says_so_first_and_estimates);
         tcase_add_test(runc, grid_get_answers_with_provenance_and_time);
         tcase_add_test(runc, grid_forecast_of_a_constant_says_start_now);

@@ -721,8 +721,10 @@ START_TEST(report_says_when_a_run_resumed)
                 "\"intensity_source\":\"const:300\","
                 "\"intensity_basis\":\"unspecified\",\"pue\":1.0,"
                 "\"operational_kgco2e\":0.3,\"embodied_kgco2e\":0.0,"
-                "\"resumed\":{\"from_unix_s\":%d,\"energy_j\":3600000.0}}\n",
-                T0 + 60.0 * (i + 1), i + 1, 10 * (i + 1), (int)T0 + 60);
+                "\"resumed\":{\"from_unix_s\":%d,"
+                "\"checkpoint_written_unix_s\":%d,\"energy_j\":3600000.0}}\n",
+                T0 + 60.0 * (i + 1), i + 1, 10 * (i + 1), (int)T0 + 60,
+                (int)T0 + 30);
     fclose(f);
     j = REPORT_JSON(&r, rank0);
     res = json_object_get(j, "resumed");
@@ -733,6 +735,7 @@ START_TEST(report_says_when_a_run_resumed)
     ck_assert_int_eq(integer(res, "rank"), 0);
     ck_assert_int_eq(integer(res, "pid"), 200);
     ck_assert_double_eq(num(res, "from_unix_s"), T0 + 60);
+    ck_assert_double_eq(num(res, "checkpoint_written_unix_s"), T0 + 30);
     ck_assert_double_eq(num(res, "energy_j"), 3600000.0);
     ck_assert_double_eq_tol(num(j, "energy_kwh"), 3.0, 1e-12);
     json_decref(j);
@@ -740,7 +743,8 @@ START_TEST(report_says_when_a_run_resumed)
     REPORT(&r, rank0);
     ck_assert_int_eq(r.status, 0);
     OUT_HAS(&r, "node1 rank 0: resumed at 2024-05-01T12:01:00Z (pid 200), "
-                "from a checkpoint of 3,600,000 J");
+                "from a checkpoint written at 2024-05-01T12:00:30Z of "
+                "3,600,000 J");
 }
 END_TEST
 

@@ -88,6 +88,8 @@ json_t *cli_set(json_t *o, const char *key, json_t *value);
 json_t *cli_append(json_t *array, json_t *value);
 /* A number in a readable form: grouping for large values, few decimals. */
 const char *cli_num(char *buf, size_t size, double v);
+/* A Unix time as "2026-12-04T15:00:00Z" (UTC); "unknown" when not one. */
+const char *cli_utc(char *buf, size_t size, double unix_s);
 /* Writes s on stdout, wrapping after `width` columns with `indent`. */
 void cli_wrap(const char *s, int indent, int width);
 void cli_wrapf(FILE *out, const char *s, int indent, int width);

@@ -230,14 +230,6 @@ static int parse_time(int64_t *out, const char *text)
     }
 }
 
-static void iso(char *buf, size_t size, int64_t t)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int get(const char *spec, const char *at, int json)
 {
     llmc_grid *g;
@@ -261,13 +253,13 @@ static int get(const char *spec, const char *at, int json)
         llmc_grid_free(g);
         return cli_fail("grid get", what, rc);
     }
-    iso(a, sizeof a, t);
+    cli_utc(a, sizeof a, t);
     if (json) {
         json_t *o = intensity_json(&ci, NULL, llmc_grid_spec(g));
         o = cli_set(o, "at", json_string(a));
         if (ci.duration_s > 0) {
-            iso(a, sizeof a, ci.start_unix_s);
-            iso(b, sizeof b, ci.start_unix_s + ci.duration_s);
+            cli_utc(a, sizeof a, ci.start_unix_s);
+            cli_utc(b, sizeof b, ci.start_unix_s + ci.duration_s);
             o = cli_set(o, "interval_start", json_string(a));
             o = cli_set(o, "interval_end", json_string(b));
         } else {
@@ -289,8 +281,8 @@ static int get(const char *spec, const char *at, int json)
                     ci.is_forecast ? " (forecast)" : "",
                     ci.is_estimated ? " (estimated by the provider)" : "");
             if (ci.duration_s > 0) {
-                iso(a, sizeof a, ci.start_unix_s);
-                iso(b, sizeof b, ci.start_unix_s + ci.duration_s);
+                cli_utc(a, sizeof a, ci.start_unix_s);
+                cli_utc(b, sizeof b, ci.start_unix_s + ci.duration_s);
                 fprintf(out, "  %-14s %s to %s\n", "applies", a, b);
             }
             fprintf(out, "  %-14s %s (%s basis)\n", "source", ci.source,
@@ -337,8 +329,8 @@ static int forecast(const char *spec, const char *duration, const char *within,
         llmc_grid_free(g);
         return cli_fail("grid forecast", what, rc);
     }
-    iso(a, sizeof a, w.start_unix_s);
-    iso(b, sizeof b, w.searched_until_unix_s);
+    cli_utc(a, sizeof a, w.start_unix_s);
+    cli_utc(b, sizeof b, w.searched_until_unix_s);
     if (json) {
         json_t *o = json_object();
         o = cli_set(o, "spec", json_string(llmc_grid_spec(g)));

@@ -74,6 +74,7 @@ struct resume {
     size_t who;
     json_int_t pid;
     double from_unix_s, energy_j;
+    double written_unix_s; /* when the checkpoint was written; NAN unknown */
 };
 
 /* What the samples of one phase counted. */
@@ -287,7 +288,7 @@ static int resumed_of(struct sums *s, const json_t *j, size_t w,
                       json_int_t pid, const char *path, size_t lineno)
 {
     const json_t *r = json_object_get(j, "resumed");
-    double from, e;
+    double from, e, written;
     void *p = s->resumed;
     if (!r)
         return 0;
@@ -300,6 +301,12 @@ static int resumed_of(struct sums *s, const json_t *j, size_t w,
     if (number_at(&from, r, "from_unix_s", 0, MAX_UNIX_S, 0, path, lineno) ||
         number_at(&e, r, "energy_j", 0, MAX_ENERGY_J, 0, path, lineno))
         return -1;
+    /* logs written before the checkpoint's time was kept lack it */
+    written = NAN;
+    if (json_object_get(r, "checkpoint_written_unix_s") &&
+        number_at(&written, r, "checkpoint_written_unix_s", 0, MAX_UNIX_S, 1,
+                  path, lineno))
+        return -1;
     for (size_t i = 0; i < s->nresumed; i++)
         if (s->resumed[i].who == w && s->resumed[i].pid == pid)
             return 0;
@@ -308,7 +315,7 @@ static int resumed_of(struct sums *s, const json_t *j, size_t w,
         return -1;
     }
     s->resumed = p;
-    s->resumed[s->nresumed++] = (struct resume){w, pid, from, e};
+    s->resumed[s->nresumed++] = (struct resume){w, pid, from, e, written};
     return 0;
 }
 
@@ -771,6 +778,7 @@ static int print_json(const struct sums *s, size_t nlogs, llmc_grid *g,
                 &bad);
             set(x, "pid", json_integer(r->pid), &bad);
             set_num(x, "from_unix_s", r->from_unix_s, &bad);
+            set_num(x, "checkpoint_written_unix_s", r->written_unix_s, &bad);
             set_num(x, "energy_j", r->energy_j, &bad);
             bad |= json_array_append_new(res, x) != 0;
         }
@@ -872,17 +880,17 @@ static void print_text(const struct sums *s, size_t nlogs, llmc_grid *g,
                        s->who[i].unmeasured ? NAN : s->who[i].energy_j));
     for (size_t i = 0; i < s->nresumed; i++) {
         const struct resume *r = &s->resumed[i];
-        char when[32];
-        time_t t = (time_t)r->from_unix_s;
-        struct tm tm;
-        if (gmtime_r(&t, &tm))
-            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        else
-            snprintf(when, sizeof when, "%.0f", r->from_unix_s);
+        char when[32], written[64] = "";
+        cli_utc(when, sizeof when, r->from_unix_s);
+        if (!isnan(r->written_unix_s)) {
+            char w[32];
+            cli_utc(w, sizeof w, r->written_unix_s);
+            snprintf(written, sizeof written, " written at %s", w);
+        }
         printf("    %s rank %lld: resumed at %s (pid %lld), from a "
-               "checkpoint of %s J\n",
+               "checkpoint%s of %s J\n",
                s->who[r->who].host, s->who[r->who].rank, when,
-               (long long)r->pid, cli_num(a, sizeof a, r->energy_j));
+               (long long)r->pid, written, cli_num(a, sizeof a, r->energy_j));
     }
 }
 

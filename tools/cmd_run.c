@@ -216,6 +216,16 @@ static void print_text(FILE *out, json_t *r, const char *what,
     else
         fprintf(out, "  %-14s %s kgCO2e\n", "total",
                 cli_num(a, sizeof a, num(r, "total_kgco2e")));
+    if (json_is_object(json_object_get(r, "resumed"))) {
+        json_t *res = json_object_get(r, "resumed");
+        char took[32], wrote[32];
+        cli_utc(took, sizeof took, num(res, "from_unix_s"));
+        cli_utc(wrote, sizeof wrote, num(res, "checkpoint_written_unix_s"));
+        fprintf(out, "  %-14s at %s, from a checkpoint written at %s "
+                "(carrying %s J over %s s)\n", "resumed", took, wrote,
+                cli_num(a, sizeof a, num(res, "energy_j")),
+                cli_num(b, sizeof b, num(res, "duration_s")));
+    }
     if (json_integer_value(json_object_get(r, "tokens")) > 0)
         fprintf(out, "  %-14s %s J/token, %s gCO2e/token\n", "per token",
                 cli_num(a, sizeof a, num(r, "j_per_token")),

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -272,6 +273,17 @@ int cli_out_close(struct cli_out *o, const char *cmd)
     free(o->buf);
     o->buf = NULL;
     return CLI_OK;
+}
+
+const char *cli_utc(char *buf, size_t size, double unix_s)
+{
+    time_t t = (time_t)unix_s;
+    struct tm tm;
+    if (isfinite(unix_s) && gmtime_r(&t, &tm) &&
+        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        return buf;
+    snprintf(buf, size, "unknown");
+    return buf;
 }
 
 const char *cli_num(char *buf, size_t size, double v)

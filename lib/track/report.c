@@ -386,10 +386,12 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
      * null for a run that started afresh */
     llmc__json_set(&ok, root, "resumed",
                    t->resumed_from_checkpoint
-                       ? json_pack("{s:I, s:f, s:f}", "from_unix_s",
-                                   (json_int_t)t->start_unix_s, "energy_j",
-                                   t->resumed.energy_j, "duration_s",
-                                   t->resumed.duration_s)
+                       ? json_pack("{s:I, s:I, s:f, s:f}", "from_unix_s",
+                                   (json_int_t)t->start_unix_s,
+                                   "checkpoint_written_unix_s",
+                                   (json_int_t)t->resumed_written_unix_s,
+                                   "energy_j", t->resumed.energy_j,
+                                   "duration_s", t->resumed.duration_s)
                        : json_null());
 
     meters = json_array();

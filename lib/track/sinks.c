@@ -155,12 +155,15 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
                                                      ? json_real(emb_kg)
                                                      : json_null());
     /* a run that took over from its checkpoint says so on every line:
-     * when it took over, and the energy it took over */
+     * when it took over, when the run before wrote what it took over, and
+     * the energy it took over */
     if (t->resumed_from_checkpoint)
         json_object_set_new(line, "resumed",
-                            json_pack("{s:I, s:f}", "from_unix_s",
-                                      (json_int_t)t->start_unix_s, "energy_j",
-                                      t->resumed.energy_j));
+                            json_pack("{s:I, s:I, s:f}", "from_unix_s",
+                                      (json_int_t)t->start_unix_s,
+                                      "checkpoint_written_unix_s",
+                                      (json_int_t)t->resumed_written_unix_s,
+                                      "energy_j", t->resumed.energy_j));
     /* time, time_unix_s, interval_s, 6 of identity, phase, step, tokens,
      * energy_j, meters, 3 of intensity, pue, 2 of CO2e, and resumed */
     log_write(t, line, 20 + (t->resumed_from_checkpoint != 0));
@@ -378,6 +381,7 @@ static int write_atomically(const char *path, const char *text)
 }
 
 struct ckpt {
+    int64_t written_unix_s;  /* when the run it resumes wrote it */
     struct llmc__acc total, *phase;    /* nphases each, or NULL */
     char (*name)[LLMC__PHASE_NAME];
     unsigned nphases;
@@ -631,6 +635,7 @@ static int ckpt_parse(struct ckpt *c, const json_t *root, const char *path,
         return llmc__fail(LLMC_EFORMAT, "checkpoint '%s': written_unix_s is "
                           "%s, not a time in seconds%s",
                           path, describe(what, sizeof what, v), tail);
+    c->written_unix_s = (int64_t)json_integer_value(v);
     id = json_object_get(root, "identity");
     if (!json_is_object(id))
         return llmc__fail(LLMC_EFORMAT, "checkpoint '%s': identity is %s, "
@@ -814,6 +819,7 @@ static int ckpt_resume(llmc_tracker *t, const struct ckpt *c, const char *path)
         t->resumed_phases[p] = c->phase[k];
     }
     t->resumed_from_checkpoint = 1;
+    t->resumed_written_unix_s = c->written_unix_s;
     return LLMC_OK;
 }
 

@@ -204,6 +204,7 @@ struct llmc_tracker {
     struct llmc__acc total, *phases;         /* phase_cap entries */
     struct llmc__acc resumed, *resumed_phases;
     int resumed_from_checkpoint;
+    int64_t resumed_written_unix_s; /* when that checkpoint was written */
     unsigned quality;
     int measured;
     /* The grid is asked by a thread of its own (sample.c), so that no
