@@ -359,6 +359,35 @@ START_TEST(test_profile_lookup_device_memory_or_power_decides)
 }
 END_TEST
 
+START_TEST(test_profile_lookup_device_takes_amd_form_factor_names)
+{
+    llmc_profile *p = NULL;
+    /* rocm-smi's card series and amd-smi's product name end in "OAM" */
+    ck_assert_status(llmc_profile_lookup_device(&p, "AMD Instinct MI300X OAM",
+                                                192.0, 750.0),
+                     LLMC_OK);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                     "AMD Instinct MI300X");
+    llmc_profile_free(p);
+    ck_assert_status(llmc_profile_lookup_device(&p, "AMD Instinct MI325X OAM ",
+                                                NAN, NAN),
+                     LLMC_OK);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_NAME),
+                     "AMD Instinct MI325X");
+    llmc_profile_free(p);
+    /* rocminfo's marketing name is the catalogue's */
+    ck_assert_status(llmc_profile_lookup_device(&p, "AMD Instinct MI300X", NAN,
+                                                NAN),
+                     LLMC_OK);
+    llmc_profile_free(p);
+    /* a name that is not there stays not found, with its own words */
+    ck_assert_status(llmc_profile_lookup_device(&p, "AMD Instinct MI999 OAM",
+                                                NAN, NAN),
+                     LLMC_ENOTFOUND);
+    ck_assert_error_mentions("MI999 OAM");
+}
+END_TEST
+
 START_TEST(test_profile_lookup_device_undecided_is_eambiguous_with_candidates)
 {
     llmc_profile *p = NULL;
@@ -1316,6 +1345,7 @@ static Suite *profile_suite(void)
                         0, (int)(sizeof by_device / sizeof by_device[0]));
     tcase_add_test(lookup,
                    test_profile_lookup_device_undecided_is_eambiguous_with_candidates);
+    tcase_add_test(lookup, test_profile_lookup_device_takes_amd_form_factor_names);
     tcase_add_test(lookup, test_profile_lookup_device_rejects_bad_arguments);
     suite_add_tcase(s, lookup);
 

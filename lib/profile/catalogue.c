@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../core/internal.h"
 #include "../core/suggest.h"
@@ -394,6 +395,26 @@ LLMC_API int llmc_profile_lookup_device(llmc_profile **out, const char *name,
     if (!hits)
         return llmc__fail(LLMC_ENOMEM, "out of memory");
     rc = find_rows(name, hits, &nhits);
+    if (rc == LLMC_ENOTFOUND) {
+        /* AMD's tools name the form factor after the model: amd-smi's
+         * PRODUCT_NAME "AMD Instinct MI350 OAM" (pasted in ROCm/rocm-systems
+         * PR #2987), rocm-smi's card series "AMD Instinct MI300X OAM"; the
+         * catalogue's names (and rocminfo's marketing name) do not */
+        char bare[256];
+        size_t n = strlen(name);
+        while (n && isspace((unsigned char)name[n - 1]))
+            n--;
+        if (n > 4 && n < sizeof bare && strncasecmp(name + n - 4, " OAM", 4) == 0) {
+            snprintf(bare, sizeof bare, "%.*s", (int)(n - 4), name);
+            if (find_rows(bare, hits, &nhits) == LLMC_OK) {
+                llmc__clear_error();
+                rc = LLMC_OK;
+            } else {
+                /* the message of the name as given */
+                rc = find_rows(name, hits, &nhits);
+            }
+        }
+    }
     if (rc == LLMC_OK && nhits > 1) {
         /* a driver reports one device, never a baseboard of eight */
         size_t kept = 0;
