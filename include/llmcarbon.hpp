@@ -242,6 +242,16 @@ public:
         return *this;
     }
     void start() { detail::check(llmc_tracker_start(h_.get())); }
+    // What the start found, without throwing: "" while some meter reads;
+    // else each meter tried and why, and what stands in (the fallback's
+    // estimate, or nothing), as llmc_tracker_status(3) says.
+    std::string measurement_problem() const
+    {
+        const char *why = nullptr;
+        if (llmc_tracker_status(&why, h_.get()) == LLMC_ENODEV && why)
+            return why;
+        return std::string();
+    }
     // The hot path: no exception, the status is returned.
     int step(std::uint64_t tokens) noexcept
     {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <utility>
@@ -59,12 +60,28 @@ int main()
 
     llmcarbon::tracker t("meters=const:100W;grid=const:1;interval=100ms");
     t.start();
+    EXPECT(t.measurement_problem().empty());
     EXPECT(t.step(10) == LLMC_OK);
     t.stop();
     EXPECT(t.totals().tokens == 10);
     EXPECT(t.report_json().find("\"tokens\": 10") != std::string::npos);
     EXPECT(std::fabs(llmcarbon::parse_quantity("1.5kWh", LLMC_DIM_ENERGY) -
                      5.4e6) < 1e-6);
+
+    // nothing that reads here: said at start, and the estimate stands in
+    {
+        setenv("LLMC_SYSFS_ROOT", "/nonexistent-sysfs", 1);
+        setenv("LLMC_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1", 1);
+        llmcarbon::tracker bare("grid=const:1;sampler=inline");
+        bare.start();
+        std::string why = bare.measurement_problem();
+        EXPECT(why.find("no meter can read energy here") != std::string::npos);
+        EXPECT(why.find("estimated") != std::string::npos);
+        bare.stop();
+        EXPECT(bare.totals().quality & LLMC_QUALITY_ESTIMATED);
+        unsetenv("LLMC_SYSFS_ROOT");
+        unsetenv("LLMC_NVML_LIBRARY");
+    }
 
     // windows: begun and ended by name, or by a scope; the destructor of
     // a window that was not ended ends it without throwing

@@ -11,6 +11,10 @@ fn main() -> llmcarbon::Result<()> {
 
     let mut t = Tracker::with_config("meters=auto;grid=FR")?;
     t.start()?;
+    if let Err(e) = t.status() {
+        // no meter reads here: each one tried and why, and what stands in
+        eprintln!("llmcarbon: {e}");
+    }
     let t = Arc::new(t); // step() from every thread of the trainer
     for _ in 0..1000 {
         t.step(4096); // after each training step
