@@ -707,7 +707,7 @@ static int evaluate(llmc_estimate *e, enum corner c, llmc_estimate_result *r,
     }
     /* embodied: whether it is included was decided for the middle */
     if (c == MIDDLE) {
-        double per_device = 0, lifetime;
+        double per_device = 0;
         e->embodied_note[0] = '\0';
         e->embodied_per_device_kgco2e = NAN;
         e->lifetime_s_used = NAN;
@@ -730,7 +730,6 @@ static int evaluate(llmc_estimate *e, enum corner c, llmc_estimate_result *r,
                      "left out: no embodied figure is known for '%s'; give "
                      "--embodied KG per device",
                      llmc_profile_get_text(e->profile, LLMC_PROFILE_NAME));
-        (void)lifetime;
     }
     if (!e->embodied_note[0]) {
         double per_device, lifetime;

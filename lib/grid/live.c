@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -89,6 +91,25 @@ static void excerpt(char *buf, size_t size, const char *body)
     llmc__redact_excerpt(buf, size, body, 80);
 }
 
+/* A private xorshift32 generator (Marsaglia, "Xorshift RNGs", J. Stat.
+ * Softw. 8(14), 2003), seeded once from the time and the process id: the
+ * jitter needs spread between processes, not quality. */
+static uint32_t jitter_u32(void)
+{
+    static _Atomic uint32_t state;
+    uint32_t x = atomic_load(&state), next;
+    do {
+        uint32_t s = x;
+        if (!s) /* first use, or a seed that came to 0 */
+            s = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9u;
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        next = s;
+    } while (!atomic_compare_exchange_weak(&state, &x, next));
+    return next;
+}
+
 static void back_off(struct llmc__live *l, double retry_after_s)
 {
     int64_t now = (int64_t)time(NULL), wait;
@@ -98,8 +119,10 @@ static void back_off(struct llmc__live *l, double retry_after_s)
         wait = MAX_BACKOFF_S;
     if (retry_after_s > 0 && retry_after_s < 3600)
         wait = (int64_t)retry_after_s;
-    /* jitter: up to a quarter more, so that many ranks do not retry at once */
-    wait += (int64_t)(rand() % (int)(wait / 4 + 1));
+    /* jitter: up to a quarter more, so that many ranks do not retry at
+     * once; from a generator of the library's own, so that the host
+     * program's rand() sequence is left as it was */
+    wait += (int64_t)(jitter_u32() % (uint32_t)(wait / 4 + 1));
     l->backoff_until_unix_s = now + wait;
 }
 
