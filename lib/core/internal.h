@@ -26,6 +26,13 @@ void llmc__clear_error(void);
 
 void llmc__log(int level, const char *fmt, ...) LLMC__PRINTF(2, 3);
 
+/* CLOCK_MONOTONIC in ns. */
+int64_t llmc__now_ns(void);
+/* The sysfs and procfs roots: LLMC_SYSFS_ROOT (default "/sys") and
+ * LLMC_PROCFS_ROOT (default "/proc"), which tests point at fake trees. */
+const char *llmc__sysfs_root(void);
+const char *llmc__procfs_root(void);
+
 /* Credentials never reach a message (redact.c). A source registers each
  * secret it holds (and removes it when it lets go: registrations count);
  * values under 4 characters are hidden by name only. llmc__fail and

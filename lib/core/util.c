@@ -1,7 +1,10 @@
-/* util.c - small string helpers shared by the modules. */
+/* util.c - small helpers every module uses: strings, the monotonic
+ * clock, and the roots of sysfs and procfs (tests point them at fake
+ * trees). */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -37,4 +40,27 @@ int llmc__strcaseeq(const char *a, const char *b)
         if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
             return 0;
     return *a == *b;
+}
+
+int64_t llmc__now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static const char *root_from_env(const char *var, const char *dflt)
+{
+    const char *v = getenv(var);
+    return v && *v ? v : dflt;
+}
+
+const char *llmc__sysfs_root(void)
+{
+    return root_from_env("LLMC_SYSFS_ROOT", "/sys");
+}
+
+const char *llmc__procfs_root(void)
+{
+    return root_from_env("LLMC_PROCFS_ROOT", "/proc");
 }

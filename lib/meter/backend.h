@@ -103,12 +103,6 @@ void llmc__channel_add(struct llmc__channel *ch, double delta_j, double dt_s);
 void llmc__channel_export(llmc_channel *full, const struct llmc__channel *ch);
 int llmc__channel_copy_out(llmc_channel *out, const llmc_channel *full);
 
-/* CLOCK_MONOTONIC in ns. */
-int64_t llmc__now_ns(void);
-/* The sysfs and procfs roots: LLMC_SYSFS_ROOT (default "/sys") and
- * LLMC_PROCFS_ROOT (default "/proc"). */
-const char *llmc__sysfs_root(void);
-const char *llmc__procfs_root(void);
 
 /* Backends. args is what follows "name:" in the spec, or NULL. With
  * is_auto, a backend that finds nothing adds no channel, writes one

@@ -13,29 +13,6 @@
 #include "../core/internal.h"
 #include "backend.h"
 
-int64_t llmc__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static const char *root_from_env(const char *var, const char *dflt)
-{
-    const char *v = getenv(var);
-    return v && *v ? v : dflt;
-}
-
-const char *llmc__sysfs_root(void)
-{
-    return root_from_env("LLMC_SYSFS_ROOT", "/sys");
-}
-
-const char *llmc__procfs_root(void)
-{
-    return root_from_env("LLMC_PROCFS_ROOT", "/proc");
-}
-
 LLMC_API const char *llmc_method_name(llmc_method method)
 {
     switch (method) {

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "../core/internal.h"
-#include "../meter/backend.h"
 #include "tracker.h"
 
 static int first_int(const char *const *vars)

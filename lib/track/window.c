@@ -18,7 +18,6 @@
 #include <time.h>
 
 #include "../core/internal.h"
-#include "../meter/backend.h"
 #include "tracker.h"
 
 static double wall_now_s(void)
