@@ -40,7 +40,9 @@ static void project(const llmc_tracker *t, const struct llmc__acc *sum,
                                                t->phases[0].energy_j
                                          : 1.0;
     ci = sum->ci_energy_j / (sum->energy_j - sum->unpriced_j);
-    kg_per_j = t->pue * ci / 3.6e6 / 1000.0;
+    /* the kilograms of one more joule, by the one accounting path */
+    if (llmc_account_operational(&kg_per_j, 1.0, t->pue, ci) != LLMC_OK)
+        return;
     tokens_per_s = t->post_warmup_tokens / t->post_warmup_s;
     emb_per_s = t->total.duration_s > 0
                     ? t->total.embodied_kgco2e / t->total.duration_s
@@ -100,7 +102,7 @@ void llmc__totals_of(llmc_totals *o, const llmc_tracker *t,
     o->size = sizeof *o;
     o->duration_s = s.duration_s;
     o->energy_j = t->measured || t->resumed.energy_j > 0 ? s.energy_j : NAN;
-    o->energy_kwh = o->energy_j / 3.6e6;
+    o->energy_kwh = o->energy_j / LLMC__J_PER_KWH;
     /* no energy, or energy for which no intensity was ever known: unknown,
      * not 0; energy that waits while a value is known is priced by the
      * grid thread's next round, or by the stop */
