@@ -834,6 +834,74 @@ class QuantityTest(unittest.TestCase):
             llmcarbon.parse_quantity("1W", "colour")
 
 
+class LayoutTest(unittest.TestCase):
+    """Every public struct of the ctypes layer matches the C compiler's
+    layout of llmcarbon.h, field by field: a field added, moved or retyped
+    on one side only would otherwise read the wrong bytes."""
+
+    STRUCTS = [
+        (_lib.Intensity, "llmc_intensity"),
+        (_lib.Window, "llmc_window"),
+        (_lib.EstimateResult, "llmc_estimate_result"),
+        (_lib.Channel, "llmc_channel"),
+        (_lib.Totals, "llmc_totals"),
+    ]
+
+    def c_layout(self):
+        """{struct: (sizeof, {field: (offsetof, sizeof)})} as the C
+        compiler lays out llmcarbon.h, from a program built here."""
+        lines = ['#include <stddef.h>', '#include <stdio.h>',
+                 '#include "llmcarbon.h"', 'int main(void) {']
+        for cls, cname in self.STRUCTS:
+            lines.append('printf("%s %%zu\\n", sizeof(%s));' % (cname, cname))
+            for field, _ in cls._fields_:
+                lines.append('printf("%s.%s %%zu %%zu\\n", offsetof(%s, %s), '
+                             'sizeof(((%s *)0)->%s));'
+                             % (cname, field, cname, field, cname, field))
+        lines.append("return 0; }")
+        with tempfile.TemporaryDirectory() as tmp:
+            src = os.path.join(tmp, "layout.c")
+            exe = os.path.join(tmp, "layout")
+            with open(src, "w") as f:
+                f.write("\n".join(lines) + "\n")
+            cc = os.environ.get("CC", "cc")
+            subprocess.run([cc, "-std=c11", "-I", os.path.dirname(HEADER),
+                            src, "-o", exe], check=True)
+            out = subprocess.run([exe], check=True, capture_output=True,
+                                 text=True).stdout
+        layout = {}
+        for line in out.splitlines():
+            name, *nums = line.split()
+            if "." in name:
+                struct, field = name.split(".")
+                layout[struct][1][field] = (int(nums[0]), int(nums[1]))
+            else:
+                layout[name] = (int(nums[0]), {})
+        return layout
+
+    def test_every_struct_matches_the_c_layout(self):
+        layout = self.c_layout()
+        for cls, cname in self.STRUCTS:
+            size, fields = layout[cname]
+            self.assertEqual(ctypes.sizeof(cls), size, cname)
+            for field, _ in cls._fields_:
+                descr = getattr(cls, field)
+                self.assertEqual((descr.offset, descr.size), fields[field],
+                                 "%s.%s" % (cname, field))
+
+    def test_every_c_field_is_known_to_ctypes(self):
+        # the header's own field list of each struct: none is left out
+        with open(HEADER) as f:
+            header = f.read()
+        for cls, cname in self.STRUCTS:
+            body = re.search(r"typedef struct %s \{(.*?)\} %s;"
+                             % (cname, cname), header, re.S)
+            self.assertIsNotNone(body, cname)
+            c_fields = re.findall(r"(\w+);", re.sub(r"/\*.*?\*/", "",
+                                                    body.group(1), flags=re.S))
+            self.assertEqual([f for f, _ in cls._fields_], c_fields, cname)
+
+
 class VersionAndLoadingTest(unittest.TestCase):
     def test_version(self):
         self.assertRegex(llmcarbon.version(), r"^\d+\.\d+\.\d+$")
