@@ -82,7 +82,9 @@ LLMC_API const char *llmc_strerror(int status);
 /* The code's name as written in this header ("LLMC_ENOTFOUND"); never NULL. */
 LLMC_API const char *llmc_status_name(int status);
 /* The detail of the last failure in the calling thread; "" when none.
- * The text stays valid until the next libllmcarbon call in this thread. */
+ * A call that succeeds leaves it as it was, even when it recovered from a
+ * failure inside (a grid chain's fallback). The text stays valid until
+ * the next libllmcarbon call in this thread. */
 LLMC_API const char *llmc_last_error(void);
 
 /* Releases memory that the library handed out (strings, JSON text). */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "llmcarbon.h"
 
@@ -99,6 +100,76 @@ START_TEST(test_last_error_is_per_thread)
     ck_assert_error_mentions("-3W");
     ck_assert_ptr_null(strstr(llmc_last_error(), "bananas"));
     free(other);
+}
+END_TEST
+
+/* A call that succeeds leaves the detail of the caller's last failure as
+ * it was, even one that recovered from failures inside: a grid chain
+ * whose first source fails, "auto" meters of which none is here, a
+ * driver name found on a second try, a tracker that starts without a
+ * meter that reads. */
+START_TEST(test_last_error_is_left_alone_by_calls_that_succeed)
+{
+    char before[256];
+    llmc_grid *g = NULL;
+    llmc_meter *m = NULL;
+    llmc_profile *p = NULL;
+    llmc_tracker *t = NULL;
+    llmc_intensity ci;
+    llmc_window w;
+    double v;
+
+    ck_assert_int_eq(llmc_quantity_parse(&v, LLMC_DIM_POWER, "-3W", "W"),
+                     LLMC_ERANGE);
+    snprintf(before, sizeof before, "%s", llmc_last_error());
+    ck_assert_ptr_nonnull(strstr(before, "-3W"));
+
+    /* a live source without credentials, then the bundled table */
+    {
+        char cache[] = "/tmp/llmc-core-cache-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(cache));
+        setenv("LLMC_CACHE_DIR", cache, 1);
+        unsetenv("ELECTRICITYMAPS_API_TOKEN");
+        setenv("LLMC_ELECTRICITYMAPS_URL", "http://127.0.0.1:1", 1);
+        ck_assert_int_eq(llmc_grid_new(&g, "electricitymaps:ZZ,static:FR"),
+                         LLMC_OK);
+        llmc_intensity_init(&ci, sizeof ci);
+        ck_assert_int_eq(llmc_grid_intensity_at(&ci, g, (int64_t)time(NULL)),
+                         LLMC_OK);
+        ck_assert_ptr_nonnull(strstr(ci.fallback, "electricitymaps"));
+        unsetenv("LLMC_ELECTRICITYMAPS_URL");
+        rmdir(cache);
+    }
+    ck_assert_str_eq(llmc_last_error(), before);
+    llmc_window_init(&w, sizeof w);
+    ck_assert_int_eq(llmc_grid_best_window(&w, g, (int64_t)time(NULL), 3600,
+                                           86400),
+                     LLMC_OK);
+    ck_assert_str_eq(llmc_last_error(), before);
+    llmc_grid_free(g);
+
+    setenv("LLMC_SYSFS_ROOT", "/nonexistent-sysfs", 1);
+    setenv("LLMC_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1", 1);
+    ck_assert_int_eq(llmc_meter_open(&m, "auto"), LLMC_OK);
+    ck_assert_uint_eq(llmc_meter_channel_count(m), 0);
+    ck_assert_str_eq(llmc_last_error(), before);
+    llmc_meter_free(m);
+
+    ck_assert_int_eq(llmc_profile_lookup_device(&p, "AMD Instinct MI300X OAM",
+                                                NAN, NAN),
+                     LLMC_OK);
+    ck_assert_str_eq(llmc_last_error(), before);
+    llmc_profile_free(p);
+
+    ck_assert_int_eq(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_int_eq(llmc_tracker_configure(t, "grid=const:100g/kWh; "
+                                               "sampler=inline"),
+                     LLMC_OK);
+    ck_assert_int_eq(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_str_eq(llmc_last_error(), before);
+    llmc_tracker_free(t);
+    unsetenv("LLMC_SYSFS_ROOT");
+    unsetenv("LLMC_NVML_LIBRARY");
 }
 END_TEST
 
@@ -827,6 +898,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_status_names_and_messages_are_distinct);
     tcase_add_test(tc, test_unknown_status_is_never_null);
     tcase_add_test(tc, test_last_error_is_per_thread);
+    tcase_add_test(tc, test_last_error_is_left_alone_by_calls_that_succeed);
     tcase_add_test(tc, test_version_matches_header);
     tcase_add_test(tc, test_free_null_is_a_no_op);
     tcase_add_test(tc, test_log_callback_sees_failures_and_can_be_removed);

@@ -20,9 +20,16 @@
 /* Records the detail of a failure for llmc_last_error() and returns status,
  * so that `return llmc__fail(LLMC_EINVAL, "...", ...);` reads naturally. */
 int llmc__fail(int status, const char *fmt, ...) LLMC__PRINTF(2, 3);
-/* Clears the thread's error detail; every public entry point that succeeds
- * leaves the previous detail alone, so only failures are recorded. */
-void llmc__clear_error(void);
+/* The thread's error detail across work whose failures are recovered (a
+ * chain's fallback, a lookup with a second way, a source that adds nothing
+ * to "auto"): saved when a public call begins and put back when it
+ * succeeds, so that a call that succeeds leaves llmc_last_error() as its
+ * caller saw it, as llmcarbon.h promises. */
+struct llmc__error_saved {
+    char text[1024];
+};
+void llmc__error_save(struct llmc__error_saved *saved);
+void llmc__error_restore(const struct llmc__error_saved *saved);
 
 void llmc__log(int level, const char *fmt, ...) LLMC__PRINTF(2, 3);
 

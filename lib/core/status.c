@@ -66,9 +66,16 @@ LLMC_API const char *llmc_last_error(void)
     return last_error;
 }
 
-void llmc__clear_error(void)
+void llmc__error_save(struct llmc__error_saved *saved)
 {
-    last_error[0] = '\0';
+    _Static_assert(sizeof saved->text == sizeof last_error,
+                   "a saved detail holds all of it");
+    memcpy(saved->text, last_error, sizeof last_error);
+}
+
+void llmc__error_restore(const struct llmc__error_saved *saved)
+{
+    memcpy(last_error, saved->text, sizeof last_error);
 }
 
 int llmc__fail(int status, const char *fmt, ...)

@@ -370,8 +370,8 @@ LLMC_API int llmc_grid_set(llmc_grid *grid, const char *key, const char *value)
  * this thread, until its next call. */
 static _Thread_local char fallback_text[1024];
 
-LLMC_API int llmc_grid_intensity_at(llmc_intensity *out, llmc_grid *grid,
-                                    int64_t time_unix_s)
+static int intensity_at(llmc_intensity *out, llmc_grid *grid,
+                        int64_t time_unix_s)
 {
     llmc_intensity full;
     size_t used = 0;
@@ -410,4 +410,17 @@ LLMC_API int llmc_grid_intensity_at(llmc_intensity *out, llmc_grid *grid,
     }
     full.fallback = fallback_text;
     return llmc__intensity_copy_out(out, &full);
+}
+
+/* A call that succeeds leaves the caller's llmc_last_error() as it was
+ * (the sources tried and recovered from write their own). */
+LLMC_API int llmc_grid_intensity_at(llmc_intensity *out, llmc_grid *grid,
+                                    int64_t time_unix_s)
+{
+    struct llmc__error_saved saved;
+    int rc;
+    llmc__error_save(&saved);
+    if ((rc = intensity_at(out, grid, time_unix_s)) == LLMC_OK)
+        llmc__error_restore(&saved);
+    return rc;
 }

@@ -448,7 +448,7 @@ void llmc__live_cache_load(struct llmc__live *l)
             continue;
         if (!llmc__series_at(&l->cache, p.start_unix_s) &&
             llmc__series_put(&l->cache, &p) != LLMC_OK)
-            llmc__clear_error(); /* the rest of the cache still serves */
+            continue; /* the rest of the cache still serves */
     }
     l->fetched_recent_unix_s = cache_time(root, "fetched_recent_unix_s");
     l->fetched_future_unix_s = cache_time(root, "fetched_future_unix_s");
@@ -528,6 +528,5 @@ int llmc__live_stale(struct llmc__live *l, int64_t t, int rc,
                  l->provenance, (long long)(now - fetched), why);
     llmc__point_answer(out, p, l->basis, l->zone, l->source, l->dataset,
                        stale_note, l->licence);
-    llmc__clear_error();
     return LLMC_OK;
 }

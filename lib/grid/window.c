@@ -21,9 +21,9 @@ LLMC_API void llmc_window_init(llmc_window *out, size_t size)
     out->size = (uint32_t)size;
 }
 
-LLMC_API int llmc_grid_best_window(llmc_window *out, llmc_grid *grid,
-                                   int64_t from_unix_s, double duration_s,
-                                   double within_s)
+static int best_window(llmc_window *out, llmc_grid *grid,
+                       int64_t from_unix_s, double duration_s,
+                       double within_s)
 {
     llmc_window full;
     double *v, sum = 0, best;
@@ -102,6 +102,19 @@ LLMC_API int llmc_grid_best_window(llmc_window *out, llmc_grid *grid,
         memcpy(out, &full, size < sizeof full ? size : sizeof full);
         out->size = size;
     }
-    llmc__clear_error();
     return LLMC_OK;
+}
+
+/* A call that succeeds leaves the caller's llmc_last_error() as it was
+ * (the sources tried and recovered from write their own). */
+LLMC_API int llmc_grid_best_window(llmc_window *out, llmc_grid *grid,
+                                   int64_t from_unix_s, double duration_s,
+                                   double within_s)
+{
+    struct llmc__error_saved saved;
+    int rc;
+    llmc__error_save(&saved);
+    if ((rc = best_window(out, grid, from_unix_s, duration_s, within_s)) == LLMC_OK)
+        llmc__error_restore(&saved);
+    return rc;
 }

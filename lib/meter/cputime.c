@@ -312,7 +312,6 @@ int llmc__cputime_open(struct llmc_meter *m, const char *args)
             llmc_profile_free(p);
             p = NULL;
         }
-        llmc__clear_error();
         snprintf(how, sizeof how, "from %s/cpuinfo", llmc__procfs_root());
     }
     if (!(s = calloc(1, sizeof *s))) {

@@ -185,7 +185,7 @@ int llmc__meter_extend(struct llmc_meter *m, const char *part)
     return open_one(m, part);
 }
 
-LLMC_API int llmc_meter_open(llmc_meter **out, const char *spec)
+static int meter_open(llmc_meter **out, const char *spec)
 {
     struct llmc_meter *m;
     char *copy, *part, *save = NULL;
@@ -219,9 +219,20 @@ LLMC_API int llmc_meter_open(llmc_meter **out, const char *spec)
     }
     /* the first read is every channel's baseline: energy counts from now */
     llmc_meter_read(m);
-    llmc__clear_error();
     *out = m;
     return LLMC_OK;
+}
+
+/* A call that succeeds leaves the caller's llmc_last_error() as it was
+ * (the sources tried and recovered from write their own). */
+LLMC_API int llmc_meter_open(llmc_meter **out, const char *spec)
+{
+    struct llmc__error_saved saved;
+    int rc;
+    llmc__error_save(&saved);
+    if ((rc = meter_open(out, spec)) == LLMC_OK)
+        llmc__error_restore(&saved);
+    return rc;
 }
 
 LLMC_API void llmc_meter_free(llmc_meter *m)

@@ -370,9 +370,9 @@ static int not_a_size(double value)
     return isfinite(value) ? value < 0.0 : !isnan(value);
 }
 
-LLMC_API int llmc_profile_lookup_device(llmc_profile **out, const char *name,
-                                        double memory_gib,
-                                        double power_limit_w)
+static int lookup_device(llmc_profile **out, const char *name,
+                         double memory_gib,
+                         double power_limit_w)
 {
     size_t *hits, nhits;
     int rc;
@@ -407,7 +407,6 @@ LLMC_API int llmc_profile_lookup_device(llmc_profile **out, const char *name,
         if (n > 4 && n < sizeof bare && strncasecmp(name + n - 4, " OAM", 4) == 0) {
             snprintf(bare, sizeof bare, "%.*s", (int)(n - 4), name);
             if (find_rows(bare, hits, &nhits) == LLMC_OK) {
-                llmc__clear_error();
                 rc = LLMC_OK;
             } else {
                 /* the message of the name as given */
@@ -457,5 +456,19 @@ LLMC_API int llmc_profile_lookup_device(llmc_profile **out, const char *name,
     if (rc == LLMC_OK)
         rc = profile_from_row(out, &llmc__hw_rows[hits[0]]);
     free(hits);
+    return rc;
+}
+
+/* A call that succeeds leaves the caller's llmc_last_error() as it was
+ * (the sources tried and recovered from write their own). */
+LLMC_API int llmc_profile_lookup_device(llmc_profile **out, const char *name,
+                                        double memory_gib,
+                                        double power_limit_w)
+{
+    struct llmc__error_saved saved;
+    int rc;
+    llmc__error_save(&saved);
+    if ((rc = lookup_device(out, name, memory_gib, power_limit_w)) == LLMC_OK)
+        llmc__error_restore(&saved);
     return rc;
 }

@@ -208,7 +208,6 @@ static void profile_from_meters(llmc_tracker *t)
                      "catalogue; give hardware=NAME",
                      ch->name, ch->device,
                      rc == LLMC_EAMBIGUOUS ? "ambiguous" : "not found");
-            llmc__clear_error();
             llmc_profile_free(found);
             return;
         }
@@ -454,7 +453,6 @@ static void announce_default_grid(llmc_tracker *t)
                   "grid=ZONE (LLMC_GRID) for the site's grid",
                   llmc_grid_spec(t->grid), ci.gco2e_per_kwh, ci.year,
                   llmc_basis_name(ci.basis));
-    llmc__clear_error();
 }
 
 /* Appends text to a growing string; a failed growth keeps what was there
@@ -485,7 +483,6 @@ static int settle_meters(llmc_tracker *t)
     int reads = 0, rc;
 
     llmc_meter_read(t->meter);
-    llmc__clear_error();
     for (size_t i = 0; i < n; i++) {
         const struct llmc__channel *ch = &t->meter->channels[i];
         reads |= ch->status == LLMC_OK && !isnan(ch->energy_j);
@@ -682,6 +679,7 @@ LLMC_API int llmc_tracker_status(const char **out_detail, llmc_tracker *t)
 
 LLMC_API int llmc_tracker_start(llmc_tracker *t)
 {
+    struct llmc__error_saved saved;
     int rc, expected = LLMC__NEW;
 
     if (!t)
@@ -695,8 +693,14 @@ LLMC_API int llmc_tracker_start(llmc_tracker *t)
                                 "start it from one thread"
                               : "the tracker was already started; a tracker "
                                 "runs once: create a new one");
+    /* a start that succeeds leaves the caller's llmc_last_error() as it
+     * was: the meters that could not read are said by
+     * llmc_tracker_status, not left behind as the detail of a failure */
+    llmc__error_save(&saved);
     if ((rc = start_won(t)) != LLMC_OK)
         atomic_store(&t->state, LLMC__NEW);
+    else
+        llmc__error_restore(&saved);
     return rc;
 }
 
