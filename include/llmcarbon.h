@@ -87,6 +87,14 @@ LLMC_API const char *llmc_status_name(int status);
  * the next libllmcarbon call in this thread. */
 LLMC_API const char *llmc_last_error(void);
 
+/* Reads a time: an ISO 8601 date-time with its offset
+ * ("2026-12-04T15:00Z", "2026-12-04T16:00:00+01:00"; seconds and their
+ * fractions optional), Unix seconds ("1796396400" or "@1796396400"), or
+ * "now". LLMC_EPARSE for anything else (a time without an offset is
+ * ambiguous and refused; 31 April does not exist), LLMC_ERANGE outside
+ * the years 1970 to 9999. */
+LLMC_API int llmc_time_parse(int64_t *out_unix_s, const char *text);
+
 /* Releases memory that the library handed out (strings, JSON text). */
 LLMC_API void llmc_free(void *ptr);
 

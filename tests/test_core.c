@@ -173,6 +173,62 @@ START_TEST(test_last_error_is_left_alone_by_calls_that_succeed)
 }
 END_TEST
 
+/* One parser decides what a time is, for the CLI and every caller. */
+START_TEST(test_time_parse_reads_iso_8601_unix_seconds_and_now)
+{
+    static const struct {
+        const char *text;
+        int64_t unix_s;
+    } good[] = {
+        {"2026-12-04T15:00Z", 1796396400},
+        {"2026-12-04T15:00:00Z", 1796396400},
+        {"2026-12-04T16:00:00+01:00", 1796396400},
+        {"2026-12-04T10:00:00-05:00", 1796396400},
+        {"2026-12-04T15:00:00.250Z", 1796396400},
+        {"2026-12-04 15:00Z", 1796396400},
+        {"2024-02-29T00:00:00Z", 1709164800},
+        {"1796396400", 1796396400},
+        {"@1796396400", 1796396400},
+        {"0", 0},
+        {"9999-12-31T23:59:59Z", 253402300799LL},
+    };
+    static const struct {
+        const char *text;
+        int status;
+    } bad[] = {
+        {"2026-13-45T99:99Z", LLMC_EPARSE}, {"2026-04-31T00:00Z", LLMC_EPARSE},
+        {"2025-02-29T00:00Z", LLMC_EPARSE}, {"2026-12-04T15:00", LLMC_EPARSE},
+        {"2026-12-04", LLMC_EPARSE},        {"tomorrow", LLMC_EPARSE},
+        {"", LLMC_EPARSE},                  {"17e8", LLMC_EPARSE},
+        {"@", LLMC_EPARSE},                 {"-1", LLMC_ERANGE},
+        {"253402300800", LLMC_ERANGE},      {"1969-12-31T23:59:59Z", LLMC_ERANGE},
+        {"99999999999999999999", LLMC_ERANGE},
+    };
+    int64_t t, before;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        t = -7;
+        ck_assert_msg(llmc_time_parse(&t, good[i].text) == LLMC_OK, "%s: %s",
+                      good[i].text, llmc_last_error());
+        ck_assert_msg(t == good[i].unix_s, "%s: %lld", good[i].text,
+                      (long long)t);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t = -7;
+        ck_assert_msg(llmc_time_parse(&t, bad[i].text) == bad[i].status,
+                      "'%s' was not refused with %s", bad[i].text,
+                      llmc_status_name(bad[i].status));
+        ck_assert_msg(t == -7, "'%s' changed the output", bad[i].text);
+        ck_assert_msg(strstr(llmc_last_error(), bad[i].text) != NULL,
+                      "'%s': %s", bad[i].text, llmc_last_error());
+    }
+    before = (int64_t)time(NULL);
+    ck_assert_int_eq(llmc_time_parse(&t, "now"), LLMC_OK);
+    ck_assert(t >= before && t <= (int64_t)time(NULL));
+    ck_assert_int_eq(llmc_time_parse(NULL, "now"), LLMC_EINVAL);
+    ck_assert_int_eq(llmc_time_parse(&t, NULL), LLMC_EINVAL);
+}
+END_TEST
+
 START_TEST(test_version_matches_header)
 {
     ck_assert_int_eq(llmc_version_num(), LLMC_VERSION_NUM);
@@ -899,6 +955,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_unknown_status_is_never_null);
     tcase_add_test(tc, test_last_error_is_per_thread);
     tcase_add_test(tc, test_last_error_is_left_alone_by_calls_that_succeed);
+    tcase_add_test(tc, test_time_parse_reads_iso_8601_unix_seconds_and_now);
     tcase_add_test(tc, test_version_matches_header);
     tcase_add_test(tc, test_free_null_is_a_no_op);
     tcase_add_test(tc, test_log_callback_sees_failures_and_can_be_removed);

@@ -159,77 +159,6 @@ static int show(const char *spec, int json)
     return rc;
 }
 
-/* The times the grid sources know: 1970-01-01T00:00:00Z to
- * 9999-12-31T23:59:59Z, as the library's series hold them. */
-#define FIRST_TIME_UNIX_S 0LL
-#define LAST_TIME_UNIX_S 253402300799LL
-
-/* 0 and *out set; -1 when text is not a time; -2 when it is one outside
- * the years 1970 to 9999. */
-static int parse_time(int64_t *out, const char *text)
-{
-    char *end;
-    long long v;
-    if (!text || strcmp(text, "now") == 0) {
-        *out = (int64_t)time(NULL);
-        return 0;
-    }
-    errno = 0;
-    v = strtoll(text, &end, 10);
-    if (end != text && !*end) {
-        if (errno == ERANGE || v < FIRST_TIME_UNIX_S || v > LAST_TIME_UNIX_S)
-            return -2;
-        *out = (int64_t)v;
-        return 0;
-    }
-    {   /* ISO 8601 with an offset: let the library's grid code read it via
-         * a tiny parse of our own: YYYY-MM-DDTHH:MM[:SS](Z|+HH:MM) */
-        struct tm tm;
-        int oh = 0, om = 0, sec = 0, n = 0;
-        char sign = 'Z';
-        memset(&tm, 0, sizeof tm);
-        if (sscanf(text, "%4d-%2d-%2dT%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-                   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &n) != 5)
-            return -1;
-        text += n;
-        if (*text == ':' && sscanf(text, ":%2d%n", &sec, &n) == 1)
-            text += n;
-        if (*text == 'Z' && !text[1]) {
-            sign = 'Z';
-        } else if ((*text == '+' || *text == '-') &&
-                   sscanf(text + 1, "%2d:%2d%n", &oh, &om, &n) == 2 &&
-                   !text[1 + n]) {
-            sign = *text;
-        } else {
-            return -1;
-        }
-        if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
-            tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-            sec > 59 || oh > 23 || om > 59 || tm.tm_hour < 0 ||
-            tm.tm_min < 0 || sec < 0 || oh < 0 || om < 0)
-            return -1;
-        {
-            int y = tm.tm_year, m = tm.tm_mon, d = tm.tm_mday;
-            struct tm back;
-            time_t tt;
-            tm.tm_year -= 1900;
-            tm.tm_mon -= 1;
-            tm.tm_sec = sec;
-            tt = timegm(&tm);
-            /* timegm carries 31 April into May: such a date is refused */
-            if (!gmtime_r(&tt, &back) || back.tm_year + 1900 != y ||
-                back.tm_mon + 1 != m || back.tm_mday != d)
-                return -1;
-            v = (long long)tt -
-                (sign == '+' ? 1 : sign == '-' ? -1 : 0) * (oh * 3600 + om * 60);
-        }
-        if (v < FIRST_TIME_UNIX_S || v > LAST_TIME_UNIX_S)
-            return -2;
-        *out = (int64_t)v;
-        return 0;
-    }
-}
-
 static int get(const char *spec, const char *at, int json)
 {
     llmc_grid *g;
@@ -238,13 +167,10 @@ static int get(const char *spec, const char *at, int json)
     char what[300], a[32], b[32], buf[32];
     int rc;
 
-    if ((rc = parse_time(&t, at)) == -2)
-        return cli_usage("grid", "--at '%s' is outside the years 1970 to 9999 "
-                         "(Unix seconds 0 to %lld); give a time in that range",
-                         at, LAST_TIME_UNIX_S);
-    if (rc != 0)
-        return cli_usage("grid", "'%s' is not a time; write ISO 8601 with an "
-                         "offset (2026-11-28T12:00:00Z) or Unix seconds", at);
+    /* the library decides what a time is (llmc_time_parse(3)); a bad
+     * one is a usage error, as before */
+    if ((rc = llmc_time_parse(&t, at ? at : "now")) != LLMC_OK)
+        return cli_usage("grid", "--at: %s", llmc_last_error());
     snprintf(what, sizeof what, "'%s'", spec);
     if ((rc = llmc_grid_new(&g, spec)) != LLMC_OK)
         return cli_fail("grid get", what, rc);

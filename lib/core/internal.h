@@ -33,6 +33,24 @@ void llmc__error_restore(const struct llmc__error_saved *saved);
 
 void llmc__log(int level, const char *fmt, ...) LLMC__PRINTF(2, 3);
 
+/* The times the grid code accepts, from disk, from the network or from a
+ * caller: 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z. Any time inside
+ * this range plus any duration that ends inside it stays far from the
+ * limits of int64_t, so no sum of a start and a duration can overflow. */
+#define LLMC__TIME_MIN_UNIX_S ((int64_t)0)
+#define LLMC__TIME_MAX_UNIX_S ((int64_t)253402300799)
+
+/* ISO 8601 date-times as the APIs write them: "2024-05-01T14:00:00.000Z",
+ * "2024-05-01T14:00:00+00:00", "2018-01-20T12:00Z" (minute precision),
+ * "2024-05-01T16:00:00+02:00". Returns 0 and sets *out (Unix seconds), or
+ * -1 when text is not such a time (the whole text must be consumed), -2
+ * when it is one but outside the years 1970 to 9999 (after its offset). */
+int llmc__parse_iso8601(int64_t *out, const char *text);
+/* "2024-05-01T14:00:00Z" into buf (at least 21 bytes); a time outside
+ * the years 1970 to 9999 is written as its Unix seconds ("@-5"), never as
+ * a date that does not exist. */
+void llmc__format_iso8601(char *buf, size_t size, int64_t t);
+
 /* CLOCK_MONOTONIC in ns. */
 int64_t llmc__now_ns(void);
 /* The sysfs and procfs roots: LLMC_SYSFS_ROOT (default "/sys") and

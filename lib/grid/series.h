@@ -10,16 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/internal.h"
+
 /* Flags of a point. */
 #define LLMC__POINT_ESTIMATED 0x1 /* the provider modelled this value */
 #define LLMC__POINT_FORECAST 0x2  /* a forecast, not (yet) a measurement */
 
-/* The times the grid code accepts, from disk, from the network or from a
- * caller: 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z. Any time inside
- * this range plus any duration that ends inside it stays far from the
- * limits of int64_t, so no sum of a start and a duration can overflow. */
-#define LLMC__TIME_MIN_UNIX_S ((int64_t)0)
-#define LLMC__TIME_MAX_UNIX_S ((int64_t)253402300799)
 
 struct llmc__point {
     int64_t start_unix_s;    /* the interval the value describes */
@@ -49,16 +45,6 @@ int llmc__time_check(int64_t t, const char *what, const char *name);
 const struct llmc__point *llmc__series_at(const struct llmc__series *s,
                                           int64_t t);
 
-/* ISO 8601 date-times as the APIs write them: "2024-05-01T14:00:00.000Z",
- * "2024-05-01T14:00:00+00:00", "2018-01-20T12:00Z" (minute precision),
- * "2024-05-01T16:00:00+02:00". Returns 0 and sets *out (Unix seconds), or
- * -1 when text is not such a time (the whole text must be consumed), -2
- * when it is one but outside the years 1970 to 9999 (after its offset). */
-int llmc__parse_iso8601(int64_t *out, const char *text);
-/* "2024-05-01T14:00:00Z" into buf (at least 21 bytes); a time outside
- * the years 1970 to 9999 is written as its Unix seconds ("@-5"), never as
- * a date that does not exist. */
-void llmc__format_iso8601(char *buf, size_t size, int64_t t);
 
 /* Parsers: body (not NUL-terminated, len bytes) into points appended to
  * out. On malformed input: LLMC_EFORMAT with a message that names what was

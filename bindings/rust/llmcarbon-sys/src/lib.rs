@@ -273,6 +273,7 @@ extern "C" {
     pub fn llmc_log_set(fn_: llmc_log_fn, userdata: *mut c_void);
 
     // Quantities
+    pub fn llmc_time_parse(out_unix_s: *mut i64, text: *const c_char) -> c_int;
     pub fn llmc_quantity_parse(
         out: *mut c_double,
         dim: llmc_dimension,
@@ -446,10 +447,8 @@ extern "C" {
         name: *const c_char,
     ) -> c_int;
     pub fn llmc_tracker_stop(tracker: *mut llmc_tracker) -> c_int;
-    pub fn llmc_tracker_status(
-        out_detail: *mut *const c_char,
-        tracker: *mut llmc_tracker,
-    ) -> c_int;
+    pub fn llmc_tracker_status(out_detail: *mut *const c_char, tracker: *mut llmc_tracker)
+        -> c_int;
     pub fn llmc_tracker_free(tracker: *mut llmc_tracker);
     pub fn llmc_tracker_totals(
         out: *mut llmc_totals,

@@ -367,6 +367,17 @@ pub fn parse_quantity(dim: Dimension, text: &str, bare_unit: Option<&str>) -> Re
     Ok(out)
 }
 
+/// Parses a point in time as the library reads one (llmc_time_parse(3)):
+/// an ISO 8601 date-time with its offset ("2026-12-04T15:00Z"), Unix
+/// seconds, or "now"; Unix seconds out. [`Error::EPARSE`] for anything
+/// else, [`Error::ERANGE`] outside the years 1970 to 9999.
+pub fn parse_time(text: &str) -> Result<i64> {
+    let text = cstring(text, "time")?;
+    let mut out = 0i64;
+    check(unsafe { sys::llmc_time_parse(&mut out, text.as_ptr()) })?;
+    Ok(out)
+}
+
 /// Parses a quantity or a range "low..high" ("550W..700W"); a single value
 /// gives low == high.
 pub fn parse_quantity_range(

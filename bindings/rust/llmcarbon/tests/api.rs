@@ -968,3 +968,21 @@ fn thread_markers_follow_llmcarbon_threads_7() {
     <sys::llmc_tracker as AmbiguousIfSync<_>>::check();
     <sys::llmc_grid as AmbiguousIfSend<_>>::check();
 }
+
+#[test]
+fn time_parse_reads_iso_8601_with_offset_and_unix_seconds() {
+    assert_eq!(
+        llmcarbon::parse_time("2026-12-04T16:00:00+01:00").unwrap(),
+        1796396400
+    );
+    assert_eq!(llmcarbon::parse_time("@1796396400").unwrap(), 1796396400);
+    let e = llmcarbon::parse_time("2026-04-31T00:00Z").unwrap_err();
+    assert_eq!(e.code, llmcarbon::Error::EPARSE);
+    assert!(e.message.contains("2026-04-31T00:00Z"), "{}", e.message);
+    assert_eq!(
+        llmcarbon::parse_time("1969-12-31T23:59:59Z")
+            .unwrap_err()
+            .code,
+        llmcarbon::Error::ERANGE
+    );
+}

@@ -22,12 +22,22 @@ fn a_tracker_with_nothing_that_reads_says_so_at_start_and_estimates() {
     t.start().unwrap();
     let e = t.status().unwrap_err();
     assert_eq!(e.code, llmcarbon::Error::ENODEV);
-    for part in ["no meter can read energy here", "nvml: ", "rapl: ", "estimated", "fallback=none"] {
+    for part in [
+        "no meter can read energy here",
+        "nvml: ",
+        "rapl: ",
+        "estimated",
+        "fallback=none",
+    ] {
         assert!(e.message.contains(part), "{part} not in: {}", e.message);
     }
     // logged once, as a warning, when the tracker started
     assert!(
-        warnings.lock().unwrap().iter().any(|m| m.contains("no meter can read energy here")),
+        warnings
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|m| m.contains("no meter can read energy here")),
         "{:?}",
         warnings.lock().unwrap()
     );
