@@ -10,7 +10,13 @@
  *   - fallible calls return int: LLMC_OK (0) or a negative LLMC_E* code;
  *     llmc_last_error() then holds a message for the calling thread;
  *   - out-parameters come first; handles are opaque, created into **out and
- *     released by their _free function, which accepts NULL;
+ *     released by their _free function, which accepts NULL; a NULL handle
+ *     or out-parameter elsewhere is LLMC_EINVAL (functions returning a
+ *     count or a pointer give 0 or NULL);
+ *   - strings returned as const char * belong to the library: static text,
+ *     or text that lives as long as the handle it came from unless its
+ *     comment names an earlier end; never free them. Text handed out
+ *     through char ** is the caller's, released with llmc_free;
  *   - every quantity carries its unit in its name;
  *   - output structs start with a size field: initialise them with their
  *     _init function and sizeof (llmc_intensity_init(&ci, sizeof ci)); the
@@ -193,6 +199,7 @@ LLMC_API int llmc_profile_load_json(llmc_profile **out, const char *json,
  * A profile with more than one reference is frozen: setters then fail with
  * LLMC_EBUSY. */
 LLMC_API llmc_profile *llmc_profile_ref(llmc_profile *profile);
+/* Releases one reference; the last frees the profile. NULL does nothing. */
 LLMC_API void llmc_profile_free(llmc_profile *profile);
 
 /* Reads a number. LLMC_ENODATA when no source gives it (never a silent 0). */
@@ -204,11 +211,14 @@ LLMC_API int llmc_profile_set(llmc_profile *profile, llmc_profile_field field,
 /* Reads a text field; "" when unknown, NULL for an invalid field. */
 LLMC_API const char *llmc_profile_get_text(const llmc_profile *profile,
                                            llmc_profile_text field);
+/* Sets a text field (copied); LLMC_EBUSY on a shared profile. */
 LLMC_API int llmc_profile_set_text(llmc_profile *profile,
                                    llmc_profile_text field, const char *value);
 
 /* The bundled catalogue, for listings: count, then profiles by index. */
 LLMC_API size_t llmc_profile_catalogue_count(void);
+/* A new profile (the caller's reference) for entry index; LLMC_ERANGE past
+ * the end. */
 LLMC_API int llmc_profile_catalogue_get(llmc_profile **out, size_t index);
 /* Finds the profile of a device as its driver names it (nvidia-smi, NVML,
  * rocm-smi: "NVIDIA H100 80GB HBM3", "Tesla T4"), like llmc_profile_lookup;
@@ -279,7 +289,10 @@ LLMC_API int llmc_grid_new_const(llmc_grid **out, double gco2e_per_kwh);
  * "base_url", "emission_factor_type" (lifecycle or direct), "timeout".
  * Secrets never appear in messages, logs, reports or caches. */
 LLMC_API int llmc_grid_set(llmc_grid *grid, const char *key, const char *value);
+/* Takes one more reference (returns grid); a grid with more than one is
+ * frozen, and llmc_grid_set then fails with LLMC_EBUSY. */
 LLMC_API llmc_grid *llmc_grid_ref(llmc_grid *grid);
+/* Releases one reference; the last frees the grid. NULL does nothing. */
 LLMC_API void llmc_grid_free(llmc_grid *grid);
 /* The spec the grid was made from, in canonical form ("static:FRA"). */
 LLMC_API const char *llmc_grid_spec(const llmc_grid *grid);
@@ -299,6 +312,7 @@ typedef struct llmc_window {
     int64_t searched_until_unix_s;     /* the end of the data searched     */
 } llmc_window;
 
+/* Zeroes size bytes of out and sets out->size = size; pass sizeof *out. */
 LLMC_API void llmc_window_init(llmc_window *out, size_t size);
 /* Searches starts from from_unix_s to from_unix_s + within_s (in steps of
  * 5 minutes) for the window of duration_s with the lowest mean intensity.
@@ -312,6 +326,8 @@ LLMC_API int llmc_grid_best_window(llmc_window *out, llmc_grid *grid,
 /* The bundled yearly table, for listings. kind is "country", "world",
  * "us_state", "ca_province", "au_state", "us_nerc_region", "cloud_region". */
 LLMC_API size_t llmc_grid_zone_count(void);
+/* Fills out (and *out_kind, when not NULL: static text) for row index;
+ * LLMC_ERANGE past the end. */
 LLMC_API int llmc_grid_zone_get(llmc_intensity *out, const char **out_kind,
                                 size_t index);
 
@@ -362,7 +378,10 @@ typedef struct llmc_estimate_result {
 /* Zeroes size bytes of out and sets out->size = size; pass sizeof *out. */
 LLMC_API void llmc_estimate_result_init(llmc_estimate_result *out,
                                         size_t size);
+/* An estimate with no inputs; set them, then compute. */
 LLMC_API int llmc_estimate_new(llmc_estimate **out);
+/* Releases the estimate and its references to profile and grid; NULL does
+ * nothing. */
 LLMC_API void llmc_estimate_free(llmc_estimate *estimate);
 /* Sets one input from text, with units ("1000kWh", "0.5kg/kWh", "720h").
  * A bad key is LLMC_EINVAL; a bad value is the parser's code. */
@@ -439,6 +458,7 @@ typedef struct llmc_channel {
     int node_level;         /* a node-wide reading (RAPL), not one device   */
 } llmc_channel;
 
+/* Zeroes size bytes of out and sets out->size = size; pass sizeof *out. */
 LLMC_API void llmc_channel_init(llmc_channel *out, size_t size);
 
 /* Opens the meters of a spec. "auto" succeeds with whatever works, even
@@ -446,10 +466,13 @@ LLMC_API void llmc_channel_init(llmc_channel *out, size_t size);
  * says why); an explicit spec that cannot be read fails with LLMC_ENODEV,
  * LLMC_EPERM (with the remedy), LLMC_ENOTSUP or a parse error. */
 LLMC_API int llmc_meter_open(llmc_meter **out, const char *spec);
+/* Closes every source (unloading NVML when no other meter uses it); NULL
+ * does nothing. */
 LLMC_API void llmc_meter_free(llmc_meter *meter);
 /* Reads every channel now. Failures are recorded per channel; the call
  * returns the first failure's code after reading all of them. */
 LLMC_API int llmc_meter_read(llmc_meter *meter);
+/* The number of channels; 0 for NULL. */
 LLMC_API size_t llmc_meter_channel_count(const llmc_meter *meter);
 /* Strings in out live until the next read or the meter is freed. */
 LLMC_API int llmc_meter_channel(llmc_channel *out, const llmc_meter *meter,
@@ -501,23 +524,35 @@ typedef struct llmc_totals {
     double unpriced_energy_j;         /* J with no intensity known yet */
 } llmc_totals;
 
+/* Zeroes size bytes of out and sets out->size = size; pass sizeof *out. */
 LLMC_API void llmc_totals_init(llmc_totals *out, size_t size);
 
 /* A tracker with the configuration of the environment (LLMC_*) applied;
  * without any, it uses meters=auto and the defaults of llmc_tracker_new(3). */
 LLMC_API int llmc_tracker_new(llmc_tracker **out);
+/* Applies "key=value;key=value" before the start, all or nothing: a bad
+ * key or value leaves every key as it was. LLMC_ESTATE after the start. */
 LLMC_API int llmc_tracker_configure(llmc_tracker *tracker, const char *config);
 /* One key, one value: for values that hold ';' (paths) and for bindings. */
 LLMC_API int llmc_tracker_set(llmc_tracker *tracker, const char *key,
                               const char *value);
+/* Typed setters, before the start (LLMC_ESTATE after it). The tracker
+ * takes its own reference to grid and profile; the caller keeps its own
+ * and releases it as usual. */
 LLMC_API int llmc_tracker_set_grid(llmc_tracker *tracker, llmc_grid *grid);
 LLMC_API int llmc_tracker_set_profile(llmc_tracker *tracker,
                                       llmc_profile *profile);
+/* PUE at least 1 (LLMC_ERANGE below, or NaN). */
 LLMC_API int llmc_tracker_set_pue(llmc_tracker *tracker, double pue);
+/* 100 ms to 1 day (LLMC_ERANGE outside). */
 LLMC_API int llmc_tracker_set_interval(llmc_tracker *tracker,
                                        double interval_s);
+/* The tokens the run will have trained on, for the projection; the one
+ * setting that may also change while the tracker runs. At least 1. */
 LLMC_API int llmc_tracker_set_target_tokens(llmc_tracker *tracker,
                                             uint64_t tokens);
+/* fn(userdata) is called on the sampler thread before each sample (NULL
+ * removes it); userdata must stay valid until the tracker is freed. */
 LLMC_API int llmc_tracker_set_sync(llmc_tracker *tracker, llmc_sync_fn fn,
                                    void *userdata);
 /* Opens the meters, resumes from the checkpoint if there is one, and starts
@@ -557,6 +592,7 @@ LLMC_API void llmc_tracker_free(llmc_tracker *tracker);
 /* Totals so far (live while running); phase NULL for the whole run. */
 LLMC_API int llmc_tracker_totals(llmc_totals *out, llmc_tracker *tracker,
                                  const char *phase);
+/* The channels of the tracker's meters; 0 before the start and for NULL. */
 LLMC_API size_t llmc_tracker_channel_count(llmc_tracker *tracker);
 /* A channel's energy as this process counted it (0 J, with a detail, for a
  * device that another process on the node reads). The strings live until

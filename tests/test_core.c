@@ -68,6 +68,36 @@ START_TEST(test_status_names_and_messages_are_distinct)
 }
 END_TEST
 
+/* llmc_strerror says what llmcarbon.h says of each code, word for word. */
+START_TEST(test_status_texts_are_the_headers)
+{
+    const char *root = getenv("LLMC_SOURCE_ROOT");
+    char path[600], line[400];
+    int seen = 0;
+    FILE *f;
+
+    ck_assert_msg(root != NULL, "LLMC_SOURCE_ROOT is not set");
+    snprintf(path, sizeof path, "%s/include/llmcarbon.h", root);
+    ck_assert_ptr_nonnull(f = fopen(path, "r"));
+    while (fgets(line, sizeof line, f)) {
+        char name[40], text[200];
+        int code, n;
+        if (sscanf(line, "#define %39s (%d) /* %n", name, &code, &n) != 2 ||
+            strncmp(name, "LLMC_E", 6) != 0)
+            continue;
+        snprintf(text, sizeof text, "%s", line + n);
+        *strstr(text, "*/") = '\0';
+        for (n = (int)strlen(text); n > 0 && text[n - 1] == ' '; n--)
+            text[n - 1] = '\0';
+        ck_assert_str_eq(llmc_status_name(code), name);
+        ck_assert_str_eq(llmc_strerror(code), text);
+        seen++;
+    }
+    fclose(f);
+    ck_assert_int_eq(seen, 20);
+}
+END_TEST
+
 START_TEST(test_unknown_status_is_never_null)
 {
     ck_assert_ptr_nonnull(llmc_strerror(-9999));
@@ -953,6 +983,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_status_codes_have_fixed_values);
     tcase_add_test(tc, test_status_names_and_messages_are_distinct);
     tcase_add_test(tc, test_unknown_status_is_never_null);
+    tcase_add_test(tc, test_status_texts_are_the_headers);
     tcase_add_test(tc, test_last_error_is_per_thread);
     tcase_add_test(tc, test_last_error_is_left_alone_by_calls_that_succeed);
     tcase_add_test(tc, test_time_parse_reads_iso_8601_unix_seconds_and_now);

@@ -51,6 +51,22 @@ int llmc__parse_iso8601(int64_t *out, const char *text);
  * a date that does not exist. */
 void llmc__format_iso8601(char *buf, size_t size, int64_t t);
 
+/* Versioned output structs (llmc_totals, llmc_channel, ...): each starts
+ * with a uint32_t size, the caller's sizeof. */
+/* Where a field ends: a caller's struct must reach at least that far. */
+#define LLMC__FIELD_END(type, field)                                          \
+    (offsetof(type, field) + sizeof(((type *)0)->field))
+/* The body of every _init: zero what the caller's size covers, record the
+ * size; nothing for NULL or a size that cannot be one. */
+void llmc__versioned_init(void *out, size_t size);
+/* LLMC_OK when the caller's struct reaches min_size, else LLMC_EINVAL
+ * naming the struct ("llmc_totals") and its _init. */
+int llmc__versioned_check(const void *out, size_t min_size, const char *type);
+/* Copies full (full_size bytes) into the caller's struct as far as its
+ * size reaches, keeping that size; checks it first, as above. */
+int llmc__versioned_copy(void *out, const void *full, size_t full_size,
+                         size_t min_size, const char *type);
+
 /* CLOCK_MONOTONIC in ns. */
 int64_t llmc__now_ns(void);
 /* The sysfs and procfs roots: LLMC_SYSFS_ROOT (default "/sys") and

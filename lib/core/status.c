@@ -14,28 +14,34 @@ struct status_info {
     const char *text;
 };
 
+/* The texts are those of the codes' comments in llmcarbon.h and of the
+ * table in llmc_strerror(3), word for word (test_core checks it). */
 static const struct status_info statuses[] = {
     {LLMC_OK, "LLMC_OK", "success"},
-    {LLMC_EINVAL, "LLMC_EINVAL", "invalid argument"},
+    {LLMC_EINVAL, "LLMC_EINVAL",
+     "invalid argument: NULL, unknown key, bad flag"},
     {LLMC_ENOMEM, "LLMC_ENOMEM", "out of memory"},
-    {LLMC_EPARSE, "LLMC_EPARSE", "text does not parse"},
-    {LLMC_EUNIT, "LLMC_EUNIT", "unit not accepted for this quantity"},
-    {LLMC_ERANGE, "LLMC_ERANGE", "value out of range"},
-    {LLMC_ENOTFOUND, "LLMC_ENOTFOUND", "not found"},
-    {LLMC_EAMBIGUOUS, "LLMC_EAMBIGUOUS", "ambiguous name"},
-    {LLMC_ENODATA, "LLMC_ENODATA", "value not known"},
-    {LLMC_EIO, "LLMC_EIO", "input/output error"},
-    {LLMC_EFORMAT, "LLMC_EFORMAT", "malformed content"},
-    {LLMC_EBUSY, "LLMC_EBUSY", "object is shared and frozen"},
-    {LLMC_ENOTSUP, "LLMC_ENOTSUP", "not supported"},
-    {LLMC_ENODEV, "LLMC_ENODEV", "no such device"},
+    {LLMC_EPARSE, "LLMC_EPARSE",
+     "text does not parse: syntax, trailing garbage"},
+    {LLMC_EUNIT, "LLMC_EUNIT", "a unit this quantity does not accept"},
+    {LLMC_ERANGE, "LLMC_ERANGE", "NaN, infinite, negative, or below a minimum"},
+    {LLMC_ENOTFOUND, "LLMC_ENOTFOUND", "unknown name: zone, hardware, file"},
+    {LLMC_EAMBIGUOUS, "LLMC_EAMBIGUOUS", "a name that matches several entries"},
+    {LLMC_ENODATA, "LLMC_ENODATA",
+     "the value is not known (no source gives it)"},
+    {LLMC_EIO, "LLMC_EIO", "reading or writing a file failed"},
+    {LLMC_EFORMAT, "LLMC_EFORMAT",
+     "malformed content: JSON, CSV, missing fields"},
+    {LLMC_EBUSY, "LLMC_EBUSY", "the object is shared and no longer changes"},
+    {LLMC_ENOTSUP, "LLMC_ENOTSUP", "not supported here or not built in"},
+    {LLMC_ENODEV, "LLMC_ENODEV", "the device is absent"},
     {LLMC_EPERM, "LLMC_EPERM", "permission denied"},
-    {LLMC_ESTATE, "LLMC_ESTATE", "call does not fit the object's state"},
-    {LLMC_ENET, "LLMC_ENET", "network failure"},
-    {LLMC_ETIMEDOUT, "LLMC_ETIMEDOUT", "timed out"},
-    {LLMC_EHTTP, "LLMC_EHTTP", "HTTP error status"},
-    {LLMC_ETLS, "LLMC_ETLS", "TLS certificate not trusted"},
-    {LLMC_EAUTH, "LLMC_EAUTH", "authentication failed"},
+    {LLMC_ESTATE, "LLMC_ESTATE", "the call does not fit the object's state"},
+    {LLMC_ENET, "LLMC_ENET", "network: refused, unreachable, cut short"},
+    {LLMC_ETIMEDOUT, "LLMC_ETIMEDOUT", "a network operation took too long"},
+    {LLMC_EHTTP, "LLMC_EHTTP", "the server answered with an HTTP error status"},
+    {LLMC_ETLS, "LLMC_ETLS", "TLS: the server's certificate is not trusted"},
+    {LLMC_EAUTH, "LLMC_EAUTH", "credentials missing, refused or expired"},
 };
 
 static const struct status_info *find(int code)

@@ -64,3 +64,37 @@ const char *llmc__procfs_root(void)
 {
     return root_from_env("LLMC_PROCFS_ROOT", "/proc");
 }
+
+void llmc__versioned_init(void *out, size_t size)
+{
+    uint32_t size32;
+    if (!out || size < sizeof size32 || size > UINT32_MAX)
+        return;
+    memset(out, 0, size);
+    size32 = (uint32_t)size;
+    memcpy(out, &size32, sizeof size32);
+}
+
+int llmc__versioned_check(const void *out, size_t min_size, const char *type)
+{
+    uint32_t size;
+    memcpy(&size, out, sizeof size);
+    if (size < min_size)
+        return llmc__fail(LLMC_EINVAL,
+                          "%s.size is %u; call %s_init before passing it",
+                          type, (unsigned)size, type);
+    return LLMC_OK;
+}
+
+int llmc__versioned_copy(void *out, const void *full, size_t full_size,
+                         size_t min_size, const char *type)
+{
+    uint32_t size;
+    int rc = llmc__versioned_check(out, min_size, type);
+    if (rc != LLMC_OK)
+        return rc;
+    memcpy(&size, out, sizeof size);
+    memcpy(out, full, size < full_size ? size : full_size);
+    memcpy(out, &size, sizeof size);
+    return LLMC_OK;
+}

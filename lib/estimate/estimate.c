@@ -21,10 +21,7 @@ LLMC_API void llmc_estimate_result_init(llmc_estimate_result *out,
                                         size_t size)
 {
     /* size is the caller's sizeof, which may differ from this library's */
-    if (!out || size < sizeof out->size || size > UINT32_MAX)
-        return;
-    memset(out, 0, size);
-    out->size = (uint32_t)size;
+    llmc__versioned_init(out, size);
 }
 
 LLMC_API int llmc_estimate_new(llmc_estimate **out)
@@ -780,11 +777,12 @@ static int any_range(const llmc_estimate *e)
     return 0;
 }
 
+#define RESULT_MIN LLMC__FIELD_END(llmc_estimate_result, energy_kwh)
+
 static void copy_out(llmc_estimate_result *out, const llmc_estimate_result *r)
 {
-    uint32_t size = out->size;
-    memcpy(out, r, size < sizeof *r ? size : sizeof *r);
-    out->size = size;
+    /* the size was checked before anything was computed */
+    llmc__versioned_copy(out, r, sizeof *r, RESULT_MIN, "llmc_estimate_result");
 }
 
 LLMC_API int llmc_estimate_compute(llmc_estimate_result *out, llmc_estimate *e)
@@ -793,11 +791,9 @@ LLMC_API int llmc_estimate_compute(llmc_estimate_result *out, llmc_estimate *e)
 
     if (!out || !e)
         return llmc__fail(LLMC_EINVAL, "out or estimate is NULL");
-    if (out->size < offsetof(llmc_estimate_result, energy_kwh) + sizeof(double))
-        return llmc__fail(LLMC_EINVAL,
-                          "llmc_estimate_result.size is %u; call "
-                          "llmc_estimate_result_init first",
-                          (unsigned)out->size);
+    if ((rc = llmc__versioned_check(out, RESULT_MIN,
+                                    "llmc_estimate_result")) != LLMC_OK)
+        return rc;
     e->computed = 0;
     e->flops_from = LLMC__FLOPS_NONE;
     if ((rc = check_inputs(e)) != LLMC_OK)
@@ -837,19 +833,19 @@ LLMC_API int llmc_estimate_range(llmc_estimate_result *out_low,
                                  llmc_estimate_result *out_high,
                                  const llmc_estimate *e)
 {
+    int rc;
+
     if (!out_low || !out_high || !e)
         return llmc__fail(LLMC_EINVAL, "an argument is NULL");
     if (!e->computed)
         return llmc__fail(LLMC_ESTATE,
                           "the estimate has not been computed since its last "
                           "change; call llmc_estimate_compute first");
-    if (out_low->size < offsetof(llmc_estimate_result, energy_kwh) +
-                            sizeof(double) ||
-        out_high->size < offsetof(llmc_estimate_result, energy_kwh) +
-                             sizeof(double))
-        return llmc__fail(LLMC_EINVAL,
-                          "llmc_estimate_result.size is not set; call "
-                          "llmc_estimate_result_init first");
+    if ((rc = llmc__versioned_check(out_low, RESULT_MIN,
+                                    "llmc_estimate_result")) != LLMC_OK ||
+        (rc = llmc__versioned_check(out_high, RESULT_MIN,
+                                    "llmc_estimate_result")) != LLMC_OK)
+        return rc;
     copy_out(out_low, &e->low);
     copy_out(out_high, &e->high);
     return LLMC_OK;

@@ -165,25 +165,14 @@ void llmc__zone_answer(llmc_intensity *full, const struct llmc__zone_row *row)
 
 int llmc__intensity_copy_out(llmc_intensity *out, const llmc_intensity *full)
 {
-    size_t n = out->size < sizeof *full ? out->size : sizeof *full;
-    uint32_t size = out->size;
-    if (out->size < offsetof(llmc_intensity, gco2e_per_kwh) + sizeof(double))
-        return llmc__fail(LLMC_EINVAL,
-                          "llmc_intensity.size is %u; call "
-                          "llmc_intensity_init before passing it",
-                          (unsigned)out->size);
-    memcpy(out, full, n);
-    out->size = size;
-    return LLMC_OK;
+    return llmc__versioned_copy(out, full, sizeof *full,
+                                LLMC__FIELD_END(llmc_intensity, gco2e_per_kwh),
+                                "llmc_intensity");
 }
 
 LLMC_API void llmc_intensity_init(llmc_intensity *out, size_t size)
 {
-    /* size is the caller's sizeof, which may differ from this library's */
-    if (!out || size < sizeof out->size || size > UINT32_MAX)
-        return;
-    memset(out, 0, size);
-    out->size = (uint32_t)size;
+    llmc__versioned_init(out, size);
 }
 
 LLMC_API const char *llmc_basis_name(llmc_basis basis)

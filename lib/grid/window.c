@@ -15,10 +15,7 @@
 
 LLMC_API void llmc_window_init(llmc_window *out, size_t size)
 {
-    if (!out || size < sizeof out->size || size > UINT32_MAX)
-        return;
-    memset(out, 0, size);
-    out->size = (uint32_t)size;
+    llmc__versioned_init(out, size);
 }
 
 static int best_window(llmc_window *out, llmc_grid *grid,
@@ -32,10 +29,10 @@ static int best_window(llmc_window *out, llmc_grid *grid,
 
     if (!out || !grid)
         return llmc__fail(LLMC_EINVAL, "out or grid is NULL");
-    if (out->size < offsetof(llmc_window, start_unix_s) + sizeof(int64_t))
-        return llmc__fail(LLMC_EINVAL,
-                          "llmc_window.size is %u; call llmc_window_init first",
-                          (unsigned)out->size);
+    if ((rc = llmc__versioned_check(out,
+                                    LLMC__FIELD_END(llmc_window, start_unix_s),
+                                    "llmc_window")) != LLMC_OK)
+        return rc;
     /* from + 60 days of steps stays far from int64_t's limits */
     if ((rc = llmc__time_check(from_unix_s, llmc_grid_spec(grid),
                                "from_unix_s")) != LLMC_OK)
@@ -97,12 +94,9 @@ static int best_window(llmc_window *out, llmc_grid *grid,
                                : 0.0;
     full.searched_until_unix_s = from_unix_s + (int64_t)have * STEP_S;
     free(v);
-    {
-        uint32_t size = out->size;
-        memcpy(out, &full, size < sizeof full ? size : sizeof full);
-        out->size = size;
-    }
-    return LLMC_OK;
+    return llmc__versioned_copy(out, &full, sizeof full,
+                                LLMC__FIELD_END(llmc_window, start_unix_s),
+                                "llmc_window");
 }
 
 /* A call that succeeds leaves the caller's llmc_last_error() as it was

@@ -27,10 +27,7 @@ LLMC_API const char *llmc_method_name(llmc_method method)
 
 LLMC_API void llmc_channel_init(llmc_channel *out, size_t size)
 {
-    if (!out || size < sizeof out->size || size > UINT32_MAX)
-        return;
-    memset(out, 0, size);
-    out->size = (uint32_t)size;
+    llmc__versioned_init(out, size);
 }
 
 struct llmc__channel *llmc__meter_add(struct llmc_meter *m,
@@ -291,15 +288,9 @@ void llmc__channel_export(llmc_channel *full, const struct llmc__channel *ch)
 
 int llmc__channel_copy_out(llmc_channel *out, const llmc_channel *full)
 {
-    uint32_t size = out->size;
-    if (size < offsetof(llmc_channel, name) + sizeof(const char *))
-        return llmc__fail(LLMC_EINVAL,
-                          "llmc_channel.size is %u; call llmc_channel_init "
-                          "before passing it",
-                          (unsigned)size);
-    memcpy(out, full, size < sizeof *full ? size : sizeof *full);
-    out->size = size;
-    return LLMC_OK;
+    return llmc__versioned_copy(out, full, sizeof *full,
+                                LLMC__FIELD_END(llmc_channel, name),
+                                "llmc_channel");
 }
 
 LLMC_API int llmc_meter_channel(llmc_channel *out, const llmc_meter *m,

@@ -206,16 +206,13 @@ LLMC_API int llmc_tracker_totals(llmc_totals *out, llmc_tracker *t,
                                  const char *phase)
 {
     llmc_totals full;
-    uint32_t size;
-    int p = -1;
+    int p = -1, rc;
 
     if (!out || !t)
         return llmc__fail(LLMC_EINVAL, "out or tracker is NULL");
-    if (out->size < offsetof(llmc_totals, duration_s) + sizeof(double))
-        return llmc__fail(LLMC_EINVAL,
-                          "llmc_totals.size is %u; call llmc_totals_init "
-                          "before passing it",
-                          (unsigned)out->size);
+    if ((rc = llmc__versioned_check(out, LLMC__TOTALS_MIN, "llmc_totals")) !=
+        LLMC_OK)
+        return rc;
     pthread_mutex_lock(&t->mu);
     if (phase && (p = llmc__phase_find(t, phase)) < 0) {
         pthread_mutex_unlock(&t->mu);
@@ -227,10 +224,8 @@ LLMC_API int llmc_tracker_totals(llmc_totals *out, llmc_tracker *t,
     llmc__totals_fill(&full, t, p);
     live_steps(t, &full, p);
     pthread_mutex_unlock(&t->mu);
-    size = out->size;
-    memcpy(out, &full, size < sizeof full ? size : sizeof full);
-    out->size = size;
-    return LLMC_OK;
+    return llmc__versioned_copy(out, &full, sizeof full, LLMC__TOTALS_MIN,
+                                "llmc_totals");
 }
 
 LLMC_API size_t llmc_tracker_channel_count(llmc_tracker *t)

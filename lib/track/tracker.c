@@ -96,10 +96,7 @@ void llmc__problem(llmc_tracker *t, const char *fmt, ...)
 
 LLMC_API void llmc_totals_init(llmc_totals *out, size_t size)
 {
-    if (!out || size < sizeof out->size || size > UINT32_MAX)
-        return;
-    memset(out, 0, size);
-    out->size = (uint32_t)size;
+    llmc__versioned_init(out, size);
 }
 
 LLMC_API int llmc_tracker_new(llmc_tracker **out)

@@ -263,6 +263,9 @@ struct llmc_tracker {
     char problems[1024];           /* sinks that failed, for the report */
 };
 
+/* A caller's llmc_totals reaches at least this far. */
+#define LLMC__TOTALS_MIN LLMC__FIELD_END(llmc_totals, duration_s)
+
 /* config.c */
 int llmc__tracker_apply(llmc_tracker *t, const char *key, const char *value,
                         const char *origin);

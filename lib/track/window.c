@@ -204,11 +204,10 @@ LLMC_API int llmc_tracker_window_end(llmc_totals *out, llmc_tracker *t,
 
     if ((rc = check_name(t, name)) != LLMC_OK)
         return rc;
-    if (out && out->size < offsetof(llmc_totals, duration_s) + sizeof(double))
-        return llmc__fail(LLMC_EINVAL,
-                          "llmc_totals.size is %u; call llmc_totals_init "
-                          "before passing it (the window stays open)",
-                          (unsigned)out->size);
+    /* checked first: a window stays open when its totals cannot go out */
+    if (out && (rc = llmc__versioned_check(out, LLMC__TOTALS_MIN,
+                                           "llmc_totals")) != LLMC_OK)
+        return rc;
     pthread_mutex_lock(&t->mu);
     if ((rc = check_running(t, name, "end")) != LLMC_OK)
         goto out;
@@ -274,11 +273,9 @@ LLMC_API int llmc_tracker_window_end(llmc_totals *out, llmc_tracker *t,
         queue_line(t, w, wall_now_s(), &full);
 out:
     pthread_mutex_unlock(&t->mu);
-    if (rc == LLMC_OK && out) {
-        uint32_t size = out->size;
-        memcpy(out, &full, size < sizeof full ? size : sizeof full);
-        out->size = size;
-    }
+    if (rc == LLMC_OK && out)
+        rc = llmc__versioned_copy(out, &full, sizeof full, LLMC__TOTALS_MIN,
+                                  "llmc_totals");
     return rc;
 }
 
