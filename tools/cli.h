@@ -45,8 +45,29 @@ struct cli_args {
 int cli_parse_verb(struct cli_args *out, int argc, char **argv,
                    const char *cmd, const char *help, unsigned opts);
 
-/* The long name of the getopt option whose value is c, or "?". */
+/* The one option parser of every subcommand: getopt_long with the rules
+ * of llmcarbon(1): an option given twice, a value missing, a value given
+ * to a flag, and an option that does not exist (with the nearest one) are
+ * usage errors. shortopts is ":" (options anywhere, GNU order), "+:" (stop
+ * at the first operand, as run does), and may add "h" for -h. */
 struct option;
+struct cli_getopt {
+    const char *cmd;
+    int argc;
+    char **argv;
+    const char *shortopts;
+    const struct option *options;
+    unsigned char seen[64]; /* by index into options */
+};
+void cli_getopt_init(struct cli_getopt *g, const char *cmd, int argc,
+                     char **argv, const char *shortopts,
+                     const struct option *options);
+/* The next option's val (optarg holds its value); -1 after the last one,
+ * optind then indexing the first operand; -2 after a usage error was
+ * printed (return CLI_USAGE). */
+int cli_getopt_next(struct cli_getopt *g);
+
+/* The long name of the getopt option whose value is c, or "?". */
 const char *cli_flag_name(const struct option *options, int c);
 /* The usage error for arg, an option that does not exist ("--enrgy",
  * "--enrgy=1"): it names the nearest option of the getopt table options

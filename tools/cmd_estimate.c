@@ -269,27 +269,19 @@ int cmd_estimate(int argc, char **argv)
 {
     llmc_estimate *e = NULL;
     llmc_estimate_result r;
-    int json = 0, c, rc, exit_status = CLI_OK, idx;
+    int json = 0, c, rc, exit_status = CLI_OK;
     char *text = NULL;
-    unsigned char seen[sizeof options / sizeof options[0]] = {0};
+    struct cli_getopt g;
 
     if ((rc = llmc_estimate_new(&e)) != LLMC_OK)
         return cli_fail("estimate", "", rc);
-    opterr = 0;
-    optind = 1;
-    while ((idx = -1,
-            c = getopt_long(argc, argv, ":", options, &idx)) != -1) {
+    cli_getopt_init(&g, "estimate", argc, argv, ":", options);
+    while ((c = cli_getopt_next(&g)) != -1) {
         char what[256];
-        if (idx >= 0 && c != ':' && c != '?') {
-            if (seen[idx]) {
-                exit_status = cli_usage("estimate",
-                                        "'--%s' is given twice; give it once",
-                                        options[idx].name);
-                goto out;
-            }
-            seen[idx] = 1;
-        }
         switch (c) {
+        case -2:
+            exit_status = CLI_USAGE;
+            goto out;
         case OPT_HELP:
             fputs(help, stdout);
             goto out;
@@ -302,20 +294,6 @@ int cmd_estimate(int argc, char **argv)
         case 'R':
             llmc_estimate_set(e, "recompute", "true");
             break;
-        case ':':
-            exit_status = cli_usage("estimate", "'%s' needs a value",
-                                    argv[optind - 1]);
-            goto out;
-        case '?':
-            /* a flag that takes no value given one ("--json=1"), or an
-             * option that does not exist */
-            if (optopt >= OPT_JSON && optopt <= OPT_HELP)
-                exit_status = cli_usage("estimate", "'--%s' takes no value",
-                                        cli_flag_name(options, optopt));
-            else
-                exit_status = cli_not_an_option("estimate", argv[optind - 1],
-                                                options);
-            goto out;
         default:
             if ((rc = llmc_estimate_set(e, cli_flag_name(options, c), optarg)) != LLMC_OK) {
                 snprintf(what, sizeof what, "--%s '%s'", cli_flag_name(options, c), optarg);
@@ -330,7 +308,7 @@ int cmd_estimate(int argc, char **argv)
         goto out;
     }
     for (size_t i = 0; i < sizeof conflicts / sizeof conflicts[0]; i++)
-        if (given(seen, conflicts[i].a) && given(seen, conflicts[i].b)) {
+        if (given(g.seen, conflicts[i].a) && given(g.seen, conflicts[i].b)) {
             exit_status = cli_usage("estimate",
                                     "'--%s' and '--%s' conflict: %s",
                                     conflicts[i].a, conflicts[i].b,

@@ -917,39 +917,35 @@ int cmd_report(int argc, char **argv)
     llmc_grid *g = NULL;
     struct sums *s;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(help, stdout);
-            return CLI_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            if (json)
-                return cli_usage("report", "'--json' is given twice; give it "
-                                 "once");
-            json = 1;
-        } else if (strcmp(argv[i], "--grid") == 0 || strcmp(argv[i], "--pue") == 0) {
-            if (i + 1 >= argc)
-                return cli_usage("report", "'%s' needs a value", argv[i]);
-            if (argv[i][2] == 'g' ? grid_spec != NULL : pue_text != NULL)
-                return cli_usage("report", "'%s' is given twice; give it once",
-                                 argv[i]);
-            if (argv[i][2] == 'g')
-                grid_spec = argv[++i];
-            else
-                pue_text = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            /* a typo of one of them gets "did you mean" */
-            static const struct option known[] = {
-                {"grid", required_argument, NULL, 'g'},
-                {"pue", required_argument, NULL, 'p'},
-                {"json", no_argument, NULL, 'j'},
-                {"help", no_argument, NULL, 'h'},
-                {NULL, 0, NULL, 0},
-            };
-            return cli_not_an_option("report", argv[i], known);
-        } else if (nlogs < sizeof logs / sizeof logs[0]) {
+    {
+        static const struct option options[] = {
+            {"grid", required_argument, NULL, 'g'},
+            {"pue", required_argument, NULL, 'p'},
+            {"json", no_argument, NULL, 'j'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        struct cli_getopt opt;
+        int c;
+        cli_getopt_init(&opt, "report", argc, argv, ":h", options);
+        while ((c = cli_getopt_next(&opt)) != -1) {
+            if (c == -2)
+                return CLI_USAGE;
+            if (c == 'h') {
+                fputs(help, stdout);
+                return CLI_OK;
+            }
+            if (c == 'j')
+                json = 1;
+            else if (c == 'g')
+                grid_spec = optarg;
+            else if (c == 'p')
+                pue_text = optarg;
+        }
+        for (int i = optind; i < argc; i++) {
+            if (nlogs == sizeof logs / sizeof logs[0])
+                return cli_usage("report", "too many logs (at most 256)");
             logs[nlogs++] = argv[i];
-        } else {
-            return cli_usage("report", "too many logs (at most 256)");
         }
     }
     if (nlogs == 0)

@@ -358,40 +358,25 @@ static void announce_default_grid(void)
 int cmd_run(int argc, char **argv)
 {
     llmc_tracker *t = NULL;
-    int json = 0, strict = 0, c, rc, status = 0, exit_status, idx;
+    int json = 0, strict = 0, c, rc, status = 0, exit_status;
     int measured = 1, grid_given = 0;
     const char *meters = NULL, *env;
     char *report = NULL;
     pid_t pid, parent;
     sigset_t blocked_before;
-    unsigned char seen[sizeof options / sizeof options[0]] = {0};
+    struct cli_getopt g;
 
-    opterr = 0;
-    optind = 1;
     /* '+': stop at the first non-option, so COMMAND's own flags stay its */
-    while ((idx = -1,
-            c = getopt_long(argc, argv, "+:", options, &idx)) != -1) {
-        if (idx >= 0 && c != ':' && c != '?') {
-            if (seen[idx]) {
-                llmc_tracker_free(t);
-                return cli_usage("run", "'--%s' is given twice; give it once",
-                                 options[idx].name);
-            }
-            seen[idx] = 1;
+    cli_getopt_init(&g, "run", argc, argv, "+:", options);
+    while ((c = cli_getopt_next(&g)) != -1) {
+        if (c == -2) {
+            llmc_tracker_free(t);
+            return CLI_USAGE;
         }
         if (c == OPT_HELP) {
             fputs(help, stdout);
             llmc_tracker_free(t);
             return CLI_OK;
-        }
-        if (c == ':' || c == '?') {
-            llmc_tracker_free(t);
-            if (c == ':')
-                return cli_usage("run", "'%s' needs a value", argv[optind - 1]);
-            if (optopt == OPT_JSON || optopt == OPT_STRICT)
-                return cli_usage("run", "'--%s' takes no value",
-                                 cli_flag_name(options, optopt));
-            return cli_not_an_option("run", argv[optind - 1], options);
         }
         if (!t && (rc = llmc_tracker_new(&t)) != LLMC_OK)
             return cli_fail("run", "", rc);

@@ -2,6 +2,7 @@
  * llmcarbon.c - the command line: dispatch to subcommands, shared helpers.
  * Output goes to stdout; errors to stderr with a non-zero exit status.
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <locale.h>
@@ -110,60 +111,113 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     return CLI_USAGE;
 }
 
+void cli_getopt_init(struct cli_getopt *g, const char *cmd, int argc,
+                     char **argv, const char *shortopts,
+                     const struct option *options)
+{
+    memset(g, 0, sizeof *g);
+    g->cmd = cmd;
+    g->argc = argc;
+    g->argv = argv;
+    g->shortopts = shortopts;
+    g->options = options;
+    for (size_t n = 0; options[n].name; n++)
+        assert(n < sizeof g->seen); /* room to tell each option twice */
+    opterr = 0; /* the messages are ours */
+    optind = 1;
+}
+
+int cli_getopt_next(struct cli_getopt *g)
+{
+    int idx = -1;
+    int c = getopt_long(g->argc, g->argv, g->shortopts, g->options, &idx);
+
+    if (c == -1)
+        return -1;
+    if (c == ':') {
+        cli_usage(g->cmd, "'%s' needs a value", g->argv[optind - 1]);
+        return -2;
+    }
+    if (c == '?') {
+        /* a flag given a value ("--json=1"), or no such option */
+        for (const struct option *o = g->options; optopt && o->name; o++)
+            if (o->val == optopt && o->has_arg == no_argument) {
+                cli_usage(g->cmd, "'--%s' takes no value", o->name);
+                return -2;
+            }
+        cli_not_an_option(g->cmd, g->argv[optind - 1], g->options);
+        return -2;
+    }
+    if (idx < 0) /* a short option: its long twin counts as the same */
+        for (int k = 0; g->options[k].name; k++)
+            if (g->options[k].val == c) {
+                idx = k;
+                break;
+            }
+    if (idx >= 0 && idx < (int)sizeof g->seen) {
+        if (g->seen[idx]) {
+            cli_usage(g->cmd, "'--%s' is given twice; give it once",
+                      g->options[idx].name);
+            return -2;
+        }
+        g->seen[idx] = 1;
+    }
+    return c;
+}
+
 int cli_parse_verb(struct cli_args *out, int argc, char **argv,
                    const char *cmd, const char *help, unsigned opts)
 {
+    enum { OPT_JSON = 1000, OPT_HELP };
     static const struct {
         unsigned bit;
-        const char *flag;
+        struct option opt;
         size_t offset;
     } value_opts[] = {
-        {CLI_OPT_KIND, "--kind", offsetof(struct cli_args, kind)},
-        {CLI_OPT_AT, "--at", offsetof(struct cli_args, at)},
-        {CLI_OPT_DURATION, "--duration", offsetof(struct cli_args, duration)},
-        {CLI_OPT_WITHIN, "--within", offsetof(struct cli_args, within)},
+        {CLI_OPT_KIND, {"kind", required_argument, NULL, 'k'},
+         offsetof(struct cli_args, kind)},
+        {CLI_OPT_AT, {"at", required_argument, NULL, 'a'},
+         offsetof(struct cli_args, at)},
+        {CLI_OPT_DURATION, {"duration", required_argument, NULL, 'd'},
+         offsetof(struct cli_args, duration)},
+        {CLI_OPT_WITHIN, {"within", required_argument, NULL, 'w'},
+         offsetof(struct cli_args, within)},
     };
+    struct option options[8];
+    struct cli_getopt g;
+    size_t n = 0;
+    int c;
+
     memset(out, 0, sizeof *out);
-    for (int i = 1; i < argc; i++) {
-        size_t k, nk = sizeof value_opts / sizeof value_opts[0];
-        for (k = 0; k < nk; k++)
-            if ((opts & value_opts[k].bit) &&
-                strcmp(argv[i], value_opts[k].flag) == 0)
-                break;
-        if (k < nk) {
-            const char **slot =
-                (const char **)((char *)out + value_opts[k].offset);
-            if (++i >= argc)
-                return cli_usage(cmd, "'%s' needs a value", value_opts[k].flag);
-            if (*slot)
-                return cli_usage(cmd, "'%s' is given twice; give it once",
-                                 value_opts[k].flag);
-            *slot = argv[i];
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    memset(options, 0, sizeof options);
+    for (size_t k = 0; k < sizeof value_opts / sizeof value_opts[0]; k++)
+        if (opts & value_opts[k].bit)
+            options[n++] = value_opts[k].opt;
+    options[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
+    options[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
+    cli_getopt_init(&g, cmd, argc, argv, ":h", options);
+    while ((c = cli_getopt_next(&g)) != -1) {
+        if (c == -2)
+            return CLI_USAGE;
+        if (c == OPT_HELP || c == 'h') {
             fputs(help, stdout);
             return CLI_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            if (out->json)
-                return cli_usage(cmd, "'--json' is given twice; give it once");
-            out->json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            /* the options this command takes, for a suggestion */
-            struct option known[8];
-            size_t n = 0;
-            memset(known, 0, sizeof known);
-            for (size_t k = 0; k < nk; k++)
-                if (opts & value_opts[k].bit)
-                    known[n++].name = value_opts[k].flag + 2;
-            known[n++].name = "json";
-            known[n++].name = "help";
-            return cli_not_an_option(cmd, argv[i], known);
-        } else if (!out->verb) {
-            out->verb = argv[i];
-        } else if (!out->arg) {
-            out->arg = argv[i];
-        } else {
-            return cli_usage(cmd, "unexpected argument '%s'", argv[i]);
         }
+        if (c == OPT_JSON) {
+            out->json = 1;
+            continue;
+        }
+        for (size_t k = 0; k < sizeof value_opts / sizeof value_opts[0]; k++)
+            if (value_opts[k].opt.val == c)
+                *(const char **)((char *)out + value_opts[k].offset) = optarg;
+    }
+    for (int i = optind; i < argc; i++) {
+        if (!out->verb)
+            out->verb = argv[i];
+        else if (!out->arg)
+            out->arg = argv[i];
+        else
+            return cli_usage(cmd, "unexpected argument '%s'", argv[i]);
     }
     return -1;
 }
