@@ -527,13 +527,38 @@ typedef struct llmc_totals {
 /* Zeroes size bytes of out and sets out->size = size; pass sizeof *out. */
 LLMC_API void llmc_totals_init(llmc_totals *out, size_t size);
 
+/* The tracker's configuration keys, from the one table every way of
+ * configuring a tracker reads: name, CLI flag, environment variable, unit
+ * and bounds of a number (NaN for a key that is not one), whether it may
+ * change while the tracker runs, a one-line summary. Strings are static. */
+typedef struct llmc_key_info {
+    uint32_t size;          /* set by llmc_key_info_init                   */
+    const char *name;       /* "checkpoint_interval"                       */
+    const char *flag;       /* "--checkpoint-interval"                     */
+    const char *env;        /* "LLMC_CHECKPOINT_INTERVAL"                  */
+    const char *arg;        /* the value's placeholder in help: "DUR"      */
+    const char *unit;       /* of min and max: "s", "kg", "" (none)        */
+    double min, max;        /* inclusive bounds; NaN when not a number     */
+    int while_running;      /* llmc_tracker_set may change it after start  */
+    const char *help;       /* one line                                    */
+} llmc_key_info;
+
+LLMC_API void llmc_key_info_init(llmc_key_info *out, size_t size);
+LLMC_API size_t llmc_tracker_key_count(void);
+/* The key at index (LLMC_ERANGE past the end), or of a name written with
+ * '-' or '_' in any case (LLMC_EINVAL, listing the keys, when none). */
+LLMC_API int llmc_tracker_key_get(llmc_key_info *out, size_t index);
+LLMC_API int llmc_tracker_key_find(llmc_key_info *out, const char *name);
+
 /* A tracker with the configuration of the environment (LLMC_*) applied;
  * without any, it uses meters=auto and the defaults of llmc_tracker_new(3). */
 LLMC_API int llmc_tracker_new(llmc_tracker **out);
 /* Applies "key=value;key=value" before the start, all or nothing: a bad
  * key or value leaves every key as it was. LLMC_ESTATE after the start. */
 LLMC_API int llmc_tracker_configure(llmc_tracker *tracker, const char *config);
-/* One key, one value: for values that hold ';' (paths) and for bindings. */
+/* One key, one value: for values that hold ';' (paths) and for bindings.
+ * Before the start, or while running for a key whose llmc_key_info says
+ * while_running (target_tokens). */
 LLMC_API int llmc_tracker_set(llmc_tracker *tracker, const char *key,
                               const char *value);
 /* Typed setters, before the start (LLMC_ESTATE after it). The tracker

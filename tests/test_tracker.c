@@ -5,6 +5,7 @@
  * the inline sampler, the projection, and one reader per device when
  * several processes on one node track the same RAPL package.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -929,6 +930,94 @@ static void no_hardware_here(void)
     setenv("LLMC_SYSFS_ROOT", scratch, 1);
     setenv("LLMC_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1", 1);
 }
+
+/* One table: every key's flag and variable follow from its name, its
+ * bounds are what the setters enforce, and what it says of change after
+ * the start is what llmc_tracker_set does. */
+START_TEST(test_tracker_keys_come_from_one_table)
+{
+    llmc_key_info k;
+    llmc_tracker *t;
+    size_t n = llmc_tracker_key_count();
+
+    ck_assert_uint_eq(n, 15);
+    for (size_t i = 0; i < n; i++) {
+        char flag[64], env[64];
+        size_t j = 0;
+        llmc_key_info_init(&k, sizeof k);
+        ck_assert_int_eq(llmc_tracker_key_get(&k, i), LLMC_OK);
+        snprintf(flag, sizeof flag, "--%s", k.name);
+        for (char *p = flag; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        j = (size_t)snprintf(env, sizeof env, "LLMC_");
+        for (const char *p = k.name; *p; p++)
+            env[j++] = (char)toupper((unsigned char)*p);
+        env[j] = '\0';
+        ck_assert_str_eq(k.flag, flag);
+        ck_assert_str_eq(k.env, env);
+        ck_assert(*k.arg && *k.help);
+        ck_assert(isnan(k.min) == isnan(k.max));
+        ck_assert(isnan(k.min) || k.min <= k.max);
+        /* the key is what llmc_tracker_set takes */
+        ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+        if (llmc_tracker_set(t, k.name, "?") != LLMC_OK)
+            ck_assert_msg(strstr(llmc_last_error(), "not a tracker key") ==
+                              NULL,
+                          "%s: %s", k.name, llmc_last_error());
+        llmc_tracker_free(t);
+    }
+    llmc_key_info_init(&k, sizeof k);
+    ck_assert_status(llmc_tracker_key_get(&k, n), LLMC_ERANGE);
+    ck_assert_status(llmc_tracker_key_find(&k, "no-such-key"), LLMC_EINVAL);
+    ck_assert_error_mentions("use one of: meters, grid, pue");
+
+    /* the bounds are the setters': at them accepted, past them refused */
+    ck_assert_status(llmc_tracker_key_find(&k, "Checkpoint-Interval"),
+                     LLMC_OK);
+    ck_assert_str_eq(k.name, "checkpoint_interval");
+    ck_assert_str_eq(k.unit, "s");
+    ck_assert_double_eq(k.min, 0.1);
+    ck_assert_double_eq(k.max, 86400.0);
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_status(llmc_tracker_set(t, "interval", "0.1"), LLMC_OK);
+    ck_assert_status(llmc_tracker_set(t, "interval", "0.099"), LLMC_ERANGE);
+    ck_assert_status(llmc_tracker_set(t, "interval", "86400"), LLMC_OK);
+    ck_assert_status(llmc_tracker_set(t, "interval", "86401"), LLMC_ERANGE);
+    ck_assert_status(llmc_tracker_key_find(&k, "devices"), LLMC_OK);
+    ck_assert_double_eq(k.min, 1.0);
+    ck_assert_status(llmc_tracker_set(t, "devices", "1000000"), LLMC_OK);
+    ck_assert_status(llmc_tracker_set(t, "devices", "1000001"), LLMC_ERANGE);
+    ck_assert_double_eq(k.max, 1000000.0);
+    ck_assert_status(llmc_tracker_key_find(&k, "pue"), LLMC_OK);
+    ck_assert_double_eq(k.min, 1.0);
+    ck_assert(isinf(k.max));
+    ck_assert_status(llmc_tracker_set(t, "pue", "0.99"), LLMC_ERANGE);
+    ck_assert_status(llmc_tracker_key_find(&k, "meters"), LLMC_OK);
+    ck_assert(isnan(k.min) && !k.while_running);
+
+    /* target_tokens may change while running, through either setter; the
+     * others are fixed by the start */
+    ck_assert_status(llmc_tracker_key_find(&k, "target_tokens"), LLMC_OK);
+    ck_assert(k.while_running);
+    ck_assert_status(llmc_tracker_configure(t, "meters=const:100W; "
+                                               "grid=const:500g/kWh; "
+                                               "sampler=inline"),
+                     LLMC_OK);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_status(llmc_tracker_set(t, "target_tokens", "1e6"), LLMC_OK);
+    ck_assert_status(llmc_tracker_set(t, "pue", "1.2"), LLMC_ESTATE);
+    ck_assert_error_mentions("set 'pue' before llmc_tracker_start");
+    {
+        char *report;
+        ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
+        ck_assert_msg(strstr(report, "\"target_tokens\": 1000000") != NULL,
+                      "%s", report);
+        llmc_free(report);
+    }
+    llmc_tracker_free(t);
+}
+END_TEST
 
 START_TEST(test_tracker_without_meters_reports_unmeasured_not_zero)
 {
@@ -2749,6 +2838,7 @@ static Suite *tracker_suite(void)
     tcase_add_test(tc, test_tracker_setters_refuse_after_start);
     tcase_add_test(tc, test_tracker_environment_configures_and_bad_values_are_named);
     tcase_add_test(tc, test_tracker_empty_environment_values_are_unset);
+    tcase_add_test(tc, test_tracker_keys_come_from_one_table);
     tcase_add_test(tc, test_tracker_without_meters_reports_unmeasured_not_zero);
     tcase_add_test(tc, test_tracker_without_a_readable_meter_says_so_and_estimates);
     tcase_add_test(tc, test_tracker_gpu_that_cannot_read_is_not_a_measurement);

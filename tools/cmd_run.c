@@ -21,7 +21,7 @@
 /* the library's redaction, built into this program too (tools/meson.build) */
 void llmc__redact(char *text, size_t size);
 
-static const char help[] =
+static const char help_head[] =
     "usage: llmcarbon run [OPTIONS] -- COMMAND [ARGS...]\n"
     "\n"
     "Runs COMMAND, measuring the energy of this machine's devices while it\n"
@@ -30,33 +30,12 @@ static const char help[] =
     "COMMAND's (128+N when a signal N ended it).\n"
     "\n"
     "options (each tracker key also an LLMC_* environment variable, e.g.\n"
-    "LLMC_METERS for --meters; a flag wins over its variable):\n"
-    "  --meters SPEC              auto (default), nvml:all, rapl, amdgpu,\n"
-    "                             model:PROFILE@U, const:300W, replay:FILE;\n"
-    "                             join several with '+'\n"
-    "  --grid SPEC                grid intensity: static:FR, const:450g/kWh, ...\n"
-    "                             (default static:WORLD)\n"
-    "  --pue X                    data-centre PUE (default 1.0)\n"
-    "  --interval DUR             sampling interval (default 1s, at least 100ms)\n"
-    "  --log FILE                 one JSON line per sample\n"
-    "  --checkpoint FILE          totals written atomically; resumed if present\n"
-    "  --checkpoint-interval DUR  how often (default 60s)\n"
-    "  --hardware NAME            the devices' profile, for embodied carbon\n"
-    "  --devices N                how many devices embodied carbon counts\n"
-    "  --require measured         fail unless a meter reads energy\n"
-    "  --fallback MODE            when no meter can read: cputime (default:\n"
-    "                             estimate from the CPU time of COMMAND) or\n"
-    "                             none (energy unknown)\n"
+    "LLMC_METERS for --meters; a flag wins over its variable):\n";
+
+static const char help_tail[] =
     "  --strict                   refuse to run COMMAND when a meter named in\n"
     "                             --meters cannot be opened (default: warn and\n"
     "                             run it without that meter)\n"
-    "  --sampler MODE             thread (default: sampled every interval) or\n"
-    "                             inline (read at start and end only)\n"
-    "  --runtime-dir DIR          where the per-node device locks live\n"
-    "                             (default $XDG_RUNTIME_DIR/llmcarbon)\n"
-    "  --target-tokens N          project the footprint at N tokens\n"
-    "  --plan KG                  the ex-ante estimate, shown next to the\n"
-    "                             projection (150t..230t)\n"
     "  --json                     print the report as one JSON object\n"
     "  --help                     print this help\n"
     "\n"
@@ -65,29 +44,49 @@ static const char help[] =
     "llmcarbon run itself is killed (kill -9), COMMAND is killed too\n"
     "(SIGKILL).\n";
 
-enum { OPT_JSON = 1000, OPT_HELP, OPT_STRICT };
+/* The help: the tracker's keys come from the library's table
+ * (llmc_tracker_key_get), so every key is a flag and its help says what
+ * the library does. */
+static void print_help(void)
+{
+    llmc_key_info k;
+    fputs(help_head, stdout);
+    for (size_t i = 0; i < llmc_tracker_key_count(); i++) {
+        char left[64];
+        llmc_key_info_init(&k, sizeof k);
+        if (llmc_tracker_key_get(&k, i) != LLMC_OK)
+            continue;
+        snprintf(left, sizeof left, "%s %s", k.flag, k.arg);
+        printf("  %-26s ", left);
+        cli_wrap(k.help, 29, 78);
+    }
+    fputs(help_tail, stdout);
+}
 
-static const struct option options[] = {
-    {"meters", required_argument, NULL, 'm'},
-    {"grid", required_argument, NULL, 'g'},
-    {"pue", required_argument, NULL, 'u'},
-    {"interval", required_argument, NULL, 'i'},
-    {"log", required_argument, NULL, 'l'},
-    {"checkpoint", required_argument, NULL, 'c'},
-    {"checkpoint-interval", required_argument, NULL, 'C'},
-    {"hardware", required_argument, NULL, 'w'},
-    {"devices", required_argument, NULL, 'd'},
-    {"require", required_argument, NULL, 'r'},
-    {"fallback", required_argument, NULL, 'f'},
-    {"sampler", required_argument, NULL, 's'},
-    {"runtime-dir", required_argument, NULL, 'R'},
+enum { OPT_JSON = 1000, OPT_HELP, OPT_STRICT, OPT_KEY = 2000 };
+
+/* run's own flags, then one per tracker key (val OPT_KEY + its index) */
+#define RUN_OWN 3
+static struct option options[RUN_OWN + 64 + 1] = {
     {"strict", no_argument, NULL, OPT_STRICT},
-    {"target-tokens", required_argument, NULL, 't'},
-    {"plan", required_argument, NULL, 'P'},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
 };
+
+static void build_options(void)
+{
+    size_t n = RUN_OWN, keys = llmc_tracker_key_count();
+    llmc_key_info k;
+    for (size_t i = 0; i < keys && n + 1 < sizeof options / sizeof options[0];
+         i++) {
+        llmc_key_info_init(&k, sizeof k);
+        if (llmc_tracker_key_get(&k, i) != LLMC_OK)
+            continue;
+        options[n++] = (struct option){k.flag + 2, required_argument, NULL,
+                                       OPT_KEY + (int)i};
+    }
+    options[n] = (struct option){NULL, 0, NULL, 0};
+}
 
 static volatile sig_atomic_t child_pid;
 
@@ -366,6 +365,7 @@ int cmd_run(int argc, char **argv)
     sigset_t blocked_before;
     struct cli_getopt g;
 
+    build_options();
     /* '+': stop at the first non-option, so COMMAND's own flags stay its */
     cli_getopt_init(&g, "run", argc, argv, "+:", options);
     while ((c = cli_getopt_next(&g)) != -1) {
@@ -374,7 +374,7 @@ int cmd_run(int argc, char **argv)
             return CLI_USAGE;
         }
         if (c == OPT_HELP) {
-            fputs(help, stdout);
+            print_help();
             llmc_tracker_free(t);
             return CLI_OK;
         }
@@ -388,14 +388,18 @@ int cmd_run(int argc, char **argv)
             strict = 1;
             continue;
         }
-        if (c == 'm')
-            meters = optarg;
-        grid_given |= c == 'g';
-        if ((rc = llmc_tracker_set(t, cli_flag_name(options, c), optarg)) != LLMC_OK) {
-            char what[300];
-            snprintf(what, sizeof what, "--%s '%s'", cli_flag_name(options, c), optarg);
-            llmc_tracker_free(t);
-            return cli_fail("run", what, rc);
+        /* a tracker key: the library's table knows it */
+        {
+            const char *key = cli_flag_name(options, c);
+            if (strcmp(key, "meters") == 0)
+                meters = optarg;
+            grid_given |= strcmp(key, "grid") == 0;
+            if ((rc = llmc_tracker_set(t, key, optarg)) != LLMC_OK) {
+                char what[300];
+                snprintf(what, sizeof what, "--%s '%s'", key, optarg);
+                llmc_tracker_free(t);
+                return cli_fail("run", what, rc);
+            }
         }
     }
     if (optind >= argc) {

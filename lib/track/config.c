@@ -19,12 +19,7 @@
  * interval in nanoseconds (8.64e13) far inside int64_t, so no deadline
  * computed from it can overflow. */
 #define MAX_INTERVAL_S 86400.0
-
-static const char *const keys[] = {
-    "meters", "grid", "pue", "interval", "log", "checkpoint",
-    "checkpoint_interval", "hardware", "devices", "target_tokens",
-    "sampler", "require", "runtime_dir", "plan", "fallback"};
-#define NKEYS (sizeof keys / sizeof keys[0])
+#define MAX_DEVICES 1000000 /* more is a typo, not a cluster */
 
 static int set_string(char **slot, const char *value)
 {
@@ -64,147 +59,349 @@ static int parse_uint(uint64_t *out, const char *value, const char *what,
     return LLMC_OK;
 }
 
-int llmc__tracker_apply(llmc_tracker *t, const char *key, const char *value,
-                        const char *origin)
+/* ---- the keys: one setter each, one row each in the table below ------- */
+
+static int set_meters(llmc_tracker *t, const char *value, const char *origin)
 {
-    char k[40];
-    size_t n = 0;
+    if (!*value)
+        return llmc__fail(LLMC_EPARSE, "%s: meters is empty; write e.g. "
+                          "meters=auto or meters=nvml:all+rapl", origin);
+    return set_string(&t->meters_spec, value);
+}
+
+static int set_grid(llmc_tracker *t, const char *value, const char *origin)
+{
+    llmc_grid *g;
+    int rc;
+    (void)origin;
+    if ((rc = llmc_grid_new(&g, value)) != LLMC_OK)
+        return rc;
+    llmc_grid_free(t->grid);
+    t->grid = g;
+    return LLMC_OK;
+}
+
+static int set_pue(llmc_tracker *t, const char *value, const char *origin)
+{
     double v;
+    int rc;
+    (void)origin;
+    if ((rc = llmc_quantity_parse(&v, LLMC_DIM_PUE, value, NULL)))
+        return rc;
+    t->pue = v;
+    return LLMC_OK;
+}
+
+/* interval and checkpoint_interval: a duration within the row's bounds */
+static int parse_interval(double *out, const char *key, const char *value,
+                          const char *origin)
+{
+    double v;
+    int rc;
+    if ((rc = llmc_quantity_parse(&v, LLMC_DIM_DURATION, value, "s")))
+        return rc;
+    if (v < MIN_INTERVAL_S)
+        return llmc__fail(LLMC_ERANGE,
+                          "%s: %s '%s' is below the 100 ms minimum (energy "
+                          "counters update every 20-100 ms)",
+                          origin, key, value);
+    if (!(v <= MAX_INTERVAL_S))
+        return llmc__fail(LLMC_ERANGE,
+                          "%s: %s '%s' is above the 1 day maximum; write "
+                          "a duration of at most 1d (86400 s)",
+                          origin, key, value);
+    *out = v;
+    return LLMC_OK;
+}
+
+static int set_interval(llmc_tracker *t, const char *value, const char *origin)
+{
+    return parse_interval(&t->interval_s, "interval", value, origin);
+}
+
+static int set_checkpoint_interval(llmc_tracker *t, const char *value,
+                                   const char *origin)
+{
+    return parse_interval(&t->checkpoint_interval_s, "checkpoint_interval",
+                          value, origin);
+}
+
+static int set_log(llmc_tracker *t, const char *value, const char *origin)
+{
+    (void)origin;
+    return set_string(&t->log_path, value);
+}
+
+static int set_checkpoint(llmc_tracker *t, const char *value,
+                          const char *origin)
+{
+    (void)origin;
+    return set_string(&t->checkpoint_path, value);
+}
+
+static int set_runtime_dir(llmc_tracker *t, const char *value,
+                           const char *origin)
+{
+    (void)origin;
+    return set_string(&t->runtime_dir, value);
+}
+
+static int set_hardware(llmc_tracker *t, const char *value, const char *origin)
+{
+    llmc_profile *p;
+    int rc;
+    (void)origin;
+    if ((rc = llmc_profile_lookup(&p, value)) != LLMC_OK)
+        return rc;
+    llmc_profile_free(t->profile);
+    t->profile = p;
+    return LLMC_OK;
+}
+
+static int set_devices(llmc_tracker *t, const char *value, const char *origin)
+{
     uint64_t u;
-    int rc = LLMC_OK;
+    int rc;
+    (void)origin;
+    if ((rc = parse_uint(&u, value, "devices", 1)) != LLMC_OK)
+        return rc;
+    if (u > MAX_DEVICES)
+        return llmc__fail(LLMC_ERANGE, "devices '%s' is implausible; give "
+                          "at most %d", value, MAX_DEVICES);
+    t->devices = (int)u;
+    return LLMC_OK;
+}
 
-    for (const char *p = key; *p && n + 1 < sizeof k; p++)
-        k[n++] = *p == '-' ? '_' : (char)tolower((unsigned char)*p);
-    k[n] = '\0';
-
-    if (strcmp(k, "meters") == 0) {
-        if (!*value)
-            return llmc__fail(LLMC_EPARSE, "%s: meters is empty; write e.g. "
-                              "meters=auto or meters=nvml:all+rapl", origin);
-        return set_string(&t->meters_spec, value);
-    }
-    if (strcmp(k, "grid") == 0) {
-        llmc_grid *g;
-        if ((rc = llmc_grid_new(&g, value)) != LLMC_OK)
-            return rc;
-        llmc_grid_free(t->grid);
-        t->grid = g;
-        return LLMC_OK;
-    }
-    if (strcmp(k, "pue") == 0) {
-        if ((rc = llmc_quantity_parse(&v, LLMC_DIM_PUE, value, NULL)))
-            return rc;
-        t->pue = v;
-        return LLMC_OK;
-    }
-    if (strcmp(k, "interval") == 0 || strcmp(k, "checkpoint_interval") == 0) {
-        if ((rc = llmc_quantity_parse(&v, LLMC_DIM_DURATION, value, "s")))
-            return rc;
-        if (v < MIN_INTERVAL_S)
-            return llmc__fail(LLMC_ERANGE,
-                              "%s: %s '%s' is below the 100 ms minimum (energy "
-                              "counters update every 20-100 ms)",
-                              origin, k, value);
-        if (!(v <= MAX_INTERVAL_S))
-            return llmc__fail(LLMC_ERANGE,
-                              "%s: %s '%s' is above the 1 day maximum; write "
-                              "a duration of at most 1d (86400 s)",
-                              origin, k, value);
-        if (k[0] == 'i')
-            t->interval_s = v;
-        else
-            t->checkpoint_interval_s = v;
-        return LLMC_OK;
-    }
-    if (strcmp(k, "log") == 0)
-        return set_string(&t->log_path, value);
-    if (strcmp(k, "checkpoint") == 0)
-        return set_string(&t->checkpoint_path, value);
-    if (strcmp(k, "runtime_dir") == 0)
-        return set_string(&t->runtime_dir, value);
-    if (strcmp(k, "hardware") == 0) {
-        llmc_profile *p;
-        if ((rc = llmc_profile_lookup(&p, value)) != LLMC_OK)
-            return rc;
-        llmc_profile_free(t->profile);
-        t->profile = p;
-        return LLMC_OK;
-    }
-    if (strcmp(k, "devices") == 0) {
-        if ((rc = parse_uint(&u, value, "devices", 1)) != LLMC_OK)
-            return rc;
-        if (u > 1000000)
-            return llmc__fail(LLMC_ERANGE, "devices '%s' is implausible",
-                              value);
-        t->devices = (int)u;
-        return LLMC_OK;
-    }
-    if (strcmp(k, "target_tokens") == 0) {
-        if ((rc = parse_uint(&u, value, "target_tokens", 1)) != LLMC_OK)
-            return rc;
+static int set_target_tokens(llmc_tracker *t, const char *value,
+                             const char *origin)
+{
+    uint64_t u;
+    int rc;
+    (void)origin;
+    if ((rc = parse_uint(&u, value, "target_tokens", 1)) != LLMC_OK)
+        return rc;
+    /* the one key that may change while the tracker runs: under mu then
+     * (a tracker not yet started, or a configuration's trial copy, is one
+     * thread's alone) */
+    if (atomic_load(&t->state) == LLMC__NEW) {
         t->target_tokens = u;
         return LLMC_OK;
     }
-    if (strcmp(k, "plan") == 0) {
-        /* the ex-ante estimate of the run's total ("185t", "150t..230t"),
-         * reported next to the projection */
-        double lo, hi;
-        if ((rc = llmc_quantity_parse_range(&lo, &hi, LLMC_DIM_MASS, value,
-                                            "kg")) != LLMC_OK)
-            return rc;
-        t->plan_lo_kgco2e = lo;
-        t->plan_hi_kgco2e = hi;
-        return LLMC_OK;
-    }
-    if (strcmp(k, "sampler") == 0) {
-        if (strcmp(value, "thread") == 0)
-            t->inline_sampler = 0;
-        else if (strcmp(value, "inline") == 0)
-            t->inline_sampler = 1;
-        else
-            return llmc__fail(LLMC_EINVAL,
-                              "%s: sampler '%s' is not known; use thread (a "
-                              "background thread) or inline (sampled from "
-                              "llmc_tracker_step)",
-                              origin, value);
-        return LLMC_OK;
-    }
-    if (strcmp(k, "require") == 0) {
-        if (strcmp(value, "measured") == 0)
-            t->require_measured = 1;
-        else if (strcmp(value, "none") == 0 || !*value)
-            t->require_measured = 0;
-        else
-            return llmc__fail(LLMC_EINVAL,
-                              "%s: require '%s' is not known; use measured "
-                              "(start fails unless a meter reads energy) or "
-                              "none",
-                              origin, value);
-        return LLMC_OK;
-    }
-    if (strcmp(k, "fallback") == 0) {
-        if (strcmp(value, "cputime") == 0)
-            t->fallback_none = 0;
-        else if (strcmp(value, "none") == 0)
-            t->fallback_none = 1;
-        else
-            return llmc__fail(LLMC_EINVAL,
-                              "%s: fallback '%s' is not known; use cputime "
-                              "(estimate from CPU time when no meter can "
-                              "read; the default) or none (leave the energy "
-                              "unknown)",
-                              origin, value);
-        return LLMC_OK;
-    }
-    {
-        char list[300];
-        size_t used = 0;
-        for (size_t i = 0; i < NKEYS; i++)
-            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
-                                     i ? ", " : "", keys[i]);
-        return llmc__fail(LLMC_EINVAL, "%s: '%s' is not a tracker key; use "
-                          "one of: %s", origin, key, list);
-    }
+    pthread_mutex_lock(&t->mu);
+    t->target_tokens = u;
+    pthread_mutex_unlock(&t->mu);
+    return LLMC_OK;
+}
+
+/* the ex-ante estimate of the run's total ("185t", "150t..230t"), reported
+ * next to the projection */
+static int set_plan(llmc_tracker *t, const char *value, const char *origin)
+{
+    double lo, hi;
+    int rc;
+    (void)origin;
+    if ((rc = llmc_quantity_parse_range(&lo, &hi, LLMC_DIM_MASS, value,
+                                        "kg")) != LLMC_OK)
+        return rc;
+    t->plan_lo_kgco2e = lo;
+    t->plan_hi_kgco2e = hi;
+    return LLMC_OK;
+}
+
+static int set_sampler(llmc_tracker *t, const char *value, const char *origin)
+{
+    if (strcmp(value, "thread") == 0)
+        t->inline_sampler = 0;
+    else if (strcmp(value, "inline") == 0)
+        t->inline_sampler = 1;
+    else
+        return llmc__fail(LLMC_EINVAL,
+                          "%s: sampler '%s' is not known; use thread (a "
+                          "background thread) or inline (sampled from "
+                          "llmc_tracker_step)",
+                          origin, value);
+    return LLMC_OK;
+}
+
+static int set_require(llmc_tracker *t, const char *value, const char *origin)
+{
+    if (strcmp(value, "measured") == 0)
+        t->require_measured = 1;
+    else if (strcmp(value, "none") == 0 || !*value)
+        t->require_measured = 0;
+    else
+        return llmc__fail(LLMC_EINVAL,
+                          "%s: require '%s' is not known; use measured "
+                          "(start fails unless a meter reads energy) or "
+                          "none",
+                          origin, value);
+    return LLMC_OK;
+}
+
+static int set_fallback(llmc_tracker *t, const char *value, const char *origin)
+{
+    if (strcmp(value, "cputime") == 0)
+        t->fallback_none = 0;
+    else if (strcmp(value, "none") == 0)
+        t->fallback_none = 1;
+    else
+        return llmc__fail(LLMC_EINVAL,
+                          "%s: fallback '%s' is not known; use cputime "
+                          "(estimate from CPU time when no meter can "
+                          "read; the default) or none (leave the energy "
+                          "unknown)",
+                          origin, value);
+    return LLMC_OK;
+}
+
+/* The tracker's configuration, one row per key: its name (the CLI flag is
+ * the name with '-' for '_', the environment variable LLMC_ and the name in
+ * capitals), unit and bounds where it is a number, whether it may change
+ * while the tracker runs, a one-line summary, and its setter. Every way of
+ * configuring a tracker - strings, the environment, llmc_tracker_set, the
+ * CLI's flags - and llmc_tracker_key_get read this table. */
+struct key_row {
+    const char *name, *flag, *env, *arg, *unit;
+    double min, max;
+    int while_running;
+    const char *help;
+    int (*set)(llmc_tracker *t, const char *value, const char *origin);
+};
+
+#define NUM(lo, hi) (lo), (hi)
+#define TEXT NAN, NAN
+
+static const struct key_row rows[] = {
+    {"meters", "--meters", "LLMC_METERS", "SPEC", "", TEXT, 0,
+     "auto (default), nvml:all, rapl, amdgpu, cputime, model:PROFILE@U, "
+     "const:300W or replay:FILE; join several with '+'", set_meters},
+    {"grid", "--grid", "LLMC_GRID", "SPEC", "", TEXT, 0,
+     "grid intensity: FR, static:US-CA, const:450g/kWh, "
+     "electricitymaps:DE, ... (default static:WORLD)", set_grid},
+    {"pue", "--pue", "LLMC_PUE", "X", "", NUM(1.0, INFINITY), 0,
+     "data-centre PUE (default 1.0)", set_pue},
+    {"interval", "--interval", "LLMC_INTERVAL", "DUR", "s",
+     NUM(MIN_INTERVAL_S, MAX_INTERVAL_S), 0,
+     "sampling interval (default 1s, at least 100ms)", set_interval},
+    {"log", "--log", "LLMC_LOG", "FILE", "", TEXT, 0,
+     "one JSON line per sample", set_log},
+    {"checkpoint", "--checkpoint", "LLMC_CHECKPOINT", "FILE", "", TEXT, 0,
+     "totals written atomically; resumed if present", set_checkpoint},
+    {"checkpoint_interval", "--checkpoint-interval",
+     "LLMC_CHECKPOINT_INTERVAL", "DUR", "s",
+     NUM(MIN_INTERVAL_S, MAX_INTERVAL_S), 0,
+     "how often the checkpoint is written (default 60s)",
+     set_checkpoint_interval},
+    {"hardware", "--hardware", "LLMC_HARDWARE", "NAME", "", TEXT, 0,
+     "the devices' profile, for embodied carbon (default: what the "
+     "meters' driver reports)", set_hardware},
+    {"devices", "--devices", "LLMC_DEVICES", "N", "", NUM(1, MAX_DEVICES), 0,
+     "how many devices embodied carbon counts (default: those read)",
+     set_devices},
+    {"target_tokens", "--target-tokens", "LLMC_TARGET_TOKENS", "N", "tokens",
+     NUM(1, 18446744073709551615.0), 1,
+     "project the footprint at N tokens", set_target_tokens},
+    {"sampler", "--sampler", "LLMC_SAMPLER", "MODE", "", TEXT, 0,
+     "thread (default: sampled every interval) or inline (sampled by the "
+     "step hook; for run, which has none, at start and end only)",
+     set_sampler},
+    {"require", "--require", "LLMC_REQUIRE", "measured", "", TEXT, 0,
+     "fail unless a meter reads energy", set_require},
+    {"runtime_dir", "--runtime-dir", "LLMC_RUNTIME_DIR", "DIR", "", TEXT, 0,
+     "where the per-node device locks live (default "
+     "$XDG_RUNTIME_DIR/llmcarbon)", set_runtime_dir},
+    {"plan", "--plan", "LLMC_PLAN", "KG", "kg", NUM(0, INFINITY), 0,
+     "the ex-ante estimate, shown next to the projection (150t..230t)",
+     set_plan},
+    {"fallback", "--fallback", "LLMC_FALLBACK", "MODE", "", TEXT, 0,
+     "when no meter can read: cputime (default: estimate from CPU time) "
+     "or none (energy unknown)", set_fallback},
+};
+#define NKEYS (sizeof rows / sizeof rows[0])
+
+/* The row of key, written with '-' or '_' and in any case; NULL if none. */
+static const struct key_row *find_row(const char *key)
+{
+    char k[40];
+    size_t n = 0;
+    for (const char *p = key; *p && n + 1 < sizeof k; p++)
+        k[n++] = *p == '-' ? '_' : (char)tolower((unsigned char)*p);
+    k[n] = '\0';
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(rows[i].name, k) == 0)
+            return &rows[i];
+    return NULL;
+}
+
+static int unknown_key(const char *key, const char *origin)
+{
+    char list[400];
+    size_t used = 0;
+    for (size_t i = 0; i < NKEYS && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
+                                 i ? ", " : "", rows[i].name);
+    return llmc__fail(LLMC_EINVAL, "%s: '%s' is not a tracker key; use one "
+                      "of: %s", origin, key, list);
+}
+
+int llmc__tracker_apply(llmc_tracker *t, const char *key, const char *value,
+                        const char *origin)
+{
+    const struct key_row *row = find_row(key);
+    return row ? row->set(t, value, origin) : unknown_key(key, origin);
+}
+
+static void row_out(llmc_key_info *full, const struct key_row *row)
+{
+    memset(full, 0, sizeof *full);
+    full->size = sizeof *full;
+    full->name = row->name;
+    full->flag = row->flag;
+    full->env = row->env;
+    full->arg = row->arg;
+    full->unit = row->unit;
+    full->min = row->min;
+    full->max = row->max;
+    full->while_running = row->while_running;
+    full->help = row->help;
+}
+
+LLMC_API void llmc_key_info_init(llmc_key_info *out, size_t size)
+{
+    llmc__versioned_init(out, size);
+}
+
+LLMC_API size_t llmc_tracker_key_count(void)
+{
+    return NKEYS;
+}
+
+LLMC_API int llmc_tracker_key_get(llmc_key_info *out, size_t index)
+{
+    llmc_key_info full;
+    if (!out)
+        return llmc__fail(LLMC_EINVAL, "out is NULL");
+    if (index >= NKEYS)
+        return llmc__fail(LLMC_ERANGE, "key index %zu is past the %zu "
+                          "tracker keys", index, NKEYS);
+    row_out(&full, &rows[index]);
+    return llmc__versioned_copy(out, &full, sizeof full,
+                                LLMC__FIELD_END(llmc_key_info, name),
+                                "llmc_key_info");
+}
+
+LLMC_API int llmc_tracker_key_find(llmc_key_info *out, const char *name)
+{
+    const struct key_row *row;
+    llmc_key_info full;
+    if (!out || !name)
+        return llmc__fail(LLMC_EINVAL, "out or name is NULL");
+    if (!(row = find_row(name)))
+        return unknown_key(name, "llmc_tracker_key_find");
+    row_out(&full, row);
+    return llmc__versioned_copy(out, &full, sizeof full,
+                                LLMC__FIELD_END(llmc_key_info, name),
+                                "llmc_key_info");
 }
 
 void llmc__tracker_config_free(llmc_tracker *t)
@@ -220,19 +417,13 @@ void llmc__tracker_config_free(llmc_tracker *t)
 int llmc__tracker_apply_env(llmc_tracker *t)
 {
     for (size_t i = 0; i < NKEYS; i++) {
-        char var[48], origin[64];
-        const char *value;
-        size_t n = 0;
-        n += (size_t)snprintf(var, sizeof var, "LLMC_");
-        for (const char *p = keys[i]; *p && n + 1 < sizeof var; p++)
-            var[n++] = (char)toupper((unsigned char)*p);
-        var[n] = '\0';
-        value = getenv(var);
+        const char *var = rows[i].env, *value = getenv(var);
+        char origin[64];
         if (!value || !*value) /* LLMC_METERS= in a job script: not set */
             continue;
         snprintf(origin, sizeof origin, "environment %s", var);
         {
-            int rc = llmc__tracker_apply(t, keys[i], value, origin);
+            int rc = rows[i].set(t, value, origin);
             if (rc != LLMC_OK) {
                 char detail[900];
                 snprintf(detail, sizeof detail, "%s", llmc_last_error());
@@ -306,14 +497,19 @@ LLMC_API int llmc_tracker_configure(llmc_tracker *t, const char *config)
 LLMC_API int llmc_tracker_set(llmc_tracker *t, const char *key,
                               const char *value)
 {
+    const struct key_row *row;
     if (!t || !key || !value)
         return llmc__fail(LLMC_EINVAL, "tracker, key or value is NULL");
-    if (atomic_load(&t->state) != LLMC__NEW)
+    if (!(row = find_row(key)))
+        return unknown_key(key, "llmc_tracker_set");
+    /* a key marked so in the table may change while the tracker runs, as
+     * through its typed setter; the others are fixed by the start */
+    if (atomic_load(&t->state) != LLMC__NEW && !row->while_running)
         return llmc__fail(LLMC_ESTATE,
                           "the tracker has started; set '%s' before "
                           "llmc_tracker_start",
                           key);
-    return llmc__tracker_apply(t, key, value, "llmc_tracker_set");
+    return row->set(t, value, "llmc_tracker_set");
 }
 
 static int before_start(llmc_tracker *t)

@@ -211,6 +211,22 @@ pub const LLMC_QUALITY_FALLBACK: c_uint = 0x8;
 pub const LLMC_QUALITY_GAP: c_uint = 0x10;
 pub const LLMC_QUALITY_ESTIMATED: c_uint = 0x20;
 
+/// One configuration key of a tracker (`struct llmc_key_info`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct llmc_key_info {
+    pub size: u32,
+    pub name: *const c_char,
+    pub flag: *const c_char,
+    pub env: *const c_char,
+    pub arg: *const c_char,
+    pub unit: *const c_char,
+    pub min: c_double,
+    pub max: c_double,
+    pub while_running: c_int,
+    pub help: *const c_char,
+}
+
 /// One channel of a meter or tracker (`struct llmc_channel`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -447,6 +463,10 @@ extern "C" {
         name: *const c_char,
     ) -> c_int;
     pub fn llmc_tracker_stop(tracker: *mut llmc_tracker) -> c_int;
+    pub fn llmc_key_info_init(out: *mut llmc_key_info, size: usize);
+    pub fn llmc_tracker_key_count() -> usize;
+    pub fn llmc_tracker_key_get(out: *mut llmc_key_info, index: usize) -> c_int;
+    pub fn llmc_tracker_key_find(out: *mut llmc_key_info, name: *const c_char) -> c_int;
     pub fn llmc_tracker_status(out_detail: *mut *const c_char, tracker: *mut llmc_tracker)
         -> c_int;
     pub fn llmc_tracker_free(tracker: *mut llmc_tracker);

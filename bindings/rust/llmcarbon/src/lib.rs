@@ -153,7 +153,8 @@ impl Error {
         Error::new(code, in_rust_terms(&message))
     }
 
-    /// The static description of the code ("not found").
+    /// The static description of the code ("unknown name: zone, hardware,
+    /// file").
     pub fn description(&self) -> String {
         strerror(self.code)
     }
@@ -245,7 +246,8 @@ pub fn status_name(code: i32) -> &'static str {
     }
 }
 
-/// The library's description of a status code ("not found").
+/// The library's description of a status code ("unknown name: zone,
+/// hardware, file").
 pub fn strerror(code: i32) -> String {
     unsafe { copy_str(sys::llmc_strerror(code)) }
 }

@@ -930,7 +930,10 @@ fn status_names_match_the_library() {
         let c = unsafe { std::ffi::CStr::from_ptr(sys::llmc_status_name(code)) };
         assert_eq!(status_name(code), c.to_str().unwrap(), "code {code}");
     }
-    assert_eq!(strerror(Error::ENOTFOUND), "not found");
+    assert_eq!(
+        strerror(Error::ENOTFOUND),
+        "unknown name: zone, hardware, file"
+    );
     assert!(version().starts_with("0.1."));
     assert_eq!(version_num() / 100, sys::LLMC_VERSION_NUM / 100);
 }
