@@ -59,6 +59,8 @@ RUN_TEXT_VARYING = [
     re.compile(r"^(  total +)" + NUMBER + r"( kgCO2e)$", re.M),
     # right-aligned: the padding varies with the number
     re.compile(r"^(    const +const) +" + NUMBER + r"( J .*)$", re.M),
+    # when a resumed run took over: its start
+    re.compile(r"^(  resumed +at )[0-9T:Z-]+(, from a checkpoint .*)$", re.M),
 ]
 # `run --json`: the same quantities, wherever they appear.
 RUN_JSON_VARYING = {"duration_s", "energy_j", "energy_kwh",
