@@ -5,8 +5,11 @@
  * directory, an unreadable file and a failed allocation each say what they
  * are, and a write that cannot build the whole checkpoint keeps the old.
  */
+#include <dlfcn.h>
 #include <grp.h>
 #include <jansson.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -640,6 +643,330 @@ START_TEST(test_checkpoint_failed_allocation_keeps_the_previous_checkpoint)
 }
 END_TEST
 
+/* ---- a filesystem that stalls --------------------------------------- */
+
+/* fflush and fsync of this program stand in for the C library's: the
+ * library's calls find them first. While a stall is armed, the first
+ * call on a file whose path begins with stall_prefix waits until the test
+ * lets it go, as a write to a hung NFS or Lustre server waits; every other
+ * call passes through at once. */
+static pthread_mutex_t stall_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stall_cv = PTHREAD_COND_INITIALIZER;
+static char stall_prefix[PATH_MAX + 64]; /* armed while not empty */
+static int stall_held;              /* a call waits in the stall */
+static int stall_released;
+static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+static int (*real_fflush)(FILE *);
+static int (*real_fsync)(int);
+
+static void find_real(void)
+{
+    *(void **)&real_fflush = dlsym(RTLD_NEXT, "fflush");
+    *(void **)&real_fsync = dlsym(RTLD_NEXT, "fsync");
+}
+
+static void stall_if_armed(int fd)
+{
+    char link[64], path[PATH_MAX];
+    ssize_t n;
+
+    if (fd < 0)
+        return;
+    pthread_mutex_lock(&stall_mu);
+    if (stall_prefix[0]) {
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        n = readlink(link, path, sizeof path - 1);
+        if (n > 0) {
+            path[n] = '\0';
+            if (strncmp(path, stall_prefix, strlen(stall_prefix)) == 0) {
+                stall_prefix[0] = '\0'; /* once */
+                stall_held = 1;
+                pthread_cond_broadcast(&stall_cv);
+                while (!stall_released)
+                    pthread_cond_wait(&stall_cv, &stall_mu);
+                stall_held = 0;
+            }
+        }
+    }
+    pthread_mutex_unlock(&stall_mu);
+}
+
+int fflush(FILE *f)
+{
+    pthread_once(&real_once, find_real);
+    if (f)
+        stall_if_armed(fileno(f));
+    return real_fflush(f);
+}
+
+int fsync(int fd)
+{
+    pthread_once(&real_once, find_real);
+    stall_if_armed(fd);
+    return real_fsync(fd);
+}
+
+/* Arms the stall for the files under path (made absolute and resolved, as
+ * /proc/self/fd names them). */
+static void stall_arm(const char *dir, const char *name)
+{
+    char real[PATH_MAX];
+    ck_assert_ptr_nonnull(realpath(dir, real));
+    pthread_mutex_lock(&stall_mu);
+    stall_released = 0;
+    snprintf(stall_prefix, sizeof stall_prefix, "%s/%.60s", real, name);
+    pthread_mutex_unlock(&stall_mu);
+}
+
+/* Waits until a write is held in the stall. A bound against a test that
+ * would hang, never a measure: the write is reached within one sample. */
+static void stall_wait_held(void)
+{
+    struct timespec due;
+    int held;
+    clock_gettime(CLOCK_REALTIME, &due);
+    due.tv_sec += 20;
+    pthread_mutex_lock(&stall_mu);
+    while (!stall_held &&
+           pthread_cond_timedwait(&stall_cv, &stall_mu, &due) == 0)
+        ;
+    held = stall_held;
+    pthread_mutex_unlock(&stall_mu);
+    /* Check's own assertions flush: never under stall_mu */
+    ck_assert_msg(held, "no write of the tracker reached the stall");
+}
+
+static int stall_is_held(void)
+{
+    int held;
+    pthread_mutex_lock(&stall_mu);
+    held = stall_held;
+    pthread_mutex_unlock(&stall_mu);
+    return held;
+}
+
+static void stall_release(void)
+{
+    pthread_mutex_lock(&stall_mu);
+    stall_prefix[0] = '\0';
+    stall_released = 1;
+    pthread_cond_broadcast(&stall_cv);
+    pthread_mutex_unlock(&stall_mu);
+}
+
+/* What a training thread does while the write is stalled: phase switches
+ * and totals, then says it is done. */
+struct trainer {
+    llmc_tracker *t;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done, failed;
+    uint64_t steps;
+};
+
+static void *trainer_main(void *arg)
+{
+    struct trainer *tr = arg;
+    int failed = 0;
+    for (int i = 0; i < 20; i++) {
+        llmc_totals o;
+        llmc_totals_init(&o, sizeof o);
+        failed |= llmc_tracker_phase(tr->t, i % 2 ? "eval" : "train") != 0;
+        failed |= llmc_tracker_totals(&o, tr->t, NULL) != 0;
+        if (i > 0) /* "eval" exists from the second switch on */
+            failed |= llmc_tracker_totals(&o, tr->t, "eval") != 0;
+    }
+    pthread_mutex_lock(&tr->mu);
+    tr->done = 1;
+    tr->failed = failed;
+    pthread_cond_broadcast(&tr->cv);
+    pthread_mutex_unlock(&tr->mu);
+    return NULL;
+}
+
+/* Runs the trainer beside a stalled write: its calls return while the
+ * write still waits (it is let go only after they do). */
+static void calls_return_while_stalled(llmc_tracker *t)
+{
+    struct trainer tr = {.t = t};
+    struct timespec due;
+    pthread_t th;
+    int done;
+
+    pthread_mutex_init(&tr.mu, NULL);
+    pthread_cond_init(&tr.cv, NULL);
+    stall_wait_held();
+    ck_assert_int_eq(pthread_create(&th, NULL, trainer_main, &tr), 0);
+    clock_gettime(CLOCK_REALTIME, &due);
+    due.tv_sec += 20; /* the bound of a hang, as above */
+    pthread_mutex_lock(&tr.mu);
+    while (!tr.done && pthread_cond_timedwait(&tr.cv, &tr.mu, &due) == 0)
+        ;
+    done = tr.done;
+    pthread_mutex_unlock(&tr.mu);
+    ck_assert_msg(done, "llmc_tracker_phase or llmc_tracker_totals waited "
+                        "for a stalled write");
+    ck_assert_msg(stall_is_held(), "the stall ended before the calls did");
+    ck_assert_int_eq(tr.failed, 0);
+    stall_release();
+    pthread_join(th, NULL);
+}
+
+/* The log's lines, checked: each whole JSON, in the order of the samples;
+ * their number and energy are the totals'. */
+static void log_matches(const char *path, const llmc_totals *o)
+{
+    FILE *f = fopen(path, "r");
+    char line[8192];
+    size_t lines = 0;
+    double sum_j = 0, last_time = 0;
+    json_int_t last_step = -1;
+
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof line, f)) {
+        json_error_t err;
+        json_t *j = json_loads(line, 0, &err);
+        double at;
+        json_int_t step;
+        ck_assert_msg(j != NULL, "line %zu is not whole: %s", lines + 1,
+                      err.text);
+        at = json_number_value(json_object_get(j, "time_unix_s"));
+        step = json_integer_value(json_object_get(j, "step"));
+        ck_assert_msg(at >= last_time && step >= last_step,
+                      "line %zu comes before the line above it", lines + 1);
+        last_time = at;
+        last_step = step;
+        sum_j += json_number_value(json_object_get(j, "energy_j"));
+        json_decref(j);
+        lines++;
+    }
+    fclose(f);
+    ck_assert_uint_eq(lines, o->samples);
+    ck_assert_rel(sum_j, o->energy_j, 1e-9);
+}
+
+/* The checkpoint holds the totals of the run, as the report gives them. */
+static void checkpoint_matches(const llmc_totals *o)
+{
+    char *text = slurp(ck);
+    json_error_t err;
+    json_t *root = json_loads(text, 0, &err), *totals;
+    ck_assert_msg(root != NULL, "%s", err.text);
+    totals = json_object_get(root, "totals");
+    ck_assert_rel(json_number_value(json_object_get(totals, "energy_j")),
+                  o->energy_j, 1e-12);
+    ck_assert_int_eq(json_integer_value(json_object_get(totals, "steps")),
+                     (json_int_t)o->steps);
+    ck_assert_int_eq(json_integer_value(json_object_get(totals, "samples")),
+                     (json_int_t)o->samples);
+    json_decref(root);
+    free(text);
+}
+
+static llmc_tracker *stall_tracker(const char *log, const char *more)
+{
+    llmc_tracker *t = NULL;
+    char config[1200];
+    snprintf(config, sizeof config,
+             "meters=const:100W; grid=const:300; pue=1; interval=100ms; "
+             "log=%s; checkpoint=%s; %s",
+             log, ck, more);
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_status(llmc_tracker_configure(t, config), LLMC_OK);
+    return t;
+}
+
+START_TEST(test_checkpoint_stalled_log_holds_up_no_phase_switch_or_totals)
+{
+    char log[400];
+    llmc_tracker *t;
+    llmc_totals o;
+
+    snprintf(log, sizeof log, "%s/run.jsonl", scratch);
+    t = stall_tracker(log, "checkpoint_interval=1h");
+    stall_arm(scratch, "run.jsonl");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    llmc_tracker_step(t, 10);
+    calls_return_while_stalled(t);
+    llmc_tracker_step(t, 10);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    llmc_totals_init(&o, sizeof o);
+    ck_assert_status(llmc_tracker_totals(&o, t, NULL), LLMC_OK);
+    ck_assert_uint_eq(o.steps, 2);
+    log_matches(log, &o);
+    checkpoint_matches(&o);
+    /* the trainer's last switch, to "eval", was taken during the stall */
+    llmc_totals_init(&o, sizeof o);
+    ck_assert_status(llmc_tracker_totals(&o, t, "eval"), LLMC_OK);
+    ck_assert_double_gt(o.duration_s, 0.0);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+START_TEST(test_checkpoint_stalled_checkpoint_holds_up_no_phase_switch_or_totals)
+{
+    char log[400];
+    llmc_tracker *t;
+    llmc_totals o;
+
+    snprintf(log, sizeof log, "%s/run.jsonl", scratch);
+    /* a checkpoint at every sample: the first one's fsync stalls */
+    t = stall_tracker(log, "checkpoint_interval=100ms");
+    stall_arm(scratch, "carbon.ckpt.tmp.");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    llmc_tracker_step(t, 10);
+    calls_return_while_stalled(t);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    llmc_totals_init(&o, sizeof o);
+    ck_assert_status(llmc_tracker_totals(&o, t, NULL), LLMC_OK);
+    log_matches(log, &o);
+    checkpoint_matches(&o);
+    /* the trainer's last switch, to "eval", was taken during the stall */
+    llmc_totals_init(&o, sizeof o);
+    ck_assert_status(llmc_tracker_totals(&o, t, "eval"), LLMC_OK);
+    ck_assert_double_gt(o.duration_s, 0.0);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+/* The thread whose step takes an inline sample writes the disk; another
+ * thread's phase switch and totals do not wait for it. */
+static void *inline_stepper(void *arg)
+{
+    llmc_tracker *t = arg;
+    for (int i = 0; i < 100000 && !stall_is_held(); i++) {
+        llmc_tracker_step(t, 1);
+        if (i % 64 == 0) {
+            struct timespec d = {0, 2000000};
+            nanosleep(&d, NULL);
+        }
+    }
+    return NULL;
+}
+
+START_TEST(test_checkpoint_stalled_inline_sample_holds_up_no_other_thread)
+{
+    char log[400];
+    llmc_tracker *t;
+    llmc_totals o;
+    pthread_t th;
+
+    snprintf(log, sizeof log, "%s/run.jsonl", scratch);
+    t = stall_tracker(log, "checkpoint_interval=1h; sampler=inline");
+    stall_arm(scratch, "run.jsonl");
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_int_eq(pthread_create(&th, NULL, inline_stepper, t), 0);
+    calls_return_while_stalled(t);
+    pthread_join(th, NULL);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    llmc_totals_init(&o, sizeof o);
+    ck_assert_status(llmc_tracker_totals(&o, t, NULL), LLMC_OK);
+    log_matches(log, &o);
+    checkpoint_matches(&o);
+    llmc_tracker_free(t);
+}
+END_TEST
+
 static Suite *checkpoint_suite(void)
 {
     Suite *s = suite_create("checkpoint");
@@ -667,6 +994,14 @@ static Suite *checkpoint_suite(void)
     tcase_add_checked_fixture(tc, make_scratch, remove_scratch);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_checkpoint_failed_allocation_keeps_the_previous_checkpoint);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("stall");
+    tcase_add_checked_fixture(tc, make_scratch, remove_scratch);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_checkpoint_stalled_log_holds_up_no_phase_switch_or_totals);
+    tcase_add_test(tc, test_checkpoint_stalled_checkpoint_holds_up_no_phase_switch_or_totals);
+    tcase_add_test(tc, test_checkpoint_stalled_inline_sample_holds_up_no_other_thread);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -427,6 +427,11 @@ static void *grid_main(void *arg)
         t->grid_busy = 0;
         t->grid_rounds++;
         pthread_cond_broadcast(&t->grid_cv);
+        /* the lines of the spans it priced, written with mu released */
+        pthread_mutex_unlock(&t->mu);
+        llmc__writer_flush(t, 1);
+        pthread_mutex_lock(&t->mu);
+        llmc__writer_report(t);
     }
     pthread_mutex_unlock(&t->mu);
     return NULL;
@@ -649,7 +654,7 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
     }
     if (t->checkpoint_path &&
         now - t->last_checkpoint_ns >= llmc__ns_of_s(t->checkpoint_interval_s)) {
-        llmc__checkpoint_write(t);
+        llmc__checkpoint_queue(t); /* written with mu released */
         t->last_checkpoint_ns = now;
     }
 }

@@ -60,11 +60,20 @@ static void log_stamp(json_t *line)
                         json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
 }
 
-/* Writes one line, or says why it was lost; a line missing keys for want
- * of memory is not written (want: the keys it must have). */
+/* The most the log's queue holds while its filesystem stalls: about ten
+ * thousand samples' lines. Beyond it, lines are dropped and counted lost. */
+#define QUEUE_MAX_BYTES (16u << 20)
+
+/* Queues one line for the writer, or says why it was lost; a line missing
+ * keys for want of memory is not written (want: the keys it must have).
+ * Under mu. */
 static void log_write(llmc_tracker *t, json_t *line, size_t want)
 {
+    struct llmc__writer *w = &t->writer;
     char *text = NULL;
+    size_t n;
+    int full = 0, nomem = 0;
+
     if (line && json_object_size(line) == want)
         text = llmc__json_text(line, JSON_COMPACT | JSON_PRESERVE_ORDER |
                                          JSON_REAL_PRECISION(12));
@@ -75,13 +84,41 @@ static void log_write(llmc_tracker *t, json_t *line, size_t want)
                       t->log_path);
         return;
     }
-    if (fprintf(t->log, "%s\n", text) < 0 || fflush(t->log) != 0) {
-        int e = errno;
-        t->log_lines_lost++;
-        llmc__problem(t, "writing the log '%s' failed: %s", t->log_path,
-                      strerror(e));
+    n = strlen(text);
+    pthread_mutex_lock(&w->q_mu);
+    if (w->len + n + 1 > QUEUE_MAX_BYTES) {
+        full = 1;
+    } else if (w->len + n + 1 > w->cap) {
+        size_t cap = w->cap ? w->cap : 4096;
+        char *grown;
+        while (cap < w->len + n + 1)
+            cap *= 2;
+        if ((grown = realloc(w->lines, cap)) != NULL) {
+            w->lines = grown;
+            w->cap = cap;
+        } else {
+            nomem = 1;
+        }
     }
+    if (!full && !nomem) {
+        memcpy(w->lines + w->len, text, n);
+        w->lines[w->len + n] = '\n';
+        w->len += n + 1;
+        w->nlines++;
+    }
+    pthread_mutex_unlock(&w->q_mu);
     free(text);
+    if (full) {
+        t->log_lines_lost++;
+        llmc__problem(t, "lines of the log '%s' were lost: the writes are "
+                      "more than %u MiB behind the samples (its filesystem "
+                      "stalls); put the log on a local disk",
+                      t->log_path, QUEUE_MAX_BYTES >> 20);
+    } else if (nomem) {
+        t->log_lines_lost++;
+        llmc__problem(t, "a line of the log '%s' was lost: out of memory",
+                      t->log_path);
+    }
 }
 
 void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
@@ -410,13 +447,13 @@ static int out_of_bounds(llmc_tracker *t)
     return llmc__fail(LLMC_ERANGE, "%s", why);
 }
 
-int llmc__checkpoint_write(llmc_tracker *t)
+int llmc__checkpoint_queue(llmc_tracker *t)
 {
     json_t *root = json_object(), *phases = json_array();
     struct llmc__acc sum = acc_sum(&t->total, &t->resumed);
     struct ckpt check = {0};
     char *text = NULL, missing[400];
-    int bad = 0, e;
+    int bad = 0;
 
     /* values no reader would accept are refused before anything is built,
      * so that a failure below can only be a failed allocation */
@@ -477,20 +514,130 @@ int llmc__checkpoint_write(llmc_tracker *t)
                           "'%s'%s; the previous checkpoint was kept",
                           t->checkpoint_path, missing);
     }
-    e = write_atomically(t->checkpoint_path, text);
-    free(text);
-    if (e != 0) {
-        int perm = e == EACCES || e == EPERM || e == EROFS;
-        llmc__problem(t, "writing the checkpoint '%s' failed: %s",
-                      t->checkpoint_path, strerror(e));
-        return llmc__fail(perm ? LLMC_EPERM : LLMC_EIO,
-                          "cannot write the checkpoint '%s': %s; %s",
-                          t->checkpoint_path, strerror(e),
-                          perm ? "let the job's user write to its directory, "
-                                 "or give another checkpoint path"
-                               : "the previous checkpoint was kept");
-    }
+    /* the newest checkpoint replaces one still waiting: it holds all of
+     * that one's totals */
+    pthread_mutex_lock(&t->writer.q_mu);
+    free(t->writer.checkpoint);
+    t->writer.checkpoint = text;
+    pthread_mutex_unlock(&t->writer.q_mu);
     return LLMC_OK;
+}
+
+int llmc__checkpoint_failed(const llmc_tracker *t, int e)
+{
+    int perm = e == EACCES || e == EPERM || e == EROFS;
+    return llmc__fail(perm ? LLMC_EPERM : LLMC_EIO,
+                      "cannot write the checkpoint '%s': %s; %s",
+                      t->checkpoint_path, strerror(e),
+                      perm ? "let the job's user write to its directory, "
+                             "or give another checkpoint path"
+                           : "the previous checkpoint was kept");
+}
+
+void llmc__writer_init(struct llmc__writer *w)
+{
+    pthread_mutex_init(&w->io_mu, NULL);
+    pthread_mutex_init(&w->q_mu, NULL);
+}
+
+void llmc__writer_free(struct llmc__writer *w)
+{
+    if (w->log)
+        fclose(w->log);
+    w->log = NULL;
+    free(w->lines);
+    free(w->checkpoint);
+    pthread_mutex_destroy(&w->io_mu);
+    pthread_mutex_destroy(&w->q_mu);
+}
+
+void llmc__writer_flush(llmc_tracker *t, int wait)
+{
+    struct llmc__writer *w = &t->writer;
+
+    if (wait)
+        pthread_mutex_lock(&w->io_mu);
+    else if (pthread_mutex_trylock(&w->io_mu) != 0)
+        return;
+    for (;;) {
+        char *lines, *checkpoint;
+        size_t len;
+        long nlines;
+        int log_e = 0, ckpt_e = 0;
+
+        pthread_mutex_lock(&w->q_mu);
+        lines = w->lines;
+        len = w->len;
+        nlines = w->nlines;
+        checkpoint = w->checkpoint;
+        w->lines = NULL;
+        w->len = w->cap = 0;
+        w->nlines = 0;
+        w->checkpoint = NULL;
+        pthread_mutex_unlock(&w->q_mu);
+        if (!len && !checkpoint) {
+            free(lines);
+            break;
+        }
+        /* the lines first: a sample's line is written before the
+         * checkpoint that counts it, as each sample always did */
+        if (len && w->log &&
+            (fwrite(lines, 1, len, w->log) != len || fflush(w->log) != 0))
+            log_e = errno ? errno : EIO;
+        if (checkpoint)
+            ckpt_e = write_atomically(t->checkpoint_path, checkpoint);
+        free(lines);
+        free(checkpoint);
+        pthread_mutex_lock(&w->q_mu);
+        if (log_e) {
+            w->lost += nlines;
+            w->log_errno = log_e;
+        }
+        if (checkpoint) {
+            w->checkpoint_errno = ckpt_e;
+            if (ckpt_e)
+                w->checkpoint_failed = ckpt_e;
+        }
+        pthread_mutex_unlock(&w->q_mu);
+    }
+    pthread_mutex_unlock(&w->io_mu);
+}
+
+void llmc__writer_close(llmc_tracker *t)
+{
+    struct llmc__writer *w = &t->writer;
+    llmc__writer_flush(t, 1);
+    pthread_mutex_lock(&w->io_mu);
+    if (w->log)
+        fclose(w->log); /* flushed above; a failure said there */
+    w->log = NULL;
+    pthread_mutex_unlock(&w->io_mu);
+}
+
+int llmc__writer_report(llmc_tracker *t)
+{
+    struct llmc__writer *w = &t->writer;
+    long lost;
+    int log_e, ckpt_e, ckpt_failed;
+
+    pthread_mutex_lock(&w->q_mu);
+    lost = w->lost;
+    log_e = w->log_errno;
+    ckpt_e = w->checkpoint_errno;
+    ckpt_failed = w->checkpoint_failed;
+    w->lost = 0;
+    w->log_errno = 0;
+    w->checkpoint_failed = 0;
+    pthread_mutex_unlock(&w->q_mu);
+    if (lost > 0)
+        t->log_lines_lost += lost;
+    if (log_e)
+        llmc__problem(t, "writing the log '%s' failed: %s", t->log_path,
+                      strerror(log_e));
+    if (ckpt_failed)
+        llmc__problem(t, "writing the checkpoint '%s' failed: %s",
+                      t->checkpoint_path, strerror(ckpt_failed));
+    return ckpt_e;
 }
 
 /* What v is, for a message: "-5", "the string \"NaN\"", "missing". */

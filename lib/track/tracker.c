@@ -123,6 +123,7 @@ LLMC_API int llmc_tracker_new(llmc_tracker **out)
     for (unsigned h = 1; h < LLMC__HOT; h++)
         t->hot_phase[h] = -1;
     pthread_mutex_init(&t->mu, NULL);
+    llmc__writer_init(&t->writer);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&t->cv, &ca);
@@ -362,6 +363,7 @@ static int undo_start(llmc_tracker *t, int rc)
     if (t->log) {
         fclose(t->log);
         t->log = NULL;
+        t->writer.log = NULL; /* no thread writes yet */
     }
     pthread_mutex_unlock(&t->mu);
     return rc;
@@ -616,6 +618,7 @@ static int start_won(llmc_tracker *t)
                                         "writable, or give another path",
                                         t->log_path, strerror(e)));
     }
+    t->writer.log = t->log; /* no thread writes yet */
     check_cache_dir(t);
     t->owner_pid = getpid();
     /* a phase may be switched to from another thread meanwhile */
@@ -634,6 +637,11 @@ static int start_won(llmc_tracker *t)
     t->grid_async = !t->inline_sampler && llmc__grid_is_live(t->grid);
     pthread_mutex_lock(&t->mu);
     llmc__tracker_sample(t, LLMC__SAMPLE_BASELINE);
+    pthread_mutex_unlock(&t->mu);
+    /* the lines of a checkpoint's energy priced now */
+    llmc__writer_flush(t, 1);
+    pthread_mutex_lock(&t->mu);
+    llmc__writer_report(t);
     pthread_mutex_unlock(&t->mu);
     if (t->grid_async && llmc__grid_thread_start(t) != LLMC_OK)
         llmc__problem(t, "no thread could be started to ask the grid; it "
@@ -721,6 +729,12 @@ void *llmc__sampler_main(void *arg)
                 t->sync(t->sync_userdata);
             pthread_mutex_lock(&t->mu);
             llmc__tracker_sample(t, LLMC__SAMPLE_NORMAL);
+            /* the disk, too, may take long: its lines and checkpoint are
+             * written with mu released */
+            pthread_mutex_unlock(&t->mu);
+            llmc__writer_flush(t, 1);
+            pthread_mutex_lock(&t->mu);
+            llmc__writer_report(t);
         }
     }
     pthread_mutex_unlock(&t->mu);
@@ -764,6 +778,15 @@ __attribute__((noinline)) static void inline_sample(llmc_tracker *t)
         if (atomic_load(&t->state) == LLMC__RUNNING)
             llmc__tracker_sample(t, LLMC__SAMPLE_NORMAL);
         pthread_mutex_unlock(&t->mu);
+        /* With no thread of its own, the step writes the disk: with mu
+         * released, so that no other thread's phase switch or totals
+         * waits for it, and only when no other thread is writing (the
+         * lines then wait for the next sample, or the stop). */
+        llmc__writer_flush(t, 0);
+        if (pthread_mutex_trylock(&t->mu) == 0) {
+            llmc__writer_report(t);
+            pthread_mutex_unlock(&t->mu);
+        }
     }
     llmc__no_network = 0;
     atomic_flag_clear(&t->inline_busy);
@@ -1049,10 +1072,17 @@ LLMC_API int llmc_tracker_stop(llmc_tracker *t)
     llmc__grid_settle(t, llmc__now_ns() +
                              llmc__ns_of_s(fmin(t->interval_s, SETTLE_MAX_S)));
     if (t->checkpoint_path)
-        rc = llmc__checkpoint_write(t);
-    if (t->log) {
-        fclose(t->log);
-        t->log = NULL;
+        rc = llmc__checkpoint_queue(t);
+    t->log = NULL; /* nothing more is queued for it */
+    /* the last lines and the checkpoint are written with mu released:
+     * other threads' totals and reports do not wait for the disk */
+    pthread_mutex_unlock(&t->mu);
+    llmc__writer_close(t);
+    pthread_mutex_lock(&t->mu);
+    {
+        int e = llmc__writer_report(t);
+        if (rc == LLMC_OK && t->checkpoint_path && e != 0)
+            rc = llmc__checkpoint_failed(t, e);
     }
     /* a log that misses samples undercounts what is summed from it */
     if (rc == LLMC_OK && t->log_lines_lost > 0)
@@ -1082,8 +1112,7 @@ LLMC_API void llmc_tracker_free(llmc_tracker *t)
     llmc__grid_thread_end(t); /* cancels a fetch in flight */
     for (size_t i = 0; i < t->nchans; i++)
         llmc__lock_release(t->chans[i].lock_fd);
-    if (t->log)
-        fclose(t->log);
+    llmc__writer_free(&t->writer); /* closes the log */
     llmc_meter_free(t->meter);
     free(t->chans);
     free(t->measure_detail);

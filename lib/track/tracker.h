@@ -3,7 +3,8 @@
  *
  * Threads: the training threads call llmc_tracker_step, which touches only
  * the calling thread's slot (below) and takes no lock. Everything else -
- * the sampler thread, totals, reports, phase switches - holds `mu`.
+ * the sampler thread, totals, reports, phase switches - holds `mu`. The
+ * disk is written with `mu` released (struct llmc__writer).
  */
 #ifndef LLMC_TRACK_TRACKER_H
 #define LLMC_TRACK_TRACKER_H
@@ -126,6 +127,31 @@ struct llmc__window_line {
     char name[LLMC__PHASE_NAME];
     double begin_unix_s, end_unix_s;
     llmc_totals totals;
+};
+
+/* What the samples give the disk. The log's lines and the checkpoint's
+ * text are made under mu and queued here; the sampler thread (the grid
+ * thread, stop, an inline sample) writes them after releasing mu, holding
+ * io_mu, which no caller of the API takes: a phase switch or a totals
+ * call never waits for a slow filesystem. Lock order: mu, then q_mu;
+ * io_mu, then q_mu; io_mu is never taken with mu held. Lines leave the
+ * queue in the order they were made, and one writer at a time takes
+ * them, so the log keeps the order of the samples. */
+struct llmc__writer {
+    pthread_mutex_t io_mu;     /* held while writing */
+    pthread_mutex_t q_mu;      /* the fields below, held briefly */
+    FILE *log;                 /* under io_mu: the open log, or NULL */
+    char *lines;               /* whole lines, each ending in '\n' */
+    size_t len, cap;
+    long nlines;
+    char *checkpoint;          /* the newest checkpoint not yet written */
+    /* what the writes came to, until llmc__writer_report takes it */
+    long lost;                 /* lines that could not be written */
+    int log_errno;             /* why, of the last of them */
+    long dropped;              /* lines dropped while the queue was full */
+    int checkpoint_errno;      /* the last checkpoint written: 0, or why
+                                * it failed (kept: stop's answer) */
+    int checkpoint_failed;     /* why the last that failed did, or 0 */
 };
 
 /* STARTING: one llmc_tracker_start owns the tracker until it runs or
@@ -258,8 +284,10 @@ struct llmc_tracker {
     unsigned nwin_lines;
     long win_lines_lost;           /* ended windows the log missed */
 
-    FILE *log;
+    FILE *log;                     /* under mu: lines are queued for it;
+                                    * written through writer.log */
     long log_lines_lost;           /* under mu: stop then fails */
+    struct llmc__writer writer;
     char problems[1024];           /* sinks that failed, for the report */
 };
 
@@ -303,8 +331,27 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
                       double emb_kg, double dt_s);
 void llmc__log_fill(llmc_tracker *t, const struct llmc__span *s,
                     double gco2e_per_kwh, double op_kg, const char *filled_by);
-int llmc__checkpoint_write(llmc_tracker *t);
+/* sinks.c, under mu: the checkpoint's text, queued for the writer;
+ * LLMC_ERANGE or LLMC_ENOMEM (said, and a problem) when none could be
+ * made, and the previous checkpoint stays */
+int llmc__checkpoint_queue(llmc_tracker *t);
 int llmc__checkpoint_read(llmc_tracker *t);
+/* sinks.c: the writer's locks (new) and what it still holds (free) */
+void llmc__writer_init(struct llmc__writer *w);
+void llmc__writer_free(struct llmc__writer *w);
+/* sinks.c, mu not held: writes what is queued. wait 0: returns at once
+ * when another thread is writing (the lines wait for the next write). */
+void llmc__writer_flush(llmc_tracker *t, int wait);
+/* sinks.c, mu not held: writes what is queued and closes the log */
+void llmc__writer_close(llmc_tracker *t);
+/* sinks.c, under mu: the writes' failures become problems and lost
+ * lines, as when the sample wrote them itself. Returns the errno of the
+ * last checkpoint written, whichever thread wrote it: 0 when it
+ * succeeded or none was. */
+int llmc__writer_report(llmc_tracker *t);
+/* sinks.c: the status and message (llmc__fail) for a checkpoint whose
+ * write failed with errno e */
+int llmc__checkpoint_failed(const llmc_tracker *t, int e);
 /* report.c */
 void llmc__totals_fill(llmc_totals *full, const llmc_tracker *t, int phase);
 /* tracker.c, under mu: the index of a phase, or -1 */
