@@ -111,8 +111,8 @@ def find_and_load(environ: Optional[Mapping[str, str]] = None,
         try:
             lib = loader(bundled)
         except OSError as exc:
-            # a library that cannot load here (its jansson or libcurl
-            # missing): say so, and try the others
+            # a library that cannot load here (its jansson missing): say
+            # so, and try the others
             tried.append("%s (in the package): %s%s"
                          % (bundled, exc, _load_hint(exc, bundled)))
         else:
