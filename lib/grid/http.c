@@ -209,9 +209,9 @@ static struct {
     time_t (*getdate)(const char *, const time_t *);
 } cu;
 
-/* CURLOPT_PROTOCOLS, deprecated since 7.85.0 (and a warning to name in
- * newer headers), still the only way for an older run-time library: a
- * long option, number 181 (curl.h) */
+/* CURLOPT_PROTOCOLS (a long option, number 181 in curl.h), deprecated
+ * since 7.85.0: newer headers warn at its name, but a run-time library
+ * older than 7.85.0 knows only it */
 #define CURL_PROTOCOLS_OPTION ((CURLoption)(CURLOPTTYPE_LONG + 181))
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -280,6 +280,16 @@ static void load_curl(void)
         dlclose(dl);
         return;
     }
+    /* libcurl's own rule: before any other of its functions, and not
+     * while another thread calls libcurl; pthread_once gives both within
+     * this library. From here on the library stays loaded, used or not. */
+    rc = cu.global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK) {
+        snprintf(load_error, sizeof load_error, "libcurl cannot start: %s",
+                 cu.easy_strerror(rc));
+        load_status = LLMC_ENET;
+        return;
+    }
     v = cu.version_info(CURLVERSION_NOW);
     if (!v || v->version_num < CURL_MIN_VERSION_NUM) {
         snprintf(load_error, sizeof load_error,
@@ -288,20 +298,9 @@ static void load_curl(void)
                  "LLMC_CURL_LIBRARY to one",
                  path, v && v->version ? v->version : "(unknown)",
                  CURL_MIN_VERSION_TEXT);
-        dlclose(dl);
         return;
     }
     loaded_version_num = v->version_num;
-    /* libcurl's own rule: once per process, before any other call, and
-     * not while another thread calls libcurl; pthread_once gives both
-     * within this library */
-    rc = cu.global_init(CURL_GLOBAL_DEFAULT);
-    if (rc != CURLE_OK) {
-        snprintf(load_error, sizeof load_error, "libcurl cannot start: %s",
-                 cu.easy_strerror(rc));
-        load_status = LLMC_ENET;
-        return; /* initialised in part: kept loaded, never called again */
-    }
     load_status = LLMC_OK;
 }
 
@@ -831,11 +830,11 @@ int llmc__http_get(struct llmc__http_response *out,
         rc = cu.easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         if (rc == CURLE_OK)
             rc = cu.easy_setopt(h, CURLOPT_USERNAME,
-                                  req->basic_user ? req->basic_user : "");
+                                req->basic_user ? req->basic_user : "");
         if (rc == CURLE_OK)
             rc = cu.easy_setopt(h, CURLOPT_PASSWORD,
-                                  req->basic_password ? req->basic_password
-                                                      : "");
+                                req->basic_password ? req->basic_password
+                                                    : "");
     }
     if (rc == CURLE_OK)
         rc = cu.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
