@@ -59,6 +59,10 @@ RUN_TEXT_VARYING = [
     re.compile(r"^(  total +)" + NUMBER + r"( kgCO2e)$", re.M),
     # right-aligned: the padding varies with the number
     re.compile(r"^(    const +const) +" + NUMBER + r"( J .*)$", re.M),
+    # a run that resumed the sweep's checkpoint: when, and when it was
+    # written (the text form of the JSON's from_unix_s)
+    re.compile(r"^(  resumed +at )[0-9T:-]+Z(, from a checkpoint written "
+               r"at )[0-9T:-]+Z( .*)$", re.M),
 ]
 # `run --json`: the same quantities, wherever they appear.
 RUN_JSON_VARYING = {"duration_s", "energy_j", "energy_kwh",
