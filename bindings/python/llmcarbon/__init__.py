@@ -54,7 +54,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers
     from .quantity import format_quantity, parse_quantity, parse_range
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError("module 'llmcarbon' has no attribute %r" % name)
@@ -64,7 +64,7 @@ def __getattr__(name: str):
     return value
 
 
-def __dir__():
+def __dir__() -> list:
     return sorted(set(globals()) | set(_LAZY))
 
 
