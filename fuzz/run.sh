@@ -85,10 +85,8 @@ if ! meson compile -C "$build" -j "$jobs" llmcarbon:static_library \
     exit 1
 fi
 lib=$build/libllmcarbon.a
+# libcurl is not linked: the library loads it (-ldl) at a live request
 libs="$(pkg-config --libs jansson 2>/dev/null || echo -ljansson)"
-if grep -q LLMC_HAVE_CURL "$build/build.ninja" 2>/dev/null; then
-    libs="$libs $(pkg-config --libs libcurl 2>/dev/null || echo -lcurl)"
-fi
 libs="$libs -lpthread -ldl -lm"
 
 # A fake libnvidia-ml.so.1 (the tests' own) lets the meter-spec target

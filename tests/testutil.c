@@ -20,7 +20,8 @@ __attribute__((constructor)) static void llmc_environment_of_the_tests(void)
 {
     static const char *const kept[] = {"LLMC_CLI", "LLMC_SOURCE_ROOT",
                                        "LLMC_CACHE_DIR", "LLMC_FAKE_NVML",
-                                       "LLMC_NVML_LIBRARY"};
+                                       "LLMC_NVML_LIBRARY",
+                                       "LLMC_CURL_LIBRARY"};
     extern char **environ;
     char name[256];
     int again = 1;

@@ -29,7 +29,7 @@ static const char *const known[] = {
     "LLMC_PROCFS_ROOT",
     /* grid sources */
     "LLMC_CACHE_DIR", "LLMC_CA_BUNDLE", "LLMC_ELECTRICITYMAPS_URL",
-    "LLMC_CARBONINTENSITY_UK_URL", "LLMC_WATTTIME_URL",
+    "LLMC_CARBONINTENSITY_UK_URL", "LLMC_WATTTIME_URL", "LLMC_CURL_LIBRARY",
     /* logging */
     "LLMC_DEBUG",
     /* the build's (scripts/bootstrap) */

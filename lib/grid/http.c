@@ -12,9 +12,19 @@
  * credentials or the value of a secret query parameter: curl's own error
  * text is only quoted when it holds none of them.
  *
- * Without LLMC_HAVE_CURL (libcurl not found at configure time) the GET
- * fails with LLMC_ENOTSUP; llmc__http_redact and llmc__http_response_free
- * work either way.
+ * libcurl is not linked: its headers give the types and constants at
+ * build time, and the library itself (libcurl.so.4, or the file
+ * LLMC_CURL_LIBRARY names) is dlopen()ed at the first GET, so that a
+ * program that never asks a live source maps none of libcurl's chain
+ * (TLS, Kerberos, LDAP, ...). Loading, resolving and curl_global_init
+ * happen once per process, under pthread_once; a library that cannot be
+ * loaded makes every GET fail with LLMC_ENOTSUP and a message that names
+ * it and the remedy. It is never dlclose()d: curl_global_cleanup is not
+ * safe while another part of the process may still use libcurl.
+ *
+ * Without LLMC_HAVE_CURL (libcurl's headers not found at configure time)
+ * the GET fails with LLMC_ENOTSUP; llmc__http_redact and
+ * llmc__http_response_free work either way.
  */
 #include "http.h"
 
@@ -171,15 +181,127 @@ int llmc__http_get(struct llmc__http_response *out,
 #else /* LLMC_HAVE_CURL */
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <time.h>
 
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc = CURLE_FAILED_INIT;
+/* libcurl's SONAME (Debian's libcurl4; libcurl3-gnutls ships the same ABI
+ * as libcurl-gnutls.so.4, which LLMC_CURL_LIBRARY can name) */
+#define CURL_DEFAULT_LIBRARY "libcurl.so.4"
+/* the oldest libcurl this file is written for (meson.build asks for it at
+ * build time; a run-time library can be older) */
+#define CURL_MIN_VERSION_NUM 0x074400
+#define CURL_MIN_VERSION_TEXT "7.68.0"
 
-static void global_init(void)
+/* The functions of libcurl this file calls, resolved from the loaded
+ * library; setopt and getinfo keep their variadic signatures. */
+static struct {
+    CURLcode (*global_init)(long);
+    curl_version_info_data *(*version_info)(CURLversion);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL *);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    void (*easy_cleanup)(CURL *);
+    const char *(*easy_strerror)(CURLcode);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+    time_t (*getdate)(const char *, const time_t *);
+} cu;
+
+/* CURLOPT_PROTOCOLS (a long option, number 181 in curl.h), deprecated
+ * since 7.85.0: newer headers warn at its name, but a run-time library
+ * older than 7.85.0 knows only it */
+#define CURL_PROTOCOLS_OPTION ((CURLoption)(CURLOPTTYPE_LONG + 181))
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+/* the loaded library's LIBCURL_VERSION_NUM */
+static unsigned loaded_version_num;
+/* LLMC_OK once libcurl is loaded and initialised, else the status of every
+ * GET, with load_error its reason (without the request's name) */
+static int load_status = LLMC_ENOTSUP;
+static char load_error[640];
+
+/* A data pointer from dlsym into a function pointer, without the cast ISO C
+ * leaves undefined; a missing symbol names itself in *missing. */
+#define RESOLVE(dl, field, symbol, missing)                                  \
+    do {                                                                     \
+        void *sym_ = dlsym((dl), (symbol));                                  \
+        memcpy(&cu.field, &sym_, sizeof sym_);                               \
+        if (!sym_ && !*(missing))                                            \
+            *(missing) = (symbol);                                           \
+    } while (0)
+
+static void load_curl(void)
 {
-    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    const char *env = getenv("LLMC_CURL_LIBRARY");
+    const char *path = env && *env ? env : CURL_DEFAULT_LIBRARY;
+    const char *missing = NULL;
+    curl_version_info_data *v;
+    CURLcode rc;
+    void *dl;
+
+    dlerror();
+    if (!(dl = dlopen(path, RTLD_NOW | RTLD_LOCAL))) {
+        const char *why = dlerror();
+        char reason[256];
+        snprintf(reason, sizeof reason, "%s", why ? why : "not found");
+        if (env && *env)
+            snprintf(load_error, sizeof load_error,
+                     "LLMC_CURL_LIBRARY=%.200s cannot be loaded (%s); live "
+                     "grid sources need libcurl: fix the path or unset it "
+                     "to use %s",
+                     env, reason, CURL_DEFAULT_LIBRARY);
+        else
+            snprintf(load_error, sizeof load_error,
+                     "%s cannot be loaded (%s); live grid sources need "
+                     "libcurl: install it (apt install libcurl4) or set "
+                     "LLMC_CURL_LIBRARY to its path",
+                     CURL_DEFAULT_LIBRARY, reason);
+        return;
+    }
+    RESOLVE(dl, global_init, "curl_global_init", &missing);
+    RESOLVE(dl, version_info, "curl_version_info", &missing);
+    RESOLVE(dl, easy_init, "curl_easy_init", &missing);
+    RESOLVE(dl, easy_setopt, "curl_easy_setopt", &missing);
+    RESOLVE(dl, easy_perform, "curl_easy_perform", &missing);
+    RESOLVE(dl, easy_getinfo, "curl_easy_getinfo", &missing);
+    RESOLVE(dl, easy_cleanup, "curl_easy_cleanup", &missing);
+    RESOLVE(dl, easy_strerror, "curl_easy_strerror", &missing);
+    RESOLVE(dl, slist_append, "curl_slist_append", &missing);
+    RESOLVE(dl, slist_free_all, "curl_slist_free_all", &missing);
+    RESOLVE(dl, getdate, "curl_getdate", &missing);
+    if (missing) {
+        snprintf(load_error, sizeof load_error,
+                 "%.200s is not libcurl (it has no %s); live grid sources "
+                 "need libcurl: set LLMC_CURL_LIBRARY to a libcurl.so.4 or "
+                 "unset it to use %s",
+                 path, missing, CURL_DEFAULT_LIBRARY);
+        dlclose(dl);
+        return;
+    }
+    /* libcurl's own rule: before any other of its functions, and not
+     * while another thread calls libcurl; pthread_once gives both within
+     * this library. From here on the library stays loaded, used or not. */
+    rc = cu.global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK) {
+        snprintf(load_error, sizeof load_error, "libcurl cannot start: %s",
+                 cu.easy_strerror(rc));
+        load_status = LLMC_ENET;
+        return;
+    }
+    v = cu.version_info(CURLVERSION_NOW);
+    if (!v || v->version_num < CURL_MIN_VERSION_NUM) {
+        snprintf(load_error, sizeof load_error,
+                 "%.200s is libcurl %s, older than the %s that live grid "
+                 "sources need: install a newer libcurl4 or set "
+                 "LLMC_CURL_LIBRARY to one",
+                 path, v && v->version ? v->version : "(unknown)",
+                 CURL_MIN_VERSION_TEXT);
+        return;
+    }
+    loaded_version_num = v->version_num;
+    load_status = LLMC_OK;
 }
 
 /* The host (and port) of url, without userinfo, for messages. */
@@ -284,7 +406,7 @@ static const char *detail_of(const char *errbuf, CURLcode rc,
 {
     if (errbuf[0] && !mentions_secret(errbuf, x))
         return errbuf;
-    return curl_easy_strerror(rc);
+    return cu.easy_strerror(rc);
 }
 
 static int contains_ci(const char *hay, const char *needle)
@@ -387,7 +509,7 @@ static double parse_retry_after(const char *v)
         return *end == '\0' && isfinite(s) ? s : -1;
     }
     /* the HTTP-date form */
-    when = curl_getdate(v, NULL);
+    when = cu.getdate(v, NULL);
     if (when == (time_t)-1)
         return -1;
     s = difftime(when, time(NULL));
@@ -457,7 +579,7 @@ static int map_error(CURLcode rc, CURL *h, const struct llmc__http_request *req,
     switch (rc) {
     case CURLE_COULDNT_CONNECT: {
         long os_errno = 0;
-        curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+        cu.easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
         if (os_errno == ECONNREFUSED || contains_ci(detail, "refused"))
             return llmc__fail(LLMC_ENET,
                               "%s: cannot connect to %s: connection refused%s",
@@ -505,8 +627,8 @@ static int map_error(CURLcode rc, CURL *h, const struct llmc__http_request *req,
                           what, host, detail);
     case CURLE_PARTIAL_FILE: {
         curl_off_t got = 0, want = -1;
-        curl_easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &got);
-        curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &want);
+        cu.easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &got);
+        cu.easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &want);
         if (want >= 0)
             return llmc__fail(LLMC_ENET,
                               "%s: %s: the response was cut short: got %lld "
@@ -521,9 +643,9 @@ static int map_error(CURLcode rc, CURL *h, const struct llmc__http_request *req,
         curl_off_t conn_us = 0, app_us = 0, got = 0;
         int https = strncasecmp(req->url, "https:", 6) == 0;
         int connected;
-        curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &conn_us);
-        curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &app_us);
-        curl_easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &got);
+        cu.easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &conn_us);
+        cu.easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &app_us);
+        cu.easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &got);
         connected = https ? app_us > 0 : conn_us > 0;
         if (!connected && connect_ms <= total_ms)
             return llmc__fail(LLMC_ETIMEDOUT,
@@ -554,7 +676,7 @@ static int map_error(CURLcode rc, CURL *h, const struct llmc__http_request *req,
         return llmc__fail(LLMC_EINVAL,
                           "%s: cannot fetch '%s': only http:// and https:// "
                           "URLs are accepted (%s)",
-                          what, red, curl_easy_strerror(rc));
+                          what, red, cu.easy_strerror(rc));
     }
     default:
         break;
@@ -643,10 +765,9 @@ int llmc__http_get(struct llmc__http_response *out,
             have_accept = 1;
     }
 
-    pthread_once(&global_once, global_init);
-    if (global_rc != CURLE_OK)
-        return llmc__fail(LLMC_ENET, "%s: libcurl cannot start: %s", what,
-                          curl_easy_strerror(global_rc));
+    pthread_once(&load_once, load_curl);
+    if (load_status != LLMC_OK)
+        return llmc__fail(load_status, "%s: %s", what, load_error);
 
     host_of(host, sizeof host, req->url);
     secrets_of(&sec, req);
@@ -654,80 +775,81 @@ int llmc__http_get(struct llmc__http_response *out,
     x.retry_after_s = -1;
     errbuf[0] = '\0';
 
-    h = curl_easy_init();
+    h = cu.easy_init();
     if (!h)
         return llmc__fail(LLMC_ENOMEM, "%s: libcurl cannot create a handle",
                           what);
 
     if (!have_accept) {
-        hdrs = curl_slist_append(NULL, "Accept: application/json");
+        hdrs = cu.slist_append(NULL, "Accept: application/json");
         if (!hdrs)
             goto nomem;
     }
     for (size_t i = 0; i < LLMC__HTTP_MAX_HEADERS && req->headers[i]; i++) {
-        tmp = curl_slist_append(hdrs, req->headers[i]);
+        tmp = cu.slist_append(hdrs, req->headers[i]);
         if (!tmp)
             goto nomem;
         hdrs = tmp;
     }
     snprintf(ua, sizeof ua, "libllmcarbon/%s", llmc_version_string());
 
-    rc = curl_easy_setopt(h, CURLOPT_URL, req->url);
+    rc = cu.easy_setopt(h, CURLOPT_URL, req->url);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        rc = cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+        rc = cu.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        rc = cu.easy_setopt(h, CURLOPT_HTTPGET, 1L);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+        rc = cu.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms);
+        rc = cu.easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms);
     /* verification stays on: set explicitly so no default can change it */
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+        rc = cu.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+        rc = cu.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     if (rc == CURLE_OK && req->ca_bundle)
-        rc = curl_easy_setopt(h, CURLOPT_CAINFO, req->ca_bundle);
+        rc = cu.easy_setopt(h, CURLOPT_CAINFO, req->ca_bundle);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+        rc = cu.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    /* the run-time library decides: it can be older than the headers */
 #if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
-    if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_PROTOCOLS,
-                              (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    if (rc == CURLE_OK && loaded_version_num >= 0x075500)
+        rc = cu.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    else
 #endif
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_USERAGENT, ua);
+        rc = cu.easy_setopt(h, CURL_PROTOCOLS_OPTION,
+                            (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    if (rc == CURLE_OK)
+        rc = cu.easy_setopt(h, CURLOPT_USERAGENT, ua);
     if (rc == CURLE_OK && hdrs)
-        rc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+        rc = cu.easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     if (rc == CURLE_OK && (req->basic_user || req->basic_password)) {
-        rc = curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        rc = cu.easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         if (rc == CURLE_OK)
-            rc = curl_easy_setopt(h, CURLOPT_USERNAME,
-                                  req->basic_user ? req->basic_user : "");
+            rc = cu.easy_setopt(h, CURLOPT_USERNAME,
+                                req->basic_user ? req->basic_user : "");
         if (rc == CURLE_OK)
-            rc = curl_easy_setopt(h, CURLOPT_PASSWORD,
-                                  req->basic_password ? req->basic_password
-                                                      : "");
+            rc = cu.easy_setopt(h, CURLOPT_PASSWORD,
+                                req->basic_password ? req->basic_password
+                                                    : "");
     }
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+        rc = cu.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+        rc = cu.easy_setopt(h, CURLOPT_WRITEDATA, &x);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        rc = cu.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+        rc = cu.easy_setopt(h, CURLOPT_HEADERDATA, &x);
     if (rc == CURLE_OK && llmc__http_cancel) {
-        rc = curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        rc = cu.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
         if (rc == CURLE_OK)
-            rc = curl_easy_setopt(h, CURLOPT_XFERINFODATA, llmc__http_cancel);
+            rc = cu.easy_setopt(h, CURLOPT_XFERINFODATA, llmc__http_cancel);
         if (rc == CURLE_OK)
-            rc = curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+            rc = cu.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     }
     if (rc != CURLE_OK) {
         ret = rc == CURLE_OUT_OF_MEMORY
@@ -737,7 +859,7 @@ int llmc__http_get(struct llmc__http_response *out,
         goto done;
     }
 
-    rc = curl_easy_perform(h);
+    rc = cu.easy_perform(h);
     if (x.too_big) {
         ret = llmc__fail(LLMC_EFORMAT,
                          "%s: response larger than " HTTP_MAX_BODY_TEXT
@@ -752,7 +874,7 @@ int llmc__http_get(struct llmc__http_response *out,
                         total_ms);
         goto done;
     }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (!x.body) {
         x.body = malloc(1);
         if (!x.body)
@@ -773,8 +895,8 @@ nomem:
                      host);
 done:
     free(x.body);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
+    cu.slist_free_all(hdrs);
+    cu.easy_cleanup(h);
     return ret;
 }
 

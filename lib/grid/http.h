@@ -1,6 +1,7 @@
 /*
- * http.h - the one place that talks HTTP (libcurl). Sources build a
- * request, get a response or a specific error, and never see curl.
+ * http.h - the one place that talks HTTP (libcurl, loaded at the first
+ * GET). Sources build a request, get a response or a specific error, and
+ * never see curl.
  */
 #ifndef LLMC_GRID_HTTP_H
 #define LLMC_GRID_HTTP_H
@@ -40,7 +41,9 @@ struct llmc__http_response {
  *                   says to give a CA bundle with ca_bundle=FILE or
  *                   LLMC_CA_BUNDLE; verification is never turned off);
  *   LLMC_EFORMAT    the body is larger than the 8 MiB limit;
- *   LLMC_ENOTSUP    the library was built without libcurl;
+ *   LLMC_ENOTSUP    libcurl cannot be loaded (libcurl.so.4, or the file
+ *                   LLMC_CURL_LIBRARY names: the message says which and
+ *                   what to do), or the library was built without it;
  *   LLMC_EINVAL     a NULL argument, a URL that is not http(s), a bad
  *                   timeout, or a header with CR or LF;
  *   LLMC_ENOMEM.

@@ -23,6 +23,8 @@ imports no framework until one is used.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._lib import BINDING_VERSION, LIBRARY_PATH, LibraryNotFound
 from ._lib import LibraryVersionError
 from ._lib import lib as _clib
@@ -33,10 +35,38 @@ from .errors import (Ambiguous, AuthError, Busy, Error, FormatError,
                      OutOfMemory, ParseError, PermissionDenied, RangeError,
                      StateError, Timeout, TLSError, UnitError)
 from .estimate import Estimate, estimate
-from .grid import Grid, Intensity, Window
-from .profile import Profile, profiles
-from .quantity import format_quantity, parse_quantity, parse_range
 from .tracker import Totals, Tracker, TrackerWindow
+
+# Grids, profiles and quantities are imported at their first use (PEP
+# 562): a trainer that only tracks does not pay for them. (The estimate
+# stays eager: its module shares the name of the function.)
+_LAZY = {
+    "Grid": "grid", "Intensity": "grid", "Window": "grid",
+    "Profile": "profile", "profiles": "profile",
+    "format_quantity": "quantity", "parse_quantity": "quantity",
+    "parse_range": "quantity",
+}
+
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers
+    from .grid import Grid, Intensity, Window
+    from .profile import Profile, profiles
+    from .quantity import format_quantity, parse_quantity, parse_range
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError("module 'llmcarbon' has no attribute %r" % name)
+    import importlib
+    value = getattr(importlib.import_module("." + module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = BINDING_VERSION
 

@@ -8,7 +8,6 @@ pointer is ever passed or returned as a C int.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 from typing import Any, Callable, Mapping, Optional
 
@@ -111,8 +110,8 @@ def find_and_load(environ: Optional[Mapping[str, str]] = None,
         try:
             lib = loader(bundled)
         except OSError as exc:
-            # a library that cannot load here (its jansson or libcurl
-            # missing): say so, and try the others
+            # a library that cannot load here (its jansson missing): say
+            # so, and try the others
             tried.append("%s (in the package): %s%s"
                          % (bundled, exc, _load_hint(exc, bundled)))
         else:
@@ -139,6 +138,9 @@ def find_and_load(environ: Optional[Mapping[str, str]] = None,
         return _checked(loader(SONAME), SONAME)
     except OSError as exc:
         tried.append("%s: %s%s" % (SONAME, exc, _load_hint(exc, SONAME)))
+    # the last resort, imported here: ctypes.util brings shutil and
+    # subprocess, a third of the package's import time
+    import ctypes.util
     found = ctypes.util.find_library("llmcarbon")
     if found:
         try:
