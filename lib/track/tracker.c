@@ -800,14 +800,18 @@ static uint64_t count_shared(llmc_tracker *t, uint64_t tokens)
 
 /* How a thread finds its slot. Each thread has a record of the slots it
  * owns, one per tracker it has stepped (the tracker's gen and the slot's
- * index), and in front of it a cache of LLMC__TCACHE entries, placed by
- * the tracker's gen, that the step reads: a thread-local variable, which
- * the library's TLS descriptors reach without a call to __tls_get_addr
- * once the thread has touched it. A cache entry is used only when its gen
- * is that of the tracker stepped, so one left by a freed tracker is never
- * followed into freed memory. When the thread exits, the destructor of
- * rec_key gives back its slots in the trackers still alive (the live list,
- * under live_mu, which llmc_tracker_free takes to leave it). */
+ * index). The step looks first at the tracker's hint for its thread
+ * pointer (read in one instruction, hashed onto LLMC__HINTS entries): when
+ * the hint names this thread, it names its slot too. A thread whose hint
+ * another thread holds looks in a cache of LLMC__TCACHE entries in front
+ * of its record, placed by the tracker's gen: a thread-local variable,
+ * which the library's TLS descriptors reach with a short call. A cache
+ * entry is used only when its gen is that of the tracker stepped, so one
+ * left by a freed tracker is never followed into freed memory. When the
+ * thread exits, the destructor of rec_key clears its hints and gives back
+ * its slots in the trackers still alive (the live list, under live_mu,
+ * which llmc_tracker_free takes to leave it); a thread that later gets the
+ * same thread pointer finds no hint of the dead one. */
 #define LLMC__TCACHE 4 /* trackers a thread alternates between at full speed */
 _Static_assert((LLMC__TCACHE & (LLMC__TCACHE - 1)) == 0,
                "the cache is placed by the gen's low bits");
@@ -824,6 +828,28 @@ struct thread_rec {
     struct own *own;        /* n of cap */
     unsigned n, cap;
 };
+
+/* The calling thread's thread pointer (one instruction), or, where the
+ * compiler has no builtin for it, a thread-local variable's address: an
+ * identity no other live thread has. */
+static inline uintptr_t thread_id(void)
+{
+#if defined(__GNUC__) && !defined(__clang__) && \
+    (defined(__x86_64__) || defined(__aarch64__))
+    return (uintptr_t)__builtin_thread_pointer();
+#else
+    static _Thread_local _Alignas(64) char anchor;
+    return (uintptr_t)&anchor;
+#endif
+}
+
+/* The hint of a thread pointer: Fibonacci hashing onto LLMC__HINTS. */
+static inline unsigned hint_of(uintptr_t self)
+{
+    _Static_assert(sizeof(uint64_t) * 8 - LLMC__HINT_BITS == 56,
+                   "the shift below takes the hash's top LLMC__HINT_BITS");
+    return (unsigned)((uint64_t)self * 0x9E3779B97F4A7C15ull >> 56);
+}
 
 static _Thread_local struct {
     struct {
@@ -874,14 +900,20 @@ static llmc_tracker *live_find(uint64_t gen)
 static void rec_release(void *arg)
 {
     struct thread_rec *r = arg;
+    uintptr_t self = thread_id();
     memset(&mine, 0, sizeof mine); /* a later step starts afresh */
     pthread_mutex_lock(&live_mu);
     for (unsigned i = 0; i < r->n; i++) {
         llmc_tracker *t;
-        if (r->own[i].slot < LLMC__OWN_SLOTS &&
-            (t = live_find(r->own[i].gen)) != NULL)
-            atomic_store_explicit(&t->slots[r->own[i].slot].owner, 0,
-                                  memory_order_release);
+        uintptr_t mine_hint;
+        if (r->own[i].slot >= LLMC__OWN_SLOTS ||
+            (t = live_find(r->own[i].gen)) == NULL)
+            continue;
+        mine_hint = self | r->own[i].slot;
+        atomic_compare_exchange_strong(&t->hint[hint_of(self)], &mine_hint,
+                                       0);
+        atomic_store_explicit(&t->slots[r->own[i].slot].owner, 0,
+                              memory_order_release);
     }
     pthread_mutex_unlock(&live_mu);
     free(r->own);
@@ -959,6 +991,16 @@ static unsigned slot_claim(llmc_tracker *t, struct thread_rec *r)
     return LLMC__OWN_SLOTS;
 }
 
+/* The hint of the calling thread, when it is free, names slot i: the
+ * thread pointer must leave the slot's index its 6 low bits. */
+static void hint_set(llmc_tracker *t, unsigned i)
+{
+    uintptr_t self = thread_id(), free_hint = 0;
+    if ((self & 63) == 0)
+        atomic_compare_exchange_strong(&t->hint[hint_of(self)], &free_hint,
+                                       self | i);
+}
+
 /* A step whose tracker is not in the thread's cache: the thread's first
  * on it (a slot is claimed, the record may grow), one on a tracker the
  * cache lost to another, or one in the shared slot. Kept out of the hot
@@ -979,11 +1021,14 @@ __attribute__((noinline)) static int step_slow(llmc_tracker *t,
             o->gen = t->gen;
             o->slot = slot_claim(t, r);
             o->shared_steps = 0;
+            if (o->slot < LLMC__OWN_SLOTS)
+                hint_set(t, o->slot);
         }
     }
     if (o && o->slot == LLMC__OWN_SLOTS &&
-        ++o->shared_steps % LLMC__RECLAIM_EVERY == 0)
-        o->slot = slot_claim(t, r); /* a thread has exited since */
+        ++o->shared_steps % LLMC__RECLAIM_EVERY == 0 &&
+        (o->slot = slot_claim(t, r)) < LLMC__OWN_SLOTS)
+        hint_set(t, o->slot); /* a thread has exited since */
     if (o && o->slot < LLMC__OWN_SLOTS) {
         struct llmc__slot *slot = &t->slots[o->slot];
         mine.hit[t->gen & (LLMC__TCACHE - 1)].gen = t->gen;
@@ -996,18 +1041,28 @@ __attribute__((noinline)) static int step_slow(llmc_tracker *t,
     return LLMC_OK;
 }
 
-LLMC_API int llmc_tracker_step(llmc_tracker *t, uint64_t tokens)
+/* A step whose hint another thread holds: the thread's cache. */
+__attribute__((noinline)) static int step_cached(llmc_tracker *t,
+                                                 uint64_t tokens)
 {
-    uint64_t gen;
-    unsigned c;
-
-    if (__builtin_expect(t == NULL, 0))
-        return LLMC_EINVAL;
-    gen = t->gen;
-    c = (unsigned)gen & (LLMC__TCACHE - 1);
+    uint64_t gen = t->gen;
+    unsigned c = (unsigned)gen & (LLMC__TCACHE - 1);
     if (__builtin_expect(mine.hit[c].gen != gen, 0))
         return step_slow(t, tokens);
     maybe_sample_inline(t, count_owned(t, mine.hit[c].slot, tokens));
+    return LLMC_OK;
+}
+
+LLMC_API int llmc_tracker_step(llmc_tracker *t, uint64_t tokens)
+{
+    uintptr_t self = thread_id(), hint;
+
+    if (__builtin_expect(t == NULL, 0))
+        return LLMC_EINVAL;
+    hint = atomic_load_explicit(&t->hint[hint_of(self)], memory_order_relaxed);
+    if (__builtin_expect((hint & ~(uintptr_t)63) != self, 0))
+        return step_cached(t, tokens);
+    maybe_sample_inline(t, count_owned(t, &t->slots[hint & 63], tokens));
     return LLMC_OK;
 }
 

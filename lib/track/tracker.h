@@ -38,12 +38,22 @@
 #define LLMC__OWN_SLOTS 64            /* slots a thread can own */
 #define LLMC__SLOTS (LLMC__OWN_SLOTS + 1) /* and the shared one */
 #define LLMC__SWITCHES 64
+/* Hints from a thread's thread pointer to its slot (tracker.c). The step
+ * takes the hint's index from the top bits of a 64-bit multiplicative
+ * hash, and the slot's index from the low bits of an aligned pointer. */
+#define LLMC__HINT_BITS 8
+#define LLMC__HINTS (1u << LLMC__HINT_BITS)
+_Static_assert(LLMC__OWN_SLOTS <= 64 &&
+                   (LLMC__OWN_SLOTS & (LLMC__OWN_SLOTS - 1)) == 0,
+               "a hint keeps the slot's index in the 6 bits below a thread "
+               "pointer aligned to 64 bytes");
 
 /* Step counters of one thread, per phase. A thread's first step on a
- * tracker claims a free slot (a compare-and-swap on `owner`) and keeps its
- * index in a cache of its own (tracker.c), found again by the tracker's
- * `gen`; the owner updates the slot with plain loads and stores (no
- * read-modify-write). When every owned slot is taken, a thread counts in
+ * tracker claims a free slot (a compare-and-swap on `owner`), and its
+ * later steps find it again through a hint that its thread pointer hashes
+ * to, or, when another thread holds that hint, through a thread-local
+ * cache keyed by the tracker's `gen` (tracker.c); the owner updates the
+ * slot with plain loads and stores (no read-modify-write). When every owned slot is taken, a thread counts in
  * the shared last slot, with atomic adds. A thread that exits gives its
  * slots back (the release of `owner`), counts and all: the next thread to
  * claim one goes on adding to what the dead thread counted. */
@@ -182,6 +192,9 @@ struct llmc_tracker {
     uint64_t gen;
     /* whether steps take the samples: set by the start before RUNNING */
     atomic_int sample_inline;
+    /* thread pointer | slot index, or 0: each set by the thread it names
+     * when it claims a slot, cleared by it when it exits */
+    _Alignas(64) _Atomic uintptr_t hint[LLMC__HINTS];
 
     /* everything below is guarded by mu */
     char (*phase_names)[LLMC__PHASE_NAME]; /* phase_cap entries */
