@@ -854,7 +854,8 @@ static inline unsigned hint_of(uintptr_t self)
 static _Thread_local struct {
     struct {
         uint64_t gen;       /* 0: empty (no tracker has gen 0) */
-        struct llmc__slot *slot;
+        struct llmc__slot *slot; /* NULL: the shared one */
+        unsigned own;       /* the entry of the record */
     } hit[LLMC__TCACHE];
     struct thread_rec *rec; /* also rec_key's value */
 } mine;
@@ -965,6 +966,7 @@ static int rec_room(struct thread_rec *r)
             r->own[kept++] = r->own[i];
     pthread_mutex_unlock(&live_mu);
     r->n = kept;
+    memset(mine.hit, 0, sizeof mine.hit); /* the entries have moved */
     if (r->n < r->cap)
         return 1;
     cap = r->cap ? 2 * r->cap : 4;
@@ -1001,15 +1003,31 @@ static void hint_set(llmc_tracker *t, unsigned i)
                                        self | i);
 }
 
+/* A step of a thread counted in the shared slot of t, whose record entry
+ * is o, placed in the cache at c; a free slot is looked for now and then. */
+static uint64_t step_shared(llmc_tracker *t, uint64_t tokens,
+                            struct thread_rec *r, struct own *o, unsigned c)
+{
+    if (++o->shared_steps % LLMC__RECLAIM_EVERY == 0 &&
+        (o->slot = slot_claim(t, r)) < LLMC__OWN_SLOTS) {
+        /* a thread has exited since */
+        hint_set(t, o->slot);
+        mine.hit[c].slot = &t->slots[o->slot];
+        return count_owned(t, mine.hit[c].slot, tokens);
+    }
+    return count_shared(t, tokens);
+}
+
 /* A step whose tracker is not in the thread's cache: the thread's first
- * on it (a slot is claimed, the record may grow), one on a tracker the
- * cache lost to another, or one in the shared slot. Kept out of the hot
- * path so that the step itself saves no registers. */
+ * on it (a slot is claimed, the record may grow), or one on a tracker the
+ * cache lost to another. Kept out of the hot path so that the step itself
+ * saves no registers. */
 __attribute__((noinline)) static int step_slow(llmc_tracker *t,
                                                uint64_t tokens)
 {
     struct thread_rec *r = rec_get();
     struct own *o = NULL;
+    unsigned c = (unsigned)t->gen & (LLMC__TCACHE - 1);
     uint64_t n;
 
     if (r) {
@@ -1025,17 +1043,18 @@ __attribute__((noinline)) static int step_slow(llmc_tracker *t,
                 hint_set(t, o->slot);
         }
     }
-    if (o && o->slot == LLMC__OWN_SLOTS &&
-        ++o->shared_steps % LLMC__RECLAIM_EVERY == 0 &&
-        (o->slot = slot_claim(t, r)) < LLMC__OWN_SLOTS)
-        hint_set(t, o->slot); /* a thread has exited since */
-    if (o && o->slot < LLMC__OWN_SLOTS) {
-        struct llmc__slot *slot = &t->slots[o->slot];
-        mine.hit[t->gen & (LLMC__TCACHE - 1)].gen = t->gen;
-        mine.hit[t->gen & (LLMC__TCACHE - 1)].slot = slot;
-        n = count_owned(t, slot, tokens);
-    } else {
+    if (!o) { /* no memory for the record */
         n = count_shared(t, tokens);
+    } else {
+        mine.hit[c].gen = t->gen;
+        mine.hit[c].own = (unsigned)(o - r->own);
+        if (o->slot < LLMC__OWN_SLOTS) {
+            mine.hit[c].slot = &t->slots[o->slot];
+            n = count_owned(t, mine.hit[c].slot, tokens);
+        } else {
+            mine.hit[c].slot = NULL;
+            n = step_shared(t, tokens, r, o, c);
+        }
     }
     maybe_sample_inline(t, n);
     return LLMC_OK;
@@ -1045,11 +1064,16 @@ __attribute__((noinline)) static int step_slow(llmc_tracker *t,
 __attribute__((noinline)) static int step_cached(llmc_tracker *t,
                                                  uint64_t tokens)
 {
-    uint64_t gen = t->gen;
+    uint64_t gen = t->gen, n;
     unsigned c = (unsigned)gen & (LLMC__TCACHE - 1);
     if (__builtin_expect(mine.hit[c].gen != gen, 0))
         return step_slow(t, tokens);
-    maybe_sample_inline(t, count_owned(t, mine.hit[c].slot, tokens));
+    if (__builtin_expect(mine.hit[c].slot != NULL, 1))
+        n = count_owned(t, mine.hit[c].slot, tokens);
+    else
+        n = step_shared(t, tokens, mine.rec, &mine.rec->own[mine.hit[c].own],
+                        c);
+    maybe_sample_inline(t, n);
     return LLMC_OK;
 }
 
