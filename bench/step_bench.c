@@ -2,7 +2,8 @@
  * step_bench.c - what llmc_tracker_step costs a training loop.
  *
  * Each measurement has T threads (1, 2, 8, 32) call a function N times
- * each, all starting together on a barrier, and times every thread's loop
+ * each (N x 8 / T beyond 8 threads, so that no measurement makes more
+ * than 8 N calls in all), all starting together on a barrier, and times every thread's loop
  * with CLOCK_MONOTONIC. The function is either llmc_tracker_step on a
  * started tracker (its sampler thread running, as in a real run) or an
  * empty out-of-line function with the same arguments, so the difference
@@ -117,9 +118,17 @@ static void *worker(void *arg)
  * last thread's end, per call of one thread. With more threads than CPUs
  * this is the CPU time of all the calls spread over the CPUs, for the
  * hook and the baseline alike, so the ratio still compares the two. */
+/* Calls per thread with nthreads threads, for N given. */
+static uint64_t calls_of(uint64_t calls, int nthreads)
+{
+    uint64_t n = nthreads > 8 ? calls * 8 / (uint64_t)nthreads : calls;
+    return n ? n : 1;
+}
+
 static double measure(enum kind kind, llmc_tracker *t, int nthreads,
                       uint64_t calls)
 {
+    calls = calls_of(calls, nthreads);
     double first, last;
     job.kind = kind;
     job.tracker = t;
@@ -188,7 +197,8 @@ static int run_mode(const char *sampler, uint64_t calls, int reps,
                 e[c][k] = measure(EMPTY, t, thread_counts[c], calls);
             }
             r[c][k] = s[c][k] / e[c][k];
-            expected += calls * (uint64_t)thread_counts[c];
+            expected += calls_of(calls, thread_counts[c]) *
+                        (uint64_t)thread_counts[c];
         }
         if (!quiet)
             fprintf(stderr, "  sampler=%s: repetition %d of %d done\n",
@@ -297,9 +307,9 @@ int main(int argc, char **argv)
         printf("}\n");
     } else {
         printf("llmc_tracker_step vs an empty out-of-line call\n");
-        printf("libllmcarbon %s; %llu calls per thread; median and worst "
-               "of %d; "
-               "%ld CPUs online%s\n", llmc_version_string(),
+        printf("libllmcarbon %s; %llu calls per thread (x 8 / threads "
+               "beyond 8); median and worst of %d; %ld CPUs online%s\n",
+               llmc_version_string(),
                (unsigned long long)calls, reps, nproc,
                nproc < MAX_THREADS ? " (more threads than CPUs: ns/call "
                                      "includes waiting for a CPU)" : "");
