@@ -376,6 +376,107 @@ START_TEST(test_tracker_step_one_thread_many_trackers_one_freed)
 }
 END_TEST
 
+/* A thread whose hint another thread holds: its steps find their slot in
+ * the thread's own cache, and count there, not in the shared slot. The
+ * hint is taken before the thread's first step, by a thread pointer that
+ * no thread has (the step hashes as lib/track/tracker.c does). */
+static void *hint_taken_stepper(void *arg)
+{
+    llmc_tracker *t = arg;
+#if defined(__GNUC__) && !defined(__clang__) && \
+    (defined(__x86_64__) || defined(__aarch64__))
+    uintptr_t self = (uintptr_t)__builtin_thread_pointer();
+    unsigned h = (unsigned)((uint64_t)self * 0x9E3779B97F4A7C15ull >>
+                            (64 - LLMC__HINT_BITS));
+    atomic_store(&t->hint[h], (uintptr_t)64 | 5); /* no thread's */
+#endif
+    for (int i = 0; i < 5000; i++)
+        if (llmc_tracker_step(t, 2) != LLMC_OK)
+            return (void *)1;
+    return NULL;
+}
+
+START_TEST(test_tracker_step_thread_without_its_hint_keeps_its_slot)
+{
+    llmc_tracker *t = tracker_with("meters=const:10W; grid=const:1");
+    pthread_t th;
+    void *r;
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_int_eq(llmc_tracker_step(t, 1), LLMC_OK); /* slot 0: this one */
+    ck_assert_int_eq(pthread_create(&th, NULL, hint_taken_stepper, t), 0);
+    pthread_join(th, &r);
+    ck_assert_ptr_null(r);
+    ck_assert_uint_eq(shared_steps(t), 0);
+    ck_assert_uint_eq(atomic_load(&t->slots[1].steps[0]), 5000);
+    ck_assert_uint_eq(totals_of(t, NULL).steps, 5001);
+    ck_assert_uint_eq(totals_of(t, NULL).tokens, 1 + 5000 * 2);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+/* A thread that found every slot taken counts in the shared slot until a
+ * thread exits, then takes the slot it gave back (it looks every 1024
+ * steps). */
+struct waiting_room {
+    llmc_tracker *t;
+    pthread_barrier_t stepped, leave_first, leave_rest;
+};
+struct holder_arg {
+    struct waiting_room *w;
+    int index;
+};
+
+static void *holder(void *arg)
+{
+    struct holder_arg *a = arg;
+    llmc_tracker_step(a->w->t, 1);
+    pthread_barrier_wait(&a->w->stepped);
+    pthread_barrier_wait(a->index == 0 ? &a->w->leave_first
+                                       : &a->w->leave_rest);
+    return NULL;
+}
+
+START_TEST(test_tracker_step_shared_thread_takes_a_slot_given_back)
+{
+    struct waiting_room w;
+    struct holder_arg a[LLMC__OWN_SLOTS];
+    pthread_t th[LLMC__OWN_SLOTS];
+    w.t = tracker_with("meters=const:10W; grid=const:1");
+    ck_assert_status(llmc_tracker_start(w.t), LLMC_OK);
+    pthread_barrier_init(&w.stepped, NULL, LLMC__OWN_SLOTS + 1);
+    pthread_barrier_init(&w.leave_first, NULL, 2);
+    pthread_barrier_init(&w.leave_rest, NULL, LLMC__OWN_SLOTS);
+    for (int i = 0; i < LLMC__OWN_SLOTS; i++) {
+        a[i].w = &w;
+        a[i].index = i;
+        ck_assert_int_eq(pthread_create(&th[i], NULL, holder, &a[i]), 0);
+    }
+    pthread_barrier_wait(&w.stepped);
+    ck_assert_uint_eq(slots_owned(w.t), LLMC__OWN_SLOTS);
+    for (int i = 0; i < 10; i++) /* every slot is taken */
+        llmc_tracker_step(w.t, 1);
+    ck_assert_uint_eq(shared_steps(w.t), 10);
+    pthread_barrier_wait(&w.leave_first);
+    pthread_join(th[0], NULL); /* its slot is given back */
+    ck_assert_uint_eq(slots_owned(w.t), LLMC__OWN_SLOTS - 1);
+    for (int i = 0; i < 2048; i++)
+        llmc_tracker_step(w.t, 1);
+    ck_assert_uint_eq(slots_owned(w.t), LLMC__OWN_SLOTS);
+    /* a free slot is looked for every 1024 steps in the shared one */
+    ck_assert_uint_le(shared_steps(w.t), 10 + 1024);
+    ck_assert_uint_eq(totals_of(w.t, NULL).steps,
+                      LLMC__OWN_SLOTS + 10 + 2048);
+    pthread_barrier_wait(&w.leave_rest);
+    for (int i = 1; i < LLMC__OWN_SLOTS; i++)
+        pthread_join(th[i], NULL);
+    ck_assert_uint_eq(slots_owned(w.t), 1); /* this thread's */
+    pthread_barrier_destroy(&w.stepped);
+    pthread_barrier_destroy(&w.leave_first);
+    pthread_barrier_destroy(&w.leave_rest);
+    llmc_tracker_free(w.t);
+}
+END_TEST
+
 START_TEST(test_tracker_step_null_is_einval_and_before_start_counts)
 {
     llmc_tracker *t = tracker_with("meters=const:10W; grid=const:1");
@@ -2929,6 +3030,8 @@ static Suite *tracker_suite(void)
     tcase_add_test(tc, test_tracker_step_a_hundred_threads_beyond_the_slots_count_exactly);
     tcase_add_test(tc, test_tracker_step_thread_generations_reuse_slots_and_count_exactly);
     tcase_add_test(tc, test_tracker_step_one_thread_many_trackers_one_freed);
+    tcase_add_test(tc, test_tracker_step_thread_without_its_hint_keeps_its_slot);
+    tcase_add_test(tc, test_tracker_step_shared_thread_takes_a_slot_given_back);
     tcase_add_test(tc, test_tracker_step_null_is_einval_and_before_start_counts);
     tcase_add_test(tc, test_tracker_phases_split_steps_time_and_energy);
     tcase_add_test(tc, test_tracker_phase_errors);
