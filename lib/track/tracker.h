@@ -2,8 +2,10 @@
  * tracker.h - the tracker's internals, shared by the files of lib/track/.
  *
  * Threads: the training threads call llmc_tracker_step, which touches only
- * the calling thread's slot (below) and takes no lock. Everything else -
- * the sampler thread, totals, reports, phase switches - holds `mu`.
+ * the calling thread's slot (below) and takes no lock (a thread's first
+ * step on a tracker may take the lock of the list of trackers alive, in
+ * tracker.c). Everything else - the sampler thread, totals, reports,
+ * phase switches - holds `mu`.
  */
 #ifndef LLMC_TRACK_TRACKER_H
 #define LLMC_TRACK_TRACKER_H
