@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "testutil.h"
+/* the step hook's slots, seen from inside: which threads own one */
+#include "../lib/track/tracker.h"
 
 static char scratch[256];
 
@@ -159,6 +161,320 @@ START_TEST(test_tracker_step_counts_exactly_from_many_threads)
     ck_assert_uint_eq(o.tokens, (uint64_t)THREADS * STEPS_PER_THREAD * 3);
     ck_assert_rel(o.j_per_token, o.energy_j / (double)o.tokens, 1e-12);
     llmc_tracker_free(t);
+}
+END_TEST
+
+/* Slots of t that a thread owns now. */
+static unsigned slots_owned(llmc_tracker *t)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < LLMC__OWN_SLOTS; i++)
+        n += atomic_load(&t->slots[i].owner) != 0;
+    return n;
+}
+
+/* Steps counted in the shared slot, by threads that found none free. */
+static uint64_t shared_steps(llmc_tracker *t)
+{
+    uint64_t n = 0;
+    for (unsigned h = 0; h < LLMC__HOT; h++)
+        n += atomic_load(&t->slots[LLMC__OWN_SLOTS].steps[h]);
+    return n;
+}
+
+/* Threads that step together: each steps `steps` times with its own
+ * number of tokens (index + 1), then waits at `done` until the test has
+ * looked at the slots, so that all of them are alive at once. */
+struct crowd {
+    llmc_tracker *t;
+    pthread_barrier_t go, done;
+    int steps;
+};
+struct crowd_member {
+    struct crowd *c;
+    int index;
+};
+
+static void *crowd_stepper(void *arg)
+{
+    struct crowd_member *m = arg;
+    void *bad = NULL;
+    pthread_barrier_wait(&m->c->go);
+    for (int i = 0; i < m->c->steps; i++)
+        if (llmc_tracker_step(m->c->t, (uint64_t)m->index + 1) != LLMC_OK)
+            bad = (void *)1;
+    pthread_barrier_wait(&m->c->done);
+    pthread_barrier_wait(&m->c->done); /* the test has looked */
+    return bad;
+}
+
+/* n threads step c->t at once; the slots are looked at while all live. */
+static void crowd_run(struct crowd *c, int n, unsigned *owned_live,
+                      uint64_t *shared_live)
+{
+    pthread_t *th = calloc((size_t)n, sizeof *th);
+    struct crowd_member *m = calloc((size_t)n, sizeof *m);
+    ck_assert_ptr_nonnull(th);
+    ck_assert_ptr_nonnull(m);
+    pthread_barrier_init(&c->go, NULL, (unsigned)n);
+    pthread_barrier_init(&c->done, NULL, (unsigned)n + 1);
+    for (int i = 0; i < n; i++) {
+        m[i].c = c;
+        m[i].index = i;
+        ck_assert_int_eq(pthread_create(&th[i], NULL, crowd_stepper, &m[i]),
+                         0);
+    }
+    pthread_barrier_wait(&c->done);
+    *owned_live = slots_owned(c->t);
+    *shared_live = shared_steps(c->t);
+    pthread_barrier_wait(&c->done);
+    for (int i = 0; i < n; i++) {
+        void *r;
+        pthread_join(th[i], &r);
+        ck_assert_ptr_null(r);
+    }
+    pthread_barrier_destroy(&c->go);
+    pthread_barrier_destroy(&c->done);
+    free(th);
+    free(m);
+}
+
+/* More threads than slots: 64 own one, the other 36 count in the shared
+ * slot with atomic adds, and every step and token is counted; the slots
+ * are free again once the threads have exited. */
+START_TEST(test_tracker_step_a_hundred_threads_beyond_the_slots_count_exactly)
+{
+    enum { N = 100, STEPS = 20000 };
+    struct crowd c;
+    unsigned owned;
+    uint64_t shared;
+    llmc_totals o;
+
+    c.t = tracker_with("meters=const:10W; grid=const:1; interval=100ms");
+    c.steps = STEPS;
+    ck_assert_status(llmc_tracker_start(c.t), LLMC_OK);
+    crowd_run(&c, N, &owned, &shared);
+    ck_assert_uint_eq(owned, LLMC__OWN_SLOTS);
+    ck_assert_uint_eq(shared, (uint64_t)(N - LLMC__OWN_SLOTS) * STEPS);
+    ck_assert_uint_eq(slots_owned(c.t), 0);
+    o = totals_of(c.t, NULL);
+    ck_assert_uint_eq(o.steps, (uint64_t)N * STEPS);
+    /* thread i steps with i + 1 tokens: 1 + 2 + ... + N per step */
+    ck_assert_uint_eq(o.tokens, (uint64_t)N * (N + 1) / 2 * STEPS);
+    llmc_tracker_stop(c.t);
+    o = totals_of(c.t, NULL);
+    ck_assert_uint_eq(o.steps, (uint64_t)N * STEPS);
+    ck_assert_uint_eq(o.tokens, (uint64_t)N * (N + 1) / 2 * STEPS);
+    llmc_tracker_free(c.t);
+}
+END_TEST
+
+/* Generations of 32 threads, each started after the last has exited: at
+ * most 32 slots are ever owned, no thread counts in the shared slot (none
+ * collides with another), the slots of the dead go to the next generation
+ * and their counts stay counted. */
+START_TEST(test_tracker_step_thread_generations_reuse_slots_and_count_exactly)
+{
+    enum { N = 32, STEPS = 5000, GENERATIONS = 20 };
+    struct crowd c;
+    llmc_totals o;
+
+    c.t = tracker_with("meters=const:10W; grid=const:1; interval=100ms");
+    c.steps = STEPS;
+    ck_assert_status(llmc_tracker_start(c.t), LLMC_OK);
+    for (int g = 0; g < GENERATIONS; g++) {
+        unsigned owned;
+        uint64_t shared;
+        crowd_run(&c, N, &owned, &shared);
+        ck_assert_uint_eq(owned, N);
+        ck_assert_uint_eq(shared, 0);
+        ck_assert_uint_eq(slots_owned(c.t), 0);
+        o = totals_of(c.t, NULL);
+        ck_assert_uint_eq(o.steps, (uint64_t)(g + 1) * N * STEPS);
+        ck_assert_uint_eq(o.tokens,
+                          (uint64_t)(g + 1) * N * (N + 1) / 2 * STEPS);
+    }
+    /* the slots that were reused are the first 32: none beyond was ever
+     * touched */
+    for (unsigned i = N; i < LLMC__SLOTS; i++)
+        ck_assert_uint_eq(atomic_load(&c.t->slots[i].steps[0]), 0);
+    llmc_tracker_stop(c.t);
+    o = totals_of(c.t, NULL);
+    ck_assert_uint_eq(o.steps, (uint64_t)GENERATIONS * N * STEPS);
+    llmc_tracker_free(c.t);
+}
+END_TEST
+
+/* One thread, several trackers: more than its cache holds, stepped in
+ * turn; one freed while the thread goes on with the others, and a new
+ * one made (often at the freed one's address) that must not be taken for
+ * it. The thread's exit gives back its slots in the live trackers only. */
+struct juggle {
+    llmc_tracker *t[6];
+    pthread_barrier_t freed;
+    void *bad;
+};
+
+static void *juggler(void *arg)
+{
+    struct juggle *j = arg;
+    for (int i = 0; i < 3000; i++)
+        for (int k = 0; k < 6; k++)
+            if (llmc_tracker_step(j->t[k], (uint64_t)k + 1) != LLMC_OK)
+                j->bad = (void *)1;
+    pthread_barrier_wait(&j->freed); /* the test frees t[0] and makes t[0] */
+    pthread_barrier_wait(&j->freed);
+    for (int i = 0; i < 1000; i++)
+        for (int k = 0; k < 6; k++)
+            if (llmc_tracker_step(j->t[k], 10) != LLMC_OK)
+                j->bad = (void *)1;
+    return NULL;
+}
+
+START_TEST(test_tracker_step_one_thread_many_trackers_one_freed)
+{
+    struct juggle j;
+    pthread_t th;
+    llmc_tracker *gone;
+
+    memset(&j, 0, sizeof j);
+    for (int k = 0; k < 6; k++) {
+        j.t[k] = tracker_with("meters=const:10W; grid=const:1");
+        ck_assert_status(llmc_tracker_start(j.t[k]), LLMC_OK);
+    }
+    pthread_barrier_init(&j.freed, NULL, 2);
+    ck_assert_int_eq(pthread_create(&th, NULL, juggler, &j), 0);
+    pthread_barrier_wait(&j.freed);
+    for (int k = 0; k < 6; k++) {
+        ck_assert_uint_eq(slots_owned(j.t[k]), 1);
+        ck_assert_uint_eq(totals_of(j.t[k], NULL).steps, 3000);
+        ck_assert_uint_eq(totals_of(j.t[k], NULL).tokens, 3000 * (k + 1));
+    }
+    gone = j.t[0];
+    llmc_tracker_free(gone);
+    /* this thread owns a slot of the new tracker before the other steps
+     * it: the other's exit must give back only its own */
+    j.t[0] = tracker_with("meters=const:10W; grid=const:1");
+    ck_assert_status(llmc_tracker_start(j.t[0]), LLMC_OK);
+    ck_assert_int_eq(llmc_tracker_step(j.t[0], 5), LLMC_OK);
+    ck_assert_uint_eq(slots_owned(j.t[0]), 1);
+    pthread_barrier_wait(&j.freed);
+    pthread_join(th, NULL);
+    ck_assert_ptr_null(j.bad);
+    ck_assert_uint_eq(slots_owned(j.t[0]), 1); /* this thread's, still */
+    ck_assert_uint_eq(shared_steps(j.t[0]), 0);
+    ck_assert_uint_eq(totals_of(j.t[0], NULL).steps, 1001);
+    ck_assert_uint_eq(totals_of(j.t[0], NULL).tokens, 5 + 1000 * 10);
+    for (int k = 1; k < 6; k++) {
+        ck_assert_uint_eq(slots_owned(j.t[k]), 0);
+        ck_assert_uint_eq(totals_of(j.t[k], NULL).steps, 4000);
+        ck_assert_uint_eq(totals_of(j.t[k], NULL).tokens,
+                          3000 * (k + 1) + 1000 * 10);
+    }
+    pthread_barrier_destroy(&j.freed);
+    for (int k = 0; k < 6; k++)
+        llmc_tracker_free(j.t[k]);
+}
+END_TEST
+
+/* A thread whose hint another thread holds: its steps find their slot in
+ * the thread's own cache, and count there, not in the shared slot. The
+ * hint is taken before the thread's first step, by a thread pointer that
+ * no thread has (the step hashes as lib/track/tracker.c does). */
+static void *hint_taken_stepper(void *arg)
+{
+    llmc_tracker *t = arg;
+#if defined(__GNUC__) && !defined(__clang__) && \
+    (defined(__x86_64__) || defined(__aarch64__))
+    uintptr_t self = (uintptr_t)__builtin_thread_pointer();
+    unsigned h = (unsigned)((uint64_t)self * 0x9E3779B97F4A7C15ull >>
+                            (64 - LLMC__HINT_BITS));
+    atomic_store(&t->hint[h], (uintptr_t)64 | 5); /* no thread's */
+#endif
+    for (int i = 0; i < 5000; i++)
+        if (llmc_tracker_step(t, 2) != LLMC_OK)
+            return (void *)1;
+    return NULL;
+}
+
+START_TEST(test_tracker_step_thread_without_its_hint_keeps_its_slot)
+{
+    llmc_tracker *t = tracker_with("meters=const:10W; grid=const:1");
+    pthread_t th;
+    void *r;
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_int_eq(llmc_tracker_step(t, 1), LLMC_OK); /* slot 0: this one */
+    ck_assert_int_eq(pthread_create(&th, NULL, hint_taken_stepper, t), 0);
+    pthread_join(th, &r);
+    ck_assert_ptr_null(r);
+    ck_assert_uint_eq(shared_steps(t), 0);
+    ck_assert_uint_eq(atomic_load(&t->slots[1].steps[0]), 5000);
+    ck_assert_uint_eq(totals_of(t, NULL).steps, 5001);
+    ck_assert_uint_eq(totals_of(t, NULL).tokens, 1 + 5000 * 2);
+    llmc_tracker_free(t);
+}
+END_TEST
+
+/* A thread that found every slot taken counts in the shared slot until a
+ * thread exits, then takes the slot it gave back (it looks every 1024
+ * steps). */
+struct waiting_room {
+    llmc_tracker *t;
+    pthread_barrier_t stepped, leave_first, leave_rest;
+};
+struct holder_arg {
+    struct waiting_room *w;
+    int index;
+};
+
+static void *holder(void *arg)
+{
+    struct holder_arg *a = arg;
+    llmc_tracker_step(a->w->t, 1);
+    pthread_barrier_wait(&a->w->stepped);
+    pthread_barrier_wait(a->index == 0 ? &a->w->leave_first
+                                       : &a->w->leave_rest);
+    return NULL;
+}
+
+START_TEST(test_tracker_step_shared_thread_takes_a_slot_given_back)
+{
+    struct waiting_room w;
+    struct holder_arg a[LLMC__OWN_SLOTS];
+    pthread_t th[LLMC__OWN_SLOTS];
+    w.t = tracker_with("meters=const:10W; grid=const:1");
+    ck_assert_status(llmc_tracker_start(w.t), LLMC_OK);
+    pthread_barrier_init(&w.stepped, NULL, LLMC__OWN_SLOTS + 1);
+    pthread_barrier_init(&w.leave_first, NULL, 2);
+    pthread_barrier_init(&w.leave_rest, NULL, LLMC__OWN_SLOTS);
+    for (int i = 0; i < LLMC__OWN_SLOTS; i++) {
+        a[i].w = &w;
+        a[i].index = i;
+        ck_assert_int_eq(pthread_create(&th[i], NULL, holder, &a[i]), 0);
+    }
+    pthread_barrier_wait(&w.stepped);
+    ck_assert_uint_eq(slots_owned(w.t), LLMC__OWN_SLOTS);
+    for (int i = 0; i < 10; i++) /* every slot is taken */
+        llmc_tracker_step(w.t, 1);
+    ck_assert_uint_eq(shared_steps(w.t), 10);
+    pthread_barrier_wait(&w.leave_first);
+    pthread_join(th[0], NULL); /* its slot is given back */
+    ck_assert_uint_eq(slots_owned(w.t), LLMC__OWN_SLOTS - 1);
+    for (int i = 0; i < 2048; i++)
+        llmc_tracker_step(w.t, 1);
+    ck_assert_uint_eq(slots_owned(w.t), LLMC__OWN_SLOTS);
+    /* a free slot is looked for every 1024 steps in the shared one */
+    ck_assert_uint_le(shared_steps(w.t), 10 + 1024);
+    ck_assert_uint_eq(totals_of(w.t, NULL).steps,
+                      LLMC__OWN_SLOTS + 10 + 2048);
+    pthread_barrier_wait(&w.leave_rest);
+    for (int i = 1; i < LLMC__OWN_SLOTS; i++)
+        pthread_join(th[i], NULL);
+    ck_assert_uint_eq(slots_owned(w.t), 1); /* this thread's */
+    pthread_barrier_destroy(&w.stepped);
+    pthread_barrier_destroy(&w.leave_first);
+    pthread_barrier_destroy(&w.leave_rest);
+    llmc_tracker_free(w.t);
 }
 END_TEST
 
@@ -2800,6 +3116,11 @@ static Suite *tracker_suite(void)
     tc = tcase_create("steps");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_tracker_step_counts_exactly_from_many_threads);
+    tcase_add_test(tc, test_tracker_step_a_hundred_threads_beyond_the_slots_count_exactly);
+    tcase_add_test(tc, test_tracker_step_thread_generations_reuse_slots_and_count_exactly);
+    tcase_add_test(tc, test_tracker_step_one_thread_many_trackers_one_freed);
+    tcase_add_test(tc, test_tracker_step_thread_without_its_hint_keeps_its_slot);
+    tcase_add_test(tc, test_tracker_step_shared_thread_takes_a_slot_given_back);
     tcase_add_test(tc, test_tracker_step_null_is_einval_and_before_start_counts);
     tcase_add_test(tc, test_tracker_phases_split_steps_time_and_energy);
     tcase_add_test(tc, test_tracker_phase_errors);

@@ -79,6 +79,12 @@ static void running_set(llmc_tracker *t, int on)
     pthread_mutex_unlock(&running_mu);
 }
 
+/* Every tracker not yet freed, for the threads' slots (below the step
+ * hook): a tracker joins in llmc_tracker_new and leaves in
+ * llmc_tracker_free. */
+static void live_add(llmc_tracker *t);
+static void live_remove(llmc_tracker *t);
+
 void llmc__problem(llmc_tracker *t, const char *fmt, ...)
 {
     char line[300];
@@ -112,8 +118,10 @@ LLMC_API int llmc_tracker_new(llmc_tracker **out)
     if (posix_memalign((void **)&t, 64, sizeof *t) != 0)
         return llmc__fail(LLMC_ENOMEM, "out of memory for a tracker");
     memset(t, 0, sizeof *t);
+    live_add(t);
     atomic_init(&t->state, LLMC__NEW);
     atomic_init(&t->phase, 0);
+    atomic_init(&t->sample_inline, 0);
     atomic_flag_clear(&t->inline_busy);
     atomic_init(&t->grid_cancel, 0);
     t->pue = LLMC__DEFAULT_PUE;
@@ -658,6 +666,7 @@ static int start_won(llmc_tracker *t)
         if (!t->thread_running)
             t->inline_sampler = 1;
     }
+    atomic_store(&t->sample_inline, t->inline_sampler);
     atomic_store(&t->state, LLMC__RUNNING);
     pthread_once(&atexit_once, register_atexit);
     running_set(t, 1);
@@ -741,20 +750,6 @@ void *llmc__sampler_main(void *arg)
     return NULL;
 }
 
-/* The calling thread's identity without thread-local storage: its thread
- * pointer (one instruction), or, where the compiler has no builtin for it,
- * a thread-local variable's address. */
-static inline uintptr_t thread_id(void)
-{
-#if defined(__GNUC__) && !defined(__clang__) && \
-    (defined(__x86_64__) || defined(__aarch64__))
-    return (uintptr_t)__builtin_thread_pointer();
-#else
-    static _Thread_local char anchor;
-    return (uintptr_t)&anchor;
-#endif
-}
-
 __attribute__((noinline)) static void inline_sample(llmc_tracker *t)
 {
     struct timespec ts;
@@ -809,48 +804,313 @@ static inline uint64_t count_owned(llmc_tracker *t, struct llmc__slot *slot,
 static inline void maybe_sample_inline(llmc_tracker *t, uint64_t n)
 {
     /* inline sampling looks at the clock every 8th step of a thread */
-    if (__builtin_expect(t->inline_sampler, 0) && (n & 7) == 0 &&
+    if (__builtin_expect(atomic_load_explicit(&t->sample_inline,
+                                              memory_order_relaxed), 0) &&
+        (n & 7) == 0 &&
         atomic_load_explicit(&t->state, memory_order_relaxed) == LLMC__RUNNING)
         inline_sample(t);
 }
 
-/* The first step of a thread in a slot, or a slot another thread owns:
- * claim it, or count in the shared slot with atomic adds. Kept out of the
- * hot path so that the step itself saves no registers. */
-__attribute__((noinline)) static int step_slow(llmc_tracker *t, uint64_t tokens,
-                                               uintptr_t self,
-                                               struct llmc__slot *slot)
+/* Counts a step in the shared slot, with atomic adds. */
+static uint64_t count_shared(llmc_tracker *t, uint64_t tokens)
 {
-    uintptr_t free_owner = 0;
-    uint64_t n;
-    if (atomic_compare_exchange_strong(&slot->owner, &free_owner, self)) {
-        n = count_owned(t, slot, tokens);
-    } else {
-        unsigned p = atomic_load_explicit(&t->phase, memory_order_relaxed);
-        slot = &t->slots[LLMC__OWN_SLOTS];
-        n = atomic_fetch_add_explicit(&slot->steps[p], 1,
-                                      memory_order_relaxed) + 1;
-        atomic_fetch_add_explicit(&slot->tokens[p], tokens,
-                                  memory_order_relaxed);
+    struct llmc__slot *slot = &t->slots[LLMC__OWN_SLOTS];
+    unsigned p = atomic_load_explicit(&t->phase, memory_order_relaxed);
+    uint64_t n = atomic_fetch_add_explicit(&slot->steps[p], 1,
+                                           memory_order_relaxed) + 1;
+    atomic_fetch_add_explicit(&slot->tokens[p], tokens, memory_order_relaxed);
+    return n;
+}
+
+/* How a thread finds its slot. Each thread has a record of the slots it
+ * owns, one per tracker it has stepped (the tracker's gen and the slot's
+ * index). The step looks first at the tracker's hint for its thread
+ * pointer (read in one instruction, hashed onto LLMC__HINTS entries): when
+ * the hint names this thread, it names its slot too. A thread whose hint
+ * another thread holds looks in a cache of LLMC__TCACHE entries in front
+ * of its record, placed by the tracker's gen: a thread-local variable,
+ * which the library's TLS descriptors reach with a short call. A cache
+ * entry is used only when its gen is that of the tracker stepped, so one
+ * left by a freed tracker is never followed into freed memory. When the
+ * thread exits, the destructor of rec_key clears its hints and gives back
+ * its slots in the trackers still alive (the live list, under live_mu,
+ * which llmc_tracker_free takes to leave it); a thread that later gets the
+ * same thread pointer finds no hint of the dead one. */
+#define LLMC__TCACHE 4 /* trackers a thread alternates between at full speed */
+_Static_assert((LLMC__TCACHE & (LLMC__TCACHE - 1)) == 0,
+               "the cache is placed by the gen's low bits");
+
+struct own {
+    uint64_t gen;
+    unsigned slot;          /* LLMC__OWN_SLOTS: the shared one */
+    unsigned shared_steps;  /* counted there; a free slot is looked for
+                             * every LLMC__RECLAIM_EVERY of them */
+};
+#define LLMC__RECLAIM_EVERY 1024
+
+struct thread_rec {
+    struct own *own;        /* n of cap */
+    unsigned n, cap;
+};
+
+/* The calling thread's thread pointer (one instruction), or, where the
+ * compiler has no builtin for it, a thread-local variable's address: an
+ * identity no other live thread has. */
+static inline uintptr_t thread_id(void)
+{
+#if defined(__GNUC__) && !defined(__clang__) && \
+    (defined(__x86_64__) || defined(__aarch64__))
+    return (uintptr_t)__builtin_thread_pointer();
+#else
+    static _Thread_local _Alignas(64) char anchor;
+    return (uintptr_t)&anchor;
+#endif
+}
+
+/* The hint of a thread pointer: Fibonacci hashing onto LLMC__HINTS. */
+static inline unsigned hint_of(uintptr_t self)
+{
+    _Static_assert(sizeof(uint64_t) * 8 - LLMC__HINT_BITS == 56,
+                   "the shift below takes the hash's top LLMC__HINT_BITS");
+    return (unsigned)((uint64_t)self * 0x9E3779B97F4A7C15ull >> 56);
+}
+
+static _Thread_local struct {
+    struct {
+        uint64_t gen;       /* 0: empty (no tracker has gen 0) */
+        struct llmc__slot *slot; /* NULL: the shared one */
+        unsigned own;       /* the entry of the record */
+    } hit[LLMC__TCACHE];
+    struct thread_rec *rec; /* also rec_key's value */
+} mine;
+
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static llmc_tracker *live;      /* every tracker not yet freed */
+static uint64_t live_gens;      /* under live_mu: gens handed out */
+static pthread_once_t rec_once = PTHREAD_ONCE_INIT;
+static pthread_key_t rec_key;
+static int rec_key_ok;          /* set once, by rec_key_create */
+
+static void live_add(llmc_tracker *t)
+{
+    pthread_mutex_lock(&live_mu);
+    t->gen = ++live_gens;
+    t->next_live = live;
+    live = t;
+    pthread_mutex_unlock(&live_mu);
+}
+
+static void live_remove(llmc_tracker *t)
+{
+    llmc_tracker **p;
+    pthread_mutex_lock(&live_mu);
+    for (p = &live; *p && *p != t; p = &(*p)->next_live)
+        ;
+    if (*p)
+        *p = t->next_live;
+    pthread_mutex_unlock(&live_mu);
+}
+
+/* under live_mu: the tracker of gen, if it is not freed */
+static llmc_tracker *live_find(uint64_t gen)
+{
+    llmc_tracker *t;
+    for (t = live; t && t->gen != gen; t = t->next_live)
+        ;
+    return t;
+}
+
+/* rec_key's destructor, in the exiting thread: its slots go back to the
+ * trackers still alive, with what they counted. */
+static void rec_release(void *arg)
+{
+    struct thread_rec *r = arg;
+    uintptr_t self = thread_id();
+    memset(&mine, 0, sizeof mine); /* a later step starts afresh */
+    pthread_mutex_lock(&live_mu);
+    for (unsigned i = 0; i < r->n; i++) {
+        llmc_tracker *t;
+        uintptr_t mine_hint;
+        if (r->own[i].slot >= LLMC__OWN_SLOTS ||
+            (t = live_find(r->own[i].gen)) == NULL)
+            continue;
+        mine_hint = self | r->own[i].slot;
+        atomic_compare_exchange_strong(&t->hint[hint_of(self)], &mine_hint,
+                                       0);
+        atomic_store_explicit(&t->slots[r->own[i].slot].owner, 0,
+                              memory_order_release);
     }
+    pthread_mutex_unlock(&live_mu);
+    free(r->own);
+    free(r);
+}
+
+static void rec_key_create(void)
+{
+    rec_key_ok = pthread_key_create(&rec_key, rec_release) == 0;
+}
+
+/* A library unloaded while threads live must leave them no destructor
+ * to call: their slots then stay taken (their counts stay counted). */
+__attribute__((destructor)) static void rec_key_delete(void)
+{
+    if (rec_key_ok)
+        pthread_key_delete(rec_key);
+}
+
+/* The calling thread's record, made on its first step; NULL without
+ * memory or a key (its steps then count in the shared slot). */
+static struct thread_rec *rec_get(void)
+{
+    struct thread_rec *r = mine.rec;
+    if (r)
+        return r;
+    pthread_once(&rec_once, rec_key_create);
+    if (!rec_key_ok || !(r = calloc(1, sizeof *r)))
+        return NULL;
+    if (pthread_setspecific(rec_key, r) != 0) {
+        free(r);
+        return NULL;
+    }
+    mine.rec = r;
+    return r;
+}
+
+/* Room for one more entry in r: the entries of freed trackers go first,
+ * then the array doubles. */
+static int rec_room(struct thread_rec *r)
+{
+    struct own *grown;
+    unsigned cap, kept = 0;
+    if (r->n < r->cap)
+        return 1;
+    pthread_mutex_lock(&live_mu);
+    for (unsigned i = 0; i < r->n; i++)
+        if (live_find(r->own[i].gen))
+            r->own[kept++] = r->own[i];
+    pthread_mutex_unlock(&live_mu);
+    r->n = kept;
+    memset(mine.hit, 0, sizeof mine.hit); /* the entries have moved */
+    if (r->n < r->cap)
+        return 1;
+    cap = r->cap ? 2 * r->cap : 4;
+    if (cap < r->cap || !(grown = realloc(r->own, cap * sizeof *grown)))
+        return 0;
+    r->own = grown;
+    r->cap = cap;
+    return 1;
+}
+
+/* A free slot of t, claimed for r: its index, or LLMC__OWN_SLOTS when
+ * every one is taken. */
+static unsigned slot_claim(llmc_tracker *t, struct thread_rec *r)
+{
+    for (unsigned i = 0; i < LLMC__OWN_SLOTS; i++) {
+        uintptr_t free_owner = 0;
+        if (atomic_load_explicit(&t->slots[i].owner, memory_order_relaxed) ==
+                0 &&
+            atomic_compare_exchange_strong_explicit(
+                &t->slots[i].owner, &free_owner, (uintptr_t)r,
+                memory_order_acquire, memory_order_relaxed))
+            return i;
+    }
+    return LLMC__OWN_SLOTS;
+}
+
+/* The hint of the calling thread, when it is free, names slot i: the
+ * thread pointer must leave the slot's index its 6 low bits. */
+static void hint_set(llmc_tracker *t, unsigned i)
+{
+    uintptr_t self = thread_id(), free_hint = 0;
+    if ((self & 63) == 0)
+        atomic_compare_exchange_strong(&t->hint[hint_of(self)], &free_hint,
+                                       self | i);
+}
+
+/* A step of a thread counted in the shared slot of t, whose record entry
+ * is o, placed in the cache at c; a free slot is looked for now and then. */
+static uint64_t step_shared(llmc_tracker *t, uint64_t tokens,
+                            struct thread_rec *r, struct own *o, unsigned c)
+{
+    if (++o->shared_steps % LLMC__RECLAIM_EVERY == 0 &&
+        (o->slot = slot_claim(t, r)) < LLMC__OWN_SLOTS) {
+        /* a thread has exited since */
+        hint_set(t, o->slot);
+        mine.hit[c].slot = &t->slots[o->slot];
+        return count_owned(t, mine.hit[c].slot, tokens);
+    }
+    return count_shared(t, tokens);
+}
+
+/* A step whose tracker is not in the thread's cache: the thread's first
+ * on it (a slot is claimed, the record may grow), or one on a tracker the
+ * cache lost to another. Kept out of the hot path so that the step itself
+ * saves no registers. */
+__attribute__((noinline)) static int step_slow(llmc_tracker *t,
+                                               uint64_t tokens)
+{
+    struct thread_rec *r = rec_get();
+    struct own *o = NULL;
+    unsigned c = (unsigned)t->gen & (LLMC__TCACHE - 1);
+    uint64_t n;
+
+    if (r) {
+        for (unsigned i = 0; i < r->n && !o; i++)
+            if (r->own[i].gen == t->gen)
+                o = &r->own[i];
+        if (!o && rec_room(r)) {
+            o = &r->own[r->n++];
+            o->gen = t->gen;
+            o->slot = slot_claim(t, r);
+            o->shared_steps = 0;
+            if (o->slot < LLMC__OWN_SLOTS)
+                hint_set(t, o->slot);
+        }
+    }
+    if (!o) { /* no memory for the record */
+        n = count_shared(t, tokens);
+    } else {
+        mine.hit[c].gen = t->gen;
+        mine.hit[c].own = (unsigned)(o - r->own);
+        if (o->slot < LLMC__OWN_SLOTS) {
+            mine.hit[c].slot = &t->slots[o->slot];
+            n = count_owned(t, mine.hit[c].slot, tokens);
+        } else {
+            mine.hit[c].slot = NULL;
+            n = step_shared(t, tokens, r, o, c);
+        }
+    }
+    maybe_sample_inline(t, n);
+    return LLMC_OK;
+}
+
+/* A step whose hint another thread holds: the thread's cache. */
+__attribute__((noinline)) static int step_cached(llmc_tracker *t,
+                                                 uint64_t tokens)
+{
+    uint64_t gen = t->gen, n;
+    unsigned c = (unsigned)gen & (LLMC__TCACHE - 1);
+    if (__builtin_expect(mine.hit[c].gen != gen, 0))
+        return step_slow(t, tokens);
+    if (__builtin_expect(mine.hit[c].slot != NULL, 1))
+        n = count_owned(t, mine.hit[c].slot, tokens);
+    else
+        n = step_shared(t, tokens, mine.rec, &mine.rec->own[mine.hit[c].own],
+                        c);
     maybe_sample_inline(t, n);
     return LLMC_OK;
 }
 
 LLMC_API int llmc_tracker_step(llmc_tracker *t, uint64_t tokens)
 {
-    uintptr_t self = thread_id();
-    struct llmc__slot *slot;
+    uintptr_t self = thread_id(), hint;
 
     if (__builtin_expect(t == NULL, 0))
         return LLMC_EINVAL;
-    /* Fibonacci hashing of the thread pointer onto the owned slots */
-    slot = &t->slots[(uint64_t)self * 0x9E3779B97F4A7C15ull >> 58];
-    if (__builtin_expect(atomic_load_explicit(&slot->owner,
-                                              memory_order_relaxed) != self,
-                         0))
-        return step_slow(t, tokens, self, slot);
-    maybe_sample_inline(t, count_owned(t, slot, tokens));
+    hint = atomic_load_explicit(&t->hint[hint_of(self)], memory_order_relaxed);
+    if (__builtin_expect((hint & ~(uintptr_t)63) != self, 0))
+        return step_cached(t, tokens);
+    maybe_sample_inline(t, count_owned(t, &t->slots[hint & 63], tokens));
     return LLMC_OK;
 }
 
@@ -1109,6 +1369,7 @@ LLMC_API void llmc_tracker_free(llmc_tracker *t)
     while (t->exit_pin) /* the exit handler is still in llmc_tracker_stop */
         pthread_cond_wait(&running_cv, &running_mu);
     pthread_mutex_unlock(&running_mu);
+    live_remove(t); /* no exiting thread gives back a slot here from now */
     llmc__grid_thread_end(t); /* cancels a fetch in flight */
     for (size_t i = 0; i < t->nchans; i++)
         llmc__lock_release(t->chans[i].lock_fd);

@@ -2,9 +2,11 @@
  * tracker.h - the tracker's internals, shared by the files of lib/track/.
  *
  * Threads: the training threads call llmc_tracker_step, which touches only
- * the calling thread's slot (below) and takes no lock. Everything else -
- * the sampler thread, totals, reports, phase switches - holds `mu`. The
- * disk is written with `mu` released (struct llmc__writer).
+ * the calling thread's slot (below) and takes no lock (a thread's first
+ * step on a tracker may take the lock of the list of trackers alive, in
+ * tracker.c). Everything else - the sampler thread, totals, reports,
+ * phase switches - holds `mu`. The disk is written with `mu` released
+ * (struct llmc__writer).
  */
 #ifndef LLMC_TRACK_TRACKER_H
 #define LLMC_TRACK_TRACKER_H
@@ -39,15 +41,27 @@
 #define LLMC__OWN_SLOTS 64            /* slots a thread can own */
 #define LLMC__SLOTS (LLMC__OWN_SLOTS + 1) /* and the shared one */
 #define LLMC__SWITCHES 64
+/* Hints from a thread's thread pointer to its slot (tracker.c). The step
+ * takes the hint's index from the top bits of a 64-bit multiplicative
+ * hash, and the slot's index from the low bits of an aligned pointer. */
+#define LLMC__HINT_BITS 8
+#define LLMC__HINTS (1u << LLMC__HINT_BITS)
+_Static_assert(LLMC__OWN_SLOTS <= 64 &&
+                   (LLMC__OWN_SLOTS & (LLMC__OWN_SLOTS - 1)) == 0,
+               "a hint keeps the slot's index in the 6 bits below a thread "
+               "pointer aligned to 64 bytes");
 
-/* Step counters of one thread, per phase. A thread finds its slot from its
- * thread pointer (a hash: no thread-local variable, no call) and claims it
- * once; the owner updates it with plain loads and stores (no
- * read-modify-write). A thread whose slot another live thread owns uses the
- * shared last slot, with atomic adds. A dead thread's slot passes to the
- * next thread with its thread pointer, which cannot run beside it. */
+/* Step counters of one thread, per phase. A thread's first step on a
+ * tracker claims a free slot (a compare-and-swap on `owner`), and its
+ * later steps find it again through a hint that its thread pointer hashes
+ * to, or, when another thread holds that hint, through a thread-local
+ * cache keyed by the tracker's `gen` (tracker.c); the owner updates the
+ * slot with plain loads and stores (no read-modify-write). When every owned slot is taken, a thread counts in
+ * the shared last slot, with atomic adds. A thread that exits gives its
+ * slots back (the release of `owner`), counts and all: the next thread to
+ * claim one goes on adding to what the dead thread counted. */
 struct llmc__slot {
-    _Atomic uintptr_t owner;
+    _Atomic uintptr_t owner;  /* the owning thread's record, or 0: free */
     _Atomic uint64_t steps[LLMC__HOT];
     _Atomic uint64_t tokens[LLMC__HOT];
 } __attribute__((aligned(64)));
@@ -172,7 +186,7 @@ struct llmc_tracker {
     int devices;                 /* 0: count the devices read here */
     uint64_t target_tokens;
     double plan_lo_kgco2e, plan_hi_kgco2e; /* the ex-ante estimate; NAN */
-    int inline_sampler;
+    int inline_sampler;          /* the setting; steps read sample_inline */
     int require_measured;
     int fallback_none;           /* fallback=none: no estimate stands in */
     char *runtime_dir;
@@ -194,9 +208,21 @@ struct llmc_tracker {
     atomic_flag inline_busy;
     _Atomic int64_t next_inline_ns;
 
+    llmc_tracker *next_live;     /* under the live list's lock (tracker.c) */
+
     /* steps: lock-free */
     struct llmc__slot slots[LLMC__SLOTS];
+    /* what every step reads, on a line of its own that no step writes */
     atomic_uint phase;           /* the counter index of the current phase */
+    /* this tracker among all the process ever had: no other tracker, even
+     * one allocated at the same address after this one is freed, has the
+     * same; set by llmc_tracker_new, never changed */
+    uint64_t gen;
+    /* whether steps take the samples: set by the start before RUNNING */
+    atomic_int sample_inline;
+    /* thread pointer | slot index, or 0: each set by the thread it names
+     * when it claims a slot, cleared by it when it exits */
+    _Alignas(64) _Atomic uintptr_t hint[LLMC__HINTS];
 
     /* everything below is guarded by mu */
     char (*phase_names)[LLMC__PHASE_NAME]; /* phase_cap entries */
