@@ -67,6 +67,16 @@ int llmc__versioned_check(const void *out, size_t min_size, const char *type);
 int llmc__versioned_copy(void *out, const void *full, size_t full_size,
                          size_t min_size, const char *type);
 
+/* Opens the library that env_var names, or default_name when it is unset
+ * or empty: the handle, or NULL with reason (dlerror's words) filled;
+ * *path is what was tried. */
+void *llmc__dlopen_env(const char *env_var, const char *default_name,
+                       const char **path, char *reason, size_t reason_size);
+/* Stores symbol's address in the function pointer at fn_slot (slot_size
+ * its size): 0, or -1 when the library lacks it (the pointer is NULL). */
+int llmc__dlsym_fn(void *fn_slot, size_t slot_size, void *dl,
+                   const char *symbol);
+
 /* CLOCK_MONOTONIC in ns. */
 int64_t llmc__now_ns(void);
 /* The sysfs and procfs roots: LLMC_SYSFS_ROOT (default "/sys") and

@@ -222,30 +222,25 @@ static unsigned loaded_version_num;
 static int load_status = LLMC_ENOTSUP;
 static char load_error[640];
 
-/* A data pointer from dlsym into a function pointer, without the cast ISO C
- * leaves undefined; a missing symbol names itself in *missing. */
+/* A function of libcurl into cu; a missing one names itself in *missing. */
 #define RESOLVE(dl, field, symbol, missing)                                  \
     do {                                                                     \
-        void *sym_ = dlsym((dl), (symbol));                                  \
-        memcpy(&cu.field, &sym_, sizeof sym_);                               \
-        if (!sym_ && !*(missing))                                            \
+        if (llmc__dlsym_fn(&cu.field, sizeof cu.field, (dl), (symbol)) &&   \
+            !*(missing))                                                     \
             *(missing) = (symbol);                                           \
     } while (0)
 
 static void load_curl(void)
 {
-    const char *env = getenv("LLMC_CURL_LIBRARY");
-    const char *path = env && *env ? env : CURL_DEFAULT_LIBRARY;
+    const char *env = getenv("LLMC_CURL_LIBRARY"), *path;
     const char *missing = NULL;
     curl_version_info_data *v;
+    char reason[256];
     CURLcode rc;
     void *dl;
 
-    dlerror();
-    if (!(dl = dlopen(path, RTLD_NOW | RTLD_LOCAL))) {
-        const char *why = dlerror();
-        char reason[256];
-        snprintf(reason, sizeof reason, "%s", why ? why : "not found");
+    if (!(dl = llmc__dlopen_env("LLMC_CURL_LIBRARY", CURL_DEFAULT_LIBRARY,
+                                &path, reason, sizeof reason))) {
         if (env && *env)
             snprintf(load_error, sizeof load_error,
                      "LLMC_CURL_LIBRARY=%.200s cannot be loaded (%s); live "

@@ -90,13 +90,8 @@ struct nvml_api {
     nvml_ret (*default_limit)(nvml_device, unsigned int *);
 };
 
-/* A data pointer from dlsym into a function pointer, without the cast ISO C
- * leaves undefined. */
 #define RESOLVE(api, field, symbol)                                          \
-    do {                                                                     \
-        void *sym_ = dlsym((api)->dl, (symbol));                             \
-        memcpy(&(api)->field, &sym_, sizeof sym_);                           \
-    } while (0)
+    llmc__dlsym_fn(&(api)->field, sizeof (api)->field, (api)->dl, (symbol))
 
 static void api_release(struct nvml_api *a)
 {
@@ -657,18 +652,15 @@ static void probe_device(struct nvml_api *a, struct probe *p)
  * auto). */
 static int load(struct llmc_meter *m, int is_auto, struct nvml_api **out)
 {
-    const char *env = getenv("LLMC_NVML_LIBRARY");
-    const char *path = env && *env ? env : NVML_DEFAULT_LIBRARY;
+    const char *env = getenv("LLMC_NVML_LIBRARY"), *path;
     struct nvml_api *a;
     const char *missing = NULL;
+    char reason[256];
     void *dl;
 
     *out = NULL;
-    dlerror();
-    if (!(dl = dlopen(path, RTLD_NOW | RTLD_LOCAL))) {
-        const char *why = dlerror();
-        char reason[256];
-        snprintf(reason, sizeof reason, "%s", why ? why : "not found");
+    if (!(dl = llmc__dlopen_env("LLMC_NVML_LIBRARY", NVML_DEFAULT_LIBRARY,
+                                &path, reason, sizeof reason))) {
         if (env && *env)
             return nothing(m, is_auto, LLMC_ENODEV,
                            "LLMC_NVML_LIBRARY=%.200s cannot be loaded (%s); "
