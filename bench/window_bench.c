@@ -29,18 +29,16 @@
 
 #include <llmcarbon.h>
 
+#include "bench.h"
+
 #define MAX_THREADS 4
-#define MAX_REPS 21
+#define MAX_REPS BENCH_MAX_REPS
 #define CONFIG "meters=const:1W;grid=const:1g/kWh;interval=1s"
 
 static const int thread_counts[] = {1, 2, 4};
 #define NCOUNTS (int)(sizeof thread_counts / sizeof thread_counts[0])
 
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
-#define OUT_OF_LINE __attribute__((noipa))
-#else
-#define OUT_OF_LINE __attribute__((noinline))
-#endif
+/* The baseline: a call that does nothing (OUT_OF_LINE, bench.h). */
 OUT_OF_LINE static int empty_call(llmc_tracker *t, const char *name)
 {
     __asm__ __volatile__("" : : "r"(t), "r"(name) : "memory");
@@ -59,13 +57,6 @@ static struct {
 static pthread_barrier_t start_b;
 static double start_s[MAX_THREADS], end_s[MAX_THREADS];
 static int failed[MAX_THREADS];
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void *worker(void *arg)
 {
@@ -121,20 +112,6 @@ static double measure(enum kind kind, llmc_tracker *t, int nthreads,
         last = end_s[i] > last ? end_s[i] : last;
     }
     return (last - first) / (double)(2 * pairs) * 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, int n)
-{
-    double s[MAX_REPS];
-    memcpy(s, v, (size_t)n * sizeof *v);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2.0;
 }
 
 int main(int argc, char **argv)

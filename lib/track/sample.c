@@ -428,10 +428,7 @@ static void *grid_main(void *arg)
         t->grid_rounds++;
         pthread_cond_broadcast(&t->grid_cv);
         /* the lines of the spans it priced, written with mu released */
-        pthread_mutex_unlock(&t->mu);
-        llmc__writer_flush(t, 1);
-        pthread_mutex_lock(&t->mu);
-        llmc__writer_report(t);
+        llmc__writer_flush_released(t);
     }
     pthread_mutex_unlock(&t->mu);
     return NULL;

@@ -614,6 +614,14 @@ void llmc__writer_close(llmc_tracker *t)
     pthread_mutex_unlock(&w->io_mu);
 }
 
+int llmc__writer_flush_released(llmc_tracker *t)
+{
+    pthread_mutex_unlock(&t->mu);
+    llmc__writer_flush(t, 1);
+    pthread_mutex_lock(&t->mu);
+    return llmc__writer_report(t);
+}
+
 int llmc__writer_report(llmc_tracker *t)
 {
     struct llmc__writer *w = &t->writer;

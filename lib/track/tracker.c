@@ -645,11 +645,8 @@ static int start_won(llmc_tracker *t)
     t->grid_async = !t->inline_sampler && llmc__grid_is_live(t->grid);
     pthread_mutex_lock(&t->mu);
     llmc__tracker_sample(t, LLMC__SAMPLE_BASELINE);
-    pthread_mutex_unlock(&t->mu);
     /* the lines of a checkpoint's energy priced now */
-    llmc__writer_flush(t, 1);
-    pthread_mutex_lock(&t->mu);
-    llmc__writer_report(t);
+    llmc__writer_flush_released(t);
     pthread_mutex_unlock(&t->mu);
     if (t->grid_async && llmc__grid_thread_start(t) != LLMC_OK)
         llmc__problem(t, "no thread could be started to ask the grid; it "
@@ -740,10 +737,7 @@ void *llmc__sampler_main(void *arg)
             llmc__tracker_sample(t, LLMC__SAMPLE_NORMAL);
             /* the disk, too, may take long: its lines and checkpoint are
              * written with mu released */
-            pthread_mutex_unlock(&t->mu);
-            llmc__writer_flush(t, 1);
-            pthread_mutex_lock(&t->mu);
-            llmc__writer_report(t);
+            llmc__writer_flush_released(t);
         }
     }
     pthread_mutex_unlock(&t->mu);

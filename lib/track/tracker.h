@@ -375,6 +375,9 @@ void llmc__writer_close(llmc_tracker *t);
  * last checkpoint written, whichever thread wrote it: 0 when it
  * succeeded or none was. */
 int llmc__writer_report(llmc_tracker *t);
+/* sinks.c, under mu: releases mu while the writer writes what is queued,
+ * takes it back, and reports (llmc__writer_report) */
+int llmc__writer_flush_released(llmc_tracker *t);
 /* sinks.c: the status and message (llmc__fail) for a checkpoint whose
  * write failed with errno e */
 int llmc__checkpoint_failed(const llmc_tracker *t, int e);
