@@ -377,7 +377,7 @@ static int has_line_starting(const char *text, const char *word)
  * Top level
  * ------------------------------------------------------------------------ */
 
-START_TEST(version_prints_version_and_exits_0)
+START_TEST(test_version_prints_version_and_exits_0)
 {
     struct result r;
     RUN(&r, "--version");
@@ -387,7 +387,7 @@ START_TEST(version_prints_version_and_exits_0)
 }
 END_TEST
 
-START_TEST(help_exits_0_and_lists_commands)
+START_TEST(test_help_exits_0_and_lists_commands)
 {
     struct result r;
     RUN(&r, "--help");
@@ -406,7 +406,7 @@ END_TEST
 
 /* A typo of a command, verb or option is a usage error that names the
  * nearest right one; a word near nothing gets no suggestion. */
-START_TEST(typos_say_did_you_mean)
+START_TEST(test_typos_say_did_you_mean)
 {
     static const struct {
         const char *args[6]; /* NULL-terminated */
@@ -443,7 +443,7 @@ END_TEST
 /* An LLMC_* variable nobody reads is named, with the nearest known one;
  * those the tests themselves set (LLMC_CLI, ...) are known, or every
  * expect_ok here would fail. */
-START_TEST(unknown_llmc_variable_is_named_with_the_nearest)
+START_TEST(test_unknown_llmc_variable_is_named_with_the_nearest)
 {
     struct result r;
     setenv("LLMC_GIRD", "FR", 1);
@@ -462,7 +462,7 @@ START_TEST(unknown_llmc_variable_is_named_with_the_nearest)
 }
 END_TEST
 
-START_TEST(no_arguments_is_usage_error_on_stderr)
+START_TEST(test_no_arguments_is_usage_error_on_stderr)
 {
     struct result r;
     run((const char *const[]){NULL}, &r);
@@ -473,7 +473,7 @@ START_TEST(no_arguments_is_usage_error_on_stderr)
 }
 END_TEST
 
-START_TEST(unknown_command_is_usage_error_naming_it)
+START_TEST(test_unknown_command_is_usage_error_naming_it)
 {
     struct result r;
     RUN(&r, "frobnicate");
@@ -487,7 +487,7 @@ END_TEST
  * estimate: the seed example and the README example
  * ------------------------------------------------------------------------ */
 
-START_TEST(estimate_energy_intensity_json_is_500_kg)
+START_TEST(test_estimate_energy_intensity_json_is_500_kg)
 {
     struct result r;
     json_t *j;
@@ -506,7 +506,7 @@ START_TEST(estimate_energy_intensity_json_is_500_kg)
 }
 END_TEST
 
-START_TEST(estimate_energy_intensity_text_is_500_kg)
+START_TEST(test_estimate_energy_intensity_text_is_500_kg)
 {
     struct result r;
     RUN(&r, "estimate", "--energy", "1000kWh", "--intensity", "0.5kg/kWh");
@@ -526,7 +526,7 @@ END_TEST
 #define H100_EMBODIED_KG 164.0
 #define HOURS_PER_YEAR (365.25 * 24.0)
 
-START_TEST(estimate_readme_example_json_values)
+START_TEST(test_estimate_readme_example_json_values)
 {
     struct result r;
     json_t *j;
@@ -578,7 +578,7 @@ START_TEST(estimate_readme_example_json_values)
 }
 END_TEST
 
-START_TEST(estimate_readme_example_text_states_assumptions)
+START_TEST(test_estimate_readme_example_text_states_assumptions)
 {
     struct result r;
     json_t *j = estimate_json(ARGS("--hardware", "NVIDIA H100 SXM5 80GB",
@@ -619,7 +619,7 @@ END_TEST
  * estimate: bare numbers are read in the documented units
  * ------------------------------------------------------------------------ */
 
-START_TEST(estimate_bare_energy_is_kwh)
+START_TEST(test_estimate_bare_energy_is_kwh)
 {
     json_t *j = ESTIMATE_JSON("--energy", "1000", "--intensity", "500g/kWh");
     NUM_IS(j, "energy_kwh", 1000.0, 1e-12);
@@ -628,7 +628,7 @@ START_TEST(estimate_bare_energy_is_kwh)
 }
 END_TEST
 
-START_TEST(estimate_bare_hours_is_hours)
+START_TEST(test_estimate_bare_hours_is_hours)
 {
     /* 700 W x 720 h = 504 kWh */
     json_t *j = ESTIMATE_JSON("--hardware", "h100-sxm", "--hours", "720",
@@ -643,7 +643,7 @@ START_TEST(estimate_bare_hours_is_hours)
 }
 END_TEST
 
-START_TEST(estimate_bare_power_is_watts)
+START_TEST(test_estimate_bare_power_is_watts)
 {
     /* 350 W x 10 h = 3.5 kWh */
     json_t *j = ESTIMATE_JSON("--power", "350", "--hours", "10h",
@@ -662,7 +662,7 @@ START_TEST(estimate_bare_power_is_watts)
 }
 END_TEST
 
-START_TEST(estimate_bare_intensity_is_g_per_kwh)
+START_TEST(test_estimate_bare_intensity_is_g_per_kwh)
 {
     json_t *j = ESTIMATE_JSON("--energy", "1000kWh", "--intensity", "500");
     NUM_IS(j, "intensity_gco2e_per_kwh", 500.0, 1e-12);
@@ -671,7 +671,7 @@ START_TEST(estimate_bare_intensity_is_g_per_kwh)
 }
 END_TEST
 
-START_TEST(estimate_bare_lifetime_is_years)
+START_TEST(test_estimate_bare_lifetime_is_years)
 {
     double emb4 = H100_EMBODIED_KG * 720.0 / (4.0 * HOURS_PER_YEAR);
     double emb5 = H100_EMBODIED_KG * 720.0 / (5.0 * HOURS_PER_YEAR);
@@ -698,7 +698,7 @@ START_TEST(estimate_bare_lifetime_is_years)
 }
 END_TEST
 
-START_TEST(estimate_default_pue_is_stated)
+START_TEST(test_estimate_default_pue_is_stated)
 {
     json_t *j = ESTIMATE_JSON("--energy", "1000kWh", "--zone", "FR");
     NUM_IS(j, "pue", 1.0, 0.0);
@@ -713,7 +713,7 @@ START_TEST(estimate_default_pue_is_stated)
 }
 END_TEST
 
-START_TEST(estimate_no_embodied_leaves_it_out)
+START_TEST(test_estimate_no_embodied_leaves_it_out)
 {
     json_t *j = ESTIMATE_JSON("--hardware", "h100-sxm", "--count", "8",
                               "--hours", "100h", "--intensity", "400",
@@ -740,7 +740,7 @@ END_TEST
  * estimate: errors
  * ------------------------------------------------------------------------ */
 
-START_TEST(estimate_unknown_zone_fails_and_points_to_grid_list)
+START_TEST(test_estimate_unknown_zone_fails_and_points_to_grid_list)
 {
     struct result r;
     RUN(&r, "estimate", "--energy", "1kWh", "--zone", "XX");
@@ -751,7 +751,7 @@ START_TEST(estimate_unknown_zone_fails_and_points_to_grid_list)
 }
 END_TEST
 
-START_TEST(estimate_ambiguous_hardware_lists_matches)
+START_TEST(test_estimate_ambiguous_hardware_lists_matches)
 {
     struct result r;
     RUN(&r, "estimate", "--hardware", "H100", "--hours", "1h", "--zone", "FR");
@@ -762,7 +762,7 @@ START_TEST(estimate_ambiguous_hardware_lists_matches)
 }
 END_TEST
 
-START_TEST(estimate_pue_below_1_fails)
+START_TEST(test_estimate_pue_below_1_fails)
 {
     struct result r;
     RUN(&r, "estimate", "--energy", "1kWh", "--zone", "FR", "--pue", "0.9");
@@ -773,7 +773,7 @@ START_TEST(estimate_pue_below_1_fails)
 }
 END_TEST
 
-START_TEST(estimate_negative_energy_fails)
+START_TEST(test_estimate_negative_energy_fails)
 {
     struct result r;
     RUN(&r, "estimate", "--energy", "-5kWh", "--zone", "FR");
@@ -783,7 +783,7 @@ START_TEST(estimate_negative_energy_fails)
 }
 END_TEST
 
-START_TEST(estimate_nan_energy_fails)
+START_TEST(test_estimate_nan_energy_fails)
 {
     struct result r;
     RUN(&r, "estimate", "--energy", "nan", "--zone", "FR");
@@ -796,7 +796,7 @@ START_TEST(estimate_nan_energy_fails)
 }
 END_TEST
 
-START_TEST(estimate_bad_unit_fails_naming_it)
+START_TEST(test_estimate_bad_unit_fails_naming_it)
 {
     struct result r;
     RUN(&r, "estimate", "--energy", "5kWhx", "--zone", "FR");
@@ -812,7 +812,7 @@ START_TEST(estimate_bad_unit_fails_naming_it)
 }
 END_TEST
 
-START_TEST(estimate_unknown_option_is_usage_error)
+START_TEST(test_estimate_unknown_option_is_usage_error)
 {
     struct result r;
     RUN(&r, "estimate", "--bogus");
@@ -823,7 +823,7 @@ START_TEST(estimate_unknown_option_is_usage_error)
 }
 END_TEST
 
-START_TEST(estimate_unknown_short_option_is_not_an_option)
+START_TEST(test_estimate_unknown_short_option_is_not_an_option)
 {
     /* -x is not an option at all; it does not "need a value". */
     struct result r;
@@ -838,7 +838,7 @@ START_TEST(estimate_unknown_short_option_is_not_an_option)
 }
 END_TEST
 
-START_TEST(estimate_flag_given_a_value_is_usage_error)
+START_TEST(test_estimate_flag_given_a_value_is_usage_error)
 {
     /* --json takes no value; the message must not claim it needs one. */
     struct result r;
@@ -852,7 +852,7 @@ START_TEST(estimate_flag_given_a_value_is_usage_error)
 }
 END_TEST
 
-START_TEST(estimate_option_without_value_is_usage_error)
+START_TEST(test_estimate_option_without_value_is_usage_error)
 {
     struct result r;
     RUN(&r, "estimate", "--energy");
@@ -863,7 +863,7 @@ START_TEST(estimate_option_without_value_is_usage_error)
 }
 END_TEST
 
-START_TEST(estimate_stray_argument_is_usage_error)
+START_TEST(test_estimate_stray_argument_is_usage_error)
 {
     struct result r;
     RUN(&r, "estimate", "--energy", "1kWh", "--zone", "FR", "stray");
@@ -873,7 +873,7 @@ START_TEST(estimate_stray_argument_is_usage_error)
 }
 END_TEST
 
-START_TEST(estimate_without_inputs_says_give_energy)
+START_TEST(test_estimate_without_inputs_says_give_energy)
 {
     struct result r;
     run(ARGS("estimate"), &r);
@@ -887,7 +887,7 @@ START_TEST(estimate_without_inputs_says_give_energy)
 }
 END_TEST
 
-START_TEST(estimate_zone_and_intensity_conflict)
+START_TEST(test_estimate_zone_and_intensity_conflict)
 {
     struct result r;
     RUN(&r, "estimate", "--energy", "1kWh", "--zone", "FR", "--intensity",
@@ -903,7 +903,7 @@ END_TEST
  * hw
  * ------------------------------------------------------------------------ */
 
-START_TEST(hw_list_has_every_catalogue_name)
+START_TEST(test_hw_list_has_every_catalogue_name)
 {
     struct csv c;
     struct result r;
@@ -928,7 +928,7 @@ START_TEST(hw_list_has_every_catalogue_name)
 }
 END_TEST
 
-START_TEST(hw_list_json_matches_the_csv)
+START_TEST(test_hw_list_json_matches_the_csv)
 {
     struct csv c;
     struct result r;
@@ -979,7 +979,7 @@ START_TEST(hw_list_json_matches_the_csv)
 }
 END_TEST
 
-START_TEST(hw_show_finds_h100_sxm)
+START_TEST(test_hw_show_finds_h100_sxm)
 {
     struct result r;
     RUN(&r, "hw", "show", "h100-sxm");
@@ -993,7 +993,7 @@ START_TEST(hw_show_finds_h100_sxm)
 }
 END_TEST
 
-START_TEST(hw_show_ambiguous_name_fails)
+START_TEST(test_hw_show_ambiguous_name_fails)
 {
     struct result r;
     RUN(&r, "hw", "show", "H100");
@@ -1004,7 +1004,7 @@ START_TEST(hw_show_ambiguous_name_fails)
 }
 END_TEST
 
-START_TEST(hw_show_without_name_is_usage_error)
+START_TEST(test_hw_show_without_name_is_usage_error)
 {
     struct result r;
     RUN(&r, "hw", "show");
@@ -1014,7 +1014,7 @@ START_TEST(hw_show_without_name_is_usage_error)
 }
 END_TEST
 
-START_TEST(hw_unknown_verb_is_usage_error)
+START_TEST(test_hw_unknown_verb_is_usage_error)
 {
     struct result r;
     RUN(&r, "hw", "frob");
@@ -1028,7 +1028,7 @@ END_TEST
  * grid
  * ------------------------------------------------------------------------ */
 
-START_TEST(grid_list_has_every_zone)
+START_TEST(test_grid_list_has_every_zone)
 {
     struct csv c;
     struct result r;
@@ -1055,7 +1055,7 @@ START_TEST(grid_list_has_every_zone)
 }
 END_TEST
 
-START_TEST(grid_list_kind_us_state_json_has_51)
+START_TEST(test_grid_list_kind_us_state_json_has_51)
 {
     struct csv c;
     struct result r;
@@ -1080,7 +1080,7 @@ START_TEST(grid_list_kind_us_state_json_has_51)
 }
 END_TEST
 
-START_TEST(grid_list_unknown_kind_is_usage_error)
+START_TEST(test_grid_list_unknown_kind_is_usage_error)
 {
     struct result r;
     RUN(&r, "grid", "list", "--kind", "nope");
@@ -1091,7 +1091,7 @@ START_TEST(grid_list_unknown_kind_is_usage_error)
 }
 END_TEST
 
-START_TEST(grid_show_fr_json)
+START_TEST(test_grid_show_fr_json)
 {
     struct result r;
     json_t *j;
@@ -1112,7 +1112,7 @@ START_TEST(grid_show_fr_json)
 }
 END_TEST
 
-START_TEST(grid_show_gcp_region_text)
+START_TEST(test_grid_show_gcp_region_text)
 {
     struct result r;
     RUN(&r, "grid", "show", "gcp:europe-west1");
@@ -1124,7 +1124,7 @@ START_TEST(grid_show_gcp_region_text)
 }
 END_TEST
 
-START_TEST(grid_show_const_json)
+START_TEST(test_grid_show_const_json)
 {
     struct result r;
     json_t *j;
@@ -1137,7 +1137,7 @@ START_TEST(grid_show_const_json)
 }
 END_TEST
 
-START_TEST(grid_show_typo_suggests_fra)
+START_TEST(test_grid_show_typo_suggests_fra)
 {
     struct result r;
     RUN(&r, "grid", "show", "Frnace");
@@ -1148,7 +1148,7 @@ START_TEST(grid_show_typo_suggests_fra)
 }
 END_TEST
 
-START_TEST(grid_show_without_zone_is_usage_error)
+START_TEST(test_grid_show_without_zone_is_usage_error)
 {
     struct result r;
     RUN(&r, "grid", "show");
@@ -1162,7 +1162,7 @@ END_TEST
  * Subcommand help
  * ------------------------------------------------------------------------ */
 
-START_TEST(subcommand_help_goes_to_stdout)
+START_TEST(test_subcommand_help_goes_to_stdout)
 {
     static const char *const cmds[] = {"estimate", "hw", "grid", "run",
                                        "report"};
@@ -1186,7 +1186,7 @@ END_TEST
  * llmcarbon run
  * ------------------------------------------------------------------------ */
 
-START_TEST(run_reports_energy_and_passes_on_the_exit_status)
+START_TEST(test_run_reports_energy_and_passes_on_the_exit_status)
 {
     struct result r;
     json_t *j, *m;
@@ -1217,7 +1217,7 @@ START_TEST(run_reports_energy_and_passes_on_the_exit_status)
 }
 END_TEST
 
-START_TEST(run_text_report_follows_the_commands_output)
+START_TEST(test_run_text_report_follows_the_commands_output)
 {
     struct result r;
     RUN(&r, "run", "--meters", "const:100W", "--grid", "const:400g/kWh",
@@ -1255,7 +1255,7 @@ static pid_t run_in_background(const char *script, const char *out,
     return pid;
 }
 
-START_TEST(run_forwards_signals_to_the_command)
+START_TEST(test_run_forwards_signals_to_the_command)
 {
     /* the job scheduler sends SIGTERM to llmcarbon run; the command must
      * get it, and the report must still come, with the status 128+15 */
@@ -1285,7 +1285,7 @@ START_TEST(run_forwards_signals_to_the_command)
 }
 END_TEST
 
-START_TEST(run_usage_errors)
+START_TEST(test_run_usage_errors)
 {
     struct result r;
     RUN(&r, "run");
@@ -1306,7 +1306,7 @@ START_TEST(run_usage_errors)
 }
 END_TEST
 
-START_TEST(run_missing_command_exits_127_with_a_report)
+START_TEST(test_run_missing_command_exits_127_with_a_report)
 {
     struct result r;
     allow_127 = 1;
@@ -1336,7 +1336,7 @@ static void run_with_nvml(const char *nvml_library, const char *const argv[],
     ck_assert_int_eq(remove_tree(sysfs), 0);
 }
 
-START_TEST(run_with_an_unopenable_meter_warns_and_runs_on_the_others)
+START_TEST(test_run_with_an_unopenable_meter_warns_and_runs_on_the_others)
 {
     /* no NVML here: the job runs, on the other meter named, and run exits
      * with the command's status */
@@ -1364,7 +1364,7 @@ START_TEST(run_with_an_unopenable_meter_warns_and_runs_on_the_others)
 }
 END_TEST
 
-START_TEST(run_with_no_meter_left_runs_the_command_unmeasured)
+START_TEST(test_run_with_no_meter_left_runs_the_command_unmeasured)
 {
     /* an NVML whose init fails (NVML_ERROR_DRIVER_NOT_LOADED, 9), no RAPL,
      * no AMD GPU: the command runs, and its energy is not a 0 */
@@ -1393,7 +1393,7 @@ START_TEST(run_with_no_meter_left_runs_the_command_unmeasured)
 }
 END_TEST
 
-START_TEST(run_without_a_readable_meter_says_so_first_and_estimates)
+START_TEST(test_run_without_a_readable_meter_says_so_first_and_estimates)
 {
     /* nothing reads here: the warning comes on stderr before anything the
      * command writes, and the energy is the labelled CPU-time estimate of
@@ -1448,7 +1448,7 @@ START_TEST(run_without_a_readable_meter_says_so_first_and_estimates)
 }
 END_TEST
 
-START_TEST(run_strict_refuses_an_unopenable_meter)
+START_TEST(test_run_strict_refuses_an_unopenable_meter)
 {
     char dir[] = "/tmp/llmc-run-XXXXXX", marker[128], script[200];
     struct result r;
@@ -1468,7 +1468,7 @@ START_TEST(run_strict_refuses_an_unopenable_meter)
 }
 END_TEST
 
-START_TEST(run_strict_with_a_working_nvml_measures_it)
+START_TEST(test_run_strict_with_a_working_nvml_measures_it)
 {
     /* the fake NVML: one GPU at 300 W, read by its energy counter */
     const char *fake = getenv("LLMC_FAKE_NVML");
@@ -1494,7 +1494,7 @@ START_TEST(run_strict_with_a_working_nvml_measures_it)
 }
 END_TEST
 
-START_TEST(run_without_grid_says_which_grid_it_uses)
+START_TEST(test_run_without_grid_says_which_grid_it_uses)
 {
     llmc_grid *g;
     llmc_intensity ci;
@@ -1528,7 +1528,7 @@ START_TEST(run_without_grid_says_which_grid_it_uses)
 }
 END_TEST
 
-START_TEST(run_resumed_from_a_checkpoint_says_when_and_from_when)
+START_TEST(test_run_resumed_from_a_checkpoint_says_when_and_from_when)
 {
     char dir[] = "/tmp/llmc-run-XXXXXX", ckpt[128];
     struct result r;
@@ -1549,7 +1549,7 @@ START_TEST(run_resumed_from_a_checkpoint_says_when_and_from_when)
 }
 END_TEST
 
-START_TEST(run_takes_every_tracker_key_as_a_flag)
+START_TEST(test_run_takes_every_tracker_key_as_a_flag)
 {
     /* the README: "llmcarbon run takes --key value" for every key of the
      * library's table, and its help line is the table's */
@@ -1593,7 +1593,7 @@ END_TEST
  * grid get, grid forecast, report
  * ------------------------------------------------------------------------ */
 
-START_TEST(grid_get_answers_with_provenance_and_time)
+START_TEST(test_grid_get_answers_with_provenance_and_time)
 {
     struct result r;
     json_t *j;
@@ -1631,7 +1631,7 @@ START_TEST(grid_get_answers_with_provenance_and_time)
 }
 END_TEST
 
-START_TEST(grid_forecast_of_a_constant_says_start_now)
+START_TEST(test_grid_forecast_of_a_constant_says_start_now)
 {
     struct result r;
     json_t *j;
@@ -1654,7 +1654,7 @@ START_TEST(grid_forecast_of_a_constant_says_start_now)
 }
 END_TEST
 
-START_TEST(report_merges_rank_logs_and_reweights)
+START_TEST(test_report_merges_rank_logs_and_reweights)
 {
     char dir[] = "/tmp/llmc-report-XXXXXX", log0[128], log1[128];
     struct result r;
@@ -1735,7 +1735,7 @@ static void expect_conflict(const char *const argv[], const char *a,
     expect_exit_saying(argv, 2, a, b);
 }
 
-START_TEST(estimate_conflicting_flags_are_errors_naming_both)
+START_TEST(test_estimate_conflicting_flags_are_errors_naming_both)
 {
     expect_conflict(ARGS("estimate", "--hardware", "h100-sxm", "--hours", "10",
                          "--power", "500W", "--power-factor", "0.5",
@@ -1753,7 +1753,7 @@ START_TEST(estimate_conflicting_flags_are_errors_naming_both)
 }
 END_TEST
 
-START_TEST(any_flag_given_twice_is_an_error_naming_it)
+START_TEST(test_any_flag_given_twice_is_an_error_naming_it)
 {
     expect_exit_saying(ARGS("estimate", "--energy", "1kWh", "--intensity",
                             "400", "--pue", "1.1", "--pue", "1.2"),
@@ -1778,7 +1778,7 @@ START_TEST(any_flag_given_twice_is_an_error_naming_it)
 }
 END_TEST
 
-START_TEST(grid_get_at_outside_1970_to_9999_is_an_error)
+START_TEST(test_grid_get_at_outside_1970_to_9999_is_an_error)
 {
     static const char *const bad[] = {
         "99999999999999", "-1", "253402300800", "99999999999999999999",
@@ -1797,7 +1797,7 @@ START_TEST(grid_get_at_outside_1970_to_9999_is_an_error)
 }
 END_TEST
 
-START_TEST(estimate_numbers_out_of_range_say_too_large_or_too_small)
+START_TEST(test_estimate_numbers_out_of_range_say_too_large_or_too_small)
 {
     const struct {
         const char *const *argv;
@@ -1827,7 +1827,7 @@ START_TEST(estimate_numbers_out_of_range_say_too_large_or_too_small)
 }
 END_TEST
 
-START_TEST(estimate_text_never_cuts_the_digits_of_a_large_number)
+START_TEST(test_estimate_text_never_cuts_the_digits_of_a_large_number)
 {
     expect_exit_saying(ARGS("estimate", "--energy", "1e60kWh",
                             "--intensity", "400"),
@@ -1854,7 +1854,7 @@ static char proc_state(pid_t pid)
     return close_paren && close_paren[1] == ' ' ? close_paren[2] : 0;
 }
 
-START_TEST(run_killed_with_sigkill_takes_its_command_with_it)
+START_TEST(test_run_killed_with_sigkill_takes_its_command_with_it)
 {
     char dir[] = "/tmp/llmc-run-XXXXXX", pidfile[128], script[512];
     pid_t pid, child = 0;
@@ -1898,7 +1898,7 @@ static double wall_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-START_TEST(run_starts_its_command_at_once_when_the_grid_hangs)
+START_TEST(test_run_starts_its_command_at_once_when_the_grid_hangs)
 {
     /* a grid API that accepts and never answers: the command starts at
      * once, and the wait is in neither the time nor the energy */
@@ -1945,7 +1945,7 @@ START_TEST(run_starts_its_command_at_once_when_the_grid_hangs)
 }
 END_TEST
 
-START_TEST(run_text_says_why_operational_is_unknown)
+START_TEST(test_run_text_says_why_operational_is_unknown)
 {
     /* a grid API that only fails: energy is measured, the intensity never
      * known; the text says so, names the grid's failure, and prints no
@@ -1991,55 +1991,55 @@ static Suite *cli_suite(void)
     TCase *hw = tcase_create("hw");
     TCase *grid = tcase_create("grid");
 
-    tcase_add_test(top, version_prints_version_and_exits_0);
-    tcase_add_test(top, help_exits_0_and_lists_commands);
-    tcase_add_test(top, no_arguments_is_usage_error_on_stderr);
-    tcase_add_test(top, unknown_command_is_usage_error_naming_it);
-    tcase_add_test(top, subcommand_help_goes_to_stdout);
-    tcase_add_test(top, typos_say_did_you_mean);
-    tcase_add_test(top, unknown_llmc_variable_is_named_with_the_nearest);
+    tcase_add_test(top, test_version_prints_version_and_exits_0);
+    tcase_add_test(top, test_help_exits_0_and_lists_commands);
+    tcase_add_test(top, test_no_arguments_is_usage_error_on_stderr);
+    tcase_add_test(top, test_unknown_command_is_usage_error_naming_it);
+    tcase_add_test(top, test_subcommand_help_goes_to_stdout);
+    tcase_add_test(top, test_typos_say_did_you_mean);
+    tcase_add_test(top, test_unknown_llmc_variable_is_named_with_the_nearest);
 
-    tcase_add_test(est, estimate_energy_intensity_json_is_500_kg);
-    tcase_add_test(est, estimate_energy_intensity_text_is_500_kg);
-    tcase_add_test(est, estimate_readme_example_json_values);
-    tcase_add_test(est, estimate_readme_example_text_states_assumptions);
-    tcase_add_test(est, estimate_bare_energy_is_kwh);
-    tcase_add_test(est, estimate_bare_hours_is_hours);
-    tcase_add_test(est, estimate_bare_power_is_watts);
-    tcase_add_test(est, estimate_bare_intensity_is_g_per_kwh);
-    tcase_add_test(est, estimate_bare_lifetime_is_years);
-    tcase_add_test(est, estimate_default_pue_is_stated);
-    tcase_add_test(est, estimate_no_embodied_leaves_it_out);
+    tcase_add_test(est, test_estimate_energy_intensity_json_is_500_kg);
+    tcase_add_test(est, test_estimate_energy_intensity_text_is_500_kg);
+    tcase_add_test(est, test_estimate_readme_example_json_values);
+    tcase_add_test(est, test_estimate_readme_example_text_states_assumptions);
+    tcase_add_test(est, test_estimate_bare_energy_is_kwh);
+    tcase_add_test(est, test_estimate_bare_hours_is_hours);
+    tcase_add_test(est, test_estimate_bare_power_is_watts);
+    tcase_add_test(est, test_estimate_bare_intensity_is_g_per_kwh);
+    tcase_add_test(est, test_estimate_bare_lifetime_is_years);
+    tcase_add_test(est, test_estimate_default_pue_is_stated);
+    tcase_add_test(est, test_estimate_no_embodied_leaves_it_out);
 
-    tcase_add_test(err, estimate_unknown_zone_fails_and_points_to_grid_list);
-    tcase_add_test(err, estimate_ambiguous_hardware_lists_matches);
-    tcase_add_test(err, estimate_pue_below_1_fails);
-    tcase_add_test(err, estimate_negative_energy_fails);
-    tcase_add_test(err, estimate_nan_energy_fails);
-    tcase_add_test(err, estimate_bad_unit_fails_naming_it);
-    tcase_add_test(err, estimate_unknown_option_is_usage_error);
-    tcase_add_test(err, estimate_unknown_short_option_is_not_an_option);
-    tcase_add_test(err, estimate_flag_given_a_value_is_usage_error);
-    tcase_add_test(err, estimate_option_without_value_is_usage_error);
-    tcase_add_test(err, estimate_stray_argument_is_usage_error);
-    tcase_add_test(err, estimate_without_inputs_says_give_energy);
-    tcase_add_test(err, estimate_zone_and_intensity_conflict);
+    tcase_add_test(err, test_estimate_unknown_zone_fails_and_points_to_grid_list);
+    tcase_add_test(err, test_estimate_ambiguous_hardware_lists_matches);
+    tcase_add_test(err, test_estimate_pue_below_1_fails);
+    tcase_add_test(err, test_estimate_negative_energy_fails);
+    tcase_add_test(err, test_estimate_nan_energy_fails);
+    tcase_add_test(err, test_estimate_bad_unit_fails_naming_it);
+    tcase_add_test(err, test_estimate_unknown_option_is_usage_error);
+    tcase_add_test(err, test_estimate_unknown_short_option_is_not_an_option);
+    tcase_add_test(err, test_estimate_flag_given_a_value_is_usage_error);
+    tcase_add_test(err, test_estimate_option_without_value_is_usage_error);
+    tcase_add_test(err, test_estimate_stray_argument_is_usage_error);
+    tcase_add_test(err, test_estimate_without_inputs_says_give_energy);
+    tcase_add_test(err, test_estimate_zone_and_intensity_conflict);
 
-    tcase_add_test(hw, hw_list_has_every_catalogue_name);
-    tcase_add_test(hw, hw_list_json_matches_the_csv);
-    tcase_add_test(hw, hw_show_finds_h100_sxm);
-    tcase_add_test(hw, hw_show_ambiguous_name_fails);
-    tcase_add_test(hw, hw_show_without_name_is_usage_error);
-    tcase_add_test(hw, hw_unknown_verb_is_usage_error);
+    tcase_add_test(hw, test_hw_list_has_every_catalogue_name);
+    tcase_add_test(hw, test_hw_list_json_matches_the_csv);
+    tcase_add_test(hw, test_hw_show_finds_h100_sxm);
+    tcase_add_test(hw, test_hw_show_ambiguous_name_fails);
+    tcase_add_test(hw, test_hw_show_without_name_is_usage_error);
+    tcase_add_test(hw, test_hw_unknown_verb_is_usage_error);
 
-    tcase_add_test(grid, grid_list_has_every_zone);
-    tcase_add_test(grid, grid_list_kind_us_state_json_has_51);
-    tcase_add_test(grid, grid_list_unknown_kind_is_usage_error);
-    tcase_add_test(grid, grid_show_fr_json);
-    tcase_add_test(grid, grid_show_gcp_region_text);
-    tcase_add_test(grid, grid_show_const_json);
-    tcase_add_test(grid, grid_show_typo_suggests_fra);
-    tcase_add_test(grid, grid_show_without_zone_is_usage_error);
+    tcase_add_test(grid, test_grid_list_has_every_zone);
+    tcase_add_test(grid, test_grid_list_kind_us_state_json_has_51);
+    tcase_add_test(grid, test_grid_list_unknown_kind_is_usage_error);
+    tcase_add_test(grid, test_grid_show_fr_json);
+    tcase_add_test(grid, test_grid_show_gcp_region_text);
+    tcase_add_test(grid, test_grid_show_const_json);
+    tcase_add_test(grid, test_grid_show_typo_suggests_fra);
+    tcase_add_test(grid, test_grid_show_without_zone_is_usage_error);
 
     suite_add_tcase(s, top);
     suite_add_tcase(s, est);
@@ -2049,40 +2049,40 @@ static Suite *cli_suite(void)
     {
         TCase *runc = tcase_create("run");
         tcase_set_timeout(runc, 30);
-        tcase_add_test(runc, run_reports_energy_and_passes_on_the_exit_status);
-        tcase_add_test(runc, run_text_report_follows_the_commands_output);
-        tcase_add_test(runc, run_forwards_signals_to_the_command);
-        tcase_add_test(runc, run_usage_errors);
-        tcase_add_test(runc, run_missing_command_exits_127_with_a_report);
-        tcase_add_test(runc, run_with_an_unopenable_meter_warns_and_runs_on_the_others);
-        tcase_add_test(runc, run_with_no_meter_left_runs_the_command_unmeasured);
-        tcase_add_test(runc, run_strict_refuses_an_unopenable_meter);
-        tcase_add_test(runc, run_strict_with_a_working_nvml_measures_it);
-        tcase_add_test(runc, run_without_grid_says_which_grid_it_uses);
-        tcase_add_test(runc, run_takes_every_tracker_key_as_a_flag);
-        tcase_add_test(runc, run_resumed_from_a_checkpoint_says_when_and_from_when);
-        tcase_add_test(runc, run_without_a_readable_meter_says_so_first_and_estimates);
-        tcase_add_test(runc, grid_get_answers_with_provenance_and_time);
-        tcase_add_test(runc, grid_forecast_of_a_constant_says_start_now);
-        tcase_add_test(runc, report_merges_rank_logs_and_reweights);
+        tcase_add_test(runc, test_run_reports_energy_and_passes_on_the_exit_status);
+        tcase_add_test(runc, test_run_text_report_follows_the_commands_output);
+        tcase_add_test(runc, test_run_forwards_signals_to_the_command);
+        tcase_add_test(runc, test_run_usage_errors);
+        tcase_add_test(runc, test_run_missing_command_exits_127_with_a_report);
+        tcase_add_test(runc, test_run_with_an_unopenable_meter_warns_and_runs_on_the_others);
+        tcase_add_test(runc, test_run_with_no_meter_left_runs_the_command_unmeasured);
+        tcase_add_test(runc, test_run_strict_refuses_an_unopenable_meter);
+        tcase_add_test(runc, test_run_strict_with_a_working_nvml_measures_it);
+        tcase_add_test(runc, test_run_without_grid_says_which_grid_it_uses);
+        tcase_add_test(runc, test_run_takes_every_tracker_key_as_a_flag);
+        tcase_add_test(runc, test_run_resumed_from_a_checkpoint_says_when_and_from_when);
+        tcase_add_test(runc, test_run_without_a_readable_meter_says_so_first_and_estimates);
+        tcase_add_test(runc, test_grid_get_answers_with_provenance_and_time);
+        tcase_add_test(runc, test_grid_forecast_of_a_constant_says_start_now);
+        tcase_add_test(runc, test_report_merges_rank_logs_and_reweights);
         suite_add_tcase(s, runc);
     }
     {
         TCase *flags = tcase_create("flags");
         tcase_set_timeout(flags, 30);
-        tcase_add_test(flags, estimate_conflicting_flags_are_errors_naming_both);
-        tcase_add_test(flags, any_flag_given_twice_is_an_error_naming_it);
-        tcase_add_test(flags, grid_get_at_outside_1970_to_9999_is_an_error);
-        tcase_add_test(flags, estimate_numbers_out_of_range_say_too_large_or_too_small);
-        tcase_add_test(flags, estimate_text_never_cuts_the_digits_of_a_large_number);
-        tcase_add_test(flags, run_killed_with_sigkill_takes_its_command_with_it);
+        tcase_add_test(flags, test_estimate_conflicting_flags_are_errors_naming_both);
+        tcase_add_test(flags, test_any_flag_given_twice_is_an_error_naming_it);
+        tcase_add_test(flags, test_grid_get_at_outside_1970_to_9999_is_an_error);
+        tcase_add_test(flags, test_estimate_numbers_out_of_range_say_too_large_or_too_small);
+        tcase_add_test(flags, test_estimate_text_never_cuts_the_digits_of_a_large_number);
+        tcase_add_test(flags, test_run_killed_with_sigkill_takes_its_command_with_it);
         suite_add_tcase(s, flags);
     }
     {
         TCase *hung = tcase_create("run-grid");
         tcase_set_timeout(hung, 30);
-        tcase_add_test(hung, run_starts_its_command_at_once_when_the_grid_hangs);
-        tcase_add_test(hung, run_text_says_why_operational_is_unknown);
+        tcase_add_test(hung, test_run_starts_its_command_at_once_when_the_grid_hangs);
+        tcase_add_test(hung, test_run_text_says_why_operational_is_unknown);
         suite_add_tcase(s, hung);
     }
     return s;

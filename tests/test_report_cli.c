@@ -237,7 +237,7 @@ static void three_samples(FILE *f)
 
 /* ---- a torn last line, a torn line in the middle ----------------------- */
 
-START_TEST(report_skips_a_torn_last_line_and_names_it)
+START_TEST(test_report_skips_a_torn_last_line_and_names_it)
 {
     char where[160];
     struct result r;
@@ -267,7 +267,7 @@ START_TEST(report_skips_a_torn_last_line_and_names_it)
 }
 END_TEST
 
-START_TEST(report_refuses_a_torn_line_in_the_middle_naming_it)
+START_TEST(test_report_refuses_a_torn_line_in_the_middle_naming_it)
 {
     char where[160];
     struct result r;
@@ -298,7 +298,7 @@ END_TEST
 
 /* ---- the same samples twice ------------------------------------------- */
 
-START_TEST(report_counts_a_log_given_twice_once_and_warns)
+START_TEST(test_report_counts_a_log_given_twice_once_and_warns)
 {
     char copy[128];
     struct result r;
@@ -342,7 +342,7 @@ END_TEST
 
 /* ---- what is not a log -------------------------------------------------- */
 
-START_TEST(report_option_typo_says_did_you_mean)
+START_TEST(test_report_option_typo_says_did_you_mean)
 {
     struct result r;
     REPORT(&r, "--gird", "FR", "x.jsonl");
@@ -356,7 +356,7 @@ START_TEST(report_option_typo_says_did_you_mean)
 END_TEST
 
 
-START_TEST(report_refuses_what_is_not_a_log)
+START_TEST(test_report_refuses_what_is_not_a_log)
 {
     static const struct {
         const char *text;
@@ -405,7 +405,7 @@ START_TEST(report_refuses_what_is_not_a_log)
 }
 END_TEST
 
-START_TEST(report_refuses_negative_or_non_finite_energy_naming_the_line)
+START_TEST(test_report_refuses_negative_or_non_finite_energy_naming_the_line)
 {
     static const char *const bad[] = {"-5.0", "\"NaN\"", "1e999", "1e300"};
     char where[160];
@@ -435,7 +435,7 @@ START_TEST(report_refuses_negative_or_non_finite_energy_naming_the_line)
 }
 END_TEST
 
-START_TEST(report_unreadable_file_says_why)
+START_TEST(test_report_unreadable_file_says_why)
 {
     char below[160];
     struct result r;
@@ -474,7 +474,7 @@ static void one_unpriced(FILE *f)
     sample(f, 100, 1, "3600000.0", "null");
 }
 
-START_TEST(report_energy_without_intensity_makes_operational_unknown)
+START_TEST(test_report_energy_without_intensity_makes_operational_unknown)
 {
     struct result r;
     json_t *j, *rank;
@@ -512,7 +512,7 @@ START_TEST(report_energy_without_intensity_makes_operational_unknown)
 }
 END_TEST
 
-START_TEST(report_fill_lines_price_energy_without_adding_it)
+START_TEST(test_report_fill_lines_price_energy_without_adding_it)
 {
     struct result r;
     json_t *j;
@@ -564,7 +564,7 @@ END_TEST
 /* A run resumed from a checkpoint prices the energy its killed
  * predecessor left without intensity in a fill line with an empty
  * interval, at its own start, in its own process. */
-START_TEST(report_carried_fill_prices_the_energy_of_the_killed_run)
+START_TEST(test_report_carried_fill_prices_the_energy_of_the_killed_run)
 {
     struct result r;
     json_t *j;
@@ -601,7 +601,7 @@ START_TEST(report_carried_fill_prices_the_energy_of_the_killed_run)
 }
 END_TEST
 
-START_TEST(report_unmeasured_energy_is_unknown)
+START_TEST(test_report_unmeasured_energy_is_unknown)
 {
     struct result r;
     json_t *j;
@@ -626,7 +626,7 @@ END_TEST
 
 /* A run whose tracker counted no embodied carbon: unknown, not 0; the
  * total is the operational figure, and says so. */
-START_TEST(report_embodied_not_counted_is_null_not_zero)
+START_TEST(test_report_embodied_not_counted_is_null_not_zero)
 {
     struct result r;
     json_t *j;
@@ -657,7 +657,7 @@ START_TEST(report_embodied_not_counted_is_null_not_zero)
 }
 END_TEST
 
-START_TEST(report_sums_embodied_total_and_phases)
+START_TEST(test_report_sums_embodied_total_and_phases)
 {
     struct result r;
     json_t *j, *ph;
@@ -702,7 +702,7 @@ END_TEST
 
 /* A run resumed from its checkpoint says so on its lines; the report says
  * who resumed, when, and what it took over, once per process. */
-START_TEST(report_says_when_a_run_resumed)
+START_TEST(test_report_says_when_a_run_resumed)
 {
     struct result r;
     json_t *j, *res;
@@ -748,7 +748,7 @@ START_TEST(report_says_when_a_run_resumed)
 }
 END_TEST
 
-START_TEST(report_without_a_resume_says_none)
+START_TEST(test_report_without_a_resume_says_none)
 {
     struct result r;
     json_t *j;
@@ -771,31 +771,31 @@ static Suite *report_suite(void)
     TCase *tc = tcase_create("logs");
     tcase_add_checked_fixture(tc, make_dir, remove_dir);
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, report_skips_a_torn_last_line_and_names_it);
-    tcase_add_test(tc, report_refuses_a_torn_line_in_the_middle_naming_it);
-    tcase_add_test(tc, report_counts_a_log_given_twice_once_and_warns);
-    tcase_add_test(tc, report_refuses_what_is_not_a_log);
-    tcase_add_test(tc, report_option_typo_says_did_you_mean);
-    tcase_add_test(tc, report_refuses_negative_or_non_finite_energy_naming_the_line);
-    tcase_add_test(tc, report_unreadable_file_says_why);
+    tcase_add_test(tc, test_report_skips_a_torn_last_line_and_names_it);
+    tcase_add_test(tc, test_report_refuses_a_torn_line_in_the_middle_naming_it);
+    tcase_add_test(tc, test_report_counts_a_log_given_twice_once_and_warns);
+    tcase_add_test(tc, test_report_refuses_what_is_not_a_log);
+    tcase_add_test(tc, test_report_option_typo_says_did_you_mean);
+    tcase_add_test(tc, test_report_refuses_negative_or_non_finite_energy_naming_the_line);
+    tcase_add_test(tc, test_report_unreadable_file_says_why);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("intensity");
     tcase_add_checked_fixture(tc, make_dir, remove_dir);
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, report_energy_without_intensity_makes_operational_unknown);
-    tcase_add_test(tc, report_fill_lines_price_energy_without_adding_it);
-    tcase_add_test(tc, report_carried_fill_prices_the_energy_of_the_killed_run);
-    tcase_add_test(tc, report_unmeasured_energy_is_unknown);
+    tcase_add_test(tc, test_report_energy_without_intensity_makes_operational_unknown);
+    tcase_add_test(tc, test_report_fill_lines_price_energy_without_adding_it);
+    tcase_add_test(tc, test_report_carried_fill_prices_the_energy_of_the_killed_run);
+    tcase_add_test(tc, test_report_unmeasured_energy_is_unknown);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("embodied");
     tcase_add_checked_fixture(tc, make_dir, remove_dir);
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, report_embodied_not_counted_is_null_not_zero);
-    tcase_add_test(tc, report_sums_embodied_total_and_phases);
-    tcase_add_test(tc, report_says_when_a_run_resumed);
-    tcase_add_test(tc, report_without_a_resume_says_none);
+    tcase_add_test(tc, test_report_embodied_not_counted_is_null_not_zero);
+    tcase_add_test(tc, test_report_sums_embodied_total_and_phases);
+    tcase_add_test(tc, test_report_says_when_a_run_resumed);
+    tcase_add_test(tc, test_report_without_a_resume_says_none);
     suite_add_tcase(s, tc);
     return s;
 }
