@@ -177,17 +177,15 @@ static int parse_source(struct llmc__source *s, char *text)
         rc = llmc__source_static(s, text);
     } else {
         const char *prefix = text, *rest = colon + 1;
+        int cloud = 0;
         *colon = '\0';
-        rc = LLMC_EPARSE - 1000; /* not matched yet */
         for (size_t i = 0; i < sizeof cloud_prefixes / sizeof *cloud_prefixes;
              i++)
-            if (llmc__strcaseeq(prefix, cloud_prefixes[i])) {
-                *colon = ':';
-                rc = llmc__source_static(s, text);
-            }
-        if (rc != LLMC_EPARSE - 1000)
-            ;
-        else if (llmc__strcaseeq(prefix, "static"))
+            cloud |= llmc__strcaseeq(prefix, cloud_prefixes[i]);
+        if (cloud) { /* "gcp:europe-west1" is a row of the table */
+            *colon = ':';
+            rc = llmc__source_static(s, text);
+        } else if (llmc__strcaseeq(prefix, "static"))
             rc = llmc__source_static(s, rest);
         else if (llmc__strcaseeq(prefix, "const")) {
             double v;
