@@ -184,6 +184,11 @@ typedef enum llmc_profile_text {
     LLMC_PROFILE_LIFETIME_SOURCE = 6 /* why that lifetime                  */
 } llmc_profile_text;
 
+/* The key of a field in profile JSON, as llmc_profile_load reads it and
+ * `llmcarbon hw show --json` writes it ("tdp_w", "embodied_basis"); NULL
+ * for a value that is not a field. Static text. */
+LLMC_API const char *llmc_profile_field_name(llmc_profile_field field);
+LLMC_API const char *llmc_profile_text_name(llmc_profile_text field);
 /* Finds a profile in the bundled catalogue. Case, spaces, dashes,
  * underscores and the vendor prefix do not matter ("h100-sxm", "MI300X").
  * Errors: LLMC_ENOTFOUND and LLMC_EAMBIGUOUS, whose message lists the

@@ -1934,8 +1934,9 @@ START_TEST(test_run_starts_its_command_at_once_when_the_grid_hangs)
     j = parse_object(&r);
     dur = json_number_value(json_object_get(j, "duration_s"));
     ck_assert_msg(dur >= 1.8 && dur <= 2.6, "duration_s %.3f", dur);
+    /* 100 W over the run, however long a loaded machine made it */
     ck_assert_double_eq_tol(json_number_value(json_object_get(j, "energy_j")),
-                            200.0, 20.0);
+                            100.0 * dur, 100.0 * dur * 0.01);
     ck_assert(json_is_null(json_object_get(j, "operational_kgco2e")));
     /* the run, its last sample, and a second for the fetch's cancel */
     ck_assert_msg(wall < 4.5, "llmcarbon run took %.3f s", wall);

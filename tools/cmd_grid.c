@@ -53,24 +53,44 @@ static json_t *intensity_json(const llmc_intensity *ci, const char *kind,
     return o;
 }
 
-static const char *kinds[] = {"country", "world", "us_state", "ca_province",
-                              "au_state", "us_nerc_region", "cloud_region"};
+/* Whether kind is a kind of the bundled table's rows; else, in list, the
+ * kinds there are ("country, world, ..."), read from the table itself. */
+static int known_kind(const char *kind, char *list, size_t size)
+{
+    size_t used = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < llmc_grid_zone_count(); i++) {
+        llmc_intensity ci;
+        const char *k = "";
+        llmc_intensity_init(&ci, sizeof ci);
+        if (llmc_grid_zone_get(&ci, &k, i) != LLMC_OK)
+            continue;
+        if (strcmp(k, kind) == 0)
+            return 1;
+        /* each kind once, in the table's order */
+        {
+            char word[40];
+            snprintf(word, sizeof word, "%s, ", k);
+            if (!strstr(list, word) && used + strlen(word) < size)
+                used += (size_t)snprintf(list + used, size - used, "%s",
+                                         word);
+        }
+    }
+    if (used >= 2)
+        list[used - 2] = '\0';
+    return 0;
+}
 
 static int list(const char *kind, int json)
 {
     size_t n = llmc_grid_zone_count(), shown = 0;
     json_t *arr = NULL;
     struct cli_out co = {NULL, NULL, 0};
+    char kinds[300];
 
-    if (kind) {
-        int ok = 0;
-        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-            ok |= strcmp(kind, kinds[i]) == 0;
-        if (!ok)
-            return cli_usage("grid", "'%s' is not a zone kind; use country, "
-                             "world, us_state, ca_province, au_state, "
-                             "us_nerc_region or cloud_region", kind);
-    }
+    if (kind && !known_kind(kind, kinds, sizeof kinds))
+        return cli_usage("grid", "'%s' is not a zone kind; use one of: %s",
+                         kind, kinds);
     if (json)
         arr = json_array();
     else if (!cli_out_open(&co))

@@ -17,24 +17,23 @@ static const char help[] =
     "Unknown values are shown as unknown, never as 0.\n";
 
 static const struct {
-    llmc_profile_field field;
-    const char *key;
+    llmc_profile_field field; /* its JSON key: llmc_profile_field_name */
     const char *label;
     double scale; /* displayed value = stored / scale */
     const char *unit;
 } fields[] = {
-    {LLMC_PROFILE_TDP_W, "tdp_w", "TDP", 1, "W"},
-    {LLMC_PROFILE_IDLE_W, "idle_w", "idle power", 1, "W"},
-    {LLMC_PROFILE_PEAK_FP32_FLOPS, "peak_fp32_flops", "peak FP32", 1e12, "TFLOP/s"},
-    {LLMC_PROFILE_PEAK_TF32_FLOPS, "peak_tf32_flops", "peak TF32", 1e12, "TFLOP/s"},
-    {LLMC_PROFILE_PEAK_BF16_FLOPS, "peak_bf16_flops", "peak BF16", 1e12, "TFLOP/s"},
-    {LLMC_PROFILE_PEAK_FP16_FLOPS, "peak_fp16_flops", "peak FP16", 1e12, "TFLOP/s"},
-    {LLMC_PROFILE_PEAK_FP8_FLOPS, "peak_fp8_flops", "peak FP8", 1e12, "TFLOP/s"},
-    {LLMC_PROFILE_MEMORY_GB, "memory_gb", "memory", 1, "GB"},
-    {LLMC_PROFILE_EMBODIED_KGCO2E, "embodied_kgco2e", "embodied", 1, "kgCO2e"},
-    {LLMC_PROFILE_LIFETIME_S, "lifetime_s", "lifetime", 365.25 * 86400, "years"},
-    {LLMC_PROFILE_DIE_MM2, "die_mm2", "die area", 1, "mm2"},
-    {LLMC_PROFILE_PROCESS_NM, "process_nm", "process", 1, "nm"},
+    {LLMC_PROFILE_TDP_W, "TDP", 1, "W"},
+    {LLMC_PROFILE_IDLE_W, "idle power", 1, "W"},
+    {LLMC_PROFILE_PEAK_FP32_FLOPS, "peak FP32", 1e12, "TFLOP/s"},
+    {LLMC_PROFILE_PEAK_TF32_FLOPS, "peak TF32", 1e12, "TFLOP/s"},
+    {LLMC_PROFILE_PEAK_BF16_FLOPS, "peak BF16", 1e12, "TFLOP/s"},
+    {LLMC_PROFILE_PEAK_FP16_FLOPS, "peak FP16", 1e12, "TFLOP/s"},
+    {LLMC_PROFILE_PEAK_FP8_FLOPS, "peak FP8", 1e12, "TFLOP/s"},
+    {LLMC_PROFILE_MEMORY_GB, "memory", 1, "GB"},
+    {LLMC_PROFILE_EMBODIED_KGCO2E, "embodied", 1, "kgCO2e"},
+    {LLMC_PROFILE_LIFETIME_S, "lifetime", 365.25 * 86400, "years"},
+    {LLMC_PROFILE_DIE_MM2, "die area", 1, "mm2"},
+    {LLMC_PROFILE_PROCESS_NM, "process", 1, "nm"},
 };
 
 #define NFIELDS (sizeof fields / sizeof fields[0])
@@ -50,20 +49,25 @@ static json_t *text_json(const llmc_profile *p, llmc_profile_text field)
     return json_string(llmc_profile_get_text(p, field));
 }
 
+/* A profile as JSON under the library's own keys, the ones
+ * llmc_profile_load reads back. */
 static json_t *profile_json(const llmc_profile *p)
 {
+    static const llmc_profile_text head[] = {
+        LLMC_PROFILE_NAME, LLMC_PROFILE_VENDOR, LLMC_PROFILE_KIND};
+    static const llmc_profile_text tail[] = {
+        LLMC_PROFILE_EMBODIED_BASIS, LLMC_PROFILE_LIFETIME_SOURCE,
+        LLMC_PROFILE_SOURCE};
     json_t *o = json_object();
-    o = cli_set(o, "name", text_json(p, LLMC_PROFILE_NAME));
-    o = cli_set(o, "vendor", text_json(p, LLMC_PROFILE_VENDOR));
-    o = cli_set(o, "kind", text_json(p, LLMC_PROFILE_KIND));
+    for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
+        o = cli_set(o, llmc_profile_text_name(head[i]), text_json(p, head[i]));
     for (size_t i = 0; i < NFIELDS; i++) {
         double v = get(p, fields[i].field);
-        o = cli_set(o, fields[i].key, isnan(v) ? json_null() : json_real(v));
+        o = cli_set(o, llmc_profile_field_name(fields[i].field),
+                    isnan(v) ? json_null() : json_real(v));
     }
-    o = cli_set(o, "embodied_basis", text_json(p, LLMC_PROFILE_EMBODIED_BASIS));
-    o = cli_set(o, "lifetime_source",
-                text_json(p, LLMC_PROFILE_LIFETIME_SOURCE));
-    o = cli_set(o, "source", text_json(p, LLMC_PROFILE_SOURCE));
+    for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++)
+        o = cli_set(o, llmc_profile_text_name(tail[i]), text_json(p, tail[i]));
     return o;
 }
 

@@ -32,6 +32,11 @@ const char *llmc__profile_field_name(llmc_profile_field field)
     return field_names[field];
 }
 
+LLMC_API const char *llmc_profile_field_name(llmc_profile_field field)
+{
+    return llmc__profile_field_name(field);
+}
+
 int llmc__profile_field_from_name(const char *name)
 {
     for (int i = 1; i < LLMC__PROFILE_NFIELDS; i++)

@@ -25,6 +25,14 @@ static const struct {
     {"lifetime_source", LLMC_PROFILE_LIFETIME_SOURCE},
 };
 
+LLMC_API const char *llmc_profile_text_name(llmc_profile_text field)
+{
+    for (size_t i = 0; i < sizeof text_keys / sizeof text_keys[0]; i++)
+        if (text_keys[i].field == field)
+            return text_keys[i].key;
+    return NULL;
+}
+
 static int text_field(const char *key)
 {
     for (size_t i = 0; i < sizeof text_keys / sizeof text_keys[0]; i++)

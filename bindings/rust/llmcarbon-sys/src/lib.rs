@@ -289,6 +289,8 @@ extern "C" {
     pub fn llmc_log_set(fn_: llmc_log_fn, userdata: *mut c_void);
 
     // Quantities
+    pub fn llmc_profile_field_name(field: llmc_profile_field) -> *const c_char;
+    pub fn llmc_profile_text_name(field: llmc_profile_text) -> *const c_char;
     pub fn llmc_time_parse(out_unix_s: *mut i64, text: *const c_char) -> c_int;
     pub fn llmc_quantity_parse(
         out: *mut c_double,
