@@ -66,7 +66,8 @@ static void print_help(void)
 enum { OPT_JSON = 1000, OPT_HELP, OPT_KEY = 2000 };
 
 /* estimate's own flags, then one per estimate key (val OPT_KEY + its
- * index); a key without a placeholder is a switch, set to true */
+ * index); a key without a placeholder is a switch, set to true. 64 in
+ * all, the most cli_getopt tells apart (its seen[]). */
 #define ESTIMATE_OWN 2
 static struct option options[64] = {
     {"json", no_argument, NULL, OPT_JSON},
