@@ -361,6 +361,25 @@ LLMC_API int llmc_account_embodied(double *out_kgco2e, double embodied_kgco2e,
  * the bounds.
  * ------------------------------------------------------------------------ */
 
+/* A key of the tracker's configuration or of an estimate's inputs, from
+ * the one table every way of setting them reads: name, CLI flag,
+ * environment variable ("" for an estimate's), unit and bounds of a number
+ * (NaN for a key that is not one), whether it may change while the tracker
+ * runs, a one-line summary. Strings are static. */
+typedef struct llmc_key_info {
+    uint32_t size;          /* set by llmc_key_info_init                   */
+    const char *name;       /* "checkpoint_interval"                       */
+    const char *flag;       /* "--checkpoint-interval"                     */
+    const char *env;        /* "LLMC_CHECKPOINT_INTERVAL"                  */
+    const char *arg;        /* the value's placeholder in help: "DUR"      */
+    const char *unit;       /* of min and max: "s", "kg", "" (none)        */
+    double min, max;        /* inclusive bounds; NaN when not a number     */
+    int while_running;      /* llmc_tracker_set may change it after start  */
+    const char *help;       /* one line                                    */
+} llmc_key_info;
+
+LLMC_API void llmc_key_info_init(llmc_key_info *out, size_t size);
+
 typedef struct llmc_estimate llmc_estimate;
 
 typedef struct llmc_estimate_result {
@@ -392,6 +411,12 @@ LLMC_API void llmc_estimate_free(llmc_estimate *estimate);
  * A bad key is LLMC_EINVAL; a bad value is the parser's code. */
 LLMC_API int llmc_estimate_set(llmc_estimate *estimate, const char *key,
                                const char *value);
+/* The estimate's input keys, as llmc_tracker_key_get gives the tracker's:
+ * the key at index (LLMC_ERANGE past the end), or of a name written with
+ * '-' or '_' in any case (LLMC_EINVAL, listing the keys, when none). */
+LLMC_API size_t llmc_estimate_key_count(void);
+LLMC_API int llmc_estimate_key_get(llmc_key_info *out, size_t index);
+LLMC_API int llmc_estimate_key_find(llmc_key_info *out, const char *name);
 /* Typed alternatives; the estimate takes its own reference. */
 LLMC_API int llmc_estimate_set_profile(llmc_estimate *estimate,
                                        llmc_profile *profile);
@@ -532,23 +557,7 @@ typedef struct llmc_totals {
 /* Zeroes size bytes of out and sets out->size = size; pass sizeof *out. */
 LLMC_API void llmc_totals_init(llmc_totals *out, size_t size);
 
-/* The tracker's configuration keys, from the one table every way of
- * configuring a tracker reads: name, CLI flag, environment variable, unit
- * and bounds of a number (NaN for a key that is not one), whether it may
- * change while the tracker runs, a one-line summary. Strings are static. */
-typedef struct llmc_key_info {
-    uint32_t size;          /* set by llmc_key_info_init                   */
-    const char *name;       /* "checkpoint_interval"                       */
-    const char *flag;       /* "--checkpoint-interval"                     */
-    const char *env;        /* "LLMC_CHECKPOINT_INTERVAL"                  */
-    const char *arg;        /* the value's placeholder in help: "DUR"      */
-    const char *unit;       /* of min and max: "s", "kg", "" (none)        */
-    double min, max;        /* inclusive bounds; NaN when not a number     */
-    int while_running;      /* llmc_tracker_set may change it after start  */
-    const char *help;       /* one line                                    */
-} llmc_key_info;
-
-LLMC_API void llmc_key_info_init(llmc_key_info *out, size_t size);
+/* The tracker's configuration keys (llmc_key_info, above). */
 LLMC_API size_t llmc_tracker_key_count(void);
 /* The key at index (LLMC_ERANGE past the end), or of a name written with
  * '-' or '_' in any case (LLMC_EINVAL, listing the keys, when none). */

@@ -1549,6 +1549,36 @@ START_TEST(test_run_resumed_from_a_checkpoint_says_when_and_from_when)
 }
 END_TEST
 
+START_TEST(test_estimate_takes_every_estimate_key_as_a_flag)
+{
+    /* every key of the library's estimate table is a flag of estimate,
+     * and its help line is the table's */
+    struct result r;
+    size_t n = llmc_estimate_key_count();
+    ck_assert_uint_ge(n, 25);
+    RUN(&r, "estimate", "--help");
+    expect_ok(&r);
+    for (size_t i = 0; i < n; i++) {
+        llmc_key_info k;
+        char line[80], first_words[40];
+        llmc_key_info_init(&k, sizeof k);
+        ck_assert_int_eq(llmc_estimate_key_get(&k, i), LLMC_OK);
+        snprintf(line, sizeof line, "  %s%s%s ", k.flag, *k.arg ? " " : "",
+                 k.arg);
+        OUT_HAS(&r, line);
+        snprintf(first_words, sizeof first_words, "%.20s", k.help);
+        OUT_HAS(&r, first_words);
+    }
+    OUT_HAS(&r, "  --json ");
+    result_free(&r);
+    /* a switch takes no value */
+    RUN(&r, "estimate", "--recompute=yes", "--energy", "1kWh", "--zone", "FR");
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "'--recompute' takes no value");
+    result_free(&r);
+}
+END_TEST
+
 START_TEST(test_run_takes_every_tracker_key_as_a_flag)
 {
     /* the README: "llmcarbon run takes --key value" for every key of the
@@ -2061,6 +2091,7 @@ static Suite *cli_suite(void)
         tcase_add_test(runc, test_run_strict_with_a_working_nvml_measures_it);
         tcase_add_test(runc, test_run_without_grid_says_which_grid_it_uses);
         tcase_add_test(runc, test_run_takes_every_tracker_key_as_a_flag);
+        tcase_add_test(runc, test_estimate_takes_every_estimate_key_as_a_flag);
         tcase_add_test(runc, test_run_resumed_from_a_checkpoint_says_when_and_from_when);
         tcase_add_test(runc, test_run_without_a_readable_meter_says_so_first_and_estimates);
         tcase_add_test(runc, test_grid_get_answers_with_provenance_and_time);

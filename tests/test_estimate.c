@@ -5,6 +5,7 @@
  * references; the versioned result structure.
  */
 #include <check.h>
+#include <float.h>
 #include <jansson.h>
 #include <math.h>
 #include <stddef.h>
@@ -581,6 +582,127 @@ START_TEST(test_estimate_count_must_be_a_positive_whole_number)
     set_ok(e, "count", " 7 ");
     ck_assert_rel(compute_ok(e).device_hours, 70.0, 1e-12);
     llmc_estimate_free(e);
+}
+END_TEST
+
+/* One table: every input's flag follows from its name, its bounds are
+ * what llmc_estimate_set accepts, and a name is found however written. */
+static const char *bound_suffix(const char *unit)
+{
+    /* quantities are written in the unit their bounds are in; counts and
+     * sizes are bare numbers */
+    static const char *const units[] = {"J", "s", "W", "gCO2e/kWh", "kg"};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(unit, units[i]) == 0)
+            return unit;
+    return "";
+}
+
+static void set_at(const llmc_key_info *k, double v, int want)
+{
+    llmc_estimate *e = est_new();
+    char text[64];
+    int rc;
+    if (isinf(v))
+        snprintf(text, sizeof text, "1e309%s", bound_suffix(k->unit));
+    else
+        snprintf(text, sizeof text, "%.17g%s", v, bound_suffix(k->unit));
+    rc = llmc_estimate_set(e, k->name, text);
+    ck_assert_msg(rc == want, "set(%s, %s) = %s, not %s: %s", k->name, text,
+                  llmc_status_name(rc), llmc_status_name(want),
+                  rc ? llmc_last_error() : "");
+    llmc_estimate_free(e);
+}
+
+START_TEST(test_estimate_keys_come_from_one_table)
+{
+    llmc_key_info k;
+    size_t n = llmc_estimate_key_count(), numbers = 0, switches = 0;
+
+    ck_assert_uint_eq(n, 25);
+    for (size_t i = 0; i < n; i++) {
+        char flag[64];
+        llmc_estimate *e;
+        int rc;
+        llmc_key_info_init(&k, sizeof k);
+        ck_assert_int_eq(llmc_estimate_key_get(&k, i), LLMC_OK);
+        snprintf(flag, sizeof flag, "--%s", k.name);
+        for (char *p = flag; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        ck_assert_str_eq(k.flag, flag);
+        ck_assert(k.env == NULL || *k.env == '\0');
+        ck_assert_int_eq(k.while_running, 0);
+        ck_assert(*k.help);
+        ck_assert(isnan(k.min) == isnan(k.max));
+        ck_assert(isnan(k.min) || k.min <= k.max);
+        /* the key is what llmc_estimate_set takes; a switch takes true */
+        e = est_new();
+        rc = llmc_estimate_set(e, k.name, *k.arg ? "?" : "true");
+        if (!*k.arg) {
+            switches++;
+            ck_assert_msg(rc == LLMC_OK, "%s: %s", k.name, llmc_last_error());
+        } else if (rc != LLMC_OK) {
+            ck_assert_msg(strstr(llmc_last_error(), "not an estimate input") ==
+                              NULL,
+                          "%s: %s", k.name, llmc_last_error());
+        }
+        llmc_estimate_free(e);
+        if (isnan(k.min))
+            continue;
+        /* the bounds are the setter's: at them accepted, past them
+         * refused as out of range */
+        numbers++;
+        set_at(&k, k.min, LLMC_OK);
+        set_at(&k, k.max, LLMC_OK);
+        set_at(&k, k.min >= 1 && k.min == floor(k.min)
+                       ? k.min - 1
+                       : nextafter(k.min, -INFINITY),
+               LLMC_ERANGE);
+        set_at(&k, k.max == DBL_MAX ? INFINITY
+                   : k.max == floor(k.max) && k.max > 2 ? k.max + 1
+                                                        : nextafter(k.max,
+                                                                    INFINITY),
+               LLMC_ERANGE);
+    }
+    ck_assert_uint_eq(switches, 2);
+    ck_assert_uint_ge(numbers, 18);
+
+    /* found with '-' or '_', in any case, or as its flag */
+    llmc_key_info_init(&k, sizeof k);
+    ck_assert_status(llmc_estimate_key_find(&k, "Device-Hours"), LLMC_OK);
+    ck_assert_str_eq(k.name, "device_hours");
+    ck_assert_str_eq(k.flag, "--device-hours");
+    ck_assert_str_eq(k.unit, "s");
+    ck_assert_double_eq(k.min, 0.0);
+    ck_assert_double_eq(k.max, DBL_MAX);
+    ck_assert_status(llmc_estimate_key_find(&k, "SEQ_LEN"), LLMC_OK);
+    ck_assert_str_eq(k.name, "seq_len");
+    ck_assert_status(llmc_estimate_key_find(&k, "--power-factor"), LLMC_OK);
+    ck_assert_str_eq(k.name, "power_factor");
+    ck_assert_double_eq(k.max, 2.0);
+    ck_assert_status(llmc_estimate_key_find(&k, "count"), LLMC_OK);
+    ck_assert_double_eq(k.min, 1.0);
+    ck_assert_double_eq(k.max, 100000000.0);
+    ck_assert_status(llmc_estimate_key_find(&k, "pue"), LLMC_OK);
+    ck_assert_double_eq(k.min, 1.0);
+    ck_assert_status(llmc_estimate_key_find(&k, "mfu"), LLMC_OK);
+    ck_assert_double_eq(k.max, 1.0);
+    ck_assert_status(llmc_estimate_key_find(&k, "no-embodied"), LLMC_OK);
+    ck_assert_str_eq(k.arg, "");
+    ck_assert(isnan(k.min));
+    ck_assert_status(llmc_estimate_key_find(&k, "hardware"), LLMC_OK);
+    ck_assert_str_eq(k.arg, "NAME");
+    ck_assert(isnan(k.min) && isnan(k.max));
+
+    /* an unknown name lists the keys; an index past the end is a range */
+    ck_assert_status(llmc_estimate_key_find(&k, "gpus"), LLMC_EINVAL);
+    ck_assert_error_mentions("'gpus' is not an estimate input");
+    ck_assert_error_mentions("use one of: energy, hardware, count");
+    ck_assert_error_mentions("recompute");
+    ck_assert_status(llmc_estimate_key_get(&k, n), LLMC_ERANGE);
+    ck_assert_status(llmc_estimate_key_get(NULL, 0), LLMC_EINVAL);
+    ck_assert_status(llmc_estimate_key_find(&k, NULL), LLMC_EINVAL);
 }
 END_TEST
 
@@ -1406,6 +1528,7 @@ static Suite *estimate_suite(void)
     tcase_add_loop_test(errors, test_estimate_count_must_be_a_positive_whole_number,
                         0, (int)(sizeof bad_counts / sizeof bad_counts[0]));
     tcase_add_test(errors, test_estimate_unknown_key_is_einval_listing_keys);
+    tcase_add_test(errors, test_estimate_keys_come_from_one_table);
     tcase_add_test(errors, test_estimate_bad_values_keep_the_parser_codes);
     tcase_add_test(errors, test_estimate_null_arguments_are_einval);
     tcase_add_test(errors, test_estimate_unknown_tdp_needs_power);

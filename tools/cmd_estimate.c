@@ -11,38 +11,15 @@
 
 #include "cli.h"
 
-static const char help[] =
+static const char help_head[] =
     "usage: llmcarbon estimate [OPTIONS]\n"
     "\n"
     "Energy and CO2e of a training run: from its energy, or from hardware,\n"
     "device count and time. Quantities take units (1000kWh, 700W, 720h,\n"
     "450g/kWh); a bare number is in the unit shown below.\n"
-    "\n"
-    "what ran:\n"
-    "  --energy E          IT energy used (bare: kWh)\n"
-    "  --hardware NAME     a catalogue profile (see `llmcarbon hw list`)\n"
-    "  --count N           number of devices (default 1)\n"
-    "  --hours H           wall-clock time, with --count (bare: hours)\n"
-    "  --device-hours H    device-hours in all (bare: hours)\n"
-    "  --power P           power per device, instead of the profile's TDP (bare: W)\n"
-    "planned from its compute (instead of --hours):\n"
-    "  --params N          parameters (70B, 175e9); --active-params for MoE\n"
-    "  --tokens N          training tokens (300B, 2T)\n"
-    "  --mfu U             model FLOPs utilisation, 0..1 (e.g. 0.4)\n"
-    "  --precision P       fp32, tf32, bf16 (default), fp16, fp8\n"
-    "  --power-factor F    mean power / TDP (default 1.0, an upper bound)\n"
-    "  --overhead-power P  host, CPU and network power per device (bare: W)\n"
-    "  --layers L --hidden H --seq-len S --vocab V [--recompute]\n"
-    "                      the detailed FLOPs formula, with attention\n"
-    "where:\n"
-    "  --pue X             data-centre PUE (default 1.0: no overhead counted)\n"
-    "  --zone Z            bundled grid zone: FR, US-CA, gcp:europe-west1, ...\n"
-    "  --intensity I       grid intensity (bare: gCO2e/kWh)\n"
-    "  --grid SPEC         any grid source spec (static:FR, const:450g/kWh)\n"
-    "embodied carbon:\n"
-    "  --embodied KG       embodied CO2e per device, instead of the profile's (bare: kg)\n"
-    "  --no-embodied       leave embodied carbon out\n"
-    "  --lifetime Y        device lifetime for amortisation (bare: years; default 5)\n"
+    "\n";
+
+static const char help_tail[] =
     "Any number may be a range low..high (--mfu 0.3..0.5, --pue 1.1..1.4):\n"
     "the output is then the middle, with the bounds under \"range\".\n"
     "output:\n"
@@ -53,38 +30,65 @@ static const char help[] =
     "  llmcarbon estimate --hardware \"NVIDIA H100 SXM5 80GB\" --count 1024 \\\n"
     "      --hours 720h --pue 1.1 --zone US\n";
 
-enum { OPT_JSON = 1000, OPT_NO_EMBODIED, OPT_HELP };
+/* The headings of the help, each before the key that starts its group. */
+static const struct {
+    const char *key, *heading;
+} groups[] = {
+    {"energy", "what ran:"},
+    {"pue", "where:"},
+    {"embodied", "embodied carbon:"},
+    {"params", "planned from its compute (instead of --hours):"},
+};
 
-static const struct option options[] = {
-    {"energy", required_argument, NULL, 'e'},
-    {"hardware", required_argument, NULL, 'w'},
-    {"count", required_argument, NULL, 'n'},
-    {"hours", required_argument, NULL, 'H'},
-    {"device-hours", required_argument, NULL, 'D'},
-    {"power", required_argument, NULL, 'p'},
-    {"pue", required_argument, NULL, 'u'},
-    {"zone", required_argument, NULL, 'z'},
-    {"intensity", required_argument, NULL, 'i'},
-    {"grid", required_argument, NULL, 'g'},
-    {"embodied", required_argument, NULL, 'b'},
-    {"lifetime", required_argument, NULL, 'l'},
-    {"params", required_argument, NULL, 'P'},
-    {"active-params", required_argument, NULL, 'A'},
-    {"tokens", required_argument, NULL, 'T'},
-    {"precision", required_argument, NULL, 'r'},
-    {"mfu", required_argument, NULL, 'm'},
-    {"power-factor", required_argument, NULL, 'f'},
-    {"overhead-power", required_argument, NULL, 'o'},
-    {"layers", required_argument, NULL, 'L'},
-    {"hidden", required_argument, NULL, 'h'},
-    {"seq-len", required_argument, NULL, 's'},
-    {"vocab", required_argument, NULL, 'v'},
-    {"recompute", no_argument, NULL, 'R'},
-    {"no-embodied", no_argument, NULL, OPT_NO_EMBODIED},
+/* The help: the estimate's keys come from the library's table
+ * (llmc_estimate_key_get), so every key is a flag and its help says what
+ * the library does. */
+static void print_help(void)
+{
+    llmc_key_info k;
+    fputs(help_head, stdout);
+    for (size_t i = 0; i < llmc_estimate_key_count(); i++) {
+        char left[64];
+        llmc_key_info_init(&k, sizeof k);
+        if (llmc_estimate_key_get(&k, i) != LLMC_OK)
+            continue;
+        for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
+            if (strcmp(groups[g].key, k.name) == 0)
+                printf("%s\n", groups[g].heading);
+        snprintf(left, sizeof left, "%s%s%s", k.flag, *k.arg ? " " : "",
+                 k.arg);
+        printf("  %-19s ", left);
+        cli_wrap(k.help, 22, 78);
+    }
+    fputs(help_tail, stdout);
+}
+
+enum { OPT_JSON = 1000, OPT_HELP, OPT_KEY = 2000 };
+
+/* estimate's own flags, then one per estimate key (val OPT_KEY + its
+ * index); a key without a placeholder is a switch, set to true. 64 in
+ * all, the most cli_getopt tells apart (its seen[]). */
+#define ESTIMATE_OWN 2
+static struct option options[64] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
 };
+
+static void build_options(void)
+{
+    size_t n = ESTIMATE_OWN, keys = llmc_estimate_key_count();
+    llmc_key_info k;
+    for (size_t i = 0; i < keys && n + 1 < sizeof options / sizeof options[0];
+         i++) {
+        llmc_key_info_init(&k, sizeof k);
+        if (llmc_estimate_key_get(&k, i) != LLMC_OK)
+            continue;
+        options[n++] = (struct option){
+            k.flag + 2, *k.arg ? required_argument : no_argument, NULL,
+            OPT_KEY + (int)i};
+    }
+    options[n] = (struct option){NULL, 0, NULL, 0};
+}
 
 /* Flags that cannot go together: the second would be silently ignored. */
 static const struct {
@@ -275,6 +279,7 @@ int cmd_estimate(int argc, char **argv)
 
     if ((rc = llmc_estimate_new(&e)) != LLMC_OK)
         return cli_fail("estimate", "", rc);
+    build_options();
     cli_getopt_init(&g, "estimate", argc, argv, ":", options);
     while ((c = cli_getopt_next(&g)) != -1) {
         char what[256];
@@ -283,23 +288,26 @@ int cmd_estimate(int argc, char **argv)
             exit_status = CLI_USAGE;
             goto out;
         case OPT_HELP:
-            fputs(help, stdout);
+            print_help();
             goto out;
         case OPT_JSON:
             json = 1;
             break;
-        case OPT_NO_EMBODIED:
-            llmc_estimate_set(e, "embodied", "false");
-            break;
-        case 'R':
-            llmc_estimate_set(e, "recompute", "true");
-            break;
-        default:
-            if ((rc = llmc_estimate_set(e, cli_flag_name(options, c), optarg)) != LLMC_OK) {
-                snprintf(what, sizeof what, "--%s '%s'", cli_flag_name(options, c), optarg);
+        default: {
+            llmc_key_info k;
+            const char *value = optarg;
+            llmc_key_info_init(&k, sizeof k);
+            if (c < OPT_KEY ||
+                llmc_estimate_key_get(&k, (size_t)(c - OPT_KEY)) != LLMC_OK)
+                break;
+            if (!*k.arg)
+                value = "true";
+            if ((rc = llmc_estimate_set(e, k.name, value)) != LLMC_OK) {
+                snprintf(what, sizeof what, "%s '%s'", k.flag, value);
                 exit_status = cli_fail("estimate", what, rc);
                 goto out;
             }
+        }
         }
     }
     if (optind < argc) {

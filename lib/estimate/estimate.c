@@ -48,12 +48,6 @@ LLMC_API void llmc_estimate_free(llmc_estimate *estimate)
     free(estimate);
 }
 
-static const char *const keys[] = {
-    "energy", "hardware", "count", "hours", "device_hours", "power", "pue",
-    "zone", "intensity", "grid", "embodied", "no_embodied", "lifetime",
-    "params", "active_params", "tokens", "precision", "mfu", "power_factor",
-    "overhead_power", "layers", "hidden", "seq_len", "vocab", "recompute"};
-
 static const struct {
     const char *name;
     int field;
@@ -69,16 +63,6 @@ const char *llmc__precision_name(int field)
         if (precisions[i].field == field)
             return precisions[i].name;
     return "";
-}
-
-static void canonical_key(char *buf, size_t size, const char *key)
-{
-    size_t n = 0;
-    while (*key == '-')
-        key++;
-    for (; *key && n + 1 < size; key++)
-        buf[n++] = *key == '-' ? '_' : (char)tolower((unsigned char)*key);
-    buf[n] = '\0';
 }
 
 static const char *flag_of(enum llmc__grid_key k)
@@ -248,165 +232,398 @@ static int parse_quantity_range(struct llmc__range *r, llmc_dimension dim,
     return LLMC_OK;
 }
 
-static int set_one(llmc_estimate *e, const char *key, const char *value)
+/* ---- the inputs: one setter each, one row each in the table below ----- */
+
+static int set_energy(llmc_estimate *e, const char *value)
 {
-    char k[32];
+    return parse_quantity_range(&e->energy_j, LLMC_DIM_ENERGY, value, "kWh");
+}
+
+static int set_hardware(llmc_estimate *e, const char *value)
+{
+    llmc_profile *p;
+    int rc;
+    if ((rc = llmc_profile_lookup(&p, value)))
+        return rc;
+    llmc_profile_free(e->profile);
+    e->profile = p;
+    return LLMC_OK;
+}
+
+static int set_count(llmc_estimate *e, const char *value)
+{
+    int rc;
+    if ((rc = parse_count(&e->count, value)))
+        return rc;
+    e->have_count = 1;
+    return LLMC_OK;
+}
+
+static int set_hours(llmc_estimate *e, const char *value)
+{
+    return parse_quantity_range(&e->hours_s, LLMC_DIM_DURATION, value, "h");
+}
+
+static int set_device_hours(llmc_estimate *e, const char *value)
+{
+    return parse_quantity_range(&e->device_s, LLMC_DIM_DURATION, value, "h");
+}
+
+static int set_power(llmc_estimate *e, const char *value)
+{
+    return parse_quantity_range(&e->power_w, LLMC_DIM_POWER, value, "W");
+}
+
+static int set_overhead_power(llmc_estimate *e, const char *value)
+{
+    return parse_quantity_range(&e->overhead_w, LLMC_DIM_POWER, value, "W");
+}
+
+static int set_pue(llmc_estimate *e, const char *value)
+{
+    return parse_quantity_range(&e->pue, LLMC_DIM_PUE, value, NULL);
+}
+
+static int set_zone(llmc_estimate *e, const char *value)
+{
+    llmc_grid *g;
+    int rc;
+    if (strchr(value, ',') || llmc__strcaseeq(value, "const") ||
+        strncmp(value, "const:", 6) == 0)
+        return llmc__fail(LLMC_EINVAL,
+                          "zone '%s' is not a zone; use --intensity for a "
+                          "constant or --grid for a source spec",
+                          value);
+    if ((rc = llmc_grid_new(&g, value)))
+        return rc;
+    e->intensity.set = 0;
+    return take_grid(e, g, LLMC__GRID_ZONE);
+}
+
+static int set_intensity(llmc_estimate *e, const char *value)
+{
+    struct llmc__range r = {0, 0, 0};
+    llmc_grid *g;
+    int rc;
+    /* the middle as halves summed: lo + hi would overflow past half the
+     * largest double, which the table's bound admits */
+    if ((rc = parse_quantity_range(&r, LLMC_DIM_INTENSITY, value,
+                                   "gCO2e/kWh")) ||
+        (rc = llmc_grid_new_const(&g, r.lo / 2 + r.hi / 2)))
+        return rc;
+    if ((rc = take_grid(e, g, LLMC__GRID_INTENSITY)) != LLMC_OK)
+        return rc;
+    e->intensity = r;
+    return LLMC_OK;
+}
+
+static int set_grid(llmc_estimate *e, const char *value)
+{
+    llmc_grid *g;
+    int rc;
+    if ((rc = llmc_grid_new(&g, value)))
+        return rc;
+    e->intensity.set = 0;
+    return take_grid(e, g, LLMC__GRID_SPEC);
+}
+
+static int set_embodied(llmc_estimate *e, const char *value)
+{
     int rc, b;
+    if (parse_bool(&b, value)) {
+        e->embodied_mode = b ? LLMC__EMBODIED_AUTO : LLMC__EMBODIED_OFF;
+        return LLMC_OK;
+    }
+    if ((rc = parse_quantity_range(&e->embodied_kg, LLMC_DIM_MASS, value,
+                                   "kg")))
+        return rc;
+    e->embodied_mode = LLMC__EMBODIED_OVERRIDE;
+    return LLMC_OK;
+}
 
-    canonical_key(k, sizeof k, key);
+static int set_no_embodied(llmc_estimate *e, const char *value)
+{
+    int b;
+    if (!parse_bool(&b, value))
+        return llmc__fail(LLMC_EPARSE,
+                          "no_embodied takes true or false, not '%s'", value);
+    /* false undoes a true, and leaves a figure given by embodied */
+    if (b)
+        e->embodied_mode = LLMC__EMBODIED_OFF;
+    else if (e->embodied_mode == LLMC__EMBODIED_OFF)
+        e->embodied_mode = LLMC__EMBODIED_AUTO;
+    return LLMC_OK;
+}
 
-    if (strcmp(k, "energy") == 0)
-        return parse_quantity_range(&e->energy_j, LLMC_DIM_ENERGY, value, "kWh");
-    if (strcmp(k, "hardware") == 0) {
-        llmc_profile *p;
-        if ((rc = llmc_profile_lookup(&p, value)))
-            return rc;
-        llmc_profile_free(e->profile);
-        e->profile = p;
-        return LLMC_OK;
-    }
-    if (strcmp(k, "count") == 0) {
-        if ((rc = parse_count(&e->count, value)))
-            return rc;
-        e->have_count = 1;
-        return LLMC_OK;
-    }
-    if (strcmp(k, "hours") == 0)
-        return parse_quantity_range(&e->hours_s, LLMC_DIM_DURATION, value, "h");
-    if (strcmp(k, "device_hours") == 0)
-        return parse_quantity_range(&e->device_s, LLMC_DIM_DURATION, value, "h");
-    if (strcmp(k, "power") == 0)
-        return parse_quantity_range(&e->power_w, LLMC_DIM_POWER, value, "W");
-    if (strcmp(k, "overhead_power") == 0)
-        return parse_quantity_range(&e->overhead_w, LLMC_DIM_POWER, value, "W");
-    if (strcmp(k, "pue") == 0)
-        return parse_quantity_range(&e->pue, LLMC_DIM_PUE, value, NULL);
-    if (strcmp(k, "zone") == 0) {
-        llmc_grid *g;
-        if (strchr(value, ',') || llmc__strcaseeq(value, "const") ||
-            strncmp(value, "const:", 6) == 0)
-            return llmc__fail(LLMC_EINVAL,
-                              "zone '%s' is not a zone; use --intensity for a "
-                              "constant or --grid for a source spec",
-                              value);
-        if ((rc = llmc_grid_new(&g, value)))
-            return rc;
-        e->intensity.set = 0;
-        return take_grid(e, g, LLMC__GRID_ZONE);
-    }
-    if (strcmp(k, "intensity") == 0) {
-        struct llmc__range r = {0, 0, 0};
-        llmc_grid *g;
-        if ((rc = parse_quantity_range(&r, LLMC_DIM_INTENSITY, value,
-                                       "gCO2e/kWh")) ||
-            (rc = llmc_grid_new_const(&g, (r.lo + r.hi) / 2)))
-            return rc;
-        if ((rc = take_grid(e, g, LLMC__GRID_INTENSITY)) != LLMC_OK)
-            return rc;
-        e->intensity = r;
-        return LLMC_OK;
-    }
-    if (strcmp(k, "grid") == 0) {
-        llmc_grid *g;
-        if ((rc = llmc_grid_new(&g, value)))
-            return rc;
-        e->intensity.set = 0;
-        return take_grid(e, g, LLMC__GRID_SPEC);
-    }
-    if (strcmp(k, "embodied") == 0) {
-        if (parse_bool(&b, value)) {
-            e->embodied_mode = b ? LLMC__EMBODIED_AUTO : LLMC__EMBODIED_OFF;
+static int set_lifetime(llmc_estimate *e, const char *value)
+{
+    struct llmc__range r = {0, 0, 0};
+    int rc;
+    if ((rc = parse_quantity_range(&r, LLMC_DIM_DURATION, value, "y")))
+        return rc;
+    if (r.lo <= 0.0)
+        return llmc__fail(LLMC_ERANGE,
+                          "lifetime '%s' is not above 0; embodied carbon "
+                          "is amortised over the lifetime",
+                          value);
+    e->lifetime_s = r;
+    return LLMC_OK;
+}
+
+static int set_params(llmc_estimate *e, const char *value)
+{
+    return parse_scaled_range(&e->params, value, "params");
+}
+
+static int set_active_params(llmc_estimate *e, const char *value)
+{
+    return parse_scaled_range(&e->active_params, value, "active_params");
+}
+
+static int set_tokens(llmc_estimate *e, const char *value)
+{
+    return parse_scaled_range(&e->tokens, value, "tokens");
+}
+
+static int set_precision(llmc_estimate *e, const char *value)
+{
+    for (size_t i = 0; i < sizeof precisions / sizeof precisions[0]; i++)
+        if (llmc__strcaseeq(value, precisions[i].name)) {
+            e->precision = precisions[i].field;
             return LLMC_OK;
         }
-        if ((rc = parse_quantity_range(&e->embodied_kg, LLMC_DIM_MASS, value,
-                                       "kg")))
-            return rc;
-        e->embodied_mode = LLMC__EMBODIED_OVERRIDE;
-        return LLMC_OK;
-    }
-    if (strcmp(k, "no_embodied") == 0) {
-        if (!parse_bool(&b, value))
-            return llmc__fail(LLMC_EPARSE,
-                              "no_embodied takes true or false, not '%s'",
-                              value);
-        /* false undoes a true, and leaves a figure given by embodied */
-        if (b)
-            e->embodied_mode = LLMC__EMBODIED_OFF;
-        else if (e->embodied_mode == LLMC__EMBODIED_OFF)
-            e->embodied_mode = LLMC__EMBODIED_AUTO;
-        return LLMC_OK;
-    }
-    if (strcmp(k, "lifetime") == 0) {
-        struct llmc__range r = {0, 0, 0};
-        if ((rc = parse_quantity_range(&r, LLMC_DIM_DURATION, value, "y")))
-            return rc;
-        if (r.lo <= 0.0)
-            return llmc__fail(LLMC_ERANGE,
-                              "lifetime '%s' is not above 0; embodied carbon "
-                              "is amortised over the lifetime",
-                              value);
-        e->lifetime_s = r;
-        return LLMC_OK;
-    }
-    if (strcmp(k, "params") == 0)
-        return parse_scaled_range(&e->params, value, "params");
-    if (strcmp(k, "active_params") == 0)
-        return parse_scaled_range(&e->active_params, value, "active_params");
-    if (strcmp(k, "tokens") == 0)
-        return parse_scaled_range(&e->tokens, value, "tokens");
-    if (strcmp(k, "mfu") == 0 || strcmp(k, "power_factor") == 0) {
-        struct llmc__range r = {0, 0, 0};
-        int is_mfu = k[0] == 'm';
-        if ((rc = parse_scaled_range(&r, value, k)) != LLMC_OK)
-            return rc;
-        if (r.hi > (is_mfu ? 1.0 : 2.0))
-            return llmc__fail(LLMC_ERANGE,
-                              is_mfu ? "mfu '%s' is above 1; it is the share "
-                                       "of peak throughput reached (e.g. 0.4)"
-                                     : "power_factor '%s' is above 2; it is "
-                                       "the mean power over the TDP (e.g. "
-                                       "0.8)",
-                              value);
-        *(is_mfu ? &e->mfu : &e->power_factor) = r;
-        return LLMC_OK;
-    }
-    if (strcmp(k, "precision") == 0) {
-        for (size_t i = 0; i < sizeof precisions / sizeof precisions[0]; i++)
-            if (llmc__strcaseeq(value, precisions[i].name)) {
-                e->precision = precisions[i].field;
-                return LLMC_OK;
-            }
-        return llmc__fail(LLMC_EINVAL,
-                          "precision '%s' is not known; use fp32, tf32, "
-                          "bf16, fp16 or fp8",
+    return llmc__fail(LLMC_EINVAL,
+                      "precision '%s' is not known; use fp32, tf32, bf16, "
+                      "fp16 or fp8",
+                      value);
+}
+
+#define MAX_MFU 1.0
+#define MAX_POWER_FACTOR 2.0
+
+static int set_mfu(llmc_estimate *e, const char *value)
+{
+    struct llmc__range r = {0, 0, 0};
+    int rc;
+    if ((rc = parse_scaled_range(&r, value, "mfu")) != LLMC_OK)
+        return rc;
+    if (r.hi > MAX_MFU)
+        return llmc__fail(LLMC_ERANGE,
+                          "mfu '%s' is above 1; it is the share of peak "
+                          "throughput reached (e.g. 0.4)",
                           value);
-    }
-    if (strcmp(k, "layers") == 0 || strcmp(k, "hidden") == 0 ||
-        strcmp(k, "seq_len") == 0 || strcmp(k, "vocab") == 0) {
-        double v;
-        if ((rc = parse_scaled(&v, value, k, value)) != LLMC_OK)
-            return rc;
-        *(k[0] == 'l' ? &e->layers : k[0] == 'h' ? &e->hidden
-                      : k[0] == 's' ? &e->seq_len : &e->vocab) = v;
-        return LLMC_OK;
-    }
-    if (strcmp(k, "recompute") == 0) {
-        if (!parse_bool(&b, value))
-            return llmc__fail(LLMC_EPARSE,
-                              "recompute takes true or false, not '%s'", value);
-        e->recompute = b;
-        return LLMC_OK;
-    }
-    {
-        char list[400];
-        size_t used = 0;
-        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
-                                     i ? ", " : "", keys[i]);
-        return llmc__fail(LLMC_EINVAL,
-                          "'%s' is not an estimate input; use one of: %s", key,
-                          list);
-    }
+    e->mfu = r;
+    return LLMC_OK;
+}
+
+static int set_power_factor(llmc_estimate *e, const char *value)
+{
+    struct llmc__range r = {0, 0, 0};
+    int rc;
+    if ((rc = parse_scaled_range(&r, value, "power_factor")) != LLMC_OK)
+        return rc;
+    if (r.hi > MAX_POWER_FACTOR)
+        return llmc__fail(LLMC_ERANGE,
+                          "power_factor '%s' is above 2; it is the mean "
+                          "power over the TDP (e.g. 0.8)",
+                          value);
+    e->power_factor = r;
+    return LLMC_OK;
+}
+
+/* the detailed FLOPs formula's sizes: single numbers above 0 */
+static int set_size(double *out, const char *value, const char *key)
+{
+    return parse_scaled(out, value, key, value);
+}
+
+static int set_layers(llmc_estimate *e, const char *value)
+{
+    return set_size(&e->layers, value, "layers");
+}
+
+static int set_hidden(llmc_estimate *e, const char *value)
+{
+    return set_size(&e->hidden, value, "hidden");
+}
+
+static int set_seq_len(llmc_estimate *e, const char *value)
+{
+    return set_size(&e->seq_len, value, "seq_len");
+}
+
+static int set_vocab(llmc_estimate *e, const char *value)
+{
+    return set_size(&e->vocab, value, "vocab");
+}
+
+static int set_recompute(llmc_estimate *e, const char *value)
+{
+    int b;
+    if (!parse_bool(&b, value))
+        return llmc__fail(LLMC_EPARSE,
+                          "recompute takes true or false, not '%s'", value);
+    e->recompute = b;
+    return LLMC_OK;
+}
+
+/* The estimate's inputs, one row per key: its name (the CLI flag is the
+ * name with '-' for '_'; there is no environment variable), the value's
+ * placeholder ("" for a switch: the flag takes no value, the key true or
+ * false), unit and inclusive bounds where it is a number (NaN where not;
+ * quantities in the unit they are held in, whatever unit they are written
+ * in), a one-line summary, and its setter. llmc_estimate_set, the flags of
+ * `llmcarbon estimate` and llmc_estimate_key_get read this table. */
+struct key_row {
+    const char *name, *flag, *arg, *unit;
+    double min, max;
+    const char *help;
+    int (*set)(llmc_estimate *e, const char *value);
+};
+
+#define NUM(lo, hi) (lo), (hi)
+#define TEXT NAN, NAN
+/* a quantity: from 0 (a smaller magnitude is refused as too small) to
+ * the largest double; a count-like number: above 0 */
+#define QUANTITY NUM(0.0, DBL_MAX)
+#define ABOVE_0 NUM(DBL_MIN, DBL_MAX)
+
+static const struct key_row rows[] = {
+    {"energy", "--energy", "E", "J", QUANTITY, "IT energy used (bare: kWh)",
+     set_energy},
+    {"hardware", "--hardware", "NAME", "", TEXT,
+     "a catalogue profile (see `llmcarbon hw list`)", set_hardware},
+    {"count", "--count", "N", "", NUM(1, 100000000),
+     "number of devices (default 1)", set_count},
+    {"hours", "--hours", "H", "s", QUANTITY,
+     "wall-clock time, with --count (bare: hours)", set_hours},
+    {"device_hours", "--device-hours", "H", "s", QUANTITY,
+     "device-hours in all (bare: hours)", set_device_hours},
+    {"power", "--power", "P", "W", QUANTITY,
+     "power per device, instead of the profile's TDP (bare: W)", set_power},
+    {"pue", "--pue", "X", "", NUM(1.0, DBL_MAX),
+     "data-centre PUE (default 1.0: no overhead counted)", set_pue},
+    {"zone", "--zone", "Z", "", TEXT,
+     "bundled grid zone: FR, US-CA, gcp:europe-west1, ...", set_zone},
+    {"intensity", "--intensity", "I", "gCO2e/kWh", QUANTITY,
+     "grid intensity (bare: gCO2e/kWh)", set_intensity},
+    {"grid", "--grid", "SPEC", "", TEXT,
+     "any grid source spec (static:FR, const:450g/kWh)", set_grid},
+    {"embodied", "--embodied", "KG", "kg", QUANTITY,
+     "embodied CO2e per device, not the profile's (bare: kg)",
+     set_embodied},
+    {"no_embodied", "--no-embodied", "", "", TEXT,
+     "leave embodied carbon out", set_no_embodied},
+    {"lifetime", "--lifetime", "Y", "s", NUM(DBL_MIN, DBL_MAX),
+     "lifetime to amortise over (bare: years; default 5)",
+     set_lifetime},
+    {"params", "--params", "N", "", ABOVE_0, "parameters (70B, 175e9)",
+     set_params},
+    {"active_params", "--active-params", "N", "", ABOVE_0,
+     "parameters active per token, for MoE (13B)",
+     set_active_params},
+    {"tokens", "--tokens", "N", "tokens", ABOVE_0,
+     "training tokens (300B, 2T)", set_tokens},
+    {"precision", "--precision", "P", "", TEXT,
+     "fp32, tf32, bf16 (default), fp16, fp8", set_precision},
+    {"mfu", "--mfu", "U", "", NUM(DBL_MIN, MAX_MFU),
+     "model FLOPs utilisation, 0..1 (e.g. 0.4)", set_mfu},
+    {"power_factor", "--power-factor", "F", "", NUM(DBL_MIN, MAX_POWER_FACTOR),
+     "mean power / TDP (default 1.0, an upper bound)", set_power_factor},
+    {"overhead_power", "--overhead-power", "P", "W", QUANTITY,
+     "host, CPU and network power per device (bare: W)", set_overhead_power},
+    {"layers", "--layers", "L", "", ABOVE_0,
+     "layers, for the detailed FLOPs formula with attention", set_layers},
+    {"hidden", "--hidden", "H", "", ABOVE_0,
+     "hidden size, for the detailed FLOPs formula", set_hidden},
+    {"seq_len", "--seq-len", "S", "tokens", ABOVE_0,
+     "sequence length, for the detailed FLOPs formula", set_seq_len},
+    {"vocab", "--vocab", "V", "tokens", ABOVE_0,
+     "vocabulary size, for the detailed FLOPs formula", set_vocab},
+    {"recompute", "--recompute", "", "", TEXT,
+     "activations recomputed, for the detailed FLOPs formula",
+     set_recompute},
+};
+#define NKEYS (sizeof rows / sizeof rows[0])
+
+/* The row of key, written with '-' or '_' and in any case, after any
+ * leading '-' (a flag: "--device-hours"); NULL if none. */
+static const struct key_row *find_row(const char *key)
+{
+    char k[32];
+    size_t n = 0;
+    while (*key == '-')
+        key++;
+    for (; *key && n + 1 < sizeof k; key++)
+        k[n++] = *key == '-' ? '_' : (char)tolower((unsigned char)*key);
+    k[n] = '\0';
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(rows[i].name, k) == 0)
+            return &rows[i];
+    return NULL;
+}
+
+static int unknown_key(const char *key)
+{
+    char list[400];
+    size_t used = 0;
+    for (size_t i = 0; i < NKEYS && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
+                                 i ? ", " : "", rows[i].name);
+    return llmc__fail(LLMC_EINVAL,
+                      "'%s' is not an estimate input; use one of: %s", key,
+                      list);
+}
+
+static int set_one(llmc_estimate *e, const char *key, const char *value)
+{
+    const struct key_row *row = find_row(key);
+    return row ? row->set(e, value) : unknown_key(key);
+}
+
+static int row_out(llmc_key_info *out, const struct key_row *row)
+{
+    llmc_key_info full;
+    memset(&full, 0, sizeof full);
+    full.size = sizeof full;
+    full.name = row->name;
+    full.flag = row->flag;
+    full.env = "";
+    full.arg = row->arg;
+    full.unit = row->unit;
+    full.min = row->min;
+    full.max = row->max;
+    full.while_running = 0;
+    full.help = row->help;
+    return llmc__versioned_copy(out, &full, sizeof full,
+                                LLMC__FIELD_END(llmc_key_info, name),
+                                "llmc_key_info");
+}
+
+LLMC_API size_t llmc_estimate_key_count(void)
+{
+    return NKEYS;
+}
+
+LLMC_API int llmc_estimate_key_get(llmc_key_info *out, size_t index)
+{
+    if (!out)
+        return llmc__fail(LLMC_EINVAL, "out is NULL");
+    if (index >= NKEYS)
+        return llmc__fail(LLMC_ERANGE,
+                          "key index %zu is past the %zu estimate keys", index,
+                          NKEYS);
+    return row_out(out, &rows[index]);
+}
+
+LLMC_API int llmc_estimate_key_find(llmc_key_info *out, const char *name)
+{
+    const struct key_row *row;
+    if (!out || !name)
+        return llmc__fail(LLMC_EINVAL, "out or name is NULL");
+    if (!(row = find_row(name)))
+        return unknown_key(name);
+    return row_out(out, row);
 }
 
 LLMC_API int llmc_estimate_set(llmc_estimate *e, const char *key,

@@ -469,6 +469,9 @@ extern "C" {
     pub fn llmc_tracker_key_count() -> usize;
     pub fn llmc_tracker_key_get(out: *mut llmc_key_info, index: usize) -> c_int;
     pub fn llmc_tracker_key_find(out: *mut llmc_key_info, name: *const c_char) -> c_int;
+    pub fn llmc_estimate_key_count() -> usize;
+    pub fn llmc_estimate_key_get(out: *mut llmc_key_info, index: usize) -> c_int;
+    pub fn llmc_estimate_key_find(out: *mut llmc_key_info, name: *const c_char) -> c_int;
     pub fn llmc_tracker_status(out_detail: *mut *const c_char, tracker: *mut llmc_tracker)
         -> c_int;
     pub fn llmc_tracker_free(tracker: *mut llmc_tracker);
