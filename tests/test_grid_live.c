@@ -746,6 +746,41 @@ START_TEST(test_tracker_weights_energy_by_the_live_intensity)
 }
 END_TEST
 
+/* With sampler=inline the samples run inside llmc_tracker_step, which
+ * never waits for the network: the live source answers only from its
+ * cache (empty here) and the chain falls back to its next source, with
+ * no request made at start, in the steps, or at stop. */
+START_TEST(test_inline_sampler_never_asks_the_network)
+{
+    llmc_tracker *t = NULL;
+    llmc_grid *fallback = grid("static:DE");
+    llmc_intensity want = at_now(fallback, LLMC_OK);
+    llmc_totals o;
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_status(llmc_tracker_configure(
+                         t, "meters=const:100W; grid=electricitymaps:DE,static:DE;"
+                            "interval=100ms; sampler=inline"),
+                     LLMC_OK);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    for (int i = 0; i < 4; i++) {
+        sleep_ms(120);
+        for (int k = 0; k < 8; k++) /* the clock is looked at every 8th */
+            llmc_tracker_step(t, 1);
+    }
+    llmc_totals_init(&o, sizeof o);
+    ck_assert_status(llmc_tracker_totals(&o, t, NULL), LLMC_OK);
+    ck_assert_uint_ge(o.samples, 3); /* before stop: the steps sampled */
+    llmc_tracker_stop(t);
+    ck_assert_status(llmc_tracker_totals(&o, t, NULL), LLMC_OK);
+    ck_assert_double_eq_tol(o.intensity_gco2e_per_kwh, want.gco2e_per_kwh,
+                            1e-9);
+    ck_assert_double_ne_tol(o.intensity_gco2e_per_kwh, 322.0, 1e-9);
+    ck_assert_int_eq(requests_all(), 0);
+    llmc_tracker_free(t);
+    llmc_grid_free(fallback);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("grid_live");
@@ -768,6 +803,7 @@ int main(void)
     tcase_add_test(em, test_slow_server_times_out_within_the_limit);
     tcase_add_test(em, test_refused_connection_falls_back_and_backs_off);
     tcase_add_test(em, test_tracker_weights_energy_by_the_live_intensity);
+    tcase_add_test(em, test_inline_sampler_never_asks_the_network);
     tcase_add_test(em, test_disk_cache_serves_a_restart_and_offline_nodes);
     tcase_add_test(em, test_cache_from_the_future_is_not_fresh);
     tcase_add_test(em, test_cache_with_extreme_times_is_ignored_not_overflowed);

@@ -25,9 +25,11 @@ static const char *const cloud_prefixes[] = {"gcp", "aws", "azure"};
 
 /* ---- static and const ------------------------------------------------- */
 
-static int static_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
+static int static_at(struct llmc__source *s, int64_t t, unsigned flags,
+                     llmc_intensity *out)
 {
     (void)t; /* a yearly value holds at any time */
+    (void)flags;
     llmc__zone_answer(out, s->state);
     return LLMC_OK;
 }
@@ -61,9 +63,11 @@ int llmc__source_static(struct llmc__source *s, const char *zone)
     return LLMC_OK;
 }
 
-static int const_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
+static int const_at(struct llmc__source *s, int64_t t, unsigned flags,
+                    llmc_intensity *out)
 {
     (void)t;
+    (void)flags;
     memset(out, 0, sizeof *out);
     out->size = sizeof *out;
     out->gco2e_per_kwh = *(double *)s->state;
@@ -369,7 +373,7 @@ LLMC_API int llmc_grid_set(llmc_grid *grid, const char *key, const char *value)
 static _Thread_local char fallback_text[1024];
 
 static int intensity_at(llmc_intensity *out, llmc_grid *grid,
-                        int64_t time_unix_s)
+                        int64_t time_unix_s, unsigned flags)
 {
     llmc_intensity full;
     size_t used = 0;
@@ -386,7 +390,7 @@ static int intensity_at(llmc_intensity *out, llmc_grid *grid,
     for (size_t i = 0; i < grid->count; i++) {
         struct llmc__source *s = &grid->sources[i];
         memset(&full, 0, sizeof full);
-        rc = s->ops->at(s, time_unix_s, &full);
+        rc = s->ops->at(s, time_unix_s, flags, &full);
         if (rc == LLMC_OK)
             break;
         if (used < sizeof fallback_text) {
@@ -412,13 +416,19 @@ static int intensity_at(llmc_intensity *out, llmc_grid *grid,
 
 /* A call that succeeds leaves the caller's llmc_last_error() as it was
  * (the sources tried and recovered from write their own). */
-LLMC_API int llmc_grid_intensity_at(llmc_intensity *out, llmc_grid *grid,
-                                    int64_t time_unix_s)
+int llmc__grid_intensity_at(llmc_intensity *out, llmc_grid *grid,
+                            int64_t time_unix_s, unsigned flags)
 {
     struct llmc__error_saved saved;
     int rc;
     llmc__error_save(&saved);
-    if ((rc = intensity_at(out, grid, time_unix_s)) == LLMC_OK)
+    if ((rc = intensity_at(out, grid, time_unix_s, flags)) == LLMC_OK)
         llmc__error_restore(&saved);
     return rc;
+}
+
+LLMC_API int llmc_grid_intensity_at(llmc_intensity *out, llmc_grid *grid,
+                                    int64_t time_unix_s)
+{
+    return llmc__grid_intensity_at(out, grid, time_unix_s, 0);
 }

@@ -19,11 +19,23 @@
 
 struct llmc__source;
 
+/* How a question is asked: flags of llmc__grid_intensity_at, handed to
+ * every source the chain asks. */
+enum {
+    /* answer from what is at hand (the bundled table, a file, a live
+     * source's cache) or fail at once, and the chain falls back: never a
+     * request, for a caller that must not wait (the inline sampler, inside
+     * llmc_tracker_step) */
+    LLMC__GRID_NO_NETWORK = 1u << 0
+};
+
 struct llmc__source_ops {
     /* Fills out (a full-size llmc_intensity whose strings the source owns
-     * and keeps stable) for time t; may fetch over the network. Returns
-     * LLMC_OK or a failure with the thread's message set. */
-    int (*at)(struct llmc__source *s, int64_t t, llmc_intensity *out);
+     * and keeps stable) for time t; may fetch over the network unless
+     * flags has LLMC__GRID_NO_NETWORK. Returns LLMC_OK or a failure with
+     * the thread's message set. */
+    int (*at)(struct llmc__source *s, int64_t t, unsigned flags,
+              llmc_intensity *out);
     /* An option ("token", "ca_bundle", "emission_factor_type", ...):
      * LLMC_OK, LLMC_ENOTFOUND when the source has no such option. */
     int (*set)(struct llmc__source *s, const char *key, const char *value);
@@ -51,6 +63,22 @@ int llmc__source_file(struct llmc__source *s, const char *path);
 int llmc__source_electricitymaps(struct llmc__source *s, const char *zone);
 int llmc__source_ukci(struct llmc__source *s, const char *arg);
 int llmc__source_watttime(struct llmc__source *s, const char *region);
+
+/* llmc_grid_intensity_at with flags (LLMC__GRID_*): the entry of the rest
+ * of the library. */
+int llmc__grid_intensity_at(llmc_intensity *out, llmc_grid *grid,
+                            int64_t time_unix_s, unsigned flags);
+
+/* The live sources' disk cache: 1, with the reason and what to do in why,
+ * when the cache directory exists but cannot be written, or cannot be
+ * made; 0 when it is usable (or there is none: no HOME). Fetched values
+ * then go unkept: a problem to report, not an error. */
+int llmc__live_cache_unusable(char *why, size_t size);
+/* Ties the requests the calling thread makes to *cancel (NULL unties
+ * them): once *cancel is non-zero, a request under way ends within about
+ * a second with LLMC_ENET, so that a thread asking the grid for an owner
+ * (the tracker's grid thread) never holds up that owner's end. */
+void llmc__grid_thread_cancel(atomic_int *cancel);
 
 /* Finds the bundled row for a zone written in any accepted form. */
 int llmc__zone_resolve(const struct llmc__zone_row **out, const char *zone);

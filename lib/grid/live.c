@@ -23,7 +23,6 @@
 
 #define MAX_BACKOFF_S 300
 
-_Thread_local int llmc__no_network;
 _Thread_local int64_t llmc__want_until_unix_s;
 /* the provenance of a stale answer: the caller's thread's, until its next
  * question (a shared grid answers several threads) */
@@ -126,7 +125,8 @@ static void back_off(struct llmc__live *l, double retry_after_s)
     l->backoff_until_unix_s = now + wait;
 }
 
-int llmc__live_get(struct llmc__live *l, struct llmc__http_response *resp,
+int llmc__live_get(struct llmc__live *l, unsigned flags,
+                   struct llmc__http_response *resp,
                    const char *path_and_query, const char *const *headers,
                    const char *basic_user, const char *basic_password)
 {
@@ -136,7 +136,7 @@ int llmc__live_get(struct llmc__live *l, struct llmc__http_response *resp,
     int rc;
 
     memset(resp, 0, sizeof *resp);
-    if (llmc__no_network)
+    if (flags & LLMC__GRID_NO_NETWORK)
         return llmc__fail(LLMC_ENET,
                           "%s: not fetched from inside a training step (the "
                           "inline sampler never waits for the network)",
@@ -306,6 +306,11 @@ static int cache_dir(char *buf, size_t size, int *explicit_dir)
     else
         return -1;
     return 0;
+}
+
+void llmc__grid_thread_cancel(atomic_int *cancel)
+{
+    llmc__http_cancel = cancel;
 }
 
 int llmc__live_cache_unusable(char *why, size_t size)

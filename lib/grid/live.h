@@ -45,19 +45,17 @@ struct llmc__live {
 /* Options every live source takes: base_url, ca_bundle, timeout. */
 int llmc__live_set_common(struct llmc__live *l, const char *key,
                           const char *value);
-/* GET base_url + path_and_query with headers; maps HTTP statuses:
+/* GET base_url + path_and_query with headers, unless flags (the asking
+ * call's LLMC__GRID_*) say no network: then LLMC_ENET at once. Maps HTTP
+ * statuses:
  * 2xx -> LLMC_OK (resp filled), 401/403 -> LLMC_EAUTH, 404 -> LLMC_ENOTFOUND,
  * 429 and 5xx -> LLMC_EHTTP and a backoff, other -> LLMC_EHTTP. Messages
  * name the source, the status and the start of the body, never secrets.
  * While backing off it fails at once (LLMC_EHTTP) without a request. */
-int llmc__live_get(struct llmc__live *l, struct llmc__http_response *resp,
+int llmc__live_get(struct llmc__live *l, unsigned flags,
+                   struct llmc__http_response *resp,
                    const char *path_and_query, const char *const *headers,
                    const char *basic_user, const char *basic_password);
-/* 1, with the reason and what to do in why, when the cache directory
- * exists but cannot be written, or cannot be made; 0 when it is usable (or
- * there is none: no HOME). Fetched values then go unkept: a problem to
- * report, not an error. */
-int llmc__live_cache_unusable(char *why, size_t size);
 /* How far a cache's fetch time may be ahead of this clock and still count
  * as fresh: nodes' clocks differ by seconds, rarely by minutes. */
 #define LLMC__CACHE_SKEW_S 300
@@ -110,10 +108,6 @@ void llmc__live_cache_save(struct llmc__live *l);
 int llmc__live_stale(struct llmc__live *l, int64_t t, int rc,
                      llmc_intensity *out);
 
-/* Set in a thread that must not wait for the network (a sample taken
- * inside llmc_tracker_step): live sources then answer from their cache or
- * fail at once, and a chain falls back. */
-extern _Thread_local int llmc__no_network;
 /* Reads env var name into buf when set and not empty. */
 void llmc__live_env(char *buf, size_t size, const char *name);
 

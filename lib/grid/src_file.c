@@ -20,10 +20,12 @@ struct file_source {
     char provenance[600];
 };
 
-static int file_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
+static int file_at(struct llmc__source *s, int64_t t, unsigned flags,
+                   llmc_intensity *out)
 {
     struct file_source *f = s->state;
     const struct llmc__point *p = llmc__series_at(&f->series, t);
+    (void)flags; /* a file is always at hand */
     if (!p) {
         const struct llmc__point *first = &f->series.points[0];
         const struct llmc__point *last = &f->series.points[f->series.count - 1];

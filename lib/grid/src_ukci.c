@@ -28,7 +28,8 @@ static void minute_time(char *buf, size_t size, int64_t t)
     strftime(buf, size, "%Y-%m-%dT%H:%MZ", &tm);
 }
 
-static int ukci_fetch(struct ukci *u, int64_t from, int64_t to)
+static int ukci_fetch(struct ukci *u, unsigned flags, int64_t from,
+                      int64_t to)
 {
     struct llmc__live *l = &u->live;
     struct llmc__http_response resp;
@@ -43,7 +44,8 @@ static int ukci_fetch(struct ukci *u, int64_t from, int64_t to)
                  b, u->region_id);
     else
         snprintf(path, sizeof path, "/intensity/%s/%s", a, b);
-    if ((rc = llmc__live_get(l, &resp, path, NULL, NULL, NULL)) != LLMC_OK)
+    if ((rc = llmc__live_get(l, flags, &resp, path, NULL, NULL, NULL)) !=
+        LLMC_OK)
         return rc;
     llmc__series_init(&got);
     rc = llmc__parse_ukci(&got, resp.body, resp.len, l->what, u->region_id);
@@ -51,7 +53,8 @@ static int ukci_fetch(struct ukci *u, int64_t from, int64_t to)
     return llmc__live_keep(l, &got, rc);
 }
 
-static int ukci_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
+static int ukci_at(struct llmc__source *s, int64_t t, unsigned flags,
+                   llmc_intensity *out)
 {
     struct ukci *u = s->state;
     struct llmc__live *l = &u->live;
@@ -74,7 +77,7 @@ static int ukci_at(struct llmc__source *s, int64_t t, llmc_intensity *out)
         if (t > now &&
             (rc = llmc__live_future_known_short(l, t, now, TTL_S)) != LLMC_OK)
             return rc;
-        if ((rc = ukci_fetch(u, from, to)) != LLMC_OK)
+        if ((rc = ukci_fetch(u, flags, from, to)) != LLMC_OK)
             return llmc__live_stale(l, t, rc, out);
         l->fetched_recent_unix_s = now;
         if (to > now)

@@ -13,6 +13,8 @@
  *     and flags LLMC_QUALITY_GAP; energy_j stays NaN until a first good
  *     read: never a silent 0;
  *   - no backend prints, exits, or blocks for long.
+ *
+ * Only lib/meter includes this file; other modules use meter.h.
  */
 #ifndef LLMC_METER_BACKEND_H
 #define LLMC_METER_BACKEND_H
@@ -76,9 +78,6 @@ struct llmc__channel *llmc__meter_add(struct llmc_meter *m,
                                       void *state, const char *name,
                                       const char *device, const char *lock_key,
                                       llmc_method method);
-/* Opens one more source ("cputime", "const:300W") into an open meter: its
- * channels come after those already there. */
-int llmc__meter_extend(struct llmc_meter *m, const char *part);
 /* Appends "source: text" as one line to the meter's diagnostics. */
 void llmc__meter_diag(struct llmc_meter *m, const char *source,
                       const char *fmt, ...)
@@ -98,10 +97,9 @@ int llmc__channel_fail(struct llmc__channel *ch, int status, const char *fmt,
  * good read) and sets power_w = delta_j / dt_s when dt_s > 0. */
 void llmc__channel_add(struct llmc__channel *ch, double delta_j, double dt_s);
 
-/* The public view of a channel (strings point into ch), and its copy into
- * a caller's versioned llmc_channel. */
+/* The public view of a channel (strings point into ch); other modules get
+ * it through llmc__meter_view (meter.h). */
 void llmc__channel_export(llmc_channel *full, const struct llmc__channel *ch);
-int llmc__channel_copy_out(llmc_channel *out, const llmc_channel *full);
 
 
 /* Backends. args is what follows "name:" in the spec, or NULL. With

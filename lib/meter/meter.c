@@ -12,6 +12,7 @@
 
 #include "../core/internal.h"
 #include "backend.h"
+#include "meter.h"
 
 LLMC_API const char *llmc_method_name(llmc_method method)
 {
@@ -177,7 +178,7 @@ static int open_one(struct llmc_meter *m, const char *part)
                       name);
 }
 
-int llmc__meter_extend(struct llmc_meter *m, const char *part)
+int llmc__meter_extend(llmc_meter *m, const char *part)
 {
     return open_one(m, part);
 }
@@ -284,6 +285,48 @@ void llmc__channel_export(llmc_channel *full, const struct llmc__channel *ch)
     full->detail = ch->detail;
     full->quality = ch->quality;
     full->node_level = ch->node_level;
+}
+
+size_t llmc__meter_count(const llmc_meter *m)
+{
+    return m ? m->count : 0;
+}
+
+void llmc__meter_view(llmc_channel *view, const llmc_meter *m, size_t i)
+{
+    llmc__channel_export(view, &m->channels[i]);
+}
+
+double llmc__meter_energy_j(const llmc_meter *m, size_t i)
+{
+    return m->channels[i].energy_j;
+}
+
+unsigned llmc__meter_quality(const llmc_meter *m, size_t i)
+{
+    return m->channels[i].quality;
+}
+
+int llmc__meter_node_level(const llmc_meter *m, size_t i)
+{
+    return m->channels[i].node_level;
+}
+
+const char *llmc__meter_lock_key(const llmc_meter *m, size_t i)
+{
+    return m->channels[i].lock_key;
+}
+
+double llmc__meter_wrap_s(const llmc_meter *m, size_t i)
+{
+    return m->channels[i].wrap_s;
+}
+
+void llmc__meter_device_facts(const llmc_meter *m, size_t i,
+                              double *memory_gib, double *power_limit_w)
+{
+    *memory_gib = m->channels[i].memory_gib;
+    *power_limit_w = m->channels[i].power_limit_w;
 }
 
 int llmc__channel_copy_out(llmc_channel *out, const llmc_channel *full)

@@ -11,7 +11,7 @@
 
 #include "../core/internal.h"
 #include "../core/json.h"
-#include "../meter/backend.h"
+#include "../meter/meter.h"
 #include "tracker.h"
 
 /* The final footprint at target_tokens, from the J/token of training
@@ -254,7 +254,7 @@ LLMC_API int llmc_tracker_channel(llmc_channel *out, llmc_tracker *t,
         return llmc__fail(LLMC_ERANGE, "channel %zu is past the tracker's %zu",
                           index, n);
     }
-    llmc__channel_export(&full, &t->meter->channels[index]);
+    llmc__meter_view(&full, t->meter, index);
     /* copies: the sampler rewrites the channel's own strings */
     snprintf(chan_name, sizeof chan_name, "%s", full.name);
     snprintf(chan_device, sizeof chan_device, "%s", full.device);
@@ -393,21 +393,22 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
 
     meters = json_array();
     for (size_t i = 0; i < t->nchans; i++) {
-        const struct llmc__channel *ch = &t->meter->channels[i];
         const struct llmc__chan *c = &t->chans[i];
         json_t *m = json_object();
-        llmc__json_set(&ok, m, "name", json_string(ch->name));
-        llmc__json_set(&ok, m, "device", json_string(ch->device));
-        llmc__json_set(&ok, m, "method", json_string(llmc_method_name(ch->method)));
-        llmc__json_set(&ok, m, "energy_j", isnan(ch->energy_j)
+        llmc_channel ch;
+        llmc__meter_view(&ch, t->meter, i);
+        llmc__json_set(&ok, m, "name", json_string(ch.name));
+        llmc__json_set(&ok, m, "device", json_string(ch.device));
+        llmc__json_set(&ok, m, "method", json_string(llmc_method_name(ch.method)));
+        llmc__json_set(&ok, m, "energy_j", isnan(ch.energy_j)
                                                ? json_null()
                                                : json_real(c->counted_j));
         llmc__json_set(&ok, m, "counted", json_boolean(c->held));
-        llmc__json_set(&ok, m, "status", json_string(llmc_status_name(ch->status)));
+        llmc__json_set(&ok, m, "status", json_string(llmc_status_name(ch.status)));
         llmc__json_set(&ok, m, "detail", json_string(c->note[0] ? c->note
-                                                                : ch->detail));
-        llmc__json_set(&ok, m, "quality", quality_json(ch->quality));
-        llmc__json_set(&ok, m, "node_level", json_boolean(ch->node_level));
+                                                                : ch.detail));
+        llmc__json_set(&ok, m, "quality", quality_json(ch.quality));
+        llmc__json_set(&ok, m, "node_level", json_boolean(ch.node_level));
         llmc__json_append(&ok, meters, m);
     }
     llmc__json_set(&ok, root, "meters", meters);

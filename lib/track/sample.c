@@ -18,8 +18,8 @@
 #include <time.h>
 
 #include "../core/internal.h"
-#include "../grid/live.h"
-#include "../meter/backend.h"
+#include "../grid/grid.h"
+#include "../meter/meter.h"
 #include "tracker.h"
 
 /* Samples before this many have passed are warm-up for the projection. */
@@ -27,25 +27,25 @@
 
 static void elect(llmc_tracker *t, size_t i)
 {
-    const struct llmc__channel *ch = &t->meter->channels[i];
+    const char *lock_key = llmc__meter_lock_key(t->meter, i);
     struct llmc__chan *c = &t->chans[i];
     char why[300];
     int h;
 
     if (c->held || !c->owned)
         return;
-    if (!ch->lock_key[0]) { /* const, model, replay: nothing to share */
+    if (!lock_key[0]) { /* const, model, replay: nothing to share */
         c->held = 1;
         return;
     }
-    h = llmc__lock_try(t, ch->lock_key, why, sizeof why);
+    h = llmc__lock_try(t, lock_key, why, sizeof why);
     if (h >= 0) {
         c->held = 1;
         c->lock_fd = h;
         c->note[0] = '\0';
     } else if (h == -1) {
         snprintf(c->note, sizeof c->note,
-                 "read by another process on this node (%s)", ch->lock_key);
+                 "read by another process on this node (%s)", lock_key);
     } else {
         /* no lock can be taken: count, and say that another process doing
          * the same would count this device twice */
@@ -100,10 +100,12 @@ struct answer {
     char error[400];
 };
 
-static void ask(struct answer *a, llmc_grid *grid, double at_unix_s)
+/* flags: LLMC__GRID_NO_NETWORK when the asker must not wait. */
+static void ask(struct answer *a, llmc_grid *grid, double at_unix_s,
+                unsigned flags)
 {
     llmc_intensity_init(&a->ci, sizeof a->ci);
-    a->rc = llmc_grid_intensity_at(&a->ci, grid, (int64_t)at_unix_s);
+    a->rc = llmc__grid_intensity_at(&a->ci, grid, (int64_t)at_unix_s, flags);
     a->provenance[0] = a->fallback[0] = a->error[0] = '\0';
     if (a->rc != LLMC_OK) {
         snprintf(a->error, sizeof a->error, "%s", llmc_last_error());
@@ -304,9 +306,18 @@ static int span_find(const llmc_tracker *t, uint64_t id)
     return -1;
 }
 
+/* How the grid is asked: by its own thread (unlock, mu released), over
+ * the network if need be; by the sample itself, never the network, so
+ * that no sample (one inside llmc_tracker_step above all) waits for it. */
+static unsigned asking_flags(int unlock)
+{
+    return unlock ? 0u : LLMC__GRID_NO_NETWORK;
+}
+
 /* Asks the grid for the time of each span waiting for a value, and prices
  * them: with its answer, else with the value nearest in time. unlock:
- * the questions are asked with mu released (the grid thread). */
+ * the questions are asked with mu released (the grid thread); otherwise
+ * the sample itself asks, and never the network. */
 static void price_spans(llmc_tracker *t, int unlock)
 {
     struct { uint64_t id; double mid; struct answer a; } *q;
@@ -338,7 +349,7 @@ static void price_spans(llmc_tracker *t, int unlock)
             q[k].a.rc = LLMC_ENET; /* the value nearest in time will do */
             continue;
         }
-        ask(&q[k].a, t->grid, q[k].mid);
+        ask(&q[k].a, t->grid, q[k].mid, asking_flags(unlock));
     }
     if (unlock)
         pthread_mutex_lock(&t->mu);
@@ -369,25 +380,19 @@ static void grid_round(llmc_tracker *t, int unlock)
 {
     struct answer *a;
     double asked = wall_now_s();
-    int no_net = llmc__no_network;
 
     if (t->intensity_ok && asked < t->grid_next_ask_unix_s) {
         /* the last answer still holds for now: the grid is asked only
          * about the spans waiting for a value */
         t->known_unix_s = asked;
-        if (!unlock)
-            llmc__no_network = 1;
         price_spans(t, unlock);
-        llmc__no_network = no_net;
         return;
     }
     if (!(a = malloc(sizeof *a)))
         return; /* out of memory: the next round asks again */
-    if (!unlock) /* the sample itself asks: never the network */
-        llmc__no_network = 1;
     if (unlock)
         pthread_mutex_unlock(&t->mu);
-    ask(a, t->grid, asked);
+    ask(a, t->grid, asked, asking_flags(unlock));
     if (unlock)
         pthread_mutex_lock(&t->mu);
     if (!t->grid_quit) {
@@ -395,7 +400,6 @@ static void grid_round(llmc_tracker *t, int unlock)
         if (a->rc == LLMC_OK)
             price_spans(t, unlock);
     }
-    llmc__no_network = no_net;
     free(a);
 }
 
@@ -414,7 +418,7 @@ int llmc__grid_is_live(const llmc_grid *grid)
 static void *grid_main(void *arg)
 {
     llmc_tracker *t = arg;
-    llmc__http_cancel = &t->grid_cancel;
+    llmc__grid_thread_cancel(&t->grid_cancel);
     pthread_mutex_lock(&t->mu);
     while (!t->grid_quit) {
         if (!t->grid_wake) {
@@ -545,7 +549,7 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
     if (kind == LLMC__SAMPLE_BASELINE) {
         for (size_t i = 0; i < t->nchans; i++) {
             elect(t, i);
-            t->chans[i].last_j = t->meter->channels[i].energy_j;
+            t->chans[i].last_j = llmc__meter_energy_j(t->meter, i);
         }
         t->last_ns = now;
         t->last_unix_s = now_unix_s;
@@ -557,10 +561,9 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
     }
 
     for (size_t i = 0; i < t->nchans; i++) {
-        const struct llmc__channel *ch = &t->meter->channels[i];
         struct llmc__chan *c = &t->chans[i];
-        double e = ch->energy_j;
-        t->quality |= ch->quality;
+        double e = llmc__meter_energy_j(t->meter, i);
+        t->quality |= llmc__meter_quality(t->meter, i);
         c->delta_j = 0.0;
         /* measured: a channel reads energy, whoever counts it; a rank whose
          * devices another process counts has measured 0 J, not nothing */

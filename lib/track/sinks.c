@@ -19,7 +19,7 @@
 
 #include "../core/internal.h"
 #include "../core/json.h"
-#include "../meter/backend.h"
+#include "../meter/meter.h"
 #include "tracker.h"
 
 #define CHECKPOINT_FORMAT "llmcarbon-checkpoint"
@@ -132,23 +132,24 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
         return;
     }
     for (size_t i = 0; i < t->nchans; i++) {
-        const struct llmc__channel *ch = &t->meter->channels[i];
         const struct llmc__chan *c = &t->chans[i];
-        json_t *m = json_pack("{s:s, s:s, s:b}", "name", ch->name, "method",
-                              llmc_method_name(ch->method), "counted",
-                              c->held);
+        llmc_channel ch;
+        json_t *m;
+        llmc__meter_view(&ch, t->meter, i);
+        m = json_pack("{s:s, s:s, s:b}", "name", ch.name, "method",
+                      llmc_method_name(ch.method), "counted", c->held);
         if (!m) {
             json_decref(meters);
             json_decref(line);
             log_write(t, NULL, 0);
             return;
         }
-        json_object_set_new(m, "energy_j", c->held && !isnan(ch->energy_j)
+        json_object_set_new(m, "energy_j", c->held && !isnan(ch.energy_j)
                                                ? json_real(c->delta_j)
                                                : json_null());
-        if (ch->status != LLMC_OK)
+        if (ch.status != LLMC_OK)
             json_object_set_new(m, "status",
-                                json_string(llmc_status_name(ch->status)));
+                                json_string(llmc_status_name(ch.status)));
         if (json_array_append_new(meters, m) != 0) {
             json_decref(meters);
             json_decref(line);

@@ -18,8 +18,8 @@
 
 #include "../core/envcheck.h"
 #include "../core/internal.h"
-#include "../grid/live.h"
-#include "../meter/backend.h"
+#include "../grid/grid.h"
+#include "../meter/meter.h"
 #include "tracker.h"
 
 #define DEFAULT_INTERVAL_S 1.0
@@ -152,6 +152,12 @@ LLMC_API int llmc_tracker_new(llmc_tracker **out)
     return LLMC_OK;
 }
 
+/* 1 when channel i reads one device (a GPU), not the node or a model. */
+static int is_device(const llmc_meter *m, size_t i)
+{
+    return !llmc__meter_node_level(m, i) && llmc__meter_lock_key(m, i)[0];
+}
+
 /* Which GPU channels this rank may read: with n ranks on the node that all
  * see several GPUs, the i-th GPU belongs to local rank i mod n (torchrun,
  * Slurm and MPI hand out devices that way, and no GPU is left without a
@@ -164,14 +170,12 @@ static void decide_ownership(llmc_tracker *t)
     int n = t->id.local_world_size;
     int per_rank = t->id.local_rank >= 0 && n > 1;
     for (size_t i = 0; i < t->nchans; i++)
-        if (!t->meter->channels[i].node_level &&
-            t->meter->channels[i].lock_key[0])
+        if (is_device(t->meter, i))
             ngpu++;
     for (size_t i = 0; i < t->nchans; i++) {
-        const struct llmc__channel *ch = &t->meter->channels[i];
         struct llmc__chan *c = &t->chans[i];
         c->owned = 1;
-        if (per_rank && !ch->node_level && ch->lock_key[0] && ngpu > 1) {
+        if (per_rank && is_device(t->meter, i) && ngpu > 1) {
             c->owned = k % (size_t)n == (size_t)t->id.local_rank;
             if (!c->owned)
                 snprintf(c->note, sizeof c->note,
@@ -187,8 +191,7 @@ static void decide_ownership(llmc_tracker *t)
  * node-wide reading or a model. */
 static int counts_device(const llmc_tracker *t, size_t i)
 {
-    return t->chans[i].owned && !t->meter->channels[i].node_level &&
-           t->meter->channels[i].lock_key[0];
+    return t->chans[i].owned && is_device(t->meter, i);
 }
 
 /* Without hardware=, the devices' profile comes from what their driver
@@ -202,28 +205,33 @@ static void profile_from_meters(llmc_tracker *t)
     int n = 0;
 
     for (size_t i = 0; i < t->nchans; i++) {
-        const struct llmc__channel *ch = &t->meter->channels[i];
+        llmc_channel ch;
+        double memory_gib, power_limit_w;
         llmc_profile *p = NULL;
         int rc;
         if (!counts_device(t, i))
             continue;
-        if ((rc = llmc_profile_lookup_device(&p, ch->device, ch->memory_gib,
-                                             ch->power_limit_w)) != LLMC_OK) {
+        llmc__meter_view(&ch, t->meter, i);
+        llmc__meter_device_facts(t->meter, i, &memory_gib, &power_limit_w);
+        if ((rc = llmc_profile_lookup_device(&p, ch.device, memory_gib,
+                                             power_limit_w)) != LLMC_OK) {
             snprintf(t->embodied_note, sizeof t->embodied_note,
                      "no hardware given, and %.20s's '%.80s' is %s in the "
                      "catalogue; give hardware=NAME",
-                     ch->name, ch->device,
+                     ch.name, ch.device,
                      rc == LLMC_EAMBIGUOUS ? "ambiguous" : "not found");
             llmc_profile_free(found);
             return;
         }
         if (found && strcmp(llmc_profile_get_text(found, LLMC_PROFILE_NAME),
                             llmc_profile_get_text(p, LLMC_PROFILE_NAME)) != 0) {
+            llmc_channel was;
+            llmc__meter_view(&was, t->meter, first);
             snprintf(t->embodied_note, sizeof t->embodied_note,
                      "no hardware given, and the devices differ (%.20s is "
                      "'%.60s', %.20s is '%.60s'); give hardware=NAME",
-                     t->meter->channels[first].name,
-                     llmc_profile_get_text(found, LLMC_PROFILE_NAME), ch->name,
+                     was.name,
+                     llmc_profile_get_text(found, LLMC_PROFILE_NAME), ch.name,
                      llmc_profile_get_text(p, LLMC_PROFILE_NAME));
             llmc_profile_free(p);
             llmc_profile_free(found);
@@ -243,16 +251,19 @@ static void profile_from_meters(llmc_tracker *t)
         return;
     }
     {
-        const struct llmc__channel *ch = &t->meter->channels[first];
+        llmc_channel ch;
+        double memory_gib, power_limit_w;
         char mem[32] = "", limit[32] = "";
-        if (!isnan(ch->memory_gib))
-            snprintf(mem, sizeof mem, ", %.4g GiB", ch->memory_gib);
-        if (!isnan(ch->power_limit_w))
-            snprintf(limit, sizeof limit, ", %.4g W limit", ch->power_limit_w);
+        llmc__meter_view(&ch, t->meter, first);
+        llmc__meter_device_facts(t->meter, first, &memory_gib, &power_limit_w);
+        if (!isnan(memory_gib))
+            snprintf(mem, sizeof mem, ", %.4g GiB", memory_gib);
+        if (!isnan(power_limit_w))
+            snprintf(limit, sizeof limit, ", %.4g W limit", power_limit_w);
         snprintf(t->hardware_from, sizeof t->hardware_from,
                  "%d device%s as %.20s reports %s: '%.80s'%s%s", n,
-                 n == 1 ? "" : "s", ch->name, n == 1 ? "it" : "the first",
-                 ch->device, mem, limit);
+                 n == 1 ? "" : "s", ch.name, n == 1 ? "it" : "the first",
+                 ch.device, mem, limit);
     }
     t->profile = found;
     t->profile_from_meters = 1;
@@ -491,8 +502,9 @@ static int settle_meters(llmc_tracker *t)
 
     llmc_meter_read(t->meter);
     for (size_t i = 0; i < n; i++) {
-        const struct llmc__channel *ch = &t->meter->channels[i];
-        reads |= ch->status == LLMC_OK && !isnan(ch->energy_j);
+        llmc_channel ch;
+        llmc__meter_view(&ch, t->meter, i);
+        reads |= ch.status == LLMC_OK && !isnan(ch.energy_j);
     }
     if (reads)
         return LLMC_OK;
@@ -508,9 +520,10 @@ static int settle_meters(llmc_tracker *t)
         d += l + (d[l] == '\n');
     }
     for (size_t i = 0; i < n; i++) {
-        const struct llmc__channel *ch = &t->meter->channels[i];
-        snprintf(line, sizeof line, " %s (%s): %s;", ch->name, ch->device,
-                 ch->detail[0] ? ch->detail : llmc_status_name(ch->status));
+        llmc_channel ch;
+        llmc__meter_view(&ch, t->meter, i);
+        snprintf(line, sizeof line, " %s (%s): %s;", ch.name, ch.device,
+                 ch.detail[0] ? ch.detail : llmc_status_name(ch.status));
         append(&text, &len, line);
     }
     if (!*diag && n == 0)
@@ -520,6 +533,7 @@ static int settle_meters(llmc_tracker *t)
                             "(fallback=none)");
     } else {
         const char *cpu = NULL;
+        llmc_channel added;
         if (t->profile &&
             strcmp(llmc_profile_get_text(t->profile, LLMC_PROFILE_KIND),
                    "cpu") == 0)
@@ -530,10 +544,11 @@ static int settle_meters(llmc_tracker *t)
             free(text);
             return rc; /* out of memory, or the CPU's profile */
         }
+        llmc__meter_view(&added, t->meter, llmc__meter_count(t->meter) - 1);
         snprintf(line, sizeof line,
                  " energy is estimated instead (method model, quality "
                  "estimated): %s; give fallback=none to leave it unknown",
-                 t->meter->channels[t->meter->count - 1].detail);
+                 added.detail);
         append(&text, &len, line);
     }
     if (!text)
@@ -592,8 +607,10 @@ static int start_won(llmc_tracker *t)
     if (t->require_measured) {
         int any = 0;
         for (size_t i = 0; i < t->nchans; i++) {
-            llmc_method m = t->meter->channels[i].method;
-            any |= m == LLMC_METHOD_COUNTER || m == LLMC_METHOD_POWER;
+            llmc_channel ch;
+            llmc__meter_view(&ch, t->meter, i);
+            any |= ch.method == LLMC_METHOD_COUNTER ||
+                   ch.method == LLMC_METHOD_POWER;
         }
         if (!any) {
             char diag[700];
@@ -606,11 +623,13 @@ static int start_won(llmc_tracker *t)
     }
     /* a counter must be read at least twice per wrap period */
     for (size_t i = 0; i < t->nchans; i++) {
-        double w = t->meter->channels[i].wrap_s;
+        double w = llmc__meter_wrap_s(t->meter, i);
         if (!isnan(w) && w > 0 && t->interval_s > w / 2) {
+            llmc_channel ch;
+            llmc__meter_view(&ch, t->meter, i);
             llmc__problem(t, "interval lowered from %.6g s to %.6g s: %s "
                           "wraps every ~%.0f s",
-                          t->interval_s, w / 2, t->meter->channels[i].name, w);
+                          t->interval_s, w / 2, ch.name, w);
             t->interval_s = w / 2;
         }
     }
@@ -762,8 +781,9 @@ __attribute__((noinline)) static void inline_sample(llmc_tracker *t)
     atomic_store(&t->next_inline_ns, now + llmc__ns_of_s(t->interval_s));
     if (t->sync)
         t->sync(t->sync_userdata);
-    llmc__no_network = 1; /* a step never waits for the network */
     if (pthread_mutex_trylock(&t->mu) == 0) {
+        /* the sample asks the grid without the network: a step never
+         * waits for it */
         if (atomic_load(&t->state) == LLMC__RUNNING)
             llmc__tracker_sample(t, LLMC__SAMPLE_NORMAL);
         pthread_mutex_unlock(&t->mu);
@@ -777,7 +797,6 @@ __attribute__((noinline)) static void inline_sample(llmc_tracker *t)
             pthread_mutex_unlock(&t->mu);
         }
     }
-    llmc__no_network = 0;
     atomic_flag_clear(&t->inline_busy);
 }
 
