@@ -332,9 +332,205 @@ static json_t *quality_json(unsigned q)
     return a;
 }
 
+/* The parts of the report, each added to root under mu; *ok is cleared by
+ * a part that could not be built (out of memory). */
+
+static void meters_json(int *okp, json_t *root, const llmc_tracker *t)
+{
+    json_t *meters;
+    int ok = *okp;
+    meters = json_array();
+    for (size_t i = 0; i < t->nchans; i++) {
+        const struct llmc__chan *c = &t->chans[i];
+        json_t *m = json_object();
+        llmc_channel ch;
+        llmc__meter_view(&ch, t->meter, i);
+        llmc__json_set(&ok, m, "name", json_string(ch.name));
+        llmc__json_set(&ok, m, "device", json_string(ch.device));
+        llmc__json_set(&ok, m, "method", json_string(llmc_method_name(ch.method)));
+        llmc__json_set(&ok, m, "energy_j", isnan(ch.energy_j)
+                                               ? json_null()
+                                               : json_real(c->counted_j));
+        llmc__json_set(&ok, m, "counted", json_boolean(c->held));
+        llmc__json_set(&ok, m, "status", json_string(llmc_status_name(ch.status)));
+        llmc__json_set(&ok, m, "detail", json_string(c->note[0] ? c->note
+                                                                : ch.detail));
+        llmc__json_set(&ok, m, "quality", quality_json(ch.quality));
+        llmc__json_set(&ok, m, "node_level", json_boolean(ch.node_level));
+        llmc__json_append(&ok, meters, m);
+    }
+    llmc__json_set(&ok, root, "meters", meters);
+    llmc__json_set(&ok, root, "meter_diagnostics",
+                        json_string(llmc_meter_diagnostics(t->meter)));
+
+    *okp = ok;
+}
+
+static void phases_json(int *okp, json_t *root, llmc_tracker *t)
+{
+    json_t *phases;
+    int ok = *okp;
+    phases = json_object();
+    for (unsigned p = 0; p < t->nphases; p++) {
+        llmc_totals po;
+        llmc__totals_fill(&po, t, (int)p);
+        live_steps(t, &po, (int)p);
+        llmc__json_set(&ok, phases, t->phase_names[p],
+                       totals_json(&po, embodied_counted(t)));
+    }
+    llmc__json_set(&ok, root, "phases", phases);
+
+    *okp = ok;
+}
+
+/* per name: the windows that ended, summed, and whether one is open now */
+static void windows_json(int *okp, json_t *root, const llmc_tracker *t)
+{
+    int ok = *okp;
+    json_t *wins = json_object();
+    int emb = embodied_counted(t);
+    for (unsigned i = 0; i < t->nwindows; i++) {
+        const struct llmc__window *w = &t->windows[i];
+        json_t *j = json_object();
+        llmc__json_set(&ok, j, "count", json_integer((json_int_t)w->ended));
+        llmc__json_set(&ok, j, "open", json_integer(w->open));
+        llmc__json_set(&ok, j, "duration_s", num(w->sum_duration_s));
+        llmc__json_set(&ok, j, "energy_j", num(w->sum_energy_j));
+        llmc__json_set(&ok, j, "operational_kgco2e",
+                       num(w->sum_operational_kgco2e));
+        llmc__json_set(&ok, j, "embodied_kgco2e",
+                       emb ? num(w->sum_embodied_kgco2e) : json_null());
+        llmc__json_set(&ok, j, "total_kgco2e", num(w->sum_total_kgco2e));
+        llmc__json_set(&ok, j, "steps",
+                       json_integer((json_int_t)w->sum_steps));
+        llmc__json_set(&ok, j, "tokens",
+                       json_integer((json_int_t)w->sum_tokens));
+        llmc__json_set(&ok, wins, w->name, j);
+    }
+    llmc__json_set(&ok, root, "windows", wins);
+    if (t->win_lines_lost > 0)
+        llmc__json_set(&ok, root, "window_log_lines_lost",
+                       json_integer(t->win_lines_lost));
+    *okp = ok;
+}
+
+static void grid_json(int *okp, json_t *root, const llmc_tracker *t,
+                      const llmc_totals *o)
+{
+    int ok = *okp;
+    json_t *g = json_object();
+    const llmc_intensity *ci = &t->intensity;
+    llmc__json_set(&ok, g, "spec", json_string(llmc_grid_spec(t->grid)));
+    if (t->intensity_known) {
+        llmc__json_set(&ok, g, "zone", json_string(ci->zone ? ci->zone : ""));
+        llmc__json_set(&ok, g, "source", json_string(ci->source ? ci->source : ""));
+        llmc__json_set(&ok, g, "basis", json_string(llmc_basis_name(ci->basis)));
+        llmc__json_set(&ok, g, "year", ci->year ? json_integer(ci->year)
+                                                : json_null());
+        llmc__json_set(&ok, g, "dataset", json_string(ci->dataset ? ci->dataset : ""));
+        llmc__json_set(&ok, g, "provenance",
+                            json_string(ci->provenance ? ci->provenance : ""));
+    }
+    if (t->grid_problem[0])
+        llmc__json_set(&ok, g, "problem", json_string(t->grid_problem));
+    if (o->filled_energy_j > 0) {
+        char how[200];
+        filled_by(how, sizeof how, t);
+        llmc__json_set(&ok, g, "filled_by", json_string(how));
+    }
+    if (isnan(o->operational_kgco2e) && o->unpriced_energy_j > 0) {
+        char why[600];
+        snprintf(why, sizeof why,
+                 "no grid intensity was known for %.6g J (%.400s); "
+                 "the operational CO2e is unknown, not 0",
+                 o->unpriced_energy_j,
+                 t->grid_problem[0] ? t->grid_problem : "no answer yet");
+        llmc__json_set(&ok, g, "operational_note", json_string(why));
+    }
+    llmc__json_set(&ok, root, "grid", g);
+    *okp = ok;
+}
+
+static void embodied_json(int *okp, json_t *root, const llmc_tracker *t)
+{
+    int ok = *okp;
+    json_t *e = json_object();
+    llmc__json_set(&ok, e, "included", json_boolean(t->embodied_devices > 0));
+    if (t->embodied_devices > 0) {
+        llmc__json_set(&ok, e, "devices", json_integer(t->embodied_devices));
+        llmc__json_set(&ok, e, "kgco2e_per_device",
+                            json_real(t->embodied_per_device_kgco2e));
+        llmc__json_set(&ok, e, "basis", json_string(llmc_profile_get_text(
+                                            t->profile,
+                                            LLMC_PROFILE_EMBODIED_BASIS)));
+        llmc__json_set(&ok, e, "lifetime_years",
+                            json_real(t->lifetime_s / LLMC__SECONDS_PER_YEAR));
+    } else {
+        llmc__json_set(&ok, e, "note", json_string(t->embodied_note));
+    }
+    if (t->profile) {
+        llmc__json_set(&ok, e, "hardware", json_string(llmc_profile_get_text(
+                                               t->profile, LLMC_PROFILE_NAME)));
+        /* where the profile came from: hardware= (null), or what the
+         * meters' driver said of the devices */
+        llmc__json_set(&ok, e, "hardware_from",
+                       t->profile_from_meters
+                           ? json_string(t->hardware_from)
+                           : json_null());
+    }
+    llmc__json_set(&ok, root, "embodied", e);
+    *okp = ok;
+}
+
+static void projection_json(int *okp, json_t *root, const llmc_tracker *t,
+                            const llmc_totals *o)
+{
+    json_t *p;
+    int ok = *okp;
+    if (!t->target_tokens)
+        return;
+    p = json_object();
+    llmc__json_set(&ok, p, "target_tokens",
+                        json_integer((json_int_t)t->target_tokens));
+    llmc__json_set(&ok, p, "total_kgco2e", num(o->projected_total_kgco2e));
+    llmc__json_set(&ok, p, "range_kgco2e",
+                        json_pack("[o, o]", num(o->projected_low_kgco2e),
+                                  num(o->projected_high_kgco2e)));
+    if (!isnan(t->plan_lo_kgco2e)) {
+        llmc__json_set(&ok, p, "plan_total_kgco2e",
+                            json_real((t->plan_lo_kgco2e + t->plan_hi_kgco2e) / 2));
+        llmc__json_set(&ok, p, "plan_range_kgco2e",
+                            json_pack("[f, f]", t->plan_lo_kgco2e,
+                                      t->plan_hi_kgco2e));
+    }
+    if (isnan(o->projected_total_kgco2e))
+        llmc__json_set(&ok, p, "note",
+                            json_string("not yet: needs at least two "
+                                        "training intervals after the "
+                                        "warm-up"));
+    llmc__json_set(&ok, root, "projection", p);
+    *okp = ok;
+}
+
+static void identity_json(int *okp, json_t *root, const llmc_tracker *t)
+{
+    json_t *id;
+    int ok = *okp;
+    id = json_object();
+    llmc__json_set(&ok, id, "host", json_string(t->id.host));
+    llmc__json_set(&ok, id, "job", *t->id.job ? json_string(t->id.job) : json_null());
+    llmc__json_set(&ok, id, "rank", t->id.rank >= 0 ? json_integer(t->id.rank) : json_null());
+    llmc__json_set(&ok, id, "local_rank",
+                        t->id.local_rank >= 0 ? json_integer(t->id.local_rank) : json_null());
+    llmc__json_set(&ok, id, "world_size",
+                        t->id.world_size >= 0 ? json_integer(t->id.world_size) : json_null());
+    llmc__json_set(&ok, root, "identity", id);
+    *okp = ok;
+}
+
 LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
 {
-    json_t *root, *meters, *phases, *id;
+    json_t *root;
     llmc_totals o;
     int ok = 1; /* cleared by the first part that could not be built */
 
@@ -391,159 +587,13 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
                                    "duration_s", t->resumed.duration_s)
                        : json_null());
 
-    meters = json_array();
-    for (size_t i = 0; i < t->nchans; i++) {
-        const struct llmc__chan *c = &t->chans[i];
-        json_t *m = json_object();
-        llmc_channel ch;
-        llmc__meter_view(&ch, t->meter, i);
-        llmc__json_set(&ok, m, "name", json_string(ch.name));
-        llmc__json_set(&ok, m, "device", json_string(ch.device));
-        llmc__json_set(&ok, m, "method", json_string(llmc_method_name(ch.method)));
-        llmc__json_set(&ok, m, "energy_j", isnan(ch.energy_j)
-                                               ? json_null()
-                                               : json_real(c->counted_j));
-        llmc__json_set(&ok, m, "counted", json_boolean(c->held));
-        llmc__json_set(&ok, m, "status", json_string(llmc_status_name(ch.status)));
-        llmc__json_set(&ok, m, "detail", json_string(c->note[0] ? c->note
-                                                                : ch.detail));
-        llmc__json_set(&ok, m, "quality", quality_json(ch.quality));
-        llmc__json_set(&ok, m, "node_level", json_boolean(ch.node_level));
-        llmc__json_append(&ok, meters, m);
-    }
-    llmc__json_set(&ok, root, "meters", meters);
-    llmc__json_set(&ok, root, "meter_diagnostics",
-                        json_string(llmc_meter_diagnostics(t->meter)));
-
-    phases = json_object();
-    for (unsigned p = 0; p < t->nphases; p++) {
-        llmc_totals po;
-        llmc__totals_fill(&po, t, (int)p);
-        live_steps(t, &po, (int)p);
-        llmc__json_set(&ok, phases, t->phase_names[p],
-                       totals_json(&po, embodied_counted(t)));
-    }
-    llmc__json_set(&ok, root, "phases", phases);
-
-    {
-        /* per name: the windows that ended, summed, and whether one is
-         * open now */
-        json_t *wins = json_object();
-        int emb = embodied_counted(t);
-        for (unsigned i = 0; i < t->nwindows; i++) {
-            const struct llmc__window *w = &t->windows[i];
-            json_t *j = json_object();
-            llmc__json_set(&ok, j, "count", json_integer((json_int_t)w->ended));
-            llmc__json_set(&ok, j, "open", json_integer(w->open));
-            llmc__json_set(&ok, j, "duration_s", num(w->sum_duration_s));
-            llmc__json_set(&ok, j, "energy_j", num(w->sum_energy_j));
-            llmc__json_set(&ok, j, "operational_kgco2e",
-                           num(w->sum_operational_kgco2e));
-            llmc__json_set(&ok, j, "embodied_kgco2e",
-                           emb ? num(w->sum_embodied_kgco2e) : json_null());
-            llmc__json_set(&ok, j, "total_kgco2e", num(w->sum_total_kgco2e));
-            llmc__json_set(&ok, j, "steps",
-                           json_integer((json_int_t)w->sum_steps));
-            llmc__json_set(&ok, j, "tokens",
-                           json_integer((json_int_t)w->sum_tokens));
-            llmc__json_set(&ok, wins, w->name, j);
-        }
-        llmc__json_set(&ok, root, "windows", wins);
-        if (t->win_lines_lost > 0)
-            llmc__json_set(&ok, root, "window_log_lines_lost",
-                           json_integer(t->win_lines_lost));
-    }
-
-    {
-        json_t *g = json_object();
-        const llmc_intensity *ci = &t->intensity;
-        llmc__json_set(&ok, g, "spec", json_string(llmc_grid_spec(t->grid)));
-        if (t->intensity_known) {
-            llmc__json_set(&ok, g, "zone", json_string(ci->zone ? ci->zone : ""));
-            llmc__json_set(&ok, g, "source", json_string(ci->source ? ci->source : ""));
-            llmc__json_set(&ok, g, "basis", json_string(llmc_basis_name(ci->basis)));
-            llmc__json_set(&ok, g, "year", ci->year ? json_integer(ci->year)
-                                                    : json_null());
-            llmc__json_set(&ok, g, "dataset", json_string(ci->dataset ? ci->dataset : ""));
-            llmc__json_set(&ok, g, "provenance",
-                                json_string(ci->provenance ? ci->provenance : ""));
-        }
-        if (t->grid_problem[0])
-            llmc__json_set(&ok, g, "problem", json_string(t->grid_problem));
-        if (o.filled_energy_j > 0) {
-            char how[200];
-            filled_by(how, sizeof how, t);
-            llmc__json_set(&ok, g, "filled_by", json_string(how));
-        }
-        if (isnan(o.operational_kgco2e) && o.unpriced_energy_j > 0) {
-            char why[600];
-            snprintf(why, sizeof why,
-                     "no grid intensity was known for %.6g J (%.400s); "
-                     "the operational CO2e is unknown, not 0",
-                     o.unpriced_energy_j,
-                     t->grid_problem[0] ? t->grid_problem : "no answer yet");
-            llmc__json_set(&ok, g, "operational_note", json_string(why));
-        }
-        llmc__json_set(&ok, root, "grid", g);
-    }
-    {
-        json_t *e = json_object();
-        llmc__json_set(&ok, e, "included", json_boolean(t->embodied_devices > 0));
-        if (t->embodied_devices > 0) {
-            llmc__json_set(&ok, e, "devices", json_integer(t->embodied_devices));
-            llmc__json_set(&ok, e, "kgco2e_per_device",
-                                json_real(t->embodied_per_device_kgco2e));
-            llmc__json_set(&ok, e, "basis", json_string(llmc_profile_get_text(
-                                                t->profile,
-                                                LLMC_PROFILE_EMBODIED_BASIS)));
-            llmc__json_set(&ok, e, "lifetime_years",
-                                json_real(t->lifetime_s / LLMC__SECONDS_PER_YEAR));
-        } else {
-            llmc__json_set(&ok, e, "note", json_string(t->embodied_note));
-        }
-        if (t->profile) {
-            llmc__json_set(&ok, e, "hardware", json_string(llmc_profile_get_text(
-                                                   t->profile, LLMC_PROFILE_NAME)));
-            /* where the profile came from: hardware= (null), or what the
-             * meters' driver said of the devices */
-            llmc__json_set(&ok, e, "hardware_from",
-                           t->profile_from_meters
-                               ? json_string(t->hardware_from)
-                               : json_null());
-        }
-        llmc__json_set(&ok, root, "embodied", e);
-    }
-    if (t->target_tokens) {
-        json_t *p = json_object();
-        llmc__json_set(&ok, p, "target_tokens",
-                            json_integer((json_int_t)t->target_tokens));
-        llmc__json_set(&ok, p, "total_kgco2e", num(o.projected_total_kgco2e));
-        llmc__json_set(&ok, p, "range_kgco2e",
-                            json_pack("[o, o]", num(o.projected_low_kgco2e),
-                                      num(o.projected_high_kgco2e)));
-        if (!isnan(t->plan_lo_kgco2e)) {
-            llmc__json_set(&ok, p, "plan_total_kgco2e",
-                                json_real((t->plan_lo_kgco2e + t->plan_hi_kgco2e) / 2));
-            llmc__json_set(&ok, p, "plan_range_kgco2e",
-                                json_pack("[f, f]", t->plan_lo_kgco2e,
-                                          t->plan_hi_kgco2e));
-        }
-        if (isnan(o.projected_total_kgco2e))
-            llmc__json_set(&ok, p, "note",
-                                json_string("not yet: needs at least two "
-                                            "training intervals after the "
-                                            "warm-up"));
-        llmc__json_set(&ok, root, "projection", p);
-    }
-    id = json_object();
-    llmc__json_set(&ok, id, "host", json_string(t->id.host));
-    llmc__json_set(&ok, id, "job", *t->id.job ? json_string(t->id.job) : json_null());
-    llmc__json_set(&ok, id, "rank", t->id.rank >= 0 ? json_integer(t->id.rank) : json_null());
-    llmc__json_set(&ok, id, "local_rank",
-                        t->id.local_rank >= 0 ? json_integer(t->id.local_rank) : json_null());
-    llmc__json_set(&ok, id, "world_size",
-                        t->id.world_size >= 0 ? json_integer(t->id.world_size) : json_null());
-    llmc__json_set(&ok, root, "identity", id);
+    meters_json(&ok, root, t);
+    phases_json(&ok, root, t);
+    windows_json(&ok, root, t);
+    grid_json(&ok, root, t, &o);
+    embodied_json(&ok, root, t);
+    projection_json(&ok, root, t, &o);
+    identity_json(&ok, root, t);
     {
         char note[700], all[sizeof t->problems + sizeof note + 2];
         grid_note(note, sizeof note, t);
