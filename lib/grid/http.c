@@ -711,28 +711,15 @@ static int on_progress(void *cancel, curl_off_t dltotal, curl_off_t dlnow,
     return atomic_load((atomic_int *)cancel) != 0;
 }
 
-int llmc__http_get(struct llmc__http_response *out,
-                   const struct llmc__http_request *req)
+/* What a request must be before anything is sent: an http(s) URL, sane
+ * timeouts, header lines that are one "Name: value" each. Fills what (the
+ * name for messages), the timeouts in ms and whether an Accept is given. */
+static int check_request(const struct llmc__http_request *req,
+                         const char **what_out, long *connect_ms,
+                         long *total_ms, int *have_accept)
 {
-    char host[256], ua[64], errbuf[CURL_ERROR_SIZE];
-    const char *what;
-    struct secrets sec;
-    struct xfer x;
-    struct curl_slist *hdrs = NULL, *tmp;
-    long connect_ms, total_ms, status = 0;
-    int have_accept = 0, ret;
-    CURL *h;
-    CURLcode rc;
-
-    if (out) {
-        memset(out, 0, sizeof *out);
-        out->retry_after_s = -1;
-    }
-    if (!out || !req || !req->url)
-        return llmc__fail(LLMC_EINVAL, "http: %s is NULL",
-                          !out ? "the response" : !req ? "the request"
-                                                       : "the URL");
-    what = req->what && req->what[0] ? req->what : "http";
+    const char *what = req->what && req->what[0] ? req->what : "http";
+    *what_out = what;
     if (strncasecmp(req->url, "http://", 7) != 0 &&
         strncasecmp(req->url, "https://", 8) != 0) {
         char red[512];
@@ -743,8 +730,8 @@ int llmc__http_get(struct llmc__http_response *out,
                           what, red);
     }
     if (timeout_ms(req->connect_timeout_s, HTTP_DEFAULT_CONNECT_S,
-                   &connect_ms) != 0 ||
-        timeout_ms(req->timeout_s, HTTP_DEFAULT_TOTAL_S, &total_ms) != 0)
+                   connect_ms) != 0 ||
+        timeout_ms(req->timeout_s, HTTP_DEFAULT_TOTAL_S, total_ms) != 0)
         return llmc__fail(LLMC_EINVAL,
                           "%s: a timeout must be a finite number of seconds, "
                           "0 or more (0: the default)",
@@ -757,37 +744,18 @@ int llmc__http_get(struct llmc__http_response *out,
                               "line",
                               what, i + 1);
         if (strncasecmp(req->headers[i], "Accept:", 7) == 0)
-            have_accept = 1;
+            *have_accept = 1;
     }
+    return LLMC_OK;
+}
 
-    pthread_once(&load_once, load_curl);
-    if (load_status != LLMC_OK)
-        return llmc__fail(load_status, "%s: %s", what, load_error);
-
-    host_of(host, sizeof host, req->url);
-    secrets_of(&sec, req);
-    memset(&x, 0, sizeof x);
-    x.retry_after_s = -1;
-    errbuf[0] = '\0';
-
-    h = cu.easy_init();
-    if (!h)
-        return llmc__fail(LLMC_ENOMEM, "%s: libcurl cannot create a handle",
-                          what);
-
-    if (!have_accept) {
-        hdrs = cu.slist_append(NULL, "Accept: application/json");
-        if (!hdrs)
-            goto nomem;
-    }
-    for (size_t i = 0; i < LLMC__HTTP_MAX_HEADERS && req->headers[i]; i++) {
-        tmp = cu.slist_append(hdrs, req->headers[i]);
-        if (!tmp)
-            goto nomem;
-        hdrs = tmp;
-    }
-    snprintf(ua, sizeof ua, "libllmcarbon/%s", llmc_version_string());
-
+/* Every option of one transfer; libcurl's status of the first that fails. */
+static CURLcode set_options(CURL *h, const struct llmc__http_request *req,
+                            struct xfer *x, struct curl_slist *hdrs,
+                            char *errbuf, const char *ua, long connect_ms,
+                            long total_ms)
+{
+    CURLcode rc;
     rc = cu.easy_setopt(h, CURLOPT_URL, req->url);
     if (rc == CURLE_OK)
         rc = cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -834,11 +802,11 @@ int llmc__http_get(struct llmc__http_response *out,
     if (rc == CURLE_OK)
         rc = cu.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     if (rc == CURLE_OK)
-        rc = cu.easy_setopt(h, CURLOPT_WRITEDATA, &x);
+        rc = cu.easy_setopt(h, CURLOPT_WRITEDATA, x);
     if (rc == CURLE_OK)
         rc = cu.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     if (rc == CURLE_OK)
-        rc = cu.easy_setopt(h, CURLOPT_HEADERDATA, &x);
+        rc = cu.easy_setopt(h, CURLOPT_HEADERDATA, x);
     if (rc == CURLE_OK && llmc__http_cancel) {
         rc = cu.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
         if (rc == CURLE_OK)
@@ -846,6 +814,62 @@ int llmc__http_get(struct llmc__http_response *out,
         if (rc == CURLE_OK)
             rc = cu.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     }
+    return rc;
+}
+
+int llmc__http_get(struct llmc__http_response *out,
+                   const struct llmc__http_request *req)
+{
+    char host[256], ua[64], errbuf[CURL_ERROR_SIZE];
+    const char *what;
+    struct secrets sec;
+    struct xfer x;
+    struct curl_slist *hdrs = NULL, *tmp;
+    long connect_ms = 0, total_ms = 0, status = 0;
+    int have_accept = 0, ret;
+    CURL *h;
+    CURLcode rc;
+
+    if (out) {
+        memset(out, 0, sizeof *out);
+        out->retry_after_s = -1;
+    }
+    if (!out || !req || !req->url)
+        return llmc__fail(LLMC_EINVAL, "http: %s is NULL",
+                          !out ? "the response" : !req ? "the request"
+                                                       : "the URL");
+    if ((ret = check_request(req, &what, &connect_ms, &total_ms,
+                             &have_accept)) != LLMC_OK)
+        return ret;
+    pthread_once(&load_once, load_curl);
+    if (load_status != LLMC_OK)
+        return llmc__fail(load_status, "%s: %s", what, load_error);
+
+    host_of(host, sizeof host, req->url);
+    secrets_of(&sec, req);
+    memset(&x, 0, sizeof x);
+    x.retry_after_s = -1;
+    errbuf[0] = '\0';
+
+    h = cu.easy_init();
+    if (!h)
+        return llmc__fail(LLMC_ENOMEM, "%s: libcurl cannot create a handle",
+                          what);
+
+    if (!have_accept) {
+        hdrs = cu.slist_append(NULL, "Accept: application/json");
+        if (!hdrs)
+            goto nomem;
+    }
+    for (size_t i = 0; i < LLMC__HTTP_MAX_HEADERS && req->headers[i]; i++) {
+        tmp = cu.slist_append(hdrs, req->headers[i]);
+        if (!tmp)
+            goto nomem;
+        hdrs = tmp;
+    }
+    snprintf(ua, sizeof ua, "libllmcarbon/%s", llmc_version_string());
+
+    rc = set_options(h, req, &x, hdrs, errbuf, ua, connect_ms, total_ms);
     if (rc != CURLE_OK) {
         ret = rc == CURLE_OUT_OF_MEMORY
                   ? llmc__fail(LLMC_ENOMEM, "%s: out of memory", what)
