@@ -17,6 +17,7 @@
 #ifndef LLMCARBON_HPP
 #define LLMCARBON_HPP
 
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -226,6 +227,60 @@ public:
 
 private:
     detail::handle<llmc_estimate, llmc_estimate_free> h_;
+};
+
+// A channel of a meter as its last read left it, with its strings copied
+// (the C API's live only until the next read).
+struct channel_reading {
+    std::string name, device, detail;
+    llmc_method method = LLMC_METHOD_NONE;
+    double energy_j = 0, power_w = 0;
+    int status = LLMC_OK;
+    unsigned quality = 0;
+    bool node_level = false;
+};
+
+// Power meters on their own, without a tracker: open a spec ("const:300W",
+// "nvml:all+rapl", "auto"), read, and look at each channel.
+class meter {
+public:
+    explicit meter(const std::string &spec)
+    {
+        detail::check(llmc_meter_open(h_.out(), spec.c_str()));
+    }
+    // Reads every channel. A channel that fails keeps its own status and
+    // the others are still read; then the first failure is thrown.
+    void read() { detail::check(llmc_meter_read(h_.get())); }
+    std::size_t channel_count() const noexcept
+    {
+        return llmc_meter_channel_count(h_.get());
+    }
+    channel_reading channel(std::size_t index) const
+    {
+        llmc_channel c;
+        llmc_channel_init(&c, sizeof c);
+        detail::check(llmc_meter_channel(&c, h_.get(), index));
+        channel_reading r;
+        r.name = detail::str(c.name);
+        r.device = detail::str(c.device);
+        r.detail = detail::str(c.detail);
+        r.method = c.method;
+        r.energy_j = c.energy_j;
+        r.power_w = c.power_w;
+        r.status = c.status;
+        r.quality = c.quality;
+        r.node_level = c.node_level != 0;
+        return r;
+    }
+    // One line per source tried and what came of it.
+    std::string diagnostics() const
+    {
+        return detail::str(llmc_meter_diagnostics(h_.get()));
+    }
+    llmc_meter *get() const noexcept { return h_.get(); }
+
+private:
+    detail::handle<llmc_meter, llmc_meter_free> h_;
 };
 
 class tracker {

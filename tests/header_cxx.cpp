@@ -130,6 +130,58 @@ int main()
         EXPECT(w.report_json().find("\"windows\"") != std::string::npos);
     }
 
+    // a meter on its own: const:100W counts 100 W x the time between reads
+    {
+        llmcarbon::meter m("const:100W");
+        EXPECT(m.channel_count() == 1);
+        m.read();
+        llmcarbon::channel_reading first = m.channel(0);
+        EXPECT(first.name == "const");
+        EXPECT(first.device == "100 W");
+        EXPECT(first.method == LLMC_METHOD_CONST);
+        EXPECT(first.status == LLMC_OK);
+        EXPECT(!first.node_level);
+        auto t0 = std::chrono::steady_clock::now();
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        m.read();
+        double dt_s = std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - t0)
+                          .count();
+        llmcarbon::channel_reading second = m.channel(0);
+        // the copied strings outlive the read that replaced the C API's
+        EXPECT(first.name == "const");
+        EXPECT(second.energy_j > first.energy_j);
+        // up to the milliseconds between the meter's clock and this one
+        EXPECT(std::fabs((second.energy_j - first.energy_j) - 100.0 * dt_s) <
+               0.5);
+        EXPECT(std::fabs(second.power_w - 100.0) < 1e-9);
+        try {
+            m.channel(1);
+            return 1;
+        } catch (const llmcarbon::error &err) {
+            EXPECT(err.code() == LLMC_ERANGE);
+        }
+    }
+    // "auto" with nothing to read opens with no channel, and says why
+    {
+        setenv("LLMC_SYSFS_ROOT", "/nonexistent-sysfs", 1);
+        setenv("LLMC_NVML_LIBRARY", "/nonexistent/libnvidia-ml.so.1", 1);
+        llmcarbon::meter none("auto");
+        EXPECT(none.channel_count() == 0);
+        EXPECT(none.diagnostics().find("no meter can read on this machine") !=
+               std::string::npos);
+        unsetenv("LLMC_SYSFS_ROOT");
+        unsetenv("LLMC_NVML_LIBRARY");
+    }
+    try {
+        llmcarbon::meter bad("watts:100");
+        return 1;
+    } catch (const llmcarbon::error &err) {
+        EXPECT(err.code() == LLMC_EPARSE);
+        EXPECT(std::strcmp(err.name(), "LLMC_EPARSE") == 0);
+        EXPECT(std::strstr(err.what(), "'watts' is not a meter") != nullptr);
+    }
+
     // totals() returns the whole struct, its last fields too: a grid API
     // nobody answers (a closed loopback port) leaves all the energy unpriced
     llmcarbon::tracker dark("meters=const:100W;interval=100ms;grid="

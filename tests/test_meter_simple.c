@@ -192,6 +192,30 @@ START_TEST(test_replay_rejects_bad_traces_with_line_numbers)
 }
 END_TEST
 
+/* replay names the file it needs; rows may be indented with blanks. */
+START_TEST(test_replay_needs_a_file_and_takes_indented_rows)
+{
+    llmc_meter *m = NULL;
+    llmc_channel ch;
+    double t0, elapsed;
+    ck_assert_status(llmc_meter_open(&m, "replay"), LLMC_EPARSE);
+    ck_assert_error_mentions("replay needs a trace file");
+    ck_assert_status(llmc_meter_open(&m, "replay:"), LLMC_EPARSE);
+    ck_assert_error_mentions("'replay:trace.csv'");
+    ck_assert_ptr_null(m);
+
+    t0 = now_s();
+    m = replay_read_after("indented.csv", "  0,100\n\t10, 100\n", 100);
+    elapsed = now_s() - t0;
+    ch = channel0(m);
+    ck_assert_msg(strstr(ch.detail, "2 rows") != NULL, "%s", ch.detail);
+    /* 100 W from the open to the read */
+    ck_assert_double_ge(ch.energy_j, 100.0 * 0.1 - 1e-9);
+    ck_assert_double_le(ch.energy_j, 100.0 * elapsed);
+    llmc_meter_free(m);
+}
+END_TEST
+
 START_TEST(test_model_meter_with_utilisation_is_tdp_times_u)
 {
     llmc_meter *m;
@@ -540,6 +564,7 @@ int main(void)
     tcase_add_test(tc, test_replay_meter_integrates_the_trace);
     tcase_add_test(tc, test_replay_meter_stops_at_the_end_of_the_trace);
     tcase_add_test(tc, test_replay_rejects_bad_traces_with_line_numbers);
+    tcase_add_test(tc, test_replay_needs_a_file_and_takes_indented_rows);
     tcase_add_test(tc, test_replay_trace_starting_after_the_run_is_a_gap_not_0_j);
     tcase_add_test(tc, test_replay_trace_ending_before_the_run_flags_the_gap);
     tcase_add_test(tc, test_model_meter_with_utilisation_is_tdp_times_u);

@@ -489,6 +489,43 @@ START_TEST(test_rapl_unreadable_mmio_falls_back_to_msr)
 }
 END_TEST
 
+/* A zone whose counter cannot be read for a reason other than permission
+ * (here energy_uj is a directory: EISDIR) is skipped with the reason, the
+ * others still read; with no other zone, explicit rapl is LLMC_EIO and
+ * auto says why in its diagnostics. */
+START_TEST(test_rapl_unreadable_zone_is_skipped_with_its_error)
+{
+    llmc_meter *m;
+    char path[1024];
+
+    zone("intel-rapl:0", "package-0", 1000000, RANGE_UJ);
+    zone_path(path, sizeof path, "intel-rapl:0", "energy_uj");
+    ck_assert_int_eq(remove(path), 0);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+
+    expect_open_fails("rapl", LLMC_EIO);
+    ck_assert_error_mentions("rapl: no readable zone: ");
+    ck_assert_error_mentions(path);
+    ck_assert_error_mentions(strerror(EISDIR));
+    m = meter_ok("auto");
+    ck_assert_uint_eq(count_prefix(m, "rapl:"), 0);
+    expect_diag(m, "rapl: no readable zone: ");
+    expect_diag(m, strerror(EISDIR));
+    llmc_meter_free(m);
+
+    zone("intel-rapl:1", "package-1", 2000000, RANGE_UJ);
+    m = meter_ok("rapl");
+    ck_assert_uint_eq(llmc_meter_channel_count(m), 1);
+    ck_assert_str_eq(channel_at(m, 0).name, "rapl:package-1");
+    expect_diag(m, "rapl: reading package-1");
+    expect_diag(m, "; zone skipped");
+    set_energy("intel-rapl:1", 2000000 + 4500000);
+    ck_assert_status(llmc_meter_read(m), LLMC_OK);
+    ck_assert_double_eq(channel_at(m, 0).energy_j, 4.5);
+    llmc_meter_free(m);
+}
+END_TEST
+
 /* Mode bits do not stop root, and CI runs as root: the permission tests
  * give the fake tree to nobody and drop to that user. Check runs each test
  * in a process of its own, so nothing else runs unprivileged. */
@@ -853,6 +890,44 @@ START_TEST(test_amdgpu_absent)
 }
 END_TEST
 
+/* A card whose amdgpu hwmon has no energy or power file is skipped and
+ * said to be; alone it leaves nothing to read (LLMC_ENODEV explicit, a
+ * diagnostic in auto). A card with no product name or PCI slot is named
+ * by its index. */
+START_TEST(test_amdgpu_card_without_readings_is_skipped_and_named)
+{
+    llmc_meter *m;
+    llmc_channel ch;
+
+    amd_card(0, "amdgpu", NULL); /* a hwmon with nothing to read */
+    expect_open_fails("amdgpu", LLMC_ENODEV);
+    ck_assert_error_mentions("amdgpu: no readable AMD GPU: ");
+    ck_assert_error_mentions(
+        "hwmon2 has no energy1_input, power1_average or power1_input");
+    m = meter_ok("auto");
+    ck_assert_uint_eq(count_prefix(m, "amdgpu:"), 0);
+    expect_diag(m, "amdgpu: no readable AMD GPU: ");
+    llmc_meter_free(m);
+
+    amd_card(1, "amdgpu", NULL);
+    put("class/drm/card1/device/uevent", "DRIVER=amdgpu\n");
+    amd_file(1, "energy1_input", 1000000);
+    m = meter_ok("amdgpu");
+    ck_assert_uint_eq(llmc_meter_channel_count(m), 1);
+    ch = channel_at(m, 0);
+    ck_assert_str_eq(ch.name, "amdgpu:1");
+    ck_assert_str_eq(ch.device, "AMD GPU card1");
+    ck_assert_int_eq(ch.method, LLMC_METHOD_COUNTER);
+    expect_diag(m, "amdgpu: reading card1 (energy counter)");
+    expect_diag(m, "has no energy1_input, power1_average or power1_input; "
+                   "card skipped");
+    amd_file(1, "energy1_input", 1000000 + 2500000);
+    ck_assert_status(llmc_meter_read(m), LLMC_OK);
+    ck_assert_double_eq(channel_at(m, 0).energy_j, 2.5);
+    llmc_meter_free(m);
+}
+END_TEST
+
 START_TEST(test_amdgpu_permission_denied)
 {
     char path[1024];
@@ -889,6 +964,7 @@ static Suite *meter_sysfs_suite(void)
     tcase_add_test(rapl, test_rapl_unreadable_mmio_falls_back_to_msr);
     tcase_add_test(rapl, test_rapl_permission_denied_names_cve_and_remedies);
     tcase_add_test(rapl, test_rapl_absent_tree);
+    tcase_add_test(rapl, test_rapl_unreadable_zone_is_skipped_with_its_error);
     suite_add_tcase(s, rapl);
 
     tcase_add_checked_fixture(amd, tree_new, tree_free);
@@ -902,6 +978,7 @@ static Suite *meter_sysfs_suite(void)
     tcase_add_test(amd, test_amdgpu_without_kfd_topology_reads_every_card_and_says_so);
     tcase_add_test(amd, test_amdgpu_absent);
     tcase_add_test(amd, test_amdgpu_permission_denied);
+    tcase_add_test(amd, test_amdgpu_card_without_readings_is_skipped_and_named);
     suite_add_tcase(s, amd);
     return s;
 }
