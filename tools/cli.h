@@ -111,6 +111,10 @@ json_t *cli_append(json_t *array, json_t *value);
 const char *cli_num(char *buf, size_t size, double v);
 /* A Unix time as "2026-12-04T15:00:00Z" (UTC); "unknown" when not one. */
 const char *cli_utc(char *buf, size_t size, double unix_s);
+/* One help line for a key of a library table (llmc_tracker_key_get,
+ * llmc_estimate_key_get): "  --flag ARG" in a column of flag_width, then
+ * the key's help, wrapped under itself. */
+void cli_print_key(const llmc_key_info *k, int flag_width);
 /* Writes s on stdout, wrapping after `width` columns with `indent`. */
 void cli_wrap(const char *s, int indent, int width);
 void cli_wrapf(FILE *out, const char *s, int indent, int width);

@@ -48,17 +48,13 @@ static void print_help(void)
     llmc_key_info k;
     fputs(help_head, stdout);
     for (size_t i = 0; i < llmc_estimate_key_count(); i++) {
-        char left[64];
         llmc_key_info_init(&k, sizeof k);
         if (llmc_estimate_key_get(&k, i) != LLMC_OK)
             continue;
         for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
             if (strcmp(groups[g].key, k.name) == 0)
                 printf("%s\n", groups[g].heading);
-        snprintf(left, sizeof left, "%s%s%s", k.flag, *k.arg ? " " : "",
-                 k.arg);
-        printf("  %-19s ", left);
-        cli_wrap(k.help, 22, 78);
+        cli_print_key(&k, 19);
     }
     fputs(help_tail, stdout);
 }

@@ -52,13 +52,10 @@ static void print_help(void)
     llmc_key_info k;
     fputs(help_head, stdout);
     for (size_t i = 0; i < llmc_tracker_key_count(); i++) {
-        char left[64];
         llmc_key_info_init(&k, sizeof k);
         if (llmc_tracker_key_get(&k, i) != LLMC_OK)
             continue;
-        snprintf(left, sizeof left, "%s %s", k.flag, k.arg);
-        printf("  %-26s ", left);
-        cli_wrap(k.help, 29, 78);
+        cli_print_key(&k, 26);
     }
     fputs(help_tail, stdout);
 }

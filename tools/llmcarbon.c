@@ -390,6 +390,15 @@ const char *cli_num(char *buf, size_t size, double v)
     return buf;
 }
 
+void cli_print_key(const llmc_key_info *k, int flag_width)
+{
+    char left[96];
+    snprintf(left, sizeof left, "%s%s%s", k->flag, *k->arg ? " " : "",
+             k->arg);
+    printf("  %-*s ", flag_width, left);
+    cli_wrap(k->help, flag_width + 3, 78);
+}
+
 void cli_wrap(const char *s, int indent, int width)
 {
     cli_wrapf(stdout, s, indent, width);
