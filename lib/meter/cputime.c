@@ -82,6 +82,19 @@ static int read_stat(const char *path, struct proc_row *row)
     return 0;
 }
 
+static int by_pid(const void *a, const void *b)
+{
+    pid_t x = ((const struct proc_row *)a)->pid;
+    pid_t y = ((const struct proc_row *)b)->pid;
+    return x < y ? -1 : x > y;
+}
+
+static int pid_matches(const void *key, const void *row)
+{
+    pid_t x = *(const pid_t *)key, y = ((const struct proc_row *)row)->pid;
+    return x < y ? -1 : x > y;
+}
+
 /* The CPU ticks of root and every live process below it; -1 when root
  * itself cannot be read. */
 static int tree_ticks(pid_t root, unsigned long long *out)
@@ -120,6 +133,9 @@ static int tree_ticks(pid_t root, unsigned long long *out)
         free(rows);
         return -1;
     }
+    /* by pid, so that a parent is found in log n: a node may run
+     * thousands of processes, and this runs at every sample */
+    qsort(rows, n, sizeof *rows, by_pid);
     for (size_t i = 0; i < n; i++)
         if (rows[i].pid == root)
             in[i] = 1, found = 1;
@@ -127,14 +143,15 @@ static int tree_ticks(pid_t root, unsigned long long *out)
     do {
         changed = 0;
         for (size_t i = 0; i < n; i++) {
+            const struct proc_row *parent;
             if (in[i])
                 continue;
-            for (size_t j = 0; j < n; j++)
-                if (in[j] && rows[j].pid == rows[i].ppid) {
-                    in[i] = 1;
-                    changed = 1;
-                    break;
-                }
+            parent = bsearch(&rows[i].ppid, rows, n, sizeof *rows,
+                             pid_matches);
+            if (parent && in[parent - rows]) {
+                in[i] = 1;
+                changed = 1;
+            }
         }
     } while (changed);
     *out = 0;
