@@ -351,15 +351,123 @@ static void announce_default_grid(void)
     llmc_grid_free(g);
 }
 
+/* No meter can read here: said before the command starts, not only in the
+ * report at its end (llmc_tracker_status). */
+static void warn_if_unmeasured(llmc_tracker *t)
+{
+    const char *why = NULL;
+    if (llmc_tracker_status(&why, t) != LLMC_OK && why) {
+        char line[4096];
+        snprintf(line, sizeof line, "llmcarbon run: warning: %s", why);
+        llmc__redact(line, sizeof line);
+        fprintf(stderr, "%s\n", line);
+    }
+}
+
+/* Runs cmd (NULL-terminated) to its end, passing on the signals a job
+ * gets; *status is its wait status. CLI_OK, or CLI_FAILED when it could
+ * not be started. */
+static int run_command(char **cmd, int *status)
+{
+    pid_t pid, parent;
+    sigset_t blocked_before;
+
+    /* no signal may arrive between fork and knowing the child's pid */
+    {
+        sigset_t all;
+        sigemptyset(&all);
+        for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+            sigaddset(&all, forwarded[i]);
+        sigprocmask(SIG_BLOCK, &all, &blocked_before);
+    }
+    set_forwarding(1);
+    parent = getpid();
+    pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        set_forwarding(0);
+        sigprocmask(SIG_SETMASK, &blocked_before, NULL);
+        fprintf(stderr, "llmcarbon run: cannot start '%s': %s\n", cmd[0],
+                strerror(e));
+        return CLI_FAILED;
+    }
+    if (pid == 0) {
+        /* The command dies with us: when llmcarbon run is killed outright
+         * (kill -9, an OOM kill), nothing is measured any more, and a
+         * command left running would use a job's devices unaccounted.
+         * SIGKILL, not TERM: a command that ignores TERM must not outlive
+         * us either; a TERM for a graceful end is forwarded while we live. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(128 + SIGKILL); /* we died before the request took hold */
+        set_forwarding(0);
+        sigprocmask(SIG_SETMASK, &blocked_before, NULL);
+        execvp(cmd[0], cmd);
+        fprintf(stderr, "llmcarbon run: cannot run '%s': %s\n", cmd[0],
+                strerror(errno));
+        _exit(errno == ENOENT ? 127 : 126);
+    }
+    child_pid = pid;
+    sigprocmask(SIG_SETMASK, &blocked_before, NULL);
+    while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+        ;
+    child_pid = 0;
+    set_forwarding(0);
+    return CLI_OK;
+}
+
+/* Stops the tracker and prints its report (JSON or text) after the
+ * command's own output. 1 when the measurement was completed and shown,
+ * 0 when it was not (said on stderr). */
+static int stop_and_report(llmc_tracker *t, int json, const char *what,
+                           int status)
+{
+    char *report = NULL;
+    int measured = 1, rc;
+
+    if ((rc = llmc_tracker_stop(t)) != LLMC_OK) {
+        cli_fail("run", "stop", rc); /* e.g. the last checkpoint write */
+        measured = 0;
+    }
+    if ((rc = llmc_tracker_report_json(&report, t)) == LLMC_OK) {
+        json_error_t err;
+        json_t *r;
+        if (json) {
+            if (cli_write(report, strlen(report)) != 0 ||
+                cli_write("\n", 1) != 0) {
+                fputs("llmcarbon run: cannot write the report\n", stderr);
+                measured = 0;
+            }
+        } else if ((r = llmc__json_loadb(report, strlen(report), 0, &err)) !=
+                   NULL) {
+            struct cli_out co;
+            FILE *out = cli_out_open(&co);
+            if (out)
+                print_text(out, r, what, WIFSIGNALED(status),
+                           WIFSIGNALED(status) ? WTERMSIG(status)
+                                               : WEXITSTATUS(status));
+            json_decref(r);
+            if (cli_out_close(&co, "run") != CLI_OK)
+                measured = 0;
+        } else {
+            fprintf(stderr, "llmcarbon run: the report could not be read "
+                    "back (%s); it was not printed\n", err.text);
+            measured = 0;
+        }
+        fflush(stdout);
+    } else {
+        cli_fail("run", "report", rc);
+        measured = 0;
+    }
+    llmc_free(report);
+    return measured;
+}
+
 int cmd_run(int argc, char **argv)
 {
     llmc_tracker *t = NULL;
     int json = 0, strict = 0, c, rc, status = 0, exit_status;
-    int measured = 1, grid_given = 0;
+    int measured, grid_given = 0;
     const char *meters = NULL, *env;
-    char *report = NULL;
-    pid_t pid, parent;
-    sigset_t blocked_before;
     struct cli_getopt g;
 
     build_options();
@@ -420,94 +528,12 @@ int cmd_run(int argc, char **argv)
     }
     if (!grid_given && !((env = getenv("LLMC_GRID")) != NULL && *env))
         announce_default_grid();
-    {
-        const char *why = NULL;
-        if (llmc_tracker_status(&why, t) != LLMC_OK && why) {
-            char line[4096];
-            snprintf(line, sizeof line, "llmcarbon run: warning: %s", why);
-            llmc__redact(line, sizeof line);
-            fprintf(stderr, "%s\n", line);
-        }
-    }
-
-    /* no signal may arrive between fork and knowing the child's pid */
-    {
-        sigset_t all;
-        sigemptyset(&all);
-        for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-            sigaddset(&all, forwarded[i]);
-        sigprocmask(SIG_BLOCK, &all, &blocked_before);
-    }
-    set_forwarding(1);
-    parent = getpid();
-    pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        set_forwarding(0);
-        sigprocmask(SIG_SETMASK, &blocked_before, NULL);
+    warn_if_unmeasured(t);
+    if ((rc = run_command(&argv[optind], &status)) != CLI_OK) {
         llmc_tracker_free(t);
-        fprintf(stderr, "llmcarbon run: cannot start '%s': %s\n", argv[optind],
-                strerror(e));
-        return CLI_FAILED;
+        return rc;
     }
-    if (pid == 0) {
-        /* The command dies with us: when llmcarbon run is killed outright
-         * (kill -9, an OOM kill), nothing is measured any more, and a
-         * command left running would use a job's devices unaccounted.
-         * SIGKILL, not TERM: a command that ignores TERM must not outlive
-         * us either; a TERM for a graceful end is forwarded while we live. */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-            _exit(128 + SIGKILL); /* we died before the request took hold */
-        set_forwarding(0);
-        sigprocmask(SIG_SETMASK, &blocked_before, NULL);
-        execvp(argv[optind], &argv[optind]);
-        fprintf(stderr, "llmcarbon run: cannot run '%s': %s\n", argv[optind],
-                strerror(errno));
-        _exit(errno == ENOENT ? 127 : 126);
-    }
-    child_pid = pid;
-    sigprocmask(SIG_SETMASK, &blocked_before, NULL);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    child_pid = 0;
-    set_forwarding(0);
-
-    /* measured: 0 when the measurement could not be completed or shown */
-    if ((rc = llmc_tracker_stop(t)) != LLMC_OK) {
-        cli_fail("run", "stop", rc); /* e.g. the last checkpoint write */
-        measured = 0;
-    }
-    if ((rc = llmc_tracker_report_json(&report, t)) == LLMC_OK) {
-        json_error_t err;
-        json_t *r;
-        if (json) {
-            if (cli_write(report, strlen(report)) != 0 ||
-                cli_write("\n", 1) != 0) {
-                fputs("llmcarbon run: cannot write the report\n", stderr);
-                measured = 0;
-            }
-        } else if ((r = llmc__json_loadb(report, strlen(report), 0, &err)) !=
-                   NULL) {
-            struct cli_out co;
-            FILE *out = cli_out_open(&co);
-            if (out)
-                print_text(out, r, argv[optind], WIFSIGNALED(status),
-                           WIFSIGNALED(status) ? WTERMSIG(status)
-                                               : WEXITSTATUS(status));
-            json_decref(r);
-            if (cli_out_close(&co, "run") != CLI_OK)
-                measured = 0;
-        } else {
-            fprintf(stderr, "llmcarbon run: the report could not be read "
-                    "back (%s); it was not printed\n", err.text);
-            measured = 0;
-        }
-        fflush(stdout);
-    } else {
-        cli_fail("run", "report", rc);
-        measured = 0;
-    }
-    llmc_free(report);
+    measured = stop_and_report(t, json, argv[optind], status);
     llmc_tracker_free(t);
     exit_status = WIFSIGNALED(status) ? 128 + WTERMSIG(status)
                                       : WEXITSTATUS(status);
