@@ -641,6 +641,47 @@ static int rocm_select(struct card *c, size_t count, const char *base,
     return 1;
 }
 
+/* One card's channel, opened as s: named after the card ("amdgpu:1"),
+ * its product name as the device, its PCI slot as the device lock, and
+ * the memory and default power cap that tell its profile apart.
+ * LLMC_ENOMEM (s closed then) or LLMC_OK. */
+static int add_card(struct llmc_meter *m, const struct card *c,
+                    const char *card_dir, struct amd_state *s)
+{
+    char path[PATH_MAX + 32], product[128], slot[96], name[32], device[128];
+    char lock[160];
+    struct llmc__channel *ch;
+
+    llmc__put_text(path, sizeof path, "%s/device/product_name", card_dir);
+    if (llmc__read_text(path, product, sizeof product) == 0 && product[0])
+        llmc__put_text(device, sizeof device, "%s", product);
+    else
+        llmc__put_text(device, sizeof device, "AMD GPU card%ld", c->index);
+    pci_slot(card_dir, slot, sizeof slot);
+    if (slot[0])
+        llmc__put_text(lock, sizeof lock, "amdgpu-%s", slot);
+    else
+        llmc__put_text(lock, sizeof lock, "amdgpu-card%ld", c->index);
+    llmc__put_text(name, sizeof name, "amdgpu:%ld", c->index);
+    ch = llmc__meter_add(m, &amd_ops, s, name, device, lock,
+                         s->mode == MODE_COUNTER ? LLMC_METHOD_COUNTER
+                                                 : LLMC_METHOD_POWER);
+    if (!ch) {
+        amd_close(&(struct llmc__channel){.state = s});
+        return llmc__fail(LLMC_ENOMEM, "amdgpu: out of memory");
+    }
+    ch->node_level = 0;
+    /* what tells apart the profiles one product name may have */
+    llmc__put_text(path, sizeof path, "%s/device/mem_info_vram_total",
+                   card_dir);
+    ch->memory_gib = sysfs_number(path) / 1073741824.0;
+    llmc__put_text(path, sizeof path, "%s/power1_cap_default",
+                   c->hwmon);
+    ch->power_limit_w = sysfs_number(path) / 1e6;
+    llmc__put_text(ch->detail, sizeof ch->detail, "%s", s->note);
+    return LLMC_OK;
+}
+
 int llmc__amdgpu_open(struct llmc_meter *m, const char *args, int is_auto)
 {
     char base[PATH_MAX], first_denied[PATH_MAX] = "";
@@ -705,10 +746,8 @@ int llmc__amdgpu_open(struct llmc_meter *m, const char *args, int is_auto)
             c[i].wanted = 1;
     }
     for (size_t i = 0; i < count; i++) {
-        char card_dir[PATH_MAX], path[PATH_MAX + 32], product[128];
-        char slot[96], name[32], device[128], lock[160], failed[PATH_MAX];
+        char card_dir[PATH_MAX], failed[PATH_MAX];
         struct amd_state *s;
-        struct llmc__channel *ch;
         int e;
 
         if (!c[i].wanted)
@@ -729,34 +768,10 @@ int llmc__amdgpu_open(struct llmc_meter *m, const char *args, int is_auto)
             }
             continue;
         }
-        llmc__put_text(path, sizeof path, "%s/device/product_name", card_dir);
-        if (llmc__read_text(path, product, sizeof product) == 0 && product[0])
-            llmc__put_text(device, sizeof device, "%s", product);
-        else
-            llmc__put_text(device, sizeof device, "AMD GPU card%ld", c[i].index);
-        pci_slot(card_dir, slot, sizeof slot);
-        if (slot[0])
-            llmc__put_text(lock, sizeof lock, "amdgpu-%s", slot);
-        else
-            llmc__put_text(lock, sizeof lock, "amdgpu-card%ld", c[i].index);
-        llmc__put_text(name, sizeof name, "amdgpu:%ld", c[i].index);
-        ch = llmc__meter_add(m, &amd_ops, s, name, device, lock,
-                             s->mode == MODE_COUNTER ? LLMC_METHOD_COUNTER
-                                                     : LLMC_METHOD_POWER);
-        if (!ch) {
-            amd_close(&(struct llmc__channel){.state = s});
+        if (add_card(m, &c[i], card_dir, s) != LLMC_OK) {
             free(c);
-            return llmc__fail(LLMC_ENOMEM, "amdgpu: out of memory");
+            return LLMC_ENOMEM;
         }
-        ch->node_level = 0;
-        /* what tells apart the profiles one product name may have */
-        llmc__put_text(path, sizeof path, "%s/device/mem_info_vram_total",
-                       card_dir);
-        ch->memory_gib = sysfs_number(path) / 1073741824.0;
-        llmc__put_text(path, sizeof path, "%s/power1_cap_default",
-                       c[i].hwmon);
-        ch->power_limit_w = sysfs_number(path) / 1e6;
-        llmc__put_text(ch->detail, sizeof ch->detail, "%s", s->note);
         added++;
         if (usedlen < sizeof used)
             usedlen += (size_t)snprintf(
