@@ -135,7 +135,8 @@ static int tree_ticks(pid_t root, unsigned long long *out)
     }
     /* by pid, so that a parent is found in log n: a node may run
      * thousands of processes, and this runs at every sample */
-    qsort(rows, n, sizeof *rows, by_pid);
+    if (n > 1) /* and rows is NULL when the listing found none */
+        qsort(rows, n, sizeof *rows, by_pid);
     for (size_t i = 0; i < n; i++)
         if (rows[i].pid == root)
             in[i] = 1, found = 1;
