@@ -445,6 +445,19 @@ START_TEST(test_cputime_meter_names_its_cpu_or_says_it_is_a_default)
     ck_assert_status(llmc_meter_open(&m, "cputime:Nonesuch 1"),
                      LLMC_ENOTFOUND);
 
+    /* no cpuinfo at all: the default, for an unnamed CPU */
+    {
+        char path[256];
+        snprintf(path, sizeof path, "%s/cpuinfo", dir);
+        ck_assert_int_eq(unlink(path), 0);
+    }
+    ck_assert_status(llmc_meter_open(&m, "cputime"), LLMC_OK);
+    ch = channel0(m);
+    ck_assert_str_eq(ch.device, "an unnamed CPU");
+    ck_assert_msg(strstr(ch.detail, "12 W per core, a default") != NULL, "%s",
+                  ch.detail);
+    llmc_meter_free(m);
+
     /* the process cannot be read: a failure, never a silent 0 */
     drop_proc(me);
     ck_assert_status(llmc_meter_open(&m, "cputime"), LLMC_OK);

@@ -220,6 +220,7 @@ static void read_cpuinfo(struct cpuinfo *ci)
     FILE *f;
 
     memset(ci, 0, sizeof *ci);
+    ci->packages = 1; /* also when there is no cpuinfo to read */
     snprintf(path, sizeof path, "%s/cpuinfo", llmc__procfs_root());
     if (!(f = fopen(path, "re")))
         return;
