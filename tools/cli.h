@@ -111,6 +111,14 @@ json_t *cli_append(json_t *array, json_t *value);
 const char *cli_num(char *buf, size_t size, double v);
 /* A Unix time as "2026-12-04T15:00:00Z" (UTC); "unknown" when not one. */
 const char *cli_utc(char *buf, size_t size, double unix_s);
+/* Appends to options, from index n (the command's own flags come first),
+ * one getopt option per key of a library table (count and get:
+ * llmc_tracker_key_count/_get or llmc_estimate_key_count/_get), val
+ * val_base + the key's index, taking a value unless the key has no
+ * placeholder (a switch); ends the array within cap entries. */
+void cli_key_options(struct option *options, size_t n, size_t cap,
+                     size_t (*count)(void),
+                     int (*get)(llmc_key_info *, size_t), int val_base);
 /* One help line for a key of a library table (llmc_tracker_key_get,
  * llmc_estimate_key_get): "  --flag ARG" in a column of flag_width, then
  * the key's help, wrapped under itself. */

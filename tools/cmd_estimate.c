@@ -72,18 +72,8 @@ static struct option options[64] = {
 
 static void build_options(void)
 {
-    size_t n = ESTIMATE_OWN, keys = llmc_estimate_key_count();
-    llmc_key_info k;
-    for (size_t i = 0; i < keys && n + 1 < sizeof options / sizeof options[0];
-         i++) {
-        llmc_key_info_init(&k, sizeof k);
-        if (llmc_estimate_key_get(&k, i) != LLMC_OK)
-            continue;
-        options[n++] = (struct option){
-            k.flag + 2, *k.arg ? required_argument : no_argument, NULL,
-            OPT_KEY + (int)i};
-    }
-    options[n] = (struct option){NULL, 0, NULL, 0};
+    cli_key_options(options, ESTIMATE_OWN, sizeof options / sizeof options[0], llmc_estimate_key_count,
+                    llmc_estimate_key_get, OPT_KEY);
 }
 
 /* Flags that cannot go together: the second would be silently ignored. */

@@ -72,17 +72,8 @@ static struct option options[RUN_OWN + 64 + 1] = {
 
 static void build_options(void)
 {
-    size_t n = RUN_OWN, keys = llmc_tracker_key_count();
-    llmc_key_info k;
-    for (size_t i = 0; i < keys && n + 1 < sizeof options / sizeof options[0];
-         i++) {
-        llmc_key_info_init(&k, sizeof k);
-        if (llmc_tracker_key_get(&k, i) != LLMC_OK)
-            continue;
-        options[n++] = (struct option){k.flag + 2, required_argument, NULL,
-                                       OPT_KEY + (int)i};
-    }
-    options[n] = (struct option){NULL, 0, NULL, 0};
+    cli_key_options(options, RUN_OWN, sizeof options / sizeof options[0], llmc_tracker_key_count,
+                    llmc_tracker_key_get, OPT_KEY);
 }
 
 static volatile sig_atomic_t child_pid;

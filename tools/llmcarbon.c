@@ -390,6 +390,23 @@ const char *cli_num(char *buf, size_t size, double v)
     return buf;
 }
 
+void cli_key_options(struct option *options, size_t n, size_t cap,
+                     size_t (*count)(void),
+                     int (*get)(llmc_key_info *, size_t), int val_base)
+{
+    size_t keys = count();
+    llmc_key_info k;
+    for (size_t i = 0; i < keys && n + 1 < cap; i++) {
+        llmc_key_info_init(&k, sizeof k);
+        if (get(&k, i) != LLMC_OK)
+            continue;
+        options[n++] = (struct option){
+            k.flag + 2, *k.arg ? required_argument : no_argument, NULL,
+            val_base + (int)i};
+    }
+    options[n] = (struct option){NULL, 0, NULL, 0};
+}
+
 void cli_print_key(const llmc_key_info *k, int flag_width)
 {
     char left[96];
