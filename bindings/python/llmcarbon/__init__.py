@@ -23,7 +23,7 @@ imports no framework until one is used.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing itself is for type checkers only
 
 from ._lib import BINDING_VERSION, LIBRARY_PATH, LibraryNotFound
 from ._lib import LibraryVersionError
@@ -35,7 +35,7 @@ from .errors import (Ambiguous, AuthError, Busy, Error, FormatError,
                      OutOfMemory, ParseError, PermissionDenied, RangeError,
                      StateError, Timeout, TLSError, UnitError)
 from .estimate import Estimate, estimate
-from .tracker import Totals, Tracker, TrackerWindow
+from .tracker import Tracker, TrackerWindow
 
 # Grids, profiles and quantities are imported at their first use (PEP
 # 562): a trainer that only tracks does not pay for them. (The estimate
@@ -45,6 +45,9 @@ _LAZY = {
     "Profile": "profile", "profiles": "profile",
     "format_quantity": "quantity", "parse_quantity": "quantity",
     "parse_range": "quantity",
+    # a dataclass: the dataclasses module imports inspect and ast, a
+    # quarter of the package's import time, paid at the first totals
+    "Totals": "_totals",
 }
 
 
@@ -52,6 +55,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers
     from .grid import Grid, Intensity, Window
     from .profile import Profile, profiles
     from .quantity import format_quantity, parse_quantity, parse_range
+    from ._totals import Totals
 
 
 def __getattr__(name: str) -> object:

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import ctypes
 import os
-from typing import Any, Callable, Mapping, Optional
+# typing is for type checkers only: importing it costs a trainer
+# milliseconds at every start (annotations are strings here).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Mapping, Optional
 
 # The library version this binding was written for: 0.1.0.
 BINDING_VERSION_NUM = 100
