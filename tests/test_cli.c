@@ -82,6 +82,8 @@ static void result_free(struct result *r)
 
 /* `llmcarbon run` passes on its command's status, 127 included. */
 static int allow_127;
+/* When set, the program's stdout is this file instead of a pipe. */
+static const char *stdout_to;
 
 /* Runs $LLMC_CLI with the arguments in argv (NULL-terminated, without
  * argv[0]); fills r. Reads stdout and stderr together with poll() so that
@@ -116,8 +118,10 @@ static void run(const char *const argv[], struct result *r)
     ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
     if (pid == 0) {
         int devnull = open("/dev/null", O_RDONLY);
-        if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 ||
-            dup2(outp[1], STDOUT_FILENO) < 0 ||
+        int out_fd = stdout_to ? open(stdout_to, O_WRONLY | O_CLOEXEC)
+                               : outp[1];
+        if (devnull < 0 || out_fd < 0 || dup2(devnull, STDIN_FILENO) < 0 ||
+            dup2(out_fd, STDOUT_FILENO) < 0 ||
             dup2(errp[1], STDERR_FILENO) < 0)
             _exit(126);
         /* A user's plain environment: no library debug logging on stderr. */
@@ -1684,6 +1688,169 @@ START_TEST(test_grid_forecast_of_a_constant_says_start_now)
 }
 END_TEST
 
+/* Output that cannot be written (a full disk: /dev/full) is a failure
+ * with a message on stderr, never a cut figure and exit 0: every verb, its
+ * text and its JSON, and the help and version texts too. */
+START_TEST(test_output_that_cannot_be_written_fails_every_verb)
+{
+    static const char *const cases[][14] = {
+        {"estimate", "--energy", "1000kWh", "--intensity", "500", NULL},
+        {"estimate", "--energy", "1000kWh", "--intensity", "500", "--json",
+         NULL},
+        {"hw", "list", NULL},
+        {"hw", "list", "--json", NULL},
+        {"hw", "show", "h100-sxm", NULL},
+        {"grid", "list", NULL},
+        {"grid", "show", "FR", NULL},
+        {"grid", "show", "FR", "--json", NULL},
+        {"grid", "forecast", "const:300", "--duration", "6h", NULL},
+        {"run", "--meters", "const:100W", "--grid", "const:100", "--", "true",
+         NULL},
+        {"run", "--json", "--meters", "const:100W", "--grid", "const:100",
+         "--", "true", NULL},
+        {"--help", NULL},
+        {"--version", NULL},
+        {"estimate", "--help", NULL},
+        {"run", "--help", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct result r;
+        stdout_to = "/dev/full";
+        run(cases[i], &r);
+        stdout_to = NULL;
+        ck_assert_msg(r.status == 1, "%s > /dev/full: exit %d, want 1; "
+                      "stderr:\n%s", r.cmdline, r.status, r.err);
+        ck_assert_msg(strstr(r.err, "cannot write the"), "%s > /dev/full: "
+                      "stderr does not say so:\n%s", r.cmdline, r.err);
+        result_free(&r);
+    }
+}
+END_TEST
+
+/* The numbers of the line that starts with label, commas dropped: n of
+ * them into v; returns how many were read. */
+static int line_numbers(const char *text, const char *label, double *v, int n)
+{
+    const char *at = strstr(text, label);
+    char line[512], *p, *end;
+    int got = 0;
+    size_t len;
+    if (!at)
+        return 0;
+    at += strlen(label);
+    len = strcspn(at, "\n");
+    ck_assert(len < sizeof line);
+    p = line;
+    for (size_t i = 0; i < len; i++)
+        if (at[i] != ',')
+            *p++ = at[i];
+    *p = '\0';
+    for (p = line; *p && got < n; ) {
+        double d = strtod(p, &end);
+        if (end == p) {
+            p++;
+            continue;
+        }
+        v[got++] = d;
+        p = end;
+    }
+    return got;
+}
+
+/* The text of an estimate from a model, with ranges, says what its JSON
+ * says: the compute in FLOPs, and the low and high of each range. */
+START_TEST(test_estimate_text_of_a_model_with_ranges_agrees_with_its_json)
+{
+    static const char *const labels[] = {"range: wall-clock",
+                                         "range: IT energy", "range: total"};
+    static const char *const keys[] = {"range.days", "range.energy_kwh",
+                                       "range.total_kgco2e"};
+    struct result r;
+    json_t *j;
+    double v[2];
+
+    j = estimate_json(ARGS("--hardware", "h100-sxm", "--count", "1024",
+                           "--params", "70B", "--tokens", "2T", "--mfu",
+                           "0.35..0.45", "--pue", "1.1..1.3", "--zone", "US"));
+    /* 6 x 70e9 parameters x 2e12 tokens */
+    expect_rel("flops", jnum(j, "flops"), 8.4e23, 1e-12);
+    RUN(&r, "estimate", "--hardware", "h100-sxm", "--count", "1024",
+        "--params", "70B", "--tokens", "2T", "--mfu", "0.35..0.45", "--pue",
+        "1.1..1.3", "--zone", "US");
+    expect_ok(&r);
+    OUT_HAS(&r, "8.4e+23 FLOPs       at MFU 0.4 of 989 TFLOP/s bf16");
+    for (int k = 0; k < 3; k++) {
+        json_t *pair = jget(j, keys[k]);
+        ck_assert_msg(line_numbers(r.out, labels[k], v, 2) == 2,
+                      "no '%s' line with two numbers:\n%s", labels[k], r.out);
+        expect_rel(labels[k], v[0],
+                   json_number_value(json_array_get(pair, 0)), 5e-4);
+        expect_rel(labels[k], v[1],
+                   json_number_value(json_array_get(pair, 1)), 5e-4);
+        ck_assert(v[0] < v[1]);
+    }
+    json_decref(j);
+    result_free(&r);
+}
+END_TEST
+
+/* A forecast whose best window is ahead: the text names its start and the
+ * saving that the JSON gives, from the user's own series. */
+START_TEST(test_grid_forecast_text_names_the_window_ahead)
+{
+    char path[] = "/tmp/llmc-forecast-XXXXXX", spec[64], iso[32];
+    time_t now = time(NULL), t0 = now / 3600 * 3600 - 3600, start;
+    FILE *f;
+    int fd = mkstemp(path);
+    struct result r;
+    json_t *j;
+    double v[1];
+    struct tm tm;
+
+    ck_assert_int_ge(fd, 0);
+    f = fdopen(fd, "w");
+    fputs("datetime,intensity_gco2e_per_kwh\n", f);
+    /* 400 g/kWh, but 100 for the two hours from t0 + 3 h */
+    for (int h = 0; h < 30; h++) {
+        time_t at = t0 + 3600 * h;
+        gmtime_r(&at, &tm);
+        strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+        fprintf(f, "%s,%d\n", iso, h == 3 || h == 4 ? 100 : 400);
+    }
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(spec, sizeof spec, "file:%s", path);
+
+    RUN(&r, "grid", "forecast", spec, "--duration", "2h", "--within", "12h",
+        "--json");
+    expect_ok(&r);
+    j = parse_object(&r);
+    result_free(&r);
+    /* the search steps by 5 minutes from now: the first step in the low
+     * hours */
+    start = (time_t)json_integer_value(json_object_get(j, "start_unix_s"));
+    ck_assert_int_ge(start, t0 + 3 * 3600);
+    ck_assert_int_lt(start, t0 + 3 * 3600 + 300);
+    expect_rel("mean", jnum(j, "mean_gco2e_per_kwh"), 100.0, 1e-12);
+    ck_assert(jnum(j, "saving_fraction") > 0.5);
+
+    RUN(&r, "grid", "forecast", spec, "--duration", "2h", "--within", "12h");
+    expect_ok(&r);
+    gmtime_r(&start, &tm);
+    strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    OUT_HAS(&r, "the best 2 h window starts at");
+    OUT_HAS(&r, iso);
+    ck_assert_int_eq(line_numbers(r.out, "mean intensity then", v, 1), 1);
+    expect_rel("mean intensity then", v[0], 100.0, 1e-12);
+    ck_assert_int_eq(line_numbers(r.out, "starting now", v, 1), 1);
+    expect_rel("starting now", v[0], jnum(j, "now_mean_gco2e_per_kwh"), 1e-4);
+    ck_assert_int_eq(line_numbers(r.out, "saving", v, 1), 1);
+    expect_rel("saving %", v[0], 100 * jnum(j, "saving_fraction"), 1e-4);
+    json_decref(j);
+    result_free(&r);
+    unlink(path);
+}
+END_TEST
+
 START_TEST(test_report_merges_rank_logs_and_reweights)
 {
     char dir[] = "/tmp/llmc-report-XXXXXX", log0[128], log1[128];
@@ -2096,6 +2263,9 @@ static Suite *cli_suite(void)
         tcase_add_test(runc, test_run_without_a_readable_meter_says_so_first_and_estimates);
         tcase_add_test(runc, test_grid_get_answers_with_provenance_and_time);
         tcase_add_test(runc, test_grid_forecast_of_a_constant_says_start_now);
+        tcase_add_test(runc, test_output_that_cannot_be_written_fails_every_verb);
+        tcase_add_test(runc, test_estimate_text_of_a_model_with_ranges_agrees_with_its_json);
+        tcase_add_test(runc, test_grid_forecast_text_names_the_window_ahead);
         tcase_add_test(runc, test_report_merges_rank_logs_and_reweights);
         suite_add_tcase(s, runc);
     }

@@ -451,7 +451,7 @@ static void warn_env(const char *message, void *userdata)
     fprintf(stderr, "llmcarbon: warning: %s\n", message);
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     static const char *const commands[] = {"estimate", "hw", "grid", "run",
                                            "report", "help"};
@@ -499,4 +499,17 @@ int main(int argc, char **argv)
             "estimate, run, report, hw and grid.\nTry `llmcarbon --help`.\n",
             argv[1], hint, *hint ? "The" : "the");
     return CLI_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv), flushed = fflush(stdout) == 0 ? 0 : errno;
+    /* What went through stdio (help, version) and could not be written, on
+     * a full disk or a closed pipe, is a failure like any other output. */
+    if (rc == CLI_OK && (flushed || ferror(stdout))) {
+        fprintf(stderr, "llmcarbon: cannot write the output%s%s\n",
+                flushed ? ": " : "", flushed ? strerror(flushed) : "");
+        rc = CLI_FAILED;
+    }
+    return rc;
 }
