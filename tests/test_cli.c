@@ -1472,6 +1472,41 @@ START_TEST(test_run_strict_refuses_an_unopenable_meter)
 }
 END_TEST
 
+/* The text report says where the embodied figure's hardware came from,
+ * and, for a run nothing could measure, that its energy and CO2e are not
+ * known: words, never a 0. */
+START_TEST(test_run_text_says_what_was_and_was_not_measured)
+{
+    const char *fake = getenv("LLMC_FAKE_NVML");
+    struct result r;
+    ck_assert_msg(fake != NULL, "LLMC_FAKE_NVML is not set");
+    run_with_nvml(fake, ARGS("run", "--strict", "--meters", "nvml", "--grid",
+                             "FR", "--interval", "100ms", "--", "true"),
+                  &r);
+    expect_ok(&r);
+    OUT_HAS(&r, "NVIDIA H100 SXM5 80GB, found from the meters: 1 device as "
+                "nvml:0 reports it: 'NVIDIA H100 80GB HBM3', 79.65 GiB, 700 W "
+                "limit");
+    OUT_HAS(&r, "counter");
+    result_free(&r);
+
+    setenv("FAKE_NVML_INIT_ERROR", "9", 1);
+    run_with_nvml(fake, ARGS("run", "--meters", "nvml", "--grid", "FR",
+                             "--fallback", "none", "--", "true"),
+                  &r);
+    ck_assert_msg(r.status == 0, "%s: exit %d\n%s", r.cmdline, r.status,
+                  r.err);
+    OUT_HAS(&r, "  energy         not measured (see below)\n");
+    OUT_HAS(&r, "  operational    unknown: energy was not measured\n");
+    OUT_HAS(&r, "  total          unknown: energy was not measured\n");
+    OUT_HAS(&r, "  meters\n    (none)\n");
+    OUT_HAS(&r, "nvmlInit_v2 failed: Driver Not Loaded (NVML error 9)");
+    ck_assert_msg(strstr(r.out, " 0 J") == NULL && strstr(r.out, " 0 kg") ==
+                  NULL, "an unmeasured run printed a zero:\n%s", r.out);
+    result_free(&r);
+}
+END_TEST
+
 START_TEST(test_run_strict_with_a_working_nvml_measures_it)
 {
     /* the fake NVML: one GPU at 300 W, read by its energy counter */
@@ -1662,6 +1697,82 @@ START_TEST(test_grid_get_answers_with_provenance_and_time)
     expect_fail(&r, 1);
     ERR_HAS(&r, "LLMC_EAUTH");
     result_free(&r);
+}
+END_TEST
+
+/* `grid get` over the user's own series: the row that holds at --at, with
+ * its interval (offsets taken), in JSON and in text; a time the file does
+ * not cover is an error that names the times, not a number. */
+START_TEST(test_grid_get_from_a_file_gives_the_rows_interval)
+{
+    char path[] = "/tmp/llmc-series-XXXXXX", spec[64];
+    int fd = mkstemp(path);
+    FILE *f;
+    struct result r;
+    json_t *j;
+
+    ck_assert_int_ge(fd, 0);
+    f = fdopen(fd, "w");
+    fputs("datetime,intensity_gco2e_per_kwh\n"
+          "2026-01-01T00:00:00+00:00,250\n"
+          "2026-01-01T02:00:00+01:00,300\n" /* 01:00Z */
+          "2026-01-01T02:00:00Z,100\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(spec, sizeof spec, "file:%s", path);
+
+    RUN(&r, "grid", "get", spec, "--at", "2026-01-01T01:30:00Z", "--json");
+    expect_ok(&r);
+    j = parse_object(&r);
+    expect_rel("intensity", jnum(j, "intensity_gco2e_per_kwh"), 300.0, 0);
+    expect_str(j, "interval_start", "2026-01-01T01:00:00Z");
+    expect_str(j, "interval_end", "2026-01-01T02:00:00Z");
+    expect_str(j, "basis", "unspecified");
+    ck_assert(json_is_false(json_object_get(j, "is_forecast")));
+    json_decref(j);
+    result_free(&r);
+
+    RUN(&r, "grid", "get", spec, "--at", "2026-01-01T01:30:00Z");
+    expect_ok(&r);
+    OUT_HAS(&r, "  intensity      300 gCO2e/kWh\n");
+    OUT_HAS(&r, "  applies        2026-01-01T01:00:00Z to 2026-01-01T02:00:00Z\n");
+    result_free(&r);
+
+    RUN(&r, "grid", "get", spec, "--at", "2026-01-01T05:30:00Z");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "has no row for 2026-01-01T05:30:00Z; it covers "
+                "2026-01-01T00:00:00Z to 2026-01-01T03:00:00Z");
+    ERR_HAS(&r, ",static:ZONE");
+    ERR_HAS(&r, "(LLMC_ENODATA)");
+    result_free(&r);
+    unlink(path);
+}
+END_TEST
+
+/* Each verb of `grid` without what it needs, or with what belongs to
+ * another, is a usage error (exit 2) that says what to write. */
+START_TEST(test_grid_usage_errors_say_what_to_write)
+{
+    static const struct {
+        const char *args[4];
+        const char *says;
+    } cases[] = {
+        {{"grid", NULL}, "`grid get SPEC` or `grid forecast SPEC`"},
+        {{"grid", "list", "FR", NULL}, "`grid list` takes no zone ('FR')"},
+        {{"grid", "show", "FR", "--kind=country"}, "--kind goes with `grid list`"},
+        {{"grid", "get", NULL}, "`grid get` needs a SPEC"},
+        {{"grid", "forecast", NULL}, "`grid forecast` needs a SPEC"},
+        {{"grid", "show", NULL}, "`grid show` needs a ZONE"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct result r;
+        const char *argv[5] = {0};
+        memcpy(argv, cases[i].args, sizeof cases[i].args);
+        run(argv, &r);
+        expect_fail(&r, 2);
+        ERR_HAS(&r, cases[i].says);
+        ERR_HAS(&r, "Try `llmcarbon grid --help`.");
+        result_free(&r);
+    }
 }
 END_TEST
 
@@ -2264,6 +2375,9 @@ static Suite *cli_suite(void)
         tcase_add_test(runc, test_grid_get_answers_with_provenance_and_time);
         tcase_add_test(runc, test_grid_forecast_of_a_constant_says_start_now);
         tcase_add_test(runc, test_output_that_cannot_be_written_fails_every_verb);
+        tcase_add_test(runc, test_grid_get_from_a_file_gives_the_rows_interval);
+        tcase_add_test(runc, test_grid_usage_errors_say_what_to_write);
+        tcase_add_test(runc, test_run_text_says_what_was_and_was_not_measured);
         tcase_add_test(runc, test_estimate_text_of_a_model_with_ranges_agrees_with_its_json);
         tcase_add_test(runc, test_grid_forecast_text_names_the_window_ahead);
         tcase_add_test(runc, test_report_merges_rank_logs_and_reweights);

@@ -321,7 +321,8 @@ int cmd_grid(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (!a.verb)
-        return cli_usage("grid", "say `grid list` or `grid show ZONE`");
+        return cli_usage("grid", "say `grid list`, `grid show ZONE`, `grid get "
+                         "SPEC` or `grid forecast SPEC`");
     if (strcmp(a.verb, "list") == 0) {
         if (a.arg)
             return cli_usage("grid", "`grid list` takes no zone ('%s')", a.arg);

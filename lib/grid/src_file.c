@@ -29,10 +29,16 @@ static int file_at(struct llmc__source *s, int64_t t, unsigned flags,
     if (!p) {
         const struct llmc__point *first = &f->series.points[0];
         const struct llmc__point *last = &f->series.points[f->series.count - 1];
+        char at[32], from[32], to[32];
+        llmc__format_iso8601(at, sizeof at, t);
+        llmc__format_iso8601(from, sizeof from, first->start_unix_s);
+        llmc__format_iso8601(to, sizeof to,
+                             last->start_unix_s + last->duration_s);
         return llmc__fail(LLMC_ENODATA,
-                          "%s has no row for %lld; it covers %lld to %lld",
-                          s->spec, (long long)t, (long long)first->start_unix_s,
-                          (long long)(last->start_unix_s + last->duration_s));
+                          "%s has no row for %s; it covers %s to %s: add rows "
+                          "for that time, or name a source after it for "
+                          "times it does not cover (%s,static:ZONE)",
+                          s->spec, at, from, to, s->spec);
     }
     llmc__point_answer(out, p, LLMC_BASIS_UNSPECIFIED, "", "file", f->path,
                        f->provenance, "");
