@@ -538,6 +538,7 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
 {
     int64_t now;
     double now_unix_s, dt, de = 0.0, op = 0.0, emb = 0.0, ci = NAN;
+    int devices_held = 0;
     double *ptime = t->phase_scratch, *frac = t->phase_scratch + t->phase_cap;
     uint64_t train_tokens = 0;
     int priced;
@@ -574,6 +575,7 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
             c->last_j = e; /* a new holder counts from here on */
             continue;
         }
+        devices_held += c->device;
         if (!isnan(e) && !isnan(c->last_j) && e >= c->last_j) {
             c->delta_j = e - c->last_j;
             c->counted_j += c->delta_j;
@@ -591,11 +593,13 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
     if (t->intensity_ok)
         ci = t->intensity.gco2e_per_kwh;
     if (dt > 0.0) {
+        int devices = t->embodied_by_held ? devices_held
+                                          : t->embodied_devices;
         if (t->intensity_ok)
             llmc_account_operational(&op, de, t->pue, ci);
-        if (t->embodied_devices > 0)
+        if (t->embodied_included && devices > 0)
             llmc_account_embodied(&emb, t->embodied_per_device_kgco2e *
-                                            t->embodied_devices,
+                                            devices,
                                   dt, t->lifetime_s);
     }
 

@@ -189,7 +189,7 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
                                                        : json_null());
     /* null: this tracker counts no embodied carbon (no hardware, or no
      * figure for it); unknown, not 0 */
-    json_object_set_new(line, "embodied_kgco2e", t->embodied_devices > 0
+    json_object_set_new(line, "embodied_kgco2e", t->embodied_included
                                                      ? json_real(emb_kg)
                                                      : json_null());
     /* a run that took over from its checkpoint says so on every line:
@@ -264,7 +264,7 @@ void llmc__log_window(llmc_tracker *t, const struct llmc__window_line *w)
                         num_or_null(o->operational_kgco2e));
     /* null, as on the sample lines, where no embodied carbon is counted */
     json_object_set_new(line, "embodied_kgco2e",
-                        t->embodied_devices > 0
+                        t->embodied_included
                             ? num_or_null(o->embodied_kgco2e)
                             : json_null());
     json_object_set_new(line, "total_kgco2e", num_or_null(o->total_kgco2e));

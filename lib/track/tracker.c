@@ -175,6 +175,7 @@ static void decide_ownership(llmc_tracker *t)
     for (size_t i = 0; i < t->nchans; i++) {
         struct llmc__chan *c = &t->chans[i];
         c->owned = 1;
+        c->device = is_device(t->meter, i);
         if (per_rank && is_device(t->meter, i) && ngpu > 1) {
             c->owned = k % (size_t)n == (size_t)t->id.local_rank;
             if (!c->owned)
@@ -277,7 +278,9 @@ static void setup_embodied(llmc_tracker *t)
     double kg, life;
     int devices = t->devices;
 
+    t->embodied_included = 0;
     t->embodied_devices = 0;
+    t->embodied_by_held = 0;
     t->embodied_note[0] = '\0';
     if (!t->profile)
         profile_from_meters(t);
@@ -293,15 +296,25 @@ static void setup_embodied(llmc_tracker *t)
     if (llmc_profile_get(&life, t->profile, LLMC_PROFILE_LIFETIME_S) != LLMC_OK)
         life = LLMC__DEFAULT_LIFETIME_Y * LLMC__SECONDS_PER_YEAR;
     if (devices == 0) { /* the devices this process reads */
-        for (size_t i = 0; i < t->nchans; i++)
+        int any = 0;
+        for (size_t i = 0; i < t->nchans; i++) {
+            any |= t->chans[i].device;
             if (counts_device(t, i))
                 devices++;
-        if (devices == 0)
+        }
+        /* Each device is charged by the one process on the node that
+         * counts its energy, for the intervals it holds it: ranks sharing
+         * a node sum to each device once, and a rank that reads none
+         * charges none. A meter with no device (const, RAPL) stands for
+         * one. */
+        t->embodied_by_held = any;
+        if (!any)
             devices = 1;
     }
     t->embodied_per_device_kgco2e = kg;
     t->lifetime_s = life;
     t->embodied_devices = devices;
+    t->embodied_included = 1;
 }
 
 /* "run-{rank}.ckpt" -> "run-3.ckpt": one file per process from one setting

@@ -100,6 +100,7 @@ struct llmc__chan {
     int held;           /* this process counts the channel */
     int lock_fd;        /* the flock that makes it so, or -1 */
     int owned;          /* this rank may compete for it at all */
+    int device;         /* one device (a GPU), not node-wide or a model */
     double last_j;      /* energy_j at the previous sample */
     double counted_j;   /* what this process counted */
     double delta_j;     /* what it counted in the last interval */
@@ -284,7 +285,9 @@ struct llmc_tracker {
     double filled_by_grid_j, filled_by_nearest_j;
     double last_unix_s;            /* wall clock of the last sample */
     double embodied_per_device_kgco2e, lifetime_s;
-    int embodied_devices;
+    int embodied_included;       /* a profile with an embodied figure */
+    int embodied_devices;        /* charged each interval, unless... */
+    int embodied_by_held;        /* ...charged per device held instead */
     char embodied_note[256];
     /* the profile was found from what the meters' driver says of the
      * devices, not given: which channel said what */
