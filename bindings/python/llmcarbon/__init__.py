@@ -45,6 +45,7 @@ _LAZY = {
     "Profile": "profile", "profiles": "profile",
     "format_quantity": "quantity", "parse_quantity": "quantity",
     "parse_range": "quantity",
+    "RunLog": "runlog", "read_log": "runlog",
 }
 
 
@@ -52,6 +53,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers
     from .grid import Grid, Intensity, Window
     from .profile import Profile, profiles
     from .quantity import format_quantity, parse_quantity, parse_range
+    from .runlog import RunLog, read_log
 
 
 def __getattr__(name: str) -> object:
@@ -76,10 +78,10 @@ __all__ = [
     "LibraryNotFound", "LibraryVersionError", "MeasurementWarning",
     "NetworkError", "NoData", "NoDevice", "NotFound", "NotSupported",
     "OutOfMemory", "ParseError", "PermissionDenied", "Profile", "RangeError",
-    "StateError", "TLSError", "Timeout", "Totals", "Tracker", "TrackerWindow",
+    "RunLog", "StateError", "TLSError", "Timeout", "Totals", "Tracker", "TrackerWindow",
     "UnitError",
     "Window", "estimate", "format_quantity", "library_path", "parse_quantity",
-    "parse_range", "profiles", "version", "version_num",
+    "parse_range", "profiles", "read_log", "version", "version_num",
 ]
 
 
