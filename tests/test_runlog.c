@@ -374,6 +374,52 @@ START_TEST(test_runlog_a_resumed_run_says_so_and_counts_each_joule_once)
 }
 END_TEST
 
+START_TEST(test_runlog_reads_past_the_lines_of_named_windows)
+{
+    char path[128], config[300];
+    const char *paths[1] = {path};
+    llmc_tracker *t = NULL;
+    llmc_totals counted, w;
+    llmc_run_totals o;
+    llmc_runlog *log;
+    FILE *f;
+    char line[4096];
+    int windows = 0;
+
+    make_scratch();
+    path_in(path, sizeof path, "run.jsonl");
+    snprintf(config, sizeof config,
+             "meters=const:100W; grid=const:300; interval=100ms; log=%s",
+             path);
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_status(llmc_tracker_configure(t, config), LLMC_OK);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_status(llmc_tracker_window_begin(t, "warmup"), LLMC_OK);
+    sleep_ms(250);
+    llmc_totals_init(&w, sizeof w);
+    ck_assert_status(llmc_tracker_window_end(&w, t, "warmup"), LLMC_OK);
+    sleep_ms(100);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    counted = totals_of(t, NULL);
+    llmc_tracker_free(t);
+    /* the tracker logged the window as a line of its own */
+    ck_assert_ptr_nonnull(f = fopen(path, "r"));
+    while (fgets(line, sizeof line, f))
+        windows += strstr(line, "\"type\":\"window\"") != NULL;
+    fclose(f);
+    ck_assert_int_eq(windows, 1);
+
+    log = read_logs(paths, 1);
+    o = whole(log);
+    /* its energy is the samples', counted once */
+    ck_assert_uint_eq(o.samples, lines_of(path) - 1);
+    ck_assert_rel(o.energy_j, counted.energy_j, 1e-9);
+    ck_assert_double_lt(w.energy_j, o.energy_j);
+    llmc_runlog_free(log);
+    remove_scratch();
+}
+END_TEST
+
 /* ---- exact figures, and what the log does not know ---------------------- */
 
 #define T0 1714564800.0 /* 2024-05-01T12:00:00Z */
@@ -554,6 +600,7 @@ int main(void)
     tcase_add_test(tc, test_runlog_two_ranks_are_two_streams_that_add_up);
     tcase_add_test(tc,
                    test_runlog_a_resumed_run_says_so_and_counts_each_joule_once);
+    tcase_add_test(tc, test_runlog_reads_past_the_lines_of_named_windows);
     tcase_add_test(tc,
                    test_runlog_exact_figures_repriced_at_another_grid_and_pue);
     tcase_add_test(tc, test_runlog_refuses_what_is_not_a_log_with_a_status_each);

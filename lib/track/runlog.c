@@ -672,6 +672,11 @@ static int read_line(llmc_runlog *s, const char *line, size_t n, FILE *f,
     else if (json_is_string(type) &&
              strcmp(json_string_value(type), "fill") == 0)
         rc = read_fill(s, j, path, lineno, pue_override);
+    else if (json_is_string(type) &&
+             strcmp(json_string_value(type), "window") == 0)
+        /* a named window's totals (sinks.c): its energy and CO2e are
+         * those of the samples around it, counted there */
+        rc = LLMC_OK;
     else
         rc = llmc__fail(LLMC_ENOTSUP,
                         "%s:%zu: a line of type %s%s%s, which this llmcarbon "
