@@ -658,7 +658,7 @@ typedef struct llmc_runlog llmc_runlog;
  * operational figure alone). Fields marked "whole" are 0, NaN or NULL for
  * a phase or a stream. Strings live as long as the log. */
 typedef struct llmc_run_totals {
-    uint32_t size;                    /* set by llmc_run_totals_init   */
+    uint32_t size;                    /* set by llmc_run_totals_init       */
     const char *phase;                /* a phase's name; NULL otherwise    */
     const char *host;                 /* a stream's host; NULL otherwise   */
     int64_t rank;                     /* a stream's rank; -1 otherwise     */
@@ -691,7 +691,7 @@ typedef struct llmc_run_totals {
 
 /* One sample line, as read. Strings and arrays live as long as the log. */
 typedef struct llmc_run_sample {
-    uint32_t size;                    /* set by llmc_run_sample_init   */
+    uint32_t size;                    /* set by llmc_run_sample_init       */
     double time_unix_s;               /* the end of its interval           */
     double interval_s;
     double energy_j;                  /* NaN: no meter measured            */
@@ -712,7 +712,7 @@ typedef struct llmc_run_sample {
 
 /* A process that took over from a checkpoint, as its lines say. */
 typedef struct llmc_run_resume {
-    uint32_t size;                    /* set by llmc_run_resume_init   */
+    uint32_t size;                    /* set by llmc_run_resume_init       */
     const char *host;                 /* lives as long as the log          */
     int64_t rank;                     /* -1 without one                    */
     int64_t pid;
