@@ -728,10 +728,12 @@ LLMC_API void llmc_run_resume_init(llmc_run_resume *out, size_t size);
 
 /* Reads the npaths logs at paths as one run: a torn last line is skipped,
  * a line seen before counts once (both with a warning), anything else
- * that is not a whole line of a log fails naming the file and line. With
- * grid (may be NULL; used during the call only) every sample's energy is
- * priced again at the grid's intensity in the middle of its interval.
- * pue 0 keeps each sample's PUE; 1 or more replaces it. Errors:
+ * that is not a whole line of a log fails naming the file and line; a
+ * named window's line is read past. paths and grid (may be NULL) are used
+ * during the call only. With grid every sample's energy is priced again
+ * at the grid's intensity in the middle of its interval. pue 0 keeps each
+ * sample's PUE; 1 or more replaces it. *out is NULL after a failure.
+ * Errors:
  * LLMC_EINVAL (no paths, a directory), LLMC_ERANGE (pue), LLMC_ENOTFOUND
  * and LLMC_EPERM (a file cannot be opened), LLMC_EIO, LLMC_EFORMAT (a line
  * that is not a log's, or a value out of bounds), LLMC_ENOTSUP (a line
