@@ -48,6 +48,7 @@ _LAZY = {
     # a dataclass: the dataclasses module imports inspect and ast, a
     # quarter of the package's import time, paid at the first totals
     "Totals": "_totals",
+    "RunLog": "runlog", "read_log": "runlog",
 }
 
 
@@ -56,6 +57,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers
     from .profile import Profile, profiles
     from .quantity import format_quantity, parse_quantity, parse_range
     from ._totals import Totals
+    from .runlog import RunLog, read_log
 
 
 def __getattr__(name: str) -> object:
@@ -80,10 +82,10 @@ __all__ = [
     "LibraryNotFound", "LibraryVersionError", "MeasurementWarning",
     "NetworkError", "NoData", "NoDevice", "NotFound", "NotSupported",
     "OutOfMemory", "ParseError", "PermissionDenied", "Profile", "RangeError",
-    "StateError", "TLSError", "Timeout", "Totals", "Tracker", "TrackerWindow",
+    "RunLog", "StateError", "TLSError", "Timeout", "Totals", "Tracker", "TrackerWindow",
     "UnitError",
     "Window", "estimate", "format_quantity", "library_path", "parse_quantity",
-    "parse_range", "profiles", "version", "version_num",
+    "parse_range", "profiles", "read_log", "version", "version_num",
 ]
 
 

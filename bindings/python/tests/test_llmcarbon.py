@@ -845,6 +845,9 @@ class LayoutTest(unittest.TestCase):
         (_lib.EstimateResult, "llmc_estimate_result"),
         (_lib.Channel, "llmc_channel"),
         (_lib.Totals, "llmc_totals"),
+        (_lib.RunTotals, "llmc_run_totals"),
+        (_lib.RunSample, "llmc_run_sample"),
+        (_lib.RunResume, "llmc_run_resume"),
     ]
 
     def c_layout(self):

@@ -51,6 +51,7 @@
 //! | [`Grid`] | yes | yes | `llmc_grid_intensity_at` takes the grid's own lock; `set` needs `&mut` |
 //! | [`Estimate`] | yes | no | "one estimate must not be used from two threads at once" |
 //! | [`Meter`] | yes | no | "meters belong to one thread at a time" |
+//! | [`RunLog`] | yes | yes | a read log does not change |
 //! | [`Tracker`] | yes | yes | `step` is lock-free and safe from many threads; the other `&self` calls take the tracker's lock; configuration and `start` need `&mut` |
 //!
 //! A tracker is shared by the threads of a trainer with `Arc<Tracker>`
@@ -68,12 +69,14 @@ mod estimate;
 mod grid;
 mod meter;
 mod profile;
+mod runlog;
 mod tracker;
 
 pub use estimate::{estimate, Estimate, EstimateResult, Range};
 pub use grid::{Basis, Grid, Intensity, Window, Zone};
 pub use meter::{Channel, Meter, Method};
 pub use profile::{Profile, ProfileField, ProfileText};
+pub use runlog::{RunLog, RunResume, RunSample, RunTotals};
 pub use tracker::{Totals, Tracker, TrackerWindow};
 
 /// `std::result::Result` with this crate's [`Error`].
