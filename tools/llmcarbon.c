@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -331,10 +330,10 @@ int cli_out_close(struct cli_out *o, const char *cmd)
 
 const char *cli_utc(char *buf, size_t size, double unix_s)
 {
-    time_t t = (time_t)unix_s;
-    struct tm tm;
-    if (isfinite(unix_s) && gmtime_r(&t, &tm) &&
-        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    /* the bounds keep the conversion to int64_t defined; the library
+     * refuses what lies outside its years */
+    if (unix_s > -1e15 && unix_s < 1e15 &&
+        llmc_time_format(buf, size, (int64_t)unix_s) == LLMC_OK)
         return buf;
     snprintf(buf, size, "unknown");
     return buf;

@@ -1,7 +1,8 @@
 /*
  * time.c - times as text: ISO 8601 date-times as the grid APIs and users
  * write them, and llmc_time_parse, which the CLI's --at and every caller
- * use, so that one parser decides what a time is.
+ * use, so that one parser decides what a time is; llmc_time_format writes
+ * what it reads, for the CLI and the library's messages alike.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -90,19 +91,48 @@ int llmc__parse_iso8601(int64_t *out, const char *text)
     return 0;
 }
 
-void llmc__format_iso8601(char *buf, size_t size, int64_t t)
+/* t as "YYYY-MM-DDTHH:MM:SSZ" in buf: LLMC_OK, LLMC_ERANGE outside the
+ * years 1970 to 9999, LLMC_EINVAL when buf cannot hold the text; no
+ * message, so that the library's own messages can use it. */
+static int format_utc(char *buf, size_t size, int64_t t)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    if (size == 0)
-        return;
-    if (t < LLMC__TIME_MIN_UNIX_S || t > LLMC__TIME_MAX_UNIX_S) {
-        snprintf(buf, size, "@%lld", (long long)t);
-        return;
-    }
-    if (!gmtime_r(&tt, &tm) ||
-        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+
+    if (size > 0)
         buf[0] = '\0';
+    if (t < LLMC__TIME_MIN_UNIX_S || t > LLMC__TIME_MAX_UNIX_S ||
+        (int64_t)tt != t || !gmtime_r(&tt, &tm))
+        return LLMC_ERANGE;
+    if (size < LLMC_TIME_TEXT_SIZE ||
+        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        return LLMC_EINVAL;
+    return LLMC_OK;
+}
+
+void llmc__format_iso8601(char *buf, size_t size, int64_t t)
+{
+    if (format_utc(buf, size, t) == LLMC_ERANGE && size > 0)
+        snprintf(buf, size, "@%lld", (long long)t);
+}
+
+LLMC_API int llmc_time_format(char *buf, size_t size, int64_t unix_s)
+{
+    int rc;
+
+    if (!buf)
+        return llmc__fail(LLMC_EINVAL, "buf is NULL");
+    if ((rc = format_utc(buf, size, unix_s)) == LLMC_ERANGE)
+        return llmc__fail(LLMC_ERANGE,
+                          "time %lld is outside the years 1970 to 9999 (0 "
+                          "to 253402300799 Unix seconds)",
+                          (long long)unix_s);
+    if (rc != LLMC_OK)
+        return llmc__fail(LLMC_EINVAL,
+                          "buf holds %zu bytes; a time needs %d "
+                          "(LLMC_TIME_TEXT_SIZE)",
+                          size, LLMC_TIME_TEXT_SIZE);
+    return LLMC_OK;
 }
 
 LLMC_API int llmc_time_parse(int64_t *out_unix_s, const char *text)
