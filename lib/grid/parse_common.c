@@ -145,7 +145,7 @@ int llmc__json_time(int64_t *t, const json_t *obj, const char *key,
 {
     const json_t *x = json_object_get(obj, key);
     char kp[96], quote[48];
-    int rc = -1;
+    int rc = LLMC_EPARSE;
 
     llmc__json_key_path(kp, sizeof kp, path, key);
     if (!x)
@@ -155,11 +155,12 @@ int llmc__json_time(int64_t *t, const json_t *obj, const char *key,
                           "%s: %s is %s, not an ISO 8601 date-time string",
                           what, kp, llmc__json_type_name(x));
     if (strlen(json_string_value(x)) != json_string_length(x) ||
-        (rc = llmc__parse_iso8601(t, json_string_value(x))) != 0) {
+        (rc = llmc__parse_iso8601(t, json_string_value(x))) != LLMC_OK) {
         llmc__json_printable(quote, sizeof quote, json_string_value(x),
                   json_string_length(x), 40);
-        if (rc == -2) /* content, like any malformed answer: a chain or
-                       * the cache may still answer */
+        /* out of range is content, like any malformed answer: a chain or
+         * the cache may still answer */
+        if (rc == LLMC_ERANGE)
             return llmc__fail(LLMC_EFORMAT,
                               "%s: %s \"%s\" is outside the years 1970 to "
                               "9999; the data cannot be for that time",

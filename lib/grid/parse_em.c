@@ -18,7 +18,9 @@
 
 /* ---- Electricity Maps ------------------------------------------------- */
 
-/* The interval of a point starting at start for a temporalGranularity. */
+/* The interval of a point starting at start for a temporalGranularity:
+ * LLMC_OK, or LLMC_EFORMAT for a name it does not know (the caller says
+ * which names it knows). */
 static int granularity(int64_t *dur, const char *g, int64_t start)
 {
     static const struct {
@@ -36,15 +38,15 @@ static int granularity(int64_t *dur, const char *g, int64_t start)
             continue;
         if (known[i].seconds) {
             *dur = known[i].seconds;
-            return 0;
+            return LLMC_OK;
         }
         if (!gmtime_r(&tt, &tm))
-            return -1;
+            return LLMC_EFORMAT;
         tm.tm_mon += (int)known[i].months; /* timegm normalises */
         *dur = (int64_t)timegm(&tm) - start;
-        return *dur > 0 ? 0 : -1;
+        return *dur > 0 ? LLMC_OK : LLMC_EFORMAT;
     }
-    return -1;
+    return LLMC_EFORMAT;
 }
 
 /* The temporalGranularity of obj, or dflt when it has none. */
@@ -84,7 +86,7 @@ static int em_point(struct llmc__point *p, const json_t *item,
         return rc;
     if ((rc = get_granularity(&g, item, top_gran, path, what)) != 0)
         return rc;
-    if (granularity(&p->duration_s, g, p->start_unix_s) != 0) {
+    if (granularity(&p->duration_s, g, p->start_unix_s) != LLMC_OK) {
         llmc__json_printable(quote, sizeof quote, g, strlen(g), 40);
         return llmc__fail(LLMC_EFORMAT,
                           "%s: %s temporalGranularity \"%s\" is not one of "

@@ -30,7 +30,7 @@ static void elect(llmc_tracker *t, size_t i)
     const char *lock_key = llmc__meter_lock_key(t->meter, i);
     struct llmc__chan *c = &t->chans[i];
     char why[300];
-    int h;
+    int h, rc;
 
     if (c->held || !c->owned)
         return;
@@ -38,12 +38,12 @@ static void elect(llmc_tracker *t, size_t i)
         c->held = 1;
         return;
     }
-    h = llmc__lock_try(t, lock_key, why, sizeof why);
-    if (h >= 0) {
+    rc = llmc__lock_try(t, lock_key, &h, why, sizeof why);
+    if (rc == LLMC_OK && h != LLMC__LOCK_NONE) {
         c->held = 1;
         c->lock_fd = h;
         c->note[0] = '\0';
-    } else if (h == -1) {
+    } else if (rc == LLMC_OK) {
         snprintf(c->note, sizeof c->note,
                  "read by another process on this node (%s)", lock_key);
     } else {
@@ -267,8 +267,9 @@ static void span_price(llmc_tracker *t, unsigned i, double gco2e_per_kwh,
     spans_sync(t);
 }
 
-/* The value known nearest in time to span i: the one known when it began
- * or the latest. 0, or -1 when none is known. */
+/* Prices span i with the value known nearest in time to it: the one known
+ * when it began or the latest. LLMC_OK, or LLMC_ENODATA when none is
+ * known (the span waits). */
 static int span_nearest(llmc_tracker *t, unsigned i)
 {
     const struct llmc__span *s = &t->spans[i];
@@ -276,7 +277,7 @@ static int span_nearest(llmc_tracker *t, unsigned i)
     char how[200];
 
     if (!t->intensity_known && isnan(s->before_gco2e))
-        return -1;
+        return LLMC_ENODATA;
     g = t->intensity.gco2e_per_kwh;
     at = t->known_unix_s;
     if (!isnan(s->before_gco2e) &&
@@ -295,7 +296,7 @@ static int span_nearest(llmc_tracker *t, unsigned i)
                  "middle); the grid had none for the span's own time",
                  fabs(at - mid), at < mid ? "before" : "after");
     span_price(t, i, g, 0, how);
-    return 0;
+    return LLMC_OK;
 }
 
 static int span_find(const llmc_tracker *t, uint64_t id)

@@ -596,7 +596,7 @@ static int start_won(llmc_tracker *t)
             return undo_start(t, llmc__fail(LLMC_ENOMEM,
                                             "out of memory for a tracker"));
         for (size_t i = 0; i < n; i++) {
-            chans[i].lock_fd = -1;
+            chans[i].lock_fd = LLMC__LOCK_NONE;
             chans[i].last_j = NAN;
         }
         pthread_mutex_lock(&t->mu);
@@ -1352,11 +1352,9 @@ LLMC_API int llmc_tracker_stop(llmc_tracker *t)
     pthread_mutex_unlock(&t->mu);
     llmc__writer_close(t);
     pthread_mutex_lock(&t->mu);
-    {
-        int e = llmc__writer_report(t);
-        if (rc == LLMC_OK && t->checkpoint_path && e != 0)
-            rc = llmc__checkpoint_failed(t, e);
-    }
+    llmc__writer_report(t);
+    if (rc == LLMC_OK && t->checkpoint_path)
+        rc = llmc__writer_checkpoint_result(t);
     /* a log that misses samples undercounts what is summed from it */
     if (rc == LLMC_OK && t->log_lines_lost > 0)
         rc = llmc__fail(LLMC_EIO,
