@@ -160,8 +160,6 @@ void llmc__http_response_free(struct llmc__http_response *r)
     r->len = 0;
 }
 
-_Thread_local atomic_int *llmc__http_cancel;
-
 #ifndef LLMC_HAVE_CURL
 
 int llmc__http_get(struct llmc__http_response *out,
@@ -809,10 +807,10 @@ static CURLcode set_options(CURL *h, const struct llmc__http_request *req,
         rc = cu.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     if (rc == CURLE_OK)
         rc = cu.easy_setopt(h, CURLOPT_HEADERDATA, x);
-    if (rc == CURLE_OK && llmc__http_cancel) {
+    if (rc == CURLE_OK && req->cancel) {
         rc = cu.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
         if (rc == CURLE_OK)
-            rc = cu.easy_setopt(h, CURLOPT_XFERINFODATA, llmc__http_cancel);
+            rc = cu.easy_setopt(h, CURLOPT_XFERINFODATA, req->cancel);
         if (rc == CURLE_OK)
             rc = cu.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     }

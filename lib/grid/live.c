@@ -23,7 +23,6 @@
 
 #define MAX_BACKOFF_S 300
 
-_Thread_local int64_t llmc__want_until_unix_s;
 /* the provenance of a stale answer: the caller's thread's, until its next
  * question (a shared grid answers several threads) */
 static _Thread_local char stale_note[700];
@@ -125,7 +124,7 @@ static void back_off(struct llmc__live *l, double retry_after_s)
     l->backoff_until_unix_s = now + wait;
 }
 
-int llmc__live_get(struct llmc__live *l, unsigned flags,
+int llmc__live_get(struct llmc__live *l, const struct llmc__grid_ask *ask,
                    struct llmc__http_response *resp,
                    const char *path_and_query, const char *const *headers,
                    const char *basic_user, const char *basic_password)
@@ -136,7 +135,7 @@ int llmc__live_get(struct llmc__live *l, unsigned flags,
     int rc;
 
     memset(resp, 0, sizeof *resp);
-    if (flags & LLMC__GRID_NO_NETWORK)
+    if (ask->flags & LLMC__GRID_NO_NETWORK)
         return llmc__fail(LLMC_ENET,
                           "%s: not fetched from inside a training step (the "
                           "inline sampler never waits for the network)",
@@ -158,6 +157,7 @@ int llmc__live_get(struct llmc__live *l, unsigned flags,
     req.basic_password = basic_password;
     req.ca_bundle = *l->ca_bundle ? l->ca_bundle : NULL;
     req.timeout_s = l->timeout_s;
+    req.cancel = ask->cancel;
     if ((rc = llmc__http_get(resp, &req)) != LLMC_OK) {
         if (rc == LLMC_ENET || rc == LLMC_ETIMEDOUT) {
             back_off(l, -1);
@@ -306,11 +306,6 @@ static int cache_dir(char *buf, size_t size, int *explicit_dir)
     else
         return LLMC_ENOTFOUND;
     return LLMC_OK;
-}
-
-void llmc__grid_thread_cancel(atomic_int *cancel)
-{
-    llmc__http_cancel = cancel;
 }
 
 int llmc__live_cache_unusable(char *why, size_t size)

@@ -100,12 +100,12 @@ struct answer {
     char error[400];
 };
 
-/* flags: LLMC__GRID_NO_NETWORK when the asker must not wait. */
+/* how: LLMC__GRID_NO_NETWORK when the asker must not wait (how_to_ask). */
 static void ask(struct answer *a, llmc_grid *grid, double at_unix_s,
-                unsigned flags)
+                const struct llmc__grid_ask *how)
 {
     llmc_intensity_init(&a->ci, sizeof a->ci);
-    a->rc = llmc__grid_intensity_at(&a->ci, grid, (int64_t)at_unix_s, flags);
+    a->rc = llmc__grid_intensity_at(&a->ci, grid, (int64_t)at_unix_s, how);
     a->provenance[0] = a->fallback[0] = a->error[0] = '\0';
     if (a->rc != LLMC_OK) {
         snprintf(a->error, sizeof a->error, "%s", llmc_last_error());
@@ -308,11 +308,17 @@ static int span_find(const llmc_tracker *t, uint64_t id)
 }
 
 /* How the grid is asked: by its own thread (unlock, mu released), over
- * the network if need be; by the sample itself, never the network, so
- * that no sample (one inside llmc_tracker_step above all) waits for it. */
-static unsigned asking_flags(int unlock)
+ * the network if need be, a request in flight ended when the tracker
+ * stops (grid_cancel); by the sample itself, never the network, so that
+ * no sample (one inside llmc_tracker_step above all) waits for it. */
+static struct llmc__grid_ask how_to_ask(llmc_tracker *t, int unlock)
 {
-    return unlock ? 0u : LLMC__GRID_NO_NETWORK;
+    struct llmc__grid_ask how = {0};
+    if (unlock)
+        how.cancel = &t->grid_cancel;
+    else
+        how.flags = LLMC__GRID_NO_NETWORK;
+    return how;
 }
 
 /* Asks the grid for the time of each span waiting for a value, and prices
@@ -322,6 +328,7 @@ static unsigned asking_flags(int unlock)
 static void price_spans(llmc_tracker *t, int unlock)
 {
     struct { uint64_t id; double mid; struct answer a; } *q;
+    struct llmc__grid_ask how = how_to_ask(t, unlock);
     unsigned n = 0;
 
     if (!t->nspans || !t->intensity_known)
@@ -350,7 +357,7 @@ static void price_spans(llmc_tracker *t, int unlock)
             q[k].a.rc = LLMC_ENET; /* the value nearest in time will do */
             continue;
         }
-        ask(&q[k].a, t->grid, q[k].mid, asking_flags(unlock));
+        ask(&q[k].a, t->grid, q[k].mid, &how);
     }
     if (unlock)
         pthread_mutex_lock(&t->mu);
@@ -380,6 +387,7 @@ static void price_spans(llmc_tracker *t, int unlock)
 static void grid_round(llmc_tracker *t, int unlock)
 {
     struct answer *a;
+    struct llmc__grid_ask how = how_to_ask(t, unlock);
     double asked = wall_now_s();
 
     if (t->intensity_ok && asked < t->grid_next_ask_unix_s) {
@@ -393,7 +401,7 @@ static void grid_round(llmc_tracker *t, int unlock)
         return; /* out of memory: the next round asks again */
     if (unlock)
         pthread_mutex_unlock(&t->mu);
-    ask(a, t->grid, asked, asking_flags(unlock));
+    ask(a, t->grid, asked, &how);
     if (unlock)
         pthread_mutex_lock(&t->mu);
     if (!t->grid_quit) {
@@ -404,22 +412,9 @@ static void grid_round(llmc_tracker *t, int unlock)
     free(a);
 }
 
-int llmc__grid_is_live(const llmc_grid *grid)
-{
-    static const char *const live[] = {"electricitymaps:", "ukci:",
-                                       "watttime:"};
-    const char *spec = llmc_grid_spec(grid);
-    for (size_t i = 0; spec && i < sizeof live / sizeof *live; i++)
-        for (const char *at = spec; (at = strstr(at, live[i])) != NULL; at++)
-            if (at == spec || at[-1] == ',')
-                return 1;
-    return 0;
-}
-
 static void *grid_main(void *arg)
 {
     llmc_tracker *t = arg;
-    llmc__grid_thread_cancel(&t->grid_cancel);
     pthread_mutex_lock(&t->mu);
     while (!t->grid_quit) {
         if (!t->grid_wake) {

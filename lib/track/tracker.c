@@ -446,7 +446,7 @@ static int check_checkpoint_dir(const char *path)
 static void check_cache_dir(llmc_tracker *t)
 {
     char why[1200];
-    if (llmc__grid_is_live(t->grid) &&
+    if (llmc__grid_uses_network(t->grid) &&
         llmc__live_cache_unusable(why, sizeof why))
         llmc__problem(t, "%s", why);
 }
@@ -661,7 +661,7 @@ static int start_won(llmc_tracker *t)
     /* a grid that may wait for the network is asked on a thread of its
      * own from the first question on: the start, the command it measures
      * and the samples never wait for it */
-    t->grid_async = !t->inline_sampler && llmc__grid_is_live(t->grid);
+    t->grid_async = !t->inline_sampler && llmc__grid_uses_network(t->grid);
     pthread_mutex_lock(&t->mu);
     llmc__tracker_sample(t, LLMC__SAMPLE_BASELINE);
     /* the lines of a checkpoint's energy priced now */

@@ -342,9 +342,6 @@ void llmc__lock_release(int handle);
 /* sample.c: the grid thread (started and ended with mu not held), and
  * stop's wait for the pricing of what is left, at most until deadline_ns */
 int llmc__grid_thread_start(llmc_tracker *t);
-/* sample.c: whether a source of the grid may wait for the network (only
- * such a grid gets a thread; the others answer at once) */
-int llmc__grid_is_live(const llmc_grid *grid);
 /* sample.c: a checkpoint's energy without an intensity waits in a span */
 void llmc__spans_carry(llmc_tracker *t);
 void llmc__grid_thread_end(llmc_tracker *t);
