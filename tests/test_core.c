@@ -959,6 +959,29 @@ START_TEST(test_tracker_start_names_an_unknown_llmc_variable)
 }
 END_TEST
 
+/* The build's and the test suite's variables are never offered to a user
+ * as the name meant, and are never warned about themselves. */
+START_TEST(test_a_typo_is_never_told_a_test_only_variable)
+{
+    const char *w;
+    setenv("LLMC_FAKE_NVM", "1", 1);
+    setenv("LLMC_FAILMALLOC_M", "1", 1);
+    setenv("LLMC_FAKE_NVML", "/nonexistent", 1);
+    w = warnings_of_a_run("meters=const:10W;grid=FR");
+    unsetenv("LLMC_FAKE_NVM");
+    unsetenv("LLMC_FAILMALLOC_M");
+    unsetenv("LLMC_FAKE_NVML");
+    ck_assert_msg(strstr(w, "LLMC_FAKE_NVM is not one llmcarbon reads") &&
+                      strstr(w, "LLMC_FAILMALLOC_M is not one llmcarbon "
+                                "reads"),
+                  "warnings:\n%s", w);
+    ck_assert_msg(!strstr(w, "did you mean LLMC_FAKE_NVML") &&
+                      !strstr(w, "did you mean LLMC_FAILMALLOC"),
+                  "warnings:\n%s", w);
+    ck_assert_msg(!strstr(w, "LLMC_FAKE_NVML is not"), "warnings:\n%s", w);
+}
+END_TEST
+
 START_TEST(test_every_tracker_key_has_a_known_variable)
 {
     /* the keys the tracker itself lists, each as LLMC_<KEY>: none of them
@@ -1065,6 +1088,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_tracker_with_the_longest_interval_stops_promptly);
     tcase_add_test(tc, test_tracker_start_names_an_unknown_llmc_variable);
     tcase_add_test(tc, test_every_tracker_key_has_a_known_variable);
+    tcase_add_test(tc, test_a_typo_is_never_told_a_test_only_variable);
     tcase_add_test(tc, test_tracker_without_a_grid_says_which_it_uses);
     suite_add_tcase(s, tc);
 
