@@ -115,19 +115,19 @@ int llmc__json_missing(const char *path, const char *key, const char *what)
     return llmc__fail(LLMC_EFORMAT, "%s: no %s in the answer", what, key);
 }
 
-/* 1 with *v set, 0 for null (no data: the item is skipped), or an error. */
-int llmc__json_value(double *v, const json_t *obj, const char *key,
+int llmc__json_value(double *v, int *has, const json_t *obj, const char *key,
                      const char *path, const char *what)
 {
     const json_t *x = json_object_get(obj, key);
     char kp[96];
     double d;
 
+    *has = 0;
     llmc__json_key_path(kp, sizeof kp, path, key);
     if (!x)
         return llmc__json_missing(path, key, what);
     if (json_is_null(x))
-        return 0;
+        return LLMC_OK;
     if (!json_is_number(x))
         return llmc__fail(LLMC_EFORMAT, "%s: %s is %s, not a number", what,
                           kp, llmc__json_type_name(x));
@@ -137,7 +137,8 @@ int llmc__json_value(double *v, const json_t *obj, const char *key,
                           "%s: %s is %g, not a finite number >= 0", what, kp,
                           d);
     *v = d == 0 ? 0.0 : d; /* no -0 */
-    return 1;
+    *has = 1;
+    return LLMC_OK;
 }
 
 int llmc__json_time(int64_t *t, const json_t *obj, const char *key,

@@ -68,8 +68,9 @@ static int get_granularity(const char **g, const json_t *obj,
     return LLMC_OK;
 }
 
-/* One item: 1 with *p filled, 0 when carbonIntensity is null, or an error. */
-static int em_point(struct llmc__point *p, const json_t *item,
+/* One item: LLMC_OK with *p filled and *has 1, or *has 0 when
+ * carbonIntensity is null; or an error. */
+static int em_point(struct llmc__point *p, int *has, const json_t *item,
                     const char *path, const char *top_gran, unsigned flags,
                     const char *what)
 {
@@ -78,6 +79,7 @@ static int em_point(struct llmc__point *p, const json_t *item,
     char kp[96], quote[48];
     int rc;
 
+    *has = 0;
     if (!json_is_object(item))
         return llmc__fail(LLMC_EFORMAT, "%s: %s is %s, not an object", what,
                           path, llmc__json_type_name(item));
@@ -100,7 +102,8 @@ static int em_point(struct llmc__point *p, const json_t *item,
                           what, llmc__json_key_path(kp, sizeof kp, path, "isEstimated"),
                           llmc__json_type_name(est));
     p->flags = flags | (json_is_true(est) ? LLMC__POINT_ESTIMATED : 0u);
-    return llmc__json_value(&p->gco2e_per_kwh, item, "carbonIntensity", path, what);
+    return llmc__json_value(&p->gco2e_per_kwh, has, item, "carbonIntensity",
+                            path, what);
 }
 
 static int em_list(struct llmc__series *tmp, const json_t *list,
@@ -116,12 +119,12 @@ static int em_list(struct llmc__series *tmp, const json_t *list,
     json_array_foreach(list, i, item) {
         struct llmc__point p;
         char path[64];
-        int rc;
+        int rc, has;
         snprintf(path, sizeof path, "%s[%zu]", name, i);
-        rc = em_point(&p, item, path, top_gran, flags, what);
-        if (rc < 0)
+        rc = em_point(&p, &has, item, path, top_gran, flags, what);
+        if (rc != LLMC_OK)
             return rc;
-        if (rc == 1 && (rc = llmc__series_put(tmp, &p)) != LLMC_OK)
+        if (has && (rc = llmc__series_put(tmp, &p)) != LLMC_OK)
             return rc;
     }
     return LLMC_OK;
@@ -133,7 +136,7 @@ static int em_latest(struct llmc__series *tmp, const json_t *root,
 {
     struct llmc__point p;
     const json_t *err;
-    int rc;
+    int rc, has;
 
     if (!json_object_get(root, "carbonIntensity")) {
         err = json_object_get(root, "error");
@@ -153,10 +156,10 @@ static int em_latest(struct llmc__series *tmp, const json_t *root,
                           "in the answer",
                           what);
     }
-    rc = em_point(&p, root, "", top_gran, 0, what);
-    if (rc < 0)
+    rc = em_point(&p, &has, root, "", top_gran, 0, what);
+    if (rc != LLMC_OK)
         return rc;
-    if (rc == 0) {
+    if (!has) {
         const char *dt = json_string_value(json_object_get(root, "datetime"));
         char quote[48];
         llmc__json_printable(quote, sizeof quote, dt, strlen(dt), 40);

@@ -121,10 +121,9 @@ static int user_json(struct rows *rs, const char *body, size_t len,
         }
         if ((rc = llmc__json_time(&t, item, COLUMN_TIME, path, what)) != LLMC_OK)
             goto done;
-        if ((has = llmc__json_value(&v, item, COLUMN_VALUE, path, what)) < 0) {
-            rc = has;
+        if ((rc = llmc__json_value(&v, &has, item, COLUMN_VALUE, path,
+                                   what)) != LLMC_OK)
             goto done;
-        }
         if (rs->n && t <= rs->r[rs->n - 1].t) {
             rc = llmc__fail(LLMC_EFORMAT,
                             "%s: %s." COLUMN_TIME " is not after [%zu]." COLUMN_TIME
