@@ -464,8 +464,8 @@ int cmd_run(int argc, char **argv)
     build_options();
     /* '+': stop at the first non-option, so COMMAND's own flags stay its */
     cli_getopt_init(&g, "run", argc, argv, "+:", options);
-    while ((c = cli_getopt_next(&g)) != -1) {
-        if (c == -2) {
+    while ((c = cli_getopt_next(&g)) != CLI_GETOPT_END) {
+        if (c == CLI_GETOPT_USAGE) {
             llmc_tracker_free(t);
             return CLI_USAGE;
         }

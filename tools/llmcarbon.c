@@ -132,20 +132,20 @@ int cli_getopt_next(struct cli_getopt *g)
     int c = getopt_long(g->argc, g->argv, g->shortopts, g->options, &idx);
 
     if (c == -1)
-        return -1;
+        return CLI_GETOPT_END;
     if (c == ':') {
         cli_usage(g->cmd, "'%s' needs a value", g->argv[optind - 1]);
-        return -2;
+        return CLI_GETOPT_USAGE;
     }
     if (c == '?') {
         /* a flag given a value ("--json=1"), or no such option */
         for (const struct option *o = g->options; optopt && o->name; o++)
             if (o->val == optopt && o->has_arg == no_argument) {
                 cli_usage(g->cmd, "'--%s' takes no value", o->name);
-                return -2;
+                return CLI_GETOPT_USAGE;
             }
         cli_not_an_option(g->cmd, g->argv[optind - 1], g->options);
-        return -2;
+        return CLI_GETOPT_USAGE;
     }
     if (idx < 0) /* a short option: its long twin counts as the same */
         for (int k = 0; g->options[k].name; k++)
@@ -157,7 +157,7 @@ int cli_getopt_next(struct cli_getopt *g)
         if (g->seen[idx]) {
             cli_usage(g->cmd, "'--%s' is given twice; give it once",
                       g->options[idx].name);
-            return -2;
+            return CLI_GETOPT_USAGE;
         }
         g->seen[idx] = 1;
     }
@@ -195,8 +195,8 @@ int cli_parse_verb(struct cli_args *out, int argc, char **argv,
     options[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
     options[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
     cli_getopt_init(&g, cmd, argc, argv, ":h", options);
-    while ((c = cli_getopt_next(&g)) != -1) {
-        if (c == -2)
+    while ((c = cli_getopt_next(&g)) != CLI_GETOPT_END) {
+        if (c == CLI_GETOPT_USAGE)
             return CLI_USAGE;
         if (c == OPT_HELP || c == 'h') {
             fputs(help, stdout);
@@ -218,7 +218,7 @@ int cli_parse_verb(struct cli_args *out, int argc, char **argv,
         else
             return cli_usage(cmd, "unexpected argument '%s'", argv[i]);
     }
-    return -1;
+    return CLI_PARSED;
 }
 
 int cli_print_json(json_t *value)
