@@ -14,6 +14,9 @@
 #define CLI_OK 0
 #define CLI_FAILED 1 /* the library refused an input or an operation */
 #define CLI_USAGE 2  /* the command line itself is wrong */
+/* Not an exit status: what a step of a command answers when the command
+ * goes on. */
+#define CLI_CONTINUE (-1)
 
 int cmd_estimate(int argc, char **argv);
 int cmd_hw(int argc, char **argv);
@@ -41,10 +44,9 @@ struct cli_args {
     const char *within;   /* --within */
     int json;
 };
-/* opts: the CLI_OPT_* value options the command takes. CLI_PARSED when
+/* opts: the CLI_OPT_* value options the command takes. CLI_CONTINUE when
  * out holds the command line, else the command's exit status (CLI_OK
  * after --help, CLI_USAGE after a usage error, printed). */
-#define CLI_PARSED (-1)
 int cli_parse_verb(struct cli_args *out, int argc, char **argv,
                    const char *cmd, const char *help, unsigned opts);
 

@@ -218,7 +218,7 @@ int cli_parse_verb(struct cli_args *out, int argc, char **argv,
         else
             return cli_usage(cmd, "unexpected argument '%s'", argv[i]);
     }
-    return CLI_PARSED;
+    return CLI_CONTINUE;
 }
 
 int cli_print_json(json_t *value)
