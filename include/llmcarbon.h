@@ -101,6 +101,15 @@ LLMC_API const char *llmc_last_error(void);
  * the years 1970 to 9999. */
 LLMC_API int llmc_time_parse(int64_t *out_unix_s, const char *text);
 
+/* The room llmc_time_format needs: "YYYY-MM-DDTHH:MM:SSZ" and its NUL. */
+#define LLMC_TIME_TEXT_SIZE 21
+/* Writes unix_s as ISO 8601 UTC, "2026-12-04T15:00:00Z", into buf of size
+ * bytes; llmc_time_parse reads it back as the same second. LLMC_OK;
+ * LLMC_EINVAL when buf is NULL or size is below LLMC_TIME_TEXT_SIZE,
+ * LLMC_ERANGE outside the years 1970 to 9999 (0 to 253402300799). On a
+ * failure buf holds "" when size is not 0. */
+LLMC_API int llmc_time_format(char *buf, size_t size, int64_t unix_s);
+
 /* Releases memory that the library handed out (strings, JSON text). */
 LLMC_API void llmc_free(void *ptr);
 

@@ -318,7 +318,7 @@ int cmd_grid(int argc, char **argv)
                             CLI_OPT_KIND | CLI_OPT_AT | CLI_OPT_DURATION |
                                 CLI_OPT_WITHIN);
 
-    if (rc >= 0)
+    if (rc != CLI_CONTINUE)
         return rc;
     if (!a.verb)
         return cli_usage("grid", "say `grid list`, `grid show ZONE`, `grid get "

@@ -237,8 +237,8 @@ int cmd_report(int argc, char **argv)
         struct cli_getopt opt;
         int c;
         cli_getopt_init(&opt, "report", argc, argv, ":h", options);
-        while ((c = cli_getopt_next(&opt)) != -1) {
-            if (c == -2)
+        while ((c = cli_getopt_next(&opt)) != CLI_GETOPT_END) {
+            if (c == CLI_GETOPT_USAGE)
                 return CLI_USAGE;
             if (c == 'h') {
                 fputs(help, stdout);

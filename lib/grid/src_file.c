@@ -20,12 +20,12 @@ struct file_source {
     char provenance[600];
 };
 
-static int file_at(struct llmc__source *s, int64_t t, unsigned flags,
-                   llmc_intensity *out)
+static int file_at(struct llmc__source *s, int64_t t,
+                   const struct llmc__grid_ask *ask, llmc_intensity *out)
 {
     struct file_source *f = s->state;
     const struct llmc__point *p = llmc__series_at(&f->series, t);
-    (void)flags; /* a file is always at hand */
+    (void)ask; /* a file is always at hand */
     if (!p) {
         const struct llmc__point *first = &f->series.points[0];
         const struct llmc__point *last = &f->series.points[f->series.count - 1];
@@ -63,7 +63,8 @@ static void file_free(struct llmc__source *s)
     s->state = NULL;
 }
 
-static const struct llmc__source_ops file_ops = {file_at, file_set, file_free};
+static const struct llmc__source_ops file_ops = {
+    .at = file_at, .set = file_set, .free = file_free, .network = 0};
 
 int llmc__source_file(struct llmc__source *s, const char *path)
 {

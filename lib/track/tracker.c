@@ -459,7 +459,7 @@ static int check_checkpoint_dir(const char *path)
 static void check_cache_dir(llmc_tracker *t)
 {
     char why[1200];
-    if (llmc__grid_is_live(t->grid) &&
+    if (llmc__grid_uses_network(t->grid) &&
         llmc__live_cache_unusable(why, sizeof why))
         llmc__problem(t, "%s", why);
 }
@@ -609,7 +609,7 @@ static int start_won(llmc_tracker *t)
             return undo_start(t, llmc__fail(LLMC_ENOMEM,
                                             "out of memory for a tracker"));
         for (size_t i = 0; i < n; i++) {
-            chans[i].lock_fd = -1;
+            chans[i].lock_fd = LLMC__LOCK_NONE;
             chans[i].last_j = NAN;
         }
         pthread_mutex_lock(&t->mu);
@@ -674,7 +674,7 @@ static int start_won(llmc_tracker *t)
     /* a grid that may wait for the network is asked on a thread of its
      * own from the first question on: the start, the command it measures
      * and the samples never wait for it */
-    t->grid_async = !t->inline_sampler && llmc__grid_is_live(t->grid);
+    t->grid_async = !t->inline_sampler && llmc__grid_uses_network(t->grid);
     pthread_mutex_lock(&t->mu);
     llmc__tracker_sample(t, LLMC__SAMPLE_BASELINE);
     /* the lines of a checkpoint's energy priced now */
@@ -1365,11 +1365,9 @@ LLMC_API int llmc_tracker_stop(llmc_tracker *t)
     pthread_mutex_unlock(&t->mu);
     llmc__writer_close(t);
     pthread_mutex_lock(&t->mu);
-    {
-        int e = llmc__writer_report(t);
-        if (rc == LLMC_OK && t->checkpoint_path && e != 0)
-            rc = llmc__checkpoint_failed(t, e);
-    }
+    llmc__writer_report(t);
+    if (rc == LLMC_OK && t->checkpoint_path)
+        rc = llmc__writer_checkpoint_result(t);
     /* a log that misses samples undercounts what is summed from it */
     if (rc == LLMC_OK && t->log_lines_lost > 0)
         rc = llmc__fail(LLMC_EIO,

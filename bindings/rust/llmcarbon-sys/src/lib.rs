@@ -95,6 +95,11 @@ pub const LLMC_LOG_DEBUG: c_int = 3;
 pub type llmc_log_fn =
     Option<unsafe extern "C" fn(level: c_int, message: *const c_char, userdata: *mut c_void)>;
 
+// ---- Times -----------------------------------------------------------------
+
+/// The room `llmc_time_format` needs: "YYYY-MM-DDTHH:MM:SSZ" and its NUL.
+pub const LLMC_TIME_TEXT_SIZE: usize = 21;
+
 // ---- Quantities --------------------------------------------------------------
 
 /// `enum llmc_dimension`
@@ -294,6 +299,7 @@ extern "C" {
     pub fn llmc_profile_field_name(field: llmc_profile_field) -> *const c_char;
     pub fn llmc_profile_text_name(field: llmc_profile_text) -> *const c_char;
     pub fn llmc_time_parse(out_unix_s: *mut i64, text: *const c_char) -> c_int;
+    pub fn llmc_time_format(buf: *mut c_char, size: usize, unix_s: i64) -> c_int;
     pub fn llmc_quantity_parse(
         out: *mut c_double,
         dim: llmc_dimension,

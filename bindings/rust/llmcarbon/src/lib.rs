@@ -383,6 +383,15 @@ pub fn parse_time(text: &str) -> Result<i64> {
     Ok(out)
 }
 
+/// Writes Unix seconds as ISO 8601 UTC ("2026-12-04T15:00:00Z"), which
+/// [`parse_time`] reads back (llmc_time_format(3)). [`Error::ERANGE`]
+/// outside the years 1970 to 9999.
+pub fn format_time(unix_s: i64) -> Result<String> {
+    let mut buf = [0 as c_char; sys::LLMC_TIME_TEXT_SIZE];
+    check(unsafe { sys::llmc_time_format(buf.as_mut_ptr(), buf.len(), unix_s) })?;
+    Ok(unsafe { copy_str(buf.as_ptr()) })
+}
+
 /// Parses a quantity or a range "low..high" ("550W..700W"); a single value
 /// gives low == high.
 pub fn parse_quantity_range(

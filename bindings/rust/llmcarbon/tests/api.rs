@@ -974,6 +974,23 @@ fn thread_markers_follow_llmcarbon_threads_7() {
 }
 
 #[test]
+fn time_format_writes_what_time_parse_reads() {
+    for (unix_s, text) in [
+        (0, "1970-01-01T00:00:00Z"),
+        (1709164800, "2024-02-29T00:00:00Z"),
+        (4107542400, "2100-03-01T00:00:00Z"),
+        (253402300799, "9999-12-31T23:59:59Z"),
+    ] {
+        assert_eq!(llmcarbon::format_time(unix_s).unwrap(), text);
+        assert_eq!(llmcarbon::parse_time(text).unwrap(), unix_s);
+    }
+    assert_eq!(
+        llmcarbon::format_time(-1).unwrap_err().code,
+        llmcarbon::Error::ERANGE
+    );
+}
+
+#[test]
 fn time_parse_reads_iso_8601_with_offset_and_unix_seconds() {
     assert_eq!(
         llmcarbon::parse_time("2026-12-04T16:00:00+01:00").unwrap(),
