@@ -1911,6 +1911,7 @@ START_TEST(test_grid_forecast_text_names_the_window_ahead)
 {
     char path[] = "/tmp/llmc-forecast-XXXXXX", spec[64], iso[32];
     time_t now = time(NULL), t0 = now / 3600 * 3600 - 3600, start;
+    double delay, now_mean;
     FILE *f;
     int fd = mkstemp(path);
     struct result r;
@@ -1936,13 +1937,19 @@ START_TEST(test_grid_forecast_text_names_the_window_ahead)
     expect_ok(&r);
     j = parse_object(&r);
     result_free(&r);
-    /* the search steps by 5 minutes from now: the first step in the low
-     * hours */
+    /* the window starts when the low hours do, and its means are over
+     * its seconds: starting now (delay_s before them) it has delay_s at
+     * 400 and the rest at 100 */
     start = (time_t)json_integer_value(json_object_get(j, "start_unix_s"));
-    ck_assert_int_ge(start, t0 + 3 * 3600);
-    ck_assert_int_lt(start, t0 + 3 * 3600 + 300);
+    ck_assert_int_eq(start, t0 + 3 * 3600);
+    delay = (double)json_integer_value(json_object_get(j, "delay_s"));
+    ck_assert(delay > 3600 && delay <= 7200);
     expect_rel("mean", jnum(j, "mean_gco2e_per_kwh"), 100.0, 1e-12);
-    ck_assert(jnum(j, "saving_fraction") > 0.5);
+    now_mean = (400.0 * delay + 100.0 * (7200.0 - delay)) / 7200.0;
+    expect_rel("now mean", jnum(j, "now_mean_gco2e_per_kwh"), now_mean,
+               1e-12);
+    expect_rel("saving", jnum(j, "saving_fraction"), 1.0 - 100.0 / now_mean,
+               1e-12);
 
     RUN(&r, "grid", "forecast", spec, "--duration", "2h", "--within", "12h");
     expect_ok(&r);
