@@ -373,6 +373,8 @@ PROTOTYPES = {
     "llmc_tracker_channel_count": (_c_size_t, [TrackerP]),
     "llmc_tracker_channel": (_c_int, [_P(Channel), TrackerP, _c_size_t]),
     "llmc_tracker_report_json": (_c_int, [_P(_c_void_p), TrackerP]),
+    "llmc_tracker_metrics_text": (_c_int, [_P(_c_void_p), TrackerP,
+                                           ctypes.c_uint]),
 }
 
 
