@@ -127,7 +127,7 @@ static void *writer_main(void *arg)
     int64_t step_ns = (int64_t)(m->interval_s * 1e9);
     struct timespec next;
 
-    clock_gettime(CLOCK_REALTIME, &next);
+    clock_gettime(CLOCK_MONOTONIC, &next);
     pthread_mutex_lock(&m->mu);
     while (!m->quit) {
         int64_t ns = (int64_t)next.tv_nsec + step_ns % 1000000000;
@@ -372,7 +372,14 @@ int metrics_out_start(struct metrics_out **out, const char *cmd,
     m->flags = flags;
     m->interval_s = interval_s > 0 ? interval_s : 1.0;
     pthread_mutex_init(&m->mu, NULL);
-    pthread_cond_init(&m->cv, NULL);
+    {
+        /* the writer's deadlines do not move with the wall clock */
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&m->cv, &ca);
+        pthread_condattr_destroy(&ca);
+    }
     /* the threads started here leave the signals to the main thread */
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &before);
