@@ -1946,7 +1946,7 @@ END_TEST
 
 START_TEST(test_exporter_writes_its_textfile_until_sigterm)
 {
-    char dir[] = "/tmp/llmc-prom-XXXXXX", path[128], *text;
+    char dir[] = "/tmp/llmc-prom-XXXXXX", path[128], errpath[128], *text;
     const char *cli = cli_path();
     struct result r;
     pid_t pid;
@@ -1959,9 +1959,14 @@ START_TEST(test_exporter_writes_its_textfile_until_sigterm)
 
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/node.prom", dir);
+    /* beside the directory: the test counts what is left in it */
+    snprintf(errpath, sizeof errpath, "%s.err", dir);
     pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
+        int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+            _exit(126);
         /* its lock directory goes in TMPDIR, to be removed at the end */
         setenv("TMPDIR", dir, 1);
         execl(cli, cli, "exporter", "--textfile", path, "--meters",
@@ -1977,6 +1982,11 @@ START_TEST(test_exporter_writes_its_textfile_until_sigterm)
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                   "the exporter did not exit 0 on SIGTERM (%d)", status);
+    text = slurp(errpath);
+    ck_assert_msg(strstr(text, "llmcarbon exporter: SIGTERM: stopping\n"),
+                  "stderr:\n%s", text);
+    free(text);
+    unlink(errpath);
     text = slurp(path);
     ck_assert_double_eq(sample_value(text, "llmcarbon_power_watts{"), 100.0);
     ck_assert_double_ge(sample_value(text, "llmcarbon_energy_joules_total{"),
