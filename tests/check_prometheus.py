@@ -45,7 +45,7 @@ import urllib.request
 
 SKIP = 77
 INTERVAL_S = 0.2
-DEADLINE_S = 80.0
+DEADLINE_S = 40.0
 
 
 class Failed(Exception):
