@@ -640,6 +640,15 @@ LLMC_API void llmc_tracker_free(llmc_tracker *tracker);
 /* Totals so far (live while running); phase NULL for the whole run. */
 LLMC_API int llmc_tracker_totals(llmc_totals *out, llmc_tracker *tracker,
                                  const char *phase);
+/* The totals of a job from those of its n processes (each from
+ * llmc_tracker_totals; each process counts the devices it holds, so each
+ * device is in one part): energy, CO2e, steps, tokens and samples add up,
+ * the duration is the longest, the intensity is weighted by priced energy,
+ * per-token figures are recomputed, quality bits are joined, and measured
+ * holds only when every part was measured. A figure unknown (NaN) in any
+ * part is unknown in the job. LLMC_EINVAL for n == 0 or a NULL part. */
+LLMC_API int llmc_totals_combine(llmc_totals *out,
+                                 const llmc_totals *const *parts, size_t n);
 /* The channels of the tracker's meters; 0 before the start and for NULL. */
 LLMC_API size_t llmc_tracker_channel_count(llmc_tracker *tracker);
 /* A channel's energy as this process counted it (0 J, with a detail, for a

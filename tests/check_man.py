@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks the manual pages against the public header.
 
-Usage: python3 tests/check_man.py --header include/llmcarbon.h --man man
+Usage: python3 tests/check_man.py --header include/llmcarbon.h
+       [--header include/llmcarbon_mpi.h] --man man
 
 - Every function declared with LLMC_API in the header must be named by the
   .Nm lines of the NAME section of exactly one page in MAN/man3/*.3.
@@ -218,7 +219,9 @@ def find_pages(man_dir):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--header", required=True, help="path to llmcarbon.h")
+    ap.add_argument("--header", required=True, action="append",
+                    help="path to llmcarbon.h; again for another public "
+                         "header (llmcarbon_mpi.h)")
     ap.add_argument("--man", required=True, help="the man/ directory")
     ap.add_argument("--meson-build",
                     help="the meson.build whose install_man() lists install "
@@ -226,13 +229,17 @@ def main():
     opts = ap.parse_args()
 
     problems = []
-    try:
-        functions, constants = parse_header(opts.header)
-    except OSError as e:
-        print("FAIL: cannot read the header: %s" % e)
-        return 1
-    if not functions:
-        problems.append("%s: no LLMC_API functions found" % opts.header)
+    functions, constants = {}, set()
+    for header in opts.header:
+        try:
+            f, c = parse_header(header)
+        except OSError as e:
+            print("FAIL: cannot read the header: %s" % e)
+            return 1
+        if not f:
+            problems.append("%s: no LLMC_API functions found" % header)
+        functions.update(f)
+        constants |= c
 
     man3 = os.path.join(opts.man, "man3")
     pages3 = sorted(p for p in find_pages(man3) if p.endswith(".3"))

@@ -1047,6 +1047,100 @@ START_TEST(test_tracker_without_a_grid_says_which_it_uses)
 }
 END_TEST
 
+/* A process's totals, as llmc_tracker_totals fills them. */
+static llmc_totals part(double duration_s, double energy_j, double op_kg,
+                        double emb_kg, uint64_t steps, uint64_t tokens,
+                        double ci, double unpriced_j, unsigned quality)
+{
+    llmc_totals t;
+    llmc_totals_init(&t, sizeof t);
+    t.duration_s = duration_s;
+    t.energy_j = energy_j;
+    t.energy_kwh = energy_j / 3.6e6;
+    t.operational_kgco2e = op_kg;
+    t.embodied_kgco2e = emb_kg;
+    t.total_kgco2e = op_kg + emb_kg;
+    t.steps = steps;
+    t.tokens = tokens;
+    t.samples = 10;
+    t.intensity_gco2e_per_kwh = ci;
+    t.measured = !isnan(energy_j);
+    t.quality = quality;
+    t.projected_total_kgco2e = t.projected_low_kgco2e =
+        t.projected_high_kgco2e = NAN;
+    t.unpriced_energy_j = unpriced_j;
+    t.filled_energy_j = 1.0;
+    return t;
+}
+
+/* A job's totals from its ranks': sums, the longest duration, intensity
+ * weighted by the energy priced, per-token figures recomputed. */
+START_TEST(test_totals_combine_adds_the_ranks_up)
+{
+    /* two GPUs held by ranks 0 and 1 (3.6 MJ at 100 g/kWh, 7.2 MJ at 400),
+     * rank 2 holding none */
+    llmc_totals a = part(100, 3.6e6, 0.1, 0.5, 10, 1000, 100, 0, 0x1);
+    llmc_totals b = part(102, 7.2e6, 0.8, 0.5, 10, 1000, 400, 0, 0x4);
+    llmc_totals c = part(101, 0.0, 0.0, 0.0, 10, 1000, 250, 0, 0);
+    const llmc_totals *parts[] = {&a, &b, &c};
+    llmc_totals o;
+
+    llmc_totals_init(&o, sizeof o);
+    ck_assert_int_eq(llmc_totals_combine(&o, parts, 3), LLMC_OK);
+    ck_assert_same(o.duration_s, 102.0);
+    ck_assert_same(o.energy_j, 10.8e6);
+    ck_assert_same(o.energy_kwh, 3.0);
+    ck_assert_same(o.operational_kgco2e, 0.9);
+    ck_assert_same(o.embodied_kgco2e, 1.0);
+    ck_assert_same(o.total_kgco2e, 1.9);
+    ck_assert_int_eq(o.steps, 30);
+    ck_assert_int_eq(o.tokens, 3000);
+    ck_assert_int_eq(o.samples, 30);
+    ck_assert_same(o.j_per_token, 3600.0);
+    ck_assert_same(o.gco2e_per_token, 1900.0 / 3000.0);
+    /* (3.6 MJ x 100 + 7.2 MJ x 400) / 10.8 MJ */
+    ck_assert_same(o.intensity_gco2e_per_kwh, 300.0);
+    ck_assert_int_eq(o.measured, 1);
+    ck_assert_uint_eq(o.quality, 0x5);
+    ck_assert(isnan(o.projected_total_kgco2e));
+    ck_assert_same(o.filled_energy_j, 3.0);
+    ck_assert_same(o.unpriced_energy_j, 0.0);
+}
+END_TEST
+
+/* One rank that measured nothing makes the job's energy unknown, never
+ * a smaller sum; bad calls are refused. */
+START_TEST(test_totals_combine_keeps_unknown_unknown)
+{
+    llmc_totals a = part(100, 3.6e6, 0.1, 0.5, 10, 1000, 100, 0, 0);
+    llmc_totals b = part(100, NAN, NAN, 0.5, 10, 1000, NAN, 0, 0);
+    llmc_totals old = a;
+    const llmc_totals *parts[] = {&a, &b};
+    const llmc_totals *with_null[] = {&a, NULL};
+    llmc_totals o;
+
+    llmc_totals_init(&o, sizeof o);
+    ck_assert_int_eq(llmc_totals_combine(&o, parts, 2), LLMC_OK);
+    ck_assert(isnan(o.energy_j));
+    ck_assert(isnan(o.operational_kgco2e));
+    ck_assert(isnan(o.total_kgco2e));
+    ck_assert(isnan(o.j_per_token));
+    ck_assert_same(o.embodied_kgco2e, 1.0);
+    ck_assert_int_eq(o.measured, 0);
+    ck_assert_same(o.intensity_gco2e_per_kwh, 100.0);
+
+    ck_assert_int_eq(llmc_totals_combine(&o, parts, 0), LLMC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(llmc_last_error(), "no parts"));
+    ck_assert_int_eq(llmc_totals_combine(&o, with_null, 2), LLMC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(llmc_last_error(), "part 1 is NULL"));
+    old.size = 4; /* not filled by llmc_totals_init */
+    parts[1] = &old;
+    ck_assert_int_eq(llmc_totals_combine(&o, parts, 2), LLMC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(llmc_last_error(), "part 1 has size 4"));
+    ck_assert_int_eq(llmc_totals_combine(NULL, parts, 1), LLMC_EINVAL);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -1097,6 +1191,8 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_operational_rejects_bad_numbers);
     tcase_add_test(tc, test_embodied_is_amortised_over_lifetime);
     tcase_add_test(tc, test_embodied_rejects_bad_numbers);
+    tcase_add_test(tc, test_totals_combine_adds_the_ranks_up);
+    tcase_add_test(tc, test_totals_combine_keeps_unknown_unknown);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -562,9 +562,11 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
         double e = llmc__meter_energy_j(t->meter, i);
         t->quality |= llmc__meter_quality(t->meter, i);
         c->delta_j = 0.0;
-        /* measured: a channel reads energy, whoever counts it; a rank whose
-         * devices another process counts has measured 0 J, not nothing */
-        if (!isnan(e) && c->owned)
+        /* measured: a channel reads energy, whoever counts it. A rank whose
+         * devices another process counts, or whose node's GPUs all belong
+         * to other local ranks, has measured 0 J, not nothing: the job's
+         * sum over its ranks is then known */
+        if (!isnan(e))
             t->measured = 1;
         if (!c->held) {
             elect(t, i);

@@ -445,6 +445,7 @@ PROTOTYPES = {
     "llmc_tracker_status": (_c_int, [_P(_c_char_p), TrackerP]),
     "llmc_tracker_free": (None, [TrackerP]),
     "llmc_tracker_totals": (_c_int, [_P(Totals), TrackerP, _c_char_p]),
+    "llmc_totals_combine": (_c_int, [_P(Totals), _P(_P(Totals)), _c_size_t]),
     "llmc_tracker_channel_count": (_c_size_t, [TrackerP]),
     "llmc_tracker_channel": (_c_int, [_P(Channel), TrackerP, _c_size_t]),
     "llmc_tracker_report_json": (_c_int, [_P(_c_void_p), TrackerP]),

@@ -922,6 +922,72 @@ class LayoutTest(unittest.TestCase):
             self.assertEqual([f for f, _ in cls._fields_], c_fields, cname)
 
 
+class DistributedTest(unittest.TestCase):
+    """llmcarbon.distributed without MPI: the bytes each rank would send,
+    combined by llmc_totals_combine, and job_totals over a communicator
+    that hands them over in one process."""
+
+    def _run(self, watts, steps):
+        t = llmcarbon.Tracker("meters=const:%dW; grid=const:100" % watts)
+        t.start()
+        for _ in range(steps):
+            t.step(tokens=10)
+        time.sleep(0.15)
+        t.stop()
+        return t
+
+    def test_combined_totals_are_the_sums(self):
+        from llmcarbon.distributed import combine_totals, totals_bytes
+        a, b = self._run(100, 3), self._run(300, 5)
+        ta, tb = a.totals(), b.totals()
+        job = combine_totals([totals_bytes(a), totals_bytes(b)])
+        self.assertAlmostEqual(job.energy_j, ta.energy_j + tb.energy_j,
+                               delta=1e-9 * job.energy_j)
+        self.assertAlmostEqual(job.operational_kgco2e,
+                               ta.operational_kgco2e + tb.operational_kgco2e,
+                               delta=1e-12)
+        self.assertEqual(job.steps, 8)
+        self.assertEqual(job.tokens, 80)
+        self.assertEqual(job.duration_s, max(ta.duration_s, tb.duration_s))
+        self.assertTrue(job.measured)
+        self.assertAlmostEqual(job.j_per_token, job.energy_j / 80)
+
+    def test_a_rank_without_a_tracker_makes_the_job_unknown(self):
+        from llmcarbon.distributed import combine_totals, totals_bytes
+        a = self._run(100, 2)
+        job = combine_totals([totals_bytes(a), totals_bytes(None)])
+        self.assertIsNone(job.energy_j)
+        self.assertIsNone(job.total_kgco2e)
+        self.assertFalse(job.measured)
+        self.assertEqual(job.steps, 2)
+        with self.assertRaises(ValueError):
+            combine_totals([totals_bytes(a), b"short"])
+        with self.assertRaises(llmcarbon.InvalidArgument):
+            combine_totals([])
+
+    def test_job_totals_over_a_communicator(self):
+        from llmcarbon.distributed import job_totals, totals_bytes
+        a, b = self._run(100, 1), self._run(200, 2)
+
+        class Comm:
+            # rank 0 of two: rank 1's bytes arrive with this rank's
+            def __init__(self, rank):
+                self.rank = rank
+
+            def Get_rank(self):
+                return self.rank
+
+            def gather(self, mine, root=0):
+                return [mine, totals_bytes(b)] if self.rank == root else None
+
+        job = job_totals(a, Comm(0))
+        self.assertEqual(job.steps, 3)
+        self.assertAlmostEqual(job.energy_j,
+                               a.totals().energy_j + b.totals().energy_j,
+                               delta=1e-9 * job.energy_j)
+        self.assertIsNone(job_totals(a, Comm(1)))
+
+
 class VersionAndLoadingTest(unittest.TestCase):
     def test_version(self):
         self.assertRegex(llmcarbon.version(), r"^\d+\.\d+\.\d+$")

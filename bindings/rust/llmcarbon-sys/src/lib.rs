@@ -491,6 +491,11 @@ extern "C" {
         tracker: *mut llmc_tracker,
         phase: *const c_char,
     ) -> c_int;
+    pub fn llmc_totals_combine(
+        out: *mut llmc_totals,
+        parts: *const *const llmc_totals,
+        n: usize,
+    ) -> c_int;
     pub fn llmc_tracker_channel_count(tracker: *mut llmc_tracker) -> usize;
     pub fn llmc_tracker_channel(
         out: *mut llmc_channel,
