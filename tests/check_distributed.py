@@ -201,10 +201,13 @@ def run_torchrun(args, env, tmp):
     with open(script, "w") as f:
         f.write(PY_JOB)
     env = dict(env, OMP_NUM_THREADS="1")
+    # --redirects/--tee 2 (stderr to a file and to the console): torch
+    # 1.13 under Python 3.11 cannot read its own default of 0 (its Std
+    # flag enum lists no NONE member there); stdout stays as it is
     return check_python_job(
         ["/usr/bin/python3", "-m", "torch.distributed.run", "--standalone",
-         "--nproc_per_node", "3", script, "torch"], env,
-        "under torchrun (gloo)", 3)
+         "--nproc_per_node", "3", "--redirects", "2", "--tee", "2", script,
+         "torch"], env, "under torchrun (gloo)", 3)
 
 
 def main():
