@@ -4,6 +4,7 @@
 #ifndef LLMC_CORE_INTERNAL_H
 #define LLMC_CORE_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,8 +78,33 @@ void *llmc__dlopen_env(const char *env_var, const char *default_name,
 int llmc__dlsym_fn(void *fn_slot, size_t slot_size, void *dl,
                    const char *symbol);
 
-/* CLOCK_MONOTONIC in ns. */
+/* The library's time source (clock.c): every reader of time goes through
+ * it, so that tests can drive it. llmc__now_ns is monotonic (intervals,
+ * deadlines, power integration); llmc__unix_ns and llmc__unix_s are the
+ * wall clock (samples, log lines, windows, checkpoints, the grid's "now").
+ * By default they are CLOCK_MONOTONIC and CLOCK_REALTIME. */
 int64_t llmc__now_ns(void);
+int64_t llmc__unix_ns(void);
+int64_t llmc__unix_s(void);
+/* CLOCK_MONOTONIC whatever the time source: for waits that bound real work
+ * (a thread's join, the grid's answer at the stop), never run time. */
+int64_t llmc__real_now_ns(void);
+/* Waits on cond (made with CLOCK_MONOTONIC, cond_mu held, as
+ * pthread_cond_timedwait) until llmc__now_ns() reaches deadline_ns:
+ * ETIMEDOUT then, 0 on a signal or a spurious wake-up. In manual time the
+ * deadline is met by an advance, never by the system's clock. A thread
+ * that leaves its loop of waits calls llmc__clock_done. */
+int llmc__clock_wait(pthread_cond_t *cond, pthread_mutex_t *cond_mu,
+                     int64_t deadline_ns);
+void llmc__clock_done(void);
+/* Manual time, for tests only: from now on time moves only by
+ * llmc__clock_advance_ns, from the wall time start_unix_ns (0: the
+ * system's now); llmc__clock_real returns to the system's clocks. An
+ * advance moves both clocks by d_ns, wakes every llmc__clock_wait that is
+ * then due, and returns once each has run and waits again (or is done). */
+void llmc__clock_manual(int64_t start_unix_ns);
+void llmc__clock_advance_ns(int64_t d_ns);
+void llmc__clock_real(void);
 /* The sysfs and procfs roots: LLMC_SYSFS_ROOT (default "/sys") and
  * LLMC_PROCFS_ROOT (default "/proc"), which tests point at fake trees. */
 const char *llmc__sysfs_root(void);

@@ -84,9 +84,8 @@ static void phase_time(llmc_tracker *t, int64_t from, int64_t to,
 
 static double wall_now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    int64_t ns = llmc__unix_ns();
+    return (double)(ns / 1000000000) + (double)(ns % 1000000000) / 1e9;
 }
 
 /* ---- the grid's answers ------------------------------------------------ */
@@ -467,7 +466,9 @@ void llmc__grid_thread_end(llmc_tracker *t)
 
 /* After the last sample: the grid thread gets until deadline_ns to price
  * what waits; then the value nearest in time prices the rest, if one is
- * known, and the thread's later answers are dropped. mu held. */
+ * known, and the thread's later answers are dropped. mu held. The deadline
+ * is on the system's monotonic clock (llmc__real_now_ns), manual time or
+ * not: it bounds a wait for the network, not the run's time. */
 void llmc__grid_settle(llmc_tracker *t, int64_t deadline_ns)
 {
     if (t->nspans && t->grid_thread_running && !t->grid_quit) {
