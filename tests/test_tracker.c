@@ -25,6 +25,8 @@
 #include "testutil.h"
 /* the step hook's slots, seen from inside: which threads own one */
 #include "../lib/track/tracker.h"
+/* manual time: the test links the static archive */
+#include "../lib/core/internal.h"
 
 static char scratch[256];
 
@@ -47,11 +49,32 @@ static void path_in(char *buf, size_t size, const char *name)
     snprintf(buf, size, "%s/%s", scratch, name);
 }
 
+/* Real time: for what another process or the network does. */
 static void sleep_ms(long ms)
 {
     struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&d, &d) != 0 && errno == EINTR)
         ;
+}
+
+/* The tests about time run on the library's manual time
+ * (lib/core/clock.c): it moves only when the test says, so that intervals,
+ * durations and energies are exact whatever the load of the machine.
+ * manual_time() comes first in such a test, before any tracker starts;
+ * forked children would inherit it, so a test that forks stays on real
+ * time. */
+static void manual_time(void)
+{
+    llmc__clock_manual(0);
+}
+
+/* Lets ms of manual time pass in 1 ms ticks, as the machine's clock would:
+ * every sample due meanwhile is taken at its exact time, and each tick
+ * returns once what it made due has run. */
+static void pass_ms(long ms)
+{
+    for (long i = 0; i < ms; i++)
+        llmc__clock_advance_ns(1000000);
 }
 
 static llmc_tracker *tracker_with(const char *config)
@@ -70,8 +93,19 @@ static llmc_totals totals_of(llmc_tracker *t, const char *phase)
     return o;
 }
 
-/* Runs t for ms milliseconds; its totals once stopped. */
+/* Runs t for ms milliseconds of manual time; its totals once stopped. */
 static llmc_totals run_for(llmc_tracker *t, long ms)
+{
+    manual_time();
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    pass_ms(ms);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    return totals_of(t, NULL);
+}
+
+/* The same on real time, for a tracker whose grid is the fake server: its
+ * answers take real time, which manual time would not wait for. */
+static llmc_totals run_for_real(llmc_tracker *t, long ms)
 {
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     sleep_ms(ms);
@@ -88,17 +122,15 @@ START_TEST(test_tracker_const_meter_energy_is_power_times_duration)
     llmc_totals o;
     o = run_for(t, 450);
     ck_assert(o.measured);
-    ck_assert_double_ge(o.duration_s, 0.45);
-    ck_assert_double_lt(o.duration_s, 1.5);
-    /* the meter and the tracker read the clock microseconds apart */
-    ck_assert_double_eq_tol(o.energy_j, 300.0 * o.duration_s, 300.0 * 2e-3);
+    ck_assert_double_eq_tol(o.duration_s, 0.45, 1e-12);
+    ck_assert_rel(o.energy_j, 300.0 * 0.45, 1e-12);
     ck_assert_rel(o.energy_kwh, o.energy_j / 3.6e6, 1e-12);
     ck_assert_rel(o.operational_kgco2e, o.energy_j / 3.6e6 * 1.2 * 500 / 1000,
                   1e-12);
     ck_assert_rel(o.intensity_gco2e_per_kwh, 500.0, 1e-12);
     ck_assert_double_eq(o.embodied_kgco2e, 0.0);
     ck_assert_rel(o.total_kgco2e, o.operational_kgco2e, 1e-12);
-    ck_assert_uint_ge(o.samples, 4); /* every 100 ms, and the final one */
+    ck_assert_uint_eq(o.samples, 5); /* every 100 ms, and the final one */
     ck_assert_uint_eq(o.quality, 0);
     llmc_tracker_free(t);
 }
@@ -110,12 +142,14 @@ START_TEST(test_tracker_embodied_share_of_devices)
     llmc_tracker *t = tracker_with("meters=const:100W; grid=FR; interval=100ms;"
                                    "hardware=NVIDIA H100 SXM5 80GB; devices=8");
     llmc_totals o;
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(300);
+    pass_ms(300);
     llmc_tracker_stop(t);
     o = totals_of(t, NULL);
-    ck_assert_rel(o.embodied_kgco2e,
-                  8 * 164.0 * o.duration_s / (5 * 365.25 * 86400), 1e-9);
+    ck_assert_double_eq_tol(o.duration_s, 0.3, 1e-12);
+    ck_assert_rel(o.embodied_kgco2e, 8 * 164.0 * 0.3 / (5 * 365.25 * 86400),
+                  1e-9);
     ck_assert_rel(o.total_kgco2e, o.operational_kgco2e + o.embodied_kgco2e,
                   1e-12);
     ck_assert_rel(o.intensity_gco2e_per_kwh, 56.039, 1e-12);
@@ -500,19 +534,20 @@ START_TEST(test_tracker_phases_split_steps_time_and_energy)
     llmc_tracker *t = tracker_with("meters=const:200W; grid=const:100; "
                                    "interval=100ms");
     llmc_totals all, train, eval, ckpt;
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     for (int i = 0; i < 10; i++)
         llmc_tracker_step(t, 100);
-    sleep_ms(250);
+    pass_ms(250);
     ck_assert_status(llmc_tracker_phase(t, "eval"), LLMC_OK);
     for (int i = 0; i < 4; i++)
         llmc_tracker_step(t, 50);
-    sleep_ms(150);
+    pass_ms(150);
     ck_assert_status(llmc_tracker_phase(t, "checkpoint"), LLMC_OK);
-    sleep_ms(100);
+    pass_ms(100);
     ck_assert_status(llmc_tracker_phase(t, "train"), LLMC_OK);
     llmc_tracker_step(t, 100);
-    sleep_ms(50);
+    pass_ms(50);
     llmc_tracker_stop(t);
     all = totals_of(t, NULL);
     train = totals_of(t, "train");
@@ -529,10 +564,12 @@ START_TEST(test_tracker_phases_split_steps_time_and_energy)
     ck_assert_rel(train.duration_s + eval.duration_s + ckpt.duration_s,
                   all.duration_s, 1e-9);
     /* each phase got the energy of its own time at 200 W */
-    ck_assert_double_eq_tol(eval.duration_s, 0.150, 0.030);
-    ck_assert_double_eq_tol(ckpt.duration_s, 0.100, 0.030);
-    ck_assert_double_eq_tol(eval.energy_j, 200.0 * eval.duration_s, 1.0);
-    ck_assert_double_eq_tol(ckpt.energy_j, 200.0 * ckpt.duration_s, 1.0);
+    ck_assert_double_eq_tol(train.duration_s, 0.300, 1e-12);
+    ck_assert_double_eq_tol(eval.duration_s, 0.150, 1e-12);
+    ck_assert_double_eq_tol(ckpt.duration_s, 0.100, 1e-12);
+    ck_assert_rel(train.energy_j, 200.0 * 0.300, 1e-9);
+    ck_assert_rel(eval.energy_j, 200.0 * 0.150, 1e-9);
+    ck_assert_rel(ckpt.energy_j, 200.0 * 0.100, 1e-9);
     llmc_tracker_free(t);
 }
 END_TEST
@@ -572,33 +609,38 @@ START_TEST(test_tracker_a_thousand_phases_keep_their_own_totals)
     uint64_t steps = 0, tokens = 0;
     char name[16];
 
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     for (int i = 0; i < N; i++) {
         snprintf(name, sizeof name, "epoch-%d", i);
         ck_assert_status(llmc_tracker_phase(t, name), LLMC_OK);
         for (int k = 0; k <= i % 5; k++)
             llmc_tracker_step(t, (uint64_t)i + 1);
+        pass_ms(1);
         if (i % 100 == 0)
-            sleep_ms(60); /* some phases span samples */
+            pass_ms(60); /* some phases span samples */
         if (i % 10 == 9) { /* back to training between epochs */
             ck_assert_status(llmc_tracker_phase(t, "train"), LLMC_OK);
             llmc_tracker_step(t, 1000);
+            pass_ms(1);
         }
     }
     /* the first epochs' counters have served many phases since */
     ck_assert_status(llmc_tracker_phase(t, "epoch-3"), LLMC_OK);
     llmc_tracker_step(t, 7);
     llmc_tracker_step(t, 7);
-    sleep_ms(30);
+    pass_ms(30);
     ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
 
     all = totals_of(t, NULL);
     ck_assert_uint_eq(all.steps, 3000 + N / 10 + 2); /* 1..5 steps each */
     for (int i = 0; i <= N; i++) {
+        double want_s;
         if (i == N) {
             o = totals_of(t, "train");
             ck_assert_uint_eq(o.steps, N / 10);
             ck_assert_uint_eq(o.tokens, 1000 * (N / 10));
+            want_s = 0.001 * (N / 10);
         } else {
             uint64_t want = (uint64_t)(i % 5 + 1) + (i == 3 ? 2 : 0);
             snprintf(name, sizeof name, "epoch-%d", i);
@@ -608,11 +650,13 @@ START_TEST(test_tracker_a_thousand_phases_keep_their_own_totals)
                           (unsigned long long)want);
             ck_assert_uint_eq(o.tokens, (uint64_t)(i % 5 + 1) * (uint64_t)(i + 1) +
                                             (i == 3 ? 14 : 0));
+            want_s = 0.001 + (i % 100 == 0 ? 0.060 : 0) + (i == 3 ? 0.030 : 0);
         }
-        /* each phase got the energy of its own time at 100 W */
-        ck_assert_msg(o.duration_s > 0.0, "phase %d has no time", i);
-        ck_assert_double_eq_tol(o.energy_j, 100.0 * o.duration_s,
-                                0.05 * 100.0 * o.duration_s + 0.01);
+        /* each phase got its own time, and the energy of it at 100 W */
+        ck_assert_msg(fabs(o.duration_s - want_s) < 1e-12,
+                      "phase %d: %.12f s, want %.3f s", i, o.duration_s,
+                      want_s);
+        ck_assert_rel(o.energy_j, 100.0 * want_s, 1e-9);
         energy_j += o.energy_j;
         duration_s += o.duration_s;
         steps += o.steps;
@@ -698,6 +742,7 @@ START_TEST(test_tracker_checkpoint_resumes_a_hundred_phases)
              "checkpoint=%s",
              ck);
 
+    manual_time();
     t = tracker_with(config);
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     for (int i = 0; i < 100; i++) {
@@ -706,7 +751,7 @@ START_TEST(test_tracker_checkpoint_resumes_a_hundred_phases)
         for (int k = 0; k <= i; k++)
             llmc_tracker_step(t, 10);
         if (i % 20 == 0)
-            sleep_ms(20);
+            pass_ms(20);
     }
     ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
     for (int i = 0; i < 100; i++) {
@@ -757,12 +802,14 @@ START_TEST(test_tracker_log_has_one_json_line_per_sample)
     path_in(log, sizeof log, "run.jsonl");
     snprintf(config, sizeof config,
              "meters=const:50W; grid=FR; interval=100ms; log=%s", log);
+    manual_time();
     t = tracker_with(config);
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     for (int i = 0; i < 30; i++) {
         llmc_tracker_step(t, 10);
-        sleep_ms(10);
+        pass_ms(10);
     }
+    pass_ms(5); /* the stop falls between two samples */
     llmc_tracker_stop(t);
     o = totals_of(t, NULL);
     ck_assert_ptr_nonnull(f = fopen(log, "r"));
@@ -787,6 +834,7 @@ START_TEST(test_tracker_log_has_one_json_line_per_sample)
     }
     fclose(f);
     ck_assert_uint_eq(lines, o.samples);
+    ck_assert_uint_eq(lines, 4); /* at 100, 200 and 300 ms, and the stop */
     ck_assert_int_eq(last_step, 30);
     /* the log holds the whole run: its lines add up to the totals */
     ck_assert_rel(sum_j, o.energy_j, 1e-9);
@@ -824,11 +872,12 @@ START_TEST(test_tracker_checkpoint_continues_totals)
     snprintf(config, sizeof config,
              "meters=const:100W; grid=const:300; interval=100ms; checkpoint=%s",
              ck);
+    manual_time();
     a = tracker_with(config);
     ck_assert_status(llmc_tracker_start(a), LLMC_OK);
     for (int i = 0; i < 7; i++)
         llmc_tracker_step(a, 1000);
-    sleep_ms(200);
+    pass_ms(200);
     ck_assert_status(llmc_tracker_stop(a), LLMC_OK);
     ta = totals_of(a, NULL);
     llmc_tracker_free(a);
@@ -837,14 +886,16 @@ START_TEST(test_tracker_checkpoint_continues_totals)
     ck_assert_status(llmc_tracker_start(b), LLMC_OK);
     for (int i = 0; i < 3; i++)
         llmc_tracker_step(b, 1000);
-    sleep_ms(200);
+    pass_ms(200);
     ck_assert_status(llmc_tracker_stop(b), LLMC_OK);
     tb = totals_of(b, NULL);
     ck_assert_uint_eq(tb.steps, 10);
     ck_assert_uint_eq(tb.tokens, 10000);
-    ck_assert_double_gt(tb.energy_j, ta.energy_j + 100.0 * 0.19);
-    ck_assert_double_eq_tol(tb.energy_j, 100.0 * tb.duration_s, 100.0 * 4e-3);
-    ck_assert_double_gt(tb.duration_s, ta.duration_s + 0.19);
+    /* 200 ms at 100 W in each run */
+    ck_assert_double_eq_tol(ta.duration_s, 0.2, 1e-12);
+    ck_assert_rel(ta.energy_j, 20.0, 1e-9);
+    ck_assert_double_eq_tol(tb.duration_s, 0.4, 1e-12);
+    ck_assert_rel(tb.energy_j, 40.0, 1e-9);
     ck_assert_uint_eq(totals_of(b, "train").steps, 10);
     ck_assert_status(llmc_tracker_report_json(&report, b), LLMC_OK);
     ck_assert_ptr_nonnull(strstr(report, "\"resumed_from_checkpoint\": true"));
@@ -1119,9 +1170,10 @@ START_TEST(test_tracker_json_text_survives_host_jansson_allocators)
              log, ck);
     t = tracker_with(config);
     json_set_alloc_funcs(host_malloc, host_free);
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     llmc_tracker_step(t, 100);
-    sleep_ms(250);
+    pass_ms(250);
     ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
     ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
     llmc_tracker_free(t);
@@ -1187,7 +1239,8 @@ START_TEST(test_tracker_configure_is_all_or_nothing)
                      LLMC_ENOTFOUND);
     o = run_for(t, 200);
     ck_assert_rel(o.intensity_gco2e_per_kwh, 200.0, 1e-12);
-    ck_assert_rel(o.energy_j, 50.0 * o.duration_s, 1e-2);
+    ck_assert_double_eq_tol(o.duration_s, 0.2, 1e-12);
+    ck_assert_rel(o.energy_j, 50.0 * 0.2, 1e-9);
     ck_assert_rel(o.operational_kgco2e, o.energy_kwh * 1.5 * 200 / 1000, 1e-9);
     llmc_tracker_free(t);
 }
@@ -1218,9 +1271,10 @@ START_TEST(test_tracker_environment_configures_and_bad_values_are_named)
     setenv("LLMC_PUE", "1.25", 1);
     setenv("LLMC_GRID", "DE", 1);
     setenv("LLMC_METERS", "const:40W", 1);
+    manual_time();
     ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(120);
+    pass_ms(120);
     llmc_tracker_stop(t);
     ck_assert_rel(totals_of(t, NULL).intensity_gco2e_per_kwh, 380.95, 1e-12);
     ck_assert_rel(totals_of(t, NULL).operational_kgco2e,
@@ -1341,11 +1395,12 @@ START_TEST(test_tracker_without_meters_reports_unmeasured_not_zero)
     llmc_totals o;
     char *report;
     no_hardware_here();
+    manual_time();
     t = tracker_with("meters=auto; grid=FR; interval=100ms; fallback=none");
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     ck_assert_uint_eq(llmc_tracker_channel_count(t), 0);
     llmc_tracker_step(t, 100);
-    sleep_ms(150);
+    pass_ms(150);
     llmc_tracker_stop(t);
     o = totals_of(t, NULL);
     ck_assert(!o.measured);
@@ -1420,6 +1475,7 @@ START_TEST(test_tracker_without_a_readable_meter_says_so_and_estimates)
     no_hardware_here();
     fake_proc(1000);
     warnings_seen = 0;
+    manual_time();
     llmc_log_set(catch_warning, NULL);
     t = tracker_with("meters=auto; grid=const:500g/kWh; sampler=inline");
     ck_assert_status(llmc_tracker_status(&why, t), LLMC_ESTATE);
@@ -1443,7 +1499,7 @@ START_TEST(test_tracker_without_a_readable_meter_says_so_and_estimates)
     /* the estimate: 0.4 CPU-seconds at 350 W / 56 cores */
     ck_assert_uint_eq(llmc_tracker_channel_count(t), 1);
     fake_proc(1000 + 2 * tck / 5);
-    sleep_ms(50);
+    pass_ms(50);
     ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
     o = totals_of(t, NULL);
     ck_assert(o.measured);
@@ -2425,7 +2481,7 @@ START_TEST(test_tracker_asks_a_live_source_once_per_data_interval)
     int64_t left = 3600 - (int64_t)time(NULL) % 3600;
     if (left <= 15) /* a run over the turn of the hour rightly asks twice */
         sleep_ms((long)(left + 1) * 1000);
-    o = run_for(t, 2000);
+    o = run_for_real(t, 2000);
     ck_assert_int_ge(o.samples, 15);
     ck_assert_int_eq(grid_requests(), 1);
     ck_assert_rel(o.intensity_gco2e_per_kwh, 322.0, 1e-12);
@@ -2444,7 +2500,7 @@ START_TEST(test_tracker_intensity_never_known_makes_operational_null)
     json_error_t err;
 
     t = tracker_on_grid("html500", "meters=const:100W; interval=100ms");
-    o = run_for(t, 500);
+    o = run_for_real(t, 500);
     ck_assert(o.measured);
     ck_assert_double_gt(o.energy_j, 40.0);
     ck_assert(isnan(o.operational_kgco2e));
@@ -2510,7 +2566,7 @@ START_TEST(test_tracker_resumed_energy_without_intensity_is_priced_not_dropped)
              "meters=const:100W; interval=100ms; checkpoint=%s", ck);
     /* a run whose grid never answers: its energy has no intensity */
     a = tracker_on_grid("html500", config);
-    ta = run_for(a, 300);
+    ta = run_for_real(a, 300);
     ck_assert(isnan(ta.operational_kgco2e));
     ck_assert_rel(ta.unpriced_energy_j, ta.energy_j, 1e-12);
     llmc_tracker_free(a);
@@ -2522,7 +2578,7 @@ START_TEST(test_tracker_resumed_energy_without_intensity_is_priced_not_dropped)
              "meters=const:100W; interval=100ms; grid=const:300; "
              "checkpoint=%s", ck);
     b = tracker_with(config);
-    tb = run_for(b, 300);
+    tb = run_for_real(b, 300);
     ck_assert_double_eq(tb.unpriced_energy_j, 0.0);
     ck_assert_rel(tb.filled_energy_j, ta.energy_j, 1e-9);
     ck_assert_rel(tb.operational_kgco2e, tb.energy_j / 3.6e6 * 300 / 1000,

@@ -204,6 +204,26 @@ int llmc__clock_wait(pthread_cond_t *cond, pthread_mutex_t *cond_mu,
     return rc;
 }
 
+void llmc__clock_expect(void)
+{
+    pthread_mutex_lock(&mu);
+    running++;
+    pthread_mutex_unlock(&mu);
+}
+
+void llmc__clock_arrive(void)
+{
+    self_running = 1; /* the count llmc__clock_expect made is this thread's */
+}
+
+void llmc__clock_unexpect(void)
+{
+    pthread_mutex_lock(&mu);
+    running--;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&mu);
+}
+
 void llmc__clock_done(void)
 {
     if (!self_running)

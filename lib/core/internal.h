@@ -97,6 +97,14 @@ int64_t llmc__real_now_ns(void);
 int llmc__clock_wait(pthread_cond_t *cond, pthread_mutex_t *cond_mu,
                      int64_t deadline_ns);
 void llmc__clock_done(void);
+/* A thread that will wait on the clock is being started: advances wait for
+ * it from now until its first wait (llmc__clock_expect, before
+ * pthread_create; llmc__clock_arrive, first thing in the thread;
+ * llmc__clock_unexpect when the thread could not be started), so that an
+ * advance made right after the start is not over before the thread waits. */
+void llmc__clock_expect(void);
+void llmc__clock_arrive(void);
+void llmc__clock_unexpect(void);
 /* Manual time, for tests only: from now on time moves only by
  * llmc__clock_advance_ns, from the wall time start_unix_ns (0: the
  * system's now); llmc__clock_real returns to the system's clocks. An

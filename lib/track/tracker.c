@@ -674,11 +674,14 @@ static int start_won(llmc_tracker *t)
                  t->start_ns + llmc__ns_of_s(t->interval_s));
     if (!t->inline_sampler) {
         extern void *llmc__sampler_main(void *);
-        if (pthread_create(&t->thread, NULL, llmc__sampler_main, t) == 0)
+        llmc__clock_expect();
+        if (pthread_create(&t->thread, NULL, llmc__sampler_main, t) == 0) {
             t->thread_running = 1;
-        else
+        } else {
+            llmc__clock_unexpect();
             llmc__problem(t, "no sampler thread could be started; sampling "
                           "falls back to inline");
+        }
         if (!t->thread_running)
             t->inline_sampler = 1;
     }
@@ -739,6 +742,7 @@ void *llmc__sampler_main(void *arg);
 void *llmc__sampler_main(void *arg)
 {
     llmc_tracker *t = arg;
+    llmc__clock_arrive();
     pthread_mutex_lock(&t->mu);
     while (!t->stop_requested) {
         int64_t at = t->last_ns + llmc__ns_of_s(t->interval_s);
