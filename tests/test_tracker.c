@@ -6,6 +6,7 @@
  * several processes on one node track the same RAPL package.
  */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -66,6 +67,19 @@ static void sleep_ms(long ms)
 static void manual_time(void)
 {
     llmc__clock_manual(0);
+}
+
+/* The fake NVML at path (the object the library will dlopen) follows
+ * manual time: its energy is the library's clock times its power. */
+static void fake_nvml_on_manual_time(const char *path)
+{
+    void *fake = dlopen(path, RTLD_NOW | RTLD_LOCAL), *sym;
+    void (*use_clock)(int64_t (*)(void));
+    ck_assert_msg(fake != NULL, "%s", dlerror());
+    ck_assert_ptr_nonnull(sym = dlsym(fake, "fake_nvml_use_clock"));
+    memcpy(&use_clock, &sym, sizeof sym);
+    use_clock(llmc__now_ns);
+    /* kept open: the library's handle is this one */
 }
 
 /* Lets ms of manual time pass in 1 ms ticks, as the machine's clock would:
@@ -1591,17 +1605,21 @@ START_TEST(test_tracker_takes_the_gpus_profile_from_the_meter)
     setenv("LLMC_SYSFS_ROOT", scratch, 1);
     setenv("LLMC_NVML_LIBRARY", fake, 1);
     setenv("FAKE_NVML_DEVICES", "2", 1);
+    manual_time();
+    fake_nvml_on_manual_time(fake);
 
     /* "NVIDIA H100 80GB HBM3", 81559 MiB, 700 W: the H100 SXM5 80GB,
      * 164 kg each over 5 years, for both GPUs */
     t = tracker_with("meters=nvml:all; grid=const:500g/kWh; sampler=inline");
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(200);
+    pass_ms(200);
     ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
     o = totals_of(t, NULL);
-    ck_assert_double_eq_tol(o.embodied_kgco2e,
-                            164.0 * 2 * o.duration_s / (5 * 365.25 * 86400),
-                            1e-12);
+    ck_assert_double_eq_tol(o.duration_s, 0.2, 1e-12);
+    ck_assert_rel(o.embodied_kgco2e, 164.0 * 2 * 0.2 / (5 * 365.25 * 86400),
+                  1e-9);
+    /* the fake's two GPUs at 300 W each */
+    ck_assert_rel(o.energy_j, 2 * 300.0 * 0.2, 1e-9);
     e = embodied_of(t);
     ck_assert(json_is_true(json_object_get(e, "included")));
     ck_assert_str_eq(json_string_value(json_object_get(e, "hardware")),
@@ -1636,6 +1654,7 @@ START_TEST(test_tracker_takes_the_gpus_profile_from_the_meter)
     setenv("FAKE_NVML_DEFAULT_LIMIT_MW", "0", 1);
     t = tracker_with("meters=nvml:all; grid=const:500g/kWh; sampler=inline");
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    pass_ms(100);
     llmc_tracker_stop(t);
     e = embodied_of(t);
     ck_assert(json_is_false(json_object_get(e, "included")));
@@ -1649,7 +1668,7 @@ START_TEST(test_tracker_takes_the_gpus_profile_from_the_meter)
          * included false) */
         llmc_totals o = totals_of(t, NULL);
         ck_assert_double_eq(o.embodied_kgco2e, 0.0);
-        ck_assert(o.energy_j > 0.0);
+        ck_assert_rel(o.energy_j, 2 * 300.0 * 0.1, 1e-9);
         ck_assert_double_eq(o.total_kgco2e, o.operational_kgco2e);
     }
     llmc_tracker_free(t);
@@ -1746,18 +1765,23 @@ START_TEST(test_tracker_inline_sampler_samples_from_step)
     llmc_tracker *t = tracker_with("meters=const:80W; grid=const:100; "
                                    "interval=100ms; sampler=inline");
     llmc_totals o;
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     for (int i = 0; i < 50; i++) {
         llmc_tracker_step(t, 1);
-        sleep_ms(10);
+        pass_ms(10);
     }
-    /* before stop: only steps can have sampled */
+    /* before stop: only steps can have sampled. A thread's every 8th step
+     * looks at the clock (at 70, 150, 230, ... ms): the first due at or
+     * after 100 ms samples, and the next is due an interval after it, so
+     * the steps at 150, 310 and 470 ms sample */
     o = totals_of(t, NULL);
-    ck_assert_uint_ge(o.samples, 3);
-    ck_assert_uint_le(o.samples, 6);
+    ck_assert_uint_eq(o.samples, 3);
+    ck_assert_double_eq_tol(o.duration_s, 0.470, 1e-12);
     llmc_tracker_stop(t);
     o = totals_of(t, NULL);
-    ck_assert_double_eq_tol(o.energy_j, 80.0 * o.duration_s, 80.0 * 2e-3);
+    ck_assert_double_eq_tol(o.duration_s, 0.5, 1e-12);
+    ck_assert_rel(o.energy_j, 80.0 * 0.5, 1e-9);
     llmc_tracker_free(t);
 }
 END_TEST
@@ -1772,18 +1796,23 @@ START_TEST(test_tracker_sync_runs_before_each_sample)
     llmc_tracker *t = tracker_with("meters=const:1W; grid=const:1; "
                                    "interval=100ms");
     int syncs = 0;
+    manual_time();
     ck_assert_status(llmc_tracker_set_sync(t, count_sync, &syncs), LLMC_OK);
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(350);
+    pass_ms(350);
     llmc_tracker_stop(t);
-    ck_assert_int_ge(syncs, 3);
-    ck_assert_uint_ge(totals_of(t, NULL).samples, (uint64_t)syncs);
+    /* the samples at 100, 200 and 300 ms, and the stop's */
+    ck_assert_int_eq(syncs, 4);
+    ck_assert_uint_eq(totals_of(t, NULL).samples, 4);
     llmc_tracker_free(t);
 }
 END_TEST
 
 /* The final sync of a stop lasts 300 ms; a second thread that calls stop
- * meanwhile returns only once the final sample exists. */
+ * meanwhile returns only once the final sample exists. The sync lets 300
+ * ms of manual time pass, for the totals, and waits 300 ms of real time,
+ * so that the second stop comes while it runs (an order of threads, which
+ * only real time gives here). */
 struct slow_stop {
     atomic_int stopping, sync_done;
     llmc_tracker *t;
@@ -1794,6 +1823,7 @@ static void slow_sync(void *userdata)
 {
     struct slow_stop *s = userdata;
     if (atomic_load(&s->stopping)) {
+        llmc__clock_advance_ns(300000000);
         sleep_ms(300);
         atomic_store(&s->sync_done, 1);
     }
@@ -1815,6 +1845,7 @@ START_TEST(test_tracker_concurrent_stop_waits_for_the_final_sample)
     struct slow_stop s = {0};
     pthread_t th;
     llmc_totals o;
+    manual_time();
     s.t = tracker_with("meters=const:100W; grid=const:1; interval=10s");
     ck_assert_status(llmc_tracker_set_sync(s.t, slow_sync, &s), LLMC_OK);
     ck_assert_status(llmc_tracker_start(s.t), LLMC_OK);
@@ -1824,8 +1855,9 @@ START_TEST(test_tracker_concurrent_stop_waits_for_the_final_sample)
     pthread_join(th, NULL);
     ck_assert_int_eq(s.rc, LLMC_OK);
     o = totals_of(s.t, NULL);
-    ck_assert_double_ge(o.duration_s, 0.3); /* the final sample came last */
-    ck_assert_rel(o.energy_j, 100.0 * o.duration_s, 1e-2);
+    /* the final sample came after the sync */
+    ck_assert_double_eq_tol(o.duration_s, 0.3, 1e-12);
+    ck_assert_rel(o.energy_j, 100.0 * 0.3, 1e-9);
     /* a stop after both is a no-op that leaves the totals alone */
     ck_assert_status(llmc_tracker_stop(s.t), LLMC_OK);
     ck_assert_rel(totals_of(s.t, NULL).duration_s, o.duration_s, 1e-15);
@@ -1842,21 +1874,12 @@ START_TEST(test_tracker_projects_the_final_footprint)
                                    "plan=2g..3g");
     llmc_totals o;
     char *report;
-    struct timespec due;
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    /* a step every 10 ms on a fixed schedule: a late wake-up on a loaded
-     * machine is caught up, so that the tokens per joule stay steady */
-    clock_gettime(CLOCK_MONOTONIC, &due);
+    /* a step every 10 ms of manual time: the tokens per joule are steady */
     for (int i = 0; i < 60; i++) {
         llmc_tracker_step(t, 500);
-        due.tv_nsec += 10000000;
-        if (due.tv_nsec >= 1000000000) {
-            due.tv_sec++;
-            due.tv_nsec -= 1000000000;
-        }
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) ==
-               EINTR)
-            ;
+        pass_ms(10);
     }
     o = totals_of(t, NULL);
     ck_assert_msg(!isnan(o.projected_total_kgco2e), "no projection yet");
@@ -1864,9 +1887,8 @@ START_TEST(test_tracker_projects_the_final_footprint)
      * 400 g/kWh is 1.33e-5 kg; the totals (energy up to the last sample)
      * and the live token count may be up to an interval apart, which the
      * projection accounts for */
-    ck_assert_double_eq_tol(o.projected_total_kgco2e,
-                            60000 * 0.002 / 3.6e6 * 0.4,
-                            0.15 * 60000 * 0.002 / 3.6e6 * 0.4);
+    ck_assert_rel(o.projected_total_kgco2e, 60000 * 0.002 / 3.6e6 * 0.4,
+                  1e-9);
     ck_assert_double_le(o.projected_low_kgco2e, o.projected_total_kgco2e);
     ck_assert_double_ge(o.projected_high_kgco2e, o.projected_total_kgco2e);
     /* the report puts the plan next to the projection */
@@ -1879,11 +1901,10 @@ START_TEST(test_tracker_projects_the_final_footprint)
         ck_assert_double_eq_tol(json_number_value(json_object_get(
                                     p, "plan_total_kgco2e")),
                                 0.0025, 1e-12);
-        /* the report is a moment later: a sample may have come between */
-        ck_assert_double_eq_tol(json_number_value(json_array_get(
-                                    json_object_get(p, "range_kgco2e"), 0)),
-                                o.projected_low_kgco2e,
-                                0.2 * o.projected_low_kgco2e);
+        /* no time has passed since the totals: the same range */
+        ck_assert_rel(json_number_value(json_array_get(
+                          json_object_get(p, "range_kgco2e"), 0)),
+                      o.projected_low_kgco2e, 1e-12);
         json_decref(j);
     }
     llmc_free(report);
