@@ -2085,12 +2085,13 @@ START_TEST(test_tracker_two_trackers_in_one_process_both_count)
     llmc_tracker *a, *b;
     make_scratch();
     fake_rapl_package(scratch, rapl_counter, sizeof rapl_counter);
+    manual_time();
     a = tracker_with("meters=rapl; grid=const:1; interval=100ms");
     b = tracker_with("meters=rapl; grid=const:1; interval=100ms");
     ck_assert_status(llmc_tracker_start(a), LLMC_OK);
     ck_assert_status(llmc_tracker_start(b), LLMC_OK);
     set_counter(3500000ULL);
-    sleep_ms(120);
+    pass_ms(120);
     llmc_tracker_stop(a);
     llmc_tracker_stop(b);
     ck_assert_double_eq_tol(totals_of(a, NULL).energy_j, 2.5, 1e-9);
@@ -2108,8 +2109,9 @@ START_TEST(test_tracker_channels_say_what_was_counted)
                                    "interval=100ms");
     llmc_channel ch;
     double sum = 0;
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(150);
+    pass_ms(150);
     llmc_tracker_stop(t);
     ck_assert_uint_eq(llmc_tracker_channel_count(t), 2);
     for (size_t i = 0; i < 2; i++) {
@@ -2118,6 +2120,8 @@ START_TEST(test_tracker_channels_say_what_was_counted)
         ck_assert_str_eq(ch.name, "const");
         ck_assert_int_eq(ch.method, LLMC_METHOD_CONST);
         ck_assert_str_eq(llmc_method_name(ch.method), "const");
+        /* 10 W and 20 W for 150 ms */
+        ck_assert_rel(ch.energy_j, (10.0 + 10.0 * (double)i) * 0.15, 1e-9);
         sum += ch.energy_j;
     }
     ck_assert_rel(sum, totals_of(t, NULL).energy_j, 1e-9);
@@ -2140,12 +2144,23 @@ static void gpu_rank_main(int rank, const char *result)
     snprintf(lr, sizeof lr, "%d", rank);
     setenv("LOCAL_RANK", lr, 1);
     setenv("LOCAL_WORLD_SIZE", "2", 1);
+    /* each rank, a process of its own, on manual time of its own; the
+     * fake NVML it loads follows it */
+    llmc__clock_manual(0);
+    {
+        void *fake = dlopen(getenv("LLMC_NVML_LIBRARY"), RTLD_NOW), *sym;
+        void (*use_clock)(int64_t (*)(void));
+        if (!fake || !(sym = dlsym(fake, "fake_nvml_use_clock")))
+            _exit(5);
+        memcpy(&use_clock, &sym, sizeof sym);
+        use_clock(llmc__now_ns);
+    }
     if (llmc_tracker_new(&t) ||
         llmc_tracker_configure(t, "meters=nvml:all; grid=const:100; "
                                   "interval=100ms") ||
         llmc_tracker_start(t))
         _exit(3);
-    sleep_ms(400);
+    pass_ms(400);
     llmc_tracker_stop(t);
     llmc_totals_init(&o, sizeof o);
     llmc_tracker_totals(&o, t, NULL);
@@ -2208,8 +2223,10 @@ START_TEST(test_tracker_each_rank_counts_the_gpu_it_owns)
             ck_assert_int_eq(seen, 2);
         }
     }
-    ck_assert_double_eq_tol(energy[0], 300.0 * duration[0], 300.0 * 0.01);
-    ck_assert_double_eq_tol(energy[1], 450.0 * duration[1], 450.0 * 0.01);
+    ck_assert_double_eq_tol(duration[0], 0.4, 1e-12);
+    ck_assert_double_eq_tol(duration[1], 0.4, 1e-12);
+    ck_assert_rel(energy[0], 300.0 * 0.4, 1e-9);
+    ck_assert_rel(energy[1], 450.0 * 0.4, 1e-9);
     unsetenv("LLMC_SYSFS_ROOT");
     remove_scratch();
 }
@@ -2263,15 +2280,17 @@ START_TEST(test_tracker_local_ranks_share_out_every_gpu)
     setenv("FAKE_NVML_DEVICES", "4", 1);
     setenv("LOCAL_RANK", "1", 1);
     setenv("LOCAL_WORLD_SIZE", "2", 1);
+    manual_time();
+    fake_nvml_on_manual_time(fake);
     t = tracker_with("meters=nvml:all; grid=const:1; interval=100ms");
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(150);
+    pass_ms(150);
     llmc_tracker_stop(t);
     for (size_t i = 0; i < llmc_tracker_channel_count(t); i++) {
         llmc_channel_init(&ch, sizeof ch);
         ck_assert_status(llmc_tracker_channel(&ch, t, i), LLMC_OK);
         if (i % 2 == 1) {
-            ck_assert_double_gt(ch.energy_j, 0.0);
+            ck_assert_rel(ch.energy_j, 300.0 * 0.15, 1e-9);
             owned++;
         } else {
             ck_assert_double_eq(ch.energy_j, 0.0);
