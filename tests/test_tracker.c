@@ -2777,22 +2777,17 @@ END_TEST
 
 /* With a constant meter every interval's mean power is the meter's, so a
  * window's energy is that power times its duration, whichever way its
- * ends fall between samples. What is left is the time between the
- * meter's clock reading and the tracker's in each sample (microseconds,
- * a few milliseconds on a loaded machine or under a sanitizer): 5 ms at
- * 100 W is the 0.5 J allowed. */
+ * ends fall between samples; on manual time both are exact. */
 #define WINDOW_W 100.0
-#define WINDOW_TOL_J (WINDOW_W * 5e-3)
 
-static void assert_window(const llmc_totals *o, double mono_lo_s,
-                          double mono_hi_s, uint64_t steps, uint64_t tokens)
+static void assert_window(const llmc_totals *o, double duration_s,
+                          uint64_t steps, uint64_t tokens)
 {
-    /* its duration lies between the clock readings around its calls */
-    ck_assert_double_ge(o->duration_s, mono_lo_s);
-    ck_assert_double_le(o->duration_s, mono_hi_s);
+    ck_assert_msg(fabs(o->duration_s - duration_s) < 1e-12,
+                  "window of %.12f s, want %.3f s", o->duration_s,
+                  duration_s);
     ck_assert(o->measured);
-    ck_assert_double_eq_tol(o->energy_j, WINDOW_W * o->duration_s,
-                            WINDOW_TOL_J);
+    ck_assert_rel(o->energy_j, WINDOW_W * duration_s, 1e-9);
     ck_assert_rel(o->energy_kwh, o->energy_j / 3.6e6, 1e-12);
     ck_assert_double_eq_tol(o->operational_kgco2e,
                             o->energy_j / 3.6e6 * 400.0 / 1000.0, 1e-12);
@@ -2805,13 +2800,6 @@ static void assert_window(const llmc_totals *o, double mono_lo_s,
         ck_assert_rel(o->j_per_token, o->energy_j / (double)tokens, 1e-12);
     ck_assert(isnan(o->projected_total_kgco2e));
     ck_assert_double_eq(o->unpriced_energy_j, 0.0);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void step_n(llmc_tracker *t, int n, uint64_t tokens)
@@ -2827,44 +2815,35 @@ START_TEST(test_tracker_windows_nest_and_overlap_with_their_own_totals)
     llmc_tracker *t = tracker_with("meters=const:100W; grid=const:400; "
                                    "interval=100ms");
     llmc_totals inner, outer, overlap, all;
-    double outer_b0, outer_b1, inner_b0, inner_b1, ov_b0, ov_b1, e0, e1;
 
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     step_n(t, 4, 1000); /* before any window: in none */
-    outer_b0 = now_s();
     ck_assert_status(llmc_tracker_window_begin(t, "outer"), LLMC_OK);
-    outer_b1 = now_s();
     step_n(t, 5, 10);
-    sleep_ms(250);
-    inner_b0 = now_s();
+    pass_ms(250);
     ck_assert_status(llmc_tracker_window_begin(t, "inner"), LLMC_OK);
-    inner_b1 = now_s();
     step_n(t, 3, 7);
-    sleep_ms(150);
-    ov_b0 = now_s();
+    pass_ms(150);
     ck_assert_status(llmc_tracker_window_begin(t, "overlap"), LLMC_OK);
-    ov_b1 = now_s();
-    sleep_ms(120);
+    pass_ms(120);
     llmc_totals_init(&inner, sizeof inner);
-    e0 = now_s();
     ck_assert_status(llmc_tracker_window_end(&inner, t, "inner"), LLMC_OK);
-    e1 = now_s();
-    assert_window(&inner, e0 - inner_b1, e1 - inner_b0, 3, 21);
+    /* from 250 to 520 ms */
+    assert_window(&inner, 0.270, 3, 21);
     ck_assert_uint_ge(inner.samples, 1); /* 270 ms of 100 ms intervals */
     step_n(t, 2, 1);
-    sleep_ms(200);
+    pass_ms(200);
     llmc_totals_init(&outer, sizeof outer);
-    e0 = now_s();
     ck_assert_status(llmc_tracker_window_end(&outer, t, "outer"), LLMC_OK);
-    e1 = now_s();
-    assert_window(&outer, e0 - outer_b1, e1 - outer_b0, 10, 73);
-    sleep_ms(60);
+    /* from the start to 720 ms */
+    assert_window(&outer, 0.720, 10, 73);
+    pass_ms(60);
     llmc_totals_init(&overlap, sizeof overlap);
-    e0 = now_s();
     ck_assert_status(llmc_tracker_window_end(&overlap, t, "overlap"),
                      LLMC_OK);
-    e1 = now_s();
-    assert_window(&overlap, e0 - ov_b1, e1 - ov_b0, 2, 2);
+    /* from 400 to 780 ms */
+    assert_window(&overlap, 0.380, 2, 2);
     /* nested: the inner is part of the outer */
     ck_assert_double_lt(inner.energy_j, outer.energy_j);
     ck_assert_uint_le(inner.samples, outer.samples);
@@ -2888,21 +2867,15 @@ START_TEST(test_tracker_window_within_one_interval_takes_the_last_power)
     llmc_tracker *t = tracker_with("meters=const:100W; grid=const:400; "
                                    "interval=200ms");
     llmc_totals o;
-    double b0, b1, e0, e1;
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(250); /* one interval done, 50 ms into the next */
-    b0 = now_s();
+    pass_ms(250); /* one interval done, 50 ms into the next */
     ck_assert_status(llmc_tracker_window_begin(t, "w"), LLMC_OK);
-    b1 = now_s();
-    sleep_ms(40);
+    pass_ms(40);
     llmc_totals_init(&o, sizeof o);
-    e0 = now_s();
     ck_assert_status(llmc_tracker_window_end(&o, t, "w"), LLMC_OK);
-    e1 = now_s();
-    if (o.samples == 0) /* not when the machine stalled past a sample */
-        assert_window(&o, e0 - b1, e1 - b0, 0, 0);
-    ck_assert_double_eq_tol(o.energy_j, WINDOW_W * o.duration_s,
-                            WINDOW_TOL_J);
+    ck_assert_uint_eq(o.samples, 0);
+    assert_window(&o, 0.040, 0, 0);
     llmc_tracker_free(t);
 }
 END_TEST
@@ -2989,15 +2962,16 @@ END_TEST
 
 #define WINDOW_THREADS 4
 #define WINDOW_ROUNDS 300
-static atomic_int windows_done;
+static atomic_int windows_done, window_threads_named;
 
 static void *window_thread(void *arg)
 {
     llmc_tracker *t = arg;
     char name[16];
     uintptr_t bad = 0;
-    snprintf(name, sizeof name, "thread-%lx",
-             (unsigned long)(pthread_self() & 0xffffff));
+    /* a name of its own (bits of pthread_self() may be another's too) */
+    snprintf(name, sizeof name, "thread-%d",
+             atomic_fetch_add(&window_threads_named, 1));
     for (int i = 0; i < WINDOW_ROUNDS; i++) {
         llmc_totals o;
         llmc_totals_init(&o, sizeof o);
@@ -3036,8 +3010,9 @@ START_TEST(test_tracker_windows_from_threads_beside_steps)
     const char *key;
     size_t n = 0;
     atomic_store(&windows_done, 0);
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(150); /* an interval's power is known */
+    pass_ms(150); /* an interval's power is known */
     for (int i = 0; i < 2; i++)
         ck_assert_int_eq(pthread_create(&st[i], NULL, plain_stepper, t), 0);
     for (int i = 0; i < WINDOW_THREADS; i++)
@@ -3090,17 +3065,19 @@ START_TEST(test_tracker_windows_in_the_log_and_the_report)
     path_in(log, sizeof log, "run.jsonl");
     snprintf(config, sizeof config,
              "meters=const:100W; grid=const:400; interval=100ms; log=%s", log);
+    manual_time();
     t = tracker_with(config);
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(150); /* an interval's power is known */
+    pass_ms(150); /* an interval's power is known */
     ck_assert_status(llmc_tracker_window_begin(t, "epoch"), LLMC_OK);
     for (int i = 0; i < 4; i++) {
         ck_assert_status(llmc_tracker_window_begin(t, names[i]), LLMC_OK);
         step_n(t, i + 1, 10);
-        sleep_ms(30);
+        pass_ms(30);
         llmc_totals_init(&got[i], sizeof got[i]);
         ck_assert_status(llmc_tracker_window_end(&got[i], t, names[i]),
                          LLMC_OK);
+        assert_window(&got[i], 0.030, (uint64_t)i + 1, 10 * ((uint64_t)i + 1));
         if (names[i][0] == 'e')
             eval_j += got[i].energy_j;
     }
