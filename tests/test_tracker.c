@@ -63,10 +63,11 @@ static void sleep_ms(long ms)
  * durations and energies are exact whatever the load of the machine.
  * manual_time() comes first in such a test, before any tracker starts;
  * forked children would inherit it, so a test that forks stays on real
- * time. */
+ * time. Its wall clock starts on a whole second, so that what the grid
+ * counts in whole seconds (a backoff) falls the same in every run. */
 static void manual_time(void)
 {
-    llmc__clock_manual(0);
+    llmc__clock_manual((int64_t)time(NULL) * 1000000000);
 }
 
 /* The fake NVML at path (the object the library will dlopen) follows
@@ -113,16 +114,6 @@ static llmc_totals run_for(llmc_tracker *t, long ms)
     manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     pass_ms(ms);
-    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
-    return totals_of(t, NULL);
-}
-
-/* The same on real time, for a tracker whose grid is the fake server: its
- * answers take real time, which manual time would not wait for. */
-static llmc_totals run_for_real(llmc_tracker *t, long ms)
-{
-    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(ms);
     ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
     return totals_of(t, NULL);
 }
@@ -2385,14 +2376,15 @@ START_TEST(test_tracker_intervals_without_intensity_are_filled_not_zero)
     path_in(log, sizeof log, "run.jsonl");
     snprintf(config, sizeof config,
              "meters=const:100W; interval=200ms; pue=1.5; log=%s", log);
+    manual_time();
     t = tracker_on_grid("flaky", config);
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(1000);
+    pass_ms(1000);
     o = totals_of(t, NULL);
     /* nothing known yet: unknown, and the energy waits */
     ck_assert(isnan(o.operational_kgco2e));
     ck_assert(isnan(o.total_kgco2e));
-    ck_assert_double_gt(o.unpriced_energy_j, 50.0);
+    ck_assert_rel(o.unpriced_energy_j, 100.0, 1e-9); /* 100 W for 1 s */
     ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
     ck_assert_msg(strstr(report, "no intensity known yet") &&
                       strstr(report, "J waiting"),
@@ -2400,12 +2392,16 @@ START_TEST(test_tracker_intervals_without_intensity_are_filled_not_zero)
     ck_assert_ptr_null(strstr(report, "last known intensity"));
     llmc_free(report);
     for (int i = 0; i < 60 && totals_of(t, NULL).filled_energy_j <= 0; i++)
-        sleep_ms(100);
-    sleep_ms(600); /* and some intervals with a value */
+        pass_ms(100);
+    pass_ms(600); /* and some intervals with a value */
     ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
     o = totals_of(t, NULL);
-    /* the backoff lasts 1 to 2.5 s: at 100 W, 100 J or more */
-    ck_assert_double_gt(o.filled_energy_j, 80.0);
+    /* the first failure backs off 2 s (a quarter more at most, of whole
+     * seconds: none), counted from a whole second: the sample at 2.0 s
+     * brings the first value, which fills the 2 s before it at 100 W; the
+     * run ends at 2.6 s */
+    ck_assert_rel(o.filled_energy_j, 200.0, 1e-9);
+    ck_assert_rel(o.energy_j, 260.0, 1e-9);
     ck_assert_double_eq(o.unpriced_energy_j, 0.0);
     ck_assert_double_lt(o.filled_energy_j, o.energy_j);
     /* every joule at the value the server gave for those hours, 322 */
@@ -2521,8 +2517,8 @@ START_TEST(test_tracker_asks_a_live_source_once_per_data_interval)
     int64_t left = 3600 - (int64_t)time(NULL) % 3600;
     if (left <= 15) /* a run over the turn of the hour rightly asks twice */
         sleep_ms((long)(left + 1) * 1000);
-    o = run_for_real(t, 2000);
-    ck_assert_int_ge(o.samples, 15);
+    o = run_for(t, 2000);
+    ck_assert_int_eq(o.samples, 20);
     ck_assert_int_eq(grid_requests(), 1);
     ck_assert_rel(o.intensity_gco2e_per_kwh, 322.0, 1e-12);
     ck_assert_double_eq(o.unpriced_energy_j, 0.0);
@@ -2540,9 +2536,9 @@ START_TEST(test_tracker_intensity_never_known_makes_operational_null)
     json_error_t err;
 
     t = tracker_on_grid("html500", "meters=const:100W; interval=100ms");
-    o = run_for_real(t, 500);
+    o = run_for(t, 500);
     ck_assert(o.measured);
-    ck_assert_double_gt(o.energy_j, 40.0);
+    ck_assert_rel(o.energy_j, 100.0 * 0.5, 1e-9);
     ck_assert(isnan(o.operational_kgco2e));
     ck_assert(isnan(o.total_kgco2e));
     ck_assert(isnan(o.intensity_gco2e_per_kwh));
@@ -2606,7 +2602,8 @@ START_TEST(test_tracker_resumed_energy_without_intensity_is_priced_not_dropped)
              "meters=const:100W; interval=100ms; checkpoint=%s", ck);
     /* a run whose grid never answers: its energy has no intensity */
     a = tracker_on_grid("html500", config);
-    ta = run_for_real(a, 300);
+    ta = run_for(a, 300);
+    ck_assert_rel(ta.energy_j, 100.0 * 0.3, 1e-9);
     ck_assert(isnan(ta.operational_kgco2e));
     ck_assert_rel(ta.unpriced_energy_j, ta.energy_j, 1e-12);
     llmc_tracker_free(a);
@@ -2618,7 +2615,7 @@ START_TEST(test_tracker_resumed_energy_without_intensity_is_priced_not_dropped)
              "meters=const:100W; interval=100ms; grid=const:300; "
              "checkpoint=%s", ck);
     b = tracker_with(config);
-    tb = run_for_real(b, 300);
+    tb = run_for(b, 300);
     ck_assert_double_eq(tb.unpriced_energy_j, 0.0);
     ck_assert_rel(tb.filled_energy_j, ta.energy_j, 1e-9);
     ck_assert_rel(tb.operational_kgco2e, tb.energy_j / 3.6e6 * 300 / 1000,

@@ -94,6 +94,10 @@ void llmc__clock_manual(int64_t start_unix_ns)
     if (start_unix_ns == 0)
         start_unix_ns = read_clock(CLOCK_REALTIME);
     pthread_mutex_lock(&mu);
+    if (atomic_load_explicit(&manual, memory_order_relaxed)) {
+        pthread_mutex_unlock(&mu); /* already: time goes on from where it is */
+        return;
+    }
     atomic_store_explicit(&manual_ns, mono, memory_order_release);
     atomic_store_explicit(&unix_minus_ns, start_unix_ns - mono,
                           memory_order_relaxed);

@@ -107,7 +107,8 @@ void llmc__clock_arrive(void);
 void llmc__clock_unexpect(void);
 /* Manual time, for tests only: from now on time moves only by
  * llmc__clock_advance_ns, from the wall time start_unix_ns (0: the
- * system's now); llmc__clock_real returns to the system's clocks. An
+ * system's now; nothing changes when time is manual already);
+ * llmc__clock_real returns to the system's clocks. An
  * advance moves both clocks by d_ns, wakes every llmc__clock_wait that is
  * then due, and returns once each has run and waits again (or is done). */
 void llmc__clock_manual(int64_t start_unix_ns);

@@ -414,6 +414,27 @@ int llmc__grid_is_live(const llmc_grid *grid)
     return 0;
 }
 
+/* Manual time (lib/core/clock.c) waits for the grid thread: from the
+ * wake-up that gives it a round until it is idle again, it counts as a
+ * thread that runs, so that a test's advance returns with the answer in.
+ * mu held. */
+static void grid_wake_up(llmc_tracker *t)
+{
+    t->grid_wake = 1;
+    if (!t->grid_held) {
+        t->grid_held = 1;
+        llmc__clock_expect();
+    }
+}
+
+static void grid_idle(llmc_tracker *t)
+{
+    if (t->grid_held) {
+        t->grid_held = 0;
+        llmc__clock_unexpect();
+    }
+}
+
 static void *grid_main(void *arg)
 {
     llmc_tracker *t = arg;
@@ -421,6 +442,7 @@ static void *grid_main(void *arg)
     pthread_mutex_lock(&t->mu);
     while (!t->grid_quit) {
         if (!t->grid_wake) {
+            grid_idle(t);
             pthread_cond_wait(&t->grid_cv, &t->mu);
             continue;
         }
@@ -433,6 +455,7 @@ static void *grid_main(void *arg)
         /* the lines of the spans it priced, written with mu released */
         llmc__writer_flush_released(t);
     }
+    grid_idle(t);
     pthread_mutex_unlock(&t->mu);
     return NULL;
 }
@@ -442,11 +465,15 @@ int llmc__grid_thread_start(llmc_tracker *t)
     pthread_mutex_lock(&t->mu);
     t->grid_quit = 0;
     t->grid_next_ask_unix_s = 0;
-    t->grid_wake = 1; /* the first question, at once */
+    grid_wake_up(t); /* the first question, at once */
     pthread_mutex_unlock(&t->mu);
-    if (pthread_create(&t->grid_thread, NULL, grid_main, t) != 0)
+    if (pthread_create(&t->grid_thread, NULL, grid_main, t) != 0) {
+        pthread_mutex_lock(&t->mu);
+        grid_idle(t);
+        pthread_mutex_unlock(&t->mu);
         return llmc__fail(LLMC_ENOMEM, "no thread could be started to ask "
                                        "the grid");
+    }
     t->grid_thread_running = 1;
     return LLMC_OK;
 }
@@ -478,7 +505,7 @@ void llmc__grid_settle(llmc_tracker *t, int64_t deadline_ns)
         struct timespec due;
         due.tv_sec = (time_t)(deadline_ns / 1000000000);
         due.tv_nsec = (long)(deadline_ns % 1000000000);
-        t->grid_wake = 1;
+        grid_wake_up(t);
         pthread_cond_broadcast(&t->grid_cv);
         while (t->nspans && t->grid_rounds < want &&
                pthread_cond_timedwait(&t->grid_cv, &t->mu, &due) != ETIMEDOUT)
@@ -650,7 +677,7 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
     t->last_ns = now;
     t->last_unix_s = now_unix_s;
     if (t->grid_thread_running && !t->grid_quit) {
-        t->grid_wake = 1; /* the value for the next interval */
+        grid_wake_up(t); /* the value for the next interval */
         pthread_cond_broadcast(&t->grid_cv);
     }
     if (t->checkpoint_path &&
