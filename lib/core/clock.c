@@ -29,8 +29,9 @@ struct clock_waiter {
     struct clock_waiter *next;
 };
 
-static atomic_int manual;            /* 1: time moves only by advances */
-static _Atomic int64_t manual_ns;    /* the monotonic reading, manual */
+/* 1: time moves only by advances; read inline by llmc__now_ns */
+atomic_int llmc__clock_is_manual;
+static _Atomic int64_t manual_ns;     /* the monotonic reading, manual */
 static _Atomic int64_t unix_minus_ns; /* wall clock - monotonic, manual */
 
 /* mu guards the list of waiters and the count of threads that an advance
@@ -49,17 +50,15 @@ static int64_t read_clock(clockid_t id)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int64_t llmc__now_ns(void)
+int64_t llmc__clock_manual_ns(void)
 {
-    if (__builtin_expect(atomic_load_explicit(&manual, memory_order_acquire),
-                         0))
-        return atomic_load_explicit(&manual_ns, memory_order_acquire);
-    return read_clock(CLOCK_MONOTONIC);
+    return atomic_load_explicit(&manual_ns, memory_order_acquire);
 }
 
 int64_t llmc__unix_ns(void)
 {
-    if (__builtin_expect(atomic_load_explicit(&manual, memory_order_acquire),
+    if (__builtin_expect(atomic_load_explicit(&llmc__clock_is_manual,
+                                              memory_order_acquire),
                          0))
         return atomic_load_explicit(&manual_ns, memory_order_acquire) +
                atomic_load_explicit(&unix_minus_ns, memory_order_relaxed);
@@ -94,21 +93,21 @@ void llmc__clock_manual(int64_t start_unix_ns)
     if (start_unix_ns == 0)
         start_unix_ns = read_clock(CLOCK_REALTIME);
     pthread_mutex_lock(&mu);
-    if (atomic_load_explicit(&manual, memory_order_relaxed)) {
+    if (atomic_load_explicit(&llmc__clock_is_manual, memory_order_relaxed)) {
         pthread_mutex_unlock(&mu); /* already: time goes on from where it is */
         return;
     }
     atomic_store_explicit(&manual_ns, mono, memory_order_release);
     atomic_store_explicit(&unix_minus_ns, start_unix_ns - mono,
                           memory_order_relaxed);
-    atomic_store_explicit(&manual, 1, memory_order_release);
+    atomic_store_explicit(&llmc__clock_is_manual, 1, memory_order_release);
     pthread_mutex_unlock(&mu);
 }
 
 void llmc__clock_real(void)
 {
     pthread_mutex_lock(&mu);
-    atomic_store_explicit(&manual, 0, memory_order_release);
+    atomic_store_explicit(&llmc__clock_is_manual, 0, memory_order_release);
     for (struct clock_waiter *w = waiters; w; w = w->next)
         pthread_cond_broadcast(w->cond);
     pthread_mutex_unlock(&mu);
@@ -127,7 +126,9 @@ static int any_due(void)
 void llmc__clock_advance_ns(int64_t d_ns)
 {
     pthread_mutex_lock(&mu);
-    if (!atomic_load_explicit(&manual, memory_order_relaxed) || d_ns < 0) {
+    if (!atomic_load_explicit(&llmc__clock_is_manual,
+                              memory_order_relaxed) ||
+        d_ns < 0) {
         pthread_mutex_unlock(&mu);
         return;
     }
@@ -154,7 +155,7 @@ int llmc__clock_wait(pthread_cond_t *cond, pthread_mutex_t *cond_mu,
     int64_t at;
     int rc;
 
-    if (!atomic_load_explicit(&manual, memory_order_acquire)) {
+    if (!atomic_load_explicit(&llmc__clock_is_manual, memory_order_acquire)) {
         if (self_running) { /* manual time has just ended */
             pthread_mutex_lock(&mu);
             settle_self();

@@ -6,9 +6,11 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "llmcarbon.h"
 
@@ -83,7 +85,20 @@ int llmc__dlsym_fn(void *fn_slot, size_t slot_size, void *dl,
  * deadlines, power integration); llmc__unix_ns and llmc__unix_s are the
  * wall clock (samples, log lines, windows, checkpoints, the grid's "now").
  * By default they are CLOCK_MONOTONIC and CLOCK_REALTIME. */
-int64_t llmc__now_ns(void);
+extern atomic_int llmc__clock_is_manual; /* 1 in manual time */
+int64_t llmc__clock_manual_ns(void);
+/* Inline, for the step hook's inline sampler: one load and a branch that
+ * always goes the same way before the vDSO's clock_gettime. */
+static inline int64_t llmc__now_ns(void)
+{
+    struct timespec ts;
+    if (__builtin_expect(atomic_load_explicit(&llmc__clock_is_manual,
+                                              memory_order_acquire),
+                         0))
+        return llmc__clock_manual_ns();
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 int64_t llmc__unix_ns(void);
 int64_t llmc__unix_s(void);
 /* CLOCK_MONOTONIC whatever the time source: for waits that bound real work

@@ -767,7 +767,7 @@ void *llmc__sampler_main(void *arg)
 
 __attribute__((noinline)) static void inline_sample(llmc_tracker *t)
 {
-    int64_t now = llmc__now_ns(); /* the vDSO, or manual time: no system call */
+    int64_t now = llmc__now_ns(); /* the vDSO: no system call */
     if (now < atomic_load_explicit(&t->next_inline_ns, memory_order_relaxed))
         return;
     if (atomic_flag_test_and_set(&t->inline_busy))
