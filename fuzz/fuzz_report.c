@@ -12,7 +12,8 @@
  * stdout is captured in memory; stderr is libFuzzer's to discard
  * (-close_fd_mask=2). Checks: the exit status is 0 or 1; with status 0,
  * --json prints one JSON object whose energy and CO2e are null or finite
- * numbers >= 0.
+ * numbers >= 0; every sample the library kept (llmc_runlog_sample) reads
+ * back, with a power >= 0 or unknown and a name for each device.
  */
 #include <math.h>
 #include <stdint.h>
@@ -65,6 +66,29 @@ static void check_figure(const json_t *o, const char *key)
         __builtin_trap();
 }
 
+/* The samples the library kept of the log, each read back. */
+static void walk_samples(size_t size)
+{
+    const char *paths[1] = {log_path};
+    llmc_runlog *log;
+
+    if (llmc_runlog_read(&log, paths, 1, NULL, 0) != LLMC_OK)
+        return;
+    for (size_t i = 0; i < llmc_runlog_sample_count(log); i++) {
+        llmc_run_sample x;
+        llmc_run_sample_init(&x, sizeof x);
+        if (llmc_runlog_sample(&x, log, i) != LLMC_OK || !x.host ||
+            !x.phase || !(isnan(x.power_w) || x.power_w >= 0))
+            __builtin_trap();
+        /* a device's energy is not checked on reading: any number */
+        for (size_t k = 0; k < x.device_count; k++)
+            if (!x.device_names[k] ||
+                strlen(x.device_names[k]) > size * 2 + 16)
+                __builtin_trap();
+    }
+    llmc_runlog_free(log);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *json_argv[] = {"llmcarbon", "report", "--json", log_path, NULL};
@@ -95,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = run_cli(8, text_argv);
     if (rc != 0 && rc != 1)
         __builtin_trap();
+    walk_samples(size);
     return 0;
 }
 

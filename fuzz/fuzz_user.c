@@ -31,13 +31,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(text, data, size);
     text[size] = '\0';
-    if (llmc__parse_iso8601(&t, text) == 0) {
+    if (llmc__parse_iso8601(&t, text) == LLMC_OK) {
         char back[32];
         int64_t again;
         /* what it accepts and writes back reads the same again */
         llmc__format_iso8601(back, sizeof back, t);
         if (t >= 0 && t < INT64_C(253402300800) &&
-            (llmc__parse_iso8601(&again, back) != 0 || again != t))
+            (llmc__parse_iso8601(&again, back) != LLMC_OK || again != t))
             __builtin_trap();
     }
     free(text);

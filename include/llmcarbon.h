@@ -101,6 +101,15 @@ LLMC_API const char *llmc_last_error(void);
  * the years 1970 to 9999. */
 LLMC_API int llmc_time_parse(int64_t *out_unix_s, const char *text);
 
+/* The room llmc_time_format needs: "YYYY-MM-DDTHH:MM:SSZ" and its NUL. */
+#define LLMC_TIME_TEXT_SIZE 21
+/* Writes unix_s as ISO 8601 UTC, "2026-12-04T15:00:00Z", into buf of size
+ * bytes; llmc_time_parse reads it back as the same second. LLMC_OK;
+ * LLMC_EINVAL when buf is NULL or size is below LLMC_TIME_TEXT_SIZE,
+ * LLMC_ERANGE outside the years 1970 to 9999 (0 to 253402300799). On a
+ * failure buf holds "" when size is not 0. */
+LLMC_API int llmc_time_format(char *buf, size_t size, int64_t unix_s);
+
 /* Releases memory that the library handed out (strings, JSON text). */
 LLMC_API void llmc_free(void *ptr);
 
@@ -640,6 +649,136 @@ LLMC_API int llmc_tracker_channel(llmc_channel *out, llmc_tracker *tracker,
                                   size_t index);
 /* The whole report as one JSON object (release with llmc_free). */
 LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *tracker);
+
+/* ------------------------------------------------------------------------
+ * Run logs: the JSON-lines logs a tracker writes (log=FILE; one per
+ * process, `llmcarbon run --log`) read back as one run. This is the reader
+ * of `llmcarbon report`. A read log does not change: every function below
+ * may be called on it from several threads at once.
+ * ------------------------------------------------------------------------ */
+
+typedef struct llmc_runlog llmc_runlog;
+
+/* The figures of the whole run, of one phase, or of one stream (a host
+ * and rank, across the processes that resumed it). A figure with a part
+ * unknown is NaN, never a partial sum: energy when a sample had no
+ * reading, operational CO2e also when energy had no intensity that a fill
+ * line priced, embodied when a sample counted none (the total is then the
+ * operational figure alone). Fields marked "whole" are 0, NaN or NULL for
+ * a phase or a stream. Strings live as long as the log. */
+typedef struct llmc_run_totals {
+    uint32_t size;                    /* set by llmc_run_totals_init       */
+    const char *phase;                /* a phase's name; NULL otherwise    */
+    const char *host;                 /* a stream's host; NULL otherwise   */
+    int64_t rank;                     /* a stream's rank; -1 otherwise     */
+    uint64_t samples;                 /* a sample given twice counts once  */
+    uint64_t unmeasured_samples;      /* samples no meter measured         */
+    uint64_t unpriced_samples;        /* samples no intensity priced       */
+    double energy_j;
+    double operational_kgco2e;        /* as recorded (or at the new PUE)   */
+    double embodied_kgco2e;
+    double total_kgco2e;
+    double duration_s;                /* whole: first start to last end    */
+    uint64_t tokens;                  /* whole: the last count of each log */
+    uint64_t logs;                    /* whole: the paths read             */
+    double filled_energy_j;           /* whole: priced by fill lines       */
+    double filled_operational_kgco2e; /* whole                             */
+    uint64_t fill_lines;              /* whole                             */
+    double unpriced_energy_j;         /* whole: what no intensity prices   */
+    uint64_t duplicate_lines;         /* whole: lines seen before, dropped */
+    uint64_t torn_lines;              /* whole: torn last lines, skipped   */
+    const char *energy_unknown_reason;      /* whole: NULL when known      */
+    const char *operational_unknown_reason; /* whole: NULL when known      */
+    const char *embodied_note;        /* whole: why embodied is NaN        */
+    const char *grid;                 /* whole: the spec of the grid given
+                                         to llmc_runlog_read; NULL without */
+    double reweighted_kgco2e;         /* whole: at that grid; NaN unknown  */
+    double reweighted_intensity_gco2e_per_kwh; /* whole: energy-weighted */
+    uint64_t reweight_failures;       /* whole: samples it had no value for */
+    const char *reweight_problem;     /* whole: why reweighted is NaN      */
+} llmc_run_totals;
+
+/* One sample line, as read. Strings and arrays live as long as the log. */
+typedef struct llmc_run_sample {
+    uint32_t size;                    /* set by llmc_run_sample_init       */
+    double time_unix_s;               /* the end of its interval           */
+    double interval_s;
+    double energy_j;                  /* NaN: no meter measured            */
+    double power_w;                   /* energy_j / interval_s             */
+    double intensity_gco2e_per_kwh;   /* NaN: none known when logged       */
+    double operational_kgco2e;        /* NaN: not priced when logged       */
+    double embodied_kgco2e;           /* NaN: none counted                 */
+    const char *host;
+    int64_t rank;                     /* -1 without one                    */
+    int64_t pid;
+    const char *phase;
+    uint64_t step;                    /* the counts so far                 */
+    uint64_t tokens;
+    size_t device_count;              /* the meters' channels              */
+    const char *const *device_names;  /* device_count names                */
+    const double *device_power_w;     /* NaN: not counted by this process  */
+} llmc_run_sample;
+
+/* A process that took over from a checkpoint, as its lines say. */
+typedef struct llmc_run_resume {
+    uint32_t size;                    /* set by llmc_run_resume_init       */
+    const char *host;                 /* lives as long as the log          */
+    int64_t rank;                     /* -1 without one                    */
+    int64_t pid;
+    double from_unix_s;               /* when it took over                 */
+    double checkpoint_written_unix_s; /* NaN in logs that lack it          */
+    double energy_j;                  /* the energy it took over           */
+} llmc_run_resume;
+
+/* Zero size bytes of out and set out->size = size; pass sizeof *out. */
+LLMC_API void llmc_run_totals_init(llmc_run_totals *out, size_t size);
+LLMC_API void llmc_run_sample_init(llmc_run_sample *out, size_t size);
+LLMC_API void llmc_run_resume_init(llmc_run_resume *out, size_t size);
+
+/* Reads the npaths logs at paths as one run: a torn last line is skipped,
+ * a line seen before counts once (both with a warning), anything else
+ * that is not a whole line of a log fails naming the file and line; a
+ * named window's line is read past. paths and grid (may be NULL) are used
+ * during the call only. With grid every sample's energy is priced again
+ * at the grid's intensity in the middle of its interval. pue 0 keeps each
+ * sample's PUE; 1 or more replaces it. *out is NULL after a failure.
+ * Errors:
+ * LLMC_EINVAL (no paths, a directory), LLMC_ERANGE (pue), LLMC_ENOTFOUND
+ * and LLMC_EPERM (a file cannot be opened), LLMC_EIO, LLMC_EFORMAT (a line
+ * that is not a log's, or a value out of bounds), LLMC_ENOTSUP (a line
+ * of a newer version), LLMC_ENODATA (a file with no whole sample),
+ * LLMC_ENOMEM. */
+LLMC_API int llmc_runlog_read(llmc_runlog **out, const char *const *paths,
+                              size_t npaths, llmc_grid *grid, double pue);
+LLMC_API void llmc_runlog_free(llmc_runlog *log);
+/* What the reading skipped, one line each ("FILE:LINE: the last line is
+ * cut short ..."); "" when nothing; lives as long as the log. */
+LLMC_API const char *llmc_runlog_warnings(const llmc_runlog *log);
+/* The whole run's figures (phase NULL) or a phase's (LLMC_ENOTFOUND when
+ * no sample has it). */
+LLMC_API int llmc_runlog_totals(llmc_run_totals *out,
+                                const llmc_runlog *log, const char *phase);
+/* The phases in the order first seen; NULL past the end. */
+LLMC_API size_t llmc_runlog_phase_count(const llmc_runlog *log);
+LLMC_API const char *llmc_runlog_phase_name(const llmc_runlog *log,
+                                            size_t index);
+/* The streams (host and rank) in the order first seen; LLMC_ERANGE past
+ * the end. */
+LLMC_API size_t llmc_runlog_stream_count(const llmc_runlog *log);
+LLMC_API int llmc_runlog_stream(llmc_run_totals *out,
+                                const llmc_runlog *log, size_t index);
+/* The processes that resumed from a checkpoint; LLMC_ERANGE past the end. */
+LLMC_API size_t llmc_runlog_resume_count(const llmc_runlog *log);
+LLMC_API int llmc_runlog_resume(llmc_run_resume *out,
+                                const llmc_runlog *log, size_t index);
+/* The samples in the order read (file by file, line by line), each once;
+ * LLMC_ERANGE past the end. */
+LLMC_API size_t llmc_runlog_sample_count(const llmc_runlog *log);
+LLMC_API int llmc_runlog_sample(llmc_run_sample *out,
+                                const llmc_runlog *log, size_t index);
+/* The report as one JSON object, as `llmcarbon report --json` prints it
+ * (release with llmc_free). */
+LLMC_API int llmc_runlog_report_json(char **out_json, const llmc_runlog *log);
 
 #ifdef __cplusplus
 }

@@ -391,6 +391,81 @@ private:
     bool open_ = true;
 };
 
+// The logs of a run read back as one run (llmc_runlog_read(3)). The
+// strings in the structs it returns live as long as the object.
+class runlog {
+public:
+    explicit runlog(const std::vector<std::string> &paths,
+                    const grid *g = nullptr, double pue = 0)
+    {
+        std::vector<const char *> p;
+        for (const std::string &s : paths)
+            p.push_back(s.c_str());
+        detail::check(llmc_runlog_read(h_.out(), p.data(), p.size(),
+                                       g ? g->get() : nullptr, pue));
+    }
+    // What the reading skipped, one line each.
+    std::string warnings() const
+    {
+        return detail::str(llmc_runlog_warnings(h_.get()));
+    }
+    llmc_run_totals totals(const char *phase = nullptr) const
+    {
+        llmc_run_totals o;
+        llmc_run_totals_init(&o, sizeof o);
+        detail::check(llmc_runlog_totals(&o, h_.get(), phase));
+        return o;
+    }
+    std::vector<std::string> phases() const
+    {
+        std::vector<std::string> v;
+        for (std::size_t i = 0; i < llmc_runlog_phase_count(h_.get()); i++)
+            v.push_back(llmc_runlog_phase_name(h_.get(), i));
+        return v;
+    }
+    std::vector<llmc_run_totals> streams() const
+    {
+        std::vector<llmc_run_totals> v(llmc_runlog_stream_count(h_.get()));
+        for (std::size_t i = 0; i < v.size(); i++) {
+            llmc_run_totals_init(&v[i], sizeof v[i]);
+            detail::check(llmc_runlog_stream(&v[i], h_.get(), i));
+        }
+        return v;
+    }
+    std::vector<llmc_run_resume> resumes() const
+    {
+        std::vector<llmc_run_resume> v(llmc_runlog_resume_count(h_.get()));
+        for (std::size_t i = 0; i < v.size(); i++) {
+            llmc_run_resume_init(&v[i], sizeof v[i]);
+            detail::check(llmc_runlog_resume(&v[i], h_.get(), i));
+        }
+        return v;
+    }
+    std::size_t sample_count() const
+    {
+        return llmc_runlog_sample_count(h_.get());
+    }
+    llmc_run_sample sample(std::size_t index) const
+    {
+        llmc_run_sample x;
+        llmc_run_sample_init(&x, sizeof x);
+        detail::check(llmc_runlog_sample(&x, h_.get(), index));
+        return x;
+    }
+    std::string report_json() const
+    {
+        char *text = nullptr;
+        detail::check(llmc_runlog_report_json(&text, h_.get()));
+        std::string s(text);
+        llmc_free(text);
+        return s;
+    }
+    llmc_runlog *get() const noexcept { return h_.get(); }
+
+private:
+    detail::handle<llmc_runlog, llmc_runlog_free> h_;
+};
+
 } // namespace llmcarbon
 
 #endif // LLMCARBON_HPP

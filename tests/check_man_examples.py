@@ -29,6 +29,7 @@ PAGES = [
     "llmc_profile_lookup.3",
     "llmc_quantity_parse.3",
     "llmc_strerror.3",
+    "llmc_time_format.3",
     "llmc_version_string.3",
 ]
 

@@ -11,6 +11,9 @@
 #include <thread>
 #include <utility>
 
+#include <stdlib.h> // mkstemp
+#include <stdio.h>  // fdopen
+
 #define EXPECT(cond)                                                          \
     do {                                                                      \
         if (!(cond)) {                                                        \
@@ -195,5 +198,38 @@ int main()
     EXPECT(std::isnan(o.operational_kgco2e));
     EXPECT(std::fabs(o.unpriced_energy_j - o.energy_j) <= 1e-9 * o.energy_j);
     EXPECT(o.filled_energy_j == 0.0);
+
+    // a run's log read back: two samples of 1 kWh at 300 g/kWh, PUE 1
+    char path[] = "/tmp/llmc-cxx-runlog-XXXXXX";
+    int fd = mkstemp(path);
+    EXPECT(fd >= 0);
+    std::FILE *f = fdopen(fd, "w");
+    EXPECT(f != nullptr);
+    for (int i = 1; i <= 2; i++)
+        std::fprintf(f,
+                     "{\"time_unix_s\":%d,\"interval_s\":60.0,\"host\":\"n1\","
+                     "\"rank\":3,\"pid\":7,\"phase\":\"train\",\"step\":%d,"
+                     "\"tokens\":%d,\"energy_j\":3600000.0,\"meters\":[],"
+                     "\"intensity_gco2e_per_kwh\":300.0,\"pue\":1.0,"
+                     "\"operational_kgco2e\":0.3,\"embodied_kgco2e\":0.0}\n",
+                     1714564800 + 60 * i, i, 10 * i);
+    std::fclose(f);
+    {
+        llmcarbon::runlog log({path});
+        llmc_run_totals t = log.totals();
+        EXPECT(t.samples == 2 && t.energy_j == 7.2e6 && t.tokens == 20);
+        EXPECT(std::fabs(t.operational_kgco2e - 0.6) < 1e-12);
+        EXPECT(log.streams().size() == 1 && log.streams()[0].rank == 3);
+        EXPECT(log.phases().size() == 1 && log.phases()[0] == "train");
+        EXPECT(log.sample(1).power_w == 60000.0);
+        EXPECT(log.warnings().empty() && log.resumes().empty());
+        try {
+            log.totals("eval");
+            return 1;
+        } catch (const llmcarbon::error &err) {
+            EXPECT(err.code() == LLMC_ENOTFOUND);
+        }
+    }
+    std::remove(path);
     return 0;
 }

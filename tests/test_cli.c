@@ -82,6 +82,8 @@ static void result_free(struct result *r)
 
 /* `llmcarbon run` passes on its command's status, 127 included. */
 static int allow_127;
+/* When set, the program's stdout is this file instead of a pipe. */
+static const char *stdout_to;
 
 /* Runs $LLMC_CLI with the arguments in argv (NULL-terminated, without
  * argv[0]); fills r. Reads stdout and stderr together with poll() so that
@@ -116,8 +118,10 @@ static void run(const char *const argv[], struct result *r)
     ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
     if (pid == 0) {
         int devnull = open("/dev/null", O_RDONLY);
-        if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 ||
-            dup2(outp[1], STDOUT_FILENO) < 0 ||
+        int out_fd = stdout_to ? open(stdout_to, O_WRONLY | O_CLOEXEC)
+                               : outp[1];
+        if (devnull < 0 || out_fd < 0 || dup2(devnull, STDIN_FILENO) < 0 ||
+            dup2(out_fd, STDOUT_FILENO) < 0 ||
             dup2(errp[1], STDERR_FILENO) < 0)
             _exit(126);
         /* A user's plain environment: no library debug logging on stderr. */
@@ -1468,6 +1472,41 @@ START_TEST(test_run_strict_refuses_an_unopenable_meter)
 }
 END_TEST
 
+/* The text report says where the embodied figure's hardware came from,
+ * and, for a run nothing could measure, that its energy and CO2e are not
+ * known: words, never a 0. */
+START_TEST(test_run_text_says_what_was_and_was_not_measured)
+{
+    const char *fake = getenv("LLMC_FAKE_NVML");
+    struct result r;
+    ck_assert_msg(fake != NULL, "LLMC_FAKE_NVML is not set");
+    run_with_nvml(fake, ARGS("run", "--strict", "--meters", "nvml", "--grid",
+                             "FR", "--interval", "100ms", "--", "true"),
+                  &r);
+    expect_ok(&r);
+    OUT_HAS(&r, "NVIDIA H100 SXM5 80GB, found from the meters: 1 device as "
+                "nvml:0 reports it: 'NVIDIA H100 80GB HBM3', 79.65 GiB, 700 W "
+                "limit");
+    OUT_HAS(&r, "counter");
+    result_free(&r);
+
+    setenv("FAKE_NVML_INIT_ERROR", "9", 1);
+    run_with_nvml(fake, ARGS("run", "--meters", "nvml", "--grid", "FR",
+                             "--fallback", "none", "--", "true"),
+                  &r);
+    ck_assert_msg(r.status == 0, "%s: exit %d\n%s", r.cmdline, r.status,
+                  r.err);
+    OUT_HAS(&r, "  energy         not measured (see below)\n");
+    OUT_HAS(&r, "  operational    unknown: energy was not measured\n");
+    OUT_HAS(&r, "  total          unknown: energy was not measured\n");
+    OUT_HAS(&r, "  meters\n    (none)\n");
+    OUT_HAS(&r, "nvmlInit_v2 failed: Driver Not Loaded (NVML error 9)");
+    ck_assert_msg(strstr(r.out, " 0 J") == NULL && strstr(r.out, " 0 kg") ==
+                  NULL, "an unmeasured run printed a zero:\n%s", r.out);
+    result_free(&r);
+}
+END_TEST
+
 START_TEST(test_run_strict_with_a_working_nvml_measures_it)
 {
     /* the fake NVML: one GPU at 300 W, read by its energy counter */
@@ -1661,6 +1700,82 @@ START_TEST(test_grid_get_answers_with_provenance_and_time)
 }
 END_TEST
 
+/* `grid get` over the user's own series: the row that holds at --at, with
+ * its interval (offsets taken), in JSON and in text; a time the file does
+ * not cover is an error that names the times, not a number. */
+START_TEST(test_grid_get_from_a_file_gives_the_rows_interval)
+{
+    char path[] = "/tmp/llmc-series-XXXXXX", spec[64];
+    int fd = mkstemp(path);
+    FILE *f;
+    struct result r;
+    json_t *j;
+
+    ck_assert_int_ge(fd, 0);
+    f = fdopen(fd, "w");
+    fputs("datetime,intensity_gco2e_per_kwh\n"
+          "2026-01-01T00:00:00+00:00,250\n"
+          "2026-01-01T02:00:00+01:00,300\n" /* 01:00Z */
+          "2026-01-01T02:00:00Z,100\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(spec, sizeof spec, "file:%s", path);
+
+    RUN(&r, "grid", "get", spec, "--at", "2026-01-01T01:30:00Z", "--json");
+    expect_ok(&r);
+    j = parse_object(&r);
+    expect_rel("intensity", jnum(j, "intensity_gco2e_per_kwh"), 300.0, 0);
+    expect_str(j, "interval_start", "2026-01-01T01:00:00Z");
+    expect_str(j, "interval_end", "2026-01-01T02:00:00Z");
+    expect_str(j, "basis", "unspecified");
+    ck_assert(json_is_false(json_object_get(j, "is_forecast")));
+    json_decref(j);
+    result_free(&r);
+
+    RUN(&r, "grid", "get", spec, "--at", "2026-01-01T01:30:00Z");
+    expect_ok(&r);
+    OUT_HAS(&r, "  intensity      300 gCO2e/kWh\n");
+    OUT_HAS(&r, "  applies        2026-01-01T01:00:00Z to 2026-01-01T02:00:00Z\n");
+    result_free(&r);
+
+    RUN(&r, "grid", "get", spec, "--at", "2026-01-01T05:30:00Z");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "has no row for 2026-01-01T05:30:00Z; it covers "
+                "2026-01-01T00:00:00Z to 2026-01-01T03:00:00Z");
+    ERR_HAS(&r, ",static:ZONE");
+    ERR_HAS(&r, "(LLMC_ENODATA)");
+    result_free(&r);
+    unlink(path);
+}
+END_TEST
+
+/* Each verb of `grid` without what it needs, or with what belongs to
+ * another, is a usage error (exit 2) that says what to write. */
+START_TEST(test_grid_usage_errors_say_what_to_write)
+{
+    static const struct {
+        const char *args[4];
+        const char *says;
+    } cases[] = {
+        {{"grid", NULL}, "`grid get SPEC` or `grid forecast SPEC`"},
+        {{"grid", "list", "FR", NULL}, "`grid list` takes no zone ('FR')"},
+        {{"grid", "show", "FR", "--kind=country"}, "--kind goes with `grid list`"},
+        {{"grid", "get", NULL}, "`grid get` needs a SPEC"},
+        {{"grid", "forecast", NULL}, "`grid forecast` needs a SPEC"},
+        {{"grid", "show", NULL}, "`grid show` needs a ZONE"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct result r;
+        const char *argv[5] = {0};
+        memcpy(argv, cases[i].args, sizeof cases[i].args);
+        run(argv, &r);
+        expect_fail(&r, 2);
+        ERR_HAS(&r, cases[i].says);
+        ERR_HAS(&r, "Try `llmcarbon grid --help`.");
+        result_free(&r);
+    }
+}
+END_TEST
+
 START_TEST(test_grid_forecast_of_a_constant_says_start_now)
 {
     struct result r;
@@ -1681,6 +1796,169 @@ START_TEST(test_grid_forecast_of_a_constant_says_start_now)
     expect_fail(&r, 2);
     ERR_HAS(&r, "--duration");
     result_free(&r);
+}
+END_TEST
+
+/* Output that cannot be written (a full disk: /dev/full) is a failure
+ * with a message on stderr, never a cut figure and exit 0: every verb, its
+ * text and its JSON, and the help and version texts too. */
+START_TEST(test_output_that_cannot_be_written_fails_every_verb)
+{
+    static const char *const cases[][14] = {
+        {"estimate", "--energy", "1000kWh", "--intensity", "500", NULL},
+        {"estimate", "--energy", "1000kWh", "--intensity", "500", "--json",
+         NULL},
+        {"hw", "list", NULL},
+        {"hw", "list", "--json", NULL},
+        {"hw", "show", "h100-sxm", NULL},
+        {"grid", "list", NULL},
+        {"grid", "show", "FR", NULL},
+        {"grid", "show", "FR", "--json", NULL},
+        {"grid", "forecast", "const:300", "--duration", "6h", NULL},
+        {"run", "--meters", "const:100W", "--grid", "const:100", "--", "true",
+         NULL},
+        {"run", "--json", "--meters", "const:100W", "--grid", "const:100",
+         "--", "true", NULL},
+        {"--help", NULL},
+        {"--version", NULL},
+        {"estimate", "--help", NULL},
+        {"run", "--help", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct result r;
+        stdout_to = "/dev/full";
+        run(cases[i], &r);
+        stdout_to = NULL;
+        ck_assert_msg(r.status == 1, "%s > /dev/full: exit %d, want 1; "
+                      "stderr:\n%s", r.cmdline, r.status, r.err);
+        ck_assert_msg(strstr(r.err, "cannot write the"), "%s > /dev/full: "
+                      "stderr does not say so:\n%s", r.cmdline, r.err);
+        result_free(&r);
+    }
+}
+END_TEST
+
+/* The numbers of the line that starts with label, commas dropped: n of
+ * them into v; returns how many were read. */
+static int line_numbers(const char *text, const char *label, double *v, int n)
+{
+    const char *at = strstr(text, label);
+    char line[512], *p, *end;
+    int got = 0;
+    size_t len;
+    if (!at)
+        return 0;
+    at += strlen(label);
+    len = strcspn(at, "\n");
+    ck_assert(len < sizeof line);
+    p = line;
+    for (size_t i = 0; i < len; i++)
+        if (at[i] != ',')
+            *p++ = at[i];
+    *p = '\0';
+    for (p = line; *p && got < n; ) {
+        double d = strtod(p, &end);
+        if (end == p) {
+            p++;
+            continue;
+        }
+        v[got++] = d;
+        p = end;
+    }
+    return got;
+}
+
+/* The text of an estimate from a model, with ranges, says what its JSON
+ * says: the compute in FLOPs, and the low and high of each range. */
+START_TEST(test_estimate_text_of_a_model_with_ranges_agrees_with_its_json)
+{
+    static const char *const labels[] = {"range: wall-clock",
+                                         "range: IT energy", "range: total"};
+    static const char *const keys[] = {"range.days", "range.energy_kwh",
+                                       "range.total_kgco2e"};
+    struct result r;
+    json_t *j;
+    double v[2];
+
+    j = estimate_json(ARGS("--hardware", "h100-sxm", "--count", "1024",
+                           "--params", "70B", "--tokens", "2T", "--mfu",
+                           "0.35..0.45", "--pue", "1.1..1.3", "--zone", "US"));
+    /* 6 x 70e9 parameters x 2e12 tokens */
+    expect_rel("flops", jnum(j, "flops"), 8.4e23, 1e-12);
+    RUN(&r, "estimate", "--hardware", "h100-sxm", "--count", "1024",
+        "--params", "70B", "--tokens", "2T", "--mfu", "0.35..0.45", "--pue",
+        "1.1..1.3", "--zone", "US");
+    expect_ok(&r);
+    OUT_HAS(&r, "8.4e+23 FLOPs       at MFU 0.4 of 989 TFLOP/s bf16");
+    for (int k = 0; k < 3; k++) {
+        json_t *pair = jget(j, keys[k]);
+        ck_assert_msg(line_numbers(r.out, labels[k], v, 2) == 2,
+                      "no '%s' line with two numbers:\n%s", labels[k], r.out);
+        expect_rel(labels[k], v[0],
+                   json_number_value(json_array_get(pair, 0)), 5e-4);
+        expect_rel(labels[k], v[1],
+                   json_number_value(json_array_get(pair, 1)), 5e-4);
+        ck_assert(v[0] < v[1]);
+    }
+    json_decref(j);
+    result_free(&r);
+}
+END_TEST
+
+/* A forecast whose best window is ahead: the text names its start and the
+ * saving that the JSON gives, from the user's own series. */
+START_TEST(test_grid_forecast_text_names_the_window_ahead)
+{
+    char path[] = "/tmp/llmc-forecast-XXXXXX", spec[64], iso[32];
+    time_t now = time(NULL), t0 = now / 3600 * 3600 - 3600, start;
+    FILE *f;
+    int fd = mkstemp(path);
+    struct result r;
+    json_t *j;
+    double v[1];
+    struct tm tm;
+
+    ck_assert_int_ge(fd, 0);
+    f = fdopen(fd, "w");
+    fputs("datetime,intensity_gco2e_per_kwh\n", f);
+    /* 400 g/kWh, but 100 for the two hours from t0 + 3 h */
+    for (int h = 0; h < 30; h++) {
+        time_t at = t0 + 3600 * h;
+        gmtime_r(&at, &tm);
+        strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+        fprintf(f, "%s,%d\n", iso, h == 3 || h == 4 ? 100 : 400);
+    }
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(spec, sizeof spec, "file:%s", path);
+
+    RUN(&r, "grid", "forecast", spec, "--duration", "2h", "--within", "12h",
+        "--json");
+    expect_ok(&r);
+    j = parse_object(&r);
+    result_free(&r);
+    /* the search steps by 5 minutes from now: the first step in the low
+     * hours */
+    start = (time_t)json_integer_value(json_object_get(j, "start_unix_s"));
+    ck_assert_int_ge(start, t0 + 3 * 3600);
+    ck_assert_int_lt(start, t0 + 3 * 3600 + 300);
+    expect_rel("mean", jnum(j, "mean_gco2e_per_kwh"), 100.0, 1e-12);
+    ck_assert(jnum(j, "saving_fraction") > 0.5);
+
+    RUN(&r, "grid", "forecast", spec, "--duration", "2h", "--within", "12h");
+    expect_ok(&r);
+    gmtime_r(&start, &tm);
+    strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    OUT_HAS(&r, "the best 2 h window starts at");
+    OUT_HAS(&r, iso);
+    ck_assert_int_eq(line_numbers(r.out, "mean intensity then", v, 1), 1);
+    expect_rel("mean intensity then", v[0], 100.0, 1e-12);
+    ck_assert_int_eq(line_numbers(r.out, "starting now", v, 1), 1);
+    expect_rel("starting now", v[0], jnum(j, "now_mean_gco2e_per_kwh"), 1e-4);
+    ck_assert_int_eq(line_numbers(r.out, "saving", v, 1), 1);
+    expect_rel("saving %", v[0], 100 * jnum(j, "saving_fraction"), 1e-4);
+    json_decref(j);
+    result_free(&r);
+    unlink(path);
 }
 END_TEST
 
@@ -2096,6 +2374,12 @@ static Suite *cli_suite(void)
         tcase_add_test(runc, test_run_without_a_readable_meter_says_so_first_and_estimates);
         tcase_add_test(runc, test_grid_get_answers_with_provenance_and_time);
         tcase_add_test(runc, test_grid_forecast_of_a_constant_says_start_now);
+        tcase_add_test(runc, test_output_that_cannot_be_written_fails_every_verb);
+        tcase_add_test(runc, test_grid_get_from_a_file_gives_the_rows_interval);
+        tcase_add_test(runc, test_grid_usage_errors_say_what_to_write);
+        tcase_add_test(runc, test_run_text_says_what_was_and_was_not_measured);
+        tcase_add_test(runc, test_estimate_text_of_a_model_with_ranges_agrees_with_its_json);
+        tcase_add_test(runc, test_grid_forecast_text_names_the_window_ahead);
         tcase_add_test(runc, test_report_merges_rank_logs_and_reweights);
         suite_add_tcase(s, runc);
     }

@@ -256,6 +256,57 @@ START_TEST(test_time_parse_reads_iso_8601_unix_seconds_and_now)
 }
 END_TEST
 
+START_TEST(test_time_format_writes_what_time_parse_reads)
+{
+    static const struct {
+        int64_t unix_s;
+        const char *text;
+    } edges[] = {
+        {0, "1970-01-01T00:00:00Z"},
+        {59, "1970-01-01T00:00:59Z"},
+        {1709164800, "2024-02-29T00:00:00Z"},
+        {1709251199, "2024-02-29T23:59:59Z"},
+        {1796396400, "2026-12-04T15:00:00Z"},
+        {4107542400, "2100-03-01T00:00:00Z"},
+        {4107542399, "2100-02-28T23:59:59Z"}, /* 2100 is a common year */
+        {253402300799, "9999-12-31T23:59:59Z"},
+    };
+    char buf[LLMC_TIME_TEXT_SIZE + 4];
+    int64_t back;
+
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        ck_assert_int_eq(llmc_time_format(buf, sizeof buf, edges[i].unix_s),
+                         LLMC_OK);
+        ck_assert_str_eq(buf, edges[i].text);
+        back = -7;
+        ck_assert_int_eq(llmc_time_parse(&back, buf), LLMC_OK);
+        ck_assert_int_eq(back, edges[i].unix_s);
+    }
+    /* exactly the room it needs, and a byte less */
+    ck_assert_int_eq(llmc_time_format(buf, LLMC_TIME_TEXT_SIZE, 4107542400),
+                     LLMC_OK);
+    ck_assert_str_eq(buf, "2100-03-01T00:00:00Z");
+    ck_assert_int_eq(strlen(buf) + 1, LLMC_TIME_TEXT_SIZE);
+    ck_assert_int_eq(
+        llmc_time_format(buf, LLMC_TIME_TEXT_SIZE - 1, 4107542400),
+        LLMC_EINVAL);
+    ck_assert_str_eq(buf, "");
+    ck_assert_ptr_nonnull(strstr(llmc_last_error(), "LLMC_TIME_TEXT_SIZE"));
+    ck_assert_int_eq(llmc_time_format(buf, 0, 0), LLMC_EINVAL);
+    ck_assert_int_eq(llmc_time_format(NULL, sizeof buf, 0), LLMC_EINVAL);
+    /* outside the years llmc_time_parse reads */
+    ck_assert_int_eq(llmc_time_format(buf, sizeof buf, -1), LLMC_ERANGE);
+    ck_assert_str_eq(buf, "");
+    ck_assert_ptr_nonnull(strstr(llmc_last_error(), "-1"));
+    ck_assert_int_eq(llmc_time_format(buf, sizeof buf, 253402300800),
+                     LLMC_ERANGE);
+    ck_assert_int_eq(llmc_time_format(buf, sizeof buf, INT64_MIN),
+                     LLMC_ERANGE);
+    ck_assert_int_eq(llmc_time_format(buf, sizeof buf, INT64_MAX),
+                     LLMC_ERANGE);
+}
+END_TEST
+
 START_TEST(test_version_matches_header)
 {
     ck_assert_int_eq(llmc_version_num(), LLMC_VERSION_NUM);
@@ -908,6 +959,29 @@ START_TEST(test_tracker_start_names_an_unknown_llmc_variable)
 }
 END_TEST
 
+/* The build's and the test suite's variables are never offered to a user
+ * as the name meant, and are never warned about themselves. */
+START_TEST(test_a_typo_is_never_told_a_test_only_variable)
+{
+    const char *w;
+    setenv("LLMC_FAKE_NVM", "1", 1);
+    setenv("LLMC_FAILMALLOC_M", "1", 1);
+    setenv("LLMC_FAKE_NVML", "/nonexistent", 1);
+    w = warnings_of_a_run("meters=const:10W;grid=FR");
+    unsetenv("LLMC_FAKE_NVM");
+    unsetenv("LLMC_FAILMALLOC_M");
+    unsetenv("LLMC_FAKE_NVML");
+    ck_assert_msg(strstr(w, "LLMC_FAKE_NVM is not one llmcarbon reads") &&
+                      strstr(w, "LLMC_FAILMALLOC_M is not one llmcarbon "
+                                "reads"),
+                  "warnings:\n%s", w);
+    ck_assert_msg(!strstr(w, "did you mean LLMC_FAKE_NVML") &&
+                      !strstr(w, "did you mean LLMC_FAILMALLOC"),
+                  "warnings:\n%s", w);
+    ck_assert_msg(!strstr(w, "LLMC_FAKE_NVML is not"), "warnings:\n%s", w);
+}
+END_TEST
+
 START_TEST(test_every_tracker_key_has_a_known_variable)
 {
     /* the keys the tracker itself lists, each as LLMC_<KEY>: none of them
@@ -984,6 +1058,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_last_error_is_per_thread);
     tcase_add_test(tc, test_last_error_is_left_alone_by_calls_that_succeed);
     tcase_add_test(tc, test_time_parse_reads_iso_8601_unix_seconds_and_now);
+    tcase_add_test(tc, test_time_format_writes_what_time_parse_reads);
     tcase_add_test(tc, test_version_matches_header);
     tcase_add_test(tc, test_free_null_is_a_no_op);
     tcase_add_test(tc, test_log_callback_sees_failures_and_can_be_removed);
@@ -1013,6 +1088,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_tracker_with_the_longest_interval_stops_promptly);
     tcase_add_test(tc, test_tracker_start_names_an_unknown_llmc_variable);
     tcase_add_test(tc, test_every_tracker_key_has_a_known_variable);
+    tcase_add_test(tc, test_a_typo_is_never_told_a_test_only_variable);
     tcase_add_test(tc, test_tracker_without_a_grid_says_which_it_uses);
     suite_add_tcase(s, tc);
 

@@ -121,7 +121,7 @@ static const struct {
 START_TEST(test_iso8601_accepts_the_forms_the_apis_write)
 {
     int64_t t = -1;
-    ck_assert_msg(llmc__parse_iso8601(&t, iso_good[_i].text) == 0, "'%s'",
+    ck_assert_msg(llmc__parse_iso8601(&t, iso_good[_i].text) == LLMC_OK, "'%s'",
                   iso_good[_i].text);
     ck_assert_msg(t == iso_good[_i].want, "'%s' = %lld, want %lld",
                   iso_good[_i].text, (long long)t,
@@ -154,8 +154,8 @@ static const char *const iso_bad[] = {
 START_TEST(test_iso8601_refuses_what_is_not_a_time_with_an_offset)
 {
     int64_t t = 42;
-    ck_assert_msg(llmc__parse_iso8601(&t, iso_bad[_i]) == -1, "'%s' accepted",
-                  iso_bad[_i]);
+    ck_assert_msg(llmc__parse_iso8601(&t, iso_bad[_i]) == LLMC_EPARSE,
+                  "'%s' accepted", iso_bad[_i]);
     ck_assert_int_eq(t, 42);
 }
 END_TEST

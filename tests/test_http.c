@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,6 +491,39 @@ START_TEST(test_http_total_timeout_holds)
 }
 END_TEST
 
+static void *cancel_soon(void *arg)
+{
+    sleep_ms(300);
+    atomic_store((atomic_int *)arg, 1);
+    return NULL;
+}
+
+/* The request's own cancel flag (no thread-local): set while the server
+ * stalls, it ends the GET long before its timeout, as LLMC_ENET. */
+START_TEST(test_http_cancel_flag_ends_a_request_in_flight)
+{
+    struct llmc__http_response r;
+    struct llmc__http_request q;
+    atomic_int cancel;
+    pthread_t th;
+    char url[512];
+    double t0, dt;
+    atomic_init(&cancel, 0);
+    url_of(url, sizeof url, &plain, "http", "/_mode/slow/intensity");
+    q = request(url);
+    q.timeout_s = 20;
+    q.cancel = &cancel;
+    ck_assert_int_eq(pthread_create(&th, NULL, cancel_soon, &cancel), 0);
+    t0 = now_s();
+    ck_assert_status(llmc__http_get(&r, &q), LLMC_ENET);
+    dt = now_s() - t0;
+    pthread_join(th, NULL);
+    ck_assert_msg(dt >= 0.25 && dt <= 10.0, "took %.2f s", dt);
+    ck_assert_error_mentions("test:http");
+    ck_assert_ptr_null(r.body);
+}
+END_TEST
+
 START_TEST(test_http_drop_is_enet)
 {
     struct llmc__http_response r;
@@ -768,6 +802,7 @@ static Suite *http_suite(const char *which)
         tcase_add_test(tc, test_http_proxy_comes_from_the_environment);
         tcase_add_test(tc, test_http_refused_is_enet_naming_what_and_host);
         tcase_add_test(tc, test_http_total_timeout_holds);
+        tcase_add_test(tc, test_http_cancel_flag_ends_a_request_in_flight);
         tcase_add_test(tc, test_http_drop_is_enet);
         tcase_add_test(tc, test_http_truncated_body_is_enet_saying_how_much);
         tcase_add_test(tc, test_http_body_over_8_mib_is_eformat);

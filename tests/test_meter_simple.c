@@ -273,6 +273,28 @@ START_TEST(test_model_meter_for_a_cpu_follows_proc_stat)
 }
 END_TEST
 
+/* A /proc/stat that reads but is not one: malformed content, named as
+ * such with what the file holds, not a failed read. */
+START_TEST(test_model_meter_says_a_proc_stat_without_a_cpu_line_is_malformed)
+{
+    llmc_meter *m;
+    llmc_channel ch;
+    setenv("LLMC_PROCFS_ROOT", dir, 1);
+    mkdir(dir, 0755);
+    write_text("stat", "intr 12 34\ncpu0 1 0 0 1\n");
+    ck_assert_status(llmc_meter_open(&m, "model:AMD EPYC 7742"), LLMC_OK);
+    ck_assert_status(llmc_meter_read(m), LLMC_EFORMAT);
+    ch = channel0(m);
+    ck_assert_int_eq(ch.status, LLMC_EFORMAT);
+    ck_assert(isnan(ch.energy_j));
+    ck_assert_msg(strstr(ch.detail, "'intr 12 34'") != NULL &&
+                      strstr(ch.detail, "\"cpu\" line") != NULL,
+                  "%s", ch.detail);
+    llmc_meter_free(m);
+    unsetenv("LLMC_PROCFS_ROOT");
+}
+END_TEST
+
 
 /* A fake procfs under dir: cpuinfo (model, cores per package, packages)
  * and one stat file per process. */
@@ -565,6 +587,7 @@ int main(void)
     tcase_add_test(tc, test_replay_trace_ending_before_the_run_flags_the_gap);
     tcase_add_test(tc, test_model_meter_with_utilisation_is_tdp_times_u);
     tcase_add_test(tc, test_model_meter_for_a_cpu_follows_proc_stat);
+    tcase_add_test(tc, test_model_meter_says_a_proc_stat_without_a_cpu_line_is_malformed);
     tcase_add_test(tc, test_model_meter_errors);
     tcase_add_test(tc, test_cputime_meter_counts_this_process_and_its_children);
     tcase_add_test(tc, test_cputime_meter_names_its_cpu_or_says_it_is_a_default);

@@ -2168,6 +2168,91 @@ static void gpu_rank_main(int rank, const char *result)
     _exit(0);
 }
 
+/* Three ranks on a node that see one GPU: the one that counts its energy
+ * charges its embodied carbon, for the time it counts it; the others
+ * charge none. Summed over the ranks, as `llmcarbon report` and a job's
+ * reduction do, the GPU's embodied carbon is counted once, not three
+ * times. */
+static void shared_gpu_rank_main(int rank, const char *result)
+{
+    llmc_tracker *t;
+    llmc_totals o;
+    FILE *f;
+    char lr[16];
+
+    snprintf(lr, sizeof lr, "%d", rank);
+    setenv("LOCAL_RANK", lr, 1);
+    setenv("LOCAL_WORLD_SIZE", "3", 1);
+    if (llmc_tracker_new(&t) ||
+        llmc_tracker_configure(t, "meters=nvml:all; grid=const:100; "
+                                  "interval=100ms") ||
+        llmc_tracker_start(t))
+        _exit(3);
+    sleep_ms(600);
+    llmc_tracker_stop(t);
+    llmc_totals_init(&o, sizeof o);
+    llmc_tracker_totals(&o, t, NULL);
+    if (!(f = fopen(result, "w")))
+        _exit(4);
+    fprintf(f, "%.17g %.17g %.17g\n", o.energy_j, o.embodied_kgco2e,
+            o.duration_s);
+    fclose(f);
+    llmc_tracker_free(t);
+    _exit(0);
+}
+
+START_TEST(test_tracker_ranks_sharing_a_gpu_charge_its_embodied_once)
+{
+    const char *fake = getenv("LLMC_FAKE_NVML");
+    char result[3][400];
+    pid_t pid[3];
+    double energy[3], embodied[3], duration[3], sum_e = 0, sum_emb = 0;
+    /* the fake's "NVIDIA H100 80GB HBM3" is the H100 SXM5 profile: 164
+     * kgCO2e over 5 years */
+    const double kg_per_s = 164.0 / (5 * 365.25 * 86400);
+
+    ck_assert_msg(fake != NULL, "LLMC_FAKE_NVML is not set");
+    make_scratch();
+    setenv("LLMC_NVML_LIBRARY", fake, 1);
+    setenv("LLMC_SYSFS_ROOT", scratch, 1); /* no RAPL */
+    setenv("FAKE_NVML_DEVICES", "1", 1);
+    setenv("FAKE_NVML_POWER_MW", "300000", 1);
+    for (int r = 0; r < 3; r++) {
+        snprintf(result[r], sizeof result[r], "%s/shared-gpu-%d", scratch, r);
+        if ((pid[r] = fork()) == 0)
+            shared_gpu_rank_main(r, result[r]);
+    }
+    for (int r = 0; r < 3; r++) {
+        int status;
+        FILE *f;
+        waitpid(pid[r], &status, 0);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "rank %d failed", r);
+        ck_assert_ptr_nonnull(f = fopen(result[r], "r"));
+        ck_assert_int_eq(fscanf(f, "%lf %lf %lf", &energy[r], &embodied[r],
+                                &duration[r]), 3);
+        fclose(f);
+        /* each rank charges the seconds it counted the GPU's 300 W */
+        ck_assert_msg(fabs(embodied[r] / kg_per_s - energy[r] / 300.0) < 0.02,
+                      "rank %d: embodied for %.3f s, energy for %.3f s", r,
+                      embodied[r] / kg_per_s, energy[r] / 300.0);
+        sum_e += energy[r];
+        sum_emb += embodied[r];
+    }
+    /* once: about one run's length of one GPU, not three */
+    ck_assert_msg(sum_emb / kg_per_s < 1.2 * duration[0] &&
+                  sum_emb / kg_per_s > 0.8 * duration[0],
+                  "the GPU was charged for %.3f s in a run of %.3f s",
+                  sum_emb / kg_per_s, duration[0]);
+    ck_assert_double_eq_tol(sum_e, 300.0 * sum_emb / kg_per_s, 300.0 * 0.02);
+    unsetenv("LLMC_NVML_LIBRARY");
+    unsetenv("LLMC_SYSFS_ROOT");
+    unsetenv("FAKE_NVML_DEVICES");
+    unsetenv("FAKE_NVML_POWER_MW");
+    remove_scratch();
+}
+END_TEST
+
 START_TEST(test_tracker_each_rank_counts_the_gpu_it_owns)
 {
     const char *fake = getenv("LLMC_FAKE_NVML");
@@ -3276,6 +3361,7 @@ static Suite *tracker_suite(void)
     tcase_add_test(tc, test_tracker_dead_readers_device_is_taken_over);
     tcase_add_test(tc, test_tracker_two_trackers_in_one_process_both_count);
     tcase_add_test(tc, test_tracker_each_rank_counts_the_gpu_it_owns);
+    tcase_add_test(tc, test_tracker_ranks_sharing_a_gpu_charge_its_embodied_once);
     tcase_add_test(tc, test_tracker_local_ranks_share_out_every_gpu);
     suite_add_tcase(s, tc);
     return s;

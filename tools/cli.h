@@ -14,6 +14,9 @@
 #define CLI_OK 0
 #define CLI_FAILED 1 /* the library refused an input or an operation */
 #define CLI_USAGE 2  /* the command line itself is wrong */
+/* Not an exit status: what a step of a command answers when the command
+ * goes on. */
+#define CLI_CONTINUE (-1)
 
 int cmd_estimate(int argc, char **argv);
 int cmd_hw(int argc, char **argv);
@@ -41,7 +44,9 @@ struct cli_args {
     const char *within;   /* --within */
     int json;
 };
-/* opts: the CLI_OPT_* value options the command takes. */
+/* opts: the CLI_OPT_* value options the command takes. CLI_CONTINUE when
+ * out holds the command line, else the command's exit status (CLI_OK
+ * after --help, CLI_USAGE after a usage error, printed). */
 int cli_parse_verb(struct cli_args *out, int argc, char **argv,
                    const char *cmd, const char *help, unsigned opts);
 
@@ -62,9 +67,13 @@ struct cli_getopt {
 void cli_getopt_init(struct cli_getopt *g, const char *cmd, int argc,
                      char **argv, const char *shortopts,
                      const struct option *options);
-/* The next option's val (optarg holds its value); -1 after the last one,
- * optind then indexing the first operand; -2 after a usage error was
- * printed (return CLI_USAGE). */
+/* What cli_getopt_next answers besides an option's val (never negative). */
+enum {
+    CLI_GETOPT_END = -1,  /* no option left: optind indexes the first operand */
+    CLI_GETOPT_USAGE = -2 /* a usage error, printed: return CLI_USAGE */
+};
+/* The next option's val (optarg holds its value), or CLI_GETOPT_END or
+ * CLI_GETOPT_USAGE. */
 int cli_getopt_next(struct cli_getopt *g);
 
 /* The long name of the getopt option whose value is c, or "?". */

@@ -267,10 +267,10 @@ int cmd_estimate(int argc, char **argv)
         return cli_fail("estimate", "", rc);
     build_options();
     cli_getopt_init(&g, "estimate", argc, argv, ":", options);
-    while ((c = cli_getopt_next(&g)) != -1) {
+    while ((c = cli_getopt_next(&g)) != CLI_GETOPT_END) {
         char what[256];
         switch (c) {
-        case -2:
+        case CLI_GETOPT_USAGE:
             exit_status = CLI_USAGE;
             goto out;
         case OPT_HELP:

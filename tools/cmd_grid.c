@@ -318,10 +318,11 @@ int cmd_grid(int argc, char **argv)
                             CLI_OPT_KIND | CLI_OPT_AT | CLI_OPT_DURATION |
                                 CLI_OPT_WITHIN);
 
-    if (rc >= 0)
+    if (rc != CLI_CONTINUE)
         return rc;
     if (!a.verb)
-        return cli_usage("grid", "say `grid list` or `grid show ZONE`");
+        return cli_usage("grid", "say `grid list`, `grid show ZONE`, `grid get "
+                         "SPEC` or `grid forecast SPEC`");
     if (strcmp(a.verb, "list") == 0) {
         if (a.arg)
             return cli_usage("grid", "`grid list` takes no zone ('%s')", a.arg);

@@ -179,7 +179,7 @@ int cmd_hw(int argc, char **argv)
     struct cli_args a;
     int rc = cli_parse_verb(&a, argc, argv, "hw", help, 0u);
 
-    if (rc >= 0)
+    if (rc != CLI_CONTINUE)
         return rc;
     if (!a.verb)
         return cli_usage("hw", "say `hw list` or `hw show NAME`");

@@ -261,7 +261,7 @@ static int is_hardware_meter(const char *part)
  * warning on stderr, and the tracker is given the others, or meters=auto
  * when none is left (what this machine has; when nothing reads, the
  * tracker's fallback, said on stderr before the command starts). A spec that does not parse stays an error,
- * reported by the start. Returns -1, or an exit status. */
+ * reported by the start. Returns CLI_CONTINUE, or an exit status. */
 static int drop_unopenable_meters(llmc_tracker *t, const char *spec,
                                   const char *command)
 {
@@ -270,7 +270,7 @@ static int drop_unopenable_meters(llmc_tracker *t, const char *spec,
     int rc;
 
     if (strcmp(spec, "auto") == 0)
-        return -1;
+        return CLI_CONTINUE;
     copy = strdup(spec);
     kept = calloc(1, strlen(spec) + 1);
     if (!copy || !kept) {
@@ -319,7 +319,7 @@ static int drop_unopenable_meters(llmc_tracker *t, const char *spec,
         }
     }
     free(kept);
-    return -1;
+    return CLI_CONTINUE;
 }
 
 /* The grid a run uses when none is given prices all of it: it is said,
@@ -464,8 +464,8 @@ int cmd_run(int argc, char **argv)
     build_options();
     /* '+': stop at the first non-option, so COMMAND's own flags stay its */
     cli_getopt_init(&g, "run", argc, argv, "+:", options);
-    while ((c = cli_getopt_next(&g)) != -1) {
-        if (c == -2) {
+    while ((c = cli_getopt_next(&g)) != CLI_GETOPT_END) {
+        if (c == CLI_GETOPT_USAGE) {
             llmc_tracker_free(t);
             return CLI_USAGE;
         }
@@ -509,7 +509,8 @@ int cmd_run(int argc, char **argv)
     if (!meters && (env = getenv("LLMC_METERS")) != NULL && *env)
         meters = env;
     if (!strict && meters &&
-        (rc = drop_unopenable_meters(t, meters, argv[optind])) >= 0) {
+        (rc = drop_unopenable_meters(t, meters, argv[optind])) !=
+            CLI_CONTINUE) {
         llmc_tracker_free(t);
         return rc;
     }

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -133,20 +132,20 @@ int cli_getopt_next(struct cli_getopt *g)
     int c = getopt_long(g->argc, g->argv, g->shortopts, g->options, &idx);
 
     if (c == -1)
-        return -1;
+        return CLI_GETOPT_END;
     if (c == ':') {
         cli_usage(g->cmd, "'%s' needs a value", g->argv[optind - 1]);
-        return -2;
+        return CLI_GETOPT_USAGE;
     }
     if (c == '?') {
         /* a flag given a value ("--json=1"), or no such option */
         for (const struct option *o = g->options; optopt && o->name; o++)
             if (o->val == optopt && o->has_arg == no_argument) {
                 cli_usage(g->cmd, "'--%s' takes no value", o->name);
-                return -2;
+                return CLI_GETOPT_USAGE;
             }
         cli_not_an_option(g->cmd, g->argv[optind - 1], g->options);
-        return -2;
+        return CLI_GETOPT_USAGE;
     }
     if (idx < 0) /* a short option: its long twin counts as the same */
         for (int k = 0; g->options[k].name; k++)
@@ -158,7 +157,7 @@ int cli_getopt_next(struct cli_getopt *g)
         if (g->seen[idx]) {
             cli_usage(g->cmd, "'--%s' is given twice; give it once",
                       g->options[idx].name);
-            return -2;
+            return CLI_GETOPT_USAGE;
         }
         g->seen[idx] = 1;
     }
@@ -196,8 +195,8 @@ int cli_parse_verb(struct cli_args *out, int argc, char **argv,
     options[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
     options[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
     cli_getopt_init(&g, cmd, argc, argv, ":h", options);
-    while ((c = cli_getopt_next(&g)) != -1) {
-        if (c == -2)
+    while ((c = cli_getopt_next(&g)) != CLI_GETOPT_END) {
+        if (c == CLI_GETOPT_USAGE)
             return CLI_USAGE;
         if (c == OPT_HELP || c == 'h') {
             fputs(help, stdout);
@@ -219,7 +218,7 @@ int cli_parse_verb(struct cli_args *out, int argc, char **argv,
         else
             return cli_usage(cmd, "unexpected argument '%s'", argv[i]);
     }
-    return -1;
+    return CLI_CONTINUE;
 }
 
 int cli_print_json(json_t *value)
@@ -331,10 +330,10 @@ int cli_out_close(struct cli_out *o, const char *cmd)
 
 const char *cli_utc(char *buf, size_t size, double unix_s)
 {
-    time_t t = (time_t)unix_s;
-    struct tm tm;
-    if (isfinite(unix_s) && gmtime_r(&t, &tm) &&
-        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    /* the bounds keep the conversion to int64_t defined; the library
+     * refuses what lies outside its years */
+    if (unix_s > -1e15 && unix_s < 1e15 &&
+        llmc_time_format(buf, size, (int64_t)unix_s) == LLMC_OK)
         return buf;
     snprintf(buf, size, "unknown");
     return buf;
@@ -451,7 +450,7 @@ static void warn_env(const char *message, void *userdata)
     fprintf(stderr, "llmcarbon: warning: %s\n", message);
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     static const char *const commands[] = {"estimate", "hw", "grid", "run",
                                            "report", "help"};
@@ -499,4 +498,17 @@ int main(int argc, char **argv)
             "estimate, run, report, hw and grid.\nTry `llmcarbon --help`.\n",
             argv[1], hint, *hint ? "The" : "the");
     return CLI_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv), flushed = fflush(stdout) == 0 ? 0 : errno;
+    /* What went through stdio (help, version) and could not be written, on
+     * a full disk or a closed pipe, is a failure like any other output. */
+    if (rc == CLI_OK && (flushed || ferror(stdout))) {
+        fprintf(stderr, "llmcarbon: cannot write the output%s%s\n",
+                flushed ? ": " : "", flushed ? strerror(flushed) : "");
+        rc = CLI_FAILED;
+    }
+    return rc;
 }

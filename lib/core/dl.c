@@ -34,5 +34,5 @@ int llmc__dlsym_fn(void *fn_slot, size_t slot_size, void *dl,
     /* a function pointer holds what dlsym returned, bit for bit (POSIX
      * requires a void * to convert to one) */
     memcpy(fn_slot, &sym, slot_size < sizeof sym ? slot_size : sizeof sym);
-    return sym ? 0 : -1;
+    return sym ? LLMC_OK : LLMC_ENOTSUP;
 }

@@ -15,9 +15,9 @@
 
 extern char **environ;
 
-/* Every LLMC_* variable read anywhere: the tracker's configuration keys
- * (lib/track/config.c, LLMC_<KEY>), the meters, the grid sources, the log,
- * and those the test suite sets for its programs. */
+/* Every LLMC_* variable a user may set: the tracker's configuration keys
+ * (lib/track/config.c, LLMC_<KEY>), the meters, the grid sources, the
+ * log. A typo is told the nearest of these. */
 static const char *const known[] = {
     /* tracker configuration keys */
     "LLMC_METERS", "LLMC_GRID", "LLMC_PUE", "LLMC_INTERVAL", "LLMC_LOG",
@@ -32,13 +32,18 @@ static const char *const known[] = {
     "LLMC_CARBONINTENSITY_UK_URL", "LLMC_WATTTIME_URL", "LLMC_CURL_LIBRARY",
     /* logging */
     "LLMC_DEBUG",
-    /* the build's (scripts/bootstrap) */
-    "LLMC_MESON_OPTIONS",
-    /* the test suite's (tests/meson.build, tests/check_alloc_sweep.py) */
-    "LLMC_CLI", "LLMC_SOURCE_ROOT", "LLMC_FAKE_NVML", "LLMC_FAILMALLOC_N",
-    "LLMC_FAILMALLOC_COUNT_FILE",
 };
 #define NKNOWN (sizeof known / sizeof known[0])
+
+/* Read by the build (scripts/bootstrap) and the test suite
+ * (tests/meson.build, tests/failmalloc.c): their programs run with these
+ * set, so they are never warned about, and never offered to a user as
+ * the name meant. */
+static const char *const internal_names[] = {
+    "LLMC_MESON_OPTIONS", "LLMC_CLI", "LLMC_SOURCE_ROOT", "LLMC_FAKE_NVML",
+    "LLMC_FAILMALLOC_N", "LLMC_FAILMALLOC_COUNT_FILE",
+};
+#define NINTERNAL (sizeof internal_names / sizeof internal_names[0])
 
 #define MAX_NAME 64
 
@@ -71,6 +76,14 @@ int llmc__env_known(const char *name)
     return 0;
 }
 
+static int env_internal(const char *name)
+{
+    for (size_t i = 0; i < NINTERNAL; i++)
+        if (strcmp(name, internal_names[i]) == 0)
+            return 1;
+    return 0;
+}
+
 size_t llmc__env_check(void (*warn)(const char *message, void *userdata),
                        void *userdata)
 {
@@ -92,7 +105,7 @@ size_t llmc__env_check(void (*warn)(const char *message, void *userdata),
             len = MAX_NAME;
         memcpy(name, *e, len);
         name[len] = '\0';
-        if (llmc__env_known(name))
+        if (llmc__env_known(name) || env_internal(name))
             continue;
         count++;
         if ((near = llmc__nearest(name + 5, suffixes, NKNOWN)) != NULL)

@@ -11,8 +11,9 @@
 const char *llmc__nearest(const char *query, const char *const *names,
                           size_t count);
 
-/* 1 when name is an LLMC_* variable that llmcarbon (library, command line
- * or test suite) reads, else 0. */
+/* 1 when name is an LLMC_* variable that a user may set for llmcarbon
+ * (library or command line), else 0; the build's and the test suite's
+ * own are not, though llmc__env_check leaves them unmentioned. */
 int llmc__env_known(const char *name);
 
 /* Calls warn once for each variable of the environment that starts with

@@ -45,9 +45,10 @@ void llmc__log(int level, const char *fmt, ...) LLMC__PRINTF(2, 3);
 
 /* ISO 8601 date-times as the APIs write them: "2024-05-01T14:00:00.000Z",
  * "2024-05-01T14:00:00+00:00", "2018-01-20T12:00Z" (minute precision),
- * "2024-05-01T16:00:00+02:00". Returns 0 and sets *out (Unix seconds), or
- * -1 when text is not such a time (the whole text must be consumed), -2
- * when it is one but outside the years 1970 to 9999 (after its offset). */
+ * "2024-05-01T16:00:00+02:00". Returns LLMC_OK and sets *out (Unix
+ * seconds), LLMC_EPARSE when text is not such a time (the whole text must
+ * be consumed), LLMC_ERANGE when it is one but outside the years 1970 to
+ * 9999 (after its offset); no message: the caller says what the text was. */
 int llmc__parse_iso8601(int64_t *out, const char *text);
 /* "2024-05-01T14:00:00Z" into buf (at least 21 bytes); a time outside
  * the years 1970 to 9999 is written as its Unix seconds ("@-5"), never as
@@ -76,7 +77,8 @@ int llmc__versioned_copy(void *out, const void *full, size_t full_size,
 void *llmc__dlopen_env(const char *env_var, const char *default_name,
                        const char **path, char *reason, size_t reason_size);
 /* Stores symbol's address in the function pointer at fn_slot (slot_size
- * its size): 0, or -1 when the library lacks it (the pointer is NULL). */
+ * its size): LLMC_OK, or LLMC_ENOTSUP when the library lacks it (the
+ * pointer is NULL; the caller says which library and symbol). */
 int llmc__dlsym_fn(void *fn_slot, size_t slot_size, void *dl,
                    const char *symbol);
 

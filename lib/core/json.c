@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "llmcarbon.h"
 
 struct sink {
     char *buf;
@@ -70,7 +71,8 @@ char *llmc__json_text(const json_t *value, size_t flags)
 /* --- checking a loaded value against its text ---------------------------
  * The text is JSON that jansson has just accepted, so its structure is
  * known to be right; what can differ is the content of a string or number
- * token. */
+ * token. The reader's steps answer LLMC_OK, or LLMC_EFORMAT when the text
+ * is not what they read (or, for same_*, not the value). */
 
 struct reader {
     const char *p, *end;
@@ -97,10 +99,10 @@ static int hex4(const char *p, unsigned *out)
         else if (c >= 'A' && c <= 'F')
             v |= (unsigned)(c - 'A' + 10);
         else
-            return -1;
+            return LLMC_EFORMAT;
     }
     *out = v;
-    return 0;
+    return LLMC_OK;
 }
 
 static size_t put_utf8(char *out, unsigned cp)
@@ -154,12 +156,13 @@ static long decode_string(struct reader *r, char *out)
         case 'r': out[n++] = '\r'; break;
         case 't': out[n++] = '\t'; break;
         case 'u':
-            if (r->end - r->p < 6 || hex4(r->p + 2, &cp) != 0)
+            if (r->end - r->p < 6 || hex4(r->p + 2, &cp) != LLMC_OK)
                 return -1;
             r->p += 4;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 if (r->end - r->p < 8 || r->p[2] != '\\' || r->p[3] != 'u' ||
-                    hex4(r->p + 4, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
+                    hex4(r->p + 4, &lo) != LLMC_OK || lo < 0xDC00 ||
+                    lo > 0xDFFF)
                     return -1;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                 r->p += 6;
@@ -207,7 +210,7 @@ static long read_string(struct reader *r, char *buf, size_t size, char **out,
 static int skip_string(struct reader *r)
 {
     r->p += string_token_length(r->p, r->end);
-    return r->p <= r->end ? 0 : -1;
+    return r->p <= r->end ? LLMC_OK : LLMC_EFORMAT;
 }
 
 /* Moves r past the value at r->p. */
@@ -218,11 +221,11 @@ static int skip_value(struct reader *r)
     for (;;) {
         char c;
         if (r->p >= r->end)
-            return -1;
+            return LLMC_EFORMAT;
         c = *r->p;
         if (c == '"') {
-            if (skip_string(r) != 0)
-                return -1;
+            if (skip_string(r) != LLMC_OK)
+                return LLMC_EFORMAT;
         } else if (c == '{' || c == '[') {
             depth++;
             r->p++;
@@ -237,10 +240,10 @@ static int skip_value(struct reader *r)
             while (r->p < r->end && *r->p && !strchr(" \t\r\n,:]}", *r->p))
                 r->p++;
             if (r->p == start)
-                return -1;
+                return LLMC_EFORMAT;
         }
         if (depth <= 0)
-            return depth == 0 ? 0 : -1;
+            return depth == 0 ? LLMC_OK : LLMC_EFORMAT;
     }
 }
 
@@ -252,13 +255,14 @@ static void make_c_locale(void)
     c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 }
 
-/* 0 when the number token at r->p is the number v. */
+/* LLMC_OK when the number token at r->p is the number v, else
+ * LLMC_EFORMAT. */
 static int same_number(struct reader *r, const json_t *v)
 {
     const char *start = r->p;
     char small[128], *buf = small;
     size_t n;
-    int integral = 1, rc = -1;
+    int integral = 1, rc = LLMC_EFORMAT;
 
     while (r->p < r->end && *r->p && strchr("+-0123456789.eE", *r->p)) {
         if (*r->p == '.' || *r->p == 'e' || *r->p == 'E')
@@ -267,7 +271,7 @@ static int same_number(struct reader *r, const json_t *v)
     }
     n = (size_t)(r->p - start);
     if (n == 0 || (n >= sizeof small && !(buf = malloc(n + 1))))
-        return -1;
+        return LLMC_EFORMAT;
     memcpy(buf, start, n);
     buf[n] = '\0';
     if (json_is_integer(v)) {
@@ -275,8 +279,8 @@ static int same_number(struct reader *r, const json_t *v)
         errno = 0;
         rc = integral && strtoll(buf, &end, 10) == json_integer_value(v) &&
                      !*end && errno == 0
-                 ? 0
-                 : -1;
+                 ? LLMC_OK
+                 : LLMC_EFORMAT;
     } else if (json_is_real(v)) {
         double d;
         pthread_once(&c_locale_once, make_c_locale);
@@ -287,7 +291,7 @@ static int same_number(struct reader *r, const json_t *v)
         } else {
             d = strtod(buf, NULL);
         }
-        rc = d == json_real_value(v) ? 0 : -1;
+        rc = d == json_real_value(v) ? LLMC_OK : LLMC_EFORMAT;
     }
     if (buf != small)
         free(buf);
@@ -317,7 +321,7 @@ static int key_follows(struct reader r, const char *key, size_t len)
         if (r.p >= r.end || *r.p != ':')
             return 0;
         r.p++;
-        if (skip_value(&r) != 0)
+        if (skip_value(&r) != LLMC_OK)
             return 0;
     }
 }
@@ -341,7 +345,7 @@ static size_t distinct_keys(struct reader r)
             return (size_t)-1;
         skip_ws(&r);
         r.p++; /* ':' */
-        if (skip_value(&r) != 0) {
+        if (skip_value(&r) != LLMC_OK) {
             free(heap);
             return (size_t)-1;
         }
@@ -358,7 +362,7 @@ static int same_object(struct reader *r, const json_t *v, int depth)
     struct reader open = *r;
 
     if (!json_is_object(v))
-        return -1;
+        return LLMC_EFORMAT;
     r->p++;
     for (;;) {
         char buf[256], *key, *heap;
@@ -373,39 +377,39 @@ static int same_object(struct reader *r, const json_t *v, int depth)
             /* every key of the text is in v; v has no other (one that lost
              * a byte) unless the text gives a key twice */
             if (members == json_object_size(v))
-                return 0;
+                return LLMC_OK;
             return !(r->flags & JSON_REJECT_DUPLICATES) &&
                            distinct_keys(open) == json_object_size(v)
-                       ? 0
-                       : -1;
+                       ? LLMC_OK
+                       : LLMC_EFORMAT;
         }
         if (members > 0) {
             if (r->p >= r->end || *r->p != ',')
-                return -1;
+                return LLMC_EFORMAT;
             r->p++;
             skip_ws(r);
         }
         if ((n = read_string(r, buf, sizeof buf, &key, &heap)) < 0)
-            return -1;
+            return LLMC_EFORMAT;
         skip_ws(r);
         if (r->p >= r->end || *r->p != ':') {
             free(heap);
-            return -1;
+            return LLMC_EFORMAT;
         }
         r->p++;
         skip_ws(r);
         value_at = r->p;
         member = json_object_getn(v, key, (size_t)n);
-        rc = member ? same_value(r, member, depth + 1) : -1;
-        if (rc != 0 && !(r->flags & JSON_REJECT_DUPLICATES)) {
+        rc = member ? same_value(r, member, depth + 1) : LLMC_EFORMAT;
+        if (rc != LLMC_OK && !(r->flags & JSON_REJECT_DUPLICATES)) {
             /* a key given twice: the value is the last one's */
             r->p = value_at;
-            if (skip_value(r) == 0 && key_follows(*r, key, (size_t)n))
-                rc = 0;
+            if (skip_value(r) == LLMC_OK && key_follows(*r, key, (size_t)n))
+                rc = LLMC_OK;
         }
         free(heap);
-        if (rc != 0)
-            return -1;
+        if (rc != LLMC_OK)
+            return LLMC_EFORMAT;
         members++;
     }
 }
@@ -413,31 +417,31 @@ static int same_object(struct reader *r, const json_t *v, int depth)
 static int same_value(struct reader *r, const json_t *v, int depth)
 {
     if (depth > 2048)
-        return -1;
+        return LLMC_EFORMAT;
     skip_ws(r);
     if (r->p >= r->end)
-        return -1;
+        return LLMC_EFORMAT;
     switch (*r->p) {
     case '{':
         return same_object(r, v, depth);
     case '[': {
         size_t i = 0;
         if (!json_is_array(v))
-            return -1;
+            return LLMC_EFORMAT;
         r->p++;
         for (;;) {
             skip_ws(r);
             if (r->p < r->end && *r->p == ']') {
                 r->p++;
-                return i == json_array_size(v) ? 0 : -1;
+                return i == json_array_size(v) ? LLMC_OK : LLMC_EFORMAT;
             }
             if (i > 0) {
                 if (r->p >= r->end || *r->p != ',')
-                    return -1;
+                    return LLMC_EFORMAT;
                 r->p++;
             }
-            if (same_value(r, json_array_get(v, i), depth + 1) != 0)
-                return -1;
+            if (same_value(r, json_array_get(v, i), depth + 1) != LLMC_OK)
+                return LLMC_EFORMAT;
             i++;
         }
     }
@@ -446,12 +450,12 @@ static int same_value(struct reader *r, const json_t *v, int depth)
         long n;
         int rc;
         if (!json_is_string(v))
-            return -1;
+            return LLMC_EFORMAT;
         n = read_string(r, buf, sizeof buf, &s, &heap);
         rc = n >= 0 && (size_t)n == json_string_length(v) &&
                      memcmp(s, json_string_value(v), (size_t)n) == 0
-                 ? 0
-                 : -1;
+                 ? LLMC_OK
+                 : LLMC_EFORMAT;
         free(heap);
         return rc;
     }
@@ -461,13 +465,13 @@ static int same_value(struct reader *r, const json_t *v, int depth)
         char c = *r->p;
         size_t n = c == 'f' ? 5 : 4;
         if ((size_t)(r->end - r->p) < n)
-            return -1;
+            return LLMC_EFORMAT;
         r->p += n;
         return (c == 't'   ? json_is_true(v)
                 : c == 'f' ? json_is_false(v)
                            : json_is_null(v))
-                   ? 0
-                   : -1;
+                   ? LLMC_OK
+                   : LLMC_EFORMAT;
     }
     default:
         return same_number(r, v);
@@ -489,35 +493,35 @@ static int valid_string(struct reader *r)
         unsigned char c = (unsigned char)*r->p;
         unsigned cp, lo;
         if (c < 0x20)
-            return -1;
+            return LLMC_EFORMAT;
         if (c != '\\') {
             r->p++;
             continue;
         }
         if (r->end - r->p < 2)
-            return -1;
+            return LLMC_EFORMAT;
         if (r->p[1] != 'u') {
             if (!strchr("\"\\/bfnrt", r->p[1]) || !r->p[1])
-                return -1;
+                return LLMC_EFORMAT;
             r->p += 2;
             continue;
         }
-        if (r->end - r->p < 6 || hex4(r->p + 2, &cp) != 0)
-            return -1;
+        if (r->end - r->p < 6 || hex4(r->p + 2, &cp) != LLMC_OK)
+            return LLMC_EFORMAT;
         r->p += 6;
         if (cp >= 0xDC00 && cp <= 0xDFFF)
-            return -1;
+            return LLMC_EFORMAT;
         if (cp >= 0xD800 && cp <= 0xDBFF) {
             if (r->end - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u' ||
-                hex4(r->p + 2, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
-                return -1;
+                hex4(r->p + 2, &lo) != LLMC_OK || lo < 0xDC00 || lo > 0xDFFF)
+                return LLMC_EFORMAT;
             r->p += 6;
         }
     }
     if (r->p >= r->end)
-        return -1;
+        return LLMC_EFORMAT;
     r->p++;
-    return 0;
+    return LLMC_OK;
 }
 
 static int digits(struct reader *r)
@@ -525,7 +529,7 @@ static int digits(struct reader *r)
     const char *start = r->p;
     while (r->p < r->end && *r->p >= '0' && *r->p <= '9')
         r->p++;
-    return r->p > start ? 0 : -1;
+    return r->p > start ? LLMC_OK : LLMC_EFORMAT;
 }
 
 static int valid_number(struct reader *r)
@@ -535,36 +539,36 @@ static int valid_number(struct reader *r)
     if (r->p < r->end && *r->p == '0') {
         r->p++;
         if (r->p < r->end && *r->p >= '0' && *r->p <= '9')
-            return -1;
-    } else if (digits(r) != 0) {
-        return -1;
+            return LLMC_EFORMAT;
+    } else if (digits(r) != LLMC_OK) {
+        return LLMC_EFORMAT;
     }
     if (r->p < r->end && *r->p == '.') {
         r->p++;
-        if (digits(r) != 0)
-            return -1;
+        if (digits(r) != LLMC_OK)
+            return LLMC_EFORMAT;
     }
     if (r->p < r->end && (*r->p == 'e' || *r->p == 'E')) {
         r->p++;
         if (r->p < r->end && (*r->p == '+' || *r->p == '-'))
             r->p++;
-        if (digits(r) != 0)
-            return -1;
+        if (digits(r) != LLMC_OK)
+            return LLMC_EFORMAT;
     }
-    return 0;
+    return LLMC_OK;
 }
 
 static int valid_literal(struct reader *r, const char *word)
 {
     size_t n = strlen(word);
     if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n) != 0)
-        return -1;
+        return LLMC_EFORMAT;
     r->p += n;
     /* jansson reads a whole identifier: "truex" is one bad token */
     if (r->p < r->end && ((*r->p >= 'a' && *r->p <= 'z') ||
                           (*r->p >= 'A' && *r->p <= 'Z')))
-        return -1;
-    return 0;
+        return LLMC_EFORMAT;
+    return LLMC_OK;
 }
 
 static int valid_members(struct reader *r, char close, int depth)
@@ -573,19 +577,19 @@ static int valid_members(struct reader *r, char close, int depth)
     skip_ws(r);
     if (r->p < r->end && *r->p == close) {
         r->p++;
-        return 0;
+        return LLMC_OK;
     }
     for (;;) {
         if (close == '}') {
-            if (r->p >= r->end || *r->p != '"' || valid_string(r) != 0)
-                return -1;
+            if (r->p >= r->end || *r->p != '"' || valid_string(r) != LLMC_OK)
+                return LLMC_EFORMAT;
             skip_ws(r);
             if (r->p >= r->end || *r->p != ':')
-                return -1;
+                return LLMC_EFORMAT;
             r->p++;
         }
-        if (valid_value(r, depth + 1) != 0)
-            return -1;
+        if (valid_value(r, depth + 1) != LLMC_OK)
+            return LLMC_EFORMAT;
         skip_ws(r);
         if (r->p < r->end && *r->p == ',') {
             r->p++;
@@ -594,19 +598,19 @@ static int valid_members(struct reader *r, char close, int depth)
         }
         if (r->p < r->end && *r->p == close) {
             r->p++;
-            return 0;
+            return LLMC_OK;
         }
-        return -1;
+        return LLMC_EFORMAT;
     }
 }
 
 static int valid_value(struct reader *r, int depth)
 {
     if (depth > 2048)
-        return -1;
+        return LLMC_EFORMAT;
     skip_ws(r);
     if (r->p >= r->end)
-        return -1;
+        return LLMC_EFORMAT;
     switch (*r->p) {
     case '{':
         return valid_members(r, '}', depth);
@@ -633,7 +637,7 @@ static int well_formed(const char *text, size_t length, size_t flags)
     if (!(flags & JSON_DECODE_ANY) &&
         (r.p >= r.end || (*r.p != '{' && *r.p != '[')))
         return 0;
-    if (valid_value(&r, 1) != 0)
+    if (valid_value(&r, 1) != LLMC_OK)
         return 0;
     skip_ws(&r);
     return (flags & JSON_DISABLE_EOF_CHECK) || r.p == r.end;
@@ -671,7 +675,7 @@ json_t *llmc__json_loadb(const char *buffer, size_t length, size_t flags,
     r.p = buffer;
     r.end = buffer + length;
     r.flags = flags;
-    if (same_value(&r, value, 0) == 0)
+    if (same_value(&r, value, 0) == LLMC_OK)
         return value;
     json_decref(value);
     out_of_memory(error);

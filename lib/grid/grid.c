@@ -25,11 +25,11 @@ static const char *const cloud_prefixes[] = {"gcp", "aws", "azure"};
 
 /* ---- static and const ------------------------------------------------- */
 
-static int static_at(struct llmc__source *s, int64_t t, unsigned flags,
-                     llmc_intensity *out)
+static int static_at(struct llmc__source *s, int64_t t,
+                     const struct llmc__grid_ask *ask, llmc_intensity *out)
 {
     (void)t; /* a yearly value holds at any time */
-    (void)flags;
+    (void)ask;
     llmc__zone_answer(out, s->state);
     return LLMC_OK;
 }
@@ -48,8 +48,8 @@ static void no_free(struct llmc__source *s)
     (void)s;
 }
 
-static const struct llmc__source_ops static_ops = {static_at, no_options,
-                                                   no_free};
+static const struct llmc__source_ops static_ops = {
+    .at = static_at, .set = no_options, .free = no_free, .network = 0};
 
 int llmc__source_static(struct llmc__source *s, const char *zone)
 {
@@ -63,11 +63,11 @@ int llmc__source_static(struct llmc__source *s, const char *zone)
     return LLMC_OK;
 }
 
-static int const_at(struct llmc__source *s, int64_t t, unsigned flags,
-                    llmc_intensity *out)
+static int const_at(struct llmc__source *s, int64_t t,
+                    const struct llmc__grid_ask *ask, llmc_intensity *out)
 {
     (void)t;
-    (void)flags;
+    (void)ask;
     memset(out, 0, sizeof *out);
     out->size = sizeof *out;
     out->gco2e_per_kwh = *(double *)s->state;
@@ -86,8 +86,8 @@ static void free_state(struct llmc__source *s)
     s->state = NULL;
 }
 
-static const struct llmc__source_ops const_ops = {const_at, no_options,
-                                                  free_state};
+static const struct llmc__source_ops const_ops = {
+    .at = const_at, .set = no_options, .free = free_state, .network = 0};
 
 int llmc__source_const(struct llmc__source *s, double v)
 {
@@ -373,7 +373,7 @@ LLMC_API int llmc_grid_set(llmc_grid *grid, const char *key, const char *value)
 static _Thread_local char fallback_text[1024];
 
 static int intensity_at(llmc_intensity *out, llmc_grid *grid,
-                        int64_t time_unix_s, unsigned flags)
+                        int64_t time_unix_s, const struct llmc__grid_ask *ask)
 {
     llmc_intensity full;
     size_t used = 0;
@@ -390,7 +390,7 @@ static int intensity_at(llmc_intensity *out, llmc_grid *grid,
     for (size_t i = 0; i < grid->count; i++) {
         struct llmc__source *s = &grid->sources[i];
         memset(&full, 0, sizeof full);
-        rc = s->ops->at(s, time_unix_s, flags, &full);
+        rc = s->ops->at(s, time_unix_s, ask, &full);
         if (rc == LLMC_OK)
             break;
         if (used < sizeof fallback_text) {
@@ -417,12 +417,13 @@ static int intensity_at(llmc_intensity *out, llmc_grid *grid,
 /* A call that succeeds leaves the caller's llmc_last_error() as it was
  * (the sources tried and recovered from write their own). */
 int llmc__grid_intensity_at(llmc_intensity *out, llmc_grid *grid,
-                            int64_t time_unix_s, unsigned flags)
+                            int64_t time_unix_s,
+                            const struct llmc__grid_ask *ask)
 {
     struct llmc__error_saved saved;
     int rc;
     llmc__error_save(&saved);
-    if ((rc = intensity_at(out, grid, time_unix_s, flags)) == LLMC_OK)
+    if ((rc = intensity_at(out, grid, time_unix_s, ask)) == LLMC_OK)
         llmc__error_restore(&saved);
     return rc;
 }
@@ -430,5 +431,14 @@ int llmc__grid_intensity_at(llmc_intensity *out, llmc_grid *grid,
 LLMC_API int llmc_grid_intensity_at(llmc_intensity *out, llmc_grid *grid,
                                     int64_t time_unix_s)
 {
-    return llmc__grid_intensity_at(out, grid, time_unix_s, 0);
+    static const struct llmc__grid_ask plain = {0};
+    return llmc__grid_intensity_at(out, grid, time_unix_s, &plain);
+}
+
+int llmc__grid_uses_network(const llmc_grid *grid)
+{
+    for (size_t i = 0; grid && i < grid->count; i++)
+        if (grid->sources[i].ops->network)
+            return 1;
+    return 0;
 }

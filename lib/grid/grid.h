@@ -19,8 +19,7 @@
 
 struct llmc__source;
 
-/* How a question is asked: flags of llmc__grid_intensity_at, handed to
- * every source the chain asks. */
+/* Flags of a question (struct llmc__grid_ask). */
 enum {
     /* answer from what is at hand (the bundled table, a file, a live
      * source's cache) or fail at once, and the chain falls back: never a
@@ -29,17 +28,37 @@ enum {
     LLMC__GRID_NO_NETWORK = 1u << 0
 };
 
+/* How a question is asked: made by the caller of llmc__grid_intensity_at
+ * and handed to every source the chain asks, and by a live source to its
+ * requests. {0} asks plainly: the network if need be, no cancel, no
+ * horizon. */
+struct llmc__grid_ask {
+    unsigned flags;             /* LLMC__GRID_* */
+    /* Once *cancel is non-zero, a request under way ends within about a
+     * second with LLMC_ENET, so that a thread asking the grid for an owner
+     * (the tracker's grid thread) never holds up that owner's end. NULL:
+     * requests run their course. */
+    atomic_int *cancel;
+    /* How far ahead the caller will ask (the best window's walk), 0 for
+     * no further than the time asked: a forecast fetched meanwhile is
+     * asked to reach that far at once, not hour by hour. */
+    int64_t want_until_unix_s;
+};
+
 struct llmc__source_ops {
     /* Fills out (a full-size llmc_intensity whose strings the source owns
-     * and keeps stable) for time t; may fetch over the network unless
-     * flags has LLMC__GRID_NO_NETWORK. Returns LLMC_OK or a failure with
-     * the thread's message set. */
-    int (*at)(struct llmc__source *s, int64_t t, unsigned flags,
-              llmc_intensity *out);
+     * and keeps stable) for time t, asked as ask says; may fetch over the
+     * network unless ask->flags has LLMC__GRID_NO_NETWORK. Returns LLMC_OK
+     * or a failure with the thread's message set. */
+    int (*at)(struct llmc__source *s, int64_t t,
+              const struct llmc__grid_ask *ask, llmc_intensity *out);
     /* An option ("token", "ca_bundle", "emission_factor_type", ...):
      * LLMC_OK, LLMC_ENOTFOUND when the source has no such option. */
     int (*set)(struct llmc__source *s, const char *key, const char *value);
     void (*free)(struct llmc__source *s);
+    /* 1 when at may make network requests (a live source): an owner that
+     * must not wait asks such a chain from a thread of its own. */
+    int network;
 };
 
 struct llmc__source {
@@ -64,21 +83,20 @@ int llmc__source_electricitymaps(struct llmc__source *s, const char *zone);
 int llmc__source_ukci(struct llmc__source *s, const char *arg);
 int llmc__source_watttime(struct llmc__source *s, const char *region);
 
-/* llmc_grid_intensity_at with flags (LLMC__GRID_*): the entry of the rest
- * of the library. */
+/* llmc_grid_intensity_at asked as ask says (not NULL): the entry of the
+ * rest of the library. */
 int llmc__grid_intensity_at(llmc_intensity *out, llmc_grid *grid,
-                            int64_t time_unix_s, unsigned flags);
+                            int64_t time_unix_s,
+                            const struct llmc__grid_ask *ask);
+/* 1 when a source of grid may make network requests (its ops say so), so
+ * that asking it may wait; 0 for a NULL grid. */
+int llmc__grid_uses_network(const llmc_grid *grid);
 
 /* The live sources' disk cache: 1, with the reason and what to do in why,
  * when the cache directory exists but cannot be written, or cannot be
  * made; 0 when it is usable (or there is none: no HOME). Fetched values
  * then go unkept: a problem to report, not an error. */
 int llmc__live_cache_unusable(char *why, size_t size);
-/* Ties the requests the calling thread makes to *cancel (NULL unties
- * them): once *cancel is non-zero, a request under way ends within about
- * a second with LLMC_ENET, so that a thread asking the grid for an owner
- * (the tracker's grid thread) never holds up that owner's end. */
-void llmc__grid_thread_cancel(atomic_int *cancel);
 
 /* Finds the bundled row for a zone written in any accepted form. */
 int llmc__zone_resolve(const struct llmc__zone_row **out, const char *zone);

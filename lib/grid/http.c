@@ -160,8 +160,6 @@ void llmc__http_response_free(struct llmc__http_response *r)
     r->len = 0;
 }
 
-_Thread_local atomic_int *llmc__http_cancel;
-
 #ifndef LLMC_HAVE_CURL
 
 int llmc__http_get(struct llmc__http_response *out,
@@ -540,11 +538,13 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *user)
 
 /* ---- the request --------------------------------------------------------- */
 
+/* s seconds (0: dflt) as curl's milliseconds, at least 1: LLMC_OK, or
+ * LLMC_EINVAL when s is not a finite number of seconds, 0 or more. */
 static int timeout_ms(double s, double dflt, long *ms)
 {
     double v;
     if (isnan(s) || isinf(s) || s < 0)
-        return -1;
+        return LLMC_EINVAL;
     v = (s == 0 ? dflt : s) * 1000.0;
     if (v > (double)INT_MAX)
         *ms = INT_MAX;
@@ -552,7 +552,7 @@ static int timeout_ms(double s, double dflt, long *ms)
         *ms = 1;
     else
         *ms = (long)(v + 0.5);
-    return 0;
+    return LLMC_OK;
 }
 
 static int header_ok(const char *h)
@@ -730,8 +730,8 @@ static int check_request(const struct llmc__http_request *req,
                           what, red);
     }
     if (timeout_ms(req->connect_timeout_s, HTTP_DEFAULT_CONNECT_S,
-                   connect_ms) != 0 ||
-        timeout_ms(req->timeout_s, HTTP_DEFAULT_TOTAL_S, total_ms) != 0)
+                   connect_ms) != LLMC_OK ||
+        timeout_ms(req->timeout_s, HTTP_DEFAULT_TOTAL_S, total_ms) != LLMC_OK)
         return llmc__fail(LLMC_EINVAL,
                           "%s: a timeout must be a finite number of seconds, "
                           "0 or more (0: the default)",
@@ -807,10 +807,10 @@ static CURLcode set_options(CURL *h, const struct llmc__http_request *req,
         rc = cu.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     if (rc == CURLE_OK)
         rc = cu.easy_setopt(h, CURLOPT_HEADERDATA, x);
-    if (rc == CURLE_OK && llmc__http_cancel) {
+    if (rc == CURLE_OK && req->cancel) {
         rc = cu.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
         if (rc == CURLE_OK)
-            rc = cu.easy_setopt(h, CURLOPT_XFERINFODATA, llmc__http_cancel);
+            rc = cu.easy_setopt(h, CURLOPT_XFERINFODATA, req->cancel);
         if (rc == CURLE_OK)
             rc = cu.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     }

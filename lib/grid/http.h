@@ -22,6 +22,10 @@ struct llmc__http_request {
     const char *ca_bundle;        /* a CA file, or NULL for the system's */
     double connect_timeout_s;     /* 0: the default, 3 s */
     double timeout_s;             /* 0: the default, 10 s (total) */
+    /* once *cancel is non-zero, the GET ends within about a second with
+     * LLMC_ENET, so that freeing the request's owner (a tracker's grid
+     * thread) never waits for a whole timeout; NULL: never */
+    atomic_int *cancel;
 };
 
 struct llmc__http_response {
@@ -53,11 +57,6 @@ struct llmc__http_response {
 int llmc__http_get(struct llmc__http_response *out,
                    const struct llmc__http_request *req);
 
-/* Set in a thread whose requests another thread may cancel (a tracker's
- * grid thread): once *llmc__http_cancel is non-zero, a GET of that thread
- * ends within about a second with LLMC_ENET, so that freeing its owner
- * never waits for a whole timeout. */
-extern _Thread_local atomic_int *llmc__http_cancel;
 void llmc__http_response_free(struct llmc__http_response *r);
 
 /* The URL with user info and the values of query parameters that may be

@@ -23,7 +23,6 @@
 
 #define MAX_BACKOFF_S 300
 
-_Thread_local int64_t llmc__want_until_unix_s;
 /* the provenance of a stale answer: the caller's thread's, until its next
  * question (a shared grid answers several threads) */
 static _Thread_local char stale_note[700];
@@ -125,7 +124,7 @@ static void back_off(struct llmc__live *l, double retry_after_s)
     l->backoff_until_unix_s = now + wait;
 }
 
-int llmc__live_get(struct llmc__live *l, unsigned flags,
+int llmc__live_get(struct llmc__live *l, const struct llmc__grid_ask *ask,
                    struct llmc__http_response *resp,
                    const char *path_and_query, const char *const *headers,
                    const char *basic_user, const char *basic_password)
@@ -136,7 +135,7 @@ int llmc__live_get(struct llmc__live *l, unsigned flags,
     int rc;
 
     memset(resp, 0, sizeof *resp);
-    if (flags & LLMC__GRID_NO_NETWORK)
+    if (ask->flags & LLMC__GRID_NO_NETWORK)
         return llmc__fail(LLMC_ENET,
                           "%s: not fetched from inside a training step (the "
                           "inline sampler never waits for the network)",
@@ -158,6 +157,7 @@ int llmc__live_get(struct llmc__live *l, unsigned flags,
     req.basic_password = basic_password;
     req.ca_bundle = *l->ca_bundle ? l->ca_bundle : NULL;
     req.timeout_s = l->timeout_s;
+    req.cancel = ask->cancel;
     if ((rc = llmc__http_get(resp, &req)) != LLMC_OK) {
         if (rc == LLMC_ENET || rc == LLMC_ETIMEDOUT) {
             back_off(l, -1);
@@ -290,8 +290,8 @@ void llmc__live_free(struct llmc__live *l)
 #define CACHE_FORMAT "llmcarbon-grid-cache"
 
 /* The cache directory: LLMC_CACHE_DIR, else $XDG_CACHE_HOME/llmcarbon,
- * else ~/.cache/llmcarbon. 0, or -1 when there is none; *explicit_dir
- * says whether LLMC_CACHE_DIR named it. */
+ * else ~/.cache/llmcarbon. LLMC_OK, or LLMC_ENOTFOUND when there is none
+ * (no HOME); *explicit_dir says whether LLMC_CACHE_DIR named it. */
 static int cache_dir(char *buf, size_t size, int *explicit_dir)
 {
     const char *dir = getenv("LLMC_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME");
@@ -304,13 +304,8 @@ static int cache_dir(char *buf, size_t size, int *explicit_dir)
     else if (home && *home)
         snprintf(buf, size, "%s/.cache/llmcarbon", home);
     else
-        return -1;
-    return 0;
-}
-
-void llmc__grid_thread_cancel(atomic_int *cancel)
-{
-    llmc__http_cancel = cancel;
+        return LLMC_ENOTFOUND;
+    return LLMC_OK;
 }
 
 int llmc__live_cache_unusable(char *why, size_t size)
@@ -319,7 +314,7 @@ int llmc__live_cache_unusable(char *why, size_t size)
     struct stat st;
     int explicit_dir, fd;
 
-    if (cache_dir(dir, sizeof dir, &explicit_dir) != 0)
+    if (cache_dir(dir, sizeof dir, &explicit_dir) != LLMC_OK)
         return 0;
     if (stat(dir, &st) != 0) {
         char *slash;
@@ -362,15 +357,18 @@ int llmc__live_cache_unusable(char *why, size_t size)
     return 0;
 }
 
+/* The cache file of l, its directory made when make_dirs: LLMC_OK,
+ * LLMC_ENOTFOUND when there is no cache directory, LLMC_EIO (errno set)
+ * when it cannot be made. No message: a cache only saves requests. */
 static int cache_path(const struct llmc__live *l, char *buf, size_t size,
                       int make_dirs)
 {
     char base[700], name[200];
     size_t n = 0;
-    int explicit_dir;
+    int explicit_dir, rc;
 
-    if (cache_dir(base, sizeof base, &explicit_dir) != 0)
-        return -1;
+    if ((rc = cache_dir(base, sizeof base, &explicit_dir)) != LLMC_OK)
+        return rc;
     if (make_dirs && !explicit_dir) {
         char parent[700];
         snprintf(parent, sizeof parent, "%s", base);
@@ -378,14 +376,14 @@ static int cache_path(const struct llmc__live *l, char *buf, size_t size,
         mkdir(parent, 0700); /* ~/.cache */
     }
     if (make_dirs && mkdir(base, 0700) != 0 && errno != EEXIST)
-        return -1;
+        return LLMC_EIO;
     for (const char *p = l->what; *p && n + 1 < sizeof name; p++)
         name[n++] = isalnum((unsigned char)*p) || *p == '-' || *p == '_'
                         ? *p
                         : '_';
     name[n] = '\0';
     snprintf(buf, size, "%s/%s-%s.json", base, name, llmc_basis_name(l->basis));
-    return 0;
+    return LLMC_OK;
 }
 
 /* A fetch time of the cache file; 0 (never fetched, so not fresh) when
@@ -410,7 +408,7 @@ void llmc__live_cache_load(struct llmc__live *l)
     if (l->cache_loaded)
         return;
     l->cache_loaded = 1;
-    if (cache_path(l, path, sizeof path, 0) != 0)
+    if (cache_path(l, path, sizeof path, 0) != LLMC_OK)
         return;
     {
         /* read exactly, or not at all (out of memory) */
@@ -468,7 +466,7 @@ void llmc__live_cache_save(struct llmc__live *l)
     json_t *root = json_object(), *points = json_array();
     int64_t keep_after = llmc__unix_s() - 40 * 86400;
 
-    if (cache_path(l, path, sizeof path, 1) != 0) {
+    if (cache_path(l, path, sizeof path, 1) != LLMC_OK) {
         json_decref(root);
         json_decref(points);
         return;

@@ -45,14 +45,14 @@ struct llmc__live {
 /* Options every live source takes: base_url, ca_bundle, timeout. */
 int llmc__live_set_common(struct llmc__live *l, const char *key,
                           const char *value);
-/* GET base_url + path_and_query with headers, unless flags (the asking
- * call's LLMC__GRID_*) say no network: then LLMC_ENET at once. Maps HTTP
- * statuses:
+/* GET base_url + path_and_query with headers, unless ask's flags say no
+ * network: then LLMC_ENET at once; ask's cancel flag goes with the
+ * request. Maps HTTP statuses:
  * 2xx -> LLMC_OK (resp filled), 401/403 -> LLMC_EAUTH, 404 -> LLMC_ENOTFOUND,
  * 429 and 5xx -> LLMC_EHTTP and a backoff, other -> LLMC_EHTTP. Messages
  * name the source, the status and the start of the body, never secrets.
  * While backing off it fails at once (LLMC_EHTTP) without a request. */
-int llmc__live_get(struct llmc__live *l, unsigned flags,
+int llmc__live_get(struct llmc__live *l, const struct llmc__grid_ask *ask,
                    struct llmc__http_response *resp,
                    const char *path_and_query, const char *const *headers,
                    const char *basic_user, const char *basic_password);
@@ -81,10 +81,6 @@ void llmc__live_future_fetched(struct llmc__live *l, int64_t now,
  * the source may ask. No request either way. */
 int llmc__live_future_known_short(struct llmc__live *l, int64_t t,
                                   int64_t now, int64_t ttl_s);
-/* How far ahead the search under way in this thread will ask (set by
- * llmc_grid_best_window around its walk; 0 otherwise): a forecast fetched
- * meanwhile is asked to reach that far at once, not hour by hour. */
-extern _Thread_local int64_t llmc__want_until_unix_s;
 
 /* Ends a fetch: with rc LLMC_OK, adds the parsed points to the cache;
  * always frees them. Returns rc, or the merge's failure. */

@@ -115,19 +115,19 @@ int llmc__json_missing(const char *path, const char *key, const char *what)
     return llmc__fail(LLMC_EFORMAT, "%s: no %s in the answer", what, key);
 }
 
-/* 1 with *v set, 0 for null (no data: the item is skipped), or an error. */
-int llmc__json_value(double *v, const json_t *obj, const char *key,
+int llmc__json_value(double *v, int *has, const json_t *obj, const char *key,
                      const char *path, const char *what)
 {
     const json_t *x = json_object_get(obj, key);
     char kp[96];
     double d;
 
+    *has = 0;
     llmc__json_key_path(kp, sizeof kp, path, key);
     if (!x)
         return llmc__json_missing(path, key, what);
     if (json_is_null(x))
-        return 0;
+        return LLMC_OK;
     if (!json_is_number(x))
         return llmc__fail(LLMC_EFORMAT, "%s: %s is %s, not a number", what,
                           kp, llmc__json_type_name(x));
@@ -137,7 +137,8 @@ int llmc__json_value(double *v, const json_t *obj, const char *key,
                           "%s: %s is %g, not a finite number >= 0", what, kp,
                           d);
     *v = d == 0 ? 0.0 : d; /* no -0 */
-    return 1;
+    *has = 1;
+    return LLMC_OK;
 }
 
 int llmc__json_time(int64_t *t, const json_t *obj, const char *key,
@@ -145,7 +146,7 @@ int llmc__json_time(int64_t *t, const json_t *obj, const char *key,
 {
     const json_t *x = json_object_get(obj, key);
     char kp[96], quote[48];
-    int rc = -1;
+    int rc = LLMC_EPARSE;
 
     llmc__json_key_path(kp, sizeof kp, path, key);
     if (!x)
@@ -155,11 +156,12 @@ int llmc__json_time(int64_t *t, const json_t *obj, const char *key,
                           "%s: %s is %s, not an ISO 8601 date-time string",
                           what, kp, llmc__json_type_name(x));
     if (strlen(json_string_value(x)) != json_string_length(x) ||
-        (rc = llmc__parse_iso8601(t, json_string_value(x))) != 0) {
+        (rc = llmc__parse_iso8601(t, json_string_value(x))) != LLMC_OK) {
         llmc__json_printable(quote, sizeof quote, json_string_value(x),
                   json_string_length(x), 40);
-        if (rc == -2) /* content, like any malformed answer: a chain or
-                       * the cache may still answer */
+        /* out of range is content, like any malformed answer: a chain or
+         * the cache may still answer */
+        if (rc == LLMC_ERANGE)
             return llmc__fail(LLMC_EFORMAT,
                               "%s: %s \"%s\" is outside the years 1970 to "
                               "9999; the data cannot be for that time",

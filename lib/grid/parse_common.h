@@ -29,7 +29,10 @@ const char *llmc__json_key_path(char *buf, size_t size, const char *path,
 
 int llmc__json_missing(const char *path, const char *key, const char *what);
 
-int llmc__json_value(double *v, const json_t *obj, const char *key,
+/* obj's number key, finite and >= 0: LLMC_OK with *has 1 and *v set, or
+ * with *has 0 when it is null (no data: the item is skipped); else
+ * LLMC_EFORMAT, said. */
+int llmc__json_value(double *v, int *has, const json_t *obj, const char *key,
                      const char *path, const char *what);
 
 int llmc__json_time(int64_t *t, const json_t *obj, const char *key,

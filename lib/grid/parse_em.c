@@ -18,7 +18,9 @@
 
 /* ---- Electricity Maps ------------------------------------------------- */
 
-/* The interval of a point starting at start for a temporalGranularity. */
+/* The interval of a point starting at start for a temporalGranularity:
+ * LLMC_OK, or LLMC_EFORMAT for a name it does not know (the caller says
+ * which names it knows). */
 static int granularity(int64_t *dur, const char *g, int64_t start)
 {
     static const struct {
@@ -36,15 +38,15 @@ static int granularity(int64_t *dur, const char *g, int64_t start)
             continue;
         if (known[i].seconds) {
             *dur = known[i].seconds;
-            return 0;
+            return LLMC_OK;
         }
         if (!gmtime_r(&tt, &tm))
-            return -1;
+            return LLMC_EFORMAT;
         tm.tm_mon += (int)known[i].months; /* timegm normalises */
         *dur = (int64_t)timegm(&tm) - start;
-        return *dur > 0 ? 0 : -1;
+        return *dur > 0 ? LLMC_OK : LLMC_EFORMAT;
     }
-    return -1;
+    return LLMC_EFORMAT;
 }
 
 /* The temporalGranularity of obj, or dflt when it has none. */
@@ -66,8 +68,9 @@ static int get_granularity(const char **g, const json_t *obj,
     return LLMC_OK;
 }
 
-/* One item: 1 with *p filled, 0 when carbonIntensity is null, or an error. */
-static int em_point(struct llmc__point *p, const json_t *item,
+/* One item: LLMC_OK with *p filled and *has 1, or *has 0 when
+ * carbonIntensity is null; or an error. */
+static int em_point(struct llmc__point *p, int *has, const json_t *item,
                     const char *path, const char *top_gran, unsigned flags,
                     const char *what)
 {
@@ -76,6 +79,7 @@ static int em_point(struct llmc__point *p, const json_t *item,
     char kp[96], quote[48];
     int rc;
 
+    *has = 0;
     if (!json_is_object(item))
         return llmc__fail(LLMC_EFORMAT, "%s: %s is %s, not an object", what,
                           path, llmc__json_type_name(item));
@@ -84,7 +88,7 @@ static int em_point(struct llmc__point *p, const json_t *item,
         return rc;
     if ((rc = get_granularity(&g, item, top_gran, path, what)) != 0)
         return rc;
-    if (granularity(&p->duration_s, g, p->start_unix_s) != 0) {
+    if (granularity(&p->duration_s, g, p->start_unix_s) != LLMC_OK) {
         llmc__json_printable(quote, sizeof quote, g, strlen(g), 40);
         return llmc__fail(LLMC_EFORMAT,
                           "%s: %s temporalGranularity \"%s\" is not one of "
@@ -98,7 +102,8 @@ static int em_point(struct llmc__point *p, const json_t *item,
                           what, llmc__json_key_path(kp, sizeof kp, path, "isEstimated"),
                           llmc__json_type_name(est));
     p->flags = flags | (json_is_true(est) ? LLMC__POINT_ESTIMATED : 0u);
-    return llmc__json_value(&p->gco2e_per_kwh, item, "carbonIntensity", path, what);
+    return llmc__json_value(&p->gco2e_per_kwh, has, item, "carbonIntensity",
+                            path, what);
 }
 
 static int em_list(struct llmc__series *tmp, const json_t *list,
@@ -114,12 +119,12 @@ static int em_list(struct llmc__series *tmp, const json_t *list,
     json_array_foreach(list, i, item) {
         struct llmc__point p;
         char path[64];
-        int rc;
+        int rc, has;
         snprintf(path, sizeof path, "%s[%zu]", name, i);
-        rc = em_point(&p, item, path, top_gran, flags, what);
-        if (rc < 0)
+        rc = em_point(&p, &has, item, path, top_gran, flags, what);
+        if (rc != LLMC_OK)
             return rc;
-        if (rc == 1 && (rc = llmc__series_put(tmp, &p)) != LLMC_OK)
+        if (has && (rc = llmc__series_put(tmp, &p)) != LLMC_OK)
             return rc;
     }
     return LLMC_OK;
@@ -131,7 +136,7 @@ static int em_latest(struct llmc__series *tmp, const json_t *root,
 {
     struct llmc__point p;
     const json_t *err;
-    int rc;
+    int rc, has;
 
     if (!json_object_get(root, "carbonIntensity")) {
         err = json_object_get(root, "error");
@@ -151,10 +156,10 @@ static int em_latest(struct llmc__series *tmp, const json_t *root,
                           "in the answer",
                           what);
     }
-    rc = em_point(&p, root, "", top_gran, 0, what);
-    if (rc < 0)
+    rc = em_point(&p, &has, root, "", top_gran, 0, what);
+    if (rc != LLMC_OK)
         return rc;
-    if (rc == 0) {
+    if (!has) {
         const char *dt = json_string_value(json_object_get(root, "datetime"));
         char quote[48];
         llmc__json_printable(quote, sizeof quote, dt, strlen(dt), 40);

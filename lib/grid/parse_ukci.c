@@ -19,9 +19,9 @@
 /* ---- UK Carbon Intensity ---------------------------------------------- */
 
 /* A half hour: from/to of tobj, intensity of iobj (the same object in the
- * national shape, the region's in the regional one). 1 with *p filled, 0
- * when the slot has no value, or an error. */
-static int uk_point(struct llmc__point *p, const json_t *tobj,
+ * national shape, the region's in the regional one). LLMC_OK with *p
+ * filled and *has 1, or *has 0 when the slot has no value; or an error. */
+static int uk_point(struct llmc__point *p, int *has, const json_t *tobj,
                     const char *tpath, const json_t *iobj, const char *ipath,
                     const char *what)
 {
@@ -47,18 +47,21 @@ static int uk_point(struct llmc__point *p, const json_t *tobj,
                           kp, llmc__json_type_name(in));
     /* regional slots have no "actual"; national forward slots have null */
     if (json_object_get(in, "actual")) {
-        rc = llmc__json_value(&p->gco2e_per_kwh, in, "actual", kp, what);
-        if (rc != 0)
+        rc = llmc__json_value(&p->gco2e_per_kwh, has, in, "actual", kp,
+                              what);
+        if (rc != LLMC_OK || *has)
             return rc;
     }
     p->flags = LLMC__POINT_FORECAST;
-    return llmc__json_value(&p->gco2e_per_kwh, in, "forecast", kp, what);
+    return llmc__json_value(&p->gco2e_per_kwh, has, in, "forecast", kp,
+                            what);
 }
 
+/* Ends uk_point's rc and has: the point kept when it has a value. */
 static int put_if(struct llmc__series *tmp, const struct llmc__point *p,
-                  int rc)
+                  int has, int rc)
 {
-    return rc == 1 ? llmc__series_put(tmp, p) : rc;
+    return rc == LLMC_OK && has ? llmc__series_put(tmp, p) : rc;
 }
 
 static int get_regionid(long long *id, const json_t *obj, const char *path,
@@ -89,7 +92,7 @@ static int uk_regional(struct llmc__series *tmp, const json_t *entry,
     char rpath[128], kp[96];
     long long id;
     size_t j;
-    int rc;
+    int rc, has;
 
     if (regions) {
         if (!json_is_array(regions))
@@ -106,8 +109,8 @@ static int uk_regional(struct llmc__series *tmp, const json_t *entry,
             if (id != region_id)
                 continue;
             (*matched)++;
-            rc = uk_point(&p, entry, path, x, rpath, what);
-            if ((rc = put_if(tmp, &p, rc)) != LLMC_OK)
+            rc = uk_point(&p, &has, entry, path, x, rpath, what);
+            if ((rc = put_if(tmp, &p, has, rc)) != LLMC_OK)
                 return rc;
         }
         return LLMC_OK;
@@ -127,8 +130,8 @@ static int uk_regional(struct llmc__series *tmp, const json_t *entry,
     if (!x)
         return llmc__json_missing(path, "data", what);
     if (json_is_object(x)) { /* the {from}/{to}/postcode form */
-        rc = uk_point(&p, x, kp, x, kp, what);
-        return put_if(tmp, &p, rc);
+        rc = uk_point(&p, &has, x, kp, x, kp, what);
+        return put_if(tmp, &p, has, rc);
     }
     if (!json_is_array(x))
         return llmc__fail(LLMC_EFORMAT, "%s: %s is %s, not a list", what, kp,
@@ -139,8 +142,8 @@ static int uk_regional(struct llmc__series *tmp, const json_t *entry,
         if (!json_is_object(slot))
             return llmc__fail(LLMC_EFORMAT, "%s: %s is %s, not an object",
                               what, rpath, llmc__json_type_name(slot));
-        rc = uk_point(&p, slot, rpath, slot, rpath, what);
-        if ((rc = put_if(tmp, &p, rc)) != LLMC_OK)
+        rc = uk_point(&p, &has, slot, rpath, slot, rpath, what);
+        if ((rc = put_if(tmp, &p, has, rc)) != LLMC_OK)
             return rc;
     }
     return LLMC_OK;
@@ -214,7 +217,9 @@ int llmc__parse_ukci(struct llmc__series *out, const char *body, size_t len,
                             json_object_get(entry, "regions") ? "regions"
                                                               : "regionid");
         } else {
-            rc = put_if(&tmp, &p, uk_point(&p, entry, path, entry, path, what));
+            int has;
+            rc = uk_point(&p, &has, entry, path, entry, path, what);
+            rc = put_if(&tmp, &p, has, rc);
         }
         if (rc != LLMC_OK)
             goto done;

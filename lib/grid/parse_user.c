@@ -121,10 +121,9 @@ static int user_json(struct rows *rs, const char *body, size_t len,
         }
         if ((rc = llmc__json_time(&t, item, COLUMN_TIME, path, what)) != LLMC_OK)
             goto done;
-        if ((has = llmc__json_value(&v, item, COLUMN_VALUE, path, what)) < 0) {
-            rc = has;
+        if ((rc = llmc__json_value(&v, &has, item, COLUMN_VALUE, path,
+                                   what)) != LLMC_OK)
             goto done;
-        }
         if (rs->n && t <= rs->r[rs->n - 1].t) {
             rc = llmc__fail(LLMC_EFORMAT,
                             "%s: %s." COLUMN_TIME " is not after [%zu]." COLUMN_TIME
@@ -172,8 +171,8 @@ static int field_is(struct field f, const char *name)
     return 1;
 }
 
-/* The line's two fields; -1 when it has another number of columns, which
- * *ncols then holds. */
+/* The line's two fields: LLMC_OK, or LLMC_EFORMAT when it has another
+ * number of columns, which *ncols then holds. */
 static int split(const char *line, size_t len, struct field *a,
                  struct field *b, size_t *ncols)
 {
@@ -183,24 +182,25 @@ static int split(const char *line, size_t len, struct field *a,
         n += line[i] == ',';
     *ncols = n;
     if (n != 2)
-        return -1;
+        return LLMC_EFORMAT;
     *a = trim(line, (size_t)(comma - line));
     *b = trim(comma + 1, len - (size_t)(comma - line) - 1);
-    return 0;
+    return LLMC_OK;
 }
 
+/* A decimal number filling field f: LLMC_OK, or LLMC_EPARSE. */
 static int csv_number(double *v, struct field f)
 {
     char buf[64], *end;
     if (f.len == 0 || f.len >= sizeof buf)
-        return -1;
+        return LLMC_EPARSE;
     for (size_t i = 0; i < f.len; i++)
         if (!isdigit((unsigned char)f.s[i]) && !strchr(".eE+-", f.s[i]))
-            return -1; /* no "nan", "inf" or hex */
+            return LLMC_EPARSE; /* no "nan", "inf" or hex */
     memcpy(buf, f.s, f.len);
     buf[f.len] = '\0';
     *v = strtod(buf, &end);
-    return *end ? -1 : 0;
+    return *end ? LLMC_EPARSE : LLMC_OK;
 }
 
 static int user_csv(struct rows *rs, const char *body, size_t len,
@@ -235,7 +235,7 @@ static int user_csv(struct rows *rs, const char *body, size_t len,
         if (whole.len == 0)
             continue;
         llmc__json_printable(quote, sizeof quote, whole.s, whole.len, 60);
-        if (split(whole.s, whole.len, &a, &b, &ncols) != 0)
+        if (split(whole.s, whole.len, &a, &b, &ncols) != LLMC_OK)
             return llmc__fail(LLMC_EFORMAT,
                               "%s: line %zu has %zu column%s, not 2 (" COLUMN_TIME
                               "," COLUMN_VALUE "): \"%s\"",
@@ -252,20 +252,20 @@ static int user_csv(struct rows *rs, const char *body, size_t len,
                               "," COLUMN_VALUE "\"",
                               what, lineno, quote);
         }
-        rc = -1;
+        rc = LLMC_EPARSE;
         if (a.len < sizeof tbuf) {
             memcpy(tbuf, a.s, a.len);
             tbuf[a.len] = '\0';
             rc = llmc__parse_iso8601(&t, tbuf);
         }
-        if (rc == -2) {
+        if (rc == LLMC_ERANGE) {
             llmc__json_printable(quote, sizeof quote, a.s, a.len, 40);
             return llmc__fail(LLMC_EFORMAT,
                               "%s: line %zu: \"%s\" is outside the years 1970 "
                               "to 9999; give times in that range",
                               what, lineno, quote);
         }
-        if (rc != 0) {
+        if (rc != LLMC_OK) {
             llmc__json_printable(quote, sizeof quote, a.s, a.len, 40);
             return llmc__fail(LLMC_EFORMAT,
                               "%s: line %zu: \"%s\" is not an ISO 8601 "
@@ -275,7 +275,7 @@ static int user_csv(struct rows *rs, const char *body, size_t len,
         }
         if (b.len == 0) {
             has = 0; /* no value for this interval */
-        } else if (csv_number(&v, b) != 0 || !isfinite(v) || v < 0) {
+        } else if (csv_number(&v, b) != LLMC_OK || !isfinite(v) || v < 0) {
             llmc__json_printable(quote, sizeof quote, b.s, b.len, 40);
             return llmc__fail(LLMC_EFORMAT,
                               "%s: line %zu: " COLUMN_VALUE " \"%s\" is not a "

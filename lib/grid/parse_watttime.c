@@ -25,7 +25,7 @@ static int wt_point(struct llmc__series *tmp, const json_t *item,
                     const char *what)
 {
     struct llmc__point p;
-    int rc;
+    int rc, has;
 
     if (!json_is_object(item))
         return llmc__fail(LLMC_EFORMAT, "%s: %s is %s, not an object", what,
@@ -33,8 +33,8 @@ static int wt_point(struct llmc__series *tmp, const json_t *item,
     memset(&p, 0, sizeof p);
     if ((rc = llmc__json_time(&p.start_unix_s, item, "point_time", path, what)) != 0)
         return rc;
-    rc = llmc__json_value(&p.gco2e_per_kwh, item, "value", path, what);
-    if (rc <= 0)
+    rc = llmc__json_value(&p.gco2e_per_kwh, &has, item, "value", path, what);
+    if (rc != LLMC_OK || !has)
         return rc;
     p.gco2e_per_kwh *= LBS_PER_MWH_TO_G_PER_KWH;
     p.duration_s = period_s;

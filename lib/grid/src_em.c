@@ -15,7 +15,7 @@
 #define DEFAULT_BASE "https://api.electricitymaps.com"
 #define TTL_S 900 /* values change at most hourly; 15 minutes is fresh */
 
-static int em_fetch(struct llmc__live *l, unsigned flags,
+static int em_fetch(struct llmc__live *l, const struct llmc__grid_ask *ask,
                     const char *endpoint, const char *extra)
 {
     struct llmc__http_response resp;
@@ -37,7 +37,7 @@ static int em_fetch(struct llmc__live *l, unsigned flags,
              endpoint, l->zone,
              l->basis == LLMC_BASIS_DIRECT ? "direct" : "lifecycle",
              extra ? extra : "");
-    rc = llmc__live_get(l, flags, &resp, path, headers, NULL, NULL);
+    rc = llmc__live_get(l, ask, &resp, path, headers, NULL, NULL);
     explicit_bzero(header, sizeof header);
     if (rc != LLMC_OK)
         return rc;
@@ -71,8 +71,8 @@ static const struct llmc__point *newest_published(const struct llmc__live *l,
 /* Each endpoint is asked at most once per TTL_S: a time that an answer
  * within it did not hold is not asked again, so that one search over a
  * day of forecast costs at most two requests (latest and forecast). */
-static int em_at(struct llmc__source *s, int64_t t, unsigned flags,
-                 llmc_intensity *out)
+static int em_at(struct llmc__source *s, int64_t t,
+                 const struct llmc__grid_ask *ask, llmc_intensity *out)
 {
     struct llmc__live *l = s->state;
     int64_t now = llmc__unix_s();
@@ -95,7 +95,7 @@ static int em_at(struct llmc__source *s, int64_t t, unsigned flags,
             rc = llmc__live_future_known_short(l, t, now, TTL_S);
             if (rc == LLMC_OK &&
                 !llmc__live_fresh(l->fetched_future_unix_s, now, TTL_S)) {
-                rc = em_fetch(l, flags, "forecast", NULL);
+                rc = em_fetch(l, ask, "forecast", NULL);
                 if (rc == LLMC_OK) {
                     llmc__live_future_fetched(l, now, LLMC__TIME_MAX_UNIX_S);
                     fetched = 1;
@@ -104,7 +104,7 @@ static int em_at(struct llmc__source *s, int64_t t, unsigned flags,
         } else if (t >= now - 86400 + 3600) {
             /* latest, then the day's history for a time it does not hold */
             if (!recent_fresh) {
-                rc = em_fetch(l, flags, "latest", NULL);
+                rc = em_fetch(l, ask, "latest", NULL);
                 if (rc == LLMC_OK) {
                     l->fetched_recent_unix_s = now;
                     fetched = 1;
@@ -113,7 +113,7 @@ static int em_at(struct llmc__source *s, int64_t t, unsigned flags,
             if (rc == LLMC_OK && !llmc__series_at(&l->cache, t) &&
                 t < now - 3600 &&
                 !llmc__live_fresh(l->fetched_history_unix_s, now, TTL_S)) {
-                rc = em_fetch(l, flags, "history", NULL);
+                rc = em_fetch(l, ask, "history", NULL);
                 if (rc == LLMC_OK) {
                     l->fetched_history_unix_s = now;
                     fetched = 1;
@@ -127,7 +127,7 @@ static int em_at(struct llmc__source *s, int64_t t, unsigned flags,
             llmc__format_iso8601(a, sizeof a, from);
             llmc__format_iso8601(b, sizeof b, to);
             snprintf(range, sizeof range, "&start=%s&end=%s", a, b);
-            rc = em_fetch(l, flags, "past-range", range);
+            rc = em_fetch(l, ask, "past-range", range);
             fetched = rc == LLMC_OK;
         }
         if (rc != LLMC_OK)
@@ -201,7 +201,8 @@ static void em_free(struct llmc__source *s)
     s->state = NULL;
 }
 
-static const struct llmc__source_ops em_ops = {em_at, em_set, em_free};
+static const struct llmc__source_ops em_ops = {
+    .at = em_at, .set = em_set, .free = em_free, .network = 1};
 
 int llmc__source_electricitymaps(struct llmc__source *s, const char *zone)
 {

@@ -20,19 +20,25 @@ struct file_source {
     char provenance[600];
 };
 
-static int file_at(struct llmc__source *s, int64_t t, unsigned flags,
-                   llmc_intensity *out)
+static int file_at(struct llmc__source *s, int64_t t,
+                   const struct llmc__grid_ask *ask, llmc_intensity *out)
 {
     struct file_source *f = s->state;
     const struct llmc__point *p = llmc__series_at(&f->series, t);
-    (void)flags; /* a file is always at hand */
+    (void)ask; /* a file is always at hand */
     if (!p) {
         const struct llmc__point *first = &f->series.points[0];
         const struct llmc__point *last = &f->series.points[f->series.count - 1];
+        char at[32], from[32], to[32];
+        llmc__format_iso8601(at, sizeof at, t);
+        llmc__format_iso8601(from, sizeof from, first->start_unix_s);
+        llmc__format_iso8601(to, sizeof to,
+                             last->start_unix_s + last->duration_s);
         return llmc__fail(LLMC_ENODATA,
-                          "%s has no row for %lld; it covers %lld to %lld",
-                          s->spec, (long long)t, (long long)first->start_unix_s,
-                          (long long)(last->start_unix_s + last->duration_s));
+                          "%s has no row for %s; it covers %s to %s: add rows "
+                          "for that time, or name a source after it for "
+                          "times it does not cover (%s,static:ZONE)",
+                          s->spec, at, from, to, s->spec);
     }
     llmc__point_answer(out, p, LLMC_BASIS_UNSPECIFIED, "", "file", f->path,
                        f->provenance, "");
@@ -57,7 +63,8 @@ static void file_free(struct llmc__source *s)
     s->state = NULL;
 }
 
-static const struct llmc__source_ops file_ops = {file_at, file_set, file_free};
+static const struct llmc__source_ops file_ops = {
+    .at = file_at, .set = file_set, .free = file_free, .network = 0};
 
 int llmc__source_file(struct llmc__source *s, const char *path)
 {

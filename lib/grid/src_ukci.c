@@ -28,8 +28,8 @@ static void minute_time(char *buf, size_t size, int64_t t)
     strftime(buf, size, "%Y-%m-%dT%H:%MZ", &tm);
 }
 
-static int ukci_fetch(struct ukci *u, unsigned flags, int64_t from,
-                      int64_t to)
+static int ukci_fetch(struct ukci *u, const struct llmc__grid_ask *ask,
+                      int64_t from, int64_t to)
 {
     struct llmc__live *l = &u->live;
     struct llmc__http_response resp;
@@ -44,7 +44,7 @@ static int ukci_fetch(struct ukci *u, unsigned flags, int64_t from,
                  b, u->region_id);
     else
         snprintf(path, sizeof path, "/intensity/%s/%s", a, b);
-    if ((rc = llmc__live_get(l, flags, &resp, path, NULL, NULL, NULL)) !=
+    if ((rc = llmc__live_get(l, ask, &resp, path, NULL, NULL, NULL)) !=
         LLMC_OK)
         return rc;
     llmc__series_init(&got);
@@ -53,8 +53,8 @@ static int ukci_fetch(struct ukci *u, unsigned flags, int64_t from,
     return llmc__live_keep(l, &got, rc);
 }
 
-static int ukci_at(struct llmc__source *s, int64_t t, unsigned flags,
-                   llmc_intensity *out)
+static int ukci_at(struct llmc__source *s, int64_t t,
+                   const struct llmc__grid_ask *ask, llmc_intensity *out)
 {
     struct ukci *u = s->state;
     struct llmc__live *l = &u->live;
@@ -68,7 +68,7 @@ static int ukci_at(struct llmc__source *s, int64_t t, unsigned flags,
          * answer the samples that follow; a search under way gets the
          * forecast as far as it will look (the API forecasts 48 h) */
         int64_t from = t - t % 1800 - 12 * 3600, to = from + 24 * 3600;
-        int64_t want = llmc__want_until_unix_s;
+        int64_t want = ask->want_until_unix_s;
         int rc;
         if (want > now + 48 * 3600)
             want = now + 48 * 3600;
@@ -77,7 +77,7 @@ static int ukci_at(struct llmc__source *s, int64_t t, unsigned flags,
         if (t > now &&
             (rc = llmc__live_future_known_short(l, t, now, TTL_S)) != LLMC_OK)
             return rc;
-        if ((rc = ukci_fetch(u, flags, from, to)) != LLMC_OK)
+        if ((rc = ukci_fetch(u, ask, from, to)) != LLMC_OK)
             return llmc__live_stale(l, t, rc, out);
         l->fetched_recent_unix_s = now;
         if (to > now)
@@ -112,7 +112,8 @@ static void ukci_free(struct llmc__source *s)
     s->state = NULL;
 }
 
-static const struct llmc__source_ops ukci_ops = {ukci_at, ukci_set, ukci_free};
+static const struct llmc__source_ops ukci_ops = {
+    .at = ukci_at, .set = ukci_set, .free = ukci_free, .network = 1};
 
 int llmc__source_ukci(struct llmc__source *s, const char *arg)
 {

@@ -25,7 +25,7 @@ struct watttime {
     int logins;
 };
 
-static int login(struct watttime *w, unsigned flags)
+static int login(struct watttime *w, const struct llmc__grid_ask *ask)
 {
     struct llmc__live *l = &w->live;
     struct llmc__http_response resp;
@@ -37,7 +37,7 @@ static int login(struct watttime *w, unsigned flags)
                           "and WATTTIME_PASSWORD, or username= and password= "
                           "with llmc_grid_set",
                           l->what);
-    rc = llmc__live_get(l, flags, &resp, "/login", NULL, l->user, l->secret);
+    rc = llmc__live_get(l, ask, &resp, "/login", NULL, l->user, l->secret);
     if (rc != LLMC_OK)
         return rc;
     /* the old token goes, whatever the answer */
@@ -57,7 +57,7 @@ static int login(struct watttime *w, unsigned flags)
     return rc;
 }
 
-static int get_with_token(struct watttime *w, unsigned flags,
+static int get_with_token(struct watttime *w, const struct llmc__grid_ask *ask,
                           struct llmc__http_response *resp, const char *path)
 {
     char header[4200];
@@ -67,10 +67,10 @@ static int get_with_token(struct watttime *w, unsigned flags,
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!*w->token ||
             llmc__unix_s() - w->token_at_unix_s >= TOKEN_LIFE_S)
-            if ((rc = login(w, flags)) != LLMC_OK)
+            if ((rc = login(w, ask)) != LLMC_OK)
                 return rc;
         snprintf(header, sizeof header, "Authorization: Bearer %s", w->token);
-        rc = llmc__live_get(&w->live, flags, resp, path, headers, NULL, NULL);
+        rc = llmc__live_get(&w->live, ask, resp, path, headers, NULL, NULL);
         explicit_bzero(header, sizeof header);
         if (rc != LLMC_EAUTH || attempt == 1)
             return rc;
@@ -81,12 +81,12 @@ static int get_with_token(struct watttime *w, unsigned flags,
     return rc;
 }
 
-static int fetch(struct watttime *w, unsigned flags, const char *path,
-                 int is_forecast)
+static int fetch(struct watttime *w, const struct llmc__grid_ask *ask,
+                 const char *path, int is_forecast)
 {
     struct llmc__http_response resp;
     struct llmc__series got;
-    int rc = get_with_token(w, flags, &resp, path);
+    int rc = get_with_token(w, ask, &resp, path);
     if (rc != LLMC_OK)
         return rc;
     llmc__series_init(&got);
@@ -96,8 +96,8 @@ static int fetch(struct watttime *w, unsigned flags, const char *path,
     return llmc__live_keep(&w->live, &got, rc);
 }
 
-static int wt_at(struct llmc__source *s, int64_t t, unsigned flags,
-                 llmc_intensity *out)
+static int wt_at(struct llmc__source *s, int64_t t,
+                 const struct llmc__grid_ask *ask, llmc_intensity *out)
 {
     struct watttime *w = s->state;
     struct llmc__live *l = &w->live;
@@ -112,9 +112,9 @@ static int wt_at(struct llmc__source *s, int64_t t, unsigned flags,
         if (t >= now - 300) {
             /* as far as t, or as far as a search under way will look:
              * one request for the whole search, not one per hour */
-            int64_t until = t > llmc__want_until_unix_s
+            int64_t until = t > ask->want_until_unix_s
                                 ? t
-                                : llmc__want_until_unix_s;
+                                : ask->want_until_unix_s;
             int hours = (int)ceil((double)(t - now) / 3600.0) + 1;
             if (hours < 1)
                 hours = 1;
@@ -132,7 +132,7 @@ static int wt_at(struct llmc__source *s, int64_t t, unsigned flags,
             snprintf(path, sizeof path,
                      "/v3/forecast?region=%s&signal_type=%s&horizon_hours=%d",
                      l->zone, w->signal, hours);
-            rc = fetch(w, flags, path, 1);
+            rc = fetch(w, ask, path, 1);
             if (rc == LLMC_OK) {
                 llmc__live_future_fetched(l, now, now + 3600 * (int64_t)hours);
                 l->fetched_recent_unix_s = now;
@@ -144,7 +144,7 @@ static int wt_at(struct llmc__source *s, int64_t t, unsigned flags,
             snprintf(path, sizeof path,
                      "/v3/historical?region=%s&signal_type=%s&start=%s&end=%s",
                      l->zone, w->signal, a, b);
-            rc = fetch(w, flags, path, 0);
+            rc = fetch(w, ask, path, 0);
         }
         if (rc != LLMC_OK)
             return llmc__live_stale(l, t, rc, out);
@@ -225,7 +225,8 @@ static void wt_free(struct llmc__source *s)
     s->state = NULL;
 }
 
-static const struct llmc__source_ops wt_ops = {wt_at, wt_set, wt_free};
+static const struct llmc__source_ops wt_ops = {
+    .at = wt_at, .set = wt_set, .free = wt_free, .network = 1};
 
 int llmc__source_watttime(struct llmc__source *s, const char *region)
 {

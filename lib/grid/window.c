@@ -9,7 +9,6 @@
 
 #include "../core/internal.h"
 #include "grid.h"
-#include "live.h"
 
 #define STEP_S 300 /* WattTime's period; EM and GB points are multiples */
 
@@ -23,6 +22,7 @@ static int best_window(llmc_window *out, llmc_grid *grid,
                        double within_s)
 {
     llmc_window full;
+    struct llmc__grid_ask ask = {0};
     double *v, sum = 0, best;
     size_t nwin, nsteps, have = 0, best_i = 0;
     int rc = LLMC_OK;
@@ -53,17 +53,17 @@ static int best_window(llmc_window *out, llmc_grid *grid,
         return llmc__fail(LLMC_ENOMEM, "out of memory");
     /* the intensity of each 5-minute step, as far as the data reach; a
      * live source asks for its forecast as far as the search looks, once */
-    llmc__want_until_unix_s = from_unix_s + (int64_t)nsteps * STEP_S;
+    ask.want_until_unix_s = from_unix_s + (int64_t)nsteps * STEP_S;
     for (; have < nsteps; have++) {
         llmc_intensity ci;
         llmc_intensity_init(&ci, sizeof ci);
-        rc = llmc_grid_intensity_at(&ci, grid,
-                                    from_unix_s + (int64_t)have * STEP_S);
+        rc = llmc__grid_intensity_at(&ci, grid,
+                                     from_unix_s + (int64_t)have * STEP_S,
+                                     &ask);
         if (rc != LLMC_OK)
             break;
         v[have] = ci.gco2e_per_kwh;
     }
-    llmc__want_until_unix_s = 0;
     if (have < nwin) {
         char why[600];
         snprintf(why, sizeof why, "%s", llmc_last_error());

@@ -70,7 +70,8 @@ static long card_index(const char *name, const char *prefix)
     return *end ? -1 : v;
 }
 
-/* The lowest-numbered hwmon of card dir whose name is amdgpu; 0 if found. */
+/* The lowest-numbered hwmon of card dir whose name is amdgpu: LLMC_OK,
+ * or LLMC_ENOTFOUND (not a card this meter reads). */
 static int find_hwmon(const char *card_dir, char *out, size_t size)
 {
     char dir[PATH_MAX], path[PATH_MAX], name[64];
@@ -81,7 +82,7 @@ static int find_hwmon(const char *card_dir, char *out, size_t size)
     if (snprintf(dir, sizeof dir, "%s/device/hwmon", card_dir) >=
             (int)sizeof dir ||
         !(d = opendir(dir)))
-        return -1;
+        return LLMC_ENOTFOUND;
     while ((de = readdir(d)) != NULL) {
         long k = card_index(de->d_name, "hwmon");
         if (k < 0 || (best >= 0 && k >= best))
@@ -96,7 +97,7 @@ static int find_hwmon(const char *card_dir, char *out, size_t size)
         best = k;
     }
     closedir(d);
-    return best >= 0 ? 0 : -1;
+    return best >= 0 ? LLMC_OK : LLMC_ENOTFOUND;
 }
 
 static int card_cmp(const void *a, const void *b)
@@ -124,7 +125,7 @@ static int list_cards(const char *base, struct card **out, size_t *count)
         if ((one.index = card_index(de->d_name, "card")) < 0 ||
             snprintf(dir, sizeof dir, "%s/%s", base, de->d_name) >=
                 (int)sizeof dir ||
-            find_hwmon(dir, one.hwmon, sizeof one.hwmon) != 0)
+            find_hwmon(dir, one.hwmon, sizeof one.hwmon) != LLMC_OK)
             continue;
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 8;
@@ -184,7 +185,7 @@ static int fail_read(struct llmc__channel *ch, int rc, const char *path,
                      const char *text, const char *unit)
 {
     int e = errno;
-    if (rc == -2)
+    if (rc == LLMC_EFORMAT)
         return llmc__channel_fail(ch, LLMC_EFORMAT,
                                   "%s does not hold a number in %s: '%s'", path,
                                   unit, text);
@@ -319,29 +320,38 @@ static const struct llmc__channel_ops amd_ops = {amd_read, amd_close};
 
 /* ---- open --------------------------------------------------------------- */
 
-/* Opens path into *fd and reads it once; returns 0 or the errno, ENOENT
- * when the file does not exist. A file that does not parse stays open:
- * the channel reports LLMC_EFORMAT on every read. */
+/* Opens path into *fd and reads it once. LLMC_OK; LLMC_ENOTFOUND when the
+ * file does not exist; LLMC_EPERM when this user may not read it;
+ * LLMC_EIO otherwise; *why_errno says why, for the message. A file that
+ * does not parse stays open: the channel reports LLMC_EFORMAT on every
+ * read. */
 static int probe_file(const char *dir, const char *file, int *fd, char *path,
-                      size_t size)
+                      size_t size, int *why_errno)
 {
     uint64_t v;
+    int e = 0;
+
     *fd = -1;
     if (snprintf(path, size, "%s/%s", dir, file) >= (int)size)
-        return ENAMETOOLONG;
-    if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        return errno;
-    if (llmc__pread_u64(*fd, &v, NULL, 0) == -1) {
-        int e = errno;
+        e = ENAMETOOLONG;
+    else if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        e = errno;
+    else if (llmc__pread_u64(*fd, &v, NULL, 0) == LLMC_EIO) {
+        e = errno;
         close(*fd);
         *fd = -1;
-        return e;
     }
-    return 0;
+    *why_errno = e;
+    return e == 0                        ? LLMC_OK
+           : e == ENOENT                 ? LLMC_ENOTFOUND
+           : e == EACCES || e == EPERM   ? LLMC_EPERM
+                                         : LLMC_EIO;
 }
 
-/* Opens the files of one card into a new state; returns 0 or the errno of
- * the file that stops it (in failed, with its path). */
+/* Opens the files of one card into a new state. LLMC_OK; LLMC_ENOMEM;
+ * LLMC_EPERM, with failed holding the path this user may not read;
+ * LLMC_ENODEV (no file to read) or LLMC_EIO, with failed saying which
+ * file and why. */
 /* A whole number in a sysfs file (bytes, uW), or NAN. */
 static double sysfs_number(const char *path)
 {
@@ -358,43 +368,49 @@ static int open_card(const struct card *c, struct amd_state **out,
                      char *failed, size_t failed_size)
 {
     struct amd_state *s = calloc(1, sizeof *s);
-    int e, pe;
+    int e, pe, e_errno, pe_errno;
 
     *out = NULL;
     if (!s)
-        return ENOMEM;
+        return LLMC_ENOMEM;
     s->efd = s->pfd = -1;
     s->prev_w = s->still_w = NAN;
     e = probe_file(c->hwmon, "energy1_input", &s->efd, s->epath,
-                   sizeof s->epath);
+                   sizeof s->epath, &e_errno);
     pe = probe_file(c->hwmon, "power1_average", &s->pfd, s->ppath,
-                    sizeof s->ppath);
-    if (pe == ENOENT)
+                    sizeof s->ppath, &pe_errno);
+    if (pe == LLMC_ENOTFOUND)
         pe = probe_file(c->hwmon, "power1_input", &s->pfd, s->ppath,
-                        sizeof s->ppath);
-    if (e == 0) {
+                        sizeof s->ppath, &pe_errno);
+    if (e == LLMC_OK) {
         s->mode = MODE_COUNTER;
         llmc__put_text(s->note, sizeof s->note,
                  "energy1_input counter (uJ)%s", s->pfd >= 0
                      ? "; checked against power until it is seen to advance"
                      : "");
-    } else if (e == ENOENT && pe == 0) {
+    } else if (e == LLMC_ENOTFOUND && pe == LLMC_OK) {
         s->mode = MODE_POWER;
         llmc__put_text(s->note, sizeof s->note,
                  "%s (uW) integrated with the trapezoid rule between reads "
                  "(the driver has no energy counter)",
                  strrchr(s->ppath, '/') + 1);
     } else {
-        int bad = e != ENOENT ? e : pe;
-        if (e != ENOENT)
-            llmc__put_text(failed, failed_size, "%s", s->epath);
-        else if (pe != ENOENT)
-            llmc__put_text(failed, failed_size, "%s", s->ppath);
-        else {
+        /* the file that stops the card: the counter's, else the
+         * power's; a denied one is named alone (the caller says what to
+         * do), another with its reason */
+        int bad = e != LLMC_ENOTFOUND ? e : pe;
+        const char *path = e != LLMC_ENOTFOUND ? s->epath : s->ppath;
+        int why = e != LLMC_ENOTFOUND ? e_errno : pe_errno;
+        if (bad == LLMC_ENOTFOUND) {
             llmc__put_text(failed, failed_size,
                      "%s has no energy1_input, power1_average or power1_input",
                      c->hwmon);
-            bad = ENOENT;
+            bad = LLMC_ENODEV;
+        } else if (bad == LLMC_EPERM) {
+            llmc__put_text(failed, failed_size, "%s", path);
+        } else {
+            llmc__put_text(failed, failed_size, "%s: %s", path,
+                           strerror(why));
         }
         if (s->efd >= 0)
             close(s->efd);
@@ -404,7 +420,7 @@ static int open_card(const struct card *c, struct amd_state **out,
         return bad;
     }
     *out = s;
-    return 0;
+    return LLMC_OK;
 }
 
 static void list_indices(char *buf, size_t size, const struct card *c,
@@ -746,25 +762,23 @@ int llmc__amdgpu_open(struct llmc_meter *m, const char *args, int is_auto)
             c[i].wanted = 1;
     }
     for (size_t i = 0; i < count; i++) {
-        char card_dir[PATH_MAX], failed[PATH_MAX];
+        char card_dir[PATH_MAX], failed[PATH_MAX + 64];
         struct amd_state *s;
         int e;
 
         if (!c[i].wanted)
             continue;
         llmc__put_text(card_dir, sizeof card_dir, "%s/card%ld", base, c[i].index);
-        if ((e = open_card(&c[i], &s, failed, sizeof failed)) != 0) {
-            if (e == ENOMEM) {
+        if ((e = open_card(&c[i], &s, failed, sizeof failed)) != LLMC_OK) {
+            if (e == LLMC_ENOMEM) {
                 free(c);
                 return llmc__fail(LLMC_ENOMEM, "amdgpu: out of memory");
             }
-            if (e == EACCES || e == EPERM) {
+            if (e == LLMC_EPERM) {
                 if (!denied++)
                     llmc__put_text(first_denied, sizeof first_denied, "%s", failed);
             } else if (!others++) {
-                llmc__put_text(first_other, sizeof first_other, "%s%s%s", failed,
-                         e == ENOENT ? "" : ": ",
-                         e == ENOENT ? "" : strerror(e));
+                llmc__put_text(first_other, sizeof first_other, "%s", failed);
             }
             continue;
         }

@@ -54,7 +54,8 @@ struct proc_row {
 };
 
 /* One /proc/PID/stat: the fields after the command name, which may hold
- * spaces and parentheses (it ends at the last ')'). */
+ * spaces and parentheses (it ends at the last ')'). LLMC_OK, LLMC_EIO
+ * (gone, or unreadable), or LLMC_EFORMAT. */
 static int read_stat(const char *path, struct proc_row *row)
 {
     char buf[1024];
@@ -65,21 +66,21 @@ static int read_stat(const char *path, struct proc_row *row)
     size_t n;
     FILE *f = fopen(path, "re");
     if (!f)
-        return -1;
+        return LLMC_EIO;
     n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = '\0';
     if (!(p = strrchr(buf, ')')))
-        return -1;
+        return LLMC_EFORMAT;
     /* state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
      * cmajflt utime stime cutime cstime (proc(5)) */
     if (sscanf(p + 1, " %*c %lld %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
                "%lld %lld", &ppid, &ut, &st, &cut, &cst) != 5)
-        return -1;
+        return LLMC_EFORMAT;
     row->ppid = (pid_t)ppid;
     row->ticks = ut + st + (cut > 0 ? (unsigned long long)cut : 0) +
                  (cst > 0 ? (unsigned long long)cst : 0);
-    return 0;
+    return LLMC_OK;
 }
 
 static int by_pid(const void *a, const void *b)
@@ -95,8 +96,9 @@ static int pid_matches(const void *key, const void *row)
     return x < y ? -1 : x > y;
 }
 
-/* The CPU ticks of root and every live process below it; -1 when root
- * itself cannot be read. */
+/* The CPU ticks of root and every live process below it: LLMC_OK;
+ * LLMC_EIO when procfs cannot be listed, LLMC_ENOTFOUND when root itself
+ * cannot be read, LLMC_ENOMEM (a part of the tree would go uncounted). */
 static int tree_ticks(pid_t root, unsigned long long *out)
 {
     char path[600];
@@ -108,7 +110,7 @@ static int tree_ticks(pid_t root, unsigned long long *out)
     DIR *d = opendir(llmc__procfs_root());
 
     if (!d)
-        return -1;
+        return LLMC_EIO;
     while ((de = readdir(d)) != NULL) {
         struct proc_row row;
         char *end;
@@ -117,13 +119,16 @@ static int tree_ticks(pid_t root, unsigned long long *out)
             continue;
         snprintf(path, sizeof path, "%s/%s/stat", llmc__procfs_root(),
                  de->d_name);
-        if (read_stat(path, &row) != 0)
+        if (read_stat(path, &row) != LLMC_OK)
             continue; /* gone since the listing */
         row.pid = (pid_t)v;
         if (n == cap) {
             cap = cap ? cap * 2 : 256;
-            if (!(grown = realloc(rows, cap * sizeof *rows)))
-                break;
+            if (!(grown = realloc(rows, cap * sizeof *rows))) {
+                closedir(d);
+                free(rows);
+                return LLMC_ENOMEM;
+            }
             rows = grown;
         }
         rows[n++] = row;
@@ -131,7 +136,7 @@ static int tree_ticks(pid_t root, unsigned long long *out)
     closedir(d);
     if (n && !(in = calloc(n, 1))) {
         free(rows);
-        return -1;
+        return LLMC_ENOMEM;
     }
     /* by pid, so that a parent is found in log n: a node may run
      * thousands of processes, and this runs at every sample */
@@ -161,7 +166,7 @@ static int tree_ticks(pid_t root, unsigned long long *out)
             *out += rows[i].ticks;
     free(in);
     free(rows);
-    return found ? 0 : -1;
+    return found ? LLMC_OK : LLMC_ENOTFOUND;
 }
 
 static int cputime_read(struct llmc__channel *ch, int64_t now_ns)
@@ -169,8 +174,14 @@ static int cputime_read(struct llmc__channel *ch, int64_t now_ns)
     struct cputime_state *s = ch->state;
     unsigned long long ticks;
     double dt_s, cpu_s, e_j;
+    int rc = tree_ticks(s->root, &ticks);
 
-    if (tree_ticks(s->root, &ticks) != 0)
+    if (rc == LLMC_ENOMEM)
+        return llmc__channel_fail(ch, LLMC_ENOMEM,
+                                  "out of memory listing the processes of "
+                                  "%s",
+                                  llmc__procfs_root());
+    if (rc != LLMC_OK)
         return llmc__channel_fail(ch, LLMC_EIO,
                                   "cannot read the CPU time of process %ld "
                                   "from %s/%ld/stat; is procfs mounted?",

@@ -84,7 +84,7 @@ static uint64_t read_range_uj(const char *dir)
         return 0;
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return 0;
-    if (llmc__pread_u64(fd, &v, NULL, 0) != 0)
+    if (llmc__pread_u64(fd, &v, NULL, 0) != LLMC_OK)
         v = 0;
     close(fd);
     return v;
@@ -243,13 +243,13 @@ static void probe(struct zone *z, const char *base)
         return;
     }
     rc = llmc__pread_u64(z->fd, &v, NULL, 0);
-    if (rc == -1) {
+    if (rc == LLMC_EIO) {
         z->err = errno;
         close(z->fd);
         z->fd = -1;
         return;
     }
-    z->parses = rc == 0;
+    z->parses = rc == LLMC_OK;
 }
 
 /* ---- the channel -------------------------------------------------------- */
@@ -263,14 +263,14 @@ static int rapl_read(struct llmc__channel *ch, int64_t now_ns)
     int was_ok = ch->status == LLMC_OK;
     int rc = llmc__pread_u64(s->fd, &cur, text, sizeof text);
 
-    if (rc == -1) {
+    if (rc == LLMC_EIO) {
         int e = errno;
         return llmc__channel_fail(ch,
                                   e == EACCES || e == EPERM ? LLMC_EPERM
                                                             : LLMC_EIO,
                                   "%s: %s", s->path, strerror(e));
     }
-    if (rc == -2)
+    if (rc == LLMC_EFORMAT)
         return llmc__channel_fail(ch, LLMC_EFORMAT,
                                   "%s does not hold a counter in uJ: '%s'",
                                   s->path, text);

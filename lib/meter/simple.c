@@ -80,31 +80,37 @@ struct cpu_model_state {
     char stat_path[512];
 };
 
-/* The aggregate "cpu" line of /proc/stat: busy and total jiffies. */
+/* The aggregate "cpu" line of /proc/stat: busy and total jiffies.
+ * LLMC_OK; LLMC_EIO when the file cannot be read; LLMC_EFORMAT when it
+ * does not start with that line (line then holds what it starts with). */
 static int read_proc_stat(const char *path, unsigned long long *busy,
-                          unsigned long long *total)
+                          unsigned long long *total, char *line,
+                          size_t line_size)
 {
     unsigned long long v[8] = {0};
-    char line[512];
     FILE *f = fopen(path, "r");
     int n;
+    line[0] = '\0';
     if (!f)
-        return -1;
-    if (!fgets(line, sizeof line, f)) {
+        return LLMC_EIO;
+    if (!fgets(line, (int)line_size, f)) {
+        int e = ferror(f) ? errno : 0;
         fclose(f);
-        return -1;
+        line[0] = '\0';
+        return e ? LLMC_EIO : LLMC_EFORMAT; /* an empty file */
     }
     fclose(f);
+    line[strcspn(line, "\n")] = '\0';
     /* user nice system idle iowait irq softirq steal */
     n = sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
                &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
     if (n < 4)
-        return -1;
+        return LLMC_EFORMAT;
     *total = 0;
     for (int i = 0; i < 8; i++)
         *total += v[i];
     *busy = *total - v[3] - v[4];
-    return 0;
+    return LLMC_OK;
 }
 
 static int cpu_model_read(struct llmc__channel *ch, int64_t now_ns)
@@ -112,8 +118,17 @@ static int cpu_model_read(struct llmc__channel *ch, int64_t now_ns)
     struct cpu_model_state *s = ch->state;
     unsigned long long busy, total;
     double dt, u;
+    char line[512];
+    int rc = read_proc_stat(s->stat_path, &busy, &total, line, sizeof line);
 
-    if (read_proc_stat(s->stat_path, &busy, &total) != 0)
+    if (rc == LLMC_EFORMAT)
+        return llmc__channel_fail(ch, LLMC_EFORMAT,
+                                  "%s does not start with a \"cpu\" line of "
+                                  "at least 4 numbers: '%.80s'; set "
+                                  "LLMC_PROCFS_ROOT to a procfs, or give "
+                                  "model:PROFILE@U",
+                                  s->stat_path, line);
+    if (rc != LLMC_OK)
         return llmc__channel_fail(ch, LLMC_EIO,
                                   "cannot read CPU utilisation from %s; set "
                                   "LLMC_PROCFS_ROOT, or give model:PROFILE@U",

@@ -25,9 +25,9 @@ void llmc__put_text(char *buf, size_t size, const char *fmt, ...)
 }
 
 
-/* Reads an unsigned decimal number at offset 0 of fd. Returns 0, -1 with
- * errno set when the read fails, -2 when the text is not a number (then
- * text holds what was read, for the message). */
+/* Reads an unsigned decimal number at offset 0 of fd. Returns LLMC_OK,
+ * LLMC_EIO with errno set when the read fails, LLMC_EFORMAT when the text
+ * is not a number (then text holds what was read, for the message). */
 int llmc__pread_u64(int fd, uint64_t *out, char *text, size_t text_size)
 {
     char buf[64];
@@ -40,7 +40,7 @@ int llmc__pread_u64(int fd, uint64_t *out, char *text, size_t text_size)
         n = pread(fd, buf, sizeof buf - 1, 0);
     while (n < 0 && errno == EINTR);
     if (n < 0)
-        return -1;
+        return LLMC_EIO;
     buf[n] = '\0';
     if (text && text_size) {
         size_t k = strcspn(buf, "\n");
@@ -50,27 +50,27 @@ int llmc__pread_u64(int fd, uint64_t *out, char *text, size_t text_size)
     while (*p == ' ' || *p == '\t')
         p++;
     if (*p < '0' || *p > '9')
-        return -2;
+        return LLMC_EFORMAT;
     errno = 0;
     v = strtoull(p, &end, 10);
     if (errno == ERANGE)
-        return -2;
+        return LLMC_EFORMAT;
     while (*end == ' ' || *end == '\t' || *end == '\n')
         end++;
     if (*end)
-        return -2;
+        return LLMC_EFORMAT;
     *out = (uint64_t)v;
-    return 0;
+    return LLMC_OK;
 }
 
-/* Reads a small text file into buf without its trailing newline; 0 or -1
- * with errno. */
+/* Reads a small text file into buf without its trailing newline;
+ * LLMC_OK, or LLMC_EIO with errno set. */
 int llmc__read_text(const char *path, char *buf, size_t size)
 {
     ssize_t n;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return -1;
+        return LLMC_EIO;
     do
         n = read(fd, buf, size - 1);
     while (n < 0 && errno == EINTR);
@@ -78,11 +78,11 @@ int llmc__read_text(const char *path, char *buf, size_t size)
         int e = errno;
         close(fd);
         errno = e;
-        return -1;
+        return LLMC_EIO;
     }
     close(fd);
     buf[n] = '\0';
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
         buf[--n] = '\0';
-    return 0;
+    return LLMC_OK;
 }

@@ -296,7 +296,7 @@ static const struct key_row rows[] = {
      "the devices' profile, for embodied carbon (default: what the "
      "meters' driver reports)", set_hardware},
     {"devices", "--devices", "LLMC_DEVICES", "N", "", NUM(1, MAX_DEVICES), 0,
-     "how many devices embodied carbon counts (default: those read)",
+     "how many devices embodied carbon counts (default: those counted here)",
      set_devices},
     {"target_tokens", "--target-tokens", "LLMC_TARGET_TOKENS", "N", "tokens",
      NUM(1, 18446744073709551615.0), 1,

@@ -122,22 +122,20 @@ static int lock_file(int dirfd, const char *dir, const char *name, char *why,
     return fd;
 }
 
-/* Returns a lock handle (>= 0) when this process now holds key, -1 when
- * another process does, -2 when no lock can be taken at all (why says
- * what is wrong and what to do). */
-int llmc__lock_try(const llmc_tracker *t, const char *key, char *why,
-                   size_t why_size)
+int llmc__lock_try(const llmc_tracker *t, const char *key, int *handle,
+                   char *why, size_t why_size)
 {
     char dir[400], path[800], name[200], file[300];
     size_t n = 0;
     int fd, dirfd, slot = -1;
 
+    *handle = LLMC__LOCK_NONE;
     snprintf(why, why_size, "no free lock slot in this process");
     for (const char *p = key; *p && n + 1 < sizeof name; p++)
         name[n++] = (*p == '/' || *p == ' ') ? '_' : *p;
     name[n] = '\0';
     if ((dirfd = lock_dir(dir, sizeof dir, why, why_size, t)) < 0)
-        return -2;
+        return LLMC_EIO;
     snprintf(file, sizeof file, "%s-%s.lock", t->boot_id, name);
     snprintf(path, sizeof path, "%s/%s", dir, file);
 
@@ -147,7 +145,9 @@ int llmc__lock_try(const llmc_tracker *t, const char *key, char *why,
             held[i].refs++;
             pthread_mutex_unlock(&held_mu);
             close(dirfd);
-            return i;
+            why[0] = '\0';
+            *handle = i;
+            return LLMC_OK;
         }
         if (held[i].refs == 0 && slot < 0)
             slot = i;
@@ -155,13 +155,13 @@ int llmc__lock_try(const llmc_tracker *t, const char *key, char *why,
     if (slot < 0) {
         pthread_mutex_unlock(&held_mu);
         close(dirfd);
-        return -2;
+        return LLMC_EBUSY;
     }
     fd = lock_file(dirfd, dir, file, why, why_size);
     close(dirfd);
     if (fd < 0) {
         pthread_mutex_unlock(&held_mu);
-        return -2;
+        return LLMC_EIO;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int busy = errno == EWOULDBLOCK;
@@ -170,7 +170,10 @@ int llmc__lock_try(const llmc_tracker *t, const char *key, char *why,
                      strerror(errno));
         close(fd);
         pthread_mutex_unlock(&held_mu);
-        return busy ? -1 : -2;
+        if (!busy)
+            return LLMC_EIO;
+        why[0] = '\0';
+        return LLMC_OK; /* another process reads the device */
     }
     {   /* who holds it, for people looking at the directory: the file is
          * ours (checked above), so rewriting it harms nothing */
@@ -184,7 +187,8 @@ int llmc__lock_try(const llmc_tracker *t, const char *key, char *why,
     held[slot].refs = 1;
     pthread_mutex_unlock(&held_mu);
     why[0] = '\0';
-    return slot;
+    *handle = slot;
+    return LLMC_OK;
 }
 
 void llmc__lock_release(int handle)

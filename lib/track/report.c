@@ -277,7 +277,7 @@ static json_t *num(double v)
  * figure of the run it resumed from. */
 static int embodied_counted(const llmc_tracker *t)
 {
-    return t->embodied_devices > 0 || t->resumed.embodied_kgco2e > 0;
+    return t->embodied_included || t->resumed.embodied_kgco2e > 0;
 }
 
 /* embodied: whether the tracker counts embodied carbon; where it does
@@ -455,8 +455,8 @@ static void embodied_json(int *okp, json_t *root, const llmc_tracker *t)
 {
     int ok = *okp;
     json_t *e = json_object();
-    llmc__json_set(&ok, e, "included", json_boolean(t->embodied_devices > 0));
-    if (t->embodied_devices > 0) {
+    llmc__json_set(&ok, e, "included", json_boolean(t->embodied_included));
+    if (t->embodied_included) {
         llmc__json_set(&ok, e, "devices", json_integer(t->embodied_devices));
         llmc__json_set(&ok, e, "kgco2e_per_device",
                             json_real(t->embodied_per_device_kgco2e));
@@ -465,6 +465,11 @@ static void embodied_json(int *okp, json_t *root, const llmc_tracker *t)
                                             LLMC_PROFILE_EMBODIED_BASIS)));
         llmc__json_set(&ok, e, "lifetime_years",
                             json_real(t->lifetime_s / LLMC__SECONDS_PER_YEAR));
+        if (t->embodied_by_held)
+            llmc__json_set(&ok, e, "note", json_string(
+                "charged for the time this process counted each device; "
+                "the other processes of the node charge the devices they "
+                "count"));
     } else {
         llmc__json_set(&ok, e, "note", json_string(t->embodied_note));
     }
@@ -548,7 +553,7 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
     root = totals_json(&o, embodied_counted(t));
     llmc__json_set(&ok, root, "embodied_included",
                    json_boolean(embodied_counted(t)));
-    if (t->embodied_devices > 0) {
+    if (t->embodied_included) {
         llmc__json_set(&ok, root, "embodied_note", json_null());
     } else {
         char note[400];

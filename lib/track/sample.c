@@ -30,7 +30,7 @@ static void elect(llmc_tracker *t, size_t i)
     const char *lock_key = llmc__meter_lock_key(t->meter, i);
     struct llmc__chan *c = &t->chans[i];
     char why[300];
-    int h;
+    int h, rc;
 
     if (c->held || !c->owned)
         return;
@@ -38,12 +38,12 @@ static void elect(llmc_tracker *t, size_t i)
         c->held = 1;
         return;
     }
-    h = llmc__lock_try(t, lock_key, why, sizeof why);
-    if (h >= 0) {
+    rc = llmc__lock_try(t, lock_key, &h, why, sizeof why);
+    if (rc == LLMC_OK && h != LLMC__LOCK_NONE) {
         c->held = 1;
         c->lock_fd = h;
         c->note[0] = '\0';
-    } else if (h == -1) {
+    } else if (rc == LLMC_OK) {
         snprintf(c->note, sizeof c->note,
                  "read by another process on this node (%s)", lock_key);
     } else {
@@ -99,12 +99,12 @@ struct answer {
     char error[400];
 };
 
-/* flags: LLMC__GRID_NO_NETWORK when the asker must not wait. */
+/* how: LLMC__GRID_NO_NETWORK when the asker must not wait (how_to_ask). */
 static void ask(struct answer *a, llmc_grid *grid, double at_unix_s,
-                unsigned flags)
+                const struct llmc__grid_ask *how)
 {
     llmc_intensity_init(&a->ci, sizeof a->ci);
-    a->rc = llmc__grid_intensity_at(&a->ci, grid, (int64_t)at_unix_s, flags);
+    a->rc = llmc__grid_intensity_at(&a->ci, grid, (int64_t)at_unix_s, how);
     a->provenance[0] = a->fallback[0] = a->error[0] = '\0';
     if (a->rc != LLMC_OK) {
         snprintf(a->error, sizeof a->error, "%s", llmc_last_error());
@@ -266,8 +266,9 @@ static void span_price(llmc_tracker *t, unsigned i, double gco2e_per_kwh,
     spans_sync(t);
 }
 
-/* The value known nearest in time to span i: the one known when it began
- * or the latest. 0, or -1 when none is known. */
+/* Prices span i with the value known nearest in time to it: the one known
+ * when it began or the latest. LLMC_OK, or LLMC_ENODATA when none is
+ * known (the span waits). */
 static int span_nearest(llmc_tracker *t, unsigned i)
 {
     const struct llmc__span *s = &t->spans[i];
@@ -275,7 +276,7 @@ static int span_nearest(llmc_tracker *t, unsigned i)
     char how[200];
 
     if (!t->intensity_known && isnan(s->before_gco2e))
-        return -1;
+        return LLMC_ENODATA;
     g = t->intensity.gco2e_per_kwh;
     at = t->known_unix_s;
     if (!isnan(s->before_gco2e) &&
@@ -294,7 +295,7 @@ static int span_nearest(llmc_tracker *t, unsigned i)
                  "middle); the grid had none for the span's own time",
                  fabs(at - mid), at < mid ? "before" : "after");
     span_price(t, i, g, 0, how);
-    return 0;
+    return LLMC_OK;
 }
 
 static int span_find(const llmc_tracker *t, uint64_t id)
@@ -306,11 +307,17 @@ static int span_find(const llmc_tracker *t, uint64_t id)
 }
 
 /* How the grid is asked: by its own thread (unlock, mu released), over
- * the network if need be; by the sample itself, never the network, so
- * that no sample (one inside llmc_tracker_step above all) waits for it. */
-static unsigned asking_flags(int unlock)
+ * the network if need be, a request in flight ended when the tracker
+ * stops (grid_cancel); by the sample itself, never the network, so that
+ * no sample (one inside llmc_tracker_step above all) waits for it. */
+static struct llmc__grid_ask how_to_ask(llmc_tracker *t, int unlock)
 {
-    return unlock ? 0u : LLMC__GRID_NO_NETWORK;
+    struct llmc__grid_ask how = {0};
+    if (unlock)
+        how.cancel = &t->grid_cancel;
+    else
+        how.flags = LLMC__GRID_NO_NETWORK;
+    return how;
 }
 
 /* Asks the grid for the time of each span waiting for a value, and prices
@@ -320,6 +327,7 @@ static unsigned asking_flags(int unlock)
 static void price_spans(llmc_tracker *t, int unlock)
 {
     struct { uint64_t id; double mid; struct answer a; } *q;
+    struct llmc__grid_ask how = how_to_ask(t, unlock);
     unsigned n = 0;
 
     if (!t->nspans || !t->intensity_known)
@@ -348,7 +356,7 @@ static void price_spans(llmc_tracker *t, int unlock)
             q[k].a.rc = LLMC_ENET; /* the value nearest in time will do */
             continue;
         }
-        ask(&q[k].a, t->grid, q[k].mid, asking_flags(unlock));
+        ask(&q[k].a, t->grid, q[k].mid, &how);
     }
     if (unlock)
         pthread_mutex_lock(&t->mu);
@@ -378,6 +386,7 @@ static void price_spans(llmc_tracker *t, int unlock)
 static void grid_round(llmc_tracker *t, int unlock)
 {
     struct answer *a;
+    struct llmc__grid_ask how = how_to_ask(t, unlock);
     double asked = wall_now_s();
 
     if (t->intensity_ok && asked < t->grid_next_ask_unix_s) {
@@ -391,7 +400,7 @@ static void grid_round(llmc_tracker *t, int unlock)
         return; /* out of memory: the next round asks again */
     if (unlock)
         pthread_mutex_unlock(&t->mu);
-    ask(a, t->grid, asked, asking_flags(unlock));
+    ask(a, t->grid, asked, &how);
     if (unlock)
         pthread_mutex_lock(&t->mu);
     if (!t->grid_quit) {
@@ -400,18 +409,6 @@ static void grid_round(llmc_tracker *t, int unlock)
             price_spans(t, unlock);
     }
     free(a);
-}
-
-int llmc__grid_is_live(const llmc_grid *grid)
-{
-    static const char *const live[] = {"electricitymaps:", "ukci:",
-                                       "watttime:"};
-    const char *spec = llmc_grid_spec(grid);
-    for (size_t i = 0; spec && i < sizeof live / sizeof *live; i++)
-        for (const char *at = spec; (at = strstr(at, live[i])) != NULL; at++)
-            if (at == spec || at[-1] == ',')
-                return 1;
-    return 0;
 }
 
 /* Manual time (lib/core/clock.c) waits for the grid thread: from the
@@ -438,7 +435,6 @@ static void grid_idle(llmc_tracker *t)
 static void *grid_main(void *arg)
 {
     llmc_tracker *t = arg;
-    llmc__grid_thread_cancel(&t->grid_cancel);
     pthread_mutex_lock(&t->mu);
     while (!t->grid_quit) {
         if (!t->grid_wake) {
@@ -566,6 +562,7 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
 {
     int64_t now;
     double now_unix_s, dt, de = 0.0, op = 0.0, emb = 0.0, ci = NAN;
+    int devices_held = 0;
     double *ptime = t->phase_scratch, *frac = t->phase_scratch + t->phase_cap;
     uint64_t train_tokens = 0;
     int priced;
@@ -602,6 +599,7 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
             c->last_j = e; /* a new holder counts from here on */
             continue;
         }
+        devices_held += c->device;
         if (!isnan(e) && !isnan(c->last_j) && e >= c->last_j) {
             c->delta_j = e - c->last_j;
             c->counted_j += c->delta_j;
@@ -619,11 +617,13 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
     if (t->intensity_ok)
         ci = t->intensity.gco2e_per_kwh;
     if (dt > 0.0) {
+        int devices = t->embodied_by_held ? devices_held
+                                          : t->embodied_devices;
         if (t->intensity_ok)
             llmc_account_operational(&op, de, t->pue, ci);
-        if (t->embodied_devices > 0)
+        if (t->embodied_included && devices > 0)
             llmc_account_embodied(&emb, t->embodied_per_device_kgco2e *
-                                            t->embodied_devices,
+                                            devices,
                                   dt, t->lifetime_s);
     }
 

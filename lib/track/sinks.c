@@ -188,7 +188,7 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
                                                        : json_null());
     /* null: this tracker counts no embodied carbon (no hardware, or no
      * figure for it); unknown, not 0 */
-    json_object_set_new(line, "embodied_kgco2e", t->embodied_devices > 0
+    json_object_set_new(line, "embodied_kgco2e", t->embodied_included
                                                      ? json_real(emb_kg)
                                                      : json_null());
     /* a run that took over from its checkpoint says so on every line:
@@ -263,7 +263,7 @@ void llmc__log_window(llmc_tracker *t, const struct llmc__window_line *w)
                         num_or_null(o->operational_kgco2e));
     /* null, as on the sample lines, where no embodied carbon is counted */
     json_object_set_new(line, "embodied_kgco2e",
-                        t->embodied_devices > 0
+                        t->embodied_included
                             ? num_or_null(o->embodied_kgco2e)
                             : json_null());
     json_object_set_new(line, "total_kgco2e", num_or_null(o->total_kgco2e));
@@ -366,55 +366,71 @@ static struct llmc__acc acc_sum(const struct llmc__acc *a,
     return s;
 }
 
+/* The status of a checkpoint write that failed with errno e. */
+static int ckpt_status(int e)
+{
+    return e == EACCES || e == EPERM || e == EROFS ? LLMC_EPERM : LLMC_EIO;
+}
+
 /* Writes, flushes and fsyncs path.tmp.PID, then renames it over path and
  * fsyncs the directory: either the old or the new checkpoint survives a
- * crash, never a torn one. Returns 0 or an errno value. */
-static int write_atomically(const char *path, const char *text)
+ * crash, never a torn one. Returns LLMC_OK, or LLMC_EPERM or LLMC_EIO
+ * with *why_errno saying why (no message: the writer has no caller to
+ * tell; llmc__writer_checkpoint_result words it later). */
+static int write_atomically(const char *path, const char *text,
+                            int *why_errno)
 {
     char tmp[4200], dir[4200];
     size_t len = strlen(text);
-    int fd, e;
+    int fd;
 
+    *why_errno = 0;
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path,
                          (long)getpid()) >= sizeof tmp ||
-        (size_t)snprintf(dir, sizeof dir, "%s", path) >= sizeof dir)
-        return ENAMETOOLONG;
+        (size_t)snprintf(dir, sizeof dir, "%s", path) >= sizeof dir) {
+        *why_errno = ENAMETOOLONG;
+        return ckpt_status(*why_errno);
+    }
     /* a killed writer of the same PID may have left one; never write
      * through a link someone planted under that name */
-    if (unlink(tmp) != 0 && errno != ENOENT)
-        return errno;
+    if (unlink(tmp) != 0 && errno != ENOENT) {
+        *why_errno = errno;
+        return ckpt_status(*why_errno);
+    }
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
               0644);
-    if (fd < 0)
-        return errno;
+    if (fd < 0) {
+        *why_errno = errno;
+        return ckpt_status(*why_errno);
+    }
     for (size_t off = 0; off < len;) {
         ssize_t n = write(fd, text + off, len - off);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            e = errno;
+            *why_errno = errno;
             close(fd);
             unlink(tmp);
-            return e;
+            return ckpt_status(*why_errno);
         }
         off += (size_t)n;
     }
     if (fsync(fd) != 0) {
-        e = errno;
+        *why_errno = errno;
         close(fd);
         unlink(tmp);
-        return e;
+        return ckpt_status(*why_errno);
     }
     if (close(fd) != 0 || rename(tmp, path) != 0) {
-        e = errno;
+        *why_errno = errno;
         unlink(tmp);
-        return e;
+        return ckpt_status(*why_errno);
     }
     if ((fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
         fsync(fd);
         close(fd);
     }
-    return 0;
+    return LLMC_OK;
 }
 
 struct ckpt {
@@ -523,16 +539,6 @@ int llmc__checkpoint_queue(llmc_tracker *t)
     return LLMC_OK;
 }
 
-int llmc__checkpoint_failed(const llmc_tracker *t, int e)
-{
-    int perm = e == EACCES || e == EPERM || e == EROFS;
-    return llmc__fail(perm ? LLMC_EPERM : LLMC_EIO,
-                      "cannot write the checkpoint '%s': %s; %s",
-                      t->checkpoint_path, strerror(e),
-                      perm ? "let the job's user write to its directory, "
-                             "or give another checkpoint path"
-                           : "the previous checkpoint was kept");
-}
 
 void llmc__writer_init(struct llmc__writer *w)
 {
@@ -584,8 +590,11 @@ void llmc__writer_flush(llmc_tracker *t, int wait)
         if (len && w->log &&
             (fwrite(lines, 1, len, w->log) != len || fflush(w->log) != 0))
             log_e = errno ? errno : EIO;
-        if (checkpoint)
-            ckpt_e = write_atomically(t->checkpoint_path, checkpoint);
+        if (checkpoint &&
+            write_atomically(t->checkpoint_path, checkpoint, &ckpt_e) !=
+                LLMC_OK &&
+            !ckpt_e)
+            ckpt_e = EIO; /* kept as the failure's reason: never 0 */
         free(lines);
         free(checkpoint);
         pthread_mutex_lock(&w->q_mu);
@@ -614,24 +623,23 @@ void llmc__writer_close(llmc_tracker *t)
     pthread_mutex_unlock(&w->io_mu);
 }
 
-int llmc__writer_flush_released(llmc_tracker *t)
+void llmc__writer_flush_released(llmc_tracker *t)
 {
     pthread_mutex_unlock(&t->mu);
     llmc__writer_flush(t, 1);
     pthread_mutex_lock(&t->mu);
-    return llmc__writer_report(t);
+    llmc__writer_report(t);
 }
 
-int llmc__writer_report(llmc_tracker *t)
+void llmc__writer_report(llmc_tracker *t)
 {
     struct llmc__writer *w = &t->writer;
     long lost;
-    int log_e, ckpt_e, ckpt_failed;
+    int log_e, ckpt_failed;
 
     pthread_mutex_lock(&w->q_mu);
     lost = w->lost;
     log_e = w->log_errno;
-    ckpt_e = w->checkpoint_errno;
     ckpt_failed = w->checkpoint_failed;
     w->lost = 0;
     w->log_errno = 0;
@@ -645,7 +653,24 @@ int llmc__writer_report(llmc_tracker *t)
     if (ckpt_failed)
         llmc__problem(t, "writing the checkpoint '%s' failed: %s",
                       t->checkpoint_path, strerror(ckpt_failed));
-    return ckpt_e;
+}
+
+int llmc__writer_checkpoint_result(llmc_tracker *t)
+{
+    int e, status;
+
+    pthread_mutex_lock(&t->writer.q_mu);
+    e = t->writer.checkpoint_errno;
+    pthread_mutex_unlock(&t->writer.q_mu);
+    if (e == 0)
+        return LLMC_OK;
+    status = ckpt_status(e);
+    return llmc__fail(status, "cannot write the checkpoint '%s': %s; %s",
+                      t->checkpoint_path, strerror(e),
+                      status == LLMC_EPERM
+                          ? "let the job's user write to its directory, "
+                            "or give another checkpoint path"
+                          : "the previous checkpoint was kept");
 }
 
 /* What v is, for a message: "-5", "the string \"NaN\"", "missing". */

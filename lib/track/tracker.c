@@ -175,6 +175,7 @@ static void decide_ownership(llmc_tracker *t)
     for (size_t i = 0; i < t->nchans; i++) {
         struct llmc__chan *c = &t->chans[i];
         c->owned = 1;
+        c->device = is_device(t->meter, i);
         if (per_rank && is_device(t->meter, i) && ngpu > 1) {
             c->owned = k % (size_t)n == (size_t)t->id.local_rank;
             if (!c->owned)
@@ -277,7 +278,9 @@ static void setup_embodied(llmc_tracker *t)
     double kg, life;
     int devices = t->devices;
 
+    t->embodied_included = 0;
     t->embodied_devices = 0;
+    t->embodied_by_held = 0;
     t->embodied_note[0] = '\0';
     if (!t->profile)
         profile_from_meters(t);
@@ -293,15 +296,25 @@ static void setup_embodied(llmc_tracker *t)
     if (llmc_profile_get(&life, t->profile, LLMC_PROFILE_LIFETIME_S) != LLMC_OK)
         life = LLMC__DEFAULT_LIFETIME_Y * LLMC__SECONDS_PER_YEAR;
     if (devices == 0) { /* the devices this process reads */
-        for (size_t i = 0; i < t->nchans; i++)
+        int any = 0;
+        for (size_t i = 0; i < t->nchans; i++) {
+            any |= t->chans[i].device;
             if (counts_device(t, i))
                 devices++;
-        if (devices == 0)
+        }
+        /* Each device is charged by the one process on the node that
+         * counts its energy, for the intervals it holds it: ranks sharing
+         * a node sum to each device once, and a rank that reads none
+         * charges none. A meter with no device (const, RAPL) stands for
+         * one. */
+        t->embodied_by_held = any;
+        if (!any)
             devices = 1;
     }
     t->embodied_per_device_kgco2e = kg;
     t->lifetime_s = life;
     t->embodied_devices = devices;
+    t->embodied_included = 1;
 }
 
 /* "run-{rank}.ckpt" -> "run-3.ckpt": one file per process from one setting
@@ -446,7 +459,7 @@ static int check_checkpoint_dir(const char *path)
 static void check_cache_dir(llmc_tracker *t)
 {
     char why[1200];
-    if (llmc__grid_is_live(t->grid) &&
+    if (llmc__grid_uses_network(t->grid) &&
         llmc__live_cache_unusable(why, sizeof why))
         llmc__problem(t, "%s", why);
 }
@@ -596,7 +609,7 @@ static int start_won(llmc_tracker *t)
             return undo_start(t, llmc__fail(LLMC_ENOMEM,
                                             "out of memory for a tracker"));
         for (size_t i = 0; i < n; i++) {
-            chans[i].lock_fd = -1;
+            chans[i].lock_fd = LLMC__LOCK_NONE;
             chans[i].last_j = NAN;
         }
         pthread_mutex_lock(&t->mu);
@@ -661,7 +674,7 @@ static int start_won(llmc_tracker *t)
     /* a grid that may wait for the network is asked on a thread of its
      * own from the first question on: the start, the command it measures
      * and the samples never wait for it */
-    t->grid_async = !t->inline_sampler && llmc__grid_is_live(t->grid);
+    t->grid_async = !t->inline_sampler && llmc__grid_uses_network(t->grid);
     pthread_mutex_lock(&t->mu);
     llmc__tracker_sample(t, LLMC__SAMPLE_BASELINE);
     /* the lines of a checkpoint's energy priced now */
@@ -1351,11 +1364,9 @@ LLMC_API int llmc_tracker_stop(llmc_tracker *t)
     pthread_mutex_unlock(&t->mu);
     llmc__writer_close(t);
     pthread_mutex_lock(&t->mu);
-    {
-        int e = llmc__writer_report(t);
-        if (rc == LLMC_OK && t->checkpoint_path && e != 0)
-            rc = llmc__checkpoint_failed(t, e);
-    }
+    llmc__writer_report(t);
+    if (rc == LLMC_OK && t->checkpoint_path)
+        rc = llmc__writer_checkpoint_result(t);
     /* a log that misses samples undercounts what is summed from it */
     if (rc == LLMC_OK && t->log_lines_lost > 0)
         rc = llmc__fail(LLMC_EIO,

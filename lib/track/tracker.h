@@ -98,8 +98,9 @@ struct llmc__span {
 
 struct llmc__chan {
     int held;           /* this process counts the channel */
-    int lock_fd;        /* the flock that makes it so, or -1 */
+    int lock_fd;        /* its node lock (llmc__lock_try), or LLMC__LOCK_NONE */
     int owned;          /* this rank may compete for it at all */
+    int device;         /* one device (a GPU), not node-wide or a model */
     double last_j;      /* energy_j at the previous sample */
     double counted_j;   /* what this process counted */
     double delta_j;     /* what it counted in the last interval */
@@ -285,7 +286,9 @@ struct llmc_tracker {
     double filled_by_grid_j, filled_by_nearest_j;
     double last_unix_s;            /* wall clock of the last sample */
     double embodied_per_device_kgco2e, lifetime_s;
-    int embodied_devices;
+    int embodied_included;       /* a profile with an embodied figure */
+    int embodied_devices;        /* charged each interval, unless... */
+    int embodied_by_held;        /* ...charged per device held instead */
     char embodied_note[256];
     /* the profile was found from what the meters' driver says of the
      * devices, not given: which channel said what */
@@ -330,17 +333,19 @@ void llmc__tracker_config_free(llmc_tracker *t);
 /* identity.c */
 void llmc__identity_read(struct llmc__identity *id);
 void llmc__boot_id(char *buf, size_t size);
-/* election.c */
-/* why (what is wrong, what to do) is filled when it returns -2 */
-int llmc__lock_try(const llmc_tracker *t, const char *key, char *why,
-                   size_t why_size);
-void llmc__lock_release(int fd);
+/* election.c: takes the node lock of key. LLMC_OK with *handle the
+ * process's hold on it (>= 0, for llmc__lock_release), or with *handle
+ * LLMC__LOCK_NONE when another process holds it (not a failure: that
+ * process reads the device). A failure (LLMC_EIO, LLMC_EBUSY when this
+ * process holds too many) when no lock can be taken at all, with why
+ * saying what is wrong and what to do. */
+#define LLMC__LOCK_NONE (-1)
+int llmc__lock_try(const llmc_tracker *t, const char *key, int *handle,
+                   char *why, size_t why_size);
+void llmc__lock_release(int handle);
 /* sample.c: the grid thread (started and ended with mu not held), and
  * stop's wait for the pricing of what is left, at most until deadline_ns */
 int llmc__grid_thread_start(llmc_tracker *t);
-/* sample.c: whether a source of the grid may wait for the network (only
- * such a grid gets a thread; the others answer at once) */
-int llmc__grid_is_live(const llmc_grid *grid);
 /* sample.c: a checkpoint's energy without an intensity waits in a span */
 void llmc__spans_carry(llmc_tracker *t);
 void llmc__grid_thread_end(llmc_tracker *t);
@@ -372,16 +377,15 @@ void llmc__writer_flush(llmc_tracker *t, int wait);
 /* sinks.c, mu not held: writes what is queued and closes the log */
 void llmc__writer_close(llmc_tracker *t);
 /* sinks.c, under mu: the writes' failures become problems and lost
- * lines, as when the sample wrote them itself. Returns the errno of the
- * last checkpoint written, whichever thread wrote it: 0 when it
- * succeeded or none was. */
-int llmc__writer_report(llmc_tracker *t);
+ * lines, as when the sample wrote them itself. */
+void llmc__writer_report(llmc_tracker *t);
 /* sinks.c, under mu: releases mu while the writer writes what is queued,
  * takes it back, and reports (llmc__writer_report) */
-int llmc__writer_flush_released(llmc_tracker *t);
-/* sinks.c: the status and message (llmc__fail) for a checkpoint whose
- * write failed with errno e */
-int llmc__checkpoint_failed(const llmc_tracker *t, int e);
+void llmc__writer_flush_released(llmc_tracker *t);
+/* sinks.c: how the last checkpoint written fared, whichever thread wrote
+ * it: LLMC_OK when it succeeded or none was; else LLMC_EPERM or LLMC_EIO
+ * with the message (llmc__fail) saying why and what to do. */
+int llmc__writer_checkpoint_result(llmc_tracker *t);
 /* report.c */
 void llmc__totals_fill(llmc_totals *full, const llmc_tracker *t, int phase);
 /* tracker.c, under mu: the index of a phase, or -1 */

@@ -23,7 +23,7 @@ imports no framework until one is used.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing itself is for type checkers only
 
 from ._lib import BINDING_VERSION, LIBRARY_PATH, LibraryNotFound
 from ._lib import LibraryVersionError
@@ -35,7 +35,7 @@ from .errors import (Ambiguous, AuthError, Busy, Error, FormatError,
                      OutOfMemory, ParseError, PermissionDenied, RangeError,
                      StateError, Timeout, TLSError, UnitError)
 from .estimate import Estimate, estimate
-from .tracker import Totals, Tracker, TrackerWindow
+from .tracker import Tracker, TrackerWindow
 
 # Grids, profiles and quantities are imported at their first use (PEP
 # 562): a trainer that only tracks does not pay for them. (The estimate
@@ -45,6 +45,10 @@ _LAZY = {
     "Profile": "profile", "profiles": "profile",
     "format_quantity": "quantity", "parse_quantity": "quantity",
     "parse_range": "quantity",
+    # a dataclass: the dataclasses module imports inspect and ast, a
+    # quarter of the package's import time, paid at the first totals
+    "Totals": "_totals",
+    "RunLog": "runlog", "read_log": "runlog",
 }
 
 
@@ -52,6 +56,8 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers
     from .grid import Grid, Intensity, Window
     from .profile import Profile, profiles
     from .quantity import format_quantity, parse_quantity, parse_range
+    from ._totals import Totals
+    from .runlog import RunLog, read_log
 
 
 def __getattr__(name: str) -> object:
@@ -76,10 +82,10 @@ __all__ = [
     "LibraryNotFound", "LibraryVersionError", "MeasurementWarning",
     "NetworkError", "NoData", "NoDevice", "NotFound", "NotSupported",
     "OutOfMemory", "ParseError", "PermissionDenied", "Profile", "RangeError",
-    "StateError", "TLSError", "Timeout", "Totals", "Tracker", "TrackerWindow",
+    "RunLog", "StateError", "TLSError", "Timeout", "Totals", "Tracker", "TrackerWindow",
     "UnitError",
     "Window", "estimate", "format_quantity", "library_path", "parse_quantity",
-    "parse_range", "profiles", "version", "version_num",
+    "parse_range", "profiles", "read_log", "version", "version_num",
 ]
 
 

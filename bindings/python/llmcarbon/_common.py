@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import datetime
 import math
 import numbers
-import re
-from typing import Any, NoReturn, Optional
+import sys
+
+# typing is for type checkers only: importing it costs a trainer
+# milliseconds at every start (annotations are strings here).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import datetime
+    from typing import Any, List, NoReturn, Optional, Tuple
 
 from ._lib import lib, text
 from .errors import error_class
@@ -15,17 +20,20 @@ from .errors import error_class
 # The library's messages name inputs as the command line writes them
 # ("give --zone", "both --energy and --power") and, for a tracker key, the
 # C function that was called; a Python caller passed keyword arguments.
-_FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)")
-_C_SETTER = re.compile(r"\bllmc_(?:tracker|estimate|grid|meter)_set: ")
+# (re is imported on the first error, not with the package.)
+_FLAG = r"(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)"
+_C_SETTER = r"\bllmc_(?:tracker|estimate|grid|meter)_set: "
 
 
 def in_python_terms(message: str) -> str:
     """message with "--power-factor" written power_factor= and the name
     of the C setter left out: the terms a Python caller used."""
-    message = _C_SETTER.sub("", message)
+    import re
+    message = re.sub(_C_SETTER, "", message)
     message = message.replace("is not a tracker key",
                               "is not a Tracker keyword argument")
-    return _FLAG.sub(lambda m: m.group(1).replace("-", "_") + "=", message)
+    return re.sub(_FLAG, lambda m: m.group(1).replace("-", "_") + "=",
+                  message)
 
 
 def raise_status(rc: int) -> NoReturn:
@@ -65,7 +73,7 @@ def format_value(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         return repr(value)
-    if isinstance(value, datetime.timedelta):
+    if _is_instance_of(value, "timedelta"):
         return repr(value.total_seconds()) + "s"
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
@@ -83,6 +91,15 @@ def format_value(value: Any) -> str:
                     "bool or (low, high) pair" % type(value).__name__)
 
 
+def _is_instance_of(value: Any, datetime_class: str) -> bool:
+    """isinstance(value, datetime.<datetime_class>) without importing
+    datetime: when no module has imported it, value is none of its
+    classes."""
+    module = sys.modules.get("datetime")
+    return module is not None and isinstance(
+        value, getattr(module, datetime_class))
+
+
 def finite_or_none(x: float) -> Optional[float]:
     """NaN (the library's "unknown") as None; other values unchanged."""
     return None if math.isnan(x) else x
@@ -96,7 +113,7 @@ def unix_seconds(at: Any) -> int:
     import time
     if at is None:
         return int(time.time())
-    if isinstance(at, datetime.datetime):
+    if _is_instance_of(at, "datetime"):
         return int(math.floor(at.timestamp()))
     if isinstance(at, bool) or not isinstance(at, numbers.Real):
         raise TypeError("a time is None, a datetime or seconds since the "
@@ -106,4 +123,21 @@ def unix_seconds(at: Any) -> int:
 
 def from_unix(seconds: int) -> datetime.datetime:
     """A UTC datetime from seconds since the epoch."""
+    import datetime
     return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc)
+
+
+#: LLMC_QUALITY_* bits and their names, as in the report.
+QUALITY_FLAGS: Tuple[Tuple[int, str], ...] = (
+    (0x1, "too-short"),
+    (0x2, "reset"),
+    (0x4, "wrapped"),
+    (0x8, "fallback"),
+    (0x10, "gap"),
+    (0x20, "estimated"),
+)
+
+
+def quality_names(bits: int) -> List[str]:
+    """The names of the LLMC_QUALITY_* bits set in bits."""
+    return [name for bit, name in QUALITY_FLAGS if bits & bit]

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import ctypes
 import os
-from typing import Any, Callable, Mapping, Optional
+# typing is for type checkers only: importing it costs a trainer
+# milliseconds at every start (annotations are strings here).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Mapping, Optional
 
 # The library version this binding was written for: 0.1.0.
 BINDING_VERSION_NUM = 100
@@ -188,10 +192,15 @@ class _Tracker(ctypes.Structure):
     pass
 
 
+class _RunLog(ctypes.Structure):
+    pass
+
+
 ProfileP = ctypes.POINTER(_Profile)
 GridP = ctypes.POINTER(_Grid)
 EstimateP = ctypes.POINTER(_Estimate)
 TrackerP = ctypes.POINTER(_Tracker)
+RunLogP = ctypes.POINTER(_RunLog)
 
 # ---------------------------------------------------------------------------
 # Versioned structures, fields in header order.
@@ -292,6 +301,76 @@ class Totals(ctypes.Structure):
     ]
 
 
+class RunTotals(ctypes.Structure):
+    """struct llmc_run_totals"""
+    _fields_ = [
+        ("size", ctypes.c_uint32),
+        ("phase", ctypes.c_char_p),
+        ("host", ctypes.c_char_p),
+        ("rank", ctypes.c_int64),
+        ("samples", ctypes.c_uint64),
+        ("unmeasured_samples", ctypes.c_uint64),
+        ("unpriced_samples", ctypes.c_uint64),
+        ("energy_j", ctypes.c_double),
+        ("operational_kgco2e", ctypes.c_double),
+        ("embodied_kgco2e", ctypes.c_double),
+        ("total_kgco2e", ctypes.c_double),
+        ("duration_s", ctypes.c_double),
+        ("tokens", ctypes.c_uint64),
+        ("logs", ctypes.c_uint64),
+        ("filled_energy_j", ctypes.c_double),
+        ("filled_operational_kgco2e", ctypes.c_double),
+        ("fill_lines", ctypes.c_uint64),
+        ("unpriced_energy_j", ctypes.c_double),
+        ("duplicate_lines", ctypes.c_uint64),
+        ("torn_lines", ctypes.c_uint64),
+        ("energy_unknown_reason", ctypes.c_char_p),
+        ("operational_unknown_reason", ctypes.c_char_p),
+        ("embodied_note", ctypes.c_char_p),
+        ("grid", ctypes.c_char_p),
+        ("reweighted_kgco2e", ctypes.c_double),
+        ("reweighted_intensity_gco2e_per_kwh", ctypes.c_double),
+        ("reweight_failures", ctypes.c_uint64),
+        ("reweight_problem", ctypes.c_char_p),
+    ]
+
+
+class RunSample(ctypes.Structure):
+    """struct llmc_run_sample"""
+    _fields_ = [
+        ("size", ctypes.c_uint32),
+        ("time_unix_s", ctypes.c_double),
+        ("interval_s", ctypes.c_double),
+        ("energy_j", ctypes.c_double),
+        ("power_w", ctypes.c_double),
+        ("intensity_gco2e_per_kwh", ctypes.c_double),
+        ("operational_kgco2e", ctypes.c_double),
+        ("embodied_kgco2e", ctypes.c_double),
+        ("host", ctypes.c_char_p),
+        ("rank", ctypes.c_int64),
+        ("pid", ctypes.c_int64),
+        ("phase", ctypes.c_char_p),
+        ("step", ctypes.c_uint64),
+        ("tokens", ctypes.c_uint64),
+        ("device_count", ctypes.c_size_t),
+        ("device_names", ctypes.POINTER(ctypes.c_char_p)),
+        ("device_power_w", ctypes.POINTER(ctypes.c_double)),
+    ]
+
+
+class RunResume(ctypes.Structure):
+    """struct llmc_run_resume"""
+    _fields_ = [
+        ("size", ctypes.c_uint32),
+        ("host", ctypes.c_char_p),
+        ("rank", ctypes.c_int64),
+        ("pid", ctypes.c_int64),
+        ("from_unix_s", ctypes.c_double),
+        ("checkpoint_written_unix_s", ctypes.c_double),
+        ("energy_j", ctypes.c_double),
+    ]
+
+
 # void (*llmc_sync_fn)(void *userdata)
 SYNC_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 
@@ -369,6 +448,24 @@ PROTOTYPES = {
     "llmc_tracker_channel_count": (_c_size_t, [TrackerP]),
     "llmc_tracker_channel": (_c_int, [_P(Channel), TrackerP, _c_size_t]),
     "llmc_tracker_report_json": (_c_int, [_P(_c_void_p), TrackerP]),
+    # run logs
+    "llmc_run_totals_init": (None, [_P(RunTotals), _c_size_t]),
+    "llmc_run_sample_init": (None, [_P(RunSample), _c_size_t]),
+    "llmc_run_resume_init": (None, [_P(RunResume), _c_size_t]),
+    "llmc_runlog_read": (_c_int, [_P(RunLogP), _P(_c_char_p), _c_size_t,
+                                  GridP, _c_double]),
+    "llmc_runlog_free": (None, [RunLogP]),
+    "llmc_runlog_warnings": (_c_char_p, [RunLogP]),
+    "llmc_runlog_totals": (_c_int, [_P(RunTotals), RunLogP, _c_char_p]),
+    "llmc_runlog_phase_count": (_c_size_t, [RunLogP]),
+    "llmc_runlog_phase_name": (_c_char_p, [RunLogP, _c_size_t]),
+    "llmc_runlog_stream_count": (_c_size_t, [RunLogP]),
+    "llmc_runlog_stream": (_c_int, [_P(RunTotals), RunLogP, _c_size_t]),
+    "llmc_runlog_resume_count": (_c_size_t, [RunLogP]),
+    "llmc_runlog_resume": (_c_int, [_P(RunResume), RunLogP, _c_size_t]),
+    "llmc_runlog_sample_count": (_c_size_t, [RunLogP]),
+    "llmc_runlog_sample": (_c_int, [_P(RunSample), RunLogP, _c_size_t]),
+    "llmc_runlog_report_json": (_c_int, [_P(_c_void_p), RunLogP]),
 }
 
 

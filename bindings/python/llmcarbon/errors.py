@@ -8,7 +8,11 @@ llmc_last_error()).
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple, Type
+# typing is for type checkers only: importing it costs a trainer
+# milliseconds at every start (annotations are strings here).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional, Tuple, Type
 
 
 class Error(Exception):

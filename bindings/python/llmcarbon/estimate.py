@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ctypes
-import json
-from typing import Any, Dict, List, Optional
+# typing is for type checkers only: importing it costs a trainer
+# milliseconds at every start (annotations are strings here).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional
 
 from . import _lib
 from ._common import check, format_value
@@ -107,6 +110,7 @@ def estimate(**inputs: Any) -> Estimate:
         check(lib.llmc_estimate_compute(ctypes.byref(result), handle))
         out = ctypes.c_void_p()
         check(lib.llmc_estimate_json(ctypes.byref(out), handle))
+        import json
         return Estimate(json.loads(take_json_text(out)))
     finally:
         lib.llmc_estimate_free(handle)

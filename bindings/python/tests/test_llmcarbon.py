@@ -845,6 +845,9 @@ class LayoutTest(unittest.TestCase):
         (_lib.EstimateResult, "llmc_estimate_result"),
         (_lib.Channel, "llmc_channel"),
         (_lib.Totals, "llmc_totals"),
+        (_lib.RunTotals, "llmc_run_totals"),
+        (_lib.RunSample, "llmc_run_sample"),
+        (_lib.RunResume, "llmc_run_resume"),
     ]
 
     def c_layout(self):
@@ -912,6 +915,41 @@ class VersionAndLoadingTest(unittest.TestCase):
         self.assertEqual(num // 10000, _lib.BINDING_VERSION_NUM // 10000)
         self.assertGreaterEqual(num, _lib.BINDING_VERSION_NUM)
         self.assertTrue(llmcarbon.library_path())
+
+    def test_a_tracker_imports_only_what_it_uses(self):
+        # import, start and stop of a tracker load none of the standard
+        # library's heavy modules (typing, dataclasses with inspect and
+        # ast, json, re, datetime): a trainer pays for them only when it
+        # asks for totals, a report or an error message
+        code = ("import sys; before = set(sys.modules); import llmcarbon; "
+                "t = llmcarbon.Tracker('meters=const:100W; grid=const:100');"
+                " t.start(); t.step(tokens=8); t.stop(); "
+                "print(' '.join(sorted(set(sys.modules) - before)))")
+        out = run_python(code)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        loaded = set(out.stdout.split())
+        self.assertIn("llmcarbon.tracker", loaded)
+        heavy = {"typing", "dataclasses", "inspect", "ast", "json", "re",
+                 "datetime", "enum", "threading"}
+        self.assertEqual(loaded & heavy, set())
+        # and each comes when it is needed, with the same answers
+        code = ("import sys, llmcarbon, dataclasses; "
+                "t = llmcarbon.Tracker('meters=const:100W; grid=const:100');"
+                " t.start(); t.step(tokens=8); t.stop(); tot = t.totals(); "
+                "print(type(tot).__module__, tot.steps, tot.tokens, "
+                "dataclasses.is_dataclass(tot), "
+                "llmcarbon.Totals is llmcarbon.tracker.Totals, "
+                "isinstance(tot, llmcarbon.Totals))")
+        out = run_python(code)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(out.stdout.split(),
+                         ["llmcarbon", "1", "8", "True", "True", "True"])
+
+    def test_pickled_totals_come_back_equal(self):
+        with llmcarbon.Tracker("meters=const:100W; grid=const:100") as t:
+            t.step(tokens=8)
+        tot = t.totals()
+        self.assertEqual(pickle.loads(pickle.dumps(tot)), tot)
 
     def test_check_version_accepts_same_major_newer(self):
         _lib.check_version(100)

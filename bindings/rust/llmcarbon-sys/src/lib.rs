@@ -46,6 +46,8 @@ opaque! {
     llmc_meter;
     /// A tracked training run (`llmc_tracker_new`).
     llmc_tracker;
+    /// The logs of a run read back as one run (`llmc_runlog_read`).
+    llmc_runlog;
 }
 
 // ---- Version -------------------------------------------------------------
@@ -92,6 +94,11 @@ pub const LLMC_LOG_DEBUG: c_int = 3;
 /// `typedef void (*llmc_log_fn)(int level, const char *message, void *userdata);`
 pub type llmc_log_fn =
     Option<unsafe extern "C" fn(level: c_int, message: *const c_char, userdata: *mut c_void)>;
+
+// ---- Times -----------------------------------------------------------------
+
+/// The room `llmc_time_format` needs: "YYYY-MM-DDTHH:MM:SSZ" and its NUL.
+pub const LLMC_TIME_TEXT_SIZE: usize = 21;
 
 // ---- Quantities --------------------------------------------------------------
 
@@ -292,6 +299,7 @@ extern "C" {
     pub fn llmc_profile_field_name(field: llmc_profile_field) -> *const c_char;
     pub fn llmc_profile_text_name(field: llmc_profile_text) -> *const c_char;
     pub fn llmc_time_parse(out_unix_s: *mut i64, text: *const c_char) -> c_int;
+    pub fn llmc_time_format(buf: *mut c_char, size: usize, unix_s: i64) -> c_int;
     pub fn llmc_quantity_parse(
         out: *mut c_double,
         dim: llmc_dimension,
@@ -490,4 +498,118 @@ extern "C" {
         out_json: *mut *mut c_char,
         tracker: *mut llmc_tracker,
     ) -> c_int;
+}
+
+// ---- Run logs ----------------------------------------------------------------
+
+/// Figures of a run read from its logs, of one phase or of one host and
+/// rank (`struct llmc_run_totals`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct llmc_run_totals {
+    pub size: u32,
+    pub phase: *const c_char,
+    pub host: *const c_char,
+    pub rank: i64,
+    pub samples: u64,
+    pub unmeasured_samples: u64,
+    pub unpriced_samples: u64,
+    pub energy_j: c_double,
+    pub operational_kgco2e: c_double,
+    pub embodied_kgco2e: c_double,
+    pub total_kgco2e: c_double,
+    pub duration_s: c_double,
+    pub tokens: u64,
+    pub logs: u64,
+    pub filled_energy_j: c_double,
+    pub filled_operational_kgco2e: c_double,
+    pub fill_lines: u64,
+    pub unpriced_energy_j: c_double,
+    pub duplicate_lines: u64,
+    pub torn_lines: u64,
+    pub energy_unknown_reason: *const c_char,
+    pub operational_unknown_reason: *const c_char,
+    pub embodied_note: *const c_char,
+    pub grid: *const c_char,
+    pub reweighted_kgco2e: c_double,
+    pub reweighted_intensity_gco2e_per_kwh: c_double,
+    pub reweight_failures: u64,
+    pub reweight_problem: *const c_char,
+}
+
+/// One sample line of a run's logs (`struct llmc_run_sample`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct llmc_run_sample {
+    pub size: u32,
+    pub time_unix_s: c_double,
+    pub interval_s: c_double,
+    pub energy_j: c_double,
+    pub power_w: c_double,
+    pub intensity_gco2e_per_kwh: c_double,
+    pub operational_kgco2e: c_double,
+    pub embodied_kgco2e: c_double,
+    pub host: *const c_char,
+    pub rank: i64,
+    pub pid: i64,
+    pub phase: *const c_char,
+    pub step: u64,
+    pub tokens: u64,
+    pub device_count: usize,
+    pub device_names: *const *const c_char,
+    pub device_power_w: *const c_double,
+}
+
+/// A process that took over from a checkpoint (`struct llmc_run_resume`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct llmc_run_resume {
+    pub size: u32,
+    pub host: *const c_char,
+    pub rank: i64,
+    pub pid: i64,
+    pub from_unix_s: c_double,
+    pub checkpoint_written_unix_s: c_double,
+    pub energy_j: c_double,
+}
+
+extern "C" {
+    pub fn llmc_run_totals_init(out: *mut llmc_run_totals, size: usize);
+    pub fn llmc_run_sample_init(out: *mut llmc_run_sample, size: usize);
+    pub fn llmc_run_resume_init(out: *mut llmc_run_resume, size: usize);
+    pub fn llmc_runlog_read(
+        out: *mut *mut llmc_runlog,
+        paths: *const *const c_char,
+        npaths: usize,
+        grid: *mut llmc_grid,
+        pue: c_double,
+    ) -> c_int;
+    pub fn llmc_runlog_free(log: *mut llmc_runlog);
+    pub fn llmc_runlog_warnings(log: *const llmc_runlog) -> *const c_char;
+    pub fn llmc_runlog_totals(
+        out: *mut llmc_run_totals,
+        log: *const llmc_runlog,
+        phase: *const c_char,
+    ) -> c_int;
+    pub fn llmc_runlog_phase_count(log: *const llmc_runlog) -> usize;
+    pub fn llmc_runlog_phase_name(log: *const llmc_runlog, index: usize) -> *const c_char;
+    pub fn llmc_runlog_stream_count(log: *const llmc_runlog) -> usize;
+    pub fn llmc_runlog_stream(
+        out: *mut llmc_run_totals,
+        log: *const llmc_runlog,
+        index: usize,
+    ) -> c_int;
+    pub fn llmc_runlog_resume_count(log: *const llmc_runlog) -> usize;
+    pub fn llmc_runlog_resume(
+        out: *mut llmc_run_resume,
+        log: *const llmc_runlog,
+        index: usize,
+    ) -> c_int;
+    pub fn llmc_runlog_sample_count(log: *const llmc_runlog) -> usize;
+    pub fn llmc_runlog_sample(
+        out: *mut llmc_run_sample,
+        log: *const llmc_runlog,
+        index: usize,
+    ) -> c_int;
+    pub fn llmc_runlog_report_json(out_json: *mut *mut c_char, log: *const llmc_runlog) -> c_int;
 }

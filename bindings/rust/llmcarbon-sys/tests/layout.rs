@@ -110,6 +110,28 @@ fn offsets_follow_the_lp64_c_layout() {
     assert_eq!(offset_of!(llmc_totals, filled_energy_j), 136);
     assert_eq!(offset_of!(llmc_totals, unpriced_energy_j), 144);
 
+    assert_eq!(size_of::<llmc_run_totals>(), 224);
+    assert_eq!(offset_of!(llmc_run_totals, phase), 8);
+    assert_eq!(offset_of!(llmc_run_totals, rank), 24);
+    assert_eq!(offset_of!(llmc_run_totals, samples), 32);
+    assert_eq!(offset_of!(llmc_run_totals, energy_j), 56);
+    assert_eq!(offset_of!(llmc_run_totals, duration_s), 88);
+    assert_eq!(offset_of!(llmc_run_totals, logs), 104);
+    assert_eq!(offset_of!(llmc_run_totals, torn_lines), 152);
+    assert_eq!(offset_of!(llmc_run_totals, grid), 184);
+    assert_eq!(offset_of!(llmc_run_totals, reweight_problem), 216);
+    assert_eq!(size_of::<llmc_run_sample>(), 136);
+    assert_eq!(offset_of!(llmc_run_sample, time_unix_s), 8);
+    assert_eq!(offset_of!(llmc_run_sample, host), 64);
+    assert_eq!(offset_of!(llmc_run_sample, rank), 72);
+    assert_eq!(offset_of!(llmc_run_sample, phase), 88);
+    assert_eq!(offset_of!(llmc_run_sample, device_count), 112);
+    assert_eq!(offset_of!(llmc_run_sample, device_power_w), 128);
+    assert_eq!(size_of::<llmc_run_resume>(), 56);
+    assert_eq!(offset_of!(llmc_run_resume, host), 8);
+    assert_eq!(offset_of!(llmc_run_resume, pid), 24);
+    assert_eq!(offset_of!(llmc_run_resume, energy_j), 48);
+
     // opaque handles are zero-sized and only ever used behind pointers
     assert_eq!(size_of::<llmc_grid>(), 0);
     assert_eq!(size_of::<llmc_tracker>(), 0);

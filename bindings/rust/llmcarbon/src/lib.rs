@@ -51,6 +51,7 @@
 //! | [`Grid`] | yes | yes | `llmc_grid_intensity_at` takes the grid's own lock; `set` needs `&mut` |
 //! | [`Estimate`] | yes | no | "one estimate must not be used from two threads at once" |
 //! | [`Meter`] | yes | no | "meters belong to one thread at a time" |
+//! | [`RunLog`] | yes | yes | a read log does not change |
 //! | [`Tracker`] | yes | yes | `step` is lock-free and safe from many threads; the other `&self` calls take the tracker's lock; configuration and `start` need `&mut` |
 //!
 //! A tracker is shared by the threads of a trainer with `Arc<Tracker>`
@@ -68,12 +69,14 @@ mod estimate;
 mod grid;
 mod meter;
 mod profile;
+mod runlog;
 mod tracker;
 
 pub use estimate::{estimate, Estimate, EstimateResult, Range};
 pub use grid::{Basis, Grid, Intensity, Window, Zone};
 pub use meter::{Channel, Meter, Method};
 pub use profile::{Profile, ProfileField, ProfileText};
+pub use runlog::{RunLog, RunResume, RunSample, RunTotals};
 pub use tracker::{Totals, Tracker, TrackerWindow};
 
 /// `std::result::Result` with this crate's [`Error`].
@@ -378,6 +381,15 @@ pub fn parse_time(text: &str) -> Result<i64> {
     let mut out = 0i64;
     check(unsafe { sys::llmc_time_parse(&mut out, text.as_ptr()) })?;
     Ok(out)
+}
+
+/// Writes Unix seconds as ISO 8601 UTC ("2026-12-04T15:00:00Z"), which
+/// [`parse_time`] reads back (llmc_time_format(3)). [`Error::ERANGE`]
+/// outside the years 1970 to 9999.
+pub fn format_time(unix_s: i64) -> Result<String> {
+    let mut buf = [0 as c_char; sys::LLMC_TIME_TEXT_SIZE];
+    check(unsafe { sys::llmc_time_format(buf.as_mut_ptr(), buf.len(), unix_s) })?;
+    Ok(unsafe { copy_str(buf.as_ptr()) })
 }
 
 /// Parses a quantity or a range "low..high" ("550W..700W"); a single value

@@ -961,6 +961,7 @@ fn thread_markers_follow_llmcarbon_threads_7() {
     send_sync::<Profile>();
     send_sync::<Grid>();
     send_sync::<Tracker>();
+    send_sync::<RunLog>();
     send_sync::<Error>();
     send::<Estimate>();
     send::<Meter>();
@@ -970,6 +971,23 @@ fn thread_markers_follow_llmcarbon_threads_7() {
     <sys::llmc_tracker as AmbiguousIfSend<_>>::check();
     <sys::llmc_tracker as AmbiguousIfSync<_>>::check();
     <sys::llmc_grid as AmbiguousIfSend<_>>::check();
+}
+
+#[test]
+fn time_format_writes_what_time_parse_reads() {
+    for (unix_s, text) in [
+        (0, "1970-01-01T00:00:00Z"),
+        (1709164800, "2024-02-29T00:00:00Z"),
+        (4107542400, "2100-03-01T00:00:00Z"),
+        (253402300799, "9999-12-31T23:59:59Z"),
+    ] {
+        assert_eq!(llmcarbon::format_time(unix_s).unwrap(), text);
+        assert_eq!(llmcarbon::parse_time(text).unwrap(), unix_s);
+    }
+    assert_eq!(
+        llmcarbon::format_time(-1).unwrap_err().code,
+        llmcarbon::Error::ERANGE
+    );
 }
 
 #[test]
@@ -988,4 +1006,74 @@ fn time_parse_reads_iso_8601_with_offset_and_unix_seconds() {
             .code,
         llmcarbon::Error::ERANGE
     );
+}
+
+// ---- run logs ----------------------------------------------------------------
+
+/// Sample i of a log: 1 kWh in the minute ending at 2024-05-01T12:00Z +
+/// 60 (i + 1) s, at 300 g/kWh and PUE 1 (0.3 kg), on one device.
+fn log_line(i: u32) -> String {
+    format!(
+        concat!(
+            "{{\"time\":\"x\",\"time_unix_s\":{},\"interval_s\":60.0,",
+            "\"host\":\"node1\",\"job\":null,\"rank\":0,\"local_rank\":0,",
+            "\"world_size\":1,\"pid\":100,\"phase\":\"train\",\"step\":{},",
+            "\"tokens\":{},\"energy_j\":3600000.0,\"meters\":[{{\"name\":",
+            "\"gpu0\",\"method\":\"measured\",\"counted\":true,",
+            "\"energy_j\":3600000.0}}],\"intensity_gco2e_per_kwh\":300.0,",
+            "\"intensity_source\":\"const:300\",\"intensity_basis\":",
+            "\"unspecified\",\"pue\":1.0,\"operational_kgco2e\":0.3,",
+            "\"embodied_kgco2e\":null}}\n"
+        ),
+        1714564800 + 60 * (i + 1),
+        i + 1,
+        10 * (i + 1)
+    )
+}
+
+#[test]
+fn run_log_reads_back_exact_figures_and_refuses_what_is_not_a_log() {
+    let dir = scratch("runlog");
+    let path = dir.join("rank0.jsonl");
+    let text: String = (0..3).map(log_line).collect();
+    std::fs::write(&path, text + "{\"time\":\"x\",\"time_unix_s\":17145").unwrap();
+
+    let grid = Grid::new("const:500").unwrap();
+    let log = RunLog::read(&[&path, &path], Some(&grid), Some(2.0)).unwrap();
+    let t = log.totals(None).unwrap();
+    assert_eq!(t.samples, 3);
+    assert_eq!(t.logs, 2);
+    assert_eq!(t.energy_j, Some(3.0 * 3.6e6));
+    assert_eq!(t.duration_s, Some(180.0));
+    assert_eq!(t.tokens, 30);
+    assert_rel!(t.operational_kgco2e.unwrap(), 1.8, 1e-12);
+    assert_rel!(t.reweighted_kgco2e.unwrap(), 3.0, 1e-12);
+    assert_eq!(t.embodied_kgco2e, None);
+    assert!(t.embodied_note.is_some());
+    assert_eq!((t.duplicate_lines, t.torn_lines), (3, 2));
+    assert_eq!(t.grid.as_deref(), Some("const:500"));
+    assert_eq!(log.warnings().len(), 3);
+    assert_eq!(log.phases(), vec!["train".to_string()]);
+    let streams = log.streams().unwrap();
+    assert_eq!(streams.len(), 1);
+    assert_eq!(
+        (streams[0].host.as_deref(), streams[0].rank),
+        (Some("node1"), Some(0))
+    );
+    assert!(log.resumes().unwrap().is_empty());
+    let samples = log.samples().unwrap();
+    assert_eq!(samples.len(), 3);
+    assert_eq!(samples[0].power_w, Some(60000.0));
+    assert_eq!(
+        samples[0].devices,
+        vec![("gpu0".to_string(), Some(60000.0))]
+    );
+    assert!(log.report_json().unwrap().contains("\"samples\": 3,"));
+    assert_eq!(log.totals(Some("eval")).unwrap_err().code, Error::ENOTFOUND);
+
+    std::fs::write(&path, "hello\n").unwrap();
+    let e = RunLog::read(&[&path], None, None).unwrap_err();
+    assert_eq!(e.code, Error::EFORMAT);
+    assert!(e.message.contains(":1: not a JSON line"), "{}", e.message);
+    std::fs::remove_dir_all(dir).unwrap();
 }

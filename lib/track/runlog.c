@@ -1,0 +1,1319 @@
+/*
+ * runlog.c - the reader of the JSON-lines logs that sinks.c writes
+ * (log=FILE, one per process): the logs of a run's ranks read back as one
+ * run, with its totals, per phase and per host and rank, the processes
+ * that resumed from a checkpoint, every sample, and, with a grid, the
+ * operational CO2e weighted again by that grid.
+ *
+ * The reader sits beside the writer so that one module owns the format.
+ * A log is read as evidence, not trusted: every line is checked, a line
+ * torn by a killed writer or a full disk is skipped only where it can be
+ * (at the end of a file), a sample seen twice counts once, and a figure
+ * that is not fully known is NaN with its reason, never a partial sum.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "../core/internal.h"
+#include "../core/json.h"
+
+/* What a line may hold: beyond these it is damaged, not big. */
+#define MAX_ENERGY_J 1e15          /* one process, 3 MW for ten years */
+#define MAX_KGCO2E 1e12
+#define MAX_UNIX_S 253402300799.0  /* 9999-12-31T23:59:59Z */
+#define MAX_INTENSITY 1e5          /* gCO2e/kWh */
+
+/* The smallest caller's structs the accessors fill. */
+#define TOTALS_MIN LLMC__FIELD_END(llmc_run_totals, samples)
+#define SAMPLE_MIN LLMC__FIELD_END(llmc_run_sample, energy_j)
+#define RESUME_MIN LLMC__FIELD_END(llmc_run_resume, energy_j)
+
+/* A host and rank: the stream of samples of one rank, across the
+ * processes that resumed it. */
+struct who {
+    char host[128];
+    long long rank;
+    double energy_j, kgco2e, embodied_kgco2e;
+    long long samples, unmeasured, unpriced, no_embodied;
+};
+
+/* A sample whose energy had no intensity when it was logged; a fill line
+ * of the same process whose interval holds it prices it. */
+struct span {
+    uint64_t stream; /* host, pid and rank */
+    double from_s, to_s, energy_j;
+    size_t who;
+};
+
+/* A fill line with an empty interval prices energy a resumed run took
+ * over from its checkpoint: energy of earlier processes of its host and
+ * rank. */
+#define CARRIED(f) ((f)->to_s - (f)->from_s < 1e-3)
+
+struct key {
+    uint64_t a, b;
+};
+
+/* A process that took over from its checkpoint, as its lines say: when,
+ * and the energy it took over. */
+struct resume {
+    size_t who;
+    json_int_t pid;
+    double from_unix_s, energy_j;
+    double written_unix_s; /* when the checkpoint was written; NAN unknown */
+};
+
+/* What the samples of one phase counted. */
+struct phase {
+    char name[64];
+    double energy_j, kgco2e, embodied_kgco2e;
+    long long samples, unmeasured, unpriced, no_embodied;
+};
+
+/* One sample as read; its devices are dev_name/dev_power_w[dev_first..]. */
+struct sample {
+    double time_unix_s, interval_s, energy_j, intensity, kgco2e, embodied;
+    json_int_t pid;
+    uint64_t step, tokens;
+    size_t who, phase, dev_first, ndev;
+};
+
+struct llmc_runlog {
+    double energy_j, recorded_kgco2e, reweighted_kgco2e, ci_energy;
+    double filled_energy_j, filled_kgco2e;
+    double first_t, last_t;
+    int have_t;
+    long long samples, unmeasured, reweight_failures, fills, duplicates, torn;
+    long long tokens;
+    /* embodied CO2e of the samples that counted it; no_embodied: samples
+     * whose tracker counted none (null in the log) */
+    double embodied_kgco2e;
+    long long no_embodied;
+    struct phase *phase;
+    size_t nphase, capphase;
+    struct resume *resumed;
+    size_t nresumed, capresumed;
+    struct who *who;
+    size_t nwho, capwho;
+    struct span *unpriced, *filled;
+    size_t nunpriced, capunpriced, nfilled, capfilled;
+    struct key *seen; /* open addressing; {0,0} is empty */
+    size_t nseen, capseen;
+    struct sample *sample;
+    size_t nsample, capsample;
+    /* the devices of all samples, and their names, each kept once */
+    const char **dev_name;
+    double *dev_power_w;
+    size_t ndev, capdev;
+    char **names;
+    size_t nnames, capnames;
+    char problem[400];
+    /* after matching the fills: what no fill prices */
+    double unpriced_j;
+    long long unpriced_samples;
+    /* the figures, with the reasons for those unknown */
+    size_t nlogs;
+    double energy_known_j, recorded_known, reweighted_known, embodied_known;
+    char energy_why[200], op_why[300], embodied_why[300];
+    char *grid_spec;       /* NULL without a grid */
+    char *warnings;        /* one a line; never NULL once read */
+    size_t warnings_len;
+};
+
+static int out_of_memory(void)
+{
+    return llmc__fail(LLMC_ENOMEM, "out of memory reading the logs");
+}
+
+static int grow(void **p, size_t *cap, size_t n, size_t size)
+{
+    void *q;
+    size_t c;
+    if (n < *cap)
+        return 0;
+    c = *cap ? *cap * 2 : 64;
+    if (!(q = realloc(*p, c * size)))
+        return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+/* Adds a line to the warnings; -1 when out of memory. */
+static int warn(llmc_runlog *s, const char *fmt, ...) LLMC__PRINTF(2, 3);
+static int warn(llmc_runlog *s, const char *fmt, ...)
+{
+    va_list ap;
+    char line[4400];
+    size_t n;
+    char *p;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    n = strlen(line);
+    if (!(p = realloc(s->warnings, s->warnings_len + n + 2)))
+        return -1;
+    s->warnings = p;
+    memcpy(p + s->warnings_len, line, n);
+    p[s->warnings_len + n] = '\n';
+    p[s->warnings_len + n + 1] = '\0';
+    s->warnings_len += n + 1;
+    return 0;
+}
+
+/* The index of host and rank in s->who, or -1 when out of memory. */
+static long who_of(llmc_runlog *s, const char *host, long long rank)
+{
+    void *p = s->who;
+    for (size_t i = 0; i < s->nwho; i++)
+        if (s->who[i].rank == rank && strcmp(s->who[i].host, host) == 0)
+            return (long)i;
+    if (grow(&p, &s->capwho, s->nwho, sizeof *s->who) != 0)
+        return -1;
+    s->who = p;
+    memset(&s->who[s->nwho], 0, sizeof s->who[0]);
+    snprintf(s->who[s->nwho].host, sizeof s->who[0].host, "%s", host);
+    s->who[s->nwho].rank = rank;
+    return (long)s->nwho++;
+}
+
+/* The index of the phase name in s->phase, or -1 when out of memory. */
+static long phase_of(llmc_runlog *s, const char *name)
+{
+    void *p = s->phase;
+    for (size_t i = 0; i < s->nphase; i++)
+        if (strcmp(s->phase[i].name, name) == 0)
+            return (long)i;
+    if (grow(&p, &s->capphase, s->nphase, sizeof *s->phase) != 0)
+        return -1;
+    s->phase = p;
+    memset(&s->phase[s->nphase], 0, sizeof s->phase[0]);
+    snprintf(s->phase[s->nphase].name, sizeof s->phase[0].name, "%s", name);
+    return (long)s->nphase++;
+}
+
+/* name, kept once for all the samples that name it; NULL when out of
+ * memory. Devices are few, so a list does. */
+static const char *name_of(llmc_runlog *s, const char *name)
+{
+    void *p = s->names;
+    char *copy;
+    for (size_t i = 0; i < s->nnames; i++)
+        if (strcmp(s->names[i], name) == 0)
+            return s->names[i];
+    if (grow(&p, &s->capnames, s->nnames, sizeof *s->names) != 0)
+        return NULL;
+    s->names = p;
+    if (!(copy = llmc__strdup(name)))
+        return NULL;
+    return s->names[s->nnames++] = copy;
+}
+
+/* Two 64-bit hashes over the fields that identify a line: equal keys are
+ * the same line, with a chance of a mistake of about 2^-128. */
+struct hash {
+    uint64_t a, b;
+};
+
+static void hash_bytes(struct hash *h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h->a = (h->a ^ p[i]) * 0x100000001b3ull;
+        h->b = (h->b + p[i] + 1) * 0x9E3779B97F4A7C15ull;
+        h->b ^= h->b >> 29;
+    }
+}
+
+static void hash_string(struct hash *h, const char *s)
+{
+    hash_bytes(h, s, strlen(s) + 1);
+}
+
+/* A number, or null (which no number hashes to). */
+static void hash_value(struct hash *h, const json_t *v)
+{
+    unsigned char tag = json_is_number(v) ? 1 : 0;
+    double d = json_is_number(v) ? json_number_value(v) : 0.0;
+    if (d == 0.0)
+        d = 0.0; /* -0 is 0 */
+    hash_bytes(h, &tag, 1);
+    hash_bytes(h, &d, sizeof d);
+}
+
+/* 1: added, 0: seen before, -1: out of memory */
+static int seen_add(llmc_runlog *s, struct hash h)
+{
+    struct key k = {h.a, h.b ? h.b : 1};
+    size_t mask;
+    if (2 * (s->nseen + 1) > s->capseen) {
+        size_t cap = s->capseen ? 2 * s->capseen : 1024;
+        struct key *t = calloc(cap, sizeof *t);
+        if (!t)
+            return -1;
+        for (size_t i = 0; i < s->capseen; i++) {
+            size_t j;
+            if (!s->seen[i].b)
+                continue;
+            for (j = s->seen[i].a & (cap - 1); t[j].b; j = (j + 1) & (cap - 1))
+                ;
+            t[j] = s->seen[i];
+        }
+        free(s->seen);
+        s->seen = t;
+        s->capseen = cap;
+    }
+    mask = s->capseen - 1;
+    for (size_t j = k.a & mask;; j = (j + 1) & mask) {
+        if (!s->seen[j].b) {
+            s->seen[j] = k;
+            s->nseen++;
+            return 1;
+        }
+        if (s->seen[j].a == k.a && s->seen[j].b == k.b)
+            return 0;
+    }
+}
+
+/* The identity of a line: its kind, who wrote it, and the values of keys
+ * (when it was and what it counted). */
+static const char *const sample_identity[] = {
+    "time_unix_s", "interval_s", "step", "tokens", "energy_j",
+    "operational_kgco2e", NULL};
+static const char *const fill_identity[] = {
+    "from_unix_s", "to_unix_s", "energy_j", "operational_kgco2e", NULL};
+
+/* seen_add for the line j: 1 when new, 0 when seen before, -1 when out of
+ * memory. */
+static int line_seen(llmc_runlog *s, const json_t *j, const char *kind,
+                     const char *host, json_int_t pid, long long rank,
+                     const char *const *keys)
+{
+    struct hash h = {0xcbf29ce484222325ull, 0};
+    hash_string(&h, kind);
+    hash_string(&h, host);
+    hash_bytes(&h, &pid, sizeof pid);
+    hash_bytes(&h, &rank, sizeof rank);
+    for (; *keys; keys++)
+        hash_value(&h, json_object_get(j, *keys));
+    return seen_add(s, h);
+}
+
+/* The line's number at key, checked to lie in [lo, hi]; *v is NAN for
+ * null when null_ok. Returns LLMC_OK, or LLMC_EFORMAT naming file:line. */
+static int number_at(double *v, const json_t *o, const char *key, double lo,
+                     double hi, int null_ok, const char *path, size_t lineno)
+{
+    const json_t *j = json_object_get(o, key);
+    if (null_ok && json_is_null(j)) {
+        *v = NAN;
+        return LLMC_OK;
+    }
+    if (!json_is_number(j))
+        return llmc__fail(LLMC_EFORMAT,
+                          "%s:%zu: \"%s\" is %s, not a number%s; is it a log "
+                          "of llmcarbon?",
+                          path, lineno, key,
+                          !j                  ? "missing"
+                          : json_is_string(j) ? "a string"
+                                              : "not a number",
+                          null_ok ? " or null" : "");
+    *v = json_number_value(j);
+    if (!(*v >= lo && *v <= hi))
+        return llmc__fail(LLMC_EFORMAT,
+                          "%s:%zu: \"%s\" is %.17g, outside %g to %g; the log "
+                          "is damaged, so nothing was read",
+                          path, lineno, key, *v, lo, hi);
+    return LLMC_OK;
+}
+
+/* Notes the "resumed" object of a sample line, once per process. */
+static int resumed_of(llmc_runlog *s, const json_t *j, size_t w,
+                      json_int_t pid, const char *path, size_t lineno)
+{
+    const json_t *r = json_object_get(j, "resumed");
+    double from, e, written;
+    void *p = s->resumed;
+    int rc;
+    if (!r)
+        return LLMC_OK;
+    if (!json_is_object(r))
+        return llmc__fail(LLMC_EFORMAT,
+                          "%s:%zu: \"resumed\" is not an object; the log is "
+                          "damaged, so nothing was read",
+                          path, lineno);
+    if ((rc = number_at(&from, r, "from_unix_s", 0, MAX_UNIX_S, 0, path,
+                        lineno)) != LLMC_OK ||
+        (rc = number_at(&e, r, "energy_j", 0, MAX_ENERGY_J, 0, path,
+                        lineno)) != LLMC_OK)
+        return rc;
+    /* logs written before the checkpoint's time was kept lack it */
+    written = NAN;
+    if (json_object_get(r, "checkpoint_written_unix_s") &&
+        (rc = number_at(&written, r, "checkpoint_written_unix_s", 0,
+                        MAX_UNIX_S, 1, path, lineno)) != LLMC_OK)
+        return rc;
+    for (size_t i = 0; i < s->nresumed; i++)
+        if (s->resumed[i].who == w && s->resumed[i].pid == pid)
+            return LLMC_OK;
+    if (grow(&p, &s->capresumed, s->nresumed, sizeof *s->resumed) != 0)
+        return out_of_memory();
+    s->resumed = p;
+    s->resumed[s->nresumed++] = (struct resume){w, pid, from, e, written};
+    return LLMC_OK;
+}
+
+/* host, pid and rank of a line */
+static int identity_of(const json_t *j, const char **host, json_int_t *pid,
+                       long long *rank, const char *path, size_t lineno)
+{
+    const json_t *r = json_object_get(j, "rank");
+    *host = json_string_value(json_object_get(j, "host"));
+    *pid = json_integer_value(json_object_get(j, "pid"));
+    if (!*host || !json_is_integer(json_object_get(j, "pid")) ||
+        (r && !json_is_null(r) && !json_is_integer(r)))
+        return llmc__fail(LLMC_EFORMAT,
+                          "%s:%zu: a line without host, pid and rank; is it "
+                          "a log of llmcarbon?",
+                          path, lineno);
+    *rank = json_is_integer(r) ? (long long)json_integer_value(r) : -1;
+    return LLMC_OK;
+}
+
+static uint64_t stream_of(const char *host, json_int_t pid, long long rank)
+{
+    struct hash h = {0xcbf29ce484222325ull, 0};
+    hash_string(&h, host);
+    hash_bytes(&h, &pid, sizeof pid);
+    hash_bytes(&h, &rank, sizeof rank);
+    return h.a;
+}
+
+/* A fill line: energy of earlier samples priced once an intensity was
+ * known. It adds no energy (its samples hold it), only their CO2e. */
+static int read_fill(llmc_runlog *s, const json_t *j, const char *path,
+                     size_t lineno, double pue_override)
+{
+    double from, to, e, ci, op;
+    const char *host;
+    json_int_t pid;
+    long long rank;
+    long w;
+    void *p = s->filled;
+    int added, rc;
+
+    if ((rc = identity_of(j, &host, &pid, &rank, path, lineno)) != LLMC_OK ||
+        (rc = number_at(&from, j, "from_unix_s", 0, MAX_UNIX_S, 0, path,
+                        lineno)) != LLMC_OK ||
+        (rc = number_at(&to, j, "to_unix_s", from, MAX_UNIX_S, 0, path,
+                        lineno)) != LLMC_OK ||
+        (rc = number_at(&e, j, "energy_j", 0, MAX_ENERGY_J, 0, path,
+                        lineno)) != LLMC_OK ||
+        (rc = number_at(&ci, j, "intensity_gco2e_per_kwh", 0, MAX_INTENSITY,
+                        0, path, lineno)) != LLMC_OK ||
+        (rc = number_at(&op, j, "operational_kgco2e", 0, MAX_KGCO2E, 0, path,
+                        lineno)) != LLMC_OK)
+        return rc;
+    if ((added = line_seen(s, j, "fill", host, pid, rank, fill_identity)) < 0)
+        return out_of_memory();
+    if (!added) {
+        s->duplicates++;
+        return LLMC_OK;
+    }
+    /* the fill's energy is the devices' energy, as a sample's is */
+    if (pue_override > 0)
+        llmc_account_operational(&op, e, pue_override, ci);
+    if ((w = who_of(s, host, rank)) < 0 ||
+        grow(&p, &s->capfilled, s->nfilled, sizeof *s->filled) != 0)
+        return out_of_memory();
+    s->filled = p;
+    s->filled[s->nfilled++] = (struct span){stream_of(host, pid, rank), from,
+                                            to, e, (size_t)w};
+    s->fills++;
+    s->filled_energy_j += e;
+    s->filled_kgco2e += op;
+    s->recorded_kgco2e += op;
+    s->who[w].kgco2e += op;
+    return LLMC_OK;
+}
+
+/* The devices of a sample line ("meters"), as power over its interval:
+ * a device whose energy the process did not count has NaN. The list is
+ * what a reader of samples sees; the totals never read it, so an entry
+ * that is not a device is left out rather than refused. */
+static int devices_of(llmc_runlog *s, struct sample *out, const json_t *j)
+{
+    const json_t *meters = json_object_get(j, "meters"), *m;
+    size_t i;
+
+    out->dev_first = s->ndev;
+    out->ndev = 0;
+    json_array_foreach(meters, i, m) {
+        const char *name = json_string_value(json_object_get(m, "name"));
+        const json_t *e = json_object_get(m, "energy_j");
+        void *p = s->dev_name;
+        size_t cap = s->capdev;
+        if (!name)
+            continue;
+        if (grow(&p, &cap, s->ndev, sizeof *s->dev_name) != 0)
+            return -1;
+        s->dev_name = p;
+        if (cap != s->capdev) {
+            double *q = realloc(s->dev_power_w, cap * sizeof *q);
+            if (!q)
+                return -1;
+            s->dev_power_w = q;
+            s->capdev = cap;
+        }
+        if (!(s->dev_name[s->ndev] = name_of(s, name)))
+            return -1;
+        s->dev_power_w[s->ndev] =
+            json_is_number(e) && out->interval_s > 0
+                ? json_number_value(e) / out->interval_s
+                : NAN;
+        s->ndev++;
+        out->ndev++;
+    }
+    return 0;
+}
+
+/* Keeps x, a sample of the line j, for llmc_runlog_sample: with its
+ * step, tokens, intensity and devices, which the totals do not read. */
+static int keep_sample(llmc_runlog *s, const json_t *j, struct sample x)
+{
+    const json_t *step = json_object_get(j, "step");
+    const json_t *tok = json_object_get(j, "tokens");
+    const json_t *ci = json_object_get(j, "intensity_gco2e_per_kwh");
+    void *p = s->sample;
+
+    if (grow(&p, &s->capsample, s->nsample, sizeof *s->sample) != 0)
+        return out_of_memory();
+    s->sample = p;
+    x.intensity = json_is_number(ci) ? json_number_value(ci) : NAN;
+    x.step = json_is_integer(step) && json_integer_value(step) > 0
+                 ? (uint64_t)json_integer_value(step)
+                 : 0;
+    x.tokens = json_is_integer(tok) ? (uint64_t)json_integer_value(tok) : 0;
+    if (devices_of(s, &x, j) != 0)
+        return out_of_memory();
+    s->sample[s->nsample++] = x;
+    return LLMC_OK;
+}
+
+/* A sample line (a line without "type"). */
+static int read_sample(llmc_runlog *s, const json_t *j, const char *path,
+                       size_t lineno, llmc_grid *g, double pue_override,
+                       long long *tokens)
+{
+    double e, t, dt, pue = 1.0, op, emb;
+    const char *host, *phase_name;
+    json_int_t pid;
+    long long rank;
+    const json_t *tok = json_object_get(j, "tokens");
+    long w, ph;
+    int added, rc;
+
+    if ((rc = identity_of(j, &host, &pid, &rank, path, lineno)) != LLMC_OK ||
+        (rc = number_at(&t, j, "time_unix_s", 0, MAX_UNIX_S, 0, path,
+                        lineno)) != LLMC_OK ||
+        (rc = number_at(&dt, j, "interval_s", 0, t, 0, path, lineno)) !=
+            LLMC_OK ||
+        (rc = number_at(&e, j, "energy_j", 0, MAX_ENERGY_J, 1, path,
+                        lineno)) != LLMC_OK ||
+        (rc = number_at(&op, j, "operational_kgco2e", 0, MAX_KGCO2E, 1, path,
+                        lineno)) != LLMC_OK ||
+        (rc = number_at(&emb, j, "embodied_kgco2e", 0, MAX_KGCO2E, 1, path,
+                        lineno)) != LLMC_OK ||
+        (json_object_get(j, "pue") &&
+         (rc = number_at(&pue, j, "pue", 1, 100, 0, path, lineno)) !=
+             LLMC_OK))
+        return rc;
+    if (tok && !(json_is_integer(tok) && json_integer_value(tok) >= 0))
+        return llmc__fail(LLMC_EFORMAT,
+                          "%s:%zu: \"tokens\" is not an integer of 0 or more; "
+                          "the log is damaged, so nothing was read",
+                          path, lineno);
+    if ((added = line_seen(s, j, "sample", host, pid, rank,
+                           sample_identity)) < 0)
+        return out_of_memory();
+    if (!added) {
+        s->duplicates++;
+        return LLMC_OK;
+    }
+    if (tok)
+        *tokens = (long long)json_integer_value(tok);
+    /* a sample without a phase name counts in the first phase, "train" */
+    phase_name = json_string_value(json_object_get(j, "phase"));
+    if ((w = who_of(s, host, rank)) < 0 ||
+        (ph = phase_of(s, phase_name && *phase_name ? phase_name : "train"))
+            < 0)
+        return out_of_memory();
+    if ((rc = resumed_of(s, j, (size_t)w, pid, path, lineno)) != LLMC_OK)
+        return rc;
+    if ((rc = keep_sample(
+             s, j,
+             (struct sample){
+                 .time_unix_s = t, .interval_s = dt, .energy_j = e,
+                 .kgco2e = pue_override > 0 ? op * (pue_override / pue) : op,
+                 .embodied = emb, .pid = pid, .who = (size_t)w,
+                 .phase = (size_t)ph})) != LLMC_OK)
+        return rc;
+    s->samples++;
+    s->who[w].samples++;
+    s->phase[ph].samples++;
+    /* null: the tracker counted no embodied carbon for the interval */
+    if (isnan(emb)) {
+        s->no_embodied++;
+        s->who[w].no_embodied++;
+        s->phase[ph].no_embodied++;
+    } else {
+        s->embodied_kgco2e += emb;
+        s->who[w].embodied_kgco2e += emb;
+        s->phase[ph].embodied_kgco2e += emb;
+    }
+    if (!s->have_t || t - dt < s->first_t)
+        s->first_t = t - dt;
+    if (!s->have_t || t > s->last_t)
+        s->last_t = t;
+    s->have_t = 1;
+    if (isnan(e)) { /* no meter read energy: the total is not known */
+        s->unmeasured++;
+        s->who[w].unmeasured++;
+        s->phase[ph].unmeasured++;
+        return LLMC_OK;
+    }
+    s->energy_j += e;
+    s->who[w].energy_j += e;
+    s->phase[ph].energy_j += e;
+    if (isnan(op)) {
+        /* no intensity when it was logged: a fill line may price it */
+        void *p = s->unpriced;
+        if (e == 0)
+            return LLMC_OK; /* 0 J emits 0 at any intensity */
+        /* fill lines price intervals, not phases: the phase's own
+         * operational figure stays unknown */
+        s->phase[ph].unpriced++;
+        if (grow(&p, &s->capunpriced, s->nunpriced, sizeof *s->unpriced))
+            return out_of_memory();
+        s->unpriced = p;
+        s->unpriced[s->nunpriced++] = (struct span){
+            stream_of(host, pid, rank), t - dt, t, e, (size_t)w};
+    } else {
+        if (pue_override > 0)
+            op *= pue_override / pue;
+        s->recorded_kgco2e += op;
+        s->who[w].kgco2e += op;
+        s->phase[ph].kgco2e += op;
+    }
+    if (g) {
+        llmc_intensity ci;
+        llmc_intensity_init(&ci, sizeof ci);
+        /* the intensity in the middle of the sample's interval */
+        if (llmc_grid_intensity_at(&ci, g, (int64_t)(t - dt / 2)) == LLMC_OK) {
+            double kg;
+            llmc_account_operational(&kg, e, pue_override > 0 ? pue_override
+                                                              : pue,
+                                     ci.gco2e_per_kwh);
+            s->reweighted_kgco2e += kg;
+            s->ci_energy += e * ci.gco2e_per_kwh;
+        } else {
+            s->reweight_failures++;
+            snprintf(s->problem, sizeof s->problem, "%s", llmc_last_error());
+        }
+    }
+    return LLMC_OK;
+}
+
+/* One line of a log, parsed; LLMC_OK, or a failure naming file:line. A
+ * torn last line sets *torn. */
+static int read_line(llmc_runlog *s, const char *line, size_t n, FILE *f,
+                     const char *path, size_t lineno, llmc_grid *g,
+                     double pue_override, long long *tokens, int *torn)
+{
+    json_error_t err;
+    json_t *j;
+    const json_t *type;
+    int rc;
+
+    if (!(j = llmc__json_loadb(line, n, 0, &err))) {
+        int c;
+        if (json_error_code(&err) == json_error_out_of_memory)
+            return out_of_memory();
+        /* a torn line is the last, and lacks the newline that ends every
+         * line written whole */
+        c = fgetc(f);
+        if (c == EOF && !ferror(f) && line[n - 1] != '\n') {
+            /* the writer was killed, or the disk was full, in the middle
+             * of its last line */
+            *torn = 1;
+            return LLMC_OK;
+        }
+        return llmc__fail(LLMC_EFORMAT,
+                          "%s:%zu: not a JSON line (%s); is it a log of "
+                          "llmcarbon?",
+                          path, lineno, err.text);
+    }
+    type = json_object_get(j, "type");
+    if (!json_is_object(j))
+        rc = llmc__fail(LLMC_EFORMAT,
+                        "%s:%zu: a JSON line that is not an object; is it a "
+                        "log of llmcarbon?",
+                        path, lineno);
+    else if (!type)
+        rc = read_sample(s, j, path, lineno, g, pue_override, tokens);
+    else if (json_is_string(type) &&
+             strcmp(json_string_value(type), "fill") == 0)
+        rc = read_fill(s, j, path, lineno, pue_override);
+    else if (json_is_string(type) &&
+             strcmp(json_string_value(type), "window") == 0)
+        /* a named window's totals (sinks.c): its energy and CO2e are
+         * those of the samples around it, counted there */
+        rc = LLMC_OK;
+    else
+        rc = llmc__fail(LLMC_ENOTSUP,
+                        "%s:%zu: a line of type %s%s%s, which this llmcarbon "
+                        "does not know; is the log of a newer version?",
+                        path, lineno, json_is_string(type) ? "'" : "",
+                        json_is_string(type) ? json_string_value(type)
+                                             : "(not a string)",
+                        json_is_string(type) ? "'" : "");
+    json_decref(j);
+    return rc;
+}
+
+/* The status of a file that cannot be opened. */
+static int open_status(int err)
+{
+    switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+        return LLMC_ENOTFOUND;
+    case EACCES:
+    case EPERM:
+        return LLMC_EPERM;
+    case ENOMEM:
+        return LLMC_ENOMEM;
+    default:
+        return LLMC_EIO;
+    }
+}
+
+static int read_log(llmc_runlog *s, const char *path, llmc_grid *g,
+                    double pue_override)
+{
+    FILE *f = fopen(path, "re");
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    long long tokens = -1, samples_before = s->samples + s->duplicates;
+    ssize_t n;
+    struct stat st;
+    int rc = LLMC_OK, read_errno = 0, torn = 0;
+
+    if (!f) {
+        int err = errno;
+        return llmc__fail(open_status(err), "cannot open '%s': %s", path,
+                          strerror(err));
+    }
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return llmc__fail(LLMC_EINVAL,
+                          "'%s' is a directory, not a log; give the logs in "
+                          "it, e.g. %s/*.jsonl",
+                          path, path);
+    }
+    while (rc == LLMC_OK && !torn) {
+        errno = 0;
+        if ((n = getline(&line, &cap, f)) < 0) {
+            /* the end, or a failure (ENOMEM need not set ferror) */
+            if (!feof(f) || ferror(f))
+                read_errno = errno ? errno : EIO;
+            break;
+        }
+        lineno++;
+        rc = read_line(s, line, (size_t)n, f, path, lineno, g, pue_override,
+                       &tokens, &torn);
+    }
+    free(line);
+    fclose(f);
+    if (rc != LLMC_OK)
+        return rc;
+    if (read_errno)
+        return llmc__fail(read_errno == ENOMEM ? LLMC_ENOMEM : LLMC_EIO,
+                          "reading '%s' failed: %s", path,
+                          strerror(read_errno));
+    if (torn) {
+        s->torn++;
+        if (warn(s, "%s:%zu: the last line is cut short (a writer killed or "
+                    "a full disk); it was skipped",
+                 path, lineno) != 0)
+            return out_of_memory();
+    }
+    if (s->samples + s->duplicates == samples_before)
+        return llmc__fail(LLMC_ENODATA,
+                          "'%s' %s; it is not a log of llmcarbon, or its run "
+                          "logged nothing",
+                          path,
+                          lineno == 0 ? "is empty" : "holds no whole sample");
+    /* the counts are cumulative: a log's last new sample holds them; a
+     * log given again adds nothing */
+    if (tokens >= 0)
+        s->tokens += tokens;
+    return LLMC_OK;
+}
+
+/* Prices what fill lines cover; what is left makes the operational
+ * figure unknown. A fill covers the samples of its process whose
+ * intervals lie in its own; times are logged to 12 digits (10 ms today),
+ * so within a tolerance below any sampling interval. What is left of a
+ * host and rank is covered by its carried fills when their energy is
+ * at least as much, else all of it stays unpriced. Returns -1 when out of
+ * memory. */
+static int match_fills(llmc_runlog *s)
+{
+    double *left = calloc(s->nwho + 1, sizeof *left);
+    double *carried = calloc(s->nwho + 1, sizeof *carried);
+    char *open = calloc(s->nunpriced + 1, 1);
+
+    if (!left || !carried || !open) {
+        free(left);
+        free(carried);
+        free(open);
+        return -1;
+    }
+    for (size_t k = 0; k < s->nfilled; k++)
+        if (CARRIED(&s->filled[k]))
+            carried[s->filled[k].who] += s->filled[k].energy_j;
+    for (size_t i = 0; i < s->nunpriced; i++) {
+        const struct span *u = &s->unpriced[i];
+        double tol = fmin(0.05, (u->to_s - u->from_s) / 4);
+        int covered = 0;
+        for (size_t k = 0; k < s->nfilled && !covered; k++) {
+            const struct span *f = &s->filled[k];
+            covered = !CARRIED(f) && f->stream == u->stream &&
+                      f->from_s <= u->from_s + tol && u->to_s <= f->to_s + tol;
+        }
+        if (!covered) {
+            open[i] = 1;
+            left[u->who] += u->energy_j;
+        }
+    }
+    for (size_t i = 0; i < s->nunpriced; i++) {
+        const struct span *u = &s->unpriced[i];
+        double need = left[u->who];
+        if (!open[i] || carried[u->who] >= need * (1 - 1e-9) - 1e-6)
+            continue;
+        s->unpriced_j += u->energy_j;
+        s->unpriced_samples++;
+        s->who[u->who].unpriced++;
+    }
+    free(left);
+    free(carried);
+    free(open);
+    return 0;
+}
+
+/* The figures of the whole run: a number given is a promise, so a figure
+ * with a part unknown is unknown (NaN), with the reason. */
+static int conclude(llmc_runlog *s, llmc_grid *g)
+{
+    if (s->unmeasured)
+        snprintf(s->energy_why, sizeof s->energy_why,
+                 "%lld of %lld samples had no energy reading (no meter "
+                 "measured energy)", s->unmeasured, s->samples);
+    s->energy_known_j = *s->energy_why ? NAN : s->energy_j;
+    if (*s->energy_why)
+        snprintf(s->op_why, sizeof s->op_why, "the energy is unknown: %s",
+                 s->energy_why);
+    else if (s->unpriced_samples)
+        snprintf(s->op_why, sizeof s->op_why,
+                 "%.6g kWh in %lld samples had no grid intensity, and no "
+                 "fill line prices it",
+                 s->unpriced_j / 3.6e6, s->unpriced_samples);
+    s->recorded_known = *s->op_why ? NAN : s->recorded_kgco2e;
+    s->reweighted_known = !g || s->reweight_failures || *s->energy_why
+                              ? NAN
+                              : s->reweighted_kgco2e;
+    /* samples whose tracker counted no embodied carbon make the figure
+     * unknown, not smaller; the total is then the operational figure */
+    if (s->no_embodied)
+        snprintf(s->embodied_why, sizeof s->embodied_why,
+                 "%lld of %lld samples counted no embodied carbon (the "
+                 "tracker had no hardware=NAME, or no embodied figure for "
+                 "it)", s->no_embodied, s->samples);
+    s->embodied_known = *s->embodied_why ? NAN : s->embodied_kgco2e;
+    if (s->duplicates &&
+        warn(s, "%lld line%s seen before (the same host, pid, rank, time "
+                "and counts: a log given twice?) %s dropped",
+             s->duplicates, s->duplicates == 1 ? "" : "s",
+             s->duplicates == 1 ? "was" : "were") != 0)
+        return -1;
+    if (!s->warnings && !(s->warnings = calloc(1, 1)))
+        return -1;
+    if (g && !(s->grid_spec = llmc__strdup(llmc_grid_spec(g))))
+        return -1;
+    return 0;
+}
+
+LLMC_API void llmc_runlog_free(llmc_runlog *log)
+{
+    if (!log)
+        return;
+    for (size_t i = 0; i < log->nnames; i++)
+        free(log->names[i]);
+    free(log->names);
+    free(log->dev_name);
+    free(log->dev_power_w);
+    free(log->sample);
+    free(log->who);
+    free(log->phase);
+    free(log->resumed);
+    free(log->unpriced);
+    free(log->filled);
+    free(log->seen);
+    free(log->grid_spec);
+    free(log->warnings);
+    free(log);
+}
+
+LLMC_API int llmc_runlog_read(llmc_runlog **out, const char *const *paths,
+                              size_t npaths, llmc_grid *grid, double pue)
+{
+    struct llmc__error_saved saved;
+    llmc_runlog *s;
+    int rc = LLMC_OK;
+
+    if (!out || !paths)
+        return llmc__fail(LLMC_EINVAL, "out or paths is NULL");
+    *out = NULL;
+    if (npaths == 0)
+        return llmc__fail(LLMC_EINVAL, "no log given: pass the paths of the "
+                                       "run's logs (log=FILE, one per rank)");
+    for (size_t i = 0; i < npaths; i++)
+        if (!paths[i])
+            return llmc__fail(LLMC_EINVAL, "paths[%zu] is NULL", i);
+    /* 0 keeps each sample's own PUE */
+    if (pue != 0 && !(pue >= 1 && isfinite(pue)))
+        return llmc__fail(LLMC_ERANGE,
+                          "PUE %g is not a number of 1 or more; give 0 to "
+                          "keep the PUE each sample recorded",
+                          pue);
+    if (!(s = calloc(1, sizeof *s)))
+        return out_of_memory();
+    llmc__error_save(&saved);
+    s->nlogs = npaths;
+    for (size_t i = 0; i < npaths && rc == LLMC_OK; i++)
+        rc = read_log(s, paths[i], grid, pue);
+    if (rc == LLMC_OK && (match_fills(s) != 0 || conclude(s, grid) != 0))
+        rc = out_of_memory();
+    if (rc != LLMC_OK) {
+        llmc_runlog_free(s);
+        return rc;
+    }
+    /* a grid that had no intensity for a sample is a figure unknown, not
+     * a failure of this call */
+    llmc__error_restore(&saved);
+    *out = s;
+    return LLMC_OK;
+}
+
+LLMC_API const char *llmc_runlog_warnings(const llmc_runlog *log)
+{
+    return log ? log->warnings : NULL;
+}
+
+/* ---- figures ------------------------------------------------------------ */
+
+/* The total: operational and embodied, or the operational figure alone
+ * where embodied carbon was not counted. */
+static double total_of(double operational, double embodied)
+{
+    return isnan(embodied) ? operational : operational + embodied;
+}
+
+LLMC_API void llmc_run_totals_init(llmc_run_totals *out, size_t size)
+{
+    llmc__versioned_init(out, size);
+}
+
+LLMC_API void llmc_run_sample_init(llmc_run_sample *out, size_t size)
+{
+    llmc__versioned_init(out, size);
+}
+
+LLMC_API void llmc_run_resume_init(llmc_run_resume *out, size_t size)
+{
+    llmc__versioned_init(out, size);
+}
+
+/* The figures every kind of totals has; the rest stay 0. */
+static void part_totals(llmc_run_totals *o, long long samples,
+                        long long unmeasured, long long unpriced,
+                        long long no_embodied, double energy_j,
+                        double kgco2e, double embodied_kgco2e)
+{
+    o->rank = -1;
+    o->samples = (uint64_t)samples;
+    o->unmeasured_samples = (uint64_t)unmeasured;
+    o->unpriced_samples = (uint64_t)unpriced;
+    o->duration_s = NAN;
+    o->energy_j = unmeasured ? NAN : energy_j;
+    o->operational_kgco2e = unmeasured || unpriced ? NAN : kgco2e;
+    o->embodied_kgco2e = no_embodied ? NAN : embodied_kgco2e;
+    o->total_kgco2e = total_of(o->operational_kgco2e, o->embodied_kgco2e);
+    o->filled_energy_j = o->filled_operational_kgco2e = NAN;
+    o->unpriced_energy_j = NAN;
+    o->reweighted_kgco2e = o->reweighted_intensity_gco2e_per_kwh = NAN;
+}
+
+static void whole_totals(llmc_run_totals *o, const llmc_runlog *s)
+{
+    o->rank = -1;
+    o->logs = s->nlogs;
+    o->samples = (uint64_t)s->samples;
+    o->unmeasured_samples = (uint64_t)s->unmeasured;
+    o->duration_s = s->last_t - s->first_t;
+    o->energy_j = s->energy_known_j;
+    o->operational_kgco2e = s->recorded_known;
+    o->embodied_kgco2e = s->embodied_known;
+    o->total_kgco2e = total_of(s->recorded_known, s->embodied_known);
+    o->tokens = (uint64_t)s->tokens;
+    o->filled_energy_j = s->filled_energy_j;
+    o->filled_operational_kgco2e = s->filled_kgco2e;
+    o->fill_lines = (uint64_t)s->fills;
+    o->unpriced_energy_j = s->unpriced_j;
+    o->unpriced_samples = (uint64_t)s->unpriced_samples;
+    o->reweighted_kgco2e = s->reweighted_known;
+    o->reweighted_intensity_gco2e_per_kwh =
+        isfinite(s->reweighted_known) && s->energy_known_j > 0
+            ? s->ci_energy / s->energy_known_j
+            : NAN;
+    o->reweight_failures = (uint64_t)s->reweight_failures;
+    o->duplicate_lines = (uint64_t)s->duplicates;
+    o->torn_lines = (uint64_t)s->torn;
+    o->energy_unknown_reason = *s->energy_why ? s->energy_why : NULL;
+    o->operational_unknown_reason = *s->op_why ? s->op_why : NULL;
+    o->embodied_note = *s->embodied_why ? s->embodied_why : NULL;
+    o->grid = s->grid_spec;
+    o->reweight_problem = !s->grid_spec         ? NULL
+                          : s->reweight_failures ? s->problem
+                          : *s->energy_why       ? s->energy_why
+                                                 : NULL;
+}
+
+LLMC_API int llmc_runlog_totals(llmc_run_totals *out,
+                                const llmc_runlog *log, const char *phase)
+{
+    llmc_run_totals full;
+    const struct phase *p = NULL;
+
+    if (!out || !log)
+        return llmc__fail(LLMC_EINVAL, "out or log is NULL");
+    if (phase) {
+        for (size_t i = 0; i < log->nphase && !p; i++)
+            if (strcmp(log->phase[i].name, phase) == 0)
+                p = &log->phase[i];
+        if (!p)
+            return llmc__fail(LLMC_ENOTFOUND,
+                              "the logs have no sample of the phase '%s'; "
+                              "llmc_runlog_phase_name lists those they have",
+                              phase);
+    }
+    memset(&full, 0, sizeof full);
+    full.size = sizeof full;
+    if (p) {
+        part_totals(&full, p->samples, p->unmeasured, p->unpriced,
+                    p->no_embodied, p->energy_j, p->kgco2e,
+                    p->embodied_kgco2e);
+        full.phase = p->name;
+    } else {
+        whole_totals(&full, log);
+    }
+    return llmc__versioned_copy(out, &full, sizeof full, TOTALS_MIN,
+                                "llmc_run_totals");
+}
+
+LLMC_API size_t llmc_runlog_phase_count(const llmc_runlog *log)
+{
+    return log ? log->nphase : 0;
+}
+
+LLMC_API const char *llmc_runlog_phase_name(const llmc_runlog *log,
+                                            size_t index)
+{
+    return log && index < log->nphase ? log->phase[index].name : NULL;
+}
+
+LLMC_API size_t llmc_runlog_stream_count(const llmc_runlog *log)
+{
+    return log ? log->nwho : 0;
+}
+
+LLMC_API int llmc_runlog_stream(llmc_run_totals *out,
+                                const llmc_runlog *log, size_t index)
+{
+    llmc_run_totals full;
+    const struct who *w;
+
+    if (!out || !log)
+        return llmc__fail(LLMC_EINVAL, "out or log is NULL");
+    if (index >= log->nwho)
+        return llmc__fail(LLMC_ERANGE,
+                          "stream %zu of %zu; llmc_runlog_stream_count says "
+                          "how many there are",
+                          index, log->nwho);
+    w = &log->who[index];
+    memset(&full, 0, sizeof full);
+    full.size = sizeof full;
+    part_totals(&full, w->samples, w->unmeasured, w->unpriced, w->no_embodied,
+                w->energy_j, w->kgco2e, w->embodied_kgco2e);
+    full.host = w->host;
+    full.rank = w->rank;
+    return llmc__versioned_copy(out, &full, sizeof full, TOTALS_MIN,
+                                "llmc_run_totals");
+}
+
+LLMC_API size_t llmc_runlog_resume_count(const llmc_runlog *log)
+{
+    return log ? log->nresumed : 0;
+}
+
+LLMC_API int llmc_runlog_resume(llmc_run_resume *out,
+                                const llmc_runlog *log, size_t index)
+{
+    llmc_run_resume full;
+    const struct resume *r;
+
+    if (!out || !log)
+        return llmc__fail(LLMC_EINVAL, "out or log is NULL");
+    if (index >= log->nresumed)
+        return llmc__fail(LLMC_ERANGE,
+                          "resume %zu of %zu; llmc_runlog_resume_count says "
+                          "how many there are",
+                          index, log->nresumed);
+    r = &log->resumed[index];
+    full = (llmc_run_resume){
+        .size = sizeof full, .host = log->who[r->who].host,
+        .rank = log->who[r->who].rank, .pid = r->pid,
+        .from_unix_s = r->from_unix_s,
+        .checkpoint_written_unix_s = r->written_unix_s,
+        .energy_j = r->energy_j};
+    return llmc__versioned_copy(out, &full, sizeof full, RESUME_MIN,
+                                "llmc_run_resume");
+}
+
+LLMC_API size_t llmc_runlog_sample_count(const llmc_runlog *log)
+{
+    return log ? log->nsample : 0;
+}
+
+LLMC_API int llmc_runlog_sample(llmc_run_sample *out,
+                                const llmc_runlog *log, size_t index)
+{
+    llmc_run_sample full;
+    const struct sample *x;
+
+    if (!out || !log)
+        return llmc__fail(LLMC_EINVAL, "out or log is NULL");
+    if (index >= log->nsample)
+        return llmc__fail(LLMC_ERANGE,
+                          "sample %zu of %zu; llmc_runlog_sample_count says "
+                          "how many there are",
+                          index, log->nsample);
+    x = &log->sample[index];
+    full = (llmc_run_sample){
+        .size = sizeof full, .time_unix_s = x->time_unix_s,
+        .interval_s = x->interval_s, .energy_j = x->energy_j,
+        .power_w = x->interval_s > 0 ? x->energy_j / x->interval_s : NAN,
+        .intensity_gco2e_per_kwh = x->intensity,
+        .operational_kgco2e = x->kgco2e, .embodied_kgco2e = x->embodied,
+        .host = log->who[x->who].host, .rank = log->who[x->who].rank,
+        .pid = x->pid, .phase = log->phase[x->phase].name, .step = x->step,
+        .tokens = x->tokens, .device_count = x->ndev,
+        .device_names = x->ndev ? &log->dev_name[x->dev_first] : NULL,
+        .device_power_w = x->ndev ? &log->dev_power_w[x->dev_first] : NULL};
+    return llmc__versioned_copy(out, &full, sizeof full, SAMPLE_MIN,
+                                "llmc_run_sample");
+}
+
+/* ---- the report as JSON ------------------------------------------------- */
+
+/* Sets key to v (a number, or null when not finite). */
+static void set_num(int *ok, json_t *o, const char *key, double v)
+{
+    llmc__json_set(ok, o, key, isfinite(v) ? json_real(v) : json_null());
+}
+
+static json_t *text_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *rank_json(long long rank)
+{
+    return rank >= 0 ? json_integer(rank) : json_null();
+}
+
+/* What the samples of one phase counted, under the names of the run
+ * report's phases. */
+static json_t *phase_json(const struct phase *p, int *ok)
+{
+    json_t *o = json_object();
+    double op = p->unmeasured || p->unpriced ? NAN : p->kgco2e;
+    double emb = p->no_embodied ? NAN : p->embodied_kgco2e;
+    if (!o) {
+        *ok = 0;
+        return NULL;
+    }
+    set_num(ok, o, "energy_j", p->unmeasured ? NAN : p->energy_j);
+    set_num(ok, o, "operational_kgco2e", op);
+    set_num(ok, o, "embodied_kgco2e", emb);
+    set_num(ok, o, "total_kgco2e", total_of(op, emb));
+    llmc__json_set(ok, o, "samples", json_integer(p->samples));
+    return o;
+}
+
+static json_t *reweighted_json(const llmc_run_totals *f, int *ok)
+{
+    json_t *r = json_object();
+    if (!r) {
+        *ok = 0;
+        return NULL;
+    }
+    llmc__json_set(ok, r, "grid", json_string(f->grid));
+    set_num(ok, r, "operational_kgco2e", f->reweighted_kgco2e);
+    set_num(ok, r, "intensity_gco2e_per_kwh",
+            f->reweighted_intensity_gco2e_per_kwh);
+    llmc__json_set(ok, r, "samples_without_intensity",
+                   json_integer((json_int_t)f->reweight_failures));
+    if (f->reweight_problem)
+        llmc__json_set(ok, r, "problem", json_string(f->reweight_problem));
+    return r;
+}
+
+static json_t *ranks_json(const llmc_runlog *s, int *ok)
+{
+    json_t *ranks = json_array();
+    if (!ranks) {
+        *ok = 0;
+        return NULL;
+    }
+    for (size_t i = 0; i < s->nwho; i++) {
+        const struct who *w = &s->who[i];
+        json_t *r = json_object();
+        if (!r) {
+            *ok = 0;
+            break;
+        }
+        llmc__json_set(ok, r, "host", json_string(w->host));
+        llmc__json_set(ok, r, "rank", rank_json(w->rank));
+        set_num(ok, r, "energy_j", w->unmeasured ? NAN : w->energy_j);
+        set_num(ok, r, "operational_kgco2e",
+                w->unmeasured || w->unpriced ? NAN : w->kgco2e);
+        llmc__json_set(ok, r, "samples", json_integer((json_int_t)w->samples));
+        llmc__json_append(ok, ranks, r);
+    }
+    return ranks;
+}
+
+static json_t *resumed_json(const llmc_runlog *s, int *ok)
+{
+    json_t *res = json_array();
+    if (!res) {
+        *ok = 0;
+        return NULL;
+    }
+    for (size_t i = 0; i < s->nresumed; i++) {
+        const struct resume *r = &s->resumed[i];
+        const struct who *w = &s->who[r->who];
+        json_t *x = json_object();
+        if (!x) {
+            *ok = 0;
+            break;
+        }
+        llmc__json_set(ok, x, "host", json_string(w->host));
+        llmc__json_set(ok, x, "rank", rank_json(w->rank));
+        llmc__json_set(ok, x, "pid", json_integer(r->pid));
+        set_num(ok, x, "from_unix_s", r->from_unix_s);
+        set_num(ok, x, "checkpoint_written_unix_s", r->written_unix_s);
+        set_num(ok, x, "energy_j", r->energy_j);
+        llmc__json_append(ok, res, x);
+    }
+    return res;
+}
+
+LLMC_API int llmc_runlog_report_json(char **out_json, const llmc_runlog *log)
+{
+    llmc_run_totals f;
+    json_t *o, *phases;
+    int ok = 1;
+
+    if (!out_json || !log)
+        return llmc__fail(LLMC_EINVAL, "out_json or log is NULL");
+    *out_json = NULL;
+    memset(&f, 0, sizeof f);
+    whole_totals(&f, log);
+    o = json_object();
+    phases = json_object();
+    if (!o || !phases) {
+        json_decref(o);
+        json_decref(phases);
+        return llmc__fail(LLMC_ENOMEM, "out of memory building the report");
+    }
+    llmc__json_set(&ok, o, "logs", json_integer((json_int_t)f.logs));
+    llmc__json_set(&ok, o, "samples", json_integer((json_int_t)f.samples));
+    llmc__json_set(&ok, o, "unmeasured_samples",
+                   json_integer((json_int_t)f.unmeasured_samples));
+    set_num(&ok, o, "duration_s", f.duration_s);
+    set_num(&ok, o, "energy_j", f.energy_j);
+    set_num(&ok, o, "energy_kwh", f.energy_j / 3.6e6);
+    llmc__json_set(&ok, o, "tokens", json_integer((json_int_t)f.tokens));
+    set_num(&ok, o, "operational_kgco2e", f.operational_kgco2e);
+    llmc__json_set(&ok, o, "energy_unknown_reason",
+                   text_or_null(f.energy_unknown_reason));
+    llmc__json_set(&ok, o, "operational_unknown_reason",
+                   text_or_null(f.operational_unknown_reason));
+    /* embodied carbon not counted is unknown (null), not 0; the total is
+     * then the operational figure, and embodied_included says so */
+    set_num(&ok, o, "embodied_kgco2e", f.embodied_kgco2e);
+    llmc__json_set(&ok, o, "embodied_included",
+                   json_boolean(!f.embodied_note));
+    llmc__json_set(&ok, o, "embodied_note", text_or_null(f.embodied_note));
+    set_num(&ok, o, "total_kgco2e", f.total_kgco2e);
+    set_num(&ok, o, "unpriced_energy_j", f.unpriced_energy_j);
+    set_num(&ok, o, "unpriced_energy_kwh", f.unpriced_energy_j / 3.6e6);
+    llmc__json_set(&ok, o, "unpriced_samples",
+                   json_integer((json_int_t)f.unpriced_samples));
+    set_num(&ok, o, "filled_energy_j", f.filled_energy_j);
+    set_num(&ok, o, "filled_energy_kwh", f.filled_energy_j / 3.6e6);
+    set_num(&ok, o, "filled_operational_kgco2e", f.filled_operational_kgco2e);
+    llmc__json_set(&ok, o, "fill_lines",
+                   json_integer((json_int_t)f.fill_lines));
+    llmc__json_set(&ok, o, "duplicate_lines_dropped",
+                   json_integer((json_int_t)f.duplicate_lines));
+    llmc__json_set(&ok, o, "torn_lines_skipped",
+                   json_integer((json_int_t)f.torn_lines));
+    if (f.grid)
+        llmc__json_set(&ok, o, "reweighted", reweighted_json(&f, &ok));
+    llmc__json_set(&ok, o, "ranks", ranks_json(log, &ok));
+    llmc__json_set(&ok, o, "resumed", resumed_json(log, &ok));
+    for (size_t i = 0; i < log->nphase; i++)
+        llmc__json_set(&ok, phases, log->phase[i].name,
+                       phase_json(&log->phase[i], &ok));
+    llmc__json_set(&ok, o, "phases", phases);
+    if (ok)
+        *out_json = llmc__json_text(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                           JSON_REAL_PRECISION(15));
+    json_decref(o);
+    return *out_json ? LLMC_OK
+                     : llmc__fail(LLMC_ENOMEM,
+                                  "out of memory building the report; the "
+                                  "log is kept, ask again");
+}

@@ -1,0 +1,613 @@
+/*
+ * test_runlog.c - llmc_runlog_read(3) over logs that trackers wrote here,
+ * with a constant meter, so that the truth is known: energy is the power
+ * times the time the samples cover, and the log must give back what the
+ * tracker counted. Then the same logs as they are found after a job: cut
+ * short, given twice, from two ranks, from a run resumed from its
+ * checkpoint, and files that are not logs.
+ */
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char scratch[64];
+
+static void make_scratch(void)
+{
+    snprintf(scratch, sizeof scratch, "/tmp/llmc-runlog-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(scratch));
+    /* locks and everything else of these tests stay in the scratch dir */
+    setenv("LLMC_RUNTIME_DIR", scratch, 1);
+}
+
+static void remove_scratch(void)
+{
+    ck_assert_int_eq(remove_tree(scratch), 0);
+    unsetenv("LLMC_RUNTIME_DIR");
+    unsetenv("RANK");
+}
+
+static const char *path_in(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s", scratch, name);
+    return buf;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&d, &d) != 0 && errno == EINTR)
+        ;
+}
+
+static llmc_totals totals_of(llmc_tracker *t, const char *phase)
+{
+    llmc_totals o;
+    llmc_totals_init(&o, sizeof o);
+    ck_assert_status(llmc_tracker_totals(&o, t, phase), LLMC_OK);
+    return o;
+}
+
+/* A tracker of watts (a constant meter), at 300 g/kWh, logging to log;
+ * more is added to its configuration. It runs about 350 ms: 500 tokens
+ * of "train", then 200 of "eval". Its totals once stopped, and those of
+ * "eval" in *eval (may be NULL). */
+static llmc_totals tracked_run(const char *log, const char *watts,
+                               const char *more, llmc_totals *eval)
+{
+    char config[600];
+    llmc_tracker *t = NULL;
+    llmc_totals o;
+
+    snprintf(config, sizeof config,
+             "meters=const:%s; grid=const:300; interval=100ms; log=%s%s",
+             watts, log, more);
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_status(llmc_tracker_configure(t, config), LLMC_OK);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    for (int i = 0; i < 5; i++)
+        llmc_tracker_step(t, 100);
+    sleep_ms(220);
+    ck_assert_status(llmc_tracker_phase(t, "eval"), LLMC_OK);
+    llmc_tracker_step(t, 200);
+    sleep_ms(130);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    o = totals_of(t, NULL);
+    if (eval)
+        *eval = totals_of(t, "eval");
+    llmc_tracker_free(t);
+    return o;
+}
+
+static llmc_runlog *read_logs(const char *const *paths, size_t n)
+{
+    llmc_runlog *log = NULL;
+    ck_assert_status(llmc_runlog_read(&log, paths, n, NULL, 0), LLMC_OK);
+    ck_assert_ptr_nonnull(log);
+    return log;
+}
+
+static llmc_run_totals whole(const llmc_runlog *log)
+{
+    llmc_run_totals o;
+    llmc_run_totals_init(&o, sizeof o);
+    ck_assert_status(llmc_runlog_totals(&o, log, NULL), LLMC_OK);
+    return o;
+}
+
+static size_t lines_of(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = 0;
+    int c;
+    ck_assert_ptr_nonnull(f);
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* The log's samples: their intervals added up, each checked to be at
+ * watts on its one device. */
+static double covered_s(const llmc_runlog *log, double watts)
+{
+    double s = 0;
+    for (size_t i = 0; i < llmc_runlog_sample_count(log); i++) {
+        llmc_run_sample x;
+        llmc_run_sample_init(&x, sizeof x);
+        ck_assert_status(llmc_runlog_sample(&x, log, i), LLMC_OK);
+        s += x.interval_s;
+        /* the meter and the tracker read the clock microseconds apart */
+        ck_assert_double_eq_tol(x.energy_j, watts * x.interval_s, watts * 1e-3);
+        ck_assert_rel(x.power_w, x.energy_j / x.interval_s, 1e-12);
+        ck_assert_double_eq_tol(x.power_w, watts, watts * 0.05);
+        ck_assert_uint_eq(x.device_count, 1);
+        ck_assert_str_eq(x.device_names[0], "const");
+        ck_assert_rel(x.device_power_w[0], x.power_w, 1e-9);
+        ck_assert_rel(x.intensity_gco2e_per_kwh, 300.0, 1e-12);
+        ck_assert_rel(x.operational_kgco2e, x.energy_j / 3.6e6 * 0.3, 1e-9);
+        ck_assert_msg(isnan(x.embodied_kgco2e), "no hardware: no embodied");
+        ck_assert_int_eq(x.pid, getpid());
+    }
+    return s;
+}
+
+/* ---- what a tracker wrote, read back ------------------------------------ */
+
+START_TEST(test_runlog_gives_back_what_the_tracker_counted)
+{
+    char path[128], *json;
+    const char *paths[1];
+    llmc_totals t, te;
+    llmc_run_totals o, train, eval;
+    llmc_runlog *log;
+    double s;
+
+    make_scratch();
+    paths[0] = path_in(path, sizeof path, "run.jsonl");
+    t = tracked_run(path, "100W", "", &te);
+    log = read_logs(paths, 1);
+    o = whole(log);
+
+    /* every line a sample, each counted once */
+    ck_assert_uint_eq(o.samples, lines_of(path));
+    ck_assert_uint_eq(llmc_runlog_sample_count(log), o.samples);
+    ck_assert_uint_ge(o.samples, 3);
+    ck_assert_uint_eq(o.logs, 1);
+    ck_assert_uint_eq(o.unmeasured_samples, 0);
+    ck_assert_uint_eq(o.duplicate_lines, 0);
+    ck_assert_uint_eq(o.torn_lines, 0);
+    ck_assert_str_eq(llmc_runlog_warnings(log), "");
+    /* the truth: 100 W over the time the samples cover */
+    s = covered_s(log, 100.0);
+    ck_assert_double_eq_tol(o.energy_j, 100.0 * s, 100.0 * 2e-3);
+    /* first start to last end by the wall clock, the intervals by the
+     * monotonic one */
+    ck_assert_double_eq_tol(o.duration_s, s, 0.01);
+    /* and what the tracker counted, to the log's 12 digits */
+    ck_assert_rel(o.energy_j, t.energy_j, 1e-9);
+    ck_assert_rel(o.operational_kgco2e, t.operational_kgco2e, 1e-9);
+    ck_assert_rel(o.operational_kgco2e, o.energy_j / 3.6e6 * 0.3, 1e-9);
+    ck_assert_uint_eq(o.tokens, 700);
+    ck_assert_uint_eq(o.tokens, t.tokens);
+    /* no hardware: embodied unknown, and the total is operational alone */
+    ck_assert_msg(isnan(o.embodied_kgco2e), "embodied %g", o.embodied_kgco2e);
+    ck_assert_ptr_nonnull(o.embodied_note);
+    ck_assert_rel(o.total_kgco2e, o.operational_kgco2e, 1e-15);
+    ck_assert_ptr_null(o.energy_unknown_reason);
+    ck_assert_ptr_null(o.operational_unknown_reason);
+    ck_assert_ptr_null(o.grid);
+    ck_assert_msg(isnan(o.reweighted_kgco2e), "no grid, no reweighting");
+
+    /* the phases in the order first seen, adding up to the whole */
+    ck_assert_uint_eq(llmc_runlog_phase_count(log), 2);
+    ck_assert_str_eq(llmc_runlog_phase_name(log, 0), "train");
+    ck_assert_str_eq(llmc_runlog_phase_name(log, 1), "eval");
+    ck_assert_ptr_null(llmc_runlog_phase_name(log, 2));
+    llmc_run_totals_init(&train, sizeof train);
+    llmc_run_totals_init(&eval, sizeof eval);
+    ck_assert_status(llmc_runlog_totals(&train, log, "train"), LLMC_OK);
+    ck_assert_status(llmc_runlog_totals(&eval, log, "eval"), LLMC_OK);
+    ck_assert_str_eq(train.phase, "train");
+    ck_assert_uint_eq(train.samples + eval.samples, o.samples);
+    ck_assert_rel(train.energy_j + eval.energy_j, o.energy_j, 1e-12);
+    ck_assert_rel(train.operational_kgco2e + eval.operational_kgco2e,
+                  o.operational_kgco2e, 1e-12);
+    /* a line names one phase: the log splits a sample that spans a
+     * switch by its line, where the tracker splits it by time */
+    {
+        double eval_j = 0;
+        for (size_t i = 0; i < llmc_runlog_sample_count(log); i++) {
+            llmc_run_sample x;
+            llmc_run_sample_init(&x, sizeof x);
+            ck_assert_status(llmc_runlog_sample(&x, log, i), LLMC_OK);
+            if (strcmp(x.phase, "eval") == 0)
+                eval_j += x.energy_j;
+        }
+        ck_assert_double_gt(eval_j, 0);
+        ck_assert_rel(eval.energy_j, eval_j, 1e-12);
+        ck_assert_double_eq_tol(eval.energy_j, te.energy_j, 100.0 * 0.15);
+    }
+
+    /* one stream: this host, no rank */
+    ck_assert_uint_eq(llmc_runlog_stream_count(log), 1);
+    ck_assert_uint_eq(llmc_runlog_resume_count(log), 0);
+
+    /* the report as JSON holds the same figures */
+    ck_assert_status(llmc_runlog_report_json(&json, log), LLMC_OK);
+    ck_assert_ptr_nonnull(strstr(json, "\"logs\": 1,"));
+    ck_assert_ptr_nonnull(strstr(json, "\"tokens\": 700,"));
+    llmc_free(json);
+    llmc_runlog_free(log);
+    remove_scratch();
+}
+END_TEST
+
+/* ---- as logs are found after a job -------------------------------------- */
+
+/* The figures two reads must agree on. */
+static void same_figures(const llmc_run_totals *a, const llmc_run_totals *b)
+{
+    ck_assert_uint_eq(a->samples, b->samples);
+    ck_assert_double_eq(a->energy_j, b->energy_j);
+    ck_assert_double_eq(a->operational_kgco2e, b->operational_kgco2e);
+    ck_assert_double_eq(a->duration_s, b->duration_s);
+    ck_assert_uint_eq(a->tokens, b->tokens);
+}
+
+START_TEST(test_runlog_skips_a_torn_last_line_and_counts_a_log_given_twice_once)
+{
+    char path[128], torn[128], where[200];
+    const char *paths[2];
+    llmc_run_totals clean, o;
+    llmc_runlog *log;
+    FILE *f, *g;
+    int c;
+
+    make_scratch();
+    paths[0] = path_in(path, sizeof path, "run.jsonl");
+    tracked_run(path, "100W", "", NULL);
+    log = read_logs(paths, 1);
+    clean = whole(log);
+    llmc_runlog_free(log);
+
+    /* the same lines, and the start of one more, cut by a killed writer */
+    path_in(torn, sizeof torn, "torn.jsonl");
+    ck_assert_ptr_nonnull(f = fopen(path, "r"));
+    ck_assert_ptr_nonnull(g = fopen(torn, "w"));
+    while ((c = fgetc(f)) != EOF)
+        fputc(c, g);
+    fputs("{\"time\":\"2024-05-01T12:04:00Z\",\"time_unix_s\":17145", g);
+    fclose(f);
+    fclose(g);
+    paths[0] = torn;
+    log = read_logs(paths, 1);
+    o = whole(log);
+    same_figures(&o, &clean);
+    ck_assert_uint_eq(o.torn_lines, 1);
+    snprintf(where, sizeof where, "%s:%zu: the last line is cut short", torn,
+             lines_of(path) + 1);
+    ck_assert_msg(strstr(llmc_runlog_warnings(log), where), "%s",
+                  llmc_runlog_warnings(log));
+    llmc_runlog_free(log);
+
+    /* the log given twice: every line of the second copy is dropped */
+    paths[0] = paths[1] = path;
+    log = read_logs(paths, 2);
+    o = whole(log);
+    same_figures(&o, &clean);
+    ck_assert_uint_eq(o.logs, 2);
+    ck_assert_uint_eq(o.duplicate_lines, clean.samples);
+    ck_assert_uint_eq(llmc_runlog_sample_count(log), clean.samples);
+    ck_assert_msg(strstr(llmc_runlog_warnings(log), "lines seen before"),
+                  "%s", llmc_runlog_warnings(log));
+    llmc_runlog_free(log);
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(test_runlog_two_ranks_are_two_streams_that_add_up)
+{
+    char p0[128], p1[128];
+    const char *paths[2] = {p0, p1};
+    llmc_totals t0, t1;
+    llmc_run_totals o, w[2];
+    llmc_runlog *log;
+    char host[256];
+
+    make_scratch();
+    path_in(p0, sizeof p0, "rank0.jsonl");
+    path_in(p1, sizeof p1, "rank1.jsonl");
+    setenv("RANK", "0", 1);
+    t0 = tracked_run(p0, "100W", "", NULL);
+    setenv("RANK", "1", 1);
+    t1 = tracked_run(p1, "50W", "", NULL);
+    log = read_logs(paths, 2);
+    o = whole(log);
+    ck_assert_uint_eq(llmc_runlog_stream_count(log), 2);
+    ck_assert_int_eq(gethostname(host, sizeof host), 0);
+    for (size_t i = 0; i < 2; i++) {
+        llmc_run_totals_init(&w[i], sizeof w[i]);
+        ck_assert_status(llmc_runlog_stream(&w[i], log, i), LLMC_OK);
+        ck_assert_int_eq(w[i].rank, (int64_t)i);
+        ck_assert_ptr_null(w[i].phase);
+        ck_assert_uint_eq(w[i].samples, lines_of(i ? p1 : p0));
+    }
+    ck_assert_rel(w[0].energy_j, t0.energy_j, 1e-9);
+    ck_assert_rel(w[1].energy_j, t1.energy_j, 1e-9);
+    ck_assert_rel(w[0].operational_kgco2e, t0.operational_kgco2e, 1e-9);
+    ck_assert_rel(w[1].operational_kgco2e, t1.operational_kgco2e, 1e-9);
+    ck_assert_rel(o.energy_j, t0.energy_j + t1.energy_j, 1e-9);
+    ck_assert_uint_eq(o.samples, w[0].samples + w[1].samples);
+    ck_assert_uint_eq(o.tokens, 1400);
+    ck_assert_status(llmc_runlog_stream(&w[0], log, 2), LLMC_ERANGE);
+    llmc_runlog_free(log);
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(test_runlog_a_resumed_run_says_so_and_counts_each_joule_once)
+{
+    char path[128], ck[128], more[200];
+    const char *paths[1] = {path};
+    llmc_totals a, b;
+    llmc_run_totals o;
+    llmc_run_resume r;
+    llmc_runlog *log;
+
+    make_scratch();
+    path_in(path, sizeof path, "run.jsonl");
+    snprintf(more, sizeof more, "; checkpoint=%s",
+             path_in(ck, sizeof ck, "run.ckpt"));
+    a = tracked_run(path, "100W", more, NULL);
+    b = tracked_run(path, "100W", more, NULL);
+    /* the second run's totals hold the first's */
+    ck_assert_double_gt(b.energy_j, a.energy_j);
+    log = read_logs(paths, 1);
+    o = whole(log);
+    ck_assert_rel(o.energy_j, b.energy_j, 1e-9);
+    ck_assert_rel(o.operational_kgco2e, b.operational_kgco2e, 1e-9);
+    ck_assert_uint_eq(o.samples, lines_of(path));
+    /* tokens: the last count of the log, which the resumed run carries */
+    ck_assert_uint_eq(o.tokens, 1400);
+    ck_assert_uint_eq(llmc_runlog_resume_count(log), 1);
+    llmc_run_resume_init(&r, sizeof r);
+    ck_assert_status(llmc_runlog_resume(&r, log, 0), LLMC_OK);
+    ck_assert_int_eq(r.pid, getpid());
+    ck_assert_int_eq(r.rank, -1);
+    ck_assert_rel(r.energy_j, a.energy_j, 1e-9);
+    ck_assert_msg(isfinite(r.checkpoint_written_unix_s) &&
+                      r.checkpoint_written_unix_s <= r.from_unix_s + 1,
+                  "written %f, resumed %f", r.checkpoint_written_unix_s,
+                  r.from_unix_s);
+    ck_assert_status(llmc_runlog_resume(&r, log, 1), LLMC_ERANGE);
+    llmc_runlog_free(log);
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(test_runlog_reads_past_the_lines_of_named_windows)
+{
+    char path[128], config[300];
+    const char *paths[1] = {path};
+    llmc_tracker *t = NULL;
+    llmc_totals counted, w;
+    llmc_run_totals o;
+    llmc_runlog *log;
+    FILE *f;
+    char line[4096];
+    int windows = 0;
+
+    make_scratch();
+    path_in(path, sizeof path, "run.jsonl");
+    snprintf(config, sizeof config,
+             "meters=const:100W; grid=const:300; interval=100ms; log=%s",
+             path);
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_status(llmc_tracker_configure(t, config), LLMC_OK);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    ck_assert_status(llmc_tracker_window_begin(t, "warmup"), LLMC_OK);
+    sleep_ms(250);
+    llmc_totals_init(&w, sizeof w);
+    ck_assert_status(llmc_tracker_window_end(&w, t, "warmup"), LLMC_OK);
+    sleep_ms(100);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    counted = totals_of(t, NULL);
+    llmc_tracker_free(t);
+    /* the tracker logged the window as a line of its own */
+    ck_assert_ptr_nonnull(f = fopen(path, "r"));
+    while (fgets(line, sizeof line, f))
+        windows += strstr(line, "\"type\":\"window\"") != NULL;
+    fclose(f);
+    ck_assert_int_eq(windows, 1);
+
+    log = read_logs(paths, 1);
+    o = whole(log);
+    /* its energy is the samples', counted once */
+    ck_assert_uint_eq(o.samples, lines_of(path) - 1);
+    ck_assert_rel(o.energy_j, counted.energy_j, 1e-9);
+    ck_assert_double_lt(w.energy_j, o.energy_j);
+    llmc_runlog_free(log);
+    remove_scratch();
+}
+END_TEST
+
+/* ---- exact figures, and what the log does not know ---------------------- */
+
+#define T0 1714564800.0 /* 2024-05-01T12:00:00Z */
+
+/* Sample i of 1 kWh in the minute ending at T0 + 60 (i + 1), at 300
+ * g/kWh and PUE 1 (0.3 kg), or with op "null" when unpriced. */
+static void sample(FILE *f, int i, const char *op_kgco2e)
+{
+    fprintf(f,
+            "{\"time\":\"2024-05-01T12:00:00Z\",\"time_unix_s\":%.2f,"
+            "\"interval_s\":60.0,\"host\":\"node1\",\"job\":null,\"rank\":0,"
+            "\"local_rank\":0,\"world_size\":1,\"pid\":100,\"phase\":\"train\","
+            "\"step\":%d,\"tokens\":%d,\"energy_j\":3600000.0,\"meters\":["
+            "{\"name\":\"gpu0\",\"method\":\"measured\",\"counted\":true,"
+            "\"energy_j\":3600000.0}],"
+            "\"intensity_gco2e_per_kwh\":%s,\"intensity_source\":\"const:300\","
+            "\"intensity_basis\":\"unspecified\",\"pue\":1.0,"
+            "\"operational_kgco2e\":%s,\"embodied_kgco2e\":0.01}\n",
+            T0 + 60.0 * (i + 1), i + 1, 10 * (i + 1),
+            strcmp(op_kgco2e, "null") ? "300.0" : "null", op_kgco2e);
+}
+
+START_TEST(test_runlog_exact_figures_repriced_at_another_grid_and_pue)
+{
+    char path[128];
+    const char *paths[1] = {path};
+    llmc_run_totals o;
+    llmc_run_sample x;
+    llmc_runlog *log = NULL;
+    llmc_grid *g;
+    FILE *f;
+
+    make_scratch();
+    ck_assert_ptr_nonnull(f = fopen(path_in(path, sizeof path, "r.jsonl"),
+                                    "w"));
+    for (int i = 0; i < 3; i++)
+        sample(f, i, "0.3");
+    sample(f, 3, "null");
+    fclose(f);
+
+    ck_assert_status(llmc_grid_new_const(&g, 500.0), LLMC_OK);
+    ck_assert_status(llmc_runlog_read(&log, paths, 1, g, 2.0), LLMC_OK);
+    llmc_grid_free(g); /* used during the call only */
+    o = whole(log);
+    ck_assert_uint_eq(o.samples, 4);
+    ck_assert_double_eq(o.energy_j, 4 * 3.6e6);
+    ck_assert_double_eq(o.duration_s, 240.0);
+    ck_assert_uint_eq(o.tokens, 40);
+    /* the last kWh had no intensity and no fill line prices it */
+    ck_assert_msg(isnan(o.operational_kgco2e), "%g", o.operational_kgco2e);
+    ck_assert_ptr_nonnull(strstr(o.operational_unknown_reason,
+                                 "1 kWh in 1 samples had no grid intensity"));
+    ck_assert_msg(isnan(o.total_kgco2e), "%g", o.total_kgco2e);
+    ck_assert_uint_eq(o.unpriced_samples, 1);
+    ck_assert_double_eq(o.unpriced_energy_j, 3.6e6);
+    ck_assert_double_eq_tol(o.embodied_kgco2e, 0.04, 1e-15);
+    /* at 500 g/kWh and PUE 2: 4 kWh x 2 x 0.5 kg/kWh */
+    ck_assert_str_eq(o.grid, "const:500");
+    ck_assert_double_eq_tol(o.reweighted_kgco2e, 4.0, 1e-12);
+    ck_assert_double_eq_tol(o.reweighted_intensity_gco2e_per_kwh, 500.0,
+                            1e-9);
+    ck_assert_uint_eq(o.reweight_failures, 0);
+    ck_assert_ptr_null(o.reweight_problem);
+    /* a sample as read, its operational CO2e at the new PUE */
+    llmc_run_sample_init(&x, sizeof x);
+    ck_assert_status(llmc_runlog_sample(&x, log, 0), LLMC_OK);
+    ck_assert_double_eq(x.time_unix_s, T0 + 60);
+    ck_assert_double_eq(x.interval_s, 60.0);
+    ck_assert_double_eq(x.power_w, 60000.0);
+    ck_assert_double_eq_tol(x.operational_kgco2e, 0.6, 1e-15);
+    ck_assert_str_eq(x.host, "node1");
+    ck_assert_int_eq(x.rank, 0);
+    ck_assert_int_eq(x.pid, 100);
+    ck_assert_str_eq(x.phase, "train");
+    ck_assert_uint_eq(x.step, 1);
+    ck_assert_uint_eq(x.tokens, 10);
+    ck_assert_uint_eq(x.device_count, 1);
+    ck_assert_str_eq(x.device_names[0], "gpu0");
+    ck_assert_double_eq(x.device_power_w[0], 60000.0);
+    ck_assert_status(llmc_runlog_sample(&x, log, 3), LLMC_OK);
+    ck_assert_msg(isnan(x.operational_kgco2e) &&
+                      isnan(x.intensity_gco2e_per_kwh),
+                  "an unpriced sample stays unpriced");
+    ck_assert_status(llmc_runlog_sample(&x, log, 4), LLMC_ERANGE);
+    llmc_runlog_free(log);
+    remove_scratch();
+}
+END_TEST
+
+/* ---- what is not a log --------------------------------------------------- */
+
+START_TEST(test_runlog_refuses_what_is_not_a_log_with_a_status_each)
+{
+    static const struct {
+        const char *text;
+        int status;
+        const char *says;
+    } not_logs[] = {
+        {"", LLMC_ENODATA, "is empty"},
+        {"hello\n", LLMC_EFORMAT, ":1: not a JSON line"},
+        {"{\"a\": 1}\n", LLMC_EFORMAT, ":1: a line without host, pid and rank"},
+        {"[1]\n", LLMC_EFORMAT, ":1: a JSON line that is not an object"},
+        {"{\"type\":\"forecast\"}\n", LLMC_ENOTSUP, ":1: a line of type "
+                                                   "'forecast'"},
+        {"{\"time_unix_s\":1", LLMC_ENODATA, "holds no whole sample"},
+    };
+    char path[128], where[200];
+    const char *paths[1] = {path};
+    llmc_runlog *log = (llmc_runlog *)1;
+    llmc_run_totals o;
+    FILE *f;
+
+    make_scratch();
+    path_in(path, sizeof path, "not-a-log.jsonl");
+    for (size_t i = 0; i < sizeof not_logs / sizeof not_logs[0]; i++) {
+        ck_assert_ptr_nonnull(f = fopen(path, "w"));
+        fputs(not_logs[i].text, f);
+        fclose(f);
+        ck_assert_status(llmc_runlog_read(&log, paths, 1, NULL, 0),
+                         not_logs[i].status);
+        ck_assert_ptr_null(log);
+        ck_assert_error_mentions(not_logs[i].says);
+        ck_assert_error_mentions(path);
+    }
+    /* a value out of bounds names its file, line and key */
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    sample(f, 0, "0.3");
+    sample(f, 1, "-0.3");
+    fclose(f);
+    ck_assert_status(llmc_runlog_read(&log, paths, 1, NULL, 0), LLMC_EFORMAT);
+    snprintf(where, sizeof where, "%s:2: \"operational_kgco2e\"", path);
+    ck_assert_error_mentions(where);
+
+    /* files that cannot be read, and calls that are wrong */
+    paths[0] = scratch;
+    ck_assert_status(llmc_runlog_read(&log, paths, 1, NULL, 0), LLMC_EINVAL);
+    ck_assert_error_mentions("is a directory");
+    paths[0] = path_in(where, sizeof where, "missing.jsonl");
+    ck_assert_status(llmc_runlog_read(&log, paths, 1, NULL, 0),
+                     LLMC_ENOTFOUND);
+    ck_assert_error_mentions("No such file or directory");
+    ck_assert_status(llmc_runlog_read(&log, paths, 0, NULL, 0), LLMC_EINVAL);
+    ck_assert_status(llmc_runlog_read(NULL, paths, 1, NULL, 0), LLMC_EINVAL);
+    ck_assert_status(llmc_runlog_read(&log, paths, 1, NULL, 0.5), LLMC_ERANGE);
+    ck_assert_status(llmc_runlog_read(&log, paths, 1, NULL, NAN), LLMC_ERANGE);
+
+    /* an unknown phase, and a struct not prepared */
+    ck_assert_ptr_nonnull(f = fopen(path, "w"));
+    sample(f, 0, "0.3");
+    fclose(f);
+    paths[0] = path;
+    ck_assert_status(llmc_runlog_read(&log, paths, 1, NULL, 0), LLMC_OK);
+    llmc_run_totals_init(&o, sizeof o);
+    ck_assert_status(llmc_runlog_totals(&o, log, "eval"), LLMC_ENOTFOUND);
+    ck_assert_error_mentions("'eval'");
+    memset(&o, 0, sizeof o);
+    ck_assert_status(llmc_runlog_totals(&o, log, NULL), LLMC_EINVAL);
+    ck_assert_error_mentions("llmc_run_totals_init");
+    llmc_runlog_free(log);
+    llmc_runlog_free(NULL);
+    ck_assert_uint_eq(llmc_runlog_sample_count(NULL), 0);
+    remove_scratch();
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("runlog");
+    TCase *tc = tcase_create("runlog");
+    SRunner *sr;
+    int failed;
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_runlog_gives_back_what_the_tracker_counted);
+    tcase_add_test(
+        tc,
+        test_runlog_skips_a_torn_last_line_and_counts_a_log_given_twice_once);
+    tcase_add_test(tc, test_runlog_two_ranks_are_two_streams_that_add_up);
+    tcase_add_test(tc,
+                   test_runlog_a_resumed_run_says_so_and_counts_each_joule_once);
+    tcase_add_test(tc, test_runlog_reads_past_the_lines_of_named_windows);
+    tcase_add_test(tc,
+                   test_runlog_exact_figures_repriced_at_another_grid_and_pue);
+    tcase_add_test(tc, test_runlog_refuses_what_is_not_a_log_with_a_status_each);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
