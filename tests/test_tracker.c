@@ -83,6 +83,13 @@ static void fake_nvml_on_manual_time(const char *path)
     /* kept open: the library's handle is this one */
 }
 
+/* After every test: the system's clocks again, for the next test when
+ * Check runs them in one process (CK_FORK=no). */
+static void real_time(void)
+{
+    llmc__clock_real();
+}
+
 /* Lets ms of manual time pass in 1 ms ticks, as the machine's clock would:
  * every sample due meanwhile is taken at its exact time, and each tick
  * returns once what it made due has run. */
@@ -3269,6 +3276,7 @@ static Suite *tracker_suite(void)
 {
     Suite *s = suite_create("tracker");
     TCase *tc = tcase_create("energy");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_tracker_const_meter_energy_is_power_times_duration);
     tcase_add_test(tc, test_tracker_embodied_share_of_devices);
@@ -3276,6 +3284,7 @@ static Suite *tracker_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("steps");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_tracker_step_counts_exactly_from_many_threads);
     tcase_add_test(tc, test_tracker_step_a_hundred_threads_beyond_the_slots_count_exactly);
@@ -3291,6 +3300,7 @@ static Suite *tracker_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("windows");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_tracker_windows_nest_and_overlap_with_their_own_totals);
     tcase_add_test(tc, test_tracker_window_within_one_interval_takes_the_last_power);
@@ -3302,6 +3312,7 @@ static Suite *tracker_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("sinks");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_tracker_log_has_one_json_line_per_sample);
     tcase_add_test(tc, test_tracker_unopenable_log_fails_start_naming_it);
@@ -3316,6 +3327,7 @@ static Suite *tracker_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("config");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_add_test(tc, test_tracker_config_errors_name_the_key);
     tcase_add_test(tc, test_tracker_configure_is_all_or_nothing);
     tcase_add_test(tc, test_tracker_setters_refuse_after_start);
@@ -3330,6 +3342,7 @@ static Suite *tracker_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("sampling");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_tracker_inline_sampler_samples_from_step);
     tcase_add_test(tc, test_tracker_sync_runs_before_each_sample);
@@ -3338,6 +3351,7 @@ static Suite *tracker_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("grid");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_add_checked_fixture(tc, grid_server_start, grid_server_stop);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_tracker_intervals_without_intensity_are_filled_not_zero);
@@ -3348,6 +3362,7 @@ static Suite *tracker_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("start");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_tracker_racing_starts_have_one_winner);
     tcase_add_test(tc, test_tracker_checkpoint_in_a_missing_directory_fails_start);
@@ -3356,6 +3371,7 @@ static Suite *tracker_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("election");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_tracker_four_ranks_count_the_node_once);
     tcase_add_test(tc, test_tracker_dead_readers_device_is_taken_over);
