@@ -649,6 +649,21 @@ LLMC_API int llmc_tracker_channel(llmc_channel *out, llmc_tracker *tracker,
                                   size_t index);
 /* The whole report as one JSON object (release with llmc_free). */
 LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *tracker);
+/* The tracker's figures as text for Prometheus, to serve on an endpoint
+ * of the caller's (release with llmc_free): counters
+ * llmcarbon_energy_joules_total (per channel), _co2e_grams_total
+ * (kind operational, embodied), _steps_total and _tokens_total (per
+ * phase), gauges llmcarbon_power_watts (per channel) and
+ * llmcarbon_grid_intensity_grams_per_kilowatt_hour; labels node, rank and
+ * job_id on each. An unknown figure is left out, never written as 0.
+ * flags: 0 for the Prometheus text format 0.0.4 (Content-Type
+ * "text/plain; version=0.0.4"), or LLMC_METRICS_OPENMETRICS for
+ * OpenMetrics 1.0 ("application/openmetrics-text; version=1.0.0", with
+ * # UNIT and # EOF); LLMC_METRICS_NO_STEPS leaves out steps and tokens. */
+#define LLMC_METRICS_OPENMETRICS 0x1
+#define LLMC_METRICS_NO_STEPS 0x2
+LLMC_API int llmc_tracker_metrics_text(char **out_text, llmc_tracker *tracker,
+                                       unsigned flags);
 
 /* ------------------------------------------------------------------------
  * Run logs: the JSON-lines logs a tracker writes (log=FILE; one per

@@ -344,6 +344,16 @@ public:
         llmc_free(text);
         return s;
     }
+    // Prometheus text 0.0.4, or OpenMetrics 1.0 with LLMC_METRICS_OPENMETRICS
+    // in flags (llmc_tracker_metrics_text(3)).
+    std::string metrics_text(unsigned flags = 0) const
+    {
+        char *text = nullptr;
+        detail::check(llmc_tracker_metrics_text(&text, h_.get(), flags));
+        std::string s(text);
+        llmc_free(text);
+        return s;
+    }
     llmc_tracker *get() const noexcept { return h_.get(); }
 
 private:

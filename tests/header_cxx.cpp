@@ -68,6 +68,10 @@ int main()
     t.stop();
     EXPECT(t.totals().tokens == 10);
     EXPECT(t.report_json().find("\"tokens\": 10") != std::string::npos);
+    EXPECT(t.metrics_text().find(",phase=\"train\"} 10\n") !=
+           std::string::npos);
+    EXPECT(t.metrics_text(LLMC_METRICS_OPENMETRICS).find("# EOF\n") !=
+           std::string::npos);
     EXPECT(std::fabs(llmcarbon::parse_quantity("1.5kWh", LLMC_DIM_ENERGY) -
                      5.4e6) < 1e-6);
 

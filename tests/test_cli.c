@@ -24,6 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1802,6 +1806,203 @@ END_TEST
 /* Output that cannot be written (a full disk: /dev/full) is a failure
  * with a message on stderr, never a cut figure and exit 0: every verb, its
  * text and its JSON, and the help and version texts too. */
+/* ---- Prometheus: run --metrics and --textfile, exporter ------------- */
+
+/* The whole of a file, NUL-terminated (free it); fails the test when it
+ * cannot be read. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    struct buf b = {0};
+    char chunk[4096];
+    size_t n;
+    ck_assert_msg(f != NULL, "cannot read %s: %s", path, strerror(errno));
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&b, chunk, n);
+    fclose(f);
+    if (!b.data)
+        buf_append(&b, "", 0);
+    return b.data;
+}
+
+/* The value of the sample whose line starts with prefix; NaN if none. */
+static double sample_value(const char *text, const char *prefix)
+{
+    const char *at = text;
+    while ((at = strstr(at, prefix)) != NULL) {
+        if (at == text || at[-1] == '\n') {
+            const char *sp = strchr(at, '}');
+            return sp ? strtod(sp + 1, NULL) : NAN;
+        }
+        at++;
+    }
+    return NAN;
+}
+
+/* Names in dir other than keep: what a writer left behind. */
+static int other_files(const char *dir, const char *keep)
+{
+    char cmd[600];
+    FILE *p;
+    int n = 0;
+    char line[512];
+    snprintf(cmd, sizeof cmd, "ls -A '%s'", dir);
+    ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+    while (fgets(line, sizeof line, p)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strcmp(line, keep) != 0)
+            n++;
+    }
+    pclose(p);
+    return n;
+}
+
+START_TEST(test_run_textfile_holds_the_final_figures)
+{
+    char dir[] = "/tmp/llmc-prom-XXXXXX", path[128], *text;
+    struct result r;
+    json_t *j, *m;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/llmcarbon.prom", dir);
+    RUN(&r, "run", "--textfile", path, "--meters", "const:250W", "--grid",
+        "const:400", "--interval", "100ms", "--json", "--", "sleep", "0.3");
+    expect_ok(&r);
+    j = parse_object(&r);
+    m = json_array_get(json_object_get(j, "meters"), 0);
+    text = slurp(path);
+    /* written after the stop: the report's own figures */
+    expect_rel("energy", sample_value(text, "llmcarbon_energy_joules_total{"),
+               jnum(m, "energy_j"), 1e-12);
+    ck_assert_double_eq(sample_value(text, "llmcarbon_power_watts{"), 250.0);
+    expect_rel("operational",
+               sample_value(text, "llmcarbon_co2e_grams_total{"),
+               jnum(j, "operational_kgco2e") * 1000.0, 1e-12);
+    ck_assert_double_eq(
+        sample_value(text, "llmcarbon_grid_intensity_grams_per_kilowatt_"
+                           "hour{"),
+        400.0);
+    ck_assert_msg(strstr(text, "channel=\"const\",device=\"250 W\","
+                               "method=\"const\"}") != NULL, "%s", text);
+    /* the text format 0.0.4 for the textfile collector; no steps: the
+     * command's are its own */
+    ck_assert_msg(strstr(text, "# EOF") == NULL, "%s", text);
+    ck_assert_msg(strstr(text, "steps") == NULL, "%s", text);
+    /* written through a temporary file that is gone */
+    ck_assert_int_eq(other_files(dir, "llmcarbon.prom"), 0);
+    {
+        struct stat st;
+        ck_assert_int_eq(stat(path, &st), 0);
+        ck_assert_int_eq(st.st_mode & 0777, 0644);
+    }
+    free(text);
+    json_decref(j);
+    result_free(&r);
+    ck_assert_int_eq(remove_tree(dir), 0);
+}
+END_TEST
+
+START_TEST(test_run_metrics_on_a_port_in_use_fails_before_the_command)
+{
+    char dir[] = "/tmp/llmc-prom-XXXXXX", marker[128], addr[64];
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    struct result r;
+    int fd;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(marker, sizeof marker, "%s/ran", dir);
+    ck_assert_int_ge(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    ck_assert_int_eq(listen(fd, 1), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", ntohs(sa.sin_port));
+    RUN(&r, "run", "--metrics", addr, "--meters", "const:1W", "--grid",
+        "const:1", "--", "touch", marker);
+    expect_fail(&r, 1);
+    if (strstr(r.err, "built without an HTTP server")) {
+        /* a build without libmicrohttpd: it says what to install */
+        ERR_HAS(&r, "libmicrohttpd-dev");
+    } else {
+        char want[128];
+        snprintf(want, sizeof want, "--metrics %s: the address is in use",
+                 addr);
+        ERR_HAS(&r, want);
+        ERR_HAS(&r, "give another port");
+    }
+    ck_assert_msg(access(marker, F_OK) != 0, "the command ran");
+    close(fd);
+    result_free(&r);
+    RUN(&r, "run", "--metrics", "localhost", "--", "true");
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "'localhost' is not an address to listen on");
+    result_free(&r);
+    ck_assert_int_eq(remove_tree(dir), 0);
+}
+END_TEST
+
+START_TEST(test_exporter_writes_its_textfile_until_sigterm)
+{
+    char dir[] = "/tmp/llmc-prom-XXXXXX", path[128], errpath[128], *text;
+    const char *cli = cli_path();
+    struct result r;
+    pid_t pid;
+    int status;
+
+    RUN(&r, "exporter", "--meters", "const:1W");
+    expect_fail(&r, 2);
+    ERR_HAS(&r, "nothing to serve: give --listen ADDR:PORT");
+    result_free(&r);
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/node.prom", dir);
+    /* beside the directory: the test counts what is left in it */
+    snprintf(errpath, sizeof errpath, "%s.err", dir);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+            _exit(126);
+        /* its lock directory goes in TMPDIR, to be removed at the end */
+        setenv("TMPDIR", dir, 1);
+        execl(cli, cli, "exporter", "--textfile", path, "--meters",
+              "const:100W", "--grid", "const:300", "--interval", "100ms",
+              (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 500 && access(path, F_OK) != 0; i++)
+        usleep(10000);
+    ck_assert_msg(access(path, F_OK) == 0, "no %s after 5 s", path);
+    usleep(300000);
+    ck_assert_int_eq(kill(pid, SIGTERM), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "the exporter did not exit 0 on SIGTERM (%d)", status);
+    text = slurp(errpath);
+    ck_assert_msg(strstr(text, "llmcarbon exporter: SIGTERM: stopping\n"),
+                  "stderr:\n%s", text);
+    free(text);
+    unlink(errpath);
+    text = slurp(path);
+    ck_assert_double_eq(sample_value(text, "llmcarbon_power_watts{"), 100.0);
+    ck_assert_double_ge(sample_value(text, "llmcarbon_energy_joules_total{"),
+                        100.0 * 0.3);
+    ck_assert_double_eq(
+        sample_value(text, "llmcarbon_grid_intensity_grams_per_kilowatt_"
+                           "hour{"),
+        300.0);
+    ck_assert_msg(strstr(text, "steps") == NULL, "%s", text);
+    /* the textfile, and nothing else: no temporary file, no lock dir */
+    ck_assert_int_eq(other_files(dir, "node.prom"), 0);
+    free(text);
+    ck_assert_int_eq(remove_tree(dir), 0);
+}
+END_TEST
+
 START_TEST(test_output_that_cannot_be_written_fails_every_verb)
 {
     static const char *const cases[][14] = {
@@ -1823,6 +2024,7 @@ START_TEST(test_output_that_cannot_be_written_fails_every_verb)
         {"--version", NULL},
         {"estimate", "--help", NULL},
         {"run", "--help", NULL},
+        {"exporter", "--help", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct result r;
@@ -1911,6 +2113,7 @@ START_TEST(test_grid_forecast_text_names_the_window_ahead)
 {
     char path[] = "/tmp/llmc-forecast-XXXXXX", spec[64], iso[32];
     time_t now = time(NULL), t0 = now / 3600 * 3600 - 3600, start;
+    double delay, now_mean;
     FILE *f;
     int fd = mkstemp(path);
     struct result r;
@@ -1936,13 +2139,19 @@ START_TEST(test_grid_forecast_text_names_the_window_ahead)
     expect_ok(&r);
     j = parse_object(&r);
     result_free(&r);
-    /* the search steps by 5 minutes from now: the first step in the low
-     * hours */
+    /* the window starts when the low hours do, and its means are over
+     * its seconds: starting now (delay_s before them) it has delay_s at
+     * 400 and the rest at 100 */
     start = (time_t)json_integer_value(json_object_get(j, "start_unix_s"));
-    ck_assert_int_ge(start, t0 + 3 * 3600);
-    ck_assert_int_lt(start, t0 + 3 * 3600 + 300);
+    ck_assert_int_eq(start, t0 + 3 * 3600);
+    delay = (double)json_integer_value(json_object_get(j, "delay_s"));
+    ck_assert(delay > 3600 && delay <= 7200);
     expect_rel("mean", jnum(j, "mean_gco2e_per_kwh"), 100.0, 1e-12);
-    ck_assert(jnum(j, "saving_fraction") > 0.5);
+    now_mean = (400.0 * delay + 100.0 * (7200.0 - delay)) / 7200.0;
+    expect_rel("now mean", jnum(j, "now_mean_gco2e_per_kwh"), now_mean,
+               1e-12);
+    expect_rel("saving", jnum(j, "saving_fraction"), 1.0 - 100.0 / now_mean,
+               1e-12);
 
     RUN(&r, "grid", "forecast", spec, "--duration", "2h", "--within", "12h");
     expect_ok(&r);
@@ -2381,6 +2590,9 @@ static Suite *cli_suite(void)
         tcase_add_test(runc, test_estimate_text_of_a_model_with_ranges_agrees_with_its_json);
         tcase_add_test(runc, test_grid_forecast_text_names_the_window_ahead);
         tcase_add_test(runc, test_report_merges_rank_logs_and_reweights);
+        tcase_add_test(runc, test_run_textfile_holds_the_final_figures);
+        tcase_add_test(runc, test_run_metrics_on_a_port_in_use_fails_before_the_command);
+        tcase_add_test(runc, test_exporter_writes_its_textfile_until_sigterm);
         suite_add_tcase(s, runc);
     }
     {

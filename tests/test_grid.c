@@ -413,6 +413,63 @@ static int file_grid(llmc_grid **g, const char *dir, const char *body)
     return llmc_grid_new(g, spec);
 }
 
+/* The best window starts when a lower value does (a 5-minute step's
+ * start, or now), and its means are over its seconds: hourly rows, a
+ * search from 12:07:30, windows of one hour and of an hour and a half. */
+START_TEST(test_grid_best_window_starts_with_the_low_hour_and_means_its_seconds)
+{
+    char dir[] = "/tmp/llmc-file-XXXXXX", path[160];
+    const int64_t noon = 1714564800; /* 2024-05-01T12:00:00Z */
+    const int64_t from = noon + 450; /* 12:07:30 */
+    llmc_grid *g = NULL;
+    llmc_window w;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_status(file_grid(&g, dir,
+                               "datetime,intensity_gco2e_per_kwh\n"
+                               "2024-05-01T12:00:00Z,300\n"
+                               "2024-05-01T13:00:00Z,300\n"
+                               "2024-05-01T14:00:00Z,60\n"
+                               "2024-05-01T15:00:00Z,300\n"
+                               "2024-05-01T16:00:00Z,300\n"
+                               "2024-05-01T17:00:00Z,300\n"),
+                     LLMC_OK);
+    llmc_window_init(&w, sizeof w);
+    ck_assert_status(llmc_grid_best_window(&w, g, from, 3600, 3 * 3600),
+                     LLMC_OK);
+    ck_assert_int_eq(w.start_unix_s, noon + 2 * 3600);
+    ck_assert_double_eq(w.mean_gco2e_per_kwh, 60.0);
+    ck_assert_double_eq(w.now_mean_gco2e_per_kwh, 300.0);
+    ck_assert_rel(w.saving_fraction, 0.8, 1e-12);
+    /* read to the end of the last window that may start in the search */
+    ck_assert_int_eq(w.searched_until_unix_s, from + 4 * 3600);
+
+    /* 90 minutes: 13:30 to 15:00 and 14:00 to 15:30 hold the same carbon
+     * (30 min at 300, 60 at 60); the earlier wins */
+    ck_assert_status(llmc_grid_best_window(&w, g, from, 5400, 3 * 3600),
+                     LLMC_OK);
+    ck_assert_int_eq(w.start_unix_s, noon + 3600 + 1800);
+    ck_assert_rel(w.mean_gco2e_per_kwh, (1800 * 300.0 + 3600 * 60.0) / 5400,
+                  1e-12);
+
+    /* starting now, 12:07:30 to 14:07:30: 112.5 min at 300, 7.5 at 60 */
+    ck_assert_status(llmc_grid_best_window(&w, g, from, 7200, 0), LLMC_OK);
+    ck_assert_int_eq(w.start_unix_s, from);
+    ck_assert_rel(w.now_mean_gco2e_per_kwh, (6750 * 300.0 + 450 * 60.0) / 7200,
+                  1e-12);
+    ck_assert_double_eq(w.saving_fraction, 0.0);
+
+    /* the data end at 18:00: a window of 6 h from 12:07:30 is not known */
+    ck_assert_status(llmc_grid_best_window(&w, g, from, 6 * 3600, 0),
+                     LLMC_ENODATA);
+    ck_assert_ptr_nonnull(strstr(llmc_last_error(), "do not cover"));
+    llmc_grid_free(g);
+    snprintf(path, sizeof path, "%s/ci.csv", dir);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_grid_file_series_times_outside_1970_to_9999_are_refused)
 {
     char dir[] = "/tmp/llmc-file-XXXXXX", path[160];
@@ -805,6 +862,7 @@ static Suite *grid_suite(void)
     tcase_add_test(errors, test_grid_bad_specs_name_what_is_wrong);
     tcase_add_test(errors, test_grid_chain_falls_back_and_says_why);
     tcase_add_test(errors, test_grid_file_series_rows_hold_until_the_next);
+    tcase_add_test(errors, test_grid_best_window_starts_with_the_low_hour_and_means_its_seconds);
     tcase_add_test(errors, test_grid_file_series_times_outside_1970_to_9999_are_refused);
     tcase_add_test(errors, test_grid_unknown_source_prefix_is_eparse);
     tcase_add_test(errors, test_grid_empty_spec_is_eparse);

@@ -23,6 +23,7 @@ int cmd_hw(int argc, char **argv);
 int cmd_grid(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_exporter(int argc, char **argv);
 
 /* "llmcarbon estimate: --zone 'XX': <library message>" on stderr. */
 int cli_fail(const char *cmd, const char *what, int status);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "serve.h"
 
 /* the library's redaction, built into this program too (tools/meson.build) */
 void llmc__redact(char *text, size_t size);
@@ -33,6 +34,12 @@ static const char help_head[] =
     "LLMC_METERS for --meters; a flag wins over its variable):\n";
 
 static const char help_tail[] =
+    "  --metrics ADDR:PORT        serve the run's metrics for Prometheus at\n"
+    "                             http://ADDR:PORT/metrics while COMMAND runs\n"
+    "                             (127.0.0.1:9400, [::1]:9400, :9400)\n"
+    "  --textfile PATH            write them to PATH every interval, and at\n"
+    "                             the end, for node_exporter's textfile\n"
+    "                             collector (replaced atomically)\n"
     "  --strict                   refuse to run COMMAND when a meter named in\n"
     "                             --meters cannot be opened (default: warn and\n"
     "                             run it without that meter)\n"
@@ -60,14 +67,17 @@ static void print_help(void)
     fputs(help_tail, stdout);
 }
 
-enum { OPT_JSON = 1000, OPT_HELP, OPT_STRICT, OPT_KEY = 2000 };
+enum { OPT_JSON = 1000, OPT_HELP, OPT_STRICT, OPT_METRICS, OPT_TEXTFILE,
+       OPT_KEY = 2000 };
 
 /* run's own flags, then one per tracker key (val OPT_KEY + its index) */
-#define RUN_OWN 3
+#define RUN_OWN 5
 static struct option options[RUN_OWN + 64 + 1] = {
     {"strict", no_argument, NULL, OPT_STRICT},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"textfile", required_argument, NULL, OPT_TEXTFILE},
 };
 
 static void build_options(void)
@@ -458,7 +468,9 @@ int cmd_run(int argc, char **argv)
     llmc_tracker *t = NULL;
     int json = 0, strict = 0, c, rc, status = 0, exit_status;
     int measured, grid_given = 0;
-    const char *meters = NULL, *env;
+    const char *meters = NULL, *env, *listen = NULL, *textfile = NULL;
+    const char *interval = NULL;
+    struct metrics_out *mo = NULL;
     struct cli_getopt g;
 
     build_options();
@@ -484,12 +496,18 @@ int cmd_run(int argc, char **argv)
             strict = 1;
             continue;
         }
+        if (c == OPT_METRICS || c == OPT_TEXTFILE) {
+            *(c == OPT_METRICS ? &listen : &textfile) = optarg;
+            continue;
+        }
         /* a tracker key: the library's table knows it */
         {
             const char *key = cli_flag_name(options, c);
             if (strcmp(key, "meters") == 0)
                 meters = optarg;
             grid_given |= strcmp(key, "grid") == 0;
+            if (strcmp(key, "interval") == 0)
+                interval = optarg;
             if ((rc = llmc_tracker_set(t, key, optarg)) != LLMC_OK) {
                 char what[300];
                 snprintf(what, sizeof what, "--%s '%s'", key, optarg);
@@ -502,6 +520,10 @@ int cmd_run(int argc, char **argv)
         llmc_tracker_free(t);
         return cli_usage("run", "no command to run; write `llmcarbon run -- "
                          "COMMAND [ARGS...]`");
+    }
+    if ((rc = metrics_check_listen("run", "--metrics", listen)) >= 0) {
+        llmc_tracker_free(t);
+        return rc;
     }
     if (!t && (rc = llmc_tracker_new(&t)) != LLMC_OK)
         return cli_fail("run", "", rc);
@@ -521,11 +543,26 @@ int cmd_run(int argc, char **argv)
     if (!grid_given && !((env = getenv("LLMC_GRID")) != NULL && *env))
         announce_default_grid();
     warn_if_unmeasured(t);
+    /* the command starts only once what was asked for serves: a port in
+     * use is said before, not found after a day's run */
+    if ((listen || textfile) &&
+        (rc = metrics_out_start(
+             &mo, "run", t, "--metrics", listen, textfile,
+             metrics_interval_s(interval ? interval : getenv("LLMC_INTERVAL")),
+             /* the command's steps are its own: llmcarbon run sees none */
+             LLMC_METRICS_NO_STEPS)) != CLI_OK) {
+        llmc_tracker_free(t);
+        return rc;
+    }
     if ((rc = run_command(&argv[optind], &status)) != CLI_OK) {
+        metrics_out_stop(mo);
         llmc_tracker_free(t);
         return rc;
     }
     measured = stop_and_report(t, json, argv[optind], status);
+    /* the last textfile holds the final figures */
+    if (metrics_out_stop(mo) != CLI_OK)
+        measured = 0;
     llmc_tracker_free(t);
     exit_status = WIFSIGNALED(status) ? 128 + WTERMSIG(status)
                                       : WEXITSTATUS(status);

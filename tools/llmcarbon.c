@@ -33,6 +33,7 @@ static void usage(FILE *f)
           "             grid get SPEC, grid forecast SPEC --duration DUR\n"
           "  run        run a command and measure its energy and CO2e\n"
           "  report     one report from the logs of a run, reweighted if asked\n"
+          "  exporter   serve this node's energy and CO2e for Prometheus\n"
           "\n"
           "options:\n"
           "  --version  print the version and exit\n"
@@ -453,7 +454,7 @@ static void warn_env(const char *message, void *userdata)
 static int dispatch(int argc, char **argv)
 {
     static const char *const commands[] = {"estimate", "hw", "grid", "run",
-                                           "report", "help"};
+                                           "report", "exporter", "help"};
     char hint[128];
 
     setlocale(LC_ALL, "C");
@@ -481,6 +482,8 @@ static int dispatch(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(argv[1], "report") == 0)
         return cmd_report(argc - 1, argv + 1);
+    if (strcmp(argv[1], "exporter") == 0)
+        return cmd_exporter(argc - 1, argv + 1);
     if (argv[1][0] == '-' && argv[1][1] != '\0') {
         static const char *const top_options[] = {"help", "version"};
         const char *q = argv[1] + strspn(argv[1], "-");
@@ -495,7 +498,8 @@ static int dispatch(int argc, char **argv)
                      sizeof commands / sizeof commands[0], "");
     fprintf(stderr,
             "llmcarbon: '%s' is not a command;%s %s commands are "
-            "estimate, run, report, hw and grid.\nTry `llmcarbon --help`.\n",
+            "estimate, run, report, exporter, hw and grid.\n"
+            "Try `llmcarbon --help`.\n",
             argv[1], hint, *hint ? "The" : "the");
     return CLI_USAGE;
 }

@@ -448,6 +448,8 @@ PROTOTYPES = {
     "llmc_tracker_channel_count": (_c_size_t, [TrackerP]),
     "llmc_tracker_channel": (_c_int, [_P(Channel), TrackerP, _c_size_t]),
     "llmc_tracker_report_json": (_c_int, [_P(_c_void_p), TrackerP]),
+    "llmc_tracker_metrics_text": (_c_int, [_P(_c_void_p), TrackerP,
+                                           ctypes.c_uint]),
     # run logs
     "llmc_run_totals_init": (None, [_P(RunTotals), _c_size_t]),
     "llmc_run_sample_init": (None, [_P(RunSample), _c_size_t]),

@@ -409,6 +409,23 @@ class Tracker:
         import json
         return json.loads(take_json_text(out))
 
+    def metrics_text(self, openmetrics: bool = False,
+                     steps: bool = True) -> str:
+        """The figures as text for a Prometheus scrape
+        (llmc_tracker_metrics_text): the text format 0.0.4, or with
+        openmetrics True, OpenMetrics 1.0 (serve it as
+        "application/openmetrics-text; version=1.0.0; charset=utf-8").
+        steps False leaves out the steps and tokens. Unknown figures are
+        left out, never written as 0. "" when the start failed with strict
+        False; StateError before the start."""
+        if self._state == _FAILED:
+            return ""
+        out = ctypes.c_void_p()
+        flags = (1 if openmetrics else 0) | (0 if steps else 2)
+        check(lib.llmc_tracker_metrics_text(ctypes.byref(out), self._live(),
+                                            flags))
+        return take_json_text(out)
+
     def _live(self) -> TrackerP:
         handle = getattr(self, "_handle", None)
         if not handle:

@@ -422,6 +422,23 @@ class TrackerTest(unittest.TestCase):
         self.assertEqual(set(report["phases"]), {"train", "eval"})
         self.assertEqual(report["steps"], 4001)
 
+        # the same figures as Prometheus text, exactly: the channel's
+        # energy and power, each phase's steps
+        prom = t.metrics_text()
+        lines = [ln for ln in prom.splitlines() if not ln.startswith("#")]
+        energy = [ln for ln in lines
+                  if ln.startswith("llmcarbon_energy_joules_total{")]
+        self.assertEqual(len(energy), 1)
+        self.assertEqual(float(energy[0].rsplit(" ", 1)[1]),
+                         channels[0]["energy_j"])
+        self.assertIn('method="const"', energy[0])
+        self.assertIn(',phase="eval"} 1', prom)
+        self.assertNotIn("# EOF", prom)
+        om = t.metrics_text(openmetrics=True)
+        self.assertTrue(om.endswith("# EOF\n"))
+        self.assertIn("# UNIT llmcarbon_energy_joules joules\n", om)
+        self.assertNotIn("llmcarbon_steps", t.metrics_text(steps=False))
+
     def test_energy_without_intensity_is_unpriced_not_zero(self):
         # a grid API that nobody answers (a closed loopback port): the
         # energy is measured, its CO2e unknown (None, not 0), and the

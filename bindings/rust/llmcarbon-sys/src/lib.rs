@@ -218,6 +218,9 @@ pub const LLMC_QUALITY_FALLBACK: c_uint = 0x8;
 pub const LLMC_QUALITY_GAP: c_uint = 0x10;
 pub const LLMC_QUALITY_ESTIMATED: c_uint = 0x20;
 
+pub const LLMC_METRICS_OPENMETRICS: c_uint = 0x1;
+pub const LLMC_METRICS_NO_STEPS: c_uint = 0x2;
+
 /// One configuration key of a tracker (`struct llmc_key_info`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -497,6 +500,11 @@ extern "C" {
     pub fn llmc_tracker_report_json(
         out_json: *mut *mut c_char,
         tracker: *mut llmc_tracker,
+    ) -> c_int;
+    pub fn llmc_tracker_metrics_text(
+        out_text: *mut *mut c_char,
+        tracker: *mut llmc_tracker,
+        flags: c_uint,
     ) -> c_int;
 }
 

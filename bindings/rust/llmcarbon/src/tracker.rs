@@ -162,8 +162,8 @@ pub struct Tracker {
 //   threads at once, before, during and after the start; it takes no lock
 //   and never waits": &self.
 // - Everything else (llmc_tracker_phase, _totals, _channel_count,
-//   _channel, _report_json, _set_target_tokens) "may be called from any
-//   thread at any time; they take the tracker's lock", and
+//   _channel, _report_json, _metrics_text, _set_target_tokens) "may be
+//   called from any thread at any time; they take the tracker's lock", and
 //   llmc_tracker_stop "may be called from any thread, and from several at
 //   once": &self. The strings of llmc_tracker_channel are per-thread
 //   copies, copied again here before the next call.
@@ -427,6 +427,22 @@ impl Tracker {
     pub fn report_json(&self) -> Result<String> {
         let mut out = ptr::null_mut();
         check(unsafe { sys::llmc_tracker_report_json(&mut out, self.ptr.as_ptr()) })?;
+        Ok(unsafe { take_str(out) })
+    }
+
+    /// The figures as text for a Prometheus scrape: the text format
+    /// 0.0.4, or OpenMetrics 1.0 when `openmetrics`; `steps` false leaves
+    /// out the steps and tokens. Unknown figures are left out, never 0.
+    pub fn metrics_text(&self, openmetrics: bool, steps: bool) -> Result<String> {
+        let mut out = ptr::null_mut();
+        let mut flags = 0;
+        if openmetrics {
+            flags |= sys::LLMC_METRICS_OPENMETRICS;
+        }
+        if !steps {
+            flags |= sys::LLMC_METRICS_NO_STEPS;
+        }
+        check(unsafe { sys::llmc_tracker_metrics_text(&mut out, self.ptr.as_ptr(), flags) })?;
         Ok(unsafe { take_str(out) })
     }
 }

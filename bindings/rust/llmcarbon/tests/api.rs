@@ -563,6 +563,15 @@ fn tracker_counts_300_w_and_steps_from_four_threads_exactly() {
     let report = t.report_json().unwrap();
     assert!(report.starts_with('{'), "{report}");
     assert!(report.contains("\"steps\""), "{report}");
+
+    let prom = t.metrics_text(false, true).unwrap();
+    assert!(
+        prom.contains("method=\"const\"} 300\n"),
+        "the power gauge: {prom}"
+    );
+    let om = t.metrics_text(true, false).unwrap();
+    assert!(om.ends_with("# EOF\n"), "{om}");
+    assert!(!om.contains("llmcarbon_steps"), "{om}");
 }
 
 #[test]
