@@ -1027,7 +1027,7 @@ LLMC_API int llmc_estimate_compute(llmc_estimate_result *out, llmc_estimate *e)
                           "--grid");
     llmc_intensity_init(&e->intensity_answer, sizeof e->intensity_answer);
     if ((rc = llmc_grid_intensity_at(&e->intensity_answer, e->grid,
-                                     (int64_t)time(NULL))) != LLMC_OK)
+                                     llmc__unix_s())) != LLMC_OK)
         return rc;
     if ((rc = evaluate(e, MIDDLE, &e->result,
                        e->intensity_answer.gco2e_per_kwh)) != LLMC_OK ||
