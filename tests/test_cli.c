@@ -1780,6 +1780,41 @@ START_TEST(test_grid_usage_errors_say_what_to_write)
 }
 END_TEST
 
+/* The exporter without anything to serve, with an address that is none,
+ * with an operand or a bad interval: usage errors that say what to write,
+ * before anything starts. */
+START_TEST(test_exporter_usage_errors_say_what_to_write)
+{
+    static const struct {
+        const char *args[5];
+        int status;
+        const char *says;
+    } cases[] = {
+        {{"exporter", NULL}, 2, "nothing to serve: give --listen ADDR:PORT"},
+        {{"exporter", "--listen", "nonsense", NULL}, 2,
+         "--listen 'nonsense' is not an address to listen on; write "
+         "HOST:PORT"},
+        {{"exporter", "--listen", "127.0.0.1:99999", NULL}, 2,
+         "is not an address to listen on"},
+        {{"exporter", "--listen", "::1:9400", NULL}, 2,
+         "[::1]:9400"},
+        {{"exporter", "extra", "--listen", ":0", NULL}, 2,
+         "'extra' is not an option; the exporter takes no operands"},
+        {{"exporter", "--listen", "127.0.0.1:0", "--interval", "5ms"}, 1,
+         "interval '5ms' is below the 100 ms minimum"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct result r;
+        const char *argv[6] = {0};
+        memcpy(argv, cases[i].args, sizeof cases[i].args);
+        run(argv, &r);
+        expect_fail(&r, cases[i].status);
+        ERR_HAS(&r, cases[i].says);
+        result_free(&r);
+    }
+}
+END_TEST
+
 START_TEST(test_grid_forecast_of_a_constant_says_start_now)
 {
     struct result r;
@@ -2586,6 +2621,7 @@ static Suite *cli_suite(void)
         tcase_add_test(runc, test_grid_get_answers_with_provenance_and_time);
         tcase_add_test(runc, test_grid_forecast_of_a_constant_says_start_now);
         tcase_add_test(runc, test_output_that_cannot_be_written_fails_every_verb);
+        tcase_add_test(runc, test_exporter_usage_errors_say_what_to_write);
         tcase_add_test(runc, test_grid_get_from_a_file_gives_the_rows_interval);
         tcase_add_test(runc, test_grid_usage_errors_say_what_to_write);
         tcase_add_test(runc, test_run_text_says_what_was_and_was_not_measured);

@@ -110,7 +110,8 @@ struct cli_out {
     size_t len;
 };
 FILE *cli_out_open(struct cli_out *o);
-/* Writes text to standard output (after what stdio holds); 0, or -1. */
+/* Writes text to standard output (after what stdio holds): CLI_OK, or
+ * CLI_FAILED when it could not (the caller says so). */
 int cli_write(const char *text, size_t len);
 int cli_out_close(struct cli_out *o, const char *cmd);
 /* Releases an output that is not to be written (an error came first). */

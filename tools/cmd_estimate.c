@@ -316,7 +316,8 @@ int cmd_estimate(int argc, char **argv)
         goto out;
     }
     if (json) {
-        if (cli_write(text, strlen(text)) != 0 || cli_write("\n", 1) != 0) {
+        if (cli_write(text, strlen(text)) != CLI_OK ||
+            cli_write("\n", 1) != CLI_OK) {
             fputs("llmcarbon estimate: cannot write the output\n", stderr);
             exit_status = CLI_FAILED;
         }

@@ -119,8 +119,8 @@ int cmd_exporter(int argc, char **argv)
     if ((rc = llmc_tracker_new(&t)) != LLMC_OK)
         return cli_fail("exporter", "", rc);
     cli_getopt_init(&g, "exporter", argc, argv, ":", options);
-    while ((c = cli_getopt_next(&g)) != -1) {
-        if (c == -2) {
+    while ((c = cli_getopt_next(&g)) != CLI_GETOPT_END) {
+        if (c == CLI_GETOPT_USAGE) {
             llmc_tracker_free(t);
             return CLI_USAGE;
         }
@@ -155,7 +155,8 @@ int cmd_exporter(int argc, char **argv)
                          "ADDR:PORT (e.g. 127.0.0.1:9400), --textfile PATH, "
                          "or both");
     }
-    if ((rc = metrics_check_listen("exporter", "--listen", listen)) >= 0) {
+    if ((rc = metrics_check_listen("exporter", "--listen", listen)) !=
+        CLI_CONTINUE) {
         llmc_tracker_free(t);
         return rc;
     }

@@ -433,8 +433,8 @@ static int stop_and_report(llmc_tracker *t, int json, const char *what,
         json_error_t err;
         json_t *r;
         if (json) {
-            if (cli_write(report, strlen(report)) != 0 ||
-                cli_write("\n", 1) != 0) {
+            if (cli_write(report, strlen(report)) != CLI_OK ||
+                cli_write("\n", 1) != CLI_OK) {
                 fputs("llmcarbon run: cannot write the report\n", stderr);
                 measured = 0;
             }
@@ -520,7 +520,8 @@ int cmd_run(int argc, char **argv)
         return cli_usage("run", "no command to run; write `llmcarbon run -- "
                          "COMMAND [ARGS...]`");
     }
-    if ((rc = metrics_check_listen("run", "--metrics", listen)) >= 0) {
+    if ((rc = metrics_check_listen("run", "--metrics", listen)) !=
+        CLI_CONTINUE) {
         llmc_tracker_free(t);
         return rc;
     }

@@ -249,7 +249,8 @@ int cli_print_json(json_t *value)
               "was written (LLMC_ENOMEM)\n", stderr);
         return CLI_FAILED;
     }
-    if (cli_write(text, strlen(text)) != 0 || cli_write("\n", 1) != 0) {
+    if (cli_write(text, strlen(text)) != CLI_OK ||
+        cli_write("\n", 1) != CLI_OK) {
         free(text);
         fputs("llmcarbon: cannot write the output\n", stderr);
         return CLI_FAILED;
@@ -263,17 +264,17 @@ int cli_write(const char *text, size_t len)
     /* not through stdio: stdout's buffer is allocated on its first use, and
      * when that fails glibc drops what it was given and reports success */
     if (fflush(stdout) != 0)
-        return -1;
+        return CLI_FAILED;
     while (len > 0) {
         ssize_t n = write(STDOUT_FILENO, text, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return -1;
+            return CLI_FAILED;
         text += n;
         len -= (size_t)n;
     }
-    return 0;
+    return CLI_OK;
 }
 
 json_t *cli_set(json_t *o, const char *key, json_t *value)
@@ -329,7 +330,7 @@ int cli_out_close(struct cli_out *o, const char *cmd)
                 "nothing was written (LLMC_ENOMEM)\n", cmd);
         return CLI_FAILED;
     }
-    if (cli_write(o->buf, o->len) != 0) {
+    if (cli_write(o->buf, o->len) != CLI_OK) {
         free(o->buf);
         o->buf = NULL;
         fprintf(stderr, "llmcarbon %s: cannot write the output\n", cmd);

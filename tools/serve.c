@@ -225,8 +225,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
     return rc;
 }
 
-/* "HOST:PORT", "[V6]:PORT", ":PORT": host (NULL: every address) and port
- * split into buffers. 0, or -1 when it is not of that shape. */
+/* "HOST:PORT", "[V6]:PORT", ":PORT": host ("": every address) and port
+ * split into buffers; 1 when addr has that shape, else 0. */
 static int split_address(const char *addr, char *host, size_t hsize,
                          char *port, size_t psize)
 {
@@ -235,28 +235,29 @@ static int split_address(const char *addr, char *host, size_t hsize,
     char *end;
     long p;
     if (!colon || !colon[1])
-        return -1;
+        return 0;
     p = strtol(colon + 1, &end, 10);
     if (*end || p < 0 || p > 65535 || !isdigit((unsigned char)colon[1]))
-        return -1;
+        return 0;
     snprintf(port, psize, "%ld", p);
     hl = (size_t)(colon - addr);
     if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
         addr++; /* an IPv6 address, its colons within brackets */
         hl -= 2;
     } else if (memchr(addr, ':', hl) != NULL) {
-        return -1; /* ::1:9400: where does the address end? */
+        return 0; /* ::1:9400: where does the address end? */
     }
     if (hl >= hsize)
-        return -1;
+        return 0;
     memcpy(host, addr, hl);
     host[hl] = '\0';
-    return 0;
+    return 1;
 }
 
-/* A listening socket on addr; -1 after saying why (with what to do). */
-static int listen_on(const char *cmd, const char *flag, const char *addr,
-                     char *shown, size_t shown_size)
+/* A listening socket on addr in *fd_out: CLI_CONTINUE, or the exit status
+ * after saying why (with what to do). */
+static int listen_on(int *fd_out, const char *cmd, const char *flag,
+                     const char *addr, char *shown, size_t shown_size)
 {
     char host[256], port[8], h[NI_MAXHOST], s[NI_MAXSERV];
     struct addrinfo hints, *res = NULL, *ai;
@@ -264,10 +265,8 @@ static int listen_on(const char *cmd, const char *flag, const char *addr,
     socklen_t blen = sizeof bound;
     int fd = -1, e = 0, rc, one = 1;
 
-    if (split_address(addr, host, sizeof host, port, sizeof port) != 0) {
-        metrics_check_listen(cmd, flag, addr); /* says why */
-        return -2;
-    }
+    if (!split_address(addr, host, sizeof host, port, sizeof port))
+        return metrics_check_listen(cmd, flag, addr); /* says why */
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -276,7 +275,7 @@ static int listen_on(const char *cmd, const char *flag, const char *addr,
         fprintf(stderr, "llmcarbon %s: %s '%s': cannot resolve '%s': %s; "
                 "give an address of this machine, such as 127.0.0.1\n", cmd,
                 flag, addr, host, gai_strerror(rc));
-        return -1;
+        return CLI_FAILED;
     }
     for (ai = res; ai; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
@@ -310,7 +309,7 @@ static int listen_on(const char *cmd, const char *flag, const char *addr,
             fprintf(stderr, "llmcarbon %s: %s %s: cannot listen there: %s; "
                     "give an address of this machine, such as "
                     "127.0.0.1:PORT\n", cmd, flag, addr, strerror(e));
-        return -1;
+        return CLI_FAILED;
     }
     if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0 &&
         getnameinfo((struct sockaddr *)&bound, blen, h, sizeof h, s,
@@ -319,7 +318,8 @@ static int listen_on(const char *cmd, const char *flag, const char *addr,
                  s);
     else
         snprintf(shown, shown_size, "%s", addr);
-    return fd;
+    *fd_out = fd;
+    return CLI_CONTINUE;
 }
 #endif
 
@@ -331,7 +331,7 @@ int metrics_check_listen(const char *cmd, const char *flag,
 #ifdef LLMC_HAVE_MHD
     char host[256], port[8];
     if (listen &&
-        split_address(listen, host, sizeof host, port, sizeof port) != 0)
+        !split_address(listen, host, sizeof host, port, sizeof port))
         return cli_usage(cmd, "%s '%s' is not an address to listen on; "
                          "write HOST:PORT (127.0.0.1:9400, [::1]:9400), or "
                          ":PORT for every address", flag, listen);
@@ -346,7 +346,7 @@ int metrics_check_listen(const char *cmd, const char *flag,
         return CLI_FAILED;
     }
 #endif
-    return -1;
+    return CLI_CONTINUE;
 }
 
 int metrics_out_start(struct metrics_out **out, const char *cmd,
@@ -359,7 +359,7 @@ int metrics_out_start(struct metrics_out **out, const char *cmd,
     int e;
 
     *out = NULL;
-    if ((e = metrics_check_listen(cmd, flag, listen)) >= 0)
+    if ((e = metrics_check_listen(cmd, flag, listen)) != CLI_CONTINUE)
         return e;
     if (!(m = calloc(1, sizeof *m)) ||
         (textfile && !(m->textfile = strdup(textfile)))) {
@@ -386,11 +386,12 @@ int metrics_out_start(struct metrics_out **out, const char *cmd,
 #ifdef LLMC_HAVE_MHD
     if (listen) {
         char shown[300];
-        int fd = listen_on(cmd, flag, listen, shown, sizeof shown);
-        if (fd < 0) {
+        int fd = -1;
+        if ((e = listen_on(&fd, cmd, flag, listen, shown, sizeof shown)) !=
+            CLI_CONTINUE) {
             pthread_sigmask(SIG_SETMASK, &before, NULL);
             metrics_out_stop(m);
-            return fd == -2 ? CLI_USAGE : CLI_FAILED;
+            return e;
         }
         m->daemon = MHD_start_daemon(
             MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,

@@ -23,7 +23,7 @@ int metrics_out_start(struct metrics_out **out, const char *cmd,
                       const char *textfile, double interval_s,
                       unsigned flags);
 /* Whether listen (given as flag) can be served, checked before anything
- * starts: -1 when it can (or is NULL), else the exit status after saying
+ * starts: CLI_CONTINUE when it can (or is NULL), else the exit status after saying
  * why: CLI_USAGE for an address of the wrong shape, CLI_FAILED when this
  * program was built without an HTTP server (with what to install). */
 int metrics_check_listen(const char *cmd, const char *flag,
