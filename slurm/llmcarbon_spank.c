@@ -349,6 +349,7 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
     struct job job;
     char log[PATH_MAX + 64], totals[PATH_MAX + 64], err[PATH_MAX + 64];
     char host[256], config[2048], line[1024];
+    const char *node;
     char *argv[16];
     char **env = NULL;
     int stop_pipe[2] = {-1, -1}, status_pipe[2] = {-1, -1}, errfd = -1;
@@ -371,9 +372,16 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
     if (spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &tasks_left) !=
         ESPANK_SUCCESS)
         tasks_left = 1;
-    if (gethostname(host, sizeof host) != 0)
-        snprintf(host, sizeof host, "node");
-    host[sizeof host - 1] = '\0';
+    /* the node's name in Slurm (several slurmd may share a host), else
+     * the host's name */
+    node = getenv("SLURMD_NODENAME");
+    if (node && *node && !strchr(node, '/') && strlen(node) < sizeof host) {
+        snprintf(host, sizeof host, "%s", node);
+    } else {
+        if (gethostname(host, sizeof host) != 0)
+            snprintf(host, sizeof host, "node");
+        host[sizeof host - 1] = '\0';
+    }
 
     /* the tasks' trackers use the same locks: one count per device */
     if (spank_setenv(sp, "LLMC_RUNTIME_DIR", job.locks, 1) != ESPANK_SUCCESS ||

@@ -1,29 +1,31 @@
 #!/usr/bin/env python3
-"""llmcarbon_spank.so under Debian's Slurm: a one-host cluster (munged,
-slurmctld, slurmd, as root, loopback, unused ports, everything under a
-temporary directory) runs real jobs with `sbatch --wait`, and their job
-summaries are checked against known truth:
+"""llmcarbon_spank.so under Debian's Slurm: a cluster on this host
+(munged, slurmctld, and one slurmd per node, as root, loopback, unused
+ports, everything under a temporary directory) runs real jobs with
+`sbatch --wait`, and their job summaries are checked against known truth:
 
   const     a constant 100 W meter: energy within 2 % of 100 W x the step
             time the plugin measured, a step time that covers the job's own
-            span (and exceeds it by less than a second);
+            span (and exceeds it by less than a second); the summary names
+            the job, the grid and the PUE, and prices the energy at them;
   nvml      two fake GPUs (tests/fake_nvml.c) of 150 W and 250 W, and
             `llmcarbon run` inside the job reading the same GPUs with its
             log in the job directory: the summary over every log is within
             2 % of 400 W x the step time (the in-job tracker counts 0 J);
             `llmcarbon report --slurm-job` prints and exports the same;
   broken    a job whose plugin cannot measure (a meter that cannot be
-            opened) exits 0, and slurmd's log says why;
+            opened, a bad --llmcarbon CONFIG) exits 0, and slurmd's log
+            says why;
+  nodes     a job on every node (--nodes, default 2: Debian's 22.05 runs
+            several slurmd on one host, one per node name, each on a port
+            of its own): the summary lists the batch step and step 0 on
+            each node, its energy within 2 % of 50 W x the steps' times;
   off       a job without --llmcarbon (site default off) gets no job
-            directory.
+            directory and no LLMC_RUNTIME_DIR.
 
 The cluster is stopped afterwards whatever happened, and the test checks
-that none of its processes is left. Not root, or no apt to install Slurm
-with: exit 77 (skipped), with the reason.
-
-Several slurmd on one host need Slurm built with --enable-multiple-slurmd;
---probe-multiple starts a second slurmd for a second node name on the same
-host and says whether Debian's build runs it.
+that none of its processes (slurmstepd included) is left. Not root, or no
+apt to install Slurm with: exit 77 (skipped), with the reason.
 """
 import argparse
 import glob
@@ -81,7 +83,7 @@ def free_port():
 class Cluster:
     """munged, slurmctld and slurmd of one host, all under root."""
 
-    def __init__(self, root, plugin, helper, env):
+    def __init__(self, root, plugin, helper, env, nodes=1):
         self.root = root
         self.env = env
         self.procs = []
@@ -93,24 +95,31 @@ class Cluster:
         for d in ("state", "spool", "run"):
             os.makedirs(os.path.join(root, d), mode=0o755)
         os.makedirs(os.path.join(root, "log"), mode=0o755)
-        ctld_port, slurmd_port = free_port(), free_port()
+        ctld_port = free_port()
         ncpus = os.cpu_count() or 1
+        # one node is this host's name; more are nodes NAME-2... of this
+        # host, each slurmd on a port of its own (multiple-slurmd)
+        self.nodes = [self.host] + ["%s-%d" % (self.host, i)
+                                    for i in range(2, nodes + 1)]
+        node_lines = "".join(
+            "NodeName=%s NodeHostname=%s NodeAddr=127.0.0.1 Port=%d CPUs=%d "
+            "State=UNKNOWN\n" % (n, self.host, free_port(), ncpus)
+            for n in self.nodes)
         with open(self.conf, "w") as f:
             f.write(f"""ClusterName=llmctest
 SlurmctldHost={self.host}(127.0.0.1)
 SlurmctldPort={ctld_port}
-SlurmdPort={slurmd_port}
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket={self.munge_socket}
 StateSaveLocation={root}/state
-SlurmdSpoolDir={root}/spool
+SlurmdSpoolDir={root}/spool/%n
 SlurmctldPidFile={root}/slurmctld.pid
-SlurmdPidFile={root}/slurmd.pid
+SlurmdPidFile={root}/slurmd-%n.pid
 SlurmctldLogFile={root}/log/slurmctld.log
-SlurmdLogFile={root}/log/slurmd.log
+SlurmdLogFile={root}/log/slurmd-%n.log
 SlurmdDebug=info
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
@@ -119,8 +128,7 @@ AccountingStorageType=accounting_storage/none
 MpiDefault=none
 ReturnToService=2
 PlugStackConfig={root}/plugstack.conf
-NodeName={self.host} NodeAddr=127.0.0.1 CPUs={ncpus} State=UNKNOWN
-PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+{node_lines}PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 """)
         with open(os.path.join(root, "plugstack.conf"), "w") as f:
             f.write(f"required {plugin} default=off logdir={self.jobs} "
@@ -141,12 +149,15 @@ PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
         self.wait_for(lambda: os.path.exists(self.munge_socket),
                       "munged's socket")
         self.spawn(["slurmctld", "-D", "-i", "-f", self.conf])
-        self.spawn(["slurmd", "-D", "-f", self.conf, "-N", self.host])
-        self.wait_for(self.node_idle, "the node to be idle")
+        for n in self.nodes:
+            self.spawn(["slurmd", "-D", "-f", self.conf, "-N", n],
+                       "slurmd-" + n)
+        self.wait_for(self.node_idle, "the nodes to be idle")
 
-    def spawn(self, argv):
+    def spawn(self, argv, name=None):
         log = open(os.path.join(self.root, "log",
-                                os.path.basename(argv[0]) + ".out"), "ab")
+                                (name or os.path.basename(argv[0])) +
+                                ".out"), "ab")
         p = subprocess.Popen(argv, env=self.env, stdout=log,
                              stderr=subprocess.STDOUT,
                              start_new_session=True)
@@ -172,7 +183,9 @@ PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
         r = subprocess.run(["sinfo", "-h", "-N", "-o", "%T"], env=self.env,
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                            text=True)
-        return r.returncode == 0 and r.stdout.strip() == "idle"
+        states = r.stdout.split()
+        return (r.returncode == 0 and len(states) == len(self.nodes) and
+                all(t == "idle" for t in states))
 
     def stop(self):
         """Every daemon (and what it started) stopped; a list of the pids
@@ -234,8 +247,12 @@ PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
         return r.returncode, job, text, r.stderr
 
     def slurmd_log(self):
-        with open(os.path.join(self.root, "log", "slurmd.log")) as f:
-            return f.read()
+        text = ""
+        for n in self.nodes:
+            with open(os.path.join(self.root, "log",
+                                   "slurmd-%s.log" % n)) as f:
+                text += f.read()
+        return text
 
 
 def stepds():
@@ -398,28 +415,35 @@ def test_broken(c, args):
           "broken: slurmd's log names the bad key")
 
 
+def test_nodes(c, args):
+    """A job on every node: the batch step on the first, step 0 on each."""
+    n = len(c.nodes)
+    rc, job, text, err = c.sbatch(
+        "nodes", "srun -N%d -n%d sleep 3\n" % (n, n),
+        ["-N%d" % n, "--llmcarbon=meters=const:50W;interval=0.2"])
+    check(rc == 0, "nodes: a job on %d nodes exits 0 (%s %s)" %
+          (n, rc, err.strip()))
+    s = summary(os.path.join(c.jobs, job))
+    if s is None:
+        check(False, "nodes: the job summary is written")
+        return
+    steps = s["slurm"]["steps"]
+    got = sorted((st["host"], st["step"]) for st in steps)
+    want = sorted([(node, "0") for node in c.nodes] + [(c.nodes[0], "batch")])
+    check(got == want, "nodes: the summary lists each step on each node "
+          "(%s)" % got)
+    power_time = sum(50 * st["duration_s"] for st in steps)
+    print("nodes: summary %.2f J, 50 W x the steps' times %.2f J" %
+          (s["energy_j"], power_time))
+    check(near(s["energy_j"], power_time),
+          "nodes: energy within 2 % of 50 W x the steps' measured times")
+
+
 def test_off(c, args):
     rc, job, text, err = c.sbatch("off", 'echo "rt=$LLMC_RUNTIME_DIR"\n')
     check(rc == 0, "off: a job without --llmcarbon exits 0")
     check(not os.path.exists(os.path.join(c.jobs, job)) and "rt=\n" in text,
           "off: without --llmcarbon (default=off) nothing is measured")
-
-
-def probe_multiple(c):
-    """Whether a second slurmd for another node name starts on this host."""
-    conf = open(c.conf).read()
-    port = free_port()
-    conf = conf.replace("PartitionName=",
-                        "NodeName=second NodeHostname=%s NodeAddr=127.0.0.1 "
-                        "Port=%d CPUs=1 State=UNKNOWN\nPartitionName="
-                        % (c.host, port))
-    with open(c.conf + ".multi", "w") as f:
-        f.write(conf)
-    r = subprocess.run(["slurmd", "-D", "-f", c.conf + ".multi", "-N",
-                        "second"], env=c.env, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, timeout=20)
-    print("multiple slurmd: exit %d: %s" % (r.returncode,
-                                             r.stdout.strip()[-300:]))
 
 
 def main():
@@ -430,7 +454,8 @@ def main():
     ap.add_argument("--nvml", required=True)
     ap.add_argument("--keep", action="store_true",
                     help="keep the temporary directory")
-    ap.add_argument("--probe-multiple", action="store_true")
+    ap.add_argument("--nodes", type=int, default=2,
+                    help="slurmd daemons (nodes) on this host")
     args = ap.parse_args()
     if os.geteuid() != 0:
         skip("a one-host Slurm cluster runs as root here")
@@ -444,21 +469,18 @@ def main():
     for k in ("LLMC_METERS", "LLMC_LOG", "LLMC_RUNTIME_DIR", "SLURM_JOB_ID",
               "CUDA_VISIBLE_DEVICES"):
         env.pop(k, None)
-    c = Cluster(root, args.plugin, args.helper, env)
+    c = Cluster(root, args.plugin, args.helper, env, args.nodes)
     try:
         c.start()
-        if args.probe_multiple:
-            probe_multiple(c)
-        else:
-            for t in (test_const, test_nvml, test_broken, test_off):
-                t(c, args)
+        for t in (test_const, test_nvml, test_broken, test_nodes, test_off):
+            t(c, args)
     except Exception as e:  # the cluster is stopped below whatever happens
         check(False, "%s: %s" % (type(e).__name__, e))
     finally:
         left = c.stop()
         check(not left, "the cluster is stopped (left: %s)" % left)
     if failures:
-        for name in ("slurmd.log", "slurmctld.log"):
+        for name in ["slurmd-%s.log" % n for n in c.nodes] + ["slurmctld.log"]:
             p = os.path.join(root, "log", name)
             if os.path.exists(p):
                 print("--- %s (end)\n%s" % (name, open(p).read()[-3000:]))
