@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
@@ -545,5 +546,39 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
     (void)av;
     if (spank_remote(sp))
         stop_helper();
+    return 0;
+}
+
+/* In slurmd, as root, when the job has ended on this node: its lock
+ * directory goes (the lock files in it, then itself). */
+int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
+{
+    struct job job;
+    struct dirent *e;
+    DIR *d;
+    int fd;
+
+    read_site(ac, av);
+    if (spank_get_item(sp, S_JOB_ID, &job.id) != ESPANK_SUCCESS)
+        return 0;
+    if (snprintf(job.locks, sizeof job.locks, "%s/llmcarbon-job-%u",
+                 site.rundir, job.id) >= (int)sizeof job.locks)
+        return 0;
+    fd = open(job.locks, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return 0; /* a job that was not measured here */
+    if (!(d = fdopendir(fd))) {
+        close(fd);
+        return 0;
+    }
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+            unlinkat(fd, e->d_name, 0) != 0)
+            slurm_error("llmcarbon: cannot remove '%s/%s': %s", job.locks,
+                        e->d_name, strerror(errno));
+    closedir(d);
+    if (rmdir(job.locks) != 0)
+        slurm_error("llmcarbon: cannot remove the lock directory '%s': %s",
+                    job.locks, strerror(errno));
     return 0;
 }

@@ -31,6 +31,7 @@ import argparse
 import glob
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -232,8 +233,8 @@ PlugStackConfig={root}/plugstack.conf
                            text=True)
         return r.stdout.strip() if r.returncode == 0 else "?"
 
-    def sbatch(self, name, script, args=(), env=None):
-        out = os.path.join(self.root, name + ".out")
+    def sbatch(self, name, script, args=(), env=None, out_dir=None):
+        out = os.path.join(out_dir or self.root, name + ".out")
         path = os.path.join(self.root, name + ".sh")
         with open(path, "w") as f:
             f.write("#!/bin/sh\n" + script)
@@ -439,6 +440,49 @@ def test_nodes(c, args):
           "nodes: energy within 2 % of 50 W x the steps' measured times")
 
 
+def test_user(c, args):
+    """A job of another user (nobody): the helper runs as that user, the
+    lock directory is the user's with mode 0700, and a tracker of the job
+    still counts 0 J for the GPUs the plugin reads."""
+    try:
+        pw = pwd.getpwnam("nobody")
+    except KeyError:
+        print("user: no user 'nobody' here; not checked")
+        return
+    out_dir = os.path.join(c.root, "out")
+    os.makedirs(out_dir, exist_ok=True)
+    os.chmod(out_dir, 0o1777)
+    work = ('"%s" run --meters nvml:all --interval 0.2 --log '
+            '"$LLMC_SLURM_JOB_DIR/injob.jsonl" -- sleep 3 > '
+            '"$LLMC_SLURM_JOB_DIR/injob.report" 2>&1' % args.cli)
+    rc, job, text, err = c.sbatch(
+        "user", 'echo "uid=$(id -u)"\nstat -c "locks=%u %a" '
+        '"$LLMC_RUNTIME_DIR"\n' + work + "\n",
+        ["--uid=%d" % pw.pw_uid, "--gid=%d" % pw.pw_gid,
+         "--llmcarbon=meters=nvml:all;interval=0.2"],
+        {"CUDA_VISIBLE_DEVICES": "0,1"}, out_dir)
+    check(rc == 0 and "uid=%d" % pw.pw_uid in text,
+          "user: a job of uid %d exits 0 (%s %s)" % (pw.pw_uid, rc,
+                                                    err.strip()))
+    check("locks=%d 700" % pw.pw_uid in text,
+          "user: the lock directory is the job user's, mode 0700 (%s)" %
+          text.strip().replace("\n", "; "))
+    job_dir = os.path.join(c.jobs, job)
+    tot = step_totals(job_dir)
+    s = summary(job_dir)
+    if tot is None or s is None:
+        check(False, "user: the step's totals and the summary are in %s"
+              % job_dir)
+        return
+    check(os.stat(os.path.join(job_dir, "summary.json")).st_uid ==
+          pw.pw_uid, "user: the helper ran as the job's user")
+    injob = [r for r in s.get("ranks", []) if r.get("rank") == 0]
+    check(near(s["energy_j"], 400 * tot["duration_s"]) and len(injob) == 1
+          and injob[0]["energy_j"] == 0,
+          "user: 400 W x step time, the in-job tracker at 0 J (%.2f J, "
+          "%.3f s)" % (s["energy_j"], tot["duration_s"]))
+
+
 def test_off(c, args):
     rc, job, text, err = c.sbatch("off", 'echo "rt=$LLMC_RUNTIME_DIR"\n')
     check(rc == 0, "off: a job without --llmcarbon exits 0")
@@ -472,8 +516,13 @@ def main():
     c = Cluster(root, args.plugin, args.helper, env, args.nodes)
     try:
         c.start()
-        for t in (test_const, test_nvml, test_broken, test_nodes, test_off):
+        for t in (test_const, test_nvml, test_broken, test_nodes, test_user,
+                  test_off):
             t(c, args)
+        # slurmd runs the job epilog after the job's end
+        c.wait_for(lambda: not os.listdir(os.path.join(root, "run")),
+                   "the jobs' lock directories to be removed", 20)
+        check(True, "the jobs' lock directories are removed at their end")
     except Exception as e:  # the cluster is stopped below whatever happens
         check(False, "%s: %s" % (type(e).__name__, e))
     finally:
