@@ -408,6 +408,9 @@ def test_broken(c, args):
     log = c.slurmd_log()
     check("llmcarbon: step batch start: error" in log,
           "broken: slurmd's log says why the step is not measured")
+    check("llmcarbon: step batch start: error" in text and
+          "no-such-trace.csv" in text,
+          "broken: so does the job's output")
     rc, job, text, err = c.sbatch(
         "badcfg", 'echo ran\n', ["--llmcarbon=meters=const:100W;nokey=1"])
     check(rc == 0 and "ran" in text,
