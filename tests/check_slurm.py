@@ -20,6 +20,13 @@ ports, everything under a temporary directory) runs real jobs with
             several slurmd on one host, one per node name, each on a port
             of its own): the summary lists the batch step and step 0 on
             each node, its energy within 2 % of 50 W x the steps' times;
+  user      a job of the user nobody: the helper runs as nobody, the lock
+            directory is nobody's with mode 0700, and the job's own tracker
+            still counts 0 J for the GPUs the plugin reads; the lock
+            directories are gone once the jobs have ended (job epilog);
+  on        with default=on in plugstack.conf (read again by each job), a
+            job without --llmcarbon is measured at the site's meters, one
+            with --llmcarbon=off is not;
   off       a job without --llmcarbon (site default off) gets no job
             directory and no LLMC_RUNTIME_DIR.
 
@@ -486,6 +493,30 @@ def test_user(c, args):
           "%.3f s)" % (s["energy_j"], tot["duration_s"]))
 
 
+def test_default_on(c, args):
+    """The site measures every job (default=on): a job without --llmcarbon
+    is measured, one with --llmcarbon=off is not."""
+    conf = os.path.join(c.root, "plugstack.conf")
+    with open(conf) as f:
+        text = f.read()
+    with open(conf, "w") as f:
+        f.write(text.replace("default=off", "default=on meters=const:20W"))
+    try:
+        rc, job, out, err = c.sbatch("on", "sleep 1\n")
+        s = summary(os.path.join(c.jobs, job))
+        check(rc == 0 and s is not None and
+              near(s["energy_j"], 20 * s["slurm"]["steps"][0]["duration_s"]),
+              "default=on: a job without --llmcarbon is measured at the "
+              "site's meters (%s)" % (s and s["energy_j"]))
+        rc, job, out, err = c.sbatch("optout", "true\n",
+                                     ["--llmcarbon=off"])
+        check(rc == 0 and not os.path.exists(os.path.join(c.jobs, job)),
+              "default=on: a job with --llmcarbon=off is not measured")
+    finally:
+        with open(conf, "w") as f:
+            f.write(text)
+
+
 def test_off(c, args):
     rc, job, text, err = c.sbatch("off", 'echo "rt=$LLMC_RUNTIME_DIR"\n')
     check(rc == 0, "off: a job without --llmcarbon exits 0")
@@ -520,7 +551,7 @@ def main():
     try:
         c.start()
         for t in (test_const, test_nvml, test_broken, test_nodes, test_user,
-                  test_off):
+                  test_default_on, test_off):
             t(c, args)
         # slurmd runs the job epilog after the job's end
         c.wait_for(lambda: not os.listdir(os.path.join(root, "run")),
