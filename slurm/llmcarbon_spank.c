@@ -351,7 +351,8 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
     char log[PATH_MAX + 64], totals[PATH_MAX + 64], err[PATH_MAX + 64];
     char host[256], config[2048], line[1024];
     const char *node;
-    char *argv[16];
+    char *argv[20];
+    uint32_t nodeid;
     char **env = NULL;
     int stop_pipe[2] = {-1, -1}, status_pipe[2] = {-1, -1}, errfd = -1;
     gid_t groups[256];
@@ -423,6 +424,15 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
     argv[a++] = job.locks;
     argv[a++] = "--job-dir";
     argv[a++] = job.dir;
+    /* the summary reads every log of the job: the batch step, which ends
+     * last, and the first node of each other step write it, not every
+     * node of a large step */
+    if (job.step == SLURM_BATCH_SCRIPT ||
+        (spank_get_item(sp, S_JOB_NODEID, &nodeid) == ESPANK_SUCCESS &&
+         nodeid == 0)) {
+        argv[a++] = "--summary";
+        argv[a++] = "yes";
+    }
     argv[a] = NULL;
 
     ngroups = getgroups((int)(sizeof groups / sizeof groups[0]), groups);

@@ -3,15 +3,15 @@
  * one node, started by llmcarbon_spank.so as the job's user.
  *
  *   llmcarbon-spank-helper --config SITE --user-config USER --log FILE
- *       --totals FILE --runtime-dir DIR --job-dir DIR
+ *       --totals FILE --runtime-dir DIR --job-dir DIR [--summary yes]
  *
  * It opens the meters and starts sampling (the device locks taken in
  * DIR), says "ok ..." or "error: ..." in one line on fd 3, runs until
  * standard input reaches its end (the plugin closes it when the step's
  * last task has exited), then stops, writes the step's totals (the
- * tracker's report) and the job summary over every log of the job
- * directory (summary.json, through llmc_runlog_read), and says how it
- * ended on fd 3. Only the public API of llmcarbon.h is used.
+ * tracker's report) and, with --summary yes, the job summary over every
+ * log of the job directory (summary.json, through llmc_runlog_read), and
+ * says how it ended on fd 3. Only the public API of llmcarbon.h is used.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -186,7 +186,7 @@ int main(int argc, char **argv)
     llmc_tracker *t = NULL;
     llmc_totals tot;
     char *report = NULL, buf[256], figures[256];
-    int rc;
+    int rc, summary = 0;
 
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--config") == 0)
@@ -201,6 +201,8 @@ int main(int argc, char **argv)
             runtime_dir = argv[i + 1];
         else if (strcmp(argv[i], "--job-dir") == 0)
             job_dir = argv[i + 1];
+        else if (strcmp(argv[i], "--summary") == 0)
+            summary = strcmp(argv[i + 1], "yes") == 0;
     }
     if (!log || !totals || !runtime_dir || !job_dir) {
         say("error: %s%s", "llmcarbon-spank-helper is started by "
@@ -257,7 +259,7 @@ int main(int argc, char **argv)
         llmc_free(report);
         return 1;
     }
-    rc = write_summary(job_dir, report);
+    rc = summary ? write_summary(job_dir, report) : LLMC_OK;
     llmc_free(report);
     if (rc != LLMC_OK) {
         say("error: the job summary in %s is not written: %s", job_dir,
@@ -265,9 +267,10 @@ int main(int argc, char **argv)
                                                 : llmc_last_error());
         return 1;
     }
-    snprintf(figures, sizeof figures, "%.1f J in %.3f s, %.6g kg CO2e "
-             "(summary %s/summary.json)", tot.energy_j, tot.duration_s,
-             tot.total_kgco2e, job_dir);
+    snprintf(figures, sizeof figures, "%.1f J in %.3f s, %.6g kg CO2e%s%s%s",
+             tot.energy_j, tot.duration_s, tot.total_kgco2e,
+             summary ? " (summary " : "", summary ? job_dir : "",
+             summary ? "/summary.json)" : "");
     say("ok %s%s", figures, NULL);
     return 0;
 }

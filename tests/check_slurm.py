@@ -443,6 +443,13 @@ def test_nodes(c, args):
     want = sorted([(node, "0") for node in c.nodes] + [(c.nodes[0], "batch")])
     check(got == want, "nodes: the summary lists each step on each node "
           "(%s)" % got)
+    msgs = {}
+    for node in c.nodes:
+        p = os.path.join(c.jobs, job, "%s.step-0.stderr" % node)
+        msgs[node] = open(p).read() if os.path.exists(p) else ""
+    check("summary.json" in msgs[c.nodes[0]] and
+          not any("summary.json" in msgs[n] for n in c.nodes[1:]),
+          "nodes: step 0 writes the summary on its first node only")
     power_time = sum(50 * st["duration_s"] for st in steps)
     print("nodes: summary %.2f J, 50 W x the steps' times %.2f J" %
           (s["energy_j"], power_time))
