@@ -40,7 +40,9 @@
  *   FAKE_NVML_ENERGY_ERROR_FOR_MS     ... for that many ms (default: ever)
  *
  * Truth: device i's counter reads
- *   OFFSET + P_mW[i] x (t - t_init) / 1000   mJ,  t in ms (CLOCK_MONOTONIC)
+ *   OFFSET + P_mW[i] x (t - t_init) / 1000   mJ,  t in ms
+ * on CLOCK_MONOTONIC, or on the clock a test gave fake_nvml_use_clock (the
+ * library's manual time: then the truth is exact, to the counter's mJ)
  * (t - t_init counted from the reset for device 0 after the reset, and
  * rounded down to the step), and its power reads P_mW[i]. With a ramp R,
  * power is P + R x s and energy OFFSET + P x s + R x s^2 / 2 (s = seconds
@@ -103,11 +105,24 @@ static struct {
     int64_t energy_error_after_ns, energy_error_for_ns; /* for < 0: ever */
 } fake;
 
+/* The test's clock, when it gave one: the library's time source, so that
+ * a test that drives the library's time drives the fake's too. */
+static int64_t (*test_clock)(void);
+
 static int64_t now_ns(void)
 {
     struct timespec ts;
+    if (test_clock)
+        return test_clock();
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The clock the fake's truth follows from the next init on (NULL:
+ * CLOCK_MONOTONIC); a test finds this entry point with dlsym. */
+FAKE_API void fake_nvml_use_clock(int64_t (*now)(void))
+{
+    test_clock = now;
 }
 
 static long long env_ll(const char *name, long long dflt)

@@ -2161,10 +2161,12 @@ START_TEST(test_grid_forecast_text_names_the_window_ahead)
     OUT_HAS(&r, iso);
     ck_assert_int_eq(line_numbers(r.out, "mean intensity then", v, 1), 1);
     expect_rel("mean intensity then", v[0], 100.0, 1e-12);
+    /* "now" moved on since the JSON's run (by a second or a few on a slow
+     * machine): 300 g/kWh / 7200 s, 0.04 g/kWh a second */
     ck_assert_int_eq(line_numbers(r.out, "starting now", v, 1), 1);
-    expect_rel("starting now", v[0], jnum(j, "now_mean_gco2e_per_kwh"), 1e-4);
+    expect_rel("starting now", v[0], jnum(j, "now_mean_gco2e_per_kwh"), 2e-3);
     ck_assert_int_eq(line_numbers(r.out, "saving", v, 1), 1);
-    expect_rel("saving %", v[0], 100 * jnum(j, "saving_fraction"), 1e-4);
+    expect_rel("saving %", v[0], 100 * jnum(j, "saving_fraction"), 2e-3);
     json_decref(j);
     result_free(&r);
     unlink(path);

@@ -3,10 +3,10 @@
  * (tests/fake_nvml.c, found through LLMC_NVML_LIBRARY) whose counters
  * follow a known truth: energy_mJ = P_mW x elapsed_ms / 1000 since init.
  *
- * Only the public API is used. Every energy is checked against P x the
- * time between the reads, bounded by clock readings taken around each read:
- * the inner interval (after one read, before the next) and the outer one
- * (before one, after the next) bracket the true interval.
+ * The library's time is manual (lib/core/clock.c): the test advances it,
+ * and the fake follows the same clock (fake_nvml_use_clock), so that every
+ * energy is checked against P x the time between the reads exactly, and no
+ * test waits for, or depends on, the machine's clock.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -21,32 +21,31 @@
 
 #include "llmcarbon.h"
 #include "testutil.h"
+/* manual time: the test links the static archive */
+#include "../lib/core/internal.h"
 
 static const char *fake_path;
 static int (*fake_init_count)(void);
+static void (*fake_use_clock)(int64_t (*now)(void));
 
-/* Energy slack: the counter is whole mJ, truncated at each read. */
-#define SLACK_J 0.005
+/* Relative error of an energy: the counter's whole mJ are whole at these
+ * powers and times, and the trapezoid rule is exact on a line, so what is
+ * left is the rounding of doubles. */
+#define EXACT 1e-9
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static double now_s(void)
+/* Seconds from window a to window b. */
+#define SECONDS(a, b) ((double)((b).at_ns - (a).at_ns) / 1e9)
+
+static void advance_ms(long ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    llmc__clock_advance_ns((int64_t)ms * 1000000);
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
-/* Clock readings just before and just after a read (or an open). */
+/* The manual time of a read (or an open). */
 struct window {
-    double before, after;
+    int64_t at_ns;
 };
 
 static void fake_env(void)
@@ -71,6 +70,9 @@ static void fake_env(void)
 static void setup(void)
 {
     fake_env();
+    /* time moves when the test says, for the library and the fake */
+    llmc__clock_manual(0);
+    fake_use_clock(llmc__now_ns);
 }
 
 /* Meters a test opened and has not freed: with CK_FORK=no (valgrind), a
@@ -98,9 +100,8 @@ static llmc_meter *open_ok(const char *spec, struct window *w)
     struct window tmp;
     if (!w)
         w = &tmp;
-    w->before = now_s();
+    w->at_ns = llmc__now_ns();
     ck_assert_status(llmc_meter_open(&m, spec), LLMC_OK);
-    w->after = now_s();
     ck_assert_ptr_nonnull(m);
     for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
         if (!live[i]) {
@@ -121,9 +122,8 @@ static void open_fails(const char *spec, int status)
 static struct window read_now(llmc_meter *m, int want)
 {
     struct window w;
-    w.before = now_s();
+    w.at_ns = llmc__now_ns();
     ck_assert_status(llmc_meter_read(m), want);
-    w.after = now_s();
     return w;
 }
 
@@ -156,24 +156,15 @@ static size_t nvml_channels(const llmc_meter *m)
     return n;
 }
 
-/* energy_j over [a, b] at power_w: within the interval's brackets, and
- * within 2% of P x the mid estimate. */
+/* energy_j over [a, b] at power_w: P x (b - a), exactly. */
 static void assert_energy(double energy_j, double power_w, struct window a,
                           struct window b)
 {
-    double inner = b.before - a.after, outer = b.after - a.before;
-    double mid = (inner + outer) / 2.0;
+    double dt = SECONDS(a, b);
     ck_assert_msg(!isnan(energy_j), "energy is NaN");
-    ck_assert_msg(energy_j >= power_w * inner - SLACK_J &&
-                      energy_j <= power_w * outer + SLACK_J,
-                  "energy %.6f J outside [%.6f, %.6f] J (%.1f W for %.3f-%.3f "
-                  "s)",
-                  energy_j, power_w * inner - SLACK_J,
-                  power_w * outer + SLACK_J, power_w, inner, outer);
-    /* the brackets are microseconds apart in an ordinary run; under
-     * valgrind a read takes long enough to widen them beyond 2% */
-    if (outer - inner < 0.01 * mid)
-        ck_assert_rel(energy_j, power_w * mid, 0.02);
+    ck_assert_msg(REL_OK(energy_j, power_w * dt, EXACT),
+                  "energy %.9f J, want %.9f J (%.1f W for %.3f s)", energy_j,
+                  power_w * dt, power_w, dt);
 }
 
 #define ck_assert_mentions(text, part)                                        \
@@ -199,14 +190,14 @@ START_TEST(test_nvml_two_gpus_counter_match_truth)
         ck_assert_double_eq(ch.energy_j, 0.0);
         ck_assert_int_eq(ch.status, LLMC_OK);
     }
-    sleep_ms(200);
+    advance_ms(200);
     w1 = read_now(m, LLMC_OK);
     for (size_t i = 0; i < 2; i++) {
         llmc_channel ch = channel(m, i);
         e1[i] = ch.energy_j;
         assert_energy(ch.energy_j, watts[i], w0, w1);
     }
-    sleep_ms(200);
+    advance_ms(200);
     w2 = read_now(m, LLMC_OK);
     for (size_t i = 0; i < 2; i++) {
         llmc_channel ch = channel(m, i);
@@ -221,7 +212,7 @@ START_TEST(test_nvml_two_gpus_counter_match_truth)
         assert_energy(ch.energy_j - e1[i], watts[i], w1, w2);
         assert_energy(ch.energy_j, watts[i], w0, w2);
         /* the mean power over the last interval */
-        ck_assert_rel(ch.power_w, watts[i], 0.02);
+        ck_assert_rel(ch.power_w, watts[i], EXACT);
     }
     ck_assert_mentions(llmc_meter_diagnostics(m), "nvml: 2 GPUs");
     ck_assert_int_eq(fake_init_count(), 1);
@@ -240,16 +231,16 @@ START_TEST(test_nvml_units_1000_mw_for_1_s_is_1_j)
     setenv("FAKE_NVML_POWER_MW", "1000,1000", 1);
     setenv("FAKE_NVML_NO_ENERGY", "1", 1);
     m = open_ok("nvml:all", &w0);
-    sleep_ms(1000);
+    advance_ms(1000);
     w1 = read_now(m, LLMC_OK);
     for (size_t i = 0; i < 2; i++) {
         llmc_channel ch = channel(m, i);
         ck_assert_str_eq(llmc_method_name(ch.method),
                          i == 0 ? "counter" : "power");
         assert_energy(ch.energy_j, 1.0, w0, w1);
-        ck_assert_msg(fabs(ch.energy_j - 1.0) < 0.02, "%s: %.6f J, want ~1 J",
-                      ch.name, ch.energy_j);
-        ck_assert_rel(ch.power_w, 1.0, 0.01);
+        ck_assert_msg(ch.energy_j == 1.0, "%s: %.17g J, want 1 J", ch.name,
+                      ch.energy_j);
+        ck_assert_rel(ch.power_w, 1.0, EXACT);
     }
     close_meter(m);
 }
@@ -266,11 +257,11 @@ START_TEST(test_nvml_no_counter_falls_back_to_power)
     setenv("FAKE_NVML_POWER_MW", "250000,400000", 1);
     setenv("FAKE_NVML_NO_ENERGY", "0", 1);
     m = open_ok("nvml:all", &w0);
-    sleep_ms(150);
+    advance_ms(150);
     w1 = read_now(m, LLMC_OK);
     e1 = named(m, "nvml:0").energy_j;
     assert_energy(e1, 250.0, w0, w1);
-    sleep_ms(150);
+    advance_ms(150);
     w2 = read_now(m, LLMC_OK);
 
     ch = named(m, "nvml:0");
@@ -301,7 +292,7 @@ START_TEST(test_nvml_method_power_forces_integration_for_comparison)
     setenv("FAKE_NVML_POWER_MW", "320000", 1);
     setenv("LLMC_NVML_METHOD", "power", 1);
     m = open_ok("nvml:0", &w0);
-    sleep_ms(200);
+    advance_ms(200);
     w1 = read_now(m, LLMC_OK);
     ch = named(m, "nvml:0");
     ck_assert_str_eq(llmc_method_name(ch.method), "power");
@@ -326,7 +317,7 @@ START_TEST(test_nvml_power_is_integrated_with_the_trapezoid_rule)
     /* 100 W growing by 1000 W/s: over 0.2 s, a one-sided sum is off by
      * 20 J; the trapezoid rule is exact on a line */
     struct window w[4];
-    double e = 0.0, lo, hi;
+    double e = 0.0, want;
     llmc_channel ch;
     llmc_meter *m;
 
@@ -335,23 +326,18 @@ START_TEST(test_nvml_power_is_integrated_with_the_trapezoid_rule)
     setenv("FAKE_NVML_NO_ENERGY", "0", 1);
     m = open_ok("nvml:0", &w[0]);
     for (int i = 1; i < 4; i++) {
-        sleep_ms(200);
+        advance_ms(200);
         w[i] = read_now(m, LLMC_OK);
         ch = channel(m, 0);
         ck_assert_str_eq(llmc_method_name(ch.method), "power");
-        /* the init is inside the open; the reads inside their windows */
-        lo = ramp_energy(100.0, 1000.0, w[0].after, w[i - 1].after,
-                         w[i].before);
-        hi = ramp_energy(100.0, 1000.0, w[0].before, w[i - 1].before,
-                         w[i].after);
-        ck_assert_msg(ch.energy_j - e >= lo - 0.01 &&
-                          ch.energy_j - e <= hi + 0.01,
-                      "interval %d: %.4f J outside [%.4f, %.4f] J", i,
-                      ch.energy_j - e, lo, hi);
+        /* the init is at the open; the trapezoid is exact on the ramp */
+        want = ramp_energy(100.0, 1000.0, 0.0, SECONDS(w[0], w[i - 1]),
+                           SECONDS(w[0], w[i]));
+        ck_assert_msg(REL_OK(ch.energy_j - e, want, EXACT),
+                      "interval %d: %.9f J, want %.9f J", i, ch.energy_j - e,
+                      want);
         /* the mean power of the interval, at its middle */
-        ck_assert_rel(ch.power_w, (ch.energy_j - e) / (w[i].before -
-                                                        w[i - 1].after),
-                      0.02);
+        ck_assert_rel(ch.power_w, want / SECONDS(w[i - 1], w[i]), EXACT);
         e = ch.energy_j;
     }
     close_meter(m);
@@ -369,7 +355,7 @@ START_TEST(test_nvml_neither_counter_nor_power_in_auto)
     setenv("FAKE_NVML_NO_POWER", "1", 1);
     m = open_ok("auto", &w0);
     ck_assert_uint_eq(nvml_channels(m), 2);
-    sleep_ms(100);
+    advance_ms(100);
     w1 = read_now(m, LLMC_ENOTSUP);
     ck_assert_error_mentions("nvml:1");
 
@@ -411,7 +397,7 @@ START_TEST(test_nvml_reset_is_flagged_and_not_counted)
     struct window w[5];
     double e[5];
     int reset_at = -1;
-    double counted_inner = 0.0, counted_outer = 0.0;
+    double counted_s = 0.0;
     llmc_meter *m;
 
     setenv("FAKE_NVML_RESET_AFTER_MS", "250", 1);
@@ -419,7 +405,7 @@ START_TEST(test_nvml_reset_is_flagged_and_not_counted)
     e[0] = channel(m, 0).energy_j;
     for (int i = 1; i < 5; i++) {
         llmc_channel ch;
-        sleep_ms(120);
+        advance_ms(120);
         w[i] = read_now(m, LLMC_OK);
         ch = channel(m, 0);
         e[i] = ch.energy_j;
@@ -433,16 +419,16 @@ START_TEST(test_nvml_reset_is_flagged_and_not_counted)
             ck_assert_double_eq(e[i], e[i - 1]);
         } else {
             assert_energy(e[i] - e[i - 1], 300.0, w[i - 1], w[i]);
-            counted_inner += w[i].before - w[i - 1].after;
-            counted_outer += w[i].after - w[i - 1].before;
+            counted_s += SECONDS(w[i - 1], w[i]);
         }
     }
-    ck_assert_msg(reset_at > 0, "no reset seen");
+    /* the reset at 250 ms is seen by the read at 360 ms */
+    ck_assert_int_eq(reset_at, 3);
     ck_assert_str_eq(llmc_method_name(channel(m, 0).method), "counter");
-    /* the truth minus the lost interval */
-    ck_assert(e[4] >= 300.0 * counted_inner - SLACK_J);
-    ck_assert(e[4] <= 300.0 * counted_outer + SLACK_J);
-    ck_assert(e[4] < 300.0 * (w[4].before - w[0].after));
+    /* the truth minus the lost interval: 3 x 120 ms at 300 W */
+    ck_assert_double_eq(counted_s, 0.360);
+    ck_assert_rel(e[4], 300.0 * counted_s, EXACT);
+    ck_assert(e[4] < 300.0 * SECONDS(w[0], w[4]));
     close_meter(m);
 }
 END_TEST
@@ -456,7 +442,7 @@ START_TEST(test_nvml_window_shorter_than_update_is_too_short)
     setenv("FAKE_NVML_COUNTER_STEP_MS", "50", 1);
     m = open_ok("nvml:0", &w0);
     for (int i = 0; i < 3; i++) {
-        sleep_ms(10);
+        advance_ms(10);
         w = read_now(m, LLMC_OK);
     }
     ch = channel(m, 0);
@@ -464,14 +450,16 @@ START_TEST(test_nvml_window_shorter_than_update_is_too_short)
                       LLMC_QUALITY_TOO_SHORT);
     ck_assert_int_eq(ch.status, LLMC_OK);
     ck_assert_mentions(ch.detail, "100 ms");
-    ck_assert(ch.energy_j >= 0.0);
-    ck_assert(ch.energy_j <= 300.0 * (w.after - w0.before) + SLACK_J);
-    /* a long enough window counts all of it, up to one 50 ms step */
-    sleep_ms(200);
+    /* 30 ms in, the counter has not moved from its first 50 ms step */
+    ck_assert_double_eq(ch.energy_j, 0.0);
+    (void)w;
+    /* a long enough window counts all the counter says: at 230 ms, its
+     * last step was at 200 ms */
+    advance_ms(200);
     w = read_now(m, LLMC_OK);
+    ck_assert_double_eq(SECONDS(w0, w), 0.230);
     ch = channel(m, 0);
-    ck_assert(ch.energy_j >= 300.0 * (w.before - w0.after - 0.050) - SLACK_J);
-    ck_assert(ch.energy_j <= 300.0 * (w.after - w0.before + 0.050) + SLACK_J);
+    ck_assert_rel(ch.energy_j, 300.0 * 0.200, EXACT);
     close_meter(m);
 }
 END_TEST
@@ -488,7 +476,7 @@ START_TEST(test_nvml_transient_failure_loses_nothing)
     setenv("FAKE_NVML_ENERGY_ERROR_AFTER_MS", "50", 1);
     setenv("FAKE_NVML_ENERGY_ERROR_FOR_MS", "400", 1);
     m = open_ok("nvml:0", &w0);
-    sleep_ms(200);
+    advance_ms(200);
     w1 = read_now(m, LLMC_EIO);
     ck_assert_error_mentions("Timeout");
     ch = channel(m, 0);
@@ -496,7 +484,7 @@ START_TEST(test_nvml_transient_failure_loses_nothing)
     ck_assert_uint_eq(ch.quality, LLMC_QUALITY_GAP);
     ck_assert_double_eq(ch.energy_j, 0.0);
     ck_assert_mentions(ch.detail, "cumulative");
-    sleep_ms(350);
+    advance_ms(350);
     w2 = read_now(m, LLMC_OK);
     ch = channel(m, 0);
     ck_assert_int_eq(ch.status, LLMC_OK);
@@ -519,11 +507,11 @@ START_TEST(test_nvml_lost_gpu_stops_the_channel)
     setenv("FAKE_NVML_ENERGY_ERROR_AFTER_MS", "100", 1);
     setenv("FAKE_NVML_ENERGY_ERROR_FOR_MS", "300", 1);
     m = open_ok("nvml:0", &w0);
-    sleep_ms(30);
+    advance_ms(30);
     w1 = read_now(m, LLMC_OK);
     e1 = channel(m, 0).energy_j;
     assert_energy(e1, 300.0, w0, w1);
-    sleep_ms(200);
+    advance_ms(200);
     read_now(m, LLMC_ENODEV);
     ch = channel(m, 0);
     ck_assert_int_eq(ch.status, LLMC_ENODEV);
@@ -531,7 +519,7 @@ START_TEST(test_nvml_lost_gpu_stops_the_channel)
     ck_assert_mentions(ch.detail, "stops counting");
     ck_assert_double_eq(ch.energy_j, e1);
     /* the fake answers again by now, but a lost GPU is not read again */
-    sleep_ms(400);
+    advance_ms(400);
     read_now(m, LLMC_ENODEV);
     ck_assert_int_eq(channel(m, 0).status, LLMC_ENODEV);
     ck_assert_double_eq(channel(m, 0).energy_j, e1);
@@ -549,17 +537,17 @@ START_TEST(test_nvml_counter_unsupported_later_switches_to_power)
     setenv("FAKE_NVML_ENERGY_ERROR", "3", 1); /* NVML_ERROR_NOT_SUPPORTED */
     setenv("FAKE_NVML_ENERGY_ERROR_AFTER_MS", "150", 1);
     m = open_ok("nvml:0", &w0);
-    sleep_ms(50);
+    advance_ms(50);
     w1 = read_now(m, LLMC_OK);
     ck_assert_str_eq(llmc_method_name(channel(m, 0).method), "counter");
-    sleep_ms(200);
+    advance_ms(200);
     w2 = read_now(m, LLMC_OK);
     ch = channel(m, 0);
     ck_assert_str_eq(llmc_method_name(ch.method), "power");
     ck_assert_uint_eq(ch.quality & LLMC_QUALITY_FALLBACK,
                       LLMC_QUALITY_FALLBACK);
     ck_assert_mentions(ch.detail, "stopped working");
-    sleep_ms(150);
+    advance_ms(150);
     w3 = read_now(m, LLMC_OK);
     /* constant power: the switch loses nothing */
     assert_energy(channel(m, 0).energy_j, 300.0, w0, w3);
@@ -582,7 +570,7 @@ START_TEST(test_nvml_cuda_visible_devices_by_index)
     setenv("CUDA_VISIBLE_DEVICES", "1", 1);
     m = open_ok("nvml:all", &w0);
     ck_assert_uint_eq(llmc_meter_channel_count(m), 1);
-    sleep_ms(100);
+    advance_ms(100);
     w1 = read_now(m, LLMC_OK);
     ch = channel(m, 0);
     ck_assert_str_eq(ch.name, "nvml:1");
@@ -872,6 +860,12 @@ int main(void)
             return 1;
         }
         memcpy(&fake_init_count, &sym, sizeof sym);
+        if (!(sym = dlsym(fake, "fake_nvml_use_clock"))) {
+            fprintf(stderr, "test_meter_nvml: %s has no "
+                            "fake_nvml_use_clock: rebuild it\n", fake_path);
+            return 1;
+        }
+        memcpy(&fake_use_clock, &sym, sizeof sym);
     }
     sr = srunner_create(nvml_suite());
     srunner_run_all(sr, CK_NORMAL);

@@ -1,7 +1,9 @@
 /*
  * test_meter_simple.c - meters that read no hardware (const, model, replay)
  * and the meter spec itself: known power in, known energy out, every bad
- * spec answered with its code and a message that names it.
+ * spec answered with its code and a message that names it. Time is the
+ * library's manual time (lib/core/clock.c), which the tests advance: the
+ * energies are exact.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +14,8 @@
 #include <unistd.h>
 
 #include "testutil.h"
+/* manual time: the test links the static archive */
+#include "../lib/core/internal.h"
 
 static char dir[64];
 
@@ -19,6 +23,7 @@ static void setup(void)
 {
     snprintf(dir, sizeof dir, "/tmp/llmc-simple-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
+    llmc__clock_manual(0);
 }
 
 static void teardown(void)
@@ -26,18 +31,9 @@ static void teardown(void)
     remove_tree(dir);
 }
 
-static void sleep_ms(long ms)
+static void advance_ms(long ms)
 {
-    struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&d, &d) != 0 && errno == EINTR)
-        ;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    llmc__clock_advance_ns((int64_t)ms * 1000000);
 }
 
 static void write_text(const char *name, const char *text)
@@ -68,7 +64,7 @@ static llmc_meter *replay_read_after(const char *name, const char *text,
     write_text(name, text);
     snprintf(spec, sizeof spec, "replay:%s/%s", dir, name);
     ck_assert_status(llmc_meter_open(&m, spec), LLMC_OK);
-    sleep_ms(ms);
+    advance_ms(ms);
     ck_assert_status(llmc_meter_read(m), LLMC_OK);
     return m;
 }
@@ -76,21 +72,16 @@ static llmc_meter *replay_read_after(const char *name, const char *text,
 START_TEST(test_const_meter_integrates_its_power)
 {
     llmc_meter *m;
-    double t0, t1;
     llmc_channel ch;
-    t0 = now_s();
     ck_assert_status(llmc_meter_open(&m, "const:1.5kW"), LLMC_OK);
-    t1 = now_s();
-    sleep_ms(200);
+    advance_ms(200);
     ck_assert_status(llmc_meter_read(m), LLMC_OK);
     ch = channel0(m);
     ck_assert_str_eq(ch.name, "const");
     ck_assert_int_eq(ch.method, LLMC_METHOD_CONST);
     ck_assert_double_eq(ch.power_w, 1500.0);
-    /* between 1.5 kW x (now - t1) and 1.5 kW x (now - t0) */
-    ck_assert_double_le(ch.energy_j, 1500.0 * (now_s() - t0));
-    ck_assert_double_ge(ch.energy_j, 1500.0 * 0.2);
-    (void)t1;
+    /* 1.5 kW x 200 ms */
+    ck_assert_rel(ch.energy_j, 300.0, 1e-12);
     llmc_meter_free(m);
 }
 END_TEST
@@ -99,25 +90,21 @@ START_TEST(test_replay_meter_integrates_the_trace)
 {
     llmc_meter *m;
     llmc_channel ch;
-    double t0, elapsed;
     /* 100 W for 0.1 s, then 300 W until 10 s */
     write_text("trace.csv", "time_s,power_w\n# a comment\n0,100\n0.1,300\n10,0\n");
     {
         char spec[128];
         snprintf(spec, sizeof spec, "replay:%s/trace.csv", dir);
-        t0 = now_s();
         ck_assert_status(llmc_meter_open(&m, spec), LLMC_OK);
     }
-    sleep_ms(300);
+    advance_ms(300);
     ck_assert_status(llmc_meter_read(m), LLMC_OK);
-    elapsed = now_s() - t0;
     ch = channel0(m);
     ck_assert_str_eq(ch.name, "replay");
     ck_assert_int_eq(ch.method, LLMC_METHOD_CONST);
     ck_assert_msg(strstr(ch.detail, "3 rows") != NULL, "%s", ch.detail);
-    /* 10 J for the first 0.1 s, then 300 W */
-    ck_assert_double_le(ch.energy_j, 10.0 + 300.0 * (elapsed - 0.1));
-    ck_assert_double_ge(ch.energy_j, 10.0 + 300.0 * (0.3 - 0.1) - 1e-9);
+    /* 10 J for the first 0.1 s, then 300 W for 0.2 s */
+    ck_assert_rel(ch.energy_j, 10.0 + 300.0 * 0.2, 1e-12);
     llmc_meter_free(m);
 }
 END_TEST
@@ -197,21 +184,17 @@ START_TEST(test_replay_needs_a_file_and_takes_indented_rows)
 {
     llmc_meter *m = NULL;
     llmc_channel ch;
-    double t0, elapsed;
     ck_assert_status(llmc_meter_open(&m, "replay"), LLMC_EPARSE);
     ck_assert_error_mentions("replay needs a trace file");
     ck_assert_status(llmc_meter_open(&m, "replay:"), LLMC_EPARSE);
     ck_assert_error_mentions("'replay:trace.csv'");
     ck_assert_ptr_null(m);
 
-    t0 = now_s();
     m = replay_read_after("indented.csv", "  0,100\n\t10, 100\n", 100);
-    elapsed = now_s() - t0;
     ch = channel0(m);
     ck_assert_msg(strstr(ch.detail, "2 rows") != NULL, "%s", ch.detail);
-    /* 100 W from the open to the read */
-    ck_assert_double_ge(ch.energy_j, 100.0 * 0.1 - 1e-9);
-    ck_assert_double_le(ch.energy_j, 100.0 * elapsed);
+    /* 100 W from the open to the read, 100 ms later */
+    ck_assert_rel(ch.energy_j, 100.0 * 0.1, 1e-12);
     llmc_meter_free(m);
 }
 END_TEST
@@ -221,7 +204,7 @@ START_TEST(test_model_meter_with_utilisation_is_tdp_times_u)
     llmc_meter *m;
     llmc_channel ch;
     ck_assert_status(llmc_meter_open(&m, "model:NVIDIA L4@0.5"), LLMC_OK);
-    sleep_ms(100);
+    advance_ms(100);
     llmc_meter_read(m);
     ch = channel0(m);
     ck_assert_str_eq(ch.name, "model:NVIDIA L4");
@@ -261,7 +244,7 @@ START_TEST(test_model_meter_for_a_cpu_follows_proc_stat)
     ck_assert_status(llmc_meter_open(&m, "model:AMD EPYC 7742"), LLMC_OK);
     /* the CPU was 25% busy over the next interval: 225 W x 0.25 */
     write_stat(1000 + 100, 1000 + 300);
-    sleep_ms(200);
+    advance_ms(200);
     ck_assert_status(llmc_meter_read(m), LLMC_OK);
     ch = channel0(m);
     ck_assert_int_eq(ch.method, LLMC_METHOD_MODEL);
@@ -270,7 +253,7 @@ START_TEST(test_model_meter_for_a_cpu_follows_proc_stat)
     e1 = ch.energy_j;
     /* idle: nothing more */
     write_stat(1100, 1300 + 400);
-    sleep_ms(100);
+    advance_ms(100);
     llmc_meter_read(m);
     ch = channel0(m);
     ck_assert_double_eq(ch.power_w, 0.0);
@@ -387,7 +370,7 @@ START_TEST(test_cputime_meter_counts_this_process_and_its_children)
     write_proc(900001, me, 50 + tck, 50 + tck, 0, 0);
     write_proc(900002, 900001, 10 + tck, 0, 0, 0);
     write_proc(900003, 1, 7000 + 100 * tck, 0, 0, 0);
-    sleep_ms(100);
+    advance_ms(100);
     ck_assert_status(llmc_meter_read(m), LLMC_OK);
     ch = channel0(m);
     ck_assert_double_eq_tol(ch.energy_j, 4 * 6.25, 1e-9);
@@ -397,24 +380,24 @@ START_TEST(test_cputime_meter_counts_this_process_and_its_children)
      * parent's cutime, and nothing is counted twice or lost */
     drop_proc(900002);
     write_proc(900001, me, 50 + tck, 50 + tck, 10 + tck, 0);
-    sleep_ms(20);
+    advance_ms(20);
     ck_assert_status(llmc_meter_read(m), LLMC_OK);
     ck_assert_double_eq_tol(channel0(m).energy_j, e1, 1e-9);
 
     /* the child is re-parented away with its time: nothing, not less */
     write_proc(900001, 1, 50 + tck, 50 + tck, 10 + tck, 0);
-    sleep_ms(20);
+    advance_ms(20);
     ck_assert_status(llmc_meter_read(m), LLMC_OK);
     ck_assert_double_eq_tol(channel0(m).energy_j, e1, 1e-9);
     ck_assert_double_eq(channel0(m).power_w, 0.0);
 
     /* never more than every package at its TDP: 2 x 350 W */
     write_proc(me, 1, 500 + 100000 * tck, 100, 0, 0);
-    sleep_ms(100);
+    advance_ms(100);
     ck_assert_status(llmc_meter_read(m), LLMC_OK);
     ch = channel0(m);
     ck_assert_double_eq_tol(ch.power_w, 700.0, 1e-6);
-    ck_assert(ch.energy_j > e1 && ch.energy_j < e1 + 700.0 * 1.0);
+    ck_assert_rel(ch.energy_j, e1 + 700.0 * 0.1, 1e-12);
     llmc_meter_free(m);
     unsetenv("LLMC_PROCFS_ROOT");
 }
@@ -442,7 +425,7 @@ START_TEST(test_cputime_meter_names_its_cpu_or_says_it_is_a_default)
     ck_assert_status(llmc_meter_open(&m, "cputime"), LLMC_OK);
     ck_assert_status(llmc_meter_read(m), LLMC_OK);
     write_proc(me, 1, tck / 2, 0, 0, 0); /* at most 96 W x 100 ms */
-    sleep_ms(100);
+    advance_ms(100);
     ck_assert_status(llmc_meter_read(m), LLMC_OK);
     ch = channel0(m);
     ck_assert_str_eq(ch.device, "Fictional Cores 9000");

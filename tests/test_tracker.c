@@ -6,6 +6,7 @@
  * several processes on one node track the same RAPL package.
  */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -25,6 +26,8 @@
 #include "testutil.h"
 /* the step hook's slots, seen from inside: which threads own one */
 #include "../lib/track/tracker.h"
+/* manual time: the test links the static archive */
+#include "../lib/core/internal.h"
 
 static char scratch[256];
 
@@ -47,11 +50,53 @@ static void path_in(char *buf, size_t size, const char *name)
     snprintf(buf, size, "%s/%s", scratch, name);
 }
 
+/* Real time: for what another process or the network does. */
 static void sleep_ms(long ms)
 {
     struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&d, &d) != 0 && errno == EINTR)
         ;
+}
+
+/* The tests about time run on the library's manual time
+ * (lib/core/clock.c): it moves only when the test says, so that intervals,
+ * durations and energies are exact whatever the load of the machine.
+ * manual_time() comes first in such a test, before any tracker starts;
+ * forked children would inherit it, so a test that forks stays on real
+ * time. Its wall clock starts on a whole second, so that what the grid
+ * counts in whole seconds (a backoff) falls the same in every run. */
+static void manual_time(void)
+{
+    llmc__clock_manual((int64_t)time(NULL) * 1000000000);
+}
+
+/* The fake NVML at path (the object the library will dlopen) follows
+ * manual time: its energy is the library's clock times its power. */
+static void fake_nvml_on_manual_time(const char *path)
+{
+    void *fake = dlopen(path, RTLD_NOW | RTLD_LOCAL), *sym;
+    void (*use_clock)(int64_t (*)(void));
+    ck_assert_msg(fake != NULL, "%s", dlerror());
+    ck_assert_ptr_nonnull(sym = dlsym(fake, "fake_nvml_use_clock"));
+    memcpy(&use_clock, &sym, sizeof sym);
+    use_clock(llmc__now_ns);
+    /* kept open: the library's handle is this one */
+}
+
+/* After every test: the system's clocks again, for the next test when
+ * Check runs them in one process (CK_FORK=no). */
+static void real_time(void)
+{
+    llmc__clock_real();
+}
+
+/* Lets ms of manual time pass in 1 ms ticks, as the machine's clock would:
+ * every sample due meanwhile is taken at its exact time, and each tick
+ * returns once what it made due has run. */
+static void pass_ms(long ms)
+{
+    for (long i = 0; i < ms; i++)
+        llmc__clock_advance_ns(1000000);
 }
 
 static llmc_tracker *tracker_with(const char *config)
@@ -70,11 +115,12 @@ static llmc_totals totals_of(llmc_tracker *t, const char *phase)
     return o;
 }
 
-/* Runs t for ms milliseconds; its totals once stopped. */
+/* Runs t for ms milliseconds of manual time; its totals once stopped. */
 static llmc_totals run_for(llmc_tracker *t, long ms)
 {
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(ms);
+    pass_ms(ms);
     ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
     return totals_of(t, NULL);
 }
@@ -88,17 +134,15 @@ START_TEST(test_tracker_const_meter_energy_is_power_times_duration)
     llmc_totals o;
     o = run_for(t, 450);
     ck_assert(o.measured);
-    ck_assert_double_ge(o.duration_s, 0.45);
-    ck_assert_double_lt(o.duration_s, 1.5);
-    /* the meter and the tracker read the clock microseconds apart */
-    ck_assert_double_eq_tol(o.energy_j, 300.0 * o.duration_s, 300.0 * 2e-3);
+    ck_assert_double_eq_tol(o.duration_s, 0.45, 1e-12);
+    ck_assert_rel(o.energy_j, 300.0 * 0.45, 1e-12);
     ck_assert_rel(o.energy_kwh, o.energy_j / 3.6e6, 1e-12);
     ck_assert_rel(o.operational_kgco2e, o.energy_j / 3.6e6 * 1.2 * 500 / 1000,
                   1e-12);
     ck_assert_rel(o.intensity_gco2e_per_kwh, 500.0, 1e-12);
     ck_assert_double_eq(o.embodied_kgco2e, 0.0);
     ck_assert_rel(o.total_kgco2e, o.operational_kgco2e, 1e-12);
-    ck_assert_uint_ge(o.samples, 4); /* every 100 ms, and the final one */
+    ck_assert_uint_eq(o.samples, 5); /* every 100 ms, and the final one */
     ck_assert_uint_eq(o.quality, 0);
     llmc_tracker_free(t);
 }
@@ -110,12 +154,14 @@ START_TEST(test_tracker_embodied_share_of_devices)
     llmc_tracker *t = tracker_with("meters=const:100W; grid=FR; interval=100ms;"
                                    "hardware=NVIDIA H100 SXM5 80GB; devices=8");
     llmc_totals o;
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(300);
+    pass_ms(300);
     llmc_tracker_stop(t);
     o = totals_of(t, NULL);
-    ck_assert_rel(o.embodied_kgco2e,
-                  8 * 164.0 * o.duration_s / (5 * 365.25 * 86400), 1e-9);
+    ck_assert_double_eq_tol(o.duration_s, 0.3, 1e-12);
+    ck_assert_rel(o.embodied_kgco2e, 8 * 164.0 * 0.3 / (5 * 365.25 * 86400),
+                  1e-9);
     ck_assert_rel(o.total_kgco2e, o.operational_kgco2e + o.embodied_kgco2e,
                   1e-12);
     ck_assert_rel(o.intensity_gco2e_per_kwh, 56.039, 1e-12);
@@ -500,19 +546,20 @@ START_TEST(test_tracker_phases_split_steps_time_and_energy)
     llmc_tracker *t = tracker_with("meters=const:200W; grid=const:100; "
                                    "interval=100ms");
     llmc_totals all, train, eval, ckpt;
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     for (int i = 0; i < 10; i++)
         llmc_tracker_step(t, 100);
-    sleep_ms(250);
+    pass_ms(250);
     ck_assert_status(llmc_tracker_phase(t, "eval"), LLMC_OK);
     for (int i = 0; i < 4; i++)
         llmc_tracker_step(t, 50);
-    sleep_ms(150);
+    pass_ms(150);
     ck_assert_status(llmc_tracker_phase(t, "checkpoint"), LLMC_OK);
-    sleep_ms(100);
+    pass_ms(100);
     ck_assert_status(llmc_tracker_phase(t, "train"), LLMC_OK);
     llmc_tracker_step(t, 100);
-    sleep_ms(50);
+    pass_ms(50);
     llmc_tracker_stop(t);
     all = totals_of(t, NULL);
     train = totals_of(t, "train");
@@ -529,10 +576,12 @@ START_TEST(test_tracker_phases_split_steps_time_and_energy)
     ck_assert_rel(train.duration_s + eval.duration_s + ckpt.duration_s,
                   all.duration_s, 1e-9);
     /* each phase got the energy of its own time at 200 W */
-    ck_assert_double_eq_tol(eval.duration_s, 0.150, 0.030);
-    ck_assert_double_eq_tol(ckpt.duration_s, 0.100, 0.030);
-    ck_assert_double_eq_tol(eval.energy_j, 200.0 * eval.duration_s, 1.0);
-    ck_assert_double_eq_tol(ckpt.energy_j, 200.0 * ckpt.duration_s, 1.0);
+    ck_assert_double_eq_tol(train.duration_s, 0.300, 1e-12);
+    ck_assert_double_eq_tol(eval.duration_s, 0.150, 1e-12);
+    ck_assert_double_eq_tol(ckpt.duration_s, 0.100, 1e-12);
+    ck_assert_rel(train.energy_j, 200.0 * 0.300, 1e-9);
+    ck_assert_rel(eval.energy_j, 200.0 * 0.150, 1e-9);
+    ck_assert_rel(ckpt.energy_j, 200.0 * 0.100, 1e-9);
     llmc_tracker_free(t);
 }
 END_TEST
@@ -572,33 +621,38 @@ START_TEST(test_tracker_a_thousand_phases_keep_their_own_totals)
     uint64_t steps = 0, tokens = 0;
     char name[16];
 
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     for (int i = 0; i < N; i++) {
         snprintf(name, sizeof name, "epoch-%d", i);
         ck_assert_status(llmc_tracker_phase(t, name), LLMC_OK);
         for (int k = 0; k <= i % 5; k++)
             llmc_tracker_step(t, (uint64_t)i + 1);
+        pass_ms(1);
         if (i % 100 == 0)
-            sleep_ms(60); /* some phases span samples */
+            pass_ms(60); /* some phases span samples */
         if (i % 10 == 9) { /* back to training between epochs */
             ck_assert_status(llmc_tracker_phase(t, "train"), LLMC_OK);
             llmc_tracker_step(t, 1000);
+            pass_ms(1);
         }
     }
     /* the first epochs' counters have served many phases since */
     ck_assert_status(llmc_tracker_phase(t, "epoch-3"), LLMC_OK);
     llmc_tracker_step(t, 7);
     llmc_tracker_step(t, 7);
-    sleep_ms(30);
+    pass_ms(30);
     ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
 
     all = totals_of(t, NULL);
     ck_assert_uint_eq(all.steps, 3000 + N / 10 + 2); /* 1..5 steps each */
     for (int i = 0; i <= N; i++) {
+        double want_s;
         if (i == N) {
             o = totals_of(t, "train");
             ck_assert_uint_eq(o.steps, N / 10);
             ck_assert_uint_eq(o.tokens, 1000 * (N / 10));
+            want_s = 0.001 * (N / 10);
         } else {
             uint64_t want = (uint64_t)(i % 5 + 1) + (i == 3 ? 2 : 0);
             snprintf(name, sizeof name, "epoch-%d", i);
@@ -608,11 +662,13 @@ START_TEST(test_tracker_a_thousand_phases_keep_their_own_totals)
                           (unsigned long long)want);
             ck_assert_uint_eq(o.tokens, (uint64_t)(i % 5 + 1) * (uint64_t)(i + 1) +
                                             (i == 3 ? 14 : 0));
+            want_s = 0.001 + (i % 100 == 0 ? 0.060 : 0) + (i == 3 ? 0.030 : 0);
         }
-        /* each phase got the energy of its own time at 100 W */
-        ck_assert_msg(o.duration_s > 0.0, "phase %d has no time", i);
-        ck_assert_double_eq_tol(o.energy_j, 100.0 * o.duration_s,
-                                0.05 * 100.0 * o.duration_s + 0.01);
+        /* each phase got its own time, and the energy of it at 100 W */
+        ck_assert_msg(fabs(o.duration_s - want_s) < 1e-12,
+                      "phase %d: %.12f s, want %.3f s", i, o.duration_s,
+                      want_s);
+        ck_assert_rel(o.energy_j, 100.0 * want_s, 1e-9);
         energy_j += o.energy_j;
         duration_s += o.duration_s;
         steps += o.steps;
@@ -698,6 +754,7 @@ START_TEST(test_tracker_checkpoint_resumes_a_hundred_phases)
              "checkpoint=%s",
              ck);
 
+    manual_time();
     t = tracker_with(config);
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     for (int i = 0; i < 100; i++) {
@@ -706,7 +763,7 @@ START_TEST(test_tracker_checkpoint_resumes_a_hundred_phases)
         for (int k = 0; k <= i; k++)
             llmc_tracker_step(t, 10);
         if (i % 20 == 0)
-            sleep_ms(20);
+            pass_ms(20);
     }
     ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
     for (int i = 0; i < 100; i++) {
@@ -757,12 +814,14 @@ START_TEST(test_tracker_log_has_one_json_line_per_sample)
     path_in(log, sizeof log, "run.jsonl");
     snprintf(config, sizeof config,
              "meters=const:50W; grid=FR; interval=100ms; log=%s", log);
+    manual_time();
     t = tracker_with(config);
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     for (int i = 0; i < 30; i++) {
         llmc_tracker_step(t, 10);
-        sleep_ms(10);
+        pass_ms(10);
     }
+    pass_ms(5); /* the stop falls between two samples */
     llmc_tracker_stop(t);
     o = totals_of(t, NULL);
     ck_assert_ptr_nonnull(f = fopen(log, "r"));
@@ -787,6 +846,7 @@ START_TEST(test_tracker_log_has_one_json_line_per_sample)
     }
     fclose(f);
     ck_assert_uint_eq(lines, o.samples);
+    ck_assert_uint_eq(lines, 4); /* at 100, 200 and 300 ms, and the stop */
     ck_assert_int_eq(last_step, 30);
     /* the log holds the whole run: its lines add up to the totals */
     ck_assert_rel(sum_j, o.energy_j, 1e-9);
@@ -824,11 +884,12 @@ START_TEST(test_tracker_checkpoint_continues_totals)
     snprintf(config, sizeof config,
              "meters=const:100W; grid=const:300; interval=100ms; checkpoint=%s",
              ck);
+    manual_time();
     a = tracker_with(config);
     ck_assert_status(llmc_tracker_start(a), LLMC_OK);
     for (int i = 0; i < 7; i++)
         llmc_tracker_step(a, 1000);
-    sleep_ms(200);
+    pass_ms(200);
     ck_assert_status(llmc_tracker_stop(a), LLMC_OK);
     ta = totals_of(a, NULL);
     llmc_tracker_free(a);
@@ -837,14 +898,16 @@ START_TEST(test_tracker_checkpoint_continues_totals)
     ck_assert_status(llmc_tracker_start(b), LLMC_OK);
     for (int i = 0; i < 3; i++)
         llmc_tracker_step(b, 1000);
-    sleep_ms(200);
+    pass_ms(200);
     ck_assert_status(llmc_tracker_stop(b), LLMC_OK);
     tb = totals_of(b, NULL);
     ck_assert_uint_eq(tb.steps, 10);
     ck_assert_uint_eq(tb.tokens, 10000);
-    ck_assert_double_gt(tb.energy_j, ta.energy_j + 100.0 * 0.19);
-    ck_assert_double_eq_tol(tb.energy_j, 100.0 * tb.duration_s, 100.0 * 4e-3);
-    ck_assert_double_gt(tb.duration_s, ta.duration_s + 0.19);
+    /* 200 ms at 100 W in each run */
+    ck_assert_double_eq_tol(ta.duration_s, 0.2, 1e-12);
+    ck_assert_rel(ta.energy_j, 20.0, 1e-9);
+    ck_assert_double_eq_tol(tb.duration_s, 0.4, 1e-12);
+    ck_assert_rel(tb.energy_j, 40.0, 1e-9);
     ck_assert_uint_eq(totals_of(b, "train").steps, 10);
     ck_assert_status(llmc_tracker_report_json(&report, b), LLMC_OK);
     ck_assert_ptr_nonnull(strstr(report, "\"resumed_from_checkpoint\": true"));
@@ -1119,9 +1182,10 @@ START_TEST(test_tracker_json_text_survives_host_jansson_allocators)
              log, ck);
     t = tracker_with(config);
     json_set_alloc_funcs(host_malloc, host_free);
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     llmc_tracker_step(t, 100);
-    sleep_ms(250);
+    pass_ms(250);
     ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
     ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
     llmc_tracker_free(t);
@@ -1187,7 +1251,8 @@ START_TEST(test_tracker_configure_is_all_or_nothing)
                      LLMC_ENOTFOUND);
     o = run_for(t, 200);
     ck_assert_rel(o.intensity_gco2e_per_kwh, 200.0, 1e-12);
-    ck_assert_rel(o.energy_j, 50.0 * o.duration_s, 1e-2);
+    ck_assert_double_eq_tol(o.duration_s, 0.2, 1e-12);
+    ck_assert_rel(o.energy_j, 50.0 * 0.2, 1e-9);
     ck_assert_rel(o.operational_kgco2e, o.energy_kwh * 1.5 * 200 / 1000, 1e-9);
     llmc_tracker_free(t);
 }
@@ -1218,9 +1283,10 @@ START_TEST(test_tracker_environment_configures_and_bad_values_are_named)
     setenv("LLMC_PUE", "1.25", 1);
     setenv("LLMC_GRID", "DE", 1);
     setenv("LLMC_METERS", "const:40W", 1);
+    manual_time();
     ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(120);
+    pass_ms(120);
     llmc_tracker_stop(t);
     ck_assert_rel(totals_of(t, NULL).intensity_gco2e_per_kwh, 380.95, 1e-12);
     ck_assert_rel(totals_of(t, NULL).operational_kgco2e,
@@ -1341,11 +1407,12 @@ START_TEST(test_tracker_without_meters_reports_unmeasured_not_zero)
     llmc_totals o;
     char *report;
     no_hardware_here();
+    manual_time();
     t = tracker_with("meters=auto; grid=FR; interval=100ms; fallback=none");
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     ck_assert_uint_eq(llmc_tracker_channel_count(t), 0);
     llmc_tracker_step(t, 100);
-    sleep_ms(150);
+    pass_ms(150);
     llmc_tracker_stop(t);
     o = totals_of(t, NULL);
     ck_assert(!o.measured);
@@ -1420,6 +1487,7 @@ START_TEST(test_tracker_without_a_readable_meter_says_so_and_estimates)
     no_hardware_here();
     fake_proc(1000);
     warnings_seen = 0;
+    manual_time();
     llmc_log_set(catch_warning, NULL);
     t = tracker_with("meters=auto; grid=const:500g/kWh; sampler=inline");
     ck_assert_status(llmc_tracker_status(&why, t), LLMC_ESTATE);
@@ -1443,7 +1511,7 @@ START_TEST(test_tracker_without_a_readable_meter_says_so_and_estimates)
     /* the estimate: 0.4 CPU-seconds at 350 W / 56 cores */
     ck_assert_uint_eq(llmc_tracker_channel_count(t), 1);
     fake_proc(1000 + 2 * tck / 5);
-    sleep_ms(50);
+    pass_ms(50);
     ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
     o = totals_of(t, NULL);
     ck_assert(o.measured);
@@ -1535,17 +1603,21 @@ START_TEST(test_tracker_takes_the_gpus_profile_from_the_meter)
     setenv("LLMC_SYSFS_ROOT", scratch, 1);
     setenv("LLMC_NVML_LIBRARY", fake, 1);
     setenv("FAKE_NVML_DEVICES", "2", 1);
+    manual_time();
+    fake_nvml_on_manual_time(fake);
 
     /* "NVIDIA H100 80GB HBM3", 81559 MiB, 700 W: the H100 SXM5 80GB,
      * 164 kg each over 5 years, for both GPUs */
     t = tracker_with("meters=nvml:all; grid=const:500g/kWh; sampler=inline");
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(200);
+    pass_ms(200);
     ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
     o = totals_of(t, NULL);
-    ck_assert_double_eq_tol(o.embodied_kgco2e,
-                            164.0 * 2 * o.duration_s / (5 * 365.25 * 86400),
-                            1e-12);
+    ck_assert_double_eq_tol(o.duration_s, 0.2, 1e-12);
+    ck_assert_rel(o.embodied_kgco2e, 164.0 * 2 * 0.2 / (5 * 365.25 * 86400),
+                  1e-9);
+    /* the fake's two GPUs at 300 W each */
+    ck_assert_rel(o.energy_j, 2 * 300.0 * 0.2, 1e-9);
     e = embodied_of(t);
     ck_assert(json_is_true(json_object_get(e, "included")));
     ck_assert_str_eq(json_string_value(json_object_get(e, "hardware")),
@@ -1580,6 +1652,7 @@ START_TEST(test_tracker_takes_the_gpus_profile_from_the_meter)
     setenv("FAKE_NVML_DEFAULT_LIMIT_MW", "0", 1);
     t = tracker_with("meters=nvml:all; grid=const:500g/kWh; sampler=inline");
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    pass_ms(100);
     llmc_tracker_stop(t);
     e = embodied_of(t);
     ck_assert(json_is_false(json_object_get(e, "included")));
@@ -1593,7 +1666,7 @@ START_TEST(test_tracker_takes_the_gpus_profile_from_the_meter)
          * included false) */
         llmc_totals o = totals_of(t, NULL);
         ck_assert_double_eq(o.embodied_kgco2e, 0.0);
-        ck_assert(o.energy_j > 0.0);
+        ck_assert_rel(o.energy_j, 2 * 300.0 * 0.1, 1e-9);
         ck_assert_double_eq(o.total_kgco2e, o.operational_kgco2e);
     }
     llmc_tracker_free(t);
@@ -1690,18 +1763,23 @@ START_TEST(test_tracker_inline_sampler_samples_from_step)
     llmc_tracker *t = tracker_with("meters=const:80W; grid=const:100; "
                                    "interval=100ms; sampler=inline");
     llmc_totals o;
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     for (int i = 0; i < 50; i++) {
         llmc_tracker_step(t, 1);
-        sleep_ms(10);
+        pass_ms(10);
     }
-    /* before stop: only steps can have sampled */
+    /* before stop: only steps can have sampled. A thread's every 8th step
+     * looks at the clock (at 70, 150, 230, ... ms): the first due at or
+     * after 100 ms samples, and the next is due an interval after it, so
+     * the steps at 150, 310 and 470 ms sample */
     o = totals_of(t, NULL);
-    ck_assert_uint_ge(o.samples, 3);
-    ck_assert_uint_le(o.samples, 6);
+    ck_assert_uint_eq(o.samples, 3);
+    ck_assert_double_eq_tol(o.duration_s, 0.470, 1e-12);
     llmc_tracker_stop(t);
     o = totals_of(t, NULL);
-    ck_assert_double_eq_tol(o.energy_j, 80.0 * o.duration_s, 80.0 * 2e-3);
+    ck_assert_double_eq_tol(o.duration_s, 0.5, 1e-12);
+    ck_assert_rel(o.energy_j, 80.0 * 0.5, 1e-9);
     llmc_tracker_free(t);
 }
 END_TEST
@@ -1716,18 +1794,23 @@ START_TEST(test_tracker_sync_runs_before_each_sample)
     llmc_tracker *t = tracker_with("meters=const:1W; grid=const:1; "
                                    "interval=100ms");
     int syncs = 0;
+    manual_time();
     ck_assert_status(llmc_tracker_set_sync(t, count_sync, &syncs), LLMC_OK);
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(350);
+    pass_ms(350);
     llmc_tracker_stop(t);
-    ck_assert_int_ge(syncs, 3);
-    ck_assert_uint_ge(totals_of(t, NULL).samples, (uint64_t)syncs);
+    /* the samples at 100, 200 and 300 ms, and the stop's */
+    ck_assert_int_eq(syncs, 4);
+    ck_assert_uint_eq(totals_of(t, NULL).samples, 4);
     llmc_tracker_free(t);
 }
 END_TEST
 
 /* The final sync of a stop lasts 300 ms; a second thread that calls stop
- * meanwhile returns only once the final sample exists. */
+ * meanwhile returns only once the final sample exists. The sync lets 300
+ * ms of manual time pass, for the totals, and waits 300 ms of real time,
+ * so that the second stop comes while it runs (an order of threads, which
+ * only real time gives here). */
 struct slow_stop {
     atomic_int stopping, sync_done;
     llmc_tracker *t;
@@ -1738,6 +1821,7 @@ static void slow_sync(void *userdata)
 {
     struct slow_stop *s = userdata;
     if (atomic_load(&s->stopping)) {
+        llmc__clock_advance_ns(300000000);
         sleep_ms(300);
         atomic_store(&s->sync_done, 1);
     }
@@ -1759,6 +1843,7 @@ START_TEST(test_tracker_concurrent_stop_waits_for_the_final_sample)
     struct slow_stop s = {0};
     pthread_t th;
     llmc_totals o;
+    manual_time();
     s.t = tracker_with("meters=const:100W; grid=const:1; interval=10s");
     ck_assert_status(llmc_tracker_set_sync(s.t, slow_sync, &s), LLMC_OK);
     ck_assert_status(llmc_tracker_start(s.t), LLMC_OK);
@@ -1768,8 +1853,9 @@ START_TEST(test_tracker_concurrent_stop_waits_for_the_final_sample)
     pthread_join(th, NULL);
     ck_assert_int_eq(s.rc, LLMC_OK);
     o = totals_of(s.t, NULL);
-    ck_assert_double_ge(o.duration_s, 0.3); /* the final sample came last */
-    ck_assert_rel(o.energy_j, 100.0 * o.duration_s, 1e-2);
+    /* the final sample came after the sync */
+    ck_assert_double_eq_tol(o.duration_s, 0.3, 1e-12);
+    ck_assert_rel(o.energy_j, 100.0 * 0.3, 1e-9);
     /* a stop after both is a no-op that leaves the totals alone */
     ck_assert_status(llmc_tracker_stop(s.t), LLMC_OK);
     ck_assert_rel(totals_of(s.t, NULL).duration_s, o.duration_s, 1e-15);
@@ -1786,21 +1872,12 @@ START_TEST(test_tracker_projects_the_final_footprint)
                                    "plan=2g..3g");
     llmc_totals o;
     char *report;
-    struct timespec due;
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    /* a step every 10 ms on a fixed schedule: a late wake-up on a loaded
-     * machine is caught up, so that the tokens per joule stay steady */
-    clock_gettime(CLOCK_MONOTONIC, &due);
+    /* a step every 10 ms of manual time: the tokens per joule are steady */
     for (int i = 0; i < 60; i++) {
         llmc_tracker_step(t, 500);
-        due.tv_nsec += 10000000;
-        if (due.tv_nsec >= 1000000000) {
-            due.tv_sec++;
-            due.tv_nsec -= 1000000000;
-        }
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) ==
-               EINTR)
-            ;
+        pass_ms(10);
     }
     o = totals_of(t, NULL);
     ck_assert_msg(!isnan(o.projected_total_kgco2e), "no projection yet");
@@ -1808,9 +1885,8 @@ START_TEST(test_tracker_projects_the_final_footprint)
      * 400 g/kWh is 1.33e-5 kg; the totals (energy up to the last sample)
      * and the live token count may be up to an interval apart, which the
      * projection accounts for */
-    ck_assert_double_eq_tol(o.projected_total_kgco2e,
-                            60000 * 0.002 / 3.6e6 * 0.4,
-                            0.15 * 60000 * 0.002 / 3.6e6 * 0.4);
+    ck_assert_rel(o.projected_total_kgco2e, 60000 * 0.002 / 3.6e6 * 0.4,
+                  1e-9);
     ck_assert_double_le(o.projected_low_kgco2e, o.projected_total_kgco2e);
     ck_assert_double_ge(o.projected_high_kgco2e, o.projected_total_kgco2e);
     /* the report puts the plan next to the projection */
@@ -1823,11 +1899,10 @@ START_TEST(test_tracker_projects_the_final_footprint)
         ck_assert_double_eq_tol(json_number_value(json_object_get(
                                     p, "plan_total_kgco2e")),
                                 0.0025, 1e-12);
-        /* the report is a moment later: a sample may have come between */
-        ck_assert_double_eq_tol(json_number_value(json_array_get(
-                                    json_object_get(p, "range_kgco2e"), 0)),
-                                o.projected_low_kgco2e,
-                                0.2 * o.projected_low_kgco2e);
+        /* no time has passed since the totals: the same range */
+        ck_assert_rel(json_number_value(json_array_get(
+                          json_object_get(p, "range_kgco2e"), 0)),
+                      o.projected_low_kgco2e, 1e-12);
         json_decref(j);
     }
     llmc_free(report);
@@ -2008,12 +2083,13 @@ START_TEST(test_tracker_two_trackers_in_one_process_both_count)
     llmc_tracker *a, *b;
     make_scratch();
     fake_rapl_package(scratch, rapl_counter, sizeof rapl_counter);
+    manual_time();
     a = tracker_with("meters=rapl; grid=const:1; interval=100ms");
     b = tracker_with("meters=rapl; grid=const:1; interval=100ms");
     ck_assert_status(llmc_tracker_start(a), LLMC_OK);
     ck_assert_status(llmc_tracker_start(b), LLMC_OK);
     set_counter(3500000ULL);
-    sleep_ms(120);
+    pass_ms(120);
     llmc_tracker_stop(a);
     llmc_tracker_stop(b);
     ck_assert_double_eq_tol(totals_of(a, NULL).energy_j, 2.5, 1e-9);
@@ -2031,8 +2107,9 @@ START_TEST(test_tracker_channels_say_what_was_counted)
                                    "interval=100ms");
     llmc_channel ch;
     double sum = 0;
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(150);
+    pass_ms(150);
     llmc_tracker_stop(t);
     ck_assert_uint_eq(llmc_tracker_channel_count(t), 2);
     for (size_t i = 0; i < 2; i++) {
@@ -2041,6 +2118,8 @@ START_TEST(test_tracker_channels_say_what_was_counted)
         ck_assert_str_eq(ch.name, "const");
         ck_assert_int_eq(ch.method, LLMC_METHOD_CONST);
         ck_assert_str_eq(llmc_method_name(ch.method), "const");
+        /* 10 W and 20 W for 150 ms */
+        ck_assert_rel(ch.energy_j, (10.0 + 10.0 * (double)i) * 0.15, 1e-9);
         sum += ch.energy_j;
     }
     ck_assert_rel(sum, totals_of(t, NULL).energy_j, 1e-9);
@@ -2052,29 +2131,52 @@ END_TEST
 
 /* Two ranks on a node with two GPUs (the fake NVML: 300 W and 450 W):
  * each rank counts the GPU its local rank owns, and only that one. */
-static void gpu_rank_main(int rank, const char *result)
+/* One rank of a node of local_world_size ranks that all see the fake
+ * NVML's GPUs: tracks for run_ms (of its own manual time, or real time),
+ * then writes "ENERGY DURATION EMBODIED"
+ * and "nvml:K=J" for each channel to result. */
+static void gpu_rank_main(int rank, int local_world_size, long run_ms,
+                          int manual, const char *result)
 {
     llmc_tracker *t;
     llmc_totals o;
     llmc_channel ch;
     FILE *f;
-    char lr[16];
+    char lr[16], lws[16];
 
     snprintf(lr, sizeof lr, "%d", rank);
+    snprintf(lws, sizeof lws, "%d", local_world_size);
     setenv("LOCAL_RANK", lr, 1);
-    setenv("LOCAL_WORLD_SIZE", "2", 1);
+    setenv("LOCAL_WORLD_SIZE", lws, 1);
+    /* each rank, a process of its own, on manual time of its own (the
+     * fake NVML it loads follows it), unless the GPUs pass between the
+     * ranks: then all of them live on the one real clock */
+    if (manual) {
+        void *fake, *sym;
+        void (*use_clock)(int64_t (*)(void));
+        llmc__clock_manual(0);
+        fake = dlopen(getenv("LLMC_NVML_LIBRARY"), RTLD_NOW);
+        if (!fake || !(sym = dlsym(fake, "fake_nvml_use_clock")))
+            _exit(5);
+        memcpy(&use_clock, &sym, sizeof sym);
+        use_clock(llmc__now_ns);
+    }
     if (llmc_tracker_new(&t) ||
         llmc_tracker_configure(t, "meters=nvml:all; grid=const:100; "
                                   "interval=100ms") ||
         llmc_tracker_start(t))
         _exit(3);
-    sleep_ms(400);
+    if (manual)
+        pass_ms(run_ms);
+    else
+        sleep_ms(run_ms);
     llmc_tracker_stop(t);
     llmc_totals_init(&o, sizeof o);
     llmc_tracker_totals(&o, t, NULL);
     if (!(f = fopen(result, "w")))
         _exit(4);
-    fprintf(f, "%.17g %.17g", o.energy_j, o.duration_s);
+    fprintf(f, "%.17g %.17g %.17g", o.energy_j, o.duration_s,
+            o.embodied_kgco2e);
     for (size_t i = 0; i < llmc_tracker_channel_count(t); i++) {
         llmc_channel_init(&ch, sizeof ch);
         llmc_tracker_channel(&ch, t, i);
@@ -2084,91 +2186,6 @@ static void gpu_rank_main(int rank, const char *result)
     llmc_tracker_free(t);
     _exit(0);
 }
-
-/* Three ranks on a node that see one GPU: the one that counts its energy
- * charges its embodied carbon, for the time it counts it; the others
- * charge none. Summed over the ranks, as `llmcarbon report` and a job's
- * reduction do, the GPU's embodied carbon is counted once, not three
- * times. */
-static void shared_gpu_rank_main(int rank, const char *result)
-{
-    llmc_tracker *t;
-    llmc_totals o;
-    FILE *f;
-    char lr[16];
-
-    snprintf(lr, sizeof lr, "%d", rank);
-    setenv("LOCAL_RANK", lr, 1);
-    setenv("LOCAL_WORLD_SIZE", "3", 1);
-    if (llmc_tracker_new(&t) ||
-        llmc_tracker_configure(t, "meters=nvml:all; grid=const:100; "
-                                  "interval=100ms") ||
-        llmc_tracker_start(t))
-        _exit(3);
-    sleep_ms(600);
-    llmc_tracker_stop(t);
-    llmc_totals_init(&o, sizeof o);
-    llmc_tracker_totals(&o, t, NULL);
-    if (!(f = fopen(result, "w")))
-        _exit(4);
-    fprintf(f, "%.17g %.17g %.17g\n", o.energy_j, o.embodied_kgco2e,
-            o.duration_s);
-    fclose(f);
-    llmc_tracker_free(t);
-    _exit(0);
-}
-
-START_TEST(test_tracker_ranks_sharing_a_gpu_charge_its_embodied_once)
-{
-    const char *fake = getenv("LLMC_FAKE_NVML");
-    char result[3][400];
-    pid_t pid[3];
-    double energy[3], embodied[3], duration[3], sum_e = 0, sum_emb = 0;
-    /* the fake's "NVIDIA H100 80GB HBM3" is the H100 SXM5 profile: 164
-     * kgCO2e over 5 years */
-    const double kg_per_s = 164.0 / (5 * 365.25 * 86400);
-
-    ck_assert_msg(fake != NULL, "LLMC_FAKE_NVML is not set");
-    make_scratch();
-    setenv("LLMC_NVML_LIBRARY", fake, 1);
-    setenv("LLMC_SYSFS_ROOT", scratch, 1); /* no RAPL */
-    setenv("FAKE_NVML_DEVICES", "1", 1);
-    setenv("FAKE_NVML_POWER_MW", "300000", 1);
-    for (int r = 0; r < 3; r++) {
-        snprintf(result[r], sizeof result[r], "%s/shared-gpu-%d", scratch, r);
-        if ((pid[r] = fork()) == 0)
-            shared_gpu_rank_main(r, result[r]);
-    }
-    for (int r = 0; r < 3; r++) {
-        int status;
-        FILE *f;
-        waitpid(pid[r], &status, 0);
-        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                      "rank %d failed", r);
-        ck_assert_ptr_nonnull(f = fopen(result[r], "r"));
-        ck_assert_int_eq(fscanf(f, "%lf %lf %lf", &energy[r], &embodied[r],
-                                &duration[r]), 3);
-        fclose(f);
-        /* each rank charges the seconds it counted the GPU's 300 W */
-        ck_assert_msg(fabs(embodied[r] / kg_per_s - energy[r] / 300.0) < 0.02,
-                      "rank %d: embodied for %.3f s, energy for %.3f s", r,
-                      embodied[r] / kg_per_s, energy[r] / 300.0);
-        sum_e += energy[r];
-        sum_emb += embodied[r];
-    }
-    /* once: about one run's length of one GPU, not three */
-    ck_assert_msg(sum_emb / kg_per_s < 1.2 * duration[0] &&
-                  sum_emb / kg_per_s > 0.8 * duration[0],
-                  "the GPU was charged for %.3f s in a run of %.3f s",
-                  sum_emb / kg_per_s, duration[0]);
-    ck_assert_double_eq_tol(sum_e, 300.0 * sum_emb / kg_per_s, 300.0 * 0.02);
-    unsetenv("LLMC_NVML_LIBRARY");
-    unsetenv("LLMC_SYSFS_ROOT");
-    unsetenv("FAKE_NVML_DEVICES");
-    unsetenv("FAKE_NVML_POWER_MW");
-    remove_scratch();
-}
-END_TEST
 
 START_TEST(test_tracker_each_rank_counts_the_gpu_it_owns)
 {
@@ -2186,7 +2203,7 @@ START_TEST(test_tracker_each_rank_counts_the_gpu_it_owns)
     for (int r = 0; r < 2; r++) {
         snprintf(result[r], sizeof result[r], "%s/gpu-rank-%d", scratch, r);
         if ((pid[r] = fork()) == 0)
-            gpu_rank_main(r, result[r]);
+            gpu_rank_main(r, 2, 400, 1, result[r]);
     }
     for (int r = 0; r < 2; r++) {
         int status;
@@ -2216,9 +2233,68 @@ START_TEST(test_tracker_each_rank_counts_the_gpu_it_owns)
             ck_assert_int_eq(seen, 2);
         }
     }
-    ck_assert_double_eq_tol(energy[0], 300.0 * duration[0], 300.0 * 0.01);
-    ck_assert_double_eq_tol(energy[1], 450.0 * duration[1], 450.0 * 0.01);
+    ck_assert_double_eq_tol(duration[0], 0.4, 1e-12);
+    ck_assert_double_eq_tol(duration[1], 0.4, 1e-12);
+    ck_assert_rel(energy[0], 300.0 * 0.4, 1e-9);
+    ck_assert_rel(energy[1], 450.0 * 0.4, 1e-9);
     unsetenv("LLMC_SYSFS_ROOT");
+    remove_scratch();
+}
+END_TEST
+
+/* Three ranks on a node that see one GPU: the one that counts its energy
+ * charges its embodied carbon, for the time it counts it; the others
+ * charge none. Summed over the ranks, as `llmcarbon report` and a job's
+ * reduction do, the GPU's embodied carbon is counted once, not three
+ * times. */
+START_TEST(test_tracker_ranks_sharing_a_gpu_charge_its_embodied_once)
+{
+    const char *fake = getenv("LLMC_FAKE_NVML");
+    char result[3][400];
+    pid_t pid[3];
+    double energy[3], embodied[3], duration[3], sum_e = 0, sum_emb = 0;
+    /* the fake's "NVIDIA H100 80GB HBM3" is the H100 SXM5 profile: 164
+     * kgCO2e over 5 years */
+    const double kg_per_s = 164.0 / (5 * 365.25 * 86400);
+
+    ck_assert_msg(fake != NULL, "LLMC_FAKE_NVML is not set");
+    make_scratch();
+    setenv("LLMC_NVML_LIBRARY", fake, 1);
+    setenv("LLMC_SYSFS_ROOT", scratch, 1); /* no RAPL */
+    setenv("FAKE_NVML_DEVICES", "1", 1);
+    setenv("FAKE_NVML_POWER_MW", "300000", 1);
+    for (int r = 0; r < 3; r++) {
+        snprintf(result[r], sizeof result[r], "%s/shared-gpu-%d", scratch, r);
+        if ((pid[r] = fork()) == 0)
+            gpu_rank_main(r, 3, 600, 0, result[r]);
+    }
+    for (int r = 0; r < 3; r++) {
+        int status;
+        FILE *f;
+        waitpid(pid[r], &status, 0);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "rank %d failed", r);
+        ck_assert_ptr_nonnull(f = fopen(result[r], "r"));
+        ck_assert_int_eq(fscanf(f, "%lf %lf %lf", &energy[r], &duration[r],
+                                &embodied[r]), 3);
+        fclose(f);
+        /* each rank charges the seconds it counted the GPU's 300 W */
+        ck_assert_msg(fabs(embodied[r] / kg_per_s - energy[r] / 300.0) < 0.02,
+                      "rank %d: embodied for %.3f s, energy for %.3f s", r,
+                      embodied[r] / kg_per_s, energy[r] / 300.0);
+        sum_e += energy[r];
+        sum_emb += embodied[r];
+    }
+    /* once: about one run's length of one GPU, not three */
+    ck_assert_msg(sum_emb / kg_per_s < 1.2 * duration[0] &&
+                  sum_emb / kg_per_s > 0.8 * duration[0],
+                  "the GPU was charged for %.3f s in a run of %.3f s",
+                  sum_emb / kg_per_s, duration[0]);
+    ck_assert_double_eq_tol(sum_e, 300.0 * sum_emb / kg_per_s, 300.0 * 0.02);
+    unsetenv("LLMC_NVML_LIBRARY");
+    unsetenv("LLMC_SYSFS_ROOT");
+    unsetenv("FAKE_NVML_DEVICES");
+    unsetenv("FAKE_NVML_POWER_MW");
     remove_scratch();
 }
 END_TEST
@@ -2271,15 +2347,17 @@ START_TEST(test_tracker_local_ranks_share_out_every_gpu)
     setenv("FAKE_NVML_DEVICES", "4", 1);
     setenv("LOCAL_RANK", "1", 1);
     setenv("LOCAL_WORLD_SIZE", "2", 1);
+    manual_time();
+    fake_nvml_on_manual_time(fake);
     t = tracker_with("meters=nvml:all; grid=const:1; interval=100ms");
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(150);
+    pass_ms(150);
     llmc_tracker_stop(t);
     for (size_t i = 0; i < llmc_tracker_channel_count(t); i++) {
         llmc_channel_init(&ch, sizeof ch);
         ck_assert_status(llmc_tracker_channel(&ch, t, i), LLMC_OK);
         if (i % 2 == 1) {
-            ck_assert_double_gt(ch.energy_j, 0.0);
+            ck_assert_rel(ch.energy_j, 300.0 * 0.15, 1e-9);
             owned++;
         } else {
             ck_assert_double_eq(ch.energy_j, 0.0);
@@ -2374,14 +2452,15 @@ START_TEST(test_tracker_intervals_without_intensity_are_filled_not_zero)
     path_in(log, sizeof log, "run.jsonl");
     snprintf(config, sizeof config,
              "meters=const:100W; interval=200ms; pue=1.5; log=%s", log);
+    manual_time();
     t = tracker_on_grid("flaky", config);
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(1000);
+    pass_ms(1000);
     o = totals_of(t, NULL);
     /* nothing known yet: unknown, and the energy waits */
     ck_assert(isnan(o.operational_kgco2e));
     ck_assert(isnan(o.total_kgco2e));
-    ck_assert_double_gt(o.unpriced_energy_j, 50.0);
+    ck_assert_rel(o.unpriced_energy_j, 100.0, 1e-9); /* 100 W for 1 s */
     ck_assert_status(llmc_tracker_report_json(&report, t), LLMC_OK);
     ck_assert_msg(strstr(report, "no intensity known yet") &&
                       strstr(report, "J waiting"),
@@ -2389,12 +2468,16 @@ START_TEST(test_tracker_intervals_without_intensity_are_filled_not_zero)
     ck_assert_ptr_null(strstr(report, "last known intensity"));
     llmc_free(report);
     for (int i = 0; i < 60 && totals_of(t, NULL).filled_energy_j <= 0; i++)
-        sleep_ms(100);
-    sleep_ms(600); /* and some intervals with a value */
+        pass_ms(100);
+    pass_ms(600); /* and some intervals with a value */
     ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
     o = totals_of(t, NULL);
-    /* the backoff lasts 1 to 2.5 s: at 100 W, 100 J or more */
-    ck_assert_double_gt(o.filled_energy_j, 80.0);
+    /* the first failure backs off 2 s (a quarter more at most, of whole
+     * seconds: none), counted from a whole second: the sample at 2.0 s
+     * brings the first value, which fills the 2 s before it at 100 W; the
+     * run ends at 2.6 s */
+    ck_assert_rel(o.filled_energy_j, 200.0, 1e-9);
+    ck_assert_rel(o.energy_j, 260.0, 1e-9);
     ck_assert_double_eq(o.unpriced_energy_j, 0.0);
     ck_assert_double_lt(o.filled_energy_j, o.energy_j);
     /* every joule at the value the server gave for those hours, 322 */
@@ -2511,7 +2594,7 @@ START_TEST(test_tracker_asks_a_live_source_once_per_data_interval)
     if (left <= 15) /* a run over the turn of the hour rightly asks twice */
         sleep_ms((long)(left + 1) * 1000);
     o = run_for(t, 2000);
-    ck_assert_int_ge(o.samples, 15);
+    ck_assert_int_eq(o.samples, 20);
     ck_assert_int_eq(grid_requests(), 1);
     ck_assert_rel(o.intensity_gco2e_per_kwh, 322.0, 1e-12);
     ck_assert_double_eq(o.unpriced_energy_j, 0.0);
@@ -2531,7 +2614,7 @@ START_TEST(test_tracker_intensity_never_known_makes_operational_null)
     t = tracker_on_grid("html500", "meters=const:100W; interval=100ms");
     o = run_for(t, 500);
     ck_assert(o.measured);
-    ck_assert_double_gt(o.energy_j, 40.0);
+    ck_assert_rel(o.energy_j, 100.0 * 0.5, 1e-9);
     ck_assert(isnan(o.operational_kgco2e));
     ck_assert(isnan(o.total_kgco2e));
     ck_assert(isnan(o.intensity_gco2e_per_kwh));
@@ -2596,6 +2679,7 @@ START_TEST(test_tracker_resumed_energy_without_intensity_is_priced_not_dropped)
     /* a run whose grid never answers: its energy has no intensity */
     a = tracker_on_grid("html500", config);
     ta = run_for(a, 300);
+    ck_assert_rel(ta.energy_j, 100.0 * 0.3, 1e-9);
     ck_assert(isnan(ta.operational_kgco2e));
     ck_assert_rel(ta.unpriced_energy_j, ta.energy_j, 1e-12);
     llmc_tracker_free(a);
@@ -2766,22 +2850,17 @@ END_TEST
 
 /* With a constant meter every interval's mean power is the meter's, so a
  * window's energy is that power times its duration, whichever way its
- * ends fall between samples. What is left is the time between the
- * meter's clock reading and the tracker's in each sample (microseconds,
- * a few milliseconds on a loaded machine or under a sanitizer): 5 ms at
- * 100 W is the 0.5 J allowed. */
+ * ends fall between samples; on manual time both are exact. */
 #define WINDOW_W 100.0
-#define WINDOW_TOL_J (WINDOW_W * 5e-3)
 
-static void assert_window(const llmc_totals *o, double mono_lo_s,
-                          double mono_hi_s, uint64_t steps, uint64_t tokens)
+static void assert_window(const llmc_totals *o, double duration_s,
+                          uint64_t steps, uint64_t tokens)
 {
-    /* its duration lies between the clock readings around its calls */
-    ck_assert_double_ge(o->duration_s, mono_lo_s);
-    ck_assert_double_le(o->duration_s, mono_hi_s);
+    ck_assert_msg(fabs(o->duration_s - duration_s) < 1e-12,
+                  "window of %.12f s, want %.3f s", o->duration_s,
+                  duration_s);
     ck_assert(o->measured);
-    ck_assert_double_eq_tol(o->energy_j, WINDOW_W * o->duration_s,
-                            WINDOW_TOL_J);
+    ck_assert_rel(o->energy_j, WINDOW_W * duration_s, 1e-9);
     ck_assert_rel(o->energy_kwh, o->energy_j / 3.6e6, 1e-12);
     ck_assert_double_eq_tol(o->operational_kgco2e,
                             o->energy_j / 3.6e6 * 400.0 / 1000.0, 1e-12);
@@ -2794,13 +2873,6 @@ static void assert_window(const llmc_totals *o, double mono_lo_s,
         ck_assert_rel(o->j_per_token, o->energy_j / (double)tokens, 1e-12);
     ck_assert(isnan(o->projected_total_kgco2e));
     ck_assert_double_eq(o->unpriced_energy_j, 0.0);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void step_n(llmc_tracker *t, int n, uint64_t tokens)
@@ -2816,44 +2888,35 @@ START_TEST(test_tracker_windows_nest_and_overlap_with_their_own_totals)
     llmc_tracker *t = tracker_with("meters=const:100W; grid=const:400; "
                                    "interval=100ms");
     llmc_totals inner, outer, overlap, all;
-    double outer_b0, outer_b1, inner_b0, inner_b1, ov_b0, ov_b1, e0, e1;
 
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     step_n(t, 4, 1000); /* before any window: in none */
-    outer_b0 = now_s();
     ck_assert_status(llmc_tracker_window_begin(t, "outer"), LLMC_OK);
-    outer_b1 = now_s();
     step_n(t, 5, 10);
-    sleep_ms(250);
-    inner_b0 = now_s();
+    pass_ms(250);
     ck_assert_status(llmc_tracker_window_begin(t, "inner"), LLMC_OK);
-    inner_b1 = now_s();
     step_n(t, 3, 7);
-    sleep_ms(150);
-    ov_b0 = now_s();
+    pass_ms(150);
     ck_assert_status(llmc_tracker_window_begin(t, "overlap"), LLMC_OK);
-    ov_b1 = now_s();
-    sleep_ms(120);
+    pass_ms(120);
     llmc_totals_init(&inner, sizeof inner);
-    e0 = now_s();
     ck_assert_status(llmc_tracker_window_end(&inner, t, "inner"), LLMC_OK);
-    e1 = now_s();
-    assert_window(&inner, e0 - inner_b1, e1 - inner_b0, 3, 21);
+    /* from 250 to 520 ms */
+    assert_window(&inner, 0.270, 3, 21);
     ck_assert_uint_ge(inner.samples, 1); /* 270 ms of 100 ms intervals */
     step_n(t, 2, 1);
-    sleep_ms(200);
+    pass_ms(200);
     llmc_totals_init(&outer, sizeof outer);
-    e0 = now_s();
     ck_assert_status(llmc_tracker_window_end(&outer, t, "outer"), LLMC_OK);
-    e1 = now_s();
-    assert_window(&outer, e0 - outer_b1, e1 - outer_b0, 10, 73);
-    sleep_ms(60);
+    /* from the start to 720 ms */
+    assert_window(&outer, 0.720, 10, 73);
+    pass_ms(60);
     llmc_totals_init(&overlap, sizeof overlap);
-    e0 = now_s();
     ck_assert_status(llmc_tracker_window_end(&overlap, t, "overlap"),
                      LLMC_OK);
-    e1 = now_s();
-    assert_window(&overlap, e0 - ov_b1, e1 - ov_b0, 2, 2);
+    /* from 400 to 780 ms */
+    assert_window(&overlap, 0.380, 2, 2);
     /* nested: the inner is part of the outer */
     ck_assert_double_lt(inner.energy_j, outer.energy_j);
     ck_assert_uint_le(inner.samples, outer.samples);
@@ -2877,21 +2940,15 @@ START_TEST(test_tracker_window_within_one_interval_takes_the_last_power)
     llmc_tracker *t = tracker_with("meters=const:100W; grid=const:400; "
                                    "interval=200ms");
     llmc_totals o;
-    double b0, b1, e0, e1;
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(250); /* one interval done, 50 ms into the next */
-    b0 = now_s();
+    pass_ms(250); /* one interval done, 50 ms into the next */
     ck_assert_status(llmc_tracker_window_begin(t, "w"), LLMC_OK);
-    b1 = now_s();
-    sleep_ms(40);
+    pass_ms(40);
     llmc_totals_init(&o, sizeof o);
-    e0 = now_s();
     ck_assert_status(llmc_tracker_window_end(&o, t, "w"), LLMC_OK);
-    e1 = now_s();
-    if (o.samples == 0) /* not when the machine stalled past a sample */
-        assert_window(&o, e0 - b1, e1 - b0, 0, 0);
-    ck_assert_double_eq_tol(o.energy_j, WINDOW_W * o.duration_s,
-                            WINDOW_TOL_J);
+    ck_assert_uint_eq(o.samples, 0);
+    assert_window(&o, 0.040, 0, 0);
     llmc_tracker_free(t);
 }
 END_TEST
@@ -2978,15 +3035,16 @@ END_TEST
 
 #define WINDOW_THREADS 4
 #define WINDOW_ROUNDS 300
-static atomic_int windows_done;
+static atomic_int windows_done, window_threads_named;
 
 static void *window_thread(void *arg)
 {
     llmc_tracker *t = arg;
     char name[16];
     uintptr_t bad = 0;
-    snprintf(name, sizeof name, "thread-%lx",
-             (unsigned long)(pthread_self() & 0xffffff));
+    /* a name of its own (bits of pthread_self() may be another's too) */
+    snprintf(name, sizeof name, "thread-%d",
+             atomic_fetch_add(&window_threads_named, 1));
     for (int i = 0; i < WINDOW_ROUNDS; i++) {
         llmc_totals o;
         llmc_totals_init(&o, sizeof o);
@@ -3025,8 +3083,9 @@ START_TEST(test_tracker_windows_from_threads_beside_steps)
     const char *key;
     size_t n = 0;
     atomic_store(&windows_done, 0);
+    manual_time();
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(150); /* an interval's power is known */
+    pass_ms(150); /* an interval's power is known */
     for (int i = 0; i < 2; i++)
         ck_assert_int_eq(pthread_create(&st[i], NULL, plain_stepper, t), 0);
     for (int i = 0; i < WINDOW_THREADS; i++)
@@ -3079,17 +3138,19 @@ START_TEST(test_tracker_windows_in_the_log_and_the_report)
     path_in(log, sizeof log, "run.jsonl");
     snprintf(config, sizeof config,
              "meters=const:100W; grid=const:400; interval=100ms; log=%s", log);
+    manual_time();
     t = tracker_with(config);
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
-    sleep_ms(150); /* an interval's power is known */
+    pass_ms(150); /* an interval's power is known */
     ck_assert_status(llmc_tracker_window_begin(t, "epoch"), LLMC_OK);
     for (int i = 0; i < 4; i++) {
         ck_assert_status(llmc_tracker_window_begin(t, names[i]), LLMC_OK);
         step_n(t, i + 1, 10);
-        sleep_ms(30);
+        pass_ms(30);
         llmc_totals_init(&got[i], sizeof got[i]);
         ck_assert_status(llmc_tracker_window_end(&got[i], t, names[i]),
                          LLMC_OK);
+        assert_window(&got[i], 0.030, (uint64_t)i + 1, 10 * ((uint64_t)i + 1));
         if (names[i][0] == 'e')
             eval_j += got[i].energy_j;
     }
@@ -3199,6 +3260,7 @@ static Suite *tracker_suite(void)
 {
     Suite *s = suite_create("tracker");
     TCase *tc = tcase_create("energy");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_tracker_const_meter_energy_is_power_times_duration);
     tcase_add_test(tc, test_tracker_embodied_share_of_devices);
@@ -3206,6 +3268,7 @@ static Suite *tracker_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("steps");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_tracker_step_counts_exactly_from_many_threads);
     tcase_add_test(tc, test_tracker_step_a_hundred_threads_beyond_the_slots_count_exactly);
@@ -3221,6 +3284,7 @@ static Suite *tracker_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("windows");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_tracker_windows_nest_and_overlap_with_their_own_totals);
     tcase_add_test(tc, test_tracker_window_within_one_interval_takes_the_last_power);
@@ -3232,6 +3296,7 @@ static Suite *tracker_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("sinks");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_tracker_log_has_one_json_line_per_sample);
     tcase_add_test(tc, test_tracker_unopenable_log_fails_start_naming_it);
@@ -3246,6 +3311,7 @@ static Suite *tracker_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("config");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_add_test(tc, test_tracker_config_errors_name_the_key);
     tcase_add_test(tc, test_tracker_configure_is_all_or_nothing);
     tcase_add_test(tc, test_tracker_setters_refuse_after_start);
@@ -3260,6 +3326,7 @@ static Suite *tracker_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("sampling");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_tracker_inline_sampler_samples_from_step);
     tcase_add_test(tc, test_tracker_sync_runs_before_each_sample);
@@ -3268,6 +3335,7 @@ static Suite *tracker_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("grid");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_add_checked_fixture(tc, grid_server_start, grid_server_stop);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_tracker_intervals_without_intensity_are_filled_not_zero);
@@ -3278,6 +3346,7 @@ static Suite *tracker_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("start");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_tracker_racing_starts_have_one_winner);
     tcase_add_test(tc, test_tracker_checkpoint_in_a_missing_directory_fails_start);
@@ -3286,6 +3355,7 @@ static Suite *tracker_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("election");
+    tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_tracker_four_ranks_count_the_node_once);
     tcase_add_test(tc, test_tracker_dead_readers_device_is_taken_over);

@@ -32,6 +32,10 @@ int cmd_exporter(int argc, char **argv);
 
 /* "llmcarbon estimate: --zone 'XX': <library message>" on stderr. */
 int cli_fail(const char *cmd, const char *what, int status);
+/* llmc_tracker_set of a flag from the key table: CLI_CONTINUE, or the exit
+ * status of the failure, said with the flag and its value. */
+int cli_tracker_set(llmc_tracker *t, const char *cmd, const char *key,
+                    const char *value);
 int cli_usage(const char *cmd, const char *fmt, ...);
 /* The command line of `hw` and `grid`: VERB [ARG] [--json] [--kind K].
  * Returns -1 when parsing succeeded, else the exit status to return (help

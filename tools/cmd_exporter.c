@@ -137,11 +137,10 @@ int cmd_exporter(int argc, char **argv)
             const char *key = cli_flag_name(options, c);
             if (strcmp(key, "interval") == 0)
                 interval = optarg;
-            if ((rc = llmc_tracker_set(t, key, optarg)) != LLMC_OK) {
-                char what[300];
-                snprintf(what, sizeof what, "--%s '%s'", key, optarg);
+            if ((rc = cli_tracker_set(t, "exporter", key, optarg)) !=
+                CLI_CONTINUE) {
                 llmc_tracker_free(t);
-                return cli_fail("exporter", what, rc);
+                return rc;
             }
         }
     }

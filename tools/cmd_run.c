@@ -508,11 +508,10 @@ int cmd_run(int argc, char **argv)
             grid_given |= strcmp(key, "grid") == 0;
             if (strcmp(key, "interval") == 0)
                 interval = optarg;
-            if ((rc = llmc_tracker_set(t, key, optarg)) != LLMC_OK) {
-                char what[300];
-                snprintf(what, sizeof what, "--%s '%s'", key, optarg);
+            if ((rc = cli_tracker_set(t, "run", key, optarg)) !=
+                CLI_CONTINUE) {
                 llmc_tracker_free(t);
-                return cli_fail("run", what, rc);
+                return rc;
             }
         }
     }

@@ -98,6 +98,17 @@ int cli_fail(const char *cmd, const char *what, int status)
     return CLI_FAILED;
 }
 
+int cli_tracker_set(llmc_tracker *t, const char *cmd, const char *key,
+                    const char *value)
+{
+    char what[300];
+    int rc = llmc_tracker_set(t, key, value);
+    if (rc == LLMC_OK)
+        return CLI_CONTINUE;
+    snprintf(what, sizeof what, "--%s '%s'", key, value);
+    return cli_fail(cmd, what, rc);
+}
+
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
     char line[4096];

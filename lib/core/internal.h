@@ -4,10 +4,13 @@
 #ifndef LLMC_CORE_INTERNAL_H
 #define LLMC_CORE_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "llmcarbon.h"
 
@@ -79,8 +82,55 @@ void *llmc__dlopen_env(const char *env_var, const char *default_name,
 int llmc__dlsym_fn(void *fn_slot, size_t slot_size, void *dl,
                    const char *symbol);
 
-/* CLOCK_MONOTONIC in ns. */
-int64_t llmc__now_ns(void);
+/* The library's time source (clock.c): every reader of time goes through
+ * it, so that tests can drive it. llmc__now_ns is monotonic (intervals,
+ * deadlines, power integration); llmc__unix_ns and llmc__unix_s are the
+ * wall clock (samples, log lines, windows, checkpoints, the grid's "now").
+ * By default they are CLOCK_MONOTONIC and CLOCK_REALTIME. */
+extern atomic_int llmc__clock_is_manual; /* 1 in manual time */
+int64_t llmc__clock_manual_ns(void);
+/* Inline, for the step hook's inline sampler: one load and a branch that
+ * always goes the same way before the vDSO's clock_gettime. */
+static inline int64_t llmc__now_ns(void)
+{
+    struct timespec ts;
+    if (__builtin_expect(atomic_load_explicit(&llmc__clock_is_manual,
+                                              memory_order_acquire),
+                         0))
+        return llmc__clock_manual_ns();
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+int64_t llmc__unix_ns(void);
+int64_t llmc__unix_s(void);
+/* CLOCK_MONOTONIC whatever the time source: for waits that bound real work
+ * (a thread's join, the grid's answer at the stop), never run time. */
+int64_t llmc__real_now_ns(void);
+/* Waits on cond (made with CLOCK_MONOTONIC, cond_mu held, as
+ * pthread_cond_timedwait) until llmc__now_ns() reaches deadline_ns:
+ * ETIMEDOUT then, 0 on a signal or a spurious wake-up. In manual time the
+ * deadline is met by an advance, never by the system's clock. A thread
+ * that leaves its loop of waits calls llmc__clock_done. */
+int llmc__clock_wait(pthread_cond_t *cond, pthread_mutex_t *cond_mu,
+                     int64_t deadline_ns);
+void llmc__clock_done(void);
+/* A thread that will wait on the clock is being started: advances wait for
+ * it from now until its first wait (llmc__clock_expect, before
+ * pthread_create; llmc__clock_arrive, first thing in the thread;
+ * llmc__clock_unexpect when the thread could not be started), so that an
+ * advance made right after the start is not over before the thread waits. */
+void llmc__clock_expect(void);
+void llmc__clock_arrive(void);
+void llmc__clock_unexpect(void);
+/* Manual time, for tests only: from now on time moves only by
+ * llmc__clock_advance_ns, from the wall time start_unix_ns (0: the
+ * system's now; nothing changes when time is manual already);
+ * llmc__clock_real returns to the system's clocks. An
+ * advance moves both clocks by d_ns, wakes every llmc__clock_wait that is
+ * then due, and returns once each has run and waits again (or is done). */
+void llmc__clock_manual(int64_t start_unix_ns);
+void llmc__clock_advance_ns(int64_t d_ns);
+void llmc__clock_real(void);
 /* The sysfs and procfs roots: LLMC_SYSFS_ROOT (default "/sys") and
  * LLMC_PROCFS_ROOT (default "/proc"), which tests point at fake trees. */
 const char *llmc__sysfs_root(void);

@@ -145,7 +145,7 @@ LLMC_API int llmc_time_parse(int64_t *out_unix_s, const char *text)
     if (!out_unix_s || !text)
         return llmc__fail(LLMC_EINVAL, "out_unix_s or text is NULL");
     if (strcmp(text, "now") == 0) {
-        *out_unix_s = (int64_t)time(NULL);
+        *out_unix_s = llmc__unix_s();
         return LLMC_OK;
     }
     if (isdigit((unsigned char)text[0]) || text[0] == '@' ||

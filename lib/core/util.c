@@ -1,10 +1,8 @@
-/* util.c - small helpers every module uses: strings, the monotonic
- * clock, and the roots of sysfs and procfs (tests point them at fake
- * trees). */
+/* util.c - small helpers every module uses: strings, and the roots of
+ * sysfs and procfs (tests point them at fake trees). */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -40,13 +38,6 @@ int llmc__strcaseeq(const char *a, const char *b)
         if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
             return 0;
     return *a == *b;
-}
-
-int64_t llmc__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static const char *root_from_env(const char *var, const char *dflt)

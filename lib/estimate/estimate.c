@@ -232,12 +232,7 @@ static int parse_quantity_range(struct llmc__range *r, llmc_dimension dim,
     return LLMC_OK;
 }
 
-/* ---- the inputs: one setter each, one row each in the table below ----- */
-
-static int set_energy(llmc_estimate *e, const char *value)
-{
-    return parse_quantity_range(&e->energy_j, LLMC_DIM_ENERGY, value, "kWh");
-}
+/* ---- the inputs that need more than a parser: their setters ----------- */
 
 static int set_hardware(llmc_estimate *e, const char *value)
 {
@@ -257,31 +252,6 @@ static int set_count(llmc_estimate *e, const char *value)
         return rc;
     e->have_count = 1;
     return LLMC_OK;
-}
-
-static int set_hours(llmc_estimate *e, const char *value)
-{
-    return parse_quantity_range(&e->hours_s, LLMC_DIM_DURATION, value, "h");
-}
-
-static int set_device_hours(llmc_estimate *e, const char *value)
-{
-    return parse_quantity_range(&e->device_s, LLMC_DIM_DURATION, value, "h");
-}
-
-static int set_power(llmc_estimate *e, const char *value)
-{
-    return parse_quantity_range(&e->power_w, LLMC_DIM_POWER, value, "W");
-}
-
-static int set_overhead_power(llmc_estimate *e, const char *value)
-{
-    return parse_quantity_range(&e->overhead_w, LLMC_DIM_POWER, value, "W");
-}
-
-static int set_pue(llmc_estimate *e, const char *value)
-{
-    return parse_quantity_range(&e->pue, LLMC_DIM_PUE, value, NULL);
 }
 
 static int set_zone(llmc_estimate *e, const char *value)
@@ -370,21 +340,6 @@ static int set_lifetime(llmc_estimate *e, const char *value)
     return LLMC_OK;
 }
 
-static int set_params(llmc_estimate *e, const char *value)
-{
-    return parse_scaled_range(&e->params, value, "params");
-}
-
-static int set_active_params(llmc_estimate *e, const char *value)
-{
-    return parse_scaled_range(&e->active_params, value, "active_params");
-}
-
-static int set_tokens(llmc_estimate *e, const char *value)
-{
-    return parse_scaled_range(&e->tokens, value, "tokens");
-}
-
 static int set_precision(llmc_estimate *e, const char *value)
 {
     for (size_t i = 0; i < sizeof precisions / sizeof precisions[0]; i++)
@@ -431,32 +386,6 @@ static int set_power_factor(llmc_estimate *e, const char *value)
     return LLMC_OK;
 }
 
-/* the detailed FLOPs formula's sizes: single numbers above 0 */
-static int set_size(double *out, const char *value, const char *key)
-{
-    return parse_scaled(out, value, key, value);
-}
-
-static int set_layers(llmc_estimate *e, const char *value)
-{
-    return set_size(&e->layers, value, "layers");
-}
-
-static int set_hidden(llmc_estimate *e, const char *value)
-{
-    return set_size(&e->hidden, value, "hidden");
-}
-
-static int set_seq_len(llmc_estimate *e, const char *value)
-{
-    return set_size(&e->seq_len, value, "seq_len");
-}
-
-static int set_vocab(llmc_estimate *e, const char *value)
-{
-    return set_size(&e->vocab, value, "vocab");
-}
-
 static int set_recompute(llmc_estimate *e, const char *value)
 {
     int b;
@@ -474,11 +403,22 @@ static int set_recompute(llmc_estimate *e, const char *value)
  * quantities in the unit they are held in, whatever unit they are written
  * in), a one-line summary, and its setter. llmc_estimate_set, the flags of
  * `llmcarbon estimate` and llmc_estimate_key_get read this table. */
+enum how {
+    BY_SETTER,    /* set() does it */
+    QUANTITY_AT,  /* a quantity or range of dim, bare numbers in bare */
+    SCALED_AT,    /* a number or range with an SI suffix (70B, 0.3..0.5) */
+    SIZE_AT       /* one number with an SI suffix, above 0 */
+};
+
 struct key_row {
     const char *name, *flag, *arg, *unit;
     double min, max;
     const char *help;
     int (*set)(llmc_estimate *e, const char *value);
+    enum how how;
+    size_t at;               /* the field's offset in llmc_estimate */
+    llmc_dimension dim;
+    const char *bare;
 };
 
 #define NUM(lo, hi) (lo), (hi)
@@ -487,62 +427,70 @@ struct key_row {
  * the largest double; a count-like number: above 0 */
 #define QUANTITY NUM(0.0, DBL_MAX)
 #define ABOVE_0 NUM(DBL_MIN, DBL_MAX)
+/* how the value is read and where it goes */
+#define SETTER(fn) fn, BY_SETTER, 0, (llmc_dimension)0, NULL
+#define QUANTITY_IN(field, dim, bare)                                        \
+    NULL, QUANTITY_AT, offsetof(llmc_estimate, field), dim, bare
+#define SCALED_IN(field) NULL, SCALED_AT, offsetof(llmc_estimate, field),    \
+                         (llmc_dimension)0, NULL
+#define SIZE_IN(field) NULL, SIZE_AT, offsetof(llmc_estimate, field),        \
+                       (llmc_dimension)0, NULL
 
 static const struct key_row rows[] = {
     {"energy", "--energy", "E", "J", QUANTITY, "IT energy used (bare: kWh)",
-     set_energy},
+     QUANTITY_IN(energy_j, LLMC_DIM_ENERGY, "kWh")},
     {"hardware", "--hardware", "NAME", "", TEXT,
-     "a catalogue profile (see `llmcarbon hw list`)", set_hardware},
+     "a catalogue profile (see `llmcarbon hw list`)", SETTER(set_hardware)},
     {"count", "--count", "N", "", NUM(1, 100000000),
-     "number of devices (default 1)", set_count},
+     "number of devices (default 1)", SETTER(set_count)},
     {"hours", "--hours", "H", "s", QUANTITY,
-     "wall-clock time, with --count (bare: hours)", set_hours},
+     "wall-clock time, with --count (bare: hours)", QUANTITY_IN(hours_s, LLMC_DIM_DURATION, "h")},
     {"device_hours", "--device-hours", "H", "s", QUANTITY,
-     "device-hours in all (bare: hours)", set_device_hours},
+     "device-hours in all (bare: hours)", QUANTITY_IN(device_s, LLMC_DIM_DURATION, "h")},
     {"power", "--power", "P", "W", QUANTITY,
-     "power per device, instead of the profile's TDP (bare: W)", set_power},
+     "power per device, instead of the profile's TDP (bare: W)", QUANTITY_IN(power_w, LLMC_DIM_POWER, "W")},
     {"pue", "--pue", "X", "", NUM(1.0, DBL_MAX),
-     "data-centre PUE (default 1.0: no overhead counted)", set_pue},
+     "data-centre PUE (default 1.0: no overhead counted)", QUANTITY_IN(pue, LLMC_DIM_PUE, NULL)},
     {"zone", "--zone", "Z", "", TEXT,
-     "bundled grid zone: FR, US-CA, gcp:europe-west1, ...", set_zone},
+     "bundled grid zone: FR, US-CA, gcp:europe-west1, ...", SETTER(set_zone)},
     {"intensity", "--intensity", "I", "gCO2e/kWh", QUANTITY,
-     "grid intensity (bare: gCO2e/kWh)", set_intensity},
+     "grid intensity (bare: gCO2e/kWh)", SETTER(set_intensity)},
     {"grid", "--grid", "SPEC", "", TEXT,
-     "any grid source spec (static:FR, const:450g/kWh)", set_grid},
+     "any grid source spec (static:FR, const:450g/kWh)", SETTER(set_grid)},
     {"embodied", "--embodied", "KG", "kg", QUANTITY,
      "embodied CO2e per device, not the profile's (bare: kg)",
-     set_embodied},
+     SETTER(set_embodied)},
     {"no_embodied", "--no-embodied", "", "", TEXT,
-     "leave embodied carbon out", set_no_embodied},
+     "leave embodied carbon out", SETTER(set_no_embodied)},
     {"lifetime", "--lifetime", "Y", "s", NUM(DBL_MIN, DBL_MAX),
      "lifetime to amortise over (bare: years; default 5)",
-     set_lifetime},
+     SETTER(set_lifetime)},
     {"params", "--params", "N", "", ABOVE_0, "parameters (70B, 175e9)",
-     set_params},
+     SCALED_IN(params)},
     {"active_params", "--active-params", "N", "", ABOVE_0,
      "parameters active per token, for MoE (13B)",
-     set_active_params},
+     SCALED_IN(active_params)},
     {"tokens", "--tokens", "N", "tokens", ABOVE_0,
-     "training tokens (300B, 2T)", set_tokens},
+     "training tokens (300B, 2T)", SCALED_IN(tokens)},
     {"precision", "--precision", "P", "", TEXT,
-     "fp32, tf32, bf16 (default), fp16, fp8", set_precision},
+     "fp32, tf32, bf16 (default), fp16, fp8", SETTER(set_precision)},
     {"mfu", "--mfu", "U", "", NUM(DBL_MIN, MAX_MFU),
-     "model FLOPs utilisation, 0..1 (e.g. 0.4)", set_mfu},
+     "model FLOPs utilisation, 0..1 (e.g. 0.4)", SETTER(set_mfu)},
     {"power_factor", "--power-factor", "F", "", NUM(DBL_MIN, MAX_POWER_FACTOR),
-     "mean power / TDP (default 1.0, an upper bound)", set_power_factor},
+     "mean power / TDP (default 1.0, an upper bound)", SETTER(set_power_factor)},
     {"overhead_power", "--overhead-power", "P", "W", QUANTITY,
-     "host, CPU and network power per device (bare: W)", set_overhead_power},
+     "host, CPU and network power per device (bare: W)", QUANTITY_IN(overhead_w, LLMC_DIM_POWER, "W")},
     {"layers", "--layers", "L", "", ABOVE_0,
-     "layers, for the detailed FLOPs formula with attention", set_layers},
+     "layers, for the detailed FLOPs formula with attention", SIZE_IN(layers)},
     {"hidden", "--hidden", "H", "", ABOVE_0,
-     "hidden size, for the detailed FLOPs formula", set_hidden},
+     "hidden size, for the detailed FLOPs formula", SIZE_IN(hidden)},
     {"seq_len", "--seq-len", "S", "tokens", ABOVE_0,
-     "sequence length, for the detailed FLOPs formula", set_seq_len},
+     "sequence length, for the detailed FLOPs formula", SIZE_IN(seq_len)},
     {"vocab", "--vocab", "V", "tokens", ABOVE_0,
-     "vocabulary size, for the detailed FLOPs formula", set_vocab},
+     "vocabulary size, for the detailed FLOPs formula", SIZE_IN(vocab)},
     {"recompute", "--recompute", "", "", TEXT,
      "activations recomputed, for the detailed FLOPs formula",
-     set_recompute},
+     SETTER(set_recompute)},
 };
 #define NKEYS (sizeof rows / sizeof rows[0])
 
@@ -578,7 +526,21 @@ static int unknown_key(const char *key)
 static int set_one(llmc_estimate *e, const char *key, const char *value)
 {
     const struct key_row *row = find_row(key);
-    return row ? row->set(e, value) : unknown_key(key);
+    void *field;
+    if (!row)
+        return unknown_key(key);
+    field = (char *)e + row->at;
+    switch (row->how) {
+    case QUANTITY_AT:
+        return parse_quantity_range(field, row->dim, value, row->bare);
+    case SCALED_AT:
+        return parse_scaled_range(field, value, row->name);
+    case SIZE_AT:
+        return parse_scaled(field, value, row->name, value);
+    case BY_SETTER:
+        break;
+    }
+    return row->set(e, value);
 }
 
 static int row_out(llmc_key_info *out, const struct key_row *row)
@@ -1027,7 +989,7 @@ LLMC_API int llmc_estimate_compute(llmc_estimate_result *out, llmc_estimate *e)
                           "--grid");
     llmc_intensity_init(&e->intensity_answer, sizeof e->intensity_answer);
     if ((rc = llmc_grid_intensity_at(&e->intensity_answer, e->grid,
-                                     (int64_t)time(NULL))) != LLMC_OK)
+                                     llmc__unix_s())) != LLMC_OK)
         return rc;
     if ((rc = evaluate(e, MIDDLE, &e->result,
                        e->intensity_answer.gco2e_per_kwh)) != LLMC_OK ||

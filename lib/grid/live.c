@@ -110,7 +110,7 @@ static uint32_t jitter_u32(void)
 
 static void back_off(struct llmc__live *l, double retry_after_s)
 {
-    int64_t now = (int64_t)time(NULL), wait;
+    int64_t now = llmc__unix_s(), wait;
     l->failures++;
     wait = (int64_t)1 << (l->failures < 9 ? l->failures : 9);
     if (wait > MAX_BACKOFF_S)
@@ -131,7 +131,7 @@ int llmc__live_get(struct llmc__live *l, const struct llmc__grid_ask *ask,
 {
     struct llmc__http_request req;
     char url[2048], safe[2048], body[96];
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = llmc__unix_s();
     int rc;
 
     memset(resp, 0, sizeof *resp);
@@ -464,7 +464,7 @@ void llmc__live_cache_save(struct llmc__live *l)
 {
     char path[1000], tmp[1100];
     json_t *root = json_object(), *points = json_array();
-    int64_t keep_after = (int64_t)time(NULL) - 40 * 86400;
+    int64_t keep_after = llmc__unix_s() - 40 * 86400;
 
     if (cache_path(l, path, sizeof path, 1) != LLMC_OK) {
         json_decref(root);
@@ -510,7 +510,7 @@ int llmc__live_stale(struct llmc__live *l, int64_t t, int rc,
     int64_t fetched = l->fetched_recent_unix_s > l->fetched_future_unix_s
                           ? l->fetched_recent_unix_s
                           : l->fetched_future_unix_s;
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = llmc__unix_s();
     char why[300];
     /* only for failures of the network or the server; a refused token or
      * an unknown zone is the caller's to fix, not to paper over */

@@ -75,7 +75,7 @@ static int em_at(struct llmc__source *s, int64_t t,
                  const struct llmc__grid_ask *ask, llmc_intensity *out)
 {
     struct llmc__live *l = s->state;
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = llmc__unix_s();
     const struct llmc__point *p;
     int rc = LLMC_OK, fetched = 0, recent_fresh;
 

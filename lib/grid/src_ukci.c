@@ -58,7 +58,7 @@ static int ukci_at(struct llmc__source *s, int64_t t,
 {
     struct ukci *u = s->state;
     struct llmc__live *l = &u->live;
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = llmc__unix_s();
     const struct llmc__point *p;
     llmc__live_cache_load(l);
     p = llmc__live_cached(l, t, now, TTL_S);

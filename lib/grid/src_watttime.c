@@ -51,7 +51,7 @@ static int login(struct watttime *w, const struct llmc__grid_ask *ask)
     if (rc != LLMC_OK)
         explicit_bzero(w->token, sizeof w->token);
     if (rc == LLMC_OK) {
-        w->token_at_unix_s = (int64_t)time(NULL);
+        w->token_at_unix_s = llmc__unix_s();
         w->logins++;
     }
     return rc;
@@ -66,7 +66,7 @@ static int get_with_token(struct watttime *w, const struct llmc__grid_ask *ask,
 
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!*w->token ||
-            (int64_t)time(NULL) - w->token_at_unix_s >= TOKEN_LIFE_S)
+            llmc__unix_s() - w->token_at_unix_s >= TOKEN_LIFE_S)
             if ((rc = login(w, ask)) != LLMC_OK)
                 return rc;
         snprintf(header, sizeof header, "Authorization: Bearer %s", w->token);
@@ -101,7 +101,7 @@ static int wt_at(struct llmc__source *s, int64_t t,
 {
     struct watttime *w = s->state;
     struct llmc__live *l = &w->live;
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = llmc__unix_s();
     const struct llmc__point *p;
     llmc__live_cache_load(l);
     p = llmc__live_cached(l, t, now, TTL_S);

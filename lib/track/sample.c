@@ -84,9 +84,8 @@ static void phase_time(llmc_tracker *t, int64_t from, int64_t to,
 
 static double wall_now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    int64_t ns = llmc__unix_ns();
+    return (double)(ns / 1000000000) + (double)(ns % 1000000000) / 1e9;
 }
 
 /* ---- the grid's answers ------------------------------------------------ */
@@ -412,12 +411,34 @@ static void grid_round(llmc_tracker *t, int unlock)
     free(a);
 }
 
+/* Manual time (lib/core/clock.c) waits for the grid thread: from the
+ * wake-up that gives it a round until it is idle again, it counts as a
+ * thread that runs, so that a test's advance returns with the answer in.
+ * mu held. */
+static void grid_wake_up(llmc_tracker *t)
+{
+    t->grid_wake = 1;
+    if (!t->grid_held) {
+        t->grid_held = 1;
+        llmc__clock_expect();
+    }
+}
+
+static void grid_idle(llmc_tracker *t)
+{
+    if (t->grid_held) {
+        t->grid_held = 0;
+        llmc__clock_unexpect();
+    }
+}
+
 static void *grid_main(void *arg)
 {
     llmc_tracker *t = arg;
     pthread_mutex_lock(&t->mu);
     while (!t->grid_quit) {
         if (!t->grid_wake) {
+            grid_idle(t);
             pthread_cond_wait(&t->grid_cv, &t->mu);
             continue;
         }
@@ -430,6 +451,7 @@ static void *grid_main(void *arg)
         /* the lines of the spans it priced, written with mu released */
         llmc__writer_flush_released(t);
     }
+    grid_idle(t);
     pthread_mutex_unlock(&t->mu);
     return NULL;
 }
@@ -439,11 +461,15 @@ int llmc__grid_thread_start(llmc_tracker *t)
     pthread_mutex_lock(&t->mu);
     t->grid_quit = 0;
     t->grid_next_ask_unix_s = 0;
-    t->grid_wake = 1; /* the first question, at once */
+    grid_wake_up(t); /* the first question, at once */
     pthread_mutex_unlock(&t->mu);
-    if (pthread_create(&t->grid_thread, NULL, grid_main, t) != 0)
+    if (pthread_create(&t->grid_thread, NULL, grid_main, t) != 0) {
+        pthread_mutex_lock(&t->mu);
+        grid_idle(t);
+        pthread_mutex_unlock(&t->mu);
         return llmc__fail(LLMC_ENOMEM, "no thread could be started to ask "
                                        "the grid");
+    }
     t->grid_thread_running = 1;
     return LLMC_OK;
 }
@@ -463,7 +489,9 @@ void llmc__grid_thread_end(llmc_tracker *t)
 
 /* After the last sample: the grid thread gets until deadline_ns to price
  * what waits; then the value nearest in time prices the rest, if one is
- * known, and the thread's later answers are dropped. mu held. */
+ * known, and the thread's later answers are dropped. mu held. The deadline
+ * is on the system's monotonic clock (llmc__real_now_ns), manual time or
+ * not: it bounds a wait for the network, not the run's time. */
 void llmc__grid_settle(llmc_tracker *t, int64_t deadline_ns)
 {
     if (t->nspans && t->grid_thread_running && !t->grid_quit) {
@@ -473,7 +501,7 @@ void llmc__grid_settle(llmc_tracker *t, int64_t deadline_ns)
         struct timespec due;
         due.tv_sec = (time_t)(deadline_ns / 1000000000);
         due.tv_nsec = (long)(deadline_ns % 1000000000);
-        t->grid_wake = 1;
+        grid_wake_up(t);
         pthread_cond_broadcast(&t->grid_cv);
         while (t->nspans && t->grid_rounds < want &&
                pthread_cond_timedwait(&t->grid_cv, &t->mu, &due) != ETIMEDOUT)
@@ -651,7 +679,7 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
     t->last_ns = now;
     t->last_unix_s = now_unix_s;
     if (t->grid_thread_running && !t->grid_quit) {
-        t->grid_wake = 1; /* the value for the next interval */
+        grid_wake_up(t); /* the value for the next interval */
         pthread_cond_broadcast(&t->grid_cv);
     }
     if (t->checkpoint_path &&

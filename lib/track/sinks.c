@@ -47,17 +47,16 @@ static json_t *identity_json(const llmc_tracker *t)
 static void log_stamp(json_t *line)
 {
     char stamp[32];
-    struct timespec ts;
-    time_t now;
+    int64_t ns = llmc__unix_ns();
+    time_t now = (time_t)(ns / 1000000000);
     struct tm tm;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    now = ts.tv_sec;
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
     json_object_set_new(line, "time", json_string(stamp));
     json_object_set_new(line, "time_unix_s",
-                        json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
+                        json_real((double)(ns / 1000000000) +
+                                  (double)(ns % 1000000000) / 1e9));
 }
 
 /* The most the log's queue holds while its filesystem stalls: about ten
@@ -492,7 +491,7 @@ int llmc__checkpoint_queue(llmc_tracker *t)
     bad |= json_object_set_new(root, "format", json_string(CHECKPOINT_FORMAT));
     bad |= json_object_set_new(root, "version", json_integer(CHECKPOINT_VERSION));
     bad |= json_object_set_new(root, "written_unix_s",
-                               json_integer((json_int_t)time(NULL)));
+                               json_integer((json_int_t)llmc__unix_s()));
     bad |= json_object_set_new(root, "identity", identity_json(t));
     bad |= json_object_set_new(root, "totals", acc_json(&t->total, &t->resumed));
     for (unsigned p = 0; p < t->nphases; p++) {

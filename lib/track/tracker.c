@@ -477,7 +477,7 @@ static void announce_default_grid(llmc_tracker *t)
 {
     llmc_intensity ci;
     llmc_intensity_init(&ci, sizeof ci);
-    if (llmc_grid_intensity_at(&ci, t->grid, (int64_t)time(NULL)) ==
+    if (llmc_grid_intensity_at(&ci, t->grid, llmc__unix_s()) ==
         LLMC_OK)
         llmc__log(LLMC_LOG_WARN,
                   "no grid given: using %s, %.0f gCO2e/kWh (%d, %s); give "
@@ -665,7 +665,7 @@ static int start_won(llmc_tracker *t)
     pthread_mutex_lock(&t->mu);
     llmc__spans_carry(t);
     t->start_ns = t->last_ns = t->last_checkpoint_ns = llmc__now_ns();
-    t->start_unix_s = (int64_t)time(NULL);
+    t->start_unix_s = llmc__unix_s();
     t->switches[0].t_ns = t->start_ns;
     t->switches[0].phase = t->cur_phase;
     t->nswitches = 1;
@@ -687,11 +687,14 @@ static int start_won(llmc_tracker *t)
                  t->start_ns + llmc__ns_of_s(t->interval_s));
     if (!t->inline_sampler) {
         extern void *llmc__sampler_main(void *);
-        if (pthread_create(&t->thread, NULL, llmc__sampler_main, t) == 0)
+        llmc__clock_expect();
+        if (pthread_create(&t->thread, NULL, llmc__sampler_main, t) == 0) {
             t->thread_running = 1;
-        else
+        } else {
+            llmc__clock_unexpect();
             llmc__problem(t, "no sampler thread could be started; sampling "
                           "falls back to inline");
+        }
         if (!t->thread_running)
             t->inline_sampler = 1;
     }
@@ -752,13 +755,11 @@ void *llmc__sampler_main(void *arg);
 void *llmc__sampler_main(void *arg)
 {
     llmc_tracker *t = arg;
+    llmc__clock_arrive();
     pthread_mutex_lock(&t->mu);
     while (!t->stop_requested) {
-        struct timespec due;
         int64_t at = t->last_ns + llmc__ns_of_s(t->interval_s);
-        due.tv_sec = (time_t)(at / 1000000000);
-        due.tv_nsec = (long)(at % 1000000000);
-        if (pthread_cond_timedwait(&t->cv, &t->mu, &due) == ETIMEDOUT &&
+        if (llmc__clock_wait(&t->cv, &t->mu, at) == ETIMEDOUT &&
             !t->stop_requested) {
             /* a device sync may take long: not under mu, which
              * llmc_tracker_totals takes */
@@ -773,15 +774,13 @@ void *llmc__sampler_main(void *arg)
         }
     }
     pthread_mutex_unlock(&t->mu);
+    llmc__clock_done();
     return NULL;
 }
 
 __attribute__((noinline)) static void inline_sample(llmc_tracker *t)
 {
-    struct timespec ts;
-    int64_t now;
-    clock_gettime(CLOCK_MONOTONIC, &ts); /* the vDSO: no system call */
-    now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    int64_t now = llmc__now_ns(); /* the vDSO: no system call */
     if (now < atomic_load_explicit(&t->next_inline_ns, memory_order_relaxed))
         return;
     if (atomic_flag_test_and_set(&t->inline_busy))
@@ -1355,7 +1354,7 @@ LLMC_API int llmc_tracker_stop(llmc_tracker *t)
     /* energy still without an intensity: the grid thread gets a moment
      * (the run's time has ended with the last sample), then the value
      * nearest in time prices it */
-    llmc__grid_settle(t, llmc__now_ns() +
+    llmc__grid_settle(t, llmc__real_now_ns() +
                              llmc__ns_of_s(fmin(t->interval_s, SETTLE_MAX_S)));
     if (t->checkpoint_path)
         rc = llmc__checkpoint_queue(t);

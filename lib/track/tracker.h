@@ -269,6 +269,7 @@ struct llmc_tracker {
     pthread_cond_t grid_cv;        /* wakes the grid thread, and stop */
     int grid_wake;                 /* a round is wanted */
     int grid_busy;                 /* a round is under way */
+    int grid_held;                 /* manual time waits for the thread */
     int grid_quit;                 /* the thread ends; answers are dropped */
     uint64_t grid_rounds;          /* rounds completed */
     atomic_int grid_cancel;        /* ends a fetch in flight */

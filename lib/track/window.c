@@ -22,9 +22,8 @@
 
 static double wall_now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    int64_t ns = llmc__unix_ns();
+    return (double)(ns / 1000000000) + (double)(ns % 1000000000) / 1e9;
 }
 
 /* s += k x a, for what a sample measures (not steps, tokens, samples). */

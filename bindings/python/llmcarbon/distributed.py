@@ -1,16 +1,18 @@
 """One set of totals for a job of several processes, on one of them.
 
-Each process of a job (an mpirun rank) runs its own Tracker; on a node each
-device is counted by one process, which charges its energy and its embodied
-carbon. The job's figures are the sums of the processes' figures
-(llmc_totals_combine(3)): job_totals gathers them on one rank.
+Each process of a job (an mpirun or torchrun rank) runs its own Tracker; on
+a node each device is counted by one process, which charges its energy and
+its embodied carbon. The job's figures are the sums of the processes'
+figures (llmc_totals_combine(3)): job_totals gathers them on one rank.
 
-    from mpi4py import MPI
-    job = llmcarbon.distributed.job_totals(tracker, MPI.COMM_WORLD)
+    from llmcarbon.distributed import job_totals
+    job = job_totals(tracker)    # torch.distributed's group, or mpi4py's
     if job is not None:          # on rank 0
         print(job.energy_j, job.total_kgco2e)
 
-mpi4py is imported only when no communicator is given.
+Without a communicator, job_totals uses torch.distributed's default group
+when the program has initialised one (torchrun), else mpi4py's
+MPI.COMM_WORLD; neither is imported by this module.
 """
 
 from __future__ import annotations
@@ -66,17 +68,44 @@ def combine_totals(parts: "List[bytes]", embodied_included: bool = True,
     return totals_from_struct(out, embodied_included, embodied_note)
 
 
+class _TorchGroup:
+    """torch.distributed's default group, spoken to as an mpi4py
+    communicator: rank and gather."""
+
+    def __init__(self, dist: Any) -> None:
+        self.dist = dist
+
+    def Get_rank(self) -> int:
+        return int(self.dist.get_rank())
+
+    def gather(self, obj: bytes, root: int = 0) -> "Optional[List[bytes]]":
+        mine = self.dist.get_rank() == root
+        out = [None] * self.dist.get_world_size() if mine else None
+        self.dist.gather_object(obj, out, dst=root)
+        return out
+
+
+def _default_comm() -> Any:
+    import sys
+    dist = sys.modules.get("torch.distributed")
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        return _TorchGroup(dist)
+    from mpi4py import MPI
+    return MPI.COMM_WORLD
+
+
 def job_totals(tracker: "Optional[Tracker]", comm: Any = None, root: int = 0,
                phase: Optional[str] = None) -> "Optional[Totals]":
-    """The totals of the whole job, on rank root of comm (an mpi4py
-    communicator; MPI.COMM_WORLD when None); None on the other ranks.
+    """The totals of the whole job, on rank root of comm; None on the other
+    ranks. comm is an mpi4py communicator; without one, torch.distributed's
+    default group when the program initialised it (torchrun), else
+    mpi4py's MPI.COMM_WORLD.
 
-    Collective: every rank of comm calls it at the same point (every N
-    steps, or at the end), also a rank whose tracker could not start,
-    which contributes unknown figures."""
+    Collective: every rank calls it at the same point (every N steps, or
+    at the end), also a rank whose tracker could not start, which
+    contributes unknown figures."""
     if comm is None:
-        from mpi4py import MPI
-        comm = MPI.COMM_WORLD
+        comm = _default_comm()
     parts = comm.gather(totals_bytes(tracker, phase), root=root)
     if comm.Get_rank() != root:
         return None
