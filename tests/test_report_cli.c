@@ -765,6 +765,63 @@ START_TEST(test_report_without_a_resume_says_none)
 }
 END_TEST
 
+/* ---- a Slurm job's directory ------------------------------------------ */
+
+/* The job directory of llmcarbon_spank.so: every *.jsonl in it is one of
+ * the job's logs, whatever else it holds; found by its id under
+ * $LLMC_SLURM_LOG_DIR, or given itself. */
+START_TEST(test_report_slurm_job_reads_every_log_of_the_job_directory)
+{
+    struct result r;
+    char jobs[128], job[160], path[256], other[256];
+    FILE *f;
+    json_t *j;
+
+    snprintf(jobs, sizeof jobs, "%s/jobs", dir);
+    snprintf(job, sizeof job, "%s/42", jobs);
+    ck_assert_int_eq(mkdir(jobs, 0755), 0);
+    ck_assert_int_eq(mkdir(job, 0755), 0);
+    snprintf(path, sizeof path, "%s/node1.step-batch.jsonl", job);
+    f = create(path);
+    three_samples(f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/node2.step-0.jsonl", job);
+    f = create(path);
+    sample(f, 200, 0, "7200000.0", "0.6");
+    fclose(f);
+    snprintf(path, sizeof path, "%s/summary.json", job);
+    f = create(path);
+    fputs("{\"not\": \"a log\"}\n", f);
+    fclose(f);
+
+    ck_assert_int_eq(setenv("LLMC_SLURM_LOG_DIR", jobs, 1), 0);
+    j = REPORT_JSON(&r, "--slurm-job", "42");
+    ck_assert_int_eq(integer(j, "logs"), 2);
+    ck_assert_double_eq_tol(num(j, "energy_j"), 5 * 3600000.0, 1e-6);
+    ck_assert_double_eq_tol(num(j, "operational_kgco2e"), 1.5, 1e-9);
+    json_decref(j);
+
+    REPORT(&r, "--slurm-job", "43");
+    expect_refused(&r);
+    ERR_HAS(&r, "cannot open the job directory");
+    ERR_HAS(&r, "LLMC_SLURM_LOG_DIR");
+    ck_assert_int_eq(unsetenv("LLMC_SLURM_LOG_DIR"), 0);
+
+    j = REPORT_JSON(&r, "--slurm-job", job);
+    ck_assert_int_eq(integer(j, "logs"), 2);
+    ck_assert_double_eq_tol(num(j, "energy_j"), 5 * 3600000.0, 1e-6);
+    json_decref(j);
+
+    /* a directory without a log says so; logs and a job are not mixed */
+    REPORT(&r, "--slurm-job", jobs);
+    expect_refused(&r);
+    ERR_HAS(&r, "no log (*.jsonl)");
+    REPORT(&r, "--slurm-job", job, path_of(other, sizeof other, "x.jsonl"));
+    ck_assert_int_eq(r.status, 2);
+    ERR_HAS(&r, "not both");
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
     Suite *s = suite_create("report_cli");
@@ -796,6 +853,12 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_report_sums_embodied_total_and_phases);
     tcase_add_test(tc, test_report_says_when_a_run_resumed);
     tcase_add_test(tc, test_report_without_a_resume_says_none);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("slurm");
+    tcase_add_checked_fixture(tc, make_dir, remove_dir);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_report_slurm_job_reads_every_log_of_the_job_directory);
     suite_add_tcase(s, tc);
     return s;
 }

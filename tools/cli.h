@@ -23,6 +23,11 @@ int cmd_hw(int argc, char **argv);
 int cmd_grid(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+/* The logs of a Slurm job's directory (JOBID under $LLMC_SLURM_LOG_DIR or
+ * the plugin's default logdir, or a directory), in name order; CLI_OK, or
+ * CLI_FAILED/CLI_USAGE after saying why. Release with report_slurm_free. */
+int report_slurm_logs(char ***out, size_t *out_n, const char *job);
+void report_slurm_free(char **paths, size_t n);
 int cmd_exporter(int argc, char **argv);
 
 /* "llmcarbon estimate: --zone 'XX': <library message>" on stderr. */

@@ -18,6 +18,8 @@
 
 static const char help[] =
     "usage: llmcarbon report LOG... [--grid SPEC] [--pue X] [--json]\n"
+    "       llmcarbon report --slurm-job JOBID|DIR [--grid SPEC] [--pue X] "
+    "[--json]\n"
     "\n"
     "Sums the JSON-lines logs of a run (log=FILE of the tracker or\n"
     "llmcarbon run --log; one per rank) into one report: energy, CO2e as\n"
@@ -31,7 +33,11 @@ static const char help[] =
     "had no grid intensity and that no fill line prices makes the\n"
     "operational CO2e unknown. Samples whose tracker counted no embodied\n"
     "carbon make it unknown (null), not 0; the total is then the\n"
-    "operational figure alone, and says so.\n";
+    "operational figure alone, and says so.\n"
+    "\n"
+    "--slurm-job reads every log of a job that llmcarbon_spank.so measured:\n"
+    "JOBID under $LLMC_SLURM_LOG_DIR (default the plugin's logdir), or the\n"
+    "job directory itself.\n";
 
 static int out_of_memory(void)
 {
@@ -218,8 +224,10 @@ static int print_json(const llmc_runlog *log)
 
 int cmd_report(int argc, char **argv)
 {
-    const char *grid_spec = NULL, *pue_text = NULL;
+    const char *grid_spec = NULL, *pue_text = NULL, *slurm_job = NULL;
     const char *logs[256];
+    char **job_logs = NULL;
+    size_t njob_logs = 0;
     size_t nlogs = 0;
     int json = 0, rc;
     double pue = 0;
@@ -231,6 +239,7 @@ int cmd_report(int argc, char **argv)
             {"grid", required_argument, NULL, 'g'},
             {"pue", required_argument, NULL, 'p'},
             {"json", no_argument, NULL, 'j'},
+            {"slurm-job", required_argument, NULL, 's'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -250,6 +259,8 @@ int cmd_report(int argc, char **argv)
                 grid_spec = optarg;
             else if (c == 'p')
                 pue_text = optarg;
+            else if (c == 's')
+                slurm_job = optarg;
         }
         for (int i = optind; i < argc; i++) {
             if (nlogs == sizeof logs / sizeof logs[0])
@@ -257,7 +268,10 @@ int cmd_report(int argc, char **argv)
             logs[nlogs++] = argv[i];
         }
     }
-    if (nlogs == 0)
+    if (slurm_job && nlogs > 0)
+        return cli_usage("report", "--slurm-job reads the job's own logs; "
+                         "give it or LOG..., not both");
+    if (nlogs == 0 && !slurm_job)
         return cli_usage("report", "no log given; write `llmcarbon report "
                          "run.jsonl [rank1.jsonl ...]`");
     if (pue_text && (rc = llmc_quantity_parse(&pue, LLMC_DIM_PUE, pue_text,
@@ -265,7 +279,17 @@ int cmd_report(int argc, char **argv)
         return cli_fail("report", "--pue", rc);
     if (grid_spec && (rc = llmc_grid_new(&g, grid_spec)) != LLMC_OK)
         return cli_fail("report", "--grid", rc);
-    rc = llmc_runlog_read(&log, logs, nlogs, g, pue);
+    if (slurm_job &&
+        (rc = report_slurm_logs(&job_logs, &njob_logs, slurm_job)) != CLI_OK) {
+        llmc_grid_free(g);
+        return rc;
+    }
+    if (slurm_job)
+        rc = llmc_runlog_read(&log, (const char *const *)job_logs, njob_logs,
+                              g, pue);
+    else
+        rc = llmc_runlog_read(&log, logs, nlogs, g, pue);
+    report_slurm_free(job_logs, njob_logs);
     llmc_grid_free(g);
     if (rc != LLMC_OK)
         return failed(rc);

@@ -32,6 +32,9 @@ static const char *const known[] = {
     "LLMC_CARBONINTENSITY_UK_URL", "LLMC_WATTTIME_URL", "LLMC_CURL_LIBRARY",
     /* logging */
     "LLMC_DEBUG",
+    /* Slurm: the job directory the plugin gives a job, and where
+     * `llmcarbon report --slurm-job` looks for job directories */
+    "LLMC_SLURM_JOB_DIR", "LLMC_SLURM_LOG_DIR",
 };
 #define NKNOWN (sizeof known / sizeof known[0])
 
