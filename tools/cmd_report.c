@@ -219,7 +219,7 @@ static int print_json(const llmc_runlog *log)
 int cmd_report(int argc, char **argv)
 {
     const char *grid_spec = NULL, *pue_text = NULL;
-    const char *logs[256];
+    const char **logs;
     size_t nlogs = 0;
     int json = 0, rc;
     double pue = 0;
@@ -251,11 +251,9 @@ int cmd_report(int argc, char **argv)
             else if (c == 'p')
                 pue_text = optarg;
         }
-        for (int i = optind; i < argc; i++) {
-            if (nlogs == sizeof logs / sizeof logs[0])
-                return cli_usage("report", "too many logs (at most 256)");
-            logs[nlogs++] = argv[i];
-        }
+        /* the paths as given: one per rank, thousands in a large job */
+        logs = (const char **)(argv + optind);
+        nlogs = optind < argc ? (size_t)(argc - optind) : 0;
     }
     if (nlogs == 0)
         return cli_usage("report", "no log given; write `llmcarbon report "
@@ -265,7 +263,9 @@ int cmd_report(int argc, char **argv)
         return cli_fail("report", "--pue", rc);
     if (grid_spec && (rc = llmc_grid_new(&g, grid_spec)) != LLMC_OK)
         return cli_fail("report", "--grid", rc);
-    rc = llmc_runlog_read(&log, logs, nlogs, g, pue);
+    /* the totals only: memory that grows with the ranks, not the lines */
+    rc = llmc_runlog_read_flags(&log, logs, nlogs, g, pue,
+                                LLMC_RUNLOG_NO_SAMPLES);
     llmc_grid_free(g);
     if (rc != LLMC_OK)
         return failed(rc);
