@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -757,6 +758,66 @@ START_TEST(test_runlog_without_samples_counts_what_the_keeping_reader_counts)
 }
 END_TEST
 
+/* Reads the file src through the FIFO fifo, which a child writes. */
+static int read_through_fifo(llmc_runlog **out, const char *fifo,
+                             const char *src, unsigned flags)
+{
+    const char *paths[1] = {fifo};
+    pid_t pid;
+    int rc, ws;
+
+    ck_assert_int_ge(pid = fork(), 0);
+    if (pid == 0) {
+        FILE *in = fopen(src, "r"), *w = fopen(fifo, "w");
+        int c;
+        if (!in || !w)
+            _exit(1);
+        while ((c = fgetc(in)) != EOF)
+            fputc(c, w);
+        _exit(fclose(w) == 0 ? 0 : 1);
+    }
+    rc = llmc_runlog_read_flags(out, paths, 1, NULL, 0, flags);
+    ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+    ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "writer %d", ws);
+    return rc;
+}
+
+START_TEST(test_runlog_without_samples_reads_a_pipe_by_its_times)
+{
+    char odd[128], fifo[128];
+    llmc_runlog *log;
+    llmc_run_totals o;
+    FILE *f;
+
+    make_scratch();
+    f = create(odd, sizeof odd, "odd.jsonl");
+    lines(f, 100, 1, 10);
+    lines(f, 100, 1, 10);
+    line(f, 100, 60.0 * 4, "3600001.0", "0.3");
+    fclose(f);
+    ck_assert_int_eq(mkfifo(path_in(fifo, sizeof fifo, "fifo"), 0600), 0);
+
+    /* kept: every line checked; the sample of other counts is another */
+    ck_assert_status(read_through_fifo(&log, fifo, odd, 0), LLMC_OK);
+    o = whole(log);
+    ck_assert_uint_eq(o.samples, 11);
+    ck_assert_uint_eq(o.duplicate_lines, 10);
+    llmc_runlog_free(log);
+
+    /* without samples a pipe cannot be read again: a sample at a time
+     * its process counted is taken for a repeat, as the man page says */
+    ck_assert_status(read_through_fifo(&log, fifo, odd,
+                                       LLMC_RUNLOG_NO_SAMPLES),
+                     LLMC_OK);
+    o = whole(log);
+    ck_assert_uint_eq(o.samples, 10);
+    ck_assert_uint_eq(o.duplicate_lines, 11);
+    ck_assert_double_eq_tol(o.energy_j, 10 * 3.6e6, 1e-3);
+    llmc_runlog_free(log);
+    remove_scratch();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("runlog");
@@ -778,6 +839,7 @@ int main(void)
     tcase_add_test(tc, test_runlog_refuses_what_is_not_a_log_with_a_status_each);
     tcase_add_test(
         tc, test_runlog_without_samples_counts_what_the_keeping_reader_counts);
+    tcase_add_test(tc, test_runlog_without_samples_reads_a_pipe_by_its_times);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

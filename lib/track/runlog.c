@@ -508,10 +508,14 @@ static int sample_seen(llmc_runlog *s, struct proc *x, const json_t *j,
         c->off_hi = s->line_end;
         return 1;
     }
-    p = x->seg;
-    if (grow(&p, &x->capseg, x->nseg, sizeof *x->seg) != 0)
-        return -1;
-    x->seg = p;
+    /* most processes have one segment per log: room for two at first */
+    if (x->nseg == x->capseg) {
+        size_t cap = x->capseg ? 2 * x->capseg : 2;
+        if (!(p = realloc(x->seg, cap * sizeof *x->seg)))
+            return -1;
+        x->seg = p;
+        x->capseg = cap;
+    }
     x->seg[x->nseg] = (struct seg){t, t, s->file, s->line_off, s->line_end};
     x->cur = x->nseg++;
     return 1;
