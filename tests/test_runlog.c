@@ -614,19 +614,25 @@ END_TEST
 /* A sample line of host/pid/rank 0 at T0 + t seconds: 60 s of energy_j,
  * priced at 300 g/kWh unless op_kgco2e is "null". */
 #define T0 1714564800.0
-static void line(FILE *f, int pid, double t, const char *energy_j,
-                 const char *op_kgco2e)
+static void line_of(FILE *f, const char *host, int pid, double t,
+                    const char *energy_j, const char *op_kgco2e)
 {
     fprintf(f,
             "{\"time\":\"2024-05-01T12:00:00Z\",\"time_unix_s\":%.2f,"
-            "\"interval_s\":60.0,\"host\":\"node1\",\"job\":null,"
+            "\"interval_s\":60.0,\"host\":\"%s\",\"job\":null,"
             "\"rank\":0,\"local_rank\":0,\"world_size\":1,\"pid\":%d,"
             "\"phase\":\"train\",\"step\":%d,\"tokens\":%d,"
             "\"energy_j\":%s,\"meters\":[],"
             "\"intensity_gco2e_per_kwh\":%s,\"pue\":1.0,"
             "\"operational_kgco2e\":%s,\"embodied_kgco2e\":0.0}\n",
-            T0 + t, pid, (int)(t / 60), 10 * (int)(t / 60), energy_j,
+            T0 + t, host, pid, (int)(t / 60), 10 * (int)(t / 60), energy_j,
             strcmp(op_kgco2e, "null") ? "300.0" : "null", op_kgco2e);
+}
+
+static void line(FILE *f, int pid, double t, const char *energy_j,
+                 const char *op_kgco2e)
+{
+    line_of(f, "node1", pid, t, energy_j, op_kgco2e);
 }
 
 /* Samples first..last (each 60 s, 1 kWh, 0.3 kg) of pid into f. */
@@ -744,6 +750,25 @@ START_TEST(test_runlog_without_samples_counts_what_the_keeping_reader_counts)
     ck_assert_uint_eq(o.fill_lines, 1);
     ck_assert_uint_eq(o.duplicate_lines, 5);
     ck_assert_double_eq_tol(o.operational_kgco2e, 0.6 + 1.0, 1e-12);
+
+    /* a host longer than the 127 bytes kept is one stream, not one per
+     * line */
+    {
+        char host[201], lh[128];
+        memset(host, 'h', 200);
+        host[200] = '\0';
+        f = create(lh, sizeof lh, "longhost.jsonl");
+        for (int i = 1; i <= 5; i++)
+            line_of(f, host, 100, 60.0 * i, "3600000.0", "0.3");
+        lines(f, 100, 1, 2);
+        fclose(f);
+        paths[0] = lh;
+        log = read_logs(paths, 1);
+        ck_assert_uint_eq(llmc_runlog_stream_count(log), 2);
+        ck_assert_uint_eq(whole(log).samples, 7);
+        llmc_runlog_free(log);
+        log = NULL;
+    }
 
     /* a flag this version does not know */
     paths[0] = a;

@@ -37,8 +37,9 @@
 
 /* A host and rank: the stream of samples of one rank, across the
  * processes that resumed it. */
+#define HOST_KEPT 127
 struct who {
-    char host[128];
+    char host[HOST_KEPT + 1];
     long long rank;
     double energy_j, kgco2e, embodied_kgco2e;
     long long samples, unmeasured, unpriced, no_embodied;
@@ -91,7 +92,7 @@ struct seg {
  * handful per log it wrote to, and where the last repeat was found. */
 struct proc {
     uint64_t key;
-    char host[128];
+    char host[HOST_KEPT + 1];
     json_int_t pid;
     long long rank;
     struct seg *seg;
@@ -209,11 +210,14 @@ static long who_of(llmc_runlog *s, const char *host, long long rank)
 {
     void *p = s->who;
     /* a log's lines are mostly of one stream: the last one found first */
+    /* a host is kept to 127 bytes: one longer is the same stream as its
+     * start, not a new stream at each line */
     if (s->last_who < s->nwho && s->who[s->last_who].rank == rank &&
-        strcmp(s->who[s->last_who].host, host) == 0)
+        strncmp(s->who[s->last_who].host, host, HOST_KEPT) == 0)
         return (long)s->last_who;
     for (size_t i = 0; i < s->nwho; i++)
-        if (s->who[i].rank == rank && strcmp(s->who[i].host, host) == 0)
+        if (s->who[i].rank == rank &&
+            strncmp(s->who[i].host, host, HOST_KEPT) == 0)
             return (long)(s->last_who = i);
     if (grow(&p, &s->capwho, s->nwho, sizeof *s->who) != 0)
         return -1;
@@ -387,13 +391,13 @@ static struct proc *proc_of(llmc_runlog *s, const char *host, json_int_t pid,
     if (s->last_proc < s->nproc) {
         x = &s->proc[s->last_proc];
         if (x->key == key && x->pid == pid && x->rank == rank &&
-            strcmp(x->host, host) == 0)
+            strncmp(x->host, host, HOST_KEPT) == 0)
             return x;
     }
     for (size_t i = 0; i < s->nproc; i++) {
         x = &s->proc[i];
         if (x->key == key && x->pid == pid && x->rank == rank &&
-            strcmp(x->host, host) == 0) {
+            strncmp(x->host, host, HOST_KEPT) == 0) {
             s->last_proc = i;
             return x;
         }
@@ -455,7 +459,8 @@ static int find_in(llmc_runlog *s, const struct proc *x, size_t file,
             const char *host = json_string_value(json_object_get(j, "host"));
             const json_t *r = json_object_get(j, "rank");
             long long rank = json_is_integer(r) ? json_integer_value(r) : -1;
-            if (host && rank == x->rank && strcmp(host, x->host) == 0) {
+            if (host && rank == x->rank &&
+                stream_key(host, x->pid, rank) == x->key) {
                 struct hash k = line_hash(j, "sample", host, x->pid, rank,
                                           sample_identity);
                 found = k.a == h.a && k.b == h.b;
@@ -468,12 +473,12 @@ static int find_in(llmc_runlog *s, const struct proc *x, size_t file,
     return found;
 }
 
-/* 1: the sample line j of x at time t is new and now counted, 0: it is a
- * repeat, -1: out of memory. */
+/* 1: the sample line j of x (its host in full) at time t is new and now
+ * counted, 0: it is a repeat, -1: out of memory. */
 static int sample_seen(llmc_runlog *s, struct proc *x, const json_t *j,
-                       double t)
+                       const char *host, double t)
 {
-    struct hash h = line_hash(j, "sample", x->host, x->pid, x->rank,
+    struct hash h = line_hash(j, "sample", host, x->pid, x->rank,
                               sample_identity);
     struct seg *c;
     void *p;
@@ -753,7 +758,7 @@ static int read_sample(llmc_runlog *s, const json_t *j, const char *path,
                           path, lineno);
     if (s->no_samples) {
         struct proc *x = proc_of(s, host, pid, rank);
-        added = x ? sample_seen(s, x, j, t) : -1;
+        added = x ? sample_seen(s, x, j, host, t) : -1;
     } else {
         added = line_seen(s, j, "sample", host, pid, rank, sample_identity);
     }
