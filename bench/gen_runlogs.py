@@ -7,8 +7,8 @@ through a few phases. The same arguments give the same bytes (seeded).
     bench/gen_runlogs.py --logs 64 --hours 1 --out /tmp/logs
     bench/gen_runlogs.py --logs 2 --seconds 600 --out /tmp/small
 
-Each line is about 560 bytes: 1,024 logs of one hour are about 3.7 million
-lines and 2 GB. It prints the number of lines and bytes written.
+Each line is about 590 bytes: 1,024 logs of one hour are about 3.7 million
+lines and 2.2 GB. It prints the number of lines and bytes written.
 """
 import argparse
 import json
