@@ -430,28 +430,41 @@ static FILE *log_again(llmc_runlog *s, size_t file)
 
 /* 1 when a sample line of x at time t with identity h lies in bytes from
  * to to of the log paths[file], 0 when none does, -1 when the log cannot
- * be read again; *after: the byte after the line found. */
+ * be read again, -2 when out of memory; *after: the byte after the line
+ * found. */
 static int find_in(llmc_runlog *s, const struct proc *x, size_t file,
                    long long from, long long to, double t, struct hash h,
                    long long *after)
 {
-    FILE *f = log_again(s, file);
+    FILE *f;
     char *line = NULL;
     size_t cap = 0;
     long long off = from;
     int found = 0;
 
-    if (!f || fseeko(f, (off_t)from, SEEK_SET) != 0)
+    errno = 0;
+    if (!(f = log_again(s, file)))
+        return errno == ENOMEM ? -2 : -1;
+    if (fseeko(f, (off_t)from, SEEK_SET) != 0)
         return -1;
-    while (off < to && !found) {
-        ssize_t n = getline(&line, &cap, f);
+    while (off < to && found == 0) {
+        json_error_t err;
+        ssize_t n;
         json_t *j;
         const json_t *tj;
-        if (n <= 0)
+        errno = 0;
+        if ((n = getline(&line, &cap, f)) <= 0) {
+            /* a repeat missed for want of memory would count twice */
+            if (n < 0 && errno == ENOMEM)
+                found = -2;
             break;
+        }
         off += n;
-        if (!(j = llmc__json_loadb(line, (size_t)n, 0, NULL)))
+        if (!(j = llmc__json_loadb(line, (size_t)n, 0, &err))) {
+            if (json_error_code(&err) == json_error_out_of_memory)
+                found = -2;
             continue;
+        }
         tj = json_object_get(j, "time_unix_s");
         if (json_is_object(j) && !json_object_get(j, "type") &&
             json_is_number(tj) && json_number_value(tj) == t &&
@@ -497,6 +510,8 @@ static int sample_seen(llmc_runlog *s, struct proc *x, const json_t *j,
             r = find_in(s, x, g->file, x->next_off, g->off_hi, t, h, &after);
         if (r == 0)
             r = find_in(s, x, g->file, g->off_lo, g->off_hi, t, h, &after);
+        if (r == -2)
+            return -1;
         if (r < 0)
             return 0; /* gone since: its times decide */
         if (r > 0) {
