@@ -774,6 +774,20 @@ LLMC_API void llmc_run_resume_init(llmc_run_resume *out, size_t size);
  * LLMC_ENOMEM. */
 LLMC_API int llmc_runlog_read(llmc_runlog **out, const char *const *paths,
                               size_t npaths, llmc_grid *grid, double pue);
+/* llmc_runlog_read with flags: 0 is llmc_runlog_read;
+ * LLMC_RUNLOG_NO_SAMPLES keeps no sample (llmc_runlog_sample_count is 0)
+ * and no set of the lines read, so memory grows with the processes,
+ * phases and logs, not the lines; a line seen before still counts once
+ * (a repeat is looked for again in its log, which must not change during
+ * the call; a pipe is read once, and there a sample older than one its
+ * process counted is taken for a repeat). The figures are those of
+ * llmc_runlog_read. Errors: those of llmc_runlog_read, and LLMC_EINVAL
+ * for an unknown flag. */
+#define LLMC_RUNLOG_NO_SAMPLES 0x1
+LLMC_API int llmc_runlog_read_flags(llmc_runlog **out,
+                                    const char *const *paths, size_t npaths,
+                                    llmc_grid *grid, double pue,
+                                    unsigned flags);
 LLMC_API void llmc_runlog_free(llmc_runlog *log);
 /* What the reading skipped, one line each ("FILE:LINE: the last line is
  * cut short ..."); "" when nothing; lives as long as the log. */

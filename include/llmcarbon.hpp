@@ -401,18 +401,22 @@ private:
     bool open_ = true;
 };
 
-// The logs of a run read back as one run (llmc_runlog_read(3)). The
-// strings in the structs it returns live as long as the object.
+// The logs of a run read back as one run (llmc_runlog_read(3)); flags
+// LLMC_RUNLOG_NO_SAMPLES keeps no sample, in memory of the processes, not
+// the lines. The strings in the structs it returns live as long as the
+// object.
 class runlog {
 public:
     explicit runlog(const std::vector<std::string> &paths,
-                    const grid *g = nullptr, double pue = 0)
+                    const grid *g = nullptr, double pue = 0,
+                    unsigned flags = 0)
     {
         std::vector<const char *> p;
         for (const std::string &s : paths)
             p.push_back(s.c_str());
-        detail::check(llmc_runlog_read(h_.out(), p.data(), p.size(),
-                                       g ? g->get() : nullptr, pue));
+        detail::check(llmc_runlog_read_flags(h_.out(), p.data(), p.size(),
+                                             g ? g->get() : nullptr, pue,
+                                             flags));
     }
     // What the reading skipped, one line each.
     std::string warnings() const

@@ -234,6 +234,14 @@ int main()
             EXPECT(err.code() == LLMC_ENOTFOUND);
         }
     }
+    {
+        // the log given twice, read without samples: the same figures
+        llmcarbon::runlog log({path, path}, nullptr, 0,
+                              LLMC_RUNLOG_NO_SAMPLES);
+        llmc_run_totals t = log.totals();
+        EXPECT(t.samples == 2 && t.energy_j == 7.2e6 && t.tokens == 20);
+        EXPECT(t.duplicate_lines == 2 && log.sample_count() == 0);
+    }
     std::remove(path);
     return 0;
 }

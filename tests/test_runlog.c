@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,11 +88,33 @@ static llmc_totals tracked_run(const char *log, const char *watts,
     return o;
 }
 
+/* The reader without samples (LLMC_RUNLOG_NO_SAMPLES) gives the report
+ * and warnings of log, the same paths read with every sample kept. */
+static void same_without_samples(const llmc_runlog *log,
+                                 const char *const *paths, size_t n,
+                                 llmc_grid *g, double pue)
+{
+    llmc_runlog *lean = NULL;
+    char *a, *b;
+    ck_assert_status(llmc_runlog_read_flags(&lean, paths, n, g, pue,
+                                            LLMC_RUNLOG_NO_SAMPLES),
+                     LLMC_OK);
+    ck_assert_uint_eq(llmc_runlog_sample_count(lean), 0);
+    ck_assert_status(llmc_runlog_report_json(&a, log), LLMC_OK);
+    ck_assert_status(llmc_runlog_report_json(&b, lean), LLMC_OK);
+    ck_assert_str_eq(b, a);
+    ck_assert_str_eq(llmc_runlog_warnings(lean), llmc_runlog_warnings(log));
+    llmc_free(a);
+    llmc_free(b);
+    llmc_runlog_free(lean);
+}
+
 static llmc_runlog *read_logs(const char *const *paths, size_t n)
 {
     llmc_runlog *log = NULL;
     ck_assert_status(llmc_runlog_read(&log, paths, n, NULL, 0), LLMC_OK);
     ck_assert_ptr_nonnull(log);
+    same_without_samples(log, paths, n, NULL, 0);
     return log;
 }
 
@@ -462,6 +485,7 @@ START_TEST(test_runlog_exact_figures_repriced_at_another_grid_and_pue)
 
     ck_assert_status(llmc_grid_new_const(&g, 500.0), LLMC_OK);
     ck_assert_status(llmc_runlog_read(&log, paths, 1, g, 2.0), LLMC_OK);
+    same_without_samples(log, paths, 1, g, 2.0);
     llmc_grid_free(g); /* used during the call only */
     o = whole(log);
     ck_assert_uint_eq(o.samples, 4);
@@ -585,6 +609,240 @@ START_TEST(test_runlog_refuses_what_is_not_a_log_with_a_status_each)
 }
 END_TEST
 
+/* ---- the reader without samples ---------------------------------------- */
+
+/* A sample line of host/pid/rank 0 at T0 + t seconds: 60 s of energy_j,
+ * priced at 300 g/kWh unless op_kgco2e is "null". */
+#define T0 1714564800.0
+static void line_of(FILE *f, const char *host, int pid, double t,
+                    const char *energy_j, const char *op_kgco2e)
+{
+    fprintf(f,
+            "{\"time\":\"2024-05-01T12:00:00Z\",\"time_unix_s\":%.2f,"
+            "\"interval_s\":60.0,\"host\":\"%s\",\"job\":null,"
+            "\"rank\":0,\"local_rank\":0,\"world_size\":1,\"pid\":%d,"
+            "\"phase\":\"train\",\"step\":%d,\"tokens\":%d,"
+            "\"energy_j\":%s,\"meters\":[],"
+            "\"intensity_gco2e_per_kwh\":%s,\"pue\":1.0,"
+            "\"operational_kgco2e\":%s,\"embodied_kgco2e\":0.0}\n",
+            T0 + t, host, pid, (int)(t / 60), 10 * (int)(t / 60), energy_j,
+            strcmp(op_kgco2e, "null") ? "300.0" : "null", op_kgco2e);
+}
+
+static void line(FILE *f, int pid, double t, const char *energy_j,
+                 const char *op_kgco2e)
+{
+    line_of(f, "node1", pid, t, energy_j, op_kgco2e);
+}
+
+/* Samples first..last (each 60 s, 1 kWh, 0.3 kg) of pid into f. */
+static void lines(FILE *f, int pid, int first, int last)
+{
+    for (int i = first; i <= last; i++)
+        line(f, pid, 60.0 * i, "3600000.0", "0.3");
+}
+
+static FILE *create(char *buf, size_t size, const char *name)
+{
+    FILE *f = fopen(path_in(buf, size, name), "w");
+    ck_assert_ptr_nonnull(f);
+    return f;
+}
+
+/* Reads paths both ways (read_logs compares them); the whole figures. */
+static llmc_run_totals both_ways(const char *const *paths, size_t n)
+{
+    llmc_runlog *log = read_logs(paths, n);
+    llmc_run_totals o = whole(log);
+    llmc_runlog_free(log);
+    return o;
+}
+
+START_TEST(test_runlog_without_samples_counts_what_the_keeping_reader_counts)
+{
+    char a[128], b[128], ab[128], ba[128], odd[128], un[128];
+    const char *paths[4];
+    llmc_runlog *log = NULL;
+    llmc_run_totals o;
+    FILE *f;
+
+    make_scratch();
+    /* one process split over two files: a holds samples 1-10, b 11-20 */
+    f = create(a, sizeof a, "a.jsonl");
+    lines(f, 100, 1, 10);
+    fclose(f);
+    f = create(b, sizeof b, "b.jsonl");
+    lines(f, 100, 11, 20);
+    fclose(f);
+
+    /* given later part first, then again: nothing of a is taken for a
+     * repeat of b, each line of the second b is one */
+    paths[0] = b;
+    paths[1] = a;
+    paths[2] = b;
+    o = both_ways(paths, 3);
+    ck_assert_uint_eq(o.samples, 20);
+    ck_assert_uint_eq(o.duplicate_lines, 10);
+    ck_assert_double_eq_tol(o.energy_j, 20 * 3.6e6, 1e-3);
+
+    /* one file holding b, then a, then a again, then a line of b */
+    f = create(ba, sizeof ba, "ba.jsonl");
+    lines(f, 100, 11, 20);
+    lines(f, 100, 1, 10);
+    lines(f, 100, 1, 10);
+    lines(f, 100, 15, 15);
+    fclose(f);
+    paths[0] = ba;
+    o = both_ways(paths, 1);
+    ck_assert_uint_eq(o.samples, 20);
+    ck_assert_uint_eq(o.duplicate_lines, 11);
+    /* and with a and b beside it: every line of theirs seen before */
+    paths[1] = a;
+    paths[2] = b;
+    o = both_ways(paths, 3);
+    ck_assert_uint_eq(o.samples, 20);
+    ck_assert_uint_eq(o.duplicate_lines, 31);
+
+    /* a sample at a time already counted, with other counts, is another
+     * sample; given again, it is a repeat */
+    f = create(odd, sizeof odd, "odd.jsonl");
+    lines(f, 100, 1, 10);
+    line(f, 100, 60.0 * 4, "3600001.0", "0.3");
+    line(f, 100, 60.0 * 4, "3600000.0", "0.3");
+    line(f, 100, 60.0 * 4, "3600001.0", "0.3");
+    fclose(f);
+    paths[0] = odd;
+    paths[1] = a;
+    o = both_ways(paths, 2);
+    ck_assert_uint_eq(o.samples, 11);
+    ck_assert_uint_eq(o.duplicate_lines, 12);
+    ck_assert_double_eq_tol(o.energy_j, 11 * 3.6e6 + 1, 1e-3);
+
+    /* two processes (a resumed run) in one file, the same times: the
+     * pid tells them apart */
+    f = create(ab, sizeof ab, "ab.jsonl");
+    lines(f, 100, 1, 5);
+    lines(f, 200, 1, 5);
+    lines(f, 100, 1, 5);
+    fclose(f);
+    paths[0] = ab;
+    o = both_ways(paths, 1);
+    ck_assert_uint_eq(o.samples, 10);
+    ck_assert_uint_eq(o.duplicate_lines, 5);
+
+    /* energy without an intensity, priced by a fill line; the file twice */
+    f = create(un, sizeof un, "unpriced.jsonl");
+    lines(f, 100, 1, 2);
+    line(f, 100, 180.0, "3600000.0", "null");
+    line(f, 100, 240.0, "3600000.0", "null");
+    fprintf(f,
+            "{\"type\":\"fill\",\"time\":\"2024-05-01T13:00:00Z\","
+            "\"time_unix_s\":%.2f,\"host\":\"node1\",\"job\":null,"
+            "\"rank\":0,\"local_rank\":0,\"world_size\":1,\"pid\":100,"
+            "\"from_unix_s\":%.2f,\"to_unix_s\":%.2f,"
+            "\"energy_j\":7200000.0,\"intensity_gco2e_per_kwh\":500.0,"
+            "\"operational_kgco2e\":1.0,\"filled_by\":\"grid\"}\n",
+            T0 + 300.0, T0 + 120.0, T0 + 240.0);
+    fclose(f);
+    paths[0] = paths[1] = un;
+    o = both_ways(paths, 2);
+    ck_assert_uint_eq(o.samples, 4);
+    ck_assert_uint_eq(o.fill_lines, 1);
+    ck_assert_uint_eq(o.duplicate_lines, 5);
+    ck_assert_double_eq_tol(o.operational_kgco2e, 0.6 + 1.0, 1e-12);
+
+    /* a host longer than the 127 bytes kept is one stream, not one per
+     * line */
+    {
+        char host[201], lh[128];
+        memset(host, 'h', 200);
+        host[200] = '\0';
+        f = create(lh, sizeof lh, "longhost.jsonl");
+        for (int i = 1; i <= 5; i++)
+            line_of(f, host, 100, 60.0 * i, "3600000.0", "0.3");
+        lines(f, 100, 1, 2);
+        fclose(f);
+        paths[0] = lh;
+        log = read_logs(paths, 1);
+        ck_assert_uint_eq(llmc_runlog_stream_count(log), 2);
+        ck_assert_uint_eq(whole(log).samples, 7);
+        llmc_runlog_free(log);
+        log = NULL;
+    }
+
+    /* a flag this version does not know */
+    paths[0] = a;
+    ck_assert_status(llmc_runlog_read_flags(&log, paths, 1, NULL, 0, 0x2),
+                     LLMC_EINVAL);
+    ck_assert_ptr_null(log);
+    ck_assert_status(llmc_runlog_read_flags(&log, paths, 1, NULL, 0, 0),
+                     LLMC_OK);
+    ck_assert_uint_eq(llmc_runlog_sample_count(log), 10);
+    llmc_runlog_free(log);
+    remove_scratch();
+}
+END_TEST
+
+/* Reads the file src through the FIFO fifo, which a child writes. */
+static int read_through_fifo(llmc_runlog **out, const char *fifo,
+                             const char *src, unsigned flags)
+{
+    const char *paths[1] = {fifo};
+    pid_t pid;
+    int rc, ws;
+
+    ck_assert_int_ge(pid = fork(), 0);
+    if (pid == 0) {
+        FILE *in = fopen(src, "r"), *w = fopen(fifo, "w");
+        int c;
+        if (!in || !w)
+            _exit(1);
+        while ((c = fgetc(in)) != EOF)
+            fputc(c, w);
+        _exit(fclose(w) == 0 ? 0 : 1);
+    }
+    rc = llmc_runlog_read_flags(out, paths, 1, NULL, 0, flags);
+    ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+    ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "writer %d", ws);
+    return rc;
+}
+
+START_TEST(test_runlog_without_samples_reads_a_pipe_by_its_times)
+{
+    char odd[128], fifo[128];
+    llmc_runlog *log;
+    llmc_run_totals o;
+    FILE *f;
+
+    make_scratch();
+    f = create(odd, sizeof odd, "odd.jsonl");
+    lines(f, 100, 1, 10);
+    lines(f, 100, 1, 10);
+    line(f, 100, 60.0 * 4, "3600001.0", "0.3");
+    fclose(f);
+    ck_assert_int_eq(mkfifo(path_in(fifo, sizeof fifo, "fifo"), 0600), 0);
+
+    /* kept: every line checked; the sample of other counts is another */
+    ck_assert_status(read_through_fifo(&log, fifo, odd, 0), LLMC_OK);
+    o = whole(log);
+    ck_assert_uint_eq(o.samples, 11);
+    ck_assert_uint_eq(o.duplicate_lines, 10);
+    llmc_runlog_free(log);
+
+    /* without samples a pipe cannot be read again: a sample at a time
+     * its process counted is taken for a repeat, as the man page says */
+    ck_assert_status(read_through_fifo(&log, fifo, odd,
+                                       LLMC_RUNLOG_NO_SAMPLES),
+                     LLMC_OK);
+    o = whole(log);
+    ck_assert_uint_eq(o.samples, 10);
+    ck_assert_uint_eq(o.duplicate_lines, 11);
+    ck_assert_double_eq_tol(o.energy_j, 10 * 3.6e6, 1e-3);
+    llmc_runlog_free(log);
+    remove_scratch();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("runlog");
@@ -604,6 +862,9 @@ int main(void)
     tcase_add_test(tc,
                    test_runlog_exact_figures_repriced_at_another_grid_and_pue);
     tcase_add_test(tc, test_runlog_refuses_what_is_not_a_log_with_a_status_each);
+    tcase_add_test(
+        tc, test_runlog_without_samples_counts_what_the_keeping_reader_counts);
+    tcase_add_test(tc, test_runlog_without_samples_reads_a_pipe_by_its_times);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -213,7 +213,7 @@ static int print_json(const llmc_runlog *log)
     int rc = llmc_runlog_report_json(&text, log);
     if (rc != LLMC_OK)
         return failed(rc);
-    rc = cli_write(text, strlen(text)) == 0 && cli_write("\n", 1) == 0
+    rc = cli_write(text, strlen(text)) == CLI_OK && cli_write("\n", 1) == CLI_OK
              ? CLI_OK
              : CLI_FAILED;
     llmc_free(text);
@@ -225,7 +225,7 @@ static int print_json(const llmc_runlog *log)
 int cmd_report(int argc, char **argv)
 {
     const char *grid_spec = NULL, *pue_text = NULL, *slurm_job = NULL;
-    const char *logs[256];
+    const char **logs = NULL;
     char **job_logs = NULL;
     size_t njob_logs = 0;
     size_t nlogs = 0;
@@ -262,11 +262,9 @@ int cmd_report(int argc, char **argv)
             else if (c == 's')
                 slurm_job = optarg;
         }
-        for (int i = optind; i < argc; i++) {
-            if (nlogs == sizeof logs / sizeof logs[0])
-                return cli_usage("report", "too many logs (at most 256)");
-            logs[nlogs++] = argv[i];
-        }
+        /* the paths as given: one per rank, thousands in a large job */
+        logs = (const char **)(argv + optind);
+        nlogs = optind < argc ? (size_t)(argc - optind) : 0;
     }
     if (slurm_job && nlogs > 0)
         return cli_usage("report", "--slurm-job reads the job's own logs; "
@@ -284,11 +282,13 @@ int cmd_report(int argc, char **argv)
         llmc_grid_free(g);
         return rc;
     }
-    if (slurm_job)
-        rc = llmc_runlog_read(&log, (const char *const *)job_logs, njob_logs,
-                              g, pue);
-    else
-        rc = llmc_runlog_read(&log, logs, nlogs, g, pue);
+    if (slurm_job) {
+        logs = (const char **)job_logs;
+        nlogs = njob_logs;
+    }
+    /* the totals only: memory that grows with the ranks, not the lines */
+    rc = llmc_runlog_read_flags(&log, logs, nlogs, g, pue,
+                                LLMC_RUNLOG_NO_SAMPLES);
     report_slurm_free(job_logs, njob_logs);
     llmc_grid_free(g);
     if (rc != LLMC_OK)

@@ -37,8 +37,9 @@
 
 /* A host and rank: the stream of samples of one rank, across the
  * processes that resumed it. */
+#define HOST_KEPT 127
 struct who {
-    char host[128];
+    char host[HOST_KEPT + 1];
     long long rank;
     double energy_j, kgco2e, embodied_kgco2e;
     long long samples, unmeasured, unpriced, no_embodied;
@@ -77,6 +78,30 @@ struct phase {
     long long samples, unmeasured, unpriced, no_embodied;
 };
 
+/* Where the counted samples of one process lie in one log, for a reader
+ * that keeps no set of lines: from t_lo to t_hi (its times), in bytes
+ * off_lo to off_hi of paths[file]; off_lo -1 when the log cannot be read
+ * again (a pipe). */
+struct seg {
+    double t_lo, t_hi;
+    size_t file;
+    long long off_lo, off_hi;
+};
+
+/* The samples a process (host, pid and rank) counted: their segments, a
+ * handful per log it wrote to, and where the last repeat was found. */
+struct proc {
+    uint64_t key;
+    char host[HOST_KEPT + 1];
+    json_int_t pid;
+    long long rank;
+    struct seg *seg;
+    size_t nseg, capseg;
+    size_t cur;          /* the segment this log extends; SIZE_MAX none */
+    size_t next_seg;     /* the segment of the last repeat found */
+    long long next_off;  /* and the byte after it */
+};
+
 /* One sample as read; its devices are dev_name/dev_power_w[dev_first..]. */
 struct sample {
     double time_unix_s, interval_s, energy_j, intensity, kgco2e, embodied;
@@ -106,6 +131,17 @@ struct llmc_runlog {
     size_t nunpriced, capunpriced, nfilled, capfilled;
     struct key *seen; /* open addressing; {0,0} is empty */
     size_t nseen, capseen;
+    /* reading without samples (LLMC_RUNLOG_NO_SAMPLES): the processes,
+     * the log being read (paths[file], the line at bytes line_off to
+     * line_end) and one log open again to look for repeats */
+    int no_samples;
+    struct proc *proc;
+    size_t nproc, capproc, last_proc, last_who;
+    const char *const *paths;
+    size_t file;
+    long long line_off, line_end;
+    FILE *again;
+    size_t again_file;
     struct sample *sample;
     size_t nsample, capsample;
     /* the devices of all samples, and their names, each kept once */
@@ -173,16 +209,23 @@ static int warn(llmc_runlog *s, const char *fmt, ...)
 static long who_of(llmc_runlog *s, const char *host, long long rank)
 {
     void *p = s->who;
+    /* a log's lines are mostly of one stream: the last one found first */
+    /* a host is kept to 127 bytes: one longer is the same stream as its
+     * start, not a new stream at each line */
+    if (s->last_who < s->nwho && s->who[s->last_who].rank == rank &&
+        strncmp(s->who[s->last_who].host, host, HOST_KEPT) == 0)
+        return (long)s->last_who;
     for (size_t i = 0; i < s->nwho; i++)
-        if (s->who[i].rank == rank && strcmp(s->who[i].host, host) == 0)
-            return (long)i;
+        if (s->who[i].rank == rank &&
+            strncmp(s->who[i].host, host, HOST_KEPT) == 0)
+            return (long)(s->last_who = i);
     if (grow(&p, &s->capwho, s->nwho, sizeof *s->who) != 0)
         return -1;
     s->who = p;
     memset(&s->who[s->nwho], 0, sizeof s->who[0]);
     snprintf(s->who[s->nwho].host, sizeof s->who[0].host, "%s", host);
     s->who[s->nwho].rank = rank;
-    return (long)s->nwho++;
+    return (long)(s->last_who = s->nwho++);
 }
 
 /* The index of the phase name in s->phase, or -1 when out of memory. */
@@ -249,6 +292,15 @@ static void hash_value(struct hash *h, const json_t *v)
     hash_bytes(h, &d, sizeof d);
 }
 
+static uint64_t stream_key(const char *host, json_int_t pid, long long rank)
+{
+    struct hash h = {0xcbf29ce484222325ull, 0};
+    hash_string(&h, host);
+    hash_bytes(&h, &pid, sizeof pid);
+    hash_bytes(&h, &rank, sizeof rank);
+    return h.a;
+}
+
 /* 1: added, 0: seen before, -1: out of memory */
 static int seen_add(llmc_runlog *s, struct hash h)
 {
@@ -291,11 +343,9 @@ static const char *const sample_identity[] = {
 static const char *const fill_identity[] = {
     "from_unix_s", "to_unix_s", "energy_j", "operational_kgco2e", NULL};
 
-/* seen_add for the line j: 1 when new, 0 when seen before, -1 when out of
- * memory. */
-static int line_seen(llmc_runlog *s, const json_t *j, const char *kind,
-                     const char *host, json_int_t pid, long long rank,
-                     const char *const *keys)
+static struct hash line_hash(const json_t *j, const char *kind,
+                             const char *host, json_int_t pid,
+                             long long rank, const char *const *keys)
 {
     struct hash h = {0xcbf29ce484222325ull, 0};
     hash_string(&h, kind);
@@ -304,7 +354,191 @@ static int line_seen(llmc_runlog *s, const json_t *j, const char *kind,
     hash_bytes(&h, &rank, sizeof rank);
     for (; *keys; keys++)
         hash_value(&h, json_object_get(j, *keys));
-    return seen_add(s, h);
+    return h;
+}
+
+/* seen_add for the line j: 1 when new, 0 when seen before, -1 when out of
+ * memory. */
+static int line_seen(llmc_runlog *s, const json_t *j, const char *kind,
+                     const char *host, json_int_t pid, long long rank,
+                     const char *const *keys)
+{
+    return seen_add(s, line_hash(j, kind, host, pid, rank, keys));
+}
+
+/* ---- repeats without a set of lines ------------------------------------ *
+ *
+ * Without samples kept, a set of every line would still grow with the
+ * lines. Instead each process keeps where its counted samples lie: per
+ * log, the segments of bytes whose samples of it run forward in time. A
+ * sample whose time no segment of its process spans was never counted,
+ * so it is new; one whose time a segment spans is looked for in that
+ * segment's bytes, read again, and is a repeat only when a line there
+ * has the same identity (line_hash). That is the same answer as the set
+ * of lines, in memory that grows with the processes and the logs, not
+ * the lines. A log given twice is read once more, in order, as the
+ * repeats come (next_off); only a log that cannot be read again (a pipe)
+ * falls back to its times: there a sample its process already counted a
+ * later one for is taken for a repeat. */
+
+/* The process host, pid and rank; NULL when out of memory. */
+static struct proc *proc_of(llmc_runlog *s, const char *host, json_int_t pid,
+                            long long rank)
+{
+    uint64_t key = stream_key(host, pid, rank);
+    void *p = s->proc;
+    struct proc *x;
+    if (s->last_proc < s->nproc) {
+        x = &s->proc[s->last_proc];
+        if (x->key == key && x->pid == pid && x->rank == rank &&
+            strncmp(x->host, host, HOST_KEPT) == 0)
+            return x;
+    }
+    for (size_t i = 0; i < s->nproc; i++) {
+        x = &s->proc[i];
+        if (x->key == key && x->pid == pid && x->rank == rank &&
+            strncmp(x->host, host, HOST_KEPT) == 0) {
+            s->last_proc = i;
+            return x;
+        }
+    }
+    if (grow(&p, &s->capproc, s->nproc, sizeof *s->proc) != 0)
+        return NULL;
+    s->proc = p;
+    x = &s->proc[s->nproc];
+    memset(x, 0, sizeof *x);
+    x->key = key;
+    snprintf(x->host, sizeof x->host, "%s", host);
+    x->pid = pid;
+    x->rank = rank;
+    x->cur = x->next_seg = SIZE_MAX;
+    s->last_proc = s->nproc++;
+    return x;
+}
+
+/* The log paths[file], open to be read again; NULL when it cannot be. */
+static FILE *log_again(llmc_runlog *s, size_t file)
+{
+    if (s->again && s->again_file == file)
+        return s->again;
+    if (s->again)
+        fclose(s->again);
+    s->again = fopen(s->paths[file], "re");
+    s->again_file = file;
+    return s->again;
+}
+
+/* 1 when a sample line of x at time t with identity h lies in bytes from
+ * to to of the log paths[file], 0 when none does, -1 when the log cannot
+ * be read again, -2 when out of memory; *after: the byte after the line
+ * found. */
+static int find_in(llmc_runlog *s, const struct proc *x, size_t file,
+                   long long from, long long to, double t, struct hash h,
+                   long long *after)
+{
+    FILE *f;
+    char *line = NULL;
+    size_t cap = 0;
+    long long off = from;
+    int found = 0;
+
+    errno = 0;
+    if (!(f = log_again(s, file)))
+        return errno == ENOMEM ? -2 : -1;
+    if (fseeko(f, (off_t)from, SEEK_SET) != 0)
+        return -1;
+    while (off < to && found == 0) {
+        json_error_t err;
+        ssize_t n;
+        json_t *j;
+        const json_t *tj;
+        errno = 0;
+        if ((n = getline(&line, &cap, f)) <= 0) {
+            /* a repeat missed for want of memory would count twice */
+            if (n < 0 && errno == ENOMEM)
+                found = -2;
+            break;
+        }
+        off += n;
+        if (!(j = llmc__json_loadb(line, (size_t)n, 0, &err))) {
+            if (json_error_code(&err) == json_error_out_of_memory)
+                found = -2;
+            continue;
+        }
+        tj = json_object_get(j, "time_unix_s");
+        if (json_is_object(j) && !json_object_get(j, "type") &&
+            json_is_number(tj) && json_number_value(tj) == t &&
+            json_integer_value(json_object_get(j, "pid")) == x->pid) {
+            const char *host = json_string_value(json_object_get(j, "host"));
+            const json_t *r = json_object_get(j, "rank");
+            long long rank = json_is_integer(r) ? json_integer_value(r) : -1;
+            if (host && rank == x->rank &&
+                stream_key(host, x->pid, rank) == x->key) {
+                struct hash k = line_hash(j, "sample", host, x->pid, rank,
+                                          sample_identity);
+                found = k.a == h.a && k.b == h.b;
+            }
+        }
+        json_decref(j);
+    }
+    free(line);
+    *after = off;
+    return found;
+}
+
+/* 1: the sample line j of x (its host in full) at time t is new and now
+ * counted, 0: it is a repeat, -1: out of memory. */
+static int sample_seen(llmc_runlog *s, struct proc *x, const json_t *j,
+                       const char *host, double t)
+{
+    struct hash h = line_hash(j, "sample", host, x->pid, x->rank,
+                              sample_identity);
+    struct seg *c;
+    void *p;
+
+    for (size_t i = 0; i < x->nseg; i++) {
+        struct seg *g = &x->seg[i];
+        long long after;
+        int r;
+        if (!(g->t_lo <= t && t <= g->t_hi))
+            continue;
+        if (g->off_lo < 0)
+            return 0;
+        /* a log given again repeats in order: after the last one found */
+        r = 0;
+        if (x->next_seg == i && x->next_off < g->off_hi)
+            r = find_in(s, x, g->file, x->next_off, g->off_hi, t, h, &after);
+        if (r == 0)
+            r = find_in(s, x, g->file, g->off_lo, g->off_hi, t, h, &after);
+        if (r == -2)
+            return -1;
+        if (r < 0)
+            return 0; /* gone since: its times decide */
+        if (r > 0) {
+            x->next_seg = i;
+            x->next_off = after;
+            return 0;
+        }
+    }
+    /* counted: on the segment this log extends when t is later */
+    c = x->cur < x->nseg ? &x->seg[x->cur] : NULL;
+    if (c && c->file == s->file && t > c->t_hi &&
+        (c->off_lo < 0) == (s->line_off < 0)) {
+        c->t_hi = t;
+        c->off_hi = s->line_end;
+        return 1;
+    }
+    /* most processes have one segment per log: room for two at first */
+    if (x->nseg == x->capseg) {
+        size_t cap = x->capseg ? 2 * x->capseg : 2;
+        if (!(p = realloc(x->seg, cap * sizeof *x->seg)))
+            return -1;
+        x->seg = p;
+        x->capseg = cap;
+    }
+    x->seg[x->nseg] = (struct seg){t, t, s->file, s->line_off, s->line_end};
+    x->cur = x->nseg++;
+    return 1;
 }
 
 /* The line's number at key, checked to lie in [lo, hi]; *v is NAN for
@@ -390,11 +624,7 @@ static int identity_of(const json_t *j, const char **host, json_int_t *pid,
 
 static uint64_t stream_of(const char *host, json_int_t pid, long long rank)
 {
-    struct hash h = {0xcbf29ce484222325ull, 0};
-    hash_string(&h, host);
-    hash_bytes(&h, &pid, sizeof pid);
-    hash_bytes(&h, &rank, sizeof rank);
-    return h.a;
+    return stream_key(host, pid, rank);
 }
 
 /* A fill line: energy of earlier samples priced once an intensity was
@@ -541,8 +771,13 @@ static int read_sample(llmc_runlog *s, const json_t *j, const char *path,
                           "%s:%zu: \"tokens\" is not an integer of 0 or more; "
                           "the log is damaged, so nothing was read",
                           path, lineno);
-    if ((added = line_seen(s, j, "sample", host, pid, rank,
-                           sample_identity)) < 0)
+    if (s->no_samples) {
+        struct proc *x = proc_of(s, host, pid, rank);
+        added = x ? sample_seen(s, x, j, host, t) : -1;
+    } else {
+        added = line_seen(s, j, "sample", host, pid, rank, sample_identity);
+    }
+    if (added < 0)
         return out_of_memory();
     if (!added) {
         s->duplicates++;
@@ -558,7 +793,8 @@ static int read_sample(llmc_runlog *s, const json_t *j, const char *path,
         return out_of_memory();
     if ((rc = resumed_of(s, j, (size_t)w, pid, path, lineno)) != LLMC_OK)
         return rc;
-    if ((rc = keep_sample(
+    if (!s->no_samples &&
+        (rc = keep_sample(
              s, j,
              (struct sample){
                  .time_unix_s = t, .interval_s = dt, .energy_j = e,
@@ -713,6 +949,8 @@ static int read_log(llmc_runlog *s, const char *path, llmc_grid *g,
     char *line = NULL;
     size_t cap = 0, lineno = 0;
     long long tokens = -1, samples_before = s->samples + s->duplicates;
+    long long off = 0;
+    int again;
     ssize_t n;
     struct stat st;
     int rc = LLMC_OK, read_errno = 0, torn = 0;
@@ -729,6 +967,8 @@ static int read_log(llmc_runlog *s, const char *path, llmc_grid *g,
                           "it, e.g. %s/*.jsonl",
                           path, path);
     }
+    /* only a file can be read again to look for repeats (sample_seen) */
+    again = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
     while (rc == LLMC_OK && !torn) {
         errno = 0;
         if ((n = getline(&line, &cap, f)) < 0) {
@@ -738,6 +978,9 @@ static int read_log(llmc_runlog *s, const char *path, llmc_grid *g,
             break;
         }
         lineno++;
+        s->line_off = again ? off : -1;
+        off += n;
+        s->line_end = again ? off : -1;
         rc = read_line(s, line, (size_t)n, f, path, lineno, g, pue_override,
                        &tokens, &torn);
     }
@@ -868,6 +1111,11 @@ LLMC_API void llmc_runlog_free(llmc_runlog *log)
         return;
     for (size_t i = 0; i < log->nnames; i++)
         free(log->names[i]);
+    for (size_t i = 0; i < log->nproc; i++)
+        free(log->proc[i].seg);
+    free(log->proc);
+    if (log->again)
+        fclose(log->again);
     free(log->names);
     free(log->dev_name);
     free(log->dev_power_w);
@@ -885,6 +1133,14 @@ LLMC_API void llmc_runlog_free(llmc_runlog *log)
 
 LLMC_API int llmc_runlog_read(llmc_runlog **out, const char *const *paths,
                               size_t npaths, llmc_grid *grid, double pue)
+{
+    return llmc_runlog_read_flags(out, paths, npaths, grid, pue, 0);
+}
+
+LLMC_API int llmc_runlog_read_flags(llmc_runlog **out,
+                                    const char *const *paths, size_t npaths,
+                                    llmc_grid *grid, double pue,
+                                    unsigned flags)
 {
     struct llmc__error_saved saved;
     llmc_runlog *s;
@@ -905,12 +1161,31 @@ LLMC_API int llmc_runlog_read(llmc_runlog **out, const char *const *paths,
                           "PUE %g is not a number of 1 or more; give 0 to "
                           "keep the PUE each sample recorded",
                           pue);
+    if (flags & ~(unsigned)LLMC_RUNLOG_NO_SAMPLES)
+        return llmc__fail(LLMC_EINVAL,
+                          "flags 0x%x: unknown bits 0x%x; give 0 or "
+                          "LLMC_RUNLOG_NO_SAMPLES",
+                          flags, flags & ~(unsigned)LLMC_RUNLOG_NO_SAMPLES);
     if (!(s = calloc(1, sizeof *s)))
         return out_of_memory();
     llmc__error_save(&saved);
     s->nlogs = npaths;
-    for (size_t i = 0; i < npaths && rc == LLMC_OK; i++)
+    s->no_samples = (flags & LLMC_RUNLOG_NO_SAMPLES) != 0;
+    s->paths = paths;
+    for (size_t i = 0; i < npaths && rc == LLMC_OK; i++) {
+        s->file = i;
         rc = read_log(s, paths[i], grid, pue);
+    }
+    /* what finds repeats is of the reading only */
+    for (size_t i = 0; i < s->nproc; i++)
+        free(s->proc[i].seg);
+    free(s->proc);
+    s->proc = NULL;
+    s->nproc = 0;
+    if (s->again)
+        fclose(s->again);
+    s->again = NULL;
+    s->paths = NULL;
     if (rc == LLMC_OK && (match_fills(s) != 0 || conclude(s, grid) != 0))
         rc = out_of_memory();
     if (rc != LLMC_OK) {

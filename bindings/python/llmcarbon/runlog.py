@@ -38,17 +38,19 @@ class RunLog:
     __slots__ = ("_handle",)
 
     def __init__(self, paths: Sequence[PathLike], grid: Any = None,
-                 pue: Optional[float] = None) -> None:
+                 pue: Optional[float] = None, samples: bool = True) -> None:
         self._handle = RunLogP()
         if isinstance(paths, (str, bytes, os.PathLike)):
             paths = [paths]
         encoded = [arg(os.fspath(p)) for p in paths]
         array = (ctypes.c_char_p * max(len(encoded), 1))(*encoded)
         handle = RunLogP()
-        check(lib.llmc_runlog_read(
+        # samples=False: LLMC_RUNLOG_NO_SAMPLES, memory of the processes,
+        # not the lines
+        check(lib.llmc_runlog_read_flags(
             ctypes.byref(handle), array, len(encoded),
             grid._handle if grid is not None else None,
-            0.0 if pue is None else float(pue)))
+            0.0 if pue is None else float(pue), 0 if samples else 1))
         self._handle = handle
 
     def close(self) -> None:
@@ -150,11 +152,14 @@ class RunLog:
 
 
 def read_log(paths: Union[PathLike, Sequence[PathLike]], grid: Any = None,
-             pue: Optional[float] = None) -> RunLog:
+             pue: Optional[float] = None, samples: bool = True) -> RunLog:
     """Reads the logs of a run (one path or several) as one run: a torn
     last line is skipped and a line seen twice counts once (both in
     RunLog.warnings); anything else that is not a log raises, naming the
     file and line. grid (a Grid) prices every sample again at its
-    intensity; pue replaces the PUE the samples recorded."""
+    intensity; pue replaces the PUE the samples recorded. samples=False
+    keeps no sample (RunLog.samples() yields none), for the logs of a
+    large job: the same figures in memory that grows with the processes,
+    not the lines."""
     return RunLog(paths if not isinstance(paths, (str, os.PathLike))
-                  else [paths], grid, pue)
+                  else [paths], grid, pue, samples)

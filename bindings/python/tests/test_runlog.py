@@ -109,6 +109,12 @@ class ReadLogTest(unittest.TestCase):
         self.assertEqual(first["power_w"], 60000.0)
         self.assertEqual(first["devices"], {"gpu0": 60000.0})
         self.assertEqual(first["phase"], "train")
+        # without samples: the same figures and warnings, no sample kept
+        lean = llmcarbon.read_log([path, path], grid=grid, pue=2,
+                                  samples=False)
+        self.assertEqual(repr(lean.totals()), repr(whole))  # NaN as nan
+        self.assertEqual(lean.warnings, log.warnings)
+        self.assertEqual(list(lean.samples()), [])
 
     def test_read_log_refuses_what_is_not_a_log(self) -> None:
         path = self.path("not-a-log.jsonl")

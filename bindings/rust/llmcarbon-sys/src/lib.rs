@@ -221,6 +221,8 @@ pub const LLMC_QUALITY_ESTIMATED: c_uint = 0x20;
 pub const LLMC_METRICS_OPENMETRICS: c_uint = 0x1;
 pub const LLMC_METRICS_NO_STEPS: c_uint = 0x2;
 
+pub const LLMC_RUNLOG_NO_SAMPLES: c_uint = 0x1;
+
 /// One configuration key of a tracker (`struct llmc_key_info`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -596,6 +598,14 @@ extern "C" {
         npaths: usize,
         grid: *mut llmc_grid,
         pue: c_double,
+    ) -> c_int;
+    pub fn llmc_runlog_read_flags(
+        out: *mut *mut llmc_runlog,
+        paths: *const *const c_char,
+        npaths: usize,
+        grid: *mut llmc_grid,
+        pue: c_double,
+        flags: c_uint,
     ) -> c_int;
     pub fn llmc_runlog_free(log: *mut llmc_runlog);
     pub fn llmc_runlog_warnings(log: *const llmc_runlog) -> *const c_char;
