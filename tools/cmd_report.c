@@ -213,7 +213,8 @@ static int print_json(const llmc_runlog *log)
     int rc = llmc_runlog_report_json(&text, log);
     if (rc != LLMC_OK)
         return failed(rc);
-    rc = cli_write(text, strlen(text)) == CLI_OK && cli_write("\n", 1) == CLI_OK
+    rc = cli_write(text, strlen(text)) == CLI_OK &&
+                 cli_write("\n", 1) == CLI_OK
              ? CLI_OK
              : CLI_FAILED;
     llmc_free(text);
