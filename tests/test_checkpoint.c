@@ -26,16 +26,13 @@ static char ck[300];
 /* The fixture of every test: a scratch directory that holds ck. */
 static void make_scratch(void)
 {
-    snprintf(scratch, sizeof scratch, "/tmp/llmc-checkpoint-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(scratch));
-    setenv("LLMC_RUNTIME_DIR", scratch, 1);
+    scratch_make(scratch, sizeof scratch, "checkpoint");
     snprintf(ck, sizeof ck, "%s/carbon.ckpt", scratch);
 }
 
 static void remove_scratch(void)
 {
-    remove_tree(scratch);
-    unsetenv("LLMC_RUNTIME_DIR");
+    scratch_remove(scratch);
 }
 
 static void sleep_ms(long ms)

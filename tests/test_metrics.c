@@ -19,15 +19,12 @@ static char scratch[256];
 
 static void make_scratch(void)
 {
-    snprintf(scratch, sizeof scratch, "/tmp/llmc-metrics-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(scratch));
-    setenv("LLMC_RUNTIME_DIR", scratch, 1);
+    scratch_make(scratch, sizeof scratch, "metrics");
 }
 
 static void remove_scratch(void)
 {
-    remove_tree(scratch);
-    unsetenv("LLMC_RUNTIME_DIR");
+    scratch_remove(scratch);
 }
 
 static void sleep_ms(long ms)

@@ -23,16 +23,12 @@ static char scratch[64];
 
 static void make_scratch(void)
 {
-    snprintf(scratch, sizeof scratch, "/tmp/llmc-runlog-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(scratch));
-    /* locks and everything else of these tests stay in the scratch dir */
-    setenv("LLMC_RUNTIME_DIR", scratch, 1);
+    scratch_make(scratch, sizeof scratch, "runlog");
 }
 
 static void remove_scratch(void)
 {
-    ck_assert_int_eq(remove_tree(scratch), 0);
-    unsetenv("LLMC_RUNTIME_DIR");
+    scratch_remove(scratch);
     unsetenv("RANK");
 }
 

@@ -33,16 +33,12 @@ static char scratch[256];
 
 static void make_scratch(void)
 {
-    snprintf(scratch, sizeof scratch, "/tmp/llmc-tracker-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(scratch));
-    /* locks and everything else of these tests stay in the scratch dir */
-    setenv("LLMC_RUNTIME_DIR", scratch, 1);
+    scratch_make(scratch, sizeof scratch, "tracker");
 }
 
 static void remove_scratch(void)
 {
-    remove_tree(scratch);
-    unsetenv("LLMC_RUNTIME_DIR");
+    scratch_remove(scratch);
 }
 
 static void path_in(char *buf, size_t size, const char *name)

@@ -188,6 +188,19 @@ int remove_tree(const char *dir)
     return 0;
 }
 
+void scratch_make(char *dir, size_t size, const char *name)
+{
+    snprintf(dir, size, "/tmp/llmc-%s-XXXXXX", name);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    setenv("LLMC_RUNTIME_DIR", dir, 1);
+}
+
+void scratch_remove(const char *dir)
+{
+    ck_assert_int_eq(remove_tree(dir), 0);
+    unsetenv("LLMC_RUNTIME_DIR");
+}
+
 static void write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");

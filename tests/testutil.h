@@ -48,6 +48,12 @@ const char *csv_cell(const struct csv *c, size_t row, const char *column);
  * saying on stderr that it could not. */
 int remove_tree(const char *dir);
 
+/* A fresh directory /tmp/llmc-NAME-XXXXXX into dir (size bytes), which
+ * also holds the tests' device locks (LLMC_RUNTIME_DIR set to it). */
+void scratch_make(char *dir, size_t size, const char *name);
+/* Removes it (asserting that it could) and unsets LLMC_RUNTIME_DIR. */
+void scratch_remove(const char *dir);
+
 /* A powercap tree under root (root/sys/class/powercap/intel-rapl:0) with
  * one package, package-0, whose counter reads 1 J; LLMC_SYSFS_ROOT is set
  * to root/sys. The counter's path, for the test to move, in counter. */
