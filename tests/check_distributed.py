@@ -169,16 +169,21 @@ def run_mpi(args, env, tmp):
         print("check_distributed: no mpirun: install Debian's openmpi-bin "
               "(scripts/bootstrap does)", file=sys.stderr)
         return SKIP
-    run = subprocess.run(mpirun_argv(4) + [args.program], env=env,
-                         capture_output=True, text=True, timeout=90)
-    sys.stdout.write(run.stdout)
     failed = 0
-    if run.returncode != 0:
-        print("check_distributed: the C job failed (exit %d):\n%s"
-              % (run.returncode, run.stderr), file=sys.stderr)
-        failed = 1
-    else:
-        print("check_distributed: C job over libllmcarbon-mpi: OK")
+    for meters in ("nvml", "const"):
+        shutil.rmtree(env["LLMC_RUNTIME_DIR"], ignore_errors=True)
+        run = subprocess.run(mpirun_argv(4) + [args.program, meters],
+                             env=env, capture_output=True, text=True,
+                             timeout=90)
+        sys.stdout.write(run.stdout)
+        if run.returncode != 0:
+            print("check_distributed: the C job on %s meters failed (exit "
+                  "%d):\n%s" % (meters, run.returncode, run.stderr),
+                  file=sys.stderr)
+            failed = 1
+        else:
+            print("check_distributed: C job over libllmcarbon-mpi, %s "
+                  "meters: OK" % meters)
     if args.sanitized:
         print("check_distributed: the Python job is not run against a "
               "sanitized library (python3 cannot load it)")
