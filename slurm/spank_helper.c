@@ -26,12 +26,17 @@
 
 #include "llmcarbon.h"
 
+/* lib/core/redact.c, built in: credentials out of every line said */
+void llmc__redact(char *text, size_t size);
+
 static void say(const char *fmt, const char *a, const char *b)
 {
     char line[1024];
     int n = snprintf(line, sizeof line, fmt, a, b ? b : "");
     if (n < 0)
         return;
+    llmc__redact(line, sizeof line - 1);
+    n = (int)strlen(line);
     if ((size_t)n >= sizeof line - 1)
         n = (int)sizeof line - 2;
     /* one line: newlines inside a message become spaces */

@@ -419,11 +419,16 @@ def test_broken(c, args):
           "no-such-trace.csv" in text,
           "broken: so does the job's output")
     rc, job, text, err = c.sbatch(
-        "badcfg", 'echo ran\n', ["--llmcarbon=meters=const:100W;nokey=1"])
+        "badcfg", 'echo ran\n',
+        ["--llmcarbon=meters=const:100W;nokey=1;token=s3cr3t-ab12cd34ef"])
     check(rc == 0 and "ran" in text,
           "broken: a job with a bad --llmcarbon CONFIG exits 0 and runs")
     check("nokey" in c.slurmd_log(),
           "broken: slurmd's log names the bad key")
+    # a credential in CONFIG is echoed as *** in slurmd's log and the job's
+    # output, never as itself
+    check("s3cr3t" not in c.slurmd_log() + text + err,
+          "broken: a token in CONFIG never reaches a log or the job's output")
 
 
 def test_nodes(c, args):
