@@ -28,6 +28,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,7 @@ SPANK_PLUGIN(llmcarbon, 1)
 
 extern char **environ;
 
-static struct {
+static struct site_options {
     int default_on;
     char logdir[PATH_MAX];
     char rundir[PATH_MAX];
@@ -128,26 +129,33 @@ static void read_site(int ac, char **av)
     snprintf(site.helper, sizeof site.helper, "%s", LLMC_SPANK_HELPER);
     snprintf(site.meters, sizeof site.meters, "%s", "auto");
     for (int i = 0; i < ac; i++) {
+        /* the options that take a value, and where it goes */
+        static const struct {
+            const char *prefix;
+            size_t offset, size;
+        } valued[] = {
+#define SITE_TEXT(name)                                                     \
+    {#name "=", offsetof(struct site_options, name), sizeof site.name}
+            SITE_TEXT(logdir), SITE_TEXT(rundir), SITE_TEXT(helper),
+            SITE_TEXT(grid), SITE_TEXT(pue), SITE_TEXT(meters),
+            SITE_TEXT(interval),
+#undef SITE_TEXT
+        };
         const char *a = av[i];
-        if (strcmp(a, "default=on") == 0)
-            site.default_on = 1;
-        else if (strcmp(a, "default=off") == 0)
-            site.default_on = 0;
-        else if (strncmp(a, "logdir=", 7) == 0)
-            copy_value(site.logdir, sizeof site.logdir, a, 7);
-        else if (strncmp(a, "rundir=", 7) == 0)
-            copy_value(site.rundir, sizeof site.rundir, a, 7);
-        else if (strncmp(a, "helper=", 7) == 0)
-            copy_value(site.helper, sizeof site.helper, a, 7);
-        else if (strncmp(a, "grid=", 5) == 0)
-            copy_value(site.grid, sizeof site.grid, a, 5);
-        else if (strncmp(a, "pue=", 4) == 0)
-            copy_value(site.pue, sizeof site.pue, a, 4);
-        else if (strncmp(a, "meters=", 7) == 0)
-            copy_value(site.meters, sizeof site.meters, a, 7);
-        else if (strncmp(a, "interval=", 9) == 0)
-            copy_value(site.interval, sizeof site.interval, a, 9);
-        else
+        size_t k, n = sizeof valued / sizeof valued[0];
+        if (strcmp(a, "default=on") == 0 || strcmp(a, "default=off") == 0) {
+            site.default_on = strcmp(a, "default=on") == 0;
+            continue;
+        }
+        for (k = 0; k < n; k++) {
+            size_t len = strlen(valued[k].prefix);
+            if (strncmp(a, valued[k].prefix, len) == 0) {
+                copy_value((char *)&site + valued[k].offset, valued[k].size,
+                           a, len);
+                break;
+            }
+        }
+        if (k == n)
             slurm_error("llmcarbon: plugstack.conf: unknown option '%s'; "
                         "known: default=on|off, logdir=, rundir=, helper=, "
                         "grid=, pue=, meters=, interval=", a);
