@@ -2183,33 +2183,52 @@ static void gpu_rank_main(int rank, int local_world_size, long run_ms,
     _exit(0);
 }
 
-START_TEST(test_tracker_each_rank_counts_the_gpu_it_owns)
+/* Runs n ranks of one node (gpu_rank_main, in processes of their own)
+ * over the fake NVML's devices at power_mw ("300000,450000"), each for
+ * run_ms, and reads each rank's line of figures into lines[r]. */
+static void run_gpu_ranks(int n, const char *devices, const char *power_mw,
+                          long run_ms, int manual, char (*lines)[400])
 {
     const char *fake = getenv("LLMC_FAKE_NVML");
-    char result[2][400], line[400];
-    pid_t pid[2];
-    double energy[2], duration[2];
+    char result[400];
+    pid_t pid[8];
 
     ck_assert_msg(fake != NULL, "LLMC_FAKE_NVML is not set");
-    make_scratch();
+    ck_assert_int_le(n, 8);
     setenv("LLMC_NVML_LIBRARY", fake, 1);
     setenv("LLMC_SYSFS_ROOT", scratch, 1); /* no RAPL */
-    setenv("FAKE_NVML_DEVICES", "2", 1);
-    setenv("FAKE_NVML_POWER_MW", "300000,450000", 1);
-    for (int r = 0; r < 2; r++) {
-        snprintf(result[r], sizeof result[r], "%s/gpu-rank-%d", scratch, r);
+    setenv("FAKE_NVML_DEVICES", devices, 1);
+    setenv("FAKE_NVML_POWER_MW", power_mw, 1);
+    for (int r = 0; r < n; r++) {
+        snprintf(result, sizeof result, "%s/gpu-rank-%d", scratch, r);
         if ((pid[r] = fork()) == 0)
-            gpu_rank_main(r, 2, 400, 1, result[r]);
+            gpu_rank_main(r, n, run_ms, manual, result);
     }
-    for (int r = 0; r < 2; r++) {
+    for (int r = 0; r < n; r++) {
         int status;
         FILE *f;
         waitpid(pid[r], &status, 0);
         ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                       "rank %d failed", r);
-        ck_assert_ptr_nonnull(f = fopen(result[r], "r"));
-        ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+        snprintf(result, sizeof result, "%s/gpu-rank-%d", scratch, r);
+        ck_assert_ptr_nonnull(f = fopen(result, "r"));
+        ck_assert_ptr_nonnull(fgets(lines[r], 400, f));
         fclose(f);
+    }
+    unsetenv("LLMC_NVML_LIBRARY");
+    unsetenv("FAKE_NVML_DEVICES");
+    unsetenv("FAKE_NVML_POWER_MW");
+}
+
+START_TEST(test_tracker_each_rank_counts_the_gpu_it_owns)
+{
+    char lines[2][400], *line;
+    double energy[2], duration[2];
+
+    make_scratch();
+    run_gpu_ranks(2, "2", "300000,450000", 400, 1, lines);
+    for (int r = 0; r < 2; r++) {
+        line = lines[r];
         ck_assert_int_eq(sscanf(line, "%lf %lf", &energy[r], &duration[r]), 2);
         /* rank r counted nvml:r in full and the other GPU not at all */
         {
@@ -2245,35 +2264,17 @@ END_TEST
  * times. */
 START_TEST(test_tracker_ranks_sharing_a_gpu_charge_its_embodied_once)
 {
-    const char *fake = getenv("LLMC_FAKE_NVML");
-    char result[3][400];
-    pid_t pid[3];
+    char lines[3][400];
     double energy[3], embodied[3], duration[3], sum_e = 0, sum_emb = 0;
     /* the fake's "NVIDIA H100 80GB HBM3" is the H100 SXM5 profile: 164
      * kgCO2e over 5 years */
     const double kg_per_s = 164.0 / (5 * 365.25 * 86400);
 
-    ck_assert_msg(fake != NULL, "LLMC_FAKE_NVML is not set");
     make_scratch();
-    setenv("LLMC_NVML_LIBRARY", fake, 1);
-    setenv("LLMC_SYSFS_ROOT", scratch, 1); /* no RAPL */
-    setenv("FAKE_NVML_DEVICES", "1", 1);
-    setenv("FAKE_NVML_POWER_MW", "300000", 1);
+    run_gpu_ranks(3, "1", "300000", 600, 0, lines);
     for (int r = 0; r < 3; r++) {
-        snprintf(result[r], sizeof result[r], "%s/shared-gpu-%d", scratch, r);
-        if ((pid[r] = fork()) == 0)
-            gpu_rank_main(r, 3, 600, 0, result[r]);
-    }
-    for (int r = 0; r < 3; r++) {
-        int status;
-        FILE *f;
-        waitpid(pid[r], &status, 0);
-        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                      "rank %d failed", r);
-        ck_assert_ptr_nonnull(f = fopen(result[r], "r"));
-        ck_assert_int_eq(fscanf(f, "%lf %lf %lf", &energy[r], &duration[r],
-                                &embodied[r]), 3);
-        fclose(f);
+        ck_assert_int_eq(sscanf(lines[r], "%lf %lf %lf", &energy[r],
+                                &duration[r], &embodied[r]), 3);
         /* each rank charges the seconds it counted the GPU's 300 W */
         ck_assert_msg(fabs(embodied[r] / kg_per_s - energy[r] / 300.0) < 0.02,
                       "rank %d: embodied for %.3f s, energy for %.3f s", r,
@@ -2287,10 +2288,7 @@ START_TEST(test_tracker_ranks_sharing_a_gpu_charge_its_embodied_once)
                   "the GPU was charged for %.3f s in a run of %.3f s",
                   sum_emb / kg_per_s, duration[0]);
     ck_assert_double_eq_tol(sum_e, 300.0 * sum_emb / kg_per_s, 300.0 * 0.02);
-    unsetenv("LLMC_NVML_LIBRARY");
     unsetenv("LLMC_SYSFS_ROOT");
-    unsetenv("FAKE_NVML_DEVICES");
-    unsetenv("FAKE_NVML_POWER_MW");
     remove_scratch();
 }
 END_TEST
