@@ -98,24 +98,24 @@ class RunLog:
 
     def streams(self) -> List[Dict[str, Any]]:
         """The figures of each host and rank."""
-        h = self._live()
-        out = []
-        for i in range(lib.llmc_runlog_stream_count(h)):
-            t = RunTotals()
-            lib.llmc_run_totals_init(ctypes.byref(t), ctypes.sizeof(t))
-            check(lib.llmc_runlog_stream(ctypes.byref(t), h, i))
-            out.append(_dict(t))
-        return out
+        return self._each(lib.llmc_runlog_stream_count, RunTotals,
+                          lib.llmc_run_totals_init, lib.llmc_runlog_stream)
 
     def resumes(self) -> List[Dict[str, Any]]:
         """The processes that took over from a checkpoint."""
+        return self._each(lib.llmc_runlog_resume_count, RunResume,
+                          lib.llmc_run_resume_init, lib.llmc_runlog_resume)
+
+    def _each(self, count: Any, struct: Any, init: Any,
+              get: Any) -> List[Dict[str, Any]]:
+        """Every entry of a counted list of the log, as dicts."""
         h = self._live()
         out = []
-        for i in range(lib.llmc_runlog_resume_count(h)):
-            r = RunResume()
-            lib.llmc_run_resume_init(ctypes.byref(r), ctypes.sizeof(r))
-            check(lib.llmc_runlog_resume(ctypes.byref(r), h, i))
-            out.append(_dict(r))
+        for i in range(count(h)):
+            entry = struct()
+            init(ctypes.byref(entry), ctypes.sizeof(entry))
+            check(get(ctypes.byref(entry), h, i))
+            out.append(_dict(entry))
         return out
 
     def __len__(self) -> int:
