@@ -610,6 +610,11 @@ LLMC_API int llmc_tracker_start(llmc_tracker *tracker);
  * sampler=inline it samples when an interval has passed). Safe from
  * several threads at once. */
 LLMC_API int llmc_tracker_step(llmc_tracker *tracker, uint64_t tokens);
+/* steps steps of tokens tokens in all, counted elsewhere (a binding's own
+ * counters) and handed over at once: the totals are those of as many
+ * llmc_tracker_step calls. Lock-free; from any thread. */
+LLMC_API int llmc_tracker_add_steps(llmc_tracker *tracker, uint64_t steps,
+                                    uint64_t tokens);
 /* Switches the phase that later steps and energy count towards: "train"
  * (the first), "eval", "checkpoint", or any name of up to 31 bytes (as
  * many names as memory holds, about 0.5 kB each). */

@@ -1780,6 +1780,71 @@ START_TEST(test_tracker_inline_sampler_samples_from_step)
 }
 END_TEST
 
+/* Steps handed over in bulk (a binding's own counters) count as that many
+ * single steps: per phase, before the start, and with the inline sampler
+ * the call samples once an interval has passed. */
+START_TEST(test_tracker_add_steps_counts_as_many_single_steps)
+{
+    llmc_tracker *one = tracker_with("meters=const:50W; grid=const:100; "
+                                     "interval=100ms");
+    llmc_tracker *bulk = tracker_with("meters=const:50W; grid=const:100; "
+                                      "interval=100ms");
+    llmc_tracker *in = tracker_with("meters=const:50W; grid=const:100; "
+                                    "interval=100ms; sampler=inline");
+    const char *names[] = {NULL, "train", "eval"};
+    llmc_totals a, b, o;
+    manual_time();
+    ck_assert_int_eq(llmc_tracker_add_steps(NULL, 1, 1), LLMC_EINVAL);
+    /* before the start, as single steps are */
+    llmc_tracker_step(one, 3);
+    llmc_tracker_step(one, 4);
+    ck_assert_int_eq(llmc_tracker_add_steps(bulk, 2, 7), LLMC_OK);
+    ck_assert_status(llmc_tracker_start(one), LLMC_OK);
+    ck_assert_status(llmc_tracker_start(bulk), LLMC_OK);
+    for (int i = 0; i < 1000; i++)
+        llmc_tracker_step(one, 128);
+    ck_assert_int_eq(llmc_tracker_add_steps(bulk, 1000, 128000), LLMC_OK);
+    pass_ms(150);
+    llmc_tracker_phase(one, "eval");
+    llmc_tracker_phase(bulk, "eval");
+    for (int i = 0; i < 30; i++)
+        llmc_tracker_step(one, 10);
+    ck_assert_int_eq(llmc_tracker_add_steps(bulk, 0, 0), LLMC_OK);
+    ck_assert_int_eq(llmc_tracker_add_steps(bulk, 30, 300), LLMC_OK);
+    pass_ms(100);
+    llmc_tracker_stop(one);
+    llmc_tracker_stop(bulk);
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+        a = totals_of(one, names[k]);
+        b = totals_of(bulk, names[k]);
+        ck_assert_uint_eq(a.steps, b.steps);
+        ck_assert_uint_eq(a.tokens, b.tokens);
+        ck_assert_rel(a.energy_j, b.energy_j, 1e-12);
+    }
+    ck_assert_uint_eq(totals_of(bulk, NULL).steps, 1032);
+    ck_assert_uint_eq(totals_of(bulk, NULL).tokens, 128307);
+    ck_assert_uint_eq(totals_of(bulk, "eval").steps, 30);
+    ck_assert_uint_eq(totals_of(bulk, "eval").tokens, 300);
+    ck_assert_rel(totals_of(bulk, "eval").energy_j, 50.0 * 0.100, 1e-9);
+
+    /* inline: the call that finds an interval passed samples */
+    ck_assert_status(llmc_tracker_start(in), LLMC_OK);
+    llmc_tracker_add_steps(in, 10, 100);
+    ck_assert_uint_eq(totals_of(in, NULL).samples, 0);
+    pass_ms(120);
+    llmc_tracker_add_steps(in, 10, 100);
+    o = totals_of(in, NULL);
+    ck_assert_uint_eq(o.samples, 1);
+    ck_assert_uint_eq(o.steps, 20);
+    ck_assert_uint_eq(o.tokens, 200);
+    ck_assert_double_eq_tol(o.duration_s, 0.120, 1e-12);
+    llmc_tracker_stop(in);
+    llmc_tracker_free(in);
+    llmc_tracker_free(one);
+    llmc_tracker_free(bulk);
+}
+END_TEST
+
 static void count_sync(void *userdata)
 {
     (*(int *)userdata)++;
@@ -3323,6 +3388,7 @@ static Suite *tracker_suite(void)
     tcase_add_checked_fixture(tc, NULL, real_time);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_tracker_inline_sampler_samples_from_step);
+    tcase_add_test(tc, test_tracker_add_steps_counts_as_many_single_steps);
     tcase_add_test(tc, test_tracker_sync_runs_before_each_sample);
     tcase_add_test(tc, test_tracker_concurrent_stop_waits_for_the_final_sample);
     tcase_add_test(tc, test_tracker_projects_the_final_footprint);

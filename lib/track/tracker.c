@@ -1139,6 +1139,30 @@ LLMC_API int llmc_tracker_step(llmc_tracker *t, uint64_t tokens)
     return LLMC_OK;
 }
 
+/* Steps counted elsewhere (a binding's own counters), handed over in one
+ * call: the shared slot's atomic adds, so that any thread may call it and
+ * the totals are those of as many single steps. With sampler=inline each
+ * call looks at the clock, as a single step does every eighth time. */
+LLMC_API int llmc_tracker_add_steps(llmc_tracker *t, uint64_t steps,
+                                    uint64_t tokens)
+{
+    struct llmc__slot *slot;
+    unsigned p;
+
+    if (__builtin_expect(t == NULL, 0))
+        return LLMC_EINVAL;
+    if (steps == 0 && tokens == 0)
+        return LLMC_OK;
+    slot = &t->slots[LLMC__OWN_SLOTS];
+    p = atomic_load_explicit(&t->phase, memory_order_relaxed);
+    atomic_fetch_add_explicit(&slot->steps[p], steps, memory_order_relaxed);
+    atomic_fetch_add_explicit(&slot->tokens[p], tokens, memory_order_relaxed);
+    if (atomic_load_explicit(&t->sample_inline, memory_order_relaxed) &&
+        atomic_load_explicit(&t->state, memory_order_relaxed) == LLMC__RUNNING)
+        inline_sample(t);
+    return LLMC_OK;
+}
+
 /* FNV-1a: names are short, and a phase is found in constant time
  * however many there are. */
 unsigned llmc__name_hash(const char *name)

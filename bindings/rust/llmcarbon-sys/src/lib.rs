@@ -470,6 +470,7 @@ extern "C" {
     ) -> c_int;
     pub fn llmc_tracker_start(tracker: *mut llmc_tracker) -> c_int;
     pub fn llmc_tracker_step(tracker: *mut llmc_tracker, tokens: u64) -> c_int;
+    pub fn llmc_tracker_add_steps(tracker: *mut llmc_tracker, steps: u64, tokens: u64) -> c_int;
     pub fn llmc_tracker_phase(tracker: *mut llmc_tracker, name: *const c_char) -> c_int;
     pub fn llmc_tracker_window_begin(tracker: *mut llmc_tracker, name: *const c_char) -> c_int;
     pub fn llmc_tracker_window_end(
