@@ -35,7 +35,7 @@ from .errors import (Ambiguous, AuthError, Busy, Error, FormatError,
                      OutOfMemory, ParseError, PermissionDenied, RangeError,
                      StateError, Timeout, TLSError, UnitError)
 from .estimate import Estimate, estimate
-from .tracker import Tracker, TrackerWindow
+from .tracker import Tracker, TrackerWindow, track
 
 # Grids, profiles and quantities are imported at their first use (PEP
 # 562): a trainer that only tracks does not pay for them. (The estimate
@@ -85,7 +85,8 @@ __all__ = [
     "RunLog", "StateError", "TLSError", "Timeout", "Totals", "Tracker", "TrackerWindow",
     "UnitError",
     "Window", "estimate", "format_quantity", "library_path", "parse_quantity",
-    "parse_range", "profiles", "read_log", "version", "version_num",
+    "parse_range", "profiles", "read_log", "track", "version",
+    "version_num",
 ]
 
 

@@ -438,6 +438,8 @@ PROTOTYPES = {
     # The step hook takes the handle as a plain address (c_void_p): the
     # cheapest conversion ctypes has, for the call made on every step.
     "llmc_tracker_step": (_c_int, [_c_void_p, ctypes.c_uint64]),
+    "llmc_tracker_add_steps": (_c_int, [_c_void_p, ctypes.c_uint64,
+                                        ctypes.c_uint64]),
     "llmc_tracker_phase": (_c_int, [TrackerP, _c_char_p]),
     "llmc_tracker_window_begin": (_c_int, [TrackerP, _c_char_p]),
     "llmc_tracker_window_end": (_c_int, [_P(Totals), TrackerP, _c_char_p]),
@@ -493,6 +495,11 @@ LIBRARY_PATH: str = lib._llmc_where
 # that samples calls the sync function in this same thread).
 step_fn = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64)(
     ("llmc_tracker_step", lib))
+# The hand-over of the steps the binding counts on its own side
+# (tracker.py), likewise keeping the GIL.
+add_steps_fn = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_void_p,
+                                 ctypes.c_uint64, ctypes.c_uint64)(
+    ("llmc_tracker_add_steps", lib))
 
 
 def text(raw: Optional[bytes]) -> str:

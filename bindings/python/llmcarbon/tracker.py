@@ -5,6 +5,7 @@ from __future__ import annotations
 import _thread
 import atexit
 import ctypes
+import os
 import warnings
 import weakref
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from ._totals import Totals
 
 __all__ = ["QUALITY_FLAGS", "Totals", "Tracker", "TrackerWindow",
-           "quality_names"]
+           "quality_names", "track"]
 
 
 def __getattr__(name: str) -> object:
@@ -59,6 +60,136 @@ def _stop_all_at_exit() -> None:
 
 atexit.register(_stop_all_at_exit)
 
+
+def _forget_steps_in_child() -> None:
+    # A forked child (a data loader's worker) is not the tracker's process:
+    # its steps count nowhere, and its copy of the counts is dropped.
+    for tracker in list(_running):
+        tracker._count = _drop
+        tracker._counts.pending = []
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_steps_in_child)
+
+
+def _drop(tokens: Any) -> None:
+    """Where the steps of a tracker that counts nothing go (a start that
+    failed, a closed tracker)."""
+
+
+def _direct_step(addr: int) -> Callable[[Any], None]:
+    """A step straight into the C tracker at addr (llmc_tracker_step)."""
+    step_fn = _lib.step_fn
+
+    def count(tokens: Any) -> None:
+        step_fn(addr, tokens)
+    return count
+
+
+class _Counts:
+    """The steps a Tracker counts on the Python side until they are handed
+    to the C tracker.
+
+    Tracker.step() appends its tokens to pending: list.append is one call
+    into C, done whole under the GIL, so steps from any number of threads
+    are never lost (where `n += 1` would be three bytecodes, and a thread
+    switch between them loses a count). hand_over() takes the items there,
+    under its lock, and gives their number and sum to
+    llmc_tracker_add_steps; only appends happen beside it, at the end, so
+    the items it takes are exactly those it deletes. It runs before each
+    sample (the sync callback, on the sampler thread), once a second on
+    the tracker's helper thread (so pending stays short whatever the
+    interval), and before each phase switch, window, totals, report and
+    stop, so every figure read includes every step taken before it."""
+
+    __slots__ = ("pending", "lock", "addr")
+
+    def __init__(self) -> None:
+        self.pending: List[Any] = []
+        self.lock = _thread.allocate_lock()
+        self.addr: Optional[int] = None
+
+    def hand_over(self, wait: bool = True) -> None:
+        pending = self.pending
+        if not pending:
+            return
+        # without wait, a hand-over under way (in this thread too: with
+        # sampler=inline the hand-over may take the sample) is left to end
+        if not self.lock.acquire(wait):
+            return
+        try:
+            n = len(pending)
+            addr = self.addr
+            if n == 0 or addr is None:
+                return
+            chunk = pending[:n]
+            tokens = sum(chunk)
+            if type(tokens) is not int:
+                tokens = int(tokens)
+            del pending[:n]
+            _lib.add_steps_fn(addr, n, tokens)
+        finally:
+            self.lock.release()
+
+
+def _sync_thunk(counts: _Counts, user: List[Any]) -> Any:
+    """The C sync callback of a tracker: hands the counts over, then calls
+    the user's sync function (user[0]) when there is one. It holds no
+    reference to the Tracker, so that a tracker nobody holds is freed."""
+    def trampoline(_userdata: Any) -> None:
+        try:
+            counts.hand_over(False)
+            fn = user[0]
+            if fn is not None:
+                fn()
+        except BaseException as exc:  # never unwind into C
+            try:
+                warnings.warn("llmcarbon: the sync function raised %r"
+                              % (exc,), MeasurementWarning)
+            except BaseException:
+                pass
+    return _lib.SYNC_FN(trampoline)
+
+
+def _is_sampler_key(key: str) -> bool:
+    return key.replace("-", "_").strip().lower() == "sampler"
+
+
+def _inline_in(config: str) -> Optional[bool]:
+    """Whether a configuration string sets sampler=inline (None when it
+    does not name the sampler)."""
+    found = None
+    for part in config.split(";"):
+        key, eq, value = part.partition("=")
+        if eq and _is_sampler_key(key):
+            found = value.strip().lower() == "inline"
+    return found
+
+
+def _helper_main(ref: Any, counts: _Counts, wake: Any,
+                 log_every_s: Optional[float]) -> None:
+    """The tracker's helper thread: hands the counts over every second,
+    and logs the summary every log_every_s, until wake is released."""
+    import time
+    period_s = 1.0 if log_every_s is None else min(1.0, log_every_s)
+    next_log = None if log_every_s is None else time.monotonic() + log_every_s
+    while not wake.acquire(True, period_s):
+        try:
+            counts.hand_over()
+            if next_log is not None and time.monotonic() >= next_log:
+                next_log += log_every_s
+                tracker = ref()
+                if tracker is None:
+                    return
+                tracker._log_summary()
+                del tracker
+        except Exception as exc:  # measurement never stops training
+            try:
+                warnings.warn("llmcarbon: %s" % exc, MeasurementWarning)
+            except Exception:
+                pass
+
 _NEW, _RUNNING, _FAILED, _STOPPED, _CLOSED = (
     "new", "running", "failed", "stopped", "closed")
 
@@ -80,6 +211,18 @@ class Tracker:
     True it raises. sync, a function without arguments, is called on the
     sampler thread before each sample (for example to wait for the GPU).
 
+    step() counts on the Python side (about an empty method call's cost,
+    where a call into C costs several) and the counts are handed to the C
+    tracker before each sample, before each phase switch, window, totals,
+    report and stop, and at least once a second: every figure includes
+    every step taken before it was read, from any number of threads.
+
+    log_every_s, a number of seconds, logs a one-line summary (elapsed
+    time, power, energy, CO2e, intensity, steps, tokens) through
+    logging.getLogger("llmcarbon") at INFO every log_every_s while the
+    tracker runs, and once at the stop; it runs on the tracker's helper
+    thread, never on the training thread. Off by default.
+
         with llmcarbon.Tracker("grid=FR; pue=1.1") as t:
             for batch in data:
                 train(batch)
@@ -89,10 +232,28 @@ class Tracker:
 
     def __init__(self, config: Optional[str] = None, *, strict: bool = False,
                  sync: Optional[Callable[[], None]] = None,
+                 log_every_s: Optional[float] = None,
                  **keys: Any) -> None:
         self._state = _CLOSED
         self._addr: Optional[int] = None
         self._sync_cb: Any = None
+        self._count: Callable[[Any], None] = _drop
+        self._counts = _Counts()
+        self._user_sync: List[Any] = [None]
+        self._wake: Any = None
+        self._last_logged: Any = None
+        if log_every_s is not None:
+            log_every_s = float(log_every_s)
+            if not log_every_s > 0:
+                raise ValueError("log_every_s must be a number of seconds "
+                                 "above 0 (or None: no log)")
+        #: Seconds between the summaries logged while the tracker runs, or
+        #: None (the default): no summary.
+        self.log_every_s = log_every_s
+        # sampler=inline samples from the steps the C tracker sees: its
+        # steps go to C one by one
+        self._inline = os.environ.get("LLMC_SAMPLER", "").strip().lower() \
+            == "inline"
         self.strict = strict
         #: The error of a start that failed with strict False, else None.
         self.start_error: Optional[Error] = None
@@ -100,23 +261,23 @@ class Tracker:
         #: and what stands in (the fallback= estimate, or nothing). None
         #: while some meter reads.
         self.measurement_problem: Optional[str] = None
-        self._step_fn = _lib.step_fn
         handle = TrackerP()
         check(lib.llmc_tracker_new(ctypes.byref(handle)))
         self._handle = handle
         self._state = _NEW
         try:
             if config:
-                check(lib.llmc_tracker_configure(handle, arg(config)))
+                self.configure(config)
             for key, value in keys.items():
                 if value is not None:
                     self.set(key, value)
-            if sync is not None:
-                self.set_sync(sync)
+            self.set_sync(sync)
         except BaseException:
             self.close()
             raise
         self._addr = ctypes.cast(handle, ctypes.c_void_p).value
+        self._counts.addr = self._addr
+        self._count = self._counts.pending.append
 
     # -- configuration ----------------------------------------------------
 
@@ -124,6 +285,9 @@ class Tracker:
         """Applies a configuration string "key=value; key=value" before the
         start."""
         check(lib.llmc_tracker_configure(self._live(), arg(config)))
+        inline = _inline_in(config)
+        if inline is not None:
+            self._inline = inline
 
     def set(self, key: str, value: Any) -> None:
         """Sets one configuration key before the start; the value is taken
@@ -131,6 +295,8 @@ class Tracker:
         unit (interval in seconds), bools as "true"/"false"."""
         check(lib.llmc_tracker_set(self._live(), arg(key),
                                    arg(format_value(value))))
+        if _is_sampler_key(key):
+            self._inline = str(value).strip().lower() == "inline"
 
     def set_target_tokens(self, tokens: int) -> None:
         """Sets the tokens the run will have trained on when it ends, for the
@@ -144,24 +310,16 @@ class Tracker:
         before each periodic sample, so that queued device work lands in the
         interval it belongs to; None removes it. Only before the start
         (StateError afterwards). Exceptions in fn are reported as warnings
-        and otherwise ignored."""
-        if fn is None:
-            cb = _lib.SYNC_FN()
-        else:
-            def trampoline(_userdata: Any, fn: Callable[[], None] = fn) -> None:
-                try:
-                    fn()
-                except BaseException as exc:  # never unwind into C
-                    try:
-                        warnings.warn("llmcarbon: the sync function raised "
-                                      "%r" % (exc,), MeasurementWarning)
-                    except BaseException:
-                        pass
-            cb = _lib.SYNC_FN(trampoline)
+        and otherwise ignored. (The tracker's own callback, which hands
+        the steps counted in Python over before each sample, stays.)"""
+        cb = self._sync_cb
+        if cb is None:
+            cb = _sync_thunk(self._counts, self._user_sync)
         check(lib.llmc_tracker_set_sync(self._live(), cb, None))
         # The C side holds the pointer: keep the thunk alive as long as the
         # tracker exists.
-        self._sync_cb = cb if fn is not None else None
+        self._sync_cb = cb
+        self._user_sync[0] = fn
 
     # -- running ----------------------------------------------------------
 
@@ -179,9 +337,15 @@ class Tracker:
             return False
         with _running_lock:
             _running.add(self)
+        self._counts.hand_over()  # steps before the start count too
         rc = lib.llmc_tracker_start(handle)
         if rc == 0:
             self._state = _RUNNING
+            if self._inline:
+                self._count = _direct_step(self._addr)
+                self._counts.hand_over()
+            else:
+                self._start_helper()
             detail = ctypes.c_char_p()
             if lib.llmc_tracker_status(ctypes.byref(detail), handle) != 0:
                 # started, but nothing reads: said now, not only at the end
@@ -199,20 +363,31 @@ class Tracker:
             self.start_error = exc
         self._state = _FAILED
         self._addr = None  # steps do nothing from now on
+        self._count = _drop
+        self._counts.addr = None
+        self._counts.pending = []
         warnings.warn("llmcarbon: the tracker did not start; training goes "
                       "on unmeasured: %s" % self.start_error,
                       MeasurementWarning, stacklevel=2)
         return False
 
     def step(self, tokens: int = 0) -> None:
-        """Counts one training step of tokens tokens (or samples: any count
-        you find useful). Constant time, lock-free, safe from many threads;
-        a no-op when the tracker could not start or is closed."""
-        addr = self._addr
-        if addr is not None:
-            if tokens < 0:
-                raise ValueError("tokens must not be negative")
-            self._step_fn(addr, tokens)
+        """Counts one training step of tokens tokens (an int, or samples:
+        any count you find useful). Constant time, lock-free, safe from
+        many threads; a no-op when the tracker could not start or is
+        closed.
+
+        The step is counted here, in Python (one list append, which the
+        GIL makes whole: no step of any thread is lost), and handed to the
+        C tracker in bulk (llmc_tracker_add_steps) before each sample, each
+        phase switch, window, totals, report and stop, and once a second:
+        it costs about an empty method call, where a call into C costs
+        several. Steps count towards the phase current when they are
+        handed over, which phase() does first. With sampler=inline each
+        step goes to C at once, since the steps take the samples."""
+        if tokens < 0:
+            raise ValueError("tokens must not be negative")
+        self._count(tokens)
 
     def phase(self, name: str) -> None:
         """Switches the phase later steps and energy count towards: "train"
@@ -221,7 +396,9 @@ class Tracker:
         tracker could not start."""
         if self._state == _FAILED:
             return
-        check(lib.llmc_tracker_phase(self._live(), arg(name)))
+        handle = self._live()
+        self._counts.hand_over()  # the steps so far belong to the old phase
+        check(lib.llmc_tracker_phase(handle, arg(name)))
 
     # -- windows ----------------------------------------------------------
 
@@ -249,8 +426,9 @@ class Tracker:
         tracker could not start."""
         if self._state == _FAILED:
             return
-        self._window_call(lib.llmc_tracker_window_begin(self._live(),
-                                                        arg(name)))
+        handle = self._live()
+        self._counts.hand_over()
+        self._window_call(lib.llmc_tracker_window_begin(handle, arg(name)))
 
     def window_end(self, name: str) -> Optional[Totals]:
         """Closes the window name now and returns its Totals: the energy,
@@ -263,8 +441,10 @@ class Tracker:
             return None
         out = _lib.Totals()
         lib.llmc_totals_init(ctypes.byref(out), ctypes.sizeof(out))
+        handle = self._live()
+        self._counts.hand_over()
         if not self._window_call(lib.llmc_tracker_window_end(
-                ctypes.byref(out), self._live(), arg(name))):
+                ctypes.byref(out), handle, arg(name))):
             return None
         return _totals_from_struct(out, *self._embodied())
 
@@ -285,13 +465,66 @@ class Tracker:
         The totals stay readable. Calling it again does nothing."""
         if self._state in (_CLOSED, _FAILED):
             return
+        was_running = self._state == _RUNNING
+        self._stop_helper()
         try:
+            self._counts.hand_over()
             check(lib.llmc_tracker_stop(self._handle))
         finally:
             if self._state == _RUNNING:
                 self._state = _STOPPED
+                # later steps still count, as the C tracker's own do
+                self._count = _direct_step(self._addr)
+                self._counts.hand_over()
             with _running_lock:
                 _running.discard(self)
+        if was_running and self.log_every_s is not None:
+            self._log_summary()
+
+    def _start_helper(self) -> None:
+        """Starts the helper thread that hands the counts over once a
+        second and logs the summary (the _thread module: threading would
+        cost every trainer its import)."""
+        wake = _thread.allocate_lock()
+        wake.acquire()
+        self._wake = wake
+        _thread.start_new_thread(_helper_main, (
+            weakref.ref(self), self._counts, wake, self.log_every_s))
+
+    def _stop_helper(self) -> None:
+        wake, self._wake = self._wake, None
+        if wake is not None:
+            wake.release()
+
+    def _log_summary(self) -> None:
+        """Logs one line: the figures at the last sample, and the mean
+        power since the line before."""
+        import logging
+        tot = self.totals()
+        energy_j, duration_s = tot.energy_j, tot.duration_s
+        power_w = None
+        last = self._last_logged
+        if energy_j is not None:
+            if last is not None and last[0] is not None and \
+                    duration_s > last[1]:
+                power_w = (energy_j - last[0]) / (duration_s - last[1])
+            elif duration_s > 0:
+                power_w = energy_j / duration_s
+        self._last_logged = (energy_j, duration_s)
+        whole_s = int(duration_s)
+        logging.getLogger("llmcarbon").info(
+            "llmcarbon: %d:%02d:%02d elapsed, %s, %s, %s, %s, %d steps, "
+            "%d tokens",
+            whole_s // 3600, whole_s // 60 % 60, whole_s % 60,
+            "unknown power" if power_w is None else "%.1f W" % power_w,
+            "unknown energy" if tot.energy_kwh is None
+            else "%.4g kWh" % tot.energy_kwh,
+            "unknown CO2e" if tot.total_kgco2e is None
+            else "%.4g kgCO2e" % tot.total_kgco2e,
+            "unknown intensity" if tot.intensity_gco2e_per_kwh is None
+            else "%.0f gCO2e/kWh" % tot.intensity_gco2e_per_kwh,
+            tot.steps, tot.tokens,
+            extra={"llmcarbon_totals": tot, "llmcarbon_power_w": power_w})
 
     def close(self) -> None:
         """Stops the tracker if it runs and releases it. Totals, reports and
@@ -299,6 +532,13 @@ class Tracker:
         handle = getattr(self, "_handle", None)
         self._addr = None
         self._state = _CLOSED
+        self._count = _drop
+        counts = getattr(self, "_counts", None)
+        if counts is not None:
+            counts.addr = None
+            counts.pending = []
+        if getattr(self, "_wake", None) is not None:
+            self._stop_helper()
         if handle:
             self._handle = TrackerP()
             try:
@@ -348,7 +588,9 @@ class Tracker:
         when it has none). Live while the tracker runs."""
         out = _lib.Totals()
         lib.llmc_totals_init(ctypes.byref(out), ctypes.sizeof(out))
-        check(lib.llmc_tracker_totals(ctypes.byref(out), self._live(),
+        handle = self._live()
+        self._counts.hand_over()
+        check(lib.llmc_tracker_totals(ctypes.byref(out), handle,
                                       None if phase is None else arg(phase)))
         return _totals_from_struct(out, *self._embodied())
 
@@ -405,7 +647,9 @@ class Tracker:
         if self._state == _FAILED:
             return None
         out = ctypes.c_void_p()
-        check(lib.llmc_tracker_report_json(ctypes.byref(out), self._live()))
+        handle = self._live()
+        self._counts.hand_over()
+        check(lib.llmc_tracker_report_json(ctypes.byref(out), handle))
         import json
         return json.loads(take_json_text(out))
 
@@ -422,7 +666,9 @@ class Tracker:
             return ""
         out = ctypes.c_void_p()
         flags = (1 if openmetrics else 0) | (0 if steps else 2)
-        check(lib.llmc_tracker_metrics_text(ctypes.byref(out), self._live(),
+        handle = self._live()
+        self._counts.hand_over()
+        check(lib.llmc_tracker_metrics_text(ctypes.byref(out), handle,
                                             flags))
         return take_json_text(out)
 
@@ -468,3 +714,57 @@ class TrackerWindow:
     def __repr__(self) -> str:
         return "<llmcarbon.TrackerWindow %r%s>" % (
             self.name, "" if self.totals is None else " ended")
+
+
+def track(fn: Optional[Callable[..., Any]] = None, /,
+          **tracker_args: Any) -> Any:
+    """Measures each call of a function with a Tracker of its own, as a
+    decorator, bare or with the Tracker's arguments:
+
+        @llmcarbon.track(grid="FR", pue=1.1, log_every_s=60)
+        def train(data, tracker=None):
+            for batch in data:
+                step(batch)
+                tracker.step(tokens=len(batch))
+            return model
+
+        model = train(data)
+        print(train.last_totals.total_kgco2e)
+
+    Each call starts a new Tracker(**tracker_args), runs the function and
+    returns its value; the tracker stops when the function returns or
+    raises (the exception goes on, unchanged). A function with a parameter
+    named tracker gets the running Tracker there, to count its steps and
+    phases, unless the caller passes one. The Totals of the last call that
+    ended are the wrapper's last_totals (None before; those of a call that
+    raised too), and the tracker is closed after them. A start that fails
+    follows the tracker's strict rule: with strict False a warning, and
+    the function runs unmeasured."""
+    if fn is None:
+        return lambda f: track(f, **tracker_args)
+    if not callable(fn):
+        raise TypeError("llmcarbon.track decorates a function; give the "
+                        "Tracker's settings as keywords: "
+                        "@llmcarbon.track(grid=\"FR\")")
+    import functools
+    code = getattr(fn, "__code__", None)
+    wants_tracker = code is not None and "tracker" in code.co_varnames[
+        :code.co_argcount + code.co_kwonlyargcount]
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        tracker = Tracker(**tracker_args)
+        try:
+            with tracker:
+                if wants_tracker and "tracker" not in kwargs:
+                    kwargs["tracker"] = tracker
+                return fn(*args, **kwargs)
+        finally:
+            try:
+                wrapper.last_totals = tracker.totals()
+            except Error:
+                wrapper.last_totals = None
+            tracker.close()
+
+    wrapper.last_totals = None
+    return wrapper

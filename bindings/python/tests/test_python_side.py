@@ -1,0 +1,274 @@
+"""The binding's own work beside the C tracker: steps counted in Python and
+handed over in bulk, the logged summary, and the @llmcarbon.track
+decorator."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import unittest
+import warnings
+from unittest import mock
+
+import llmcarbon
+
+POWER_W = 100.0
+CONST = "meters=const:100W; grid=const:200g/kWh; interval=100ms"
+
+
+class FastStepTest(unittest.TestCase):
+    """Tracker.step() counts in Python; every figure read includes every
+    step taken before it, from any number of threads."""
+
+    def test_eight_threads_of_100k_steps_count_exactly(self):
+        t = llmcarbon.Tracker(CONST)
+        self.addCleanup(t.close)
+        t.start()
+        start = threading.Barrier(9)
+        done = threading.Event()
+        reads = []
+
+        def worker(k):
+            step = t.step
+            start.wait()
+            for _ in range(100000):
+                step(k)
+
+        def reader():  # totals, windows and reports while they step
+            start.wait()
+            while not done.is_set():
+                reads.append(t.totals().steps)
+                with t.window("w"):
+                    pass
+                time.sleep(0.01)
+
+        threads = [threading.Thread(target=worker, args=(k,))
+                   for k in range(1, 9)]
+        rd = threading.Thread(target=reader)
+        for th in threads + [rd]:
+            th.start()
+        for th in threads:
+            th.join()
+        done.set()
+        rd.join()
+        tot = t.totals()  # before the stop: handed over at the read
+        self.assertEqual(tot.steps, 800000)
+        self.assertEqual(tot.tokens, 100000 * sum(range(1, 9)))
+        t.stop()
+        tot = t.totals()
+        self.assertEqual(tot.steps, 800000)
+        self.assertEqual(tot.tokens, 3600000)
+        self.assertEqual(reads, sorted(reads))  # never counted back
+        self.assertGreater(len(reads), 0)
+
+    def test_steps_land_in_the_phase_current_when_taken(self):
+        t = llmcarbon.Tracker(CONST)
+        self.addCleanup(t.close)
+        t.step(7)  # before the start: counted, as in C
+        with t:
+            for _ in range(1000):
+                t.step(2)
+            t.phase("eval")
+            for _ in range(30):
+                t.step(5)
+            t.phase("train")
+            t.step(1)
+            with t.window("tail") as w:
+                for _ in range(4):
+                    t.step(3)
+        self.assertEqual(t.totals("train").steps, 1006)
+        self.assertEqual(t.totals("train").tokens, 2000 + 7 + 1 + 12)
+        self.assertEqual(t.totals("eval").steps, 30)
+        self.assertEqual(t.totals("eval").tokens, 150)
+        self.assertEqual((w.totals.steps, w.totals.tokens), (4, 12))
+        self.assertEqual(t.report()["steps"], 1036)
+        t.step(9)  # after the stop: counted, as in C
+        self.assertEqual(t.totals().steps, 1037)
+
+    def test_counts_are_handed_over_every_second_whatever_the_interval(self):
+        # a day between samples: the list of counts stays short anyway
+        t = llmcarbon.Tracker("meters=const:100W; grid=const:100; "
+                              "interval=1d")
+        self.addCleanup(t.close)
+        t.start()
+        for _ in range(5000):
+            t.step(1)
+        deadline = time.monotonic() + 5
+        while t._counts.pending and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(t._counts.pending, [])
+        t.stop()
+        self.assertEqual(t.totals().steps, 5000)
+
+    def test_sampler_handover_before_each_sample(self):
+        # steps taken before a sample are in that sample's interval: the
+        # log's lines count them without any read from the trainer
+        t = llmcarbon.Tracker(CONST)
+        self.addCleanup(t.close)
+        t.start()
+        for _ in range(100):
+            t.step(1)
+        deadline = time.monotonic() + 5
+        while t._counts.pending and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(t._counts.pending, [])
+        t.stop()
+
+    def test_inline_sampler_steps_go_to_c_and_sample(self):
+        for how in ("config", "key", "env"):
+            with self.subTest(how=how):
+                env = {"LLMC_SAMPLER": "inline"} if how == "env" else {}
+                with mock.patch.dict(os.environ, env):
+                    if how == "config":
+                        t = llmcarbon.Tracker(CONST + "; sampler=inline")
+                    elif how == "key":
+                        t = llmcarbon.Tracker(CONST, sampler="inline")
+                    else:
+                        t = llmcarbon.Tracker(CONST)
+                self.addCleanup(t.close)
+                t.start()
+                end = time.monotonic() + 0.45
+                n = 0
+                while time.monotonic() < end:
+                    t.step(1)
+                    n += 1
+                # the steps sampled, with no thread of the library's
+                samples = t.totals().samples
+                self.assertGreaterEqual(samples, 2)
+                t.stop()
+                self.assertEqual(t.totals().steps, n)
+
+    def test_negative_tokens_raise_at_the_call_and_count_nothing(self):
+        t = llmcarbon.Tracker(CONST)
+        self.addCleanup(t.close)
+        with t:
+            t.step(3)
+            with self.assertRaises(ValueError):
+                t.step(-1)
+            with self.assertRaises(TypeError):
+                t.step("5")
+        self.assertEqual((t.totals().steps, t.totals().tokens), (1, 3))
+
+
+class LogSummaryTest(unittest.TestCase):
+    """log_every_s: one line through logging every N seconds."""
+
+    def test_lines_come_from_the_helper_thread_with_the_right_values(self):
+        t = llmcarbon.Tracker(CONST, log_every_s=0.3)
+        self.addCleanup(t.close)
+        with self.assertLogs("llmcarbon", logging.INFO) as logs:
+            with t:
+                end = time.monotonic() + 1.25
+                while time.monotonic() < end:
+                    t.step(10)
+                    time.sleep(0.001)
+        records = logs.records
+        # three or four while it ran, and one at the stop
+        self.assertGreaterEqual(len(records), 3)
+        periodic = records[:-1]
+        self.assertGreaterEqual(len(periodic), 2)
+        for rec in periodic:
+            self.assertNotEqual(rec.thread, threading.get_ident())
+        energies = [r.llmcarbon_totals.energy_j for r in records]
+        self.assertEqual(energies, sorted(set(energies)))
+        for rec in records:
+            tot = rec.llmcarbon_totals
+            # the constant meter's energy against the tracker's clock
+            self.assertAlmostEqual(rec.llmcarbon_power_w, POWER_W,
+                                   delta=1e-3 * POWER_W)
+            self.assertAlmostEqual(tot.energy_j, POWER_W * tot.duration_s,
+                                   delta=1e-3 * tot.energy_j)
+            self.assertAlmostEqual(tot.intensity_gco2e_per_kwh, 200.0)
+            msg = rec.getMessage()
+            self.assertIn("100.0 W", msg)
+            self.assertIn("200 gCO2e/kWh", msg)
+            self.assertIn("%.4g kWh" % tot.energy_kwh, msg)
+            self.assertIn("%.4g kgCO2e" % tot.total_kgco2e, msg)
+            self.assertIn("%d steps, %d tokens" % (tot.steps, tot.tokens),
+                          msg)
+        last = records[-1].llmcarbon_totals
+        self.assertEqual(last.steps, t.totals().steps)
+        self.assertEqual(last.tokens, 10 * last.steps)
+
+    def test_off_by_default_and_bad_values_refused(self):
+        logger = logging.getLogger("llmcarbon")
+        with mock.patch.object(logger, "info") as info:
+            with llmcarbon.Tracker(CONST) as t:
+                t.step(1)
+                time.sleep(0.3)
+        info.assert_not_called()
+        for bad in (0, -1, float("nan")):
+            with self.assertRaises(ValueError):
+                llmcarbon.Tracker(CONST, log_every_s=bad)
+
+
+class TrackDecoratorTest(unittest.TestCase):
+    """@llmcarbon.track: a tracker per call of a function."""
+
+    def test_with_arguments_passes_the_tracker_and_keeps_totals(self):
+        @llmcarbon.track(meters="const:50W", grid="const:100",
+                         interval=0.1)
+        def train(n, scale=1, tracker=None):
+            """Trains."""
+            for _ in range(n):
+                tracker.step(10 * scale)
+            time.sleep(0.25)
+            return "trained %d" % n
+
+        self.assertIsNone(train.last_totals)
+        self.assertEqual(train(7, scale=2), "trained 7")
+        self.assertEqual(train.__name__, "train")
+        self.assertEqual(train.__doc__, "Trains.")
+        tot = train.last_totals
+        self.assertEqual((tot.steps, tot.tokens), (7, 140))
+        self.assertAlmostEqual(tot.energy_j, 50.0 * tot.duration_s,
+                               delta=1e-3 * tot.energy_j)
+        self.assertGreaterEqual(tot.duration_s, 0.25)
+        # a new tracker per call
+        train(3)
+        self.assertEqual(train.last_totals.steps, 3)
+
+    def test_bare_and_an_exception_stops_and_reraises(self):
+        with mock.patch.dict(os.environ, {"LLMC_METERS": "const:20W",
+                                          "LLMC_GRID": "const:100"}):
+            @llmcarbon.track
+            def work():
+                time.sleep(0.15)
+                return 42
+
+            @llmcarbon.track
+            def broken():
+                time.sleep(0.15)
+                raise KeyError("bug")
+
+            self.assertEqual(work(), 42)
+            self.assertAlmostEqual(work.last_totals.energy_j,
+                                   20.0 * work.last_totals.duration_s,
+                                   delta=1e-3 * work.last_totals.energy_j)
+            self.assertGreater(work.last_totals.energy_j, 0)
+            with self.assertRaises(KeyError):
+                broken()
+            self.assertGreaterEqual(broken.last_totals.duration_s, 0.15)
+            self.assertGreater(broken.last_totals.energy_j, 0)
+        with self.assertRaises(TypeError):
+            llmcarbon.track("grid=FR")
+
+    def test_failed_start_runs_the_function_unmeasured(self):
+        with mock.patch.dict(os.environ, {
+                "LLMC_NVML_LIBRARY": "/nonexistent/libnvidia-ml.so.1"}):
+            @llmcarbon.track(meters="nvml", require="measured")
+            def f(tracker=None):
+                tracker.step(5)
+                return "ran"
+
+            with warnings.catch_warnings(record=True):
+                warnings.simplefilter("always")
+                self.assertEqual(f(), "ran")
+            self.assertIsNone(f.last_totals.energy_j)
+            self.assertEqual(f.last_totals.steps, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
