@@ -8,6 +8,12 @@ a rotating order, so that a drift in the machine's speed reaches all):
   step      Tracker.step(128) on a running tracker: counted in Python,
             handed to the C tracker in bulk (llmc_tracker_add_steps)
             before each sample and once a second;
+  empty(tokens=0), step(tokens=0)
+            the same called with the keyword;
+  step, 1d  Tracker.step(128) on a tracker sampling once a day: without
+            the hand-over before each sample, whose cost to the training
+            thread (a switch of the GIL to the sampler thread, ten times a
+            second) is the difference with step;
   old       the step before it: the same method calling
             llmc_tracker_step through ctypes on every step (the
             binding's PYFUNCTYPE prototype, which keeps the GIL);
@@ -87,12 +93,18 @@ def main():
     tracker = llmcarbon.Tracker("meters=const:100W; grid=const:100; "
                                 "interval=100ms")
     tracker.start()
+    quiet = llmcarbon.Tracker("meters=const:100W; grid=const:100; "
+                              "interval=1d")
+    quiet.start()
     addr = tracker._addr
     empty, old = Empty(), OldStep(addr)
     variants = {
         "for": (make("pass", n), None, None),
         "empty": (make("obj.step(128)", n), empty, None),
         "step": (make("obj.step(128)", n), tracker, None),
+        "empty(tokens=0)": (make("obj.step(tokens=0)", n), empty, None),
+        "step(tokens=0)": (make("obj.step(tokens=0)", n), tracker, None),
+        "step, 1d": (make("obj.step(128)", n), quiet, None),
         "old": (make("obj.step(128)", n), old, None),
         "ctypes": (make("fn(addr, 128)", n), None, _lib.step_fn),
         "loop": (make(BODY, n), None, None),
@@ -107,15 +119,19 @@ def main():
             run, obj, fn = variants[name]
             ns = run(obj, fn, addr) / n
             if obj is tracker or obj is old or fn is not None:
-                steps += n  # every variant but the empty ones counts
+                steps += n  # every variant on tracker counts
             if r:
                 best[name] = min(best[name], ns)
     tracker.stop()
+    quiet.stop()
     counted = tracker.totals().steps
+    quiet_steps = args.rounds * n + n
+    if counted != steps or quiet.totals().steps != quiet_steps:
+        sys.exit("python_step_bench: the trackers counted %d steps of %d "
+                 "and %d of %d" % (counted, steps, quiet.totals().steps,
+                                   quiet_steps))
     tracker.close()
-    if counted != steps:
-        sys.exit("python_step_bench: the tracker counted %d steps of %d"
-                 % (counted, steps))
+    quiet.close()
 
     loop_ns = best["for"]
     net = {name: best[name] - loop_ns for name in names if name != "for"}
@@ -126,6 +142,8 @@ def main():
         "ns_per_call": {name: best[name] for name in names if name != "for"},
         "net_ns_per_call": net,
         "step_over_empty": best["step"] / best["empty"],
+        "kw_step_over_kw_empty": best["step(tokens=0)"] /
+        best["empty(tokens=0)"],
         "old_over_empty": best["old"] / best["empty"],
         "net_step_over_empty": net["step"] / net["empty"],
         "net_old_over_empty": net["old"] / net["empty"],
@@ -141,12 +159,16 @@ def main():
     print("| variant | ns/call | ratio | without the for loop | ratio |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, ref in (("empty", "empty"), ("step", "empty"),
+                      ("step, 1d", "empty"),
+                      ("empty(tokens=0)", "empty(tokens=0)"),
+                      ("step(tokens=0)", "empty(tokens=0)"),
                       ("old", "empty"), ("ctypes", "empty"),
                       ("loop", "loop"), ("loop+step", "loop")):
         print("| %s | %.1f | %.2f x %s | %.1f | %.2f x %s |" % (
             name, best[name], best[name] / best[ref], ref, net[name],
             net[name] / net[ref], ref))
-    print("every step counted: %d of %d" % (counted, steps))
+    print("every step counted: %d of %d, and %d of %d" % (
+        counted, steps, quiet_steps, quiet_steps))
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ def _forget_steps_in_child() -> None:
     # A forked child (a data loader's worker) is not the tracker's process:
     # its steps count nowhere, and its copy of the counts is dropped.
     for tracker in list(_running):
-        tracker._count = _drop
+        tracker._sink = _NOWHERE
         tracker._counts.pending = []
 
 
@@ -73,27 +73,38 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_steps_in_child)
 
 
-def _drop(tokens: Any) -> None:
+class _Nowhere:
     """Where the steps of a tracker that counts nothing go (a start that
     failed, a closed tracker)."""
 
+    __slots__ = ()
 
-def _direct_step(addr: int) -> Callable[[Any], None]:
-    """A step straight into the C tracker at addr (llmc_tracker_step)."""
-    step_fn = _lib.step_fn
+    def append(self, tokens: Any) -> None:
+        pass
 
-    def count(tokens: Any) -> None:
-        step_fn(addr, tokens)
-    return count
+
+_NOWHERE = _Nowhere()
+
+
+class _ToC:
+    """Steps straight into the C tracker at addr, one llmc_tracker_step
+    each: with sampler=inline, and after the stop."""
+
+    __slots__ = ("addr",)
+
+    def __init__(self, addr: int) -> None:
+        self.addr = addr
+
+    def append(self, tokens: Any) -> None:
+        _lib.step_fn(self.addr, tokens)
 
 
 class _Counts:
     """The steps a Tracker counts on the Python side until they are handed
     to the C tracker.
 
-    Tracker.step() appends its tokens to pending: list.append is one call
-    into C, done whole under the GIL, so steps from any number of threads
-    are never lost (where `n += 1` would be three bytecodes, and a thread
+    Tracker.step() appends its tokens to pending: list.append runs whole
+    under the GIL, so steps from any number of threads are never lost (where `n += 1` would be three bytecodes, and a thread
     switch between them loses a count). hand_over() takes the items there,
     under its lock, and gives their number and sum to
     llmc_tracker_add_steps; only appends happen beside it, at the end, so
@@ -110,25 +121,28 @@ class _Counts:
         self.lock = _thread.allocate_lock()
         self.addr: Optional[int] = None
 
-    def hand_over(self, wait: bool = True) -> None:
+    def hand_over(self, wait: bool = True) -> int:
+        """Hands the steps counted so far to the C tracker; returns how
+        many."""
         pending = self.pending
         if not pending:
-            return
+            return 0
         # without wait, a hand-over under way (in this thread too: with
         # sampler=inline the hand-over may take the sample) is left to end
         if not self.lock.acquire(wait):
-            return
+            return 0
         try:
             n = len(pending)
             addr = self.addr
             if n == 0 or addr is None:
-                return
+                return 0
             chunk = pending[:n]
             tokens = sum(chunk)
             if type(tokens) is not int:
                 tokens = int(tokens)
             del pending[:n]
             _lib.add_steps_fn(addr, n, tokens)
+            return n
         finally:
             self.lock.release()
 
@@ -167,16 +181,25 @@ def _inline_in(config: str) -> Optional[bool]:
     return found
 
 
+# Steps in one hand-over of the helper thread above which it comes back
+# sooner: a loop of very short steps keeps its list (8 bytes a step) small.
+_MANY_STEPS = 1 << 16
+_SOON_S = 0.05
+
+
 def _helper_main(ref: Any, counts: _Counts, wake: Any,
                  log_every_s: Optional[float]) -> None:
-    """The tracker's helper thread: hands the counts over every second,
-    and logs the summary every log_every_s, until wake is released."""
+    """The tracker's helper thread: hands the counts over every second (or
+    every 50 ms while there are over 65,536 steps a time), and logs the
+    summary every log_every_s, until wake is released."""
     import time
-    period_s = 1.0 if log_every_s is None else min(1.0, log_every_s)
+    slow_s = 1.0 if log_every_s is None else min(1.0, log_every_s)
+    period_s = slow_s
     next_log = None if log_every_s is None else time.monotonic() + log_every_s
     while not wake.acquire(True, period_s):
         try:
-            counts.hand_over()
+            many = counts.hand_over() > _MANY_STEPS
+            period_s = _SOON_S if many else slow_s
             if next_log is not None and time.monotonic() >= next_log:
                 next_log += log_every_s
                 tracker = ref()
@@ -211,11 +234,12 @@ class Tracker:
     True it raises. sync, a function without arguments, is called on the
     sampler thread before each sample (for example to wait for the GPU).
 
-    step() counts on the Python side (about an empty method call's cost,
-    where a call into C costs several) and the counts are handed to the C
-    tracker before each sample, before each phase switch, window, totals,
-    report and stop, and at least once a second: every figure includes
-    every step taken before it was read, from any number of threads.
+    step() counts on the Python side (under two empty method calls, where
+    a call into C costs eight or more; bench/python_step_bench.py) and the
+    counts are handed to the C tracker before each sample, before each
+    phase switch, window, totals, report and stop, and at least once a
+    second: every figure includes every step taken before it was read,
+    from any number of threads.
 
     log_every_s, a number of seconds, logs a one-line summary (elapsed
     time, power, energy, CO2e, intensity, steps, tokens) through
@@ -237,7 +261,10 @@ class Tracker:
         self._state = _CLOSED
         self._addr: Optional[int] = None
         self._sync_cb: Any = None
-        self._count: Callable[[Any], None] = _drop
+        # where step() appends its tokens: the list of _Counts while the
+        # steps are counted here (a list's own append, which the
+        # interpreter calls without a call into C), else _NOWHERE or _ToC
+        self._sink: Any = _NOWHERE
         self._counts = _Counts()
         self._user_sync: List[Any] = [None]
         self._wake: Any = None
@@ -277,7 +304,7 @@ class Tracker:
             raise
         self._addr = ctypes.cast(handle, ctypes.c_void_p).value
         self._counts.addr = self._addr
-        self._count = self._counts.pending.append
+        self._sink = self._counts.pending
 
     # -- configuration ----------------------------------------------------
 
@@ -342,7 +369,7 @@ class Tracker:
         if rc == 0:
             self._state = _RUNNING
             if self._inline:
-                self._count = _direct_step(self._addr)
+                self._sink = _ToC(self._addr)
                 self._counts.hand_over()
             else:
                 self._start_helper()
@@ -363,7 +390,7 @@ class Tracker:
             self.start_error = exc
         self._state = _FAILED
         self._addr = None  # steps do nothing from now on
-        self._count = _drop
+        self._sink = _NOWHERE
         self._counts.addr = None
         self._counts.pending = []
         warnings.warn("llmcarbon: the tracker did not start; training goes "
@@ -387,7 +414,7 @@ class Tracker:
         step goes to C at once, since the steps take the samples."""
         if tokens < 0:
             raise ValueError("tokens must not be negative")
-        self._count(tokens)
+        self._sink.append(tokens)
 
     def phase(self, name: str) -> None:
         """Switches the phase later steps and energy count towards: "train"
@@ -474,7 +501,7 @@ class Tracker:
             if self._state == _RUNNING:
                 self._state = _STOPPED
                 # later steps still count, as the C tracker's own do
-                self._count = _direct_step(self._addr)
+                self._sink = _ToC(self._addr)
                 self._counts.hand_over()
             with _running_lock:
                 _running.discard(self)
@@ -532,7 +559,7 @@ class Tracker:
         handle = getattr(self, "_handle", None)
         self._addr = None
         self._state = _CLOSED
-        self._count = _drop
+        self._sink = _NOWHERE
         counts = getattr(self, "_counts", None)
         if counts is not None:
             counts.addr = None
