@@ -408,8 +408,8 @@ class Tracker:
         GIL makes whole: no step of any thread is lost), and handed to the
         C tracker in bulk (llmc_tracker_add_steps) before each sample, each
         phase switch, window, totals, report and stop, and once a second:
-        it costs about an empty method call, where a call into C costs
-        several. Steps count towards the phase current when they are
+        it costs under two empty method calls, where a call into C costs
+        eight or more. Steps count towards the phase current when they are
         handed over, which phase() does first. With sampler=inline each
         step goes to C at once, since the steps take the samples."""
         if tokens < 0:
