@@ -63,6 +63,43 @@ class FastStepTest(unittest.TestCase):
         self.assertEqual(reads, sorted(reads))  # never counted back
         self.assertGreater(len(reads), 0)
 
+    def test_threads_stepping_through_phase_switches_and_the_stop(self):
+        t = llmcarbon.Tracker(CONST)
+        self.addCleanup(t.close)
+        t.start()
+        go = threading.Barrier(5)
+        done = threading.Event()
+        counts = []
+
+        def worker():
+            n = 0
+            go.wait()
+            while not done.is_set():
+                t.step(2)
+                n += 1
+            counts.append(n)
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for th in threads:
+            th.start()
+        go.wait()
+        for i in range(20):  # switches while they step, then the stop
+            t.phase("a" if i % 2 else "b")
+            time.sleep(0.005)
+        t.stop()
+        time.sleep(0.05)  # steps after the stop count too, as in C
+        done.set()
+        for th in threads:
+            th.join()
+        n = sum(counts)
+        whole = t.totals()
+        self.assertEqual(whole.steps, n)
+        self.assertEqual(whole.tokens, 2 * n)
+        by_phase = [t.totals(p) for p in ("train", "a", "b")]
+        self.assertEqual(sum(p.steps for p in by_phase), n)
+        self.assertEqual(sum(p.tokens for p in by_phase), 2 * n)
+        self.assertGreater(min(p.steps for p in by_phase[1:]), 0)
+
     def test_steps_land_in_the_phase_current_when_taken(self):
         t = llmcarbon.Tracker(CONST)
         self.addCleanup(t.close)
