@@ -208,8 +208,11 @@ class LogSummaryTest(unittest.TestCase):
         self.assertGreaterEqual(len(periodic), 2)
         for rec in periodic:
             self.assertNotEqual(rec.thread, threading.get_ident())
+        # increasing (two lines could fall between the same two samples
+        # on a machine too busy to sample every 100 ms)
         energies = [r.llmcarbon_totals.energy_j for r in records]
-        self.assertEqual(energies, sorted(set(energies)))
+        self.assertEqual(energies, sorted(energies))
+        self.assertGreaterEqual(len(set(energies)), 2)
         for rec in records:
             tot = rec.llmcarbon_totals
             # the constant meter's energy against the tracker's clock
