@@ -177,6 +177,25 @@ class FastStepTest(unittest.TestCase):
                 t.stop()
                 self.assertEqual(t.totals().steps, n)
 
+    @unittest.skipUnless(hasattr(os, "fork"), "needs fork")
+    def test_a_forked_child_counts_nowhere(self):
+        # a data loader's worker forked from the trainer: its steps are
+        # not the run's, and its copy of the counts does not grow
+        t = llmcarbon.Tracker(CONST)
+        self.addCleanup(t.close)
+        t.start()
+        t.step(1)
+        pid = os.fork()
+        if pid == 0:
+            for _ in range(1000):
+                t.step(5)
+            os._exit(0 if t._counts.pending == [] else 1)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        t.step(2)
+        t.stop()
+        self.assertEqual((t.totals().steps, t.totals().tokens), (2, 3))
+
     def test_negative_tokens_raise_at_the_call_and_count_nothing(self):
         t = llmcarbon.Tracker(CONST)
         self.addCleanup(t.close)
