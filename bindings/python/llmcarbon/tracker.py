@@ -104,8 +104,9 @@ class _Counts:
     to the C tracker.
 
     Tracker.step() appends its tokens to pending: list.append runs whole
-    under the GIL, so steps from any number of threads are never lost (where `n += 1` would be three bytecodes, and a thread
-    switch between them loses a count). hand_over() takes the items there,
+    under the GIL, so steps from any number of threads are never lost
+    (where `n += 1` would be three bytecodes, and a thread switch between
+    them loses a count). hand_over() takes the items there,
     under its lock, and gives their number and sum to
     llmc_tracker_add_steps; only appends happen beside it, at the end, so
     the items it takes are exactly those it deletes. It runs before each
