@@ -312,6 +312,11 @@ public:
     {
         return llmc_tracker_step(h_.get(), tokens);
     }
+    // steps counted elsewhere, handed over at once (as many step() calls)
+    int add_steps(std::uint64_t steps, std::uint64_t tokens) noexcept
+    {
+        return llmc_tracker_add_steps(h_.get(), steps, tokens);
+    }
     void phase(const std::string &name)
     {
         detail::check(llmc_tracker_phase(h_.get(), name.c_str()));

@@ -65,10 +65,12 @@ int main()
     t.start();
     EXPECT(t.measurement_problem().empty());
     EXPECT(t.step(10) == LLMC_OK);
+    EXPECT(t.add_steps(3, 20) == LLMC_OK);
     t.stop();
-    EXPECT(t.totals().tokens == 10);
-    EXPECT(t.report_json().find("\"tokens\": 10") != std::string::npos);
-    EXPECT(t.metrics_text().find(",phase=\"train\"} 10\n") !=
+    EXPECT(t.totals().steps == 4);
+    EXPECT(t.totals().tokens == 30);
+    EXPECT(t.report_json().find("\"tokens\": 30") != std::string::npos);
+    EXPECT(t.metrics_text().find(",phase=\"train\"} 30\n") !=
            std::string::npos);
     EXPECT(t.metrics_text(LLMC_METRICS_OPENMETRICS).find("# EOF\n") !=
            std::string::npos);
