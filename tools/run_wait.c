@@ -158,47 +158,66 @@ static void on_wait_signal(int sig)
     wait_signal = sig;
 }
 
-/* Sleeps until the wall clock reads until_s; 0, or the signal that ended
- * the wait. */
-static int sleep_until(double until_s)
+/* The signals that end a wait: caught from before the wait is announced
+ * (one sent as soon as it is read must not kill the process), blocked
+ * except inside ppoll, so that none is lost between a test and the
+ * sleep. */
+struct wait_signals {
+    struct sigaction old[2];
+    sigset_t before;
+};
+static const int wait_ends[] = {SIGINT, SIGTERM};
+
+static void catch_wait_signals(struct wait_signals *ws)
 {
-    static const int ends[] = {SIGINT, SIGTERM};
-    struct sigaction sa, old[2];
-    sigset_t block, before;
-    double left;
+    struct sigaction sa;
+    sigset_t block;
 
     wait_signal = 0;
     sigemptyset(&block);
     for (size_t i = 0; i < 2; i++)
-        sigaddset(&block, ends[i]);
-    sigprocmask(SIG_BLOCK, &block, &before);
+        sigaddset(&block, wait_ends[i]);
+    sigprocmask(SIG_BLOCK, &block, &ws->before);
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_wait_signal; /* no SA_RESTART: ppoll returns */
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < 2; i++)
-        sigaction(ends[i], &sa, &old[i]);
+        sigaction(wait_ends[i], &sa, &ws->old[i]);
+}
+
+static void release_wait_signals(struct wait_signals *ws)
+{
+    for (size_t i = 0; i < 2; i++)
+        sigaction(wait_ends[i], &ws->old[i], NULL);
+    sigprocmask(SIG_SETMASK, &ws->before, NULL);
+}
+
+/* Sleeps until the wall clock reads until_s, the signals caught; 0, or
+ * the signal that ended the wait. */
+static int sleep_until(const struct wait_signals *ws, double until_s)
+{
+    sigset_t open = ws->before;
+    double left;
+
+    for (size_t i = 0; i < 2; i++)
+        sigdelset(&open, wait_ends[i]);
     while (!wait_signal && (left = until_s - realtime_s()) > 0) {
         struct timespec d;
-        sigset_t open = before;
         if (left > 60)
             left = 60;
         d.tv_sec = (time_t)left;
         d.tv_nsec = (long)((left - (double)d.tv_sec) * 1e9);
-        for (size_t i = 0; i < 2; i++)
-            sigdelset(&open, ends[i]);
         /* the signals are let in only while it sleeps */
         if (ppoll(NULL, 0, &d, &open) < 0 && errno != EINTR)
             break;
     }
-    for (size_t i = 0; i < 2; i++)
-        sigaction(ends[i], &old[i], NULL);
-    sigprocmask(SIG_SETMASK, &before, NULL);
     return (int)wait_signal;
 }
 
 int run_wait(struct run_wait *w, const char *grid_spec, const char *command)
 {
     char at[32], in[32], a[32], b[32], c[32], d[32];
+    struct wait_signals ws;
     double start_s;
     int sig;
 
@@ -220,21 +239,27 @@ int run_wait(struct run_wait *w, const char *grid_spec, const char *command)
                 w->note);
         return CLI_CONTINUE;
     }
-    fprintf(stderr, "llmcarbon run: waiting until %s (in %s) to start %s: "
-            "the best %s window within the next %s has a mean of %s "
-            "gCO2e/kWh against %s starting now, %s%% less (%s gCO2e less "
-            "per kWh used); Ctrl-C stops the wait and runs nothing\n",
-            at, span(in, sizeof in, (double)(w->planned_unix_s -
-                                             w->asked_unix_s)),
-            command, span(a, sizeof a, w->duration_s),
-            span(b, sizeof b, w->within_s),
-            cli_num(c, sizeof c, w->window_gco2e_per_kwh),
-            cli_num(d, sizeof d, w->now_gco2e_per_kwh),
-            cli_num(a, sizeof a, 100 * w->saving_fraction),
-            cli_num(b, sizeof b,
-                    w->now_gco2e_per_kwh - w->window_gco2e_per_kwh));
+    catch_wait_signals(&ws);
+    {
+        char pct[32], per_kwh[32];
+        fprintf(stderr, "llmcarbon run: waiting until %s (in %s) to start "
+                "%s: the best %s window within the next %s has a mean of %s "
+                "gCO2e/kWh against %s starting now, %s%% less (%s gCO2e "
+                "less per kWh used); Ctrl-C stops the wait and runs "
+                "nothing\n",
+                at, span(in, sizeof in, (double)(w->planned_unix_s -
+                                                 w->asked_unix_s)),
+                command, span(a, sizeof a, w->duration_s),
+                span(b, sizeof b, w->within_s),
+                cli_num(c, sizeof c, w->window_gco2e_per_kwh),
+                cli_num(d, sizeof d, w->now_gco2e_per_kwh),
+                cli_num(pct, sizeof pct, 100 * w->saving_fraction),
+                cli_num(per_kwh, sizeof per_kwh,
+                        w->now_gco2e_per_kwh - w->window_gco2e_per_kwh));
+    }
     start_s = realtime_s();
-    sig = sleep_until((double)w->planned_unix_s);
+    sig = sleep_until(&ws, (double)w->planned_unix_s);
+    release_wait_signals(&ws);
     w->waited_s = realtime_s() - start_s;
     if (sig) {
         fprintf(stderr, "llmcarbon run: the wait for %s was ended by "
