@@ -8,7 +8,8 @@ of 400 gCO2e/kWh, with stderr (and stdout) on a pseudo-terminal 100
 columns wide. The raw bytes the terminal receives must show: redraws
 that start with \\r and end with the erase to the end of the line
 (ESC [ K), at least two distinct elapsed times and energies over about
-3 s, figures that agree with 300 W and 400 gCO2e/kWh, "-" (never 0) for
+3 s, figures that agree with 300 W and 400 gCO2e/kWh (and with
+--expected-duration 5min, a projection of 10 gCO2e at 0:05:00), "-" (never 0) for
 what is not known yet, the command's own line whole, and after the last
 redraw an erase (\\r ESC [ K) before the final summary, with no live text
 after it. On a terminal 40 columns wide every redraw fits in 39. With
@@ -92,7 +93,7 @@ def check_live_line(cli):
     parsed = []
     for line in lines:
         m = re.match(rb"llmcarbon (\d+):(\d\d):(\d\d)  (\S+) W  (\S+ k?J)  "
-                     rb"(\S+ (?:g|kg)?CO2e)  (\S+) gCO2e/kWh$", line)
+                     rb"(\S+ (?:g|kg)?CO2e)  (\S+) g/kWh$", line)
         check(m, f"a redraw does not read as the live line: {line!r}")
         parsed.append(m)
     elapsed = {int(m.group(3)) + 60 * int(m.group(2)) for m in parsed}
@@ -127,6 +128,24 @@ def check_live_line(cli):
           f"the summary does not start on a clean line: {tail!r}")
     check(b"  energy " in tail and b"  total " in tail,
           f"the summary is not whole: {tail!r}")
+
+
+def check_projection(cli):
+    """With --expected-duration, the CO2e so far carried on at its rate to
+    that duration: 300 W for 5 min at 400 gCO2e/kWh is 10 g."""
+    argv = [cli, "run", "--meters", "const:300W", "--grid",
+            "const:400g/kWh", "--interval", "0.5s", "--start-within", "0",
+            "--expected-duration", "5min", "--", "sleep", "2.5"]
+    rc, out = run_on_pty(argv, base_env())
+    check(rc == 0, f"llmcarbon run exited {rc}: {out!r}")
+    seen = []
+    for line in redraws(out):
+        m = re.search(rb"  -> (\S+) gCO2e at 0:05:00$", line)
+        if m:
+            seen.append(float(m.group(1)))
+    check(seen, f"no projection to 0:05:00 was drawn: {out!r}")
+    for v in seen:
+        check(abs(v - 10.0) <= 0.5, f"projected {v} g, not 10: {out!r}")
 
 
 def check_width(cli):
@@ -173,6 +192,7 @@ def main():
     a = ap.parse_args()
     try:
         check_live_line(a.cli)
+        check_projection(a.cli)
         check_width(a.cli)
         check_silent(a.cli)
     except Failed as e:

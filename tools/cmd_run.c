@@ -603,7 +603,7 @@ int cmd_run(int argc, char **argv)
         llmc_tracker_free(t);
         return rc;
     }
-    live = progress_start(t, quiet);
+    live = progress_start(t, quiet, wait_wanted ? wait.duration_s : NAN);
     rc = run_command(&argv[optind], &status);
     /* the line is erased before anything else is written */
     progress_stop(live);

@@ -34,10 +34,13 @@ struct progress_figures {
     double co2e_kg;
     double intensity_gco2e_per_kwh;
     double projected_kg;
+    double projected_at_s;     /* the time the projection is for; NaN: the
+                                  end, at target_tokens */
 };
 
 struct progress {
     llmc_tracker *t;
+    double expected_s;         /* --expected-duration, or NaN */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -100,7 +103,7 @@ static void fmt_mass(char *buf, size_t size, double kg)
 static size_t progress_format(char *buf, size_t size,
                        const struct progress_figures *f, int width)
 {
-    char power[32], energy[32], co2e[32], ci[32], proj[48] = "";
+    char power[32], energy[32], co2e[32], ci[32], proj[96] = "";
     long s = isfinite(f->elapsed_s) && f->elapsed_s > 0 ? (long)f->elapsed_s
                                                         : 0;
     size_t len;
@@ -114,13 +117,18 @@ static size_t progress_format(char *buf, size_t size,
     fmt_energy(energy, sizeof energy, f->energy_j);
     fmt_mass(co2e, sizeof co2e, f->co2e_kg);
     if (isfinite(f->intensity_gco2e_per_kwh))
-        snprintf(ci, sizeof ci, "%.0f gCO2e/kWh", f->intensity_gco2e_per_kwh);
+        snprintf(ci, sizeof ci, "%.0f g/kWh", f->intensity_gco2e_per_kwh);
     else
-        snprintf(ci, sizeof ci, "- gCO2e/kWh");
+        snprintf(ci, sizeof ci, "- g/kWh");
     if (isfinite(f->projected_kg)) {
         char p[32];
+        long at = isfinite(f->projected_at_s) ? lround(f->projected_at_s) : -1;
         fmt_mass(p, sizeof p, f->projected_kg);
-        snprintf(proj, sizeof proj, "  projected %s", p);
+        if (at >= 0)
+            snprintf(proj, sizeof proj, "  -> %s at %ld:%02ld:%02ld", p,
+                     at / 3600, at / 60 % 60, at % 60);
+        else
+            snprintf(proj, sizeof proj, "  -> %s at target", p);
     }
     snprintf(buf, size, "llmcarbon %ld:%02ld:%02ld  %s  %s  %s  %s%s",
              s / 3600, s / 60 % 60, s % 60, power, energy, co2e, ci, proj);
@@ -183,6 +191,15 @@ static void redraw(struct progress *p)
     f.co2e_kg = tot.measured ? tot.total_kgco2e : NAN;
     f.intensity_gco2e_per_kwh = tot.intensity_gco2e_per_kwh;
     f.projected_kg = tot.projected_total_kgco2e;
+    f.projected_at_s = NAN;
+    /* run sees no tokens: with the duration it expects, the CO2e so far
+     * at the same rate to its end (once a sample has set the rate) */
+    if (!isfinite(f.projected_kg) && isfinite(p->expected_s) &&
+        tot.duration_s > 0 && isfinite(f.co2e_kg) &&
+        tot.duration_s < p->expected_s) {
+        f.projected_kg = f.co2e_kg * p->expected_s / tot.duration_s;
+        f.projected_at_s = p->expected_s;
+    }
     len = progress_format(line, sizeof line, &f, term_width());
     len = (size_t)snprintf(out, sizeof out, "\r%.*s\033[K", (int)len, line);
     put(out, len);
@@ -210,7 +227,8 @@ static void *progress_main(void *arg)
     return NULL;
 }
 
-struct progress *progress_start(llmc_tracker *t, int quiet)
+struct progress *progress_start(llmc_tracker *t, int quiet,
+                                double expected_s)
 {
     struct progress *p;
     pthread_condattr_t ca;
@@ -220,6 +238,7 @@ struct progress *progress_start(llmc_tracker *t, int quiet)
     if (!progress_wanted(quiet) || !(p = calloc(1, sizeof *p)))
         return NULL;
     p->t = t;
+    p->expected_s = expected_s;
     p->power_w = NAN;
     /* the power is that of the first interval sampled from here on (a
      * resumed run's totals start with its earlier ones) */
