@@ -12,8 +12,8 @@ YYYY-MM-DDTHH:MM:SS, one line, and stderr is empty. Under a zone whose
 clock is set back from 14:00 (summer time, UTC+1) to 13:00 on S's day,
 so that S's local time (13:00) happens twice, the output is either that local time or now+N, and either way it
 reads back as S (within 2 s for now+N). A constant grid (no better time)
-gives --begin=now; --sbatch with --json or with `grid get` is a usage
-error. Each value is read back as sbatch reads it: by libslurm's own
+gives --begin=now; data that end too soon print nothing and exit 1;
+--sbatch with --json or with `grid get` is a usage error. Each value is read back as sbatch reads it: by libslurm's own
 slurm_parse_time when the library can be loaded, else by mktime with the
 same rules (tm_isdst -1), which is what that function calls. Python 3
 standard library only.
@@ -123,6 +123,16 @@ def main():
             p = forecast(a.cli, "const:300", "UTC")
             check(p.returncode == 0 and p.stdout == "--begin=now\n",
                   f"const grid: {p.stdout!r} {p.stderr!r}")
+            # data that end too soon: nothing on stdout, status 1
+            short = os.path.join(tmp, "short.csv")
+            with open(short, "w") as f:
+                f.write("datetime,intensity_gco2e_per_kwh\n%s,300\n" %
+                        time.strftime("%Y-%m-%dT%H:%M:%S+00:00",
+                                      time.gmtime(t0)))
+            p = forecast(a.cli, "file:" + short, "UTC")
+            check(p.returncode == 1 and p.stdout == "" and p.stderr,
+                  f"data that end too soon: {p.returncode} {p.stdout!r} "
+                  f"{p.stderr!r}")
             for extra in (["--json"],):
                 p = forecast(a.cli, spec, "UTC", extra)
                 check(p.returncode == 2 and p.stdout == "" and

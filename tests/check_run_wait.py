@@ -20,7 +20,7 @@ window within 2 min starts at B:
 - SIGINT and SIGTERM during the wait end llmcarbon at once with 130 and
   143, and the command never runs;
 - without "valley" (values rise from now on) now is best: it starts at
-  once and says so, waited_s 0;
+  once and says so, waited_s 0 (the grid given as LLMC_GRID);
 - with the server down, and with a static grid (no forecast), it starts
   at once, says why on stderr, and exits with the command's status (3);
 - --start-within without --expected-duration, and a window shorter than
@@ -95,7 +95,9 @@ class World:
 
 
 def run_args(cli, marker, grid="watttime:CAISO_NORTH", extra=()):
-    return [cli, "run", "--quiet", "--meters", "const:100W", "--grid", grid,
+    """grid None: no --grid (LLMC_GRID of the environment)."""
+    return [cli, "run", "--quiet", "--meters", "const:100W",
+            *(["--grid", grid] if grid else []),
             "--start-within", "2min", "--expected-duration", "10min",
             *extra, "--", "sh", "-c", 'date +%s.%N > "$0"; exit 3', marker]
 
@@ -186,9 +188,11 @@ def check_now_is_best(args, tmp):
     try:
         marker = os.path.join(tmp, "started-now")
         t0 = w.shifted_now()
-        p = subprocess.run(run_args(args.cli, marker, extra=["--json"]),
-                           env=w.env, capture_output=True, text=True,
-                           timeout=60)
+        # the grid from the environment, as the tracker takes it
+        p = subprocess.run(run_args(args.cli, marker, grid=None,
+                                    extra=["--json"]),
+                           env=dict(w.env, LLMC_GRID="watttime:CAISO_NORTH"),
+                           capture_output=True, text=True, timeout=60)
     finally:
         w.close()
     check(p.returncode == 3, f"exit {p.returncode}: {p.stderr}")
