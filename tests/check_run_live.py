@@ -10,15 +10,19 @@ that start with \\r and end with the erase to the end of the line
 (ESC [ K), at least two distinct elapsed times and energies over about
 3 s, figures that agree with 300 W and 400 gCO2e/kWh (and with
 --expected-duration 5min, a projection of 10 gCO2e at 0:05:00), "-" (never 0) for
-what is not known yet, the command's own line whole, and after the last
-redraw an erase (\\r ESC [ K) before the final summary, with no live text
-after it. On a terminal 40 columns wide every redraw fits in 39. With
+what is not known yet, and after the last redraw an erase (\\r ESC [ K)
+before the final summary, with no live text after it. The bytes are also
+played on a small VT100 model (text, CR, LF, ESC 7/8, CSI K, H, A, r) of
+12 rows: the command's 15 lines, scrolling past the live line, come out
+whole and in order, no live line is left, and the summary follows on
+clean lines. On a terminal 40 columns wide every redraw fits in 39. With
 --quiet, with TERM=dumb, and with stderr not a terminal (a pipe), no \\r
 and no erase are written at all. Python 3 standard library only.
 """
 
 import argparse
 import fcntl
+import json
 import os
 import pty
 import re
@@ -30,6 +34,89 @@ import termios
 import time
 
 ERASE = b"\x1b[K"
+CSI = re.compile(rb"\x1b\[([0-9;?]*)([A-Za-z])")
+
+
+class Screen:
+    """The few terminal functions the live line and the tests' commands
+    use, as a VT100 does them: text, CR, LF (scrolling the region), ESC 7
+    and ESC 8 (save and restore the cursor), CSI K (erase to the end of
+    the line), CSI H (move), CSI A (up), CSI r (set the scrolling region;
+    the cursor goes home). Rows scrolled off the top of a region that
+    starts at the top row go to the scrollback, as terminals keep them."""
+
+    def __init__(self, rows, cols):
+        self.rows, self.cols = rows, cols
+        self.grid = [[" "] * cols for _ in range(rows)]
+        self.r = self.c = 0
+        self.top, self.bottom = 0, rows - 1
+        self.saved = (0, 0)
+        self.scrollback = []
+
+    def linefeed(self):
+        if self.r == self.bottom:
+            gone = self.grid.pop(self.top)
+            if self.top == 0:
+                self.scrollback.append("".join(gone).rstrip())
+            self.grid.insert(self.bottom, [" "] * self.cols)
+        elif self.r < self.rows - 1:
+            self.r += 1
+
+    def feed(self, data):
+        i = 0
+        while i < len(data):
+            b = data[i:i + 1]
+            if b == b"\x1b":
+                m = CSI.match(data, i)
+                if m:
+                    args = [int(x) if x else 0
+                            for x in m.group(1).decode().split(";")]
+                    self.csi(m.group(2).decode(), args)
+                    i = m.end()
+                    continue
+                nxt = data[i + 1:i + 2]
+                if nxt == b"7":
+                    self.saved = (self.r, self.c)
+                elif nxt == b"8":
+                    self.r, self.c = self.saved
+                i += 2
+                continue
+            if b == b"\r":
+                self.c = 0
+            elif b == b"\n":
+                self.linefeed()
+            elif b >= b" ":
+                if self.c >= self.cols:
+                    self.c = 0
+                    self.linefeed()
+                self.grid[self.r][self.c] = b.decode("latin-1")
+                self.c += 1
+            i += 1
+
+    def csi(self, final, args):
+        if final == "K":
+            for k in range(self.c, self.cols):
+                self.grid[self.r][k] = " "
+        elif final == "H":
+            row = (args[0] if args and args[0] else 1) - 1
+            col = (args[1] if len(args) > 1 and args[1] else 1) - 1
+            self.r = min(max(row, 0), self.rows - 1)
+            self.c = min(max(col, 0), self.cols - 1)
+        elif final == "A":
+            self.r = max(self.r - (args[0] or 1), 0)
+        elif final == "r":
+            if len(args) == 2 and args[0] and args[1]:
+                self.top, self.bottom = args[0] - 1, args[1] - 1
+            else:
+                self.top, self.bottom = 0, self.rows - 1
+            self.r = self.c = 0
+
+    def transcript(self):
+        """Scrollback and screen, trailing blank rows left out."""
+        lines = self.scrollback + ["".join(r).rstrip() for r in self.grid]
+        while lines and not lines[-1]:
+            lines.pop()
+        return lines
 
 
 class Failed(Exception):
@@ -41,7 +128,7 @@ def check(cond, what):
         raise Failed(what)
 
 
-def run_on_pty(argv, env, cols=100, rows=30, timeout_s=30.0):
+def run_on_pty(argv, env, cols=100, rows=12, timeout_s=30.0):
     """Runs argv with stdin/stdout/stderr on a new pseudo-terminal of the
     given size; returns (exit status, every byte the terminal got)."""
     pid, fd = pty.fork()
@@ -83,10 +170,13 @@ def base_env(term="xterm"):
 
 
 def check_live_line(cli):
+    # the command fills the screen first, so that its later lines scroll
     argv = [cli, "run", "--meters", "const:300W", "--grid",
             "const:400g/kWh", "--interval", "0.5s", "--", "sh", "-c",
-            "sleep 1.6; echo child-line-whole; sleep 1.8"]
-    rc, out = run_on_pty(argv, base_env())
+            "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13; do echo first-$i; done; "
+            "sleep 1.6; echo child-line-whole; sleep 1.2; "
+            "echo child-line-two; sleep 0.6"]
+    rc, out = run_on_pty(argv, base_env(), rows=12)
     check(rc == 0, f"llmcarbon run exited {rc}: {out!r}")
     lines = redraws(out)
     check(len(lines) >= 3, f"fewer than 3 redraws: {out!r}")
@@ -114,20 +204,35 @@ def check_live_line(cli):
             secs = int(m.group(3)) + 60 * int(m.group(2))
             check(0 < j <= 300 * (secs + 1.5),
                   f"energy {j} J after {secs} s at 300 W: {m.group(0)!r}")
-    check(b"child-line-whole" in out,
-          f"the command's own line did not come through whole: {out!r}")
     # the summary replaces the line: the last redraw is followed by an
     # erase, and no live text comes after that
     last = out.rfind(ERASE, 0, out.find(b"llmcarbon run: sh exited"))
     check(last > 0 and out[last - 1:last] == b"\r",
           f"the last live line is not erased before the summary: {out!r}")
     tail = out[last + len(ERASE):]
-    check(b"\r" not in tail.replace(b"\r\n", b""),
+    check(not redraws(tail) and b"llmcarbon 0:" not in tail,
           f"a live redraw follows the erase: {tail!r}")
-    check(re.match(rb"\r\nllmcarbon run: sh exited with status 0", tail),
-          f"the summary does not start on a clean line: {tail!r}")
     check(b"  energy " in tail and b"  total " in tail,
           f"the summary is not whole: {tail!r}")
+    # what the terminal shows in the end, scrollback included: the
+    # command's lines whole and in order, each on a line of its own, no
+    # live line left, and the summary on clean lines below
+    screen = Screen(12, 100)
+    screen.feed(out)
+    lines = screen.transcript()
+    mine = [x for x in lines if "first-" in x or "child-line" in x]
+    want = ["first-%d" % i for i in range(1, 14)] + ["child-line-whole",
+                                                    "child-line-two"]
+    check(mine == want, f"the command's lines were garbled: {lines!r}")
+    check(not any("llmcarbon 0:" in x for x in lines),
+          f"the live line was left on the terminal: {lines!r}")
+    at = [i for i, x in enumerate(lines)
+          if x.startswith("llmcarbon run: sh exited with status 0")]
+    check(at and at[0] > lines.index("child-line-two"),
+          f"the summary is not on a clean line after the output: {lines!r}")
+    check(any(x.startswith("  energy ") for x in lines[at[0]:]) and
+          lines[-1].startswith("    const "),
+          f"the summary is not whole on the terminal: {lines!r}")
 
 
 def check_projection(cli):
@@ -182,7 +287,9 @@ def check_silent(cli):
     rc, out = run_on_pty(argv[:2] + ["--json"] + argv[2:], base_env())
     check(rc == 0 and redraws(out), f"--json on a terminal: {rc} {out!r}")
     body = out[out.rfind(ERASE) + len(ERASE):].replace(b"\r\n", b"\n")
-    check(body.lstrip().startswith(b"{") and b'"energy_j"' in body,
+    # what follows the erase: the region given back, the cursor restored
+    body = re.sub(rb"\x1b(\[[0-9;?]*[A-Za-z]|[78])", b"", body)
+    check(json.loads(body)["energy_j"] > 0,
           f"the JSON report does not follow the erased line: {body!r}")
 
 

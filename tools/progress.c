@@ -2,15 +2,24 @@
  * progress.c - `llmcarbon run`'s live line. While the command runs, stderr
  * on a terminal shows one line, redrawn in place once a second: the time
  * since the start, the power of the last sampled interval, the energy and
- * CO2e so far, the intensity, and the projection when the tracker has one.
+ * CO2e so far, the intensity, and the projection when there is one.
  *
  * The line lives on a thread of its own with a monotonic deadline: the
  * command is never waited on, and its end is seen at once by the main
- * thread's waitpid. Each redraw goes back to the start of the line (\r),
- * writes the figures and erases what is left of the old ones (ESC [ K);
- * the stop erases the line, so the report starts on a clean one. The
- * line is cut to the terminal's width, never wrapped: a wrapped line
- * cannot be redrawn in place.
+ * thread's waitpid.
+ *
+ * The command writes to the same terminal whenever it likes, so the line
+ * keeps a row of its own: the terminal's last. The rows above it are made
+ * the scrolling region (DECSTBM, ESC [ top ; bottom r), where the
+ * command's output scrolls as usual and never meets the line. Each redraw
+ * saves the cursor (ESC 7), goes to the last row, returns to its start
+ * (\r), writes the figures, erases what is left of the old ones (ESC [ K)
+ * and puts the cursor back where the command left it (ESC 8). The line is
+ * cut to the terminal's width, never wrapped: a wrapped line cannot be
+ * redrawn in place. A change of the terminal's height moves the line and
+ * the region at the next redraw. The stop erases the line and gives the
+ * whole screen back to scrolling (ESC [ r), so the report starts on a
+ * clean line below the command's output.
  */
 #include <errno.h>
 #include <math.h>
@@ -45,7 +54,8 @@ struct progress {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int quit;
-    int drawn;                 /* a line is on the terminal */
+    int rows;                  /* the terminal's height the region was set
+                                  for; 0 before the first redraw */
     struct timespec start;     /* monotonic */
     /* the power: energy over time between two distinct samples */
     uint64_t last_samples;
@@ -142,12 +152,18 @@ static size_t progress_format(char *buf, size_t size,
     return len;
 }
 
-static int term_width(void)
+/* The terminal's size; 24 x 80 when it does not say. */
+static void term_size(int *rows, int *cols)
 {
     struct winsize ws;
-    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-        return ws.ws_col;
-    return 80;
+    *rows = 24;
+    *cols = 80;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0) {
+        if (ws.ws_row > 0)
+            *rows = ws.ws_row;
+        if (ws.ws_col > 0)
+            *cols = ws.ws_col;
+    }
 }
 
 /* write(2) whole, so that a redraw is never half a line; a failure (the
@@ -169,8 +185,9 @@ static void redraw(struct progress *p)
 {
     llmc_totals tot;
     struct progress_figures f;
-    char line[512], out[600];
-    size_t len;
+    char line[512], out[700];
+    size_t len, used = 0;
+    int rows, cols;
 
     llmc_totals_init(&tot, sizeof tot);
     if (llmc_tracker_totals(&tot, p->t, NULL) != LLMC_OK)
@@ -200,10 +217,32 @@ static void redraw(struct progress *p)
         f.projected_kg = f.co2e_kg * p->expected_s / tot.duration_s;
         f.projected_at_s = p->expected_s;
     }
-    len = progress_format(line, sizeof line, &f, term_width());
-    len = (size_t)snprintf(out, sizeof out, "\r%.*s\033[K", (int)len, line);
-    put(out, len);
-    p->drawn = 1;
+    term_size(&rows, &cols);
+    /* a terminal of two rows has none to spare */
+    if (rows < 3 && p->rows == 0)
+        return;
+    if (rows < 3)
+        rows = p->rows;
+    if (p->rows == 0) {
+        /* the cursor must be above the last row before it leaves the
+         * region: a new line (scrolling the screen when the cursor is on
+         * the last row) and back up, at the start of that line */
+        used += (size_t)snprintf(out + used, sizeof out - used,
+                                 "\n\033[1A\0337\033[1;%dr\0338", rows - 1);
+    } else if (rows != p->rows) {
+        /* resized: the old line erased, the region set again */
+        used += (size_t)snprintf(out + used, sizeof out - used,
+                                 "\0337\033[%d;1H\r\033[K\033[1;%dr\0338",
+                                 p->rows, rows - 1);
+    }
+    p->rows = rows;
+    len = progress_format(line, sizeof line, &f, cols);
+    used += (size_t)snprintf(out + used, sizeof out - used,
+                             "\0337\033[%d;1H\r%.*s\033[K\0338", rows,
+                             (int)len, line);
+    /* one write: the command's own output comes before or after it,
+     * never inside it */
+    put(out, used < sizeof out ? used : sizeof out - 1);
 }
 
 static void *progress_main(void *arg)
@@ -221,8 +260,14 @@ static void *progress_main(void *arg)
                pthread_cond_timedwait(&p->cv, &p->mu, &next) != ETIMEDOUT)
             ;
     }
-    if (p->drawn)
-        put("\r\033[K", 4);
+    if (p->rows > 0) {
+        /* the line erased, the whole screen scrolling again, the cursor
+         * where the command left it */
+        char out[64];
+        int n = snprintf(out, sizeof out, "\0337\033[%d;1H\r\033[K\033[r\0338",
+                         p->rows);
+        put(out, (size_t)n);
+    }
     pthread_mutex_unlock(&p->mu);
     return NULL;
 }
