@@ -78,6 +78,10 @@ it into a provider's base URL):  /_mode/<mode>[,<mode>...]/<the real path>
     missing    intensity values left out (the same fields)
     wrongzone  EM answers for zone "FR" whatever was asked
     units      WattTime meta.units "kg_per_kwh"
+    valley     WattTime forecast and historical: the point of the current
+               5-minute period is 1500 instead of 1000, so that the lowest
+               window starts at the next period (a carbon-aware start
+               waits for it)
     lag        EM latest describes the hour before the current one (the
                newest published hour lags, as the real API's may)
     429        429 with Retry-After: 1 (JSON body)
@@ -156,7 +160,7 @@ WT_SIGNALS = {"co2_moer", "co2_aoer", "health_damage"}
 MODES = {"slow", "drop", "truncate", "html500", "plain403", "text200",
          "badjson", "empty", "null", "missing", "wrongzone", "units", "429",
          "503date", "flaky", "redirect", "huge", "hugenolen", "echo",
-         "echo500", "hang", "lag"}
+         "echo500", "hang", "lag", "valley"}
 HUGE = 9 * 1024 * 1024
 
 
@@ -519,6 +523,9 @@ def wt_meta(region, signal, modes, now):
 def wt_point(t, i, region, modes):
     p = {"point_time": wt_time(t),
          "value": float(i % 101 if region == "PERCENTILE" else 1000 + i)}
+    if "valley" in modes and region != "PERCENTILE" and \
+            t == floor_to(now_utc(), 300):
+        p["value"] = 1500.0
     if "null" in modes:
         p["value"] = None
     if "missing" in modes:

@@ -45,6 +45,7 @@ int cli_usage(const char *cmd, const char *fmt, ...);
 #define CLI_OPT_AT 0x2
 #define CLI_OPT_DURATION 0x4
 #define CLI_OPT_WITHIN 0x8
+#define CLI_OPT_SBATCH 0x10 /* --sbatch, a switch */
 struct cli_args {
     const char *verb;
     const char *arg;
@@ -53,6 +54,7 @@ struct cli_args {
     const char *duration; /* --duration */
     const char *within;   /* --within */
     int json;
+    int sbatch;           /* --sbatch */
 };
 /* opts: the CLI_OPT_* value options the command takes. CLI_CONTINUE when
  * out holds the command line, else the command's exit status (CLI_OK

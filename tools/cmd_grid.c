@@ -14,6 +14,7 @@ static const char help[] =
     "       llmcarbon grid show ZONE [--json]\n"
     "       llmcarbon grid get SPEC [--at TIME] [--json]\n"
     "       llmcarbon grid forecast SPEC --duration DUR [--within DUR] [--json]\n"
+    "       llmcarbon grid forecast SPEC --duration DUR [--within DUR] --sbatch\n"
     "\n"
     "The bundled yearly grid carbon intensity, with dataset, year, basis,\n"
     "source and licence for each zone. ZONE is any grid spec: FR or FRA,\n"
@@ -31,7 +32,10 @@ static const char help[] =
     "\n"
     "forecast: the lowest-carbon window of DUR within the next DUR (default\n"
     "24h) of the forecast, its mean intensity, and the saving against\n"
-    "starting now.\n";
+    "starting now. --sbatch prints only the window's start as sbatch's\n"
+    "--begin= argument, in this host's local time (sbatch reads a date\n"
+    "without a zone as local time), or --begin=now:\n"
+    "  sbatch $(llmcarbon grid forecast SPEC --duration 6h --sbatch) job.sh\n";
 
 static json_t *intensity_json(const llmc_intensity *ci, const char *kind,
                               const char *spec)
@@ -250,8 +254,43 @@ static int get(const char *spec, const char *at, int json)
     return rc;
 }
 
+/* The window's start as sbatch's argument, alone on stdout: a date and
+ * time without a zone, which sbatch reads in the local time zone of the
+ * host it runs on (sbatch(1), --begin), so it is written in this host's
+ * (TZ); "now" when the best window starts now. A local time that names
+ * two instants (the hour a clock is set back) or none (the hour it skips)
+ * is written relative instead, "now+N" seconds, which sbatch counts from
+ * its own start, a moment after this one. */
+static int print_sbatch_begin(int64_t start_unix_s, int64_t now_unix_s)
+{
+    char line[64];
+    time_t t = (time_t)start_unix_s;
+    struct tm tm, back;
+    int one_instant = 0;
+
+    if (localtime_r(&t, &tm)) {
+        /* what sbatch's own reading (mktime, the zone's rules) gives */
+        back = tm;
+        back.tm_isdst = -1;
+        one_instant = mktime(&back) == t;
+    }
+    if (start_unix_s <= now_unix_s) {
+        snprintf(line, sizeof line, "--begin=now\n");
+    } else if (one_instant) {
+        strftime(line, sizeof line, "--begin=%Y-%m-%dT%H:%M:%S\n", &tm);
+    } else {
+        snprintf(line, sizeof line, "--begin=now+%lld\n",
+                 (long long)(start_unix_s - now_unix_s));
+    }
+    if (cli_write(line, strlen(line)) != CLI_OK) {
+        fputs("llmcarbon grid forecast: cannot write the output\n", stderr);
+        return CLI_FAILED;
+    }
+    return CLI_OK;
+}
+
 static int forecast(const char *spec, const char *duration, const char *within,
-                    int json)
+                    int json, int sbatch)
 {
     llmc_grid *g;
     llmc_window w;
@@ -277,7 +316,9 @@ static int forecast(const char *spec, const char *duration, const char *within,
     }
     cli_utc(a, sizeof a, w.start_unix_s);
     cli_utc(b, sizeof b, w.searched_until_unix_s);
-    if (json) {
+    if (sbatch) {
+        rc = print_sbatch_begin(w.start_unix_s, now);
+    } else if (json) {
         json_t *o = json_object();
         o = cli_set(o, "spec", json_string(llmc_grid_spec(g)));
         o = cli_set(o, "duration_s", json_real(dur));
@@ -316,13 +357,15 @@ int cmd_grid(int argc, char **argv)
     struct cli_args a;
     int rc = cli_parse_verb(&a, argc, argv, "grid", help,
                             CLI_OPT_KIND | CLI_OPT_AT | CLI_OPT_DURATION |
-                                CLI_OPT_WITHIN);
+                                CLI_OPT_WITHIN | CLI_OPT_SBATCH);
 
     if (rc != CLI_CONTINUE)
         return rc;
     if (!a.verb)
         return cli_usage("grid", "say `grid list`, `grid show ZONE`, `grid get "
                          "SPEC` or `grid forecast SPEC`");
+    if (a.sbatch && strcmp(a.verb, "forecast") != 0)
+        return cli_usage("grid", "--sbatch goes with `grid forecast`");
     if (strcmp(a.verb, "list") == 0) {
         if (a.arg)
             return cli_usage("grid", "`grid list` takes no zone ('%s')", a.arg);
@@ -345,7 +388,10 @@ int cmd_grid(int argc, char **argv)
         if (!a.arg)
             return cli_usage("grid", "`grid forecast` needs a SPEC, e.g. "
                              "`grid forecast ukci:national --duration 6h`");
-        return forecast(a.arg, a.duration, a.within, a.json);
+        if (a.sbatch && a.json)
+            return cli_usage("grid", "--sbatch prints sbatch's --begin= "
+                             "argument alone; it does not go with --json");
+        return forecast(a.arg, a.duration, a.within, a.json, a.sbatch);
     }
     {
         static const char *const verbs[] = {"list", "show", "get", "forecast"};

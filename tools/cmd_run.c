@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
+#include "run_wait.h"
 #include "serve.h"
 
 /* the library's redaction, built into this program too (tools/meson.build) */
@@ -44,6 +46,13 @@ static const char help_tail[] =
     "                             --meters cannot be opened (default: warn and\n"
     "                             run it without that meter)\n"
     "  --json                     print the report as one JSON object\n"
+    "  --quiet                    no live line on the terminal (stderr)\n"
+    "                             while COMMAND runs; warnings still show\n"
+    "  --start-within DUR         carbon-aware start: wait up to DUR for\n"
+    "                             the lowest-carbon window of the --grid's\n"
+    "                             forecast (1.5 = 1.5h, 90min, 2h, 1d)\n"
+    "  --expected-duration DUR    how long COMMAND will run: the window's\n"
+    "                             length (5min to 30d)\n"
     "  --help                     print this help\n"
     "\n"
     "Without --grid (or LLMC_GRID) the world average is used, and said so\n"
@@ -69,15 +78,20 @@ static void print_help(void)
 
 enum { OPT_JSON = 1000, OPT_HELP, OPT_STRICT, OPT_METRICS, OPT_TEXTFILE,
        OPT_KEY = 2000 };
+/* the live line and the carbon-aware start (progress.c, run_wait.c) */
+enum { OPT_QUIET = 1100, OPT_START_WITHIN, OPT_EXPECTED_DURATION };
 
 /* run's own flags, then one per tracker key (val OPT_KEY + its index) */
-#define RUN_OWN 5
+#define RUN_OWN 8
 static struct option options[RUN_OWN + 64 + 1] = {
     {"strict", no_argument, NULL, OPT_STRICT},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, OPT_HELP},
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"textfile", required_argument, NULL, OPT_TEXTFILE},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"start-within", required_argument, NULL, OPT_START_WITHIN},
+    {"expected-duration", required_argument, NULL, OPT_EXPECTED_DURATION},
 };
 
 static void build_options(void)
@@ -420,7 +434,7 @@ static int run_command(char **cmd, int *status)
  * command's own output. 1 when the measurement was completed and shown,
  * 0 when it was not (said on stderr). */
 static int stop_and_report(llmc_tracker *t, int json, const char *what,
-                           int status)
+                           int status, const struct run_wait *wait)
 {
     char *report = NULL;
     int measured = 1, rc;
@@ -432,7 +446,10 @@ static int stop_and_report(llmc_tracker *t, int json, const char *what,
     if ((rc = llmc_tracker_report_json(&report, t)) == LLMC_OK) {
         json_error_t err;
         json_t *r;
-        if (json) {
+        if (json && wait) {
+            if (run_wait_print_json(report, wait) != CLI_OK)
+                measured = 0;
+        } else if (json) {
             if (cli_write(report, strlen(report)) != CLI_OK ||
                 cli_write("\n", 1) != CLI_OK) {
                 fputs("llmcarbon run: cannot write the report\n", stderr);
@@ -472,6 +489,12 @@ int cmd_run(int argc, char **argv)
     const char *interval = NULL;
     struct metrics_out *mo = NULL;
     struct cli_getopt g;
+    /* the live line and the carbon-aware start */
+    int quiet = 0, wait_wanted = 0;
+    const char *start_within = NULL, *expected_duration = NULL;
+    const char *grid_spec = NULL;
+    struct run_wait wait;
+    struct progress *live = NULL;
 
     build_options();
     /* '+': stop at the first non-option, so COMMAND's own flags stay its */
@@ -500,12 +523,23 @@ int cmd_run(int argc, char **argv)
             *(c == OPT_METRICS ? &listen : &textfile) = optarg;
             continue;
         }
+        if (c == OPT_QUIET || c == OPT_START_WITHIN ||
+            c == OPT_EXPECTED_DURATION) {
+            quiet |= c == OPT_QUIET;
+            if (c == OPT_START_WITHIN)
+                start_within = optarg;
+            if (c == OPT_EXPECTED_DURATION)
+                expected_duration = optarg;
+            continue;
+        }
         /* a tracker key: the library's table knows it */
         {
             const char *key = cli_flag_name(options, c);
             if (strcmp(key, "meters") == 0)
                 meters = optarg;
             grid_given |= strcmp(key, "grid") == 0;
+            if (strcmp(key, "grid") == 0)
+                grid_spec = optarg;
             if (strcmp(key, "interval") == 0)
                 interval = optarg;
             if ((rc = cli_tracker_set(t, "run", key, optarg)) !=
@@ -525,6 +559,11 @@ int cmd_run(int argc, char **argv)
         llmc_tracker_free(t);
         return rc;
     }
+    if ((rc = run_wait_parse(&wait, &wait_wanted, start_within,
+                             expected_duration)) != CLI_CONTINUE) {
+        llmc_tracker_free(t);
+        return rc;
+    }
     if (!t && (rc = llmc_tracker_new(&t)) != LLMC_OK)
         return cli_fail("run", "", rc);
     /* the tracker took LLMC_METERS from the environment, unless --meters */
@@ -535,6 +574,16 @@ int cmd_run(int argc, char **argv)
             CLI_CONTINUE) {
         llmc_tracker_free(t);
         return rc;
+    }
+    /* the wait comes before the measurement: it is not the command's */
+    if (wait_wanted) {
+        if (!grid_spec && (env = getenv("LLMC_GRID")) != NULL && *env)
+            grid_spec = env;
+        if ((rc = run_wait(&wait, grid_spec, argv[optind])) !=
+            CLI_CONTINUE) {
+            llmc_tracker_free(t);
+            return rc;
+        }
     }
     if ((rc = llmc_tracker_start(t)) != LLMC_OK) {
         llmc_tracker_free(t);
@@ -554,12 +603,17 @@ int cmd_run(int argc, char **argv)
         llmc_tracker_free(t);
         return rc;
     }
-    if ((rc = run_command(&argv[optind], &status)) != CLI_OK) {
+    live = progress_start(t, quiet, wait_wanted ? wait.duration_s : NAN);
+    rc = run_command(&argv[optind], &status);
+    /* the line is erased before anything else is written */
+    progress_stop(live);
+    if (rc != CLI_OK) {
         metrics_out_stop(mo);
         llmc_tracker_free(t);
         return rc;
     }
-    measured = stop_and_report(t, json, argv[optind], status);
+    measured = stop_and_report(t, json, argv[optind], status,
+                               wait_wanted ? &wait : NULL);
     /* the last textfile holds the final figures */
     if (metrics_out_stop(mo) != CLI_OK)
         measured = 0;

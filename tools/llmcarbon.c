@@ -179,7 +179,7 @@ int cli_getopt_next(struct cli_getopt *g)
 int cli_parse_verb(struct cli_args *out, int argc, char **argv,
                    const char *cmd, const char *help, unsigned opts)
 {
-    enum { OPT_JSON = 1000, OPT_HELP };
+    enum { OPT_JSON = 1000, OPT_HELP, OPT_SBATCH };
     static const struct {
         unsigned bit;
         struct option opt;
@@ -204,6 +204,8 @@ int cli_parse_verb(struct cli_args *out, int argc, char **argv,
     for (size_t k = 0; k < sizeof value_opts / sizeof value_opts[0]; k++)
         if (opts & value_opts[k].bit)
             options[n++] = value_opts[k].opt;
+    if (opts & CLI_OPT_SBATCH)
+        options[n++] = (struct option){"sbatch", no_argument, NULL, OPT_SBATCH};
     options[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
     options[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
     cli_getopt_init(&g, cmd, argc, argv, ":h", options);
@@ -216,6 +218,10 @@ int cli_parse_verb(struct cli_args *out, int argc, char **argv,
         }
         if (c == OPT_JSON) {
             out->json = 1;
+            continue;
+        }
+        if (c == OPT_SBATCH) {
+            out->sbatch = 1;
             continue;
         }
         for (size_t k = 0; k < sizeof value_opts / sizeof value_opts[0]; k++)

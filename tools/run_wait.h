@@ -1,0 +1,43 @@
+/* run_wait.h - `llmcarbon run --start-within DUR --expected-duration DUR`:
+ * the carbon-aware start, a wait for the lowest-carbon window of a
+ * grid's forecast before the command runs. */
+#ifndef LLMC_TOOLS_RUN_WAIT_H
+#define LLMC_TOOLS_RUN_WAIT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct run_wait {
+    double within_s;              /* --start-within */
+    double duration_s;            /* --expected-duration */
+    int have_window;              /* a forecast gave a window */
+    int64_t asked_unix_s;         /* when the window was looked for */
+    int64_t planned_unix_s;       /* the window's start (asked when none) */
+    double window_gco2e_per_kwh;  /* its mean; NaN without a forecast */
+    double now_gco2e_per_kwh;     /* the mean starting at once */
+    double saving_fraction;       /* 1 - window / now; NaN without one */
+    double waited_s;              /* the time waited, s */
+    char note[700];               /* why it started at once; "" if it waited */
+};
+
+/* Reads --start-within and --expected-duration (either may be NULL when
+ * not given; both or neither): CLI_CONTINUE with w filled and *wanted 1
+ * when a start is to be chosen, 0 when neither was given; CLI_USAGE after
+ * saying what is wrong. Forms: llmc_quantity_parse's durations, a bare
+ * number in hours ("1.5", "90min", "2h", "1d"). */
+int run_wait_parse(struct run_wait *w, int *wanted, const char *within,
+                   const char *duration);
+/* Finds the best window of grid_spec's forecast (NULL: the run's default
+ * grid, which has none) that starts within w->within_s, says on stderr
+ * when and why it waits, and waits on the real clock for its start;
+ * without a forecast, or when now is best, it starts at once and says
+ * why. CLI_CONTINUE to run command, or 128 + the signal (SIGINT 130,
+ * SIGTERM 143) that ended the wait, with nothing run. */
+int run_wait(struct run_wait *w, const char *grid_spec, const char *command);
+/* The wait as the member "carbon_aware_start" of the run's JSON report:
+ * report (the library's text) with it added, as cli_print_json prints
+ * it; CLI_OK, or CLI_FAILED after saying why on stderr. */
+int run_wait_print_json(const char *report, const struct run_wait *w);
+
+#endif
