@@ -6,7 +6,8 @@ Usage: check_tables.py --cli build/tools/llmcarbon
 - `run --csv`: one header, one row per run, the figures of the run's own
   JSON report; names with commas, quotes and newlines read back whole by
   Python's csv module; 16 runs appending to one new file at once leave one
-  header and 16 whole rows.
+  header and 16 whole rows, and so do 16 reports that wait on the file's
+  lock (held here) and then write at once.
 - `report --csv` of a run's log gives the figures of that run's row.
 - a file under other columns is refused (and left as it was); a write
   that fails (/dev/full) exits 1 with the reason.
@@ -22,13 +23,14 @@ library only.
 
 import argparse
 import csv
-import io
+import fcntl
 import json
 import math
 import os
 import subprocess
 import sys
 import tempfile
+import time
 
 FAILURES = []
 
@@ -162,6 +164,36 @@ def test_concurrent(tmp):
     check(seen == set(range(16)), "every run has its row: %r" % sorted(seen))
 
 
+def test_header_lock(tmp, log):
+    """16 reports start on one new file while the test holds its lock:
+    each waits for it, and the first to get it writes the one header. A
+    writer that looked at the size without the lock would see an empty file
+    each and write 16 headers."""
+    table = os.path.join(tmp, "locked.csv")
+    open(table, "w").close()
+    with open(table) as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        procs = [subprocess.Popen([CLI, "report", log, "--csv", table],
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+                 for _ in range(16)]
+        time.sleep(1.0)
+        check(os.path.getsize(table) == 0,
+              "nothing is written while the lock is held")
+        check(all(p.poll() is None for p in procs),
+              "every report waits for the lock")
+        fcntl.flock(held, fcntl.LOCK_UN)
+    for p in procs:
+        err = p.communicate(timeout=120)[1]
+        check(p.returncode == 0, "a report exits 0: " + err)
+    got = rows(table)
+    check(sum(1 for r in got if r == COLUMNS) == 1 and got[0] == COLUMNS,
+          "one header: %d" % sum(1 for r in got if r == COLUMNS))
+    check(len(got) == 17 and all(r[0] == log for r in got[1:]) and
+          len(set(tuple(r) for r in got[1:])) == 1,
+          "16 rows, each the same run's: %d lines" % len(got))
+
+
 def test_refusals(tmp, log):
     old = os.path.join(tmp, "old.csv")
     with open(old, "w") as f:
@@ -192,7 +224,7 @@ def test_refusals(tmp, log):
 
 
 def write_log(path, power_w, n=10, phase_split=6, unknown_at=None, rank=None,
-              host="h", t0=1796400000.0):
+              host="h", t0=1796400000.0, method="const"):
     """n samples of 1 s at power_w, 300 gCO2e/kWh, PUE 1, 100 tokens a
     step; train for the first phase_split samples, eval after."""
     with open(path, "w") as f:
@@ -204,7 +236,7 @@ def write_log(path, power_w, n=10, phase_split=6, unknown_at=None, rank=None,
                 "local_rank": None, "world_size": None, "pid": 100,
                 "phase": "train" if k <= phase_split else "eval",
                 "step": k, "tokens": 100 * k, "energy_j": e,
-                "meters": [{"name": "gpu0", "method": "const",
+                "meters": [{"name": "gpu0", "method": method,
                             "counted": True, "energy_j": e}],
                 "intensity_gco2e_per_kwh": 300.0,
                 "intensity_source": "const:300",
@@ -259,6 +291,18 @@ def test_samples(tmp, log):
           row["tokens"] == "2000" and row["start_time"] ==
           "2026-12-04T16:00:00Z",
           "a job with unknown energy: empty cells: %r" % row)
+    # a model's energy (the CPU-time fallback) is an estimate
+    m = os.path.join(tmp, "model.jsonl")
+    write_log(m, 20, method="model")
+    table = os.path.join(tmp, "model.csv")
+    r = cli(["report", m, "--csv", table, "--pue", "1.2"])
+    row = dict(zip(COLUMNS, rows(table)[1]))
+    check(row["measurement"] == "estimated" and row["pue"] == "1.2" and
+          row["energy_j"] == "200" and
+          close(row["operational_kgco2e"], 200 / 3.6e6 * 0.3 * 1.2) and
+          row["intensity_gco2e_per_kwh"] == "300" and
+          row["j_per_token"] == "0.2",
+          "a model's row: %r" % row)
 
 
 def test_compare(tmp):
@@ -338,6 +382,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         log = test_run_row(tmp)
         test_concurrent(tmp)
+        test_header_lock(tmp, log)
         test_refusals(tmp, log)
         test_samples(tmp, log)
         test_compare(tmp)
