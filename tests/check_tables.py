@@ -291,6 +291,21 @@ def test_samples(tmp, log):
           row["tokens"] == "2000" and row["start_time"] ==
           "2026-12-04T16:00:00Z",
           "a job with unknown energy: empty cells: %r" % row)
+    # the last sample is found behind window lines and a torn line
+    w = os.path.join(tmp, "windows.jsonl")
+    write_log(w, 100)
+    with open(w, "a") as f:
+        for name in ("eval", "epoch"):
+            f.write(json.dumps({"type": "window", "window": name,
+                                "host": "h", "pid": 100}) + "\n")
+        f.write('{"time": "", "time_unix_s": 17964')
+    table = os.path.join(tmp, "windows.csv")
+    r = cli(["report", w, "--csv", table])
+    row = dict(zip(COLUMNS, rows(table)[1]))
+    check(r.returncode == 0 and row["steps"] == "10" and
+          row["tokens"] == "1000" and row["energy_j"] == "1000",
+          "steps behind window lines and a torn line: %r %s"
+          % (row, r.stderr))
     # a model's energy (the CPU-time fallback) is an estimate
     m = os.path.join(tmp, "model.jsonl")
     write_log(m, 20, method="model")

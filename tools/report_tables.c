@@ -94,6 +94,10 @@ static void first_sample(struct heads *h, json_t *j)
     }
 }
 
+/* The last lines of a log kept to find its last sample: after it may come
+ * a torn line, fill lines and window lines. */
+#define TAIL_LINES 8
+
 /* Reads each log's first and last sample lines (a torn last line is
  * passed over, as the reader does). A log that cannot be read again (a
  * pipe, read once by the library) leaves its cells empty. */
@@ -104,8 +108,8 @@ static void read_heads(struct heads *h, const char *const *paths,
     h->start_unix_s = h->pue = NAN;
     for (size_t i = 0; i < npaths; i++) {
         FILE *f = fopen(paths[i], "re");
-        char *line = NULL, *last[2] = {NULL, NULL};
-        size_t cap = 0;
+        char *line = NULL, *tail[TAIL_LINES] = {NULL};
+        size_t cap = 0, lines = 0;
         int first = 0;
         long long step = -1;
 
@@ -122,24 +126,23 @@ static void read_heads(struct heads *h, const char *const *paths,
                     json_decref(j);
                 }
             }
-            /* the two last lines: the last may be torn */
-            free(last[0]);
-            last[0] = last[1];
-            last[1] = line;
+            free(tail[lines % TAIL_LINES]);
+            tail[lines++ % TAIL_LINES] = line;
             line = NULL;
             cap = 0;
         }
         free(line);
         fclose(f);
-        for (int k = 1; k >= 0 && step < 0; k--) {
-            json_t *j = last[k] ? sample_line(last[k]) : NULL;
+        /* the last sample line, from the end */
+        for (size_t k = 0; k < TAIL_LINES && k < lines && step < 0; k++) {
+            json_t *j = sample_line(tail[(lines - 1 - k) % TAIL_LINES]);
             json_t *s = json_object_get(j, "step");
             if (json_is_integer(s))
                 step = (long long)json_integer_value(s);
             json_decref(j);
         }
-        free(last[0]);
-        free(last[1]);
+        for (size_t k = 0; k < TAIL_LINES; k++)
+            free(tail[k]);
         if (step < 0 || h->steps < 0)
             h->steps = -1;
         else
