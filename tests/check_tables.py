@@ -356,6 +356,16 @@ def test_compare(tmp):
           p["train"]["energy_j"]["b"] == 480 and
           close(p["eval"]["total_kgco2e"]["change_pct"], -20),
           "per phase: %r" % p)
+    check("reweighted_kgco2e" not in f, "no reweighting without --grid")
+    # both at one grid: 100 g/kWh instead of the recorded 300
+    c = json.loads(cli(["report", "--compare", a, b, "--grid",
+                        "const:100g/kWh", "--json"]).stdout)
+    w = c["figures"]["reweighted_kgco2e"]
+    check(close(w["a"], 1000 / 3.6e6 * 0.1) and close(w["change_pct"], -20)
+          and c["figures"]["reweighted_intensity_gco2e_per_kwh"]["b"] == 100
+          and close(c["figures"]["operational_kgco2e"]["a"],
+                    1000 / 3.6e6 * 0.3),
+          "--grid: reweighted beside recorded: %r" % c["figures"])
     r = cli(["report", "--compare", a, b])
     check(r.returncode == 0, "text: exit 0")
     energy = [ln.split() for ln in r.stdout.splitlines()

@@ -150,6 +150,12 @@ static void read_heads(struct heads *h, const char *const *paths,
     }
 }
 
+static double value_of(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
 static void set_num(json_t *o, const char *key, double v)
 {
     json_object_set_new(o, key, isfinite(v) ? json_real(v) : json_null());
@@ -203,6 +209,14 @@ static json_t *figures_of(const llmc_runlog *log, const struct heads *h)
     } else {
         json_object_set_new(r, "j_per_token", json_null());
         json_object_set_new(r, "gco2e_per_token", json_null());
+    }
+    /* --grid: the whole run's operational CO2e at that grid, for
+     * --compare (the rows and phases stay as recorded) */
+    if (json_is_object(json_object_get(r, "reweighted"))) {
+        json_t *w = json_object_get(r, "reweighted");
+        set_num(r, "reweighted_kgco2e", value_of(w, "operational_kgco2e"));
+        set_num(r, "reweighted_intensity_gco2e_per_kwh",
+                value_of(w, "intensity_gco2e_per_kwh"));
     }
     return r;
 }
@@ -426,16 +440,14 @@ static const char *const compare_keys[] = {
     "operational_kgco2e", "embodied_kgco2e", "total_kgco2e",
     "intensity_gco2e_per_kwh", "steps",      "tokens",
     "j_per_token",        "gco2e_per_token",
+    /* with --grid only */
+    "reweighted_kgco2e",  "reweighted_intensity_gco2e_per_kwh",
 };
+#define NCOMPARE(grid) \
+    (sizeof compare_keys / sizeof *compare_keys - ((grid) ? 0 : 2))
 static const char *const phase_keys[] = {
     "energy_j", "operational_kgco2e", "embodied_kgco2e", "total_kgco2e",
 };
-
-static double value_of(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
 
 /* B - A; a difference within 1e-12 of the figures is the rounding of
  * their sums (an intensity averaged over many samples), not a change: 0. */
@@ -474,11 +486,12 @@ static void text_line(FILE *out, const char *indent, const char *key,
         cli_num(d, sizeof d, change);
     }
     fprintf(out, "%s%-*s %14s %14s %14s %9s\n", indent,
-            (int)(26 - strlen(indent)), key, cli_num(x, sizeof x, a),
+            (int)(36 - strlen(indent)), key, cli_num(x, sizeof x, a),
             cli_num(y, sizeof y, b), d, pct);
 }
 
 struct side {
+    int grid; /* --grid given: its figures are compared too */
     const char *const *paths;
     size_t n;
     llmc_runlog *log;
@@ -577,7 +590,7 @@ static int print_compare_json(const struct side *s)
     json_object_set_new(b, "logs", paths_json(&s[1]));
     json_object_set_new(root, "a", a);
     json_object_set_new(root, "b", b);
-    for (size_t i = 0; i < sizeof compare_keys / sizeof *compare_keys; i++)
+    for (size_t i = 0; i < NCOMPARE(s->grid); i++)
         json_object_set_new(figs, compare_keys[i],
                             change_json(value_of(s[0].fig, compare_keys[i]),
                                         value_of(s[1].fig, compare_keys[i])));
@@ -614,10 +627,9 @@ static int print_compare_text(const struct side *s)
         fprintf(out, "llmcarbon report --compare: B against A\n");
         print_paths(out, "A", &s[0]);
         print_paths(out, "B", &s[1]);
-        fprintf(out, "  %-24s %14s %14s %14s %9s\n", "", "A", "B", "B - A",
+        fprintf(out, "  %-34s %14s %14s %14s %9s\n", "", "A", "B", "B - A",
                 "change");
-        for (size_t i = 0; i < sizeof compare_keys / sizeof *compare_keys;
-             i++)
+        for (size_t i = 0; i < NCOMPARE(s->grid); i++)
             text_line(out, "  ", compare_keys[i],
                       value_of(s[0].fig, compare_keys[i]),
                       value_of(s[1].fig, compare_keys[i]));
@@ -654,9 +666,10 @@ int report_compare(const char *const *logs, size_t nlogs, llmc_grid *grid,
                          "report --compare A.jsonl B.jsonl`, or several logs "
                          "each: `--compare a0.jsonl a1.jsonl vs b0.jsonl "
                          "b1.jsonl`");
-    s[0] = (struct side){logs, vs, NULL, NULL};
-    s[1] = (struct side){logs + vs + (vs < nlogs && strcmp(logs[vs], "vs") ==
-                                              0),
+    s[0] = (struct side){grid != NULL, logs, vs, NULL, NULL};
+    s[1] = (struct side){grid != NULL,
+                         logs + vs + (vs < nlogs && strcmp(logs[vs], "vs") ==
+                                                        0),
                          0, NULL, NULL};
     s[1].n = (size_t)(logs + nlogs - s[1].paths);
     if (read_side(&s[0], grid, pue) == CLI_OK &&
