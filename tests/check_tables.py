@@ -397,6 +397,21 @@ def test_compare(tmp):
           c["a"]["logs"] == [a, a1], "two logs a run: %r" % c["figures"])
     r = cli(["report", "--compare", a])
     check(r.returncode == 2, "--compare with one log: a usage error")
+    # a phase one run does not have: shown, with no change
+    t = os.path.join(tmp, "trainonly.jsonl")
+    write_log(t, 80, phase_split=10)
+    c = json.loads(cli(["report", "--compare", t, a, "--json"]).stdout)
+    check(list(c["phases"]) == ["train", "eval"] and
+          c["phases"]["eval"]["energy_j"] == {"a": None, "b": 400.0,
+                                              "change": None,
+                                              "change_pct": None},
+          "a phase of B only: %r" % c["phases"].get("eval"))
+    for bad in (["--compare", a, "vs", b, "vs", b],
+                ["--compare", "vs", a, b], ["--compare", a, b, "vs"],
+                ["--compare", a, b, "--csv", os.path.join(tmp, "no.csv")]):
+        r = cli(["report"] + bad)
+        check(r.returncode == 2 and "--compare" in r.stderr,
+              "%r: a usage error: %d %s" % (bad, r.returncode, r.stderr))
 
 
 def main():
