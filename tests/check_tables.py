@@ -210,6 +210,16 @@ def test_refusals(tmp, log):
     check(r.returncode == 1 and not os.path.exists(os.path.join(tmp, "ran")),
           "run refuses the file before the command runs: %d %s"
           % (r.returncode, r.stderr))
+    # a last row cut short (a full disk): the next row starts a new line
+    torn = os.path.join(tmp, "torn.csv")
+    with open(torn, "w", newline="") as f:
+        f.write(",".join(COLUMNS) + "\r\nhalf,a,ro")
+    r = cli(["report", log, "--csv", torn])
+    got = rows(torn)
+    check(r.returncode == 0 and len(got) == 3 and got[1] == ["half", "a",
+                                                             "ro"]
+          and got[2][0] == log and len(got[2]) == len(COLUMNS),
+          "a row after a torn one is whole: %r" % got)
     if os.path.exists("/dev/full"):
         r = cli(["report", log, "--csv", "/dev/full"])
         check(r.returncode == 1, "/dev/full: exit 1, not %d" % r.returncode)

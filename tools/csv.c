@@ -138,13 +138,21 @@ static int header_matches(int fd, char *seen, size_t size)
     return strcmp(line, ours) == 0;
 }
 
+/* What a row needs before it. */
+enum before {
+    BEFORE_NOTHING,
+    BEFORE_HEADER,  /* a new or empty file, or not a regular file (a pipe,
+                       /dev/stdout: new each time) */
+    BEFORE_LINE_END /* the last line was cut short (a full disk): the row
+                       starts a line of its own, not the end of that one */
+};
+
 /* Opens path to append rows, locked (flock, released by close), and
- * checks its header: *needs_header is 1 when the file is new or empty, or
- * not a regular file (a pipe, /dev/stdout: new each time). The open
+ * checks its header; *before says what the row needs before it. The open
  * descriptor, or -1 after saying why on stderr. */
-static int open_table(const char *cmd, const char *path, int *needs_header)
+static int open_table(const char *cmd, const char *path, enum before *before)
 {
-    char seen[128];
+    char seen[128], last = '\n';
     struct stat st;
     int fd, m;
 
@@ -165,9 +173,11 @@ static int open_table(const char *cmd, const char *path, int *needs_header)
         close(fd);
         return -1;
     }
-    *needs_header = !S_ISREG(st.st_mode) || st.st_size == 0;
-    if (*needs_header)
+    *before = BEFORE_NOTHING;
+    if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+        *before = BEFORE_HEADER;
         return fd;
+    }
     if ((m = header_matches(fd, seen, sizeof seen)) < 0)
         fprintf(stderr, "llmcarbon %s: --csv %s: cannot read its header: "
                 "%s; no row was written\n", cmd, path, strerror(errno));
@@ -180,12 +190,15 @@ static int open_table(const char *cmd, const char *path, int *needs_header)
         close(fd);
         return -1;
     }
+    if (pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n')
+        *before = BEFORE_LINE_END;
     return fd;
 }
 
 int csv_check(const char *cmd, const char *path)
 {
-    int needs_header, fd = open_table(cmd, path, &needs_header);
+    enum before before;
+    int fd = open_table(cmd, path, &before);
     if (fd < 0)
         return CLI_FAILED;
     close(fd);
@@ -197,7 +210,8 @@ int csv_append_run(const char *cmd, const char *path,
 {
     struct csv_buf row = {0}, all = {0};
     char when[32] = "";
-    int fd, rc = CLI_FAILED, needs_header;
+    enum before before;
+    int fd, rc = CLI_FAILED;
     ssize_t wrote;
 
     if (!isnan(id->start_unix_s))
@@ -218,14 +232,14 @@ int csv_append_run(const char *cmd, const char *path,
                 "was written (LLMC_ENOMEM)\n", cmd, path);
         return CLI_FAILED;
     }
-    if ((fd = open_table(cmd, path, &needs_header)) < 0) {
+    if ((fd = open_table(cmd, path, &before)) < 0) {
         free(row.p);
         return CLI_FAILED;
     }
-    if (needs_header) {
+    if (before == BEFORE_HEADER)
         put(&all, csv_run_header(), strlen(csv_run_header()));
+    if (before != BEFORE_NOTHING)
         csv_end(&all);
-    }
     put(&all, row.p, row.len);
     if (all.failed) {
         fprintf(stderr, "llmcarbon %s: --csv %s: out of memory; no row was "
