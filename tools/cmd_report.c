@@ -334,6 +334,8 @@ int cmd_report(int argc, char **argv)
         rc = print_json(log);
     else if ((rc = print_text(log)) != LLMC_OK)
         rc = failed(rc);
+    /* the report before the tables: one may be /dev/stdout */
+    fflush(stdout);
     if (rc == CLI_OK && csv_path) {
         /* the row's name: the job given, or the logs as given */
         size_t len = 1;

@@ -53,10 +53,14 @@ struct heads {
     long long steps; /* -1: a log whose last sample was not read */
 };
 
-/* A sample line (one without "type"), parsed; NULL otherwise. */
-static json_t *sample_line(const char *line)
+/* A sample line (one without "type"), parsed; NULL otherwise, with *oom
+ * set when memory ran out. */
+static json_t *sample_line(const char *line, int *oom)
 {
-    json_t *j = llmc__json_loadb(line, strlen(line), 0, NULL);
+    json_error_t err;
+    json_t *j = llmc__json_loadb(line, strlen(line), 0, &err);
+    if (!j && json_error_code(&err) == json_error_out_of_memory)
+        *oom = 1;
     if (j && (!json_is_object(j) || json_object_get(j, "type"))) {
         json_decref(j);
         j = NULL;
@@ -100,26 +104,31 @@ static void first_sample(struct heads *h, json_t *j)
 
 /* Reads each log's first and last sample lines (a torn last line is
  * passed over, as the reader does). A log that cannot be read again (a
- * pipe, read once by the library) leaves its cells empty. */
-static void read_heads(struct heads *h, const char *const *paths,
-                       size_t npaths)
+ * pipe, read once by the library) leaves its cells empty. 0, or -1 when
+ * memory ran out (said): a cell is never left empty for want of it. */
+static int read_heads(struct heads *h, const char *const *paths,
+                      size_t npaths)
 {
+    int oom = 0;
+
     memset(h, 0, sizeof *h);
     h->start_unix_s = h->pue = NAN;
-    for (size_t i = 0; i < npaths; i++) {
-        FILE *f = fopen(paths[i], "re");
+    for (size_t i = 0; i < npaths && !oom; i++) {
+        FILE *f;
         char *line = NULL, *tail[TAIL_LINES] = {NULL};
         size_t cap = 0, lines = 0;
         int first = 0;
         long long step = -1;
 
-        if (!f) {
+        errno = 0;
+        if (!(f = fopen(paths[i], "re"))) {
+            oom = errno == ENOMEM;
             h->steps = -1;
             continue;
         }
-        while (getline(&line, &cap, f) > 0) {
+        for (errno = 0; getline(&line, &cap, f) > 0 && !oom; errno = 0) {
             if (!first) {
-                json_t *j = sample_line(line);
+                json_t *j = sample_line(line, &oom);
                 if (j) {
                     first_sample(h, j);
                     first = 1;
@@ -131,11 +140,12 @@ static void read_heads(struct heads *h, const char *const *paths,
             line = NULL;
             cap = 0;
         }
+        oom |= errno == ENOMEM;
         free(line);
         fclose(f);
         /* the last sample line, from the end */
         for (size_t k = 0; k < TAIL_LINES && k < lines && step < 0; k++) {
-            json_t *j = sample_line(tail[(lines - 1 - k) % TAIL_LINES]);
+            json_t *j = sample_line(tail[(lines - 1 - k) % TAIL_LINES], &oom);
             json_t *s = json_object_get(j, "step");
             if (json_is_integer(s))
                 step = (long long)json_integer_value(s);
@@ -148,6 +158,10 @@ static void read_heads(struct heads *h, const char *const *paths,
         else
             h->steps += step;
     }
+    if (oom)
+        fprintf(stderr, "llmcarbon report: out of memory; nothing was "
+                "written (LLMC_ENOMEM)\n");
+    return oom ? -1 : 0;
 }
 
 static double value_of(json_t *o, const char *key)
@@ -156,9 +170,10 @@ static double value_of(json_t *o, const char *key)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-static void set_num(json_t *o, const char *key, double v)
+/* v, or null when unknown; *ok cleared when it could not be set. */
+static void set_num(int *ok, json_t *o, const char *key, double v)
 {
-    json_object_set_new(o, key, isfinite(v) ? json_real(v) : json_null());
+    llmc__json_set(ok, o, key, isfinite(v) ? json_real(v) : json_null());
 }
 
 /* The figures of a read log as one JSON object: the JSON report, with
@@ -169,9 +184,9 @@ static json_t *figures_of(const llmc_runlog *log, const struct heads *h)
     char *text = NULL;
     json_t *r = NULL, *tok;
     double priced_j = 0, weighted = 0, energy, total;
-    int rc;
+    int ok = 1;
 
-    if ((rc = llmc_runlog_report_json(&text, log)) == LLMC_OK)
+    if (llmc_runlog_report_json(&text, log) == LLMC_OK)
         r = llmc__json_loadb(text, strlen(text), 0, NULL);
     llmc_free(text);
     if (!r) {
@@ -190,11 +205,11 @@ static json_t *figures_of(const llmc_runlog *log, const struct heads *h)
             weighted += s.energy_j * s.intensity_gco2e_per_kwh;
         }
     }
-    set_num(r, "intensity_gco2e_per_kwh",
+    set_num(&ok, r, "intensity_gco2e_per_kwh",
             priced_j > 0 ? weighted / priced_j : NAN);
-    json_object_set_new(r, "steps", h->steps >= 0
-                                        ? json_integer((json_int_t)h->steps)
-                                        : json_null());
+    llmc__json_set(&ok, r, "steps",
+                   h->steps >= 0 ? json_integer((json_int_t)h->steps)
+                                 : json_null());
     tok = json_object_get(r, "tokens");
     energy = json_is_number(json_object_get(r, "energy_j"))
                  ? json_number_value(json_object_get(r, "energy_j"))
@@ -204,19 +219,26 @@ static json_t *figures_of(const llmc_runlog *log, const struct heads *h)
                 : NAN;
     if (json_is_integer(tok) && json_integer_value(tok) > 0) {
         double n = (double)json_integer_value(tok);
-        set_num(r, "j_per_token", energy / n);
-        set_num(r, "gco2e_per_token", total * 1000.0 / n);
+        set_num(&ok, r, "j_per_token", energy / n);
+        set_num(&ok, r, "gco2e_per_token", total * 1000.0 / n);
     } else {
-        json_object_set_new(r, "j_per_token", json_null());
-        json_object_set_new(r, "gco2e_per_token", json_null());
+        llmc__json_set(&ok, r, "j_per_token", json_null());
+        llmc__json_set(&ok, r, "gco2e_per_token", json_null());
     }
     /* --grid: the whole run's operational CO2e at that grid, for
      * --compare (the rows and phases stay as recorded) */
     if (json_is_object(json_object_get(r, "reweighted"))) {
         json_t *w = json_object_get(r, "reweighted");
-        set_num(r, "reweighted_kgco2e", value_of(w, "operational_kgco2e"));
-        set_num(r, "reweighted_intensity_gco2e_per_kwh",
+        set_num(&ok, r, "reweighted_kgco2e",
+                value_of(w, "operational_kgco2e"));
+        set_num(&ok, r, "reweighted_intensity_gco2e_per_kwh",
                 value_of(w, "intensity_gco2e_per_kwh"));
+    }
+    if (!ok) {
+        json_decref(r);
+        fprintf(stderr, "llmcarbon report: out of memory; nothing was "
+                "written (LLMC_ENOMEM)\n");
+        return NULL;
     }
     return r;
 }
@@ -231,8 +253,7 @@ int report_csv_run(const char *path, const llmc_runlog *log,
     json_t *fig;
     int rc;
 
-    read_heads(&h, paths, npaths);
-    if (!(fig = figures_of(log, &h)))
+    if (read_heads(&h, paths, npaths) != 0 || !(fig = figures_of(log, &h)))
         return CLI_FAILED;
     for (size_t i = 0; i < llmc_runlog_stream_count(log); i++) {
         llmc_run_totals w;
@@ -463,12 +484,15 @@ static double change_of(double a, double b)
 static json_t *change_json(double a, double b)
 {
     json_t *o = json_object();
-    if (!o)
+    int ok = o != NULL;
+    set_num(&ok, o, "a", a);
+    set_num(&ok, o, "b", b);
+    set_num(&ok, o, "change", change_of(a, b));
+    set_num(&ok, o, "change_pct", a != 0 ? 100.0 * change_of(a, b) / a : NAN);
+    if (!ok) {
+        json_decref(o);
         return NULL;
-    set_num(o, "a", a);
-    set_num(o, "b", b);
-    set_num(o, "change", change_of(a, b));
-    set_num(o, "change_pct", a != 0 ? 100.0 * change_of(a, b) / a : NAN);
+    }
     return o;
 }
 
@@ -521,7 +545,8 @@ static int read_side(struct side *s, llmc_grid *grid, double pue)
         return CLI_FAILED;
     }
     warnings_of(s->log);
-    read_heads(&h, s->paths, s->n);
+    if (read_heads(&h, s->paths, s->n) != 0)
+        return CLI_FAILED;
     return (s->fig = figures_of(s->log, &h)) ? CLI_OK : CLI_FAILED;
 }
 
@@ -567,8 +592,13 @@ static const char *phase_at(const struct side *s, size_t i)
 static json_t *paths_json(const struct side *s)
 {
     json_t *a = json_array();
-    for (size_t i = 0; a && i < s->n; i++)
-        json_array_append_new(a, json_string(s->paths[i]));
+    int ok = a != NULL;
+    for (size_t i = 0; ok && i < s->n; i++)
+        llmc__json_append(&ok, a, json_string(s->paths[i]));
+    if (!ok) {
+        json_decref(a);
+        return NULL;
+    }
     return a;
 }
 
@@ -577,35 +607,35 @@ static int print_compare_json(const struct side *s)
     json_t *root = json_object(), *figs = json_object(), *phases = json_object();
     json_t *a = json_object(), *b = json_object();
     const char *name;
+    int ok = root && figs && phases && a && b;
 
-    if (!root || !figs || !phases || !a || !b) {
-        json_decref(figs);
-        json_decref(phases);
-        json_decref(a);
-        json_decref(b);
-        json_decref(root);
-        return cli_print_json(NULL);
-    }
-    json_object_set_new(a, "logs", paths_json(&s[0]));
-    json_object_set_new(b, "logs", paths_json(&s[1]));
-    json_object_set_new(root, "a", a);
-    json_object_set_new(root, "b", b);
-    for (size_t i = 0; i < NCOMPARE(s->grid); i++)
-        json_object_set_new(figs, compare_keys[i],
-                            change_json(value_of(s[0].fig, compare_keys[i]),
-                                        value_of(s[1].fig, compare_keys[i])));
-    json_object_set_new(root, "figures", figs);
-    for (size_t i = 0; (name = phase_at(s, i)) != NULL; i++) {
+    llmc__json_set(&ok, a, "logs", paths_json(&s[0]));
+    llmc__json_set(&ok, b, "logs", paths_json(&s[1]));
+    for (size_t i = 0; ok && i < NCOMPARE(s->grid); i++)
+        llmc__json_set(&ok, figs, compare_keys[i],
+                       change_json(value_of(s[0].fig, compare_keys[i]),
+                                   value_of(s[1].fig, compare_keys[i])));
+    for (size_t i = 0; ok && (name = phase_at(s, i)) != NULL; i++) {
         json_t *p = json_object();
-        for (size_t k = 0; p && k < sizeof phase_keys / sizeof *phase_keys;
+        ok = p != NULL;
+        for (size_t k = 0; ok && k < sizeof phase_keys / sizeof *phase_keys;
              k++)
-            json_object_set_new(
-                p, phase_keys[k],
+            llmc__json_set(
+                &ok, p, phase_keys[k],
                 change_json(phase_value(s[0].log, name, phase_keys[k]),
                             phase_value(s[1].log, name, phase_keys[k])));
-        json_object_set_new(phases, name, p);
+        llmc__json_set(&ok, phases, name, p);
     }
-    json_object_set_new(root, "phases", phases);
+    /* each part goes in once, whatever failed: root owns it, or it is
+     * released here */
+    llmc__json_set(&ok, root, "a", a);
+    llmc__json_set(&ok, root, "b", b);
+    llmc__json_set(&ok, root, "figures", figs);
+    llmc__json_set(&ok, root, "phases", phases);
+    if (!ok) {
+        json_decref(root);
+        root = NULL;
+    }
     return cli_print_json(root);
 }
 
