@@ -13,9 +13,10 @@ Fields that legitimately differ from one run to the next are normalised
 before the comparison, and only they: in the output of `run`, the duration
 and the energy and CO2e that follow from it (the meter is a constant power,
 so energy = power x duration); nothing in `estimate`, `grid get` (given a
-fixed --at), `hw show` or `report` (of a fixed log; its --csv row written
-and samples written to standard output, and --compare). `run` may also fall back to a way
-that needs no extra thread, and say so (TOLERATED_PROBLEMS below).
+fixed --at), `hw show` or `report` (of a fixed log; also its --csv row
+and --csv-samples rows written to standard output, and --compare). `run`
+may also fall back to a way that needs no extra thread, and say so
+(TOLERATED_PROBLEMS below).
 
 After each `run`, its checkpoint and log are checked as well: the
 checkpoint is the one it started from or a complete newer one (every key of
