@@ -13,8 +13,10 @@ Fields that legitimately differ from one run to the next are normalised
 before the comparison, and only they: in the output of `run`, the duration
 and the energy and CO2e that follow from it (the meter is a constant power,
 so energy = power x duration); nothing in `estimate`, `grid get` (given a
-fixed --at), `hw show` or `report` (of a fixed log). `run` may also fall back to a way
-that needs no extra thread, and say so (TOLERATED_PROBLEMS below).
+fixed --at), `hw show` or `report` (of a fixed log; also its --csv row
+and --csv-samples rows written to standard output, and --compare). `run`
+may also fall back to a way that needs no extra thread, and say so
+(TOLERATED_PROBLEMS below).
 
 After each `run`, its checkpoint and log are checked as well: the
 checkpoint is the one it started from or a complete newer one (every key of
@@ -407,6 +409,13 @@ def main():
              True),
         Case("report", ["report", "run.jsonl"]),
         Case("report-json", ["report", "--json", "run.jsonl"]),
+        Case("report-csv", ["report", "run.jsonl", "--csv", "/dev/stdout"]),
+        Case("report-csv-samples", ["report", "run.jsonl", "--csv-samples",
+                                    "/dev/stdout"]),
+        Case("report-compare", ["report", "--compare", "run.jsonl",
+                                "run.jsonl"]),
+        Case("report-compare-json", ["report", "--compare", "--json",
+                                     "run.jsonl", "run.jsonl"]),
     ]
     if args.only:
         cases = [c for c in cases if args.only in c.name]
@@ -419,8 +428,8 @@ def main():
         sweep.prepare()
         for case in cases:
             if case.name.startswith("report"):
-                case.argv = case.argv[:-1] + [
-                    os.path.join(sweep.seed, "run.jsonl")]
+                case.argv = [os.path.join(sweep.seed, "run.jsonl")
+                             if a == "run.jsonl" else a for a in case.argv]
             sweep.reference(case)
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             for case in cases:

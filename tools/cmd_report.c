@@ -15,10 +15,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tables.h"
 
 static const char help[] =
     "usage: llmcarbon report LOG... [--grid SPEC] [--pue X] [--json]\n"
     "       llmcarbon report --slurm-job JOBID|DIR [--grid SPEC] [--pue X] "
+    "[--json]\n"
+    "       llmcarbon report --compare A.jsonl B.jsonl [--json]\n"
+    "       llmcarbon report --compare A0.jsonl A1.jsonl... vs B0.jsonl... "
     "[--json]\n"
     "\n"
     "Sums the JSON-lines logs of a run (log=FILE of the tracker or\n"
@@ -37,7 +41,13 @@ static const char help[] =
     "\n"
     "--slurm-job reads every log of a job that llmcarbon_spank.so measured:\n"
     "JOBID under $LLMC_SLURM_LOG_DIR (default the plugin's logdir), or the\n"
-    "job directory itself.\n";
+    "job directory itself.\n"
+    "\n"
+    "--csv FILE appends the run's row to FILE (CSV: the columns of\n"
+    "llmcarbon run --csv, a header when FILE is new); --csv-samples FILE\n"
+    "writes one row per sample line, with a power column per device.\n"
+    "--compare puts two runs side by side (A, then B after 'vs', or two\n"
+    "logs), with B's change against A's, absolute and in percent.\n";
 
 static int out_of_memory(void)
 {
@@ -231,6 +241,9 @@ int cmd_report(int argc, char **argv)
     size_t njob_logs = 0;
     size_t nlogs = 0;
     int json = 0, rc;
+    /* the tables (tools/report_tables.c) */
+    const char *csv_path = NULL, *csv_samples = NULL;
+    int compare = 0;
     double pue = 0;
     llmc_grid *g = NULL;
     llmc_runlog *log;
@@ -241,6 +254,9 @@ int cmd_report(int argc, char **argv)
             {"pue", required_argument, NULL, 'p'},
             {"json", no_argument, NULL, 'j'},
             {"slurm-job", required_argument, NULL, 's'},
+            {"csv", required_argument, NULL, 'c'},
+            {"csv-samples", required_argument, NULL, 'S'},
+            {"compare", no_argument, NULL, 'C'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -262,11 +278,21 @@ int cmd_report(int argc, char **argv)
                 pue_text = optarg;
             else if (c == 's')
                 slurm_job = optarg;
+            else if (c == 'c')
+                csv_path = optarg;
+            else if (c == 'S')
+                csv_samples = optarg;
+            else if (c == 'C')
+                compare = 1;
         }
         /* the paths as given: one per rank, thousands in a large job */
         logs = (const char **)(argv + optind);
         nlogs = optind < argc ? (size_t)(argc - optind) : 0;
     }
+    if (compare && (slurm_job || csv_path || csv_samples))
+        return cli_usage("report", "--compare prints two runs side by side; "
+                         "give it logs only (without --slurm-job, --csv or "
+                         "--csv-samples)");
     if (slurm_job && nlogs > 0)
         return cli_usage("report", "--slurm-job reads the job's own logs; "
                          "give it or LOG..., not both");
@@ -287,18 +313,50 @@ int cmd_report(int argc, char **argv)
         logs = (const char **)job_logs;
         nlogs = njob_logs;
     }
-    /* the totals only: memory that grows with the ranks, not the lines */
+    if (compare) {
+        rc = report_compare(logs, nlogs, g, pue, json);
+        llmc_grid_free(g);
+        return rc;
+    }
+    /* the totals only: memory that grows with the ranks, not the lines;
+     * the tables read the samples (the intensity, one row each) */
     rc = llmc_runlog_read_flags(&log, logs, nlogs, g, pue,
-                                LLMC_RUNLOG_NO_SAMPLES);
-    report_slurm_free(job_logs, njob_logs);
+                                csv_path || csv_samples
+                                    ? 0
+                                    : LLMC_RUNLOG_NO_SAMPLES);
     llmc_grid_free(g);
-    if (rc != LLMC_OK)
+    if (rc != LLMC_OK) {
+        report_slurm_free(job_logs, njob_logs);
         return failed(rc);
+    }
     print_warnings(log);
     if (json)
         rc = print_json(log);
     else if ((rc = print_text(log)) != LLMC_OK)
         rc = failed(rc);
+    /* the report before the tables: one may be /dev/stdout */
+    fflush(stdout);
+    if (rc == CLI_OK && csv_path) {
+        /* the row's name: the job given, or the logs as given */
+        size_t len = 1;
+        char *name;
+        for (size_t i = 0; i < nlogs; i++)
+            len += strlen(logs[i]) + 1;
+        if ((name = malloc(len)) != NULL) {
+            size_t at = 0;
+            for (size_t i = 0; i < nlogs; i++)
+                at += (size_t)sprintf(name + at, "%s%s", i ? " " : "",
+                                      logs[i]);
+            name[at] = '\0';
+        }
+        rc = !name ? out_of_memory()
+                   : report_csv_run(csv_path, log, logs, nlogs,
+                                    slurm_job ? slurm_job : name, pue);
+        free(name);
+    }
+    if (rc == CLI_OK && csv_samples)
+        rc = report_csv_samples(csv_samples, log);
+    report_slurm_free(job_logs, njob_logs);
     llmc_runlog_free(log);
     return rc;
 }

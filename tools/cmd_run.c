@@ -20,6 +20,7 @@
 #include "progress.h"
 #include "run_wait.h"
 #include "serve.h"
+#include "tables.h"
 
 /* the library's redaction, built into this program too (tools/meson.build) */
 void llmc__redact(char *text, size_t size);
@@ -53,6 +54,8 @@ static const char help_tail[] =
     "                             forecast (1.5 = 1.5h, 90min, 2h, 1d)\n"
     "  --expected-duration DUR    how long COMMAND will run: the window's\n"
     "                             length (5min to 30d)\n"
+    "  --csv FILE                 append the run's row to FILE (CSV, the\n"
+    "                             report's figures; a header when FILE is new)\n"
     "  --help                     print this help\n"
     "\n"
     "Without --grid (or LLMC_GRID) the world average is used, and said so\n"
@@ -77,12 +80,12 @@ static void print_help(void)
 }
 
 enum { OPT_JSON = 1000, OPT_HELP, OPT_STRICT, OPT_METRICS, OPT_TEXTFILE,
-       OPT_KEY = 2000 };
+       OPT_CSV, OPT_KEY = 2000 };
 /* the live line and the carbon-aware start (progress.c, run_wait.c) */
 enum { OPT_QUIET = 1100, OPT_START_WITHIN, OPT_EXPECTED_DURATION };
 
 /* run's own flags, then one per tracker key (val OPT_KEY + its index) */
-#define RUN_OWN 8
+#define RUN_OWN 9
 static struct option options[RUN_OWN + 64 + 1] = {
     {"strict", no_argument, NULL, OPT_STRICT},
     {"json", no_argument, NULL, OPT_JSON},
@@ -92,6 +95,7 @@ static struct option options[RUN_OWN + 64 + 1] = {
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"start-within", required_argument, NULL, OPT_START_WITHIN},
     {"expected-duration", required_argument, NULL, OPT_EXPECTED_DURATION},
+    {"csv", required_argument, NULL, OPT_CSV},
 };
 
 static void build_options(void)
@@ -430,6 +434,53 @@ static int run_command(char **cmd, int *status)
     return CLI_OK;
 }
 
+/* --csv FILE: the run's row (tools/csv.c), from its JSON report; the
+ * command, as given, names it. */
+static const char *csv_path;
+static char **csv_command;
+static double csv_start_unix_s = NAN;
+
+static int append_csv_row(const char *report)
+{
+    struct csv_identity id = {.start_unix_s = csv_start_unix_s};
+    json_error_t err;
+    json_t *r = llmc__json_loadb(report, strlen(report), 0, &err), *who;
+    char *name = NULL;
+    size_t len = 0;
+    FILE *f;
+    int rc;
+
+    if (!r || !(f = open_memstream(&name, &len))) {
+        json_decref(r);
+        fprintf(stderr, "llmcarbon run: --csv %s: out of memory; no row "
+                "was written (LLMC_ENOMEM)\n", csv_path);
+        return CLI_FAILED;
+    }
+    for (char **a = csv_command; *a; a++)
+        fprintf(f, "%s%s", a == csv_command ? "" : " ", *a);
+    if (fclose(f) != 0) {
+        free(name);
+        json_decref(r);
+        fprintf(stderr, "llmcarbon run: --csv %s: out of memory; no row "
+                "was written (LLMC_ENOMEM)\n", csv_path);
+        return CLI_FAILED;
+    }
+    who = json_object_get(r, "identity");
+    id.name = name;
+    id.job = json_string_value(json_object_get(who, "job"));
+    id.host = json_string_value(json_object_get(who, "host"));
+    id.grid = str(json_object_get(r, "grid"), "spec");
+    id.pue = num(r, "pue");
+    id.measurement = !json_is_true(json_object_get(r, "measured"))
+                         ? "unmeasured"
+                     : has_quality(r, "estimated") ? "estimated"
+                                                   : "measured";
+    rc = csv_append_run("run", csv_path, &id, r);
+    free(name);
+    json_decref(r);
+    return rc;
+}
+
 /* Stops the tracker and prints its report (JSON or text) after the
  * command's own output. 1 when the measurement was completed and shown,
  * 0 when it was not (said on stderr). */
@@ -472,6 +523,8 @@ static int stop_and_report(llmc_tracker *t, int json, const char *what,
             measured = 0;
         }
         fflush(stdout);
+        if (csv_path && append_csv_row(report) != CLI_OK)
+            measured = 0;
     } else {
         cli_fail("run", "report", rc);
         measured = 0;
@@ -519,6 +572,10 @@ int cmd_run(int argc, char **argv)
             strict = 1;
             continue;
         }
+        if (c == OPT_CSV) {
+            csv_path = optarg;
+            continue;
+        }
         if (c == OPT_METRICS || c == OPT_TEXTFILE) {
             *(c == OPT_METRICS ? &listen : &textfile) = optarg;
             continue;
@@ -564,6 +621,11 @@ int cmd_run(int argc, char **argv)
         llmc_tracker_free(t);
         return rc;
     }
+    /* a table that cannot take the row is said before, not after the run */
+    if (csv_path && csv_check("run", csv_path) != CLI_OK) {
+        llmc_tracker_free(t);
+        return CLI_FAILED;
+    }
     if (!t && (rc = llmc_tracker_new(&t)) != LLMC_OK)
         return cli_fail("run", "", rc);
     /* the tracker took LLMC_METERS from the environment, unless --meters */
@@ -584,6 +646,12 @@ int cmd_run(int argc, char **argv)
             llmc_tracker_free(t);
             return rc;
         }
+    }
+    csv_command = &argv[optind];
+    {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        csv_start_unix_s = (double)now.tv_sec + now.tv_nsec / 1e9;
     }
     if ((rc = llmc_tracker_start(t)) != LLMC_OK) {
         llmc_tracker_free(t);
