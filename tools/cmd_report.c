@@ -8,16 +8,21 @@
  * command line and prints what it read. A figure that is not fully known
  * is printed as unknown, with its reason, never as a partial sum.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 static const char help[] =
-    "usage: llmcarbon report LOG... [--grid SPEC] [--pue X] [--json]\n"
+    "usage: llmcarbon report LOG... [--grid SPEC] [--pue X] [--json] "
+    "[--html FILE]\n"
     "       llmcarbon report --slurm-job JOBID|DIR [--grid SPEC] [--pue X] "
     "[--json]\n"
     "\n"
@@ -37,7 +42,13 @@ static const char help[] =
     "\n"
     "--slurm-job reads every log of a job that llmcarbon_spank.so measured:\n"
     "JOBID under $LLMC_SLURM_LOG_DIR (default the plugin's logdir), or the\n"
-    "job directory itself.\n";
+    "job directory itself.\n"
+    "\n"
+    "--html FILE also writes the report as one self-contained HTML page\n"
+    "(inline charts, nothing fetched, printable): power per device, grid\n"
+    "intensity and cumulative CO2e over time, energy and CO2e by phase,\n"
+    "window, rank and node, and the assumptions. FILE is replaced whole or\n"
+    "not at all.\n";
 
 static int out_of_memory(void)
 {
@@ -207,6 +218,67 @@ static void print_warnings(const llmc_runlog *log)
     }
 }
 
+/* The HTML page into path, whole or not at all: written beside it under
+ * a temporary name, then renamed over it. */
+static int write_html(const llmc_runlog *log, const char *path)
+{
+    char *html, *tmp;
+    size_t len, done = 0;
+    int rc, fd, err = 0;
+
+    if ((rc = llmc_runlog_report_html(&html, log, 0)) != LLMC_OK)
+        return failed(rc);
+    len = strlen(html);
+    if (!(tmp = malloc(strlen(path) + 16))) {
+        llmc_free(html);
+        return out_of_memory();
+    }
+    sprintf(tmp, "%s.tmp.XXXXXX", path);
+    if ((fd = mkstemp(tmp)) < 0) {
+        fprintf(stderr, "llmcarbon report: --html '%s': cannot create a "
+                        "file beside it: %s; nothing was written\n",
+                path, strerror(errno));
+        free(tmp);
+        llmc_free(html);
+        return CLI_FAILED;
+    }
+    while (done < len) {
+        ssize_t n = write(fd, html + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            err = n < 0 ? errno : EIO;
+            break;
+        }
+        done += (size_t)n;
+    }
+    llmc_free(html);
+    /* a page the disk did not take is not a page; mkstemp's 0600 gives
+     * way to what the umask allows a new file */
+    if (!err && fsync(fd) != 0)
+        err = errno;
+    if (!err) {
+        mode_t mask = umask(0);
+        umask(mask);
+        if (fchmod(fd, 0666 & ~mask) != 0)
+            err = errno;
+    }
+    if (close(fd) != 0 && !err)
+        err = errno;
+    if (!err && rename(tmp, path) != 0)
+        err = errno;
+    if (err) {
+        fprintf(stderr, "llmcarbon report: --html '%s': %s; the file was "
+                        "left as it was\n",
+                path, strerror(err));
+        unlink(tmp);
+        free(tmp);
+        return CLI_FAILED;
+    }
+    free(tmp);
+    return CLI_OK;
+}
+
 static int print_json(const llmc_runlog *log)
 {
     char *text;
@@ -226,6 +298,7 @@ static int print_json(const llmc_runlog *log)
 int cmd_report(int argc, char **argv)
 {
     const char *grid_spec = NULL, *pue_text = NULL, *slurm_job = NULL;
+    const char *html_path = NULL;
     const char **logs = NULL;
     char **job_logs = NULL;
     size_t njob_logs = 0;
@@ -241,6 +314,7 @@ int cmd_report(int argc, char **argv)
             {"pue", required_argument, NULL, 'p'},
             {"json", no_argument, NULL, 'j'},
             {"slurm-job", required_argument, NULL, 's'},
+            {"html", required_argument, NULL, 'H'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -262,6 +336,8 @@ int cmd_report(int argc, char **argv)
                 pue_text = optarg;
             else if (c == 's')
                 slurm_job = optarg;
+            else if (c == 'H')
+                html_path = optarg;
         }
         /* the paths as given: one per rank, thousands in a large job */
         logs = (const char **)(argv + optind);
@@ -287,9 +363,10 @@ int cmd_report(int argc, char **argv)
         logs = (const char **)job_logs;
         nlogs = njob_logs;
     }
-    /* the totals only: memory that grows with the ranks, not the lines */
+    /* the totals only: memory that grows with the ranks, not the lines;
+     * the page draws the samples */
     rc = llmc_runlog_read_flags(&log, logs, nlogs, g, pue,
-                                LLMC_RUNLOG_NO_SAMPLES);
+                                html_path ? 0 : LLMC_RUNLOG_NO_SAMPLES);
     report_slurm_free(job_logs, njob_logs);
     llmc_grid_free(g);
     if (rc != LLMC_OK)
@@ -299,6 +376,8 @@ int cmd_report(int argc, char **argv)
         rc = print_json(log);
     else if ((rc = print_text(log)) != LLMC_OK)
         rc = failed(rc);
+    if (rc == CLI_OK && html_path)
+        rc = write_html(log, html_path);
     llmc_runlog_free(log);
     return rc;
 }
