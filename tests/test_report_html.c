@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "llmcarbon.h"
@@ -357,6 +359,59 @@ START_TEST(test_html_a_tracker_draws_its_log_or_says_it_keeps_none)
 }
 END_TEST
 
+/* `cmd` through the shell: its exit status. */
+static int shell(const char *cmd)
+{
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(test_html_the_command_line_writes_the_page_whole_or_not_at_all)
+{
+    char a[128], b[128], page[128], dir[128], cmd[1200], out[128];
+    const char *cli = getenv("LLMC_CLI");
+    FILE *f;
+    char head[16] = "";
+
+    ck_assert_ptr_nonnull(cli);
+    write_two_logs(a, b, sizeof a);
+    path_in(page, sizeof page, "run.html");
+    path_in(out, sizeof out, "out.txt");
+    snprintf(cmd, sizeof cmd, "'%s' report '%s' '%s' --html '%s' > '%s'",
+             cli, a, b, page, out);
+    ck_assert_int_eq(shell(cmd), 0);
+    ck_assert_ptr_nonnull(f = fopen(page, "r"));
+    ck_assert_uint_eq(fread(head, 1, 15, f), 15);
+    fclose(f);
+    ck_assert_str_eq(head, "<!DOCTYPE html>");
+    /* the text report on stdout as ever */
+    snprintf(cmd, sizeof cmd,
+             "grep -q '^  energy  *21,600,000 J = 6 kWh$' '%s'", out);
+    ck_assert_int_eq(shell(cmd), 0);
+
+    /* a FILE that cannot be replaced (a directory): exit 1 with the
+     * reason, the directory as it was, no temporary file left */
+    path_in(dir, sizeof dir, "adir");
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    snprintf(cmd, sizeof cmd,
+             "'%s' report '%s' --html '%s' >/dev/null 2>'%s'", cli, a, dir,
+             out);
+    ck_assert_int_eq(shell(cmd), 1);
+    snprintf(cmd, sizeof cmd, "grep -q 'was left as it was' '%s'", out);
+    ck_assert_int_eq(shell(cmd), 0);
+    snprintf(cmd, sizeof cmd, "test -d '%s' && ! ls '%s'/*.tmp.* "
+                              ">/dev/null 2>&1", dir, scratch);
+    ck_assert_int_eq(shell(cmd), 0);
+    /* a directory that does not exist */
+    snprintf(cmd, sizeof cmd,
+             "'%s' report '%s' --html '%s/no/such.html' >/dev/null 2>'%s'",
+             cli, a, scratch, out);
+    ck_assert_int_eq(shell(cmd), 1);
+    snprintf(cmd, sizeof cmd, "grep -q 'nothing was written' '%s'", out);
+    ck_assert_int_eq(shell(cmd), 0);
+}
+END_TEST
+
 /* ---- a 30-day log at 1 s ------------------------------------------------ */
 
 #define DAY_S 86400
@@ -448,6 +503,8 @@ int main(void)
         tc, test_html_the_page_is_whole_self_contained_and_says_the_figures);
     tcase_add_test(tc,
                    test_html_a_tracker_draws_its_log_or_says_it_keeps_none);
+    tcase_add_test(
+        tc, test_html_the_command_line_writes_the_page_whole_or_not_at_all);
     suite_add_tcase(s, tc);
     tcase_add_checked_fixture(tl, setup, teardown);
     tcase_set_timeout(tl, 600);

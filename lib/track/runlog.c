@@ -1624,10 +1624,6 @@ void llmc__runlog_facts(struct llmc__run_facts *out, const llmc_runlog *log)
         .last_unix_s = log->have_t ? log->last_t : NAN};
 }
 
-unsigned llmc__runlog_sample_kind(const llmc_runlog *log, size_t index)
-{
-    return log->sample[index].kind;
-}
 
 size_t llmc__runlog_fill_count(const llmc_runlog *log)
 {

@@ -56,8 +56,6 @@ struct llmc__run_facts {
     double first_unix_s, last_unix_s; /* NaN without a sample */
 };
 void llmc__runlog_facts(struct llmc__run_facts *out, const llmc_runlog *log);
-/* Sample index's enum llmc__ci_kind; index below the sample count. */
-unsigned llmc__runlog_sample_kind(const llmc_runlog *log, size_t index);
 size_t llmc__runlog_fill_count(const llmc_runlog *log);
 void llmc__runlog_fill(struct llmc__run_fill *out, const llmc_runlog *log,
                        size_t index);
