@@ -145,7 +145,8 @@ static const char style[] =
     "svg text{font:11px sans-serif;fill:#333}"
     ".grid{stroke:#e2e2e2;stroke-width:1}"
     ".line{fill:none;stroke-width:1.5}"
-    ".band{stroke:none;opacity:.25}"
+    /* the band's edge drawn too: one bucket's spike is a pixel wide */
+    ".band{stroke-width:1;fill-opacity:.25;stroke-opacity:.7}"
     ".k{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;"
     "vertical-align:middle}"
     "figure{margin:12px 0;break-inside:avoid;page-break-inside:avoid}"
@@ -310,7 +311,7 @@ static void put_series(struct page *p, const struct chart *c,
         int first = 1;
         put(p, "<path class=\"band\" data-band=\"");
         put_text(p, name);
-        put(p, "\" fill=\"%s\" d=\"", colour);
+        put(p, "\" fill=\"%s\" stroke=\"%s\" d=\"", colour, colour);
         for (size_t i = 0; i < c->nb; i++)
             if (s->b[i].n) {
                 put(p, "%s%.1f,%.1f", first ? "M" : "L", x_of(c, i),
