@@ -407,6 +407,9 @@ def main():
              True),
         Case("report", ["report", "run.jsonl"]),
         Case("report-json", ["report", "--json", "run.jsonl"]),
+        # each allocation of the reading and the drawing failed refuses,
+        # or leaves the text as it was (the page beside the log)
+        Case("report-html", ["report", "--html", "page.html", "run.jsonl"]),
     ]
     if args.only:
         cases = [c for c in cases if args.only in c.name]
@@ -419,8 +422,9 @@ def main():
         sweep.prepare()
         for case in cases:
             if case.name.startswith("report"):
-                case.argv = case.argv[:-1] + [
-                    os.path.join(sweep.seed, "run.jsonl")]
+                case.argv = [os.path.join(sweep.seed, a)
+                             if a.endswith((".jsonl", ".html")) else a
+                             for a in case.argv]
             sweep.reference(case)
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             for case in cases:

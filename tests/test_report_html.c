@@ -407,7 +407,22 @@ START_TEST(test_html_the_command_line_writes_the_page_whole_or_not_at_all)
              "'%s' report '%s' --html '%s/no/such.html' >/dev/null 2>'%s'",
              cli, a, scratch, out);
     ck_assert_int_eq(shell(cmd), 1);
-    snprintf(cmd, sizeof cmd, "grep -q 'nothing was written' '%s'", out);
+    snprintf(cmd, sizeof cmd, "grep -q 'No such file or directory; the "
+                              "file was left as it was' '%s'", out);
+    ck_assert_int_eq(shell(cmd), 0);
+    /* a symbolic link: its target replaced, the link kept */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && echo old > target.html && ln -s target.html "
+             "link.html && '%s' report '%s' --html link.html >/dev/null && "
+             "test -L link.html && grep -q '^<!DOCTYPE html>' target.html",
+             scratch, cli, a);
+    ck_assert_int_eq(shell(cmd), 0);
+    /* a pipe is written into, not replaced */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && mkfifo page.fifo && { cat page.fifo > piped.html & "
+             "'%s' report '%s' --html page.fifo >/dev/null; wait; } && "
+             "test -p page.fifo && grep -q '^<!DOCTYPE html>' piped.html",
+             scratch, cli, a);
     ck_assert_int_eq(shell(cmd), 0);
 }
 END_TEST

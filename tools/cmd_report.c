@@ -218,41 +218,38 @@ static void print_warnings(const llmc_runlog *log)
     }
 }
 
-/* The HTML page into path, whole or not at all: written beside it under
- * a temporary name, then renamed over it. */
-static int write_html(const llmc_runlog *log, const char *path)
+/* Writes len bytes of text to fd: 0, or the errno of the failure. */
+static int write_all(int fd, const char *text, size_t len)
 {
-    char *html, *tmp;
-    size_t len, done = 0;
-    int rc, fd, err = 0;
-
-    if ((rc = llmc_runlog_report_html(&html, log, 0)) != LLMC_OK)
-        return failed(rc);
-    len = strlen(html);
-    if (!(tmp = malloc(strlen(path) + 16))) {
-        llmc_free(html);
-        return out_of_memory();
-    }
-    sprintf(tmp, "%s.tmp.XXXXXX", path);
-    if ((fd = mkstemp(tmp)) < 0) {
-        fprintf(stderr, "llmcarbon report: --html '%s': cannot create a "
-                        "file beside it: %s; nothing was written\n",
-                path, strerror(errno));
-        free(tmp);
-        llmc_free(html);
-        return CLI_FAILED;
-    }
+    size_t done = 0;
     while (done < len) {
-        ssize_t n = write(fd, html + done, len - done);
+        ssize_t n = write(fd, text + done, len - done);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            err = n < 0 ? errno : EIO;
-            break;
-        }
+        if (n <= 0)
+            return n < 0 ? errno : EIO;
         done += (size_t)n;
     }
-    llmc_free(html);
+    return 0;
+}
+
+/* The page into a regular file, whole or not at all: written beside it
+ * under a temporary name, then renamed over it (over the target of a
+ * symbolic link, which stays). 0, or the errno of the failure. */
+static int replace_file(const char *path, const char *html)
+{
+    char *tmp;
+    int fd, err = 0;
+
+    if (!(tmp = malloc(strlen(path) + 16)))
+        return ENOMEM;
+    sprintf(tmp, "%s.tmp.XXXXXX", path);
+    if ((fd = mkstemp(tmp)) < 0) {
+        err = errno;
+        free(tmp);
+        return err;
+    }
+    err = write_all(fd, html, strlen(html));
     /* a page the disk did not take is not a page; mkstemp's 0600 gives
      * way to what the umask allows a new file */
     if (!err && fsync(fd) != 0)
@@ -267,15 +264,46 @@ static int write_html(const llmc_runlog *log, const char *path)
         err = errno;
     if (!err && rename(tmp, path) != 0)
         err = errno;
+    if (err)
+        unlink(tmp);
+    free(tmp);
+    return err;
+}
+
+/* The page into path: a regular file (or none yet) is replaced whole or
+ * not at all; anything else that exists (a device, a pipe: /dev/stdout)
+ * is written into, since renaming over it would replace the device
+ * itself; a directory is refused. */
+static int write_html(const llmc_runlog *log, const char *path)
+{
+    struct stat st;
+    char *html, *target = NULL;
+    int rc, err;
+
+    if ((rc = llmc_runlog_report_html(&html, log, 0)) != LLMC_OK)
+        return failed(rc);
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        int fd = S_ISDIR(st.st_mode)
+                     ? (errno = EISDIR, -1)
+                     : open(path, O_WRONLY | O_TRUNC | O_NOCTTY | O_CLOEXEC);
+        err = fd < 0 ? errno : write_all(fd, html, strlen(html));
+        if (fd >= 0 && close(fd) != 0 && !err)
+            err = errno;
+    } else {
+        if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+            target = realpath(path, NULL);
+        err = replace_file(target ? target : path, html);
+        free(target);
+    }
+    llmc_free(html);
+    if (err == ENOMEM)
+        return out_of_memory();
     if (err) {
         fprintf(stderr, "llmcarbon report: --html '%s': %s; the file was "
                         "left as it was\n",
                 path, strerror(err));
-        unlink(tmp);
-        free(tmp);
         return CLI_FAILED;
     }
-    free(tmp);
     return CLI_OK;
 }
 
