@@ -833,9 +833,10 @@ LLMC_API int llmc_runlog_report_json(char **out_json, const llmc_runlog *log);
  * "unknown" with its reason where not known. A long run's series are cut
  * into at most 1,000 time buckets, each drawn as its mean within a band
  * from its lowest to its highest sample (a one-sample spike stays), and
- * the page says so. A log read with LLMC_RUNLOG_NO_SAMPLES has tables and
- * no charts. flags: 0 (LLMC_EINVAL otherwise). Errors: LLMC_EINVAL,
- * LLMC_ENOMEM. */
+ * the page says so. A log read with LLMC_RUNLOG_NO_SAMPLES is read again
+ * from its files, sample by sample, to draw it in the memory of its
+ * processes (tables only, saying why, where a file changed or is a pipe).
+ * flags: 0 (LLMC_EINVAL otherwise). Errors: LLMC_EINVAL, LLMC_ENOMEM. */
 LLMC_API int llmc_runlog_report_html(char **out_html, const llmc_runlog *log,
                                      unsigned flags);
 /* The page of llmc_runlog_report_html for a tracker that writes a log

@@ -298,16 +298,47 @@ START_TEST(test_html_the_page_is_whole_self_contained_and_says_the_figures)
     ck_assert_msg(strstr(json, "\"energy_j\": 21600000"), "%s", json);
     llmc_free(json);
 
-    /* read without samples: the tables, and no chart */
+    /* read without samples: the files read again to draw the same charts
+     * and windows (the filled intensity at the fill's own interval) */
     ck_assert_status(llmc_runlog_read_flags(&lean, paths, 2, NULL, 0,
                                             LLMC_RUNLOG_NO_SAMPLES),
                      LLMC_OK);
     ck_assert_status(llmc_runlog_report_html(&html, lean, 0), LLMC_OK);
     assert_self_contained(html);
-    ck_assert_uint_eq(count_of(html, "<polyline"), 0);
-    ck_assert_msg(strstr(html, "nothing to draw"), "says why");
+    ck_assert_msg(strstr(html, "data-series=\"node1 rank 0 gpu0\" "
+                               "data-points=\"4\" data-samples=\"4\" "
+                               "data-min=\"60000\" data-max=\"60000\""),
+                  "the samples, read again");
+    ck_assert_msg(
+        strstr(html, "data-chart=\"intensity\" data-series-count=\"5\""),
+        "intensity series");
+    ck_assert_msg(strstr(html, "data-series=\"filled\" data-points=\"1\""),
+                  "the fill");
+    ck_assert_str_eq(
+        figure(buf, sizeof buf, html, "window:warmup:node1:0:energy_j"),
+        "7,200,000");
     ck_assert_str_eq(figure(buf, sizeof buf, html, "energy_j"),
                      "21,600,000");
+    llmc_free(html);
+    /* a log that changed since: its figures as read, and no chart */
+    {
+        FILE *f = fopen(b, "a");
+        ck_assert_ptr_nonnull(f);
+        sample(f, 1, T0 + 180, "eval", "250.0", "\"estimated\"");
+        fclose(f);
+    }
+    ck_assert_status(llmc_runlog_report_html(&html, lean, 0), LLMC_OK);
+    ck_assert_uint_eq(count_of(html, "<polyline"), 0);
+    ck_assert_msg(strstr(html, "the logs changed after they were read"),
+                  "says why");
+    ck_assert_str_eq(figure(buf, sizeof buf, html, "energy_j"),
+                     "21,600,000");
+    llmc_free(html);
+    /* and one removed */
+    ck_assert_int_eq(unlink(b), 0);
+    ck_assert_status(llmc_runlog_report_html(&html, lean, 0), LLMC_OK);
+    ck_assert_uint_eq(count_of(html, "<polyline"), 0);
+    ck_assert_msg(strstr(html, "could not be read again"), "says why");
     llmc_free(html);
     llmc_runlog_free(lean);
     llmc_runlog_free(log);
@@ -462,14 +493,18 @@ START_TEST(test_html_a_30_day_log_stays_under_2_mb_and_keeps_its_spike)
                 w / 3.6e6 * 0.3);
     }
     ck_assert_int_eq(fclose(f), 0);
+    /* as report --html reads it: no sample kept, the file read again to
+     * draw it */
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    ck_assert_status(llmc_runlog_read(&log, paths, 1, NULL, 0), LLMC_OK);
+    ck_assert_status(llmc_runlog_read_flags(&log, paths, 1, NULL, 0,
+                                            LLMC_RUNLOG_NO_SAMPLES),
+                     LLMC_OK);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    ck_assert_uint_eq(llmc_runlog_sample_count(log), LONG_N);
     ck_assert_status(llmc_runlog_report_html(&html, log, 0), LLMC_OK);
     clock_gettime(CLOCK_MONOTONIC, &t2);
     fprintf(stderr,
-            "30-day log: %d samples, read in %.1f s, drawn in %.2f s, "
+            "30-day log: %d samples, read in %.1f s, read again and drawn "
+            "in %.1f s, "
             "page %zu bytes\n",
             LONG_N,
             (double)(t1.tv_sec - t0.tv_sec) +

@@ -391,10 +391,10 @@ int cmd_report(int argc, char **argv)
         logs = (const char **)job_logs;
         nlogs = njob_logs;
     }
-    /* the totals only: memory that grows with the ranks, not the lines;
-     * the page draws the samples */
+    /* the totals only: memory that grows with the ranks, not the lines
+     * (the page reads the logs again to draw them, in the same memory) */
     rc = llmc_runlog_read_flags(&log, logs, nlogs, g, pue,
-                                html_path ? 0 : LLMC_RUNLOG_NO_SAMPLES);
+                                LLMC_RUNLOG_NO_SAMPLES);
     report_slurm_free(job_logs, njob_logs);
     llmc_grid_free(g);
     if (rc != LLMC_OK)

@@ -396,130 +396,170 @@ static void put_chart(struct page *p, const struct chart *c, const char *id,
 
 /* ---- the charts of a run ------------------------------------------------ */
 
-static size_t buckets_for(size_t nseries, uint64_t samples)
+/* Buckets per series while the samples come in: one per sample for a
+ * short run, else MAX_BUCKETS, coarsened before drawing where a chart's
+ * series are many (coarsen). */
+static size_t buckets_for(uint64_t samples)
 {
-    size_t nb = nseries ? CHART_POINTS / nseries : MAX_BUCKETS;
-    if (nb > MAX_BUCKETS)
-        nb = MAX_BUCKETS;
-    if (nb < MIN_BUCKETS)
-        nb = MIN_BUCKETS;
+    size_t nb = MAX_BUCKETS;
     /* a short run: one bucket per sample interval */
     if (samples && samples < nb)
         nb = (size_t)samples;
     return nb ? nb : 1;
 }
 
-/* The devices' series of the log (host, rank and device), to size the
- * power chart before filling it. -1 when out of memory. */
-static int power_series(struct chart *c, const llmc_runlog *log, size_t n)
+/* Merges each k neighbouring buckets of every series of c into one, so
+ * that the chart holds at most CHART_POINTS points (and each series at
+ * least MIN_BUCKETS). */
+static void coarsen(struct chart *c)
 {
-    llmc_run_sample x;
-    for (size_t i = 0; i < n; i++) {
-        llmc_run_sample_init(&x, sizeof x);
-        if (llmc_runlog_sample(&x, log, i) != LLMC_OK)
+    size_t drawn = 0, k, nb;
+    for (size_t i = 0; i < c->n; i++)
+        drawn += c->s[i].b != NULL;
+    if (!drawn || drawn * c->nb <= CHART_POINTS)
+        return;
+    k = (drawn * c->nb + CHART_POINTS - 1) / CHART_POINTS;
+    if (c->nb / k < MIN_BUCKETS)
+        k = c->nb / MIN_BUCKETS > 1 ? c->nb / MIN_BUCKETS : 1;
+    if (k <= 1)
+        return;
+    nb = (c->nb + k - 1) / k;
+    for (size_t i = 0; i < c->n; i++) {
+        struct bucket *b = c->s[i].b;
+        if (!b)
             continue;
-        for (size_t d = 0; d < x.device_count; d++)
-            if (!series_of(c, x.host, x.rank, x.device_names[d], NULL))
-                return -1;
+        for (size_t j = 0; j < nb; j++) {
+            struct bucket m = {0};
+            for (size_t q = j * k; q < (j + 1) * k && q < c->nb; q++) {
+                if (!b[q].n)
+                    continue;
+                m.lo = m.n ? fmin(m.lo, b[q].lo) : b[q].lo;
+                m.hi = m.n ? fmax(m.hi, b[q].hi) : b[q].hi;
+                m.sum += b[q].sum;
+                m.n += b[q].n;
+            }
+            b[j] = m;
+        }
     }
-    return 0;
+    c->nb = nb;
 }
 
 static const char *const kind_names[] = {"measured", "estimated",
                                          "forecast", "filled",
                                          "kind not logged"};
 
-static int draw_charts(struct page *p, const llmc_runlog *log,
-                       const llmc_run_totals *f,
-                       const struct llmc__run_facts *facts)
-{
-    size_t n = llmc_runlog_sample_count(log), nfill;
-    struct chart power = {0}, ci = {0}, co2 = {0};
-    struct series *kinds[5] = {0}, *op, *emb;
-    uint64_t no_ci = 0;
-    llmc_run_sample x;
-    char a[64];
-    int rc = -1;
+/* The charts being filled, sample by sample. */
+struct drawing {
+    struct chart power, ci, co2;
+    struct series *kinds[5], *op, *emb;
+    uint64_t no_ci;
+};
 
-    if (!n) {
-        put(p, "<p class=\"note\">No sample was kept (the log was read "
-               "with LLMC_RUNLOG_NO_SAMPLES): there is nothing to draw; "
-               "the tables below hold the figures.</p>");
-        return 0;
+static int drawing_init(struct drawing *d, double t0, double t1,
+                        uint64_t samples)
+{
+    struct chart *all[3] = {&d->power, &d->ci, &d->co2};
+    memset(d, 0, sizeof *d);
+    for (size_t i = 0; i < 3; i++) {
+        all[i]->t0 = t0;
+        all[i]->t1 = t1;
+        all[i]->nb = buckets_for(samples);
     }
-    power.t0 = ci.t0 = co2.t0 = facts->first_unix_s;
-    power.t1 = ci.t1 = co2.t1 = facts->last_unix_s;
-    if (power_series(&power, log, n) != 0)
-        goto done;
-    /* sized now that the series are known; series_of keeps them */
-    power.nb = buckets_for(power.n, f->samples);
-    ci.nb = buckets_for(5, f->samples);
-    co2.nb = buckets_for(2, f->samples);
     for (size_t k = 0; k < 5; k++)
-        if (!(kinds[k] = series_of(&ci, NULL, -1, NULL, kind_names[k])))
-            goto done;
-    if (!(op = series_of(&co2, NULL, -1, NULL, "operational")) ||
-        !(emb = series_of(&co2, NULL, -1, NULL, "embodied")))
-        goto done;
-    for (size_t i = 0; i < n; i++) {
-        double mid;
-        llmc_run_sample_init(&x, sizeof x);
-        if (llmc_runlog_sample(&x, log, i) != LLMC_OK)
+        if (!(d->kinds[k] = series_of(&d->ci, NULL, -1, NULL, kind_names[k])))
+            return -1;
+    if (!(d->op = series_of(&d->co2, NULL, -1, NULL, "operational")) ||
+        !(d->emb = series_of(&d->co2, NULL, -1, NULL, "embodied")))
+        return -1;
+    return 0;
+}
+
+static void drawing_free(struct drawing *d)
+{
+    chart_free(&d->power);
+    chart_free(&d->ci);
+    chart_free(&d->co2);
+}
+
+/* One sample into the charts; -1 when out of memory. */
+static int draw_sample(void *ctx, const llmc_run_sample *x)
+{
+    struct drawing *d = ctx;
+    double mid = x->time_unix_s - x->interval_s / 2;
+
+    for (size_t i = 0; i < x->device_count; i++) {
+        struct series *s;
+        if (isnan(x->device_power_w[i]))
             continue;
-        mid = x.time_unix_s - x.interval_s / 2;
-        for (size_t d = 0; d < x.device_count; d++) {
-            struct series *s;
-            if (isnan(x.device_power_w[d]))
-                continue;
-            if (!(s = series_of(&power, x.host, x.rank, x.device_names[d],
-                                NULL)) ||
-                add(&power, s, mid, x.device_power_w[d]) != 0)
-                goto done;
-        }
-        if (isnan(x.intensity_gco2e_per_kwh)) {
-            no_ci++;
-        } else {
-            size_t k = !x.intensity_kind ? 4
-                       : strcmp(x.intensity_kind, "measured") == 0  ? 0
-                       : strcmp(x.intensity_kind, "estimated") == 0 ? 1
-                       : strcmp(x.intensity_kind, "forecast") == 0  ? 2
-                                                                    : 3;
-            if (add(&ci, kinds[k], mid, x.intensity_gco2e_per_kwh) != 0)
-                goto done;
-        }
-        /* CO2e per bucket here, made cumulative below */
-        if (isfinite(x.operational_kgco2e) &&
-            add(&co2, op, x.time_unix_s, x.operational_kgco2e) != 0)
-            goto done;
-        if (isfinite(x.embodied_kgco2e) &&
-            add(&co2, emb, x.time_unix_s, x.embodied_kgco2e) != 0)
-            goto done;
+        if (!(s = series_of(&d->power, x->host, x->rank, x->device_names[i],
+                            NULL)) ||
+            add(&d->power, s, mid, x->device_power_w[i]) != 0)
+            return -1;
     }
-    /* fill lines price energy after its interval: their CO2e counts at
-     * the end of the interval they price */
-    nfill = llmc__runlog_fill_count(log);
+    if (isnan(x->intensity_gco2e_per_kwh)) {
+        d->no_ci++;
+    } else {
+        size_t k = !x->intensity_kind                             ? 4
+                   : strcmp(x->intensity_kind, "measured") == 0  ? 0
+                   : strcmp(x->intensity_kind, "estimated") == 0 ? 1
+                   : strcmp(x->intensity_kind, "forecast") == 0  ? 2
+                                                                  : 3;
+        if (add(&d->ci, d->kinds[k], mid, x->intensity_gco2e_per_kwh) != 0)
+            return -1;
+    }
+    /* CO2e per bucket here, made cumulative once all are in */
+    if (isfinite(x->operational_kgco2e) &&
+        add(&d->co2, d->op, x->time_unix_s, x->operational_kgco2e) != 0)
+        return -1;
+    if (isfinite(x->embodied_kgco2e) &&
+        add(&d->co2, d->emb, x->time_unix_s, x->embodied_kgco2e) != 0)
+        return -1;
+    return 0;
+}
+
+/* Once every sample is in: the fill lines (their CO2e at the end of the
+ * interval they price; where the samples were not kept, which of them a
+ * fill priced is not known, so the fill's own interval is the filled
+ * intensity), the running sums, and the buckets coarsened. */
+static int drawing_finish(struct drawing *d, const llmc_runlog *log,
+                          int streamed)
+{
+    size_t nfill = llmc__runlog_fill_count(log);
     for (size_t i = 0; i < nfill; i++) {
         struct llmc__run_fill fl;
         llmc__runlog_fill(&fl, log, i);
-        if (add(&co2, op, fl.to_unix_s, fl.operational_kgco2e) != 0)
-            goto done;
+        if (add(&d->co2, d->op, fl.to_unix_s, fl.operational_kgco2e) != 0)
+            return -1;
+        if (streamed && fl.to_unix_s - fl.from_unix_s >= 1e-3 &&
+            add(&d->ci, d->kinds[3], (fl.from_unix_s + fl.to_unix_s) / 2,
+                fl.gco2e_per_kwh) != 0)
+            return -1;
     }
-    for (size_t k = 0; k < co2.n; k++) {
+    for (size_t k = 0; k < d->co2.n; k++) {
         double run = 0;
-        struct series *s = &co2.s[k];
+        struct series *s = &d->co2.s[k];
         if (!s->b)
             continue;
         s->running = 1;
-        for (size_t i = 0; i < co2.nb; i++) {
+        for (size_t i = 0; i < d->co2.nb; i++) {
             run += s->b[i].sum;
             s->b[i] = (struct bucket){run, run, run, 1};
         }
     }
+    coarsen(&d->power);
+    coarsen(&d->ci);
+    return 0;
+}
 
+static void put_drawing(struct page *p, const struct drawing *d,
+                        const llmc_run_totals *f,
+                        const struct llmc__run_facts *facts)
+{
+    char a[64];
     put(p, "<h2>Power per device</h2>");
-    put_chart(p, &power, "power", "Power of each device over time", "W");
+    put_chart(p, &d->power, "power", "Power of each device over time", "W");
     put(p, "<h2>Grid intensity</h2>");
-    put_chart(p, &ci, "intensity",
+    put_chart(p, &d->ci, "intensity",
               "Grid intensity over time, by what the grid said of it",
               "gCO2e/kWh");
     put(p, "<p>Source%s: ", facts->nsource == 1 ? "" : "s");
@@ -536,12 +576,13 @@ static int draw_charts(struct page *p, const llmc_runlog *log,
     put(p, ". Measured, estimated and forecast are what the grid source "
            "said of its value; filled: no intensity was known when the "
            "sample was logged, and a fill line priced it later.");
-    if (no_ci)
-        put(p, " %s samples had no intensity and are not drawn.",
-            num(a, sizeof a, (double)no_ci));
+    if (d->no_ci)
+        put(p, " %s samples had no intensity when logged and are not "
+               "drawn as samples.",
+            num(a, sizeof a, (double)d->no_ci));
     put(p, "</p>");
     put(p, "<h2>Cumulative CO2e</h2>");
-    put_chart(p, &co2, "co2e", "Cumulative CO2e, operational and embodied",
+    put_chart(p, &d->co2, "co2e", "Cumulative CO2e, operational and embodied",
               "kgCO2e");
     if (f->operational_unknown_reason) {
         put(p, "<p class=\"note\">The operational line holds the priced "
@@ -554,11 +595,79 @@ static int draw_charts(struct page *p, const llmc_runlog *log,
         put_text(p, f->embodied_note);
         put(p, "</p>");
     }
-    rc = 0;
-done:
-    chart_free(&power);
-    chart_free(&ci);
-    chart_free(&co2);
+}
+
+/* The charts of log: from its samples, or, for a log read without them,
+ * from its files read again sample by sample (*facts then become those
+ * of that reading, which keeps them; *again holds it, for the caller to
+ * free). LLMC_OK, LLMC_ENOMEM, or the failure of the reading. */
+static int draw_charts(struct page *p, const llmc_runlog *log,
+                       const llmc_run_totals *f,
+                       struct llmc__run_facts *facts, llmc_runlog **again)
+{
+    size_t n = llmc_runlog_sample_count(log), npaths;
+    const char *const *paths;
+    struct drawing d;
+    llmc_run_totals g;
+    double pue;
+    int rc = LLMC_OK;
+
+    npaths = llmc__runlog_paths(&paths, &pue, log);
+    if (!n && !npaths) {
+        put(p, "<p class=\"note\">No sample was kept (the log was read "
+               "with LLMC_RUNLOG_NO_SAMPLES from a file that cannot be "
+               "read again, a pipe): there is nothing to draw; the tables "
+               "below hold the figures.</p>");
+        return LLMC_OK;
+    }
+    if (drawing_init(&d, facts->first_unix_s, facts->last_unix_s,
+                     f->samples) != 0) {
+        drawing_free(&d);
+        return LLMC_ENOMEM;
+    }
+    if (n) {
+        for (size_t i = 0; i < n && rc == LLMC_OK; i++) {
+            llmc_run_sample x;
+            llmc_run_sample_init(&x, sizeof x);
+            if (llmc_runlog_sample(&x, log, i) == LLMC_OK &&
+                draw_sample(&d, &x) != 0)
+                rc = LLMC_ENOMEM;
+        }
+    } else {
+        /* the memory of the processes, not of the samples: a month of a
+         * job is drawn without keeping it */
+        rc = llmc__runlog_read_each(again, paths, npaths, pue, draw_sample,
+                                    &d);
+        if (rc != LLMC_OK && rc != LLMC_ENOMEM) {
+            put(p, "<p class=\"note\">Not drawn: the logs could not be read "
+                   "again: ");
+            put_text(p, llmc_last_error());
+            put(p, "; the tables below hold the figures as first "
+                   "read.</p>");
+            drawing_free(&d);
+            return LLMC_OK;
+        }
+        llmc_run_totals_init(&g, sizeof g);
+        if (rc == LLMC_OK &&
+            (llmc_runlog_totals(&g, *again, NULL) != LLMC_OK ||
+             g.samples != f->samples || g.fill_lines != f->fill_lines)) {
+            put(p, "<p class=\"note\">Not drawn: the logs changed after "
+                   "they were read (%llu samples then, %llu now); the "
+                   "tables below hold the figures as first read.</p>",
+                (unsigned long long)f->samples,
+                (unsigned long long)g.samples);
+            drawing_free(&d);
+            return LLMC_OK;
+        }
+        if (rc == LLMC_OK)
+            llmc__runlog_facts(facts, *again);
+    }
+    if (rc == LLMC_OK &&
+        drawing_finish(&d, n ? log : *again, !n) != 0)
+        rc = LLMC_ENOMEM;
+    if (rc == LLMC_OK)
+        put_drawing(p, &d, f, facts);
+    drawing_free(&d);
     return rc;
 }
 
@@ -744,13 +853,13 @@ done:
 }
 
 static void put_windows(struct page *p, const struct llmc__run_facts *facts,
-                        size_t nsamples)
+                        int read_whole)
 {
     char prefix[200], a[64];
     put(p, "<h2>By window</h2>");
     if (!facts->nwindow) {
         put(p, "<p class=\"note\">%s</p>",
-            nsamples ? "The logs hold no named window "
+            read_whole ? "The logs hold no named window "
                        "(llmc_tracker_window_begin)."
                      : "Windows are read with the samples; this log was "
                        "read without them.");
@@ -979,6 +1088,7 @@ static int render(char **out, const llmc_runlog *log, const json_t *tracker)
 {
     struct page p = {0};
     struct llmc__run_facts facts;
+    llmc_runlog *again = NULL; /* the log read again to draw it */
     llmc_run_totals f;
     char a[64], b[64], c[64];
     int rc;
@@ -1005,12 +1115,11 @@ static int render(char **out, const llmc_runlog *log, const json_t *tracker)
         put(&p, "</p>");
     }
     put_summary(&p, &f);
-    if (draw_charts(&p, log, &f, &facts) != 0)
-        p.nomem = 1;
-    if ((rc = put_phases(&p, log)) != LLMC_OK ||
+    if ((rc = draw_charts(&p, log, &f, &facts, &again)) != LLMC_OK ||
+        (rc = put_phases(&p, log)) != LLMC_OK ||
         (rc = put_streams(&p, log)) != LLMC_OK)
         goto fail;
-    put_windows(&p, &facts, llmc_runlog_sample_count(log));
+    put_windows(&p, &facts, llmc_runlog_sample_count(log) || again);
     put_projection(&p, tracker);
     put_assumptions(&p, &f, &facts, tracker);
     put(&p, "<p class=\"note\">Written by libllmcarbon %s. Figures: "
@@ -1021,9 +1130,11 @@ static int render(char **out, const llmc_runlog *log, const json_t *tracker)
         rc = LLMC_ENOMEM;
         goto fail;
     }
+    llmc_runlog_free(again);
     *out = p.buf;
     return LLMC_OK;
 fail:
+    llmc_runlog_free(again);
     free(p.buf);
     return rc == LLMC_ENOMEM || p.nomem
                ? llmc__fail(LLMC_ENOMEM, "out of memory writing the HTML "

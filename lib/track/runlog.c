@@ -165,6 +165,14 @@ struct llmc_runlog {
     size_t nmeter, capmeter;
     struct llmc__run_window *window;
     size_t nwindow, capwindow;
+    /* reading for a report that draws without keeping samples: each is
+     * handed every sample counted; a log read without samples keeps its
+     * paths (regular files only) and PUE to be read so again */
+    llmc__sample_fn each;
+    void *each_ctx;
+    char **again_paths;
+    size_t nagain_paths;
+    double pue_override;
     char problem[400];
     /* after matching the fills: what no fill prices */
     double unpriced_j;
@@ -856,7 +864,28 @@ static int keep_window(llmc_runlog *s, const json_t *j)
     return 0;
 }
 
-/* Keeps x, a sample of the line j, for llmc_runlog_sample: with its
+/* The public view of sample x. */
+static void sample_view(llmc_run_sample *v, const llmc_runlog *log,
+                        const struct sample *x)
+{
+    *v = (llmc_run_sample){
+        .size = sizeof *v, .time_unix_s = x->time_unix_s,
+        .interval_s = x->interval_s, .energy_j = x->energy_j,
+        .power_w = x->interval_s > 0 ? x->energy_j / x->interval_s : NAN,
+        .intensity_gco2e_per_kwh = x->intensity,
+        .operational_kgco2e = x->kgco2e, .embodied_kgco2e = x->embodied,
+        .host = log->who[x->who].host, .rank = log->who[x->who].rank,
+        .pid = x->pid, .phase = log->phase[x->phase].name, .step = x->step,
+        .tokens = x->tokens, .device_count = x->ndev,
+        .device_names = x->ndev ? &log->dev_name[x->dev_first] : NULL,
+        .device_power_w = x->ndev ? &log->dev_power_w[x->dev_first] : NULL,
+        .intensity_kind = llmc__ci_kind_name(x->kind),
+        .intensity_source =
+            x->source < log->nsource ? log->source[x->source].spec : NULL};
+}
+
+/* Keeps x, a sample of the line j, for llmc_runlog_sample (or hands it
+ * to s->each, keeping nothing): with its
  * step, tokens, intensity and devices, which the totals do not read. */
 static int keep_sample(llmc_runlog *s, const json_t *j, struct sample x)
 {
@@ -865,9 +894,6 @@ static int keep_sample(llmc_runlog *s, const json_t *j, struct sample x)
     const json_t *ci = json_object_get(j, "intensity_gco2e_per_kwh");
     void *p = s->sample;
 
-    if (grow(&p, &s->capsample, s->nsample, sizeof *s->sample) != 0)
-        return out_of_memory();
-    s->sample = p;
     x.intensity = json_is_number(ci) ? json_number_value(ci) : NAN;
     x.step = json_is_integer(step) && json_integer_value(step) > 0
                  ? (uint64_t)json_integer_value(step)
@@ -876,6 +902,17 @@ static int keep_sample(llmc_runlog *s, const json_t *j, struct sample x)
     x.kind = kind_of(json_string_value(json_object_get(j, "intensity_kind")));
     if (devices_of(s, &x, j) != 0 || assumed(s, &x, j) != 0)
         return out_of_memory();
+    if (s->each) {
+        llmc_run_sample v;
+        int rc;
+        sample_view(&v, s, &x);
+        rc = s->each(s->each_ctx, &v);
+        s->ndev = 0; /* the next line's devices take the same room */
+        return rc == 0 ? LLMC_OK : out_of_memory();
+    }
+    if (grow(&p, &s->capsample, s->nsample, sizeof *s->sample) != 0)
+        return out_of_memory();
+    s->sample = p;
     s->sample[s->nsample++] = x;
     return LLMC_OK;
 }
@@ -935,7 +972,7 @@ static int read_sample(llmc_runlog *s, const json_t *j, const char *path,
         return out_of_memory();
     if ((rc = resumed_of(s, j, (size_t)w, pid, path, lineno)) != LLMC_OK)
         return rc;
-    if (!s->no_samples &&
+    if ((!s->no_samples || s->each) &&
         (rc = keep_sample(
              s, j,
              (struct sample){
@@ -1055,8 +1092,9 @@ static int read_line(llmc_runlog *s, const char *line, size_t n, FILE *f,
         /* a named window's totals (sinks.c): its energy and CO2e are
          * those of the samples around it, counted there; kept with the
          * samples for the reports that show windows */
-        rc = s->no_samples || keep_window(s, j) == 0 ? LLMC_OK
-                                                     : out_of_memory();
+        rc = (s->no_samples && !s->each) || keep_window(s, j) == 0
+                 ? LLMC_OK
+                 : out_of_memory();
     else
         rc = llmc__fail(LLMC_ENOTSUP,
                         "%s:%zu: a line of type %s%s%s, which this llmcarbon "
@@ -1292,6 +1330,9 @@ LLMC_API void llmc_runlog_free(llmc_runlog *log)
     free(log->pue);
     free(log->meter);
     free(log->window);
+    for (size_t i = 0; i < log->nagain_paths; i++)
+        free(log->again_paths[i]);
+    free(log->again_paths);
     free(log->dev_name);
     free(log->dev_power_w);
     free(log->sample);
@@ -1312,10 +1353,56 @@ LLMC_API int llmc_runlog_read(llmc_runlog **out, const char *const *paths,
     return llmc_runlog_read_flags(out, paths, npaths, grid, pue, 0);
 }
 
+/* The paths of a log read without samples, kept to read it again for a
+ * report that draws it: none when one is not a regular file (a pipe reads
+ * once). -1 when out of memory. */
+static int keep_paths(llmc_runlog *s, const char *const *paths, size_t n)
+{
+    struct stat st;
+    for (size_t i = 0; i < n; i++)
+        if (stat(paths[i], &st) != 0 || !S_ISREG(st.st_mode))
+            return 0;
+    if (!(s->again_paths = calloc(n, sizeof *s->again_paths)))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!(s->again_paths[i] = llmc__strdup(paths[i])))
+            return -1;
+        s->nagain_paths++;
+    }
+    return 0;
+}
+
+static int read_runlog(llmc_runlog **out, const char *const *paths,
+                       size_t npaths, llmc_grid *grid, double pue,
+                       unsigned flags, llmc__sample_fn each, void *each_ctx);
+
 LLMC_API int llmc_runlog_read_flags(llmc_runlog **out,
                                     const char *const *paths, size_t npaths,
                                     llmc_grid *grid, double pue,
                                     unsigned flags)
+{
+    return read_runlog(out, paths, npaths, grid, pue, flags, NULL, NULL);
+}
+
+int llmc__runlog_read_each(llmc_runlog **out, const char *const *paths,
+                           size_t npaths, double pue, llmc__sample_fn each,
+                           void *ctx)
+{
+    return read_runlog(out, paths, npaths, NULL, pue,
+                       LLMC_RUNLOG_NO_SAMPLES, each, ctx);
+}
+
+size_t llmc__runlog_paths(const char *const **out_paths, double *out_pue,
+                          const llmc_runlog *log)
+{
+    *out_paths = (const char *const *)log->again_paths;
+    *out_pue = log->pue_override;
+    return log->nagain_paths;
+}
+
+static int read_runlog(llmc_runlog **out, const char *const *paths,
+                       size_t npaths, llmc_grid *grid, double pue,
+                       unsigned flags, llmc__sample_fn each, void *each_ctx)
 {
     struct llmc__error_saved saved;
     llmc_runlog *s;
@@ -1346,6 +1433,9 @@ LLMC_API int llmc_runlog_read_flags(llmc_runlog **out,
     llmc__error_save(&saved);
     s->nlogs = npaths;
     s->no_samples = (flags & LLMC_RUNLOG_NO_SAMPLES) != 0;
+    s->each = each;
+    s->each_ctx = each_ctx;
+    s->pue_override = pue;
     s->paths = paths;
     for (size_t i = 0; i < npaths && rc == LLMC_OK; i++) {
         s->file = i;
@@ -1363,8 +1453,11 @@ LLMC_API int llmc_runlog_read_flags(llmc_runlog **out,
     s->paths = NULL;
     if (rc == LLMC_OK && !s->no_samples)
         mark_filled(s);
-    if (rc == LLMC_OK && (match_fills(s) != 0 || conclude(s, grid) != 0))
+    if (rc == LLMC_OK && (match_fills(s) != 0 || conclude(s, grid) != 0 ||
+                          (s->no_samples && !each &&
+                           keep_paths(s, paths, npaths) != 0)))
         rc = out_of_memory();
+    s->each = NULL;
     if (rc != LLMC_OK) {
         llmc_runlog_free(s);
         return rc;
@@ -1580,20 +1673,7 @@ LLMC_API int llmc_runlog_sample(llmc_run_sample *out,
                           "how many there are",
                           index, log->nsample);
     x = &log->sample[index];
-    full = (llmc_run_sample){
-        .size = sizeof full, .time_unix_s = x->time_unix_s,
-        .interval_s = x->interval_s, .energy_j = x->energy_j,
-        .power_w = x->interval_s > 0 ? x->energy_j / x->interval_s : NAN,
-        .intensity_gco2e_per_kwh = x->intensity,
-        .operational_kgco2e = x->kgco2e, .embodied_kgco2e = x->embodied,
-        .host = log->who[x->who].host, .rank = log->who[x->who].rank,
-        .pid = x->pid, .phase = log->phase[x->phase].name, .step = x->step,
-        .tokens = x->tokens, .device_count = x->ndev,
-        .device_names = x->ndev ? &log->dev_name[x->dev_first] : NULL,
-        .device_power_w = x->ndev ? &log->dev_power_w[x->dev_first] : NULL,
-        .intensity_kind = llmc__ci_kind_name(x->kind),
-        .intensity_source =
-            x->source < log->nsource ? log->source[x->source].spec : NULL};
+    sample_view(&full, log, x);
     return llmc__versioned_copy(out, &full, sizeof full, SAMPLE_MIN,
                                 "llmc_run_sample");
 }

@@ -56,6 +56,21 @@ struct llmc__run_facts {
     double first_unix_s, last_unix_s; /* NaN without a sample */
 };
 void llmc__runlog_facts(struct llmc__run_facts *out, const llmc_runlog *log);
+/* A sample handed over as it is read: 0 to go on, else the reading stops
+ * (out of memory). */
+typedef int (*llmc__sample_fn)(void *ctx, const llmc_run_sample *sample);
+/* llmc_runlog_read_flags with LLMC_RUNLOG_NO_SAMPLES, handing each sample
+ * counted to each as it is read (its strings and arrays live until the
+ * call returns), and keeping the facts above as a reading with samples
+ * does: a month of samples drawn in the memory of its processes. */
+int llmc__runlog_read_each(llmc_runlog **out, const char *const *paths,
+                           size_t npaths, double pue, llmc__sample_fn each,
+                           void *ctx);
+/* The paths and PUE override of a log read without samples, to read it
+ * again with llmc__runlog_read_each; 0 when it cannot be (a path that is
+ * not a regular file, or a log read with its samples). */
+size_t llmc__runlog_paths(const char *const **out_paths, double *out_pue,
+                          const llmc_runlog *log);
 size_t llmc__runlog_fill_count(const llmc_runlog *log);
 void llmc__runlog_fill(struct llmc__run_fill *out, const llmc_runlog *log,
                        size_t index);
