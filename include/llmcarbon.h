@@ -746,6 +746,12 @@ typedef struct llmc_run_sample {
     size_t device_count;              /* the meters' channels              */
     const char *const *device_names;  /* device_count names                */
     const double *device_power_w;     /* NaN: not counted by this process  */
+    /* what the grid said of the intensity: "measured", "estimated",
+     * "forecast", or "filled" (none when logged; a fill line priced the
+     * energy later, at intensity_gco2e_per_kwh); NULL when unknown (no
+     * intensity, or a log older than the key) */
+    const char *intensity_kind;
+    const char *intensity_source;     /* the grid spec; NULL when unnamed  */
 } llmc_run_sample;
 
 /* A process that took over from a checkpoint, as its lines say. */
@@ -822,6 +828,29 @@ LLMC_API int llmc_runlog_sample(llmc_run_sample *out,
 /* The report as one JSON object, as `llmcarbon report --json` prints it
  * (release with llmc_free). */
 LLMC_API int llmc_runlog_report_json(char **out_json, const llmc_runlog *log);
+/* The report as one self-contained HTML page (release with llmc_free):
+ * inline SVG charts and CSS, no script and no address of any kind, so it
+ * opens offline and prints. It draws the power of each device, the grid
+ * intensity (measured, estimated, forecast or filled, with its source)
+ * and the cumulative CO2e over time, and tables and bars of energy and
+ * CO2e by phase, window, rank and node, and the assumptions; every figure
+ * is one of llmc_run_totals, written as `llmcarbon report` writes it,
+ * "unknown" with its reason where not known. A long run's series are cut
+ * into at most 1,000 time buckets, each drawn as its mean within a band
+ * from its lowest to its highest sample (a one-sample spike stays), and
+ * the page says so. A log read with LLMC_RUNLOG_NO_SAMPLES is read again
+ * from its files, sample by sample, to draw it in the memory of its
+ * processes (tables only, saying why, where a file changed or is a pipe).
+ * flags: 0 (LLMC_EINVAL otherwise). Errors: LLMC_EINVAL, LLMC_ENOMEM. */
+LLMC_API int llmc_runlog_report_html(char **out_html, const llmc_runlog *log,
+                                     unsigned flags);
+/* The page of llmc_runlog_report_html for a tracker that writes a log
+ * (log=FILE): its log as written so far (what is queued is written
+ * first), with the projection against target_tokens and the embodied
+ * carbon's source from the tracker's own report. LLMC_ENODATA for a
+ * tracker without log=FILE (its totals are in llmc_tracker_report_json),
+ * LLMC_ESTATE before the start; the errors of llmc_runlog_read. */
+LLMC_API int llmc_tracker_report_html(char **out_html, llmc_tracker *tracker);
 
 #ifdef __cplusplus
 }

@@ -349,6 +349,16 @@ public:
         llmc_free(text);
         return s;
     }
+    // Its log drawn as one HTML page (llmc_tracker_report_html(3)); an
+    // error with LLMC_ENODATA for a tracker without log=FILE.
+    std::string report_html() const
+    {
+        char *text = nullptr;
+        detail::check(llmc_tracker_report_html(&text, h_.get()));
+        std::string s(text);
+        llmc_free(text);
+        return s;
+    }
     // Prometheus text 0.0.4, or OpenMetrics 1.0 with LLMC_METRICS_OPENMETRICS
     // in flags (llmc_tracker_metrics_text(3)).
     std::string metrics_text(unsigned flags = 0) const
@@ -475,6 +485,15 @@ public:
     {
         char *text = nullptr;
         detail::check(llmc_runlog_report_json(&text, h_.get()));
+        std::string s(text);
+        llmc_free(text);
+        return s;
+    }
+    // The run as one self-contained HTML page (llmc_runlog_report_html(3)).
+    std::string report_html() const
+    {
+        char *text = nullptr;
+        detail::check(llmc_runlog_report_html(&text, h_.get(), 0));
         std::string s(text);
         llmc_free(text);
         return s;

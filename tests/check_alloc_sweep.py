@@ -416,6 +416,9 @@ def main():
                                 "run.jsonl"]),
         Case("report-compare-json", ["report", "--compare", "--json",
                                      "run.jsonl", "run.jsonl"]),
+        # each allocation of the reading and the drawing failed refuses,
+        # or leaves the text as it was (the page beside the log)
+        Case("report-html", ["report", "--html", "page.html", "run.jsonl"]),
     ]
     if args.only:
         cases = [c for c in cases if args.only in c.name]
@@ -428,8 +431,9 @@ def main():
         sweep.prepare()
         for case in cases:
             if case.name.startswith("report"):
-                case.argv = [os.path.join(sweep.seed, "run.jsonl")
-                             if a == "run.jsonl" else a for a in case.argv]
+                case.argv = [os.path.join(sweep.seed, a)
+                             if a.endswith((".jsonl", ".html")) else a
+                             for a in case.argv]
             sweep.reference(case)
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             for case in cases:

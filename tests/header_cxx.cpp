@@ -229,6 +229,8 @@ int main()
         EXPECT(log.phases().size() == 1 && log.phases()[0] == "train");
         EXPECT(log.sample(1).power_w == 60000.0);
         EXPECT(log.warnings().empty() && log.resumes().empty());
+        EXPECT(log.report_html().find("data-figure=\"samples\">2<") !=
+               std::string::npos);
         try {
             log.totals("eval");
             return 1;

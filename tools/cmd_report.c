@@ -8,17 +8,22 @@
  * command line and prints what it read. A figure that is not fully known
  * is printed as unknown, with its reason, never as a partial sum.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "tables.h"
 
 static const char help[] =
-    "usage: llmcarbon report LOG... [--grid SPEC] [--pue X] [--json]\n"
+    "usage: llmcarbon report LOG... [--grid SPEC] [--pue X] [--json] "
+    "[--html FILE]\n"
     "       llmcarbon report --slurm-job JOBID|DIR [--grid SPEC] [--pue X] "
     "[--json]\n"
     "       llmcarbon report --compare A.jsonl B.jsonl [--json]\n"
@@ -47,7 +52,12 @@ static const char help[] =
     "llmcarbon run --csv, a header when FILE is new); --csv-samples FILE\n"
     "writes one row per sample line, with a power column per device.\n"
     "--compare puts two runs side by side (A, then B after 'vs', or two\n"
-    "logs), with B's change against A's, absolute and in percent.\n";
+    "logs), with B's change against A's, absolute and in percent.\n"
+    "--html FILE also writes the report as one self-contained HTML page\n"
+    "(inline charts, nothing fetched, printable): power per device, grid\n"
+    "intensity and cumulative CO2e over time, energy and CO2e by phase,\n"
+    "window, rank and node, and the assumptions. FILE is replaced whole or\n"
+    "not at all.\n";
 
 static int out_of_memory(void)
 {
@@ -217,6 +227,95 @@ static void print_warnings(const llmc_runlog *log)
     }
 }
 
+/* Writes len bytes of text to fd: 0, or the errno of the failure. */
+static int write_all(int fd, const char *text, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, text + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? errno : EIO;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+/* The page into a regular file, whole or not at all: written beside it
+ * under a temporary name, then renamed over it (over the target of a
+ * symbolic link, which stays). 0, or the errno of the failure. */
+static int replace_file(const char *path, const char *html)
+{
+    char *tmp;
+    int fd, err = 0;
+
+    if (!(tmp = malloc(strlen(path) + 16)))
+        return ENOMEM;
+    sprintf(tmp, "%s.tmp.XXXXXX", path);
+    if ((fd = mkstemp(tmp)) < 0) {
+        err = errno;
+        free(tmp);
+        return err;
+    }
+    err = write_all(fd, html, strlen(html));
+    /* a page the disk did not take is not a page; mkstemp's 0600 gives
+     * way to what the umask allows a new file */
+    if (!err && fsync(fd) != 0)
+        err = errno;
+    if (!err) {
+        mode_t mask = umask(0);
+        umask(mask);
+        if (fchmod(fd, 0666 & ~mask) != 0)
+            err = errno;
+    }
+    if (close(fd) != 0 && !err)
+        err = errno;
+    if (!err && rename(tmp, path) != 0)
+        err = errno;
+    if (err)
+        unlink(tmp);
+    free(tmp);
+    return err;
+}
+
+/* The page into path: a regular file (or none yet) is replaced whole or
+ * not at all; anything else that exists (a device, a pipe: /dev/stdout)
+ * is written into, since renaming over it would replace the device
+ * itself; a directory is refused. */
+static int write_html(const llmc_runlog *log, const char *path)
+{
+    struct stat st;
+    char *html, *target = NULL;
+    int rc, err;
+
+    if ((rc = llmc_runlog_report_html(&html, log, 0)) != LLMC_OK)
+        return failed(rc);
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        int fd = S_ISDIR(st.st_mode)
+                     ? (errno = EISDIR, -1)
+                     : open(path, O_WRONLY | O_TRUNC | O_NOCTTY | O_CLOEXEC);
+        err = fd < 0 ? errno : write_all(fd, html, strlen(html));
+        if (fd >= 0 && close(fd) != 0 && !err)
+            err = errno;
+    } else {
+        if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+            target = realpath(path, NULL);
+        err = replace_file(target ? target : path, html);
+        free(target);
+    }
+    llmc_free(html);
+    if (err == ENOMEM)
+        return out_of_memory();
+    if (err) {
+        fprintf(stderr, "llmcarbon report: --html '%s': %s; the file was "
+                        "left as it was\n",
+                path, strerror(err));
+        return CLI_FAILED;
+    }
+    return CLI_OK;
+}
+
 static int print_json(const llmc_runlog *log)
 {
     char *text;
@@ -236,6 +335,7 @@ static int print_json(const llmc_runlog *log)
 int cmd_report(int argc, char **argv)
 {
     const char *grid_spec = NULL, *pue_text = NULL, *slurm_job = NULL;
+    const char *html_path = NULL;
     const char **logs = NULL;
     char **job_logs = NULL;
     size_t njob_logs = 0;
@@ -257,6 +357,7 @@ int cmd_report(int argc, char **argv)
             {"csv", required_argument, NULL, 'c'},
             {"csv-samples", required_argument, NULL, 'S'},
             {"compare", no_argument, NULL, 'C'},
+            {"html", required_argument, NULL, 'H'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -284,15 +385,17 @@ int cmd_report(int argc, char **argv)
                 csv_samples = optarg;
             else if (c == 'C')
                 compare = 1;
+            else if (c == 'H')
+                html_path = optarg;
         }
         /* the paths as given: one per rank, thousands in a large job */
         logs = (const char **)(argv + optind);
         nlogs = optind < argc ? (size_t)(argc - optind) : 0;
     }
-    if (compare && (slurm_job || csv_path || csv_samples))
+    if (compare && (slurm_job || csv_path || csv_samples || html_path))
         return cli_usage("report", "--compare prints two runs side by side; "
-                         "give it logs only (without --slurm-job, --csv or "
-                         "--csv-samples)");
+                         "give it logs only (without --slurm-job, --csv, "
+                         "--csv-samples or --html)");
     if (slurm_job && nlogs > 0)
         return cli_usage("report", "--slurm-job reads the job's own logs; "
                          "give it or LOG..., not both");
@@ -319,7 +422,8 @@ int cmd_report(int argc, char **argv)
         return rc;
     }
     /* the totals only: memory that grows with the ranks, not the lines;
-     * the tables read the samples (the intensity, one row each) */
+     * the tables read the samples (the intensity, one row each), and the
+     * page reads the logs again to draw them, in the same memory */
     rc = llmc_runlog_read_flags(&log, logs, nlogs, g, pue,
                                 csv_path || csv_samples
                                     ? 0
@@ -356,6 +460,8 @@ int cmd_report(int argc, char **argv)
     }
     if (rc == CLI_OK && csv_samples)
         rc = report_csv_samples(csv_samples, log);
+    if (rc == CLI_OK && html_path)
+        rc = write_html(log, html_path);
     report_slurm_free(job_logs, njob_logs);
     llmc_runlog_free(log);
     return rc;

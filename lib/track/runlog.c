@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 
 #include "../core/internal.h"
 #include "../core/json.h"
+#include "runlog.h"
 
 /* What a line may hold: beyond these it is damaged, not big. */
 #define MAX_ENERGY_J 1e15          /* one process, 3 MW for ten years */
@@ -51,6 +53,7 @@ struct span {
     uint64_t stream; /* host, pid and rank */
     double from_s, to_s, energy_j;
     size_t who;
+    double gco2e_per_kwh, kgco2e; /* a fill's price; 0 for the unpriced */
 };
 
 /* A fill line with an empty interval prices energy a resumed run took
@@ -108,6 +111,8 @@ struct sample {
     json_int_t pid;
     uint64_t step, tokens;
     size_t who, phase, dev_first, ndev;
+    unsigned source;    /* index into the sources; UINT_MAX none named */
+    unsigned char kind; /* enum llmc__ci_kind */
 };
 
 struct llmc_runlog {
@@ -150,6 +155,24 @@ struct llmc_runlog {
     size_t ndev, capdev;
     char **names;
     size_t nnames, capnames;
+    /* what the kept samples assumed: their grids, PUEs and meters, and
+     * the named windows' lines */
+    struct llmc__run_source *source;
+    size_t nsource, capsource;
+    double *pue;
+    size_t npue, cappue;
+    struct llmc__run_meter *meter;
+    size_t nmeter, capmeter;
+    struct llmc__run_window *window;
+    size_t nwindow, capwindow;
+    /* reading for a report that draws without keeping samples: each is
+     * handed every sample counted; a log read without samples keeps its
+     * paths (regular files only) and PUE to be read so again */
+    llmc__sample_fn each;
+    void *each_ctx;
+    char **again_paths;
+    size_t nagain_paths;
+    double pue_override;
     char problem[400];
     /* after matching the fills: what no fill prices */
     double unpriced_j;
@@ -666,7 +689,7 @@ static int read_fill(llmc_runlog *s, const json_t *j, const char *path,
         return out_of_memory();
     s->filled = p;
     s->filled[s->nfilled++] = (struct span){stream_of(host, pid, rank), from,
-                                            to, e, (size_t)w};
+                                            to, e, (size_t)w, ci, op};
     s->fills++;
     s->filled_energy_j += e;
     s->filled_kgco2e += op;
@@ -715,7 +738,154 @@ static int devices_of(llmc_runlog *s, struct sample *out, const json_t *j)
     return 0;
 }
 
-/* Keeps x, a sample of the line j, for llmc_runlog_sample: with its
+static double number_or_nan(const json_t *j, const char *key)
+{
+    const json_t *v = json_object_get(j, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static unsigned char kind_of(const char *name)
+{
+    if (!name)
+        return LLMC__CI_UNKNOWN;
+    if (strcmp(name, "measured") == 0)
+        return LLMC__CI_MEASURED;
+    if (strcmp(name, "estimated") == 0)
+        return LLMC__CI_ESTIMATED;
+    if (strcmp(name, "forecast") == 0)
+        return LLMC__CI_FORECAST;
+    return LLMC__CI_UNKNOWN;
+}
+
+/* What the sample line j assumed: its grid (x->source), its PUE and its
+ * meters, each kept once for the run. -1 when out of memory. */
+static int assumed(llmc_runlog *s, struct sample *x, const json_t *j)
+{
+    const char *spec = json_string_value(json_object_get(j, "intensity_source"));
+    const char *basis = json_string_value(json_object_get(j, "intensity_basis"));
+    const json_t *pue = json_object_get(j, "pue"), *meters, *m;
+    size_t i, k;
+    void *p;
+
+    x->source = UINT_MAX;
+    if (spec) {
+        if (!basis)
+            basis = "unspecified";
+        for (k = 0; k < s->nsource; k++)
+            if (strcmp(s->source[k].spec, spec) == 0 &&
+                strcmp(s->source[k].basis, basis) == 0)
+                break;
+        if (k == s->nsource) {
+            p = s->source;
+            if (k >= UINT_MAX ||
+                grow(&p, &s->capsource, s->nsource, sizeof *s->source) != 0)
+                return -1;
+            s->source = p;
+            s->source[k] = (struct llmc__run_source){name_of(s, spec),
+                                                    name_of(s, basis), 0};
+            if (!s->source[k].spec || !s->source[k].basis)
+                return -1;
+            s->nsource++;
+        }
+        s->source[k].samples++;
+        x->source = (unsigned)k;
+    }
+    if (json_is_number(pue)) {
+        double v = json_number_value(pue);
+        for (k = 0; k < s->npue && s->pue[k] != v; k++)
+            ;
+        if (k == s->npue) {
+            p = s->pue;
+            if (grow(&p, &s->cappue, s->npue, sizeof *s->pue) != 0)
+                return -1;
+            s->pue = p;
+            s->pue[s->npue++] = v;
+        }
+    }
+    meters = json_object_get(j, "meters");
+    json_array_foreach(meters, i, m) {
+        const char *name = json_string_value(json_object_get(m, "name"));
+        const char *method = json_string_value(json_object_get(m, "method"));
+        if (!name)
+            continue;
+        if (!method)
+            method = "unknown";
+        for (k = 0; k < s->nmeter; k++)
+            if (strcmp(s->meter[k].name, name) == 0 &&
+                strcmp(s->meter[k].method, method) == 0)
+                break;
+        if (k < s->nmeter)
+            continue;
+        p = s->meter;
+        if (grow(&p, &s->capmeter, s->nmeter, sizeof *s->meter) != 0)
+            return -1;
+        s->meter = p;
+        s->meter[k] = (struct llmc__run_meter){name_of(s, name),
+                                              name_of(s, method)};
+        if (!s->meter[k].name || !s->meter[k].method)
+            return -1;
+        s->nmeter++;
+    }
+    return 0;
+}
+
+/* A named window's line, kept with the samples (a line seen before is
+ * kept once). */
+static int keep_window(llmc_runlog *s, const json_t *j)
+{
+    const char *name = json_string_value(json_object_get(j, "window"));
+    const char *host = json_string_value(json_object_get(j, "host"));
+    const json_t *r = json_object_get(j, "rank");
+    struct llmc__run_window w;
+    void *p = s->window;
+
+    if (!name || !host)
+        return 0; /* not a window the page can name */
+    w = (struct llmc__run_window){
+        .rank = json_is_integer(r) ? (long long)json_integer_value(r) : -1,
+        .begin_unix_s = number_or_nan(j, "begin_unix_s"),
+        .end_unix_s = number_or_nan(j, "end_unix_s"),
+        .energy_j = number_or_nan(j, "energy_j"),
+        .operational_kgco2e = number_or_nan(j, "operational_kgco2e"),
+        .embodied_kgco2e = number_or_nan(j, "embodied_kgco2e"),
+        .total_kgco2e = number_or_nan(j, "total_kgco2e")};
+    for (size_t k = 0; k < s->nwindow; k++)
+        if (strcmp(s->window[k].name, name) == 0 &&
+            strcmp(s->window[k].host, host) == 0 &&
+            s->window[k].rank == w.rank &&
+            s->window[k].begin_unix_s == w.begin_unix_s)
+            return 0;
+    if (grow(&p, &s->capwindow, s->nwindow, sizeof *s->window) != 0)
+        return -1;
+    s->window = p;
+    if (!(w.name = name_of(s, name)) || !(w.host = name_of(s, host)))
+        return -1;
+    s->window[s->nwindow++] = w;
+    return 0;
+}
+
+/* The public view of sample x. */
+static void sample_view(llmc_run_sample *v, const llmc_runlog *log,
+                        const struct sample *x)
+{
+    *v = (llmc_run_sample){
+        .size = sizeof *v, .time_unix_s = x->time_unix_s,
+        .interval_s = x->interval_s, .energy_j = x->energy_j,
+        .power_w = x->interval_s > 0 ? x->energy_j / x->interval_s : NAN,
+        .intensity_gco2e_per_kwh = x->intensity,
+        .operational_kgco2e = x->kgco2e, .embodied_kgco2e = x->embodied,
+        .host = log->who[x->who].host, .rank = log->who[x->who].rank,
+        .pid = x->pid, .phase = log->phase[x->phase].name, .step = x->step,
+        .tokens = x->tokens, .device_count = x->ndev,
+        .device_names = x->ndev ? &log->dev_name[x->dev_first] : NULL,
+        .device_power_w = x->ndev ? &log->dev_power_w[x->dev_first] : NULL,
+        .intensity_kind = llmc__ci_kind_name(x->kind),
+        .intensity_source =
+            x->source < log->nsource ? log->source[x->source].spec : NULL};
+}
+
+/* Keeps x, a sample of the line j, for llmc_runlog_sample (or hands it
+ * to s->each, keeping nothing): with its
  * step, tokens, intensity and devices, which the totals do not read. */
 static int keep_sample(llmc_runlog *s, const json_t *j, struct sample x)
 {
@@ -724,16 +894,25 @@ static int keep_sample(llmc_runlog *s, const json_t *j, struct sample x)
     const json_t *ci = json_object_get(j, "intensity_gco2e_per_kwh");
     void *p = s->sample;
 
-    if (grow(&p, &s->capsample, s->nsample, sizeof *s->sample) != 0)
-        return out_of_memory();
-    s->sample = p;
     x.intensity = json_is_number(ci) ? json_number_value(ci) : NAN;
     x.step = json_is_integer(step) && json_integer_value(step) > 0
                  ? (uint64_t)json_integer_value(step)
                  : 0;
     x.tokens = json_is_integer(tok) ? (uint64_t)json_integer_value(tok) : 0;
-    if (devices_of(s, &x, j) != 0)
+    x.kind = kind_of(json_string_value(json_object_get(j, "intensity_kind")));
+    if (devices_of(s, &x, j) != 0 || assumed(s, &x, j) != 0)
         return out_of_memory();
+    if (s->each) {
+        llmc_run_sample v;
+        int rc;
+        sample_view(&v, s, &x);
+        rc = s->each(s->each_ctx, &v);
+        s->ndev = 0; /* the next line's devices take the same room */
+        return rc == 0 ? LLMC_OK : out_of_memory();
+    }
+    if (grow(&p, &s->capsample, s->nsample, sizeof *s->sample) != 0)
+        return out_of_memory();
+    s->sample = p;
     s->sample[s->nsample++] = x;
     return LLMC_OK;
 }
@@ -793,7 +972,7 @@ static int read_sample(llmc_runlog *s, const json_t *j, const char *path,
         return out_of_memory();
     if ((rc = resumed_of(s, j, (size_t)w, pid, path, lineno)) != LLMC_OK)
         return rc;
-    if (!s->no_samples &&
+    if ((!s->no_samples || s->each) &&
         (rc = keep_sample(
              s, j,
              (struct sample){
@@ -841,7 +1020,7 @@ static int read_sample(llmc_runlog *s, const json_t *j, const char *path,
             return out_of_memory();
         s->unpriced = p;
         s->unpriced[s->nunpriced++] = (struct span){
-            stream_of(host, pid, rank), t - dt, t, e, (size_t)w};
+            stream_of(host, pid, rank), t - dt, t, e, (size_t)w, 0, 0};
     } else {
         if (pue_override > 0)
             op *= pue_override / pue;
@@ -911,8 +1090,11 @@ static int read_line(llmc_runlog *s, const char *line, size_t n, FILE *f,
     else if (json_is_string(type) &&
              strcmp(json_string_value(type), "window") == 0)
         /* a named window's totals (sinks.c): its energy and CO2e are
-         * those of the samples around it, counted there */
-        rc = LLMC_OK;
+         * those of the samples around it, counted there; kept with the
+         * samples for the reports that show windows */
+        rc = (s->no_samples && !s->each) || keep_window(s, j) == 0
+                 ? LLMC_OK
+                 : out_of_memory();
     else
         rc = llmc__fail(LLMC_ENOTSUP,
                         "%s:%zu: a line of type %s%s%s, which this llmcarbon "
@@ -1063,6 +1245,33 @@ static int match_fills(llmc_runlog *s)
     return 0;
 }
 
+/* Kept samples that had no intensity when logged and that a fill line of
+ * their process prices: "filled", at the fill's intensity. */
+static void mark_filled(llmc_runlog *s)
+{
+    if (!s->nfilled)
+        return;
+    for (size_t i = 0; i < s->nsample; i++) {
+        struct sample *x = &s->sample[i];
+        const struct who *w = &s->who[x->who];
+        double from = x->time_unix_s - x->interval_s, tol;
+        uint64_t stream;
+        if (!isnan(x->intensity) || isnan(x->energy_j))
+            continue;
+        stream = stream_key(w->host, x->pid, w->rank);
+        tol = fmin(0.05, x->interval_s / 4);
+        for (size_t k = 0; k < s->nfilled; k++) {
+            const struct span *f = &s->filled[k];
+            if (!CARRIED(f) && f->stream == stream &&
+                f->from_s <= from + tol && x->time_unix_s <= f->to_s + tol) {
+                x->kind = LLMC__CI_FILLED;
+                x->intensity = f->gco2e_per_kwh;
+                break;
+            }
+        }
+    }
+}
+
 /* The figures of the whole run: a number given is a promise, so a figure
  * with a part unknown is unknown (NaN), with the reason. */
 static int conclude(llmc_runlog *s, llmc_grid *g)
@@ -1117,6 +1326,13 @@ LLMC_API void llmc_runlog_free(llmc_runlog *log)
     if (log->again)
         fclose(log->again);
     free(log->names);
+    free(log->source);
+    free(log->pue);
+    free(log->meter);
+    free(log->window);
+    for (size_t i = 0; i < log->nagain_paths; i++)
+        free(log->again_paths[i]);
+    free(log->again_paths);
     free(log->dev_name);
     free(log->dev_power_w);
     free(log->sample);
@@ -1137,10 +1353,56 @@ LLMC_API int llmc_runlog_read(llmc_runlog **out, const char *const *paths,
     return llmc_runlog_read_flags(out, paths, npaths, grid, pue, 0);
 }
 
+/* The paths of a log read without samples, kept to read it again for a
+ * report that draws it: none when one is not a regular file (a pipe reads
+ * once). -1 when out of memory. */
+static int keep_paths(llmc_runlog *s, const char *const *paths, size_t n)
+{
+    struct stat st;
+    for (size_t i = 0; i < n; i++)
+        if (stat(paths[i], &st) != 0 || !S_ISREG(st.st_mode))
+            return 0;
+    if (!(s->again_paths = calloc(n, sizeof *s->again_paths)))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!(s->again_paths[i] = llmc__strdup(paths[i])))
+            return -1;
+        s->nagain_paths++;
+    }
+    return 0;
+}
+
+static int read_runlog(llmc_runlog **out, const char *const *paths,
+                       size_t npaths, llmc_grid *grid, double pue,
+                       unsigned flags, llmc__sample_fn each, void *each_ctx);
+
 LLMC_API int llmc_runlog_read_flags(llmc_runlog **out,
                                     const char *const *paths, size_t npaths,
                                     llmc_grid *grid, double pue,
                                     unsigned flags)
+{
+    return read_runlog(out, paths, npaths, grid, pue, flags, NULL, NULL);
+}
+
+int llmc__runlog_read_each(llmc_runlog **out, const char *const *paths,
+                           size_t npaths, double pue, llmc__sample_fn each,
+                           void *ctx)
+{
+    return read_runlog(out, paths, npaths, NULL, pue,
+                       LLMC_RUNLOG_NO_SAMPLES, each, ctx);
+}
+
+size_t llmc__runlog_paths(const char *const **out_paths, double *out_pue,
+                          const llmc_runlog *log)
+{
+    *out_paths = (const char *const *)log->again_paths;
+    *out_pue = log->pue_override;
+    return log->nagain_paths;
+}
+
+static int read_runlog(llmc_runlog **out, const char *const *paths,
+                       size_t npaths, llmc_grid *grid, double pue,
+                       unsigned flags, llmc__sample_fn each, void *each_ctx)
 {
     struct llmc__error_saved saved;
     llmc_runlog *s;
@@ -1171,6 +1433,9 @@ LLMC_API int llmc_runlog_read_flags(llmc_runlog **out,
     llmc__error_save(&saved);
     s->nlogs = npaths;
     s->no_samples = (flags & LLMC_RUNLOG_NO_SAMPLES) != 0;
+    s->each = each;
+    s->each_ctx = each_ctx;
+    s->pue_override = pue;
     s->paths = paths;
     for (size_t i = 0; i < npaths && rc == LLMC_OK; i++) {
         s->file = i;
@@ -1186,8 +1451,13 @@ LLMC_API int llmc_runlog_read_flags(llmc_runlog **out,
         fclose(s->again);
     s->again = NULL;
     s->paths = NULL;
-    if (rc == LLMC_OK && (match_fills(s) != 0 || conclude(s, grid) != 0))
+    if (rc == LLMC_OK && !s->no_samples)
+        mark_filled(s);
+    if (rc == LLMC_OK && (match_fills(s) != 0 || conclude(s, grid) != 0 ||
+                          (s->no_samples && !each &&
+                           keep_paths(s, paths, npaths) != 0)))
         rc = out_of_memory();
+    s->each = NULL;
     if (rc != LLMC_OK) {
         llmc_runlog_free(s);
         return rc;
@@ -1403,19 +1673,49 @@ LLMC_API int llmc_runlog_sample(llmc_run_sample *out,
                           "how many there are",
                           index, log->nsample);
     x = &log->sample[index];
-    full = (llmc_run_sample){
-        .size = sizeof full, .time_unix_s = x->time_unix_s,
-        .interval_s = x->interval_s, .energy_j = x->energy_j,
-        .power_w = x->interval_s > 0 ? x->energy_j / x->interval_s : NAN,
-        .intensity_gco2e_per_kwh = x->intensity,
-        .operational_kgco2e = x->kgco2e, .embodied_kgco2e = x->embodied,
-        .host = log->who[x->who].host, .rank = log->who[x->who].rank,
-        .pid = x->pid, .phase = log->phase[x->phase].name, .step = x->step,
-        .tokens = x->tokens, .device_count = x->ndev,
-        .device_names = x->ndev ? &log->dev_name[x->dev_first] : NULL,
-        .device_power_w = x->ndev ? &log->dev_power_w[x->dev_first] : NULL};
+    sample_view(&full, log, x);
     return llmc__versioned_copy(out, &full, sizeof full, SAMPLE_MIN,
                                 "llmc_run_sample");
+}
+
+const char *llmc__ci_kind_name(unsigned kind)
+{
+    switch (kind) {
+    case LLMC__CI_MEASURED:
+        return "measured";
+    case LLMC__CI_ESTIMATED:
+        return "estimated";
+    case LLMC__CI_FORECAST:
+        return "forecast";
+    case LLMC__CI_FILLED:
+        return "filled";
+    default:
+        return NULL;
+    }
+}
+
+void llmc__runlog_facts(struct llmc__run_facts *out, const llmc_runlog *log)
+{
+    *out = (struct llmc__run_facts){
+        .source = log->source, .nsource = log->nsource, .pue = log->pue,
+        .npue = log->npue, .meter = log->meter, .nmeter = log->nmeter,
+        .window = log->window, .nwindow = log->nwindow,
+        .first_unix_s = log->have_t ? log->first_t : NAN,
+        .last_unix_s = log->have_t ? log->last_t : NAN};
+}
+
+
+size_t llmc__runlog_fill_count(const llmc_runlog *log)
+{
+    return log->nfilled;
+}
+
+void llmc__runlog_fill(struct llmc__run_fill *out, const llmc_runlog *log,
+                       size_t index)
+{
+    const struct span *f = &log->filled[index];
+    *out = (struct llmc__run_fill){f->from_s, f->to_s, f->energy_j,
+                                   f->gco2e_per_kwh, f->kgco2e};
 }
 
 /* ---- the report as JSON ------------------------------------------------- */

@@ -182,6 +182,17 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
                         json_string(llmc_grid_spec(t->grid)));
     json_object_set_new(line, "intensity_basis",
                         json_string(llmc_basis_name(t->intensity.basis)));
+    /* what the grid said of its value: read off a meter of the grid
+     * ("measured"), modelled ("estimated") or predicted ("forecast"); null
+     * with the intensity. A reader of older logs takes the key's absence
+     * for unknown. */
+    json_object_set_new(line, "intensity_kind",
+                        !t->intensity_ok ? json_null()
+                        : t->intensity.is_forecast
+                            ? json_string("forecast")
+                        : t->intensity.is_estimated
+                            ? json_string("estimated")
+                            : json_string("measured"));
     json_object_set_new(line, "pue", json_real(t->pue));
     json_object_set_new(line, "operational_kgco2e",
                         t->measured && isfinite(op_kg) ? json_real(op_kg)
@@ -202,8 +213,8 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
                                       (json_int_t)t->resumed_written_unix_s,
                                       "energy_j", t->resumed.energy_j));
     /* time, time_unix_s, interval_s, 6 of identity, phase, step, tokens,
-     * energy_j, meters, 3 of intensity, pue, 2 of CO2e, and resumed */
-    log_write(t, line, 20 + (t->resumed_from_checkpoint != 0));
+     * energy_j, meters, 4 of intensity, pue, 2 of CO2e, and resumed */
+    log_write(t, line, 21 + (t->resumed_from_checkpoint != 0));
 }
 
 void llmc__log_fill(llmc_tracker *t, const struct llmc__span *s,

@@ -355,6 +355,8 @@ class RunSample(ctypes.Structure):
         ("device_count", ctypes.c_size_t),
         ("device_names", ctypes.POINTER(ctypes.c_char_p)),
         ("device_power_w", ctypes.POINTER(ctypes.c_double)),
+        ("intensity_kind", ctypes.c_char_p),
+        ("intensity_source", ctypes.c_char_p),
     ]
 
 
@@ -474,6 +476,10 @@ PROTOTYPES = {
     "llmc_runlog_sample_count": (_c_size_t, [RunLogP]),
     "llmc_runlog_sample": (_c_int, [_P(RunSample), RunLogP, _c_size_t]),
     "llmc_runlog_report_json": (_c_int, [_P(_c_void_p), RunLogP]),
+    # the HTML report
+    "llmc_runlog_report_html": (_c_int, [_P(_c_void_p), RunLogP,
+                                         ctypes.c_uint]),
+    "llmc_tracker_report_html": (_c_int, [_P(_c_void_p), TrackerP]),
 }
 
 

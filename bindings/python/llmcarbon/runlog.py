@@ -142,6 +142,14 @@ class RunLog:
         check(lib.llmc_runlog_report_json(ctypes.byref(out), self._live()))
         return json.loads(take_json_text(out))
 
+    def report_html(self) -> str:
+        """The report as one self-contained HTML page
+        (llmc_runlog_report_html(3)): charts and tables, nothing fetched;
+        a log read with samples=False has the tables only."""
+        out = ctypes.c_void_p()
+        check(lib.llmc_runlog_report_html(ctypes.byref(out), self._live(), 0))
+        return take_json_text(out)
+
     def __repr__(self) -> str:
         if not self._handle:
             return "RunLog(closed)"

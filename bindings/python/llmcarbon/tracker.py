@@ -681,6 +681,18 @@ class Tracker:
         import json
         return json.loads(take_json_text(out))
 
+    def report_html(self) -> str:
+        """The page of llmc_tracker_report_html(3): the tracker's log as
+        written so far, drawn as one self-contained HTML page, with the
+        projection against target_tokens. NoData for a tracker without
+        log=FILE (report() has its figures); "" when the start failed
+        with strict False; StateError before the start."""
+        if self._state == _FAILED:
+            return ""
+        out = ctypes.c_void_p()
+        check(lib.llmc_tracker_report_html(ctypes.byref(out), self._live()))
+        return take_json_text(out)
+
     def metrics_text(self, openmetrics: bool = False,
                      steps: bool = True) -> str:
         """The figures as text for a Prometheus scrape

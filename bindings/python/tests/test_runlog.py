@@ -80,6 +80,30 @@ class ReadLogTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             log.totals()
 
+    def test_report_html_of_a_log_and_of_a_tracker(self) -> None:
+        path = self.path("run.jsonl")
+        config = "meters=const:100W; grid=const:300; interval=100ms"
+        with llmcarbon.Tracker(config) as t:
+            # no log: nothing to draw, and the status says so
+            with self.assertRaises(llmcarbon.NoData):
+                t.report_html()
+        with llmcarbon.Tracker(config, log=path) as t:
+            t.step(tokens=500)
+            time.sleep(0.3)
+            page = t.report_html()
+            self.assertTrue(page.startswith("<!DOCTYPE html>"))
+            self.assertIn('data-chart="power"', page)
+        log = llmcarbon.read_log(path)
+        page = log.report_html()
+        for banned in ("http://", "https://", "<script", "url("):
+            self.assertNotIn(banned, page)
+        self.assertIn('data-series="', page)
+        for s in log.samples():
+            self.assertIn(s["intensity_kind"],
+                          ("measured", "estimated", "forecast"))
+            self.assertEqual(s["intensity_source"], "const:300")
+        log.close()
+
     def test_read_log_exact_figures_torn_repeated_and_repriced(self) -> None:
         path = self.path("r.jsonl")
         with open(path, "w") as f:

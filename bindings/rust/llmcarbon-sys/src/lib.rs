@@ -574,6 +574,8 @@ pub struct llmc_run_sample {
     pub device_count: usize,
     pub device_names: *const *const c_char,
     pub device_power_w: *const c_double,
+    pub intensity_kind: *const c_char,
+    pub intensity_source: *const c_char,
 }
 
 /// A process that took over from a checkpoint (`struct llmc_run_resume`).
@@ -636,4 +638,13 @@ extern "C" {
         index: usize,
     ) -> c_int;
     pub fn llmc_runlog_report_json(out_json: *mut *mut c_char, log: *const llmc_runlog) -> c_int;
+    pub fn llmc_runlog_report_html(
+        out_html: *mut *mut c_char,
+        log: *const llmc_runlog,
+        flags: c_uint,
+    ) -> c_int;
+    pub fn llmc_tracker_report_html(
+        out_html: *mut *mut c_char,
+        tracker: *mut llmc_tracker,
+    ) -> c_int;
 }

@@ -120,13 +120,15 @@ fn offsets_follow_the_lp64_c_layout() {
     assert_eq!(offset_of!(llmc_run_totals, torn_lines), 152);
     assert_eq!(offset_of!(llmc_run_totals, grid), 184);
     assert_eq!(offset_of!(llmc_run_totals, reweight_problem), 216);
-    assert_eq!(size_of::<llmc_run_sample>(), 136);
+    assert_eq!(size_of::<llmc_run_sample>(), 152);
     assert_eq!(offset_of!(llmc_run_sample, time_unix_s), 8);
     assert_eq!(offset_of!(llmc_run_sample, host), 64);
     assert_eq!(offset_of!(llmc_run_sample, rank), 72);
     assert_eq!(offset_of!(llmc_run_sample, phase), 88);
     assert_eq!(offset_of!(llmc_run_sample, device_count), 112);
     assert_eq!(offset_of!(llmc_run_sample, device_power_w), 128);
+    assert_eq!(offset_of!(llmc_run_sample, intensity_kind), 136);
+    assert_eq!(offset_of!(llmc_run_sample, intensity_source), 144);
     assert_eq!(size_of::<llmc_run_resume>(), 56);
     assert_eq!(offset_of!(llmc_run_resume, host), 8);
     assert_eq!(offset_of!(llmc_run_resume, pid), 24);

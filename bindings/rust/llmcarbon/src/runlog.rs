@@ -312,6 +312,14 @@ impl RunLog {
         check(unsafe { sys::llmc_runlog_report_json(&mut out, self.ptr.as_ptr()) })?;
         Ok(unsafe { take_str(out) })
     }
+
+    /// The report as one self-contained HTML page (charts and tables,
+    /// nothing fetched), as `llmcarbon report --html` writes it.
+    pub fn report_html(&self) -> Result<String> {
+        let mut out = ptr::null_mut();
+        check(unsafe { sys::llmc_runlog_report_html(&mut out, self.ptr.as_ptr(), 0) })?;
+        Ok(unsafe { take_str(out) })
+    }
 }
 
 impl Drop for RunLog {

@@ -430,6 +430,15 @@ impl Tracker {
         Ok(unsafe { take_str(out) })
     }
 
+    /// The tracker's log drawn as one self-contained HTML page, with the
+    /// projection against target_tokens; `Error` with `LLMC_ENODATA` for a
+    /// tracker without `log=FILE`.
+    pub fn report_html(&self) -> Result<String> {
+        let mut out = ptr::null_mut();
+        check(unsafe { sys::llmc_tracker_report_html(&mut out, self.ptr.as_ptr()) })?;
+        Ok(unsafe { take_str(out) })
+    }
+
     /// The figures as text for a Prometheus scrape: the text format
     /// 0.0.4, or OpenMetrics 1.0 when `openmetrics`; `steps` false leaves
     /// out the steps and tokens. Unknown figures are left out, never 0.

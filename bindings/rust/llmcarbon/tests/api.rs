@@ -1078,6 +1078,10 @@ fn run_log_reads_back_exact_figures_and_refuses_what_is_not_a_log() {
         vec![("gpu0".to_string(), Some(60000.0))]
     );
     assert!(log.report_json().unwrap().contains("\"samples\": 3,"));
+    let page = log.report_html().unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("data-figure=\"samples\">3<"));
+    assert!(!page.contains("<script") && !page.contains("https://"));
     assert_eq!(log.totals(Some("eval")).unwrap_err().code, Error::ENOTFOUND);
 
     std::fs::write(&path, "hello\n").unwrap();
