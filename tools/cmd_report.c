@@ -214,7 +214,7 @@ static int print_text(const llmc_runlog *log)
 }
 
 /* The library's warnings, each on a line of its own. */
-static void print_warnings(const llmc_runlog *log)
+void report_print_warnings(const llmc_runlog *log)
 {
     const char *w = llmc_runlog_warnings(log), *nl;
     for (; w && *w; w = nl + 1) {
@@ -433,7 +433,7 @@ int cmd_report(int argc, char **argv)
         report_slurm_free(job_logs, njob_logs);
         return failed(rc);
     }
-    print_warnings(log);
+    report_print_warnings(log);
     if (json)
         rc = print_json(log);
     else if ((rc = print_text(log)) != LLMC_OK)

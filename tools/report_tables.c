@@ -522,19 +522,6 @@ struct side {
     json_t *fig;
 };
 
-static void warnings_of(const llmc_runlog *log)
-{
-    const char *w = llmc_runlog_warnings(log), *nl;
-    for (; w && *w; w = nl + 1) {
-        if (!(nl = strchr(w, '\n')))
-            nl = w + strlen(w);
-        fprintf(stderr, "llmcarbon report: warning: %.*s\n", (int)(nl - w),
-                w);
-        if (!*nl)
-            break;
-    }
-}
-
 static int read_side(struct side *s, llmc_grid *grid, double pue)
 {
     struct heads h;
@@ -544,7 +531,7 @@ static int read_side(struct side *s, llmc_grid *grid, double pue)
                 llmc_last_error());
         return CLI_FAILED;
     }
-    warnings_of(s->log);
+    report_print_warnings(s->log);
     if (read_heads(&h, s->paths, s->n) != 0)
         return CLI_FAILED;
     return (s->fig = figures_of(s->log, &h)) ? CLI_OK : CLI_FAILED;

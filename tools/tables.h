@@ -57,6 +57,10 @@ int csv_append_run(const char *cmd, const char *path,
  * why, as csv_append_run would. */
 int csv_check(const char *cmd, const char *path);
 
+/* The reader's warnings on stderr, one "llmcarbon report: warning: "
+ * line each (tools/cmd_report.c). */
+void report_print_warnings(const llmc_runlog *log);
+
 /* report's tables (tools/report_tables.c). paths: the logs read (npaths),
  * name: the row's name. CLI_OK or CLI_FAILED after saying why. */
 int report_csv_run(const char *path, const llmc_runlog *log,
