@@ -1,9 +1,9 @@
-"""Adapters for training frameworks: PyTorch loops and the Hugging Face
-Trainer.
+"""Adapters for training frameworks: PyTorch loops, the Hugging Face
+Trainer and the PyTorch Lightning Trainer.
 
-Nothing here imports torch or transformers when this module is imported;
-each is imported only when a feature that needs it is used (sync=True,
-hf_callback()).
+Nothing here imports torch, transformers or lightning when this module is
+imported; each is imported only when a feature that needs it is used
+(sync=True, hf_callback(), lightning_callback()).
 """
 
 from __future__ import annotations
@@ -302,3 +302,191 @@ def hf_callback(tracker: Optional[Tracker] = None,
         trainer = Trainer(..., callbacks=[hf_callback(config="grid=FR")])
     """
     return _hf_trainer_callback_class()(tracker, tokens_per_step, config)
+
+
+LightningTokens = Union[None, int, Callable[[Any, Any, Any], int]]
+
+
+class LightningCallback:
+    """The PyTorch Lightning Callback hooks over a Tracker.
+
+    Use lightning_callback() to get an instance that subclasses
+    lightning.pytorch.Callback (or pytorch_lightning.Callback); this plain
+    class has the same methods and works with any object that calls them.
+
+    tracker is a Tracker to use; without one, a Tracker(config) is created
+    at on_fit_start. A tracker given but not started is started at
+    on_fit_start and stopped at on_fit_end (or on_exception); one already
+    running is left running.
+
+    Steps are optimizer steps: the tokens of every training batch
+    (on_train_batch_end) are added up, and a step with their sum is
+    counted each time trainer.global_step moves on, so that with
+    accumulate_grad_batches=N one step holds the tokens of N batches. The
+    tokens of a batch are tokens_per_step (a number, or a function of
+    (trainer, pl_module, batch)) when given, else the element count of
+    batch["input_ids"] (or of the batch itself when it is a tensor), else 0.
+    Tokens of batches after the last optimizer step are counted with one
+    last step at on_train_end.
+
+    Validation (the sanity check too) and testing run in the phase "eval",
+    from on_validation_start/on_test_start to on_validation_end/
+    on_test_end, after which the phase is the one before; saving a
+    checkpoint runs in "checkpoint" from on_save_checkpoint (Lightning
+    calls it as it builds the checkpoint, before writing it) until the next
+    training batch starts or the fit ends. A failure of the tracker warns
+    and never stops training.
+    """
+
+    def __init__(self, tracker: Optional[Tracker] = None,
+                 tokens_per_step: LightningTokens = None,
+                 config: Optional[str] = None) -> None:
+        self.tracker = tracker
+        self.tokens_per_step = tokens_per_step
+        self.config = config
+        self._owns_tracker = tracker is None
+        self._started_here = False
+        self._phase = "train"
+        self._before_eval = "train"
+        self._tokens = 0
+        self._batches = 0
+        self._global_step: Optional[int] = None
+
+    def _switch(self, name: str) -> None:
+        if self.tracker is None or name == self._phase:
+            return
+        try:
+            self.tracker.phase(name)
+            self._phase = name
+        except Error as exc:
+            warnings.warn("llmcarbon: phase %r: %s" % (name, exc),
+                          MeasurementWarning, stacklevel=3)
+
+    def _batch_tokens(self, trainer: Any, pl_module: Any, batch: Any) -> int:
+        tps = self.tokens_per_step
+        if callable(tps):
+            return int(tps(trainer, pl_module, batch))
+        if tps is not None:
+            return int(tps)
+        return _count_tokens(batch)
+
+    def _flush(self) -> None:
+        if self._batches and self.tracker is not None:
+            self.tracker.step(self._tokens)
+        self._tokens = 0
+        self._batches = 0
+
+    def _stop(self) -> None:
+        if self.tracker is None:
+            return
+        self._flush()
+        self._switch("train")
+        if self._started_here or self._owns_tracker:
+            try:
+                self.tracker.stop()
+            except Error as exc:
+                warnings.warn("llmcarbon: the tracker did not stop cleanly: "
+                              "%s" % exc, MeasurementWarning, stacklevel=3)
+
+    # -- Callback hooks ----------------------------------------------------
+
+    def on_fit_start(self, trainer: Any, pl_module: Any) -> None:
+        """Creates the tracker if none was given, and starts it unless it
+        runs already."""
+        if self.tracker is None:
+            self.tracker = Tracker(self.config)
+        if not self.tracker.running and self.tracker.measuring:
+            self._started_here = self.tracker.start()
+        self._phase = "train"
+        self._global_step = _getattr(trainer, "global_step", 0)
+
+    def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any,
+                             batch_idx: int) -> None:
+        """A training batch begins: the phase is "train"."""
+        self._switch("train")
+
+    def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any,
+                           batch: Any, batch_idx: int) -> None:
+        """Adds the batch's tokens; counts a step when the optimizer
+        stepped (trainer.global_step moved on)."""
+        if self.tracker is None:
+            return
+        self._tokens += self._batch_tokens(trainer, pl_module, batch)
+        self._batches += 1
+        step = _getattr(trainer, "global_step", None)
+        if step is None or step != self._global_step:
+            self._global_step = step
+            self._flush()
+
+    def on_validation_start(self, trainer: Any, pl_module: Any) -> None:
+        """Validation (or the sanity check) begins: the phase is "eval"."""
+        if self._phase != "eval":
+            self._before_eval = self._phase
+        self._switch("eval")
+
+    def on_validation_end(self, trainer: Any, pl_module: Any) -> None:
+        """Validation has ended: back to the phase before it."""
+        self._switch(self._before_eval)
+
+    on_test_start = on_validation_start
+    on_test_end = on_validation_end
+
+    def on_save_checkpoint(self, trainer: Any, pl_module: Any,
+                           checkpoint: Any) -> None:
+        """A checkpoint is being saved: the phase is "checkpoint" until
+        training goes on."""
+        self._switch("checkpoint")
+
+    def on_train_end(self, trainer: Any, pl_module: Any) -> None:
+        """Counts the tokens of batches after the last optimizer step."""
+        self._flush()
+
+    def on_fit_end(self, trainer: Any, pl_module: Any) -> None:
+        """Stops the tracker if this callback started (or made) it."""
+        self._stop()
+
+    def on_exception(self, trainer: Any, pl_module: Any,
+                     exception: BaseException) -> None:
+        """The fit failed: what was measured is kept (the tracker stops,
+        its log and checkpoint are written); Lightning raises the error."""
+        self._stop()
+
+
+_lightning_class: Optional[type] = None
+
+
+def _lightning_callback_class() -> type:
+    """LightningCallback, subclassing lightning.pytorch.Callback (or
+    pytorch_lightning.Callback) when one is importable (built once)."""
+    global _lightning_class
+    if _lightning_class is None:
+        base: Optional[type] = None
+        for module in ("lightning.pytorch", "pytorch_lightning"):
+            try:
+                base = getattr(__import__(module, fromlist=["Callback"]),
+                               "Callback")
+                break
+            except (ImportError, AttributeError):
+                continue
+        if base is None:
+            _lightning_class = LightningCallback
+        else:
+            _lightning_class = type("LLMCarbonLightningCallback",
+                                    (LightningCallback, base),
+                                    {"__doc__": LightningCallback.__doc__,
+                                     "__module__": __name__})
+    return _lightning_class
+
+
+def lightning_callback(tracker: Optional[Tracker] = None,
+                       tokens_per_step: LightningTokens = None,
+                       config: Optional[str] = None) -> LightningCallback:
+    """A callback for lightning.pytorch.Trainer(callbacks=[...]) that
+    measures the fit; see LightningCallback for what it does. It subclasses
+    Lightning's Callback when lightning (or pytorch_lightning) is
+    importable.
+
+        trainer = L.Trainer(..., callbacks=[lightning_callback(
+            config="grid=FR")])
+    """
+    return _lightning_callback_class()(tracker, tokens_per_step, config)

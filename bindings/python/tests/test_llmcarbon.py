@@ -1294,5 +1294,160 @@ class HFAdapterTest(unittest.TestCase):
                           adapters.HFTrainerCallback)
 
 
+class _Tokens:
+    """A batch tensor's stand-in: numel() is all the adapters read."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def numel(self):
+        return self.n
+
+
+class _LightningTrainer:
+    """A stand-in of lightning.pytorch.Trainer.fit's calls to a Callback,
+    in the order Lightning 2 makes them (its FitLoop, TrainingEpochLoop,
+    _EvaluationLoop and ModelCheckpoint): on_fit_start, the sanity check's
+    validation, then per epoch each batch's on_train_batch_start/end with
+    global_step moving on every accumulate batches, a validation every
+    val_every batches, and a checkpoint saved at the epoch's end; then
+    on_train_end and on_fit_end (on_exception when a batch raises)."""
+
+    def __init__(self, callback, batches, accumulate=1, val_every=None,
+                 epochs=1, fail_at=None, last_steps=True):
+        self.cb = callback
+        self.last_steps = last_steps
+        self.batches = batches
+        self.accumulate = accumulate
+        self.val_every = val_every
+        self.epochs = epochs
+        self.fail_at = fail_at
+        self.global_step = 0
+        self.eval_s = 0.0
+        self.checkpoint_s = 0.0
+
+    def _validate(self):
+        t0 = time.monotonic()
+        self.cb.on_validation_start(self, None)
+        time.sleep(0.15)
+        self.cb.on_validation_end(self, None)
+        self.eval_s += time.monotonic() - t0
+
+    def fit(self):
+        cb = self.cb
+        cb.on_fit_start(self, None)
+        try:
+            self._validate()                     # the sanity check
+            for _ in range(self.epochs):
+                for i, batch in enumerate(self.batches):
+                    if self.fail_at == i:
+                        raise RuntimeError("a batch failed")
+                    cb.on_train_batch_start(self, None, batch, i)
+                    if (i + 1) % self.accumulate == 0 or \
+                            (self.last_steps and i + 1 == len(self.batches)):
+                        self.global_step += 1    # the optimizer stepped
+                    cb.on_train_batch_end(self, None, {"loss": 1.0}, batch,
+                                          i)
+                    if self.val_every and (i + 1) % self.val_every == 0:
+                        self._validate()
+                t0 = time.monotonic()
+                cb.on_save_checkpoint(self, None, {})
+                time.sleep(0.15)
+                self.checkpoint_s += time.monotonic() - t0
+            cb.on_train_end(self, None)
+        except BaseException as exc:
+            cb.on_exception(self, None, exc)
+            raise
+        cb.on_fit_end(self, None)
+
+
+class LightningAdapterTest(unittest.TestCase):
+    def test_fit_with_stand_ins(self):
+        cb = adapters.lightning_callback(config=CONST_CONFIG)
+        self.assertIs(type(cb), adapters.LightningCallback)
+        batches = [{"input_ids": _Tokens(100 + i)} for i in range(7)]
+        trainer = _LightningTrainer(cb, batches, accumulate=2, val_every=4,
+                                    epochs=2)
+        trainer.fit()
+        t = cb.tracker
+        self.addCleanup(t.close)
+        self.assertFalse(t.running)
+        tot = t.totals()
+        # 7 batches at 2 per step: steps after batches 2, 4, 6 and the
+        # epoch's last, 7; twice
+        self.assertEqual(trainer.global_step, 8)
+        self.assertEqual(tot.steps, 8)
+        self.assertEqual(tot.tokens, 2 * sum(100 + i for i in range(7)))
+        self.assertEqual(set(t.report()["phases"]),
+                         {"train", "eval", "checkpoint"})
+        # the sanity check and one validation an epoch, 0.15 s each; the
+        # constant meter's 300 W over the phase's time
+        self.assertGreater(t.totals("eval").duration_s, 0.4)
+        self.assertGreater(t.totals("checkpoint").duration_s, 0.25)
+        self.assertEqual(t.totals("eval").steps, 0)
+        self.assertEqual(t.totals("train").steps, 8)
+
+    def test_tokens_after_the_last_step_count_at_train_end(self):
+        t = llmcarbon.Tracker(CONST_CONFIG)
+        self.addCleanup(t.close)
+        cb = adapters.LightningCallback(
+            t, tokens_per_step=lambda trainer, module, batch: batch)
+        # an accumulation the fit ends within (the optimizer never stepped
+        # on these two batches) of a resumed fit
+        trainer = _LightningTrainer(cb, [5, 6], accumulate=4,
+                                    last_steps=False)
+        trainer.global_step = 10
+        trainer.fit()
+        self.assertEqual(trainer.global_step, 10)
+        self.assertFalse(t.running)               # started here, stopped
+        self.assertEqual(t.totals().steps, 1)
+        self.assertEqual(t.totals().tokens, 11)
+
+    def test_a_failed_fit_stops_the_tracker_it_started(self):
+        cb = adapters.LightningCallback(config=CONST_CONFIG,
+                                        tokens_per_step=3)
+        trainer = _LightningTrainer(cb, [None] * 4, fail_at=2)
+        with self.assertRaises(RuntimeError):
+            trainer.fit()
+        self.addCleanup(cb.tracker.close)
+        self.assertFalse(cb.tracker.running)
+        self.assertEqual(cb.tracker.totals().steps, 2)
+        self.assertEqual(cb.tracker.totals().tokens, 6)
+        self.assertGreater(cb.tracker.totals().energy_j, 0)
+
+    def test_given_running_tracker_is_left_running(self):
+        t = llmcarbon.Tracker(CONST_CONFIG)
+        self.addCleanup(t.close)
+        t.start()
+        cb = adapters.LightningCallback(t, tokens_per_step=2)
+        _LightningTrainer(cb, [None] * 3).fit()
+        self.assertTrue(t.running)
+        self.assertEqual(t.totals().steps, 3)
+        t.stop()
+
+    def test_subclasses_lightning_callback_when_lightning_exists(self):
+        class Callback:
+            def on_sanity_check_start(self, trainer, pl_module):
+                return "base"
+
+        pl = types.ModuleType("lightning.pytorch")
+        pl.Callback = Callback
+        top = types.ModuleType("lightning")
+        top.pytorch = pl
+        with mock.patch.dict(sys.modules, {"lightning": top,
+                                           "lightning.pytorch": pl}), \
+                mock.patch.object(adapters, "_lightning_class", None):
+            cb = adapters.lightning_callback(tokens_per_step=1)
+            self.assertIsInstance(cb, Callback)
+            self.assertIsInstance(cb, adapters.LightningCallback)
+            self.assertEqual(cb.on_sanity_check_start(None, None), "base")
+        with mock.patch.dict(sys.modules, {"lightning": None,
+                                           "lightning.pytorch": None,
+                                           "pytorch_lightning": None}), \
+                mock.patch.object(adapters, "_lightning_class", None):
+            self.assertIs(type(adapters.lightning_callback()),
+                          adapters.LightningCallback)
+
+
 if __name__ == "__main__":
     unittest.main()
