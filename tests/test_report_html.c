@@ -385,6 +385,25 @@ START_TEST(test_html_a_tracker_draws_its_log_or_says_it_keeps_none)
     ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
     ck_assert_status(llmc_tracker_report_html(&html, t), LLMC_OK);
     ck_assert_msg(strstr(html, "data-series=\"") != NULL, "a series");
+    /* stopped, the log is read without its samples and again to draw:
+     * the page is that of the log read by report --html, the plan aside */
+    {
+        const char *paths[1] = {path};
+        llmc_runlog *log = NULL;
+        char *page = NULL;
+        const char *a, *b;
+        ck_assert_status(llmc_runlog_read(&log, paths, 1, NULL, 0), LLMC_OK);
+        ck_assert_status(llmc_runlog_report_html(&page, log, 0), LLMC_OK);
+        a = strstr(html, "<h2>Power per device</h2>");
+        b = strstr(page, "<h2>Power per device</h2>");
+        ck_assert_ptr_nonnull(a);
+        ck_assert_ptr_nonnull(b);
+        ck_assert_int_eq(strncmp(a, b, (size_t)(strstr(b, "<h2>By window") ?
+                                                strstr(b, "<h2>By window") - b
+                                              : 2000)), 0);
+        llmc_free(page);
+        llmc_runlog_free(log);
+    }
     llmc_free(html);
     llmc_tracker_free(t);
 }

@@ -1162,7 +1162,7 @@ LLMC_API int llmc_tracker_report_html(char **out_html, llmc_tracker *t)
     llmc_runlog *log = NULL;
     json_t *report = NULL;
     json_error_t err;
-    int rc;
+    int rc, stopped;
 
     if (!out_html || !t)
         return llmc__fail(LLMC_EINVAL, "out_html or tracker is NULL");
@@ -1176,6 +1176,11 @@ LLMC_API int llmc_tracker_report_html(char **out_html, llmc_tracker *t)
         llmc__writer_flush_released(t);
         path = llmc__strdup(t->log_path);
     }
+    /* a stopped tracker's log no longer grows: it is read as report reads
+     * it, without its samples, and again to draw (memory that of the
+     * processes, not of a month of lines); a running one's is read once,
+     * samples kept, so that the charts hold exactly the samples counted */
+    stopped = atomic_load(&t->state) == LLMC__STOPPED && t->stop_finished;
     pthread_mutex_unlock(&t->mu);
     if (!path) {
         int had_log = t->log_path != NULL;
@@ -1193,7 +1198,9 @@ LLMC_API int llmc_tracker_report_html(char **out_html, llmc_tracker *t)
     paths[0] = path;
     if (!report)
         rc = llmc__fail(LLMC_ENOMEM, "out of memory reading the report");
-    else if ((rc = llmc_runlog_read(&log, paths, 1, NULL, 0)) == LLMC_OK)
+    else if ((rc = llmc_runlog_read_flags(&log, paths, 1, NULL, 0,
+                                          stopped ? LLMC_RUNLOG_NO_SAMPLES
+                                                  : 0)) == LLMC_OK)
         rc = render(out_html, log, report);
     llmc_runlog_free(log);
     json_decref(report);
