@@ -233,6 +233,42 @@ class RealTables(GenTestCase):
         self.assertEqual(by_name["NVIDIA RTX A6000"]["aliases"],
                          ["NVIDIA RTX A6000"])
 
+    def test_audited_rows_carry_corrected_values(self):
+        # Rows corrected by the audit of issue 14, each value as its
+        # primary source gives it (data/README.md, "Row-by-row check").
+        _d, hw = gen_tables.load_hardware(HW)
+        by_name = {r["name"]: r for r in hw}
+        tpu3 = by_name["Google TPU v3 (chip)"]
+        self.assertEqual(float(tpu3["tdp_w"]), 450.0)      # was 220
+        self.assertIn("Ten Lessons", tpu3["source"])
+        tpu4 = by_name["Google TPU v4 (chip)"]
+        self.assertEqual(float(tpu4["tdp_w"]), 192.0)      # was 170
+        # the mean stays in the source text, apart from the maximum
+        self.assertIn("90/170/192 W", tpu4["source"])
+        b200 = by_name["NVIDIA B200 SXM (HGX)"]
+        self.assertEqual(float(b200["tf32_flops"]), 1100.0)  # was 1125
+        self.assertEqual(float(b200["fp32_flops"]), 75.0)    # was 80
+        self.assertEqual(float(b200["bf16_flops"]), 2250.0)
+        gh200 = by_name["NVIDIA GH200 96GB (Hopper GPU of superchip)"]
+        self.assertEqual(float(gh200["tdp_w"]), 1000.0)
+        self.assertIn("WHOLE superchip module", gh200["source"])
+        self.assertIn("no GPU-only share", gh200["source"])
+
+    def test_world_row_has_the_country_rows_basis_and_year(self):
+        with open(COUNTRIES, newline="", encoding="utf-8") as f:
+            alpha3 = {r["alpha3"] for r in csv.DictReader(f)}
+        _d, zones = gen_tables.load_zones(ZONES, alpha3)
+        world = [z for z in zones if z["zone"] == "WORLD"]
+        self.assertEqual(len(world), 1)
+        self.assertEqual(float(world[0]["gco2e_per_kwh"]), 481.65)  # was 475
+        self.assertEqual(world[0]["year"], 2023)                    # was 2019
+        self.assertEqual(world[0]["basis"],
+                         gen_tables.BASES["lifecycle"])             # was direct
+        countries = [z for z in zones if z["kind"] == "country"]
+        self.assertEqual({z["basis"] for z in countries},
+                         {world[0]["basis"]})
+        self.assertEqual(max(z["year"] for z in countries), world[0]["year"])
+
     def test_every_zone_has_a_basis_and_every_country_alpha3_exists(self):
         with open(COUNTRIES, newline="", encoding="utf-8") as f:
             alpha3 = {r["alpha3"] for r in csv.DictReader(f)}

@@ -349,8 +349,8 @@ def test_const(c, args):
     check(len(steps) == 1 and steps[0]["host"] == c.host and
           steps[0]["step"] == "batch" and near(steps[0]["energy_j"], e, 1e-6),
           "const: the summary lists the node's step and its energy")
-    check(near(s["operational_kgco2e"], e / 3.6e6 * 475 / 1000 * 1.2, 1e-3),
-          "const: operational CO2e = energy x 475 g/kWh x PUE 1.2")
+    check(near(s["operational_kgco2e"], e / 3.6e6 * 481.65 / 1000 * 1.2, 1e-3),
+          "const: operational CO2e = energy x 481.65 g/kWh x PUE 1.2")
 
 
 def test_nvml(c, args):

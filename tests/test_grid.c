@@ -125,8 +125,8 @@ static const struct {
      LLMC_BASIS_DIRECT},
     {"aws:us-east-1", "aws:us-east-1", 379.069, 2020, LLMC_BASIS_DIRECT},
     {"azure:westeurope", "azure:westeurope", 328.4, 0, LLMC_BASIS_DIRECT},
-    {"WORLD", "WORLD", 475.0, 2019, LLMC_BASIS_DIRECT},
-    {"world", "WORLD", 475.0, 2019, LLMC_BASIS_DIRECT},
+    {"WORLD", "WORLD", 481.65, 2023, LLMC_BASIS_LIFECYCLE},
+    {"world", "WORLD", 481.65, 2023, LLMC_BASIS_LIFECYCLE},
     {"UK", "GBR", 237.589, 2023, LLMC_BASIS_LIFECYCLE},
     {"GB", "GBR", 237.589, 2023, LLMC_BASIS_LIFECYCLE},
 };

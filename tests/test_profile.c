@@ -745,6 +745,33 @@ START_TEST(test_profile_lookup_b300_is_ambiguous_and_lists_both)
 }
 END_TEST
 
+/* Values corrected by the audit of issue 14 (data/README.md, "Row-by-row
+ * check"), as the library carries them. */
+START_TEST(test_profile_catalogue_carries_audited_values)
+{
+    llmc_profile *p = lookup_ok("Google TPU v3 (chip)");
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_TDP_W), 450.0);
+    llmc_profile_free(p);
+    /* the measured maximum; the 170 W mean is not the TDP */
+    p = lookup_ok("Google TPU v4 (chip)");
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_TDP_W), 192.0);
+    ck_assert_ptr_nonnull(
+        strstr(llmc_profile_get_text(p, LLMC_PROFILE_SOURCE), "90/170/192 W"));
+    llmc_profile_free(p);
+    p = lookup_ok("NVIDIA B200 SXM (HGX)");
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_TF32_FLOPS), 1100e12);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_FP32_FLOPS), 75e12);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_BF16_FLOPS), 2250e12);
+    llmc_profile_free(p);
+    /* the whole module, and the row says so */
+    p = lookup_ok("NVIDIA GH200 96GB (Hopper GPU of superchip)");
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_TDP_W), 1000.0);
+    ck_assert_ptr_nonnull(strstr(llmc_profile_get_text(p, LLMC_PROFILE_SOURCE),
+                                 "WHOLE superchip module"));
+    llmc_profile_free(p);
+}
+END_TEST
+
 START_TEST(test_profile_changes_never_reach_the_catalogue)
 {
     llmc_profile *p = lookup_ok("h100 sxm");
@@ -1359,6 +1386,7 @@ static Suite *profile_suite(void)
                         (int)(sizeof added / sizeof added[0]));
     tcase_add_test(catalogue, test_profile_lookup_b300_is_ambiguous_and_lists_both);
     tcase_add_test(catalogue, test_profile_changes_never_reach_the_catalogue);
+    tcase_add_test(catalogue, test_profile_catalogue_carries_audited_values);
     suite_add_tcase(s, catalogue);
 
     tcase_add_test(setters, test_profile_new_starts_unknown);
