@@ -1266,30 +1266,66 @@ START_TEST(test_estimate_active_params_for_mixture_of_experts)
 }
 END_TEST
 
+/* The training FLOPs of a transformer counted by hand, layer by layer
+ * (Narayanan et al. 2021, SC21, sec. 5.1): per sequence of s tokens a
+ * layer's forward pass is 24 s h^2 + 4 s^2 h (projections, attention
+ * scores and their product with the values, the MLP) and the logit
+ * layer's 2 s h V; the backward pass is twice the forward; activation
+ * recomputation runs the layers' forward once more, not the logit
+ * layer's. Returned for d tokens. */
+static double flops_by_hand(double l, double h, double s, double v, double d,
+                            int recompute)
+{
+    double layer_fwd = 24 * s * h * h + 4 * s * s * h;
+    double logit_fwd = 2 * s * h * v;
+    double passes = recompute ? 4 : 3;
+    double per_sequence = passes * l * layer_fwd + 3 * logit_fwd;
+    return per_sequence / s * d;
+}
+
 START_TEST(test_estimate_detailed_formula_counts_attention_and_logits)
 {
-    /* Narayanan et al. 2021: 72 l h^2 (1 + s/6h + V/16lh) per token */
-    llmc_estimate *e = est_new();
+    static const struct {
+        const char *l, *h, *s, *v, *d;
+        double lf, hf, sf, vf, df;
+    } shapes[] = {
+        /* GPT-2 small (Radford et al. 2019) on 1e9 tokens */
+        {"12", "768", "1024", "50257", "1e9", 12, 768, 1024, 50257, 1e9},
+        /* GPT-3 175B (Brown et al. 2020, Table 2.1) on 300B tokens */
+        {"96", "12288", "2048", "50257", "300B", 96, 12288, 2048, 50257,
+         300e9},
+        /* a small model where the logit layer outweighs the layers */
+        {"2", "64", "128", "1000", "1M", 2, 64, 128, 1000, 1e6},
+    };
+    llmc_estimate *e;
     llmc_estimate_result r;
-    double l = 32, h = 4096, s = 4096, v = 32000, d = 1e12;
-    set_ok(e, "hardware", "NVIDIA H100 SXM5 80GB");
-    set_ok(e, "count", "64");
-    set_ok(e, "layers", "32");
-    set_ok(e, "hidden", "4096");
-    set_ok(e, "seq_len", "4096");
-    set_ok(e, "vocab", "32000");
-    set_ok(e, "tokens", "1T");
-    set_ok(e, "mfu", "0.4");
-    set_ok(e, "intensity", "100");
-    r = compute_ok(e);
-    ck_assert_rel(r.flops, d * 72 * l * h * h * (1 + s / (6 * h) + v / (16 * l * h)),
-                  1e-12);
-    set_ok(e, "recompute", "true");
-    r = compute_ok(e);
-    ck_assert_rel(r.flops, d * 96 * l * h * h * (1 + s / (6 * h) + v / (16 * l * h)),
-                  1e-12);
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        e = est_new();
+        set_ok(e, "hardware", "NVIDIA H100 SXM5 80GB");
+        set_ok(e, "count", "64");
+        set_ok(e, "layers", shapes[i].l);
+        set_ok(e, "hidden", shapes[i].h);
+        set_ok(e, "seq_len", shapes[i].s);
+        set_ok(e, "vocab", shapes[i].v);
+        set_ok(e, "tokens", shapes[i].d);
+        set_ok(e, "mfu", "0.4");
+        set_ok(e, "intensity", "100");
+        r = compute_ok(e);
+        ck_assert_rel(r.flops,
+                      flops_by_hand(shapes[i].lf, shapes[i].hf, shapes[i].sf,
+                                    shapes[i].vf, shapes[i].df, 0),
+                      1e-12);
+        if (i == 0) /* the figure worked out on paper, to its 4 digits */
+            ck_assert_rel(r.flops, 8.544e17, 1e-4);
+        set_ok(e, "recompute", "true");
+        r = compute_ok(e);
+        ck_assert_rel(r.flops,
+                      flops_by_hand(shapes[i].lf, shapes[i].hf, shapes[i].sf,
+                                    shapes[i].vf, shapes[i].df, 1),
+                      1e-12);
+        llmc_estimate_free(e);
+    }
     /* part of the formula is an error that names the rest */
-    llmc_estimate_free(e);
     e = est_new();
     set_ok(e, "hardware", "NVIDIA H100 SXM5 80GB");
     set_ok(e, "layers", "32");

@@ -646,17 +646,28 @@ static int flops_path(const llmc_estimate *e)
 /* Training FLOPs: 6 x N x D (Kaplan et al. 2020, "Scaling Laws for Neural
  * Language Models", C = 6ND), N the active parameters of a mixture of
  * experts; or, with layers, hidden size, sequence length and vocabulary,
- * Narayanan et al. 2021 ("Efficient Large-Scale Language Model Training
- * on GPU Clusters Using Megatron-LM", SC21, eq. 3): per token
- * 72 l h^2 (1 + s / 6h + V / 16 l h), or 96 with activation recomputation,
- * which counts attention and the logit layer. */
+ * from the counts of Narayanan et al. 2021 ("Efficient Large-Scale Language
+ * Model Training on GPU Clusters Using Megatron-LM", SC21, sec. 5.1), which
+ * count attention and the logit layer. Per sequence of s tokens, the
+ * forward pass of a layer is 24 s h^2 + 4 s^2 h FLOPs and of the logit
+ * layer 2 s h V; the backward pass is twice the forward. Without
+ * recomputation that is 3 forwards, per token
+ *     72 l h^2 + 12 l s h + 6 h V = 72 l h^2 (1 + s / 6h + V / 12 l h);
+ * with activation recomputation the layers run one forward more (4), the
+ * logit layer does not, which is their eq. 3:
+ *     96 l h^2 + 16 l s h + 6 h V = 96 l h^2 (1 + s / 6h + V / 16 l h).
+ * The recomputed forward is work done, not model FLOPs: an mfu given with
+ * recompute is a hardware FLOPs utilisation. */
 static double flops_of(const llmc_estimate *e, enum corner c)
 {
     double d = at(&e->tokens, c, 1);
     if (e->layers > 0 && e->hidden > 0 && e->seq_len > 0 && e->vocab > 0) {
         double l = e->layers, h = e->hidden, s = e->seq_len, v = e->vocab;
-        double k = e->recompute ? 96.0 : 72.0;
-        return d * k * l * h * h * (1.0 + s / (6.0 * h) + v / (16.0 * l * h));
+        if (e->recompute)
+            return d * 96.0 * l * h * h *
+                   (1.0 + s / (6.0 * h) + v / (16.0 * l * h));
+        return d * 72.0 * l * h * h *
+               (1.0 + s / (6.0 * h) + v / (12.0 * l * h));
     }
     return 6.0 * at(e->active_params.set ? &e->active_params : &e->params, c, 1) *
            d;

@@ -154,13 +154,17 @@ static json_t *compute_json(const llmc_estimate *e)
     if (e->flops_from == LLMC__FLOPS_LAYERS)
         snprintf(src, sizeof src,
                  "%d x tokens x layers x hidden^2 x (1 + seq_len / 6 hidden + "
-                 "vocab / 16 layers hidden) with layers %.6g, hidden %.6g, "
+                 "vocab / %d layers hidden) with layers %.6g, hidden %.6g, "
                  "seq_len %.6g, vocab %.6g (Narayanan et al. 2021, SC21, "
-                 "eq. 3%s)",
-                 e->recompute ? 96 : 72, e->layers, e->hidden, e->seq_len,
-                 e->vocab,
-                 e->recompute ? ", with activation recomputation"
-                              : ", without activation recomputation");
+                 "%s)",
+                 e->recompute ? 96 : 72, e->recompute ? 16 : 12, e->layers,
+                 e->hidden, e->seq_len, e->vocab,
+                 e->recompute
+                     ? "eq. 3, with activation recomputation: the FLOPs "
+                       "include the recomputed forward, so the mfu is a "
+                       "hardware FLOPs utilisation"
+                     : "sec. 5.1 counts, forward and backward without "
+                       "activation recomputation");
     else
         snprintf(src, sizeof src,
                  "6 x %s x tokens = 6 x %.6g x %.6g (Kaplan et al. 2020, "
