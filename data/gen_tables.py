@@ -5,14 +5,15 @@ Usage (this is what the build runs):
 
     python3 data/gen_tables.py --hardware data/hardware.csv \
         --zones data/grid_intensity.csv --countries data/iso3166.csv \
-        --output tables.c
+        --power-typical data/power_typical.csv --output tables.c
 
 The output defines every extern declared in lib/core/tables.h, and
 llmc__hw_aliases, declared in lib/profile/profile.h. The CSV files
 are validated first; on any problem the script prints
 ``FILE:LINE: column N (NAME): message`` to stderr, writes nothing and exits
 with status 1. Python 3 standard library only; the output depends only on
-the bytes of the three input files.
+the bytes of the input files. Without --power-typical the typical-power table
+is empty (a count of 0).
 """
 
 import argparse
@@ -35,6 +36,17 @@ HW_HEADER = [
 ZONE_HEADER = ["zone", "kind", "gco2_per_kwh", "year", "basis", "source",
                "licence"]
 COUNTRY_HEADER = ["alpha2", "alpha3", "name", "source"]
+# Typical training power: a device row (vendor and kind blank, name a
+# hardware row's) or a class row (kind given, vendor optional); a fraction
+# of the TDP or a mean in W, never both; blank numbers only for a class no
+# measured study covers.
+POWER_TYPICAL_HEADER = ["name", "vendor", "kind", "fraction_of_tdp",
+                        "mean_w", "scope", "source"]
+# What the measured power covers: the device alone, a system's power per
+# accelerator (host, memory, fans included), or a node's power over the
+# node's rating.
+POWER_SCOPES = ("device", "system", "node")
+MAX_FRACTION_OF_TDP = Decimal(2)
 
 HW_KINDS = ("gpu", "tpu", "accelerator", "board", "cpu")
 EMBODIED_BASES = ("die-only", "board-share", "board")
@@ -380,15 +392,112 @@ def load_zones(path, alpha3):
     return data, out
 
 
-def render(hw_data, hw, zone_data, zones, countries):
+def load_power_typical(path, hw_names):
+    data, rows = read_csv(path, POWER_TYPICAL_HEADER)
+    out = []
+    seen, classes = {}, {}
+    for line, row in rows:
+        cell = lambda col: Cell(path, line, POWER_TYPICAL_HEADER,
+                                POWER_TYPICAL_HEADER.index(col))
+        for col in ("name", "source"):
+            require_text(cell(col), row[col], col)
+        key = row["name"].casefold()
+        if key in seen:
+            cell("name").fail("duplicate name %r (first on line %d)"
+                              % (row["name"], seen[key]))
+        seen[key] = line
+        is_class = row["kind"] != ""
+        if is_class:
+            if row["kind"] not in HW_KINDS:
+                cell("kind").fail("unknown kind %r (expected one of: %s)"
+                                  % (row["kind"], ", ".join(HW_KINDS)))
+            if row["vendor"] != "":
+                require_text(cell("vendor"), row["vendor"], "vendor")
+            ck = (row["vendor"].casefold(), row["kind"])
+            if ck in classes:
+                cell("kind").fail("a class for vendor %r and kind %r is "
+                                  "already on line %d"
+                                  % (row["vendor"], row["kind"],
+                                     classes[ck]))
+            classes[ck] = line
+        else:
+            if row["vendor"] != "":
+                cell("kind").fail("vendor is given but kind is blank: a "
+                                  "class row needs a kind, a device row "
+                                  "neither")
+            if row["name"] not in hw_names:
+                cell("name").fail("%r is not a hardware row's name; a row "
+                                  "without kind names one device exactly "
+                                  "as the hardware file does" % row["name"])
+        fraction = parse_number(cell("fraction_of_tdp"),
+                                row["fraction_of_tdp"])
+        mean = parse_number(cell("mean_w"), row["mean_w"])
+        if fraction is not None and mean is not None:
+            cell("mean_w").fail("both fraction_of_tdp and mean_w are given; "
+                                "give the one the source states")
+        if fraction is not None and not 0 < fraction <= MAX_FRACTION_OF_TDP:
+            cell("fraction_of_tdp").fail(
+                "fraction %s is outside (0, %s]"
+                % (row["fraction_of_tdp"], MAX_FRACTION_OF_TDP))
+        if mean is not None and mean == 0:
+            cell("mean_w").fail("mean_w is 0; leave it blank when unknown")
+        if fraction is None and mean is None:
+            if not is_class:
+                cell("mean_w").fail("a device row needs fraction_of_tdp or "
+                                    "mean_w")
+            if row["scope"] != "":
+                cell("scope").fail("scope is set but no figure is given")
+        elif row["scope"] not in POWER_SCOPES:
+            cell("scope").fail("unknown scope %r (expected one of: %s)"
+                               % (row["scope"], ", ".join(POWER_SCOPES)))
+        out.append({"name": row["name"], "vendor": row["vendor"],
+                    "kind": row["kind"],
+                    "fraction_c": c_double(fraction),
+                    "mean_w_c": c_double(mean), "scope": row["scope"],
+                    "source": row["source"]})
+    return data, out
+
+
+def render_power_typical(rows):
+    o = []
+    o.append("const struct llmc__power_typical_row llmc__power_typical_rows[] "
+             "= {")
+    if not rows:                     # C has no empty array: one unused row
+        o.append('    { .applies_to = "", .vendor = "", .kind = "", '
+                 '.fraction_of_tdp = (double)NAN, .mean_w = (double)NAN, '
+                 '.scope = "", .source = "" },')
+        o.append("};")
+        o.append("const size_t llmc__power_typical_count = 0;")
+        o.append("")
+        return o
+    for r in rows:
+        o.append("    {")
+        o.append("        .applies_to = %s," % c_string(r["name"]))
+        o.append("        .vendor = %s," % c_string(r["vendor"]))
+        o.append("        .kind = %s," % c_string(r["kind"]))
+        o.append("        .fraction_of_tdp = %s," % r["fraction_c"])
+        o.append("        .mean_w = %s," % r["mean_w_c"])
+        o.append("        .scope = %s," % c_string(r["scope"]))
+        o.append("        .source = %s," % c_string(r["source"]))
+        o.append("    },")
+    o.append("};")
+    o.append("const size_t llmc__power_typical_count = "
+             "sizeof llmc__power_typical_rows / "
+             "sizeof llmc__power_typical_rows[0];")
+    o.append("")
+    return o
+
+
+def render(hw_data, hw, zone_data, zones, countries, power_typical=()):
     hw_id = "llmcarbon-hardware %s sha256:%s" % (DATASET_VERSION,
                                                  file_digest(hw_data))
     grid_id = "llmcarbon-grid %s sha256:%s" % (DATASET_VERSION,
                                                file_digest(zone_data))
     o = []
     o.append("/* Generated by data/gen_tables.py from data/hardware.csv, "
-             "data/grid_intensity.csv")
-    o.append(" * and data/iso3166.csv. Do not edit: edit the CSV files. */")
+             "data/grid_intensity.csv,")
+    o.append(" * data/iso3166.csv and data/power_typical.csv. Do not edit: "
+             "edit the CSV files. */")
     o.append("")
     o.append("#include \"tables.h\"")
     o.append("")
@@ -447,16 +556,22 @@ def render(hw_data, hw, zone_data, zones, countries):
     o.append("const size_t llmc__country_count = "
              "sizeof llmc__countries / sizeof llmc__countries[0];")
     o.append("")
+    o.extend(render_power_typical(power_typical))
     return "\n".join(o)
 
 
-def generate(hardware, zones, countries):
-    """Validates the three files; returns the C source text."""
+def generate(hardware, zones, countries, power_typical=None):
+    """Validates the files; returns the C source text."""
     _cdata, country_rows = load_countries(countries)
     hw_data, hw_rows = load_hardware(hardware)
     zone_data, zone_rows = load_zones(
         zones, {r["alpha3"] for r in country_rows})
-    return render(hw_data, hw_rows, zone_data, zone_rows, country_rows)
+    power_rows = []
+    if power_typical is not None:
+        _pdata, power_rows = load_power_typical(
+            power_typical, {r["name"] for r in hw_rows})
+    return render(hw_data, hw_rows, zone_data, zone_rows, country_rows,
+                  power_rows)
 
 
 def main(argv=None):
@@ -465,10 +580,14 @@ def main(argv=None):
     p.add_argument("--hardware", required=True, help="hardware CSV")
     p.add_argument("--zones", required=True, help="grid intensity CSV")
     p.add_argument("--countries", required=True, help="ISO 3166-1 CSV")
+    p.add_argument("--power-typical", default=None,
+                   help="typical training power CSV (default: none, an "
+                   "empty table)")
     p.add_argument("--output", required=True, help="C file to write")
     args = p.parse_args(argv)
     try:
-        text = generate(args.hardware, args.zones, args.countries)
+        text = generate(args.hardware, args.zones, args.countries,
+                        args.power_typical)
     except DataError as e:
         sys.stderr.write("gen_tables.py: error: %s\n" % e)
         return 1

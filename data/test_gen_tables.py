@@ -22,6 +22,7 @@ GEN = os.path.join(DATA, "gen_tables.py")
 HW = os.path.join(DATA, "hardware.csv")
 ZONES = os.path.join(DATA, "grid_intensity.csv")
 COUNTRIES = os.path.join(DATA, "iso3166.csv")
+POWER_TYPICAL = os.path.join(DATA, "power_typical.csv")
 # Directory holding tables.h; overridable to test against another copy.
 TABLES_H_DIR = os.environ.get("LLMC_TABLES_INCLUDE",
                               os.path.join(REPO, "lib", "core"))
@@ -197,6 +198,7 @@ class RealTables(GenTestCase):
             "hardware.csv": csv_field_count(HW),
             "grid_intensity.csv": csv_field_count(ZONES),
             "iso3166.csv": csv_field_count(COUNTRIES),
+            "power_typical.csv": csv_field_count(POWER_TYPICAL),
         })
         self.assertEqual(csv_field_count(HW), 47)
 
@@ -651,6 +653,133 @@ class Validation(GenTestCase):
             f.write(b"Chip \xff,Acme,gpu,1,,,,,,,,,,,,doc\n")
         self.expect_error((hw, zones, countries), "hw", "4",
                           "not valid UTF-8")
+
+
+class PowerTypical(GenTestCase):
+    """data/power_typical.csv: device rows name a hardware row, class rows
+    a kind; one figure or, for a class no study covers, none."""
+
+    HEADER = ",".join(gen_tables.POWER_TYPICAL_HEADER)
+    ROWS = [
+        "Acme GPUs,Acme,gpu,0.76,,node,study N",
+        "Any CPU,,cpu,,,,no measured study",
+        "Chip A,,,,283,system,study P",
+    ]
+
+    def gen(self, rows, hw=None, header=None):
+        hw_path, zones, countries = self.small()
+        power = self.write("power.csv", header or self.HEADER, rows)
+        out = os.path.join(self.tmp, "out.c")
+        proc = subprocess.run(
+            [sys.executable, GEN, "--hardware", hw or hw_path,
+             "--zones", zones, "--countries", countries,
+             "--power-typical", power, "--output", out],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            universal_newlines=True, cwd=REPO)
+        return proc, out, power
+
+    def expect_error(self, rows, where, *words):
+        proc, out, power = self.gen(rows)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertFalse(os.path.exists(out), "output written on error")
+        self.assertIn(power + ":" + where, proc.stderr)
+        for w in words:
+            self.assertIn(w, proc.stderr)
+
+    def test_real_table_generates_every_row(self):
+        out = os.path.join(self.tmp, "out.c")
+        proc = subprocess.run(
+            [sys.executable, GEN, "--hardware", HW, "--zones", ZONES,
+             "--countries", COUNTRIES, "--power-typical", POWER_TYPICAL,
+             "--output", out],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            universal_newlines=True, cwd=REPO)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(out, encoding="ascii") as f:
+            text = f.read()
+        self.assertEqual(text.count("        .applies_to = "),
+                         csv_field_count(POWER_TYPICAL))
+        # Patterson et al. 2021, Table 3: TPU v3 283 W, V100 325 W
+        self.assertIn('.applies_to = "Google TPU v3 (chip)",\n'
+                      '        .vendor = "",\n        .kind = "",\n'
+                      '        .fraction_of_tdp = (double)NAN,\n'
+                      '        .mean_w = 283.0,', text)
+        self.assertIn(".fraction_of_tdp = 0.76,", text)
+
+    def test_every_class_of_the_catalogue_has_a_row(self):
+        with open(POWER_TYPICAL, newline="", encoding="utf-8") as f:
+            kinds = {(r["vendor"], r["kind"]) for r in csv.DictReader(f)
+                     if r["kind"]}
+        for want in (("NVIDIA", "gpu"), ("Google", "tpu"), ("AMD", "gpu"),
+                     ("", "accelerator"), ("", "cpu")):
+            self.assertIn(want, kinds)
+
+    def test_small_table_compiles(self):
+        if not GCC:
+            self.skipTest("gcc not found")
+        proc, out, _power = self.gen(self.ROWS)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.compile_c(out)
+
+    def test_without_the_file_the_table_is_empty_and_compiles(self):
+        proc, out = self.run_gen(*self.small())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(out, encoding="ascii") as f:
+            self.assertIn("llmc__power_typical_count = 0;", f.read())
+        if GCC:
+            self.compile_c(out)
+
+    def test_device_row_must_name_a_hardware_row(self):
+        self.expect_error(["Chip Z,,,,283,system,study P"], "2: column 1",
+                          "not a hardware row's name")
+
+    def test_both_figures_refused(self):
+        self.expect_error(["Chip A,,,0.5,283,system,study P"], "2: column 5",
+                          "both fraction_of_tdp and mean_w")
+
+    def test_fraction_above_2_refused(self):
+        self.expect_error(["Acme GPUs,Acme,gpu,2.5,,node,study N"],
+                          "2: column 4", "outside (0, 2]")
+
+    def test_zero_mean_refused(self):
+        self.expect_error(["Chip A,,,,0,system,study P"], "2: column 5",
+                          "leave it blank")
+
+    def test_device_row_needs_a_figure(self):
+        self.expect_error(["Chip A,,,,,,study P"], "2: column 5",
+                          "device row needs")
+
+    def test_unknown_scope(self):
+        self.expect_error(["Chip A,,,,283,rack,study P"], "2: column 6",
+                          "unknown scope 'rack'")
+
+    def test_scope_without_figure(self):
+        self.expect_error(["Any CPU,,cpu,,,device,none"], "2: column 6",
+                          "no figure")
+
+    def test_vendor_without_kind(self):
+        self.expect_error(["Chip A,Acme,,,283,system,study P"], "2: column 3",
+                          "kind is blank")
+
+    def test_duplicate_class(self):
+        self.expect_error(["Acme GPUs,Acme,gpu,0.76,,node,study N",
+                           "Acme GPUs 2,acme,gpu,0.8,,node,study M"],
+                          "3: column 3", "already on line 2")
+
+    def test_unknown_kind(self):
+        self.expect_error(["Acme GPUs,Acme,npu,0.76,,node,study N"],
+                          "2: column 3", "unknown kind 'npu'")
+
+    def test_empty_source(self):
+        self.expect_error(["Chip A,,,,283,system,"], "2: column 7",
+                          "empty source")
+
+    def test_wrong_header(self):
+        proc, out, power = self.gen(self.ROWS,
+                                    header=self.HEADER.replace("mean_w",
+                                                               "mean"))
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn(power + ":1: column 5: wrong header", proc.stderr)
 
 
 if __name__ == "__main__":

@@ -2307,6 +2307,40 @@ START_TEST(test_estimate_conflicting_flags_are_errors_naming_both)
 }
 END_TEST
 
+/* --power takes tdp and typical as well as a figure; the words name a
+ * basis, so --power tdp goes with --power-factor and the library refuses
+ * typical with it, naming both; the output says which basis it used. */
+START_TEST(test_estimate_power_typical_and_tdp)
+{
+    json_t *j = ESTIMATE_JSON("--hardware", "h100-sxm", "--hours", "10h",
+                              "--intensity", "100", "--power", "typical");
+    /* 0.76 of 700 W: Newkirk et al. 2025, arXiv:2506.14551 */
+    NUM_IS(j, "power_w", 532.0, 1e-12);
+    ck_assert_msg(strncmp(jstr(j, "power_basis"), "typical: 0.76 of TDP", 20) ==
+                      0,
+                  "power_basis %s", jstr(j, "power_basis"));
+    json_decref(j);
+    j = ESTIMATE_JSON("--hardware", "h100-sxm", "--hours", "10h",
+                      "--intensity", "100", "--power", "tdp",
+                      "--power-factor", "0.5");
+    NUM_IS(j, "power_w", 350.0, 1e-12);
+    expect_str(j, "power_basis", "TDP");
+    json_decref(j);
+    expect_exit_saying(ARGS("estimate", "--hardware", "h100-sxm", "--hours",
+                            "10h", "--intensity", "100", "--power",
+                            "typical"),
+                       0, "power basis typical: 0.76 of TDP", NULL);
+    expect_exit_saying(ARGS("estimate", "--hardware", "h100-sxm", "--hours",
+                            "10h", "--intensity", "100", "--power", "typical",
+                            "--power-factor", "0.5"),
+                       1, "--power typical", "--power-factor");
+    expect_exit_saying(ARGS("estimate", "--hardware", "mi300x", "--hours",
+                            "10h", "--intensity", "100", "--power",
+                            "typical"),
+                       1, "no typical training power is known", "--power");
+}
+END_TEST
+
 START_TEST(test_any_flag_given_twice_is_an_error_naming_it)
 {
     expect_exit_saying(ARGS("estimate", "--energy", "1kWh", "--intensity",
@@ -2637,6 +2671,7 @@ static Suite *cli_suite(void)
         TCase *flags = tcase_create("flags");
         tcase_set_timeout(flags, 30);
         tcase_add_test(flags, test_estimate_conflicting_flags_are_errors_naming_both);
+        tcase_add_test(flags, test_estimate_power_typical_and_tdp);
         tcase_add_test(flags, test_any_flag_given_twice_is_an_error_naming_it);
         tcase_add_test(flags, test_grid_get_at_outside_1970_to_9999_is_an_error);
         tcase_add_test(flags, test_estimate_numbers_out_of_range_say_too_large_or_too_small);

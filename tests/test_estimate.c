@@ -1266,30 +1266,66 @@ START_TEST(test_estimate_active_params_for_mixture_of_experts)
 }
 END_TEST
 
+/* The training FLOPs of a transformer counted by hand, layer by layer
+ * (Narayanan et al. 2021, SC21, sec. 5.1): per sequence of s tokens a
+ * layer's forward pass is 24 s h^2 + 4 s^2 h (projections, attention
+ * scores and their product with the values, the MLP) and the logit
+ * layer's 2 s h V; the backward pass is twice the forward; activation
+ * recomputation runs the layers' forward once more, not the logit
+ * layer's. Returned for d tokens. */
+static double flops_by_hand(double l, double h, double s, double v, double d,
+                            int recompute)
+{
+    double layer_fwd = 24 * s * h * h + 4 * s * s * h;
+    double logit_fwd = 2 * s * h * v;
+    double passes = recompute ? 4 : 3;
+    double per_sequence = passes * l * layer_fwd + 3 * logit_fwd;
+    return per_sequence / s * d;
+}
+
 START_TEST(test_estimate_detailed_formula_counts_attention_and_logits)
 {
-    /* Narayanan et al. 2021: 72 l h^2 (1 + s/6h + V/16lh) per token */
-    llmc_estimate *e = est_new();
+    static const struct {
+        const char *l, *h, *s, *v, *d;
+        double lf, hf, sf, vf, df;
+    } shapes[] = {
+        /* GPT-2 small (Radford et al. 2019) on 1e9 tokens */
+        {"12", "768", "1024", "50257", "1e9", 12, 768, 1024, 50257, 1e9},
+        /* GPT-3 175B (Brown et al. 2020, Table 2.1) on 300B tokens */
+        {"96", "12288", "2048", "50257", "300B", 96, 12288, 2048, 50257,
+         300e9},
+        /* a small model where the logit layer outweighs the layers */
+        {"2", "64", "128", "1000", "1M", 2, 64, 128, 1000, 1e6},
+    };
+    llmc_estimate *e;
     llmc_estimate_result r;
-    double l = 32, h = 4096, s = 4096, v = 32000, d = 1e12;
-    set_ok(e, "hardware", "NVIDIA H100 SXM5 80GB");
-    set_ok(e, "count", "64");
-    set_ok(e, "layers", "32");
-    set_ok(e, "hidden", "4096");
-    set_ok(e, "seq_len", "4096");
-    set_ok(e, "vocab", "32000");
-    set_ok(e, "tokens", "1T");
-    set_ok(e, "mfu", "0.4");
-    set_ok(e, "intensity", "100");
-    r = compute_ok(e);
-    ck_assert_rel(r.flops, d * 72 * l * h * h * (1 + s / (6 * h) + v / (16 * l * h)),
-                  1e-12);
-    set_ok(e, "recompute", "true");
-    r = compute_ok(e);
-    ck_assert_rel(r.flops, d * 96 * l * h * h * (1 + s / (6 * h) + v / (16 * l * h)),
-                  1e-12);
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        e = est_new();
+        set_ok(e, "hardware", "NVIDIA H100 SXM5 80GB");
+        set_ok(e, "count", "64");
+        set_ok(e, "layers", shapes[i].l);
+        set_ok(e, "hidden", shapes[i].h);
+        set_ok(e, "seq_len", shapes[i].s);
+        set_ok(e, "vocab", shapes[i].v);
+        set_ok(e, "tokens", shapes[i].d);
+        set_ok(e, "mfu", "0.4");
+        set_ok(e, "intensity", "100");
+        r = compute_ok(e);
+        ck_assert_rel(r.flops,
+                      flops_by_hand(shapes[i].lf, shapes[i].hf, shapes[i].sf,
+                                    shapes[i].vf, shapes[i].df, 0),
+                      1e-12);
+        if (i == 0) /* the figure worked out on paper, to its 4 digits */
+            ck_assert_rel(r.flops, 8.544e17, 1e-4);
+        set_ok(e, "recompute", "true");
+        r = compute_ok(e);
+        ck_assert_rel(r.flops,
+                      flops_by_hand(shapes[i].lf, shapes[i].hf, shapes[i].sf,
+                                    shapes[i].vf, shapes[i].df, 1),
+                      1e-12);
+        llmc_estimate_free(e);
+    }
     /* part of the formula is an error that names the rest */
-    llmc_estimate_free(e);
     e = est_new();
     set_ok(e, "hardware", "NVIDIA H100 SXM5 80GB");
     set_ok(e, "layers", "32");
@@ -1414,6 +1450,165 @@ START_TEST(test_estimate_without_ranges_has_no_range_and_equal_bounds)
 }
 END_TEST
 
+/* ---- power: the TDP, a typical training power, or a given figure ------ */
+
+static llmc_estimate *day_on(const char *hardware)
+{
+    llmc_estimate *e = est_new();
+    set_ok(e, "hardware", hardware);
+    set_ok(e, "count", "8");
+    set_ok(e, "hours", "24h");
+    set_ok(e, "intensity", "400");
+    set_ok(e, "no_embodied", "true");
+    return e;
+}
+
+START_TEST(test_estimate_power_typical_takes_the_class_fraction_of_tdp)
+{
+    /* NVIDIA class: 76% (Newkirk et al. 2025, arXiv:2506.14551) of the
+     * H100's 700 W */
+    llmc_estimate *e = day_on("NVIDIA H100 SXM5 80GB");
+    llmc_estimate_result r;
+    json_t *root;
+    r = compute_ok(e);
+    ck_assert_double_eq_tol(r.power_w, 700.0, 1e-9);
+    root = json_of(e);
+    ck_assert_str_eq(str(root, "power_basis"), "TDP");
+    json_decref(root);
+
+    set_ok(e, "power", "typical");
+    r = compute_ok(e);
+    ck_assert_rel(r.power_w, 700.0 * 0.76, 1e-12);
+    ck_assert_rel(r.energy_kwh, 700.0 * 0.76 * 8 * 24 / 1000.0, 1e-12);
+    root = json_of(e);
+    ck_assert_msg(strncmp(str(root, "power_basis"), "typical: 0.76 of TDP, ",
+                          22) == 0,
+                  "power_basis %s", str(root, "power_basis"));
+    ck_assert_ptr_nonnull(strstr(str(root, "power_basis"), "arXiv:2506.14551"));
+    ck_assert_ptr_nonnull(
+        strstr(str(obj(obj(root, "assumptions"), "power"), "source"),
+               "--power typical"));
+    json_decref(root);
+
+    /* tdp goes back to the default; a figure replaces the word */
+    set_ok(e, "power", "tdp");
+    ck_assert_double_eq_tol(compute_ok(e).power_w, 700.0, 1e-9);
+    set_ok(e, "power", "typical");
+    set_ok(e, "power", "300W");
+    ck_assert_double_eq_tol(compute_ok(e).power_w, 300.0, 1e-9);
+    root = json_of(e);
+    ck_assert_str_eq(str(root, "power_basis"), "given (--power)");
+    json_decref(root);
+    /* and the word replaces a figure */
+    set_ok(e, "power", "TYPICAL");
+    ck_assert_rel(compute_ok(e).power_w, 532.0, 1e-12);
+    /* tdp goes with a power factor */
+    set_ok(e, "power", "tdp");
+    set_ok(e, "power_factor", "0.5");
+    ck_assert_double_eq_tol(compute_ok(e).power_w, 350.0, 1e-9);
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_power_typical_prefers_the_device_row)
+{
+    /* Patterson et al. 2021, Table 3: V100 325 W, TPU v3 283 W measured
+     * system power per processor; the rows name the device */
+    static const struct {
+        const char *hw;
+        double w;
+    } cases[] = {{"NVIDIA V100 SXM2 32GB", 325.0},
+                 {"Google TPU v3 (chip)", 283.0}};
+    for (size_t i = 0; i < 2; i++) {
+        llmc_estimate *e = day_on(cases[i].hw);
+        json_t *root;
+        set_ok(e, "power", "typical");
+        ck_assert_double_eq_tol(compute_ok(e).power_w, cases[i].w, 1e-9);
+        root = json_of(e);
+        ck_assert_ptr_nonnull(strstr(str(root, "power_basis"),
+                                     "W mean per device"));
+        ck_assert_ptr_nonnull(strstr(str(root, "power_basis"),
+                                     "arXiv:2104.10350"));
+        json_decref(root);
+        llmc_estimate_free(e);
+    }
+}
+END_TEST
+
+START_TEST(test_estimate_power_typical_unknown_says_what_to_give)
+{
+    /* a class no measured study covers, and a kind with no class */
+    const char *none[] = {"AMD Instinct MI300X", "Intel Gaudi2",
+                          "AMD EPYC 9654", "NVIDIA HGX H100 8-GPU baseboard"};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        llmc_estimate *e = est_new();
+        set_ok(e, "hardware", none[i]);
+        set_ok(e, "device_hours", "10h");
+        set_ok(e, "intensity", "400");
+        set_ok(e, "power", "typical");
+        ck_assert_status(compute_rc(e), LLMC_ENODATA);
+        ck_assert_error_mentions("no typical training power is known");
+        ck_assert_error_mentions(none[i]);
+        ck_assert_error_mentions("give --power");
+        ck_assert_error_mentions("--power-factor");
+        llmc_estimate_free(e);
+    }
+}
+END_TEST
+
+START_TEST(test_estimate_power_typical_conflicts_are_refused)
+{
+    llmc_estimate *e = day_on("NVIDIA H100 SXM5 80GB");
+    set_ok(e, "power", "typical");
+    set_ok(e, "power_factor", "0.8");
+    ck_assert_status(compute_rc(e), LLMC_EINVAL);
+    ck_assert_error_mentions("--power-factor");
+    llmc_estimate_free(e);
+
+    /* the class figure is a node's: the host is in it already */
+    e = day_on("NVIDIA H100 SXM5 80GB");
+    set_ok(e, "power", "typical");
+    set_ok(e, "overhead_power", "100W");
+    ck_assert_status(compute_rc(e), LLMC_EINVAL);
+    ck_assert_error_mentions("count the host twice");
+    llmc_estimate_free(e);
+
+    e = est_new();
+    set_ok(e, "energy", "100kWh");
+    set_ok(e, "intensity", "400");
+    set_ok(e, "power", "typical");
+    ck_assert_status(compute_rc(e), LLMC_EINVAL);
+    ck_assert_error_mentions("--energy");
+    llmc_estimate_free(e);
+
+    e = est_new();
+    set_ok(e, "device_hours", "10h");
+    set_ok(e, "intensity", "400");
+    set_ok(e, "power", "typical");
+    ck_assert_status(compute_rc(e), LLMC_EINVAL);
+    ck_assert_error_mentions("--hardware");
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_power_word_errors_keep_the_input)
+{
+    llmc_estimate *e = day_on("NVIDIA H100 SXM5 80GB");
+    llmc_key_info k;
+    set_ok(e, "power", "typical");
+    ck_assert_status(llmc_estimate_set(e, "power", "typicl"), LLMC_EPARSE);
+    ck_assert_error_mentions("tdp or typical");
+    ck_assert_status(llmc_estimate_set(e, "power", "-5W"), LLMC_ERANGE);
+    ck_assert_rel(compute_ok(e).power_w, 532.0, 1e-12);
+    /* the key is still a power in W */
+    llmc_key_info_init(&k, sizeof k);
+    ck_assert_int_eq(llmc_estimate_key_find(&k, "power"), LLMC_OK);
+    ck_assert_str_eq(k.unit, "W");
+    ck_assert_double_eq(k.min, 0.0);
+    llmc_estimate_free(e);
+}
+END_TEST
+
 /* ---- published runs, from tests/data/published_runs.json ---------------- */
 
 START_TEST(test_estimate_reproduces_published_runs)
@@ -1485,6 +1680,8 @@ static Suite *estimate_suite(void)
     tcase_add_test(examples, test_estimate_bare_energy_is_kwh);
     tcase_add_test(examples, test_estimate_h100_month_in_the_us);
     tcase_add_test(examples, test_estimate_can_be_computed_again_after_more_inputs);
+    tcase_add_test(examples, test_estimate_power_typical_takes_the_class_fraction_of_tdp);
+    tcase_add_test(examples, test_estimate_power_typical_prefers_the_device_row);
     {
         TCase *plan = tcase_create("plan");
         tcase_add_test(plan, test_estimate_flops_path_6nd_time_energy);
@@ -1532,6 +1729,9 @@ static Suite *estimate_suite(void)
     tcase_add_test(errors, test_estimate_bad_values_keep_the_parser_codes);
     tcase_add_test(errors, test_estimate_null_arguments_are_einval);
     tcase_add_test(errors, test_estimate_unknown_tdp_needs_power);
+    tcase_add_test(errors, test_estimate_power_typical_unknown_says_what_to_give);
+    tcase_add_test(errors, test_estimate_power_typical_conflicts_are_refused);
+    tcase_add_test(errors, test_estimate_power_word_errors_keep_the_input);
     tcase_add_test(errors, test_estimate_missing_embodied_figure_is_explained);
     tcase_add_test(errors, test_estimate_energy_only_explains_missing_embodied);
     tcase_add_test(errors, test_estimate_failed_set_keeps_inputs);

@@ -3,6 +3,7 @@
  * assumption and its source. The text report is drawn from the same JSON
  * that --json prints, so the two cannot disagree.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -205,12 +206,15 @@ static void print_report(FILE *out, json_t *j)
         assumption(out, "hardware", buf);
     }
     if (json_is_object(pw)) {
+        const char *basis = str(j, "power_basis");
         snprintf(buf, sizeof buf, "%s W per device: %s",
                  cli_num(n1, sizeof n1, num(pw, "value_w")),
-                 strcmp(str(pw, "source"), "given (--power)") == 0
-                     ? "given (--power)"
-                     : "the hardware's TDP");
+                 strcmp(basis, "given (--power)") == 0 ? "given (--power)"
+                 : strcmp(basis, "TDP") == 0           ? "the hardware's TDP"
+                                                       : "its typical "
+                                                         "training power");
         assumption(out, "power", buf);
+        assumption(out, "power basis", basis);
     }
     if (json_is_object(dh)) {
         snprintf(buf, sizeof buf, "%s device-hours: %s",
@@ -259,7 +263,7 @@ int cmd_estimate(int argc, char **argv)
 {
     llmc_estimate *e = NULL;
     llmc_estimate_result r;
-    int json = 0, c, rc, exit_status = CLI_OK;
+    int json = 0, c, rc, exit_status = CLI_OK, power_word = 0;
     char *text = NULL;
     struct cli_getopt g;
 
@@ -288,6 +292,10 @@ int cmd_estimate(int argc, char **argv)
                 break;
             if (!*k.arg)
                 value = "true";
+            /* --power tdp or typical names a basis, not a figure: the
+             * library says what conflicts with it */
+            if (strcmp(k.name, "power") == 0)
+                power_word = isalpha((unsigned char)*value);
             if ((rc = llmc_estimate_set(e, k.name, value)) != LLMC_OK) {
                 snprintf(what, sizeof what, "%s '%s'", k.flag, value);
                 exit_status = cli_fail("estimate", what, rc);
@@ -302,7 +310,8 @@ int cmd_estimate(int argc, char **argv)
         goto out;
     }
     for (size_t i = 0; i < sizeof conflicts / sizeof conflicts[0]; i++)
-        if (given(g.seen, conflicts[i].a) && given(g.seen, conflicts[i].b)) {
+        if (given(g.seen, conflicts[i].a) && given(g.seen, conflicts[i].b) &&
+            !(power_word && strcmp(conflicts[i].a, "power") == 0)) {
             exit_status = cli_usage("estimate",
                                     "'--%s' and '--%s' conflict: %s",
                                     conflicts[i].a, conflicts[i].b,

@@ -52,4 +52,21 @@ extern const size_t llmc__country_count;
 extern const char llmc__hw_dataset[];
 extern const char llmc__grid_dataset[];
 
+/* Typical training power (data/power_typical.csv): a device row (vendor
+ * and kind "", applies_to a hardware row's name) or a class row (kind
+ * set, vendor "" for any, applies_to its label); fraction_of_tdp or mean_w, the other NAN; both NAN for a class
+ * no measured study covers, the source saying so. */
+struct llmc__power_typical_row {
+    const char *applies_to;
+    const char *vendor;
+    const char *kind;
+    double fraction_of_tdp;
+    double mean_w;
+    const char *scope;          /* device, system, node; "" with no figure */
+    const char *source;
+};
+
+extern const struct llmc__power_typical_row llmc__power_typical_rows[];
+extern const size_t llmc__power_typical_count;
+
 #endif

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "../core/internal.h"
+#include "../core/tables.h"
 #include "estimate.h"
 
 LLMC_API void llmc_estimate_result_init(llmc_estimate_result *out,
@@ -245,6 +246,34 @@ static int set_hardware(llmc_estimate *e, const char *value)
     return LLMC_OK;
 }
 
+/* A power per device (a quantity or range), or the words tdp (the
+ * default: the profile's TDP, scaled by power_factor) and typical (the
+ * device's typical training power, data/power_typical.csv). */
+static int set_power(llmc_estimate *e, const char *value)
+{
+    struct llmc__range r = {0, 0, 0};
+    const char *p = value;
+    int rc;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (llmc__strcaseeq(p, "tdp") || llmc__strcaseeq(p, "typical")) {
+        e->power_basis = llmc__strcaseeq(p, "tdp") ? LLMC__POWER_TDP
+                                                   : LLMC__POWER_TYPICAL;
+        e->power_w.set = 0;
+        return LLMC_OK;
+    }
+    if (isalpha((unsigned char)*p))
+        return llmc__fail(LLMC_EPARSE,
+                          "power '%s' is not a power per device (e.g. 350W), "
+                          "tdp or typical",
+                          value);
+    if ((rc = parse_quantity_range(&r, LLMC_DIM_POWER, value, "W")) != LLMC_OK)
+        return rc;
+    e->power_w = r;
+    e->power_basis = LLMC__POWER_TDP;
+    return LLMC_OK;
+}
+
 static int set_count(llmc_estimate *e, const char *value)
 {
     int rc;
@@ -448,7 +477,8 @@ static const struct key_row rows[] = {
     {"device_hours", "--device-hours", "H", "s", QUANTITY,
      "device-hours in all (bare: hours)", QUANTITY_IN(device_s, LLMC_DIM_DURATION, "h")},
     {"power", "--power", "P", "W", QUANTITY,
-     "power per device, instead of the profile's TDP (bare: W)", QUANTITY_IN(power_w, LLMC_DIM_POWER, "W")},
+     "power per device (bare: W), or tdp (default) or typical",
+     SETTER(set_power)},
     {"pue", "--pue", "X", "", NUM(1.0, DBL_MAX),
      "data-centre PUE (default 1.0: no overhead counted)", QUANTITY_IN(pue, LLMC_DIM_PUE, NULL)},
     {"zone", "--zone", "Z", "", TEXT,
@@ -646,17 +676,28 @@ static int flops_path(const llmc_estimate *e)
 /* Training FLOPs: 6 x N x D (Kaplan et al. 2020, "Scaling Laws for Neural
  * Language Models", C = 6ND), N the active parameters of a mixture of
  * experts; or, with layers, hidden size, sequence length and vocabulary,
- * Narayanan et al. 2021 ("Efficient Large-Scale Language Model Training
- * on GPU Clusters Using Megatron-LM", SC21, eq. 3): per token
- * 72 l h^2 (1 + s / 6h + V / 16 l h), or 96 with activation recomputation,
- * which counts attention and the logit layer. */
+ * from the counts of Narayanan et al. 2021 ("Efficient Large-Scale Language
+ * Model Training on GPU Clusters Using Megatron-LM", SC21, sec. 5.1), which
+ * count attention and the logit layer. Per sequence of s tokens, the
+ * forward pass of a layer is 24 s h^2 + 4 s^2 h FLOPs and of the logit
+ * layer 2 s h V; the backward pass is twice the forward. Without
+ * recomputation that is 3 forwards, per token
+ *     72 l h^2 + 12 l s h + 6 h V = 72 l h^2 (1 + s / 6h + V / 12 l h);
+ * with activation recomputation the layers run one forward more (4), the
+ * logit layer does not, which is their eq. 3:
+ *     96 l h^2 + 16 l s h + 6 h V = 96 l h^2 (1 + s / 6h + V / 16 l h).
+ * The recomputed forward is work done, not model FLOPs: an mfu given with
+ * recompute is a hardware FLOPs utilisation. */
 static double flops_of(const llmc_estimate *e, enum corner c)
 {
     double d = at(&e->tokens, c, 1);
     if (e->layers > 0 && e->hidden > 0 && e->seq_len > 0 && e->vocab > 0) {
         double l = e->layers, h = e->hidden, s = e->seq_len, v = e->vocab;
-        double k = e->recompute ? 96.0 : 72.0;
-        return d * k * l * h * h * (1.0 + s / (6.0 * h) + v / (16.0 * l * h));
+        if (e->recompute)
+            return d * 96.0 * l * h * h *
+                   (1.0 + s / (6.0 * h) + v / (16.0 * l * h));
+        return d * 72.0 * l * h * h *
+               (1.0 + s / (6.0 * h) + v / (12.0 * l * h));
     }
     return 6.0 * at(e->active_params.set ? &e->active_params : &e->params, c, 1) *
            d;
@@ -711,6 +752,23 @@ static int check_inputs(llmc_estimate *e)
                           "--tokens alone says nothing about the compute; add "
                           "--params (or --layers, --hidden, --seq-len, "
                           "--vocab)");
+    if (e->power_basis == LLMC__POWER_TYPICAL && !e->power_w.set) {
+        if (e->energy_j.set)
+            return llmc__fail(LLMC_EINVAL,
+                              "both --energy and --power typical are given; "
+                              "the energy is used as given, so drop --power "
+                              "(or --energy)");
+        if (e->power_factor.set)
+            return llmc__fail(LLMC_EINVAL,
+                              "both --power typical and --power-factor are "
+                              "given; the typical figure is a measured share "
+                              "of the TDP that --power-factor would replace: "
+                              "give one");
+        if (!e->profile)
+            return llmc__fail(LLMC_EINVAL,
+                              "--power typical is the typical training power "
+                              "of a device: give --hardware");
+    }
     /* inputs of which one would be ignored: refused, naming both */
     for (size_t i = 0; i < sizeof exclusive / sizeof exclusive[0]; i++)
         if (range_at(e, exclusive[i].a)->set && range_at(e, exclusive[i].b)->set)
@@ -779,6 +837,54 @@ static int peak_of(llmc_estimate *e)
                       llmc_profile_get_text(e->profile, LLMC_PROFILE_NAME),
                       llmc__precision_name(field), *have ? "; it has " : "",
                       have);
+}
+
+/* The typical-power row for the hardware: its own row (by catalogue
+ * name), else its class (vendor and kind), else its kind's; an error that
+ * says why and what to give where there is none or it has no figure. */
+static int typical_of(llmc_estimate *e)
+{
+    const char *name = llmc_profile_get_text(e->profile, LLMC_PROFILE_NAME);
+    const char *vendor = llmc_profile_get_text(e->profile, LLMC_PROFILE_VENDOR);
+    const char *kind = llmc_profile_get_text(e->profile, LLMC_PROFILE_KIND);
+    const struct llmc__power_typical_row *own = NULL, *cls = NULL, *any = NULL;
+    const struct llmc__power_typical_row *row;
+    for (size_t i = 0; i < llmc__power_typical_count; i++) {
+        row = &llmc__power_typical_rows[i];
+        if (!*row->kind) {
+            if (strcmp(row->applies_to, name) == 0)
+                own = row;
+        } else if (strcmp(row->kind, kind) == 0) {
+            if (!*row->vendor)
+                any = row;
+            else if (llmc__strcaseeq(row->vendor, vendor))
+                cls = row;
+        }
+    }
+    row = own ? own : cls ? cls : any;
+    if (!row)
+        return llmc__fail(LLMC_ENODATA,
+                          "no typical training power is known for '%s' (%s "
+                          "%s): no measured study in the typical-power table "
+                          "covers it; give --power with the mean power per "
+                          "device, or --power-factor with the share of the "
+                          "TDP it draws",
+                          name, vendor, kind);
+    if (isnan(row->fraction_of_tdp) && isnan(row->mean_w))
+        return llmc__fail(LLMC_ENODATA,
+                          "no typical training power is known for '%s' "
+                          "(class '%s': %s); give --power with the mean "
+                          "power per device, or --power-factor with the "
+                          "share of the TDP it draws",
+                          name, row->applies_to, row->source);
+    if (e->overhead_w.set && strcmp(row->scope, "device") != 0)
+        return llmc__fail(LLMC_EINVAL,
+                          "the typical power of '%s' is a %s figure that "
+                          "includes the host (%s); --overhead-power would "
+                          "count the host twice: drop it, or give --power",
+                          name, row->scope, row->applies_to);
+    e->typical = row;
+    return LLMC_OK;
 }
 
 /* One evaluation of the model at a corner of the ranged inputs. */
@@ -851,6 +957,8 @@ static int evaluate(llmc_estimate *e, enum corner c, llmc_estimate_result *r,
                               "and --tokens with --mfu");
         if (e->power_w.set) {
             power = at(&e->power_w, c, 1);
+        } else if (e->typical && !isnan(e->typical->mean_w)) {
+            power = e->typical->mean_w;
         } else {
             double tdp;
             if (llmc_profile_get(&tdp, e->profile, LLMC_PROFILE_TDP_W) != LLMC_OK)
@@ -860,7 +968,8 @@ static int evaluate(llmc_estimate *e, enum corner c, llmc_estimate_result *r,
                                   "device",
                                   llmc_profile_get_text(e->profile,
                                                         LLMC_PROFILE_NAME));
-            power = tdp * at(&e->power_factor, c, 1);
+            power = tdp * (e->typical ? e->typical->fraction_of_tdp
+                                      : at(&e->power_factor, c, 1));
         }
         if (e->overhead_w.set)
             power += at(&e->overhead_w, c, 1);
@@ -975,7 +1084,11 @@ LLMC_API int llmc_estimate_compute(llmc_estimate_result *out, llmc_estimate *e)
         return rc;
     e->computed = 0;
     e->flops_from = LLMC__FLOPS_NONE;
+    e->typical = NULL;
     if ((rc = check_inputs(e)) != LLMC_OK)
+        return rc;
+    if (e->power_basis == LLMC__POWER_TYPICAL && !e->power_w.set &&
+        (rc = typical_of(e)) != LLMC_OK)
         return rc;
     if (flops_path(e)) {
         if ((rc = peak_of(e)) != LLMC_OK)

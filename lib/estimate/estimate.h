@@ -20,6 +20,13 @@ struct llmc__range {
     int set;
 };
 
+/* Which power stands for the device's when no --power figure is given:
+ * its TDP (scaled by power_factor) or its typical training power from
+ * data/power_typical.csv. */
+enum llmc__power_basis { LLMC__POWER_TDP = 0, LLMC__POWER_TYPICAL };
+
+struct llmc__power_typical_row;
+
 /* How the training compute was obtained. */
 enum llmc__flops_from { LLMC__FLOPS_NONE = 0, LLMC__FLOPS_6ND,
                         LLMC__FLOPS_LAYERS };
@@ -37,6 +44,7 @@ struct llmc_estimate {
     llmc_grid *grid;
     enum llmc__grid_key grid_key;
     enum llmc__embodied_mode embodied_mode;
+    enum llmc__power_basis power_basis;
 
     /* filled by llmc_estimate_compute */
     int computed, ranged;
@@ -48,6 +56,9 @@ struct llmc_estimate {
     int lifetime_from_profile;  /* else given, or the default */
     enum llmc__flops_from flops_from;
     double peak_flops;          /* per device, at the precision used */
+    /* the typical-power row used, NULL unless power_basis is typical and
+     * no --power or --energy is given */
+    const struct llmc__power_typical_row *typical;
     char embodied_note[256];    /* why embodied was left out */
 };
 

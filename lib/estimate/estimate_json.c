@@ -42,14 +42,53 @@ static json_t *energy_json(const llmc_estimate *e)
                      how);
 }
 
+/* Which power stood for the device's, in words: "TDP", "typical: 0.76 of
+ * TDP, ..." with its source, or "given (--power)"; NULL where the energy
+ * was given. */
+static int power_basis(char *buf, size_t size, const llmc_estimate *e)
+{
+    const struct llmc__power_typical_row *t = e->typical;
+    double tdp;
+    if (e->energy_j.set)
+        return 0;
+    if (e->power_w.set) {
+        snprintf(buf, size, "given (--power)");
+    } else if (!t) {
+        snprintf(buf, size, "TDP");
+    } else if (!isnan(t->fraction_of_tdp)) {
+        snprintf(buf, size, "typical: %.6g of TDP, %s (%s scope), %s",
+                 t->fraction_of_tdp, t->applies_to, t->scope, t->source);
+    } else if (llmc_profile_get(&tdp, e->profile, LLMC_PROFILE_TDP_W) ==
+                   LLMC_OK &&
+               tdp > 0) {
+        snprintf(buf, size,
+                 "typical: %.6g W mean per device, %.3g of the %.6g W TDP, "
+                 "%s scope, %s",
+                 t->mean_w, t->mean_w / tdp, tdp, t->scope, t->source);
+    } else {
+        snprintf(buf, size, "typical: %.6g W mean per device, %s scope, %s",
+                 t->mean_w, t->scope, t->source);
+    }
+    return 1;
+}
+
 static json_t *power_json(const llmc_estimate *e)
 {
-    char src[1024];
+    char src[8192];
     if (e->energy_j.set)
         return json_null();
     if (e->power_w.set)
         return json_pack("{s:f, s:s}", "value_w", e->result.power_w, "source",
                          "given (--power)");
+    if (e->typical) {
+        int n = snprintf(src, sizeof src,
+                         "typical training power of '%s' (--power typical): ",
+                         llmc_profile_get_text(e->profile, LLMC_PROFILE_NAME));
+        if (n > 0 && (size_t)n < sizeof src)
+            power_basis(src + n, sizeof src - (size_t)n, e);
+        return json_pack("{s:f, s:s}", "value_w", e->result.power_w,
+                         "source", src);
+    }
     {
         double pf = (e->power_factor.lo + e->power_factor.hi) / 2;
         int n = snprintf(src, sizeof src,
@@ -154,13 +193,17 @@ static json_t *compute_json(const llmc_estimate *e)
     if (e->flops_from == LLMC__FLOPS_LAYERS)
         snprintf(src, sizeof src,
                  "%d x tokens x layers x hidden^2 x (1 + seq_len / 6 hidden + "
-                 "vocab / 16 layers hidden) with layers %.6g, hidden %.6g, "
+                 "vocab / %d layers hidden) with layers %.6g, hidden %.6g, "
                  "seq_len %.6g, vocab %.6g (Narayanan et al. 2021, SC21, "
-                 "eq. 3%s)",
-                 e->recompute ? 96 : 72, e->layers, e->hidden, e->seq_len,
-                 e->vocab,
-                 e->recompute ? ", with activation recomputation"
-                              : ", without activation recomputation");
+                 "%s)",
+                 e->recompute ? 96 : 72, e->recompute ? 16 : 12, e->layers,
+                 e->hidden, e->seq_len, e->vocab,
+                 e->recompute
+                     ? "eq. 3, with activation recomputation: the FLOPs "
+                       "include the recomputed forward, so the mfu is a "
+                       "hardware FLOPs utilisation"
+                     : "sec. 5.1 counts, forward and backward without "
+                       "activation recomputation");
     else
         snprintf(src, sizeof src,
                  "6 x %s x tokens = 6 x %.6g x %.6g (Kaplan et al. 2020, "
@@ -208,6 +251,7 @@ LLMC_API int llmc_estimate_json(char **out_json, const llmc_estimate *e)
 {
     const llmc_estimate_result *r;
     json_t *root, *assumptions;
+    char basis[8192];
 
     if (!out_json || !e)
         return llmc__fail(LLMC_EINVAL, "out_json or estimate is NULL");
@@ -260,7 +304,11 @@ LLMC_API int llmc_estimate_json(char **out_json, const llmc_estimate *e)
          json_object_set_new(root, "gco2e_per_mtoken",
                              e->tokens.set ? json_real(r->gco2e_per_mtoken)
                                            : json_null()) != 0 ||
-         json_object_set_new(root, "range", range_json(e)) != 0)) {
+         json_object_set_new(root, "range", range_json(e)) != 0 ||
+         json_object_set_new(root, "power_basis",
+                             power_basis(basis, sizeof basis, e)
+                                 ? json_string(basis)
+                                 : json_null()) != 0)) {
         json_decref(root);
         root = NULL;
     }

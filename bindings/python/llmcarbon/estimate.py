@@ -29,7 +29,7 @@ RESULT_KEYS = (
     "energy_kwh", "facility_energy_kwh", "device_hours", "power_w", "pue",
     "intensity_gco2e_per_kwh", "operational_kgco2e", "embodied_kgco2e",
     "embodied_included", "embodied_note", "total_kgco2e", "flops", "days",
-    "gco2e_per_mtoken",
+    "gco2e_per_mtoken", "power_basis",
 )
 
 
@@ -38,7 +38,7 @@ class Estimate:
     `llmcarbon estimate --json` (energy_kwh, facility_energy_kwh,
     device_hours, power_w, pue, intensity_gco2e_per_kwh, operational_kgco2e,
     embodied_kgco2e, embodied_included, embodied_note, total_kgco2e, flops,
-    days, gco2e_per_mtoken), None where the JSON has null (not known or not
+    days, gco2e_per_mtoken, power_basis), None where the JSON has null (not known or not
     used, never a silent 0). embodied_kgco2e is None when embodied carbon is
     not included (embodied_included False, embodied_note says why), and
     total_kgco2e is then the operational figure alone.
@@ -61,6 +61,9 @@ class Estimate:
     flops: Optional[float]
     days: Optional[float]
     gco2e_per_mtoken: Optional[float]
+    #: "TDP", "given (--power)" or "typical: ..." with its source; None
+    #: when the energy was given
+    power_basis: Optional[str]
     assumptions: Dict[str, Any]
     range: Optional[Dict[str, List[float]]]
     json: Dict[str, Any]

@@ -130,6 +130,19 @@ class EstimateTest(unittest.TestCase):
         self.assertAlmostEqual(e.embodied_kgco2e, 164 * 800 / 43830.0,
                                places=9)
 
+    def test_power_typical_and_its_basis(self):
+        # NVIDIA class: 0.76 of the TDP (Newkirk et al. 2025)
+        e = llmcarbon.estimate(hardware="NVIDIA H100 SXM5 80GB", count=8,
+                               hours=100, zone="FR", power="typical")
+        self.assertAlmostEqual(e.power_w, 532.0, places=9)
+        self.assertTrue(e.power_basis.startswith("typical: 0.76 of TDP"),
+                        e.power_basis)
+        e = llmcarbon.estimate(hardware="NVIDIA H100 SXM5 80GB", count=8,
+                               hours=100, zone="FR")
+        self.assertEqual(e.power_basis, "TDP")
+        e = llmcarbon.estimate(energy="1000kWh", intensity="0.5kg/kWh")
+        self.assertIsNone(e.power_basis)
+
     def test_range_with_mfu_tuple(self):
         # README.md, "Planning from compute, with ranges"
         e = llmcarbon.estimate(hardware="h100-sxm", count=1024, params="70B",
