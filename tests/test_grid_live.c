@@ -601,11 +601,25 @@ END_TEST
 
 /* Waits out the last 15 s of a clock hour: a count of requests that
  * spans the turn of the hour would count the next hour's, rightly asked. */
-static void clear_of_the_hour_turn(void)
+/* Waits out the last 15 s of a period of the wall clock, so that the
+ * test's "now" and the server's fall in the same hour (or five minutes:
+ * WattTime's points start at the server's current 5-minute period, which
+ * a request made at hh:04:59.9 and answered at hh:05:00.1 would miss). */
+static void clear_of_the_turn(int64_t period_s)
 {
-    int64_t left = 3600 - (int64_t)time(NULL) % 3600;
+    int64_t left = period_s - (int64_t)time(NULL) % period_s;
     if (left <= 15)
         sleep_ms((long)(left + 1) * 1000);
+}
+
+static void clear_of_the_hour_turn(void)
+{
+    clear_of_the_turn(3600);
+}
+
+static void clear_of_the_five_minute_turn(void)
+{
+    clear_of_the_turn(300);
 }
 
 START_TEST(test_grid_get_asks_once_and_a_repeat_asks_nothing)
@@ -792,6 +806,7 @@ int main(void)
     tcase_add_checked_fixture(em, server_start, server_stop);
     tcase_add_checked_fixture(uk, server_start, server_stop);
     tcase_add_checked_fixture(wt, server_start, server_stop);
+    tcase_add_checked_fixture(wt, clear_of_the_five_minute_turn, NULL);
     tcase_set_timeout(em, 30);
     tcase_add_test(em, test_em_latest_value_labels_and_headers);
     tcase_add_test(em, test_em_history_forecast_and_direct_factors);
