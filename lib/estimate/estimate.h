@@ -37,6 +37,7 @@ struct llmc_estimate {
     llmc_grid *grid;
     enum llmc__grid_key grid_key;
     enum llmc__embodied_mode embodied_mode;
+    int embodied_scope;         /* an llmc__embodied_scope */
 
     /* filled by llmc_estimate_compute */
     int computed, ranged;
@@ -44,11 +45,13 @@ struct llmc_estimate {
     llmc_intensity intensity_answer;  /* the grid's, for the middle */
     double device_s_used;       /* 0 when unknown */
     double embodied_per_device_kgco2e;
+    const char *embodied_method; /* "pcf", "model", ...: static or the
+                                    profile's text */
     double lifetime_s_used;
     int lifetime_from_profile;  /* else given, or the default */
     enum llmc__flops_from flops_from;
     double peak_flops;          /* per device, at the precision used */
-    char embodied_note[256];    /* why embodied was left out */
+    char embodied_note[512];    /* why embodied was left out */
 };
 
 /* The name of a precision field ("bf16"). */

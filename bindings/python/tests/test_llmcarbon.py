@@ -83,11 +83,12 @@ class EstimateTest(unittest.TestCase):
         self.assertIn("total_kgco2e=500.0", repr(e))
 
     def test_embodied_not_included_is_none_not_zero(self):
-        e = llmcarbon.estimate(hardware="a100 sxm4 80gb", count=8, hours=24,
-                               intensity=400)
+        # no die area and no vendor footprint: no embodied figure
+        e = llmcarbon.estimate(hardware="mi300x", power="400W", count=8,
+                               hours=24, intensity=400)
         self.assertIsNone(e.embodied_kgco2e)
         self.assertIs(e.embodied_included, False)
-        self.assertIn("NVIDIA A100 SXM4 80GB", e.embodied_note)
+        self.assertIn("AMD Instinct MI300X", e.embodied_note)
         # 3.2 kW for 24 h at 400 g/kWh; the total is the operational figure
         self.assertAlmostEqual(e.operational_kgco2e, 30.72, places=9)
         self.assertEqual(e.total_kgco2e, e.operational_kgco2e)

@@ -711,7 +711,9 @@ fn tracker_configuration_ends_at_the_start() {
 fn estimate_without_an_embodied_figure_says_none_not_zero() {
     let mut e = Estimate::new()
         .unwrap()
-        .set("hardware", "a100 sxm4 80gb")
+        .set("hardware", "mi300x")
+        .unwrap()
+        .set("power", "400W")
         .unwrap()
         .set("count", "8")
         .unwrap()
@@ -727,7 +729,7 @@ fn estimate_without_an_embodied_figure_says_none_not_zero() {
     assert_eq!(r.total_kgco2e, r.operational_kgco2e);
     let json = e.json().unwrap();
     assert!(json.contains("\"embodied_kgco2e\": null"), "{json}");
-    assert!(json.contains("NVIDIA A100 SXM4 80GB"), "{json}");
+    assert!(json.contains("AMD Instinct MI300X"), "{json}");
 }
 
 #[test]
