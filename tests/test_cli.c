@@ -721,6 +721,54 @@ START_TEST(test_estimate_default_pue_is_stated)
 }
 END_TEST
 
+/* --embodied-scope: the figure of the scope chosen, said in the JSON and
+ * the text; board by default; unknown where the device has none there. */
+START_TEST(test_estimate_embodied_scope_flag)
+{
+    struct result r;
+    /* 8 H100 SXM5 for 100 h: 800 device-hours of a 5-year life */
+    double share = 800.0 / (5 * 365.25 * 24);
+    json_t *j = ESTIMATE_JSON("--hardware", "h100-sxm", "--count", "8",
+                              "--hours", "100h", "--intensity", "400",
+                              "--embodied-scope", "server");
+    expect_str(j, "embodied_scope", "server");
+    expect_str(j, "embodied_method", "pcf+model");
+    expect_str(j, "assumptions.embodied.scope", "server");
+    NUM_IS(j, "assumptions.embodied.kgco2e_per_device", 164.0 + 970.0 / 8,
+           1e-12);
+    NUM_IS(j, "embodied_kgco2e", (164.0 + 970.0 / 8) * share, 1e-9);
+    json_decref(j);
+    j = ESTIMATE_JSON("--hardware", "h100-sxm", "--count", "8", "--hours",
+                      "100h", "--intensity", "400");
+    expect_str(j, "embodied_scope", "board");
+    expect_str(j, "embodied_method", "pcf");
+    NUM_IS(j, "assumptions.embodied.kgco2e_per_device", 164.0, 0.0);
+    json_decref(j);
+    /* the text says it too */
+    RUN(&r, "estimate", "--hardware", "h100-sxm", "--count", "8", "--hours",
+        "100h", "--intensity", "400", "--embodied-scope", "die");
+    expect_ok(&r);
+    OUT_HAS(&r, "scope die, method model");
+    result_free(&r);
+    /* a device with no figure at that scope: not included, and why */
+    j = ESTIMATE_JSON("--hardware", "tpu v3", "--power", "300W", "--count",
+                      "4", "--hours", "10h", "--intensity", "400",
+                      "--embodied-scope", "package");
+    ck_assert_msg(json_is_null(jget(j, "embodied_kgco2e")),
+                  "embodied_kgco2e is not null");
+    ck_assert_msg(strstr(jstr(j, "embodied_note"), "it has: die") != NULL,
+                  "note: %s", jstr(j, "embodied_note"));
+    json_decref(j);
+    /* a scope that is not one */
+    RUN(&r, "estimate", "--hardware", "h100-sxm", "--hours", "1h", "--zone",
+        "FR", "--embodied-scope", "rack");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "'rack'");
+    ERR_HAS(&r, "die, package, board or server");
+    result_free(&r);
+}
+END_TEST
+
 START_TEST(test_estimate_no_embodied_leaves_it_out)
 {
     json_t *j = ESTIMATE_JSON("--hardware", "h100-sxm", "--count", "8",
@@ -2576,6 +2624,7 @@ static Suite *cli_suite(void)
     tcase_add_test(est, test_estimate_bare_lifetime_is_years);
     tcase_add_test(est, test_estimate_default_pue_is_stated);
     tcase_add_test(est, test_estimate_no_embodied_leaves_it_out);
+    tcase_add_test(est, test_estimate_embodied_scope_flag);
 
     tcase_add_test(err, test_estimate_unknown_zone_fails_and_points_to_grid_list);
     tcase_add_test(err, test_estimate_ambiguous_hardware_lists_matches);
