@@ -794,6 +794,23 @@ class ProfileTest(unittest.TestCase):
             p.get("colour")
         self.assertEqual(p.as_dict()["tdp_w"], 700)
 
+    def test_embodied_by_scope(self):
+        p = llmcarbon.Profile.lookup("h100 sxm")
+        # NVIDIA's HGX H100 footprint / 8; the host share (970 kg / 8) on top
+        self.assertEqual(p.embodied("board"), (164.0, "pcf"))
+        self.assertEqual(p.embodied(), (164.0, "pcf"))
+        self.assertEqual(p.embodied("server"), (164.0 + 970.0 / 8,
+                                                "pcf+model"))
+        kg, method = p.embodied("die")
+        self.assertAlmostEqual(kg, 8.14 * 1.8, places=12)
+        self.assertEqual(method, "model")
+        self.assertEqual(p.as_dict()["embodied_board_method"], "pcf")
+        # no figure at a scope: None, never 0
+        self.assertEqual(llmcarbon.Profile.lookup("mi300x").embodied("die"),
+                         (None, ""))
+        with self.assertRaises(ValueError):
+            p.embodied("rack")
+
     def test_lookup_device_by_driver_name_memory_and_power(self):
         # the name nvidia-smi prints for an H100 SXM5
         p = llmcarbon.Profile.lookup_device("NVIDIA H100 80GB HBM3")

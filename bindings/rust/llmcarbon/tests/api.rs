@@ -231,6 +231,25 @@ fn profile_h100_sxm_has_a_tdp_of_700_w() {
 }
 
 #[test]
+fn profile_embodied_by_scope() {
+    // NVIDIA's HGX H100 footprint / 8 at the board; the host share on top
+    let p = Profile::lookup("h100 sxm").unwrap();
+    assert_eq!(p.get(ProfileField::EmbodiedBoardKgco2e), Some(164.0));
+    assert_eq!(
+        p.text(ProfileText::EmbodiedBoardMethod).as_deref(),
+        Some("pcf")
+    );
+    assert_eq!(p.get(ProfileField::EmbodiedServerKgco2e), Some(164.0 + 970.0 / 8.0));
+    assert_eq!(
+        p.text(ProfileText::EmbodiedServerMethod).as_deref(),
+        Some("pcf+model")
+    );
+    // no figure at a scope: None, never 0
+    let m = Profile::lookup("mi300x").unwrap();
+    assert_eq!(m.get(ProfileField::EmbodiedDieKgco2e), None);
+}
+
+#[test]
 fn profile_h100_alone_is_ambiguous() {
     let err = Profile::lookup("H100").unwrap_err();
     assert_eq!((err.code, err.name), (-7, "LLMC_EAMBIGUOUS"));
