@@ -176,6 +176,8 @@ START_TEST(test_tracker_embodied_scope_server_and_log_lines)
     ck_assert_str_eq(json_string_value(json_object_get(e, "scope")), "server");
     ck_assert_str_eq(json_string_value(json_object_get(e, "method")),
                      "pcf+model");
+    ck_assert_str_eq(json_string_value(json_object_get(e, "basis")),
+                     "server-share");
     json_decref(e);
     ck_assert_ptr_nonnull(f = fopen(log, "r"));
     while (fgets(line, sizeof line, f)) {

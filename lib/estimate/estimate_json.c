@@ -135,17 +135,7 @@ static json_t *embodied_json(const llmc_estimate *e)
         source = llmc_profile_get_text(e->profile, LLMC_PROFILE_SOURCE);
     }
     /* the basis names the scope in the words embodied_basis uses */
-    if (e->embodied_scope == LLMC__SCOPE_DIE)
-        basis = "die-only";
-    else if (e->embodied_scope == LLMC__SCOPE_PACKAGE)
-        basis = "package";
-    else if (e->embodied_scope == LLMC__SCOPE_SERVER)
-        basis = "server-share";
-    else if (e->profile &&
-             *llmc_profile_get_text(e->profile, LLMC_PROFILE_EMBODIED_BASIS))
-        basis = llmc_profile_get_text(e->profile, LLMC_PROFILE_EMBODIED_BASIS);
-    else
-        basis = "board-share";
+    basis = llmc__scope_basis(e->profile, e->embodied_scope);
     if (e->lifetime_s.set)
         lsource = "given (--lifetime)";
     else if (e->lifetime_from_profile)

@@ -244,6 +244,23 @@ int llmc__scope_from_name(const char *name)
     return -1;
 }
 
+const char *llmc__scope_basis(const llmc_profile *p, int scope)
+{
+    const char *basis = p ? p->text[LLMC_PROFILE_EMBODIED_BASIS] : NULL;
+    switch (scope) {
+    case LLMC__SCOPE_DIE:
+        return "die-only";
+    case LLMC__SCOPE_PACKAGE:
+        return "package";
+    case LLMC__SCOPE_SERVER:
+        return "server-share";
+    default:
+        return basis && *basis && strcmp(basis, "die-only") != 0
+                   ? basis
+                   : "board-share";
+    }
+}
+
 /* The scope an embodied_kgco2e set without scope fields covers, from its
  * embodied_basis: die-only is the die; board-share, board or no basis at
  * all is the board (what embodied_kgco2e has meant since scopes exist). */

@@ -40,6 +40,10 @@ enum llmc__embodied_scope {
 const char *llmc__scope_name(int scope);
 /* The scope named (exactly, lower case), or -1. */
 int llmc__scope_from_name(const char *name);
+/* The basis of a figure at scope, in embodied_basis's words: "die-only",
+ * "package", the profile's basis for the board ("board-share" or "board";
+ * "board-share" when it gives none), "server-share". */
+const char *llmc__scope_basis(const llmc_profile *profile, int scope);
 /* The embodied figure of profile at scope: LLMC_OK with *kgco2e and
  * *method ("pcf", "model", "pcf+model", or "given" for a figure without a
  * stated method), or LLMC_ENODATA with note saying which scopes the profile

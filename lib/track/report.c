@@ -465,9 +465,8 @@ static void embodied_json(int *okp, json_t *root, const llmc_tracker *t)
         llmc__json_set(&ok, e, "devices", json_integer(t->embodied_devices));
         llmc__json_set(&ok, e, "kgco2e_per_device",
                             json_real(t->embodied_per_device_kgco2e));
-        llmc__json_set(&ok, e, "basis", json_string(llmc_profile_get_text(
-                                            t->profile,
-                                            LLMC_PROFILE_EMBODIED_BASIS)));
+        llmc__json_set(&ok, e, "basis", json_string(llmc__scope_basis(
+                                            t->profile, t->embodied_scope)));
         llmc__json_set(&ok, e, "lifetime_years",
                             json_real(t->lifetime_s / LLMC__SECONDS_PER_YEAR));
         if (t->embodied_by_held)
