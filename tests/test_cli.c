@@ -1296,6 +1296,12 @@ START_TEST(test_run_text_report_follows_the_commands_output)
     OUT_HAS(&r, "kgCO2e");
     OUT_HAS(&r, "const");
     result_free(&r);
+    /* the embodied line names its scope and method */
+    RUN(&r, "run", "--meters", "const:100W", "--grid", "const:400g/kWh",
+        "--hardware", "h100-sxm", "--embodied-scope", "server", "--", "true");
+    expect_ok(&r);
+    OUT_HAS(&r, "kgCO2e (scope server, method pcf+model)");
+    result_free(&r);
 }
 END_TEST
 
