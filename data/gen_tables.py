@@ -5,7 +5,9 @@ Usage (this is what the build runs):
 
     python3 data/gen_tables.py --hardware data/hardware.csv \
         --zones data/grid_intensity.csv --countries data/iso3166.csv \
-        --power-typical data/power_typical.csv --output tables.c
+        --power-typical data/power_typical.csv \
+        --embodied data/embodied.csv \
+        --embodied-model data/embodied_model.csv --output tables.c
 
 The output defines every extern declared in lib/core/tables.h, and
 llmc__hw_aliases, declared in lib/profile/profile.h. The CSV files
@@ -47,6 +49,20 @@ POWER_TYPICAL_HEADER = ["name", "vendor", "kind", "fraction_of_tdp",
 # node's rating.
 POWER_SCOPES = ("device", "system", "node")
 MAX_FRACTION_OF_TDP = Decimal(2)
+
+EMBODIED_HEADER = ["name", "scope", "method", "kgco2e", "source"]
+EMBODIED_MODEL_HEADER = ["parameter", "value", "unit", "source"]
+
+# Embodied carbon scopes, narrowest first; each includes the one before
+# it (data/README.md, "Embodied carbon").
+EMBODIED_SCOPES = ("die", "package", "board", "server")
+EMBODIED_METHODS = ("pcf", "model", "none")
+# The parameters the model reads from data/embodied_model.csv; carbon per
+# area is one parameter per process node, cpa_kg_per_cm2_<N>nm.
+EMBODIED_PARAMETERS = ("memory_kg_per_gb", "board_overhead_kg",
+                       "host_kgco2e", "devices_per_server",
+                       "cpus_per_server")
+_CPA_PARAMETER = re.compile(r"^cpa_kg_per_cm2_([0-9]+)nm$")
 
 HW_KINDS = ("gpu", "tpu", "accelerator", "board", "cpu")
 EMBODIED_BASES = ("die-only", "board-share", "board")
@@ -488,6 +504,175 @@ def render_power_typical(rows):
     return o
 
 
+def load_embodied_model(path):
+    """Returns {parameter: Decimal} and {process_nm: Decimal} (carbon per
+    area by node) from data/embodied_model.csv."""
+    _data, rows = read_csv(path, EMBODIED_MODEL_HEADER)
+    params, cpa = {}, {}
+    for line, row in rows:
+        cell = lambda col: Cell(path, line, EMBODIED_MODEL_HEADER,
+                                EMBODIED_MODEL_HEADER.index(col))
+        for col in ("parameter", "unit", "source"):
+            require_text(cell(col), row[col], col)
+        name = row["parameter"]
+        value = parse_number(cell("value"), row["value"], required=True)
+        m = _CPA_PARAMETER.match(name)
+        if m:
+            key = Decimal(m.group(1))
+        elif name in EMBODIED_PARAMETERS:
+            key = None
+        else:
+            cell("parameter").fail(
+                "unknown parameter %r (expected cpa_kg_per_cm2_<N>nm or "
+                "one of: %s)" % (name, ", ".join(EMBODIED_PARAMETERS)))
+        if name in params or (key is not None and key in cpa):
+            cell("parameter").fail("parameter %r given twice" % name)
+        if key is None:
+            params[name] = value
+        else:
+            cpa[key] = value
+    missing = [p for p in EMBODIED_PARAMETERS if p not in params]
+    if missing:
+        raise DataError("%s: missing parameter(s): %s"
+                        % (path, ", ".join(missing)))
+    for p in ("devices_per_server", "cpus_per_server"):
+        if params[p] == 0:
+            raise DataError("%s: %s is 0; give the count of devices that "
+                            "share one host" % (path, p))
+    return params, cpa
+
+
+def model_die(rec, cpa):
+    """Die: die area (cm2) x carbon per area of its process node; None
+    where either is unknown."""
+    if rec["die_mm2"] is None or rec["process_nm"] is None:
+        return None
+    per_cm2 = cpa.get(rec["process_nm"])
+    if per_cm2 is None:
+        return None
+    return rec["die_mm2"] / 100 * per_cm2
+
+
+def compute_embodied(rec, rows, params, cpa):
+    """Figures and methods of one hardware row, by scope, from its
+    data/embodied.csv rows ({scope: (method, Decimal or None, cell)}).
+    Returns {scope: (Decimal or None, method text)}; the method text is
+    "pcf", "model", "pcf+model" (a vendor's board figure with the modelled
+    host share) or "" where the figure is unknown."""
+    out = {}
+    for scope in EMBODIED_SCOPES:
+        method, value, cell = rows[scope]
+        if method == "none":
+            out[scope] = (None, "")
+            continue
+        if method == "pcf":
+            out[scope] = (value, "pcf")
+            continue
+        if scope == "die":
+            fig = model_die(rec, cpa)
+            if fig is None:
+                cell.fail("method model for die needs die_mm2 and "
+                          "process_nm in the hardware file and "
+                          "cpa_kg_per_cm2_%snm in the model file; use "
+                          "method none and say why"
+                          % (rec["process_nm"] if rec["process_nm"]
+                             is not None else "<N>"))
+            out[scope] = (fig, "model")
+        elif scope == "package":
+            die = out["die"][0]
+            if die is None or rec["memory_gb"] is None:
+                cell.fail("method model for package needs the die figure "
+                          "and memory_gb; use method none and say why")
+            out[scope] = (die + rec["memory_gb"] * params["memory_kg_per_gb"],
+                          "model")
+        elif scope == "board":
+            package = out["package"][0]
+            if package is None:
+                cell.fail("method model for board needs the package "
+                          "figure; use method none and say why")
+            out[scope] = (package + params["board_overhead_kg"], "model")
+        else:
+            if rec["kind"] == "cpu":
+                out[scope] = (params["host_kgco2e"]
+                              / params["cpus_per_server"], "model")
+                continue
+            board, board_method = out["board"]
+            if board is None:
+                cell.fail("method model for server needs the board figure; "
+                          "use method none and say why")
+            host = params["host_kgco2e"]
+            if rec["kind"] != "board":
+                host = host / params["devices_per_server"]
+            out[scope] = (board + host,
+                          "pcf+model" if board_method == "pcf" else "model")
+    return out
+
+
+def load_embodied(path, hw, params, cpa):
+    """Reads data/embodied.csv: every hardware row has one row per scope.
+    Adds to each hardware record its figures by scope."""
+    _data, rows = read_csv(path, EMBODIED_HEADER)
+    names = {r["name"]: r for r in hw}
+    by_name = {}
+    for line, row in rows:
+        cell = lambda col: Cell(path, line, EMBODIED_HEADER,
+                                EMBODIED_HEADER.index(col))
+        for col in ("name", "scope", "method", "source"):
+            require_text(cell(col), row[col], col)
+        if row["name"] not in names:
+            cell("name").fail("%r is not a row of the hardware file"
+                              % row["name"])
+        if row["scope"] not in EMBODIED_SCOPES:
+            cell("scope").fail("unknown scope %r (expected one of: %s)"
+                               % (row["scope"], ", ".join(EMBODIED_SCOPES)))
+        if row["method"] not in EMBODIED_METHODS:
+            cell("method").fail("unknown method %r (expected one of: %s)"
+                                % (row["method"],
+                                   ", ".join(EMBODIED_METHODS)))
+        value = parse_number(cell("kgco2e"), row["kgco2e"])
+        if row["method"] == "pcf" and value is None:
+            cell("kgco2e").fail("method pcf needs the vendor's figure")
+        if row["method"] != "pcf" and value is not None:
+            cell("kgco2e").fail("method %s takes no figure (model figures "
+                                "are computed from the hardware file)"
+                                % row["method"])
+        if row["method"] == "pcf" and row["scope"] == "server":
+            cell("method").fail("the server scope is board + host share; "
+                                "give the vendor's figure at board scope")
+        seen = by_name.setdefault(row["name"], {})
+        if row["scope"] in seen:
+            cell("scope").fail("scope %r of %r given twice"
+                               % (row["scope"], row["name"]))
+        seen[row["scope"]] = (row["method"], value, cell("method"))
+    for r in hw:
+        have = by_name.get(r["name"], {})
+        missing = [s for s in EMBODIED_SCOPES if s not in have]
+        if missing:
+            raise DataError("%s: %r has no row for scope(s) %s; every "
+                            "hardware row needs one row per scope (method "
+                            "none where no figure is known)"
+                            % (path, r["name"], ", ".join(missing)))
+        r["embodied"] = compute_embodied(r, have, params, cpa)
+
+
+def embodied_members(r):
+    """The struct members of the embodied figures of one row: the four
+    scopes, and embodied_kgco2e/embodied_basis as the board scope."""
+    emb = r.get("embodied")
+    out = []
+    for scope in EMBODIED_SCOPES:
+        value, method = emb[scope] if emb else (None, "")
+        out.append(("embodied_%s_kgco2e" % scope, c_double(value)))
+        out.append(("embodied_%s_method" % scope, c_string(method)))
+    board = emb["board"][0] if emb else None
+    basis = ""
+    if board is not None:
+        basis = "board" if r["kind"] == "board" else "board-share"
+    out.append(("embodied_kgco2e", c_double(board)))
+    out.append(("embodied_basis", c_string(basis)))
+    return out
+
+
 def render(hw_data, hw, zone_data, zones, countries, power_typical=()):
     hw_id = "llmcarbon-hardware %s sha256:%s" % (DATASET_VERSION,
                                                  file_digest(hw_data))
@@ -496,8 +681,9 @@ def render(hw_data, hw, zone_data, zones, countries, power_typical=()):
     o = []
     o.append("/* Generated by data/gen_tables.py from data/hardware.csv, "
              "data/grid_intensity.csv,")
-    o.append(" * data/iso3166.csv and data/power_typical.csv. Do not edit: "
-             "edit the CSV files. */")
+    o.append(" * data/iso3166.csv, data/power_typical.csv, data/embodied.csv "
+             "and")
+    o.append(" * data/embodied_model.csv. Do not edit: edit the CSV files. */")
     o.append("")
     o.append("#include \"tables.h\"")
     o.append("")
@@ -513,9 +699,10 @@ def render(hw_data, hw, zone_data, zones, countries, power_typical=()):
         o.append("        .vendor = %s," % c_string(r["vendor"]))
         o.append("        .kind = %s," % c_string(r["kind"]))
         for _col, member, _tflops in HW_NUMBERS:
-            o.append("        .%s = %s," % (member, r[member + "_c"]))
-        o.append("        .embodied_basis = %s,"
-                 % c_string(r["embodied_basis"]))
+            if member != "embodied_kgco2e":
+                o.append("        .%s = %s," % (member, r[member + "_c"]))
+        for member, literal in embodied_members(r):
+            o.append("        .%s = %s," % (member, literal))
         o.append("        .source = %s," % c_string(r["source"]))
         o.append("    },")
     o.append("};")
@@ -560,10 +747,18 @@ def render(hw_data, hw, zone_data, zones, countries, power_typical=()):
     return "\n".join(o)
 
 
-def generate(hardware, zones, countries, power_typical=None):
-    """Validates the files; returns the C source text."""
+def generate(hardware, zones, countries, power_typical=None, embodied=None,
+             embodied_model=None):
+    """Validates the files; returns the C source text. Without the
+    embodied files every embodied figure is unknown (NAN); without the
+    typical-power file its table is empty."""
     _cdata, country_rows = load_countries(countries)
     hw_data, hw_rows = load_hardware(hardware)
+    if (embodied is None) != (embodied_model is None):
+        raise DataError("give --embodied and --embodied-model together")
+    if embodied is not None:
+        params, cpa = load_embodied_model(embodied_model)
+        load_embodied(embodied, hw_rows, params, cpa)
     zone_data, zone_rows = load_zones(
         zones, {r["alpha3"] for r in country_rows})
     power_rows = []
@@ -583,11 +778,16 @@ def main(argv=None):
     p.add_argument("--power-typical", default=None,
                    help="typical training power CSV (default: none, an "
                    "empty table)")
+    p.add_argument("--embodied", help="embodied carbon CSV, by scope")
+    p.add_argument("--embodied-model",
+                   help="embodied carbon model parameters CSV")
     p.add_argument("--output", required=True, help="C file to write")
     args = p.parse_args(argv)
     try:
         text = generate(args.hardware, args.zones, args.countries,
-                        args.power_typical)
+                        power_typical=args.power_typical,
+                        embodied=args.embodied,
+                        embodied_model=args.embodied_model)
     except DataError as e:
         sys.stderr.write("gen_tables.py: error: %s\n" % e)
         return 1

@@ -23,6 +23,8 @@ HW = os.path.join(DATA, "hardware.csv")
 ZONES = os.path.join(DATA, "grid_intensity.csv")
 COUNTRIES = os.path.join(DATA, "iso3166.csv")
 POWER_TYPICAL = os.path.join(DATA, "power_typical.csv")
+EMBODIED = os.path.join(DATA, "embodied.csv")
+EMBODIED_MODEL = os.path.join(DATA, "embodied_model.csv")
 # Directory holding tables.h; overridable to test against another copy.
 TABLES_H_DIR = os.environ.get("LLMC_TABLES_INCLUDE",
                               os.path.join(REPO, "lib", "core"))
@@ -73,12 +75,21 @@ class GenTestCase(unittest.TestCase):
             f.write(header + "\n" + "".join(r + "\n" for r in rows))
         return path
 
-    def run_gen(self, hw=None, zones=None, countries=None, out=None):
+    def run_gen(self, hw=None, zones=None, countries=None, out=None,
+                embodied=()):
+        """Runs the generator; with the real hardware file, the real
+        embodied files unless embodied says otherwise (None: none)."""
         out = out or os.path.join(self.tmp, "out.c")
+        if embodied == ():
+            embodied = (EMBODIED, EMBODIED_MODEL) if hw is None else None
+        extra = []
+        if embodied:
+            extra = ["--embodied", embodied[0],
+                     "--embodied-model", embodied[1]]
         proc = subprocess.run(
             [sys.executable, GEN, "--hardware", hw or HW,
-             "--zones", zones or ZONES, "--countries", countries or COUNTRIES,
-             "--output", out],
+             "--zones", zones or ZONES, "--countries", countries or COUNTRIES]
+            + extra + ["--output", out],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             universal_newlines=True, cwd=REPO)
         return proc, out
@@ -149,7 +160,9 @@ class RealTables(GenTestCase):
         proc2, out2 = self.run_gen(
             hw=os.path.relpath(HW, REPO), zones=os.path.relpath(ZONES, REPO),
             countries=os.path.relpath(COUNTRIES, REPO),
-            out=os.path.join(self.tmp, "b.c"))
+            out=os.path.join(self.tmp, "b.c"),
+            embodied=(os.path.relpath(EMBODIED, REPO),
+                      os.path.relpath(EMBODIED_MODEL, REPO)))
         self.assertEqual(proc1.returncode, 0, proc1.stderr)
         self.assertEqual(proc2.returncode, 0, proc2.stderr)
         with open(out1, "rb") as f1, open(out2, "rb") as f2:
@@ -199,6 +212,8 @@ class RealTables(GenTestCase):
             "grid_intensity.csv": csv_field_count(ZONES),
             "iso3166.csv": csv_field_count(COUNTRIES),
             "power_typical.csv": csv_field_count(POWER_TYPICAL),
+            "embodied.csv": csv_field_count(EMBODIED),
+            "embodied_model.csv": csv_field_count(EMBODIED_MODEL),
         })
         self.assertEqual(csv_field_count(HW), 47)
 
@@ -343,6 +358,179 @@ int main(void) {
                                             "sha256:"))
         self.assertTrue(lines[6].startswith("llmcarbon-grid 2026.12 "
                                             "sha256:"))
+
+
+def real_embodied():
+    """The hardware rows with their embodied figures, by name."""
+    _d, hw = gen_tables.load_hardware(HW)
+    params, cpa = gen_tables.load_embodied_model(EMBODIED_MODEL)
+    gen_tables.load_embodied(EMBODIED, hw, params, cpa)
+    return {r["name"]: r for r in hw}
+
+
+class Embodied(GenTestCase):
+    def figures(self, name):
+        e = real_embodied()[name]["embodied"]
+        return {s: (None if v is None else float(v), m)
+                for s, (v, m) in e.items()}
+
+    def test_model_by_hand_v100(self):
+        # V100 SXM2: 815 mm2 at 12 nm, 32 GB. By hand: die 8.15 cm2 x
+        # 1.2 kg/cm2 = 9.78 (LLMCarbon's own V100 figure); package + 32 GB x
+        # 0.4 kg/GB = 22.58; board + 117.348 = 139.928; server + 970 / 8 =
+        # 261.178.
+        f = self.figures("NVIDIA V100 SXM2 32GB")
+        self.assertAlmostEqual(f["die"][0], 9.78, places=9)
+        self.assertAlmostEqual(f["package"][0], 22.58, places=9)
+        self.assertAlmostEqual(f["board"][0], 139.928, places=9)
+        self.assertAlmostEqual(f["server"][0], 261.178, places=9)
+        self.assertEqual({s: m for s, (_v, m) in f.items()},
+                         {"die": "model", "package": "model",
+                          "board": "model", "server": "model"})
+
+    def test_model_by_hand_tpu_v4_and_a10(self):
+        # TPU v4: 400 mm2 at 7 nm = 4 x 1.6 = 6.4 (LLMCarbon's figure).
+        self.assertAlmostEqual(self.figures("Google TPU v4 (chip)")["die"][0],
+                               6.4, places=9)
+        # A10: 628 mm2 at Samsung 8 nm, 24 GB: 6.28 x 1.25 = 7.85;
+        # + 24 x 0.4 = 17.45.
+        f = self.figures("NVIDIA A10 24GB")
+        self.assertAlmostEqual(f["die"][0], 7.85, places=9)
+        self.assertAlmostEqual(f["package"][0], 17.45, places=9)
+
+    def test_vendor_footprints_kept_at_board_scope(self):
+        h100 = self.figures("NVIDIA H100 SXM5 80GB")
+        self.assertEqual(h100["board"], (164.0, "pcf"))
+        self.assertEqual(h100["server"], (164.0 + 970 / 8, "pcf+model"))
+        self.assertEqual(self.figures("NVIDIA B200 SXM (HGX)")["board"],
+                         (284.25, "pcf"))
+        hgx = self.figures("NVIDIA HGX H100 8-GPU baseboard")
+        self.assertEqual(hgx["board"], (1312.0, "pcf"))
+        # a baseboard is a whole server's accelerators: the whole host
+        self.assertEqual(hgx["server"], (1312.0 + 970, "pcf+model"))
+        self.assertEqual(hgx["die"], (None, ""))
+
+    def test_board_overhead_is_the_h100_footprint_less_its_package(self):
+        params, _cpa = gen_tables.load_embodied_model(EMBODIED_MODEL)
+        package = self.figures("NVIDIA H100 SXM5 80GB")["package"][0]
+        self.assertAlmostEqual(float(params["board_overhead_kg"]),
+                               1312 / 8 - package, places=9)
+        # so the modelled board of the H100 PCIe (same die and memory)
+        # equals the SXM5 footprint
+        self.assertAlmostEqual(
+            self.figures("NVIDIA H100 PCIe 80GB")["board"][0], 164.0,
+            places=9)
+
+    def test_cpu_server_share_and_blank_scopes(self):
+        f = self.figures("AMD EPYC 9654")
+        self.assertEqual(f["server"], (485.0, "model"))
+        for scope in ("die", "package", "board"):
+            self.assertEqual(f[scope], (None, ""), scope)
+        # no die area: every scope unknown, never 0
+        f = self.figures("AMD Instinct MI300X")
+        self.assertTrue(all(v == (None, "") for v in f.values()), f)
+
+    def test_every_accelerator_and_cpu_has_every_scope_row(self):
+        with open(EMBODIED, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        with open(HW, newline="", encoding="utf-8") as f:
+            names = [r["name"] for r in csv.DictReader(f)]
+        have = {}
+        for r in rows:
+            have.setdefault(r["name"], set()).add(r["scope"])
+            self.assertTrue(r["source"].strip(), r)
+        for n in names:
+            self.assertEqual(have.get(n), set(gen_tables.EMBODIED_SCOPES), n)
+
+    def test_hardware_embodied_columns_no_longer_used(self):
+        # V100's hardware row still says 9.78 die-only; the tables carry
+        # the board scope from data/embodied.csv instead.
+        proc, out = self.run_gen()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(out, encoding="ascii") as f:
+            text = f.read()
+        block = text.split('.name = "NVIDIA V100 SXM2 32GB"')[1]
+        block = block.split("},")[0]
+        self.assertIn(".embodied_kgco2e = 139.928,", block)
+        self.assertIn('.embodied_basis = "board-share",', block)
+        self.assertIn(".embodied_die_kgco2e = 9.78,", block)
+        self.assertIn('.embodied_server_method = "model",', block)
+
+    def small_embodied(self, rows, params=None):
+        emb = self.write("emb.csv", ",".join(gen_tables.EMBODIED_HEADER),
+                         rows)
+        with open(EMBODIED_MODEL, encoding="utf-8") as f:
+            model_text = f.read().splitlines()
+        model = self.write("model.csv", model_text[0],
+                           model_text[1:] if params is None else params)
+        return emb, model
+
+    def full_rows(self, name, methods):
+        return ["%s,%s,%s,%s,src" % (name, s, m.split("=")[0],
+                                      m.split("=")[1] if "=" in m else "")
+                for s, m in zip(gen_tables.EMBODIED_SCOPES, methods)]
+
+    def test_small_model_row_by_hand(self):
+        hw, zones, countries = self.small()
+        emb, model = self.small_embodied(
+            self.full_rows("Chip A", ["model", "model", "pcf=200", "model"])
+            + self.full_rows("Chip B", ["none", "none", "none", "model"]))
+        proc, out = self.run_gen(hw, zones, countries,
+                                 embodied=(emb, model))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(out, encoding="ascii") as f:
+            text = f.read()
+        block = text.split('.name = "Chip A"')[1].split("},")[0]
+        # 814 mm2 at 4 nm: 8.14 x 1.8 = 14.652; + 80 GB x 0.4 = 46.652
+        self.assertIn(".embodied_die_kgco2e = 14.652,", block)
+        self.assertIn(".embodied_package_kgco2e = 46.652,", block)
+        self.assertIn(".embodied_board_kgco2e = 200.0,", block)
+        self.assertIn('.embodied_board_method = "pcf",', block)
+        self.assertIn(".embodied_server_kgco2e = 321.25,", block)
+        self.assertIn('.embodied_server_method = "pcf+model",', block)
+        block = text.split('.name = "Chip B"')[1].split("},")[0]
+        self.assertIn(".embodied_die_kgco2e = (double)NAN,", block)
+        self.assertIn('.embodied_die_method = "",', block)
+        self.assertIn(".embodied_server_kgco2e = 485.0,", block)
+
+    def expect_embodied_error(self, rows, *words, params=None):
+        hw, zones, countries = self.small()
+        emb, model = self.small_embodied(rows, params)
+        proc, _out = self.run_gen(hw, zones, countries,
+                                  embodied=(emb, model))
+        self.assertEqual(proc.returncode, 1)
+        for w in words:
+            self.assertIn(w, proc.stderr)
+
+    def test_missing_scope_row(self):
+        self.expect_embodied_error(
+            self.full_rows("Chip A", ["model"] * 4)
+            + self.full_rows("Chip B", ["none"] * 3),
+            "'Chip B' has no row for scope(s) server")
+
+    def test_model_without_die_area(self):
+        self.expect_embodied_error(
+            self.full_rows("Chip A", ["model"] * 4)
+            + self.full_rows("Chip B", ["model", "none", "none", "none"]),
+            "emb.csv:6: column 3 (method)",
+            "method model for die needs die_mm2")
+
+    def test_pcf_without_figure_and_model_with_one(self):
+        self.expect_embodied_error(
+            self.full_rows("Chip A", ["model", "model", "pcf", "model"]),
+            "method pcf needs the vendor's figure")
+        self.expect_embodied_error(
+            self.full_rows("Chip A", ["model=3", "model", "model", "model"]),
+            "method model takes no figure")
+
+    def test_unknown_name_scope_and_parameter(self):
+        self.expect_embodied_error(["Chip Z,die,none,,src"],
+                                   "'Chip Z' is not a row of the hardware")
+        self.expect_embodied_error(["Chip A,rack,none,,src"],
+                                   "unknown scope 'rack'")
+        self.expect_embodied_error(
+            self.full_rows("Chip A", ["model"] * 4), "unknown parameter",
+            params=["cpa_kg_per_cm2_4nm,1.8,kg/cm2,s", "yield,0.9,1,s"])
 
 
 class SmallTables(GenTestCase):

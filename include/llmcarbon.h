@@ -181,7 +181,14 @@ typedef enum llmc_profile_field {
     LLMC_PROFILE_EMBODIED_KGCO2E = 9, /* per device; see EMBODIED_BASIS    */
     LLMC_PROFILE_LIFETIME_S = 10,     /* service life for amortisation     */
     LLMC_PROFILE_DIE_MM2 = 11,
-    LLMC_PROFILE_PROCESS_NM = 12
+    LLMC_PROFILE_PROCESS_NM = 12,
+    /* Embodied carbon per device by scope, each including the one before:
+     * the die; the package (die + on-package memory); the board or module;
+     * the server share (board + the host's share per device). */
+    LLMC_PROFILE_EMBODIED_DIE_KGCO2E = 13,
+    LLMC_PROFILE_EMBODIED_PACKAGE_KGCO2E = 14,
+    LLMC_PROFILE_EMBODIED_BOARD_KGCO2E = 15,
+    LLMC_PROFILE_EMBODIED_SERVER_KGCO2E = 16
 } llmc_profile_field;
 
 typedef enum llmc_profile_text {
@@ -190,7 +197,15 @@ typedef enum llmc_profile_text {
     LLMC_PROFILE_KIND = 3,           /* gpu, tpu, accelerator, board, cpu  */
     LLMC_PROFILE_SOURCE = 4,         /* where the numbers come from        */
     LLMC_PROFILE_EMBODIED_BASIS = 5, /* die-only, board-share, board       */
-    LLMC_PROFILE_LIFETIME_SOURCE = 6 /* why that lifetime                  */
+    LLMC_PROFILE_LIFETIME_SOURCE = 6,/* why that lifetime                  */
+    /* How each embodied scope's figure was made: "pcf" (a vendor's product
+     * carbon footprint), "model" (die area, memory and board model),
+     * "pcf+model" (a vendor's board figure plus a modelled host share);
+     * "" when unknown or not said. */
+    LLMC_PROFILE_EMBODIED_DIE_METHOD = 7,
+    LLMC_PROFILE_EMBODIED_PACKAGE_METHOD = 8,
+    LLMC_PROFILE_EMBODIED_BOARD_METHOD = 9,
+    LLMC_PROFILE_EMBODIED_SERVER_METHOD = 10
 } llmc_profile_text;
 
 /* The key of a field in profile JSON, as llmc_profile_load reads it and

@@ -721,6 +721,54 @@ START_TEST(test_estimate_default_pue_is_stated)
 }
 END_TEST
 
+/* --embodied-scope: the figure of the scope chosen, said in the JSON and
+ * the text; board by default; unknown where the device has none there. */
+START_TEST(test_estimate_embodied_scope_flag)
+{
+    struct result r;
+    /* 8 H100 SXM5 for 100 h: 800 device-hours of a 5-year life */
+    double share = 800.0 / (5 * 365.25 * 24);
+    json_t *j = ESTIMATE_JSON("--hardware", "h100-sxm", "--count", "8",
+                              "--hours", "100h", "--intensity", "400",
+                              "--embodied-scope", "server");
+    expect_str(j, "embodied_scope", "server");
+    expect_str(j, "embodied_method", "pcf+model");
+    expect_str(j, "assumptions.embodied.scope", "server");
+    NUM_IS(j, "assumptions.embodied.kgco2e_per_device", 164.0 + 970.0 / 8,
+           1e-12);
+    NUM_IS(j, "embodied_kgco2e", (164.0 + 970.0 / 8) * share, 1e-9);
+    json_decref(j);
+    j = ESTIMATE_JSON("--hardware", "h100-sxm", "--count", "8", "--hours",
+                      "100h", "--intensity", "400");
+    expect_str(j, "embodied_scope", "board");
+    expect_str(j, "embodied_method", "pcf");
+    NUM_IS(j, "assumptions.embodied.kgco2e_per_device", 164.0, 0.0);
+    json_decref(j);
+    /* the text says it too */
+    RUN(&r, "estimate", "--hardware", "h100-sxm", "--count", "8", "--hours",
+        "100h", "--intensity", "400", "--embodied-scope", "die");
+    expect_ok(&r);
+    OUT_HAS(&r, "scope die, method model");
+    result_free(&r);
+    /* a device with no figure at that scope: not included, and why */
+    j = ESTIMATE_JSON("--hardware", "tpu v3", "--power", "300W", "--count",
+                      "4", "--hours", "10h", "--intensity", "400",
+                      "--embodied-scope", "package");
+    ck_assert_msg(json_is_null(jget(j, "embodied_kgco2e")),
+                  "embodied_kgco2e is not null");
+    ck_assert_msg(strstr(jstr(j, "embodied_note"), "it has: die") != NULL,
+                  "note: %s", jstr(j, "embodied_note"));
+    json_decref(j);
+    /* a scope that is not one */
+    RUN(&r, "estimate", "--hardware", "h100-sxm", "--hours", "1h", "--zone",
+        "FR", "--embodied-scope", "rack");
+    expect_fail(&r, 1);
+    ERR_HAS(&r, "'rack'");
+    ERR_HAS(&r, "die, package, board or server");
+    result_free(&r);
+}
+END_TEST
+
 START_TEST(test_estimate_no_embodied_leaves_it_out)
 {
     json_t *j = ESTIMATE_JSON("--hardware", "h100-sxm", "--count", "8",
@@ -941,13 +989,14 @@ START_TEST(test_hw_list_json_matches_the_csv)
     struct csv c;
     struct result r;
     json_t *arr;
-    size_t name, tdp, mem, emb;
+    size_t name, tdp, mem;
 
+    /* embodied figures come from data/embodied.csv (test_profile checks
+     * them cell by cell), no longer from hardware.csv */
     csv_load(&c, "data/hardware.csv");
     name = csv_col(&c, "name");
     tdp = csv_col(&c, "tdp_w");
     mem = csv_col(&c, "memory_gb");
-    emb = csv_col(&c, "embodied_kgco2e");
     RUN(&r, "hw", "list", "--json");
     expect_ok(&r);
     arr = parse_json(&r);
@@ -958,7 +1007,7 @@ START_TEST(test_hw_list_json_matches_the_csv)
         const struct {
             size_t col;
             const char *key;
-        } nums[] = {{tdp, "tdp_w"}, {mem, "memory_gb"}, {emb, "embodied_kgco2e"}};
+        } nums[] = {{tdp, "tdp_w"}, {mem, "memory_gb"}};
         ck_assert_msg(json_is_object(o), "element %zu is not an object", i);
         expect_str(o, "name", c.rows[i][name]);
         for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
@@ -978,8 +1027,18 @@ START_TEST(test_hw_list_json_matches_the_csv)
         if (strcmp(c.rows[i][name], "NVIDIA A10 24GB") == 0)
             ck_assert_msg(json_is_null(json_object_get(o, "tdp_w")),
                           "A10 tdp_w is not null");
-        if (strcmp(c.rows[i][name], "NVIDIA H100 SXM5 80GB") == 0)
+        if (strcmp(c.rows[i][name], "NVIDIA H100 SXM5 80GB") == 0) {
             NUM_IS(o, "tdp_w", 700.0, 0.0);
+            NUM_IS(o, "embodied_kgco2e", 164.0, 0.0);
+            NUM_IS(o, "embodied_board_kgco2e", 164.0, 0.0);
+            NUM_IS(o, "embodied_server_kgco2e", 285.25, 1e-12);
+            expect_str(o, "embodied_board_method", "pcf");
+            expect_str(o, "embodied_server_method", "pcf+model");
+        }
+        if (strcmp(c.rows[i][name], "AMD Instinct MI300X") == 0)
+            ck_assert_msg(json_is_null(json_object_get(
+                              o, "embodied_board_kgco2e")),
+                          "MI300X embodied_board_kgco2e is not null");
     }
     json_decref(arr);
     result_free(&r);
@@ -1236,6 +1295,12 @@ START_TEST(test_run_text_report_follows_the_commands_output)
     OUT_HAS(&r, "echo exited with status 0");
     OUT_HAS(&r, "kgCO2e");
     OUT_HAS(&r, "const");
+    result_free(&r);
+    /* the embodied line names its scope and method */
+    RUN(&r, "run", "--meters", "const:100W", "--grid", "const:400g/kWh",
+        "--hardware", "h100-sxm", "--embodied-scope", "server", "--", "true");
+    expect_ok(&r);
+    OUT_HAS(&r, "kgCO2e (scope server, method pcf+model)");
     result_free(&r);
 }
 END_TEST
@@ -2599,6 +2664,7 @@ static Suite *cli_suite(void)
     tcase_add_test(est, test_estimate_bare_lifetime_is_years);
     tcase_add_test(est, test_estimate_default_pue_is_stated);
     tcase_add_test(est, test_estimate_no_embodied_leaves_it_out);
+    tcase_add_test(est, test_estimate_embodied_scope_flag);
 
     tcase_add_test(err, test_estimate_unknown_zone_fails_and_points_to_grid_list);
     tcase_add_test(err, test_estimate_ambiguous_hardware_lists_matches);

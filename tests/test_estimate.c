@@ -619,7 +619,7 @@ START_TEST(test_estimate_keys_come_from_one_table)
     llmc_key_info k;
     size_t n = llmc_estimate_key_count(), numbers = 0, switches = 0;
 
-    ck_assert_uint_eq(n, 25);
+    ck_assert_uint_eq(n, 26);
     for (size_t i = 0; i < n; i++) {
         char flag[64];
         llmc_estimate *e;
@@ -788,12 +788,132 @@ START_TEST(test_estimate_unknown_tdp_needs_power)
 }
 END_TEST
 
+/* The embodied scope: board by default (NVIDIA's HGX H100 footprint / 8 =
+ * 164 kg for the H100 SXM5), each scope's own figure when chosen, and
+ * unknown, with the scopes the device has, when it has none there. 8 GPUs
+ * x 24 h = 192 device-hours of a 5-year life (43830 h). */
+START_TEST(test_estimate_embodied_scope_selects_the_figure)
+{
+    static const struct {
+        const char *scope; /* NULL: the default */
+        double per_device_kg;
+        const char *method;
+    } cases[] = {
+        {NULL, 164.0, "pcf"},
+        {"board", 164.0, "pcf"},
+        {"die", 8.14 * 1.8, "model"},
+        {"package", 8.14 * 1.8 + 80 * 0.4, "model"},
+        {"server", 164.0 + 970.0 / 8, "pcf+model"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        llmc_estimate *e = est_new();
+        llmc_estimate_result r;
+        json_t *root, *emb;
+        set_ok(e, "hardware", "h100 sxm");
+        set_ok(e, "count", "8");
+        set_ok(e, "hours", "24h");
+        set_ok(e, "zone", "FR");
+        if (cases[i].scope)
+            set_ok(e, "embodied_scope", cases[i].scope);
+        r = compute_ok(e);
+        ck_assert_int_eq(r.embodied_included, 1);
+        ck_assert_rel(r.embodied_kgco2e,
+                      cases[i].per_device_kg * 192.0 / (5 * 365.25 * 24), 1e-9);
+        root = json_of(e);
+        ck_assert_str_eq(str(root, "embodied_scope"),
+                         cases[i].scope ? cases[i].scope : "board");
+        ck_assert_str_eq(str(root, "embodied_method"), cases[i].method);
+        emb = obj(obj(root, "assumptions"), "embodied");
+        ck_assert_str_eq(str(emb, "scope"),
+                         cases[i].scope ? cases[i].scope : "board");
+        ck_assert_str_eq(str(emb, "method"), cases[i].method);
+        ck_assert_rel(json_number_value(json_object_get(emb,
+                                                        "kgco2e_per_device")),
+                      cases[i].per_device_kg, 1e-12);
+        json_decref(root);
+        llmc_estimate_free(e);
+    }
+}
+END_TEST
+
+START_TEST(test_estimate_embodied_scope_unknown_names_the_scopes_it_has)
+{
+    llmc_estimate *e = est_new();
+    llmc_estimate_result r;
+    json_t *root;
+    const char *note;
+    /* TPU v3: a die figure (7 kg, LLMCarbon's), no memory_gb, so no
+     * package, board or server figure */
+    set_ok(e, "hardware", "tpu v3");
+    set_ok(e, "power", "300W");
+    set_ok(e, "count", "4");
+    set_ok(e, "hours", "10h");
+    set_ok(e, "zone", "FR");
+    r = compute_ok(e);
+    ck_assert_int_eq(r.embodied_included, 0);
+    ck_assert_double_eq(r.embodied_kgco2e, 0.0);
+    root = json_of(e);
+    ck_assert(json_is_null(json_object_get(root, "embodied_kgco2e")));
+    ck_assert(json_is_null(json_object_get(root, "embodied_method")));
+    ck_assert_str_eq(str(root, "embodied_scope"), "board");
+    note = str(root, "embodied_note");
+    ck_assert_msg(strstr(note, "scope 'board'") && strstr(note, "it has: die") &&
+                      strstr(note, "--embodied-scope"),
+                  "note: %s", note);
+    json_decref(root);
+    /* and the die scope has it */
+    set_ok(e, "embodied_scope", "die");
+    r = compute_ok(e);
+    ck_assert_int_eq(r.embodied_included, 1);
+    ck_assert_rel(r.embodied_kgco2e, 7.0 * 40.0 / (5 * 365.25 * 24), 1e-9);
+    /* a scope that does not exist */
+    ck_assert_status(llmc_estimate_set(e, "embodied_scope", "rack"),
+                     LLMC_EINVAL);
+    ck_assert_error_mentions("die, package, board or server");
+    llmc_estimate_free(e);
+}
+END_TEST
+
+START_TEST(test_estimate_embodied_scope_of_a_user_profile)
+{
+    /* a figure set without scope fields covers the scope its basis says:
+     * die-only is the die, and only the die */
+    llmc_profile *p = NULL;
+    llmc_estimate *e = est_new();
+    llmc_estimate_result r;
+    json_t *root;
+    ck_assert_int_eq(llmc_profile_new(&p, "site chip"), LLMC_OK);
+    ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_TDP_W, 300), LLMC_OK);
+    ck_assert_int_eq(llmc_profile_set(p, LLMC_PROFILE_EMBODIED_KGCO2E, 10),
+                     LLMC_OK);
+    ck_assert_int_eq(
+        llmc_profile_set_text(p, LLMC_PROFILE_EMBODIED_BASIS, "die-only"),
+        LLMC_OK);
+    ck_assert_int_eq(llmc_estimate_set_profile(e, p), LLMC_OK);
+    set_ok(e, "hours", "100h");
+    set_ok(e, "zone", "FR");
+    r = compute_ok(e);
+    ck_assert_int_eq(r.embodied_included, 0);
+    set_ok(e, "embodied_scope", "die");
+    r = compute_ok(e);
+    ck_assert_int_eq(r.embodied_included, 1);
+    ck_assert_rel(r.embodied_kgco2e, 10.0 * 100.0 / (5 * 365.25 * 24), 1e-9);
+    root = json_of(e);
+    ck_assert_str_eq(str(root, "embodied_method"), "given");
+    json_decref(root);
+    llmc_estimate_free(e);
+    llmc_profile_free(p);
+}
+END_TEST
+
 START_TEST(test_estimate_missing_embodied_figure_is_explained)
 {
     llmc_estimate *e = est_new();
     llmc_estimate_result r;
     json_t *root, *emb;
-    set_ok(e, "hardware", "a100 sxm4 80gb");
+    /* no die area and no vendor footprint: no scope has a figure */
+    set_ok(e, "hardware", "mi300x");
+    set_ok(e, "power", "400W");
     set_ok(e, "count", "8");
     set_ok(e, "hours", "24h");
     set_ok(e, "zone", "FR");
@@ -805,7 +925,7 @@ START_TEST(test_estimate_missing_embodied_figure_is_explained)
     root = json_of(e);
     emb = obj(obj(root, "assumptions"), "embodied");
     ck_assert(json_is_false(json_object_get(emb, "included")));
-    ck_assert_ptr_nonnull(strstr(str(emb, "note"), "NVIDIA A100 SXM4 80GB"));
+    ck_assert_ptr_nonnull(strstr(str(emb, "note"), "AMD Instinct MI300X"));
     ck_assert_ptr_nonnull(strstr(str(emb, "note"), "--embodied"));
     json_decref(root);
     llmc_estimate_free(e);
@@ -943,7 +1063,9 @@ START_TEST(test_estimate_json_embodied_not_included_is_null)
     llmc_estimate *e = est_new();
     llmc_estimate_result r;
     json_t *root, *range, *emb;
-    set_ok(e, "hardware", "a100 sxm4 80gb");
+    /* no die area and no vendor footprint: no scope has a figure */
+    set_ok(e, "hardware", "mi300x");
+    set_ok(e, "power", "400W");
     set_ok(e, "count", "8");
     set_ok(e, "hours", "24h");
     set_ok(e, "intensity", "300..500");
@@ -956,7 +1078,7 @@ START_TEST(test_estimate_json_embodied_not_included_is_null)
                   "embodied_kgco2e is not null");
     ck_assert(json_is_false(json_object_get(root, "embodied_included")));
     ck_assert_ptr_nonnull(strstr(str(root, "embodied_note"),
-                                 "NVIDIA A100 SXM4 80GB"));
+                                 "AMD Instinct MI300X"));
     /* 3.2 kW x 24 h = 76.8 kWh at 400 g/kWh */
     ck_assert_rel(num(root, "operational_kgco2e"), 76.8 * 0.4, 1e-12);
     ck_assert_rel(num(root, "total_kgco2e"), 76.8 * 0.4, 1e-12);
@@ -1733,6 +1855,10 @@ static Suite *estimate_suite(void)
     tcase_add_test(errors, test_estimate_power_typical_conflicts_are_refused);
     tcase_add_test(errors, test_estimate_power_word_errors_keep_the_input);
     tcase_add_test(errors, test_estimate_missing_embodied_figure_is_explained);
+    tcase_add_test(errors, test_estimate_embodied_scope_selects_the_figure);
+    tcase_add_test(errors,
+                   test_estimate_embodied_scope_unknown_names_the_scopes_it_has);
+    tcase_add_test(errors, test_estimate_embodied_scope_of_a_user_profile);
     tcase_add_test(errors, test_estimate_energy_only_explains_missing_embodied);
     tcase_add_test(errors, test_estimate_failed_set_keeps_inputs);
     tcase_add_test(errors, test_estimate_failed_set_keeps_the_last_result);

@@ -163,12 +163,29 @@ START_TEST(test_profile_lookup_h100_sxm5_values)
 }
 END_TEST
 
-START_TEST(test_profile_v100_embodied_is_die_only)
+START_TEST(test_profile_v100_embodied_by_scope)
 {
+    /* data/embodied.csv's model: die 8.15 cm2 x 1.2 kg/cm2 = 9.78 (the
+     * figure the catalogue used to give, die only); package + 32 GB x
+     * 0.4 kg/GB; board + 117.348 kg; server + 970 kg / 8. embodied_kgco2e
+     * is now the board scope. */
     llmc_profile *p = lookup_ok("NVIDIA V100 SXM2 32GB");
-    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_EMBODIED_KGCO2E), 9.78);
+    ck_assert_double_eq_tol(get_ok(p, LLMC_PROFILE_EMBODIED_DIE_KGCO2E), 9.78,
+                            1e-12);
+    ck_assert_double_eq_tol(get_ok(p, LLMC_PROFILE_EMBODIED_PACKAGE_KGCO2E),
+                            22.58, 1e-12);
+    ck_assert_double_eq_tol(get_ok(p, LLMC_PROFILE_EMBODIED_BOARD_KGCO2E),
+                            139.928, 1e-12);
+    ck_assert_double_eq_tol(get_ok(p, LLMC_PROFILE_EMBODIED_SERVER_KGCO2E),
+                            261.178, 1e-12);
+    ck_assert_double_eq_tol(get_ok(p, LLMC_PROFILE_EMBODIED_KGCO2E), 139.928,
+                            1e-12);
     ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS),
-                     "die-only");
+                     "board-share");
+    ck_assert_str_eq(
+        llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_DIE_METHOD), "model");
+    ck_assert_str_eq(
+        llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_SERVER_METHOD), "model");
     ck_assert_double_eq(get_ok(p, LLMC_PROFILE_TDP_W), 300.0);
     /* the V100 has no BF16 */
     assert_unknown(p, LLMC_PROFILE_PEAK_BF16_FLOPS);
@@ -188,9 +205,21 @@ START_TEST(test_profile_unknown_tdp_is_enodata_never_zero)
     /* the rest of the row is there */
     ck_assert_double_eq(get_ok(p, LLMC_PROFILE_MEMORY_GB), 24.0);
     ck_assert_double_eq(get_ok(p, LLMC_PROFILE_PEAK_BF16_FLOPS), 125e12);
-    /* no embodied figure: unknown, and so is its basis */
+    /* the embodied model needs no TDP: 6.28 cm2 at Samsung 8 nm */
+    ck_assert_double_eq_tol(get_ok(p, LLMC_PROFILE_EMBODIED_DIE_KGCO2E), 7.85,
+                            1e-12);
+    llmc_profile_free(p);
+    /* no die area and no vendor footprint: every scope unknown, and the
+     * basis and methods with it */
+    p = lookup_ok("MI300X");
     assert_unknown(p, LLMC_PROFILE_EMBODIED_KGCO2E);
+    assert_unknown(p, LLMC_PROFILE_EMBODIED_DIE_KGCO2E);
+    assert_unknown(p, LLMC_PROFILE_EMBODIED_PACKAGE_KGCO2E);
+    assert_unknown(p, LLMC_PROFILE_EMBODIED_BOARD_KGCO2E);
+    assert_unknown(p, LLMC_PROFILE_EMBODIED_SERVER_KGCO2E);
     ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS), "");
+    ck_assert_str_eq(
+        llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BOARD_METHOD), "");
     llmc_profile_free(p);
 }
 END_TEST
@@ -517,6 +546,78 @@ static void assert_cell_number(const llmc_profile *p, llmc_profile_field f,
                   buf);
 }
 
+START_TEST(test_profile_embodied_scopes_match_embodied_csv)
+{
+    static const struct {
+        const char *scope;
+        llmc_profile_field figure;
+        llmc_profile_text method;
+    } scopes[] = {
+        {"die", LLMC_PROFILE_EMBODIED_DIE_KGCO2E,
+         LLMC_PROFILE_EMBODIED_DIE_METHOD},
+        {"package", LLMC_PROFILE_EMBODIED_PACKAGE_KGCO2E,
+         LLMC_PROFILE_EMBODIED_PACKAGE_METHOD},
+        {"board", LLMC_PROFILE_EMBODIED_BOARD_KGCO2E,
+         LLMC_PROFILE_EMBODIED_BOARD_METHOD},
+        {"server", LLMC_PROFILE_EMBODIED_SERVER_KGCO2E,
+         LLMC_PROFILE_EMBODIED_SERVER_METHOD},
+    };
+    struct csv c;
+    csv_load(&c, "data/embodied.csv");
+    /* four scopes for each catalogue row */
+    ck_assert_uint_eq(c.nrows, 4 * llmc_profile_catalogue_count());
+    for (size_t i = 0; i < c.nrows; i++) {
+        const char *method = csv_cell(&c, i, "method");
+        llmc_profile *p = lookup_ok(csv_cell(&c, i, "name"));
+        size_t k = 0;
+        while (k < 4 && strcmp(scopes[k].scope, csv_cell(&c, i, "scope")) != 0)
+            k++;
+        ck_assert_uint_lt(k, 4);
+        if (strcmp(method, "none") == 0) {
+            assert_unknown(p, scopes[k].figure);
+            ck_assert_str_eq(llmc_profile_get_text(p, scopes[k].method), "");
+        } else if (strcmp(method, "pcf") == 0) {
+            ck_assert_double_eq(get_ok(p, scopes[k].figure),
+                                strtod(csv_cell(&c, i, "kgco2e"), NULL));
+            ck_assert_str_eq(llmc_profile_get_text(p, scopes[k].method), "pcf");
+        } else {
+            const char *m = llmc_profile_get_text(p, scopes[k].method);
+            ck_assert_double_gt(get_ok(p, scopes[k].figure), 0.0);
+            ck_assert_msg(strcmp(m, "model") == 0 || strcmp(m, "pcf+model") == 0,
+                          "%s %s: method '%s'", csv_cell(&c, i, "name"),
+                          scopes[k].scope, m);
+        }
+        llmc_profile_free(p);
+    }
+    csv_free(&c);
+}
+END_TEST
+
+START_TEST(test_profile_embodied_scope_fields_load_and_validate)
+{
+    llmc_profile *p = NULL;
+    ck_assert_int_eq(
+        load_text(&p, "{\"name\": \"site\", \"embodied_die_kgco2e\": 12.5, "
+                      "\"embodied_die_method\": \"model\", "
+                      "\"embodied_server_kgco2e\": 300}"),
+        LLMC_OK);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_EMBODIED_DIE_KGCO2E), 12.5);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_EMBODIED_SERVER_KGCO2E), 300.0);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_DIE_METHOD),
+                     "model");
+    assert_unknown(p, LLMC_PROFILE_EMBODIED_BOARD_KGCO2E);
+    ck_assert_str_eq(llmc_profile_field_name(LLMC_PROFILE_EMBODIED_BOARD_KGCO2E),
+                     "embodied_board_kgco2e");
+    ck_assert_str_eq(llmc_profile_text_name(LLMC_PROFILE_EMBODIED_SERVER_METHOD),
+                     "embodied_server_method");
+    ck_assert_status(llmc_profile_set_text(
+                         p, LLMC_PROFILE_EMBODIED_BOARD_METHOD, "guess"),
+                     LLMC_EINVAL);
+    ck_assert_error_mentions("pcf, model, pcf+model or given");
+    llmc_profile_free(p);
+}
+END_TEST
+
 START_TEST(test_profile_catalogue_matches_csv_cell_by_cell)
 {
     static const struct {
@@ -534,7 +635,6 @@ START_TEST(test_profile_catalogue_matches_csv_cell_by_cell)
         {"memory_gb", LLMC_PROFILE_MEMORY_GB, 0},
         {"die_mm2", LLMC_PROFILE_DIE_MM2, 0},
         {"process_nm", LLMC_PROFILE_PROCESS_NM, 0},
-        {"embodied_kgco2e", LLMC_PROFILE_EMBODIED_KGCO2E, 0},
     };
     struct csv c;
     csv_load(&c, "data/hardware.csv");
@@ -556,9 +656,6 @@ START_TEST(test_profile_catalogue_matches_csv_cell_by_cell)
                          csv_cell(&c, i, "kind"));
         ck_assert_str_eq(llmc_profile_get_text(byname, LLMC_PROFILE_SOURCE),
                          csv_cell(&c, i, "source"));
-        ck_assert_str_eq(
-            llmc_profile_get_text(byname, LLMC_PROFILE_EMBODIED_BASIS),
-            csv_cell(&c, i, "embodied_basis"));
         for (size_t k = 0; k < sizeof numbers / sizeof numbers[0]; k++) {
             assert_cell_number(byname, numbers[k].field,
                                csv_cell(&c, i, numbers[k].column),
@@ -720,8 +817,15 @@ START_TEST(test_profile_lookup_finds_added_devices)
     assert_value(p, LLMC_PROFILE_PEAK_BF16_FLOPS, added[_i].bf16_flops);
     assert_value(p, LLMC_PROFILE_MEMORY_GB, added[_i].memory_gb);
     ck_assert_str_ne(llmc_profile_get_text(p, LLMC_PROFILE_SOURCE), "");
-    /* no source gives their embodied carbon */
-    assert_unknown(p, LLMC_PROFILE_EMBODIED_KGCO2E);
+    /* embodied_kgco2e is the board scope, known or not */
+    {
+        double legacy = NAN, board = NAN;
+        int a = llmc_profile_get(&legacy, p, LLMC_PROFILE_EMBODIED_KGCO2E);
+        int b = llmc_profile_get(&board, p, LLMC_PROFILE_EMBODIED_BOARD_KGCO2E);
+        ck_assert_int_eq(a, b);
+        if (a == LLMC_OK)
+            ck_assert_double_eq(legacy, board);
+    }
     llmc_profile_free(p);
 }
 END_TEST
@@ -910,13 +1014,13 @@ START_TEST(test_profile_invalid_field_is_einval)
     ck_assert_int_eq(llmc_profile_new(&p, "fields"), LLMC_OK);
     ck_assert_status(llmc_profile_set(p, (llmc_profile_field)0, 1.0),
                      LLMC_EINVAL);
-    ck_assert_status(llmc_profile_set(p, (llmc_profile_field)13, 1.0),
+    ck_assert_status(llmc_profile_set(p, (llmc_profile_field)17, 1.0),
                      LLMC_EINVAL);
     ck_assert_status(llmc_profile_set(p, (llmc_profile_field)-1, 1.0),
                      LLMC_EINVAL);
     ck_assert_status(llmc_profile_get(&v, p, (llmc_profile_field)0),
                      LLMC_EINVAL);
-    ck_assert_status(llmc_profile_get(&v, p, (llmc_profile_field)13),
+    ck_assert_status(llmc_profile_get(&v, p, (llmc_profile_field)17),
                      LLMC_EINVAL);
     ck_assert_status(llmc_profile_get(NULL, p, LLMC_PROFILE_TDP_W),
                      LLMC_EINVAL);
@@ -925,9 +1029,9 @@ START_TEST(test_profile_invalid_field_is_einval)
     ck_assert_status(llmc_profile_set(NULL, LLMC_PROFILE_TDP_W, 1.0),
                      LLMC_EINVAL);
     ck_assert_ptr_null(llmc_profile_get_text(p, (llmc_profile_text)0));
-    ck_assert_ptr_null(llmc_profile_get_text(p, (llmc_profile_text)7));
+    ck_assert_ptr_null(llmc_profile_get_text(p, (llmc_profile_text)11));
     ck_assert_ptr_null(llmc_profile_get_text(NULL, LLMC_PROFILE_NAME));
-    ck_assert_status(llmc_profile_set_text(p, (llmc_profile_text)7, "x"),
+    ck_assert_status(llmc_profile_set_text(p, (llmc_profile_text)11, "x"),
                      LLMC_EINVAL);
     ck_assert_status(llmc_profile_set_text(p, LLMC_PROFILE_VENDOR, NULL),
                      LLMC_EINVAL);
@@ -1355,7 +1459,7 @@ static Suite *profile_suite(void)
                         test_profile_lookup_ignores_case_separators_and_vendor,
                         0, (int)(sizeof forgiving / sizeof forgiving[0]));
     tcase_add_test(lookup, test_profile_lookup_h100_sxm5_values);
-    tcase_add_test(lookup, test_profile_v100_embodied_is_die_only);
+    tcase_add_test(lookup, test_profile_v100_embodied_by_scope);
     tcase_add_test(lookup, test_profile_unknown_tdp_is_enodata_never_zero);
     tcase_add_test(lookup, test_profile_catalogue_lifetime_is_unknown_not_invented);
     tcase_add_test(lookup, test_profile_lookup_h100_is_ambiguous_and_lists_parts);
@@ -1378,6 +1482,9 @@ static Suite *profile_suite(void)
 
     tcase_add_test(catalogue, test_profile_catalogue_count_matches_csv);
     tcase_add_test(catalogue, test_profile_catalogue_matches_csv_cell_by_cell);
+    tcase_add_test(catalogue, test_profile_embodied_scopes_match_embodied_csv);
+    tcase_add_test(catalogue,
+                   test_profile_embodied_scope_fields_load_and_validate);
     tcase_add_test(catalogue, test_profile_catalogue_get_past_the_end_is_erange);
     tcase_add_test(catalogue, test_profile_catalogue_tdp_is_plausible);
     tcase_add_test(catalogue, test_profile_catalogue_kinds_are_documented);

@@ -144,6 +144,114 @@ START_TEST(test_tracker_const_meter_energy_is_power_times_duration)
 }
 END_TEST
 
+static json_t *embodied_of(llmc_tracker *t);
+
+START_TEST(test_tracker_embodied_scope_server_and_log_lines)
+{
+    /* the server scope: the HGX H100 footprint / 8 + the host (Boavizta's
+     * Dell R740, 970 kg) / 8, for 8 devices; every sample line names the
+     * scope and the method */
+    char log[300], config[600], line[8192];
+    llmc_tracker *t;
+    llmc_totals o;
+    json_t *e;
+    FILE *f;
+    size_t lines = 0;
+
+    make_scratch();
+    path_in(log, sizeof log, "scope.jsonl");
+    snprintf(config, sizeof config,
+             "meters=const:100W; grid=FR; interval=100ms; log=%s; "
+             "hardware=NVIDIA H100 SXM5 80GB; devices=8; "
+             "embodied_scope=server", log);
+    t = tracker_with(config);
+    manual_time();
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    pass_ms(300);
+    llmc_tracker_stop(t);
+    o = totals_of(t, NULL);
+    ck_assert_rel(o.embodied_kgco2e,
+                  8 * (164.0 + 970.0 / 8) * 0.3 / (5 * 365.25 * 86400), 1e-9);
+    e = embodied_of(t);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "scope")), "server");
+    ck_assert_str_eq(json_string_value(json_object_get(e, "method")),
+                     "pcf+model");
+    ck_assert_str_eq(json_string_value(json_object_get(e, "basis")),
+                     "server-share");
+    json_decref(e);
+    ck_assert_ptr_nonnull(f = fopen(log, "r"));
+    while (fgets(line, sizeof line, f)) {
+        json_error_t err;
+        json_t *j = json_loads(line, 0, &err);
+        ck_assert_msg(j != NULL, "line %zu: %s", lines + 1, err.text);
+        ck_assert_str_eq(json_string_value(json_object_get(j, "embodied_scope")),
+                         "server");
+        ck_assert_str_eq(
+            json_string_value(json_object_get(j, "embodied_method")),
+            "pcf+model");
+        json_decref(j);
+        lines++;
+    }
+    fclose(f);
+    ck_assert_uint_ge(lines, 3); /* at 100, 200 and 300 ms, and the stop */
+    llmc_tracker_free(t);
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(test_tracker_embodied_scope_unknown_and_from_the_environment)
+{
+    /* TPU v3 has a die figure only: at the default board scope, embodied
+     * is unknown (never 0, never the die's), and the note says what the
+     * device has; LLMC_EMBODIED_SCOPE=die then counts it */
+    llmc_tracker *t;
+    llmc_totals o;
+    json_t *e;
+    const char *note;
+
+    t = tracker_with("meters=const:100W; grid=FR; interval=100ms; "
+                     "hardware=tpu v3");
+    manual_time();
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    pass_ms(200);
+    llmc_tracker_stop(t);
+    o = totals_of(t, NULL);
+    ck_assert_double_eq(o.embodied_kgco2e, 0.0);
+    e = embodied_of(t);
+    ck_assert(json_is_false(json_object_get(e, "included")));
+    ck_assert_str_eq(json_string_value(json_object_get(e, "scope")), "board");
+    ck_assert(json_is_null(json_object_get(e, "method")));
+    note = json_string_value(json_object_get(e, "note"));
+    ck_assert_msg(strstr(note, "no embodied figure at scope 'board' for "
+                               "'Google TPU v3 (chip)'; it has: die") != NULL,
+                  "%s", note);
+    json_decref(e);
+    llmc_tracker_free(t);
+
+    setenv("LLMC_EMBODIED_SCOPE", "die", 1);
+    t = NULL;
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_status(llmc_tracker_configure(
+                         t, "meters=const:100W; grid=FR; interval=100ms; "
+                            "hardware=tpu v3"),
+                     LLMC_OK);
+    manual_time();
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    pass_ms(200);
+    llmc_tracker_stop(t);
+    o = totals_of(t, NULL);
+    ck_assert_rel(o.embodied_kgco2e, 7.0 * 0.2 / (5 * 365.25 * 86400), 1e-9);
+    llmc_tracker_free(t);
+
+    setenv("LLMC_EMBODIED_SCOPE", "rack", 1);
+    t = NULL;
+    ck_assert_status(llmc_tracker_new(&t), LLMC_EINVAL);
+    ck_assert_error_mentions("die, package, board or server");
+    ck_assert_ptr_null(t);
+    unsetenv("LLMC_EMBODIED_SCOPE");
+}
+END_TEST
+
 START_TEST(test_tracker_embodied_share_of_devices)
 {
     /* 8 H100 (164 kg board share) for the run, 5-year default lifetime */
@@ -1318,7 +1426,7 @@ START_TEST(test_tracker_keys_come_from_one_table)
     llmc_tracker *t;
     size_t n = llmc_tracker_key_count();
 
-    ck_assert_uint_eq(n, 15);
+    ck_assert_uint_eq(n, 16);
     for (size_t i = 0; i < n; i++) {
         char flag[64], env[64];
         size_t j = 0;
@@ -1626,18 +1734,21 @@ START_TEST(test_tracker_takes_the_gpus_profile_from_the_meter)
     llmc_tracker_free(t);
 
     /* the same name at a 350 W default limit is the PCIe card, whose
-     * embodied carbon the catalogue does not know */
+     * board figure is the embodied model's (data/embodied.csv), not a
+     * vendor's; and at the die scope, the model's die (8.14 cm2 x 1.8) */
     setenv("FAKE_NVML_NAME", "NVIDIA H100", 1);
     setenv("FAKE_NVML_DEFAULT_LIMIT_MW", "350000", 1);
-    t = tracker_with("meters=nvml:all; grid=const:500g/kWh; sampler=inline");
+    t = tracker_with("meters=nvml:all; grid=const:500g/kWh; sampler=inline; "
+                     "embodied_scope=die");
     ck_assert_status(llmc_tracker_start(t), LLMC_OK);
     e = embodied_of(t);
     ck_assert_str_eq(json_string_value(json_object_get(e, "hardware")),
                      "NVIDIA H100 PCIe 80GB");
-    ck_assert(json_is_false(json_object_get(e, "included")));
-    ck_assert_str_eq(json_string_value(json_object_get(e, "note")),
-                     "no embodied figure is known for 'NVIDIA H100 PCIe "
-                     "80GB'");
+    ck_assert(json_is_true(json_object_get(e, "included")));
+    ck_assert_str_eq(json_string_value(json_object_get(e, "scope")), "die");
+    ck_assert_str_eq(json_string_value(json_object_get(e, "method")), "model");
+    ck_assert_rel(json_number_value(json_object_get(e, "kgco2e_per_device")),
+                  8.14 * 1.8, 1e-12);
     ck_assert_msg(strstr(json_string_value(json_object_get(e, "hardware_from")),
                          "350 W limit") != NULL, "%s",
                   json_string_value(json_object_get(e, "hardware_from")));
@@ -3323,6 +3434,9 @@ static Suite *tracker_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_tracker_const_meter_energy_is_power_times_duration);
     tcase_add_test(tc, test_tracker_embodied_share_of_devices);
+    tcase_add_test(tc, test_tracker_embodied_scope_server_and_log_lines);
+    tcase_add_test(tc,
+                   test_tracker_embodied_scope_unknown_and_from_the_environment);
     tcase_add_test(tc, test_tracker_channels_say_what_was_counted);
     suite_add_tcase(s, tc);
 

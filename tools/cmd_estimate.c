@@ -249,10 +249,11 @@ static void print_report(FILE *out, json_t *j)
         if (json_is_object(hw) && strcmp(src, str(hw, "source")) == 0)
             src = "the hardware's sources above";
         snprintf(buf, sizeof buf,
-                 "%s kgCO2e per device%s%s%s, amortised over %s years (%s); "
-                 "source: %s",
+                 "%s kgCO2e per device (scope %s, method %s%s%s), amortised "
+                 "over %s years (%s); source: %s",
                  cli_num(n1, sizeof n1, num(emb, "kgco2e_per_device")),
-                 *basis ? " (" : "", basis, *basis ? ")" : "",
+                 str(emb, "scope"), str(emb, "method"), *basis ? ", " : "",
+                 basis,
                  cli_num(n2, sizeof n2, num(emb, "lifetime_years")),
                  str(emb, "lifetime_source"), src);
         assumption(out, "embodied", buf);

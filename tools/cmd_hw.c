@@ -34,7 +34,28 @@ static const struct {
     {LLMC_PROFILE_LIFETIME_S, "lifetime", 365.25 * 86400, "years"},
     {LLMC_PROFILE_DIE_MM2, "die area", 1, "mm2"},
     {LLMC_PROFILE_PROCESS_NM, "process", 1, "nm"},
+    {LLMC_PROFILE_EMBODIED_DIE_KGCO2E, "emb. die", 1, "kgCO2e"},
+    {LLMC_PROFILE_EMBODIED_PACKAGE_KGCO2E, "emb. package", 1, "kgCO2e"},
+    {LLMC_PROFILE_EMBODIED_BOARD_KGCO2E, "emb. board", 1, "kgCO2e"},
+    {LLMC_PROFILE_EMBODIED_SERVER_KGCO2E, "emb. server", 1, "kgCO2e"},
 };
+
+/* The method of a scope's embodied figure, or 0 for other fields. */
+static llmc_profile_text method_of(llmc_profile_field f)
+{
+    switch (f) {
+    case LLMC_PROFILE_EMBODIED_DIE_KGCO2E:
+        return LLMC_PROFILE_EMBODIED_DIE_METHOD;
+    case LLMC_PROFILE_EMBODIED_PACKAGE_KGCO2E:
+        return LLMC_PROFILE_EMBODIED_PACKAGE_METHOD;
+    case LLMC_PROFILE_EMBODIED_BOARD_KGCO2E:
+        return LLMC_PROFILE_EMBODIED_BOARD_METHOD;
+    case LLMC_PROFILE_EMBODIED_SERVER_KGCO2E:
+        return LLMC_PROFILE_EMBODIED_SERVER_METHOD;
+    default:
+        return (llmc_profile_text)0;
+    }
+}
 
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -56,7 +77,9 @@ static json_t *profile_json(const llmc_profile *p)
     static const llmc_profile_text head[] = {
         LLMC_PROFILE_NAME, LLMC_PROFILE_VENDOR, LLMC_PROFILE_KIND};
     static const llmc_profile_text tail[] = {
-        LLMC_PROFILE_EMBODIED_BASIS, LLMC_PROFILE_LIFETIME_SOURCE,
+        LLMC_PROFILE_EMBODIED_BASIS, LLMC_PROFILE_EMBODIED_DIE_METHOD,
+        LLMC_PROFILE_EMBODIED_PACKAGE_METHOD, LLMC_PROFILE_EMBODIED_BOARD_METHOD,
+        LLMC_PROFILE_EMBODIED_SERVER_METHOD, LLMC_PROFILE_LIFETIME_SOURCE,
         LLMC_PROFILE_SOURCE};
     json_t *o = json_object();
     for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
@@ -141,6 +164,10 @@ static void print_profile(FILE *out, const llmc_profile *p)
         if (fields[i].field == LLMC_PROFILE_EMBODIED_KGCO2E && !isnan(v))
             fprintf(out, " (%s)",
                     llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS));
+        if (method_of(fields[i].field) && !isnan(v) &&
+            *llmc_profile_get_text(p, method_of(fields[i].field)))
+            fprintf(out, " (%s)",
+                    llmc_profile_get_text(p, method_of(fields[i].field)));
         putc('\n', out);
     }
     if (*llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE)) {

@@ -218,8 +218,9 @@ static void print_text(FILE *out, json_t *r, const char *what,
                 cli_num(b, sizeof b, num(r, "pue")));
     e = json_object_get(r, "embodied");
     if (json_is_true(json_object_get(e, "included"))) {
-        fprintf(out, "  %-14s %s kgCO2e\n", "embodied",
-                cli_num(a, sizeof a, num(r, "embodied_kgco2e")));
+        fprintf(out, "  %-14s %s kgCO2e (scope %s, method %s)\n", "embodied",
+                cli_num(a, sizeof a, num(r, "embodied_kgco2e")),
+                str(e, "scope"), str(e, "method"));
         if (json_is_string(json_object_get(e, "hardware_from")))
             fprintf(out, "  %-14s %s, found from the meters: %s\n", "",
                     str(e, "hardware"), str(e, "hardware_from"));

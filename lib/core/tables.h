@@ -21,8 +21,18 @@ struct llmc__hw_row {
     double memory_gb;
     double die_mm2;
     double process_nm;
-    double embodied_kgco2e;
-    const char *embodied_basis; /* "die-only", "board-share", "board" or "" */
+    double embodied_kgco2e;     /* the board scope's figure, as below */
+    const char *embodied_basis; /* "board-share", "board" or "" */
+    /* Embodied carbon by scope (data/embodied.csv), kg CO2e per device;
+     * each method is "pcf", "model", "pcf+model" or "" (unknown). */
+    double embodied_die_kgco2e;
+    const char *embodied_die_method;
+    double embodied_package_kgco2e;
+    const char *embodied_package_method;
+    double embodied_board_kgco2e;
+    const char *embodied_board_method;
+    double embodied_server_kgco2e;
+    const char *embodied_server_method;
     const char *source;
 };
 

@@ -16,6 +16,7 @@
 
 #include "../core/internal.h"
 #include "../core/tables.h"
+#include "../profile/profile.h"
 #include "estimate.h"
 
 LLMC_API void llmc_estimate_result_init(llmc_estimate_result *out,
@@ -36,6 +37,7 @@ LLMC_API int llmc_estimate_new(llmc_estimate **out)
     e->count = 1;
     e->pue.lo = e->pue.hi = LLMC__DEFAULT_PUE;
     e->power_factor.lo = e->power_factor.hi = 1.0;
+    e->embodied_scope = LLMC__SCOPE_DEFAULT;
     *out = e;
     return LLMC_OK;
 }
@@ -340,6 +342,18 @@ static int set_embodied(llmc_estimate *e, const char *value)
     return LLMC_OK;
 }
 
+static int set_embodied_scope(llmc_estimate *e, const char *value)
+{
+    int scope = llmc__scope_from_name(value);
+    if (scope < 0)
+        return llmc__fail(LLMC_EINVAL,
+                          "embodied_scope '%s' is not known; use die, "
+                          "package, board or server",
+                          value);
+    e->embodied_scope = scope;
+    return LLMC_OK;
+}
+
 static int set_no_embodied(llmc_estimate *e, const char *value)
 {
     int b;
@@ -490,6 +504,9 @@ static const struct key_row rows[] = {
     {"embodied", "--embodied", "KG", "kg", QUANTITY,
      "embodied CO2e per device, not the profile's (bare: kg)",
      SETTER(set_embodied)},
+    {"embodied_scope", "--embodied-scope", "SCOPE", "", TEXT,
+     "what the embodied figure covers: die, package, board (default) or "
+     "server", SETTER(set_embodied_scope)},
     {"no_embodied", "--no-embodied", "", "", TEXT,
      "leave embodied carbon out", SETTER(set_no_embodied)},
     {"lifetime", "--lifetime", "Y", "s", NUM(DBL_MIN, DBL_MAX),
@@ -995,6 +1012,7 @@ static int evaluate(llmc_estimate *e, enum corner c, llmc_estimate_result *r,
         double per_device = 0;
         e->embodied_note[0] = '\0';
         e->embodied_per_device_kgco2e = NAN;
+        e->embodied_method = "";
         e->lifetime_s_used = NAN;
         if (e->embodied_mode == LLMC__EMBODIED_OFF)
             snprintf(e->embodied_note, sizeof e->embodied_note,
@@ -1004,25 +1022,30 @@ static int evaluate(llmc_estimate *e, enum corner c, llmc_estimate_result *r,
                      "left out: no device time to amortise over; give --hours "
                      "or --device-hours");
         else if (e->embodied_mode == LLMC__EMBODIED_OVERRIDE)
-            per_device = 1;
+            e->embodied_method = "given";
         else if (!e->profile)
             snprintf(e->embodied_note, sizeof e->embodied_note,
                      "left out: no hardware given; give --hardware or "
                      "--embodied KG per device");
-        else if (llmc_profile_get(&per_device, e->profile,
-                                  LLMC_PROFILE_EMBODIED_KGCO2E) != LLMC_OK)
-            snprintf(e->embodied_note, sizeof e->embodied_note,
-                     "left out: no embodied figure is known for '%s'; give "
-                     "--embodied KG per device",
-                     llmc_profile_get_text(e->profile, LLMC_PROFILE_NAME));
+        else {
+            char why[300];
+            if (llmc__profile_embodied(e->profile, e->embodied_scope,
+                                       &per_device, &e->embodied_method, why,
+                                       sizeof why) != LLMC_OK)
+                snprintf(e->embodied_note, sizeof e->embodied_note,
+                         "left out (unknown): %s; choose another "
+                         "--embodied-scope or give --embodied KG per device",
+                         why);
+        }
     }
     if (!e->embodied_note[0]) {
         double per_device, lifetime;
+        const char *method_unused;
         if (e->embodied_mode == LLMC__EMBODIED_OVERRIDE)
             per_device = at(&e->embodied_kg, c, 1);
         else
-            llmc_profile_get(&per_device, e->profile,
-                             LLMC_PROFILE_EMBODIED_KGCO2E);
+            llmc__profile_embodied(e->profile, e->embodied_scope, &per_device,
+                                   &method_unused, NULL, 0);
         if (e->lifetime_s.set) {
             lifetime = at(&e->lifetime_s, c, 0);
             e->lifetime_from_profile = 0;

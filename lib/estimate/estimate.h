@@ -45,6 +45,7 @@ struct llmc_estimate {
     enum llmc__grid_key grid_key;
     enum llmc__embodied_mode embodied_mode;
     enum llmc__power_basis power_basis;
+    int embodied_scope;         /* an llmc__embodied_scope */
 
     /* filled by llmc_estimate_compute */
     int computed, ranged;
@@ -52,6 +53,8 @@ struct llmc_estimate {
     llmc_intensity intensity_answer;  /* the grid's, for the middle */
     double device_s_used;       /* 0 when unknown */
     double embodied_per_device_kgco2e;
+    const char *embodied_method; /* "pcf", "model", ...: static or the
+                                    profile's text */
     double lifetime_s_used;
     int lifetime_from_profile;  /* else given, or the default */
     enum llmc__flops_from flops_from;
@@ -59,7 +62,7 @@ struct llmc_estimate {
     /* the typical-power row used, NULL unless power_basis is typical and
      * no --power or --energy is given */
     const struct llmc__power_typical_row *typical;
-    char embodied_note[256];    /* why embodied was left out */
+    char embodied_note[512];    /* why embodied was left out */
 };
 
 /* The name of a precision field ("bf16"). */

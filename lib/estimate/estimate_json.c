@@ -10,6 +10,7 @@
 #include "../core/internal.h"
 #include "../core/json.h"
 #include "../core/tables.h"
+#include "../profile/profile.h"
 #include "estimate.h"
 
 static json_t *num_or_null(double v)
@@ -160,14 +161,20 @@ static json_t *embodied_json(const llmc_estimate *e)
 {
     json_t *o;
     const char *basis = "", *source = "", *lsource = "";
+    const char *scope = llmc__scope_name(e->embodied_scope);
     if (!e->result.embodied_included)
-        return json_pack("{s:b, s:s}", "included", 0, "note", e->embodied_note);
+        return json_pack("{s:b, s:s, s:s, s:n}", "included", 0, "note",
+                         e->embodied_note, "scope", scope, "method");
     if (e->embodied_mode == LLMC__EMBODIED_OVERRIDE) {
         source = "given (--embodied)";
+    } else if (e->profile->from_catalogue) {
+        source = "the bundled embodied table (data/embodied.csv, model "
+                 "parameters in data/embodied_model.csv)";
     } else {
-        basis = llmc_profile_get_text(e->profile, LLMC_PROFILE_EMBODIED_BASIS);
         source = llmc_profile_get_text(e->profile, LLMC_PROFILE_SOURCE);
     }
+    /* the basis names the scope in the words embodied_basis uses */
+    basis = llmc__scope_basis(e->profile, e->embodied_scope);
     if (e->lifetime_s.set)
         lsource = "given (--lifetime)";
     else if (e->lifetime_from_profile)
@@ -176,9 +183,10 @@ static json_t *embodied_json(const llmc_estimate *e)
         lsource = LLMC__DEFAULT_LIFETIME_SOURCE;
     if (!*lsource)
         lsource = "the hardware profile";
-    o = json_pack("{s:b, s:f, s:s, s:s, s:f, s:s}", "included", 1,
-                  "kgco2e_per_device", e->embodied_per_device_kgco2e, "basis",
-                  basis, "source", source, "lifetime_years",
+    o = json_pack("{s:b, s:f, s:s, s:s, s:s, s:s, s:f, s:s}", "included", 1,
+                  "kgco2e_per_device", e->embodied_per_device_kgco2e, "scope",
+                  scope, "method", e->embodied_method, "basis", basis,
+                  "source", source, "lifetime_years",
                   e->lifetime_s_used / LLMC__SECONDS_PER_YEAR, "lifetime_source",
                   lsource);
     return o;
@@ -301,6 +309,13 @@ LLMC_API int llmc_estimate_json(char **out_json, const llmc_estimate *e)
                                                          : json_null()) != 0 ||
          json_object_set_new(root, "days", r->days > 0 ? json_real(r->days)
                                                        : json_null()) != 0 ||
+         json_object_set_new(root, "embodied_scope",
+                             json_string(llmc__scope_name(
+                                 e->embodied_scope))) != 0 ||
+         json_object_set_new(root, "embodied_method",
+                             r->embodied_included
+                                 ? json_string(e->embodied_method)
+                                 : json_null()) != 0 ||
          json_object_set_new(root, "gco2e_per_mtoken",
                              e->tokens.set ? json_real(r->gco2e_per_mtoken)
                                            : json_null()) != 0 ||

@@ -110,7 +110,19 @@ static int profile_from_row(llmc_profile **out, const struct llmc__hw_row *r)
     p->num[LLMC_PROFILE_DIE_MM2] = r->die_mm2;
     p->num[LLMC_PROFILE_PROCESS_NM] = r->process_nm;
     p->num[LLMC_PROFILE_EMBODIED_KGCO2E] = r->embodied_kgco2e;
+    p->num[LLMC_PROFILE_EMBODIED_DIE_KGCO2E] = r->embodied_die_kgco2e;
+    p->num[LLMC_PROFILE_EMBODIED_PACKAGE_KGCO2E] = r->embodied_package_kgco2e;
+    p->num[LLMC_PROFILE_EMBODIED_BOARD_KGCO2E] = r->embodied_board_kgco2e;
+    p->num[LLMC_PROFILE_EMBODIED_SERVER_KGCO2E] = r->embodied_server_kgco2e;
     if ((rc = llmc_profile_set_text(p, LLMC_PROFILE_VENDOR, r->vendor)) ||
+        (rc = llmc_profile_set_text(p, LLMC_PROFILE_EMBODIED_DIE_METHOD,
+                                    r->embodied_die_method)) ||
+        (rc = llmc_profile_set_text(p, LLMC_PROFILE_EMBODIED_PACKAGE_METHOD,
+                                    r->embodied_package_method)) ||
+        (rc = llmc_profile_set_text(p, LLMC_PROFILE_EMBODIED_BOARD_METHOD,
+                                    r->embodied_board_method)) ||
+        (rc = llmc_profile_set_text(p, LLMC_PROFILE_EMBODIED_SERVER_METHOD,
+                                    r->embodied_server_method)) ||
         (rc = llmc_profile_set_text(p, LLMC_PROFILE_KIND, r->kind)) ||
         (rc = llmc_profile_set_text(p, LLMC_PROFILE_SOURCE, r->source)) ||
         (rc = llmc_profile_set_text(p, LLMC_PROFILE_EMBODIED_BASIS,

@@ -4,6 +4,7 @@
  * LLMC_ENODATA at the interface, never 0.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,10 @@ static const char *const field_names[LLMC__PROFILE_NFIELDS] = {
     [LLMC_PROFILE_LIFETIME_S] = "lifetime_s",
     [LLMC_PROFILE_DIE_MM2] = "die_mm2",
     [LLMC_PROFILE_PROCESS_NM] = "process_nm",
+    [LLMC_PROFILE_EMBODIED_DIE_KGCO2E] = "embodied_die_kgco2e",
+    [LLMC_PROFILE_EMBODIED_PACKAGE_KGCO2E] = "embodied_package_kgco2e",
+    [LLMC_PROFILE_EMBODIED_BOARD_KGCO2E] = "embodied_board_kgco2e",
+    [LLMC_PROFILE_EMBODIED_SERVER_KGCO2E] = "embodied_server_kgco2e",
 };
 
 const char *llmc__profile_field_name(llmc_profile_field field)
@@ -160,6 +165,12 @@ static int valid_kind(const char *v)
     return 0;
 }
 
+static int valid_method(const char *v)
+{
+    return !*v || strcmp(v, "pcf") == 0 || strcmp(v, "model") == 0 ||
+           strcmp(v, "pcf+model") == 0 || strcmp(v, "given") == 0;
+}
+
 static int valid_basis(const char *v)
 {
     return !*v || strcmp(v, "die-only") == 0 ||
@@ -190,9 +201,117 @@ LLMC_API int llmc_profile_set_text(llmc_profile *profile,
                           "embodied basis '%s' is not known; use die-only, "
                           "board-share or board",
                           value);
+    if (field >= LLMC_PROFILE_EMBODIED_DIE_METHOD &&
+        field <= LLMC_PROFILE_EMBODIED_SERVER_METHOD && !valid_method(value))
+        return llmc__fail(LLMC_EINVAL,
+                          "embodied method '%s' is not known; use pcf, "
+                          "model, pcf+model or given",
+                          value);
     if (!(copy = llmc__strdup(value)))
         return llmc__fail(LLMC_ENOMEM, "out of memory");
     free(profile->text[field]);
     profile->text[field] = copy;
     return LLMC_OK;
+}
+
+/* Scope by scope: the figure's field and its method's field. */
+static const struct {
+    const char *name;
+    llmc_profile_field figure;
+    llmc_profile_text method;
+} scopes[LLMC__SCOPE_COUNT] = {
+    {"die", LLMC_PROFILE_EMBODIED_DIE_KGCO2E, LLMC_PROFILE_EMBODIED_DIE_METHOD},
+    {"package", LLMC_PROFILE_EMBODIED_PACKAGE_KGCO2E,
+     LLMC_PROFILE_EMBODIED_PACKAGE_METHOD},
+    {"board", LLMC_PROFILE_EMBODIED_BOARD_KGCO2E,
+     LLMC_PROFILE_EMBODIED_BOARD_METHOD},
+    {"server", LLMC_PROFILE_EMBODIED_SERVER_KGCO2E,
+     LLMC_PROFILE_EMBODIED_SERVER_METHOD},
+};
+
+const char *llmc__scope_name(int scope)
+{
+    if (scope < 0 || scope >= LLMC__SCOPE_COUNT)
+        return NULL;
+    return scopes[scope].name;
+}
+
+int llmc__scope_from_name(const char *name)
+{
+    for (int i = 0; name && i < LLMC__SCOPE_COUNT; i++)
+        if (strcmp(scopes[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+const char *llmc__scope_basis(const llmc_profile *p, int scope)
+{
+    const char *basis = p ? p->text[LLMC_PROFILE_EMBODIED_BASIS] : NULL;
+    switch (scope) {
+    case LLMC__SCOPE_DIE:
+        return "die-only";
+    case LLMC__SCOPE_PACKAGE:
+        return "package";
+    case LLMC__SCOPE_SERVER:
+        return "server-share";
+    default:
+        return basis && *basis && strcmp(basis, "die-only") != 0
+                   ? basis
+                   : "board-share";
+    }
+}
+
+/* The scope an embodied_kgco2e set without scope fields covers, from its
+ * embodied_basis: die-only is the die; board-share, board or no basis at
+ * all is the board (what embodied_kgco2e has meant since scopes exist). */
+static int legacy_scope(const llmc_profile *p)
+{
+    const char *basis = p->text[LLMC_PROFILE_EMBODIED_BASIS];
+    if (basis && strcmp(basis, "die-only") == 0)
+        return LLMC__SCOPE_DIE;
+    return LLMC__SCOPE_BOARD;
+}
+
+int llmc__profile_embodied(const llmc_profile *p, int scope, double *kgco2e,
+                           const char **method, char *note, size_t note_size)
+{
+    size_t used = 0;
+    int any = 0;
+
+    if (scope < 0 || scope >= LLMC__SCOPE_COUNT)
+        return LLMC_EINVAL;
+    if (!isnan(p->num[scopes[scope].figure])) {
+        const char *m = p->text[scopes[scope].method];
+        *kgco2e = p->num[scopes[scope].figure];
+        *method = m && *m ? m : "given";
+        return LLMC_OK;
+    }
+    if (!isnan(p->num[LLMC_PROFILE_EMBODIED_KGCO2E]) &&
+        legacy_scope(p) == scope) {
+        *kgco2e = p->num[LLMC_PROFILE_EMBODIED_KGCO2E];
+        *method = "given";
+        return LLMC_OK;
+    }
+    if (note && note_size) {
+        int n = snprintf(note, note_size,
+                         "no embodied figure at scope '%s' for '%s'",
+                         scopes[scope].name, p->text[LLMC_PROFILE_NAME]);
+        used = n > 0 && (size_t)n < note_size ? (size_t)n : note_size - 1;
+        for (int i = 0; i < LLMC__SCOPE_COUNT; i++) {
+            int has = !isnan(p->num[scopes[i].figure]) ||
+                      (!isnan(p->num[LLMC_PROFILE_EMBODIED_KGCO2E]) &&
+                       legacy_scope(p) == i);
+            if (!has || i == scope)
+                continue;
+            n = snprintf(note + used, note_size - used, "%s%s",
+                         any ? ", " : "; it has: ", scopes[i].name);
+            used += n > 0 && (size_t)n < note_size - used
+                        ? (size_t)n
+                        : note_size - 1 - used;
+            any = 1;
+        }
+        if (!any)
+            snprintf(note + used, note_size - used, "; it has none");
+    }
+    return LLMC_ENODATA;
 }

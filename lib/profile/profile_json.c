@@ -23,6 +23,10 @@ static const struct {
     {"source", LLMC_PROFILE_SOURCE},
     {"embodied_basis", LLMC_PROFILE_EMBODIED_BASIS},
     {"lifetime_source", LLMC_PROFILE_LIFETIME_SOURCE},
+    {"embodied_die_method", LLMC_PROFILE_EMBODIED_DIE_METHOD},
+    {"embodied_package_method", LLMC_PROFILE_EMBODIED_PACKAGE_METHOD},
+    {"embodied_board_method", LLMC_PROFILE_EMBODIED_BOARD_METHOD},
+    {"embodied_server_method", LLMC_PROFILE_EMBODIED_SERVER_METHOD},
 };
 
 LLMC_API const char *llmc_profile_text_name(llmc_profile_text field)

@@ -158,6 +158,20 @@ static int set_hardware(llmc_tracker *t, const char *value, const char *origin)
     return LLMC_OK;
 }
 
+static int set_embodied_scope(llmc_tracker *t, const char *value,
+                              const char *origin)
+{
+    int scope = llmc__scope_from_name(value);
+    (void)origin;
+    if (scope < 0)
+        return llmc__fail(LLMC_EINVAL,
+                          "embodied_scope '%s' is not known; use die, "
+                          "package, board or server",
+                          value);
+    t->embodied_scope = scope;
+    return LLMC_OK;
+}
+
 static int set_devices(llmc_tracker *t, const char *value, const char *origin)
 {
     uint64_t u;
@@ -295,6 +309,10 @@ static const struct key_row rows[] = {
     {"hardware", "--hardware", "LLMC_HARDWARE", "NAME", "", TEXT, 0,
      "the devices' profile, for embodied carbon (default: what the "
      "meters' driver reports)", set_hardware},
+    {"embodied_scope", "--embodied-scope", "LLMC_EMBODIED_SCOPE", "SCOPE", "",
+     TEXT, 0,
+     "what the embodied figure covers: die, package, board (default) or "
+     "server (board + the host's share)", set_embodied_scope},
     {"devices", "--devices", "LLMC_DEVICES", "N", "", NUM(1, MAX_DEVICES), 0,
      "how many devices embodied carbon counts (default: those counted here)",
      set_devices},

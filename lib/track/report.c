@@ -456,13 +456,17 @@ static void embodied_json(int *okp, json_t *root, const llmc_tracker *t)
     int ok = *okp;
     json_t *e = json_object();
     llmc__json_set(&ok, e, "included", json_boolean(t->embodied_included));
+    llmc__json_set(&ok, e, "scope",
+                   json_string(llmc__scope_name(t->embodied_scope)));
+    llmc__json_set(&ok, e, "method",
+                   t->embodied_included ? json_string(t->embodied_method)
+                                        : json_null());
     if (t->embodied_included) {
         llmc__json_set(&ok, e, "devices", json_integer(t->embodied_devices));
         llmc__json_set(&ok, e, "kgco2e_per_device",
                             json_real(t->embodied_per_device_kgco2e));
-        llmc__json_set(&ok, e, "basis", json_string(llmc_profile_get_text(
-                                            t->profile,
-                                            LLMC_PROFILE_EMBODIED_BASIS)));
+        llmc__json_set(&ok, e, "basis", json_string(llmc__scope_basis(
+                                            t->profile, t->embodied_scope)));
         llmc__json_set(&ok, e, "lifetime_years",
                             json_real(t->lifetime_s / LLMC__SECONDS_PER_YEAR));
         if (t->embodied_by_held)
@@ -556,7 +560,7 @@ LLMC_API int llmc_tracker_report_json(char **out_json, llmc_tracker *t)
     if (t->embodied_included) {
         llmc__json_set(&ok, root, "embodied_note", json_null());
     } else {
-        char note[400];
+        char note[640];
         /* a figure carried over from the checkpoint, none since */
         snprintf(note, sizeof note, "%s%s",
                  embodied_counted(t) ? "only the run resumed from counted "

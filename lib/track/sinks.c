@@ -202,6 +202,13 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
     json_object_set_new(line, "embodied_kgco2e", t->embodied_included
                                                      ? json_real(emb_kg)
                                                      : json_null());
+    /* what the embodied figure covers, and how it was made */
+    json_object_set_new(line, "embodied_scope",
+                        json_string(llmc__scope_name(t->embodied_scope)));
+    json_object_set_new(line, "embodied_method",
+                        t->embodied_included
+                            ? json_string(t->embodied_method)
+                            : json_null());
     /* a run that took over from its checkpoint says so on every line:
      * when it took over, when the run before wrote what it took over, and
      * the energy it took over */
@@ -213,8 +220,9 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
                                       (json_int_t)t->resumed_written_unix_s,
                                       "energy_j", t->resumed.energy_j));
     /* time, time_unix_s, interval_s, 6 of identity, phase, step, tokens,
-     * energy_j, meters, 4 of intensity, pue, 2 of CO2e, and resumed */
-    log_write(t, line, 21 + (t->resumed_from_checkpoint != 0));
+     * energy_j, meters, 4 of intensity, pue, 2 of CO2e, the embodied scope
+     * and method, and resumed */
+    log_write(t, line, 23 + (t->resumed_from_checkpoint != 0));
 }
 
 void llmc__log_fill(llmc_tracker *t, const struct llmc__span *s,

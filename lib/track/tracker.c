@@ -126,6 +126,8 @@ LLMC_API int llmc_tracker_new(llmc_tracker **out)
     atomic_init(&t->grid_cancel, 0);
     t->pue = LLMC__DEFAULT_PUE;
     t->interval_s = DEFAULT_INTERVAL_S;
+    t->embodied_scope = LLMC__SCOPE_DEFAULT;
+    t->embodied_method = "";
     t->checkpoint_interval_s = DEFAULT_CHECKPOINT_INTERVAL_S;
     t->plan_lo_kgco2e = t->plan_hi_kgco2e = NAN;
     for (unsigned h = 1; h < LLMC__HOT; h++)
@@ -276,21 +278,24 @@ static void profile_from_meters(llmc_tracker *t)
 static void setup_embodied(llmc_tracker *t)
 {
     double kg, life;
+    char why[300];
     int devices = t->devices;
 
     t->embodied_included = 0;
     t->embodied_devices = 0;
     t->embodied_by_held = 0;
     t->embodied_note[0] = '\0';
+    t->embodied_method = "";
     if (!t->profile)
         profile_from_meters(t);
     if (!t->profile)
         return;
-    if (llmc_profile_get(&kg, t->profile, LLMC_PROFILE_EMBODIED_KGCO2E) !=
+    if (llmc__profile_embodied(t->profile, t->embodied_scope, &kg,
+                               &t->embodied_method, why, sizeof why) !=
         LLMC_OK) {
+        /* unknown, never another scope's figure in its place */
         snprintf(t->embodied_note, sizeof t->embodied_note,
-                 "no embodied figure is known for '%s'",
-                 llmc_profile_get_text(t->profile, LLMC_PROFILE_NAME));
+                 "%s; choose another embodied_scope", why);
         return;
     }
     if (llmc_profile_get(&life, t->profile, LLMC_PROFILE_LIFETIME_S) != LLMC_OK)

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "llmcarbon.h"
+#include "../profile/profile.h"
 
 #define LLMC__PHASE_NAME 32
 /* Phases: any number of names, each with an entry in the growing arrays
@@ -289,7 +290,9 @@ struct llmc_tracker {
     int embodied_included;       /* a profile with an embodied figure */
     int embodied_devices;        /* charged each interval, unless... */
     int embodied_by_held;        /* ...charged per device held instead */
-    char embodied_note[256];
+    char embodied_note[512];
+    int embodied_scope;            /* an llmc__embodied_scope */
+    const char *embodied_method;   /* of the figure counted: "pcf", ... */
     /* the profile was found from what the meters' driver says of the
      * devices, not given: which channel said what */
     int profile_from_meters;

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ctypes
-from typing import Dict, Iterator, Optional
+from typing import Dict, Iterator, Optional, Tuple
 
 from ._common import check, raise_status
 from ._lib import ProfileP, arg, lib, text
@@ -22,6 +22,10 @@ FIELDS: Dict[str, int] = {
     "lifetime_s": 10,
     "die_mm2": 11,
     "process_nm": 12,
+    "embodied_die_kgco2e": 13,
+    "embodied_package_kgco2e": 14,
+    "embodied_board_kgco2e": 15,
+    "embodied_server_kgco2e": 16,
 }
 
 #: Text fields (llmc_profile_text) by name.
@@ -32,7 +36,14 @@ TEXT_FIELDS: Dict[str, int] = {
     "source": 4,
     "embodied_basis": 5,
     "lifetime_source": 6,
+    "embodied_die_method": 7,
+    "embodied_package_method": 8,
+    "embodied_board_method": 9,
+    "embodied_server_method": 10,
 }
+
+#: Embodied carbon scopes, narrowest first; each includes the one before.
+EMBODIED_SCOPES = ("die", "package", "board", "server")
 
 _ENODATA = -8
 
@@ -128,6 +139,19 @@ class Profile:
     def lifetime_source(self) -> str:
         """Why the lifetime is what it is; "" when there is none."""
         return self._text(6)
+
+    def embodied(self, scope: str = "board") -> Tuple[Optional[float], str]:
+        """The embodied carbon of one device at scope ("die", "package",
+        "board" or "server"; see EMBODIED_SCOPES), kg CO2e, with how it
+        was made ("pcf", "model", "pcf+model"): (None, "") when the
+        profile has no figure at that scope. Raises ValueError for a scope
+        that is not one."""
+        if scope not in EMBODIED_SCOPES:
+            raise ValueError("%r is not an embodied scope; use one of %s"
+                             % (scope, ", ".join(EMBODIED_SCOPES)))
+        kg = self.get("embodied_%s_kgco2e" % scope)
+        method = self._text(TEXT_FIELDS["embodied_%s_method" % scope])
+        return (kg, method if kg is not None else "")
 
     def as_dict(self) -> Dict[str, object]:
         """Every field, numbers as None when unknown."""

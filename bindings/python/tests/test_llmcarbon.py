@@ -83,11 +83,12 @@ class EstimateTest(unittest.TestCase):
         self.assertIn("total_kgco2e=500.0", repr(e))
 
     def test_embodied_not_included_is_none_not_zero(self):
-        e = llmcarbon.estimate(hardware="a100 sxm4 80gb", count=8, hours=24,
-                               intensity=400)
+        # no die area and no vendor footprint: no embodied figure
+        e = llmcarbon.estimate(hardware="mi300x", power="400W", count=8,
+                               hours=24, intensity=400)
         self.assertIsNone(e.embodied_kgco2e)
         self.assertIs(e.embodied_included, False)
-        self.assertIn("NVIDIA A100 SXM4 80GB", e.embodied_note)
+        self.assertIn("AMD Instinct MI300X", e.embodied_note)
         # 3.2 kW for 24 h at 400 g/kWh; the total is the operational figure
         self.assertAlmostEqual(e.operational_kgco2e, 30.72, places=9)
         self.assertEqual(e.total_kgco2e, e.operational_kgco2e)
@@ -805,6 +806,23 @@ class ProfileTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             p.get("colour")
         self.assertEqual(p.as_dict()["tdp_w"], 700)
+
+    def test_embodied_by_scope(self):
+        p = llmcarbon.Profile.lookup("h100 sxm")
+        # NVIDIA's HGX H100 footprint / 8; the host share (970 kg / 8) on top
+        self.assertEqual(p.embodied("board"), (164.0, "pcf"))
+        self.assertEqual(p.embodied(), (164.0, "pcf"))
+        self.assertEqual(p.embodied("server"), (164.0 + 970.0 / 8,
+                                                "pcf+model"))
+        kg, method = p.embodied("die")
+        self.assertAlmostEqual(kg, 8.14 * 1.8, places=12)
+        self.assertEqual(method, "model")
+        self.assertEqual(p.as_dict()["embodied_board_method"], "pcf")
+        # no figure at a scope: None, never 0
+        self.assertEqual(llmcarbon.Profile.lookup("mi300x").embodied("die"),
+                         (None, ""))
+        with self.assertRaises(ValueError):
+            p.embodied("rack")
 
     def test_lookup_device_by_driver_name_memory_and_power(self):
         # the name nvidia-smi prints for an H100 SXM5

@@ -127,6 +127,10 @@ pub const LLMC_PROFILE_EMBODIED_KGCO2E: llmc_profile_field = 9;
 pub const LLMC_PROFILE_LIFETIME_S: llmc_profile_field = 10;
 pub const LLMC_PROFILE_DIE_MM2: llmc_profile_field = 11;
 pub const LLMC_PROFILE_PROCESS_NM: llmc_profile_field = 12;
+pub const LLMC_PROFILE_EMBODIED_DIE_KGCO2E: llmc_profile_field = 13;
+pub const LLMC_PROFILE_EMBODIED_PACKAGE_KGCO2E: llmc_profile_field = 14;
+pub const LLMC_PROFILE_EMBODIED_BOARD_KGCO2E: llmc_profile_field = 15;
+pub const LLMC_PROFILE_EMBODIED_SERVER_KGCO2E: llmc_profile_field = 16;
 
 /// `enum llmc_profile_text`
 pub type llmc_profile_text = c_uint;
@@ -136,6 +140,10 @@ pub const LLMC_PROFILE_KIND: llmc_profile_text = 3;
 pub const LLMC_PROFILE_SOURCE: llmc_profile_text = 4;
 pub const LLMC_PROFILE_EMBODIED_BASIS: llmc_profile_text = 5;
 pub const LLMC_PROFILE_LIFETIME_SOURCE: llmc_profile_text = 6;
+pub const LLMC_PROFILE_EMBODIED_DIE_METHOD: llmc_profile_text = 7;
+pub const LLMC_PROFILE_EMBODIED_PACKAGE_METHOD: llmc_profile_text = 8;
+pub const LLMC_PROFILE_EMBODIED_BOARD_METHOD: llmc_profile_text = 9;
+pub const LLMC_PROFILE_EMBODIED_SERVER_METHOD: llmc_profile_text = 10;
 
 // ---- Grid carbon intensity ---------------------------------------------------
 

@@ -26,6 +26,14 @@ pub enum ProfileField {
     LifetimeS,
     DieMm2,
     ProcessNm,
+    /// Embodied carbon of the die alone; see [`ProfileText::EmbodiedDieMethod`].
+    EmbodiedDieKgco2e,
+    /// The die and the memory on its package.
+    EmbodiedPackageKgco2e,
+    /// The board or module; the scope [`ProfileField::EmbodiedKgco2e`] gives.
+    EmbodiedBoardKgco2e,
+    /// The board and the host's share per device (CPU, DRAM, SSD, chassis).
+    EmbodiedServerKgco2e,
 }
 
 impl ProfileField {
@@ -44,6 +52,10 @@ impl ProfileField {
             LifetimeS => sys::LLMC_PROFILE_LIFETIME_S,
             DieMm2 => sys::LLMC_PROFILE_DIE_MM2,
             ProcessNm => sys::LLMC_PROFILE_PROCESS_NM,
+            EmbodiedDieKgco2e => sys::LLMC_PROFILE_EMBODIED_DIE_KGCO2E,
+            EmbodiedPackageKgco2e => sys::LLMC_PROFILE_EMBODIED_PACKAGE_KGCO2E,
+            EmbodiedBoardKgco2e => sys::LLMC_PROFILE_EMBODIED_BOARD_KGCO2E,
+            EmbodiedServerKgco2e => sys::LLMC_PROFILE_EMBODIED_SERVER_KGCO2E,
         }
     }
 }
@@ -63,6 +75,15 @@ pub enum ProfileText {
     EmbodiedBasis,
     /// Why that lifetime.
     LifetimeSource,
+    /// How each scope's embodied figure was made: pcf, model, pcf+model,
+    /// given; "" when unknown.
+    EmbodiedDieMethod,
+    /// See [`ProfileText::EmbodiedDieMethod`].
+    EmbodiedPackageMethod,
+    /// See [`ProfileText::EmbodiedDieMethod`].
+    EmbodiedBoardMethod,
+    /// See [`ProfileText::EmbodiedDieMethod`].
+    EmbodiedServerMethod,
 }
 
 impl ProfileText {
@@ -74,6 +95,14 @@ impl ProfileText {
             ProfileText::Source => sys::LLMC_PROFILE_SOURCE,
             ProfileText::EmbodiedBasis => sys::LLMC_PROFILE_EMBODIED_BASIS,
             ProfileText::LifetimeSource => sys::LLMC_PROFILE_LIFETIME_SOURCE,
+            ProfileText::EmbodiedDieMethod => sys::LLMC_PROFILE_EMBODIED_DIE_METHOD,
+            ProfileText::EmbodiedPackageMethod => {
+                sys::LLMC_PROFILE_EMBODIED_PACKAGE_METHOD
+            }
+            ProfileText::EmbodiedBoardMethod => sys::LLMC_PROFILE_EMBODIED_BOARD_METHOD,
+            ProfileText::EmbodiedServerMethod => {
+                sys::LLMC_PROFILE_EMBODIED_SERVER_METHOD
+            }
         }
     }
 }

@@ -231,6 +231,25 @@ fn profile_h100_sxm_has_a_tdp_of_700_w() {
 }
 
 #[test]
+fn profile_embodied_by_scope() {
+    // NVIDIA's HGX H100 footprint / 8 at the board; the host share on top
+    let p = Profile::lookup("h100 sxm").unwrap();
+    assert_eq!(p.get(ProfileField::EmbodiedBoardKgco2e), Some(164.0));
+    assert_eq!(
+        p.text(ProfileText::EmbodiedBoardMethod).as_deref(),
+        Some("pcf")
+    );
+    assert_eq!(p.get(ProfileField::EmbodiedServerKgco2e), Some(164.0 + 970.0 / 8.0));
+    assert_eq!(
+        p.text(ProfileText::EmbodiedServerMethod).as_deref(),
+        Some("pcf+model")
+    );
+    // no figure at a scope: None, never 0
+    let m = Profile::lookup("mi300x").unwrap();
+    assert_eq!(m.get(ProfileField::EmbodiedDieKgco2e), None);
+}
+
+#[test]
 fn profile_h100_alone_is_ambiguous() {
     let err = Profile::lookup("H100").unwrap_err();
     assert_eq!((err.code, err.name), (-7, "LLMC_EAMBIGUOUS"));
@@ -711,7 +730,9 @@ fn tracker_configuration_ends_at_the_start() {
 fn estimate_without_an_embodied_figure_says_none_not_zero() {
     let mut e = Estimate::new()
         .unwrap()
-        .set("hardware", "a100 sxm4 80gb")
+        .set("hardware", "mi300x")
+        .unwrap()
+        .set("power", "400W")
         .unwrap()
         .set("count", "8")
         .unwrap()
@@ -727,7 +748,7 @@ fn estimate_without_an_embodied_figure_says_none_not_zero() {
     assert_eq!(r.total_kgco2e, r.operational_kgco2e);
     let json = e.json().unwrap();
     assert!(json.contains("\"embodied_kgco2e\": null"), "{json}");
-    assert!(json.contains("NVIDIA A100 SXM4 80GB"), "{json}");
+    assert!(json.contains("AMD Instinct MI300X"), "{json}");
 }
 
 #[test]
