@@ -765,6 +765,14 @@ def generate(hardware, zones, countries, power_typical=None, embodied=None,
     if power_typical is not None:
         _pdata, power_rows = load_power_typical(
             power_typical, {r["name"] for r in hw_rows})
+    # The hardware dataset's id digests every file whose figures a profile
+    # carries: hardware.csv, then embodied.csv, its model and the typical
+    # powers, in that order (each validated above), so that a change to
+    # any of them changes the id a profile names.
+    for path in (embodied, embodied_model, power_typical):
+        if path is not None:
+            with open(path, "rb") as f:
+                hw_data += f.read()
     return render(hw_data, hw_rows, zone_data, zone_rows, country_rows,
                   power_rows)
 

@@ -10,6 +10,7 @@ import csv
 import importlib.util
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -146,13 +147,34 @@ class RealTables(GenTestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         with open(out, encoding="ascii") as f:
             text = f.read()
-        for path, prefix in ((HW, "llmcarbon-hardware"),
-                             (ZONES, "llmcarbon-grid")):
-            with open(path, "rb") as f:
-                digest = hashlib.sha256(f.read()).hexdigest()[:12]
+        # the hardware id covers the files whose figures a profile carries
+        for paths, prefix in (((HW, EMBODIED, EMBODIED_MODEL),
+                               "llmcarbon-hardware"),
+                              ((ZONES,), "llmcarbon-grid")):
+            data = b""
+            for path in paths:
+                with open(path, "rb") as f:
+                    data += f.read()
+            digest = hashlib.sha256(data).hexdigest()[:12]
             self.assertIn('"%s %s sha256:%s"'
                           % (prefix, gen_tables.DATASET_VERSION, digest),
                           text)
+        # and a change to the embodied table alone changes it
+        emb = os.path.join(self.tmp, "embodied.csv")
+        with open(EMBODIED, encoding="utf-8") as f:
+            rows = f.read()
+        with open(emb, "w", encoding="utf-8") as f:
+            f.write(rows.replace("NVIDIA HGX H100 product carbon footprint",
+                                 "NVIDIA HGX H100 product carbon  footprint",
+                                 1))
+        proc, out2 = self.run_gen(out=os.path.join(self.tmp, "b.c"),
+                                  embodied=(emb, EMBODIED_MODEL))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(out2, encoding="ascii") as f:
+            other = f.read()
+        hw_id = re.compile(r'"llmcarbon-hardware [^"]*"')
+        self.assertNotEqual(hw_id.search(text).group(0),
+                            hw_id.search(other).group(0))
 
     def test_deterministic(self):
         proc1, out1 = self.run_gen(out=os.path.join(self.tmp, "a.c"))
