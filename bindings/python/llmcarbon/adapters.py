@@ -9,7 +9,7 @@ imported; each is imported only when a feature that needs it is used
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 from .errors import Error, MeasurementWarning
 from .tracker import Tracker
@@ -106,7 +106,42 @@ def _getattr(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default) if obj is not None else default
 
 
-class HFTrainerCallback:
+class _PhaseSwitch:
+    """What the framework callbacks share: the phase they last set on
+    their tracker, switched with a warning (never an error) when the
+    tracker refuses."""
+
+    tracker: Optional[Tracker]
+    _phase: str
+
+    def _switch(self, name: str) -> None:
+        if self.tracker is None or name == self._phase:
+            return
+        try:
+            self.tracker.phase(name)
+            self._phase = name
+        except Error as exc:
+            warnings.warn("llmcarbon: phase %r: %s" % (name, exc),
+                          MeasurementWarning, stacklevel=3)
+
+
+def _with_framework_base(ours: type, name: str,
+                         candidates: Tuple[Tuple[str, str], ...]) -> type:
+    """ours, made a subclass of the first framework class of candidates
+    ((module, class) pairs) that can be imported too; ours alone when none
+    can."""
+    for module, attribute in candidates:
+        try:
+            base = getattr(__import__(module, fromlist=[attribute]),
+                           attribute)
+        except (ImportError, AttributeError):
+            continue
+        return type(name, (ours, base), {"__doc__": ours.__doc__,
+                                         "__module__": __name__})
+    return ours
+
+
+class HFTrainerCallback(_PhaseSwitch):
     """The Hugging Face TrainerCallback protocol over a Tracker.
 
     Use hf_callback() to get an instance that subclasses
@@ -145,16 +180,6 @@ class HFTrainerCallback:
         self._phase = "train"
 
     # -- helpers ----------------------------------------------------------
-
-    def _switch(self, name: str) -> None:
-        if self.tracker is None or name == self._phase:
-            return
-        try:
-            self.tracker.phase(name)
-            self._phase = name
-        except Error as exc:
-            warnings.warn("llmcarbon: phase %r: %s" % (name, exc),
-                          MeasurementWarning, stacklevel=3)
 
     def _tokens(self, args: Any, state: Any) -> int:
         tps = self.tokens_per_step
@@ -280,15 +305,9 @@ def _hf_trainer_callback_class() -> type:
     transformers is importable (built once)."""
     global _hf_class
     if _hf_class is None:
-        try:
-            from transformers import TrainerCallback  # deliberately lazy
-        except ImportError:
-            _hf_class = HFTrainerCallback
-        else:
-            _hf_class = type("LLMCarbonTrainerCallback",
-                             (HFTrainerCallback, TrainerCallback),
-                             {"__doc__": HFTrainerCallback.__doc__,
-                              "__module__": __name__})
+        _hf_class = _with_framework_base(
+            HFTrainerCallback, "LLMCarbonTrainerCallback",
+            (("transformers", "TrainerCallback"),))
     return _hf_class
 
 
@@ -307,7 +326,7 @@ def hf_callback(tracker: Optional[Tracker] = None,
 LightningTokens = Union[None, int, Callable[[Any, Any, Any], int]]
 
 
-class LightningCallback:
+class LightningCallback(_PhaseSwitch):
     """The PyTorch Lightning Callback hooks over a Tracker.
 
     Use lightning_callback() to get an instance that subclasses
@@ -351,16 +370,6 @@ class LightningCallback:
         self._tokens = 0
         self._batches = 0
         self._global_step: Optional[int] = None
-
-    def _switch(self, name: str) -> None:
-        if self.tracker is None or name == self._phase:
-            return
-        try:
-            self.tracker.phase(name)
-            self._phase = name
-        except Error as exc:
-            warnings.warn("llmcarbon: phase %r: %s" % (name, exc),
-                          MeasurementWarning, stacklevel=3)
 
     def _batch_tokens(self, trainer: Any, pl_module: Any, batch: Any) -> int:
         tps = self.tokens_per_step
@@ -460,21 +469,10 @@ def _lightning_callback_class() -> type:
     pytorch_lightning.Callback) when one is importable (built once)."""
     global _lightning_class
     if _lightning_class is None:
-        base: Optional[type] = None
-        for module in ("lightning.pytorch", "pytorch_lightning"):
-            try:
-                base = getattr(__import__(module, fromlist=["Callback"]),
-                               "Callback")
-                break
-            except (ImportError, AttributeError):
-                continue
-        if base is None:
-            _lightning_class = LightningCallback
-        else:
-            _lightning_class = type("LLMCarbonLightningCallback",
-                                    (LightningCallback, base),
-                                    {"__doc__": LightningCallback.__doc__,
-                                     "__module__": __name__})
+        _lightning_class = _with_framework_base(
+            LightningCallback, "LLMCarbonLightningCallback",
+            (("lightning.pytorch", "Callback"),
+             ("pytorch_lightning", "Callback")))
     return _lightning_class
 
 
