@@ -183,6 +183,32 @@ def check_signal_ends_the_wait(args, tmp, sig, want):
     check("was not run" in rest, f"the end of the wait was not said: {rest}")
 
 
+def check_unwritable_log_is_said_before_the_wait(args, tmp):
+    """A --log (or LLMC_CHECKPOINT) the run cannot write ends it before the
+    wait, not when the window comes."""
+    for extra, env_extra, said in (
+            (["--log", "/nonexistent-dir/run.jsonl"], {}, "--log"),
+            ([], {"LLMC_CHECKPOINT": "/nonexistent-dir/c.json"},
+             "LLMC_CHECKPOINT")):
+        w = World(args, tmp, lead_s=60, mode="valley")
+        marker = os.path.join(tmp, "started-unwritable")
+        try:
+            began = time.monotonic()
+            p = subprocess.run(run_args(args.cli, marker, extra=extra),
+                               env={**w.env, **env_extra},
+                               capture_output=True, text=True, timeout=30)
+            took = time.monotonic() - began
+        finally:
+            w.close()
+        check(p.returncode == 1, f"{said}: exit {p.returncode}: {p.stderr}")
+        check(took < 10, f"{said}: it took {took:.1f} s (waited?)")
+        check("waiting until" not in p.stderr,
+              f"{said}: it waited first: {p.stderr}")
+        check(said in p.stderr and "/nonexistent-dir/" in p.stderr and
+              "not run" in p.stderr, f"{said}: the message: {p.stderr}")
+        check(not os.path.exists(marker), f"{said}: the command ran")
+
+
 def check_now_is_best(args, tmp):
     w = World(args, tmp, lead_s=7)
     try:
@@ -255,13 +281,15 @@ def main():
             check_waits_for_the_window(a, tmp)
             check_signal_ends_the_wait(a, tmp, signal.SIGINT, 130)
             check_signal_ends_the_wait(a, tmp, signal.SIGTERM, 143)
+            check_unwritable_log_is_said_before_the_wait(a, tmp)
             check_now_is_best(a, tmp)
             check_no_forecast(a, tmp)
         except Failed as e:
             print(f"FAIL: {e}", file=sys.stderr)
             return 1
     print("ok: waits for the window to the second, stops on INT/TERM, "
-          "starts at once without a forecast or when now is best")
+          "refuses an unwritable log before the wait, starts at once "
+          "without a forecast or when now is best")
     return 0
 
 

@@ -546,7 +546,7 @@ int cmd_run(int argc, char **argv)
     /* the live line and the carbon-aware start */
     int quiet = 0, wait_wanted = 0;
     const char *start_within = NULL, *expected_duration = NULL;
-    const char *grid_spec = NULL;
+    const char *grid_spec = NULL, *log_path = NULL, *checkpoint_path = NULL;
     struct run_wait wait;
     struct progress *live = NULL;
 
@@ -598,6 +598,8 @@ int cmd_run(int argc, char **argv)
             grid_given |= strcmp(key, "grid") == 0;
             if (strcmp(key, "grid") == 0)
                 grid_spec = optarg;
+            if (strcmp(key, "log") == 0 || strcmp(key, "checkpoint") == 0)
+                *(key[0] == 'l' ? &log_path : &checkpoint_path) = optarg;
             if (strcmp(key, "interval") == 0)
                 interval = optarg;
             if ((rc = cli_tracker_set(t, "run", key, optarg)) !=
@@ -642,6 +644,18 @@ int cmd_run(int argc, char **argv)
     if (wait_wanted) {
         if (!grid_spec && (env = getenv("LLMC_GRID")) != NULL && *env)
             grid_spec = env;
+        if ((rc = run_wait_check_path(log_path ? "--log" : "LLMC_LOG",
+                                      log_path ? log_path
+                                               : getenv("LLMC_LOG"))) !=
+                CLI_CONTINUE ||
+            (rc = run_wait_check_path(
+                 checkpoint_path ? "--checkpoint" : "LLMC_CHECKPOINT",
+                 checkpoint_path ? checkpoint_path
+                                 : getenv("LLMC_CHECKPOINT"))) !=
+                CLI_CONTINUE) {
+            llmc_tracker_free(t);
+            return rc;
+        }
         if ((rc = run_wait(&wait, grid_spec, argv[optind])) !=
             CLI_CONTINUE) {
             llmc_tracker_free(t);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "run_wait.h"
@@ -212,6 +213,40 @@ static int sleep_until(const struct wait_signals *ws, double until_s)
             break;
     }
     return (int)wait_signal;
+}
+
+/* path's errno when it cannot be written: a file that exists must be
+ * writable, a new one needs a directory it can be made in; 0 when it can */
+static int unwritable(const char *path)
+{
+    char dir[4096];
+    const char *slash;
+    size_t n;
+
+    if (access(path, F_OK) == 0)
+        return access(path, W_OK) == 0 ? 0 : errno;
+    if (errno != ENOENT)
+        return errno;
+    if (!(slash = strrchr(path, '/')))
+        return access(".", W_OK | X_OK) == 0 ? 0 : errno;
+    n = slash == path ? 1 : (size_t)(slash - path);
+    if (n >= sizeof dir)
+        return ENAMETOOLONG;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    return access(dir, W_OK | X_OK) == 0 ? 0 : errno;
+}
+
+int run_wait_check_path(const char *what, const char *path)
+{
+    int err;
+    if (!path || !*path || (err = unwritable(path)) == 0)
+        return CLI_CONTINUE;
+    fprintf(stderr, "llmcarbon run: %s '%s' cannot be written (%s); give a "
+                    "file in a directory you can write: nothing was waited "
+                    "for, and the command was not run\n",
+            what, path, strerror(err));
+    return CLI_FAILED;
 }
 
 int run_wait(struct run_wait *w, const char *grid_spec, const char *command)

@@ -35,6 +35,12 @@ int run_wait_parse(struct run_wait *w, int *wanted, const char *within,
  * why. CLI_CONTINUE to run command, or 128 + the signal (SIGINT 130,
  * SIGTERM 143) that ended the wait, with nothing run. */
 int run_wait(struct run_wait *w, const char *grid_spec, const char *command);
+/* Before a wait: whether a file the tracker will write when the wait is
+ * over (what: "--log", "LLMC_CHECKPOINT", ...; path NULL when not given)
+ * can be written, so that a path the run cannot use is said now, not
+ * after hours of waiting. CLI_CONTINUE, or CLI_FAILED after saying which
+ * path and why. The tracker's start still checks it, as it always does. */
+int run_wait_check_path(const char *what, const char *path);
 /* The wait as the member "carbon_aware_start" of the run's JSON report:
  * report (the library's text) with it added, as cli_print_json prints
  * it; CLI_OK, or CLI_FAILED after saying why on stderr. */
