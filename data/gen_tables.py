@@ -33,7 +33,7 @@ HW_HEADER = [
     "name", "vendor", "kind", "tdp_w", "idle_w",
     "bf16_dense_tflops", "fp16_dense_tflops", "tf32_tflops", "fp32_tflops",
     "fp8_dense_tflops", "memory_gb", "die_mm2", "process_nm",
-    "embodied_kgco2e", "embodied_basis", "source", "aliases", "alias_source",
+    "source", "aliases", "alias_source",
 ]
 ZONE_HEADER = ["zone", "kind", "gco2_per_kwh", "year", "basis", "source",
                "licence"]
@@ -65,7 +65,6 @@ EMBODIED_PARAMETERS = ("memory_kg_per_gb", "board_overhead_kg",
 _CPA_PARAMETER = re.compile(r"^cpa_kg_per_cm2_([0-9]+)nm$")
 
 HW_KINDS = ("gpu", "tpu", "accelerator", "board", "cpu")
-EMBODIED_BASES = ("die-only", "board-share", "board")
 ZONE_KINDS = ("country", "world", "us_state", "ca_province", "au_state",
               "us_nerc_region", "cloud_region")
 # Values of enum llmc_basis in include/llmcarbon.h.
@@ -85,7 +84,6 @@ HW_NUMBERS = [
     ("memory_gb", "memory_gb", False),
     ("die_mm2", "die_mm2", False),
     ("process_nm", "process_nm", False),
-    ("embodied_kgco2e", "embodied_kgco2e", False),
 ]
 
 YEAR_MIN, YEAR_MAX = 1990, 2100
@@ -325,18 +323,6 @@ def load_hardware(path):
                                "FLOP/s: %r TFLOPS" % row[col])
             rec[member] = value
             rec[member + "_c"] = c_double(value, 12 if tflops else 0)
-        basis = row["embodied_basis"]
-        if basis != "" and basis not in EMBODIED_BASES:
-            cell("embodied_basis").fail(
-                "unknown embodied_basis %r (expected one of: %s, or blank)"
-                % (basis, ", ".join(EMBODIED_BASES)))
-        if basis != "" and rec["embodied_kgco2e"] is None:
-            cell("embodied_basis").fail(
-                "embodied_basis %r set but embodied_kgco2e is blank" % basis)
-        if basis == "" and rec["embodied_kgco2e"] is not None:
-            cell("embodied_basis").fail(
-                "embodied_kgco2e is set but embodied_basis is blank")
-        rec["embodied_basis"] = basis
         aliases = []
         if row["aliases"] != "":
             for alias in row["aliases"].split(";"):
@@ -699,8 +685,7 @@ def render(hw_data, hw, zone_data, zones, countries, power_typical=()):
         o.append("        .vendor = %s," % c_string(r["vendor"]))
         o.append("        .kind = %s," % c_string(r["kind"]))
         for _col, member, _tflops in HW_NUMBERS:
-            if member != "embodied_kgco2e":
-                o.append("        .%s = %s," % (member, r[member + "_c"]))
+            o.append("        .%s = %s," % (member, r[member + "_c"]))
         for member, literal in embodied_members(r):
             o.append("        .%s = %s," % (member, literal))
         o.append("        .source = %s," % c_string(r["source"]))

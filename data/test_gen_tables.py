@@ -43,12 +43,11 @@ COUNTRY_HEADER = ",".join(gen_tables.COUNTRY_HEADER)
 
 # Small valid inputs; the tests below break one thing at a time.
 # Hardware columns: name,vendor,kind,tdp_w,idle_w,bf16,fp16,tf32,fp32,fp8,
-# memory_gb,die_mm2,process_nm,embodied_kgco2e,embodied_basis,source,
-# aliases,alias_source
+# memory_gb,die_mm2,process_nm,source,aliases,alias_source
 HW_ROWS = [
-    "Chip A,Acme,gpu,700,,989,989,494.5,67.0,1979,80,814,4,164,board-share,"
+    "Chip A,Acme,gpu,700,,989,989,494.5,67.0,1979,80,814,4,"
     "doc A,Acme Chip-A 80GB HBM3;Acme A,smi output in doc C",
-    "Chip B,Acme,cpu,350,,,,,,,,,,,,doc B,,",
+    "Chip B,Acme,cpu,350,,,,,,,,,,doc B,,",
 ]
 ZONE_ROWS = [
     "FRA,country,56.039,2023,lifecycle,src F,CC-BY-4.0",
@@ -199,7 +198,6 @@ class RealTables(GenTestCase):
         self.assertEqual(len(h100), 1)
         self.assertEqual(float(h100[0]["bf16_flops"].scaleb(12)), 989e12)
         self.assertEqual(float(h100[0]["tdp_w"]), 700.0)
-        self.assertEqual(h100[0]["embodied_basis"], "board-share")
         fra = [r for r in zones if r["zone"] == "FRA"]
         self.assertEqual(len(fra), 1)
         self.assertEqual(float(fra[0]["gco2e_per_kwh"]), 56.039)
@@ -267,7 +265,6 @@ class RealTables(GenTestCase):
             self.assertEqual(num(r, "bf16_flops"), bf16, name)
             self.assertEqual(num(r, "fp8_flops"), fp8, name)
             self.assertEqual(num(r, "memory_gb"), mem, name)
-            self.assertIsNone(r["embodied_kgco2e"], name)
         self.assertEqual(by_name["NVIDIA A40"]["aliases"], ["NVIDIA A40"])
         self.assertEqual(by_name["NVIDIA RTX A6000"]["aliases"],
                          ["NVIDIA RTX A6000"])
@@ -572,7 +569,7 @@ class SmallTables(GenTestCase):
 
     def test_tflops_conversion_is_exact(self):
         hw = ["Chip A,Acme,gpu,450,,165.15,165.15,82.58,82.6,330.30,24,"
-              "608.4,4,,,doc,,"]
+              "608.4,4,doc,,"]
         proc, out = self.run_gen(*self.small(hw_rows=hw))
         self.assertEqual(proc.returncode, 0, proc.stderr)
         with open(out, encoding="ascii") as f:
@@ -585,7 +582,7 @@ class SmallTables(GenTestCase):
     def test_string_escapes_compile_and_round_trip(self):
         tricky = 'Back\\slash "quoted" ??= trigraph? caf\u00e9 \u2013 \U0001F600'
         cell = '"' + tricky.replace('"', '""') + '"'
-        hw = ["Chip A,Acme,gpu,1,,,,,,,,,,,," + cell + ",,"]
+        hw = ["Chip A,Acme,gpu,1,,,,,,,,,," + cell + ",,"]
         proc, out = self.run_gen(*self.small(hw_rows=hw))
         self.assertEqual(proc.returncode, 0, proc.stderr)
         obj = self.compile_c(out, ["-Wtrigraphs"])
@@ -626,11 +623,11 @@ class Validation(GenTestCase):
                           "wrong header", "'tdp'", "'tdp_w'")
 
     def test_missing_hardware_column(self):
-        h = HW_HEADER.replace(",embodied_basis", "")
-        rows = [r.replace(",board-share,", ",") for r in HW_ROWS]
-        rows = [r.replace(",,,doc B", ",,doc B") for r in rows]
+        h = HW_HEADER.replace(",process_nm", "")
+        rows = [HW_ROWS[0].replace(",814,4,", ",814,"),
+                HW_ROWS[1].replace(",,doc B", ",doc B")]
         self.expect_error(self.small(hw_header=h, hw_rows=rows), "hw",
-                          "1: column 15", "wrong header")
+                          "1: column 13", "wrong header")
 
     def test_wrong_zone_header(self):
         h = ZONE_HEADER.replace(",basis", "")
@@ -645,7 +642,7 @@ class Validation(GenTestCase):
     def test_wrong_field_count(self):
         rows = [HW_ROWS[0], HW_ROWS[1] + ",extra"]
         self.expect_error(self.small(hw_rows=rows), "hw", "3: column",
-                          "wrong field count", "19 fields", "expected 18")
+                          "wrong field count", "17 fields", "expected 16")
 
     def test_short_zone_row(self):
         rows = [ZONE_ROWS[0], "gcp:x-1,cloud_region,100.5"]
@@ -663,7 +660,7 @@ class Validation(GenTestCase):
                           "first on line 3")
 
     def test_duplicate_hardware_name(self):
-        rows = HW_ROWS + ["chip a,Other,gpu,1,,,,,,,,,,,,doc,,"]
+        rows = HW_ROWS + ["chip a,Other,gpu,1,,,,,,,,,,doc,,"]
         self.expect_error(self.small(hw_rows=rows), "hw",
                           "4: column 1 (name)", "duplicate hardware name")
 
@@ -728,35 +725,17 @@ class Validation(GenTestCase):
         self.expect_error(self.small(zone_rows=rows), "zones",
                           "3: column 5 (basis)", "empty basis")
 
-    def test_unknown_embodied_basis(self):
-        rows = [HW_ROWS[0].replace("board-share", "whole-server")]
-        self.expect_error(self.small(hw_rows=rows), "hw",
-                          "2: column 15 (embodied_basis)",
-                          "unknown embodied_basis 'whole-server'")
-
-    def test_embodied_basis_without_value(self):
-        rows = [HW_ROWS[0].replace(",164,", ",,")]
-        self.expect_error(self.small(hw_rows=rows), "hw",
-                          "2: column 15 (embodied_basis)",
-                          "embodied_kgco2e is blank")
-
-    def test_embodied_value_without_basis(self):
-        rows = [HW_ROWS[0].replace(",board-share,", ",,")]
-        self.expect_error(self.small(hw_rows=rows), "hw",
-                          "2: column 15 (embodied_basis)",
-                          "embodied_basis is blank")
-
     # -- aliases
     def test_alias_without_source(self):
         rows = [HW_ROWS[0].replace(",smi output in doc C", ",")]
         self.expect_error(self.small(hw_rows=rows), "hw",
-                          "2: column 18 (alias_source)",
+                          "2: column 16 (alias_source)",
                           "alias_source is empty")
 
     def test_alias_source_without_alias(self):
         rows = [HW_ROWS[0], HW_ROWS[1][:-2] + ",,doc D"]
         self.expect_error(self.small(hw_rows=rows), "hw",
-                          "3: column 18 (alias_source)", "aliases is blank")
+                          "3: column 16 (alias_source)", "aliases is blank")
 
     def test_empty_alias(self):
         for aliases in ("Acme A;", ";Acme A", "Acme A;;Acme B", "Acme A; "):
@@ -764,23 +743,23 @@ class Validation(GenTestCase):
                 rows = [HW_ROWS[0].replace("Acme Chip-A 80GB HBM3;Acme A",
                                            aliases)]
                 self.expect_error(self.small(hw_rows=rows), "hw",
-                                  "2: column 17 (aliases)")
+                                  "2: column 15 (aliases)")
 
     def test_alias_of_vendor_only(self):
         rows = [HW_ROWS[0].replace(";Acme A", ";NVIDIA")]
         self.expect_error(self.small(hw_rows=rows), "hw",
-                          "2: column 17 (aliases)", "names no model")
+                          "2: column 15 (aliases)", "names no model")
 
     def test_alias_given_twice(self):
         rows = [HW_ROWS[0].replace(";Acme A", ";acme chip a 80gb hbm3")]
         self.expect_error(self.small(hw_rows=rows), "hw",
-                          "2: column 17 (aliases)", "given twice")
+                          "2: column 15 (aliases)", "given twice")
 
     def test_alias_that_is_another_rows_name(self):
         # "Chip-B" is "Chip B" once case and separators are dropped
         rows = [HW_ROWS[0].replace(";Acme A", ";Chip-B"), HW_ROWS[1]]
         self.expect_error(self.small(hw_rows=rows), "hw",
-                          "2: column 17 (aliases)", "another row",
+                          "2: column 15 (aliases)", "another row",
                           "'Chip B' on line 3")
 
     def test_alias_shared_by_rows_is_allowed(self):
@@ -809,7 +788,7 @@ class Validation(GenTestCase):
     def test_empty_hardware_source(self):
         rows = [HW_ROWS[0], HW_ROWS[1].replace(",doc B", ",")]
         self.expect_error(self.small(hw_rows=rows), "hw",
-                          "3: column 16 (source)", "empty source")
+                          "3: column 14 (source)", "empty source")
 
     def test_empty_zone_source(self):
         rows = [ZONE_ROWS[0].replace(",src F,", ",,")]
@@ -860,7 +839,7 @@ class Validation(GenTestCase):
     def test_invalid_utf8_rejected(self):
         hw, zones, countries = self.small()
         with open(hw, "ab") as f:
-            f.write(b"Chip \xff,Acme,gpu,1,,,,,,,,,,,,doc\n")
+            f.write(b"Chip \xff,Acme,gpu,1,,,,,,,,,,doc,,\n")
         self.expect_error((hw, zones, countries), "hw", "4",
                           "not valid UTF-8")
 
