@@ -781,7 +781,7 @@ START_TEST(test_profile_catalogue_has_required_parts)
 }
 END_TEST
 
-/* The devices added to the catalogue for issue 10, found by the short
+/* The devices the catalogue gained with the newer parts, found by the short
  * names users type, with the values data/hardware.csv gives them; NAN
  * where no source gives one (the profile then says LLMC_ENODATA). */
 static const struct {
@@ -849,7 +849,7 @@ START_TEST(test_profile_lookup_b300_is_ambiguous_and_lists_both)
 }
 END_TEST
 
-/* Values corrected by the audit of issue 14 (data/README.md, "Row-by-row
+/* Values corrected by the row-by-row audit (data/README.md, "Row-by-row
  * check"), as the library carries them. */
 START_TEST(test_profile_catalogue_carries_audited_values)
 {
