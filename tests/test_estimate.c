@@ -842,22 +842,29 @@ START_TEST(test_estimate_embodied_scope_unknown_names_the_scopes_it_has)
     llmc_estimate_result r;
     json_t *root;
     const char *note;
-    /* TPU v3: a die figure (7 kg, LLMCarbon's), no memory_gb, so no
-     * package, board or server figure */
+    /* TPU v3: die 7 kg (LLMCarbon's), package + 32 GB x 0.4 kg/GB, board
+     * + 117.348 kg; no sourced TPU host, so no server figure */
     set_ok(e, "hardware", "tpu v3");
     set_ok(e, "power", "300W");
     set_ok(e, "count", "4");
     set_ok(e, "hours", "10h");
     set_ok(e, "zone", "FR");
     r = compute_ok(e);
+    ck_assert_int_eq(r.embodied_included, 1);
+    ck_assert_rel(r.embodied_kgco2e,
+                  (7.0 + 32.0 * 0.4 + 117.348) * 40.0 / (5 * 365.25 * 24),
+                  1e-9);
+    set_ok(e, "embodied_scope", "server");
+    r = compute_ok(e);
     ck_assert_int_eq(r.embodied_included, 0);
     ck_assert_double_eq(r.embodied_kgco2e, 0.0);
     root = json_of(e);
     ck_assert(json_is_null(json_object_get(root, "embodied_kgco2e")));
     ck_assert(json_is_null(json_object_get(root, "embodied_method")));
-    ck_assert_str_eq(str(root, "embodied_scope"), "board");
+    ck_assert_str_eq(str(root, "embodied_scope"), "server");
     note = str(root, "embodied_note");
-    ck_assert_msg(strstr(note, "scope 'board'") && strstr(note, "it has: die") &&
+    ck_assert_msg(strstr(note, "scope 'server'") &&
+                      strstr(note, "it has: die, package, board") &&
                       strstr(note, "--embodied-scope"),
                   "note: %s", note);
     json_decref(root);

@@ -431,11 +431,11 @@ START_TEST(test_profile_lookup_device_undecided_is_eambiguous_with_candidates)
     ck_assert_error_mentions("no power limit");
     ck_assert_ptr_null(strstr(llmc_last_error(), "NVL"));
 
-    /* the H200 NVL's memory is unknown, so memory alone cannot rule it out */
+    /* both H200 parts carry 141 GB, so memory alone cannot tell them apart */
     ck_assert_status(llmc_profile_lookup_device(&p, "H200", 140.4, NAN),
                      LLMC_EAMBIGUOUS);
     ck_assert_error_mentions("'NVIDIA H200 SXM 141GB' (141 GB, 700 W)");
-    ck_assert_error_mentions("'NVIDIA H200 NVL' (memory unknown, 600 W)");
+    ck_assert_error_mentions("'NVIDIA H200 NVL' (141 GB, 600 W)");
 
     /* a limit halfway between two parts decides nothing */
     ck_assert_status(llmc_profile_lookup_device(&p, "H200", NAN, 650.0),

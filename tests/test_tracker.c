@@ -201,14 +201,15 @@ END_TEST
 
 START_TEST(test_tracker_embodied_scope_unknown_and_from_the_environment)
 {
-    /* TPU v3 has a die figure only: at the default board scope, embodied
-     * is unknown (never 0, never the die's), and the note says what the
-     * device has; LLMC_EMBODIED_SCOPE=die then counts it */
+    /* TPU v3 has die, package and board figures but no server one: at
+     * LLMC_EMBODIED_SCOPE=server, embodied is unknown (never 0, never the
+     * board's), and the note says what the device has; =die counts it */
     llmc_tracker *t;
     llmc_totals o;
     json_t *e;
     const char *note;
 
+    setenv("LLMC_EMBODIED_SCOPE", "server", 1);
     t = tracker_with("meters=const:100W; grid=FR; interval=100ms; "
                      "hardware=tpu v3");
     manual_time();
@@ -219,11 +220,12 @@ START_TEST(test_tracker_embodied_scope_unknown_and_from_the_environment)
     ck_assert_double_eq(o.embodied_kgco2e, 0.0);
     e = embodied_of(t);
     ck_assert(json_is_false(json_object_get(e, "included")));
-    ck_assert_str_eq(json_string_value(json_object_get(e, "scope")), "board");
+    ck_assert_str_eq(json_string_value(json_object_get(e, "scope")), "server");
     ck_assert(json_is_null(json_object_get(e, "method")));
     note = json_string_value(json_object_get(e, "note"));
-    ck_assert_msg(strstr(note, "no embodied figure at scope 'board' for "
-                               "'Google TPU v3 (chip)'; it has: die") != NULL,
+    ck_assert_msg(strstr(note, "no embodied figure at scope 'server' for "
+                               "'Google TPU v3 (chip)'; it has: die, "
+                               "package, board") != NULL,
                   "%s", note);
     json_decref(e);
     llmc_tracker_free(t);
