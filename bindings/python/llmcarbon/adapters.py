@@ -106,13 +106,43 @@ def _getattr(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default) if obj is not None else default
 
 
-class _PhaseSwitch:
-    """What the framework callbacks share: the phase they last set on
-    their tracker, switched with a warning (never an error) when the
-    tracker refuses."""
+class _FrameworkCallback:
+    """What the framework callbacks share: the tracker (given, or made from
+    config at the start of training), whether they started it, and the
+    phase they last set on it, switched with a warning (never an error)
+    when the tracker refuses."""
 
-    tracker: Optional[Tracker]
-    _phase: str
+    def __init__(self, tracker: Optional[Tracker], tokens_per_step: Any,
+                 config: Optional[str]) -> None:
+        self.tracker = tracker
+        self.tokens_per_step = tokens_per_step
+        self.config = config
+        self._owns_tracker = tracker is None
+        self._started_here = False
+        self._phase = "train"
+
+    def _begin(self) -> None:
+        """Creates the tracker if none was given, and starts it unless it
+        runs already."""
+        if self.tracker is None:
+            self.tracker = Tracker(self.config)
+        if not self.tracker.running and self.tracker.measuring:
+            self._started_here = self.tracker.start()
+        self._phase = "train"
+
+    def _end(self) -> None:
+        """Back to "train"; stops the tracker if this callback started (or
+        made) it. A failure to stop warns and never ends training with an
+        error."""
+        if self.tracker is None:
+            return
+        self._switch("train")
+        if self._started_here or self._owns_tracker:
+            try:
+                self.tracker.stop()
+            except Error as exc:
+                warnings.warn("llmcarbon: the tracker did not stop cleanly: "
+                              "%s" % exc, MeasurementWarning, stacklevel=3)
 
     def _switch(self, name: str) -> None:
         if self.tracker is None or name == self._phase:
@@ -141,7 +171,7 @@ def _with_framework_base(ours: type, name: str,
     return ours
 
 
-class HFTrainerCallback(_PhaseSwitch):
+class HFTrainerCallback(_FrameworkCallback):
     """The Hugging Face TrainerCallback protocol over a Tracker.
 
     Use hf_callback() to get an instance that subclasses
@@ -172,12 +202,7 @@ class HFTrainerCallback(_PhaseSwitch):
     def __init__(self, tracker: Optional[Tracker] = None,
                  tokens_per_step: TokensPerStep = None,
                  config: Optional[str] = None) -> None:
-        self.tracker = tracker
-        self.tokens_per_step = tokens_per_step
-        self.config = config
-        self._owns_tracker = tracker is None
-        self._started_here = False
-        self._phase = "train"
+        super().__init__(tracker, tokens_per_step, config)
 
     # -- helpers ----------------------------------------------------------
 
@@ -197,11 +222,7 @@ class HFTrainerCallback(_PhaseSwitch):
                        **kwargs: Any) -> None:
         """Creates the tracker if none was given, and starts it unless it
         runs already."""
-        if self.tracker is None:
-            self.tracker = Tracker(self.config)
-        if not self.tracker.running and self.tracker.measuring:
-            self._started_here = self.tracker.start()
-        self._phase = "train"
+        self._begin()
 
     def on_step_end(self, args: Any, state: Any, control: Any,
                     **kwargs: Any) -> None:
@@ -253,15 +274,7 @@ class HFTrainerCallback(_PhaseSwitch):
                      **kwargs: Any) -> None:
         """Stops the tracker if this callback started it; a failure to stop
         warns and never ends training with an error."""
-        if self.tracker is None:
-            return
-        self._switch("train")
-        if self._started_here or self._owns_tracker:
-            try:
-                self.tracker.stop()
-            except Error as exc:
-                warnings.warn("llmcarbon: the tracker did not stop cleanly: "
-                              "%s" % exc, MeasurementWarning, stacklevel=2)
+        self._end()
 
     # The other protocol methods do nothing here.
     def on_init_end(self, args: Any, state: Any, control: Any,
@@ -326,7 +339,7 @@ def hf_callback(tracker: Optional[Tracker] = None,
 LightningTokens = Union[None, int, Callable[[Any, Any, Any], int]]
 
 
-class LightningCallback(_PhaseSwitch):
+class LightningCallback(_FrameworkCallback):
     """The PyTorch Lightning Callback hooks over a Tracker.
 
     Use lightning_callback() to get an instance that subclasses
@@ -360,12 +373,7 @@ class LightningCallback(_PhaseSwitch):
     def __init__(self, tracker: Optional[Tracker] = None,
                  tokens_per_step: LightningTokens = None,
                  config: Optional[str] = None) -> None:
-        self.tracker = tracker
-        self.tokens_per_step = tokens_per_step
-        self.config = config
-        self._owns_tracker = tracker is None
-        self._started_here = False
-        self._phase = "train"
+        super().__init__(tracker, tokens_per_step, config)
         self._before_eval = "train"
         self._tokens = 0
         self._batches = 0
@@ -386,27 +394,15 @@ class LightningCallback(_PhaseSwitch):
         self._batches = 0
 
     def _stop(self) -> None:
-        if self.tracker is None:
-            return
         self._flush()
-        self._switch("train")
-        if self._started_here or self._owns_tracker:
-            try:
-                self.tracker.stop()
-            except Error as exc:
-                warnings.warn("llmcarbon: the tracker did not stop cleanly: "
-                              "%s" % exc, MeasurementWarning, stacklevel=3)
+        self._end()
 
     # -- Callback hooks ----------------------------------------------------
 
     def on_fit_start(self, trainer: Any, pl_module: Any) -> None:
         """Creates the tracker if none was given, and starts it unless it
         runs already."""
-        if self.tracker is None:
-            self.tracker = Tracker(self.config)
-        if not self.tracker.running and self.tracker.measuring:
-            self._started_here = self.tracker.start()
-        self._phase = "train"
+        self._begin()
         self._global_step = _getattr(trainer, "global_step", 0)
 
     def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any,
