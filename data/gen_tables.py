@@ -52,16 +52,30 @@ MAX_FRACTION_OF_TDP = Decimal(2)
 
 EMBODIED_HEADER = ["name", "scope", "method", "kgco2e", "source"]
 EMBODIED_MODEL_HEADER = ["parameter", "value", "unit", "source"]
+# The silicon of a device whose dies hardware.csv cannot hold in its one
+# die_mm2/process_nm pair (several dies, or an area or node that is not
+# published): one row per kind of die.
+DIES_HEADER = ["name", "die", "count", "area_mm2", "area_basis",
+               "process_nm", "node_basis", "source"]
+# published: the vendor's or a paper's figure; bound: not published, so
+# the largest it can be (an area at most the reticle field, or what the
+# source says bounds it; a node the most carbon-intensive per area that
+# the model has).
+DIES_BASES = ("published", "bound")
 
 # Embodied carbon scopes, narrowest first; each includes the one before
 # it (data/README.md, "Embodied carbon").
 EMBODIED_SCOPES = ("die", "package", "board", "server")
 EMBODIED_METHODS = ("pcf", "model", "none")
+# The method text of a modelled figure: "model" when every input is
+# published, "model-bound" when a die area or node is an upper bound
+# (data/dies.csv), so the figure is an upper estimate.
+MODEL_BOUND = "model-bound"
 # The parameters the model reads from data/embodied_model.csv; carbon per
 # area is one parameter per process node, cpa_kg_per_cm2_<N>nm.
 EMBODIED_PARAMETERS = ("memory_kg_per_gb", "board_overhead_kg",
                        "host_kgco2e", "devices_per_server",
-                       "cpus_per_server")
+                       "cpus_per_server", "reticle_mm2")
 _CPA_PARAMETER = re.compile(r"^cpa_kg_per_cm2_([0-9]+)nm$")
 
 HW_KINDS = ("gpu", "tpu", "accelerator", "board", "cpu")
@@ -529,21 +543,30 @@ def load_embodied_model(path):
 
 
 def model_die(rec, cpa):
-    """Die: die area (cm2) x carbon per area of its process node; None
-    where either is unknown."""
+    """Die: die area (cm2) x carbon per area of its process node, summed
+    over the dies of data/dies.csv where the row has them. Returns
+    (Decimal, method text) or (None, "") where an input is unknown."""
+    dies = rec.get("dies")
+    if dies:
+        total, bound = Decimal(0), False
+        for d in dies:
+            total += d["count"] * d["area_mm2"] / 100 * cpa[d["process_nm"]]
+            bound = bound or "bound" in (d["area_basis"], d["node_basis"])
+        return total, MODEL_BOUND if bound else "model"
     if rec["die_mm2"] is None or rec["process_nm"] is None:
-        return None
+        return None, ""
     per_cm2 = cpa.get(rec["process_nm"])
     if per_cm2 is None:
-        return None
-    return rec["die_mm2"] / 100 * per_cm2
+        return None, ""
+    return rec["die_mm2"] / 100 * per_cm2, "model"
 
 
 def compute_embodied(rec, rows, params, cpa):
     """Figures and methods of one hardware row, by scope, from its
     data/embodied.csv rows ({scope: (method, Decimal or None, cell)}).
     Returns {scope: (Decimal or None, method text)}; the method text is
-    "pcf", "model", "pcf+model" (a vendor's board figure with the modelled
+    "pcf", "model", "model-bound" (a model over a die area or node taken
+    at its bound), "pcf+model" (a vendor's board figure with the modelled
     host share) or "" where the figure is unknown."""
     out = {}
     for scope in EMBODIED_SCOPES:
@@ -555,28 +578,29 @@ def compute_embodied(rec, rows, params, cpa):
             out[scope] = (value, "pcf")
             continue
         if scope == "die":
-            fig = model_die(rec, cpa)
+            fig, how = model_die(rec, cpa)
             if fig is None:
                 cell.fail("method model for die needs die_mm2 and "
-                          "process_nm in the hardware file and "
+                          "process_nm in the hardware file (or the "
+                          "device's rows in the dies file) and "
                           "cpa_kg_per_cm2_%snm in the model file; use "
                           "method none and say why"
                           % (rec["process_nm"] if rec["process_nm"]
                              is not None else "<N>"))
-            out[scope] = (fig, "model")
+            out[scope] = (fig, how)
         elif scope == "package":
-            die = out["die"][0]
+            die, how = out["die"]
             if die is None or rec["memory_gb"] is None:
                 cell.fail("method model for package needs the die figure "
                           "and memory_gb; use method none and say why")
             out[scope] = (die + rec["memory_gb"] * params["memory_kg_per_gb"],
-                          "model")
+                          how)
         elif scope == "board":
-            package = out["package"][0]
+            package, how = out["package"]
             if package is None:
                 cell.fail("method model for board needs the package "
                           "figure; use method none and say why")
-            out[scope] = (package + params["board_overhead_kg"], "model")
+            out[scope] = (package + params["board_overhead_kg"], how)
         else:
             if rec["kind"] == "cpu":
                 out[scope] = (params["host_kgco2e"]
@@ -590,8 +614,65 @@ def compute_embodied(rec, rows, params, cpa):
             if rec["kind"] != "board":
                 host = host / params["devices_per_server"]
             out[scope] = (board + host,
-                          "pcf+model" if board_method == "pcf" else "model")
+                          "pcf+model" if board_method == "pcf"
+                          else board_method)
     return out
+
+
+def load_dies(path, hw, params, cpa):
+    """Reads data/dies.csv: the dies of devices whose silicon the hardware
+    file's die_mm2/process_nm cannot say. Adds rec["dies"] to each."""
+    _data, rows = read_csv(path, DIES_HEADER)
+    names = {r["name"]: r for r in hw}
+    top_node = max(cpa, key=lambda n: (cpa[n], n)) if cpa else None
+    seen = set()
+    for line, row in rows:
+        cell = lambda col: Cell(path, line, DIES_HEADER,
+                                DIES_HEADER.index(col))
+        for col in ("name", "die", "area_basis", "node_basis", "source"):
+            require_text(cell(col), row[col], col)
+        rec = names.get(row["name"])
+        if rec is None:
+            cell("name").fail("%r is not a row of the hardware file"
+                              % row["name"])
+        if rec["die_mm2"] is not None or rec["process_nm"] is not None:
+            cell("name").fail("%r has die_mm2/process_nm in the hardware "
+                              "file; give its silicon in one place"
+                              % row["name"])
+        if (row["name"], row["die"]) in seen:
+            cell("die").fail("die %r of %r given twice"
+                             % (row["die"], row["name"]))
+        seen.add((row["name"], row["die"]))
+        count = parse_number(cell("count"), row["count"], required=True)
+        if count != count.to_integral_value() or count == 0:
+            cell("count").fail("count %r is not a whole number of dies "
+                               "above 0" % row["count"])
+        area = parse_number(cell("area_mm2"), row["area_mm2"], required=True)
+        if area == 0:
+            cell("area_mm2").fail("a die of 0 mm2")
+        if area > params["reticle_mm2"]:
+            cell("area_mm2").fail(
+                "%s mm2 is more than one exposure field (reticle_mm2 %s): "
+                "a die cannot be larger; give each die as its own row"
+                % (row["area_mm2"], params["reticle_mm2"]))
+        node = parse_number(cell("process_nm"), row["process_nm"],
+                            required=True)
+        for col in ("area_basis", "node_basis"):
+            if row[col] not in DIES_BASES:
+                cell(col).fail("unknown basis %r (expected one of: %s)"
+                               % (row[col], ", ".join(DIES_BASES)))
+        if node not in cpa:
+            cell("process_nm").fail(
+                "no cpa_kg_per_cm2_%snm in the model file" % row["process_nm"])
+        if row["node_basis"] == "bound" and cpa[node] != cpa[top_node]:
+            cell("process_nm").fail(
+                "a node taken at its bound must be the model's most "
+                "carbon-intensive per area (%s nm, %s kg/cm2), not %s nm"
+                % (top_node, cpa[top_node], row["process_nm"]))
+        rec.setdefault("dies", []).append(
+            {"count": count, "area_mm2": area, "process_nm": node,
+             "area_basis": row["area_basis"],
+             "node_basis": row["node_basis"]})
 
 
 def load_embodied(path, hw, params, cpa):
@@ -733,7 +814,7 @@ def render(hw_data, hw, zone_data, zones, countries, power_typical=()):
 
 
 def generate(hardware, zones, countries, power_typical=None, embodied=None,
-             embodied_model=None):
+             embodied_model=None, dies=None):
     """Validates the files; returns the C source text. Without the
     embodied files every embodied figure is unknown (NAN); without the
     typical-power file its table is empty."""
@@ -741,8 +822,12 @@ def generate(hardware, zones, countries, power_typical=None, embodied=None,
     hw_data, hw_rows = load_hardware(hardware)
     if (embodied is None) != (embodied_model is None):
         raise DataError("give --embodied and --embodied-model together")
+    if dies is not None and embodied is None:
+        raise DataError("--dies needs --embodied and --embodied-model")
     if embodied is not None:
         params, cpa = load_embodied_model(embodied_model)
+        if dies is not None:
+            load_dies(dies, hw_rows, params, cpa)
         load_embodied(embodied, hw_rows, params, cpa)
     zone_data, zone_rows = load_zones(
         zones, {r["alpha3"] for r in country_rows})
@@ -751,10 +836,10 @@ def generate(hardware, zones, countries, power_typical=None, embodied=None,
         _pdata, power_rows = load_power_typical(
             power_typical, {r["name"] for r in hw_rows})
     # The hardware dataset's id digests every file whose figures a profile
-    # carries: hardware.csv, then embodied.csv, its model and the typical
-    # powers, in that order (each validated above), so that a change to
-    # any of them changes the id a profile names.
-    for path in (embodied, embodied_model, power_typical):
+    # carries: hardware.csv, then embodied.csv, its model, the dies and the
+    # typical powers, in that order (each validated above), so that a
+    # change to any of them changes the id a profile names.
+    for path in (embodied, embodied_model, dies, power_typical):
         if path is not None:
             with open(path, "rb") as f:
                 hw_data += f.read()
@@ -774,13 +859,16 @@ def main(argv=None):
     p.add_argument("--embodied", help="embodied carbon CSV, by scope")
     p.add_argument("--embodied-model",
                    help="embodied carbon model parameters CSV")
+    p.add_argument("--dies", help="dies CSV: the silicon of devices with "
+                   "several dies or an unpublished area (needs --embodied)")
     p.add_argument("--output", required=True, help="C file to write")
     args = p.parse_args(argv)
     try:
         text = generate(args.hardware, args.zones, args.countries,
                         power_typical=args.power_typical,
                         embodied=args.embodied,
-                        embodied_model=args.embodied_model)
+                        embodied_model=args.embodied_model,
+                        dies=args.dies)
     except DataError as e:
         sys.stderr.write("gen_tables.py: error: %s\n" % e)
         return 1

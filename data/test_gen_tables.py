@@ -26,6 +26,7 @@ COUNTRIES = os.path.join(DATA, "iso3166.csv")
 POWER_TYPICAL = os.path.join(DATA, "power_typical.csv")
 EMBODIED = os.path.join(DATA, "embodied.csv")
 EMBODIED_MODEL = os.path.join(DATA, "embodied_model.csv")
+DIES = os.path.join(DATA, "dies.csv")
 # Directory holding tables.h; overridable to test against another copy.
 TABLES_H_DIR = os.environ.get("LLMC_TABLES_INCLUDE",
                               os.path.join(REPO, "lib", "core"))
@@ -78,14 +79,17 @@ class GenTestCase(unittest.TestCase):
     def run_gen(self, hw=None, zones=None, countries=None, out=None,
                 embodied=()):
         """Runs the generator; with the real hardware file, the real
-        embodied files unless embodied says otherwise (None: none)."""
+        embodied files unless embodied says otherwise (None: none). A
+        third member of embodied is a dies file."""
         out = out or os.path.join(self.tmp, "out.c")
         if embodied == ():
-            embodied = (EMBODIED, EMBODIED_MODEL) if hw is None else None
+            embodied = (EMBODIED, EMBODIED_MODEL, DIES) if hw is None else None
         extra = []
         if embodied:
             extra = ["--embodied", embodied[0],
                      "--embodied-model", embodied[1]]
+            if len(embodied) > 2:
+                extra += ["--dies", embodied[2]]
         proc = subprocess.run(
             [sys.executable, GEN, "--hardware", hw or HW,
              "--zones", zones or ZONES, "--countries", countries or COUNTRIES]
@@ -105,6 +109,13 @@ class GenTestCase(unittest.TestCase):
             "countries.csv", country_header,
             COUNTRY_ROWS if country_rows is None else country_rows)
         return hw, zones, countries
+
+    @staticmethod
+    def row_block(out, name):
+        """The initialiser of hardware row name in generated file out."""
+        with open(out, encoding="ascii") as f:
+            text = f.read()
+        return text.split('.name = "%s"' % name)[1].split("},")[0]
 
     def compile_c(self, c_file, extra=()):
         obj = c_file + ".o"
@@ -147,7 +158,7 @@ class RealTables(GenTestCase):
         with open(out, encoding="ascii") as f:
             text = f.read()
         # the hardware id covers the files whose figures a profile carries
-        for paths, prefix in (((HW, EMBODIED, EMBODIED_MODEL),
+        for paths, prefix in (((HW, EMBODIED, EMBODIED_MODEL, DIES),
                                "llmcarbon-hardware"),
                               ((ZONES,), "llmcarbon-grid")):
             data = b""
@@ -167,7 +178,7 @@ class RealTables(GenTestCase):
                                  "NVIDIA HGX H100 product carbon  footprint",
                                  1))
         proc, out2 = self.run_gen(out=os.path.join(self.tmp, "b.c"),
-                                  embodied=(emb, EMBODIED_MODEL))
+                                  embodied=(emb, EMBODIED_MODEL, DIES))
         self.assertEqual(proc.returncode, 0, proc.stderr)
         with open(out2, encoding="ascii") as f:
             other = f.read()
@@ -183,7 +194,8 @@ class RealTables(GenTestCase):
             countries=os.path.relpath(COUNTRIES, REPO),
             out=os.path.join(self.tmp, "b.c"),
             embodied=(os.path.relpath(EMBODIED, REPO),
-                      os.path.relpath(EMBODIED_MODEL, REPO)))
+                      os.path.relpath(EMBODIED_MODEL, REPO),
+                      os.path.relpath(DIES, REPO)))
         self.assertEqual(proc1.returncode, 0, proc1.stderr)
         self.assertEqual(proc2.returncode, 0, proc2.stderr)
         with open(out1, "rb") as f1, open(out2, "rb") as f2:
@@ -234,11 +246,12 @@ class RealTables(GenTestCase):
             "power_typical.csv": csv_field_count(POWER_TYPICAL),
             "embodied.csv": csv_field_count(EMBODIED),
             "embodied_model.csv": csv_field_count(EMBODIED_MODEL),
+            "dies.csv": csv_field_count(DIES),
         })
         self.assertEqual(csv_field_count(HW), 47)
 
     def test_added_devices_carry_their_figures(self):
-        # Rows added for issue 10, each value as its source gives it; a
+        # Rows added later, each value as its source gives it; a
         # blank stays unknown (None), never 0.
         _d, hw = gen_tables.load_hardware(HW)
         by_name = {r["name"]: r for r in hw}
@@ -252,7 +265,7 @@ class RealTables(GenTestCase):
             "NVIDIA A40": (300, 149.7, None, 48),
             "NVIDIA RTX A6000": (300, 154.8, None, 48),
             "NVIDIA B300 SXM (HGX)": (1000, 2250, 4500, 288),
-            "NVIDIA B300 in GB300 (per GPU)": (1400, 2500, 5000, None),
+            "NVIDIA B300 in GB300 (per GPU)": (1400, 2500, 5000, 288),
             "AMD Instinct MI325X": (1000, 1300, 2610, 256),
             "Google TPU v6e Trillium (chip)": (None, 918, None, 32),
             "Intel Gaudi 3 OAM": (900, 1835, 1835, 128),
@@ -383,6 +396,7 @@ def real_embodied():
     """The hardware rows with their embodied figures, by name."""
     _d, hw = gen_tables.load_hardware(HW)
     params, cpa = gen_tables.load_embodied_model(EMBODIED_MODEL)
+    gen_tables.load_dies(DIES, hw, params, cpa)
     gen_tables.load_embodied(EMBODIED, hw, params, cpa)
     return {r["name"]: r for r in hw}
 
@@ -445,9 +459,37 @@ class Embodied(GenTestCase):
         self.assertEqual(f["server"], (485.0, "model"))
         for scope in ("die", "package", "board"):
             self.assertEqual(f[scope], (None, ""), scope)
-        # no die area: every scope unknown, never 0
+
+    def test_every_accelerator_has_a_figure_at_die_package_and_board(self):
+        # one basis for all: no accelerator is left without a figure
+        for name, r in real_embodied().items():
+            if r["kind"] in ("gpu", "tpu", "accelerator"):
+                for scope in ("die", "package", "board"):
+                    self.assertIsNotNone(r["embodied"][scope][0],
+                                         "%s %s" % (name, scope))
+                self.assertEqual(r["embodied"]["server"][0] is None,
+                                 name.startswith("Google TPU"), name)
+
+    def test_bound_dies_by_hand(self):
+        # MI300X: 8 XCDs at 429 mm2 on 5 nm (1.8) + 4 I/O dies at 858 mm2
+        # on 6 nm (1.6) = 61.776 + 54.912 = 116.688; + 192 GB x 0.4 =
+        # 193.488; + 117.348 = 310.836; + 970 / 8 = 432.086
         f = self.figures("AMD Instinct MI300X")
-        self.assertTrue(all(v == (None, "") for v in f.values()), f)
+        for scope, want in (("die", 116.688), ("package", 193.488),
+                            ("board", 310.836), ("server", 432.086)):
+            self.assertAlmostEqual(f[scope][0], want, places=9)
+            self.assertEqual(f[scope][1], "model-bound")
+        # B300 in GB300: 2 x 8.58 x 1.8 = 30.888; + 288 GB x 0.4 = 146.088
+        f = self.figures("NVIDIA B300 in GB300 (per GPU)")
+        self.assertAlmostEqual(f["package"][0], 146.088, places=9)
+        # TPU v5e: one die at the bound, node at the bound: 15.444; + 16 GB
+        self.assertAlmostEqual(
+            self.figures("Google TPU v5e (chip)")["package"][0],
+            15.444 + 6.4, places=9)
+        # a vendor figure still wins at its scope
+        f = self.figures("NVIDIA B200 SXM (HGX)")
+        self.assertEqual(f["board"], (284.25, "pcf"))
+        self.assertEqual(f["die"][1], "model-bound")
 
     def test_every_accelerator_and_cpu_has_every_scope_row(self):
         with open(EMBODIED, newline="", encoding="utf-8") as f:
@@ -550,6 +592,125 @@ class Embodied(GenTestCase):
         self.expect_embodied_error(
             self.full_rows("Chip A", ["model"] * 4), "unknown parameter",
             params=["cpa_kg_per_cm2_4nm,1.8,kg/cm2,s", "yield,0.9,1,s"])
+
+    # A device of three dies: two at the reticle bound on 4 nm, one
+    # published 100 mm2 on 7 nm; 96 GB of memory.
+    CHIP_C = "Chip C,Acme,accelerator,600,,,,,,,96,,,doc C,,"
+    DIES_HEADER = ",".join(gen_tables.DIES_HEADER)
+
+    def dies_case(self, dies_rows, hw_extra=(), emb_rows=None):
+        hw, zones, countries = self.small(hw_rows=HW_ROWS + [self.CHIP_C]
+                                          + list(hw_extra))
+        emb, model = self.small_embodied(
+            (self.full_rows("Chip A", ["model"] * 4)
+             + self.full_rows("Chip B", ["none", "none", "none", "model"])
+             + self.full_rows("Chip C", ["model"] * 4))
+            if emb_rows is None else emb_rows)
+        dies = self.write("dies.csv", self.DIES_HEADER, dies_rows)
+        return self.run_gen(hw, zones, countries,
+                            embodied=(emb, model, dies))
+
+    def test_dies_sum_by_hand_and_bound_marks_every_scope(self):
+        proc, out = self.dies_case([
+            "Chip C,compute,2,858,bound,4,published,vendor says two "
+            "reticle-sized dies",
+            "Chip C,io,1,100,published,7,published,paper"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        block = self.row_block(out, "Chip C")
+        # 2 x 8.58 cm2 x 1.8 + 1 x 1.00 cm2 x 1.6 = 30.888 + 1.6 = 32.488;
+        # + 96 GB x 0.4 = 70.888; + 117.348 = 188.236; + 970 / 8 = 309.486
+        self.assertIn(".embodied_die_kgco2e = 32.488,", block)
+        self.assertIn(".embodied_package_kgco2e = 70.888,", block)
+        self.assertIn(".embodied_board_kgco2e = 188.236,", block)
+        self.assertIn(".embodied_server_kgco2e = 309.486,", block)
+        for scope in gen_tables.EMBODIED_SCOPES:
+            self.assertIn('.embodied_%s_method = "model-bound",' % scope,
+                          block)
+        # the device's die_mm2/process_nm stay unknown: no one figure
+        self.assertIn(".die_mm2 = (double)NAN,", block)
+        # Chip A (hardware.csv silicon) is untouched
+        block = self.row_block(out, "Chip A")
+        self.assertIn(".embodied_die_kgco2e = 14.652,", block)
+        self.assertIn('.embodied_die_method = "model",', block)
+
+    def test_dies_all_published_is_plain_model(self):
+        proc, out = self.dies_case([
+            "Chip C,compute,8,115,published,5,published,paper",
+            "Chip C,io,4,370,published,6,published,paper"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        block = self.row_block(out, "Chip C")
+        # 8 x 1.15 x 1.8 + 4 x 3.70 x 1.6 = 16.56 + 23.68 = 40.24
+        self.assertIn(".embodied_die_kgco2e = 40.24,", block)
+        self.assertIn('.embodied_board_method = "model",', block)
+
+    def test_dies_file_changes_the_dataset_id(self):
+        ids = []
+        for area in ("100", "101"):
+            proc, out = self.dies_case([
+                "Chip C,compute,1,%s,published,4,published,p" % area])
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            with open(out, encoding="ascii") as f:
+                ids.append(re.search(r'llmcarbon-hardware [0-9.]+ '
+                                     r'sha256:[0-9a-f]{12}', f.read()).group(0))
+        self.assertNotEqual(ids[0], ids[1])
+
+    def expect_dies_error(self, rows, *words, **kw):
+        proc, _out = self.dies_case(rows, **kw)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        for w in words:
+            self.assertIn(w, proc.stderr)
+
+    def test_dies_errors(self):
+        ok = "Chip C,compute,1,100,published,4,published,p"
+        self.expect_dies_error(
+            ["Chip A,compute,1,100,published,4,published,p"],
+            "dies.csv:2: column 1 (name)",
+            "'Chip A' has die_mm2/process_nm in the hardware file")
+        self.expect_dies_error(["Chip Z,compute,1,100,published,4,"
+                                "published,p"],
+                               "'Chip Z' is not a row of the hardware file")
+        self.expect_dies_error([ok, ok], "die 'compute' of 'Chip C' given "
+                               "twice")
+        self.expect_dies_error(
+            ["Chip C,compute,1,859,bound,4,published,p"],
+            "859 mm2 is more than one exposure field (reticle_mm2 858)")
+        self.expect_dies_error(
+            ["Chip C,compute,1.5,100,published,4,published,p"],
+            "count '1.5' is not a whole number of dies above 0")
+        self.expect_dies_error(
+            ["Chip C,compute,0,100,published,4,published,p"],
+            "count '0' is not a whole number")
+        self.expect_dies_error(
+            ["Chip C,compute,1,0,published,4,published,p"], "a die of 0 mm2")
+        self.expect_dies_error(
+            ["Chip C,compute,1,100,published,3,published,p"],
+            "no cpa_kg_per_cm2_3nm in the model file")
+        self.expect_dies_error(
+            ["Chip C,compute,1,100,published,7,bound,p"],
+            "a node taken at its bound must be the model's most "
+            "carbon-intensive per area")
+        self.expect_dies_error(
+            ["Chip C,compute,1,100,measured,4,published,p"],
+            "unknown basis 'measured'")
+        self.expect_dies_error(
+            ["Chip C,compute,1,100,published,4,published,"],
+            "empty source")
+        self.expect_dies_error(
+            ["Chip C,compute,1,,bound,4,published,p"],
+            "column 4 (area_mm2): value is required")
+
+    def test_dies_without_embodied_refused(self):
+        hw, zones, countries = self.small()
+        dies = self.write("dies.csv", self.DIES_HEADER, [])
+        out = os.path.join(self.tmp, "out.c")
+        proc = subprocess.run(
+            [sys.executable, GEN, "--hardware", hw, "--zones", zones,
+             "--countries", countries, "--dies", dies, "--output", out],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            universal_newlines=True)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("--dies needs --embodied and --embodied-model",
+                      proc.stderr)
 
 
 class SmallTables(GenTestCase):

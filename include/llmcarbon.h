@@ -200,7 +200,10 @@ typedef enum llmc_profile_text {
     LLMC_PROFILE_LIFETIME_SOURCE = 6,/* why that lifetime                  */
     /* How each embodied scope's figure was made: "pcf" (a vendor's product
      * carbon footprint), "model" (die area, memory and board model),
-     * "pcf+model" (a vendor's board figure plus a modelled host share);
+     * "model-bound" (the same model over a die area or process node that
+     * is not published and is taken at its upper bound, so its die term
+     * is an upper estimate), "pcf+model" (a vendor's board figure plus a
+     * modelled host share);
      * "" when unknown or not said. */
     LLMC_PROFILE_EMBODIED_DIE_METHOD = 7,
     LLMC_PROFILE_EMBODIED_PACKAGE_METHOD = 8,

@@ -918,8 +918,8 @@ START_TEST(test_estimate_missing_embodied_figure_is_explained)
     llmc_estimate *e = est_new();
     llmc_estimate_result r;
     json_t *root, *emb;
-    /* no die area and no vendor footprint: no scope has a figure */
-    set_ok(e, "hardware", "mi300x");
+    /* a CPU has no board figure, the default scope */
+    set_ok(e, "hardware", "xeon 8480+");
     set_ok(e, "power", "400W");
     set_ok(e, "count", "8");
     set_ok(e, "hours", "24h");
@@ -932,7 +932,8 @@ START_TEST(test_estimate_missing_embodied_figure_is_explained)
     root = json_of(e);
     emb = obj(obj(root, "assumptions"), "embodied");
     ck_assert(json_is_false(json_object_get(emb, "included")));
-    ck_assert_ptr_nonnull(strstr(str(emb, "note"), "AMD Instinct MI300X"));
+    ck_assert_ptr_nonnull(strstr(str(emb, "note"), "Intel Xeon Platinum 8480+"));
+    ck_assert_ptr_nonnull(strstr(str(emb, "note"), "it has: server"));
     ck_assert_ptr_nonnull(strstr(str(emb, "note"), "--embodied"));
     json_decref(root);
     llmc_estimate_free(e);
@@ -1070,8 +1071,8 @@ START_TEST(test_estimate_json_embodied_not_included_is_null)
     llmc_estimate *e = est_new();
     llmc_estimate_result r;
     json_t *root, *range, *emb;
-    /* no die area and no vendor footprint: no scope has a figure */
-    set_ok(e, "hardware", "mi300x");
+    /* a CPU has no board figure, the default scope */
+    set_ok(e, "hardware", "xeon 8480+");
     set_ok(e, "power", "400W");
     set_ok(e, "count", "8");
     set_ok(e, "hours", "24h");
@@ -1085,7 +1086,7 @@ START_TEST(test_estimate_json_embodied_not_included_is_null)
                   "embodied_kgco2e is not null");
     ck_assert(json_is_false(json_object_get(root, "embodied_included")));
     ck_assert_ptr_nonnull(strstr(str(root, "embodied_note"),
-                                 "AMD Instinct MI300X"));
+                                 "Intel Xeon Platinum 8480+"));
     /* 3.2 kW x 24 h = 76.8 kWh at 400 g/kWh */
     ck_assert_rel(num(root, "operational_kgco2e"), 76.8 * 0.4, 1e-12);
     ck_assert_rel(num(root, "total_kgco2e"), 76.8 * 0.4, 1e-12);

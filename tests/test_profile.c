@@ -163,6 +163,44 @@ START_TEST(test_profile_lookup_h100_sxm5_values)
 }
 END_TEST
 
+START_TEST(test_profile_chiplet_embodied_by_hand)
+{
+    /* MI300X, data/dies.csv: 8 XCDs on 5 nm, each at half the I/O die's
+     * bound (4.29 cm2 x 1.8 kg/cm2), and 4 I/O dies on 6 nm at the reticle
+     * field (8.58 cm2 x 1.6 kg/cm2): 61.776 + 54.912 = 116.688 kg; package
+     * + 192 GB x 0.4 kg/GB = 193.488; board + 117.348 = 310.836; server
+     * + 970 / 8 = 432.086. No area is published, so every scope says
+     * model-bound, and the device's own die_mm2 stays unknown. */
+    llmc_profile *p = lookup_ok("MI300X");
+    ck_assert_double_eq_tol(get_ok(p, LLMC_PROFILE_EMBODIED_DIE_KGCO2E),
+                            116.688, 1e-9);
+    ck_assert_double_eq_tol(get_ok(p, LLMC_PROFILE_EMBODIED_PACKAGE_KGCO2E),
+                            193.488, 1e-9);
+    ck_assert_double_eq_tol(get_ok(p, LLMC_PROFILE_EMBODIED_BOARD_KGCO2E),
+                            310.836, 1e-9);
+    ck_assert_double_eq_tol(get_ok(p, LLMC_PROFILE_EMBODIED_SERVER_KGCO2E),
+                            432.086, 1e-9);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_DIE_METHOD),
+                     "model-bound");
+    ck_assert_str_eq(
+        llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_SERVER_METHOD),
+        "model-bound");
+    assert_unknown(p, LLMC_PROFILE_DIE_MM2);
+    llmc_profile_free(p);
+    /* B200 (HGX): two dies at the bound on 4 nm below NVIDIA's own board
+     * footprint, which the board scope keeps */
+    p = lookup_ok("NVIDIA B200");
+    ck_assert_double_eq_tol(get_ok(p, LLMC_PROFILE_EMBODIED_DIE_KGCO2E),
+                            2 * 8.58 * 1.8, 1e-9);
+    ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_DIE_METHOD),
+                     "model-bound");
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_EMBODIED_BOARD_KGCO2E), 284.25);
+    ck_assert_str_eq(
+        llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BOARD_METHOD), "pcf");
+    llmc_profile_free(p);
+}
+END_TEST
+
 START_TEST(test_profile_v100_embodied_by_scope)
 {
     /* data/embodied.csv's model: die 8.15 cm2 x 1.2 kg/cm2 = 9.78 (the
@@ -209,14 +247,15 @@ START_TEST(test_profile_unknown_tdp_is_enodata_never_zero)
     ck_assert_double_eq_tol(get_ok(p, LLMC_PROFILE_EMBODIED_DIE_KGCO2E), 7.85,
                             1e-12);
     llmc_profile_free(p);
-    /* no die area and no vendor footprint: every scope unknown, and the
-     * basis and methods with it */
-    p = lookup_ok("MI300X");
+    /* a CPU: no board of its own, so the board scope (and the legacy
+     * figure and basis with it) is unknown, never 0; its server share is
+     * known */
+    p = lookup_ok("xeon 8480+");
     assert_unknown(p, LLMC_PROFILE_EMBODIED_KGCO2E);
     assert_unknown(p, LLMC_PROFILE_EMBODIED_DIE_KGCO2E);
     assert_unknown(p, LLMC_PROFILE_EMBODIED_PACKAGE_KGCO2E);
     assert_unknown(p, LLMC_PROFILE_EMBODIED_BOARD_KGCO2E);
-    assert_unknown(p, LLMC_PROFILE_EMBODIED_SERVER_KGCO2E);
+    ck_assert_double_eq(get_ok(p, LLMC_PROFILE_EMBODIED_SERVER_KGCO2E), 485.0);
     ck_assert_str_eq(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BASIS), "");
     ck_assert_str_eq(
         llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_BOARD_METHOD), "");
@@ -562,8 +601,11 @@ START_TEST(test_profile_embodied_scopes_match_embodied_csv)
         {"server", LLMC_PROFILE_EMBODIED_SERVER_KGCO2E,
          LLMC_PROFILE_EMBODIED_SERVER_METHOD},
     };
-    struct csv c;
+    struct csv c, dies;
     csv_load(&c, "data/embodied.csv");
+    /* a device whose data/dies.csv rows take an area or node at its bound
+     * has model-bound figures; every other model figure is model */
+    csv_load(&dies, "data/dies.csv");
     /* four scopes for each catalogue row */
     ck_assert_uint_eq(c.nrows, 4 * llmc_profile_catalogue_count());
     for (size_t i = 0; i < c.nrows; i++) {
@@ -582,13 +624,21 @@ START_TEST(test_profile_embodied_scopes_match_embodied_csv)
             ck_assert_str_eq(llmc_profile_get_text(p, scopes[k].method), "pcf");
         } else {
             const char *m = llmc_profile_get_text(p, scopes[k].method);
+            const char *want = "model";
+            for (size_t d = 0; d < dies.nrows; d++)
+                if (strcmp(csv_cell(&dies, d, "name"),
+                           csv_cell(&c, i, "name")) == 0 &&
+                    (strcmp(csv_cell(&dies, d, "area_basis"), "bound") == 0 ||
+                     strcmp(csv_cell(&dies, d, "node_basis"), "bound") == 0))
+                    want = "model-bound";
             ck_assert_double_gt(get_ok(p, scopes[k].figure), 0.0);
-            ck_assert_msg(strcmp(m, "model") == 0 || strcmp(m, "pcf+model") == 0,
-                          "%s %s: method '%s'", csv_cell(&c, i, "name"),
-                          scopes[k].scope, m);
+            ck_assert_msg(strcmp(m, want) == 0 || strcmp(m, "pcf+model") == 0,
+                          "%s %s: method '%s', not '%s'",
+                          csv_cell(&c, i, "name"), scopes[k].scope, m, want);
         }
         llmc_profile_free(p);
     }
+    csv_free(&dies);
     csv_free(&c);
 }
 END_TEST
@@ -613,7 +663,10 @@ START_TEST(test_profile_embodied_scope_fields_load_and_validate)
     ck_assert_status(llmc_profile_set_text(
                          p, LLMC_PROFILE_EMBODIED_BOARD_METHOD, "guess"),
                      LLMC_EINVAL);
-    ck_assert_error_mentions("pcf, model, pcf+model or given");
+    ck_assert_error_mentions("pcf, model, model-bound, pcf+model or given");
+    ck_assert_int_eq(llmc_profile_set_text(p, LLMC_PROFILE_EMBODIED_BOARD_METHOD,
+                                           "model-bound"),
+                     LLMC_OK);
     llmc_profile_free(p);
 }
 END_TEST
@@ -791,7 +844,7 @@ static const struct {
     {"A40", "NVIDIA A40", 300.0, 149.7e12, 48.0},
     {"RTX A6000", "NVIDIA RTX A6000", 300.0, 154.8e12, 48.0},
     {"B300 SXM", "NVIDIA B300 SXM (HGX)", 1000.0, 2250e12, 288.0},
-    {"GB300", "NVIDIA B300 in GB300 (per GPU)", 1400.0, 2500e12, NAN},
+    {"GB300", "NVIDIA B300 in GB300 (per GPU)", 1400.0, 2500e12, 288.0},
     {"MI325X", "AMD Instinct MI325X", 1000.0, 1300e12, 256.0},
     {"TPU v6e", "Google TPU v6e Trillium (chip)", NAN, 918e12, 32.0},
     {"Trillium", "Google TPU v6e Trillium (chip)", NAN, 918e12, 32.0},
@@ -1460,6 +1513,7 @@ static Suite *profile_suite(void)
                         0, (int)(sizeof forgiving / sizeof forgiving[0]));
     tcase_add_test(lookup, test_profile_lookup_h100_sxm5_values);
     tcase_add_test(lookup, test_profile_v100_embodied_by_scope);
+    tcase_add_test(lookup, test_profile_chiplet_embodied_by_hand);
     tcase_add_test(lookup, test_profile_unknown_tdp_is_enodata_never_zero);
     tcase_add_test(lookup, test_profile_catalogue_lifetime_is_unknown_not_invented);
     tcase_add_test(lookup, test_profile_lookup_h100_is_ambiguous_and_lists_parts);

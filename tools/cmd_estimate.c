@@ -248,14 +248,20 @@ static void print_report(FILE *out, json_t *j)
         const char *src = str(emb, "source");
         if (json_is_object(hw) && strcmp(src, str(hw, "source")) == 0)
             src = "the hardware's sources above";
+        /* model-bound: say in words what the method name means */
         snprintf(buf, sizeof buf,
                  "%s kgCO2e per device (scope %s, method %s%s%s), amortised "
-                 "over %s years (%s); source: %s",
+                 "over %s years (%s)%s; source: %s",
                  cli_num(n1, sizeof n1, num(emb, "kgco2e_per_device")),
                  str(emb, "scope"), str(emb, "method"), *basis ? ", " : "",
                  basis,
                  cli_num(n2, sizeof n2, num(emb, "lifetime_years")),
-                 str(emb, "lifetime_source"), src);
+                 str(emb, "lifetime_source"),
+                 strcmp(str(emb, "method"), "model-bound") == 0
+                     ? "; the die area or node is not published and is "
+                       "taken at its upper bound"
+                     : "",
+                 src);
         assumption(out, "embodied", buf);
     }
 }

@@ -24,7 +24,9 @@ struct llmc__hw_row {
     double embodied_kgco2e;     /* the board scope's figure, as below */
     const char *embodied_basis; /* "board-share", "board" or "" */
     /* Embodied carbon by scope (data/embodied.csv), kg CO2e per device;
-     * each method is "pcf", "model", "pcf+model" or "" (unknown). */
+     * each method is "pcf", "model", "model-bound" (modelled over a die
+     * area or node taken at its upper bound), "pcf+model" or ""
+     * (unknown). */
     double embodied_die_kgco2e;
     const char *embodied_die_method;
     double embodied_package_kgco2e;

@@ -169,7 +169,8 @@ static json_t *embodied_json(const llmc_estimate *e)
         source = "given (--embodied)";
     } else if (e->profile->from_catalogue) {
         source = "the bundled embodied table (data/embodied.csv, model "
-                 "parameters in data/embodied_model.csv)";
+                 "parameters in data/embodied_model.csv, dies of multi-die "
+                 "parts in data/dies.csv)";
     } else {
         source = llmc_profile_get_text(e->profile, LLMC_PROFILE_SOURCE);
     }

@@ -167,8 +167,14 @@ static int valid_kind(const char *v)
 
 static int valid_method(const char *v)
 {
-    return !*v || strcmp(v, "pcf") == 0 || strcmp(v, "model") == 0 ||
-           strcmp(v, "pcf+model") == 0 || strcmp(v, "given") == 0;
+    static const char *const methods[] = {"pcf", "model", "model-bound",
+                                          "pcf+model", "given"};
+    if (!*v)
+        return 1;
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (strcmp(v, methods[i]) == 0)
+            return 1;
+    return 0;
 }
 
 static int valid_basis(const char *v)
@@ -205,7 +211,7 @@ LLMC_API int llmc_profile_set_text(llmc_profile *profile,
         field <= LLMC_PROFILE_EMBODIED_SERVER_METHOD && !valid_method(value))
         return llmc__fail(LLMC_EINVAL,
                           "embodied method '%s' is not known; use pcf, "
-                          "model, pcf+model or given",
+                          "model, model-bound, pcf+model or given",
                           value);
     if (!(copy = llmc__strdup(value)))
         return llmc__fail(LLMC_ENOMEM, "out of memory");

@@ -45,7 +45,7 @@ int llmc__scope_from_name(const char *name);
  * "board-share" when it gives none), "server-share". */
 const char *llmc__scope_basis(const llmc_profile *profile, int scope);
 /* The embodied figure of profile at scope: LLMC_OK with *kgco2e and
- * *method ("pcf", "model", "pcf+model", or "given" for a figure without a
+ * *method ("pcf", "model", "model-bound", "pcf+model", or "given" for a figure without a
  * stated method), or LLMC_ENODATA with note saying which scopes the profile
  * has instead. */
 int llmc__profile_embodied(const llmc_profile *profile, int scope,

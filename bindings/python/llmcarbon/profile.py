@@ -143,9 +143,9 @@ class Profile:
     def embodied(self, scope: str = "board") -> Tuple[Optional[float], str]:
         """The embodied carbon of one device at scope ("die", "package",
         "board" or "server"; see EMBODIED_SCOPES), kg CO2e, with how it
-        was made ("pcf", "model", "pcf+model"): (None, "") when the
-        profile has no figure at that scope. Raises ValueError for a scope
-        that is not one."""
+        was made ("pcf", "model", "model-bound", "pcf+model"): (None, "")
+        when the profile has no figure at that scope. Raises ValueError
+        for a scope that is not one."""
         if scope not in EMBODIED_SCOPES:
             raise ValueError("%r is not an embodied scope; use one of %s"
                              % (scope, ", ".join(EMBODIED_SCOPES)))

@@ -83,12 +83,12 @@ class EstimateTest(unittest.TestCase):
         self.assertIn("total_kgco2e=500.0", repr(e))
 
     def test_embodied_not_included_is_none_not_zero(self):
-        # no die area and no vendor footprint: no embodied figure
-        e = llmcarbon.estimate(hardware="mi300x", power="400W", count=8,
+        # a CPU has no board figure, the default scope: no embodied figure
+        e = llmcarbon.estimate(hardware="xeon 8480+", power="400W", count=8,
                                hours=24, intensity=400)
         self.assertIsNone(e.embodied_kgco2e)
         self.assertIs(e.embodied_included, False)
-        self.assertIn("AMD Instinct MI300X", e.embodied_note)
+        self.assertIn("Intel Xeon Platinum 8480+", e.embodied_note)
         # 3.2 kW for 24 h at 400 g/kWh; the total is the operational figure
         self.assertAlmostEqual(e.operational_kgco2e, 30.72, places=9)
         self.assertEqual(e.total_kgco2e, e.operational_kgco2e)
@@ -819,8 +819,12 @@ class ProfileTest(unittest.TestCase):
         self.assertEqual(method, "model")
         self.assertEqual(p.as_dict()["embodied_board_method"], "pcf")
         # no figure at a scope: None, never 0
-        self.assertEqual(llmcarbon.Profile.lookup("mi300x").embodied("die"),
-                         (None, ""))
+        self.assertEqual(llmcarbon.Profile.lookup("tpu v5e").embodied(
+            "server"), (None, ""))
+        # a die area not published: the model at the bound, and it says so
+        kg, method = llmcarbon.Profile.lookup("mi300x").embodied("die")
+        self.assertAlmostEqual(kg, 8 * 4.29 * 1.8 + 4 * 8.58 * 1.6, places=9)
+        self.assertEqual(method, "model-bound")
         with self.assertRaises(ValueError):
             p.embodied("rack")
 

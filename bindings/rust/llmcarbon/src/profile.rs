@@ -75,8 +75,9 @@ pub enum ProfileText {
     EmbodiedBasis,
     /// Why that lifetime.
     LifetimeSource,
-    /// How each scope's embodied figure was made: pcf, model, pcf+model,
-    /// given; "" when unknown.
+    /// How each scope's embodied figure was made: pcf, model, model-bound
+    /// (a die area or node taken at its upper bound), pcf+model, given;
+    /// "" when unknown.
     EmbodiedDieMethod,
     /// See [`ProfileText::EmbodiedDieMethod`].
     EmbodiedPackageMethod,

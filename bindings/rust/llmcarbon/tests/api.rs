@@ -245,8 +245,16 @@ fn profile_embodied_by_scope() {
         Some("pcf+model")
     );
     // no figure at a scope: None, never 0
+    let t = Profile::lookup("tpu v5e").unwrap();
+    assert_eq!(t.get(ProfileField::EmbodiedServerKgco2e), None);
+    // a die area not published: the model at the bound, and it says so
     let m = Profile::lookup("mi300x").unwrap();
-    assert_eq!(m.get(ProfileField::EmbodiedDieKgco2e), None);
+    let die = m.get(ProfileField::EmbodiedDieKgco2e).unwrap();
+    assert!((die - (8.0 * 4.29 * 1.8 + 4.0 * 8.58 * 1.6)).abs() < 1e-9, "{die}");
+    assert_eq!(
+        m.text(ProfileText::EmbodiedDieMethod).as_deref(),
+        Some("model-bound")
+    );
 }
 
 #[test]
@@ -730,7 +738,7 @@ fn tracker_configuration_ends_at_the_start() {
 fn estimate_without_an_embodied_figure_says_none_not_zero() {
     let mut e = Estimate::new()
         .unwrap()
-        .set("hardware", "mi300x")
+        .set("hardware", "xeon 8480+")
         .unwrap()
         .set("power", "400W")
         .unwrap()
@@ -748,7 +756,7 @@ fn estimate_without_an_embodied_figure_says_none_not_zero() {
     assert_eq!(r.total_kgco2e, r.operational_kgco2e);
     let json = e.json().unwrap();
     assert!(json.contains("\"embodied_kgco2e\": null"), "{json}");
-    assert!(json.contains("AMD Instinct MI300X"), "{json}");
+    assert!(json.contains("Intel Xeon Platinum 8480+"), "{json}");
 }
 
 #[test]
