@@ -301,6 +301,28 @@ def test_samples(tmp, log):
           row["tokens"] == "2000" and row["start_time"] ==
           "2026-12-04T16:00:00Z",
           "a job with unknown energy: empty cells: %r" % row)
+    # a text cell a spreadsheet would run as a formula is written after a
+    # ', in both tables; numbers (negative ones too) are written as they are
+    f = os.path.join(tmp, "formula.jsonl")
+    evil = '=HYPERLINK("http://example.invalid/","x")'
+    write_log(f, 100, host=evil)
+    table = os.path.join(tmp, "formula.csv")
+    samples = os.path.join(tmp, "formula-samples.csv")
+    r = cli(["report", f, "--csv", table, "--csv-samples", samples])
+    check(r.returncode == 0, "a formula host: exit 0: " + r.stderr)
+    row = dict(zip(COLUMNS, rows(table)[1]))
+    check(row["host"] == "'" + evil, "the run row's host: %r" % row["host"])
+    with open(samples, newline="") as fh:
+        got = list(csv.DictReader(fh))
+    check(all(s["host"] == "'" + evil for s in got) and
+          got[0]["step"] == "1" and got[0]["energy_j"] == "100",
+          "the samples' host: %r" % got[0])
+    for lead in "+-@":
+        write_log(f, 100, host=lead + "cmd")
+        os.unlink(table)
+        r = cli(["report", f, "--csv", table])
+        check(dict(zip(COLUMNS, rows(table)[1]))["host"] == "'" + lead + "cmd",
+              "a host beginning with %r is guarded" % lead)
     # the last sample is found behind window lines and a torn line
     w = os.path.join(tmp, "windows.jsonl")
     write_log(w, 100)

@@ -56,7 +56,8 @@ static void put(struct csv_buf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-void csv_text(struct csv_buf *b, int first, const char *text)
+/* One field, quoted as RFC 4180 says. */
+static void cell(struct csv_buf *b, int first, const char *text)
 {
     if (!first)
         put(b, ",", 1);
@@ -75,12 +76,49 @@ void csv_text(struct csv_buf *b, int first, const char *text)
     put(b, "\"", 1);
 }
 
+void csv_text(struct csv_buf *b, int first, const char *text)
+{
+    char *guarded;
+    size_t n;
+    /* A spreadsheet runs a cell that begins with one of these as a
+     * formula (=HYPERLINK(...), +cmd|...): a text cell from a host name,
+     * job, phase, command or path gets a leading ' so that it shows as the
+     * text it is. Numbers are written by csv_num and csv_int, never here. */
+    if (!text || !*text || !strchr("=+-@\t\r", *text)) {
+        cell(b, first, text);
+        return;
+    }
+    n = strlen(text);
+    if (!(guarded = malloc(n + 2))) {
+        b->failed = 1;
+        return;
+    }
+    guarded[0] = '\'';
+    memcpy(guarded + 1, text, n + 1);
+    cell(b, first, guarded);
+    free(guarded);
+}
+
 void csv_num(struct csv_buf *b, int first, double v)
 {
     char text[64] = "";
     if (isfinite(v))
         snprintf(text, sizeof text, "%.15g", v);
-    csv_text(b, first, text);
+    cell(b, first, text);
+}
+
+void csv_int(struct csv_buf *b, int first, long long v)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%lld", v);
+    cell(b, first, text);
+}
+
+void csv_uint(struct csv_buf *b, int first, unsigned long long v)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%llu", v);
+    cell(b, first, text);
 }
 
 void csv_end(struct csv_buf *b)
@@ -108,10 +146,8 @@ const char *csv_run_header(void)
 static void figure(struct csv_buf *b, json_t *figures, const char *key)
 {
     json_t *v = json_object_get(figures, key);
-    char text[32];
     if (json_is_integer(v)) {
-        snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
-        csv_text(b, 0, text);
+        csv_int(b, 0, (long long)json_integer_value(v));
     } else {
         csv_num(b, 0, json_is_number(v) ? json_number_value(v) : NAN);
     }

@@ -360,15 +360,13 @@ static void sample_row(struct csv_buf *b, const llmc_run_sample *s,
     csv_num(b, 0, s->interval_s);
     csv_text(b, 0, s->host);
     if (s->rank >= 0)
-        snprintf(text, sizeof text, "%lld", (long long)s->rank);
-    csv_text(b, 0, s->rank >= 0 ? text : "");
-    snprintf(text, sizeof text, "%lld", (long long)s->pid);
-    csv_text(b, 0, text);
+        csv_int(b, 0, (long long)s->rank);
+    else
+        csv_text(b, 0, "");
+    csv_int(b, 0, (long long)s->pid);
     csv_text(b, 0, s->phase);
-    snprintf(text, sizeof text, "%llu", (unsigned long long)s->step);
-    csv_text(b, 0, text);
-    snprintf(text, sizeof text, "%llu", (unsigned long long)s->tokens);
-    csv_text(b, 0, text);
+    csv_uint(b, 0, (unsigned long long)s->step);
+    csv_uint(b, 0, (unsigned long long)s->tokens);
     csv_num(b, 0, s->energy_j);
     csv_num(b, 0, s->power_w);
     csv_num(b, 0, s->intensity_gco2e_per_kwh);

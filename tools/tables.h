@@ -18,13 +18,18 @@ struct csv_buf {
     size_t len, cap;
     int failed;
 };
-/* One field, quoted as RFC 4180 says where it holds a comma, a quote, CR
- * or LF (a quote doubled); first says whether it opens the record. NULL
- * is an empty field. */
+/* One text field, quoted as RFC 4180 says where it holds a comma, a
+ * quote, CR or LF (a quote doubled); first says whether it opens the
+ * record. NULL is an empty field. A text that begins with =, +, -, @, TAB
+ * or CR, which a spreadsheet would run as a formula, is written after a
+ * '. */
 void csv_text(struct csv_buf *b, int first, const char *text);
 /* A number as the JSON report writes it (15 significant digits); NaN and
  * infinities are an empty field, never 0. */
 void csv_num(struct csv_buf *b, int first, double v);
+/* A whole number, written as it is. */
+void csv_int(struct csv_buf *b, int first, long long v);
+void csv_uint(struct csv_buf *b, int first, unsigned long long v);
 /* The end of a record: CRLF (RFC 4180). */
 void csv_end(struct csv_buf *b);
 
