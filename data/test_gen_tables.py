@@ -468,7 +468,9 @@ class Embodied(GenTestCase):
                     self.assertIsNotNone(r["embodied"][scope][0],
                                          "%s %s" % (name, scope))
                 self.assertEqual(r["embodied"]["server"][0] is None,
-                                 name.startswith("Google TPU"), name)
+                                 name in ("Google TPU v3 (chip)",
+                                          "Google TPU v4 (chip)",
+                                          "Google TPU v5p (chip)"), name)
 
     def test_bound_dies_by_hand(self):
         # MI300X: 8 XCDs at 429 mm2 on 5 nm (1.8) + 4 I/O dies at 858 mm2
@@ -486,6 +488,13 @@ class Embodied(GenTestCase):
         self.assertAlmostEqual(
             self.figures("Google TPU v5e (chip)")["package"][0],
             15.444 + 6.4, places=9)
+        # TPU v6e: Google's own tray share per chip at the board scope,
+        # the model's host (8 chips per host, as Google's documentation
+        # says) on top: 323 + 970 / 8 = 444.25
+        f = self.figures("Google TPU v6e Trillium (chip)")
+        self.assertEqual(f["board"], (323.0, "pcf"))
+        self.assertEqual(f["server"], (444.25, "pcf+model"))
+        self.assertEqual(f["die"][1], "model-bound")
         # a vendor figure still wins at its scope
         f = self.figures("NVIDIA B200 SXM (HGX)")
         self.assertEqual(f["board"], (284.25, "pcf"))

@@ -819,7 +819,7 @@ class ProfileTest(unittest.TestCase):
         self.assertEqual(method, "model")
         self.assertEqual(p.as_dict()["embodied_board_method"], "pcf")
         # no figure at a scope: None, never 0
-        self.assertEqual(llmcarbon.Profile.lookup("tpu v5e").embodied(
+        self.assertEqual(llmcarbon.Profile.lookup("tpu v5p").embodied(
             "server"), (None, ""))
         # a die area not published: the model at the bound, and it says so
         kg, method = llmcarbon.Profile.lookup("mi300x").embodied("die")

@@ -245,7 +245,7 @@ fn profile_embodied_by_scope() {
         Some("pcf+model")
     );
     // no figure at a scope: None, never 0
-    let t = Profile::lookup("tpu v5e").unwrap();
+    let t = Profile::lookup("tpu v5p").unwrap();
     assert_eq!(t.get(ProfileField::EmbodiedServerKgco2e), None);
     // a die area not published: the model at the bound, and it says so
     let m = Profile::lookup("mi300x").unwrap();
