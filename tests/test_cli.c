@@ -1077,6 +1077,16 @@ START_TEST(test_hw_show_finds_h100_sxm)
     OUT_HAS(&r, "700");
     OUT_HAS(&r, "board-share");
     OUT_HAS(&r, "164");
+    ck_assert_msg(strstr(r.out, "model-bound") == NULL,
+                  "an H100 (published die) says model-bound:\n%s", r.out);
+    result_free(&r);
+    /* a part whose die areas are not published says what its figures
+     * rest on */
+    RUN(&r, "hw", "show", "mi300x");
+    expect_ok(&r);
+    OUT_HAS(&r, "emb. die       116.69 kgCO2e (model-bound)");
+    OUT_HAS(&r, "  model-bound    the vendor publishes how many dies");
+    OUT_HAS(&r, "(data/dies.csv)");
     result_free(&r);
 }
 END_TEST

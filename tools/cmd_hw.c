@@ -170,6 +170,16 @@ static void print_profile(FILE *out, const llmc_profile *p)
                     llmc_profile_get_text(p, method_of(fields[i].field)));
         putc('\n', out);
     }
+    if (strcmp(llmc_profile_get_text(p, LLMC_PROFILE_EMBODIED_DIE_METHOD),
+               "model-bound") == 0) {
+        fprintf(out, "  %-14s ", "model-bound");
+        cli_wrapf(out,
+                  "the vendor publishes how many dies and on which node, "
+                  "not their area (or not the node): each is taken at its "
+                  "upper bound, so the die term is an upper estimate "
+                  "(data/dies.csv)",
+                  17, 100);
+    }
     if (*llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE)) {
         fprintf(out, "  %-14s ", "lifetime from");
         cli_wrapf(out, llmc_profile_get_text(p, LLMC_PROFILE_LIFETIME_SOURCE),
