@@ -124,19 +124,17 @@ int main(int argc, char **argv)
                   "embodied %.6g kg against 2 GPUs for %.3f + %.3f s",
                   job.embodied_kgco2e, all[0].duration_s, all[1].duration_s);
         } else {
-            /* every rank's own 100 W for its own time: the meter reads
-             * its clock apart from the tracker's, a few microseconds on
-             * an idle machine but milliseconds for a rank preempted
-             * between the two (four ranks on two CPUs under a
-             * sanitizer: 4 ms in 4.5 s seen), so within 1 %; a rank
-             * left out would be 25 % short. The job's sum of the ranks'
-             * own figures is exact (above). */
+            /* every rank's own 100 W for its own time, exactly: the
+             * sampler hands the const meter the clock reading that ends
+             * its interval (preempted between two readings, a rank was
+             * once 4 ms off in 4.5 s); a rank left out would be 25 %
+             * short */
             double want = 0;
             for (int r = 0; r < size; r++)
                 want += 100.0 * all[r].duration_s;
             CHECK(counting == size, "%d ranks counted energy, not %d",
                   counting, size);
-            CHECK(rel(job.energy_j, want) < 1e-2, "%.6f J against %.6f J",
+            CHECK(rel(job.energy_j, want) < 1e-9, "%.6f J against %.6f J",
                   job.energy_j, want);
         }
         CHECK(job.steps == steps && steps == 10ull * size * (size + 1) / 2,

@@ -248,11 +248,16 @@ LLMC_API void llmc_meter_free(llmc_meter *m)
 
 LLMC_API int llmc_meter_read(llmc_meter *m)
 {
-    int first = LLMC_OK;
-    int64_t now;
     if (!m)
         return llmc__fail(LLMC_EINVAL, "meter is NULL");
-    now = llmc__now_ns();
+    return llmc__meter_read_at(m, llmc__now_ns());
+}
+
+int llmc__meter_read_at(llmc_meter *m, int64_t now)
+{
+    int first = LLMC_OK;
+    if (!m)
+        return llmc__fail(LLMC_EINVAL, "meter is NULL");
     for (size_t i = 0; i < m->count; i++) {
         struct llmc__channel *ch = &m->channels[i];
         int rc;

@@ -16,9 +16,14 @@
 #define LLMC_METER_METER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "llmcarbon.h"
 
+/* llmc_meter_read at the caller's clock reading now (llmc__now_ns): the
+ * sampler passes the instant that ends its interval, so that a meter
+ * that counts time itself (const, model) covers exactly that interval. */
+int llmc__meter_read_at(llmc_meter *m, int64_t now);
 /* How many channels the meter has; 0 for NULL. */
 size_t llmc__meter_count(const llmc_meter *m);
 /* Channel i as the public llmc_channel (full size; strings point into the

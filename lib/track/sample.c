@@ -567,8 +567,11 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
     uint64_t train_tokens = 0;
     int priced;
 
-    llmc_meter_read(t->meter);
+    /* one clock reading ends the interval for the tracker and the meters
+     * alike: a meter that counts time itself (const, model) then covers
+     * exactly dt */
     now = llmc__now_ns();
+    llmc__meter_read_at(t->meter, now);
     now_unix_s = wall_now_s();
     dt = (double)(now - t->last_ns) / 1e9;
     if (kind == LLMC__SAMPLE_BASELINE) {
