@@ -283,7 +283,7 @@ class RealTables(GenTestCase):
                          ["NVIDIA RTX A6000"])
 
     def test_audited_rows_carry_corrected_values(self):
-        # Rows corrected by the audit of issue 14, each value as its
+        # Rows corrected by the audit of the data, each value as its
         # primary source gives it (data/README.md, "Row-by-row check").
         _d, hw = gen_tables.load_hardware(HW)
         by_name = {r["name"]: r for r in hw}
