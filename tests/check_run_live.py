@@ -15,7 +15,9 @@ before the final summary, with no live text after it. The bytes are also
 played on a small VT100 model (text, CR, LF, ESC 7/8, CSI K, H, A, r) of
 12 rows: the command's 15 lines, scrolling past the live line, come out
 whole and in order, no live line is left, and the summary follows on
-clean lines. On a terminal 40 columns wide every redraw fits in 39. With
+clean lines. On a terminal 40 columns wide every redraw fits in 39. A
+SIGTSTP (Ctrl-Z) erases the line and resets the region at once, nothing is
+drawn until SIGCONT, and then the region and the line come back. With
 --quiet, with TERM=dumb, and with stderr not a terminal (a pipe), no \\r
 and no erase are written at all. Python 3 standard library only.
 """
@@ -128,9 +130,11 @@ def check(cond, what):
         raise Failed(what)
 
 
-def run_on_pty(argv, env, cols=100, rows=12, timeout_s=30.0):
+def run_on_pty(argv, env, cols=100, rows=12, timeout_s=30.0, signals=()):
     """Runs argv with stdin/stdout/stderr on a new pseudo-terminal of the
-    given size; returns (exit status, every byte the terminal got)."""
+    given size; returns (exit status, every byte the terminal got). Each
+    (seconds, signal) of signals is sent to the process at that time, and
+    marks is where the bytes stood just before each send."""
     pid, fd = pty.fork()
     if pid == 0:
         try:
@@ -140,9 +144,15 @@ def run_on_pty(argv, env, cols=100, rows=12, timeout_s=30.0):
         finally:
             os._exit(127)
     out = b""
-    deadline = time.monotonic() + timeout_s
+    start = time.monotonic()
+    deadline = start + timeout_s
+    pending = sorted(signals)
+    marks = []
     while time.monotonic() < deadline:
-        r, _, _ = select.select([fd], [], [], 0.5)
+        while pending and time.monotonic() - start >= pending[0][0]:
+            marks.append(len(out))
+            os.kill(pid, pending.pop(0)[1])
+        r, _, _ = select.select([fd], [], [], 0.1 if pending else 0.5)
         if not r:
             continue
         try:
@@ -154,6 +164,8 @@ def run_on_pty(argv, env, cols=100, rows=12, timeout_s=30.0):
         out += data
     _, status = os.waitpid(pid, 0)
     os.close(fd)
+    if signals:
+        return os.waitstatus_to_exitcode(status), out, marks
     return os.waitstatus_to_exitcode(status), out
 
 
@@ -293,6 +305,40 @@ def check_silent(cli):
           f"the JSON report does not follow the erased line: {body!r}")
 
 
+def check_suspend(cli):
+    """Ctrl-Z (SIGTSTP): the line erased and the whole screen given back
+    before llmcarbon stops; nothing drawn while it is stopped; on SIGCONT
+    the region set again and the line drawn again. The test's terminal has
+    no job control (its process group is orphaned), so the stop itself is
+    discarded, as the kernel does there, and llmcarbon waits for the
+    SIGCONT with the line off."""
+    import signal
+    argv = [cli, "run", "--meters", "const:300W", "--grid",
+            "const:400g/kWh", "--interval", "0.5s", "--", "sleep", "5"]
+    rc, out, marks = run_on_pty(argv, base_env(), rows=12,
+                                signals=[(1.6, signal.SIGTSTP),
+                                         (3.9, signal.SIGCONT)])
+    check(rc == 0, f"llmcarbon run exited {rc}: {out!r}")
+    before, during, after = (out[:marks[0]], out[marks[0]:marks[1]],
+                             out[marks[1]:])
+    check(redraws(before) and b"\x1b[1;11r" in before,
+          f"no live line before the Ctrl-Z: {before!r}")
+    # the erase of row 12 and the whole screen scrolling, at once
+    check(during.startswith(b"\x1b7\x1b[12;1H\r\x1b[K\x1b[r\x1b8"),
+          f"the Ctrl-Z did not give the screen back first: {during!r}")
+    check(not redraws(during) and b"\x1b[1;11r" not in during,
+          f"the line was drawn while suspended: {during!r}")
+    check(redraws(after) and b"\x1b[1;11r" in after,
+          f"the line did not come back after SIGCONT: {after!r}")
+    screen = Screen(12, 100)
+    screen.feed(out)
+    lines = screen.transcript()
+    check(not any("llmcarbon 0:" in x for x in lines),
+          f"a live line was left on the terminal: {lines!r}")
+    check(any(x.startswith("llmcarbon run: sleep exited with status 0")
+              for x in lines), f"no summary: {lines!r}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", required=True)
@@ -302,11 +348,12 @@ def main():
         check_projection(a.cli)
         check_width(a.cli)
         check_silent(a.cli)
+        check_suspend(a.cli)
     except Failed as e:
         print(f"FAIL: {e}", file=sys.stderr)
         return 1
-    print("ok: live line redrawn and erased; absent with --quiet, TERM=dumb "
-          "and a pipe")
+    print("ok: live line redrawn and erased; off while suspended (Ctrl-Z); "
+          "absent with --quiet, TERM=dumb and a pipe")
     return 0
 
 

@@ -20,6 +20,11 @@
  * the region at the next redraw. The stop erases the line and gives the
  * whole screen back to scrolling (ESC [ r), so the report starts on a
  * clean line below the command's output.
+ *
+ * Ctrl-Z stops llmcarbon with the command: before it stops, the line is
+ * erased and the whole screen given back to the shell, as at the stop;
+ * on the continue (fg, bg, SIGCONT) the region is set again at the next
+ * redraw, on the terminal's size of then.
  */
 #include <errno.h>
 #include <math.h>
@@ -33,6 +38,14 @@
 #include <unistd.h>
 
 #include "progress.h"
+
+/* The job-control state, shared with the signal handlers: the last row
+ * of the region drawn (0: none), and whether the line is suspended (after
+ * SIGTSTP, until SIGCONT) and must set its region up again. */
+static volatile sig_atomic_t drawn_rows;
+static volatile sig_atomic_t suspended;
+static volatile sig_atomic_t set_up_again;
+static struct sigaction before_tstp, before_cont;
 
 /* The figures of one redraw; an unknown one is NaN, written "-" with
  * its unit ("- W"), never 0. */
@@ -181,6 +194,66 @@ static void put(const char *s, size_t len)
     }
 }
 
+/* The erase of the line on row rows and the reset of the region, as
+ * progress_main's stop writes it, built without stdio (a signal handler
+ * calls it); its length. */
+static size_t erase_sequence(char *out, int rows)
+{
+    static const char head[] = "\0337\033[", tail[] = ";1H\r\033[K\033[r\0338";
+    char digits[12];
+    size_t n = sizeof head - 1, k = 0;
+    memcpy(out, head, n);
+    do
+        digits[k++] = (char)('0' + rows % 10);
+    while ((rows /= 10) > 0 && k < sizeof digits);
+    while (k > 0)
+        out[n++] = digits[--k];
+    memcpy(out + n, tail, sizeof tail - 1);
+    return n + sizeof tail - 1;
+}
+
+static void on_tstp(int sig)
+{
+    int saved = errno;
+    struct sigaction dfl;
+    (void)sig;
+    suspended = 1;
+    set_up_again = 1;
+    if (drawn_rows > 0) {
+        char out[48];
+        put(out, erase_sequence(out, (int)drawn_rows));
+    }
+    /* stop as SIGTSTP stops: the default action, once this returns */
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(SIGTSTP, &dfl, NULL);
+    raise(SIGTSTP);
+    errno = saved;
+}
+
+static void on_cont(int sig);
+
+static void catch_tstp(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_tstp;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTSTP, &sa, NULL);
+}
+
+static void on_cont(int sig)
+{
+    (void)sig;
+    catch_tstp();
+    suspended = 0;
+    /* a SIGSTOP, which no handler sees, may have come before: the shell
+     * wrote on the whole screen meanwhile, so the region is set again */
+    set_up_again = 1;
+}
+
 static void redraw(struct progress *p)
 {
     llmc_totals tot;
@@ -217,6 +290,12 @@ static void redraw(struct progress *p)
         f.projected_kg = f.co2e_kg * p->expected_s / tot.duration_s;
         f.projected_at_s = p->expected_s;
     }
+    if (suspended)
+        return;
+    if (set_up_again) {
+        set_up_again = 0;
+        p->rows = 0;
+    }
     term_size(&rows, &cols);
     /* a terminal of two rows has none to spare */
     if (rows < 3 && p->rows == 0)
@@ -241,8 +320,10 @@ static void redraw(struct progress *p)
                              "\0337\033[%d;1H\r%.*s\033[K\0338", rows,
                              (int)len, line);
     /* one write: the command's own output comes before or after it,
-     * never inside it */
-    put(out, used < sizeof out ? used : sizeof out - 1);
+     * never inside it; none once a Ctrl-Z has given the screen back */
+    if (!suspended)
+        put(out, used < sizeof out ? used : sizeof out - 1);
+    drawn_rows = rows;
 }
 
 static void *progress_main(void *arg)
@@ -260,14 +341,13 @@ static void *progress_main(void *arg)
                pthread_cond_timedwait(&p->cv, &p->mu, &next) != ETIMEDOUT)
             ;
     }
-    if (p->rows > 0) {
+    if (p->rows > 0 && !suspended) {
         /* the line erased, the whole screen scrolling again, the cursor
          * where the command left it */
-        char out[64];
-        int n = snprintf(out, sizeof out, "\0337\033[%d;1H\r\033[K\033[r\0338",
-                         p->rows);
-        put(out, (size_t)n);
+        char out[48];
+        put(out, erase_sequence(out, p->rows));
     }
+    drawn_rows = 0;
     pthread_mutex_unlock(&p->mu);
     return NULL;
 }
@@ -314,6 +394,19 @@ struct progress *progress_start(llmc_tracker *t, int quiet,
         free(p);
         return NULL;
     }
+    /* Ctrl-Z: the screen given back before the stop, the line set up
+     * again after it */
+    {
+        struct sigaction sa;
+        drawn_rows = suspended = set_up_again = 0;
+        sigaction(SIGTSTP, NULL, &before_tstp);
+        catch_tstp();
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_cont;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGCONT, &sa, &before_cont);
+    }
     return p;
 }
 
@@ -326,6 +419,8 @@ void progress_stop(struct progress *p)
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
     pthread_join(p->thread, NULL);
+    sigaction(SIGTSTP, &before_tstp, NULL);
+    sigaction(SIGCONT, &before_cont, NULL);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     free(p);
