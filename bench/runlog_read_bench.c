@@ -8,6 +8,11 @@
  *   runlog_read_bench measure OUT COMMAND...
  *                                     runs COMMAND and writes its wall
  *                                     time and peak memory to OUT
+ *   runlog_read_bench tracker-html LOG
+ *                                     a tracker logging to LOG (after the
+ *                                     lines it holds) writes its page
+ *                                     while it runs
+ *                                     (llmc_tracker_report_html)
  *
  * The reader with flags is looked up when the program runs, so that
  * `keep` also runs against a library built before it existed
@@ -71,6 +76,38 @@ static int measure(int argc, char **argv)
     return fclose(out) == 0 ? 0 : 1;
 }
 
+/* runlog_read_bench tracker-html LOG: the samples the page counts and
+ * its size, as one JSON line. */
+static int tracker_html(const char *path)
+{
+    static const char key[] = "data-figure=\"samples\">";
+    char config[4200];
+    llmc_tracker *t = NULL;
+    char *html = NULL;
+    const char *n;
+    int rc;
+
+    snprintf(config, sizeof config,
+             "meters=const:100W; grid=const:380; interval=1s; log=%s", path);
+    if ((rc = llmc_tracker_new(&t)) != LLMC_OK ||
+        (rc = llmc_tracker_configure(t, config)) != LLMC_OK ||
+        (rc = llmc_tracker_start(t)) != LLMC_OK ||
+        (rc = llmc_tracker_report_html(&html, t)) != LLMC_OK) {
+        fprintf(stderr, "runlog_read_bench: %s (%s)\n", llmc_last_error(),
+                llmc_strerror(rc));
+        llmc_tracker_free(t);
+        return 1;
+    }
+    n = strstr(html, key);
+    printf("{\"samples\":\"%.*s\",\"page_bytes\":%zu}\n",
+           n ? (int)strcspn(n + sizeof key - 1, "<") : 0,
+           n ? n + sizeof key - 1 : "", strlen(html));
+    llmc_free(html);
+    llmc_tracker_stop(t);
+    llmc_tracker_free(t);
+    return n ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     llmc_runlog *log = NULL;
@@ -79,9 +116,12 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "measure") == 0)
         return measure(argc, argv);
+    if (argc == 3 && strcmp(argv[1], "tracker-html") == 0)
+        return tracker_html(argv[2]);
     if (argc < 3 || (strcmp(argv[1], "keep") && strcmp(argv[1], "totals"))) {
         fputs("usage: runlog_read_bench keep|totals LOG...\n"
-              "       runlog_read_bench measure OUT COMMAND...\n", stderr);
+              "       runlog_read_bench measure OUT COMMAND...\n"
+              "       runlog_read_bench tracker-html LOG\n", stderr);
         return 2;
     }
     if (strcmp(argv[1], "keep") == 0) {

@@ -5,8 +5,10 @@
  * are those of the totals written as the text report writes them, and
  * whose series keep a one-sample spike of a 30-day log in under 2 MB.
  *
- * Case "html": the page, the kinds, the tracker's form. Case "long": the
- * 30-day log at 1 s (2.59 million samples), run as its own test.
+ * Case "html": the page, the kinds, the tracker's form, and a running
+ * tracker's log read, twice, only to where it ended when the call began,
+ * keeping no sample. Case "long": the 30-day log at 1 s (2.59 million
+ * samples), run as its own test.
  */
 #include <errno.h>
 #include <math.h>
@@ -18,7 +20,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "internal.h"
 #include "llmcarbon.h"
+#include "runlog.h"
 #include "testutil.h"
 
 static char scratch[64];
@@ -409,6 +415,192 @@ START_TEST(test_html_a_tracker_draws_its_log_or_says_it_keeps_none)
 }
 END_TEST
 
+/* Of the first n lines of the log at path: their bytes. */
+static long long bytes_of_lines(const char *path, int n)
+{
+    FILE *f = fopen(path, "r");
+    long long bytes = 0;
+    int c;
+    ck_assert_ptr_nonnull(f);
+    while (n > 0 && (c = fgetc(f)) != EOF) {
+        bytes++;
+        n -= c == '\n';
+    }
+    fclose(f);
+    return bytes;
+}
+
+/* A log of 3 samples: a bounded reading counts the lines that end with
+ * their newline within the bound, never one cut by it. */
+START_TEST(test_html_a_bounded_reading_stops_at_its_bound)
+{
+    char path[128];
+    const char *paths[1] = {path};
+    long long two, all;
+    struct {
+        long long bound;
+        uint64_t samples;
+    } cases[6];
+    FILE *f;
+
+    ck_assert_ptr_nonnull(f = fopen(path_in(path, sizeof path, "three.jsonl"),
+                                    "w"));
+    sample(f, 0, T0 + 60, "train", "300.0", "\"measured\"");
+    sample(f, 0, T0 + 120, "train", "300.0", "\"measured\"");
+    sample(f, 0, T0 + 180, "train", "300.0", "\"measured\"");
+    fclose(f);
+    two = bytes_of_lines(path, 2);
+    all = bytes_of_lines(path, 3);
+    cases[0].bound = -1, cases[0].samples = 3;
+    cases[1].bound = all, cases[1].samples = 3;
+    /* the last line without its newline: being written */
+    cases[2].bound = all - 1, cases[2].samples = 2;
+    cases[3].bound = two + 10, cases[3].samples = 2;
+    cases[4].bound = two, cases[4].samples = 2;
+    cases[5].bound = two - 1, cases[5].samples = 1;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        llmc_runlog *log = NULL, *again = NULL;
+        llmc_run_totals o;
+        const char *const *kept;
+        double pue;
+        ck_assert_status(llmc__runlog_read_upto(&log, paths, &cases[i].bound,
+                                                1, NULL, 0,
+                                                LLMC_RUNLOG_NO_SAMPLES),
+                         LLMC_OK);
+        llmc_run_totals_init(&o, sizeof o);
+        ck_assert_status(llmc_runlog_totals(&o, log, NULL), LLMC_OK);
+        ck_assert_msg(o.samples == cases[i].samples,
+                      "bound %lld: %llu samples, not %llu", cases[i].bound,
+                      (unsigned long long)o.samples,
+                      (unsigned long long)cases[i].samples);
+        ck_assert_rel(o.energy_j, 3600000.0 * (double)cases[i].samples,
+                      1e-12);
+        ck_assert_uint_eq(llmc_runlog_sample_count(log), 0);
+        ck_assert_str_eq(llmc_runlog_warnings(log), "");
+        /* the bound is kept for the reading again */
+        ck_assert_uint_eq(llmc__runlog_paths(&kept, &pue, log), 1);
+        ck_assert_ptr_nonnull(llmc__runlog_limits(log));
+        ck_assert_int_eq(llmc__runlog_limits(log)[0], cases[i].bound);
+        ck_assert_status(llmc__runlog_read_each_upto(
+                             &again, kept, llmc__runlog_limits(log), 1, pue,
+                             NULL, NULL),
+                         LLMC_OK);
+        llmc_run_totals_init(&o, sizeof o);
+        ck_assert_status(llmc_runlog_totals(&o, again, NULL), LLMC_OK);
+        ck_assert_uint_eq(o.samples, cases[i].samples);
+        llmc_runlog_free(again);
+        llmc_runlog_free(log);
+    }
+    /* unbounded, nothing is kept for the reading again */
+    {
+        llmc_runlog *log = NULL;
+        ck_assert_status(llmc_runlog_read_flags(&log, paths, 1, NULL, 0,
+                                                LLMC_RUNLOG_NO_SAMPLES),
+                         LLMC_OK);
+        ck_assert_ptr_null(llmc__runlog_limits(log));
+        llmc_runlog_free(log);
+    }
+}
+END_TEST
+
+static int appended;
+
+/* Between the two readings of a running tracker's log: three more
+ * samples, copies of its last at the next times, as its sampler would
+ * have written them meanwhile. */
+static void append_three(const char *path)
+{
+    char line[8192], last[8192] = "";
+    json_error_t err;
+    json_t *j;
+    double t;
+    FILE *f = fopen(path, "r");
+
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof line, f))
+        if (!strstr(line, "\"type\""))
+            snprintf(last, sizeof last, "%s", line);
+    fclose(f);
+    ck_assert_ptr_nonnull(j = json_loads(last, 0, &err));
+    t = json_number_value(json_object_get(j, "time_unix_s"));
+    ck_assert_ptr_nonnull(f = fopen(path, "a"));
+    for (int i = 1; i <= 3; i++) {
+        char *text;
+        json_object_set_new(j, "time_unix_s", json_real(t + 0.1 * i));
+        ck_assert_ptr_nonnull(text = json_dumps(j, JSON_COMPACT));
+        fprintf(f, "%s\n", text);
+        free(text);
+    }
+    fclose(f);
+    json_decref(j);
+    appended++;
+}
+
+/* The samples of the log at path, read whole. */
+static uint64_t samples_in(const char *path)
+{
+    const char *paths[1] = {path};
+    llmc_runlog *log = NULL;
+    llmc_run_totals o;
+    ck_assert_status(llmc_runlog_read_flags(&log, paths, 1, NULL, 0,
+                                            LLMC_RUNLOG_NO_SAMPLES),
+                     LLMC_OK);
+    llmc_run_totals_init(&o, sizeof o);
+    ck_assert_status(llmc_runlog_totals(&o, log, NULL), LLMC_OK);
+    llmc_runlog_free(log);
+    return o.samples;
+}
+
+START_TEST(test_html_a_running_tracker_draws_what_it_counts_keeping_none)
+{
+    char path[128], config[300], want[64], buf[64];
+    llmc_tracker *t = NULL;
+    char *html = NULL;
+    uint64_t before;
+    size_t drawn = 0;
+
+    /* manual time: the sampler writes only when the test lets time pass */
+    llmc__clock_manual((int64_t)time(NULL) * 1000000000);
+    snprintf(config, sizeof config,
+             "meters=const:100W; grid=const:300; interval=100ms; log=%s",
+             path_in(path, sizeof path, "running.jsonl"));
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_status(llmc_tracker_configure(t, config), LLMC_OK);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    for (int i = 0; i < 500; i++)
+        llmc__clock_advance_ns(1000000);
+    llmc__html_between_readings = append_three;
+    llmc__html_samples_kept = 12345;
+    appended = 0;
+    ck_assert_status(llmc_tracker_report_html(&html, t), LLMC_OK);
+    llmc__html_between_readings = NULL;
+    ck_assert_int_eq(appended, 1);
+    /* the log grew between the readings; the page counts and draws the
+     * samples it held when the call began */
+    before = samples_in(path) - 3;
+    ck_assert_uint_ge(before, 4);
+    ck_assert_uint_eq(llmc__html_samples_kept, 0);
+    snprintf(want, sizeof want, "%llu", (unsigned long long)before);
+    ck_assert_str_eq(figure(buf, sizeof buf, html, "samples"), want);
+    ck_assert_msg(!strstr(html, "changed after they were read") &&
+                      !strstr(html, "could not be read again"),
+                  "the charts drawn");
+    snprintf(want, sizeof want, "data-samples=\"%llu\"",
+             (unsigned long long)before);
+    for (const char *p = html; (p = strstr(p, "data-samples=\"")) != NULL;
+         p++) {
+        ck_assert_msg(strncmp(p, want, strlen(want)) == 0, "%.40s, not %s", p,
+                      want);
+        drawn++;
+    }
+    ck_assert_uint_ge(drawn, 1);
+    llmc_free(html);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    llmc_tracker_free(t);
+    llmc__clock_real();
+}
+END_TEST
+
 /* `cmd` through the shell: its exit status. */
 static int shell(const char *cmd)
 {
@@ -572,6 +764,9 @@ int main(void)
         tc, test_html_the_page_is_whole_self_contained_and_says_the_figures);
     tcase_add_test(tc,
                    test_html_a_tracker_draws_its_log_or_says_it_keeps_none);
+    tcase_add_test(tc, test_html_a_bounded_reading_stops_at_its_bound);
+    tcase_add_test(
+        tc, test_html_a_running_tracker_draws_what_it_counts_keeping_none);
     tcase_add_test(
         tc, test_html_the_command_line_writes_the_page_whole_or_not_at_all);
     suite_add_tcase(s, tc);

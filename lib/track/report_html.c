@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../core/internal.h"
 #include "../core/json.h"
@@ -635,9 +636,14 @@ static int draw_charts(struct page *p, const llmc_runlog *log,
         }
     } else {
         /* the memory of the processes, not of the samples: a month of a
-         * job is drawn without keeping it */
-        rc = llmc__runlog_read_each(again, paths, npaths, pue, draw_sample,
-                                    &d);
+         * job is drawn without keeping it; a log that was read to a bound
+         * (a running tracker's) is read again to the same bound */
+        void (*between)(const char *) = llmc__html_between_readings;
+        if (between)
+            between(paths[0]);
+        rc = llmc__runlog_read_each_upto(again, paths,
+                                         llmc__runlog_limits(log), npaths,
+                                         pue, draw_sample, &d);
         if (rc != LLMC_OK && rc != LLMC_ENOMEM) {
             put(p, "<p class=\"note\">Not drawn: the logs could not be read "
                    "again: ");
@@ -1155,10 +1161,14 @@ LLMC_API int llmc_runlog_report_html(char **out_html, const llmc_runlog *log,
     return render(out_html, log, NULL);
 }
 
+_Atomic size_t llmc__html_samples_kept;
+void (*llmc__html_between_readings)(const char *path);
+
 LLMC_API int llmc_tracker_report_html(char **out_html, llmc_tracker *t)
 {
     char *path = NULL, *json = NULL;
     const char *paths[1];
+    long long limit_bytes = -1;
     llmc_runlog *log = NULL;
     json_t *report = NULL;
     json_error_t err;
@@ -1173,14 +1183,23 @@ LLMC_API int llmc_tracker_report_html(char **out_html, llmc_tracker *t)
     pthread_mutex_lock(&t->mu);
     if (t->log_path) {
         /* what the sampler queued is on disk before the log is read */
+        struct stat st;
         llmc__writer_flush_released(t);
         path = llmc__strdup(t->log_path);
+        /* where the log ends now: the lines after are of samples taken
+         * after this call began */
+        if (path && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            limit_bytes = (long long)st.st_size;
     }
-    /* a stopped tracker's log no longer grows: it is read as report reads
-     * it, without its samples, and again to draw (memory that of the
-     * processes, not of a month of lines); a running one's is read once,
-     * samples kept, so that the charts hold exactly the samples counted */
+    /* the log is read as report reads it, without its samples, and again
+     * to draw (memory that of the processes, not of a month of lines); a
+     * running tracker's log grows meanwhile, so both readings stop where
+     * it ended when the call began, and the charts hold exactly the
+     * samples counted */
     stopped = atomic_load(&t->state) == LLMC__STOPPED && t->stop_finished;
+    /* a stopped one's no longer grows: read whole, as report reads it */
+    if (stopped)
+        limit_bytes = -1;
     pthread_mutex_unlock(&t->mu);
     if (!path) {
         int had_log = t->log_path != NULL;
@@ -1198,10 +1217,13 @@ LLMC_API int llmc_tracker_report_html(char **out_html, llmc_tracker *t)
     paths[0] = path;
     if (!report)
         rc = llmc__fail(LLMC_ENOMEM, "out of memory reading the report");
-    else if ((rc = llmc_runlog_read_flags(&log, paths, 1, NULL, 0,
-                                          stopped ? LLMC_RUNLOG_NO_SAMPLES
-                                                  : 0)) == LLMC_OK)
+    else if ((rc = llmc__runlog_read_upto(&log, paths, &limit_bytes, 1,
+                                          NULL, 0, LLMC_RUNLOG_NO_SAMPLES)) ==
+             LLMC_OK) {
+        atomic_store(&llmc__html_samples_kept,
+                     llmc_runlog_sample_count(log));
         rc = render(out_html, log, report);
+    }
     llmc_runlog_free(log);
     json_decref(report);
     free(path);

@@ -173,6 +173,11 @@ struct llmc_runlog {
     char **again_paths;
     size_t nagain_paths;
     double pue_override;
+    /* a reading bounded in bytes (llmc__runlog_read_upto): the bound of
+     * each of paths while it is read (NULL: none), and the bound of each
+     * of again_paths, for the reading again to stop where this one did */
+    const long long *limit_bytes;
+    long long *again_limit_bytes;
     char problem[400];
     /* after matching the fills: what no fill prices */
     double unpriced_j;
@@ -1131,7 +1136,7 @@ static int read_log(llmc_runlog *s, const char *path, llmc_grid *g,
     char *line = NULL;
     size_t cap = 0, lineno = 0;
     long long tokens = -1, samples_before = s->samples + s->duplicates;
-    long long off = 0;
+    long long off = 0, limit;
     int again;
     ssize_t n;
     struct stat st;
@@ -1151,6 +1156,7 @@ static int read_log(llmc_runlog *s, const char *path, llmc_grid *g,
     }
     /* only a file can be read again to look for repeats (sample_seen) */
     again = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+    limit = s->limit_bytes ? s->limit_bytes[s->file] : -1;
     while (rc == LLMC_OK && !torn) {
         errno = 0;
         if ((n = getline(&line, &cap, f)) < 0) {
@@ -1159,6 +1165,12 @@ static int read_log(llmc_runlog *s, const char *path, llmc_grid *g,
                 read_errno = errno ? errno : EIO;
             break;
         }
+        /* a bounded reading ends at its bound: a line that passes it, or
+         * that ends there without its newline, is being written (the log
+         * of a running tracker) and is not read */
+        if (limit >= 0 &&
+            (off + n > limit || (off + n == limit && line[n - 1] != '\n')))
+            break;
         lineno++;
         s->line_off = again ? off : -1;
         off += n;
@@ -1333,6 +1345,7 @@ LLMC_API void llmc_runlog_free(llmc_runlog *log)
     for (size_t i = 0; i < log->nagain_paths; i++)
         free(log->again_paths[i]);
     free(log->again_paths);
+    free(log->again_limit_bytes);
     free(log->dev_name);
     free(log->dev_power_w);
     free(log->sample);
@@ -1364,6 +1377,12 @@ static int keep_paths(llmc_runlog *s, const char *const *paths, size_t n)
             return 0;
     if (!(s->again_paths = calloc(n, sizeof *s->again_paths)))
         return -1;
+    if (s->limit_bytes) {
+        if (!(s->again_limit_bytes = malloc(n * sizeof *s->again_limit_bytes)))
+            return -1;
+        memcpy(s->again_limit_bytes, s->limit_bytes,
+               n * sizeof *s->again_limit_bytes);
+    }
     for (size_t i = 0; i < n; i++) {
         if (!(s->again_paths[i] = llmc__strdup(paths[i])))
             return -1;
@@ -1374,14 +1393,16 @@ static int keep_paths(llmc_runlog *s, const char *const *paths, size_t n)
 
 static int read_runlog(llmc_runlog **out, const char *const *paths,
                        size_t npaths, llmc_grid *grid, double pue,
-                       unsigned flags, llmc__sample_fn each, void *each_ctx);
+                       unsigned flags, llmc__sample_fn each, void *each_ctx,
+                       const long long *limit_bytes);
 
 LLMC_API int llmc_runlog_read_flags(llmc_runlog **out,
                                     const char *const *paths, size_t npaths,
                                     llmc_grid *grid, double pue,
                                     unsigned flags)
 {
-    return read_runlog(out, paths, npaths, grid, pue, flags, NULL, NULL);
+    return read_runlog(out, paths, npaths, grid, pue, flags, NULL, NULL,
+                       NULL);
 }
 
 int llmc__runlog_read_each(llmc_runlog **out, const char *const *paths,
@@ -1389,7 +1410,28 @@ int llmc__runlog_read_each(llmc_runlog **out, const char *const *paths,
                            void *ctx)
 {
     return read_runlog(out, paths, npaths, NULL, pue,
-                       LLMC_RUNLOG_NO_SAMPLES, each, ctx);
+                       LLMC_RUNLOG_NO_SAMPLES, each, ctx, NULL);
+}
+
+int llmc__runlog_read_upto(llmc_runlog **out, const char *const *paths,
+                           const long long *limit_bytes, size_t npaths,
+                           llmc_grid *grid, double pue, unsigned flags)
+{
+    return read_runlog(out, paths, npaths, grid, pue, flags, NULL, NULL,
+                       limit_bytes);
+}
+
+int llmc__runlog_read_each_upto(llmc_runlog **out, const char *const *paths,
+                                const long long *limit_bytes, size_t npaths,
+                                double pue, llmc__sample_fn each, void *ctx)
+{
+    return read_runlog(out, paths, npaths, NULL, pue,
+                       LLMC_RUNLOG_NO_SAMPLES, each, ctx, limit_bytes);
+}
+
+const long long *llmc__runlog_limits(const llmc_runlog *log)
+{
+    return log->again_limit_bytes;
 }
 
 size_t llmc__runlog_paths(const char *const **out_paths, double *out_pue,
@@ -1402,7 +1444,8 @@ size_t llmc__runlog_paths(const char *const **out_paths, double *out_pue,
 
 static int read_runlog(llmc_runlog **out, const char *const *paths,
                        size_t npaths, llmc_grid *grid, double pue,
-                       unsigned flags, llmc__sample_fn each, void *each_ctx)
+                       unsigned flags, llmc__sample_fn each, void *each_ctx,
+                       const long long *limit_bytes)
 {
     struct llmc__error_saved saved;
     llmc_runlog *s;
@@ -1437,6 +1480,7 @@ static int read_runlog(llmc_runlog **out, const char *const *paths,
     s->each_ctx = each_ctx;
     s->pue_override = pue;
     s->paths = paths;
+    s->limit_bytes = limit_bytes;
     for (size_t i = 0; i < npaths && rc == LLMC_OK; i++) {
         s->file = i;
         rc = read_log(s, paths[i], grid, pue);
@@ -1458,6 +1502,7 @@ static int read_runlog(llmc_runlog **out, const char *const *paths,
                            keep_paths(s, paths, npaths) != 0)))
         rc = out_of_memory();
     s->each = NULL;
+    s->limit_bytes = NULL;
     if (rc != LLMC_OK) {
         llmc_runlog_free(s);
         return rc;

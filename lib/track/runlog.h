@@ -71,6 +71,27 @@ int llmc__runlog_read_each(llmc_runlog **out, const char *const *paths,
  * not a regular file, or a log read with its samples). */
 size_t llmc__runlog_paths(const char *const **out_paths, double *out_pue,
                           const llmc_runlog *log);
+/* A reading bounded in bytes: of paths[i], only the lines that end, with
+ * their newline, within its first limit_bytes[i] bytes (-1: all; NULL:
+ * all of every path); a line that passes the bound is not read. A log of
+ * a running tracker so read, and read again to the same bounds, counts
+ * the same samples both times while its tracker appends to it. A log read
+ * without samples keeps its bounds for the reading again
+ * (llmc__runlog_limits: NULL when unbounded, else one per path of
+ * llmc__runlog_paths). */
+int llmc__runlog_read_upto(llmc_runlog **out, const char *const *paths,
+                           const long long *limit_bytes, size_t npaths,
+                           llmc_grid *grid, double pue, unsigned flags);
+int llmc__runlog_read_each_upto(llmc_runlog **out, const char *const *paths,
+                                const long long *limit_bytes, size_t npaths,
+                                double pue, llmc__sample_fn each, void *ctx);
+const long long *llmc__runlog_limits(const llmc_runlog *log);
+/* For the tests, of llmc_tracker_report_html (report_html.c): the samples
+ * its first reading of the last log it drew kept, and a function called
+ * between that reading and the one that draws (NULL: none), which may
+ * append to the log. */
+extern _Atomic size_t llmc__html_samples_kept;
+extern void (*llmc__html_between_readings)(const char *path);
 size_t llmc__runlog_fill_count(const llmc_runlog *log);
 void llmc__runlog_fill(struct llmc__run_fill *out, const llmc_runlog *log,
                        size_t index);

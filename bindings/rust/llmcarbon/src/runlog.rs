@@ -176,7 +176,28 @@ fn init<T>(f: unsafe extern "C" fn(*mut T, usize)) -> T {
     }
 }
 
+/// The paths as C strings, each refused when it is not UTF-8 or holds a
+/// NUL.
+fn c_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<CString>> {
+    paths
+        .iter()
+        .map(|p| {
+            let p = p.as_ref();
+            let s = p.to_str().ok_or_else(|| {
+                Error::new(Error::EINVAL, format!("{} is not UTF-8", p.display()))
+            })?;
+            cstring(s, "log path")
+        })
+        .collect()
+}
+
 impl RunLog {
+    /// Flag of [`RunLog::read_with_flags`] (`LLMC_RUNLOG_NO_SAMPLES`): the
+    /// samples are counted but not kept, so that a month of them takes the
+    /// memory of its processes; [`RunLog::samples`] is then empty, and
+    /// every figure is that of a reading that keeps them.
+    pub const NO_SAMPLES: u32 = sys::LLMC_RUNLOG_NO_SAMPLES;
+
     /// Reads the logs at `paths`. With `grid`, every sample's energy is
     /// priced again at its intensity; `pue` replaces the PUE the samples
     /// recorded.
@@ -185,16 +206,7 @@ impl RunLog {
         grid: Option<&Grid>,
         pue: Option<f64>,
     ) -> Result<RunLog> {
-        let owned: Vec<CString> = paths
-            .iter()
-            .map(|p| {
-                let p = p.as_ref();
-                let s = p.to_str().ok_or_else(|| {
-                    Error::new(Error::EINVAL, format!("{} is not UTF-8", p.display()))
-                })?;
-                cstring(s, "log path")
-            })
-            .collect::<Result<_>>()?;
+        let owned = c_paths(paths)?;
         let raw: Vec<*const std::ffi::c_char> = owned.iter().map(|c| c.as_ptr()).collect();
         let mut out = ptr::null_mut();
         check(unsafe {
@@ -204,6 +216,33 @@ impl RunLog {
                 raw.len(),
                 grid.map_or(ptr::null_mut(), |g| g.as_ptr()),
                 pue.unwrap_or(0.0),
+            )
+        })?;
+        Ok(RunLog {
+            ptr: NonNull::new(out)
+                .ok_or_else(|| Error::new(Error::ENOMEM, "the library returned no log"))?,
+        })
+    }
+
+    /// [`RunLog::read`] with `flags` (`llmc_runlog_read_flags`): 0, or
+    /// [`RunLog::NO_SAMPLES`]; an unknown bit is `Error::EINVAL`.
+    pub fn read_with_flags<P: AsRef<Path>>(
+        paths: &[P],
+        grid: Option<&Grid>,
+        pue: Option<f64>,
+        flags: u32,
+    ) -> Result<RunLog> {
+        let owned = c_paths(paths)?;
+        let raw: Vec<*const std::ffi::c_char> = owned.iter().map(|c| c.as_ptr()).collect();
+        let mut out = ptr::null_mut();
+        check(unsafe {
+            sys::llmc_runlog_read_flags(
+                &mut out,
+                raw.as_ptr(),
+                raw.len(),
+                grid.map_or(ptr::null_mut(), |g| g.as_ptr()),
+                pue.unwrap_or(0.0),
+                flags,
             )
         })?;
         Ok(RunLog {

@@ -1070,6 +1070,40 @@ fn log_line(i: u32) -> String {
 }
 
 #[test]
+fn run_log_read_without_samples_keeps_none_and_gives_the_same_totals() {
+    let dir = scratch("runlog-flags");
+    let path = dir.join("rank0.jsonl");
+    let text: String = (0..3).map(log_line).collect();
+    std::fs::write(&path, text).unwrap();
+
+    let grid = Grid::new("const:500").unwrap();
+    let all = RunLog::read(&[&path], Some(&grid), Some(2.0)).unwrap();
+    let kept = RunLog::read_with_flags(&[&path], Some(&grid), Some(2.0), 0).unwrap();
+    let none =
+        RunLog::read_with_flags(&[&path], Some(&grid), Some(2.0), RunLog::NO_SAMPLES).unwrap();
+    assert_eq!(all.samples().unwrap().len(), 3);
+    assert_eq!(kept.samples().unwrap().len(), 3);
+    assert!(none.samples().unwrap().is_empty());
+    let t = none.totals(None).unwrap();
+    assert_eq!(t, all.totals(None).unwrap());
+    assert_eq!(t.samples, 3);
+    assert_eq!(t.energy_j, Some(3.0 * 3.6e6));
+    assert_rel!(t.reweighted_kgco2e.unwrap(), 3.0, 1e-12);
+    assert_eq!(none.phases(), all.phases());
+    assert_eq!(none.streams().unwrap(), all.streams().unwrap());
+    assert!(none.report_json().unwrap().contains("\"samples\": 3,"));
+
+    let e = RunLog::read_with_flags(&[&path], None, None, 0x80).unwrap_err();
+    assert_eq!(e.code, Error::EINVAL);
+    assert!(
+        e.message.contains("LLMC_RUNLOG_NO_SAMPLES"),
+        "{}",
+        e.message
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn run_log_reads_back_exact_figures_and_refuses_what_is_not_a_log() {
     let dir = scratch("runlog");
     let path = dir.join("rank0.jsonl");
