@@ -743,6 +743,17 @@ typedef struct llmc_run_totals {
     double reweighted_intensity_gco2e_per_kwh; /* whole: energy-weighted */
     uint64_t reweight_failures;       /* whole: samples it had no value for */
     const char *reweight_problem;     /* whole: why reweighted is NaN      */
+    /* whole: the projection to the plan's target_tokens, as the tracker
+     * makes it (llmc_tracker_totals), where the log records the plan and
+     * its samples are of one process; else NaN, and projection_note says
+     * why */
+    uint64_t target_tokens;           /* whole: the plan's; 0 without one  */
+    double projected_total_kgco2e;    /* whole: at target_tokens           */
+    double projected_low_kgco2e;      /* whole: 95% range                  */
+    double projected_high_kgco2e;
+    double plan_low_kgco2e;           /* whole: the plan= range; NaN       */
+    double plan_high_kgco2e;          /*   without one                     */
+    const char *projection_note;      /* whole: NULL when projected        */
 } llmc_run_totals;
 
 /* One sample line, as read. Strings and arrays live as long as the log. */

@@ -74,5 +74,10 @@ size_t llmc__runlog_paths(const char *const **out_paths, double *out_pue,
 size_t llmc__runlog_fill_count(const llmc_runlog *log);
 void llmc__runlog_fill(struct llmc__run_fill *out, const llmc_runlog *log,
                        size_t index);
+/* The projection of totals f read from a log, shaped as the tracker's
+ * report's "projection" object (target_tokens null without a plan, and a
+ * note that says why none was made); *ok is cleared for want of memory. */
+struct json_t;
+struct json_t *llmc__run_projection_json(const llmc_run_totals *f, int *ok);
 
 #endif
