@@ -614,7 +614,8 @@ LLMC_API int llmc_tracker_set_pue(llmc_tracker *tracker, double pue);
 LLMC_API int llmc_tracker_set_interval(llmc_tracker *tracker,
                                        double interval_s);
 /* The tokens the run will have trained on, for the projection; the one
- * setting that may also change while the tracker runs. At least 1. */
+ * setting that may also change while the tracker runs (its log then
+ * records the new plan). At least 1. */
 LLMC_API int llmc_tracker_set_target_tokens(llmc_tracker *tracker,
                                             uint64_t tokens);
 /* fn(userdata) is called on the sampler thread before each sample (NULL
@@ -802,7 +803,8 @@ LLMC_API void llmc_run_resume_init(llmc_run_resume *out, size_t size);
 /* Reads the npaths logs at paths as one run: a torn last line is skipped,
  * a line seen before counts once (both with a warning), anything else
  * that is not a whole line of a log fails naming the file and line; a
- * named window's line is read past. paths and grid (may be NULL) are used
+ * named window's line is read past; a plan line (target_tokens) gives the
+ * projection of the whole run's totals. paths and grid (may be NULL) are used
  * during the call only. With grid every sample's energy is priced again
  * at the grid's intensity in the middle of its interval. pue 0 keeps each
  * sample's PUE; 1 or more replaces it. *out is NULL after a failure.
