@@ -614,7 +614,8 @@ LLMC_API int llmc_tracker_set_pue(llmc_tracker *tracker, double pue);
 LLMC_API int llmc_tracker_set_interval(llmc_tracker *tracker,
                                        double interval_s);
 /* The tokens the run will have trained on, for the projection; the one
- * setting that may also change while the tracker runs. At least 1. */
+ * setting that may also change while the tracker runs (its log then
+ * records the new plan). At least 1. */
 LLMC_API int llmc_tracker_set_target_tokens(llmc_tracker *tracker,
                                             uint64_t tokens);
 /* fn(userdata) is called on the sampler thread before each sample (NULL
@@ -743,6 +744,17 @@ typedef struct llmc_run_totals {
     double reweighted_intensity_gco2e_per_kwh; /* whole: energy-weighted */
     uint64_t reweight_failures;       /* whole: samples it had no value for */
     const char *reweight_problem;     /* whole: why reweighted is NaN      */
+    /* whole: the projection to the plan's target_tokens, as the tracker
+     * makes it (llmc_tracker_totals), where the log records the plan and
+     * its samples are of one process; else NaN, and projection_note says
+     * why */
+    uint64_t target_tokens;           /* whole: the plan's; 0 without one  */
+    double projected_total_kgco2e;    /* whole: at target_tokens           */
+    double projected_low_kgco2e;      /* whole: 95% range                  */
+    double projected_high_kgco2e;
+    double plan_low_kgco2e;           /* whole: the plan= range; NaN       */
+    double plan_high_kgco2e;          /*   without one                     */
+    const char *projection_note;      /* whole: NULL when projected        */
 } llmc_run_totals;
 
 /* One sample line, as read. Strings and arrays live as long as the log. */
@@ -791,7 +803,8 @@ LLMC_API void llmc_run_resume_init(llmc_run_resume *out, size_t size);
 /* Reads the npaths logs at paths as one run: a torn last line is skipped,
  * a line seen before counts once (both with a warning), anything else
  * that is not a whole line of a log fails naming the file and line; a
- * named window's line is read past. paths and grid (may be NULL) are used
+ * named window's line is read past; a plan line (target_tokens) gives the
+ * projection of the whole run's totals. paths and grid (may be NULL) are used
  * during the call only. With grid every sample's energy is priced again
  * at the grid's intensity in the middle of its interval. pue 0 keeps each
  * sample's PUE; 1 or more replaces it. *out is NULL after a failure.

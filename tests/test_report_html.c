@@ -295,7 +295,8 @@ START_TEST(test_html_the_page_is_whole_self_contained_and_says_the_figures)
                   "rank 0's device: 1 kWh a minute, 60 kW");
     ck_assert_msg(strstr(html, "const:300"), "the source named");
     ck_assert_msg(strstr(html, "nvml-energy"), "the meter's method");
-    ck_assert_msg(strstr(html, "does not record the planned tokens"),
+    ck_assert_msg(strstr(html, "Not drawn: the log records no plan "
+                               "(target_tokens was not set)"),
                   "no plan in a log, said");
     llmc_free(html);
 

@@ -654,6 +654,122 @@ static llmc_run_totals both_ways(const char *const *paths, size_t n)
     return o;
 }
 
+/* A plan line of node1/pid/rank 0: target and range as JSON text. */
+static void plan_of(FILE *f, int pid, const char *target, const char *range)
+{
+    fprintf(f,
+            "{\"type\":\"plan\",\"time\":\"2024-05-01T12:00:00Z\","
+            "\"time_unix_s\":%.2f,\"host\":\"node1\",\"job\":null,"
+            "\"rank\":0,\"local_rank\":0,\"world_size\":1,\"pid\":%d,"
+            "\"target_tokens\":%s,\"plan_range_kgco2e\":%s,"
+            "\"warmup_samples\":2}\n",
+            T0, pid, target, range);
+}
+
+START_TEST(test_runlog_projects_against_the_plan_the_log_records)
+{
+    /* ten minutes of 1 kWh and 10 tokens each, at 300 g/kWh: 0.03 kg a
+     * token, so 1000 tokens come to 30 kg; the J/token never varies, so
+     * the range is the figure */
+    char planned[128], old[128], two[128], bad[128];
+    const char *paths[1];
+    llmc_runlog *log = NULL;
+    llmc_run_totals o;
+    char *json;
+    FILE *f;
+
+    make_scratch();
+    f = create(planned, sizeof planned, "planned.jsonl");
+    plan_of(f, 7, "1000", "[20.0, 40.0]");
+    lines(f, 7, 1, 10);
+    fclose(f);
+    paths[0] = planned;
+    log = read_logs(paths, 1);
+    o = whole(log);
+    ck_assert_ptr_null(o.projection_note);
+    ck_assert_uint_eq(o.target_tokens, 1000);
+    ck_assert_double_eq_tol(o.projected_total_kgco2e, 30.0, 1e-9);
+    ck_assert_double_eq_tol(o.projected_low_kgco2e, 30.0, 1e-9);
+    ck_assert_double_eq_tol(o.projected_high_kgco2e, 30.0, 1e-9);
+    ck_assert_double_eq(o.plan_low_kgco2e, 20.0);
+    ck_assert_double_eq(o.plan_high_kgco2e, 40.0);
+    ck_assert_status(llmc_runlog_report_json(&json, log), LLMC_OK);
+    ck_assert_msg(strstr(json, "\"projection\": {\n    \"target_tokens\": "
+                               "1000,\n    \"total_kgco2e\": 30"),
+                  "%s", json);
+    ck_assert_msg(strstr(json, "\"plan_total_kgco2e\": 30"), "%s", json);
+    llmc_free(json);
+    llmc_runlog_free(log);
+
+    /* a log written before plan lines: read as ever, and it says why no
+     * projection */
+    f = create(old, sizeof old, "old.jsonl");
+    lines(f, 7, 1, 10);
+    fclose(f);
+    paths[0] = old;
+    log = read_logs(paths, 1);
+    o = whole(log);
+    ck_assert_double_eq_tol(o.energy_j, 3.6e7, 1e-6);
+    ck_assert_double_eq_tol(o.total_kgco2e, 3.0, 1e-12);
+    ck_assert(isnan(o.projected_total_kgco2e));
+    ck_assert_uint_eq(o.target_tokens, 0);
+    ck_assert_ptr_nonnull(o.projection_note);
+    ck_assert_msg(strstr(o.projection_note, "records no plan (target_tokens "
+                                            "was not set)"),
+                  "%s", o.projection_note);
+    ck_assert_status(llmc_runlog_report_json(&json, log), LLMC_OK);
+    ck_assert_msg(strstr(json, "\"target_tokens\": null"), "%s", json);
+    ck_assert_msg(strstr(json, "records no plan"), "%s", json);
+    llmc_free(json);
+    llmc_runlog_free(log);
+
+    /* two processes, each with its plan: target_tokens is each one's
+     * own, so no figure is the run's, and the note says so */
+    f = create(two, sizeof two, "two.jsonl");
+    plan_of(f, 7, "1000", "null");
+    lines(f, 7, 1, 5);
+    plan_of(f, 8, "1000", "null");
+    lines(f, 8, 6, 10);
+    fclose(f);
+    paths[0] = two;
+    log = read_logs(paths, 1);
+    o = whole(log);
+    ck_assert(isnan(o.projected_total_kgco2e));
+    ck_assert_msg(o.projection_note &&
+                      strstr(o.projection_note, "the samples of 2 processes"),
+                  "%s", o.projection_note);
+    llmc_runlog_free(log);
+
+    /* a plan line with a bad value: LLMC_EFORMAT naming file and line */
+    {
+        static const struct {
+            const char *target, *range, *says;
+        } bad_plans[] = {
+            {"\"many\"", "null", "\"target_tokens\" of a plan line is not "
+                                 "an integer"},
+            {"0", "null", "\"target_tokens\" of a plan line is below 1"},
+            {"1000", "[40.0, 20.0]", "\"plan_range_kgco2e\" of a plan line"},
+            {"1000", "\"2g\"", "\"plan_range_kgco2e\" of a plan line"},
+        };
+        char where[160];
+        for (size_t i = 0; i < sizeof bad_plans / sizeof bad_plans[0]; i++) {
+            f = create(bad, sizeof bad, "bad.jsonl");
+            lines(f, 7, 1, 2);
+            plan_of(f, 7, bad_plans[i].target, bad_plans[i].range);
+            fclose(f);
+            paths[0] = bad;
+            ck_assert_status(llmc_runlog_read(&log, paths, 1, NULL, 0),
+                             LLMC_EFORMAT);
+            ck_assert_ptr_null(log);
+            snprintf(where, sizeof where, "%s:3: ", bad);
+            ck_assert_error_mentions(where);
+            ck_assert_error_mentions(bad_plans[i].says);
+        }
+    }
+    remove_scratch();
+}
+END_TEST
+
 START_TEST(test_runlog_without_samples_counts_what_the_keeping_reader_counts)
 {
     char a[128], b[128], ab[128], ba[128], odd[128], un[128];
@@ -861,6 +977,7 @@ int main(void)
     tcase_add_test(
         tc, test_runlog_without_samples_counts_what_the_keeping_reader_counts);
     tcase_add_test(tc, test_runlog_without_samples_reads_a_pipe_by_its_times);
+    tcase_add_test(tc, test_runlog_projects_against_the_plan_the_log_records);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -2037,6 +2037,192 @@ START_TEST(test_tracker_concurrent_stop_waits_for_the_final_sample)
 }
 END_TEST
 
+/* The log's projection (llmc_runlog_totals) next to the tracker's
+ * totals o, taken at the same sample: the same figures. */
+static void same_projection_in_log(const char *log, const llmc_totals *o,
+                                   uint64_t target_tokens)
+{
+    const char *paths[1] = {log};
+    llmc_runlog *r = NULL;
+    llmc_run_totals f;
+    ck_assert_status(llmc_runlog_read(&r, paths, 1, NULL, 0), LLMC_OK);
+    llmc_run_totals_init(&f, sizeof f);
+    ck_assert_status(llmc_runlog_totals(&f, r, NULL), LLMC_OK);
+    ck_assert_msg(f.projection_note == NULL, "%s", f.projection_note);
+    ck_assert_uint_eq(f.target_tokens, target_tokens);
+    /* the tokens of the last sample; the totals' count also has the
+     * steps since */
+    ck_assert_uint_le(f.tokens, o->tokens);
+    ck_assert_double_eq_tol(f.projected_total_kgco2e,
+                            o->projected_total_kgco2e, 1e-9);
+    ck_assert_double_eq_tol(f.projected_low_kgco2e, o->projected_low_kgco2e,
+                            1e-9);
+    ck_assert_double_eq_tol(f.projected_high_kgco2e,
+                            o->projected_high_kgco2e, 1e-9);
+    /* relative too: the figures are small */
+    ck_assert_rel(f.projected_total_kgco2e, o->projected_total_kgco2e, 1e-9);
+    ck_assert_rel(f.projected_low_kgco2e, o->projected_low_kgco2e, 1e-9);
+    ck_assert_rel(f.projected_high_kgco2e, o->projected_high_kgco2e, 1e-9);
+    ck_assert_double_eq_tol(f.plan_low_kgco2e, 0.002, 1e-15);
+    ck_assert_double_eq_tol(f.plan_high_kgco2e, 0.003, 1e-15);
+    llmc_runlog_free(r);
+}
+
+START_TEST(test_tracker_log_records_the_plan_and_projects_as_the_tracker)
+{
+    /* steps of uneven tokens, so that the range is not a point, and an
+     * eval phase between samples; the log read back while the tracker
+     * runs and once it stopped gives the tracker's own projection */
+    char log[300], config[600], cmd[1200], out[300], line[4096];
+    llmc_tracker *t;
+    llmc_totals o;
+    const char *cli = getenv("LLMC_CLI");
+    FILE *f;
+    int plans = 0, mixed = 0;
+
+    make_scratch();
+    path_in(log, sizeof log, "plan.jsonl");
+    snprintf(config, sizeof config,
+             "meters=const:100W; grid=const:400; interval=100ms; "
+             "target_tokens=60000; plan=2g..3g; hardware=NVIDIA H100 SXM5 "
+             "80GB; log=%s", log);
+    t = tracker_with(config);
+    manual_time();
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    for (int i = 0; i < 60; i++) {
+        llmc_tracker_step(t, 400 + 100 * (uint64_t)(i % 3));
+        pass_ms(10);
+    }
+    /* eval from the middle of one interval to the middle of the next:
+     * their lines say the seconds of each phase (phase_s), and the
+     * projection keeps the share of eval's energy */
+    pass_ms(50);
+    ck_assert_status(llmc_tracker_phase(t, "eval"), LLMC_OK);
+    pass_ms(100);
+    ck_assert_status(llmc_tracker_phase(t, "train"), LLMC_OK);
+    for (int i = 0; i < 40; i++) {
+        llmc_tracker_step(t, 400 + 100 * (uint64_t)(i % 2));
+        pass_ms(10);
+    }
+    /* while running: the totals (whose projection is that of the last
+     * sample) and the log written up to that sample */
+    o = totals_of(t, NULL);
+    llmc__writer_flush(t, 1);
+    ck_assert_msg(!isnan(o.projected_total_kgco2e), "no projection yet");
+    same_projection_in_log(log, &o, 60000);
+
+    /* a new target while running: a second plan line, the last counts */
+    ck_assert_status(llmc_tracker_set_target_tokens(t, 90000), LLMC_OK);
+    pass_ms(200);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_OK);
+    o = totals_of(t, NULL);
+    same_projection_in_log(log, &o, 90000);
+
+    ck_assert_ptr_nonnull(f = fopen(log, "r"));
+    while (fgets(line, sizeof line, f)) {
+        json_error_t err;
+        json_t *j = json_loads(line, 0, &err);
+        ck_assert_ptr_nonnull(j);
+        if (json_is_string(json_object_get(j, "type")) &&
+            strcmp(json_string_value(json_object_get(j, "type")), "plan") ==
+                0) {
+            const json_t *range = json_object_get(j, "plan_range_kgco2e");
+            ck_assert_int_eq(json_integer_value(
+                                 json_object_get(j, "target_tokens")),
+                             plans ? 90000 : 60000);
+            ck_assert_double_eq_tol(json_number_value(json_array_get(range,
+                                                                     0)),
+                                    0.002, 1e-15);
+            ck_assert_int_eq(json_integer_value(
+                                 json_object_get(j, "warmup_samples")),
+                             2);
+            ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")),
+                             getpid());
+            ck_assert_ptr_nonnull(json_object_get(j, "host"));
+            ck_assert_ptr_nonnull(json_object_get(j, "time_unix_s"));
+            plans++;
+        }
+        if (json_object_get(j, "phase_s")) {
+            const json_t *ps = json_object_get(j, "phase_s");
+            ck_assert_double_eq_tol(
+                json_number_value(json_object_get(ps, "train")) +
+                    json_number_value(json_object_get(ps, "eval")),
+                json_number_value(json_object_get(j, "interval_s")), 1e-9);
+            ck_assert_double_eq_tol(
+                json_number_value(json_object_get(ps, "eval")), 0.05, 1e-9);
+            mixed++;
+        }
+        json_decref(j);
+    }
+    fclose(f);
+    ck_assert_int_eq(plans, 2);
+    ck_assert_int_eq(mixed, 2); /* into eval, and out of it */
+
+    /* `llmcarbon report --json` carries it, as the tracker's report does */
+    ck_assert_ptr_nonnull(cli);
+    path_in(out, sizeof out, "report.json");
+    snprintf(cmd, sizeof cmd, "'%s' report '%s' --json > '%s'", cli, log,
+             out);
+    ck_assert_int_eq(system(cmd), 0);
+    {
+        json_error_t err;
+        json_t *j = json_load_file(out, 0, &err), *p;
+        ck_assert_msg(j != NULL, "%s", err.text);
+        p = json_object_get(j, "projection");
+        ck_assert_int_eq(json_integer_value(json_object_get(p,
+                                                            "target_tokens")),
+                         90000);
+        ck_assert_rel(json_number_value(json_object_get(p, "total_kgco2e")),
+                      o.projected_total_kgco2e, 1e-9);
+        ck_assert_rel(json_number_value(json_array_get(
+                          json_object_get(p, "range_kgco2e"), 1)),
+                      o.projected_high_kgco2e, 1e-9);
+        ck_assert_double_eq_tol(json_number_value(json_object_get(
+                                    p, "plan_total_kgco2e")),
+                                0.0025, 1e-12);
+        ck_assert_ptr_null(json_object_get(p, "note"));
+        json_decref(j);
+    }
+    /* the page from the log draws the tracker's projection table */
+    {
+        const char *paths[1] = {log};
+        llmc_runlog *r = NULL;
+        char *mine = NULL, *page = NULL;
+        const char *a, *b, *ae, *be;
+        ck_assert_status(llmc_tracker_report_html(&mine, t), LLMC_OK);
+        ck_assert_status(llmc_runlog_read(&r, paths, 1, NULL, 0), LLMC_OK);
+        ck_assert_status(llmc_runlog_report_html(&page, r, 0), LLMC_OK);
+        ck_assert_ptr_nonnull(a = strstr(mine,
+                                         "<table data-table=\"projection\">"));
+        ck_assert_ptr_nonnull(b = strstr(page,
+                                         "<table data-table=\"projection\">"));
+        ck_assert_ptr_nonnull(ae = strstr(a, "</table>"));
+        ck_assert_ptr_nonnull(be = strstr(b, "</table>"));
+        ck_assert_msg(be - b == ae - a &&
+                          strncmp(a, b, (size_t)(ae - a)) == 0,
+                      "the log's %.*s\nthe tracker's %.*s", (int)(be - b), b,
+                      (int)(ae - a), a);
+        ck_assert_msg(strstr(b, "data-figure=\"projection:target_tokens\">"
+                                "90,000<"),
+                      "%.400s", b);
+        ck_assert_msg(strstr(b, "data-figure=\"projection:total_kgco2e\">"
+                                "0.0000286"),
+                      "%.600s", b);
+        llmc_free(mine);
+        llmc_free(page);
+        llmc_runlog_free(r);
+    }
+    /* and the text report a line */
+    snprintf(cmd, sizeof cmd,
+             "'%s' report '%s' | grep -q '^  projection  .* kgCO2e at "
+             "90000 tokens (95%% range .*, plan 0.002 to 0.003 kgCO2e$'",
+             cli, log);
+    ck_assert_int_eq(system(cmd), 0);
+    llmc_tracker_free(t);
+    remove_scratch();
+}
+END_TEST
+
 START_TEST(test_tracker_projects_the_final_footprint)
 {
     /* steady training at constant power: the footprint at twice the
@@ -3508,6 +3694,8 @@ static Suite *tracker_suite(void)
     tcase_add_test(tc, test_tracker_sync_runs_before_each_sample);
     tcase_add_test(tc, test_tracker_concurrent_stop_waits_for_the_final_sample);
     tcase_add_test(tc, test_tracker_projects_the_final_footprint);
+    tcase_add_test(tc,
+                   test_tracker_log_records_the_plan_and_projects_as_the_tracker);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("grid");

@@ -210,6 +210,24 @@ static int print_text(const llmc_runlog *log)
                                : f.reweighted_intensity_gco2e_per_kwh),
                    f.grid);
     }
+    /* the projection against the plan the log records */
+    if (isnan(f.projected_total_kgco2e)) {
+        printf("  %-14s none: %s\n", "projection",
+               f.projection_note ? f.projection_note : "unknown");
+    } else {
+        char c[64];
+        printf("  %-14s %s kgCO2e at %llu tokens (95%% range %s to %s "
+               "kgCO2e)",
+               "projection", cli_num(a, sizeof a, f.projected_total_kgco2e),
+               (unsigned long long)f.target_tokens,
+               cli_num(b, sizeof b, f.projected_low_kgco2e),
+               cli_num(c, sizeof c, f.projected_high_kgco2e));
+        if (!isnan(f.plan_low_kgco2e))
+            printf(", plan %s to %s kgCO2e",
+                   cli_num(a, sizeof a, f.plan_low_kgco2e),
+                   cli_num(b, sizeof b, f.plan_high_kgco2e));
+        printf("\n");
+    }
     return print_parts(log);
 }
 

@@ -202,7 +202,12 @@ static int set_target_tokens(llmc_tracker *t, const char *value,
         return LLMC_OK;
     }
     pthread_mutex_lock(&t->mu);
-    t->target_tokens = u;
+    if (t->target_tokens != u) {
+        t->target_tokens = u;
+        /* a running tracker's log records the new plan */
+        if (atomic_load(&t->state) == LLMC__RUNNING && t->log)
+            llmc__log_plan(t);
+    }
     pthread_mutex_unlock(&t->mu);
     return LLMC_OK;
 }
@@ -607,7 +612,13 @@ LLMC_API int llmc_tracker_set_target_tokens(llmc_tracker *t, uint64_t tokens)
     if (tokens == 0)
         return llmc__fail(LLMC_ERANGE, "a target of 0 tokens projects nothing");
     pthread_mutex_lock(&t->mu);
-    t->target_tokens = tokens;
+    /* a running tracker's log records the new plan; a tracker not yet
+     * started writes it when it starts */
+    if (t->target_tokens != tokens) {
+        t->target_tokens = tokens;
+        if (atomic_load(&t->state) == LLMC__RUNNING && t->log)
+            llmc__log_plan(t);
+    }
     pthread_mutex_unlock(&t->mu);
     return LLMC_OK;
 }

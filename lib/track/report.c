@@ -14,53 +14,88 @@
 #include "../meter/meter.h"
 #include "tracker.h"
 
+void llmc__rate_add(struct llmc__rate *r, unsigned warmup, double train_j,
+                    uint64_t train_tokens, double dt_s)
+{
+    double x, d;
+    if (train_tokens == 0)
+        return;
+    if (++r->train_samples <= warmup)
+        return; /* warm-up: compilation, data loader start, first steps */
+    x = train_j / (double)train_tokens;
+    r->j += train_j;
+    r->tokens += (double)train_tokens;
+    r->s += dt_s;
+    /* Welford: mean and variance of the per-interval J/token */
+    r->n += 1.0;
+    d = x - r->mean;
+    r->mean += d / r->n;
+    r->m2 += d * (x - r->mean);
+}
+
 /* The final footprint at target_tokens, from the J/token of training
  * intervals after the warm-up, the run's other phases in proportion, the
  * energy-weighted intensity so far and the embodied rate. low/high use the
  * 95% interval of the mean J/token. */
-static void project(const llmc_tracker *t, const struct llmc__acc *sum,
-                    llmc_totals *out)
+void llmc__project(double out[3], const struct llmc__projection_in *in)
 {
+    const struct llmc__rate *r = &in->rate;
     double remaining, rate, se, overhead, ci, tokens_per_s, kg_per_j;
     double emb_per_s, rates[3];
 
-    out->projected_total_kgco2e = out->projected_low_kgco2e =
-        out->projected_high_kgco2e = NAN;
-    if (!t->target_tokens || t->rate_n < 2 || t->post_warmup_tokens <= 0 ||
-        t->post_warmup_s <= 0 || sum->energy_j <= 0 ||
-        !isfinite(out->total_kgco2e) || sum->energy_j - sum->unpriced_j <= 0)
+    out[0] = out[1] = out[2] = NAN;
+    if (!in->target_tokens || r->n < 2 || r->tokens <= 0 || r->s <= 0 ||
+        in->energy_j <= 0 || !isfinite(in->total_kgco2e) ||
+        in->energy_j - in->unpriced_j <= 0)
         return;
-    remaining = (double)t->target_tokens - (double)sum->tokens;
+    remaining = (double)in->target_tokens - (double)in->tokens;
     if (remaining < 0)
         remaining = 0;
-    rate = t->post_warmup_j / t->post_warmup_tokens;
-    se = sqrt(t->rate_m2 / (t->rate_n - 1.0) / t->rate_n);
+    rate = r->j / r->tokens;
+    se = sqrt(r->m2 / (r->n - 1.0) / r->n);
     /* eval and checkpoint phases recur: keep their share of the energy */
-    overhead = t->phases[0].energy_j > 0 ? t->total.energy_j /
-                                               t->phases[0].energy_j
-                                         : 1.0;
-    ci = sum->ci_energy_j / (sum->energy_j - sum->unpriced_j);
+    overhead = in->first_phase_energy_j > 0
+                   ? in->run_energy_j / in->first_phase_energy_j
+                   : 1.0;
+    ci = in->ci_energy_j / (in->energy_j - in->unpriced_j);
     /* the kilograms of one more joule, by the one accounting path */
-    if (llmc_account_operational(&kg_per_j, 1.0, t->pue, ci) != LLMC_OK)
+    if (llmc_account_operational(&kg_per_j, 1.0, in->pue, ci) != LLMC_OK)
         return;
-    tokens_per_s = t->post_warmup_tokens / t->post_warmup_s;
-    emb_per_s = t->total.duration_s > 0
-                    ? t->total.embodied_kgco2e / t->total.duration_s
-                    : 0.0;
+    tokens_per_s = r->tokens / r->s;
+    emb_per_s = in->duration_s > 0 ? in->embodied_kgco2e / in->duration_s
+                                   : 0.0;
     rates[0] = rate;
     rates[1] = fmax(rate - 1.96 * se, 0.0);
     rates[2] = rate + 1.96 * se;
-    for (int i = 0; i < 3; i++) {
-        double more = remaining * rates[i] * overhead * kg_per_j +
-                      emb_per_s * remaining / tokens_per_s;
-        double v = out->total_kgco2e + more;
-        if (i == 0)
-            out->projected_total_kgco2e = v;
-        else if (i == 1)
-            out->projected_low_kgco2e = v;
-        else
-            out->projected_high_kgco2e = v;
-    }
+    for (int i = 0; i < 3; i++)
+        out[i] = in->total_kgco2e +
+                 (remaining * rates[i] * overhead * kg_per_j +
+                  emb_per_s * remaining / tokens_per_s);
+}
+
+/* The tracker's projection: what it counted, with what it took over from
+ * a checkpoint (sum), and its sampler's rate. */
+static void project(const llmc_tracker *t, const struct llmc__acc *sum,
+                    llmc_totals *out)
+{
+    struct llmc__projection_in in = {
+        .target_tokens = t->target_tokens,
+        .tokens = sum->tokens,
+        .total_kgco2e = out->total_kgco2e,
+        .energy_j = sum->energy_j,
+        .unpriced_j = sum->unpriced_j,
+        .ci_energy_j = sum->ci_energy_j,
+        .run_energy_j = t->total.energy_j,
+        .first_phase_energy_j = t->phases[0].energy_j,
+        .embodied_kgco2e = t->total.embodied_kgco2e,
+        .duration_s = t->total.duration_s,
+        .pue = t->pue,
+        .rate = t->rate};
+    double v[3];
+    llmc__project(v, &in);
+    out->projected_total_kgco2e = v[0];
+    out->projected_low_kgco2e = v[1];
+    out->projected_high_kgco2e = v[2];
 }
 
 static void add(struct llmc__acc *s, const struct llmc__acc *a,

@@ -1037,21 +1037,28 @@ static void put_assumptions(struct page *p, const llmc_run_totals *f,
     put(p, "</td></tr></table>");
 }
 
-/* The projection to the planned tokens: a tracker knows it; a log does
- * not record the plan. */
-static void put_projection(struct page *p, const json_t *tracker)
+/* The projection to the planned tokens: the tracker's, or the log's own
+ * (f) from the plan it records. */
+static void put_projection(struct page *p, const json_t *tracker,
+                           const llmc_run_totals *f)
 {
     const json_t *pr = json_object_get(tracker, "projection");
     const json_t *range, *plan;
+    json_t *of_log = NULL;
     char a[64], b[64];
+    int ok = 1;
 
     put(p, "<h2>Projection against the plan</h2>");
     if (!tracker) {
-        put(p, "<p class=\"note\">Not drawn: a log does not record the "
-               "planned tokens (target_tokens), so it holds no projection. "
-               "A tracker's own page (llmc_tracker_report_html) shows "
-               "it.</p>");
-        return;
+        pr = of_log = llmc__run_projection_json(f, &ok);
+        if (!ok || !json_is_integer(json_object_get(pr, "target_tokens"))) {
+            put(p, "<p class=\"note\">Not drawn: ");
+            put_text(p, ok && f->projection_note ? f->projection_note
+                                                 : "out of memory");
+            put(p, ".</p>");
+            json_decref(of_log);
+            return;
+        }
     }
     if (!json_is_object(pr)) {
         put(p, "<p class=\"note\">Not drawn: the tracker has no "
@@ -1087,6 +1094,7 @@ static void put_projection(struct page *p, const json_t *tracker)
             num(b, sizeof b, json_number_value(json_array_get(plan, 1))));
     }
     put(p, "</table>");
+    json_decref(of_log);
 }
 
 /* The page of log; tracker: the tracker's JSON report, or NULL. */
@@ -1126,7 +1134,7 @@ static int render(char **out, const llmc_runlog *log, const json_t *tracker)
         (rc = put_streams(&p, log)) != LLMC_OK)
         goto fail;
     put_windows(&p, &facts, llmc_runlog_sample_count(log) || again);
-    put_projection(&p, tracker);
+    put_projection(&p, tracker, &f);
     put_assumptions(&p, &f, &facts, tracker);
     put(&p, "<p class=\"note\">Written by libllmcarbon %s. Figures: "
             "llmc_run_totals, as `llmcarbon report --json` gives them; "

@@ -24,6 +24,7 @@
 
 #include "../core/internal.h"
 #include "../core/json.h"
+#include "project.h"
 #include "runlog.h"
 
 /* What a line may hold: beyond these it is damaged, not big. */
@@ -115,6 +116,22 @@ struct sample {
     unsigned char kind; /* enum llmc__ci_kind */
 };
 
+/* A process's plan (its last plan line) and what its samples say of the
+ * projection: the statistics the tracker's sampler keeps, from the same
+ * intervals. */
+struct planned {
+    const char *host;
+    json_int_t pid;
+    long long rank;
+    int have_plan, have_sample, resumed, unmeasured;
+    uint64_t target_tokens;
+    double plan_lo_kgco2e, plan_hi_kgco2e; /* NAN: no plan= range */
+    unsigned warmup;
+    uint64_t last_tokens;
+    double pue, operational_kgco2e;
+    struct llmc__projection_in in;
+};
+
 struct llmc_runlog {
     double energy_j, recorded_kgco2e, reweighted_kgco2e, ci_energy;
     double filled_energy_j, filled_kgco2e;
@@ -189,6 +206,13 @@ struct llmc_runlog {
     char *grid_spec;       /* NULL without a grid */
     char *warnings;        /* one a line; never NULL once read */
     size_t warnings_len;
+    /* the projection against the plan (plan lines): each process's, and
+     * the run's when one can be drawn, or why not */
+    struct planned *planned;
+    size_t nplanned, capplanned, last_planned;
+    uint64_t target_tokens;
+    double projected[3], plan_lo_kgco2e, plan_hi_kgco2e;
+    char projection_note[300];
 };
 
 static int out_of_memory(void)
@@ -655,6 +679,258 @@ static uint64_t stream_of(const char *host, json_int_t pid, long long rank)
     return stream_key(host, pid, rank);
 }
 
+/* ---- the plan ------------------------------------------------------- */
+
+/* The plan and statistics of the process host, pid and rank; NULL when
+ * out of memory. */
+static struct planned *planned_of(llmc_runlog *s, const char *host,
+                                  json_int_t pid, long long rank)
+{
+    struct planned *x;
+    void *p = s->planned;
+    if (s->last_planned < s->nplanned) {
+        x = &s->planned[s->last_planned];
+        if (x->pid == pid && x->rank == rank && strcmp(x->host, host) == 0)
+            return x;
+    }
+    for (size_t i = 0; i < s->nplanned; i++) {
+        x = &s->planned[i];
+        if (x->pid == pid && x->rank == rank && strcmp(x->host, host) == 0) {
+            s->last_planned = i;
+            return x;
+        }
+    }
+    if (grow(&p, &s->capplanned, s->nplanned, sizeof *s->planned) != 0)
+        return NULL;
+    s->planned = p;
+    x = &s->planned[s->nplanned];
+    memset(x, 0, sizeof *x);
+    if (!(x->host = name_of(s, host)))
+        return NULL;
+    x->pid = pid;
+    x->rank = rank;
+    x->plan_lo_kgco2e = x->plan_hi_kgco2e = NAN;
+    x->warmup = LLMC__WARMUP_SAMPLES;
+    x->pue = 1.0;
+    s->last_planned = s->nplanned++;
+    return x;
+}
+
+/* A plan line (sinks.c): the target a process projects to; its last
+ * counts. */
+static int read_plan(llmc_runlog *s, const json_t *j, const char *path,
+                     size_t lineno)
+{
+    const json_t *target = json_object_get(j, "target_tokens");
+    const json_t *range = json_object_get(j, "plan_range_kgco2e");
+    const json_t *warmup = json_object_get(j, "warmup_samples");
+    double lo = NAN, hi = NAN;
+    const char *host;
+    json_int_t pid;
+    long long rank;
+    struct planned *x;
+    int rc;
+
+    if ((rc = identity_of(j, &host, &pid, &rank, path, lineno)) != LLMC_OK)
+        return rc;
+    if (!json_is_integer(target) || json_integer_value(target) < 1)
+        return llmc__fail(LLMC_EFORMAT,
+                          "%s:%zu: \"target_tokens\" of a plan line is %s, "
+                          "not a whole number of 1 or more; the log is "
+                          "damaged, so nothing was read",
+                          path, lineno,
+                          !target                   ? "missing"
+                          : json_is_integer(target) ? "below 1"
+                                                    : "not an integer");
+    if (range && !json_is_null(range)) {
+        if (!json_is_array(range) || json_array_size(range) != 2 ||
+            !json_is_number(json_array_get(range, 0)) ||
+            !json_is_number(json_array_get(range, 1)) ||
+            !((lo = json_number_value(json_array_get(range, 0))) >= 0) ||
+            !((hi = json_number_value(json_array_get(range, 1))) >= lo) ||
+            !(hi <= MAX_KGCO2E))
+            return llmc__fail(LLMC_EFORMAT,
+                              "%s:%zu: \"plan_range_kgco2e\" of a plan line "
+                              "is not null or [low, high] in kgCO2e (0 <= "
+                              "low <= high <= %g); the log is damaged, so "
+                              "nothing was read",
+                              path, lineno, MAX_KGCO2E);
+    }
+    if (warmup && !(json_is_integer(warmup) &&
+                    json_integer_value(warmup) >= 0 &&
+                    json_integer_value(warmup) <= 1000000))
+        return llmc__fail(LLMC_EFORMAT,
+                          "%s:%zu: \"warmup_samples\" of a plan line is not "
+                          "a whole number from 0 to 1000000; the log is "
+                          "damaged, so nothing was read",
+                          path, lineno);
+    if (!(x = planned_of(s, host, pid, rank)))
+        return out_of_memory();
+    x->have_plan = 1;
+    x->target_tokens = (uint64_t)json_integer_value(target);
+    x->plan_lo_kgco2e = lo;
+    x->plan_hi_kgco2e = hi;
+    if (warmup)
+        x->warmup = (unsigned)json_integer_value(warmup);
+    return LLMC_OK;
+}
+
+/* A sample counted (not a repeat), for its process's projection: the
+ * statistics the tracker's sampler keeps (sample.c), from the line. The
+ * interval's share of the first phase, "train": its phase_s where the
+ * line has one (a phase switch within it), else all or nothing by the
+ * phase it names. */
+static int plan_sample(llmc_runlog *s, const json_t *j, const char *path,
+                       size_t lineno, const char *host, json_int_t pid,
+                       long long rank, const char *phase, double e,
+                       double op, double emb, double dt, double pue)
+{
+    const json_t *tok = json_object_get(j, "tokens");
+    const json_t *ci = json_object_get(j, "intensity_gco2e_per_kwh");
+    const json_t *ps = json_object_get(j, "phase_s");
+    uint64_t tokens, delta;
+    double share = !phase || !*phase || strcmp(phase, "train") == 0;
+    struct planned *x;
+    struct llmc__projection_in *in;
+
+    if (ps) {
+        const json_t *train = json_object_get(ps, "train");
+        double train_s = json_is_number(train) ? json_number_value(train)
+                                               : 0.0;
+        if (!json_is_object(ps) || (train && !json_is_number(train)) ||
+            !(train_s >= 0 && train_s <= dt * 1.001 + 1e-9))
+            return llmc__fail(LLMC_EFORMAT,
+                              "%s:%zu: \"phase_s\" is not an object of "
+                              "each phase's seconds within \"interval_s\"; "
+                              "the log is damaged, so nothing was read",
+                              path, lineno);
+        share = dt > 0 ? fmin(train_s / dt, 1.0) : 0.0;
+    }
+    if (!(x = planned_of(s, host, pid, rank)))
+        return out_of_memory();
+    in = &x->in;
+    tokens = json_is_integer(tok) ? (uint64_t)json_integer_value(tok)
+                                  : x->last_tokens;
+    delta = tokens >= x->last_tokens ? tokens - x->last_tokens : 0;
+    if (json_object_get(j, "resumed"))
+        x->resumed = 1;
+    x->pue = pue;
+    in->duration_s += dt;
+    if (!isnan(emb))
+        in->embodied_kgco2e += emb;
+    if (isnan(e)) {
+        x->unmeasured = 1;
+    } else {
+        in->energy_j += e;
+        in->run_energy_j += e;
+        in->first_phase_energy_j += e * share;
+        if (isnan(op)) {
+            if (e > 0)
+                in->unpriced_j += e;
+        } else {
+            x->operational_kgco2e += op;
+        }
+        if (json_is_number(ci))
+            in->ci_energy_j += e * json_number_value(ci);
+        /* only intervals spent wholly in training, as the sampler */
+        if (dt > 0 && share >= 0.999)
+            llmc__rate_add(&in->rate, x->warmup, e, delta, dt);
+    }
+    x->have_sample = 1;
+    x->last_tokens = tokens;
+    return LLMC_OK;
+}
+
+/* A fill line's price, for its process's projection. */
+static int plan_fill(llmc_runlog *s, const char *host, json_int_t pid,
+                     long long rank, double e, double ci, double op)
+{
+    struct planned *x = planned_of(s, host, pid, rank);
+    if (!x)
+        return out_of_memory();
+    x->in.unpriced_j = fmax(x->in.unpriced_j - e, 0.0);
+    x->in.ci_energy_j += e * ci;
+    x->operational_kgco2e += op;
+    return LLMC_OK;
+}
+
+/* The run's projection against its plan, where the rule is plain: the
+ * samples are of one process, whose plan the log records. target_tokens
+ * is each tracker's own count of tokens (llmc_tracker_new(3)), so the
+ * processes of a job each project their own run: their sum, or any one
+ * of them, would be a number for a plan no process made. */
+static void project_run(llmc_runlog *s)
+{
+    const struct planned *one = NULL;
+    size_t sampled = 0, plans = 0;
+
+    s->target_tokens = 0;
+    s->projected[0] = s->projected[1] = s->projected[2] = NAN;
+    s->plan_lo_kgco2e = s->plan_hi_kgco2e = NAN;
+    for (size_t i = 0; i < s->nplanned; i++) {
+        plans += s->planned[i].have_plan;
+        if (s->planned[i].have_sample) {
+            sampled++;
+            one = &s->planned[i];
+        }
+    }
+    if (!plans) {
+        snprintf(s->projection_note, sizeof s->projection_note,
+                 "the log records no plan (target_tokens was not set), so "
+                 "nothing is projected");
+        return;
+    }
+    if (sampled > 1) {
+        snprintf(s->projection_note, sizeof s->projection_note,
+                 "the log holds the samples of %zu processes; target_tokens "
+                 "is each tracker's own count, so no one projection is the "
+                 "run's: read each process's own log",
+                 sampled);
+        return;
+    }
+    if (!one || !one->have_plan) {
+        snprintf(s->projection_note, sizeof s->projection_note,
+                 "the log records no plan for the process of its samples "
+                 "(target_tokens was not set there), so nothing is "
+                 "projected");
+        return;
+    }
+    s->target_tokens = one->target_tokens;
+    s->plan_lo_kgco2e = one->plan_lo_kgco2e;
+    s->plan_hi_kgco2e = one->plan_hi_kgco2e;
+    if (one->resumed) {
+        snprintf(s->projection_note, sizeof s->projection_note,
+                 "the process took over from a checkpoint, and the log "
+                 "does not record the CO2e it took over, so nothing is "
+                 "projected");
+        return;
+    }
+    if (one->unmeasured) {
+        snprintf(s->projection_note, sizeof s->projection_note,
+                 "samples without an energy reading: the footprint so far "
+                 "is unknown, so nothing is projected");
+        return;
+    }
+    if (one->in.unpriced_j > 0) {
+        snprintf(s->projection_note, sizeof s->projection_note,
+                 "energy without a grid intensity: the footprint so far is "
+                 "unknown, so nothing is projected");
+        return;
+    }
+    {
+        struct llmc__projection_in in = one->in;
+        in.target_tokens = one->target_tokens;
+        in.tokens = one->last_tokens;
+        in.pue = s->pue_override > 0 ? s->pue_override : one->pue;
+        in.total_kgco2e = one->operational_kgco2e + in.embodied_kgco2e;
+        llmc__project(s->projected, &in);
+    }
+    if (isnan(s->projected[0]))
+        snprintf(s->projection_note, sizeof s->projection_note,
+                 "not yet: needs at least two training intervals after the "
+                 "warm-up");
+}
+
 /* A fill line: energy of earlier samples priced once an intensity was
  * known. It adds no energy (its samples hold it), only their CO2e. */
 static int read_fill(llmc_runlog *s, const json_t *j, const char *path,
@@ -695,6 +971,8 @@ static int read_fill(llmc_runlog *s, const json_t *j, const char *path,
     s->filled = p;
     s->filled[s->nfilled++] = (struct span){stream_of(host, pid, rank), from,
                                             to, e, (size_t)w, ci, op};
+    if ((rc = plan_fill(s, host, pid, rank, e, ci, op)) != LLMC_OK)
+        return rc;
     s->fills++;
     s->filled_energy_j += e;
     s->filled_kgco2e += op;
@@ -986,6 +1264,12 @@ static int read_sample(llmc_runlog *s, const json_t *j, const char *path,
                  .embodied = emb, .pid = pid, .who = (size_t)w,
                  .phase = (size_t)ph})) != LLMC_OK)
         return rc;
+    if ((rc = plan_sample(s, j, path, lineno, host, pid, rank, phase_name, e,
+                          pue_override > 0 && !isnan(op)
+                              ? op * (pue_override / pue)
+                              : op,
+                          emb, dt, pue)) != LLMC_OK)
+        return rc;
     s->samples++;
     s->who[w].samples++;
     s->phase[ph].samples++;
@@ -1100,6 +1384,10 @@ static int read_line(llmc_runlog *s, const char *line, size_t n, FILE *f,
         rc = (s->no_samples && !s->each) || keep_window(s, j) == 0
                  ? LLMC_OK
                  : out_of_memory();
+    else if (json_is_string(type) &&
+             strcmp(json_string_value(type), "plan") == 0)
+        /* the target the tracker projected to (sinks.c) */
+        rc = read_plan(s, j, path, lineno);
     else
         rc = llmc__fail(LLMC_ENOTSUP,
                         "%s:%zu: a line of type %s%s%s, which this llmcarbon "
@@ -1357,6 +1645,7 @@ LLMC_API void llmc_runlog_free(llmc_runlog *log)
     free(log->seen);
     free(log->grid_spec);
     free(log->warnings);
+    free(log->planned);
     free(log);
 }
 
@@ -1497,6 +1786,8 @@ static int read_runlog(llmc_runlog **out, const char *const *paths,
     s->paths = NULL;
     if (rc == LLMC_OK && !s->no_samples)
         mark_filled(s);
+    if (rc == LLMC_OK)
+        project_run(s);
     if (rc == LLMC_OK && (match_fills(s) != 0 || conclude(s, grid) != 0 ||
                           (s->no_samples && !each &&
                            keep_paths(s, paths, npaths) != 0)))
@@ -1561,6 +1852,9 @@ static void part_totals(llmc_run_totals *o, long long samples,
     o->filled_energy_j = o->filled_operational_kgco2e = NAN;
     o->unpriced_energy_j = NAN;
     o->reweighted_kgco2e = o->reweighted_intensity_gco2e_per_kwh = NAN;
+    o->projected_total_kgco2e = o->projected_low_kgco2e =
+        o->projected_high_kgco2e = NAN;
+    o->plan_low_kgco2e = o->plan_high_kgco2e = NAN;
 }
 
 static void whole_totals(llmc_run_totals *o, const llmc_runlog *s)
@@ -1580,6 +1874,13 @@ static void whole_totals(llmc_run_totals *o, const llmc_runlog *s)
     o->fill_lines = (uint64_t)s->fills;
     o->unpriced_energy_j = s->unpriced_j;
     o->unpriced_samples = (uint64_t)s->unpriced_samples;
+    o->target_tokens = s->target_tokens;
+    o->projected_total_kgco2e = s->projected[0];
+    o->projected_low_kgco2e = s->projected[1];
+    o->projected_high_kgco2e = s->projected[2];
+    o->plan_low_kgco2e = s->plan_lo_kgco2e;
+    o->plan_high_kgco2e = s->plan_hi_kgco2e;
+    o->projection_note = *s->projection_note ? s->projection_note : NULL;
     o->reweighted_kgco2e = s->reweighted_known;
     o->reweighted_intensity_gco2e_per_kwh =
         isfinite(s->reweighted_known) && s->energy_known_j > 0
@@ -1869,6 +2170,33 @@ static json_t *resumed_json(const llmc_runlog *s, int *ok)
     return res;
 }
 
+/* The projection against the plan, shaped as the tracker's report's
+ * (llmc_tracker_report_json): target_tokens null where the log records no
+ * plan the run's projection can rest on, and the note says why. */
+json_t *llmc__run_projection_json(const llmc_run_totals *f, int *ok)
+{
+    json_t *p = json_object();
+    llmc__json_set(ok, p, "target_tokens",
+                   f->target_tokens ? json_integer((json_int_t)f->target_tokens)
+                                    : json_null());
+    set_num(ok, p, "total_kgco2e", f->projected_total_kgco2e);
+    llmc__json_set(ok, p, "range_kgco2e",
+                   isfinite(f->projected_low_kgco2e)
+                       ? json_pack("[f, f]", f->projected_low_kgco2e,
+                                   f->projected_high_kgco2e)
+                       : json_pack("[n, n]"));
+    if (!isnan(f->plan_low_kgco2e)) {
+        set_num(ok, p, "plan_total_kgco2e",
+                (f->plan_low_kgco2e + f->plan_high_kgco2e) / 2);
+        llmc__json_set(ok, p, "plan_range_kgco2e",
+                       json_pack("[f, f]", f->plan_low_kgco2e,
+                                 f->plan_high_kgco2e));
+    }
+    if (f->projection_note)
+        llmc__json_set(ok, p, "note", json_string(f->projection_note));
+    return p;
+}
+
 LLMC_API int llmc_runlog_report_json(char **out_json, const llmc_runlog *log)
 {
     llmc_run_totals f;
@@ -1924,6 +2252,7 @@ LLMC_API int llmc_runlog_report_json(char **out_json, const llmc_runlog *log)
         llmc__json_set(&ok, o, "reweighted", reweighted_json(&f, &ok));
     llmc__json_set(&ok, o, "ranks", ranks_json(log, &ok));
     llmc__json_set(&ok, o, "resumed", resumed_json(log, &ok));
+    llmc__json_set(&ok, o, "projection", llmc__run_projection_json(&f, &ok));
     for (size_t i = 0; i < log->nphase; i++)
         llmc__json_set(&ok, phases, log->phase[i].name,
                        phase_json(&log->phase[i], &ok));

@@ -95,5 +95,10 @@ extern void (*llmc__html_between_readings)(const char *path);
 size_t llmc__runlog_fill_count(const llmc_runlog *log);
 void llmc__runlog_fill(struct llmc__run_fill *out, const llmc_runlog *log,
                        size_t index);
+/* The projection of totals f read from a log, shaped as the tracker's
+ * report's "projection" object (target_tokens null without a plan, and a
+ * note that says why none was made); *ok is cleared for want of memory. */
+struct json_t;
+struct json_t *llmc__run_projection_json(const llmc_run_totals *f, int *ok);
 
 #endif

@@ -22,9 +22,6 @@
 #include "../meter/meter.h"
 #include "tracker.h"
 
-/* Samples before this many have passed are warm-up for the projection. */
-#define WARMUP_SAMPLES 2
-
 static void elect(llmc_tracker *t, size_t i)
 {
     const char *lock_key = llmc__meter_lock_key(t->meter, i);
@@ -539,25 +536,6 @@ uint64_t llmc__hot_harvest(llmc_tracker *t, unsigned h)
     return tokens;
 }
 
-static void track_rate(llmc_tracker *t, double train_j, uint64_t train_tokens,
-                       double dt)
-{
-    double r, d;
-    if (train_tokens == 0)
-        return;
-    if (++t->train_samples <= WARMUP_SAMPLES)
-        return; /* warm-up: compilation, data loader start, first steps */
-    r = train_j / (double)train_tokens;
-    t->post_warmup_j += train_j;
-    t->post_warmup_tokens += (double)train_tokens;
-    t->post_warmup_s += dt;
-    /* Welford: mean and variance of the per-interval J/token */
-    t->rate_n += 1.0;
-    d = r - t->rate_mean;
-    t->rate_mean += d / t->rate_n;
-    t->rate_m2 += d * (r - t->rate_mean);
-}
-
 void llmc__tracker_sample(llmc_tracker *t, int kind)
 {
     int64_t now;
@@ -662,7 +640,8 @@ void llmc__tracker_sample(llmc_tracker *t, int kind)
         span_add(t, t->last_unix_s, now_unix_s, frac, de);
     /* only intervals spent wholly in training say what training costs */
     if (dt > 0.0 && frac[0] >= 0.999)
-        track_rate(t, de, train_tokens, dt);
+        llmc__rate_add(&t->rate, LLMC__WARMUP_SAMPLES, de, train_tokens,
+                       dt);
 
     if (t->log)
         llmc__log_sample(t, de, priced ? op : NAN, emb, dt);

@@ -124,6 +124,7 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
                       double emb_kg, double dt_s)
 {
     json_t *line = json_object(), *meters = json_array();
+    int mixed;
 
     if (!line || !meters) {
         json_decref(meters);
@@ -165,6 +166,21 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
     }
     json_object_set_new(line, "phase",
                         json_string(t->phase_names[t->phase_at_last_sample]));
+    /* an interval not wholly in the phase the line names (a switch within
+     * it, or at its end): the seconds of each phase in it, for a reader
+     * that needs the share of training (the projection) */
+    mixed = 0;
+    for (unsigned p = 0; p < t->nphases && dt_s > 0; p++)
+        if (p != t->phase_at_last_sample && t->phase_scratch[p] > 0)
+            mixed = 1;
+    if (mixed) {
+        json_t *ps = json_object();
+        for (unsigned p = 0; p < t->nphases && ps; p++)
+            if (t->phase_scratch[p] > 0)
+                json_object_set_new(ps, t->phase_names[p],
+                                    json_real(t->phase_scratch[p]));
+        json_object_set_new(line, "phase_s", ps);
+    }
     json_object_set_new(line, "step", json_integer((json_int_t)(t->total.steps +
                                                                 t->resumed.steps)));
     json_object_set_new(line, "tokens",
@@ -221,8 +237,8 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
                                       "energy_j", t->resumed.energy_j));
     /* time, time_unix_s, interval_s, 6 of identity, phase, step, tokens,
      * energy_j, meters, 4 of intensity, pue, 2 of CO2e, the embodied scope
-     * and method, and resumed */
-    log_write(t, line, 23 + (t->resumed_from_checkpoint != 0));
+     * and method, resumed, and phase_s */
+    log_write(t, line, 23 + (t->resumed_from_checkpoint != 0) + mixed);
 }
 
 void llmc__log_fill(llmc_tracker *t, const struct llmc__span *s,
@@ -250,6 +266,37 @@ void llmc__log_fill(llmc_tracker *t, const struct llmc__span *s,
     /* type, time, time_unix_s, 6 of identity, from, to, energy, intensity,
      * operational, filled_by */
     log_write(t, line, 15);
+}
+
+/* The plan the projection aims at: target_tokens, the ex-ante range when
+ * the tracker was given one (plan=), and the training intervals the
+ * projection skips; written at the start and when the target changes, so
+ * a reader of the log projects as the tracker does. Under mu. */
+void llmc__log_plan(llmc_tracker *t)
+{
+    json_t *line = json_object(), *id;
+
+    if (!line) {
+        log_write(t, NULL, 0);
+        return;
+    }
+    json_object_set_new(line, "type", json_string("plan"));
+    log_stamp(line);
+    if ((id = identity_json(t)) != NULL) {
+        json_object_update(line, id);
+        json_decref(id);
+    }
+    json_object_set_new(line, "target_tokens",
+                        json_integer((json_int_t)t->target_tokens));
+    json_object_set_new(line, "plan_range_kgco2e",
+                        isnan(t->plan_lo_kgco2e)
+                            ? json_null()
+                            : json_pack("[f, f]", t->plan_lo_kgco2e,
+                                        t->plan_hi_kgco2e));
+    json_object_set_new(line, "warmup_samples",
+                        json_integer(LLMC__WARMUP_SAMPLES));
+    /* type, time, time_unix_s, 6 of identity, target, range, warm-up */
+    log_write(t, line, 12);
 }
 
 static json_t *num_or_null(double v)

@@ -674,6 +674,9 @@ static int start_won(llmc_tracker *t)
     t->switches[0].t_ns = t->start_ns;
     t->switches[0].phase = t->cur_phase;
     t->nswitches = 1;
+    /* the plan first, so a reader knows it before the samples */
+    if (t->log && t->target_tokens)
+        llmc__log_plan(t);
     pthread_mutex_unlock(&t->mu);
 
     /* a grid that may wait for the network is asked on a thread of its

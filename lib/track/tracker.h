@@ -19,6 +19,7 @@
 
 #include "llmcarbon.h"
 #include "../profile/profile.h"
+#include "project.h"
 
 #define LLMC__PHASE_NAME 32
 /* Phases: any number of names, each with an entry in the growing arrays
@@ -299,9 +300,7 @@ struct llmc_tracker {
     char hardware_from[256];
 
     /* projection: train-phase J/token of each sample after the warm-up */
-    unsigned train_samples;
-    double rate_n, rate_mean, rate_m2;
-    double post_warmup_j, post_warmup_tokens, post_warmup_s;
+    struct llmc__rate rate;
 
     /* windows, under mu */
     struct llmc__window *windows;  /* nwindows of window_cap */
@@ -414,6 +413,8 @@ void llmc__totals_of(llmc_totals *o, const llmc_tracker *t,
  * those not yet harvested */
 void llmc__live_counts(const llmc_tracker *t, uint64_t *steps,
                        uint64_t *tokens);
+/* sinks.c, under mu: the plan line (target_tokens) */
+void llmc__log_plan(llmc_tracker *t);
 /* sinks.c */
 void llmc__log_window(llmc_tracker *t, const struct llmc__window_line *w);
 void llmc__problem(llmc_tracker *t, const char *fmt, ...)

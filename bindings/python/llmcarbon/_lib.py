@@ -332,6 +332,13 @@ class RunTotals(ctypes.Structure):
         ("reweighted_intensity_gco2e_per_kwh", ctypes.c_double),
         ("reweight_failures", ctypes.c_uint64),
         ("reweight_problem", ctypes.c_char_p),
+        ("target_tokens", ctypes.c_uint64),
+        ("projected_total_kgco2e", ctypes.c_double),
+        ("projected_low_kgco2e", ctypes.c_double),
+        ("projected_high_kgco2e", ctypes.c_double),
+        ("plan_low_kgco2e", ctypes.c_double),
+        ("plan_high_kgco2e", ctypes.c_double),
+        ("projection_note", ctypes.c_char_p),
     ]
 
 

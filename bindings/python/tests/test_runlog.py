@@ -80,6 +80,32 @@ class ReadLogTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             log.totals()
 
+    def test_totals_project_against_the_plan_the_log_records(self) -> None:
+        # 1 kWh and 10 tokens a minute at 300 g/kWh: 0.03 kg a token, so
+        # the 1000 tokens of the plan come to 30 kg
+        path = self.path("plan.jsonl")
+        with open(path, "w") as f:
+            f.write('{"type":"plan","time":"2024-05-01T12:00:00Z",'
+                    '"time_unix_s":%.2f,"host":"node1","job":null,"rank":0,'
+                    '"local_rank":0,"world_size":1,"pid":100,'
+                    '"target_tokens":1000,"plan_range_kgco2e":[20.0,40.0],'
+                    '"warmup_samples":2}\n' % T0)
+            for i in range(10):
+                f.write(sample_line(i))
+        whole = llmcarbon.read_log(path).totals()
+        self.assertEqual(whole["target_tokens"], 1000)
+        self.assertAlmostEqual(whole["projected_total_kgco2e"], 30.0,
+                               delta=1e-9)
+        self.assertEqual(whole["plan_low_kgco2e"], 20.0)
+        self.assertIsNone(whole["projection_note"])
+        # a log without a plan line says why there is no projection
+        with open(path, "w") as f:
+            for i in range(10):
+                f.write(sample_line(i))
+        whole = llmcarbon.read_log(path).totals()
+        self.assertTrue(math.isnan(whole["projected_total_kgco2e"]))
+        self.assertIn("records no plan", whole["projection_note"])
+
     def test_report_html_of_a_log_and_of_a_tracker(self) -> None:
         path = self.path("run.jsonl")
         config = "meters=const:100W; grid=const:300; interval=100ms"
