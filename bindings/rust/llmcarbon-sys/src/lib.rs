@@ -559,6 +559,13 @@ pub struct llmc_run_totals {
     pub reweighted_intensity_gco2e_per_kwh: c_double,
     pub reweight_failures: u64,
     pub reweight_problem: *const c_char,
+    pub target_tokens: u64,
+    pub projected_total_kgco2e: c_double,
+    pub projected_low_kgco2e: c_double,
+    pub projected_high_kgco2e: c_double,
+    pub plan_low_kgco2e: c_double,
+    pub plan_high_kgco2e: c_double,
+    pub projection_note: *const c_char,
 }
 
 /// One sample line of a run's logs (`struct llmc_run_sample`).

@@ -110,7 +110,7 @@ fn offsets_follow_the_lp64_c_layout() {
     assert_eq!(offset_of!(llmc_totals, filled_energy_j), 136);
     assert_eq!(offset_of!(llmc_totals, unpriced_energy_j), 144);
 
-    assert_eq!(size_of::<llmc_run_totals>(), 224);
+    assert_eq!(size_of::<llmc_run_totals>(), 280);
     assert_eq!(offset_of!(llmc_run_totals, phase), 8);
     assert_eq!(offset_of!(llmc_run_totals, rank), 24);
     assert_eq!(offset_of!(llmc_run_totals, samples), 32);
@@ -120,6 +120,9 @@ fn offsets_follow_the_lp64_c_layout() {
     assert_eq!(offset_of!(llmc_run_totals, torn_lines), 152);
     assert_eq!(offset_of!(llmc_run_totals, grid), 184);
     assert_eq!(offset_of!(llmc_run_totals, reweight_problem), 216);
+    assert_eq!(offset_of!(llmc_run_totals, target_tokens), 224);
+    assert_eq!(offset_of!(llmc_run_totals, plan_high_kgco2e), 264);
+    assert_eq!(offset_of!(llmc_run_totals, projection_note), 272);
     assert_eq!(size_of::<llmc_run_sample>(), 152);
     assert_eq!(offset_of!(llmc_run_sample, time_unix_s), 8);
     assert_eq!(offset_of!(llmc_run_sample, host), 64);

@@ -69,6 +69,23 @@ pub struct RunTotals {
     pub reweight_failures: u64,
     /// Whole run: why the reweighted figure is unknown.
     pub reweight_problem: Option<String>,
+    /// Whole run: the target of the plan the log records; `None` without
+    /// one.
+    pub target_tokens: Option<u64>,
+    /// Whole run: the footprint projected at `target_tokens`, kg, as the
+    /// tracker projects it; `None` where none can be made
+    /// (`projection_note` says why).
+    pub projected_total_kgco2e: Option<f64>,
+    /// Whole run: the 95% range of that projection, kg.
+    pub projected_low_kgco2e: Option<f64>,
+    /// See [`RunTotals::projected_low_kgco2e`].
+    pub projected_high_kgco2e: Option<f64>,
+    /// Whole run: the plan's range (the tracker's `plan`), kg.
+    pub plan_low_kgco2e: Option<f64>,
+    /// See [`RunTotals::plan_low_kgco2e`].
+    pub plan_high_kgco2e: Option<f64>,
+    /// Whole run: why there is no projection.
+    pub projection_note: Option<String>,
 }
 
 impl RunTotals {
@@ -101,6 +118,13 @@ impl RunTotals {
             reweighted_intensity_gco2e_per_kwh: known(t.reweighted_intensity_gco2e_per_kwh),
             reweight_failures: t.reweight_failures,
             reweight_problem: copy_opt_str(t.reweight_problem),
+            target_tokens: (t.target_tokens > 0).then_some(t.target_tokens),
+            projected_total_kgco2e: known(t.projected_total_kgco2e),
+            projected_low_kgco2e: known(t.projected_low_kgco2e),
+            projected_high_kgco2e: known(t.projected_high_kgco2e),
+            plan_low_kgco2e: known(t.plan_low_kgco2e),
+            plan_high_kgco2e: known(t.plan_high_kgco2e),
+            projection_note: copy_opt_str(t.projection_note),
         }
     }
 }

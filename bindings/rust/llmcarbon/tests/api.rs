@@ -1070,6 +1070,47 @@ fn log_line(i: u32) -> String {
 }
 
 #[test]
+fn run_log_projects_against_the_plan_it_records() {
+    // ten minutes of 1 kWh and 10 tokens each at 300 g/kWh: 0.03 kg a
+    // token, so the 1000 tokens planned come to 30 kg, the J/token never
+    // varying, so the range is the figure
+    let dir = scratch("runlog-plan");
+    let planned = dir.join("planned.jsonl");
+    let plan = concat!(
+        "{\"type\":\"plan\",\"time\":\"x\",\"time_unix_s\":1714564800.0,",
+        "\"host\":\"node1\",\"job\":null,\"rank\":0,\"local_rank\":0,",
+        "\"world_size\":1,\"pid\":100,\"target_tokens\":1000,",
+        "\"plan_range_kgco2e\":[20.0,40.0],\"warmup_samples\":2}\n"
+    );
+    let samples: String = (0..10).map(log_line).collect();
+    std::fs::write(&planned, format!("{plan}{samples}")).unwrap();
+    let t = RunLog::read(&[&planned], None, None)
+        .unwrap()
+        .totals(None)
+        .unwrap();
+    assert_eq!(t.target_tokens, Some(1000));
+    assert_rel!(t.projected_total_kgco2e.unwrap(), 30.0, 1e-9);
+    assert_rel!(t.projected_low_kgco2e.unwrap(), 30.0, 1e-9);
+    assert_rel!(t.projected_high_kgco2e.unwrap(), 30.0, 1e-9);
+    assert_eq!(t.plan_low_kgco2e, Some(20.0));
+    assert_eq!(t.plan_high_kgco2e, Some(40.0));
+    assert_eq!(t.projection_note, None);
+
+    // a log with no plan line: no projection, never 0, and why
+    let old = dir.join("old.jsonl");
+    std::fs::write(&old, samples).unwrap();
+    let t = RunLog::read(&[&old], None, None)
+        .unwrap()
+        .totals(None)
+        .unwrap();
+    assert_eq!(t.target_tokens, None);
+    assert_eq!(t.projected_total_kgco2e, None);
+    let note = t.projection_note.unwrap();
+    assert!(note.contains("records no plan"), "{note}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn run_log_read_without_samples_keeps_none_and_gives_the_same_totals() {
     let dir = scratch("runlog-flags");
     let path = dir.join("rank0.jsonl");
