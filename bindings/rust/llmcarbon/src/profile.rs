@@ -97,13 +97,9 @@ impl ProfileText {
             ProfileText::EmbodiedBasis => sys::LLMC_PROFILE_EMBODIED_BASIS,
             ProfileText::LifetimeSource => sys::LLMC_PROFILE_LIFETIME_SOURCE,
             ProfileText::EmbodiedDieMethod => sys::LLMC_PROFILE_EMBODIED_DIE_METHOD,
-            ProfileText::EmbodiedPackageMethod => {
-                sys::LLMC_PROFILE_EMBODIED_PACKAGE_METHOD
-            }
+            ProfileText::EmbodiedPackageMethod => sys::LLMC_PROFILE_EMBODIED_PACKAGE_METHOD,
             ProfileText::EmbodiedBoardMethod => sys::LLMC_PROFILE_EMBODIED_BOARD_METHOD,
-            ProfileText::EmbodiedServerMethod => {
-                sys::LLMC_PROFILE_EMBODIED_SERVER_METHOD
-            }
+            ProfileText::EmbodiedServerMethod => sys::LLMC_PROFILE_EMBODIED_SERVER_METHOD,
         }
     }
 }

@@ -239,7 +239,10 @@ fn profile_embodied_by_scope() {
         p.text(ProfileText::EmbodiedBoardMethod).as_deref(),
         Some("pcf")
     );
-    assert_eq!(p.get(ProfileField::EmbodiedServerKgco2e), Some(164.0 + 970.0 / 8.0));
+    assert_eq!(
+        p.get(ProfileField::EmbodiedServerKgco2e),
+        Some(164.0 + 970.0 / 8.0)
+    );
     assert_eq!(
         p.text(ProfileText::EmbodiedServerMethod).as_deref(),
         Some("pcf+model")
@@ -250,7 +253,10 @@ fn profile_embodied_by_scope() {
     // a die area not published: the model at the bound, and it says so
     let m = Profile::lookup("mi300x").unwrap();
     let die = m.get(ProfileField::EmbodiedDieKgco2e).unwrap();
-    assert!((die - (8.0 * 4.29 * 1.8 + 4.0 * 8.58 * 1.6)).abs() < 1e-9, "{die}");
+    assert!(
+        (die - (8.0 * 4.29 * 1.8 + 4.0 * 8.58 * 1.6)).abs() < 1e-9,
+        "{die}"
+    );
     assert_eq!(
         m.text(ProfileText::EmbodiedDieMethod).as_deref(),
         Some("model-bound")
