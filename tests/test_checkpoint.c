@@ -35,13 +35,6 @@ static void remove_scratch(void)
     scratch_remove(scratch);
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&d, &d) != 0)
-        ;
-}
-
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");

@@ -19,13 +19,6 @@ static pid_t server;
 static char base[64];
 static char cache_dir[64];
 
-static void sleep_ms(long ms)
-{
-    struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&d, &d) != 0 && errno == EINTR)
-        ;
-}
-
 static void server_start(void)
 {
     /* every test starts with an empty disk cache of its own */

@@ -56,13 +56,6 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&d, &d) != 0 && errno == EINTR)
-        ;
-}
-
 static const char *source_root(void)
 {
     const char *r = getenv("LLMC_SOURCE_ROOT");

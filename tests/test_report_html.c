@@ -35,13 +35,6 @@ static const char *path_in(char *buf, size_t size, const char *name)
     return buf;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&d, &d) != 0 && errno == EINTR)
-        ;
-}
-
 static size_t count_of(const char *text, const char *needle)
 {
     size_t n = 0;

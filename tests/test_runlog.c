@@ -38,13 +38,6 @@ static const char *path_in(char *buf, size_t size, const char *name)
     return buf;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&d, &d) != 0 && errno == EINTR)
-        ;
-}
-
 static llmc_totals totals_of(llmc_tracker *t, const char *phase)
 {
     llmc_totals o;

@@ -47,13 +47,6 @@ static void path_in(char *buf, size_t size, const char *name)
 }
 
 /* Real time: for what another process or the network does. */
-static void sleep_ms(long ms)
-{
-    struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&d, &d) != 0 && errno == EINTR)
-        ;
-}
-
 /* The tests about time run on the library's manual time
  * (lib/core/clock.c): it moves only when the test says, so that intervals,
  * durations and energies are exact whatever the load of the machine.

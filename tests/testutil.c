@@ -279,3 +279,10 @@ void fake_grid_server_stop(pid_t *pid)
         *pid = 0;
     }
 }
+
+void sleep_ms(long ms)
+{
+    struct timespec d = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&d, &d) != 0 && errno == EINTR)
+        ;
+}

@@ -44,6 +44,9 @@ void csv_free(struct csv *c);
 size_t csv_col(const struct csv *c, const char *name);
 const char *csv_cell(const struct csv *c, size_t row, const char *column);
 
+/* Sleeps ms milliseconds, the whole of them across signals. */
+void sleep_ms(long ms);
+
 /* Removes dir and all it holds, made writable first: 0, or -1 after
  * saying on stderr that it could not. */
 int remove_tree(const char *dir);
