@@ -552,6 +552,18 @@ static int drawing_finish(struct drawing *d, const llmc_runlog *log,
     return 0;
 }
 
+/* A grid source the samples name, as the intensity chart's caption and
+ * the assumptions table both give it: its spec, basis and samples. */
+static void put_source(struct page *p, const struct llmc__run_source *src)
+{
+    char a[64];
+    put(p, "<b>");
+    put_text(p, src->spec);
+    put(p, "</b> (basis ");
+    put_text(p, src->basis);
+    put(p, ", %s samples)", num(a, sizeof a, (double)src->samples));
+}
+
 static void put_drawing(struct page *p, const struct drawing *d,
                         const llmc_run_totals *f,
                         const struct llmc__run_facts *facts)
@@ -565,12 +577,8 @@ static void put_drawing(struct page *p, const struct drawing *d,
               "gCO2e/kWh");
     put(p, "<p>Source%s: ", facts->nsource == 1 ? "" : "s");
     for (size_t k = 0; k < facts->nsource; k++) {
-        put(p, "%s<b>", k ? "; " : "");
-        put_text(p, facts->source[k].spec);
-        put(p, "</b> (basis ");
-        put_text(p, facts->source[k].basis);
-        put(p, ", %s samples)",
-            num(a, sizeof a, (double)facts->source[k].samples));
+        put(p, "%s", k ? "; " : "");
+        put_source(p, &facts->source[k]);
     }
     if (!facts->nsource)
         put(p, "none named in the log");
@@ -971,11 +979,8 @@ static void put_assumptions(struct page *p, const llmc_run_totals *f,
     put(p, "<h2>Assumptions and sources</h2><table data-table=\"assumptions\">");
     for (size_t k = 0; k < facts->nsource; k++) {
         put(p, "<tr><th>grid intensity</th><td>");
-        put_text(p, facts->source[k].spec);
-        put(p, ", basis ");
-        put_text(p, facts->source[k].basis);
-        put(p, " (%s samples)</td></tr>",
-            num(a, sizeof a, (double)facts->source[k].samples));
+        put_source(p, &facts->source[k]);
+        put(p, "</td></tr>");
     }
     if (!facts->nsource)
         put(p, "<tr><th>grid intensity</th><td>not named in the "
