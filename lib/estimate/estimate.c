@@ -344,14 +344,7 @@ static int set_embodied(llmc_estimate *e, const char *value)
 
 static int set_embodied_scope(llmc_estimate *e, const char *value)
 {
-    int scope = llmc__scope_from_name(value);
-    if (scope < 0)
-        return llmc__fail(LLMC_EINVAL,
-                          "embodied_scope '%s' is not known; use die, "
-                          "package, board or server",
-                          value);
-    e->embodied_scope = scope;
-    return LLMC_OK;
+    return llmc__scope_parse(&e->embodied_scope, value, "embodied_scope");
 }
 
 static int set_no_embodied(llmc_estimate *e, const char *value)

@@ -242,12 +242,17 @@ const char *llmc__scope_name(int scope)
     return scopes[scope].name;
 }
 
-int llmc__scope_from_name(const char *name)
+int llmc__scope_parse(int *scope, const char *name, const char *key)
 {
     for (int i = 0; name && i < LLMC__SCOPE_COUNT; i++)
-        if (strcmp(scopes[i].name, name) == 0)
-            return i;
-    return -1;
+        if (strcmp(scopes[i].name, name) == 0) {
+            *scope = i;
+            return LLMC_OK;
+        }
+    return llmc__fail(LLMC_EINVAL,
+                      "%s '%s' is not known; use die, package, board or "
+                      "server",
+                      key, name ? name : "(null)");
 }
 
 const char *llmc__scope_basis(const llmc_profile *p, int scope)

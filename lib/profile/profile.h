@@ -38,8 +38,10 @@ enum llmc__embodied_scope {
 
 /* "die", "package", "board", "server"; NULL out of range. */
 const char *llmc__scope_name(int scope);
-/* The scope named (exactly, lower case), or -1. */
-int llmc__scope_from_name(const char *name);
+/* The scope named (exactly, lower case) into *scope: LLMC_OK, or
+ * LLMC_EINVAL with the message naming the scopes there are (key is the
+ * setting's name in it, "embodied_scope"). */
+int llmc__scope_parse(int *scope, const char *name, const char *key);
 /* The basis of a figure at scope, in embodied_basis's words: "die-only",
  * "package", the profile's basis for the board ("board-share" or "board";
  * "board-share" when it gives none), "server-share". */

@@ -161,15 +161,8 @@ static int set_hardware(llmc_tracker *t, const char *value, const char *origin)
 static int set_embodied_scope(llmc_tracker *t, const char *value,
                               const char *origin)
 {
-    int scope = llmc__scope_from_name(value);
     (void)origin;
-    if (scope < 0)
-        return llmc__fail(LLMC_EINVAL,
-                          "embodied_scope '%s' is not known; use die, "
-                          "package, board or server",
-                          value);
-    t->embodied_scope = scope;
-    return LLMC_OK;
+    return llmc__scope_parse(&t->embodied_scope, value, "embodied_scope");
 }
 
 static int set_devices(llmc_tracker *t, const char *value, const char *origin)
