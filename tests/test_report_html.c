@@ -409,6 +409,31 @@ START_TEST(test_html_a_tracker_draws_its_log_or_says_it_keeps_none)
 }
 END_TEST
 
+/* A log that lost lines (a full disk) undercounts: the page is refused
+ * with the status the stop gives, never drawn from what reached it. */
+START_TEST(test_html_a_log_that_lost_lines_is_refused)
+{
+    llmc_tracker *t = NULL;
+    char *html = (char *)1;
+
+    ck_assert_status(llmc_tracker_new(&t), LLMC_OK);
+    ck_assert_status(llmc_tracker_configure(
+                         t, "meters=const:100W; grid=const:300; "
+                            "interval=100ms; log=/dev/full"),
+                     LLMC_OK);
+    ck_assert_status(llmc_tracker_start(t), LLMC_OK);
+    llmc_tracker_step(t, 100);
+    sleep_ms(350);
+    ck_assert_status(llmc_tracker_report_html(&html, t), LLMC_EIO);
+    ck_assert_error_mentions("could not be written");
+    ck_assert_ptr_null(html);
+    ck_assert_status(llmc_tracker_stop(t), LLMC_EIO);
+    ck_assert_status(llmc_tracker_report_html(&html, t), LLMC_EIO);
+    ck_assert_ptr_null(html);
+    llmc_tracker_free(t);
+}
+END_TEST
+
 /* Of the first n lines of the log at path: their bytes. */
 static long long bytes_of_lines(const char *path, int n)
 {
@@ -759,6 +784,7 @@ int main(void)
     tcase_add_test(tc,
                    test_html_a_tracker_draws_its_log_or_says_it_keeps_none);
     tcase_add_test(tc, test_html_a_bounded_reading_stops_at_its_bound);
+    tcase_add_test(tc, test_html_a_log_that_lost_lines_is_refused);
     tcase_add_test(
         tc, test_html_a_running_tracker_draws_what_it_counts_keeping_none);
     tcase_add_test(

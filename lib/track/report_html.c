@@ -1198,6 +1198,12 @@ LLMC_API int llmc_tracker_report_html(char **out_html, llmc_tracker *t)
         /* what the sampler queued is on disk before the log is read */
         struct stat st;
         llmc__writer_flush_released(t);
+        /* a page drawn from a log that lost lines would undercount */
+        if ((rc = llmc__log_whole(t)) != LLMC_OK) {
+            pthread_mutex_unlock(&t->mu);
+            llmc_free(json);
+            return rc;
+        }
         path = llmc__strdup(t->log_path);
         /* where the log ends now: the lines after are of samples taken
          * after this call began */

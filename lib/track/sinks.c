@@ -1102,3 +1102,15 @@ int llmc__checkpoint_read(llmc_tracker *t)
     ckpt_free(&c);
     return rc;
 }
+
+int llmc__log_whole(const llmc_tracker *t)
+{
+    if (t->log_lines_lost <= 0)
+        return LLMC_OK;
+    return llmc__fail(LLMC_EIO,
+                      "%ld line%s of the log '%s' could not be written (see "
+                      "the report's problems); the log misses those "
+                      "samples, the totals and the checkpoint do not",
+                      t->log_lines_lost, t->log_lines_lost == 1 ? "" : "s",
+                      t->log_path);
+}

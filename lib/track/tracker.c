@@ -1399,14 +1399,8 @@ LLMC_API int llmc_tracker_stop(llmc_tracker *t)
     llmc__writer_report(t);
     if (rc == LLMC_OK && t->checkpoint_path)
         rc = llmc__writer_checkpoint_result(t);
-    /* a log that misses samples undercounts what is summed from it */
-    if (rc == LLMC_OK && t->log_lines_lost > 0)
-        rc = llmc__fail(LLMC_EIO,
-                        "%ld line%s of the log '%s' could not be written "
-                        "(see the report's problems); the log misses those "
-                        "samples, the totals and the checkpoint do not",
-                        t->log_lines_lost, t->log_lines_lost == 1 ? "" : "s",
-                        t->log_path);
+    if (rc == LLMC_OK)
+        rc = llmc__log_whole(t);
     pthread_mutex_unlock(&t->mu);
     finish_stop(t, rc);
     return rc;

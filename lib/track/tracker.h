@@ -415,6 +415,10 @@ void llmc__live_counts(const llmc_tracker *t, uint64_t *steps,
                        uint64_t *tokens);
 /* sinks.c, under mu: the plan line (target_tokens) */
 void llmc__log_plan(llmc_tracker *t);
+/* LLMC_OK when every line of the log was written, else LLMC_EIO saying
+ * how many were lost: a log that misses samples undercounts what is
+ * summed or drawn from it. Under mu. */
+int llmc__log_whole(const llmc_tracker *t);
 /* sinks.c */
 void llmc__log_window(llmc_tracker *t, const struct llmc__window_line *w);
 void llmc__problem(llmc_tracker *t, const char *fmt, ...)
