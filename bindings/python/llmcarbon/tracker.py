@@ -138,14 +138,35 @@ class _Counts:
             if n == 0 or addr is None:
                 return 0
             chunk = pending[:n]
+            del pending[:n]
             tokens = sum(chunk)
             if type(tokens) is not int:
-                tokens = int(tokens)
-            del pending[:n]
+                n, tokens = _whole_counts(chunk)
             _lib.add_steps_fn(addr, n, tokens)
             return n
         finally:
             self.lock.release()
+
+
+def _whole_counts(chunk: List[Any]) -> Tuple[int, int]:
+    """The steps of chunk whose tokens are whole numbers (int, numpy or
+    torch integers) and their tokens; a step with any other count (1.5,
+    nan) is left out, once warned of, so that one bad value never stops
+    the counting of the others."""
+    import operator
+    n = tokens = 0
+    bad = []
+    for x in chunk:
+        try:
+            tokens += operator.index(x)
+            n += 1
+        except TypeError:
+            bad.append(x)
+    if bad:
+        warnings.warn("llmcarbon: %d step(s) with tokens that are not whole "
+                      "numbers (%r) were not counted; give step() an int"
+                      % (len(bad), bad[0]), MeasurementWarning)
+    return n, tokens
 
 
 def _sync_thunk(counts: _Counts, user: List[Any]) -> Any:
@@ -413,8 +434,9 @@ class Tracker:
         eight or more. Steps count towards the phase current when they are
         handed over, which phase() does first. With sampler=inline each
         step goes to C at once, since the steps take the samples."""
-        if tokens < 0:
-            raise ValueError("tokens must not be negative")
+        if not tokens >= 0:  # negative, or nan
+            raise ValueError("tokens must be a whole number, not %r"
+                             % (tokens,))
         self._sink.append(tokens)
 
     def phase(self, name: str) -> None:
@@ -558,10 +580,17 @@ class Tracker:
         """Stops the tracker if it runs and releases it. Totals, reports and
         steps are not available afterwards. Calling it again does nothing."""
         handle = getattr(self, "_handle", None)
+        counts = getattr(self, "_counts", None)
+        if counts is not None and handle:
+            # the steps not yet handed over count in the stop the free
+            # makes (its last log line), as with stop() first
+            try:
+                counts.hand_over()
+            except Exception:  # interpreter shutting down
+                pass
         self._addr = None
         self._state = _CLOSED
         self._sink = _NOWHERE
-        counts = getattr(self, "_counts", None)
         if counts is not None:
             counts.addr = None
             counts.pending = []

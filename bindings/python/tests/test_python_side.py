@@ -139,19 +139,77 @@ class FastStepTest(unittest.TestCase):
         t.stop()
         self.assertEqual(t.totals().steps, 5000)
 
+    def _log_steps(self, path):
+        """The step counts of the sample lines of the log at path."""
+        import json
+        with open(path) as f:
+            return [json.loads(x)["step"] for x in f
+                    if x.strip() and '"type"' not in x]
+
     def test_sampler_handover_before_each_sample(self):
         # steps taken before a sample are in that sample's interval: the
-        # log's lines count them without any read from the trainer
-        t = llmcarbon.Tracker(CONST)
+        # log's lines count them without any read from the trainer, well
+        # before the helper thread's first hand-over (a second after the
+        # start)
+        import tempfile
+        d = tempfile.mkdtemp(prefix="llmc-py-")
+        log = os.path.join(d, "run.jsonl")
+        self.addCleanup(lambda: (os.path.exists(log) and os.unlink(log),
+                                 os.rmdir(d)))
+        t = llmcarbon.Tracker(CONST + "; log=" + log)
         self.addCleanup(t.close)
+        start = time.monotonic()
         t.start()
         for _ in range(100):
             t.step(1)
-        deadline = time.monotonic() + 5
-        while t._counts.pending and time.monotonic() < deadline:
-            time.sleep(0.02)
-        self.assertEqual(t._counts.pending, [])
+        seen = []
+        while time.monotonic() - start < 0.9:
+            time.sleep(0.05)
+            seen = self._log_steps(log) if os.path.exists(log) else []
+            if 100 in seen:
+                break
+        self.assertIn(100, seen, "no sample line counted the steps before "
+                      "the helper's hand-over: %r" % (seen,))
         t.stop()
+
+    def test_close_counts_the_steps_not_yet_handed_over(self):
+        import tempfile
+        d = tempfile.mkdtemp(prefix="llmc-py-")
+        log = os.path.join(d, "run.jsonl")
+        self.addCleanup(lambda: (os.path.exists(log) and os.unlink(log),
+                                 os.rmdir(d)))
+        t = llmcarbon.Tracker("meters=const:100W; grid=const:200g/kWh; "
+                              "interval=1h; log=" + log)
+        t.start()
+        for _ in range(1000):
+            t.step(2)
+        t.close()  # running: the free stops it, with every step
+        import json
+        with open(log) as f:
+            last = [json.loads(x) for x in f if '"type"' not in x][-1]
+        self.assertEqual((last["step"], last["tokens"]), (1000, 2000))
+
+    def test_a_step_that_is_not_a_whole_count_never_stops_the_counting(self):
+        t = llmcarbon.Tracker(CONST)
+        self.addCleanup(t.close)
+        t.start()
+        with self.assertRaises(ValueError):
+            t.step(float("nan"))
+        with self.assertRaises(ValueError):
+            t.step(-1)
+        t.step(1.5)
+        t.step(2)
+        t.step(3)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tot = t.totals()
+        # the 1.5 is left out, and said; the others count
+        self.assertEqual((tot.steps, tot.tokens), (2, 5))
+        self.assertTrue(any("not whole numbers (1.5)" in str(w.message)
+                            for w in caught), [str(w.message) for w in caught])
+        t.step(4)
+        t.stop()
+        self.assertEqual(t.totals().tokens, 9)
 
     def test_inline_sampler_steps_go_to_c_and_sample(self):
         for how in ("config", "key", "env"):
