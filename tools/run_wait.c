@@ -68,13 +68,13 @@ int run_wait_parse(struct run_wait *w, int *wanted, const char *within,
 /* "45 s", "12 min", "3 h 5 min" */
 static const char *span(char *buf, size_t size, double s)
 {
-    long n = (long)llround(s);
+    long n = (long)llround(s), m = (n + 30) / 60; /* whole minutes */
     if (n < 60)
         snprintf(buf, size, "%ld s", n);
-    else if (n < 3600)
-        snprintf(buf, size, "%ld min", (n + 30) / 60);
+    else if (m < 60)
+        snprintf(buf, size, "%ld min", m);
     else
-        snprintf(buf, size, "%ld h %ld min", n / 3600, (n % 3600 + 30) / 60);
+        snprintf(buf, size, "%ld h %ld min", m / 60, m % 60);
     return buf;
 }
 
