@@ -119,10 +119,13 @@ def main():
             got = read_back(p.stdout.strip()[len("--begin="):], tz, slurm)
             check(abs(got - start) <= 2,
                   f"TZ={tz}: {p.stdout!r} is read as {got}, not {start}")
-            # nothing better than now
+            # nothing better than now, and no forecast: said on stderr
             p = forecast(a.cli, "const:300", "UTC")
             check(p.returncode == 0 and p.stdout == "--begin=now\n",
                   f"const grid: {p.stdout!r} {p.stderr!r}")
+            check("has no forecast to choose a start from" in p.stderr,
+                  f"const grid: that no forecast chose now is not said: "
+                  f"{p.stderr!r}")
             # data that end too soon: nothing on stdout, status 1
             short = os.path.join(tmp, "short.csv")
             with open(short, "w") as f:

@@ -1925,6 +1925,11 @@ START_TEST(test_grid_forecast_of_a_constant_says_start_now)
     ck_assert_double_eq(json_number_value(json_object_get(j,
                                                           "mean_gco2e_per_kwh")),
                         300.0);
+    /* no forecast chose that start: said in the JSON */
+    ck_assert(json_is_false(json_object_get(j, "forecast")));
+    ck_assert_msg(strstr(json_string_value(json_object_get(j, "note")),
+                         "has no forecast to choose a start from"),
+                  "note: %s", r.out);
     json_decref(j);
     result_free(&r);
     RUN(&r, "grid", "forecast", "const:300");

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "run_wait.h"
 
 static const char help[] =
     "usage: llmcarbon grid list [--kind KIND] [--json]\n"
@@ -296,7 +297,8 @@ static int forecast(const char *spec, const char *duration, const char *within,
     llmc_window w;
     double dur, win = 86400;
     int64_t now = (int64_t)time(NULL);
-    char what[300], a[32], b[32], n1[32], n2[32];
+    char what[300], a[32], b[32], n1[32], n2[32], why[600];
+    char no_forecast[800] = "";
     int rc;
 
     if (!duration)
@@ -314,6 +316,17 @@ static int forecast(const char *spec, const char *duration, const char *within,
         llmc_grid_free(g);
         return cli_fail("grid forecast", what, rc);
     }
+    /* a static or const source (or a chain whose live source failed and
+     * whose static end answered) has no forecast: the window is the
+     * first, not a forecast's choice, and that is said (in the JSON, or
+     * on stderr), as run says it before it starts at once */
+    if (answered_without_forecast(g, w.start_unix_s, why, sizeof why)) {
+        snprintf(no_forecast, sizeof no_forecast, "%s has no forecast to "
+                 "choose a start from: %s; the window given is to start "
+                 "now", llmc_grid_spec(g), why);
+        if (!json)
+            fprintf(stderr, "llmcarbon grid forecast: %s\n", no_forecast);
+    }
     cli_utc(a, sizeof a, w.start_unix_s);
     cli_utc(b, sizeof b, w.searched_until_unix_s);
     if (sbatch) {
@@ -330,6 +343,9 @@ static int forecast(const char *spec, const char *duration, const char *within,
                             json_real(w.now_mean_gco2e_per_kwh));
         o = cli_set(o, "saving_fraction", json_real(w.saving_fraction));
         o = cli_set(o, "searched_until", json_string(b));
+        o = cli_set(o, "forecast", json_boolean(!*no_forecast));
+        o = cli_set(o, "note", *no_forecast ? json_string(no_forecast)
+                                             : json_null());
         rc = cli_print_json(o);
     } else {
         struct cli_out co;

@@ -78,11 +78,8 @@ static const char *span(char *buf, size_t size, double s)
     return buf;
 }
 
-/* Whether the grid answered for t from a forecast-less source (static
- * or const, e.g. the end of a chain whose live source failed): *why
- * then says which and why the others did not answer. */
-static int answered_without_forecast(llmc_grid *g, int64_t t, char *why,
-                                     size_t size)
+int answered_without_forecast(llmc_grid *g, int64_t t, char *why,
+                              size_t size)
 {
     llmc_intensity ci;
     llmc_intensity_init(&ci, sizeof ci);

@@ -41,6 +41,12 @@ int run_wait(struct run_wait *w, const char *grid_spec, const char *command);
  * after hours of waiting. CLI_CONTINUE, or CLI_FAILED after saying which
  * path and why. The tracker's start still checks it, as it always does. */
 int run_wait_check_path(const char *what, const char *path);
+/* Whether the grid answered for t from a forecast-less source (static
+ * or const, e.g. the end of a chain whose live source failed): *why
+ * then says which and why the others did not answer. For a window
+ * chosen from it, every window was the same: no forecast chose it. */
+int answered_without_forecast(llmc_grid *g, int64_t t, char *why,
+                              size_t size);
 /* The wait as the member "carbon_aware_start" of the run's JSON report:
  * report (the library's text) with it added, as cli_print_json prints
  * it; CLI_OK, or CLI_FAILED after saying why on stderr. */
