@@ -29,6 +29,7 @@ import os
 import pty
 import re
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -130,16 +131,20 @@ def check(cond, what):
         raise Failed(what)
 
 
-def run_on_pty(argv, env, cols=100, rows=12, timeout_s=30.0, signals=()):
+def run_on_pty(argv, env, cols=100, rows=12, timeout_s=30.0, signals=(),
+               ignored=()):
     """Runs argv with stdin/stdout/stderr on a new pseudo-terminal of the
     given size; returns (exit status, every byte the terminal got). Each
     (seconds, signal) of signals is sent to the process at that time, and
-    marks is where the bytes stood just before each send."""
+    marks is where the bytes stood just before each send. The signals in
+    ignored are ignored from the start, as a shell may leave them."""
     pid, fd = pty.fork()
     if pid == 0:
         try:
             fcntl.ioctl(0, termios.TIOCSWINSZ,
                         struct.pack("HHHH", rows, cols, 0, 0))
+            for sig in ignored:
+                signal.signal(sig, signal.SIG_IGN)
             os.execve(argv[0], argv, env)
         finally:
             os._exit(127)
@@ -312,7 +317,6 @@ def check_suspend(cli):
     no job control (its process group is orphaned), so the stop itself is
     discarded, as the kernel does there, and llmcarbon waits for the
     SIGCONT with the line off."""
-    import signal
     argv = [cli, "run", "--meters", "const:300W", "--grid",
             "const:400g/kWh", "--interval", "0.5s", "--", "sleep", "5"]
     rc, out, marks = run_on_pty(argv, base_env(), rows=12,
@@ -337,6 +341,16 @@ def check_suspend(cli):
           f"a live line was left on the terminal: {lines!r}")
     check(any(x.startswith("llmcarbon run: sleep exited with status 0")
               for x in lines), f"no summary: {lines!r}")
+    # a Ctrl-Z the shell left ignored stays ignored: the line goes on
+    argv[-1] = "2.5"
+    rc, out, marks = run_on_pty(argv, base_env(), rows=12,
+                                signals=[(1.2, signal.SIGTSTP)],
+                                ignored=[signal.SIGTSTP])
+    check(rc == 0, f"llmcarbon run exited {rc}: {out!r}")
+    after = out[marks[0]:]
+    check(not after.startswith(b"\x1b7\x1b[12;1H\r\x1b[K\x1b[r") and
+          redraws(after[:after.find(b"llmcarbon run: sleep exited")]),
+          f"an ignored SIGTSTP took the line off: {after!r}")
 
 
 def main():

@@ -538,7 +538,7 @@ int cmd_run(int argc, char **argv)
 {
     llmc_tracker *t = NULL;
     int json = 0, strict = 0, c, rc, status = 0, exit_status;
-    int measured, grid_given = 0;
+    int measured;
     const char *meters = NULL, *env, *listen = NULL, *textfile = NULL;
     const char *interval = NULL;
     struct metrics_out *mo = NULL;
@@ -595,7 +595,6 @@ int cmd_run(int argc, char **argv)
             const char *key = cli_flag_name(options, c);
             if (strcmp(key, "meters") == 0)
                 meters = optarg;
-            grid_given |= strcmp(key, "grid") == 0;
             if (strcmp(key, "grid") == 0)
                 grid_spec = optarg;
             if (strcmp(key, "log") == 0 || strcmp(key, "checkpoint") == 0)
@@ -672,7 +671,7 @@ int cmd_run(int argc, char **argv)
         llmc_tracker_free(t);
         return cli_fail("run", "", rc);
     }
-    if (!grid_given && !((env = getenv("LLMC_GRID")) != NULL && *env))
+    if (!grid_spec && !((env = getenv("LLMC_GRID")) != NULL && *env))
         announce_default_grid();
     warn_if_unmeasured(t);
     /* the command starts only once what was asked for serves: a port in

@@ -75,7 +75,9 @@ struct progress {
     double last_duration_s, last_energy_j, power_w;
 };
 
-int progress_wanted(int quiet)
+/* Whether the line is shown: stderr is a terminal, TERM is not "dumb",
+ * and quiet (--quiet) is 0. */
+static int progress_wanted(int quiet)
 {
     const char *term = getenv("TERM");
     if (quiet || !isatty(STDERR_FILENO))
@@ -247,7 +249,8 @@ static void catch_tstp(void)
 static void on_cont(int sig)
 {
     (void)sig;
-    catch_tstp();
+    if (before_tstp.sa_handler != SIG_IGN)
+        catch_tstp();
     suspended = 0;
     /* a SIGSTOP, which no handler sees, may have come before: the shell
      * wrote on the whole screen meanwhile, so the region is set again */
@@ -400,7 +403,9 @@ struct progress *progress_start(llmc_tracker *t, int quiet,
         struct sigaction sa;
         drawn_rows = suspended = set_up_again = 0;
         sigaction(SIGTSTP, NULL, &before_tstp);
-        catch_tstp();
+        /* a Ctrl-Z that was to be ignored stays ignored */
+        if (before_tstp.sa_handler != SIG_IGN)
+            catch_tstp();
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_cont;
         sa.sa_flags = SA_RESTART;

@@ -7,9 +7,6 @@
 
 struct progress;
 
-/* Whether the line is shown: stderr is a terminal, TERM is not "dumb",
- * and quiet (--quiet) is 0. */
-int progress_wanted(int quiet);
 /* Starts redrawing the line for t (running) once a second, on a thread of
  * its own that reads llmc_tracker_totals and never waits on the command.
  * The projection is the tracker's (at target_tokens) when it has one,
