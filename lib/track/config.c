@@ -194,15 +194,7 @@ static int set_target_tokens(llmc_tracker *t, const char *value,
         t->target_tokens = u;
         return LLMC_OK;
     }
-    pthread_mutex_lock(&t->mu);
-    if (t->target_tokens != u) {
-        t->target_tokens = u;
-        /* a running tracker's log records the new plan */
-        if (atomic_load(&t->state) == LLMC__RUNNING && t->log)
-            llmc__log_plan(t);
-    }
-    pthread_mutex_unlock(&t->mu);
-    return LLMC_OK;
+    return llmc_tracker_set_target_tokens(t, u);
 }
 
 /* the ex-ante estimate of the run's total ("185t", "150t..230t"), reported

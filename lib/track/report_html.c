@@ -445,10 +445,6 @@ static void coarsen(struct chart *c)
     c->nb = nb;
 }
 
-static const char *const kind_names[] = {"measured", "estimated",
-                                         "forecast", "filled",
-                                         "kind not logged"};
-
 /* The charts being filled, sample by sample. */
 struct drawing {
     struct chart power, ci, co2;
@@ -466,8 +462,11 @@ static int drawing_init(struct drawing *d, double t0, double t1,
         all[i]->t1 = t1;
         all[i]->nb = buckets_for(samples);
     }
-    for (size_t k = 0; k < 5; k++)
-        if (!(d->kinds[k] = series_of(&d->ci, NULL, -1, NULL, kind_names[k])))
+    /* a series per kind, measured to filled, then those of no kind */
+    for (unsigned k = 0; k < 5; k++)
+        if (!(d->kinds[k] = series_of(&d->ci, NULL, -1, NULL,
+                                      k < 4 ? llmc__ci_kind_name(k + 1)
+                                            : "kind not logged")))
             return -1;
     if (!(d->op = series_of(&d->co2, NULL, -1, NULL, "operational")) ||
         !(d->emb = series_of(&d->co2, NULL, -1, NULL, "embodied")))
@@ -500,11 +499,8 @@ static int draw_sample(void *ctx, const llmc_run_sample *x)
     if (isnan(x->intensity_gco2e_per_kwh)) {
         d->no_ci++;
     } else {
-        size_t k = !x->intensity_kind                             ? 4
-                   : strcmp(x->intensity_kind, "measured") == 0  ? 0
-                   : strcmp(x->intensity_kind, "estimated") == 0 ? 1
-                   : strcmp(x->intensity_kind, "forecast") == 0  ? 2
-                                                                  : 3;
+        unsigned kind = llmc__ci_kind_of(x->intensity_kind);
+        size_t k = kind == LLMC__CI_UNKNOWN ? 4 : kind - 1;
         if (add(&d->ci, d->kinds[k], mid, x->intensity_gco2e_per_kwh) != 0)
             return -1;
     }

@@ -1027,17 +1027,17 @@ static double number_or_nan(const json_t *j, const char *key)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* The kinds by enum llmc__ci_kind; the tracker logs the first three,
+ * the reader says "filled" of what a fill line priced. */
+static const char *const ci_kind_names[] = {
+    [LLMC__CI_MEASURED] = "measured", [LLMC__CI_ESTIMATED] = "estimated",
+    [LLMC__CI_FORECAST] = "forecast", [LLMC__CI_FILLED] = "filled"};
+
+/* The kind a sample line logged (never "filled"). */
 static unsigned char kind_of(const char *name)
 {
-    if (!name)
-        return LLMC__CI_UNKNOWN;
-    if (strcmp(name, "measured") == 0)
-        return LLMC__CI_MEASURED;
-    if (strcmp(name, "estimated") == 0)
-        return LLMC__CI_ESTIMATED;
-    if (strcmp(name, "forecast") == 0)
-        return LLMC__CI_FORECAST;
-    return LLMC__CI_UNKNOWN;
+    unsigned k = llmc__ci_kind_of(name);
+    return (unsigned char)(k == LLMC__CI_FILLED ? LLMC__CI_UNKNOWN : k);
 }
 
 /* What the sample line j assumed: its grid (x->source), its PUE and its
@@ -1255,20 +1255,21 @@ static int read_sample(llmc_runlog *s, const json_t *j, const char *path,
         return out_of_memory();
     if ((rc = resumed_of(s, j, (size_t)w, pid, path, lineno)) != LLMC_OK)
         return rc;
+    /* the operational figure at the PUE given instead of the logged one
+     * (NaN, unpriced, stays NaN) */
+    if (pue_override > 0)
+        op *= pue_override / pue;
     if ((!s->no_samples || s->each) &&
         (rc = keep_sample(
              s, j,
              (struct sample){
                  .time_unix_s = t, .interval_s = dt, .energy_j = e,
-                 .kgco2e = pue_override > 0 ? op * (pue_override / pue) : op,
+                 .kgco2e = op,
                  .embodied = emb, .pid = pid, .who = (size_t)w,
                  .phase = (size_t)ph})) != LLMC_OK)
         return rc;
     if ((rc = plan_sample(s, j, path, lineno, host, pid, rank, phase_name, e,
-                          pue_override > 0 && !isnan(op)
-                              ? op * (pue_override / pue)
-                              : op,
-                          emb, dt, pue)) != LLMC_OK)
+                          op, emb, dt, pue)) != LLMC_OK)
         return rc;
     s->samples++;
     s->who[w].samples++;
@@ -1311,8 +1312,6 @@ static int read_sample(llmc_runlog *s, const json_t *j, const char *path,
         s->unpriced[s->nunpriced++] = (struct span){
             stream_of(host, pid, rank), t - dt, t, e, (size_t)w, 0, 0};
     } else {
-        if (pue_override > 0)
-            op *= pue_override / pue;
         s->recorded_kgco2e += op;
         s->who[w].kgco2e += op;
         s->phase[ph].kgco2e += op;
@@ -1694,14 +1693,6 @@ LLMC_API int llmc_runlog_read_flags(llmc_runlog **out,
                        NULL);
 }
 
-int llmc__runlog_read_each(llmc_runlog **out, const char *const *paths,
-                           size_t npaths, double pue, llmc__sample_fn each,
-                           void *ctx)
-{
-    return read_runlog(out, paths, npaths, NULL, pue,
-                       LLMC_RUNLOG_NO_SAMPLES, each, ctx, NULL);
-}
-
 int llmc__runlog_read_upto(llmc_runlog **out, const char *const *paths,
                            const long long *limit_bytes, size_t npaths,
                            llmc_grid *grid, double pue, unsigned flags)
@@ -2026,18 +2017,18 @@ LLMC_API int llmc_runlog_sample(llmc_run_sample *out,
 
 const char *llmc__ci_kind_name(unsigned kind)
 {
-    switch (kind) {
-    case LLMC__CI_MEASURED:
-        return "measured";
-    case LLMC__CI_ESTIMATED:
-        return "estimated";
-    case LLMC__CI_FORECAST:
-        return "forecast";
-    case LLMC__CI_FILLED:
-        return "filled";
-    default:
-        return NULL;
-    }
+    return kind < sizeof ci_kind_names / sizeof ci_kind_names[0]
+               ? ci_kind_names[kind]
+               : NULL;
+}
+
+unsigned llmc__ci_kind_of(const char *name)
+{
+    for (unsigned k = 1; name && k < sizeof ci_kind_names /
+                                         sizeof ci_kind_names[0]; k++)
+        if (strcmp(name, ci_kind_names[k]) == 0)
+            return k;
+    return LLMC__CI_UNKNOWN;
 }
 
 void llmc__runlog_facts(struct llmc__run_facts *out, const llmc_runlog *log)

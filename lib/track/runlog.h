@@ -22,6 +22,8 @@ enum llmc__ci_kind {
 };
 /* "measured", "estimated", "forecast", "filled"; NULL for unknown. */
 const char *llmc__ci_kind_name(unsigned kind);
+/* The kind so named (one of the four above), or LLMC__CI_UNKNOWN. */
+unsigned llmc__ci_kind_of(const char *name);
 
 /* A grid spec with its basis, and the samples that named it. */
 struct llmc__run_source {
@@ -59,15 +61,8 @@ void llmc__runlog_facts(struct llmc__run_facts *out, const llmc_runlog *log);
 /* A sample handed over as it is read: 0 to go on, else the reading stops
  * (out of memory). */
 typedef int (*llmc__sample_fn)(void *ctx, const llmc_run_sample *sample);
-/* llmc_runlog_read_flags with LLMC_RUNLOG_NO_SAMPLES, handing each sample
- * counted to each as it is read (its strings and arrays live until the
- * call returns), and keeping the facts above as a reading with samples
- * does: a month of samples drawn in the memory of its processes. */
-int llmc__runlog_read_each(llmc_runlog **out, const char *const *paths,
-                           size_t npaths, double pue, llmc__sample_fn each,
-                           void *ctx);
 /* The paths and PUE override of a log read without samples, to read it
- * again with llmc__runlog_read_each; 0 when it cannot be (a path that is
+ * again with llmc__runlog_read_each_upto; 0 when it cannot be (a path that is
  * not a regular file, or a log read with its samples). */
 size_t llmc__runlog_paths(const char *const **out_paths, double *out_pue,
                           const llmc_runlog *log);
@@ -82,6 +77,10 @@ size_t llmc__runlog_paths(const char *const **out_paths, double *out_pue,
 int llmc__runlog_read_upto(llmc_runlog **out, const char *const *paths,
                            const long long *limit_bytes, size_t npaths,
                            llmc_grid *grid, double pue, unsigned flags);
+/* The same reading with LLMC_RUNLOG_NO_SAMPLES, handing each sample
+ * counted to each as it is read (its strings and arrays live until the
+ * call returns), and keeping the facts above as a reading with samples
+ * does: a month of samples drawn in the memory of its processes. */
 int llmc__runlog_read_each_upto(llmc_runlog **out, const char *const *paths,
                                 const long long *limit_bytes, size_t npaths,
                                 double pue, llmc__sample_fn each, void *ctx);
