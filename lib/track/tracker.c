@@ -834,23 +834,31 @@ static inline uint64_t count_owned(llmc_tracker *t, struct llmc__slot *slot,
     return n;
 }
 
+/* Whether the steps take the samples (sampler=inline) of a running
+ * tracker. */
+static inline int inline_sampling(const llmc_tracker *t)
+{
+    return __builtin_expect(atomic_load_explicit(&t->sample_inline,
+                                                 memory_order_relaxed), 0) &&
+           atomic_load_explicit(&t->state, memory_order_relaxed) ==
+               LLMC__RUNNING;
+}
+
 static inline void maybe_sample_inline(llmc_tracker *t, uint64_t n)
 {
     /* inline sampling looks at the clock every 8th step of a thread */
-    if (__builtin_expect(atomic_load_explicit(&t->sample_inline,
-                                              memory_order_relaxed), 0) &&
-        (n & 7) == 0 &&
-        atomic_load_explicit(&t->state, memory_order_relaxed) == LLMC__RUNNING)
+    if ((n & 7) == 0 && inline_sampling(t))
         inline_sample(t);
 }
 
-/* Counts a step in the shared slot, with atomic adds. */
-static uint64_t count_shared(llmc_tracker *t, uint64_t tokens)
+/* Counts steps steps of tokens tokens in the shared slot, with atomic
+ * adds, from any thread; the slot's step count after them. */
+static uint64_t count_shared(llmc_tracker *t, uint64_t steps, uint64_t tokens)
 {
     struct llmc__slot *slot = &t->slots[LLMC__OWN_SLOTS];
     unsigned p = atomic_load_explicit(&t->phase, memory_order_relaxed);
-    uint64_t n = atomic_fetch_add_explicit(&slot->steps[p], 1,
-                                           memory_order_relaxed) + 1;
+    uint64_t n = atomic_fetch_add_explicit(&slot->steps[p], steps,
+                                           memory_order_relaxed) + steps;
     atomic_fetch_add_explicit(&slot->tokens[p], tokens, memory_order_relaxed);
     return n;
 }
@@ -1072,7 +1080,7 @@ static uint64_t step_shared(llmc_tracker *t, uint64_t tokens,
         mine.hit[c].slot = &t->slots[o->slot];
         return count_owned(t, mine.hit[c].slot, tokens);
     }
-    return count_shared(t, tokens);
+    return count_shared(t, 1, tokens);
 }
 
 /* A step whose tracker is not in the thread's cache: the thread's first
@@ -1101,7 +1109,7 @@ __attribute__((noinline)) static int step_slow(llmc_tracker *t,
         }
     }
     if (!o) { /* no memory for the record */
-        n = count_shared(t, tokens);
+        n = count_shared(t, 1, tokens);
     } else {
         mine.hit[c].gen = t->gen;
         mine.hit[c].own = (unsigned)(o - r->own);
@@ -1154,19 +1162,12 @@ LLMC_API int llmc_tracker_step(llmc_tracker *t, uint64_t tokens)
 LLMC_API int llmc_tracker_add_steps(llmc_tracker *t, uint64_t steps,
                                     uint64_t tokens)
 {
-    struct llmc__slot *slot;
-    unsigned p;
-
     if (__builtin_expect(t == NULL, 0))
         return LLMC_EINVAL;
     if (steps == 0 && tokens == 0)
         return LLMC_OK;
-    slot = &t->slots[LLMC__OWN_SLOTS];
-    p = atomic_load_explicit(&t->phase, memory_order_relaxed);
-    atomic_fetch_add_explicit(&slot->steps[p], steps, memory_order_relaxed);
-    atomic_fetch_add_explicit(&slot->tokens[p], tokens, memory_order_relaxed);
-    if (atomic_load_explicit(&t->sample_inline, memory_order_relaxed) &&
-        atomic_load_explicit(&t->state, memory_order_relaxed) == LLMC__RUNNING)
+    count_shared(t, steps, tokens);
+    if (inline_sampling(t))
         inline_sample(t);
     return LLMC_OK;
 }
