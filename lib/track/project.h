@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 /* The training intervals that come first and are not counted: compilation,
  * the data loader's start, the first steps. Written on the log's plan
  * line, so a reader skips the same. */
@@ -46,5 +48,19 @@ struct llmc__projection_in {
  * the mean J/token: out[0] total, out[1] low, out[2] high; all NaN where
  * it cannot be made yet. */
 void llmc__project(double out[3], const struct llmc__projection_in *in);
+
+/* Why there is no projection while the training intervals are too few. */
+#define LLMC__PROJECTION_NOT_YET                                              \
+    "not yet: needs at least two training intervals after the warm-up"
+
+/* The "projection" object of a report (the tracker's and a log's alike):
+ * target_tokens (null for 0), total_kgco2e and range_kgco2e from
+ * projected[3] (null where NaN), the plan's total and range when plan_lo
+ * is a number, and note when it is not NULL; *ok is cleared for want of
+ * memory. */
+
+json_t *llmc__projection_json(uint64_t target_tokens,
+                              const double projected[3], double plan_lo,
+                              double plan_hi, const char *note, int *ok);
 
 #endif

@@ -529,31 +529,39 @@ static void embodied_json(int *okp, json_t *root, const llmc_tracker *t)
 static void projection_json(int *okp, json_t *root, const llmc_tracker *t,
                             const llmc_totals *o)
 {
-    json_t *p;
-    int ok = *okp;
+    const double projected[3] = {o->projected_total_kgco2e,
+                                 o->projected_low_kgco2e,
+                                 o->projected_high_kgco2e};
     if (!t->target_tokens)
         return;
-    p = json_object();
-    llmc__json_set(&ok, p, "target_tokens",
-                        json_integer((json_int_t)t->target_tokens));
-    llmc__json_set(&ok, p, "total_kgco2e", num(o->projected_total_kgco2e));
-    llmc__json_set(&ok, p, "range_kgco2e",
-                        json_pack("[o, o]", num(o->projected_low_kgco2e),
-                                  num(o->projected_high_kgco2e)));
-    if (!isnan(t->plan_lo_kgco2e)) {
-        llmc__json_set(&ok, p, "plan_total_kgco2e",
-                            json_real((t->plan_lo_kgco2e + t->plan_hi_kgco2e) / 2));
-        llmc__json_set(&ok, p, "plan_range_kgco2e",
-                            json_pack("[f, f]", t->plan_lo_kgco2e,
-                                      t->plan_hi_kgco2e));
+    llmc__json_set(okp, root, "projection",
+                   llmc__projection_json(
+                       t->target_tokens, projected, t->plan_lo_kgco2e,
+                       t->plan_hi_kgco2e,
+                       isnan(projected[0]) ? LLMC__PROJECTION_NOT_YET : NULL,
+                       okp));
+}
+
+json_t *llmc__projection_json(uint64_t target_tokens,
+                              const double projected[3], double plan_lo,
+                              double plan_hi, const char *note, int *ok)
+{
+    json_t *p = json_object();
+    llmc__json_set(ok, p, "target_tokens",
+                   target_tokens ? json_integer((json_int_t)target_tokens)
+                                 : json_null());
+    llmc__json_set(ok, p, "total_kgco2e", num(projected[0]));
+    llmc__json_set(ok, p, "range_kgco2e",
+                   json_pack("[o, o]", num(projected[1]), num(projected[2])));
+    if (!isnan(plan_lo)) {
+        llmc__json_set(ok, p, "plan_total_kgco2e",
+                       json_real((plan_lo + plan_hi) / 2));
+        llmc__json_set(ok, p, "plan_range_kgco2e",
+                       json_pack("[f, f]", plan_lo, plan_hi));
     }
-    if (isnan(o->projected_total_kgco2e))
-        llmc__json_set(&ok, p, "note",
-                            json_string("not yet: needs at least two "
-                                        "training intervals after the "
-                                        "warm-up"));
-    llmc__json_set(&ok, root, "projection", p);
-    *okp = ok;
+    if (note)
+        llmc__json_set(ok, p, "note", json_string(note));
+    return p;
 }
 
 static void identity_json(int *okp, json_t *root, const llmc_tracker *t)

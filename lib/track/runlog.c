@@ -926,9 +926,8 @@ static void project_run(llmc_runlog *s)
         llmc__project(s->projected, &in);
     }
     if (isnan(s->projected[0]))
-        snprintf(s->projection_note, sizeof s->projection_note,
-                 "not yet: needs at least two training intervals after the "
-                 "warm-up");
+        snprintf(s->projection_note, sizeof s->projection_note, "%s",
+                 LLMC__PROJECTION_NOT_YET);
 }
 
 /* A fill line: energy of earlier samples priced once an intensity was
@@ -2166,26 +2165,12 @@ static json_t *resumed_json(const llmc_runlog *s, int *ok)
  * plan the run's projection can rest on, and the note says why. */
 json_t *llmc__run_projection_json(const llmc_run_totals *f, int *ok)
 {
-    json_t *p = json_object();
-    llmc__json_set(ok, p, "target_tokens",
-                   f->target_tokens ? json_integer((json_int_t)f->target_tokens)
-                                    : json_null());
-    set_num(ok, p, "total_kgco2e", f->projected_total_kgco2e);
-    llmc__json_set(ok, p, "range_kgco2e",
-                   isfinite(f->projected_low_kgco2e)
-                       ? json_pack("[f, f]", f->projected_low_kgco2e,
-                                   f->projected_high_kgco2e)
-                       : json_pack("[n, n]"));
-    if (!isnan(f->plan_low_kgco2e)) {
-        set_num(ok, p, "plan_total_kgco2e",
-                (f->plan_low_kgco2e + f->plan_high_kgco2e) / 2);
-        llmc__json_set(ok, p, "plan_range_kgco2e",
-                       json_pack("[f, f]", f->plan_low_kgco2e,
-                                 f->plan_high_kgco2e));
-    }
-    if (f->projection_note)
-        llmc__json_set(ok, p, "note", json_string(f->projection_note));
-    return p;
+    const double projected[3] = {f->projected_total_kgco2e,
+                                 f->projected_low_kgco2e,
+                                 f->projected_high_kgco2e};
+    return llmc__projection_json(f->target_tokens, projected,
+                                 f->plan_low_kgco2e, f->plan_high_kgco2e,
+                                 f->projection_note, ok);
 }
 
 LLMC_API int llmc_runlog_report_json(char **out_json, const llmc_runlog *log)
