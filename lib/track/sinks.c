@@ -174,12 +174,18 @@ void llmc__log_sample(llmc_tracker *t, double de_j, double op_kg,
         if (p != t->phase_at_last_sample && t->phase_scratch[p] > 0)
             mixed = 1;
     if (mixed) {
+        /* a member lost to want of memory leaves the key out: the line
+         * then has fewer keys than log_write wants, and counts as lost */
         json_t *ps = json_object();
-        for (unsigned p = 0; p < t->nphases && ps; p++)
+        int ok = ps != NULL;
+        for (unsigned p = 0; p < t->nphases && ok; p++)
             if (t->phase_scratch[p] > 0)
-                json_object_set_new(ps, t->phase_names[p],
-                                    json_real(t->phase_scratch[p]));
-        json_object_set_new(line, "phase_s", ps);
+                llmc__json_set(&ok, ps, t->phase_names[p],
+                               json_real(t->phase_scratch[p]));
+        if (ok)
+            json_object_set_new(line, "phase_s", ps);
+        else
+            json_decref(ps);
     }
     json_object_set_new(line, "step", json_integer((json_int_t)(t->total.steps +
                                                                 t->resumed.steps)));
