@@ -230,22 +230,7 @@ impl RunLog {
         grid: Option<&Grid>,
         pue: Option<f64>,
     ) -> Result<RunLog> {
-        let owned = c_paths(paths)?;
-        let raw: Vec<*const std::ffi::c_char> = owned.iter().map(|c| c.as_ptr()).collect();
-        let mut out = ptr::null_mut();
-        check(unsafe {
-            sys::llmc_runlog_read(
-                &mut out,
-                raw.as_ptr(),
-                raw.len(),
-                grid.map_or(ptr::null_mut(), |g| g.as_ptr()),
-                pue.unwrap_or(0.0),
-            )
-        })?;
-        Ok(RunLog {
-            ptr: NonNull::new(out)
-                .ok_or_else(|| Error::new(Error::ENOMEM, "the library returned no log"))?,
-        })
+        Self::read_with_flags(paths, grid, pue, 0)
     }
 
     /// [`RunLog::read`] with `flags` (`llmc_runlog_read_flags`): 0, or
