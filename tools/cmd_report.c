@@ -59,18 +59,12 @@ static const char help[] =
     "window, rank and node, and the assumptions. FILE is replaced whole or\n"
     "not at all.\n";
 
-static int out_of_memory(void)
-{
-    fprintf(stderr, "llmcarbon report: out of memory; nothing was "
-                    "reported\n");
-    return CLI_FAILED;
-}
 
 /* A failure of the library, in its words (which name the file and line). */
 static int failed(int status)
 {
     if (status == LLMC_ENOMEM)
-        return out_of_memory();
+        return report_out_of_memory();
     fprintf(stderr, "llmcarbon report: %s\n", llmc_last_error());
     return CLI_FAILED;
 }
@@ -324,7 +318,7 @@ static int write_html(const llmc_runlog *log, const char *path)
     }
     llmc_free(html);
     if (err == ENOMEM)
-        return out_of_memory();
+        return report_out_of_memory();
     if (err) {
         fprintf(stderr, "llmcarbon report: --html '%s': %s; the file was "
                         "left as it was\n",
@@ -471,7 +465,7 @@ int cmd_report(int argc, char **argv)
                                       logs[i]);
             name[at] = '\0';
         }
-        rc = !name ? out_of_memory()
+        rc = !name ? report_out_of_memory()
                    : report_csv_run(csv_path, log, logs, nlogs,
                                     slurm_job ? slurm_job : name, pue);
         free(name);

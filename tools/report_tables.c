@@ -159,8 +159,7 @@ static int read_heads(struct heads *h, const char *const *paths,
             h->steps += step;
     }
     if (oom)
-        fprintf(stderr, "llmcarbon report: out of memory; nothing was "
-                "written (LLMC_ENOMEM)\n");
+        report_out_of_memory();
     return oom ? -1 : 0;
 }
 
@@ -184,14 +183,16 @@ static json_t *figures_of(const llmc_runlog *log, const struct heads *h)
     char *text = NULL;
     json_t *r = NULL, *tok;
     double priced_j = 0, weighted = 0, energy, total;
-    int ok = 1;
+    int ok = 1, rc;
 
-    if (llmc_runlog_report_json(&text, log) == LLMC_OK)
-        r = llmc__json_loadb(text, strlen(text), 0, NULL);
+    if ((rc = llmc_runlog_report_json(&text, log)) != LLMC_OK) {
+        cli_fail("report", "--csv", rc);
+        return NULL;
+    }
+    r = llmc__json_loadb(text, strlen(text), 0, NULL);
     llmc_free(text);
     if (!r) {
-        fprintf(stderr, "llmcarbon report: out of memory; nothing was "
-                "reported (LLMC_ENOMEM)\n");
+        report_out_of_memory();
         return NULL;
     }
     /* the tracker's intensity: the mean over the energy it priced */
@@ -236,8 +237,7 @@ static json_t *figures_of(const llmc_runlog *log, const struct heads *h)
     }
     if (!ok) {
         json_decref(r);
-        fprintf(stderr, "llmcarbon report: out of memory; nothing was "
-                "written (LLMC_ENOMEM)\n");
+        report_out_of_memory();
         return NULL;
     }
     return r;
@@ -695,4 +695,11 @@ int report_compare(const char *const *logs, size_t nlogs, llmc_grid *grid,
         llmc_runlog_free(s[i].log);
     }
     return rc;
+}
+
+int report_out_of_memory(void)
+{
+    fputs("llmcarbon report: out of memory; nothing was written "
+          "(LLMC_ENOMEM)\n", stderr);
+    return CLI_FAILED;
 }

@@ -112,9 +112,10 @@ static int find_window(struct run_wait *w, const char *grid_spec)
         return 0;
     }
     if ((rc = llmc_grid_new(&g, grid_spec)) != LLMC_OK) {
-        snprintf(w->note, sizeof w->note, "the grid '%s' cannot be used: "
-                 "%s (%s)", grid_spec, llmc_last_error(),
-                 llmc_status_name(rc));
+        /* the spec as given may hold a ?token=: the library's message
+         * names the problem without it */
+        snprintf(w->note, sizeof w->note, "the grid given cannot be used: "
+                 "%s (%s)", llmc_last_error(), llmc_status_name(rc));
         return 0;
     }
     llmc_window_init(&win, sizeof win);

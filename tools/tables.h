@@ -77,4 +77,7 @@ int report_csv_samples(const char *path, const llmc_runlog *log);
 int report_compare(const char *const *logs, size_t nlogs, llmc_grid *grid,
                    double pue, int json);
 
+/* Says on stderr that memory ran out and nothing was written; CLI_FAILED. */
+int report_out_of_memory(void);
+
 #endif
