@@ -120,6 +120,10 @@ FILE *cli_out_open(struct cli_out *o);
 /* Writes text to standard output (after what stdio holds): CLI_OK, or
  * CLI_FAILED when it could not (the caller says so). */
 int cli_write(const char *text, size_t len);
+/* len bytes to fd whole, across EINTR and short writes: 0, or the errno of
+ * the failure (EIO for a write of nothing). Only write(2) and errno: a
+ * signal handler may call it. */
+int cli_write_fd(int fd, const void *data, size_t len);
 int cli_out_close(struct cli_out *o, const char *cmd);
 /* Releases an output that is not to be written (an error came first). */
 void cli_out_discard(struct cli_out *o);

@@ -240,20 +240,6 @@ void report_print_warnings(const llmc_runlog *log)
 }
 
 /* Writes len bytes of text to fd: 0, or the errno of the failure. */
-static int write_all(int fd, const char *text, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, text + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n < 0 ? errno : EIO;
-        done += (size_t)n;
-    }
-    return 0;
-}
-
 /* The page into a regular file, whole or not at all: written beside it
  * under a temporary name, then renamed over it (over the target of a
  * symbolic link, which stays). 0, or the errno of the failure. */
@@ -270,7 +256,7 @@ static int replace_file(const char *path, const char *html)
         free(tmp);
         return err;
     }
-    err = write_all(fd, html, strlen(html));
+    err = cli_write_fd(fd, html, strlen(html));
     /* a page the disk did not take is not a page; mkstemp's 0600 gives
      * way to what the umask allows a new file */
     if (!err && fsync(fd) != 0)
@@ -307,7 +293,7 @@ static int write_html(const llmc_runlog *log, const char *path)
         int fd = S_ISDIR(st.st_mode)
                      ? (errno = EISDIR, -1)
                      : open(path, O_WRONLY | O_TRUNC | O_NOCTTY | O_CLOEXEC);
-        err = fd < 0 ? errno : write_all(fd, html, strlen(html));
+        err = fd < 0 ? errno : cli_write_fd(fd, html, strlen(html));
         if (fd >= 0 && close(fd) != 0 && !err)
             err = errno;
     } else {

@@ -272,16 +272,22 @@ int cli_write(const char *text, size_t len)
      * when that fails glibc drops what it was given and reports success */
     if (fflush(stdout) != 0)
         return CLI_FAILED;
+    return cli_write_fd(STDOUT_FILENO, text, len) == 0 ? CLI_OK : CLI_FAILED;
+}
+
+int cli_write_fd(int fd, const void *data, size_t len)
+{
+    const char *p = data;
     while (len > 0) {
-        ssize_t n = write(STDOUT_FILENO, text, len);
+        ssize_t n = write(fd, p, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return CLI_FAILED;
-        text += n;
+            return n < 0 ? errno : EIO;
+        p += n;
         len -= (size_t)n;
     }
-    return CLI_OK;
+    return 0;
 }
 
 json_t *cli_set(json_t *o, const char *key, json_t *value)

@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "progress.h"
 
 /* The job-control state, shared with the signal handlers: the last row
@@ -185,15 +186,7 @@ static void term_size(int *rows, int *cols)
  * terminal gone) only costs the line */
 static void put(const char *s, size_t len)
 {
-    while (len > 0) {
-        ssize_t n = write(STDERR_FILENO, s, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        s += n;
-        len -= (size_t)n;
-    }
+    (void)cli_write_fd(STDERR_FILENO, s, len);
 }
 
 /* The erase of the line on row rows and the reset of the region, as

@@ -68,7 +68,7 @@ static int write_textfile(struct metrics_out *m)
     char tmp[PATH_MAX];
     const char *slash = strrchr(m->textfile, '/');
     char *text = NULL;
-    size_t len, done = 0;
+    size_t len;
     int fd, rc, e = 0;
 
     if ((rc = llmc_tracker_metrics_text(&text, m->t, m->flags)) != LLMC_OK)
@@ -88,16 +88,7 @@ static int write_textfile(struct metrics_out *m)
         return e;
     }
     len = strlen(text);
-    while (done < len) {
-        ssize_t n = write(fd, text + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            e = n < 0 ? errno : EIO;
-            break;
-        }
-        done += (size_t)n;
-    }
+    e = cli_write_fd(fd, text, len);
     llmc_free(text);
     if (!e && fchmod(fd, 0644) != 0)
         e = errno;
