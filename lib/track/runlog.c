@@ -1499,6 +1499,22 @@ static int read_log(llmc_runlog *s, const char *path, llmc_grid *g,
  * host and rank is covered by its carried fills when their energy is
  * at least as much, else all of it stays unpriced. Returns -1 when out of
  * memory. */
+/* The fill line of stream that prices the interval from_s..to_s (its
+ * own, not energy carried from before a restart), within a tolerance of a
+ * quarter of the interval and at most 50 ms; NULL when none does. */
+static const struct span *fill_covering(const llmc_runlog *s, uint64_t stream,
+                                        double from_s, double to_s)
+{
+    double tol = fmin(0.05, (to_s - from_s) / 4);
+    for (size_t k = 0; k < s->nfilled; k++) {
+        const struct span *f = &s->filled[k];
+        if (!CARRIED(f) && f->stream == stream && f->from_s <= from_s + tol &&
+            to_s <= f->to_s + tol)
+            return f;
+    }
+    return NULL;
+}
+
 static int match_fills(llmc_runlog *s)
 {
     double *left = calloc(s->nwho + 1, sizeof *left);
@@ -1516,14 +1532,7 @@ static int match_fills(llmc_runlog *s)
             carried[s->filled[k].who] += s->filled[k].energy_j;
     for (size_t i = 0; i < s->nunpriced; i++) {
         const struct span *u = &s->unpriced[i];
-        double tol = fmin(0.05, (u->to_s - u->from_s) / 4);
-        int covered = 0;
-        for (size_t k = 0; k < s->nfilled && !covered; k++) {
-            const struct span *f = &s->filled[k];
-            covered = !CARRIED(f) && f->stream == u->stream &&
-                      f->from_s <= u->from_s + tol && u->to_s <= f->to_s + tol;
-        }
-        if (!covered) {
+        if (!fill_covering(s, u->stream, u->from_s, u->to_s)) {
             open[i] = 1;
             left[u->who] += u->energy_j;
         }
@@ -1552,20 +1561,14 @@ static void mark_filled(llmc_runlog *s)
     for (size_t i = 0; i < s->nsample; i++) {
         struct sample *x = &s->sample[i];
         const struct who *w = &s->who[x->who];
-        double from = x->time_unix_s - x->interval_s, tol;
-        uint64_t stream;
+        const struct span *f;
         if (!isnan(x->intensity) || isnan(x->energy_j))
             continue;
-        stream = stream_key(w->host, x->pid, w->rank);
-        tol = fmin(0.05, x->interval_s / 4);
-        for (size_t k = 0; k < s->nfilled; k++) {
-            const struct span *f = &s->filled[k];
-            if (!CARRIED(f) && f->stream == stream &&
-                f->from_s <= from + tol && x->time_unix_s <= f->to_s + tol) {
-                x->kind = LLMC__CI_FILLED;
-                x->intensity = f->gco2e_per_kwh;
-                break;
-            }
+        f = fill_covering(s, stream_key(w->host, x->pid, w->rank),
+                          x->time_unix_s - x->interval_s, x->time_unix_s);
+        if (f) {
+            x->kind = LLMC__CI_FILLED;
+            x->intensity = f->gco2e_per_kwh;
         }
     }
 }
