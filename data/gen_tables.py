@@ -724,19 +724,14 @@ def load_embodied(path, hw, params, cpa):
 
 def embodied_members(r):
     """The struct members of the embodied figures of one row: the four
-    scopes, and embodied_kgco2e/embodied_basis as the board scope."""
+    scopes, each with its method (the profile's embodied_kgco2e and basis
+    are the board scope's, made in lib/profile/catalogue.c)."""
     emb = r.get("embodied")
     out = []
     for scope in EMBODIED_SCOPES:
         value, method = emb[scope] if emb else (None, "")
         out.append(("embodied_%s_kgco2e" % scope, c_double(value)))
         out.append(("embodied_%s_method" % scope, c_string(method)))
-    board = emb["board"][0] if emb else None
-    basis = ""
-    if board is not None:
-        basis = "board" if r["kind"] == "board" else "board-share"
-    out.append(("embodied_kgco2e", c_double(board)))
-    out.append(("embodied_basis", c_string(basis)))
     return out
 
 

@@ -346,9 +346,9 @@ int main(void) {
            llmc__country_count);
     for (i = 0; i < llmc__hw_count; i++)
         if (strcmp(llmc__hw_rows[i].name, "NVIDIA H100 SXM5 80GB") == 0)
-            printf("%.17g %.17g %d %s\n", llmc__hw_rows[i].bf16_flops,
+            printf("%.17g %.17g %d %.17g\n", llmc__hw_rows[i].bf16_flops,
                    llmc__hw_rows[i].tdp_w, isnan(llmc__hw_rows[i].idle_w),
-                   llmc__hw_rows[i].embodied_basis);
+                   llmc__hw_rows[i].embodied_board_kgco2e);
     for (i = 0; i < llmc__hw_count; i++)
         if (strcmp(llmc__hw_rows[i].name, "NVIDIA H100 SXM5 80GB") == 0)
             printf("%s\n", llmc__hw_aliases[i]);
@@ -375,11 +375,11 @@ int main(void) {
         self.assertEqual(lines[0], "%d %d %d" % (
             csv_field_count(HW), csv_field_count(ZONES),
             csv_field_count(COUNTRIES)))
-        bf16, tdp, idle_nan, basis = lines[1].split()
+        bf16, tdp, idle_nan, board = lines[1].split()
         self.assertEqual(float(bf16), 989e12)
         self.assertEqual(float(tdp), 700.0)
         self.assertNotEqual(idle_nan, "0")
-        self.assertEqual(basis, "board-share")
+        self.assertEqual(float(board), 164.0)  # NVIDIA's HGX H100 / 8
         # the name NVML and nvidia-smi print for an H100 SXM5
         self.assertEqual(lines[2], "NVIDIA H100 80GB HBM3")
         value, year, basis = lines[3].split()
@@ -521,8 +521,8 @@ class Embodied(GenTestCase):
             text = f.read()
         block = text.split('.name = "NVIDIA V100 SXM2 32GB"')[1]
         block = block.split("},")[0]
-        self.assertIn(".embodied_kgco2e = 139.928,", block)
-        self.assertIn('.embodied_basis = "board-share",', block)
+        self.assertIn(".embodied_board_kgco2e = 139.928,", block)
+        self.assertNotIn(".embodied_kgco2e", block)
         self.assertIn(".embodied_die_kgco2e = 9.78,", block)
         self.assertIn('.embodied_server_method = "model",', block)
 
@@ -731,7 +731,7 @@ class SmallTables(GenTestCase):
         self.assertIn(".bf16_flops = 989000000000000.0,", text)
         self.assertIn(".tf32_flops = 494500000000000.0,", text)
         self.assertIn(".year = 0,", text)
-        self.assertIn(".embodied_basis = \"\",", text)
+        self.assertNotIn("embodied_basis", text)
         # aliases: one ';'-separated string per row, in row order
         self.assertIn("const char *const llmc__hw_aliases[] = {\n"
                       "    \"Acme Chip-A 80GB HBM3;Acme A\",\n"

@@ -21,8 +21,6 @@ struct llmc__hw_row {
     double memory_gb;
     double die_mm2;
     double process_nm;
-    double embodied_kgco2e;     /* the board scope's figure, as below */
-    const char *embodied_basis; /* "board-share", "board" or "" */
     /* Embodied carbon by scope (data/embodied.csv), kg CO2e per device;
      * each method is "pcf", "model", "model-bound" (modelled over a die
      * area or node taken at its upper bound), "pcf+model" or ""

@@ -109,7 +109,9 @@ static int profile_from_row(llmc_profile **out, const struct llmc__hw_row *r)
     p->num[LLMC_PROFILE_MEMORY_GB] = r->memory_gb;
     p->num[LLMC_PROFILE_DIE_MM2] = r->die_mm2;
     p->num[LLMC_PROFILE_PROCESS_NM] = r->process_nm;
-    p->num[LLMC_PROFILE_EMBODIED_KGCO2E] = r->embodied_kgco2e;
+    /* the profile's own figure is the board scope's: a board's whole, or
+     * a device's share of its board */
+    p->num[LLMC_PROFILE_EMBODIED_KGCO2E] = r->embodied_board_kgco2e;
     p->num[LLMC_PROFILE_EMBODIED_DIE_KGCO2E] = r->embodied_die_kgco2e;
     p->num[LLMC_PROFILE_EMBODIED_PACKAGE_KGCO2E] = r->embodied_package_kgco2e;
     p->num[LLMC_PROFILE_EMBODIED_BOARD_KGCO2E] = r->embodied_board_kgco2e;
@@ -125,8 +127,11 @@ static int profile_from_row(llmc_profile **out, const struct llmc__hw_row *r)
                                     r->embodied_server_method)) ||
         (rc = llmc_profile_set_text(p, LLMC_PROFILE_KIND, r->kind)) ||
         (rc = llmc_profile_set_text(p, LLMC_PROFILE_SOURCE, r->source)) ||
-        (rc = llmc_profile_set_text(p, LLMC_PROFILE_EMBODIED_BASIS,
-                                    r->embodied_basis))) {
+        (rc = llmc_profile_set_text(
+             p, LLMC_PROFILE_EMBODIED_BASIS,
+             isnan(r->embodied_board_kgco2e) ? ""
+             : strcmp(r->kind, "board") == 0 ? "board"
+                                             : "board-share"))) {
         llmc_profile_free(p);
         *out = NULL;
         return rc;
