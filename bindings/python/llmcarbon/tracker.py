@@ -819,13 +819,19 @@ def track(fn: Optional[Callable[..., Any]] = None, /,
     code = getattr(fn, "__code__", None)
     wants_tracker = code is not None and "tracker" in code.co_varnames[
         :code.co_argcount + code.co_kwonlyargcount]
+    # where a caller may pass its own tracker by position (None: keyword
+    # only)
+    at = (code.co_varnames.index("tracker")
+          if wants_tracker and "tracker" in code.co_varnames[
+              :code.co_argcount] else None)
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         tracker = Tracker(**tracker_args)
         try:
             with tracker:
-                if wants_tracker and "tracker" not in kwargs:
+                if (wants_tracker and "tracker" not in kwargs and
+                        (at is None or len(args) <= at)):
                     kwargs["tracker"] = tracker
                 return fn(*args, **kwargs)
         finally:

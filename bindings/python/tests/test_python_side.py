@@ -346,6 +346,16 @@ class TrackDecoratorTest(unittest.TestCase):
         # a new tracker per call
         train(3)
         self.assertEqual(train.last_totals.steps, 3)
+        # a caller's own tracker, by keyword or by position, is the one
+        # used: the wrapper's counts nothing
+        mine = llmcarbon.Tracker(CONST)
+        self.addCleanup(mine.close)
+        mine.start()
+        self.assertEqual(train(2, 1, mine), "trained 2")
+        self.assertEqual(train.last_totals.steps, 0)
+        self.assertEqual(train(4, tracker=mine), "trained 4")
+        self.assertEqual(train.last_totals.steps, 0)
+        self.assertEqual(mine.totals().steps, 6)
 
     def test_bare_and_an_exception_stops_and_reraises(self):
         with mock.patch.dict(os.environ, {"LLMC_METERS": "const:20W",
